@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Command 2: the whole test suite on a fresh clone.
+#   lint → type-check → build → migrations apply and match the entities → unit + integration
+# against a throwaway PostgreSQL and Redis that this script starts and stops (by pid).
+# Ends with one line "N passed, N failed[, N skipped]" and a non-zero exit on any failure.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+export XINYI_STATE_DIR="$ROOT/.local/test"
+export XINYI_PG_PORT=0 XINYI_REDIS_PORT=0 XINYI_PG_FAST=1 XINYI_PG_DB=xinyi_test
+# Services this script starts are its own: a developer's DATABASE_URL/REDIS_URL are not used.
+unset DATABASE_URL REDIS_URL
+
+step "dependencies"
+bash scripts/ensure-deps.sh
+
+step "lint"
+npx eslint --max-warnings 0 .
+
+step "type-check"
+npx tsc -p tsconfig.json --noEmit
+
+step "build"
+npm run build --silent
+
+step "PostgreSQL and Redis (throwaway, in .local/test)"
+bash scripts/services.sh stop 2>/dev/null || true
+rm -rf "$XINYI_STATE_DIR"
+cleanup() { bash scripts/services.sh stop || true; }
+trap cleanup EXIT
+bash scripts/services.sh start
+set -a
+# shellcheck disable=SC1091
+. "$XINYI_STATE_DIR/env"
+set +a
+
+step "migrations apply, and entities match them"
+node dist/src/database/cli.js migrate
+node dist/src/database/cli.js check-drift
+
+step "unit and integration tests"
+mkdir -p test-results
+set +e
+npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json
+vitest_status=$?
+set -e
+node scripts/summarize-tests.mjs test-results/vitest.json
+summary_status=$?
+[ "$vitest_status" -eq 0 ] || exit "$vitest_status"
+exit "$summary_status"

@@ -1,0 +1,64 @@
+import type { INestApplication } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { NextFunction, Request, Response } from 'express';
+import helmet from 'helmet';
+import { AppError } from '@app/common/errors/app-error';
+import { GlobalExceptionFilter } from '@app/common/errors/global-exception.filter';
+import { assignRequestId } from '@app/common/http/request-id';
+import { AppConfig } from '@app/config/app-config';
+
+export const API_PREFIX = 'api/v1';
+
+/**
+ * Everything about the HTTP app that is not a module: used by main.ts and by the tests, so the
+ * tests exercise the same prefix, body limit, headers and docs as production.
+ */
+export function configureHttpApp(app: NestExpressApplication): void {
+  const config = app.get(AppConfig);
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    assignRequestId(req as unknown as Parameters<typeof assignRequestId>[0], res);
+    next();
+  });
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['health'] });
+  app.useBodyParser('json', { limit: config.get('BODY_LIMIT') });
+  app.useBodyParser('urlencoded', { limit: config.get('BODY_LIMIT'), extended: false });
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: { 'style-src': ["'self'", "'unsafe-inline'"], 'img-src': ["'self'", 'data:'] },
+      },
+    }),
+  );
+  app.set('trust proxy', 'loopback');
+  app.set('x-powered-by', false);
+  setupOpenApi(app);
+  app.enableShutdownHooks();
+}
+
+export function setupOpenApi(app: INestApplication): void {
+  const doc = new DocumentBuilder()
+    .setTitle('信义积分 ledger service')
+    .setDescription(
+      '村级信义积分：目录、月度评议与公示、只增不改的积分账本、信义超市兑换。Errors: `{ statusCode, code, message, details?, requestId }`.',
+    )
+    .setVersion('1')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'staff')
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key' }, 'terminal')
+    .build();
+  const document = SwaggerModule.createDocument(app, doc);
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+}
+
+/**
+ * After init: Nest answers unknown routes under the prefix itself; anything else (e.g. `/nope`)
+ * would reach Express's HTML 404, so answer it with the one error shape too.
+ */
+export async function initHttpApp(app: NestExpressApplication): Promise<void> {
+  await app.init();
+  const filter = new GlobalExceptionFilter();
+  app.use((req: Request & { id?: string }, res: Response) => {
+    const body = filter.toBody(new AppError('ROUTE.NOT_FOUND'), String(req.id ?? ''));
+    res.status(body.statusCode).json(body);
+  });
+}

@@ -1,0 +1,86 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { AppError, type ErrorBody } from './app-error';
+import { ERROR_CODES, type ErrorCode } from './error-codes';
+
+const PG_UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004']);
+
+/** True when an error means "PostgreSQL is not reachable right now" rather than a bad query. */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const e = err as { code?: string; driverError?: { code?: string }; message?: string } | null;
+  if (!e) return false;
+  const code = e.code ?? e.driverError?.code;
+  if (code && PG_UNAVAILABLE_CODES.has(code)) return true;
+  const msg = e.message ?? '';
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|the database system is (starting up|shutting down)|Client has encountered a connection error/i.test(msg);
+}
+
+/** One error shape for every failure; never a stack trace to the client. */
+@Catch()
+export class GlobalExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger(GlobalExceptionFilter.name);
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const req = ctx.getRequest<Request & { id?: string }>();
+    const res = ctx.getResponse<Response>();
+    const body = this.toBody(exception, String(req.id ?? ''));
+    if (body.statusCode >= 500) {
+      this.logger.error({ err: exception, code: body.code }, 'request failed');
+    }
+    if (res.headersSent) return;
+    res.status(body.statusCode).json(body);
+  }
+
+  toBody(exception: unknown, requestId: string): ErrorBody {
+    if (exception instanceof AppError) {
+      return this.shape(exception.status, exception.code, exception.message, exception.details, requestId);
+    }
+    // body-parser and multer errors carry a `type` / `code`; Nest wraps some of them in an
+    // HttpException whose `cause` is the original error.
+    const cause = exception instanceof HttpException && exception.cause ? exception.cause : exception;
+    const bp = cause as { type?: string; status?: number; code?: string };
+    if (bp?.type === 'entity.too.large' || bp?.code === 'LIMIT_FILE_SIZE') return this.fromCode('REQUEST.TOO_LARGE', requestId);
+    if (bp?.type === 'entity.parse.failed') return this.fromCode('REQUEST.MALFORMED_JSON', requestId);
+    if (bp?.type === 'encoding.unsupported' || bp?.type === 'charset.unsupported') return this.fromCode('REQUEST.UNSUPPORTED_MEDIA_TYPE', requestId);
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const code = this.codeForStatus(status);
+      const response = exception.getResponse();
+      const message =
+        typeof response === 'object' && response && 'message' in response && typeof response.message === 'string'
+          ? response.message
+          : ERROR_CODES[code].message;
+      return this.shape(status, code, status === HttpStatus.NOT_FOUND ? ERROR_CODES[code].message : message, undefined, requestId);
+    }
+    if (isDatabaseUnavailable(exception)) return this.fromCode('SERVICE.DATABASE_UNAVAILABLE', requestId);
+    return this.fromCode('INTERNAL.ERROR', requestId);
+  }
+
+  private codeForStatus(status: number): ErrorCode {
+    switch (status) {
+      case 400:
+        return 'VALIDATION.FAILED';
+      case 404:
+        return 'ROUTE.NOT_FOUND';
+      case 413:
+        return 'REQUEST.TOO_LARGE';
+      case 415:
+        return 'REQUEST.UNSUPPORTED_MEDIA_TYPE';
+      case 429:
+        return 'RATE.LIMITED';
+      case 503:
+        return 'SERVICE.DATABASE_UNAVAILABLE';
+      default:
+        return status >= 500 ? 'INTERNAL.ERROR' : 'VALIDATION.FAILED';
+    }
+  }
+
+  private fromCode(code: ErrorCode, requestId: string): ErrorBody {
+    return this.shape(ERROR_CODES[code].status, code, ERROR_CODES[code].message, undefined, requestId);
+  }
+
+  private shape(statusCode: number, code: string, message: string, details: unknown, requestId: string): ErrorBody {
+    return details === undefined ? { statusCode, code, message, requestId } : { statusCode, code, message, details, requestId };
+  }
+}

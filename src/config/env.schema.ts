@@ -1,0 +1,123 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+
+/**
+ * Every environment variable the service reads, with defaults that work on a developer machine
+ * started by scripts/services.sh (ports 55432 / 56379). Validated once at boot: a bad value stops
+ * the process with one line naming the variable, rather than failing later in a request.
+ */
+export class EnvVars {
+  @IsIn(['development', 'test', 'production'])
+  NODE_ENV: 'development' | 'test' | 'production' = 'development';
+
+  @Transform(({ value }) => (value === undefined ? value : Number(value)))
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  @IsString()
+  HOST = '127.0.0.1';
+
+  @Matches(/^postgres(ql)?:\/\/.+/, { message: 'must be a postgres:// URL' })
+  DATABASE_URL = 'postgres://postgres@127.0.0.1:55432/xinyi';
+
+  @Transform(({ value }) => (value === undefined ? value : Number(value)))
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  DATABASE_POOL_SIZE = 20;
+
+  @Matches(/^rediss?:\/\/.+/, { message: 'must be a redis:// URL' })
+  REDIS_URL = 'redis://127.0.0.1:56379/0';
+
+  /** BullMQ key prefix; tests give each file its own so parallel files never share jobs. */
+  @Matches(/^[A-Za-z0-9_{}-]+$/, { message: 'letters, digits, _ - { } only' })
+  QUEUE_PREFIX = 'xinyi';
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  /** JSON body limit, in bytes-parser notation (e.g. 256kb, 1mb). */
+  @Matches(/^\d+(kb|mb)$/, { message: 'like 256kb or 1mb' })
+  BODY_LIMIT = '1mb';
+
+  @Transform(({ value }) => (value === undefined ? value : Number(value)))
+  @IsInt()
+  @Min(1024)
+  @Max(50 * 1024 * 1024)
+  UPLOAD_MAX_BYTES = 10 * 1024 * 1024;
+
+  @IsString()
+  @MinLength(16)
+  JWT_SECRET = 'dev-only-jwt-secret-change-me-0123456789';
+
+  @Transform(({ value }) => (value === undefined ? value : Number(value)))
+  @IsInt()
+  @Min(60)
+  @Max(86400)
+  JWT_ACCESS_TTL_SECONDS = 900;
+
+  @Transform(({ value }) => (value === undefined ? value : Number(value)))
+  @IsInt()
+  @Min(3600)
+  @Max(90 * 86400)
+  JWT_REFRESH_TTL_SECONDS = 7 * 86400;
+
+  /** Key of the HMAC that stores national ID numbers (only hash + last 4 are kept). */
+  @IsString()
+  @MinLength(16)
+  ID_HASH_SECRET = 'dev-only-id-hash-secret-change-me';
+
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
+  CREDIT_EXPORT_URL?: string;
+
+  @IsString()
+  @MinLength(16)
+  CREDIT_EXPORT_SECRET = 'dev-only-credit-export-secret-00';
+
+  /** Worker concurrency per queue. */
+  @Transform(({ value }) => (value === undefined ? value : Number(value)))
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  WORKER_CONCURRENCY = 4;
+}
+
+export class EnvValidationError extends Error {}
+
+/** Returns the validated, typed environment or throws one line per bad variable. */
+export function validateEnv(raw: Record<string, unknown>): EnvVars {
+  const present = Object.fromEntries(
+    Object.entries(raw).filter(([k, v]) => k in new EnvVars() || (k === 'CREDIT_EXPORT_URL' && v !== '')),
+  );
+  const env = plainToInstance(EnvVars, present, { exposeDefaultValues: true });
+  const errors = validateSync(env, { whitelist: false, forbidUnknownValues: false });
+  if (errors.length > 0) {
+    const lines = errors.map((e) => {
+      const value = e.property.includes('SECRET') ? '(hidden)' : JSON.stringify(raw[e.property]);
+      return `invalid environment variable ${e.property}=${value}: ${Object.values(e.constraints ?? {}).join('; ')}`;
+    });
+    throw new EnvValidationError(lines.join('\n'));
+  }
+  if (env.NODE_ENV === 'production') {
+    for (const key of ['JWT_SECRET', 'ID_HASH_SECRET', 'CREDIT_EXPORT_SECRET'] as const) {
+      if (env[key].startsWith('dev-only')) {
+        throw new EnvValidationError(`invalid environment variable ${key}: the dev default must be replaced in production`);
+      }
+    }
+  }
+  return env;
+}

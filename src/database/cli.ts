@@ -1,0 +1,58 @@
+/**
+ * Schema commands, run from the compiled build:
+ *   node dist/src/database/cli.js migrate      apply pending migrations
+ *   node dist/src/database/cli.js check-drift  exit 1 when entities and migrations disagree
+ *   node dist/src/database/cli.js generate Name write migrations/<ts>-Name.ts from the drift
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { validateEnv } from '@app/config/env.schema';
+import { dataSourceOptions } from './data-source-options';
+
+async function main(): Promise<void> {
+  const [command, name] = process.argv.slice(2);
+  const env = validateEnv(process.env);
+  const ds = new DataSource(dataSourceOptions(env.DATABASE_URL, 2, 'xinyi-cli'));
+  await ds.initialize();
+  try {
+    if (command === 'migrate') {
+      const ran = await ds.runMigrations({ transaction: 'each' });
+      console.log(ran.length ? `applied ${ran.map((m) => m.name).join(', ')}` : 'schema up to date');
+    } else if (command === 'check-drift' || command === 'generate') {
+      const sql = await ds.driver.createSchemaBuilder().log();
+      if (command === 'check-drift') {
+        if (sql.upQueries.length > 0) {
+          console.error('entities and migrations drift; a migration would run:');
+          for (const q of sql.upQueries) console.error(`  ${q.query}`);
+          process.exitCode = 1;
+        } else console.log('no drift between entities and migrations');
+      } else {
+        if (!name || !/^[A-Za-z][A-Za-z0-9]+$/.test(name)) throw new Error('usage: generate <PascalCaseName>');
+        if (sql.upQueries.length === 0) {
+          console.log('nothing to generate');
+          return;
+        }
+        const ts = Date.now();
+        const esc = (q: string) => q.replace(/\\/g, '\\\\').replace(/`/g, '\\`');
+        const up = sql.upQueries.map((q) => `    await queryRunner.query(\`${esc(q.query)}\`);`).join('\n');
+        const down = sql.downQueries.reverse().map((q) => `    await queryRunner.query(\`${esc(q.query)}\`);`).join('\n');
+        const file = join(process.cwd(), 'migrations', `${ts}-${name}.ts`);
+        writeFileSync(
+          file,
+          `import type { MigrationInterface, QueryRunner } from 'typeorm';\n\nexport class ${name}${ts} implements MigrationInterface {\n  name = '${name}${ts}';\n\n  async up(queryRunner: QueryRunner): Promise<void> {\n${up}\n  }\n\n  async down(queryRunner: QueryRunner): Promise<void> {\n${down}\n  }\n}\n`,
+        );
+        console.log(`wrote ${file}; add it to migrations/index.ts`);
+      }
+    } else {
+      throw new Error(`unknown command ${command ?? '(none)'}; use migrate | check-drift | generate <Name>`);
+    }
+  } finally {
+    await ds.destroy();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,28 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger } from 'nestjs-pino';
+import { configureHttpApp, initHttpApp } from './bootstrap';
+import { AppConfig } from './config/app-config';
+import { EnvValidationError, validateEnv } from './config/env.schema';
+
+async function main(): Promise<void> {
+  // Validate before the modules load: ConfigModule validates at import time and would throw
+  // outside this function, with a stack instead of one line.
+  validateEnv(process.env);
+  const { AppModule } = await import('./app.module.js');
+  process.env.XINYI_PROCESS = 'api';
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, { bufferLogs: true, bodyParser: false });
+  app.useLogger(app.get(Logger));
+  configureHttpApp(app);
+  await initHttpApp(app);
+  const config = app.get(AppConfig);
+  await app.listen(config.get('PORT'), config.get('HOST'));
+  app.get(Logger).log(`api listening on ${await app.getUrl()} (docs at /docs, health at /health)`);
+}
+
+main().catch((err: unknown) => {
+  // One clear line for a bad environment; a stack for anything else.
+  console.error(err instanceof EnvValidationError ? err.message : err);
+  process.exit(1);
+});

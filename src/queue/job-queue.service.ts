@@ -1,0 +1,69 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import type { Job, Queue } from 'bullmq';
+import { ENQUEUE_TIMEOUT_MS, JOB_RETENTION, JOBS, type JobName, type JobPayloads, type QueueName } from './jobs';
+
+export interface EnqueueOptions {
+  /** Deterministic id (e.g. finalize-<village>-<period>): adding it twice returns the same job. */
+  jobId?: string;
+  delayMs?: number;
+}
+
+/**
+ * Typed producer over the registered queues. Enqueueing never blocks a request on Redis: if
+ * Redis does not take the job within ENQUEUE_TIMEOUT_MS we return null, and the reconcile job
+ * re-creates due work from PostgreSQL, which is the source of truth.
+ */
+@Injectable()
+export class JobQueue implements OnApplicationShutdown {
+  private readonly logger = new Logger(JobQueue.name);
+  private readonly queues: Record<QueueName, Queue>;
+
+  constructor(
+    @InjectQueue('system') system: Queue,
+    @InjectQueue('cycle') cycle: Queue,
+    @InjectQueue('ledger') ledger: Queue,
+    @InjectQueue('credit-export') creditExport: Queue,
+  ) {
+    this.queues = { system, cycle, ledger, 'credit-export': creditExport };
+  }
+
+  queue(name: QueueName): Queue {
+    return this.queues[name];
+  }
+
+  allQueues(): Queue[] {
+    return Object.values(this.queues);
+  }
+
+  async enqueue<K extends JobName>(name: K, payload: JobPayloads[K], opts: EnqueueOptions = {}): Promise<Job | null> {
+    const spec = JOBS[name];
+    const add = this.queues[spec.queue].add(name, payload, {
+      jobId: opts.jobId,
+      delay: opts.delayMs,
+      attempts: spec.retry.attempts,
+      backoff: spec.retry.backoff,
+      ...JOB_RETENTION,
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), ENQUEUE_TIMEOUT_MS);
+    });
+    try {
+      const job = await Promise.race([add, timeout]);
+      if (!job) this.logger.warn({ job: name, jobId: opts.jobId }, 'enqueue timed out; reconcile will pick it up');
+      return job;
+    } catch (err) {
+      this.logger.warn({ job: name, jobId: opts.jobId, err: (err as Error).message }, 'enqueue failed; reconcile will pick it up');
+      return null;
+    } finally {
+      clearTimeout(timer);
+      add.catch(() => undefined);
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.allSettled(this.allQueues().map((q) => q.close()));
+    this.logger.log('queues closed');
+  }
+}

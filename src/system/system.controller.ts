@@ -1,0 +1,23 @@
+import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { HeartbeatEnqueuedDto, HeartbeatJobParams, HeartbeatStatusDto } from './system.dto';
+import { SystemService } from './system.service';
+
+@ApiTags('system 系统')
+@Controller('system')
+export class SystemController {
+  constructor(private readonly system: SystemService) {}
+
+  @Post('heartbeat')
+  @HttpCode(202)
+  @ApiOperation({ summary: '投递一个心跳任务（检查 api → 队列 → worker → 数据库）' })
+  requestHeartbeat(): Promise<HeartbeatEnqueuedDto> {
+    return this.system.requestHeartbeat();
+  }
+
+  @Get('heartbeat/:jobId')
+  @ApiOperation({ summary: '心跳任务是否已被 worker 处理' })
+  heartbeatStatus(@Param() params: HeartbeatJobParams): Promise<HeartbeatStatusDto> {
+    return this.system.heartbeatStatus(params.jobId);
+  }
+}

@@ -1,0 +1,33 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { JobHandler } from '@app/queue/job-handler.decorator';
+import { JobQueue } from '@app/queue/job-queue.service';
+import type { JobPayloads } from '@app/queue/jobs';
+import { hostname } from 'node:os';
+import type { HeartbeatEnqueuedDto, HeartbeatStatusDto } from './system.dto';
+import { SystemRepository } from './system.repository';
+
+/** End-to-end liveness of the api → Redis → worker → PostgreSQL path. */
+@Injectable()
+export class SystemService {
+  constructor(
+    private readonly repo: SystemRepository,
+    private readonly jobs: JobQueue,
+  ) {}
+
+  async requestHeartbeat(): Promise<HeartbeatEnqueuedDto> {
+    const jobId = `heartbeat-${randomUUID()}`;
+    const job = await this.jobs.enqueue('system.heartbeat', { requestedAt: new Date().toISOString() }, { jobId });
+    return { jobId, queued: job !== null };
+  }
+
+  async heartbeatStatus(jobId: string): Promise<HeartbeatStatusDto> {
+    const row = await this.repo.findHeartbeat(jobId);
+    return row ? { jobId, processed: true, worker: row.worker, processedAt: row.processedAt } : { jobId, processed: false };
+  }
+
+  @JobHandler('system.heartbeat')
+  async handleHeartbeat(_payload: JobPayloads['system.heartbeat'], job: { id?: string }): Promise<void> {
+    await this.repo.recordHeartbeat(String(job.id), `${hostname()}:${process.pid}`);
+  }
+}

@@ -1,0 +1,8 @@
+import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { JobWorkerService } from '@app/queue/job-worker.service';
+import { CoreModule } from './core.module';
+import { FEATURE_MODULES } from './features';
+
+@Module({ imports: [CoreModule, DiscoveryModule, ...FEATURE_MODULES], providers: [JobWorkerService] })
+export class WorkerModule {}

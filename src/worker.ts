@@ -1,0 +1,22 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
+import { EnvValidationError, validateEnv } from './config/env.schema';
+
+async function main(): Promise<void> {
+  // Validate before the modules load: ConfigModule validates at import time and would throw
+  // outside this function, with a stack instead of one line.
+  validateEnv(process.env);
+  const { WorkerModule } = await import('./worker.module.js');
+  process.env.XINYI_PROCESS = 'worker';
+  const app = await NestFactory.createApplicationContext(WorkerModule, { bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  // SIGTERM: close workers (current jobs finish), then the database and Redis connections.
+  app.enableShutdownHooks();
+  await app.init();
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof EnvValidationError ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,127 @@
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminQuery, createTestDatabase, dropTestDatabase } from '../support/db';
+import { freePort, spawnBuilt } from '../support/processes';
+import { OwnServices } from '../support/services';
+import { waitFor } from '../support/wait-for';
+
+const baseUrl = () => process.env.DATABASE_URL as string;
+
+describe('boot: a bad environment stops the process with one clear line', () => {
+  it.each([
+    [{ PORT: 'eighty' }, /invalid environment variable PORT="eighty"/],
+    [{ DATABASE_URL: 'mysql://x' }, /invalid environment variable DATABASE_URL/],
+    [{ NODE_ENV: 'production' }, /JWT_SECRET: the dev default must be replaced in production/],
+  ])('%o', async (env, line) => {
+    const p = spawnBuilt('main', [], { ...env, LOG_LEVEL: 'silent' });
+    const { code } = await p.exited;
+    expect(code).toBe(1);
+    expect(p.output()).toMatch(line);
+    expect(p.output()).not.toMatch(/\n\s+at /); // no stack trace for a config error
+  });
+});
+
+describe('api with Redis down at start', () => {
+  let db: { name: string; url: string };
+  let api: ReturnType<typeof spawnBuilt>;
+  let url: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase(baseUrl());
+    const port = await freePort();
+    const deadRedis = await freePort(); // nothing listens there
+    url = `http://127.0.0.1:${port}`;
+    api = spawnBuilt('main', [], { DATABASE_URL: db.url, REDIS_URL: `redis://127.0.0.1:${deadRedis}/0`, PORT: String(port), LOG_LEVEL: 'silent' });
+    await waitFor(() => fetch(`${url}/health`).then((r) => r.status > 0), { timeoutMs: 20_000, description: 'api to listen' });
+  });
+  afterAll(async () => {
+    api?.child.kill('SIGTERM');
+    await api?.exited;
+    await dropTestDatabase(baseUrl(), db.name);
+  });
+
+  it('starts, and /health says 503 with redis down and the database up', async () => {
+    const res = await request(url).get('/health').expect(503);
+    expect(res.body.details.database.status).toBe('up');
+    expect(res.body.details.redis.status).toBe('down');
+  });
+
+  it('still serves requests that need no queue', async () => {
+    const res = await request(url).get('/api/v1/system/heartbeat/heartbeat-00000000').expect(200);
+    expect(res.body).toEqual({ jobId: 'heartbeat-00000000', processed: false });
+  });
+
+  it('answers an enqueue without hanging, saying the job was not queued', async () => {
+    const started = Date.now();
+    const res = await request(url).post('/api/v1/system/heartbeat').expect(202);
+    expect(res.body.queued).toBe(false);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+});
+
+describe('PostgreSQL and Redis stopped and restarted under a running api', () => {
+  const own = new OwnServices();
+  let api: ReturnType<typeof spawnBuilt>;
+  let url: string;
+
+  beforeAll(async () => {
+    own.start();
+    const migrate = spawnBuilt('database/cli', ['migrate'], { DATABASE_URL: own.databaseUrl });
+    expect((await migrate.exited).code).toBe(0);
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    api = spawnBuilt('main', [], { DATABASE_URL: own.databaseUrl, REDIS_URL: own.redisUrl, PORT: String(port), LOG_LEVEL: 'silent' });
+    await waitFor(() => fetch(`${url}/health`).then((r) => r.status === 200), { timeoutMs: 20_000, description: 'api healthy' });
+  });
+  afterAll(async () => {
+    api?.child.kill('SIGTERM');
+    await api?.exited;
+    own.destroy();
+  });
+
+  it('reports the database down with 503, answers data requests 503 in the error shape, and recovers without a restart', async () => {
+    own.stopOnly('postgres');
+    const health = await request(url).get('/health').expect(503);
+    expect(health.body.details.database.status).toBe('down');
+    expect(health.body.details.redis.status).toBe('up');
+    const res = await request(url).get('/api/v1/system/heartbeat/heartbeat-00000001').expect(503);
+    expect(res.body.code).toBe('SERVICE.DATABASE_UNAVAILABLE');
+    expect(res.body.requestId).toBeTruthy();
+
+    own.startOnly('postgres');
+    await waitFor(() => fetch(`${url}/health`).then((r) => r.status === 200), { timeoutMs: 20_000, description: 'health back to 200' });
+    await request(url).get('/api/v1/system/heartbeat/heartbeat-00000001').expect(200);
+  });
+
+  it('reports Redis down while it is stopped and up again when it returns', async () => {
+    own.stopOnly('redis');
+    const down = await request(url).get('/health').expect(503);
+    expect(down.body.details.redis.status).toBe('down');
+    own.startOnly('redis');
+    await waitFor(() => fetch(`${url}/health`).then((r) => r.status === 200), { timeoutMs: 20_000, description: 'redis back' });
+  });
+});
+
+describe('SIGTERM shuts both processes down cleanly', () => {
+  // Nest runs the shutdown hooks, then re-raises the signal, so "exited by SIGTERM after the
+  // hooks logged" is the clean outcome; a crash would be a non-zero code.
+  it('api and worker run their shutdown hooks and exit on SIGTERM', async () => {
+    const db = await createTestDatabase(baseUrl());
+    try {
+      const port = await freePort();
+      const env = { DATABASE_URL: db.url, REDIS_URL: process.env.REDIS_URL as string, PORT: String(port), QUEUE_PREFIX: `sig${port}`, LOG_LEVEL: 'info' };
+      const api = spawnBuilt('main', [], env);
+      const worker = spawnBuilt('worker', [], env);
+      await waitFor(() => fetch(`http://127.0.0.1:${port}/health`).then((r) => r.status === 200), { timeoutMs: 20_000, description: 'api up' });
+      await waitFor(() => worker.output().includes('workers started'), { timeoutMs: 20_000, description: 'worker up' });
+      api.child.kill('SIGTERM');
+      worker.child.kill('SIGTERM');
+      const [a, w] = await Promise.all([api.exited, worker.exited]);
+      for (const r of [a, w]) expect(r.code === 0 || r.signal === 'SIGTERM').toBe(true);
+      expect(worker.output()).toContain('workers closed');
+      expect(api.output()).toContain('queues closed');
+    } finally {
+      await adminQuery(baseUrl(), `DROP DATABASE IF EXISTS "${db.name}" WITH (FORCE)`);
+    }
+  });
+});

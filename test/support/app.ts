@@ -1,0 +1,75 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Test } from '@nestjs/testing';
+import { randomBytes } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { createTestDatabase, dropTestDatabase } from './db';
+
+export interface TestEnv {
+  DATABASE_URL: string;
+  REDIS_URL: string;
+  QUEUE_PREFIX: string;
+  dbName: string;
+}
+
+export interface TestStack {
+  env: TestEnv;
+  api: NestExpressApplication;
+  /** The worker process's module, run in this process (same code path as src/worker.ts). */
+  worker?: INestApplicationContext;
+  db: DataSource;
+  http: ReturnType<NestExpressApplication['getHttpServer']>;
+  close(): Promise<void>;
+}
+
+/**
+ * Gives a test file its own database (cloned from the template) and its own BullMQ prefix,
+ * then boots the real api (and optionally the worker) against them. Env is set before the app
+ * modules are imported because ConfigModule reads it when the module is first loaded.
+ */
+export async function startStack(opts: { worker?: boolean; env?: Record<string, string> } = {}): Promise<TestStack> {
+  const base = process.env.DATABASE_URL;
+  const redis = process.env.REDIS_URL;
+  if (!base || !redis) throw new Error('DATABASE_URL / REDIS_URL missing: run through vitest globalSetup');
+  const db = await createTestDatabase(base);
+  const env: TestEnv = { DATABASE_URL: db.url, REDIS_URL: redis, QUEUE_PREFIX: `t${randomBytes(5).toString('hex')}`, dbName: db.name };
+  Object.assign(process.env, {
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    DATABASE_URL: env.DATABASE_URL,
+    QUEUE_PREFIX: env.QUEUE_PREFIX,
+    DATABASE_POOL_SIZE: '10',
+    ...opts.env,
+  });
+  const { AppModule } = await import('@app/app.module.js');
+  const { configureHttpApp, initHttpApp } = await import('@app/bootstrap.js');
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+  const api = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
+  configureHttpApp(api);
+  await initHttpApp(api);
+
+  let worker: INestApplicationContext | undefined;
+  if (opts.worker) worker = await startWorker();
+
+  const stack: TestStack = {
+    env,
+    api,
+    worker,
+    db: api.get(DataSource),
+    http: api.getHttpServer(),
+    async close() {
+      await Promise.allSettled([api.close(), stack.worker?.close()]);
+      process.env.DATABASE_URL = base;
+      await dropTestDatabase(base, env.dbName);
+    },
+  };
+  return stack;
+}
+
+/** Boots the worker module (BullMQ workers + handler check) in this process. */
+export async function startWorker(): Promise<INestApplicationContext> {
+  const { WorkerModule } = await import('@app/worker.module.js');
+  const moduleRef = await Test.createTestingModule({ imports: [WorkerModule] }).compile();
+  await moduleRef.init();
+  return moduleRef;
+}
