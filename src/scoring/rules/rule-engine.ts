@@ -1,0 +1,639 @@
+/**
+ * The rule engine: the only place where catalogue rules turn into points (DESIGN.md §4.7).
+ * Pure functions, no I/O, so that entry submission, `cycle.close` and the review sheet all
+ * compute the same numbers from the same inputs.
+ */
+import type {
+  CumulativeBandsRule,
+  EntryScore,
+  ItemCaps,
+  ItemSign,
+  ItemYearHistory,
+  PerUnitRule,
+  PeriodEntryInput,
+  RangeRule,
+  RepeatThresholdRule,
+  Rule,
+  RuleType,
+  ScoringItem,
+} from './rule.types.js';
+
+export class RuleInputError extends Error {
+  readonly code: string;
+  /** The offending entry (when there is one) and the full problem list, for row-by-row reports. */
+  readonly details?: { entryId?: string; problems?: string[] };
+
+  // A plain field instead of a parameter property keeps the file valid under erasableSyntaxOnly.
+  constructor(code: string, message: string, details?: { entryId?: string; problems?: string[] }) {
+    super(message);
+    this.name = 'RuleInputError';
+    this.code = code;
+    if (details !== undefined) this.details = details;
+  }
+}
+
+export const RULE_TYPES: readonly RuleType[] = [
+  'fixed',
+  'range',
+  'per_unit',
+  'cumulative_bands',
+  'repeat_threshold',
+];
+
+/** Largest quantity one entry may carry (hours, yuan, …): catches typos such as 1e9 yuan. */
+export const MAX_ENTRY_QUANTITY = 1_000_000;
+
+/**
+ * Quantities are summed and compared as integer micro-units: with plain floats ten entries of
+ * 0.1 hour add up to 0.9999999999999999 and would miss the 1-hour mark the residents can see
+ * they reached. Six decimals is far below any real-world hours/yuan precision.
+ */
+const QUANTITY_SCALE = 1_000_000;
+
+const MINUS = '\u2212'; // typographic minus, as printed on the boards
+
+type Codes = string[];
+
+// ---------------------------------------------------------------------------------------------
+// Rule validation
+
+const isRecord = (x: unknown): x is Record<string, unknown> =>
+  typeof x === 'object' && x !== null && !Array.isArray(x);
+
+const isPositiveInteger = (x: unknown): x is number =>
+  typeof x === 'number' && Number.isSafeInteger(x) && x > 0;
+
+const isPositiveFinite = (x: unknown): x is number =>
+  typeof x === 'number' && Number.isFinite(x) && x > 0;
+
+const toMicro = (quantity: number): number => Math.round(quantity * QUANTITY_SCALE);
+
+const fromMicro = (micro: number): number => micro / QUANTITY_SCALE;
+
+function validateRuleShape(rule: unknown): string[] {
+  if (!isRecord(rule)) return ['rule must be an object'];
+  const problems: string[] = [];
+  const requirePositiveInteger = (field: string): void => {
+    if (!isPositiveInteger(rule[field])) problems.push(`rule.${field} must be a positive integer`);
+  };
+  const requireLabel = (): void => {
+    const label = rule['unitLabel'];
+    if (typeof label !== 'string' || label.trim() === '') {
+      problems.push('rule.unitLabel must be a non-empty string');
+    }
+  };
+
+  switch (rule['type']) {
+    case 'fixed':
+      requirePositiveInteger('points');
+      break;
+    case 'range':
+      requirePositiveInteger('min');
+      requirePositiveInteger('max');
+      if (isPositiveInteger(rule['min']) && isPositiveInteger(rule['max'])) {
+        // min == max is a fixed rule in disguise and would still demand a reason from the meeting.
+        if (rule['min'] >= rule['max']) problems.push('rule.min must be less than rule.max');
+      }
+      break;
+    case 'per_unit': {
+      const unitSize = rule['unitSize'];
+      if (!isPositiveFinite(unitSize)) {
+        problems.push('rule.unitSize must be a number greater than 0');
+      } else if (toMicro(unitSize) === 0 || unitSize > MAX_ENTRY_QUANTITY) {
+        problems.push(`rule.unitSize must be between 0.000001 and ${MAX_ENTRY_QUANTITY}`);
+      }
+      requireLabel();
+      requirePositiveInteger('pointsPerUnit');
+      break;
+    }
+    case 'cumulative_bands': {
+      requireLabel();
+      const bands = rule['bands'];
+      if (!Array.isArray(bands) || bands.length === 0) {
+        problems.push('rule.bands must be a non-empty array');
+        break;
+      }
+      let previous: { atLeast: number; points: number } | undefined;
+      bands.forEach((band: unknown, i: number) => {
+        if (!isRecord(band)) {
+          problems.push(`rule.bands[${i}] must be an object`);
+          previous = undefined;
+          return;
+        }
+        const atLeast = band['atLeast'];
+        const points = band['points'];
+        let ok = true;
+        if (!isPositiveFinite(atLeast) || toMicro(atLeast) === 0) {
+          // A band at 0 would be "reached" before any entry, so its points could never be awarded.
+          problems.push(`rule.bands[${i}].atLeast must be a number greater than 0`);
+          ok = false;
+        }
+        if (!isPositiveInteger(points)) {
+          problems.push(`rule.bands[${i}].points must be a positive integer`);
+          ok = false;
+        }
+        if (ok && isPositiveFinite(atLeast) && isPositiveInteger(points)) {
+          if (previous !== undefined) {
+            if (toMicro(atLeast) <= toMicro(previous.atLeast)) {
+              problems.push(`rule.bands[${i}].atLeast must be greater than the previous band's`);
+            }
+            // Band points are year totals; a band not above the previous one would award ≤ 0.
+            if (points <= previous.points) {
+              problems.push(`rule.bands[${i}].points must be greater than the previous band's`);
+            }
+          }
+          previous = { atLeast, points };
+        } else {
+          previous = undefined;
+        }
+      });
+      break;
+    }
+    case 'repeat_threshold':
+      requirePositiveInteger('threshold');
+      requirePositiveInteger('points');
+      if (typeof rule['scoreEach'] !== 'boolean') problems.push('rule.scoreEach must be a boolean');
+      break;
+    default:
+      problems.push(`unknown rule type ${JSON.stringify(rule['type']) ?? 'undefined'}`);
+  }
+  return problems;
+}
+
+/** The smallest non-zero magnitude one entry can earn under a (valid) rule. */
+function smallestAward(rule: Rule): number {
+  switch (rule.type) {
+    case 'fixed':
+    case 'repeat_threshold':
+      return rule.points;
+    case 'range':
+      return rule.min;
+    case 'per_unit':
+      return rule.pointsPerUnit;
+    case 'cumulative_bands': {
+      let smallest = Number.POSITIVE_INFINITY;
+      let before = 0;
+      for (const band of rule.bands) {
+        smallest = Math.min(smallest, band.points - before);
+        before = band.points;
+      }
+      return smallest;
+    }
+  }
+}
+
+/**
+ * Problems with a catalogue rule and its caps (empty list = valid). Inputs are `unknown`
+ * because catalogue versions arrive as JSON from admins and imports.
+ */
+export function validateRule(rule: unknown, caps?: unknown): string[] {
+  const problems = validateRuleShape(rule);
+  if (caps === undefined || caps === null) return problems;
+  if (!isRecord(caps)) return [...problems, 'caps must be an object'];
+
+  const capProblems: string[] = [];
+  const capValues: Array<[string, number]> = [];
+  for (const field of ['perMonth', 'perYear'] as const) {
+    const value = caps[field];
+    if (value === undefined || value === null) continue;
+    if (!isPositiveInteger(value)) {
+      capProblems.push(`caps.${field} must be a positive integer`);
+    } else {
+      capValues.push([field, value]);
+    }
+  }
+  for (const key of Object.keys(caps)) {
+    if (key !== 'perMonth' && key !== 'perYear') capProblems.push(`caps.${key} is not a known cap`);
+  }
+  if (problems.length === 0) {
+    // A cap below the smallest award silently truncates every award: almost surely a typo.
+    const smallest = smallestAward(rule as Rule);
+    for (const [field, value] of capValues) {
+      if (value < smallest) {
+        capProblems.push(`caps.${field} (${value}) is smaller than the smallest award (${smallest})`);
+      }
+    }
+  }
+  return [...problems, ...capProblems];
+}
+
+export function assertValidRule(rule: unknown, caps?: unknown): asserts rule is Rule {
+  const problems = validateRule(rule, caps);
+  if (problems.length > 0) {
+    throw new RuleInputError('CATALOG.INVALID_RULE', `invalid rule: ${problems.join('; ')}`, {
+      problems,
+    });
+  }
+}
+
+function assertValidItem(item: ScoringItem): void {
+  // Items come from the database as JSON; the type system cannot vouch for them.
+  const sign: unknown = item.sign;
+  const problems = validateRule(item.rule, item.caps);
+  if (sign !== 1 && sign !== -1) problems.unshift('sign must be 1 or -1');
+  if (problems.length > 0) {
+    throw new RuleInputError(
+      'CATALOG.INVALID_RULE',
+      `item ${item.code}: invalid rule: ${problems.join('; ')}`,
+      { problems },
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Formatting helpers
+
+const signChar = (sign: ItemSign): string => (sign === 1 ? '+' : MINUS);
+const signed = (sign: ItemSign, magnitude: number): string => `${signChar(sign)}${magnitude}`;
+const verbOf = (sign: ItemSign): string => (sign === 1 ? '加' : '扣');
+const formatQuantity = (micro: number): string => String(fromMicro(micro));
+
+// ---------------------------------------------------------------------------------------------
+// Evaluation
+
+/** A rule's verdict for one entry before caps. `final` verdicts are 0 by rule and skip caps. */
+interface RawVerdict {
+  magnitude: number;
+  codes: Codes;
+  reason: string;
+  final?: boolean;
+}
+
+interface CheckedHistory {
+  quantityMicro: number;
+  points: number;
+  occurrences: number;
+}
+
+function checkHistory(history: ItemYearHistory): CheckedHistory {
+  const { quantity, points, occurrences } = history;
+  const nonNegativeInteger = (x: number): boolean => Number.isSafeInteger(x) && x >= 0;
+  if (
+    !(typeof quantity === 'number' && Number.isFinite(quantity) && quantity >= 0) ||
+    !nonNegativeInteger(points) ||
+    !nonNegativeInteger(occurrences)
+  ) {
+    throw new RuleInputError(
+      'HISTORY.INVALID',
+      'history needs quantity ≥ 0, and points and occurrences as non-negative integers',
+    );
+  }
+  return { quantityMicro: toMicro(quantity), points, occurrences };
+}
+
+const compareCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * Canonical order: by occurredOn, then id. Plain code-unit comparison, not localeCompare, so the
+ * order (and therefore who reaches a band or a threshold first) is the same on every machine.
+ */
+function canonicalOrder(entries: readonly PeriodEntryInput[]): PeriodEntryInput[] {
+  return [...entries].sort(
+    (a, b) =>
+      compareCodeUnits(String(a.occurredOn), String(b.occurredOn)) ||
+      compareCodeUnits(String(a.id), String(b.id)),
+  );
+}
+
+const DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+function isValidDate(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  const m = DATE_PATTERN.exec(value);
+  if (m === null) return false;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const d = new Date(Date.UTC(year, month - 1, day));
+  return d.getUTCFullYear() === year && d.getUTCMonth() === month - 1 && d.getUTCDate() === day;
+}
+
+const needsQuantity = (type: RuleType): boolean =>
+  type === 'per_unit' || type === 'cumulative_bands';
+
+/** Checks one entry against its rule; returns its quantity in micro-units (0 when none). */
+function checkEntry(rule: Rule, entry: PeriodEntryInput): number {
+  const fail = (code: string, message: string): never => {
+    throw new RuleInputError(code, `entry ${String(entry.id)}: ${message}`, {
+      entryId: String(entry.id),
+    });
+  };
+  if (typeof entry.id !== 'string' || entry.id === '') fail('ENTRY.ID_INVALID', 'id is required');
+  if (!isValidDate(entry.occurredOn)) {
+    fail('ENTRY.OCCURRED_ON_INVALID', 'occurredOn must be a date YYYY-MM-DD');
+  }
+
+  const points = entry.chosenPoints;
+  if (rule.type === 'range') {
+    if (points === undefined || points === null) {
+      fail('ENTRY.POINTS_REQUIRED', `points between ${rule.min} and ${rule.max} are required`);
+    } else if (
+      typeof points !== 'number' ||
+      !Number.isInteger(points) ||
+      points < rule.min ||
+      points > rule.max
+    ) {
+      fail('ENTRY.POINTS_OUT_OF_RANGE', `points must be an integer from ${rule.min} to ${rule.max}`);
+    }
+  } else if (points !== undefined && points !== null) {
+    // The catalogue rule decides the points; a client may only choose them for range items.
+    fail('ENTRY.POINTS_NOT_ALLOWED', `points are set by the ${rule.type} rule`);
+  }
+
+  const quantity = entry.quantity;
+  if (!needsQuantity(rule.type)) {
+    // 1 is tolerated because spreadsheets commonly put "1" in a count column for every row.
+    if (quantity !== undefined && quantity !== null && quantity !== 1) {
+      fail('ENTRY.QUANTITY_NOT_ALLOWED', `a ${rule.type} item takes no quantity`);
+    }
+    return 0;
+  }
+  if (quantity === undefined || quantity === null) {
+    return fail('ENTRY.QUANTITY_REQUIRED', 'quantity is required');
+  }
+  if (
+    typeof quantity !== 'number' ||
+    !Number.isFinite(quantity) ||
+    quantity <= 0 ||
+    quantity > MAX_ENTRY_QUANTITY ||
+    toMicro(quantity) === 0
+  ) {
+    return fail(
+      'ENTRY.QUANTITY_INVALID',
+      `quantity must be a number greater than 0 and at most ${MAX_ENTRY_QUANTITY}`,
+    );
+  }
+  return toMicro(quantity);
+}
+
+function bandReached(
+  rule: CumulativeBandsRule,
+  totalMicro: number,
+): { index: number; atLeast: number; points: number } | undefined {
+  let reached: { index: number; atLeast: number; points: number } | undefined;
+  rule.bands.forEach((band, index) => {
+    if (totalMicro >= toMicro(band.atLeast)) reached = { index, ...band };
+  });
+  return reached;
+}
+
+function bandsVerdict(
+  rule: CumulativeBandsRule,
+  beforeMicro: number,
+  afterMicro: number,
+): RawVerdict {
+  const before = bandReached(rule, beforeMicro);
+  const after = bandReached(rule, afterMicro);
+  const awardBefore = before?.points ?? 0;
+  const unit = rule.unitLabel;
+  const total = `累计 ${formatQuantity(afterMicro)} ${unit}`;
+  if (after === undefined) {
+    const first = rule.bands[0];
+    const firstText = first === undefined ? '' : `“${first.atLeast} ${unit}”`;
+    return { magnitude: 0, codes: ['BAND_NONE'], reason: `${total}，未达首档${firstText}` };
+  }
+  const bandText = `“${after.atLeast} ${unit}”档（累计 ${after.points} 分）`;
+  if (after.index === before?.index) {
+    const next = rule.bands[after.index + 1];
+    const nextText = next === undefined ? '已是最高档' : `未达下一档“${next.atLeast} ${unit}”`;
+    return { magnitude: 0, codes: ['BAND_NONE'], reason: `${total}，仍在${bandText}，${nextText}` };
+  }
+  return {
+    magnitude: after.points - awardBefore,
+    codes: ['BAND_CROSSED'],
+    reason: `${total}，达到${bandText}，此前已得 ${awardBefore} 分`,
+  };
+}
+
+function perUnitAward(rule: PerUnitRule, totalMicro: number): number {
+  // Both operands are integers, so the division is exact whenever the true quotient is.
+  return Math.floor(totalMicro / toMicro(rule.unitSize)) * rule.pointsPerUnit;
+}
+
+function perUnitVerdict(
+  rule: PerUnitRule,
+  sign: ItemSign,
+  beforeMicro: number,
+  afterMicro: number,
+): RawVerdict {
+  const before = perUnitAward(rule, beforeMicro);
+  const after = perUnitAward(rule, afterMicro);
+  const unit = rule.unitLabel;
+  return {
+    magnitude: after - before,
+    codes: ['PER_UNIT'],
+    reason:
+      `累计 ${formatQuantity(afterMicro)} ${unit}，每 ${rule.unitSize} ${unit} ` +
+      `${signed(sign, rule.pointsPerUnit)} 分，累计应得 ${after} 分，此前已得 ${before} 分`,
+  };
+}
+
+/**
+ * `verb` style reads as a sentence in an explanation ('第 2 次起每次扣 10 分'); `signed` style
+ * matches the catalogue's other rules ('第 2 次起每次 −10 分').
+ */
+function thresholdWords(rule: RepeatThresholdRule, sign: ItemSign, style: 'verb' | 'signed'): string {
+  const amount =
+    style === 'verb' ? `${verbOf(sign)} ${rule.points} 分` : ` ${signed(sign, rule.points)} 分`;
+  if (rule.threshold === 1) return rule.scoreEach ? `每次${amount}` : `仅第 1 次${amount}`;
+  return rule.scoreEach ? `第 ${rule.threshold} 次起每次${amount}` : `第 ${rule.threshold} 次${amount}`;
+}
+
+function thresholdVerdict(rule: RepeatThresholdRule, sign: ItemSign, n: number): RawVerdict {
+  const verb = verbOf(sign);
+  const words = thresholdWords(rule, sign, 'verb');
+  if (n < rule.threshold) {
+    return {
+      magnitude: 0,
+      codes: ['THRESHOLD_WARNING'],
+      reason: `第 ${n} 次，记录警告，不${verb}分（${words}）`,
+      final: true,
+    };
+  }
+  if (n > rule.threshold && !rule.scoreEach) {
+    return {
+      magnitude: 0,
+      codes: ['THRESHOLD_AFTER_ONCE'],
+      reason: `第 ${n} 次，按规定仅第 ${rule.threshold} 次${verb}分，本次不再${verb}分`,
+      final: true,
+    };
+  }
+  const amount = `${verb} ${rule.points} 分`;
+  let why: string;
+  if (rule.threshold === 1) why = rule.scoreEach ? `按规定每次${amount}` : `按规定仅第 1 次${amount}`;
+  else if (n === rule.threshold) why = `达到 ${rule.threshold} 次，按规定${amount}`;
+  else why = `已超过 ${rule.threshold} 次，按规定每次${amount}`;
+  return { magnitude: rule.points, codes: ['THRESHOLD_SCORED'], reason: `第 ${n} 次，${why}` };
+}
+
+function rangeVerdict(rule: RangeRule, chosen: number): RawVerdict {
+  return {
+    magnitude: chosen,
+    codes: ['RANGE'],
+    reason: `议事会评定 ${chosen} 分（可评 ${rule.min}—${rule.max} 分）`,
+  };
+}
+
+interface CapOutcome {
+  magnitude: number;
+  codes: Codes;
+  note?: string;
+}
+
+function applyCaps(
+  raw: number,
+  caps: ItemCaps | undefined,
+  monthSoFar: number,
+  yearSoFar: number,
+): CapOutcome {
+  const monthLeft =
+    caps?.perMonth === undefined ? Infinity : Math.max(0, caps.perMonth - monthSoFar);
+  const yearLeft = caps?.perYear === undefined ? Infinity : Math.max(0, caps.perYear - yearSoFar);
+  const magnitude = Math.min(raw, monthLeft, yearLeft);
+  if (magnitude === raw) return { magnitude, codes: [] };
+
+  const codes: Codes = [];
+  if (monthLeft < raw) codes.push('CAP_MONTH');
+  if (yearLeft < raw) codes.push('CAP_YEAR');
+  // Name the cap that actually bound; on a tie the year cap is the more lasting news.
+  const byMonth = monthLeft < yearLeft;
+  const label = byMonth ? '本月' : '本年';
+  const cap = byMonth ? caps?.perMonth : caps?.perYear;
+  const note = magnitude === 0 ? `已达${label}上限 ${cap} 分` : `受${label}上限 ${cap} 分限制`;
+  return { magnitude, codes, note };
+}
+
+/**
+ * Scores one resident's entries for one item in one period, given the resident's standing history
+ * for that item earlier in the rating year. Entries are scored, and returned, in canonical order
+ * (occurredOn, id) so that the typing order never changes who reaches a band or a threshold.
+ *
+ * An entry's period is not checked against its occurredOn: late entries are legitimately scored
+ * in the period they were entered (DESIGN.md §5 `cycle.close`).
+ *
+ * Caps are hard limits: points cut by a cap are not carried forward, and quantity-based awards are
+ * always computed from the quantity totals (award(before + q) − award(before)), not from the points
+ * actually given.
+ */
+export function evaluatePeriod(
+  item: ScoringItem,
+  history: ItemYearHistory,
+  entries: PeriodEntryInput[],
+): EntryScore[] {
+  assertValidItem(item);
+  const past = checkHistory(history);
+  const ordered = canonicalOrder(entries);
+  const quantities = ordered.map((entry) => checkEntry(item.rule, entry));
+  for (let i = 1; i < ordered.length; i++) {
+    const id = ordered[i]?.id;
+    if (id !== undefined && id === ordered[i - 1]?.id) {
+      // Equal ids would make the canonical order, and so the scores, depend on input order.
+      throw new RuleInputError('ENTRY.DUPLICATE_ID', `entry ${id} appears twice`, { entryId: id });
+    }
+  }
+
+  const { rule, sign } = item;
+  let quantityMicro = past.quantityMicro;
+  let monthTotal = 0;
+
+  return ordered.map((entry, index): EntryScore => {
+    const beforeMicro = quantityMicro;
+    quantityMicro += quantities[index] ?? 0;
+
+    let verdict: RawVerdict;
+    switch (rule.type) {
+      case 'fixed':
+        verdict = {
+          magnitude: rule.points,
+          codes: ['FIXED'],
+          reason: `按规定 ${signed(sign, rule.points)} 分`,
+        };
+        break;
+      case 'range':
+        verdict = rangeVerdict(rule, entry.chosenPoints ?? 0);
+        break;
+      case 'per_unit':
+        verdict = perUnitVerdict(rule, sign, beforeMicro, quantityMicro);
+        break;
+      case 'cumulative_bands':
+        verdict = bandsVerdict(rule, beforeMicro, quantityMicro);
+        break;
+      case 'repeat_threshold':
+        verdict = thresholdVerdict(rule, sign, past.occurrences + index + 1);
+        break;
+    }
+
+    if (verdict.final === true) {
+      return { id: entry.id, points: 0, explanation: { codes: verdict.codes, text: verdict.reason } };
+    }
+    const capped = applyCaps(verdict.magnitude, item.caps, monthTotal, past.points + monthTotal);
+    monthTotal += capped.magnitude;
+    const parts = [verdict.reason];
+    if (capped.note !== undefined) parts.push(capped.note);
+    parts.push(`本次 ${signed(sign, capped.magnitude)}`);
+    return {
+      id: entry.id,
+      // `sign * 0` is -0 for breach items, which JSON would print as 0 but Object.is would not.
+      points: capped.magnitude === 0 ? 0 : sign * capped.magnitude,
+      explanation: { codes: [...verdict.codes, ...capped.codes], text: parts.join('，') },
+    };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Catalogue helpers
+
+function capsWords(sign: ItemSign, caps: ItemCaps | undefined): string[] {
+  const words: string[] = [];
+  if (caps?.perMonth !== undefined) words.push(`每月最多 ${signed(sign, caps.perMonth)} 分`);
+  if (caps?.perYear !== undefined) words.push(`每年最多 ${signed(sign, caps.perYear)} 分`);
+  return words;
+}
+
+/** The rule in words, for catalogue pages and the board's legend. */
+export function explainRule(item: ScoringItem): string {
+  assertValidItem(item);
+  const { rule, sign } = item;
+  let main: string;
+  switch (rule.type) {
+    case 'fixed':
+      main = `每次 ${signed(sign, rule.points)} 分`;
+      break;
+    case 'range':
+      main = `由议事会在 ${rule.min}—${rule.max} 分之间评定${verbOf(sign)}分并说明理由`;
+      break;
+    case 'per_unit':
+      // "年内累计" tells residents that two 50-yuan gifts make one 100-yuan unit.
+      main = `年内累计每 ${rule.unitSize} ${rule.unitLabel} ${signed(sign, rule.pointsPerUnit)} 分`;
+      break;
+    case 'cumulative_bands': {
+      const steps = rule.bands.map((b) => `${b.atLeast} ${rule.unitLabel} ${signed(sign, b.points)}`);
+      main = `年内累计：${steps.join('，')}（为累计总分，跨档时补足差额）`;
+      break;
+    }
+    case 'repeat_threshold': {
+      const words = thresholdWords(rule, sign, 'signed');
+      const once = rule.scoreEach || rule.threshold === 1 ? '' : '（仅此一次）';
+      main = rule.threshold === 1 ? `年内${words}` : `年内${words}${once}，此前记录警告`;
+      break;
+    }
+  }
+  return [main, ...capsWords(sign, item.caps)].join('；');
+}
+
+/**
+ * The most points (magnitude) the item can give one resident in one rating year of 12 periods,
+ * or null when nothing bounds it. Used for catalogue sanity checks and for showing residents
+ * "at most …".
+ */
+export function maxAwardPerYear(item: ScoringItem): number | null {
+  assertValidItem(item);
+  const bounds: number[] = [];
+  const { rule, caps } = item;
+  if (caps?.perYear !== undefined) bounds.push(caps.perYear);
+  if (caps?.perMonth !== undefined) bounds.push(caps.perMonth * 12);
+  if (rule.type === 'cumulative_bands') {
+    const top = rule.bands[rule.bands.length - 1];
+    if (top !== undefined) bounds.push(top.points);
+  }
+  if (rule.type === 'repeat_threshold' && !rule.scoreEach) bounds.push(rule.points);
+  return bounds.length === 0 ? null : Math.min(...bounds);
+}
