@@ -75,6 +75,13 @@ export class EnvVars {
   @Max(90 * 86400)
   JWT_REFRESH_TTL_SECONDS = 7 * 86400;
 
+  /** Login attempts per client IP per minute (then 429 RATE.LIMITED). */
+  @Transform(({ value }) => (value === undefined ? value : Number(value)))
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  LOGIN_RATE_LIMIT_PER_MINUTE = 10;
+
   /** Key of the HMAC that stores national ID numbers (only hash + last 4 are kept). */
   @IsString()
   @MinLength(16)

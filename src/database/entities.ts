@@ -1,4 +1,35 @@
+import { AuditLogEntry } from '@app/audit/audit-log.entity';
+import { RefreshToken, StaffUser, Terminal } from '@app/auth/auth.entities';
+import { CatalogAdoption, CatalogItem, CatalogVersion } from '@app/catalog/catalog.entities';
+import { Account, LedgerCorrection, Posting, YearlyRating } from '@app/ledger/ledger.entities';
+import { Household, Resident, ResidentStatusEvent, Town, Village } from '@app/org/org.entities';
+import { DeedEntry, EntryBatch, EntryEvent, EntryState } from '@app/scoring/entry.entities';
+import { Shop, ShopVillage } from '@app/shop/shop.entities';
 import { SystemHeartbeat } from '@app/system/system-heartbeat.entity';
 
 /** Every TypeORM entity, listed explicitly (a dist glob would also match .d.ts files). */
-export const ENTITIES = [SystemHeartbeat];
+export const ENTITIES = [
+  SystemHeartbeat,
+  Town,
+  Village,
+  Household,
+  Resident,
+  ResidentStatusEvent,
+  StaffUser,
+  RefreshToken,
+  Terminal,
+  Shop,
+  ShopVillage,
+  AuditLogEntry,
+  CatalogVersion,
+  CatalogItem,
+  CatalogAdoption,
+  DeedEntry,
+  EntryEvent,
+  EntryState,
+  EntryBatch,
+  Posting,
+  Account,
+  LedgerCorrection,
+  YearlyRating,
+];

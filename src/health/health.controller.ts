@@ -2,6 +2,7 @@ import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService, TypeOrmHealthIndicator, type HealthCheckResult } from '@nestjs/terminus';
 import type { Response } from 'express';
+import { Public } from '@app/auth/auth.decorators';
 import { RedisHealthIndicator } from './redis-health';
 
 @ApiTags('health 健康检查')
@@ -15,6 +16,7 @@ export class HealthController {
 
   /** 200 when PostgreSQL and Redis both answer, else 503; each part reported separately. */
   @Get()
+  @Public()
   @ApiOperation({ summary: '健康检查：数据库与 Redis 分别报告，任一不可用时 503' })
   async check(@Res() res: Response): Promise<void> {
     const checks = [() => this.db.pingCheck('database', { timeout: 1000 }), () => this.redis.isHealthy('redis')];

@@ -1,5 +1,6 @@
 import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Roles } from '@app/auth/auth.decorators';
 import { HeartbeatEnqueuedDto, HeartbeatJobParams, HeartbeatStatusDto } from './system.dto';
 import { SystemService } from './system.service';
 
@@ -10,12 +11,14 @@ export class SystemController {
 
   @Post('heartbeat')
   @HttpCode(202)
+  @Roles('town_admin')
   @ApiOperation({ summary: '投递一个心跳任务（检查 api → 队列 → worker → 数据库）' })
   requestHeartbeat(): Promise<HeartbeatEnqueuedDto> {
     return this.system.requestHeartbeat();
   }
 
   @Get('heartbeat/:jobId')
+  @Roles('town_admin')
   @ApiOperation({ summary: '心跳任务是否已被 worker 处理' })
   heartbeatStatus(@Param() params: HeartbeatJobParams): Promise<HeartbeatStatusDto> {
     return this.system.heartbeatStatus(params.jobId);

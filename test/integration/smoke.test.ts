@@ -1,13 +1,17 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type TestStack } from '../support/app';
+import { bearer, seedTown } from '../support/fixtures';
 import { waitFor } from '../support/wait-for';
 
 describe('smoke: the real app on real PostgreSQL and Redis', () => {
   let stack: TestStack;
+  let admin: string;
 
   beforeAll(async () => {
     stack = await startStack({ worker: true });
+    const f = await seedTown(stack.db, 1);
+    admin = await bearer(stack.http, f.users.town_admin.username);
   });
   afterAll(async () => {
     await stack?.close();
@@ -35,7 +39,7 @@ describe('smoke: the real app on real PostgreSQL and Redis', () => {
   });
 
   it('a validation failure lists each bad field', async () => {
-    const res = await request(stack.http).get('/api/v1/system/heartbeat/not-a-job').expect(400);
+    const res = await request(stack.http).get('/api/v1/system/heartbeat/not-a-job').set('authorization', admin).expect(400);
     expect(res.body.code).toBe('VALIDATION.FAILED');
     expect(res.body.details).toEqual([{ field: 'jobId', constraints: { matches: expect.any(String) } }]);
     expect(res.body.requestId).toMatch(/^[0-9a-f-]{36}$/);
@@ -43,10 +47,10 @@ describe('smoke: the real app on real PostgreSQL and Redis', () => {
   });
 
   it('malformed JSON is 400 REQUEST.MALFORMED_JSON and an oversized body is 413', async () => {
-    const bad = await request(stack.http).post('/api/v1/system/heartbeat').set('content-type', 'application/json').send('{"a":').expect(400);
+    const bad = await request(stack.http).post('/api/v1/auth/login').set('content-type', 'application/json').send('{"a":').expect(400);
     expect(bad.body.code).toBe('REQUEST.MALFORMED_JSON');
     const big = await request(stack.http)
-      .post('/api/v1/system/heartbeat')
+      .post('/api/v1/auth/login')
       .set('content-type', 'application/json')
       .send(JSON.stringify({ a: 'x'.repeat(2 * 1024 * 1024) }))
       .expect(413);
@@ -54,11 +58,11 @@ describe('smoke: the real app on real PostgreSQL and Redis', () => {
   });
 
   it('a job enqueued through the api is processed by a worker', async () => {
-    const res = await request(stack.http).post('/api/v1/system/heartbeat').expect(202);
+    const res = await request(stack.http).post('/api/v1/system/heartbeat').set('authorization', admin).expect(202);
     expect(res.body.queued).toBe(true);
     const status = await waitFor(
       async () => {
-        const s = await request(stack.http).get(`/api/v1/system/heartbeat/${res.body.jobId}`).expect(200);
+        const s = await request(stack.http).get(`/api/v1/system/heartbeat/${res.body.jobId}`).set('authorization', admin).expect(200);
         return s.body.processed ? s.body : undefined;
       },
       { timeoutMs: 15_000, description: 'the heartbeat job to be processed' },

@@ -1,6 +1,9 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '@app/database/data-source-options';
 import { adminQuery, createTestDatabase, dropTestDatabase } from '../support/db';
+import { bearer, seedTown } from '../support/fixtures';
 import { freePort, spawnBuilt } from '../support/processes';
 import { OwnServices } from '../support/services';
 import { waitFor } from '../support/wait-for';
@@ -25,14 +28,20 @@ describe('api with Redis down at start', () => {
   let db: { name: string; url: string };
   let api: ReturnType<typeof spawnBuilt>;
   let url: string;
+  let admin: string;
+  let adminUsername: string;
 
   beforeAll(async () => {
     db = await createTestDatabase(baseUrl());
+    const ds = await new DataSource(dataSourceOptions(db.url, 2)).initialize();
+    adminUsername = (await seedTown(ds, 1)).users.town_admin.username;
+    await ds.destroy();
     const port = await freePort();
     const deadRedis = await freePort(); // nothing listens there
     url = `http://127.0.0.1:${port}`;
     api = spawnBuilt('main', [], { DATABASE_URL: db.url, REDIS_URL: `redis://127.0.0.1:${deadRedis}/0`, PORT: String(port), LOG_LEVEL: 'silent' });
     await waitFor(() => fetch(`${url}/health`).then((r) => r.status > 0), { timeoutMs: 20_000, description: 'api to listen' });
+    admin = await bearer(url, adminUsername);
   });
   afterAll(async () => {
     api?.child.kill('SIGTERM');
@@ -47,13 +56,13 @@ describe('api with Redis down at start', () => {
   });
 
   it('still serves requests that need no queue', async () => {
-    const res = await request(url).get('/api/v1/system/heartbeat/heartbeat-00000000').expect(200);
+    const res = await request(url).get('/api/v1/system/heartbeat/heartbeat-00000000').set('authorization', admin).expect(200);
     expect(res.body).toEqual({ jobId: 'heartbeat-00000000', processed: false });
   });
 
   it('answers an enqueue without hanging, saying the job was not queued', async () => {
     const started = Date.now();
-    const res = await request(url).post('/api/v1/system/heartbeat').expect(202);
+    const res = await request(url).post('/api/v1/system/heartbeat').set('authorization', admin).expect(202);
     expect(res.body.queued).toBe(false);
     expect(Date.now() - started).toBeLessThan(5_000);
   });
@@ -84,13 +93,15 @@ describe('PostgreSQL and Redis stopped and restarted under a running api', () =>
     const health = await request(url).get('/health').expect(503);
     expect(health.body.details.database.status).toBe('down');
     expect(health.body.details.redis.status).toBe('up');
-    const res = await request(url).get('/api/v1/system/heartbeat/heartbeat-00000001').expect(503);
+    const login = { username: 'nobody', password: 'whatever-password' };
+    const res = await request(url).post('/api/v1/auth/login').send(login).expect(503);
     expect(res.body.code).toBe('SERVICE.DATABASE_UNAVAILABLE');
     expect(res.body.requestId).toBeTruthy();
 
     own.startOnly('postgres');
     await waitFor(() => fetch(`${url}/health`).then((r) => r.status === 200), { timeoutMs: 20_000, description: 'health back to 200' });
-    await request(url).get('/api/v1/system/heartbeat/heartbeat-00000001').expect(200);
+    const after = await request(url).post('/api/v1/auth/login').send(login).expect(401);
+    expect(after.body.code).toBe('AUTH.INVALID_CREDENTIALS');
   });
 
   it('reports Redis down while it is stopped and up again when it returns', async () => {

@@ -1,8 +1,15 @@
 /**
  * Every error code the service can answer with, and its HTTP status. Codes are part of the API:
  * clients branch on them, so a code is never renamed or reused for something else.
- * Feature issues add their codes here, grouped by prefix.
+ * Each feature keeps its codes in its own `<feature>.errors.ts`, merged here.
  */
+import { CATALOG_ERRORS } from '@app/catalog/catalog.errors';
+import { LEDGER_ERRORS } from '@app/ledger/ledger.errors';
+import { ORG_ERRORS } from '@app/org/org.errors';
+import { REVIEW_ERRORS } from '@app/review/review.errors';
+import { ENTRY_ERRORS } from '@app/scoring/entry.errors';
+import { SHOP_ERRORS } from '@app/shop/shop.errors';
+
 export const ERROR_CODES = {
   // request shape
   'VALIDATION.FAILED': { status: 400, message: '请求参数不合法 / request validation failed' },
@@ -17,6 +24,25 @@ export const ERROR_CODES = {
   'INTERNAL.ERROR': { status: 500, message: '服务器内部错误 / internal error' },
   // system
   'JOB.NOT_FOUND': { status: 404, message: '任务不存在 / no such job' },
+  // authentication and scope
+  'AUTH.UNAUTHENTICATED': { status: 401, message: '需要登录 / authentication required' },
+  'AUTH.INVALID_CREDENTIALS': { status: 401, message: '用户名或密码错误 / wrong username or password' },
+  'AUTH.ACCOUNT_LOCKED': { status: 423, message: '账号已锁定，请稍后再试 / account locked, try later' },
+  'AUTH.ACCOUNT_DISABLED': { status: 403, message: '账号已停用 / account disabled' },
+  'AUTH.INVALID_TOKEN': { status: 401, message: '令牌无效或已过期 / invalid or expired token' },
+  'AUTH.INVALID_API_KEY': { status: 401, message: '终端密钥无效或已吊销 / unknown or revoked API key' },
+  'AUTH.FORBIDDEN': { status: 403, message: '无此操作权限 / role not allowed' },
+  'AUTH.OUT_OF_SCOPE': { status: 403, message: '超出管辖范围 / outside your village, town or shop' },
+  'STAFF.USERNAME_TAKEN': { status: 409, message: '用户名已存在 / username taken' },
+  'STAFF.NOT_FOUND': { status: 404, message: '工作人员不存在 / no such staff user' },
+  'STAFF.INVALID_SCOPE': { status: 400, message: '角色与管辖范围不符 / role and scope do not match' },
+  'TERMINAL.NOT_FOUND': { status: 404, message: '终端不存在 / no such terminal' },
+  ...ORG_ERRORS,
+  ...CATALOG_ERRORS,
+  ...ENTRY_ERRORS,
+  ...LEDGER_ERRORS,
+  ...SHOP_ERRORS,
+  ...REVIEW_ERRORS,
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,40 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { RequestContext } from '@app/auth/principal';
+
+export interface AuditRecord {
+  action: string; // e.g. 'resident.create', 'entry.withdraw'
+  targetType?: string;
+  targetId?: string;
+  townId?: string | null;
+  summary?: Record<string, unknown>;
+}
+
+/**
+ * Writes the append-only audit log. Pass the transaction's manager so the audit row commits or
+ * rolls back with the change it describes.
+ */
+@Injectable()
+export class AuditService {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  async record(ctx: RequestContext | null, rec: AuditRecord, manager?: EntityManager): Promise<void> {
+    const p = ctx?.principal;
+    await (manager ?? this.db.manager).query(
+      `INSERT INTO audit_log (town_id, actor_type, actor_id, actor_role, action, target_type, target_id, request_id, summary)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [
+        rec.townId ?? p?.townId ?? null,
+        p ? p.kind : 'system',
+        p?.id ?? null,
+        p?.kind === 'staff' ? p.role : p?.kind === 'terminal' ? 'terminal' : null,
+        rec.action,
+        rec.targetType ?? null,
+        rec.targetId ?? null,
+        ctx?.requestId ?? null,
+        rec.summary ? JSON.stringify(rec.summary) : null,
+      ],
+    );
+  }
+}

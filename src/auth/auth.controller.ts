@@ -1,0 +1,109 @@
+import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ThrottlerGuard } from '@nestjs/throttler';
+import { ROLES } from './auth.entities';
+import { Ctx, Public, PublicCtx, Roles } from './auth.decorators';
+import {
+  CreatedTerminalDto,
+  CreateStaffDto,
+  CreateTerminalDto,
+  IdParam,
+  LoginDto,
+  LoginResultDto,
+  RefreshDto,
+  ShopIdParam,
+  StaffDto,
+  TerminalDto,
+  TokenPairDto,
+} from './auth.dto';
+import { AuthService } from './auth.service';
+import type { PublicContext, RequestContext } from './principal';
+import { StaffService } from './staff.service';
+
+@ApiTags('auth 登录')
+@Controller('auth')
+export class AuthController {
+  constructor(private readonly auth: AuthService) {}
+
+  @Post('login')
+  @HttpCode(200)
+  @Public()
+  @UseGuards(ThrottlerGuard)
+  @ApiOperation({ summary: '工作人员登录：返回访问令牌与刷新令牌（按 IP 限流，连续失败 5 次锁定 15 分钟）' })
+  login(@Body() dto: LoginDto, @PublicCtx() ctx: PublicContext): Promise<LoginResultDto> {
+    return this.auth.login(dto.username, dto.password, ctx.requestId);
+  }
+
+  @Post('refresh')
+  @HttpCode(200)
+  @Public()
+  @ApiOperation({ summary: '用刷新令牌换新令牌（一次性；重复使用会吊销整组）' })
+  refresh(@Body() dto: RefreshDto): Promise<TokenPairDto> {
+    return this.auth.refresh(dto.refreshToken);
+  }
+
+  @Post('logout')
+  @HttpCode(204)
+  @Public()
+  @ApiOperation({ summary: '注销：吊销刷新令牌' })
+  async logout(@Body() dto: RefreshDto): Promise<void> {
+    await this.auth.logout(dto.refreshToken);
+  }
+
+  @Get('me')
+  @Roles(...ROLES)
+  @ApiOperation({ summary: '当前登录的工作人员' })
+  me(@Ctx() ctx: RequestContext) {
+    return ctx.principal;
+  }
+}
+
+@ApiTags('staff 工作人员')
+@Controller()
+export class StaffController {
+  constructor(private readonly staff: StaffService) {}
+
+  @Post('staff')
+  @Roles('town_admin')
+  @ApiOperation({ summary: '新建工作人员（本镇）' })
+  create(@Ctx() ctx: RequestContext, @Body() dto: CreateStaffDto): Promise<StaffDto> {
+    return this.staff.createStaff(ctx, dto);
+  }
+
+  @Get('staff')
+  @Roles('town_admin', 'auditor')
+  @ApiOperation({ summary: '本镇工作人员列表' })
+  list(@Ctx() ctx: RequestContext): Promise<StaffDto[]> {
+    return this.staff.listStaff(ctx);
+  }
+
+  @Post('staff/:id/deactivate')
+  @HttpCode(200)
+  @Roles('town_admin')
+  @ApiOperation({ summary: '停用工作人员账号' })
+  deactivate(@Ctx() ctx: RequestContext, @Param() p: IdParam): Promise<StaffDto> {
+    return this.staff.setActive(ctx, p.id, false);
+  }
+
+  @Post('shops/:shopId/terminals')
+  @Roles('town_admin')
+  @ApiOperation({ summary: '为信义超市新建终端；API 密钥只显示这一次' })
+  createTerminal(@Ctx() ctx: RequestContext, @Param() p: ShopIdParam, @Body() dto: CreateTerminalDto): Promise<CreatedTerminalDto> {
+    return this.staff.createTerminal(ctx, p.shopId, dto.name);
+  }
+
+  @Get('shops/:shopId/terminals')
+  @Roles('town_admin', 'auditor', 'shop_clerk')
+  @ApiOperation({ summary: '超市的终端列表（不含密钥）' })
+  listTerminals(@Ctx() ctx: RequestContext, @Param() p: ShopIdParam): Promise<TerminalDto[]> {
+    return this.staff.listTerminals(ctx, p.shopId);
+  }
+
+  @Post('terminals/:id/revoke')
+  @HttpCode(200)
+  @Roles('town_admin')
+  @ApiOperation({ summary: '吊销终端密钥' })
+  revokeTerminal(@Ctx() ctx: RequestContext, @Param() p: IdParam): Promise<TerminalDto> {
+    return this.staff.revokeTerminal(ctx, p.id);
+  }
+}

@@ -1,0 +1,43 @@
+import { applyDecorators, createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import type { Request } from 'express';
+import type { Role } from './auth.entities';
+import type { Principal, PublicContext, RequestContext } from './principal';
+
+export const AUTH_METADATA = 'xinyi:auth';
+
+export type AuthRequirement = { type: 'public' } | { type: 'staff'; roles: Role[] } | { type: 'terminal' };
+
+/** No login needed (health, public board, objections). */
+export const Public = () => SetMetadata(AUTH_METADATA, { type: 'public' } satisfies AuthRequirement);
+
+/** A staff JWT with one of these roles; scope is checked in the service. */
+export const Roles = (...roles: Role[]) =>
+  applyDecorators(
+    SetMetadata(AUTH_METADATA, { type: 'staff', roles } satisfies AuthRequirement),
+    ApiBearerAuth('staff'),
+    ApiUnauthorizedResponse({ description: 'AUTH.UNAUTHENTICATED' }),
+    ApiForbiddenResponse({ description: `AUTH.FORBIDDEN (roles: ${roles.join(', ')}) / AUTH.OUT_OF_SCOPE` }),
+  );
+
+/** A shop terminal's API key in `x-api-key`. */
+export const TerminalAuth = () =>
+  applyDecorators(
+    SetMetadata(AUTH_METADATA, { type: 'terminal' } satisfies AuthRequirement),
+    ApiSecurity('terminal'),
+    ApiUnauthorizedResponse({ description: 'AUTH.INVALID_API_KEY' }),
+  );
+
+type AuthedRequest = Request & { id?: string; principal?: Principal };
+
+/** `@Ctx() ctx: RequestContext` — the principal the guard attached, and the request id. */
+export const Ctx = createParamDecorator((_: unknown, context: ExecutionContext): RequestContext => {
+  const req = context.switchToHttp().getRequest<AuthedRequest>();
+  if (!req.principal) throw new Error('Ctx used on a route without authentication');
+  return { principal: req.principal, requestId: String(req.id ?? '') };
+});
+
+export const PublicCtx = createParamDecorator((_: unknown, context: ExecutionContext): PublicContext => {
+  const req = context.switchToHttp().getRequest<AuthedRequest>();
+  return { requestId: String(req.id ?? ''), clientIp: req.ip ?? 'unknown' };
+});

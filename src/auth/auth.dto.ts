@@ -1,0 +1,112 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength } from 'class-validator';
+import { ROLES, type Role } from './auth.entities';
+
+export class LoginDto {
+  @ApiProperty({ description: '用户名', example: 'admin' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(64)
+  username: string;
+
+  @ApiProperty({ description: '密码' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(256)
+  password: string;
+}
+
+export class RefreshDto {
+  @ApiProperty({ description: '刷新令牌' })
+  @IsString()
+  @MinLength(16)
+  @MaxLength(256)
+  refreshToken: string;
+}
+
+export class StaffDto {
+  @ApiProperty() id: string;
+  @ApiProperty({ description: '用户名' }) username: string;
+  @ApiProperty({ description: '姓名' }) displayName: string;
+  @ApiProperty({ enum: ROLES, description: '角色' }) role: Role;
+  @ApiProperty({ description: '所属乡镇' }) townId: string;
+  @ApiProperty({ nullable: true, description: '所属村（村级角色）' }) villageId: string | null;
+  @ApiProperty({ nullable: true, description: '所属超市（超市店员）' }) shopId: string | null;
+  @ApiPropertyOptional({ description: '是否启用' }) active?: boolean;
+}
+
+export class TokenPairDto {
+  @ApiProperty({ description: '访问令牌（JWT，短期）' }) accessToken: string;
+  @ApiProperty({ description: '刷新令牌（一次性，轮换）' }) refreshToken: string;
+  @ApiProperty({ description: '访问令牌有效秒数' }) expiresIn: number;
+  @ApiProperty({ example: 'Bearer' }) tokenType: 'Bearer';
+}
+
+export class LoginResultDto extends TokenPairDto {
+  @ApiProperty({ type: StaffDto }) user: StaffDto;
+}
+
+export class CreateStaffDto {
+  @ApiProperty({ description: '用户名（字母、数字、._-）', example: 'dongcun.clerk' })
+  @Matches(/^[a-z0-9._-]{3,40}$/, { message: 'username must be 3–40 of a-z 0-9 . _ -' })
+  username: string;
+
+  @ApiProperty({ description: '姓名' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(40)
+  displayName: string;
+
+  @ApiProperty({ description: '初始密码（至少 10 位）' })
+  @IsString()
+  @MinLength(10)
+  @MaxLength(128)
+  password: string;
+
+  @ApiProperty({ enum: ROLES, description: '角色' })
+  @IsIn(ROLES)
+  role: Role;
+
+  @ApiPropertyOptional({ description: '村（村级角色必填）', format: 'uuid' })
+  @IsOptional()
+  @IsUUID('all')
+  villageId?: string;
+
+  @ApiPropertyOptional({ description: '超市（超市店员必填）', format: 'uuid' })
+  @IsOptional()
+  @IsUUID('all')
+  shopId?: string;
+}
+
+export class IdParam {
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID('all')
+  id: string;
+}
+
+export class ShopIdParam {
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID('all')
+  shopId: string;
+}
+
+export class CreateTerminalDto {
+  @ApiProperty({ description: '终端名称', example: '东村信义超市收银台 1' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(60)
+  name: string;
+}
+
+export class TerminalDto {
+  @ApiProperty() id: string;
+  @ApiProperty() shopId: string;
+  @ApiProperty({ description: '终端名称' }) name: string;
+  @ApiProperty({ description: '密钥前缀（用于识别，非密钥本身）' }) keyPrefix: string;
+  @ApiProperty() createdAt: Date;
+  @ApiProperty({ nullable: true, description: '吊销时间' }) revokedAt: Date | null;
+}
+
+export class CreatedTerminalDto extends TerminalDto {
+  @ApiProperty({ description: 'API 密钥：只在创建时显示一次，请妥善保存' }) apiKey: string;
+}

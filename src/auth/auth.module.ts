@@ -1,0 +1,32 @@
+import { Global, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { AppConfig } from '@app/config/app-config';
+import { AuthController, StaffController } from './auth.controller';
+import { AuthGuard } from './auth.guard';
+import { AuthRepository } from './auth.repository';
+import { AuthService } from './auth.service';
+import { ScopeService } from './scope.service';
+import { StaffService } from './staff.service';
+
+@Global()
+@Module({
+  imports: [
+    JwtModule.registerAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({ secret: config.get('JWT_SECRET'), signOptions: { algorithm: 'HS256' } }),
+    }),
+    // In-process counters: per api replica. Behind several replicas, move to a Redis store.
+    ThrottlerModule.forRootAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({
+        throttlers: [{ name: 'login', ttl: 60_000, limit: config.get('LOGIN_RATE_LIMIT_PER_MINUTE') }],
+      }),
+    }),
+  ],
+  controllers: [AuthController, StaffController],
+  providers: [AuthService, AuthRepository, StaffService, ScopeService, { provide: APP_GUARD, useClass: AuthGuard }],
+  exports: [AuthService, ScopeService],
+})
+export class AuthModule {}

@@ -1,0 +1,129 @@
+import { Injectable } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import * as argon2 from 'argon2';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { AuditService } from '@app/audit/audit.service';
+import { AppError } from '@app/common/errors/app-error';
+import { AppConfig } from '@app/config/app-config';
+import { apiKeyMatches, parseApiKey, sha256 } from './api-key';
+import type { Role } from './auth.entities';
+import { AuthRepository, type StaffRow } from './auth.repository';
+import type { StaffPrincipal, TerminalPrincipal } from './principal';
+
+/** Failed logins before the account locks, and for how long. */
+export const LOGIN_MAX_FAILURES = 5;
+export const LOGIN_LOCK_SECONDS = 15 * 60;
+
+interface AccessClaims {
+  sub: string;
+  usr: string;
+  role: Role;
+  town: string;
+  vil: string | null;
+  shop: string | null;
+  typ: 'access';
+}
+
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  tokenType: 'Bearer';
+}
+
+@Injectable()
+export class AuthService {
+  constructor(
+    private readonly repo: AuthRepository,
+    private readonly jwt: JwtService,
+    private readonly config: AppConfig,
+    private readonly audit: AuditService,
+  ) {}
+
+  static hashPassword(password: string): Promise<string> {
+    return argon2.hash(password, { type: argon2.argon2id });
+  }
+
+  async login(username: string, password: string, requestId: string): Promise<TokenPair & { user: ReturnType<AuthService['describe']> }> {
+    const user = await this.repo.findStaffByUsername(username);
+    if (!user) {
+      // Same work as a real check, so timing does not reveal which usernames exist.
+      await argon2.verify(DUMMY_HASH, password).catch(() => false);
+      throw new AppError('AUTH.INVALID_CREDENTIALS');
+    }
+    if (user.lockedUntil && user.lockedUntil.getTime() > Date.now()) {
+      throw new AppError('AUTH.ACCOUNT_LOCKED', undefined, { lockedUntil: user.lockedUntil.toISOString() });
+    }
+    if (!(await argon2.verify(user.passwordHash, password))) {
+      const after = await this.repo.recordFailedLogin(user.id, LOGIN_MAX_FAILURES, LOGIN_LOCK_SECONDS);
+      const ctx = { principal: this.principalOf(user), requestId };
+      await this.audit.record(ctx, { action: 'auth.login_failed', targetType: 'staff', targetId: user.id, summary: { failedLogins: after.failedLogins } });
+      if (after.lockedUntil && after.lockedUntil.getTime() > Date.now()) {
+        throw new AppError('AUTH.ACCOUNT_LOCKED', undefined, { lockedUntil: after.lockedUntil.toISOString() });
+      }
+      throw new AppError('AUTH.INVALID_CREDENTIALS');
+    }
+    if (!user.active) throw new AppError('AUTH.ACCOUNT_DISABLED');
+    await this.repo.resetFailedLogins(user.id);
+    const tokens = await this.issue(user, randomUUID());
+    return { ...tokens, user: this.describe(user) };
+  }
+
+  /** Rotates a refresh token; presenting an already used one revokes its whole family. */
+  async refresh(refreshToken: string): Promise<TokenPair> {
+    const hash = sha256(refreshToken);
+    const consumed = await this.repo.consumeRefreshToken(hash);
+    if (consumed === 'reused') {
+      await this.repo.revokeFamilyOf(hash);
+      throw new AppError('AUTH.INVALID_TOKEN');
+    }
+    if (!consumed || consumed.expiresAt.getTime() <= Date.now()) throw new AppError('AUTH.INVALID_TOKEN');
+    const user = await this.repo.findStaffById(consumed.staffId);
+    if (!user || !user.active) throw new AppError('AUTH.INVALID_TOKEN');
+    return this.issue(user, consumed.familyId);
+  }
+
+  async logout(refreshToken: string): Promise<void> {
+    await this.repo.revokeFamilyOf(sha256(refreshToken));
+  }
+
+  async verifyAccessToken(token: string): Promise<StaffPrincipal> {
+    let claims: AccessClaims;
+    try {
+      claims = await this.jwt.verifyAsync<AccessClaims>(token, { algorithms: ['HS256'] });
+    } catch {
+      throw new AppError('AUTH.INVALID_TOKEN');
+    }
+    if (claims.typ !== 'access') throw new AppError('AUTH.INVALID_TOKEN');
+    return { kind: 'staff', id: claims.sub, username: claims.usr, role: claims.role, townId: claims.town, villageId: claims.vil, shopId: claims.shop };
+  }
+
+  async verifyApiKey(key: string): Promise<TerminalPrincipal> {
+    const parsed = parseApiKey(key);
+    if (!parsed) throw new AppError('AUTH.INVALID_API_KEY');
+    const t = await this.repo.findTerminalByPrefix(parsed.prefix);
+    if (!t || t.revokedAt || !apiKeyMatches(key, t.keyHash)) throw new AppError('AUTH.INVALID_API_KEY');
+    return { kind: 'terminal', id: t.id, townId: t.townId, shopId: t.shopId };
+  }
+
+  principalOf(u: StaffRow): StaffPrincipal {
+    return { kind: 'staff', id: u.id, username: u.username, role: u.role, townId: u.townId, villageId: u.villageId, shopId: u.shopId };
+  }
+
+  describe(u: StaffRow) {
+    return { id: u.id, username: u.username, displayName: u.displayName, role: u.role, townId: u.townId, villageId: u.villageId, shopId: u.shopId };
+  }
+
+  private async issue(user: StaffRow, familyId: string): Promise<TokenPair> {
+    const ttl = this.config.get('JWT_ACCESS_TTL_SECONDS');
+    const claims: AccessClaims = { sub: user.id, usr: user.username, role: user.role, town: user.townId, vil: user.villageId, shop: user.shopId, typ: 'access' };
+    const accessToken = await this.jwt.signAsync(claims, { expiresIn: ttl, algorithm: 'HS256' });
+    const refreshToken = randomBytes(32).toString('base64url');
+    const expiresAt = new Date(Date.now() + this.config.get('JWT_REFRESH_TTL_SECONDS') * 1000);
+    await this.repo.insertRefreshToken(user.id, sha256(refreshToken), familyId, expiresAt);
+    return { accessToken, refreshToken, expiresIn: ttl, tokenType: 'Bearer' };
+  }
+}
+
+// argon2id hash of a random string, verified against when the username does not exist.
+const DUMMY_HASH = '$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHRzb21lc2FsdA$2Wq3mU4sK1oQ8l3fX0m7yq0m3Jk1cT2m9y1x7lV0b3Q';

@@ -1,0 +1,180 @@
+import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
+import type { GradeThresholds } from '@app/scoring/grade';
+
+export const RESIDENT_STATUSES = ['active', 'moved', 'deceased', 'excluded'] as const;
+export type ResidentStatus = (typeof RESIDENT_STATUSES)[number];
+
+/** A town (镇/街道) with the settings its programme runs by. */
+@Entity({ name: 'towns' })
+export class Town {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Index({ unique: true })
+  @Column({ type: 'text' })
+  code: string;
+
+  @Column({ type: 'text' })
+  name: string;
+
+  @Column({ name: 'base_score', type: 'integer', default: 1000 })
+  baseScore: number;
+
+  @Column({ name: 'grade_thresholds', type: 'jsonb', nullable: true })
+  gradeThresholds: GradeThresholds | null;
+
+  @Column({ name: 'objection_window_days', type: 'integer', default: 7 })
+  objectionWindowDays: number;
+
+  @Column({ name: 'objection_answer_working_days', type: 'integer', default: 7 })
+  objectionAnswerWorkingDays: number;
+
+  /** 'YYYY-MM-DD' public holidays and make-up working days (调休) for deadlines. */
+  @Column({ type: 'jsonb', default: () => "'[]'" })
+  holidays: string[];
+
+  @Column({ name: 'makeup_workdays', type: 'jsonb', default: () => "'[]'" })
+  makeupWorkdays: string[];
+
+  @Column({ name: 'village_max_bonus_items', type: 'integer', default: 5 })
+  villageMaxBonusItems: number;
+
+  @Column({ name: 'village_max_penalty_items', type: 'integer', default: 5 })
+  villageMaxPenaltyItems: number;
+
+  @Column({ name: 'village_item_max_points', type: 'integer', default: 2 })
+  villageItemMaxPoints: number;
+
+  /** At rating-year end spendable balances carry over unless this is true (then an expiry posting). */
+  @Column({ name: 'expire_balance_at_year_end', type: 'boolean', default: false })
+  expireBalanceAtYearEnd: boolean;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+}
+
+@Entity({ name: 'villages' })
+@Unique('uq_villages_town_code', ['townId', 'code'])
+export class Village {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Index()
+  @Column({ name: 'town_id', type: 'uuid' })
+  townId: string;
+
+  @Column({ type: 'text' })
+  code: string;
+
+  @Column({ type: 'text' })
+  name: string;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+}
+
+@Entity({ name: 'households' })
+@Unique('uq_households_village_code', ['villageId', 'code'])
+export class Household {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ name: 'town_id', type: 'uuid' })
+  townId: string;
+
+  @Index()
+  @Column({ name: 'village_id', type: 'uuid' })
+  villageId: string;
+
+  @Column({ type: 'text' })
+  code: string;
+
+  @Column({ type: 'text', nullable: true })
+  address: string | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+}
+
+/** A resident. National ID only as keyed hash + last 4. Never deleted; status changes are events. */
+@Entity({ name: 'residents' })
+@Check('ck_residents_status', `status IN ('active','moved','deceased','excluded')`)
+@Check('ck_residents_gender', `gender IN ('M','F')`)
+export class Resident {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Index()
+  @Column({ name: 'town_id', type: 'uuid' })
+  townId: string;
+
+  @Index()
+  @Column({ name: 'village_id', type: 'uuid' })
+  villageId: string;
+
+  @Index()
+  @Column({ name: 'household_id', type: 'uuid' })
+  householdId: string;
+
+  @Column({ type: 'text' })
+  name: string;
+
+  @Column({ type: 'char', length: 1 })
+  gender: 'M' | 'F';
+
+  @Column({ name: 'birth_year', type: 'integer' })
+  birthYear: number;
+
+  @Index({ unique: true })
+  @Column({ name: 'card_code', type: 'text' })
+  cardCode: string;
+
+  @Column({ type: 'text', nullable: true })
+  phone: string | null;
+
+  @Index({ unique: true })
+  @Column({ name: 'id_hash', type: 'text' })
+  idHash: string;
+
+  @Column({ name: 'id_last4', type: 'text' })
+  idLast4: string;
+
+  @Column({ type: 'text', default: 'active' })
+  status: ResidentStatus;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+}
+
+/** Append-only history of resident status changes (date and reason of each). */
+@Entity({ name: 'resident_status_events' })
+export class ResidentStatusEvent {
+  @PrimaryGeneratedColumn('identity', { type: 'bigint' })
+  id: string;
+
+  @Column({ name: 'town_id', type: 'uuid' })
+  townId: string;
+
+  @Index()
+  @Column({ name: 'resident_id', type: 'uuid' })
+  residentId: string;
+
+  @Column({ name: 'from_status', type: 'text', nullable: true })
+  fromStatus: ResidentStatus | null;
+
+  @Column({ name: 'to_status', type: 'text' })
+  toStatus: ResidentStatus;
+
+  @Column({ name: 'effective_on', type: 'date' })
+  effectiveOn: string;
+
+  @Column({ type: 'text' })
+  reason: string;
+
+  @Column({ name: 'actor_id', type: 'uuid', nullable: true })
+  actorId: string | null;
+
+  @CreateDateColumn({ name: 'recorded_at', type: 'timestamptz' })
+  recordedAt: Date;
+}
+
