@@ -2,6 +2,7 @@ import { Foundation1795438628449 } from './1795438628449-Foundation';
 import { Schema1795439245805 } from './1795439245805-Schema';
 import { AppendOnlyTriggers1795439300000 } from './1795439300000-AppendOnlyTriggers';
 import { SeedDefaultCatalog1795439400000 } from './1795439400000-SeedDefaultCatalog';
+import { ReviewCycles1795439563652 } from './1795439563652-ReviewCycles';
 
 /** Migrations in the order they apply; a new migration is added at the end. */
-export const MIGRATIONS: Function[] = [Foundation1795438628449, Schema1795439245805, AppendOnlyTriggers1795439300000, SeedDefaultCatalog1795439400000];
+export const MIGRATIONS: Function[] = [Foundation1795438628449, Schema1795439245805, AppendOnlyTriggers1795439300000, SeedDefaultCatalog1795439400000, ReviewCycles1795439563652];

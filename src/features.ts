@@ -1,8 +1,24 @@
 import { AuditModule } from '@app/audit/audit.module';
 import { AuthModule } from '@app/auth/auth.module';
+import { CatalogModule } from '@app/catalog/catalog.module';
 import { HealthModule } from '@app/health/health.module';
+import { LedgerModule } from '@app/ledger/ledger.module';
+import { OrgModule } from '@app/org/org.module';
+import { ReviewModule } from '@app/review/review.module';
+import { EntriesModule } from '@app/scoring/entries.module';
 import { ShopModule } from '@app/shop/shop.module';
 import { SystemModule } from '@app/system/system.module';
 
 /** Feature modules, the same in the api and the worker (the worker adds JobWorkerService). */
-export const FEATURE_MODULES = [HealthModule, AuditModule, AuthModule, SystemModule, ShopModule];
+export const FEATURE_MODULES = [
+  HealthModule,
+  AuditModule,
+  AuthModule,
+  SystemModule,
+  OrgModule,
+  CatalogModule,
+  EntriesModule,
+  LedgerModule,
+  ReviewModule,
+  ShopModule,
+];

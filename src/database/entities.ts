@@ -2,6 +2,7 @@ import { AuditLogEntry } from '@app/audit/audit-log.entity';
 import { RefreshToken, StaffUser, Terminal } from '@app/auth/auth.entities';
 import { CatalogAdoption, CatalogItem, CatalogVersion } from '@app/catalog/catalog.entities';
 import { Account, LedgerCorrection, Posting, YearlyRating } from '@app/ledger/ledger.entities';
+import { CycleEvent, ReviewCycle } from '@app/review/review.entities';
 import { Household, Resident, ResidentStatusEvent, Town, Village } from '@app/org/org.entities';
 import { DeedEntry, EntryBatch, EntryEvent, EntryState } from '@app/scoring/entry.entities';
 import { Shop, ShopVillage } from '@app/shop/shop.entities';
@@ -32,4 +33,6 @@ export const ENTITIES = [
   Account,
   LedgerCorrection,
   YearlyRating,
+  ReviewCycle,
+  CycleEvent,
 ];
