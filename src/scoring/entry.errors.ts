@@ -1,3 +1,20 @@
-/** Stable error codes of this feature (merged into ERROR_CODES). Never rename or reuse a code. */
+/** Stable error codes of deed entries (merged into ERROR_CODES). Never rename or reuse a code. */
 export const ENTRY_ERRORS = {
+  'ENTRY.NOT_FOUND': { status: 404, message: '积分记录不存在 / no such entry' },
+  'ENTRY.RESIDENT_NOT_FOUND': { status: 404, message: '村民不存在 / no such resident' },
+  'ENTRY.RESIDENT_NOT_ACTIVE': { status: 409, message: '该村民不在正常状态（迁出、死亡或不参评）/ resident is not active' },
+  'ENTRY.ITEM_NOT_IN_CATALOG': { status: 422, message: '事项不在本镇现行目录中 / item not in the catalogue in force' },
+  'ENTRY.DATE_OUT_OF_WINDOW': { status: 422, message: '发生日期不在可录入范围内（上月 1 日至今天）/ date outside the allowed window' },
+  'ENTRY.QUANTITY_REQUIRED': { status: 400, message: '该事项需要填写数量 / quantity required' },
+  'ENTRY.QUANTITY_INVALID': { status: 400, message: '数量不合法 / invalid quantity' },
+  'ENTRY.QUANTITY_NOT_ALLOWED': { status: 400, message: '该事项不填写数量 / this item takes no quantity' },
+  'ENTRY.POINTS_REQUIRED': { status: 400, message: '区间分值事项需由议事会给出分值 / points required for a range item' },
+  'ENTRY.POINTS_NOT_ALLOWED': { status: 400, message: '分值由目录规则计算，不可指定 / points are set by the catalogue rule' },
+  'ENTRY.POINTS_OUT_OF_RANGE': { status: 400, message: '分值超出该事项的区间 / points outside the item range' },
+  'ENTRY.REASON_REQUIRED': { status: 400, message: '区间分值事项必须说明理由 / a reason is required for a range item' },
+  'ENTRY.RULE_INPUT_INVALID': { status: 400, message: '记录内容不符合事项规则 / entry does not fit the item rule' },
+  'ENTRY.IDEMPOTENCY_CONFLICT': { status: 409, message: '相同幂等键已用于不同内容 / idempotency key reused with a different body' },
+  'ENTRY.NOT_WITHDRAWABLE': { status: 409, message: '该记录已不能撤回（期间已关闭或已处理）/ entry can no longer be withdrawn' },
+  'ENTRY.DUPLICATE_BATCH': { status: 409, message: '同一文件已上传过 / this file was already uploaded' },
+  'ENTRY.UPLOAD_INVALID': { status: 400, message: '上传文件有错误，未导入任何记录 / upload has errors; nothing was stored' },
 } as const satisfies Record<string, { status: number; message: string }>;

@@ -1,0 +1,158 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsNumber, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsPeriod } from '@app/common/http/field-decorators';
+import { ENTRY_STATUSES, type EntryStatus } from './entry.entities';
+
+export const DATE_PATTERN = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
+export const ITEM_CODE_PATTERN = /^[TBV]\d{2}$/;
+
+export class CreateEntryDto {
+  @ApiProperty({ description: '村民 ID', format: 'uuid' })
+  @IsUUID('all')
+  residentId: string;
+
+  @ApiProperty({ description: '事项编码（T01…T66 守信，B01…B87 失信，V01… 本村自设）', example: 'T01' })
+  @Matches(ITEM_CODE_PATTERN, { message: 'itemCode must look like T01, B01 or V01' })
+  itemCode: string;
+
+  @ApiProperty({ description: '发生日期（上月 1 日至今天）', example: '2026-11-20' })
+  @Matches(DATE_PATTERN, { message: 'occurredOn must be a date YYYY-MM-DD' })
+  occurredOn: string;
+
+  @ApiPropertyOptional({ description: '数量（按单位计分、累计档次事项必填，如志愿服务小时数、捐款元数）', example: 4 })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false, maxDecimalPlaces: 6 })
+  @Min(0)
+  @Max(1_000_000)
+  quantity?: number;
+
+  @ApiPropertyOptional({ description: '分值（仅区间事项：议事会在区间内选定的分值，正整数）', example: 5 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(1000)
+  points?: number;
+
+  @ApiPropertyOptional({ description: '理由（区间事项必填）', maxLength: 500 })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(500)
+  reason?: string;
+
+  @ApiPropertyOptional({ description: '证据说明（照片编号、证明人等）', maxLength: 1000 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(1000)
+  evidenceNote?: string;
+
+  @ApiPropertyOptional({ description: '幂等键：同一键同一内容重复提交只记一次', maxLength: 100 })
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9._:-]{8,100}$/, { message: 'idempotencyKey must be 8–100 of A-Z a-z 0-9 . _ : -' })
+  idempotencyKey?: string;
+}
+
+export class VillageIdParam {
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID('all')
+  villageId: string;
+}
+
+export class EntryIdParam {
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID('all')
+  id: string;
+}
+
+export class WithdrawEntryDto {
+  @ApiProperty({ description: '撤回原因', maxLength: 500 })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(500)
+  reason: string;
+}
+
+export class ListEntriesQuery {
+  @IsOptional()
+  @IsPeriod({ required: false, description: '期间，默认为本村当前开放期间' })
+  period?: string;
+
+  @ApiPropertyOptional({ enum: ENTRY_STATUSES })
+  @IsOptional()
+  @IsIn(ENTRY_STATUSES)
+  status?: EntryStatus;
+
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID('all')
+  residentId?: string;
+
+  @ApiPropertyOptional({ example: 'B01' })
+  @IsOptional()
+  @Matches(ITEM_CODE_PATTERN, { message: 'itemCode must look like T01, B01 or V01' })
+  itemCode?: string;
+
+  @ApiPropertyOptional({ description: '上一页最后一条的 id（游标分页）', format: 'uuid' })
+  @IsOptional()
+  @IsUUID('all')
+  after?: string;
+
+  @ApiPropertyOptional({ description: '每页条数（1–500）', default: 100 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+}
+
+export class TemplateQuery {
+  @ApiPropertyOptional({ enum: ['csv', 'xlsx'], default: 'xlsx' })
+  @IsOptional()
+  @IsIn(['csv', 'xlsx'])
+  format?: 'csv' | 'xlsx';
+}
+
+export class ExplanationDto {
+  @ApiProperty({ type: [String], description: '规则代码' }) codes: string[];
+  @ApiProperty({ description: '计分说明' }) text: string;
+}
+
+export class EntryDto {
+  @ApiProperty() id: string;
+  @ApiProperty() villageId: string;
+  @ApiProperty() residentId: string;
+  @ApiProperty({ description: '村民姓名' }) residentName: string;
+  @ApiProperty({ description: '卡号' }) cardCode: string;
+  @ApiProperty({ description: '事项编码' }) itemCode: string;
+  @ApiProperty({ description: '事项名称' }) itemName: string;
+  @ApiProperty({ description: '类别' }) category: string;
+  @ApiProperty({ description: '期间' }) period: string;
+  @ApiProperty({ description: '发生日期' }) occurredOn: string;
+  @ApiProperty({ nullable: true, description: '数量' }) quantity: number | null;
+  @ApiProperty({ nullable: true, description: '议事会选定分值（区间事项）' }) chosenPoints: number | null;
+  @ApiProperty({ description: '录入时按规则计算的分值（关账时按全期重算）' }) points: number;
+  @ApiProperty({ nullable: true, description: '关账评定后的分值' }) finalPoints: number | null;
+  @ApiProperty({ type: ExplanationDto }) explanation: ExplanationDto;
+  @ApiProperty({ nullable: true }) reason: string | null;
+  @ApiProperty({ nullable: true }) evidenceNote: string | null;
+  @ApiProperty({ enum: ENTRY_STATUSES }) status: EntryStatus;
+  @ApiProperty({ description: '有异议' }) disputed: boolean;
+  @ApiProperty({ nullable: true, description: '疑似重复：同一村民同一事项同一天的较早记录' }) duplicateOf: string | null;
+  @ApiProperty() enteredBy: string;
+  @ApiProperty() enteredAt: Date;
+}
+
+export class EntryPageDto {
+  @ApiProperty({ type: [EntryDto] }) items: EntryDto[];
+  @ApiProperty({ description: '期间' }) period: string;
+  @ApiProperty({ nullable: true, description: '下一页游标' }) next: string | null;
+}
+
+export class UploadResultDto {
+  @ApiProperty() batchId: string;
+  @ApiProperty({ description: '计入的期间' }) period: string;
+  @ApiProperty({ description: '导入条数' }) created: number;
+  @ApiProperty({ description: '疑似重复条数（已标记，待议事会判断）' }) flaggedDuplicates: number;
+}

@@ -1,0 +1,263 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { queryRows } from '@app/database/sql';
+import type { ItemCaps, Rule, Explanation } from './rules/rule.types';
+import type { EntryEventType, EntryStatus } from './entry.entities';
+
+export interface ResidentForEntry {
+  id: string;
+  townId: string;
+  villageId: string;
+  name: string;
+  cardCode: string;
+  status: string;
+}
+
+export interface ItemVersion {
+  id: string;
+  code: string;
+  name: string;
+  category: string;
+  sign: 1 | -1;
+  rule: Rule;
+  caps: ItemCaps | null;
+}
+
+/** Standing (not rejected, not withdrawn) entries of one resident and item. */
+export interface StandingEntry {
+  id: string;
+  residentId: string;
+  itemCode: string;
+  period: string;
+  occurredOn: string;
+  quantity: number | null;
+  chosenPoints: number | null;
+  points: number;
+}
+
+export interface NewEntryRow {
+  id: string;
+  townId: string;
+  villageId: string;
+  residentId: string;
+  itemId: string;
+  itemCode: string;
+  period: string;
+  occurredOn: string;
+  quantity: number | null;
+  chosenPoints: number | null;
+  points: number;
+  explanation: Explanation;
+  reason: string | null;
+  evidenceNote: string | null;
+  idempotencyKey: string | null;
+  requestHash: string;
+  batchId: string | null;
+  enteredBy: string;
+  duplicateOf: string | null;
+}
+
+export interface EntryView {
+  id: string;
+  villageId: string;
+  residentId: string;
+  residentName: string;
+  cardCode: string;
+  itemCode: string;
+  itemName: string;
+  category: string;
+  period: string;
+  occurredOn: string;
+  quantity: number | null;
+  chosenPoints: number | null;
+  points: number;
+  finalPoints: number | null;
+  explanation: Explanation;
+  reason: string | null;
+  evidenceNote: string | null;
+  status: EntryStatus;
+  disputed: boolean;
+  duplicateOf: string | null;
+  enteredBy: string;
+  enteredAt: Date;
+  requestHash: string;
+  idempotencyKey: string | null;
+}
+
+const ENTRY_VIEW = `SELECT e.id, e.village_id AS "villageId", e.resident_id AS "residentId", r.name AS "residentName", r.card_code AS "cardCode",
+    e.item_code AS "itemCode", i.name AS "itemName", i.category, e.period, to_char(e.occurred_on, 'YYYY-MM-DD') AS "occurredOn",
+    e.quantity::float8 AS quantity, e.chosen_points AS "chosenPoints", e.points, s.final_points AS "finalPoints", e.explanation,
+    e.reason, e.evidence_note AS "evidenceNote", s.status, s.disputed, s.duplicate_of AS "duplicateOf",
+    e.entered_by AS "enteredBy", e.entered_at AS "enteredAt", e.request_hash AS "requestHash", e.idempotency_key AS "idempotencyKey"
+  FROM deed_entries e
+  JOIN entry_states s ON s.entry_id = e.id
+  JOIN residents r ON r.id = e.resident_id
+  JOIN catalog_items i ON i.id = e.item_id`;
+
+@Injectable()
+export class EntriesRepository {
+  constructor(@InjectDataSource() readonly db: DataSource) {}
+
+  async findResidentsById(ids: string[]): Promise<ResidentForEntry[]> {
+    return this.db.query(
+      `SELECT id, town_id AS "townId", village_id AS "villageId", name, card_code AS "cardCode", status FROM residents WHERE id = ANY($1::uuid[])`,
+      [ids],
+    );
+  }
+
+  async findResidentsByCardCode(cardCodes: string[]): Promise<ResidentForEntry[]> {
+    return this.db.query(
+      `SELECT id, town_id AS "townId", village_id AS "villageId", name, card_code AS "cardCode", status FROM residents WHERE card_code = ANY($1::text[])`,
+      [cardCodes],
+    );
+  }
+
+  /**
+   * The exact item versions a village may score on a date: the town's catalogue version in
+   * force (latest adoption on or before the date) plus the village's own items.
+   */
+  async findItemsInForce(townId: string, villageId: string, onDate: string, codes: string[]): Promise<ItemVersion[]> {
+    return this.db.query(
+      `WITH v AS (
+         SELECT version_id FROM catalog_adoptions WHERE town_id = $1 AND effective_from <= $3::date
+         ORDER BY effective_from DESC LIMIT 1)
+       SELECT i.id, i.code, i.name, i.category, i.sign, i.rule, i.caps
+       FROM catalog_items i
+       WHERE i.code = ANY($4::text[]) AND (i.version_id = (SELECT version_id FROM v) OR i.village_id = $2)`,
+      [townId, villageId, onDate, codes],
+    );
+  }
+
+  /**
+   * Makes sure the village has a cycle for `period` and returns its state, holding a share
+   * lock on the cycle row until the caller's transaction ends: closing a cycle takes the row
+   * exclusively, so an entry can never slip into a cycle that is being closed.
+   */
+  async lockCycleForEntry(m: EntityManager, townId: string, villageId: string, period: string): Promise<string> {
+    await m.query(
+      `INSERT INTO review_cycles (town_id, village_id, period) VALUES ($1, $2, $3) ON CONFLICT (village_id, period) DO NOTHING`,
+      [townId, villageId, period],
+    );
+    const [row] = await m.query(`SELECT state FROM review_cycles WHERE village_id = $1 AND period = $2 FOR SHARE`, [villageId, period]);
+    return row.state as string;
+  }
+
+  async cycleState(villageId: string, period: string): Promise<string | null> {
+    const [row] = await this.db.query(`SELECT state FROM review_cycles WHERE village_id = $1 AND period = $2`, [villageId, period]);
+    return (row?.state as string | undefined) ?? null;
+  }
+
+  /** Standing entries of these residents for these items in the rating year up to `toPeriod`. */
+  async findStandingEntries(m: EntityManager | DataSource, residentIds: string[], itemCodes: string[], fromPeriod: string, toPeriod: string): Promise<StandingEntry[]> {
+    return m.query(
+      `SELECT e.id, e.resident_id AS "residentId", e.item_code AS "itemCode", e.period, to_char(e.occurred_on, 'YYYY-MM-DD') AS "occurredOn",
+              e.quantity::float8 AS quantity, e.chosen_points AS "chosenPoints", COALESCE(s.final_points, e.points) AS points
+       FROM deed_entries e JOIN entry_states s ON s.entry_id = e.id
+       WHERE e.resident_id = ANY($1::uuid[]) AND e.item_code = ANY($2::text[]) AND e.period BETWEEN $3 AND $4
+         AND s.status NOT IN ('rejected', 'withdrawn')`,
+      [residentIds, itemCodes, fromPeriod, toPeriod],
+    );
+  }
+
+  async findByIdempotencyKey(m: EntityManager | DataSource, villageId: string, key: string): Promise<EntryView | null> {
+    const rows: EntryView[] = await m.query(`${ENTRY_VIEW} WHERE e.village_id = $1 AND e.idempotency_key = $2`, [villageId, key]);
+    return rows[0] ?? null;
+  }
+
+  async findEntry(id: string): Promise<EntryView | null> {
+    const rows: EntryView[] = await this.db.query(`${ENTRY_VIEW} WHERE e.id = $1`, [id]);
+    return rows[0] ?? null;
+  }
+
+  async listEntries(f: { villageId: string; period: string; status?: string; residentId?: string; itemCode?: string; after?: string; limit: number }): Promise<EntryView[]> {
+    const where = ['e.village_id = $1', 'e.period = $2'];
+    const params: unknown[] = [f.villageId, f.period];
+    if (f.status) where.push(`s.status = $${params.push(f.status)}`);
+    if (f.residentId) where.push(`e.resident_id = $${params.push(f.residentId)}`);
+    if (f.itemCode) where.push(`e.item_code = $${params.push(f.itemCode)}`);
+    if (f.after) where.push(`e.id > $${params.push(f.after)}`);
+    params.push(f.limit);
+    return this.db.query(`${ENTRY_VIEW} WHERE ${where.join(' AND ')} ORDER BY e.id LIMIT $${params.length}`, params);
+  }
+
+  async batchExists(villageId: string, checksum: string): Promise<boolean> {
+    const rows = await this.db.query(`SELECT 1 FROM entry_batches WHERE village_id = $1 AND checksum = $2`, [villageId, checksum]);
+    return rows.length > 0;
+  }
+
+  async insertBatch(m: EntityManager, b: { id: string; townId: string; villageId: string; period: string; checksum: string; filename: string; rowCount: number; uploadedBy: string }): Promise<void> {
+    await m.query(
+      `INSERT INTO entry_batches (id, town_id, village_id, period, checksum, filename, row_count, uploaded_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [b.id, b.townId, b.villageId, b.period, b.checksum, b.filename, b.rowCount, b.uploadedBy],
+    );
+  }
+
+  /**
+   * Inserts entries with their 'submitted' (and 'flagged_duplicate') events and state rows: three
+   * statements for any number of rows, so a 10,000-row upload is not 30,000 round-trips.
+   */
+  async insertEntries(m: EntityManager, rows: NewEntryRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const col = <K extends keyof NewEntryRow>(k: K) => rows.map((r) => r[k]);
+    await m.query(
+      `INSERT INTO deed_entries (id, town_id, village_id, resident_id, item_id, item_code, period, occurred_on, quantity, chosen_points,
+          points, explanation, reason, evidence_note, idempotency_key, request_hash, batch_id, entered_by)
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::text[], $7::text[], $8::date[], $9::numeric[],
+          $10::int[], $11::int[], $12::jsonb[], $13::text[], $14::text[], $15::text[], $16::text[], $17::uuid[], $18::uuid[])`,
+      [
+        col('id'), col('townId'), col('villageId'), col('residentId'), col('itemId'), col('itemCode'), col('period'), col('occurredOn'),
+        col('quantity'), col('chosenPoints'), col('points'), rows.map((r) => JSON.stringify(r.explanation)), col('reason'),
+        col('evidenceNote'), col('idempotencyKey'), col('requestHash'), col('batchId'), col('enteredBy'),
+      ],
+    );
+    await m.query(
+      `INSERT INTO entry_states (entry_id, town_id, village_id, period, status, duplicate_of)
+       SELECT id, town_id, village_id, period, 'submitted', dup FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::uuid[]) AS t(id, town_id, village_id, period, dup)`,
+      [col('id'), col('townId'), col('villageId'), col('period'), col('duplicateOf')],
+    );
+    await m.query(
+      `INSERT INTO entry_events (town_id, entry_id, type, actor_id, data)
+       SELECT town_id, id, 'submitted', actor, NULL FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) AS t(town_id, id, actor)
+       UNION ALL
+       SELECT town_id, id, 'flagged_duplicate', actor, jsonb_build_object('duplicateOf', dup)
+         FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[]) AS t(town_id, id, actor, dup) WHERE dup IS NOT NULL`,
+      [col('townId'), col('id'), col('enteredBy'), col('duplicateOf')],
+    );
+  }
+
+  /** Standing entries on the same resident, item and day: "likely duplicates" for the meeting. */
+  async findSameDayEntries(m: EntityManager, keys: Array<{ residentId: string; itemCode: string; occurredOn: string }>): Promise<Array<{ id: string; residentId: string; itemCode: string; occurredOn: string }>> {
+    if (keys.length === 0) return [];
+    return m.query(
+      `SELECT e.id, e.resident_id AS "residentId", e.item_code AS "itemCode", to_char(e.occurred_on, 'YYYY-MM-DD') AS "occurredOn"
+       FROM deed_entries e JOIN entry_states s ON s.entry_id = e.id
+       JOIN unnest($1::uuid[], $2::text[], $3::date[]) AS k(resident_id, item_code, occurred_on)
+         ON e.resident_id = k.resident_id AND e.item_code = k.item_code AND e.occurred_on = k.occurred_on
+       WHERE s.status NOT IN ('rejected', 'withdrawn')
+       ORDER BY e.entered_at, e.id`,
+      [keys.map((k) => k.residentId), keys.map((k) => k.itemCode), keys.map((k) => k.occurredOn)],
+    );
+  }
+
+  async appendEvent(m: EntityManager, e: { townId: string; entryId: string; type: EntryEventType; actorId: string | null; reason?: string | null; data?: Record<string, unknown> | null }): Promise<void> {
+    await m.query(`INSERT INTO entry_events (town_id, entry_id, type, actor_id, reason, data) VALUES ($1, $2, $3, $4, $5, $6)`, [
+      e.townId,
+      e.entryId,
+      e.type,
+      e.actorId,
+      e.reason ?? null,
+      e.data ? JSON.stringify(e.data) : null,
+    ]);
+  }
+
+  /** Moves an entry's state only from the expected status; returns false if it was elsewhere. */
+  async transitionState(m: EntityManager, entryId: string, from: EntryStatus[], to: EntryStatus): Promise<boolean> {
+    const rows = await queryRows(m, `UPDATE entry_states SET status = $3, updated_at = now() WHERE entry_id = $1 AND status = ANY($2::text[]) RETURNING entry_id`, [
+      entryId,
+      from,
+      to,
+    ]);
+    return rows.length === 1;
+  }
+}

@@ -1,0 +1,331 @@
+import { Injectable } from '@nestjs/common';
+import { createHash, randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { AuditService } from '@app/audit/audit.service';
+import type { RequestContext } from '@app/auth/principal';
+import { ScopeService, type VillageRef } from '@app/auth/scope.service';
+import { AppError } from '@app/common/errors/app-error';
+import { ERROR_CODES, type ErrorCode } from '@app/common/errors/error-codes';
+import { nextPeriod, periodOf, periodStart, previousPeriod } from '@app/review/working-days';
+import type { CreateEntryDto, EntryDto, EntryPageDto } from './entries.dto';
+import { EntriesRepository, type EntryView, type ItemVersion, type NewEntryRow, type ResidentForEntry, type StandingEntry } from './entries.repository';
+import { evaluatePeriod, RuleInputError } from './rules/rule-engine';
+import type { ItemYearHistory, PeriodEntryInput } from './rules/rule.types';
+
+/** One entry to score, from the API or from a spreadsheet row. */
+export interface EntryInput {
+  row: number; // 0 for the single-entry API
+  resident: ResidentForEntry | null;
+  itemCode: string;
+  occurredOn: string;
+  quantity: number | null;
+  chosenPoints: number | null;
+  reason: string | null;
+  evidenceNote: string | null;
+  idempotencyKey: string | null;
+  requestHash: string;
+}
+
+export interface EntryProblem {
+  row: number;
+  column: string | null;
+  code: ErrorCode;
+  message: string;
+}
+
+const SHANGHAI_OFFSET_MS = 8 * 3600 * 1000;
+
+/** Today in Asia/Shanghai as YYYY-MM-DD. */
+export function shanghaiToday(now: Date): string {
+  return new Date(now.getTime() + SHANGHAI_OFFSET_MS).toISOString().slice(0, 10);
+}
+
+/**
+ * Deed entries: what village clerks type in. The rule engine decides the points (the client
+ * never does); the entry goes to the village's open period; content is immutable and its life is
+ * a stream of events.
+ */
+@Injectable()
+export class EntriesService {
+  constructor(
+    private readonly repo: EntriesRepository,
+    private readonly scope: ScopeService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async create(ctx: RequestContext, villageId: string, dto: CreateEntryDto): Promise<{ entry: EntryDto; replayed: boolean }> {
+    const village = await this.scope.village(ctx.principal, villageId);
+    const requestHash = hashRequest({ villageId, ...dto, idempotencyKey: undefined });
+    if (dto.idempotencyKey) {
+      const prior = await this.replay(village.id, dto.idempotencyKey, requestHash);
+      if (prior) return { entry: prior, replayed: true };
+    }
+    const [resident] = await this.repo.findResidentsById([dto.residentId]);
+    if (!resident) throw new AppError('ENTRY.RESIDENT_NOT_FOUND');
+    const input: EntryInput = {
+      row: 0,
+      resident,
+      itemCode: dto.itemCode,
+      occurredOn: dto.occurredOn,
+      quantity: dto.quantity ?? null,
+      chosenPoints: dto.points ?? null,
+      reason: dto.reason ?? null,
+      evidenceNote: dto.evidenceNote ?? null,
+      idempotencyKey: dto.idempotencyKey ?? null,
+      requestHash,
+    };
+    try {
+      const id = await this.repo.db.transaction(async (m) => {
+        const { rows, problems } = await this.prepare(m, ctx, village, [input], null);
+        if (problems.length) {
+          const p = problems[0];
+          throw new AppError(p.code, p.message, problems.length > 1 ? { problems } : undefined);
+        }
+        await this.repo.insertEntries(m, rows);
+        await this.audit.record(ctx, { action: 'entry.create', targetType: 'entry', targetId: rows[0].id, summary: { itemCode: rows[0].itemCode, points: rows[0].points, period: rows[0].period } }, m);
+        return rows[0].id;
+      });
+      return { entry: toDto((await this.repo.findEntry(id)) as EntryView), replayed: false };
+    } catch (err) {
+      // Two requests with the same key raced: the loser answers like a retry would.
+      if ((err as { code?: string }).code === '23505' && dto.idempotencyKey) {
+        const prior = await this.replay(village.id, dto.idempotencyKey, requestHash);
+        if (prior) return { entry: prior, replayed: true };
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Validates and scores entries inside the caller's transaction, after locking the cycle of
+   * the open period. Returns rows ready to insert, or every problem found (row by row).
+   */
+  async prepare(m: EntityManager, ctx: RequestContext, village: VillageRef, inputs: EntryInput[], batchId: string | null): Promise<{ rows: NewEntryRow[]; problems: EntryProblem[]; period: string }> {
+    const now = new Date();
+    const period = await this.openPeriod(m, village, periodOf(now));
+    const today = shanghaiToday(now);
+    const earliest = isoDate(periodStart(previousPeriod(periodOf(now))));
+    const problems: EntryProblem[] = [];
+    const fail = (row: number, column: string | null, code: ErrorCode, message?: string) =>
+      problems.push({ row, column, code, message: message ?? ERROR_CODES[code].message });
+
+    const itemsByDate = new Map<string, Map<string, ItemVersion>>();
+    for (const date of new Set(inputs.map((i) => i.occurredOn))) {
+      const codes = [...new Set(inputs.filter((i) => i.occurredOn === date).map((i) => i.itemCode))];
+      const items = await this.repo.findItemsInForce(village.townId, village.id, date, codes);
+      itemsByDate.set(date, new Map(items.map((i) => [i.code, i])));
+    }
+
+    const accepted: Array<{ input: EntryInput; item: ItemVersion; resident: ResidentForEntry; id: string }> = [];
+    for (const input of inputs) {
+      const r = input.resident;
+      if (!r) {
+        fail(input.row, 'resident', 'ENTRY.RESIDENT_NOT_FOUND');
+        continue;
+      }
+      if (r.townId !== village.townId || r.villageId !== village.id) {
+        fail(input.row, 'resident', 'AUTH.OUT_OF_SCOPE', '该村民不属于本村 / resident is not of this village');
+        continue;
+      }
+      if (r.status !== 'active') {
+        fail(input.row, 'resident', 'ENTRY.RESIDENT_NOT_ACTIVE');
+        continue;
+      }
+      if (input.occurredOn > today || input.occurredOn < earliest) {
+        fail(input.row, 'occurredOn', 'ENTRY.DATE_OUT_OF_WINDOW', `发生日期须在 ${earliest} 至 ${today} 之间 / occurredOn must be within ${earliest}..${today}`);
+        continue;
+      }
+      const item = itemsByDate.get(input.occurredOn)?.get(input.itemCode);
+      if (!item) {
+        fail(input.row, 'itemCode', 'ENTRY.ITEM_NOT_IN_CATALOG', `事项 ${input.itemCode} 不在本镇现行目录中 / item not in the catalogue in force`);
+        continue;
+      }
+      if (item.rule.type === 'range' && !input.reason) {
+        fail(input.row, 'reason', 'ENTRY.REASON_REQUIRED');
+        continue;
+      }
+      accepted.push({ input, item, resident: r, id: randomUUID() });
+    }
+
+    // Score per (resident, item): the period's standing entries plus the new ones, over the
+    // rating year's history before the period. Grouped so a 10,000-row file is a few queries.
+    const year = period.slice(0, 4);
+    const firstOfYear = `${year}-01`;
+    const residentIds = [...new Set(accepted.map((a) => a.resident.id))];
+    const codes = [...new Set(accepted.map((a) => a.item.code))];
+    const standing = accepted.length ? await this.repo.findStandingEntries(m, residentIds, codes, firstOfYear, period) : [];
+    const standingByKey = groupBy(standing, (s) => `${s.residentId}|${s.itemCode}`);
+    const rows: NewEntryRow[] = [];
+    for (const [key, group] of groupBy(accepted, (a) => `${a.resident.id}|${a.item.code}`)) {
+      const item = group[0].item;
+      const prior = standingByKey.get(key) ?? [];
+      const history = historyOf(prior.filter((s) => s.period < period));
+      const inPeriod: PeriodEntryInput[] = prior
+        .filter((s) => s.period === period)
+        .map((s) => ({ id: s.id, occurredOn: s.occurredOn, quantity: s.quantity, chosenPoints: s.chosenPoints }));
+      const fresh = group.map((a) => ({ id: a.id, occurredOn: a.input.occurredOn, quantity: a.input.quantity, chosenPoints: a.input.chosenPoints }));
+      let scores;
+      try {
+        scores = evaluatePeriod({ code: item.code, sign: item.sign, rule: item.rule, caps: item.caps ?? undefined }, history, [...inPeriod, ...fresh]);
+      } catch (err) {
+        if (!(err instanceof RuleInputError)) throw err;
+        const bad = group.find((a) => a.id === err.details?.entryId) ?? group[0];
+        const code = (err.code in ERROR_CODES ? err.code : 'ENTRY.RULE_INPUT_INVALID') as ErrorCode;
+        fail(bad.input.row, code.includes('QUANTITY') ? 'quantity' : code.includes('POINTS') ? 'points' : null, code, `${ERROR_CODES[code].message}（${item.code}）`);
+        continue;
+      }
+      const byId = new Map(scores.map((s) => [s.id, s]));
+      for (const a of group) {
+        const s = byId.get(a.id);
+        if (!s) continue;
+        rows.push({
+          id: a.id,
+          townId: village.townId,
+          villageId: village.id,
+          residentId: a.resident.id,
+          itemId: item.id,
+          itemCode: item.code,
+          period,
+          occurredOn: a.input.occurredOn,
+          quantity: a.input.quantity,
+          chosenPoints: a.input.chosenPoints,
+          points: s.points,
+          explanation: s.explanation,
+          reason: a.input.reason,
+          evidenceNote: a.input.evidenceNote,
+          idempotencyKey: a.input.idempotencyKey,
+          requestHash: a.input.requestHash,
+          batchId,
+          enteredBy: ctx.principal.id,
+          duplicateOf: null,
+        });
+      }
+    }
+    if (problems.length) return { rows: [], problems: problems.sort((a, b) => a.row - b.row), period };
+
+    // Likely duplicates (same resident, item, day) are flagged for the meeting, never merged.
+    const earlier = await this.repo.findSameDayEntries(m, rows);
+    const firstSeen = new Map<string, string>();
+    for (const e of earlier) {
+      const k = `${e.residentId}|${e.itemCode}|${e.occurredOn}`;
+      if (!firstSeen.has(k)) firstSeen.set(k, e.id);
+    }
+    const rowById = new Map(accepted.map((a) => [a.id, a.input.row]));
+    for (const r of rows.sort((a, b) => (rowById.get(a.id) ?? 0) - (rowById.get(b.id) ?? 0))) {
+      const k = `${r.residentId}|${r.itemCode}|${r.occurredOn}`;
+      const first = firstSeen.get(k);
+      if (first) r.duplicateOf = first;
+      else firstSeen.set(k, r.id);
+    }
+    return { rows, problems, period };
+  }
+
+  async withdraw(ctx: RequestContext, entryId: string, reason: string): Promise<EntryDto> {
+    const entry = await this.repo.findEntry(entryId);
+    if (!entry) throw new AppError('ENTRY.NOT_FOUND');
+    const village = await this.scope.village(ctx.principal, entry.villageId);
+    await this.repo.db.transaction(async (m) => {
+      const state = await this.repo.lockCycleForEntry(m, village.townId, village.id, entry.period);
+      if (state !== 'open') throw new AppError('CYCLE.NOT_OPEN');
+      if (!(await this.repo.transitionState(m, entryId, ['submitted'], 'withdrawn'))) throw new AppError('ENTRY.NOT_WITHDRAWABLE');
+      await this.repo.appendEvent(m, { townId: village.townId, entryId, type: 'withdrawn', actorId: ctx.principal.id, reason });
+      await this.audit.record(ctx, { action: 'entry.withdraw', targetType: 'entry', targetId: entryId, summary: { reason, before: 'submitted', after: 'withdrawn' } }, m);
+    });
+    return toDto((await this.repo.findEntry(entryId)) as EntryView);
+  }
+
+  async list(ctx: RequestContext, villageId: string, q: { period?: string; status?: string; residentId?: string; itemCode?: string; after?: string; limit?: number }): Promise<EntryPageDto> {
+    const village = await this.scope.village(ctx.principal, villageId);
+    const period = q.period ?? (await this.currentOpenPeriod(village));
+    const limit = q.limit ?? 100;
+    const rows = await this.repo.listEntries({ villageId: village.id, period, status: q.status, residentId: q.residentId, itemCode: q.itemCode, after: q.after, limit: limit + 1 });
+    const items = rows.slice(0, limit).map(toDto);
+    return { items, period, next: rows.length > limit ? items[items.length - 1].id : null };
+  }
+
+  async get(ctx: RequestContext, entryId: string): Promise<EntryDto> {
+    const entry = await this.repo.findEntry(entryId);
+    if (!entry) throw new AppError('ENTRY.NOT_FOUND');
+    await this.scope.village(ctx.principal, entry.villageId);
+    return toDto(entry);
+  }
+
+  /** The open period as of now: this month, or the next one if this month was closed early. */
+  private async openPeriod(m: EntityManager, village: VillageRef, current: string): Promise<string> {
+    let period = current;
+    for (let i = 0; i < 2; i++) {
+      if ((await this.repo.lockCycleForEntry(m, village.townId, village.id, period)) === 'open') return period;
+      period = nextPeriod(period);
+    }
+    throw new AppError('CYCLE.NOT_OPEN');
+  }
+
+  private async currentOpenPeriod(village: VillageRef): Promise<string> {
+    const current = periodOf(new Date());
+    const state = await this.repo.cycleState(village.id, current);
+    return state === null || state === 'open' ? current : nextPeriod(current);
+  }
+
+  private async replay(villageId: string, key: string, requestHash: string): Promise<EntryDto | null> {
+    const prior = await this.repo.findByIdempotencyKey(this.repo.db, villageId, key);
+    if (!prior) return null;
+    if (prior.requestHash !== requestHash) throw new AppError('ENTRY.IDEMPOTENCY_CONFLICT');
+    return toDto(prior);
+  }
+}
+
+function historyOf(entries: StandingEntry[]): ItemYearHistory {
+  return {
+    quantity: entries.reduce((s, e) => s + (e.quantity ?? 0), 0),
+    points: entries.reduce((s, e) => s + Math.abs(e.points), 0),
+    occurrences: entries.length,
+  };
+}
+
+function groupBy<T>(xs: T[], key: (x: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const x of xs) {
+    const k = key(x);
+    const list = out.get(k);
+    if (list) list.push(x);
+    else out.set(k, [x]);
+  }
+  return out;
+}
+
+function isoDate(d: Date): string {
+  return new Date(d.getTime() + SHANGHAI_OFFSET_MS).toISOString().slice(0, 10);
+}
+
+/** Canonical hash of an entry request, for idempotency: same key + same body = same entry. */
+export function hashRequest(body: Record<string, unknown>): string {
+  const keys = Object.keys(body).filter((k) => body[k] !== undefined && body[k] !== null).sort();
+  return createHash('sha256').update(JSON.stringify(keys.map((k) => [k, body[k]]))).digest('hex');
+}
+
+export function toDto(e: EntryView): EntryDto {
+  return {
+    id: e.id,
+    villageId: e.villageId,
+    residentId: e.residentId,
+    residentName: e.residentName,
+    cardCode: e.cardCode,
+    itemCode: e.itemCode,
+    itemName: e.itemName,
+    category: e.category,
+    period: e.period,
+    occurredOn: e.occurredOn,
+    quantity: e.quantity,
+    chosenPoints: e.chosenPoints,
+    points: e.points,
+    finalPoints: e.finalPoints,
+    explanation: e.explanation,
+    reason: e.reason,
+    evidenceNote: e.evidenceNote,
+    status: e.status,
+    disputed: e.disputed,
+    duplicateOf: e.duplicateOf,
+    enteredBy: e.enteredBy,
+    enteredAt: e.enteredAt,
+  };
+}
