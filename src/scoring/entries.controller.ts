@@ -1,15 +1,21 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res, UploadedFile, UseInterceptors } from '@nestjs/common';
+import { FileInterceptor } from '@nestjs/platform-express';
+import { ApiBody, ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Ctx, Roles } from '@app/auth/auth.decorators';
+import type { UploadedFile as UploadedTable } from '@app/common/tabular/tabular';
 import type { RequestContext } from '@app/auth/principal';
-import { CreateEntryDto, EntryDto, EntryIdParam, EntryPageDto, ListEntriesQuery, VillageIdParam, WithdrawEntryDto } from './entries.dto';
+import { CreateEntryDto, EntryDto, EntryIdParam, EntryPageDto, ListEntriesQuery, TemplateQuery, UploadResultDto, VillageIdParam, WithdrawEntryDto } from './entries.dto';
+import { EntriesUploadService } from './entries-upload.service';
 import { EntriesService } from './entries.service';
 
 @ApiTags('entries 积分记录')
 @Controller()
 export class EntriesController {
-  constructor(private readonly entries: EntriesService) {}
+  constructor(
+    private readonly entries: EntriesService,
+    private readonly uploads: EntriesUploadService,
+  ) {}
 
   @Post('villages/:villageId/entries')
   @Roles('village_clerk')
@@ -27,6 +33,19 @@ export class EntriesController {
     return this.entries.list(ctx, p.villageId, q);
   }
 
+  // Before entries/:id, so 'template' is not taken for an id.
+  @Get('entries/template')
+  @Roles('village_clerk', 'village_reviewer', 'town_admin')
+  @ApiOperation({ summary: '下载批量导入模板（中文表头）' })
+  async template(@Query() q: TemplateQuery, @Res() res: Response): Promise<void> {
+    const format = q.format ?? 'xlsx';
+    const body = await this.uploads.template(format);
+    res
+      .status(200)
+      .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+      .setHeader('content-disposition', `attachment; filename="entries-template.${format}"`)
+      .send(body);
+  }
   @Get('entries/:id')
   @Roles('village_clerk', 'village_reviewer', 'town_admin', 'auditor')
   @ApiOperation({ summary: '一条积分记录' })
@@ -41,4 +60,16 @@ export class EntriesController {
   withdraw(@Ctx() ctx: RequestContext, @Param() p: EntryIdParam, @Body() dto: WithdrawEntryDto): Promise<EntryDto> {
     return this.entries.withdraw(ctx, p.id, dto.reason);
   }
+
+  @Post('villages/:villageId/entries/upload')
+  @Roles('village_clerk')
+  @UseInterceptors(FileInterceptor('file'))
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({ schema: { type: 'object', properties: { file: { type: 'string', format: 'binary', description: 'CSV 或 .xlsx（模板见 /entries/template）' } } } })
+  @ApiOperation({ summary: '批量导入本月积分记录（CSV/Excel）：全部成功或全部不导入，错误逐行列出；同一文件不能重复导入' })
+  upload(@Ctx() ctx: RequestContext, @Param() p: VillageIdParam, @UploadedFile() file: UploadedTable | undefined): Promise<UploadResultDto> {
+    return this.uploads.upload(ctx, p.villageId, file);
+  }
+
+
 }

@@ -1,7 +1,21 @@
 import { Module } from '@nestjs/common';
+import { MulterModule } from '@nestjs/platform-express';
+import { AppConfig } from '@app/config/app-config';
+import { EntriesUploadService } from './entries-upload.service';
 import { EntriesController } from './entries.controller';
 import { EntriesRepository } from './entries.repository';
 import { EntriesService } from './entries.service';
 
-@Module({ controllers: [EntriesController], providers: [EntriesService, EntriesRepository], exports: [EntriesService, EntriesRepository] })
+@Module({
+  imports: [
+    // In memory: uploads are bounded by UPLOAD_MAX_BYTES (413 beyond) and parsed whole anyway.
+    MulterModule.registerAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({ limits: { fileSize: config.get('UPLOAD_MAX_BYTES'), files: 1, fields: 10 } }),
+    }),
+  ],
+  controllers: [EntriesController],
+  providers: [EntriesService, EntriesUploadService, EntriesRepository],
+  exports: [EntriesService, EntriesRepository],
+})
 export class EntriesModule {}
