@@ -21,6 +21,7 @@ set -a
 set +a
 
 node dist/src/database/cli.js migrate
+node dist/src/database/cli.js seed-demo
 
 pids=()
 cleanup() {

@@ -1,4 +1,23 @@
 import { Module } from '@nestjs/common';
+import { MulterModule } from '@nestjs/platform-express';
+import { AppConfig } from '@app/config/app-config';
+import { IdHasher } from './id-hasher';
+import { OrgController, ResidentController, RosterController } from './org.controller';
+import { OrgRepository } from './org.repository';
+import { OrgService } from './org.service';
+import { ResidentService } from './resident.service';
+import { RosterService } from './roster.service';
 
-@Module({})
+@Module({
+  imports: [
+    // Uploads stay in memory (no temp files to clean up); the size cap makes that safe.
+    MulterModule.registerAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({ limits: { fileSize: config.get('UPLOAD_MAX_BYTES'), files: 1, fields: 10 } }),
+    }),
+  ],
+  controllers: [OrgController, ResidentController, RosterController],
+  providers: [OrgService, OrgRepository, ResidentService, RosterService, IdHasher],
+  exports: [OrgService, IdHasher],
+})
 export class OrgModule {}

@@ -1,0 +1,56 @@
+import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Ctx, Roles } from '@app/auth/auth.decorators';
+import { ROLES } from '@app/auth/auth.entities';
+import type { RequestContext } from '@app/auth/principal';
+import { VillageIdParam } from '@app/org/org.dto';
+import { AdoptVersionDto, CatalogAdoptionDto, CatalogItemDto, CatalogVersionDto, CreateVillageItemDto, ItemCodeParam, ItemQuery, ListItemsQuery } from './catalog.dto';
+import { CatalogService } from './catalog.service';
+
+@ApiTags('catalog 积分目录')
+@Controller()
+export class CatalogController {
+  constructor(private readonly catalog: CatalogService) {}
+
+  @Get('catalog/versions')
+  @Roles(...ROLES)
+  @ApiOperation({ summary: '目录版本及本镇的采用记录' })
+  versions(@Ctx() ctx: RequestContext): Promise<CatalogVersionDto[]> {
+    return this.catalog.listVersions(ctx);
+  }
+
+  @Get('catalog/items')
+  @Roles(...ROLES)
+  @ApiOperation({ summary: '今天生效的目录事项（含本村自设事项），每项附规则说明' })
+  items(@Ctx() ctx: RequestContext, @Query() q: ListItemsQuery): Promise<CatalogItemDto[]> {
+    return this.catalog.listItems(ctx, q);
+  }
+
+  @Get('catalog/items/:code')
+  @Roles(...ROLES)
+  @ApiOperation({ summary: '今天生效的某一事项' })
+  item(@Ctx() ctx: RequestContext, @Param() p: ItemCodeParam, @Query() q: ItemQuery): Promise<CatalogItemDto> {
+    return this.catalog.getItem(ctx, p.code, q.villageId);
+  }
+
+  @Post('catalog/adoptions')
+  @Roles('town_admin')
+  @ApiOperation({ summary: '本镇自某日起采用某目录版本（不早于今天；已采用的版本事项不可更改）' })
+  adopt(@Ctx() ctx: RequestContext, @Body() dto: AdoptVersionDto): Promise<CatalogAdoptionDto> {
+    return this.catalog.adopt(ctx, dto);
+  }
+
+  @Post('villages/:villageId/items')
+  @Roles('town_admin', 'village_reviewer')
+  @ApiOperation({ summary: '新增村自设事项（V01–V99，受本镇数量与分值限制）' })
+  createVillageItem(@Ctx() ctx: RequestContext, @Param() p: VillageIdParam, @Body() dto: CreateVillageItemDto): Promise<CatalogItemDto> {
+    return this.catalog.createVillageItem(ctx, p.villageId, dto);
+  }
+
+  @Get('villages/:villageId/items')
+  @Roles(...ROLES)
+  @ApiOperation({ summary: '村自设事项' })
+  villageItems(@Ctx() ctx: RequestContext, @Param() p: VillageIdParam): Promise<CatalogItemDto[]> {
+    return this.catalog.listVillageItems(ctx, p.villageId);
+  }
+}

@@ -1,0 +1,142 @@
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, StreamableFile, UploadedFile, UseInterceptors } from '@nestjs/common';
+import { FileInterceptor } from '@nestjs/platform-express';
+import { ApiBody, ApiConsumes, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Ctx, Roles } from '@app/auth/auth.decorators';
+import { ROLES } from '@app/auth/auth.entities';
+import type { RequestContext } from '@app/auth/principal';
+import type { UploadedFile as TableFile } from '@app/common/tabular/tabular';
+import {
+  ChangeResidentStatusDto,
+  CreateHouseholdDto,
+  CreateResidentDto,
+  CreateVillageDto,
+  HouseholdDto,
+  ListResidentsQuery,
+  ResidentDto,
+  ResidentIdParam,
+  ResidentPageDto,
+  RosterImportResultDto,
+  RosterTemplateQuery,
+  TownDto,
+  UpdateTownSettingsDto,
+  VillageDto,
+  VillageIdParam,
+} from './org.dto';
+import { OrgService } from './org.service';
+import { ResidentService } from './resident.service';
+import { RosterService } from './roster.service';
+
+/** Roles that work with residents' records (shop clerks find residents through their terminal). */
+const RESIDENT_READERS = ['town_admin', 'village_clerk', 'village_reviewer', 'auditor'] as const;
+
+@ApiTags('org 乡镇与村')
+@Controller()
+export class OrgController {
+  constructor(private readonly org: OrgService) {}
+
+  @Get('towns/current')
+  @Roles(...ROLES)
+  @ApiOperation({ summary: '本镇信息与设置' })
+  currentTown(@Ctx() ctx: RequestContext): Promise<TownDto> {
+    return this.org.currentTown(ctx);
+  }
+
+  @Patch('towns/current/settings')
+  @Roles('town_admin')
+  @ApiOperation({ summary: '修改本镇设置（基础分、等级表、公示期、答复时限、节假日、村自设事项限制等）' })
+  updateSettings(@Ctx() ctx: RequestContext, @Body() dto: UpdateTownSettingsDto): Promise<TownDto> {
+    return this.org.updateSettings(ctx, dto);
+  }
+
+  @Post('villages')
+  @Roles('town_admin')
+  @ApiOperation({ summary: '新建村（社区）' })
+  createVillage(@Ctx() ctx: RequestContext, @Body() dto: CreateVillageDto): Promise<VillageDto> {
+    return this.org.createVillage(ctx, dto);
+  }
+
+  @Get('villages')
+  @Roles(...ROLES)
+  @ApiOperation({ summary: '本镇的村（村级角色只看到本村）' })
+  listVillages(@Ctx() ctx: RequestContext): Promise<VillageDto[]> {
+    return this.org.listVillages(ctx);
+  }
+
+  @Post('villages/:villageId/households')
+  @Roles('town_admin', 'village_clerk')
+  @ApiOperation({ summary: '新建户' })
+  createHousehold(@Ctx() ctx: RequestContext, @Param() p: VillageIdParam, @Body() dto: CreateHouseholdDto): Promise<HouseholdDto> {
+    return this.org.createHousehold(ctx, p.villageId, dto);
+  }
+
+  @Get('villages/:villageId/households')
+  @Roles(...RESIDENT_READERS)
+  @ApiOperation({ summary: '本村的户' })
+  listHouseholds(@Ctx() ctx: RequestContext, @Param() p: VillageIdParam): Promise<HouseholdDto[]> {
+    return this.org.listHouseholds(ctx, p.villageId);
+  }
+}
+
+@ApiTags('residents 村民')
+@Controller()
+export class ResidentController {
+  constructor(private readonly residents: ResidentService) {}
+
+  @Post('villages/:villageId/residents')
+  @Roles('town_admin', 'village_clerk')
+  @ApiOperation({ summary: '登记村民（身份证号只保存哈希与后 4 位；卡号不填自动生成）' })
+  create(@Ctx() ctx: RequestContext, @Param() p: VillageIdParam, @Body() dto: CreateResidentDto): Promise<ResidentDto> {
+    return this.residents.create(ctx, p.villageId, dto);
+  }
+
+  @Get('villages/:villageId/residents')
+  @Roles(...RESIDENT_READERS)
+  @ApiOperation({ summary: '村民列表（按状态、姓名/卡号、户筛选；分页）' })
+  list(@Ctx() ctx: RequestContext, @Param() p: VillageIdParam, @Query() q: ListResidentsQuery): Promise<ResidentPageDto> {
+    return this.residents.list(ctx, p.villageId, q);
+  }
+
+  @Get('residents/:id')
+  @Roles(...RESIDENT_READERS)
+  @ApiOperation({ summary: '村民详情' })
+  get(@Ctx() ctx: RequestContext, @Param() p: ResidentIdParam): Promise<ResidentDto> {
+    return this.residents.get(ctx, p.id);
+  }
+
+  @Post('residents/:id/status')
+  @HttpCode(200)
+  @Roles('town_admin', 'village_reviewer')
+  @ApiOperation({ summary: '变更村民状态（在册→迁出/死亡/除名，迁出/除名→在册；死亡不可变更）' })
+  changeStatus(@Ctx() ctx: RequestContext, @Param() p: ResidentIdParam, @Body() dto: ChangeResidentStatusDto): Promise<ResidentDto> {
+    return this.residents.changeStatus(ctx, p.id, dto);
+  }
+}
+
+@ApiTags('roster 名册导入')
+@Controller()
+export class RosterController {
+  constructor(private readonly roster: RosterService) {}
+
+  @Post('villages/:villageId/roster')
+  @Roles('town_admin', 'village_clerk')
+  @UseInterceptors(FileInterceptor('file'))
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({ schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary', description: '名册（.xlsx 或 CSV）' } } } })
+  @ApiOperation({ summary: '导入村民名册：全部无误才导入，有错则逐行列出且不保存任何数据；重复上传不改变已在册村民' })
+  import(@Ctx() ctx: RequestContext, @Param() p: VillageIdParam, @UploadedFile() file: TableFile | undefined): Promise<RosterImportResultDto> {
+    return this.roster.import(ctx, p.villageId, file);
+  }
+
+  @Get('roster/template')
+  @Roles(...ROLES)
+  @ApiProduces('text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+  @ApiOperation({ summary: '下载名册模板（中文表头）' })
+  async template(@Query() q: RosterTemplateQuery): Promise<StreamableFile> {
+    const format = q.format ?? 'xlsx';
+    const body = await this.roster.template(format);
+    return new StreamableFile(body, {
+      type: format === 'csv' ? 'text/csv; charset=utf-8' : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+      disposition: `attachment; filename="roster-template.${format}"; filename*=UTF-8''${encodeURIComponent(`村民名册模板.${format}`)}`,
+    });
+  }
+}

@@ -1,0 +1,302 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+} from 'class-validator';
+import { IsCardCode } from '@app/common/http/field-decorators';
+import { RESIDENT_STATUSES, type ResidentStatus } from './org.entities';
+
+export const ISO_DATE_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
+export const CN_MOBILE_PATTERN = /^1[3-9]\d{9}$/;
+export const HOUSEHOLD_CODE_PATTERN = /^[A-Za-z0-9_-]{1,20}$/;
+export const MAX_PAGE_SIZE = 200;
+
+export class GradeThresholdDto {
+  @ApiProperty({ description: '等级名', example: 'AAA' }) grade: string;
+  @ApiProperty({ description: '该等级的最低信用分（最低一档为 Number.MIN_SAFE_INTEGER）', example: 1050 }) min: number;
+}
+
+export class TownDto {
+  @ApiProperty() id: string;
+  @ApiProperty({ description: '乡镇编号' }) code: string;
+  @ApiProperty({ description: '乡镇名称' }) name: string;
+  @ApiProperty({ description: '信用基础分' }) baseScore: number;
+  @ApiProperty({ type: [GradeThresholdDto], description: '等级表（未设置时为默认表）' }) gradeThresholds: GradeThresholdDto[];
+  @ApiProperty({ description: '等级表是否为本镇自定' }) customGradeThresholds: boolean;
+  @ApiProperty({ description: '公示期（天）' }) objectionWindowDays: number;
+  @ApiProperty({ description: '异议答复时限（工作日）' }) objectionAnswerWorkingDays: number;
+  @ApiProperty({ type: [String], description: '法定节假日 YYYY-MM-DD' }) holidays: string[];
+  @ApiProperty({ type: [String], description: '调休上班日 YYYY-MM-DD' }) makeupWorkdays: string[];
+  @ApiProperty({ description: '每村自设加分事项上限' }) villageMaxBonusItems: number;
+  @ApiProperty({ description: '每村自设扣分事项上限' }) villageMaxPenaltyItems: number;
+  @ApiProperty({ description: '村自设事项单次最高分值' }) villageItemMaxPoints: number;
+  @ApiProperty({ description: '年末清零可用积分' }) expireBalanceAtYearEnd: boolean;
+}
+
+/** Only the fields sent change; grade thresholds are checked by validateGradeThresholds. */
+export class UpdateTownSettingsDto {
+  @ApiPropertyOptional({ description: '信用基础分', example: 1000 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(100000)
+  baseScore?: number;
+
+  @ApiPropertyOptional({ type: [GradeThresholdDto], description: '等级表，从高到低；最低一档 min 为 -9007199254740991' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(20)
+  gradeThresholds?: unknown[];
+
+  @ApiPropertyOptional({ description: '公示期（天）', example: 7 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(60)
+  objectionWindowDays?: number;
+
+  @ApiPropertyOptional({ description: '异议答复时限（工作日）', example: 7 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(60)
+  objectionAnswerWorkingDays?: number;
+
+  @ApiPropertyOptional({ type: [String], description: '法定节假日 YYYY-MM-DD' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(400)
+  @Matches(ISO_DATE_PATTERN, { each: true, message: 'each holiday must be YYYY-MM-DD' })
+  holidays?: string[];
+
+  @ApiPropertyOptional({ type: [String], description: '调休上班日 YYYY-MM-DD' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @Matches(ISO_DATE_PATTERN, { each: true, message: 'each make-up workday must be YYYY-MM-DD' })
+  makeupWorkdays?: string[];
+
+  @ApiPropertyOptional({ description: '每村自设加分事项上限', example: 5 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(99)
+  villageMaxBonusItems?: number;
+
+  @ApiPropertyOptional({ description: '每村自设扣分事项上限', example: 5 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(99)
+  villageMaxPenaltyItems?: number;
+
+  @ApiPropertyOptional({ description: '村自设事项单次最高分值', example: 2 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  villageItemMaxPoints?: number;
+
+  @ApiPropertyOptional({ description: '年末清零可用积分' })
+  @IsOptional()
+  @IsBoolean()
+  expireBalanceAtYearEnd?: boolean;
+}
+
+export class CreateVillageDto {
+  @ApiProperty({ description: '村编号（大写字母或数字，用作积分卡号前缀）', example: 'DC' })
+  @Matches(/^[A-Z0-9]{2,8}$/, { message: 'code must be 2–8 upper-case letters or digits' })
+  code: string;
+
+  @ApiProperty({ description: '村（社区）名称', example: '东村' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(40)
+  name: string;
+}
+
+export class VillageDto {
+  @ApiProperty() id: string;
+  @ApiProperty() townId: string;
+  @ApiProperty({ description: '村编号' }) code: string;
+  @ApiProperty({ description: '村名称' }) name: string;
+  @ApiProperty() createdAt: Date;
+}
+
+export class VillageIdParam {
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID('all')
+  villageId: string;
+}
+
+export class CreateHouseholdDto {
+  @ApiProperty({ description: '户号', example: 'DC-001' })
+  @Matches(HOUSEHOLD_CODE_PATTERN, { message: 'code must be 1–20 letters, digits, _ or -' })
+  code: string;
+
+  @ApiPropertyOptional({ description: '住址' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(120)
+  address?: string;
+}
+
+export class HouseholdDto {
+  @ApiProperty() id: string;
+  @ApiProperty() villageId: string;
+  @ApiProperty({ description: '户号' }) code: string;
+  @ApiProperty({ nullable: true, description: '住址' }) address: string | null;
+  @ApiProperty({ description: '在册人数（各状态）' }) residentCount: number;
+}
+
+export class CreateResidentDto {
+  @ApiProperty({ format: 'uuid', description: '所属户（须属本村）' })
+  @IsUUID('all')
+  householdId: string;
+
+  @ApiProperty({ description: '姓名', example: '张三' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(40)
+  name: string;
+
+  @ApiProperty({ description: '18 位身份证号（只保存密钥哈希与后 4 位）', example: '11010519491231002X' })
+  @IsString()
+  @MaxLength(40)
+  nationalId: string;
+
+  @ApiPropertyOptional({ enum: ['M', 'F'], description: '性别（不填则取自身份证号；填写须与之一致）' })
+  @IsOptional()
+  @IsIn(['M', 'F'])
+  gender?: 'M' | 'F';
+
+  @ApiPropertyOptional({ description: '出生年份（不填则取自身份证号；填写须与之一致）' })
+  @IsOptional()
+  @IsInt()
+  @Min(1900)
+  @Max(2100)
+  birthYear?: number;
+
+  @ApiPropertyOptional({ description: '手机号', example: '13800138000' })
+  @IsOptional()
+  @Matches(CN_MOBILE_PATTERN, { message: 'phone must be a mainland mobile number 1[3-9]xxxxxxxxx' })
+  phone?: string;
+
+  @IsOptional()
+  @IsCardCode({ required: false, description: '积分卡号（不填则自动生成）' })
+  cardCode?: string;
+}
+
+export class ResidentDto {
+  @ApiProperty() id: string;
+  @ApiProperty() townId: string;
+  @ApiProperty() villageId: string;
+  @ApiProperty() householdId: string;
+  @ApiProperty({ description: '户号' }) householdCode: string;
+  @ApiProperty({ description: '姓名' }) name: string;
+  @ApiProperty({ description: '脱敏姓名（公开场合使用）', example: '张*' }) maskedName: string;
+  @ApiProperty({ enum: ['M', 'F'], description: '性别' }) gender: 'M' | 'F';
+  @ApiProperty({ description: '出生年份' }) birthYear: number;
+  @ApiProperty({ description: '积分卡号' }) cardCode: string;
+  @ApiProperty({ nullable: true, description: '手机号' }) phone: string | null;
+  @ApiProperty({ description: '身份证号后 4 位' }) idLast4: string;
+  @ApiProperty({ enum: RESIDENT_STATUSES, description: '状态' }) status: ResidentStatus;
+  @ApiProperty() createdAt: Date;
+}
+
+export class ResidentPageDto {
+  @ApiProperty({ type: [ResidentDto] }) items: ResidentDto[];
+  @ApiProperty({ description: '符合条件的总数' }) total: number;
+  @ApiProperty() limit: number;
+  @ApiProperty() offset: number;
+}
+
+export class ListResidentsQuery {
+  @ApiPropertyOptional({ enum: RESIDENT_STATUSES, description: '状态' })
+  @IsOptional()
+  @IsIn(RESIDENT_STATUSES)
+  status?: ResidentStatus;
+
+  @ApiPropertyOptional({ description: '姓名或卡号（包含）' })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(40)
+  q?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: '户' })
+  @IsOptional()
+  @IsUUID('all')
+  household?: string;
+
+  @ApiPropertyOptional({ description: `每页条数（1–${MAX_PAGE_SIZE}，默认 50）` })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PAGE_SIZE)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: '跳过条数' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  offset?: number;
+}
+
+export class ChangeResidentStatusDto {
+  @ApiProperty({ enum: RESIDENT_STATUSES, description: '新状态' })
+  @IsIn(RESIDENT_STATUSES)
+  to: ResidentStatus;
+
+  @ApiProperty({ description: '生效日期 YYYY-MM-DD（不晚于今天）', example: '2026-03-01' })
+  @Matches(ISO_DATE_PATTERN, { message: 'effectiveOn must be YYYY-MM-DD' })
+  effectiveOn: string;
+
+  @ApiProperty({ description: '原因', example: '迁往外地' })
+  @IsString()
+  @MinLength(2)
+  @MaxLength(200)
+  reason: string;
+}
+
+export class ResidentIdParam {
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID('all')
+  id: string;
+}
+
+export class RosterTemplateQuery {
+  @ApiPropertyOptional({ enum: ['csv', 'xlsx'], description: '模板格式（默认 xlsx）' })
+  @IsOptional()
+  @IsIn(['csv', 'xlsx'])
+  format?: 'csv' | 'xlsx';
+}
+
+export class RosterRowErrorDto {
+  @ApiProperty({ description: 'Excel 行号（含表头；0 表示整个文件）' }) row: number;
+  @ApiProperty({ nullable: true, description: '列名' }) column: string | null;
+  @ApiProperty({ description: '错误代码' }) code: string;
+  @ApiProperty({ description: '说明' }) message: string;
+}
+
+export class RosterImportResultDto {
+  @ApiProperty({ description: '新登记的村民数' }) created: number;
+  @ApiProperty({ description: '已在册、未改动的村民数' }) unchanged: number;
+  @ApiProperty({ description: '新建的户数' }) householdsCreated: number;
+  @ApiProperty({ description: '文件 SHA-256' }) checksum: string;
+}

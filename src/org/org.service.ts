@@ -1,0 +1,129 @@
+import { Injectable } from '@nestjs/common';
+import { AuditService } from '@app/audit/audit.service';
+import type { RequestContext } from '@app/auth/principal';
+import { ScopeService } from '@app/auth/scope.service';
+import { AppError } from '@app/common/errors/app-error';
+import { DEFAULT_GRADE_THRESHOLDS, validateGradeThresholds, type GradeThresholds } from '@app/scoring/grade';
+import type { CreateHouseholdDto, CreateVillageDto, HouseholdDto, TownDto, UpdateTownSettingsDto, VillageDto } from './org.dto';
+import { isCalendarDate } from './local-date';
+import { OrgRepository, TOWN_SETTING_COLUMNS, type TownRow, type TownSettings } from './org.repository';
+
+/** Towns, their settings, villages and households. Other features read town settings from here. */
+@Injectable()
+export class OrgService {
+  constructor(
+    private readonly repo: OrgRepository,
+    private readonly scope: ScopeService,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** The town's settings with defaults applied, for features that compute with them. */
+  async townSettings(townId: string): Promise<TownRow & { gradeThresholds: GradeThresholds }> {
+    const town = await this.repo.findTown(townId);
+    if (!town) throw new AppError('ORG.TOWN_NOT_FOUND');
+    return { ...town, gradeThresholds: town.gradeThresholds ?? DEFAULT_GRADE_THRESHOLDS };
+  }
+
+  async currentTown(ctx: RequestContext): Promise<TownDto> {
+    const town = await this.repo.findTown(ctx.principal.townId);
+    if (!town) throw new AppError('ORG.TOWN_NOT_FOUND');
+    return toTownDto(town);
+  }
+
+  async updateSettings(ctx: RequestContext, dto: UpdateTownSettingsDto): Promise<TownDto> {
+    const patch = this.checkSettings(dto);
+    // The before/after in the audit row must describe exactly this change, so the row is locked.
+    const town = await this.repo.transaction(async (m) => {
+      const before = await this.repo.lockTown(m, ctx.principal.townId);
+      if (!before) throw new AppError('ORG.TOWN_NOT_FOUND');
+      const after = await this.repo.updateTownSettings(m, before.id, patch);
+      const changed = Object.keys(patch) as Array<keyof TownSettings>;
+      await this.audit.record(
+        ctx,
+        {
+          action: 'town.settings.update',
+          targetType: 'town',
+          targetId: before.id,
+          summary: { before: pick(before, changed), after: pick(after, changed) },
+        },
+        m,
+      );
+      return after;
+    });
+    return toTownDto(town);
+  }
+
+  async createVillage(ctx: RequestContext, dto: CreateVillageDto): Promise<VillageDto> {
+    return this.repo
+      .transaction(async (m) => {
+        const v = await this.repo.insertVillage(m, ctx.principal.townId, dto.code, dto.name);
+        await this.audit.record(ctx, { action: 'village.create', targetType: 'village', targetId: v.id, summary: { code: v.code, name: v.name } }, m);
+        return v;
+      })
+      .catch(uniqueViolation('ORG.VILLAGE_CODE_TAKEN'));
+  }
+
+  listVillages(ctx: RequestContext): Promise<VillageDto[]> {
+    const own = ctx.principal.kind === 'staff' ? ctx.principal.villageId : null;
+    return this.repo.listVillages(ctx.principal.townId, own);
+  }
+
+  async createHousehold(ctx: RequestContext, villageId: string, dto: CreateHouseholdDto): Promise<HouseholdDto> {
+    const village = await this.scope.village(ctx.principal, villageId);
+    const h = await this.repo
+      .transaction(async (m) => {
+        const row = await this.repo.insertHousehold(m, { townId: village.townId, villageId, code: dto.code, address: dto.address ?? null });
+        await this.audit.record(ctx, { action: 'household.create', targetType: 'household', targetId: row.id, summary: { villageId, code: row.code } }, m);
+        return row;
+      })
+      .catch(uniqueViolation('ORG.HOUSEHOLD_CODE_TAKEN'));
+    return { id: h.id, villageId: h.villageId, code: h.code, address: h.address, residentCount: 0 };
+  }
+
+  async listHouseholds(ctx: RequestContext, villageId: string): Promise<HouseholdDto[]> {
+    await this.scope.village(ctx.principal, villageId);
+    const rows = await this.repo.listHouseholds(villageId);
+    return rows.map((h) => ({ id: h.id, villageId: h.villageId, code: h.code, address: h.address, residentCount: h.residentCount }));
+  }
+
+  private checkSettings(dto: UpdateTownSettingsDto): Partial<TownSettings> {
+    const patch: Partial<TownSettings> = {};
+    const problems: Array<{ field: string; problems: string[] }> = [];
+    for (const key of Object.keys(TOWN_SETTING_COLUMNS) as Array<keyof TownSettings>) {
+      if (dto[key] !== undefined) Object.assign(patch, { [key]: dto[key] });
+    }
+    if (Object.keys(patch).length === 0) problems.push({ field: '*', problems: ['nothing to change'] });
+    if (dto.gradeThresholds !== undefined) {
+      const p = validateGradeThresholds(dto.gradeThresholds);
+      if (p.length) problems.push({ field: 'gradeThresholds', problems: p });
+    }
+    for (const field of ['holidays', 'makeupWorkdays'] as const) {
+      const days = dto[field];
+      if (!days) continue;
+      const bad = days.filter((d) => !isCalendarDate(d));
+      if (bad.length) problems.push({ field, problems: bad.map((d) => `${d} is not a calendar date`) });
+      patch[field] = [...new Set(days)].sort();
+    }
+    const holidays = new Set(patch.holidays ?? []);
+    const both = (patch.makeupWorkdays ?? []).filter((d) => holidays.has(d));
+    if (both.length) problems.push({ field: 'makeupWorkdays', problems: both.map((d) => `${d} is both a holiday and a make-up workday`) });
+    if (problems.length) throw new AppError('ORG.INVALID_SETTINGS', undefined, problems);
+    return patch;
+  }
+}
+
+function toTownDto(t: TownRow): TownDto {
+  return { ...t, gradeThresholds: t.gradeThresholds ?? DEFAULT_GRADE_THRESHOLDS, customGradeThresholds: t.gradeThresholds !== null };
+}
+
+function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Pick<T, K> {
+  return Object.fromEntries(keys.map((k) => [k, o[k]])) as Pick<T, K>;
+}
+
+/** Maps PostgreSQL's unique violation to a domain code; other errors pass through. */
+function uniqueViolation(code: 'ORG.VILLAGE_CODE_TAKEN' | 'ORG.HOUSEHOLD_CODE_TAKEN') {
+  return (err: unknown): never => {
+    if ((err as { code?: string }).code === '23505') throw new AppError(code);
+    throw err;
+  };
+}

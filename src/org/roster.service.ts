@@ -1,0 +1,159 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { AuditService } from '@app/audit/audit.service';
+import type { RequestContext } from '@app/auth/principal';
+import { ScopeService } from '@app/auth/scope.service';
+import { AppError } from '@app/common/errors/app-error';
+import { buildTemplate, parseTable, type RowError, type UploadedFile } from '@app/common/tabular/tabular';
+import { generateCardCode } from './card-code';
+import { IdHasher } from './id-hasher';
+import { shanghaiDate } from './local-date';
+import type { RosterImportResultDto } from './org.dto';
+import { OrgRepository, type NewResident } from './org.repository';
+import { residentUniqueViolation } from './resident.service';
+import { ROSTER_COLUMNS, type RosterRow } from './roster.columns';
+
+const CARD_CODE_ROUNDS = 5;
+
+interface CheckedRow extends RosterRow {
+  row: number;
+  idHash: string;
+  idLast4: string;
+}
+
+/**
+ * Village roster import: every row is checked (file, cross-row, against the database) before
+ * anything is written, and then everything is written in one transaction. Matching is by ID
+ * hash, so uploading the same roster again changes nothing.
+ */
+@Injectable()
+export class RosterService {
+  constructor(
+    private readonly repo: OrgRepository,
+    private readonly scope: ScopeService,
+    private readonly audit: AuditService,
+    private readonly ids: IdHasher,
+  ) {}
+
+  template(format: 'csv' | 'xlsx'): Promise<Buffer> {
+    return buildTemplate(ROSTER_COLUMNS, format, '村民名册');
+  }
+
+  async import(ctx: RequestContext, villageId: string, file: UploadedFile | undefined): Promise<RosterImportResultDto> {
+    if (!file) throw new AppError('ROSTER.FILE_MISSING');
+    const village = await this.scope.village(ctx.principal, villageId);
+    const parsed = await parseTable<RosterRow>(file, ROSTER_COLUMNS);
+    if (parsed.format === null) throw new AppError('ROSTER.UNSUPPORTED_FORMAT', undefined, parsed.errors);
+    if (parsed.errors.length) throw new AppError('ROSTER.INVALID', undefined, parsed.errors);
+
+    const errors: RowError[] = [];
+    const rows = this.checkWithinFile(parsed.rows, errors);
+    if (errors.length) throw invalid(errors);
+
+    // One transaction: a roster is either imported whole or not at all (and the village lock makes
+    // a concurrent upload of the same people wait for this one and then find them "unchanged").
+    return this.repo
+      .transaction(async (m) => {
+        await this.repo.lockVillage(m, villageId);
+        const villageRow = await this.repo.findVillage(villageId, m);
+        const fresh = await this.checkAgainstDatabase(m, villageId, rows, errors);
+        if (errors.length) throw invalid(errors);
+
+        const households = await this.repo.ensureHouseholds(m, village.townId, villageId, [...new Set(fresh.map((r) => r.householdCode))]);
+        const cardCodes = await this.assignCardCodes(m, villageRow?.code ?? '', fresh);
+        const toInsert: NewResident[] = fresh.map((r, i) => ({
+          householdId: households.ids.get(r.householdCode) as string,
+          name: r.name,
+          gender: r.gender,
+          birthYear: r.birthYear,
+          cardCode: cardCodes[i] as string,
+          phone: r.phone,
+          idHash: r.idHash,
+          idLast4: r.idLast4,
+        }));
+        const created = await this.repo.insertResidents(m, village.townId, villageId, toInsert);
+        const today = shanghaiDate();
+        await this.repo.insertStatusEvents(
+          m,
+          created.map((residentId) => ({ townId: village.townId, residentId, fromStatus: null, toStatus: 'active', effectiveOn: today, reason: '名册导入 / roster import', actorId: ctx.principal.id })),
+        );
+        const result = { created: created.length, unchanged: rows.length - fresh.length, householdsCreated: households.created, checksum: parsed.checksum };
+        // Re-uploading an imported roster writes nothing, so there is no change to audit either.
+        if (created.length) {
+          await this.audit.record(ctx, { action: 'roster.import', targetType: 'village', targetId: villageId, summary: { ...result, file: file.originalname, format: parsed.format } }, m);
+        }
+        return result;
+      })
+      .catch(residentUniqueViolation);
+  }
+
+  private checkWithinFile(parsed: Array<{ row: number; values: RosterRow }>, errors: RowError[]): CheckedRow[] {
+    const firstRowOfId = new Map<string, number>();
+    const firstRowOfCard = new Map<string, number>();
+    const out: CheckedRow[] = [];
+    for (const { row, values } of parsed) {
+      const id = this.ids.check(values.nationalId);
+      if (!id.ok) {
+        // The column parser already checked the number; this only guards against a change there.
+        errors.push(rowError(row, '身份证号', id.code, id.message));
+        continue;
+      }
+      if (id.gender !== values.gender) errors.push(rowError(row, '性别', 'ROSTER.ID_MISMATCH', '与身份证号不符 / does not match the ID number'));
+      if (id.birthYear !== values.birthYear) errors.push(rowError(row, '出生年份', 'ROSTER.ID_MISMATCH', '与身份证号中的出生年份不符 / does not match the ID number'));
+      const dupId = firstRowOfId.get(id.idHash);
+      if (dupId !== undefined) errors.push(rowError(row, '身份证号', 'ROSTER.DUPLICATE_ID', `与第 ${dupId} 行重复 / duplicates row ${dupId}`));
+      else firstRowOfId.set(id.idHash, row);
+      if (values.cardCode) {
+        const dupCard = firstRowOfCard.get(values.cardCode);
+        if (dupCard !== undefined) errors.push(rowError(row, '卡号', 'ROSTER.DUPLICATE_CARD_CODE', `与第 ${dupCard} 行重复 / duplicates row ${dupCard}`));
+        else firstRowOfCard.set(values.cardCode, row);
+      }
+      out.push({ ...values, row, idHash: id.idHash, idLast4: id.idLast4 });
+    }
+    return out;
+  }
+
+  /** Rows of people not yet registered; errors for people registered elsewhere and taken card codes. */
+  private async checkAgainstDatabase(m: EntityManager, villageId: string, rows: CheckedRow[], errors: RowError[]): Promise<CheckedRow[]> {
+    const existing = new Map((await this.repo.findByIdHashes(m, rows.map((r) => r.idHash))).map((e) => [e.idHash, e]));
+    const fresh: CheckedRow[] = [];
+    for (const r of rows) {
+      const e = existing.get(r.idHash);
+      if (!e) fresh.push(r);
+      else if (e.villageId !== villageId) errors.push(rowError(r.row, '身份证号', 'ROSTER.ID_IN_OTHER_VILLAGE', '已登记在其他村，请先办理迁出 / is registered in another village'));
+      else if (r.cardCode && r.cardCode !== e.cardCode) errors.push(rowError(r.row, '卡号', 'ROSTER.CARD_CODE_MISMATCH', '与此人已有的卡号不同 / differs from the card code this resident has'));
+    }
+    const taken = await this.repo.cardCodesInUse(m, fresh.flatMap((r) => (r.cardCode ? [r.cardCode] : [])));
+    for (const r of fresh) {
+      if (r.cardCode && taken.has(r.cardCode)) errors.push(rowError(r.row, '卡号', 'ROSTER.DUPLICATE_CARD_CODE', '已被其他村民使用 / is already in use'));
+    }
+    return fresh;
+  }
+
+  private async assignCardCodes(m: EntityManager, villageCode: string, rows: CheckedRow[]): Promise<string[]> {
+    const codes = rows.map((r) => r.cardCode);
+    const used = new Set(codes.filter((c): c is string => c !== null));
+    for (let round = 0; round < CARD_CODE_ROUNDS; round++) {
+      const open = codes.flatMap((c, i) => (c === null ? [i] : []));
+      if (open.length === 0) return codes as string[];
+      const candidates = new Map<number, string>();
+      for (const i of open) {
+        let c = generateCardCode(villageCode);
+        while (used.has(c)) c = generateCardCode(villageCode);
+        used.add(c);
+        candidates.set(i, c);
+      }
+      const taken = await this.repo.cardCodesInUse(m, [...candidates.values()]);
+      for (const [i, c] of candidates) if (!taken.has(c)) codes[i] = c;
+    }
+    throw new Error('no free card codes after several rounds');
+  }
+}
+
+function rowError(row: number, column: string, code: string, predicate: string): RowError {
+  return { row, column, code, message: `第 ${row} 行“${column}”${predicate}` };
+}
+
+function invalid(errors: RowError[]): AppError {
+  return new AppError('ROSTER.INVALID', undefined, [...errors].sort((a, b) => a.row - b.row));
+}
