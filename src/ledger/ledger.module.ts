@@ -1,4 +1,14 @@
 import { Module } from '@nestjs/common';
+import { LedgerController, StatementController } from './ledger.controller';
+import { LedgerRepository } from './ledger.repository';
+import { LedgerService } from './ledger.service';
+import { LedgerVerifier } from './ledger-verifier';
+import { StatementService } from './statement.service';
 
-@Module({})
+/** The append-only ledger: LedgerService is the only writer of postings. */
+@Module({
+  controllers: [LedgerController, StatementController],
+  providers: [LedgerService, LedgerRepository, LedgerVerifier, StatementService],
+  exports: [LedgerService, LedgerVerifier],
+})
 export class LedgerModule {}

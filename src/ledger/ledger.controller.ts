@@ -1,0 +1,95 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query, StreamableFile } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Ctx, Roles } from '@app/auth/auth.decorators';
+import type { RequestContext } from '@app/auth/principal';
+import {
+  CorrectionDto,
+  CreateCorrectionDto,
+  CreateOpeningBalancesDto,
+  OpeningBalancesResultDto,
+  ResidentParams,
+  StatementDto,
+  StatementQuery,
+  VerificationReportDto,
+  YearEndEnqueuedDto,
+  YearEndRequestDto,
+} from './ledger.dto';
+import { LedgerVerifier } from './ledger-verifier';
+import { LedgerService } from './ledger.service';
+import { StatementService } from './statement.service';
+
+@ApiTags('ledger 积分账本')
+@Controller('ledger')
+export class LedgerController {
+  constructor(
+    private readonly ledger: LedgerService,
+    private readonly verifier: LedgerVerifier,
+  ) {}
+
+  @Post('corrections')
+  @Roles('town_admin', 'village_reviewer')
+  @ApiOperation({ summary: '更正已记账的积分事项（冲正或调整分值），记录理由' })
+  correct(@Ctx() ctx: RequestContext, @Body() dto: CreateCorrectionDto): Promise<CorrectionDto> {
+    return this.ledger.correct(ctx, dto);
+  }
+
+  @Post('opening-balances')
+  @Roles('town_admin')
+  @ApiOperation({ summary: '录入期初余额（每位村民一次，全部成功或全部不保存）' })
+  openingBalances(@Ctx() ctx: RequestContext, @Body() dto: CreateOpeningBalancesDto): Promise<OpeningBalancesResultDto> {
+    return this.ledger.recordOpeningBalances(ctx, dto);
+  }
+
+  @Post('year-end')
+  @HttpCode(202)
+  @Roles('town_admin')
+  @ApiOperation({ summary: '结束评定年度（归档信用分与等级、重置信用分、按镇设置清零余额）' })
+  @ApiAcceptedResponse({ type: YearEndEnqueuedDto })
+  yearEnd(@Ctx() ctx: RequestContext, @Body() dto: YearEndRequestDto): Promise<YearEndEnqueuedDto> {
+    return this.ledger.requestYearEnd(ctx, dto.year);
+  }
+
+  @Get('verify')
+  @Roles('auditor', 'town_admin')
+  @ApiOperation({ summary: '校验本镇全部账户的哈希链与余额' })
+  verify(@Ctx() ctx: RequestContext): Promise<VerificationReportDto> {
+    return this.verifier.verifyTown(ctx.principal.townId);
+  }
+}
+
+@ApiTags('ledger 积分账本')
+@Controller('residents')
+export class StatementController {
+  constructor(private readonly statements: StatementService) {}
+
+  @Get(':residentId/statement')
+  @Roles('town_admin', 'auditor', 'village_clerk', 'village_reviewer')
+  @ApiOperation({ summary: '村民积分对账单（逐笔记账、累计余额与信用分）' })
+  statement(@Ctx() ctx: RequestContext, @Param() params: ResidentParams, @Query() query: StatementQuery): Promise<StatementDto> {
+    return this.statements.statement(ctx, params.residentId, query);
+  }
+
+  @Get(':residentId/statement.csv')
+  @Roles('town_admin', 'auditor', 'village_clerk', 'village_reviewer')
+  @ApiOperation({ summary: '对账单导出 CSV' })
+  @ApiProduces('text/csv')
+  async statementCsv(@Ctx() ctx: RequestContext, @Param() params: ResidentParams, @Query() query: StatementQuery): Promise<StreamableFile> {
+    const s = await this.statements.statement(ctx, params.residentId, query);
+    return new StreamableFile(this.statements.toCsv(s), {
+      type: 'text/csv; charset=utf-8',
+      disposition: `attachment; filename="statement-${params.residentId}.csv"`,
+    });
+  }
+
+  @Get(':residentId/statement.xlsx')
+  @Roles('town_admin', 'auditor', 'village_clerk', 'village_reviewer')
+  @ApiOperation({ summary: '对账单导出 Excel (.xlsx)' })
+  @ApiProduces('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+  async statementXlsx(@Ctx() ctx: RequestContext, @Param() params: ResidentParams, @Query() query: StatementQuery): Promise<StreamableFile> {
+    const s = await this.statements.statement(ctx, params.residentId, query);
+    return new StreamableFile(this.statements.toXlsxStream(s), {
+      type: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+      disposition: `attachment; filename="statement-${params.residentId}.xlsx"`,
+    });
+  }
+}

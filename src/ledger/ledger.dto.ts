@@ -1,0 +1,193 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  NotEquals,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+import { PERIOD_PATTERN } from '@app/common/http/field-decorators';
+import type { BrokenLink, VerificationReport } from './ledger.types';
+
+export const MAX_OPENING_BALANCE_LINES = 5000;
+
+// ---- corrections ---------------------------------------------------------------------------
+
+export class CreateCorrectionDto {
+  @ApiProperty({ description: '被更正的记账编号（只能是积分事项记账 deed）', example: '1024' })
+  @Matches(/^[1-9]\d{0,17}$/, { message: 'postingId must be a posting number' })
+  postingId: string;
+
+  @ApiProperty({ description: '更正方式：reversal 冲正（整笔撤销）/ amount 调整分值', enum: ['reversal', 'amount'] })
+  @IsIn(['reversal', 'amount'])
+  type: 'reversal' | 'amount';
+
+  @ApiPropertyOptional({ type: 'integer', description: '调整的分值（仅 amount；非零整数，可正可负）', example: -5 })
+  @ValidateIf((o: CreateCorrectionDto) => o.type === 'amount')
+  @IsInt()
+  @NotEquals(0, { message: 'points must not be 0' })
+  @Min(-100000)
+  @Max(100000)
+  points?: number;
+
+  @ApiProperty({ description: '更正理由（写入对账单）', example: '议事会复核：该户已于当月整改' })
+  @IsString()
+  @MinLength(2)
+  @MaxLength(500)
+  reason: string;
+}
+
+export class CorrectionDto {
+  @ApiProperty({ description: '更正记录编号' }) correctionId: string;
+  @ApiProperty({ enum: ['reversal', 'amount'] }) type: 'reversal' | 'amount';
+  @ApiProperty({ description: '原记账编号' }) originalPostingId: string;
+  @ApiProperty({ description: '村民编号' }) residentId: string;
+  @ApiProperty({ type: 'integer', description: '本次更正记入的分值' }) points: number;
+  @ApiProperty({ description: '更正理由' }) reason: string;
+  @ApiProperty({ description: '更正记账编号' }) postingId: string;
+  @ApiProperty({ type: 'integer', description: '更正记账在该账户中的序号' }) seq: number;
+  @ApiProperty({ type: 'integer', description: '更正后余额' }) balance: number;
+  @ApiProperty({ type: 'integer', description: '更正后信用分' }) creditScore: number;
+}
+
+// ---- opening balances ----------------------------------------------------------------------
+
+export class OpeningBalanceLineDto {
+  @ApiProperty({ format: 'uuid', description: '村民编号' })
+  @IsUUID('all')
+  residentId: string;
+
+  @ApiProperty({ type: 'integer', minimum: 0, description: '期初积分余额（≥ 0）', example: 120 })
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  points: number;
+
+  @ApiPropertyOptional({ description: '备注', example: '2024 年纸质台账结转' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  note?: string;
+}
+
+export class CreateOpeningBalancesDto {
+  @ApiProperty({ description: '来源文件（纸质台账编号、文件名等）', example: '东村 2024 年积分台账' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  sourceDocument: string;
+
+  @ApiProperty({ type: [OpeningBalanceLineDto], description: `期初余额明细（最多 ${MAX_OPENING_BALANCE_LINES} 行，每位村民一次）` })
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_OPENING_BALANCE_LINES)
+  @ValidateNested({ each: true })
+  @Type(() => OpeningBalanceLineDto)
+  lines: OpeningBalanceLineDto[];
+}
+
+export class OpeningBalancesResultDto {
+  @ApiProperty({ type: 'integer', description: '记账笔数' }) posted: number;
+  @ApiProperty({ type: 'integer', description: '合计积分' }) totalPoints: number;
+  @ApiProperty({ description: '来源文件' }) sourceDocument: string;
+  @ApiProperty({ description: '记入期间' }) period: string;
+}
+
+// ---- year end ------------------------------------------------------------------------------
+
+export class YearEndRequestDto {
+  @ApiProperty({ type: 'integer', description: '要结束的评定年度', example: 2025 })
+  @IsInt()
+  @Min(2000)
+  @Max(2100)
+  year: number;
+}
+
+export class YearEndEnqueuedDto {
+  @ApiProperty({ description: '任务编号（同一镇同一年度固定）' }) jobId: string;
+  @ApiProperty({ description: '是否已进入队列（Redis 不可用时为 false，可重试）' }) queued: boolean;
+}
+
+// ---- verification --------------------------------------------------------------------------
+
+export class BrokenLinkDto implements BrokenLink {
+  @ApiProperty({ description: '账户（村民）编号' }) accountId: string;
+  @ApiProperty({ type: 'integer', description: '第一个断链处的序号' }) seq: number;
+  @ApiProperty({
+    description: '问题',
+    enum: ['seq_gap', 'prev_hash_mismatch', 'hash_mismatch', 'head_mismatch', 'seq_mismatch', 'balance_mismatch', 'credit_score_mismatch', 'missing_account'],
+  })
+  problem: BrokenLink['problem'];
+  @ApiProperty({ description: '应为' }) expected: string;
+  @ApiProperty({ description: '实际' }) found: string;
+}
+
+export class VerificationReportDto implements VerificationReport {
+  @ApiProperty({ nullable: true, type: String }) townId: string | null;
+  @ApiProperty({ description: '全部账户校验通过' }) ok: boolean;
+  @ApiProperty({ type: 'integer' }) accountsChecked: number;
+  @ApiProperty({ type: 'integer' }) postingsChecked: number;
+  @ApiProperty({ type: [BrokenLinkDto], description: '每个有问题账户的第一个断链' }) broken: BrokenLinkDto[];
+}
+
+// ---- statements ----------------------------------------------------------------------------
+
+export class ResidentParams {
+  @ApiProperty({ format: 'uuid', description: '村民编号' })
+  @IsUUID('all')
+  residentId: string;
+}
+
+export class StatementQuery {
+  @ApiPropertyOptional({ example: '2026-01', description: '起始期间（含），按记账日期（北京时间）', pattern: PERIOD_PATTERN.source })
+  @IsOptional()
+  @Matches(PERIOD_PATTERN, { message: 'from must be a period YYYY-MM' })
+  from?: string;
+
+  @ApiPropertyOptional({ example: '2026-12', description: '截止期间（含）', pattern: PERIOD_PATTERN.source })
+  @IsOptional()
+  @Matches(PERIOD_PATTERN, { message: 'to must be a period YYYY-MM' })
+  to?: string;
+}
+
+export class StatementLineDto {
+  @ApiProperty({ type: 'integer', description: '账户内序号' }) seq: number;
+  @ApiProperty({ description: '记账编号' }) postingId: string;
+  @ApiProperty({ description: '记账时间' }) postedAt: Date;
+  @ApiProperty({ description: '记账日期（北京时间）', example: '2026-03-05' }) date: string;
+  @ApiProperty({ description: '所属期间' }) period: string;
+  @ApiProperty({ enum: ['deed', 'redemption', 'redemption_void', 'correction', 'opening_balance', 'expiry'] }) kind: string;
+  @ApiProperty({ description: '类型（中文）' }) kindLabel: string;
+  @ApiProperty({ nullable: true, type: String, description: '事项编码' }) itemCode: string | null;
+  @ApiProperty({ nullable: true, type: String, description: '事项名称' }) itemName: string | null;
+  @ApiProperty({ nullable: true, type: String, description: '摘要' }) memo: string | null;
+  @ApiProperty({ nullable: true, type: String, description: '更正理由' }) reason: string | null;
+  @ApiProperty({ nullable: true, type: String, description: '更正所针对的原记账编号' }) originalPostingId: string | null;
+  @ApiProperty({ type: 'integer', description: '积分' }) points: number;
+  @ApiProperty({ type: 'integer', description: '累计余额' }) balance: number;
+  @ApiProperty({ type: 'integer', description: '该评定年度的累计信用分' }) creditScore: number;
+}
+
+export class StatementDto {
+  @ApiProperty() residentId: string;
+  @ApiProperty({ description: '村民姓名' }) residentName: string;
+  @ApiProperty({ description: '所在村' }) villageName: string;
+  @ApiProperty({ nullable: true, type: String }) from: string | null;
+  @ApiProperty({ nullable: true, type: String }) to: string | null;
+  @ApiProperty({ type: 'integer', description: '期初余额' }) openingBalance: number;
+  @ApiProperty({ type: 'integer', description: '期末余额' }) closingBalance: number;
+  @ApiProperty({ type: 'integer', description: '当前余额' }) currentBalance: number;
+  @ApiProperty({ type: 'integer', description: '当前信用分' }) currentCreditScore: number;
+  @ApiProperty({ description: '当前等级' }) currentGrade: string;
+  @ApiProperty({ type: [StatementLineDto] }) lines: StatementLineDto[];
+}

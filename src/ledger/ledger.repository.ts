@@ -1,0 +1,463 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { queryOne, queryRows } from '@app/database/sql';
+import type { GradeThresholds } from '@app/scoring/grade';
+import type { PostingKind } from './ledger.entities';
+
+type Db = Pick<DataSource | EntityManager, 'query'>;
+
+/** Rows per INSERT … SELECT FROM unnest: keeps each statement's parameters a few MB. */
+const INSERT_CHUNK = 10_000;
+
+export interface NewAccountSource {
+  residentId: string;
+  townId: string;
+  villageId: string;
+  baseScore: number;
+  gradeThresholds: GradeThresholds | null;
+  ratingYear: number;
+}
+
+export interface NewAccountRow {
+  residentId: string;
+  townId: string;
+  villageId: string;
+  creditScore: number;
+  grade: string;
+  ratingYear: number;
+  headHash: string;
+}
+
+export interface LockedAccount {
+  accountId: string;
+  townId: string;
+  villageId: string;
+  balance: number;
+  creditScore: number;
+  grade: string;
+  ratingYear: number;
+  seq: number;
+  headHash: string;
+  baseScore: number;
+  gradeThresholds: GradeThresholds | null;
+}
+
+export interface PostingRow {
+  townId: string;
+  villageId: string;
+  accountId: string;
+  seq: number;
+  kind: PostingKind;
+  points: number;
+  sourceRef: string;
+  counterparty: string;
+  period: string;
+  itemCode: string | null;
+  memo: string | null;
+  postedAt: Date;
+  prevHash: string;
+  hash: string;
+}
+
+export interface StoredPosting extends PostingRow {
+  id: string;
+}
+
+export interface AccountHeadUpdate {
+  accountId: string;
+  balance: number;
+  creditScore: number;
+  grade: string;
+  seq: number;
+  headHash: string;
+}
+
+export interface CorrectablePosting extends StoredPosting {
+  residentVillageId: string;
+  residentTownId: string;
+}
+
+export interface AccountProjection {
+  accountId: string;
+  balance: number;
+  creditScore: number;
+  ratingYear: number;
+  seq: number;
+  headHash: string;
+}
+
+export interface TownSettings {
+  id: string;
+  baseScore: number;
+  gradeThresholds: GradeThresholds | null;
+  expireBalanceAtYearEnd: boolean;
+}
+
+export interface StatementResident {
+  residentId: string;
+  name: string;
+  townId: string;
+  villageId: string;
+  villageName: string;
+  baseScore: number;
+  balance: number | null;
+  creditScore: number | null;
+  grade: string | null;
+}
+
+export interface StatementPostingRow {
+  id: string;
+  seq: number;
+  postedAt: Date;
+  period: string;
+  kind: PostingKind;
+  points: number;
+  itemCode: string | null;
+  itemName: string | null;
+  memo: string | null;
+  sourceRef: string;
+  correctionType: 'reversal' | 'amount' | null;
+  correctionReason: string | null;
+  originalPostingId: string | null;
+}
+
+const POSTING_COLUMNS = `p.id::text AS id, p.town_id AS "townId", p.village_id AS "villageId", p.account_id AS "accountId", p.seq, p.kind,
+  p.points, p.source_ref AS "sourceRef", p.counterparty, p.period, p.item_code AS "itemCode", p.memo, p.posted_at AS "postedAt",
+  p.prev_hash AS "prevHash", p.hash`;
+
+/** All SQL of the ledger. Methods taking `m` run inside the caller's transaction. */
+@Injectable()
+export class LedgerRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  get dataSource(): DataSource {
+    return this.db;
+  }
+
+  // ---- accounts --------------------------------------------------------------------------
+
+  /**
+   * Residents among `residentIds` that have no account yet, with what opening one needs. A new
+   * account joins its town's current rating year (the latest any account of the town is in), or
+   * `fallbackYear` for a town's first account.
+   */
+  async findResidentsWithoutAccount(m: Db, residentIds: string[], fallbackYear: number): Promise<NewAccountSource[]> {
+    // Driven by the id list (index lookups per id), so the plan stays linear even when the
+    // statistics of a fast-growing accounts table are stale.
+    const missing = await queryRows<Omit<NewAccountSource, 'ratingYear'>>(
+      m,
+      `SELECT r.id AS "residentId", r.town_id AS "townId", r.village_id AS "villageId", t.base_score AS "baseScore",
+              t.grade_thresholds AS "gradeThresholds"
+         FROM unnest($1::uuid[]) AS ids(id)
+         JOIN residents r ON r.id = ids.id
+         JOIN towns t ON t.id = r.town_id
+         LEFT JOIN accounts a ON a.resident_id = ids.id
+        WHERE a.resident_id IS NULL`,
+      [residentIds],
+    );
+    if (missing.length === 0) return [];
+    // Once per town (usually one), in its own statement: as a correlated subquery it ran per resident.
+    const towns = [...new Set(missing.map((r) => r.townId))];
+    const years = await queryRows<{ townId: string; ratingYear: number }>(
+      m,
+      `SELECT t.id AS "townId", COALESCE((SELECT max(a.rating_year) FROM accounts a WHERE a.town_id = t.id), $2)::int AS "ratingYear"
+         FROM unnest($1::uuid[]) AS t(id)`,
+      [towns, fallbackYear],
+    );
+    const yearOf = new Map(years.map((y) => [y.townId, y.ratingYear]));
+    return missing.map((r) => ({ ...r, ratingYear: yearOf.get(r.townId) ?? fallbackYear }));
+  }
+
+  /** Opens accounts; a concurrent batch opening the same account first is fine (DO NOTHING). */
+  async insertAccounts(m: Db, rows: NewAccountRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await m.query(
+      `INSERT INTO accounts (resident_id, town_id, village_id, balance, credit_score, grade, rating_year, seq, head_hash)
+       SELECT u.resident_id, u.town_id, u.village_id, 0, u.credit_score, u.grade, u.rating_year, 0, u.head_hash
+         FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::text[], $6::int[], $7::text[])
+              AS u(resident_id, town_id, village_id, credit_score, grade, rating_year, head_hash)
+       ON CONFLICT (resident_id) DO NOTHING`,
+      [
+        rows.map((r) => r.residentId),
+        rows.map((r) => r.townId),
+        rows.map((r) => r.villageId),
+        rows.map((r) => r.creditScore),
+        rows.map((r) => r.grade),
+        rows.map((r) => r.ratingYear),
+        rows.map((r) => r.headHash),
+      ],
+    );
+  }
+
+  /**
+   * Locks the accounts in resident-id order (the lock is taken row by row in the ORDER BY
+   * order, so two batches over overlapping accounts cannot deadlock) and returns them as locked.
+   */
+  async lockAccounts(m: Db, accountIds: string[]): Promise<LockedAccount[]> {
+    return queryRows<LockedAccount>(
+      m,
+      `SELECT a.resident_id AS "accountId", a.town_id AS "townId", a.village_id AS "villageId", a.balance,
+              a.credit_score AS "creditScore", a.grade, a.rating_year AS "ratingYear", a.seq, a.head_hash AS "headHash",
+              t.base_score AS "baseScore", t.grade_thresholds AS "gradeThresholds"
+         FROM accounts a JOIN towns t ON t.id = a.town_id
+        WHERE a.resident_id = ANY($1::uuid[])
+        ORDER BY a.resident_id
+        FOR UPDATE OF a`,
+      [accountIds],
+    );
+  }
+
+  /** Writes the new heads and projections of the accounts a batch touched, in one statement. */
+  async updateAccountHeads(m: Db, rows: AccountHeadUpdate[]): Promise<void> {
+    if (rows.length === 0) return;
+    await m.query(
+      `UPDATE accounts a
+          SET balance = u.balance, credit_score = u.credit_score, grade = u.grade, seq = u.seq, head_hash = u.head_hash, updated_at = now()
+         FROM unnest($1::uuid[], $2::int[], $3::int[], $4::text[], $5::int[], $6::text[])
+              AS u(resident_id, balance, credit_score, grade, seq, head_hash)
+        WHERE a.resident_id = u.resident_id`,
+      [
+        rows.map((r) => r.accountId),
+        rows.map((r) => r.balance),
+        rows.map((r) => r.creditScore),
+        rows.map((r) => r.grade),
+        rows.map((r) => r.seq),
+        rows.map((r) => r.headHash),
+      ],
+    );
+  }
+
+  // ---- postings --------------------------------------------------------------------------
+
+  /** Which of these (kind, source_ref) pairs are already in the ledger. */
+  async findPostedSources(m: Db, sources: Array<{ kind: string; sourceRef: string }>): Promise<Array<{ kind: string; sourceRef: string }>> {
+    if (sources.length === 0) return [];
+    return queryRows(
+      m,
+      `SELECT p.kind, p.source_ref AS "sourceRef"
+         FROM postings p
+         JOIN unnest($1::text[], $2::text[]) AS s(kind, source_ref) ON p.kind = s.kind AND p.source_ref = s.source_ref`,
+      [sources.map((s) => s.kind), sources.map((s) => s.sourceRef)],
+    );
+  }
+
+  /**
+   * Appends postings, INSERT … SELECT FROM unnest in chunks. The unique (kind, source_ref) is
+   * the backstop: a row it refuses is simply not returned, and the caller treats a short return
+   * as a conflict.
+   */
+  async appendPostings(m: Db, rows: PostingRow[]): Promise<Array<{ id: string; kind: string; sourceRef: string }>> {
+    const out: Array<{ id: string; kind: string; sourceRef: string }> = [];
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+      const chunk = rows.slice(i, i + INSERT_CHUNK);
+      const inserted = await queryRows<{ id: string; kind: string; sourceRef: string }>(
+        m,
+        `INSERT INTO postings (town_id, village_id, account_id, seq, kind, points, source_ref, counterparty, period, item_code, memo, posted_at, prev_hash, hash)
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::text[], $6::int[], $7::text[], $8::text[], $9::text[],
+                              $10::text[], $11::text[], $12::timestamptz[], $13::text[], $14::text[])
+         ON CONFLICT (kind, source_ref) DO NOTHING
+         RETURNING id::text AS id, kind, source_ref AS "sourceRef"`,
+        [
+          chunk.map((r) => r.townId),
+          chunk.map((r) => r.villageId),
+          chunk.map((r) => r.accountId),
+          chunk.map((r) => r.seq),
+          chunk.map((r) => r.kind),
+          chunk.map((r) => r.points),
+          chunk.map((r) => r.sourceRef),
+          chunk.map((r) => r.counterparty),
+          chunk.map((r) => r.period),
+          chunk.map((r) => r.itemCode),
+          chunk.map((r) => r.memo),
+          chunk.map((r) => r.postedAt.toISOString()),
+          chunk.map((r) => r.prevHash),
+          chunk.map((r) => r.hash),
+        ],
+      );
+      out.push(...inserted);
+    }
+    return out;
+  }
+
+  // ---- corrections -----------------------------------------------------------------------
+
+  async findPostingWithResident(m: Db, postingId: string): Promise<CorrectablePosting | null> {
+    return queryOne<CorrectablePosting>(
+      m,
+      `SELECT ${POSTING_COLUMNS}, r.village_id AS "residentVillageId", r.town_id AS "residentTownId"
+         FROM postings p JOIN residents r ON r.id = p.account_id
+        WHERE p.id = $1::bigint`,
+      [postingId],
+    );
+  }
+
+  async listCorrectionsOf(m: Db, postingId: string): Promise<Array<{ type: 'reversal' | 'amount'; points: number }>> {
+    return queryRows(m, `SELECT type, points FROM ledger_corrections WHERE original_posting_id = $1::bigint ORDER BY created_at`, [postingId]);
+  }
+
+  async insertCorrection(
+    m: Db,
+    c: { townId: string; residentId: string; originalPostingId: string; type: 'reversal' | 'amount'; points: number; reason: string; createdBy: string },
+  ): Promise<{ id: string; createdAt: Date }> {
+    const row = await queryOne<{ id: string; createdAt: Date }>(
+      m,
+      `INSERT INTO ledger_corrections (town_id, resident_id, original_posting_id, type, points, reason, created_by)
+       VALUES ($1, $2, $3::bigint, $4, $5, $6, $7) RETURNING id, created_at AS "createdAt"`,
+      [c.townId, c.residentId, c.originalPostingId, c.type, c.points, c.reason, c.createdBy],
+    );
+    return row as { id: string; createdAt: Date };
+  }
+
+  // ---- opening balances, towns -------------------------------------------------------------
+
+  async findResidentsInTown(m: Db, townId: string, residentIds: string[]): Promise<string[]> {
+    const rows = await queryRows<{ id: string }>(m, `SELECT id FROM residents WHERE town_id = $1 AND id = ANY($2::uuid[])`, [townId, residentIds]);
+    return rows.map((r) => r.id);
+  }
+
+  async findTown(m: Db, townId: string): Promise<TownSettings | null> {
+    return queryOne<TownSettings>(
+      m,
+      `SELECT id, base_score AS "baseScore", grade_thresholds AS "gradeThresholds", expire_balance_at_year_end AS "expireBalanceAtYearEnd"
+         FROM towns WHERE id = $1`,
+      [townId],
+    );
+  }
+
+  async listTownIds(m: Db = this.db): Promise<string[]> {
+    const rows = await queryRows<{ id: string }>(m, `SELECT id FROM towns ORDER BY id`);
+    return rows.map((r) => r.id);
+  }
+
+  // ---- rating year end ---------------------------------------------------------------------
+
+  /** Locks the town's accounts still in rating year `year`, in resident order. */
+  async lockAccountsInRatingYear(m: Db, townId: string, year: number): Promise<LockedAccount[]> {
+    return queryRows<LockedAccount>(
+      m,
+      `SELECT a.resident_id AS "accountId", a.town_id AS "townId", a.village_id AS "villageId", a.balance,
+              a.credit_score AS "creditScore", a.grade, a.rating_year AS "ratingYear", a.seq, a.head_hash AS "headHash",
+              t.base_score AS "baseScore", t.grade_thresholds AS "gradeThresholds"
+         FROM accounts a JOIN towns t ON t.id = a.town_id
+        WHERE a.town_id = $1 AND a.rating_year = $2
+        ORDER BY a.resident_id
+        FOR UPDATE OF a`,
+      [townId, year],
+    );
+  }
+
+  /** Archives the finished year's score and grade; a rating already archived is kept as it is. */
+  async archiveYearlyRatings(m: Db, townId: string, year: number, accountIds: string[]): Promise<number> {
+    const rows = await queryRows<{ residentId: string }>(
+      m,
+      `INSERT INTO yearly_ratings (resident_id, year, town_id, credit_score, grade)
+       SELECT a.resident_id, $2, a.town_id, a.credit_score, a.grade FROM accounts a
+        WHERE a.town_id = $1 AND a.rating_year = $2 AND a.resident_id = ANY($3::uuid[])
+       ON CONFLICT (resident_id, year) DO NOTHING
+       RETURNING resident_id AS "residentId"`,
+      [townId, year, accountIds],
+    );
+    return rows.length;
+  }
+
+  /** Σ deed/correction points per account already posted for periods of `year` (posted before the year was opened). */
+  async sumCreditPointsOfYear(m: Db, townId: string, year: number): Promise<Map<string, number>> {
+    const rows = await queryRows<{ accountId: string; points: number }>(
+      m,
+      `SELECT account_id AS "accountId", sum(points)::int AS points FROM postings
+        WHERE town_id = $1 AND period >= $2 AND period <= $3 AND kind IN ('deed', 'correction')
+        GROUP BY account_id`,
+      [townId, `${year}-01`, `${year}-12`],
+    );
+    return new Map(rows.map((r) => [r.accountId, r.points]));
+  }
+
+  async startRatingYear(m: Db, year: number, rows: Array<{ accountId: string; creditScore: number; grade: string }>): Promise<void> {
+    if (rows.length === 0) return;
+    await m.query(
+      `UPDATE accounts a SET rating_year = $1, credit_score = u.credit_score, grade = u.grade, updated_at = now()
+         FROM unnest($2::uuid[], $3::int[], $4::text[]) AS u(resident_id, credit_score, grade)
+        WHERE a.resident_id = u.resident_id`,
+      [year, rows.map((r) => r.accountId), rows.map((r) => r.creditScore), rows.map((r) => r.grade)],
+    );
+  }
+
+  // ---- verification ------------------------------------------------------------------------
+
+  async listAccountProjections(townId: string): Promise<AccountProjection[]> {
+    return queryRows<AccountProjection>(
+      this.db,
+      `SELECT resident_id AS "accountId", balance, credit_score AS "creditScore", rating_year AS "ratingYear", seq, head_hash AS "headHash"
+         FROM accounts WHERE town_id = $1 ORDER BY resident_id`,
+      [townId],
+    );
+  }
+
+  /** One chunk of the postings of `accountIds`, keyset-paged over (account_id, seq). */
+  async readPostingsChunk(accountIds: string[], after: { accountId: string; seq: number } | null, limit: number): Promise<StoredPosting[]> {
+    return queryRows<StoredPosting>(
+      this.db,
+      `SELECT ${POSTING_COLUMNS} FROM postings p
+        WHERE p.account_id = ANY($1::uuid[]) AND (p.account_id, p.seq) > ($2::uuid, $3::int)
+        ORDER BY p.account_id, p.seq
+        LIMIT $4`,
+      [accountIds, after?.accountId ?? '00000000-0000-0000-0000-000000000000', after?.seq ?? -1, limit],
+    );
+  }
+
+  /** Accounts of a town that have postings but no account row (a deleted projection). */
+  async findPostingAccountsWithoutAccount(townId: string): Promise<Array<{ accountId: string; minSeq: number }>> {
+    return queryRows(
+      this.db,
+      `SELECT p.account_id AS "accountId", min(p.seq)::int AS "minSeq" FROM postings p
+        WHERE p.town_id = $1 AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.resident_id = p.account_id)
+        GROUP BY p.account_id ORDER BY p.account_id`,
+      [townId],
+    );
+  }
+
+  // ---- statements ----------------------------------------------------------------------------
+
+  async findStatementResident(residentId: string): Promise<StatementResident | null> {
+    return queryOne<StatementResident>(
+      this.db,
+      `SELECT r.id AS "residentId", r.name, r.town_id AS "townId", r.village_id AS "villageId", v.name AS "villageName",
+              t.base_score AS "baseScore", a.balance, a.credit_score AS "creditScore", a.grade
+         FROM residents r JOIN towns t ON t.id = r.town_id JOIN villages v ON v.id = r.village_id
+         LEFT JOIN accounts a ON a.resident_id = r.id
+        WHERE r.id = $1`,
+      [residentId],
+    );
+  }
+
+  /**
+   * Every posting of the account in seq order, with the catalogue item's name (a village's own
+   * item first, else the town's most recently adopted version that has the code) and, for
+   * corrections, the reason and the original posting.
+   */
+  async listStatementPostings(residentId: string): Promise<StatementPostingRow[]> {
+    return queryRows<StatementPostingRow>(
+      this.db,
+      `SELECT p.id::text AS id, p.seq, p.posted_at AS "postedAt", p.period, p.kind, p.points, p.item_code AS "itemCode",
+              item.name AS "itemName", p.memo, p.source_ref AS "sourceRef",
+              c.type AS "correctionType", c.reason AS "correctionReason", c.original_posting_id::text AS "originalPostingId"
+         FROM postings p
+         LEFT JOIN LATERAL (
+           -- CASE fixes the evaluation order: only a correction's source ref (a correction id) is cast.
+           SELECT lc.type, lc.reason, lc.original_posting_id FROM ledger_corrections lc
+            WHERE lc.id = CASE WHEN p.kind = 'correction' THEN p.source_ref::uuid END
+         ) c ON true
+         LEFT JOIN LATERAL (
+           SELECT ci.name FROM catalog_items ci
+             LEFT JOIN catalog_adoptions ca ON ca.version_id = ci.version_id AND ca.town_id = p.town_id
+            WHERE p.item_code IS NOT NULL AND ci.code = p.item_code AND (ci.village_id = p.village_id OR ca.id IS NOT NULL)
+            ORDER BY (ci.village_id IS NOT NULL) DESC, ca.effective_from DESC NULLS LAST
+            LIMIT 1
+         ) item ON true
+        WHERE p.account_id = $1
+        ORDER BY p.seq`,
+      [residentId],
+    );
+  }
+}

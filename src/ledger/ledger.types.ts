@@ -1,0 +1,67 @@
+import type { PostingKind } from './ledger.entities';
+
+/** What a feature asks the ledger to post. LedgerService is the only writer of postings. */
+export interface PostingRequest {
+  /** The resident's id (an account is keyed by its resident). */
+  accountId: string;
+  kind: PostingKind;
+  /** Signed integer points. */
+  points: number;
+  /** With `kind`, unique across the ledger: the same (kind, sourceRef) posts once, ever. */
+  sourceRef: string;
+  /** 'town:<uuid>' for issuance, 'shop:<uuid>' for redemptions. */
+  counterparty: string;
+  /** 'YYYY-MM' (Asia/Shanghai) the posting belongs to; its year is the rating year it counts for. */
+  period: string;
+  itemCode?: string | null;
+  memo?: string | null;
+  /** Refuse the whole batch when this posting would leave the balance below zero (redemptions). */
+  requireCovered?: boolean;
+}
+
+export interface PostedPosting {
+  id: string;
+  townId: string;
+  villageId: string;
+  accountId: string;
+  seq: number;
+  kind: PostingKind;
+  points: number;
+  sourceRef: string;
+  counterparty: string;
+  period: string;
+  itemCode: string | null;
+  memo: string | null;
+  postedAt: Date;
+  prevHash: string;
+  hash: string;
+  /** Account balance and credit score right after this posting. */
+  balanceAfter: number;
+  creditScoreAfter: number;
+}
+
+export interface PostResult {
+  posted: number;
+  /** Requests not posted because their (kind, sourceRef) was already in the ledger (or earlier in the batch). */
+  skipped: number;
+  postings: PostedPosting[];
+  skippedRequests: PostingRequest[];
+}
+
+export interface BrokenLink {
+  accountId: string;
+  /** The seq at which the chain (or the projection) first disagrees. */
+  seq: number;
+  problem: 'seq_gap' | 'prev_hash_mismatch' | 'hash_mismatch' | 'head_mismatch' | 'seq_mismatch' | 'balance_mismatch' | 'credit_score_mismatch' | 'missing_account';
+  expected: string;
+  found: string;
+}
+
+export interface VerificationReport {
+  townId: string | null;
+  ok: boolean;
+  accountsChecked: number;
+  postingsChecked: number;
+  /** The first broken link of each broken account, in account order. */
+  broken: BrokenLink[];
+}

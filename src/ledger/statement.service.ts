@@ -1,0 +1,127 @@
+import { Injectable } from '@nestjs/common';
+import { PassThrough, type Readable } from 'node:stream';
+import ExcelJS from 'exceljs';
+import { stringify as stringifyCsv } from 'csv-stringify/sync';
+import type { RequestContext } from '@app/auth/principal';
+import { ScopeService } from '@app/auth/scope.service';
+import { AppError } from '@app/common/errors/app-error';
+import type { PostingKind } from './ledger.entities';
+import { LedgerRepository } from './ledger.repository';
+import type { StatementDto, StatementLineDto, StatementQuery } from './ledger.dto';
+import { CREDIT_SCORE_KINDS, ratingYearOfPeriod, shanghaiPeriod } from './projection';
+
+export const KIND_LABELS: Record<PostingKind, string> = {
+  deed: '积分事项',
+  redemption: '兑换',
+  redemption_void: '兑换撤销',
+  correction: '更正',
+  opening_balance: '期初余额',
+  expiry: '年度清零',
+};
+
+/** Export columns: header (Chinese) and how to read it from a line. */
+const COLUMNS: Array<{ header: string; width: number; value: (l: StatementLineDto) => string | number | null }> = [
+  { header: '序号', width: 6, value: (l) => l.seq },
+  { header: '记账日期', width: 12, value: (l) => l.date },
+  { header: '所属期间', width: 10, value: (l) => l.period },
+  { header: '类型', width: 10, value: (l) => l.kindLabel },
+  { header: '事项编码', width: 10, value: (l) => l.itemCode },
+  { header: '事项名称', width: 30, value: (l) => l.itemName },
+  { header: '摘要', width: 40, value: (l) => l.memo },
+  { header: '更正理由', width: 30, value: (l) => l.reason },
+  { header: '原记账编号', width: 10, value: (l) => l.originalPostingId },
+  { header: '积分', width: 8, value: (l) => l.points },
+  { header: '余额', width: 8, value: (l) => l.balance },
+  { header: '信用分', width: 8, value: (l) => l.creditScore },
+  { header: '记账编号', width: 10, value: (l) => l.postingId },
+];
+
+export const STATEMENT_HEADERS = COLUMNS.map((c) => c.header);
+
+/** A resident's statement (对账单): every posting with running balance and credit score. */
+@Injectable()
+export class StatementService {
+  constructor(
+    private readonly repo: LedgerRepository,
+    private readonly scope: ScopeService,
+  ) {}
+
+  async statement(ctx: RequestContext, residentId: string, query: StatementQuery): Promise<StatementDto> {
+    const from = query.from ?? null;
+    const to = query.to ?? null;
+    if (from && to && from > to) {
+      throw new AppError('VALIDATION.FAILED', undefined, [{ field: 'from', constraints: { order: 'from must not be after to' } }]);
+    }
+    const resident = await this.repo.findStatementResident(residentId);
+    if (!resident) throw new AppError('LEDGER.ACCOUNT_NOT_FOUND');
+    this.scope.assertVillage(ctx.principal, { id: resident.villageId, townId: resident.townId });
+
+    const rows = await this.repo.listStatementPostings(residentId);
+    let balance = 0;
+    // Running credit score of the posting's rating year: base + that year's deed/correction points so far.
+    const creditByYear = new Map<number, number>();
+    let openingBalance = 0;
+    const lines: StatementLineDto[] = [];
+    for (const r of rows) {
+      balance += r.points;
+      const year = ratingYearOfPeriod(r.period);
+      if (CREDIT_SCORE_KINDS.has(r.kind)) creditByYear.set(year, (creditByYear.get(year) ?? 0) + r.points);
+      const postedPeriod = shanghaiPeriod(r.postedAt);
+      if (from && postedPeriod < from) {
+        openingBalance = balance;
+        continue;
+      }
+      if (to && postedPeriod > to) break;
+      lines.push({
+        seq: r.seq,
+        postingId: r.id,
+        postedAt: r.postedAt,
+        date: new Date(r.postedAt.getTime() + 8 * 3600_000).toISOString().slice(0, 10),
+        period: r.period,
+        kind: r.kind,
+        kindLabel: KIND_LABELS[r.kind],
+        itemCode: r.itemCode,
+        itemName: r.itemName,
+        memo: r.memo,
+        reason: r.correctionReason,
+        originalPostingId: r.originalPostingId,
+        points: r.points,
+        balance,
+        creditScore: resident.baseScore + (creditByYear.get(year) ?? 0),
+      });
+    }
+    return {
+      residentId: resident.residentId,
+      residentName: resident.name,
+      villageName: resident.villageName,
+      from,
+      to,
+      openingBalance,
+      closingBalance: lines.length ? lines[lines.length - 1].balance : openingBalance,
+      currentBalance: resident.balance ?? 0,
+      currentCreditScore: resident.creditScore ?? resident.baseScore,
+      currentGrade: resident.grade ?? '',
+      lines,
+    };
+  }
+
+  /** UTF-8 with BOM so Excel opens the Chinese headers correctly. */
+  toCsv(statement: StatementDto): Buffer {
+    const body = stringifyCsv([STATEMENT_HEADERS, ...statement.lines.map((l) => COLUMNS.map((c) => c.value(l) ?? ''))]);
+    return Buffer.concat([Buffer.from('\uFEFF', 'utf8'), Buffer.from(body, 'utf8')]);
+  }
+
+  /** Streams the workbook (ExcelJS streaming writer: rows are committed as they are written). */
+  toXlsxStream(statement: StatementDto): Readable {
+    const out = new PassThrough();
+    const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true });
+    const sheet = workbook.addWorksheet('对账单');
+    sheet.columns = COLUMNS.map((c) => ({ header: c.header, width: c.width }));
+    sheet.getRow(1).font = { bold: true };
+    sheet.getRow(1).commit();
+    for (const l of statement.lines) sheet.addRow(COLUMNS.map((c) => c.value(l))).commit();
+    sheet.commit();
+    workbook.commit().catch((err: unknown) => out.destroy(err as Error));
+    return out;
+  }
+}
