@@ -1,6 +1,7 @@
 import { AuditModule } from '@app/audit/audit.module';
 import { AuthModule } from '@app/auth/auth.module';
 import { CatalogModule } from '@app/catalog/catalog.module';
+import { CreditExportModule } from '@app/credit-export/credit-export.module';
 import { HealthModule } from '@app/health/health.module';
 import { LedgerModule } from '@app/ledger/ledger.module';
 import { OrgModule } from '@app/org/org.module';
@@ -21,4 +22,5 @@ export const FEATURE_MODULES = [
   LedgerModule,
   ReviewModule,
   ShopModule,
+  CreditExportModule,
 ];

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { RequestContext } from '@app/auth/principal';
+import type { PublicContext, RequestContext } from '@app/auth/principal';
 
 export interface AuditRecord {
   action: string; // e.g. 'resident.create', 'entry.withdraw'
@@ -35,6 +35,15 @@ export class AuditService {
         ctx?.requestId ?? null,
         rec.summary ? JSON.stringify(rec.summary) : null,
       ],
+    );
+  }
+
+  /** A write by the public (an objection): no staff actor, the client address instead. */
+  async recordPublic(pub: PublicContext, townId: string, rec: AuditRecord, manager?: EntityManager): Promise<void> {
+    await (manager ?? this.db.manager).query(
+      `INSERT INTO audit_log (town_id, actor_type, actor_id, action, target_type, target_id, request_id, summary)
+       VALUES ($1, 'public', $2, $3, $4, $5, $6, $7)`,
+      [townId, pub.clientIp, rec.action, rec.targetType ?? null, rec.targetId ?? null, pub.requestId, rec.summary ? JSON.stringify(rec.summary) : null],
     );
   }
 }

@@ -21,7 +21,10 @@ import { StaffService } from './staff.service';
     ThrottlerModule.forRootAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({
-        throttlers: [{ name: 'login', ttl: 60_000, limit: config.get('LOGIN_RATE_LIMIT_PER_MINUTE') }],
+        throttlers: [
+          { name: 'login', ttl: 60_000, limit: config.get('LOGIN_RATE_LIMIT_PER_MINUTE') },
+          { name: 'objection', ttl: 60_000, limit: config.get('OBJECTION_RATE_LIMIT_PER_MINUTE') },
+        ],
       }),
     }),
   ],

@@ -82,6 +82,13 @@ export class EnvVars {
   @Max(100000)
   LOGIN_RATE_LIMIT_PER_MINUTE = 10;
 
+  /** Public objections per client IP per minute (then 429 RATE.LIMITED). */
+  @Transform(({ value }) => (value === undefined ? value : Number(value)))
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  OBJECTION_RATE_LIMIT_PER_MINUTE = 5;
+
   /** Key of the HMAC that stores national ID numbers (only hash + last 4 are kept). */
   @IsString()
   @MinLength(16)
@@ -94,6 +101,13 @@ export class EnvVars {
   @IsString()
   @MinLength(16)
   CREDIT_EXPORT_SECRET = 'dev-only-credit-export-secret-00';
+
+  /** How long a worker's lock on a job lasts; a killed worker's job is retried after it lapses. */
+  @Transform(({ value }) => (value === undefined ? value : Number(value)))
+  @IsInt()
+  @Min(1000)
+  @Max(600_000)
+  WORKER_LOCK_DURATION_MS = 30_000;
 
   /** Worker concurrency per queue. */
   @Transform(({ value }) => (value === undefined ? value : Number(value)))

@@ -3,12 +3,19 @@
  *   node dist/src/database/cli.js migrate      apply pending migrations
  *   node dist/src/database/cli.js check-drift  exit 1 when entities and migrations disagree
  *   node dist/src/database/cli.js generate Name write migrations/<ts>-Name.ts from the drift
+ *   node dist/src/database/cli.js seed-demo    add the demo town 侯营镇 once (src/database/demo-seed.ts)
+ *   node dist/src/database/cli.js verify-ledger [townId]
+ *                                              recompute every account's hash chain; exit 1 and
+ *                                              print the first broken link per broken account
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { validateEnv } from '@app/config/env.schema';
+import { LedgerVerifier } from '@app/ledger/ledger-verifier';
+import { LedgerRepository } from '@app/ledger/ledger.repository';
 import { dataSourceOptions } from './data-source-options';
+import { seedDemo } from './demo-seed';
 
 async function main(): Promise<void> {
   const [command, name] = process.argv.slice(2);
@@ -19,6 +26,9 @@ async function main(): Promise<void> {
     if (command === 'migrate') {
       const ran = await ds.runMigrations({ transaction: 'each' });
       console.log(ran.length ? `applied ${ran.map((m) => m.name).join(', ')}` : 'schema up to date');
+    } else if (command === 'seed-demo') {
+      const result = await seedDemo(ds, env.ID_HASH_SECRET);
+      for (const line of result.lines) console.log(line);
     } else if (command === 'check-drift' || command === 'generate') {
       const sql = await ds.driver.createSchemaBuilder().log();
       if (command === 'check-drift') {
@@ -44,8 +54,17 @@ async function main(): Promise<void> {
         );
         console.log(`wrote ${file}; add it to migrations/index.ts`);
       }
+    } else if (command === 'verify-ledger') {
+      const verifier = new LedgerVerifier(new LedgerRepository(ds));
+      const report = name ? await verifier.verifyTown(name) : await verifier.verifyAll();
+      console.log(`verified ${report.accountsChecked} accounts, ${report.postingsChecked} postings${name ? ` of town ${name}` : ''}`);
+      for (const b of report.broken) {
+        console.error(`BROKEN account ${b.accountId} seq ${b.seq}: ${b.problem} (expected ${b.expected}, found ${b.found})`);
+      }
+      if (report.ok) console.log('ledger OK');
+      else process.exitCode = 1;
     } else {
-      throw new Error(`unknown command ${command ?? '(none)'}; use migrate | check-drift | generate <Name>`);
+      throw new Error(`unknown command ${command ?? '(none)'}; use migrate | check-drift | generate <Name> | seed-demo | verify-ledger [townId]`);
     }
   } finally {
     await ds.destroy();

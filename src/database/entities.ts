@@ -2,10 +2,11 @@ import { AuditLogEntry } from '@app/audit/audit-log.entity';
 import { RefreshToken, StaffUser, Terminal } from '@app/auth/auth.entities';
 import { CatalogAdoption, CatalogItem, CatalogVersion } from '@app/catalog/catalog.entities';
 import { Account, LedgerCorrection, Posting, YearlyRating } from '@app/ledger/ledger.entities';
-import { CycleEvent, ReviewCycle } from '@app/review/review.entities';
+import { CreditOutboxRow } from '@app/credit-export/credit-outbox.entity';
+import { Board, CycleCheckpoint, CycleEvent, Objection, ReviewCycle, ReviewMeeting } from '@app/review/review.entities';
 import { Household, Resident, ResidentStatusEvent, Town, Village } from '@app/org/org.entities';
 import { DeedEntry, EntryBatch, EntryEvent, EntryState } from '@app/scoring/entry.entities';
-import { Shop, ShopVillage } from '@app/shop/shop.entities';
+import { Goods, Redemption, RedemptionVoid, Shop, ShopVillage, StockMovement } from '@app/shop/shop.entities';
 import { SystemHeartbeat } from '@app/system/system-heartbeat.entity';
 
 /** Every TypeORM entity, listed explicitly (a dist glob would also match .d.ts files). */
@@ -35,4 +36,13 @@ export const ENTITIES = [
   YearlyRating,
   ReviewCycle,
   CycleEvent,
+  ReviewMeeting,
+  Board,
+  Objection,
+  CreditOutboxRow,
+  CycleCheckpoint,
+  Goods,
+  StockMovement,
+  Redemption,
+  RedemptionVoid,
 ];

@@ -37,14 +37,7 @@ export class JobQueue implements OnApplicationShutdown {
   }
 
   async enqueue<K extends JobName>(name: K, payload: JobPayloads[K], opts: EnqueueOptions = {}): Promise<Job | null> {
-    const spec = JOBS[name];
-    const add = this.queues[spec.queue].add(name, payload, {
-      jobId: opts.jobId,
-      delay: opts.delayMs,
-      attempts: spec.retry.attempts,
-      backoff: spec.retry.backoff,
-      ...JOB_RETENTION,
-    });
+    const add = this.addOrRevive(name, payload, opts);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<null>((resolve) => {
       timer = setTimeout(() => resolve(null), ENQUEUE_TIMEOUT_MS);
@@ -60,6 +53,29 @@ export class JobQueue implements OnApplicationShutdown {
       clearTimeout(timer);
       add.catch(() => undefined);
     }
+  }
+
+  /**
+   * Deterministic ids make duplicates harmless, but BullMQ keeps a finished job under its id
+   * (for the dashboard) and would silently ignore a re-add. So: a finished job is replaced, and
+   * a delayed one is promoted when the work is due now (reconcile after a lost or early job).
+   */
+  private async addOrRevive<K extends JobName>(name: K, payload: JobPayloads[K], opts: EnqueueOptions): Promise<Job> {
+    const spec = JOBS[name];
+    const queue = this.queues[spec.queue];
+    if (opts.jobId) {
+      const existing = await queue.getJob(opts.jobId);
+      if (existing) {
+        const state = await existing.getState();
+        if (state === 'completed' || state === 'failed') {
+          await existing.remove();
+        } else {
+          if (state === 'delayed' && !opts.delayMs) await existing.promote();
+          return existing;
+        }
+      }
+    }
+    return queue.add(name, payload, { jobId: opts.jobId, delay: opts.delayMs, attempts: spec.retry.attempts, backoff: spec.retry.backoff, ...JOB_RETENTION });
   }
 
   async onApplicationShutdown(): Promise<void> {

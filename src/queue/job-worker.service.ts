@@ -52,8 +52,8 @@ export class JobWorkerService implements OnApplicationBootstrap, OnApplicationSh
         prefix: this.config.get('QUEUE_PREFIX'),
         concurrency: this.config.get('WORKER_CONCURRENCY'),
         // A worker killed mid-job leaves its lock to expire; the job is then retried elsewhere.
-        lockDuration: 30_000,
-        stalledInterval: 15_000,
+        lockDuration: this.config.get('WORKER_LOCK_DURATION_MS'),
+        stalledInterval: Math.floor(this.config.get('WORKER_LOCK_DURATION_MS') / 2),
         maxStalledCount: 3,
       });
       worker.on('failed', (job, err) =>

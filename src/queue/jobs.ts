@@ -7,6 +7,20 @@ export type QueueName = (typeof QUEUE_NAMES)[number];
 
 export interface JobPayloads {
   'system.heartbeat': { requestedAt: string };
+  /** Close a town's rating year (archive ratings, reset scores, expire balances if configured). */
+  'ledger.year_end': { townId: string; year: number };
+  /** Scheduler tick (1st of the month, 00:10 Asia/Shanghai): enqueue cycle.close for every village. */
+  'cycle.close_due': { period?: string };
+  /** Close one village's cycle for a period: assess period rules, compile the review sheet. */
+  'cycle.close': { villageId: string; period: string };
+  /** End of the objection window: post what stands, write the checkpoint. */
+  'cycle.finalize': { cycleId: string };
+  /** Periodic and at worker start: re-enqueue any due work PostgreSQL says is pending. */
+  'cycle.reconcile': Record<string, never>;
+  /** Re-derive grades from credit scores with the town's thresholds. */
+  'grades.recompute': { townId: string };
+  /** Push pending outbox rows to the public credit platform. */
+  'credit.export': { townId?: string };
 }
 export type JobName = keyof JobPayloads;
 
@@ -24,7 +38,21 @@ export interface JobSpec {
 
 export const JOBS: { readonly [K in JobName]: JobSpec } = {
   'system.heartbeat': { queue: 'system', retry: RETRY.none },
+  'ledger.year_end': { queue: 'ledger', retry: RETRY.default },
+  'cycle.close_due': { queue: 'cycle', retry: RETRY.default },
+  'cycle.close': { queue: 'cycle', retry: RETRY.default },
+  'cycle.finalize': { queue: 'cycle', retry: RETRY.default },
+  'cycle.reconcile': { queue: 'system', retry: RETRY.none },
+  'grades.recompute': { queue: 'ledger', retry: RETRY.default },
+  'credit.export': { queue: 'credit-export', retry: RETRY.export },
 };
+
+/** Repeating schedules (BullMQ job schedulers); cron in Asia/Shanghai. Cron only enqueues. */
+export const SCHEDULES = {
+  closeMonth: { id: 'cycle-close-monthly', pattern: '10 0 1 * *', tz: 'Asia/Shanghai', job: 'cycle.close_due' },
+  reconcile: { id: 'cycle-reconcile', every: 5 * 60_000, job: 'cycle.reconcile' },
+  creditExport: { id: 'credit-export-every-10m', every: 10 * 60_000, job: 'credit.export' },
+} as const;
 
 export const JOB_NAMES = Object.keys(JOBS) as JobName[];
 

@@ -1,4 +1,4 @@
-import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn, Unique } from 'typeorm';
 
 export const CYCLE_STATES = ['open', 'closed', 'reviewed', 'publicized', 'finalized'] as const;
 export type CycleState = (typeof CYCLE_STATES)[number];
@@ -73,4 +73,140 @@ export class CycleEvent {
 
   @CreateDateColumn({ type: 'timestamptz' })
   at: Date;
+}
+
+/** The village meeting (议事会) that decided a cycle's entries. One per cycle; a re-record appends. */
+@Entity({ name: 'review_meetings' })
+export class ReviewMeeting {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ name: 'town_id', type: 'uuid' })
+  townId: string;
+
+  @Index()
+  @Column({ name: 'cycle_id', type: 'uuid' })
+  cycleId: string;
+
+  @Column({ name: 'held_on', type: 'date' })
+  heldOn: string;
+
+  @Column({ type: 'jsonb' })
+  attendees: string[];
+
+  @Column({ type: 'text' })
+  minutes: string;
+
+  @Column({ name: 'recorded_by', type: 'uuid' })
+  recordedBy: string;
+
+  @CreateDateColumn({ name: 'recorded_at', type: 'timestamptz' })
+  recordedAt: Date;
+}
+
+/** What the public board shows, fixed at publish (append-only: a board never changes). */
+@Entity({ name: 'boards' })
+export class Board {
+  @PrimaryColumn({ name: 'cycle_id', type: 'uuid' })
+  cycleId: string;
+
+  @Column({ name: 'town_id', type: 'uuid' })
+  townId: string;
+
+  @Index()
+  @Column({ name: 'village_id', type: 'uuid' })
+  villageId: string;
+
+  @Column({ type: 'text' })
+  period: string;
+
+  @Column({ type: 'jsonb' })
+  content: Record<string, unknown>;
+
+  @CreateDateColumn({ name: 'published_at', type: 'timestamptz' })
+  publishedAt: Date;
+}
+
+export const OBJECTION_OUTCOMES = ['upheld', 'dismissed'] as const;
+export type ObjectionOutcome = (typeof OBJECTION_OUTCOMES)[number];
+
+/** An objection to an entry on the board; flags the entry until answered. */
+@Entity({ name: 'objections' })
+@Index('ix_objections_town_due', ['townId', 'dueAt'])
+@Check('ck_objections_outcome', `outcome IS NULL OR outcome IN ('upheld','dismissed')`)
+export class Objection {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ name: 'town_id', type: 'uuid' })
+  townId: string;
+
+  @Column({ name: 'village_id', type: 'uuid' })
+  villageId: string;
+
+  @Index()
+  @Column({ name: 'cycle_id', type: 'uuid' })
+  cycleId: string;
+
+  @Index()
+  @Column({ name: 'entry_id', type: 'uuid' })
+  entryId: string;
+
+  @Column({ name: 'objector_name', type: 'text' })
+  objectorName: string;
+
+  @Column({ type: 'text' })
+  contact: string;
+
+  @Column({ type: 'text' })
+  reason: string;
+
+  @Column({ name: 'client_ip', type: 'text', nullable: true })
+  clientIp: string | null;
+
+  @CreateDateColumn({ name: 'filed_at', type: 'timestamptz' })
+  filedAt: Date;
+
+  @Column({ name: 'due_at', type: 'timestamptz' })
+  dueAt: Date;
+
+  @Column({ type: 'text', nullable: true })
+  outcome: ObjectionOutcome | null;
+
+  @Column({ type: 'text', nullable: true })
+  answer: string | null;
+
+  @Column({ name: 'answered_by', type: 'uuid', nullable: true })
+  answeredBy: string | null;
+
+  @Column({ name: 'answered_at', type: 'timestamptz', nullable: true })
+  answeredAt: Date | null;
+}
+
+/**
+ * The account heads a finalize saw (the checkpoint's input), kept so the checkpoint can be
+ * re-verified later even after the chains have grown. Append-only.
+ */
+@Entity({ name: 'cycle_checkpoints' })
+export class CycleCheckpoint {
+  @PrimaryColumn({ name: 'cycle_id', type: 'uuid' })
+  cycleId: string;
+
+  @Column({ name: 'town_id', type: 'uuid' })
+  townId: string;
+
+  @Column({ name: 'village_id', type: 'uuid' })
+  villageId: string;
+
+  @Column({ type: 'text' })
+  period: string;
+
+  @Column({ type: 'jsonb' })
+  heads: Array<[string, number, string]>;
+
+  @Column({ type: 'char', length: 64 })
+  hash: string;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
 }

@@ -1,26 +1,118 @@
-import { Body, Controller, Get, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
 import { Ctx, Roles } from '@app/auth/auth.decorators';
 import type { RequestContext } from '@app/auth/principal';
-import { CreateShopDto, ShopDto } from './shop.dto';
+import {
+  CreateGoodsDto,
+  CreateShopDto,
+  GoodsDto,
+  GoodsIdParams,
+  LowStockQuery,
+  ReceiptDto,
+  ReceiptParams,
+  ReconciliationQuery,
+  ShopDto,
+  ShopIdParams,
+  StockAdjustDto,
+  VoidDto,
+} from './shop.dto';
+import { GoodsService } from './goods.service';
+import { RedemptionService } from './redemption.service';
 import { ShopService } from './shop.service';
 
 @ApiTags('shops 信义超市')
-@Controller('shops')
+@Controller()
 export class ShopController {
-  constructor(private readonly shops: ShopService) {}
+  constructor(
+    private readonly shops: ShopService,
+    private readonly goods: GoodsService,
+    private readonly redemptions: RedemptionService,
+  ) {}
 
-  @Post()
+  @Post('shops')
   @Roles('town_admin')
   @ApiOperation({ summary: '新建信义超市及其服务的村' })
   create(@Ctx() ctx: RequestContext, @Body() dto: CreateShopDto): Promise<ShopDto> {
     return this.shops.create(ctx, dto);
   }
 
-  @Get()
+  @Get('shops')
   @Roles('town_admin', 'auditor')
   @ApiOperation({ summary: '本镇信义超市列表' })
   list(@Ctx() ctx: RequestContext): Promise<ShopDto[]> {
     return this.shops.list(ctx);
+  }
+
+  @Post('shops/:shopId/goods')
+  @Roles('town_admin', 'shop_clerk')
+  @ApiOperation({ summary: '上架商品（积分定价）' })
+  createGoods(@Ctx() ctx: RequestContext, @Param() p: ShopIdParams, @Body() dto: CreateGoodsDto): Promise<GoodsDto> {
+    return this.goods.create(ctx, p.shopId, dto);
+  }
+
+  @Get('shops/:shopId/goods')
+  @Roles('town_admin', 'auditor', 'shop_clerk')
+  @ApiOperation({ summary: '超市商品列表' })
+  listGoods(@Ctx() ctx: RequestContext, @Param() p: ShopIdParams): Promise<GoodsDto[]> {
+    return this.goods.list(ctx, p.shopId);
+  }
+
+  @Get('shops/:shopId/goods/low-stock')
+  @Roles('town_admin', 'auditor', 'shop_clerk')
+  @ApiOperation({ summary: '低库存商品' })
+  lowStock(@Ctx() ctx: RequestContext, @Param() p: ShopIdParams, @Query() q: LowStockQuery): Promise<GoodsDto[]> {
+    return this.goods.list(ctx, p.shopId, q.threshold ?? 5);
+  }
+
+  @Post('goods/:id/stock')
+  @HttpCode(200)
+  @Roles('town_admin', 'shop_clerk')
+  @ApiOperation({ summary: '入库或报损（追加库存流水，注明原因）' })
+  stock(@Ctx() ctx: RequestContext, @Param() p: GoodsIdParams, @Body() dto: StockAdjustDto): Promise<GoodsDto> {
+    return this.goods.adjustStock(ctx, p.id, dto);
+  }
+
+  @Post('goods/:id/deactivate')
+  @HttpCode(200)
+  @Roles('town_admin', 'shop_clerk')
+  @ApiOperation({ summary: '下架商品' })
+  deactivate(@Ctx() ctx: RequestContext, @Param() p: GoodsIdParams): Promise<GoodsDto> {
+    return this.goods.setActive(ctx, p.id, false);
+  }
+
+  @Post('shop-redemptions/:receiptNo/void')
+  @HttpCode(200)
+  @Roles('shop_clerk')
+  @ApiOperation({ summary: '店员当天撤销兑换' })
+  void(@Ctx() ctx: RequestContext, @Param() p: ReceiptParams, @Body() dto: VoidDto): Promise<ReceiptDto> {
+    return this.redemptions.void(ctx.principal, p.receiptNo, dto.reason, ctx.requestId);
+  }
+
+  @Get('shops/:shopId/reconciliation')
+  @Roles('town_admin', 'auditor', 'shop_clerk')
+  @ApiOperation({ summary: '超市对账：按日、按商品的兑换积分、撤销与净额（JSON / CSV / XLSX）' })
+  async reconciliation(@Ctx() ctx: RequestContext, @Param() p: ShopIdParams, @Query() q: ReconciliationQuery, @Res() res: Response): Promise<void> {
+    await this.sendReport(res, await this.goods.reconciliation(ctx, { shopId: p.shopId, from: q.from, to: q.to }), q.format);
+  }
+
+  @Get('towns/current/shop-reconciliation')
+  @Roles('town_admin', 'auditor')
+  @ApiOperation({ summary: '全镇各超市对账' })
+  async townReconciliation(@Ctx() ctx: RequestContext, @Query() q: ReconciliationQuery, @Res() res: Response): Promise<void> {
+    await this.sendReport(res, await this.goods.reconciliation(ctx, { from: q.from, to: q.to }), q.format);
+  }
+
+  private async sendReport(res: Response, report: Awaited<ReturnType<GoodsService['reconciliation']>>, format: 'json' | 'csv' | 'xlsx' = 'json'): Promise<void> {
+    if (format === 'json') {
+      res.status(200).json(report);
+      return;
+    }
+    const body = await this.goods.reconciliationFile(report, format);
+    res
+      .status(200)
+      .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+      .setHeader('content-disposition', `attachment; filename="reconciliation-${report.from}-${report.to}.${format}"`)
+      .send(body);
   }
 }

@@ -1,5 +1,23 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsString, IsUUID, Matches, MaxLength, MinLength } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  ArrayUnique,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
+import { IsCardCode } from '@app/common/http/field-decorators';
+import { DATE_PATTERN } from '@app/scoring/entries.dto';
 
 export class CreateShopDto {
   @ApiProperty({ description: '超市编号', example: 'S01' })
@@ -26,4 +44,164 @@ export class ShopDto {
   @ApiProperty({ description: '超市编号' }) code: string;
   @ApiProperty({ description: '超市名称' }) name: string;
   @ApiProperty({ type: [String], description: '服务的村' }) villageIds: string[];
+}
+
+export class ShopIdParams {
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID('all')
+  shopId: string;
+}
+
+export class GoodsIdParams {
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID('all')
+  id: string;
+}
+
+export class CreateGoodsDto {
+  @ApiProperty({ description: '商品名称', example: '洗衣粉 1kg' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(60)
+  name: string;
+
+  @ApiProperty({ description: '单位', example: '袋' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(10)
+  unit: string;
+
+  @ApiProperty({ description: '兑换所需积分', example: 10 })
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  pricePoints: number;
+}
+
+export class StockAdjustDto {
+  @ApiProperty({ enum: ['received', 'written_off'], description: '入库 / 报损' })
+  @IsIn(['received', 'written_off'])
+  kind: 'received' | 'written_off';
+
+  @ApiProperty({ description: '数量（正整数）' })
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  quantity: number;
+
+  @ApiProperty({ description: '原因', maxLength: 200 })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  reason: string;
+}
+
+export class GoodsDto {
+  @ApiProperty() id: string;
+  @ApiProperty() shopId: string;
+  @ApiProperty({ description: '商品名称' }) name: string;
+  @ApiProperty({ description: '单位' }) unit: string;
+  @ApiProperty({ description: '兑换积分' }) pricePoints: number;
+  @ApiProperty({ description: '库存' }) stock: number;
+  @ApiProperty({ description: '在售' }) active: boolean;
+}
+
+export class LowStockQuery {
+  @ApiPropertyOptional({ description: '库存不高于此数即列出', default: 5 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  threshold?: number;
+}
+
+export class CardParams {
+  @IsCardCode()
+  cardCode: string;
+}
+
+export class ReceiptParams {
+  @ApiProperty({ description: '小票号', example: 'S01-20261123-000042' })
+  @Matches(/^[A-Za-z0-9_-]{1,20}-\d{8}-\d{6,}$/, { message: 'receiptNo looks like S01-20261123-000042' })
+  receiptNo: string;
+}
+
+export class RedemptionLineDto {
+  @ApiProperty({ format: 'uuid', description: '商品' })
+  @IsUUID('all')
+  goodsId: string;
+
+  @ApiProperty({ description: '数量（1–100）' })
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  quantity: number;
+}
+
+export class RedeemDto {
+  @IsCardCode({ description: '村民积分卡号' })
+  cardCode: string;
+
+  @ApiProperty({ type: [RedemptionLineDto], description: '兑换明细（价格由系统按商品计算，客户端不传价格）' })
+  @ArrayMinSize(1)
+  @ArrayMaxSize(30)
+  @ValidateNested({ each: true })
+  @Type(() => RedemptionLineDto)
+  lines: RedemptionLineDto[];
+
+  @ApiProperty({ description: '终端生成的幂等键：超时重试时必须使用同一个', example: 'pos1-20261123-0042' })
+  @Matches(/^[A-Za-z0-9._:-]{8,100}$/, { message: 'idempotencyKey must be 8–100 of A-Z a-z 0-9 . _ : -' })
+  idempotencyKey: string;
+}
+
+export class VoidDto {
+  @ApiProperty({ description: '撤销原因', maxLength: 200 })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  reason: string;
+}
+
+export class ReceiptLineDto {
+  @ApiProperty() goodsId: string;
+  @ApiProperty({ description: '商品名称' }) name: string;
+  @ApiProperty({ description: '单位' }) unit: string;
+  @ApiProperty({ description: '数量' }) quantity: number;
+  @ApiProperty({ description: '单价（积分）' }) pricePoints: number;
+  @ApiProperty({ description: '小计（积分）' }) points: number;
+}
+
+export class ReceiptDto {
+  @ApiProperty({ description: '小票号' }) receiptNo: string;
+  @ApiProperty({ description: '村民（脱敏）' }) residentName: string;
+  @ApiProperty({ type: [ReceiptLineDto] }) lines: ReceiptLineDto[];
+  @ApiProperty({ description: '合计积分' }) totalPoints: number;
+  @ApiProperty({ description: '兑换后余额' }) balanceAfter: number;
+  @ApiProperty({ description: '兑换时间' }) createdAt: Date;
+  @ApiProperty({ nullable: true, description: '撤销时间' }) voidedAt: Date | null;
+  @ApiProperty({ nullable: true, description: '撤销原因' }) voidReason: string | null;
+}
+
+export class CardHolderDto {
+  @ApiProperty({ description: '村民姓名（脱敏）' }) name: string;
+  @ApiProperty({ description: '所在村' }) village: string;
+  @ApiProperty({ description: '可用积分' }) balance: number;
+  @ApiProperty({ description: '信用等级' }) grade: string | null;
+  @ApiProperty({ description: '状态' }) status: string;
+}
+
+export class ReconciliationQuery {
+  @ApiProperty({ description: '起始日期', example: '2026-11-01' })
+  @Matches(DATE_PATTERN, { message: 'from must be a date YYYY-MM-DD' })
+  from: string;
+
+  @ApiProperty({ description: '截止日期（含）', example: '2026-11-30' })
+  @Matches(DATE_PATTERN, { message: 'to must be a date YYYY-MM-DD' })
+  to: string;
+
+  @ApiPropertyOptional({ enum: ['json', 'csv', 'xlsx'], default: 'json' })
+  @IsOptional()
+  @IsIn(['json', 'csv', 'xlsx'])
+  format?: 'json' | 'csv' | 'xlsx';
 }

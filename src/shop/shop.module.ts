@@ -1,7 +1,17 @@
 import { Module } from '@nestjs/common';
+import { LedgerModule } from '@app/ledger/ledger.module';
+import { GoodsService } from './goods.service';
+import { RedemptionRepository } from './redemption.repository';
+import { RedemptionService } from './redemption.service';
 import { ShopController } from './shop.controller';
 import { ShopRepository } from './shop.repository';
 import { ShopService } from './shop.service';
+import { TerminalController } from './terminal.controller';
 
-@Module({ controllers: [ShopController], providers: [ShopService, ShopRepository], exports: [ShopService] })
+@Module({
+  imports: [LedgerModule],
+  controllers: [ShopController, TerminalController],
+  providers: [ShopService, ShopRepository, GoodsService, RedemptionService, RedemptionRepository],
+  exports: [ShopService, RedemptionService],
+})
 export class ShopModule {}

@@ -39,6 +39,11 @@ export async function startStack(opts: { worker?: boolean; env?: Record<string, 
     DATABASE_URL: env.DATABASE_URL,
     QUEUE_PREFIX: env.QUEUE_PREFIX,
     DATABASE_POOL_SIZE: '10',
+    // Generous limits by default (a file's own env may lower them); reset every time because a
+    // vitest fork runs several files in one process and process.env outlives a file.
+    LOGIN_RATE_LIMIT_PER_MINUTE: '1000',
+    OBJECTION_RATE_LIMIT_PER_MINUTE: '1000',
+    UPLOAD_MAX_BYTES: String(10 * 1024 * 1024),
     ...opts.env,
   });
   const { AppModule } = await import('@app/app.module.js');

@@ -1,0 +1,94 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { createHmac } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { AppConfig } from '@app/config/app-config';
+import { queryRows } from '@app/database/sql';
+import { JobHandler } from '@app/queue/job-handler.decorator';
+import type { JobPayloads } from '@app/queue/jobs';
+
+/** Rows per HTTP batch, and how long the platform gets to answer. */
+export const EXPORT_BATCH_SIZE = 500;
+export const EXPORT_TIMEOUT_MS = 10_000;
+/** After this many failed attempts a row is marked failed (visible to auditors) until retried by hand. */
+export const EXPORT_MAX_ATTEMPTS = 10;
+
+export interface ExportRunResult {
+  sent: number;
+  failed: number;
+  skipped: 'no-endpoint' | null;
+}
+
+/** HMAC-SHA256 over the exact body bytes, hex: what the platform checks. */
+export function signBody(body: string, secret: string): string {
+  return createHmac('sha256', secret).update(body, 'utf8').digest('hex');
+}
+
+/**
+ * Sends posted deeds to the public credit information platform from the outbox: at-least-once,
+ * each row carrying its posting id as the idempotency key, so the platform can drop a repeat
+ * sent after a crash between its 2xx and our "sent" mark.
+ */
+@Injectable()
+export class CreditExportService {
+  private readonly logger = new Logger(CreditExportService.name);
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly config: AppConfig,
+  ) {}
+
+  @JobHandler('credit.export')
+  async handleExport(payload: JobPayloads['credit.export']): Promise<ExportRunResult> {
+    const result = await this.exportPending(payload.townId);
+    // A failed batch fails the job, so BullMQ retries it with the export backoff.
+    if (result.failed > 0) throw new Error(`credit export: ${result.failed} rows not accepted`);
+    return result;
+  }
+
+  async exportPending(townId?: string): Promise<ExportRunResult> {
+    const url = this.config.get('CREDIT_EXPORT_URL');
+    if (!url) return { sent: 0, failed: 0, skipped: 'no-endpoint' };
+    let sent = 0;
+    let failed = 0;
+    for (;;) {
+      const rows = await queryRows<{ id: string; payload: Record<string, unknown> }>(
+        this.db,
+        `SELECT id::text, payload FROM credit_outbox WHERE status = 'pending' ${townId ? 'AND town_id = $2' : ''} ORDER BY id LIMIT $1`,
+        townId ? [EXPORT_BATCH_SIZE, townId] : [EXPORT_BATCH_SIZE],
+      );
+      if (!rows.length) break;
+      const body = JSON.stringify({ source: 'xinyi-ledger', sentAt: new Date().toISOString(), records: rows.map((r) => ({ outboxId: r.id, ...r.payload })) });
+      const ids = rows.map((r) => r.id);
+      try {
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-xinyi-signature': `sha256=${signBody(body, this.config.get('CREDIT_EXPORT_SECRET'))}` },
+          body,
+          signal: AbortSignal.timeout(EXPORT_TIMEOUT_MS),
+        });
+        if (!res.ok) throw new Error(`platform answered ${res.status}`);
+        await this.db.query(`UPDATE credit_outbox SET status = 'sent', sent_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = ANY($1::bigint[])`, [ids]);
+        sent += rows.length;
+      } catch (err) {
+        const message = (err as Error).message.slice(0, 500);
+        await this.db.query(
+          `UPDATE credit_outbox SET attempts = attempts + 1, last_error = $2, status = CASE WHEN attempts + 1 >= $3 THEN 'failed' ELSE 'pending' END WHERE id = ANY($1::bigint[])`,
+          [ids, message, EXPORT_MAX_ATTEMPTS],
+        );
+        this.logger.warn({ rows: rows.length, err: message }, 'credit export batch failed');
+        failed += rows.length;
+        break;
+      }
+    }
+    return { sent, failed, skipped: null };
+  }
+
+  async status(townId: string): Promise<Array<{ status: string; n: number; oldest: Date | null; lastError: string | null }>> {
+    return this.db.query(
+      `SELECT status, count(*)::int AS n, min(created_at) AS oldest, (array_agg(last_error ORDER BY id DESC) FILTER (WHERE last_error IS NOT NULL))[1] AS "lastError"
+       FROM credit_outbox WHERE town_id = $1 GROUP BY status ORDER BY status`,
+      [townId],
+    );
+  }
+}

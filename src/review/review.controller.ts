@@ -1,0 +1,84 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
+import { Ctx, Public, PublicCtx, Roles } from '@app/auth/auth.decorators';
+import type { PublicContext, RequestContext } from '@app/auth/principal';
+import { AnswerDto, BoardParams, CycleParams, DecisionsDto, MeetingDto, ObjectionDto, ObjectionIdParam, ObjectionQuery, ReasonDto } from './review.dto';
+import { ReviewService } from './review.service';
+
+@ApiTags('review 月度评议与公示')
+@Controller()
+export class ReviewController {
+  constructor(private readonly review: ReviewService) {}
+
+  @Get('villages/:villageId/cycles/:period')
+  @Roles('village_clerk', 'village_reviewer', 'town_admin', 'auditor')
+  @ApiOperation({ summary: '评议表：周期状态、各状态条数、会议记录、逐条记录（含关账评定分值、疑似重复、异议）' })
+  sheet(@Ctx() ctx: RequestContext, @Param() p: CycleParams) {
+    return this.review.sheet(ctx, p.villageId, p.period);
+  }
+
+  @Post('villages/:villageId/cycles/:period/close')
+  @HttpCode(200)
+  @Roles('town_admin')
+  @ApiOperation({ summary: '关账（镇管理员可提前关闭）：按全期规则评定分值，编制评议表' })
+  close(@Ctx() ctx: RequestContext, @Param() p: CycleParams) {
+    return this.review.closeByAdmin(ctx, p.villageId, p.period);
+  }
+
+  @Post('villages/:villageId/cycles/:period/reopen')
+  @HttpCode(200)
+  @Roles('town_admin')
+  @ApiOperation({ summary: '重开已关账、未公示的周期（须说明原因）' })
+  reopen(@Ctx() ctx: RequestContext, @Param() p: CycleParams, @Body() dto: ReasonDto) {
+    return this.review.reopen(ctx, p.villageId, p.period, dto.reason);
+  }
+
+  @Post('villages/:villageId/cycles/:period/meeting')
+  @HttpCode(200)
+  @Roles('village_reviewer')
+  @ApiOperation({ summary: '记录议事会会议（日期、参会人、纪要）' })
+  meeting(@Ctx() ctx: RequestContext, @Param() p: CycleParams, @Body() dto: MeetingDto) {
+    return this.review.recordMeeting(ctx, p.villageId, p.period, dto);
+  }
+
+  @Post('villages/:villageId/cycles/:period/decisions')
+  @HttpCode(200)
+  @Roles('village_reviewer')
+  @ApiOperation({ summary: '逐条通过/不通过（可批量；不通过须说明理由；全部决定且有会议记录后进入“已评议”）' })
+  decide(@Ctx() ctx: RequestContext, @Param() p: CycleParams, @Body() dto: DecisionsDto) {
+    return this.review.decide(ctx, p.villageId, p.period, dto.decisions);
+  }
+
+  @Post('villages/:villageId/cycles/:period/publish')
+  @HttpCode(200)
+  @Roles('village_reviewer')
+  @ApiOperation({ summary: '公示：公示栏内容固定，异议期开始，期满自动入账' })
+  publish(@Ctx() ctx: RequestContext, @Param() p: CycleParams) {
+    return this.review.publish(ctx, p.villageId, p.period);
+  }
+
+  @Post('public/boards/:villageId/:period/objections')
+  @Public()
+  @UseGuards(ThrottlerGuard)
+  @SkipThrottle({ login: true })
+  @ApiOperation({ summary: '对公示栏上的记录提出异议（无需登录；按来源限流）' })
+  object(@PublicCtx() pub: PublicContext, @Param() p: BoardParams, @Body() dto: ObjectionDto) {
+    return this.review.fileObjection(pub, p.villageId, p.period, dto);
+  }
+
+  @Post('objections/:id/answer')
+  @HttpCode(200)
+  @Roles('village_reviewer')
+  @ApiOperation({ summary: '答复异议：成立（记录撤销）或不成立（记录照常入账），须书面说明' })
+  answer(@Ctx() ctx: RequestContext, @Param() p: ObjectionIdParam, @Body() dto: AnswerDto) {
+    return this.review.answerObjection(ctx, p.id, dto);
+  }
+
+  @Get('objections')
+  @Roles('town_admin', 'auditor', 'village_reviewer')
+  @ApiOperation({ summary: '异议列表（可只看未答复或逾期未答复的）' })
+  objections(@Ctx() ctx: RequestContext, @Query() q: ObjectionQuery) {
+    return this.review.listObjections(ctx, q);
+  }
+}

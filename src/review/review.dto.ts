@@ -1,0 +1,149 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsBooleanString,
+  IsIn,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  MaxLength,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
+import { IsPeriod } from '@app/common/http/field-decorators';
+import { DATE_PATTERN } from '@app/scoring/entries.dto';
+import { OBJECTION_OUTCOMES, type ObjectionOutcome } from './review.entities';
+
+export class CycleParams {
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID('all')
+  villageId: string;
+
+  @IsPeriod()
+  period: string;
+}
+
+export class ReasonDto {
+  @ApiProperty({ description: '原因', maxLength: 500 })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(500)
+  reason: string;
+}
+
+export class MeetingDto {
+  @ApiProperty({ description: '会议日期', example: '2026-12-03' })
+  @Matches(DATE_PATTERN, { message: 'heldOn must be a date YYYY-MM-DD' })
+  heldOn: string;
+
+  @ApiProperty({ description: '参会人员', type: [String], example: ['王书记', '李主任', '村民代表张某'] })
+  @ArrayMinSize(1)
+  @ArrayMaxSize(100)
+  @IsString({ each: true })
+  @MinLength(1, { each: true })
+  @MaxLength(40, { each: true })
+  attendees: string[];
+
+  @ApiProperty({ description: '会议纪要', maxLength: 5000 })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(5000)
+  minutes: string;
+}
+
+export class DecisionDto {
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID('all')
+  entryId: string;
+
+  @ApiProperty({ enum: ['approve', 'reject'], description: '通过 / 不通过' })
+  @IsIn(['approve', 'reject'])
+  decision: 'approve' | 'reject';
+
+  @ApiPropertyOptional({ description: '不通过的理由（向录入员说明）', maxLength: 500 })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(500)
+  reason?: string;
+}
+
+export class DecisionsDto {
+  @ApiProperty({ type: [DecisionDto], description: '逐条决定（可批量，最多 5000 条）' })
+  @ArrayMinSize(1)
+  @ArrayMaxSize(5000)
+  @ValidateNested({ each: true })
+  @Type(() => DecisionDto)
+  decisions: DecisionDto[];
+}
+
+export class ObjectionDto {
+  @ApiProperty({ format: 'uuid', description: '公示栏上的记录编号' })
+  @IsUUID('all')
+  entryId: string;
+
+  @ApiProperty({ description: '异议人姓名', maxLength: 40 })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(40)
+  name: string;
+
+  @ApiProperty({ description: '联系方式', maxLength: 60 })
+  @IsString()
+  @MinLength(3)
+  @MaxLength(60)
+  contact: string;
+
+  @ApiProperty({ description: '异议理由', maxLength: 1000 })
+  @IsString()
+  @MinLength(2)
+  @MaxLength(1000)
+  reason: string;
+}
+
+export class BoardParams {
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID('all')
+  villageId: string;
+
+  @IsPeriod()
+  period: string;
+}
+
+export class ObjectionIdParam {
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID('all')
+  id: string;
+}
+
+export class AnswerDto {
+  @ApiProperty({ enum: OBJECTION_OUTCOMES, description: 'upheld：异议成立，记录撤销；dismissed：异议不成立，记录照常入账' })
+  @IsIn(OBJECTION_OUTCOMES)
+  outcome: ObjectionOutcome;
+
+  @ApiProperty({ description: '书面答复', maxLength: 2000 })
+  @IsString()
+  @MinLength(2)
+  @MaxLength(2000)
+  answer: string;
+}
+
+export class ObjectionQuery {
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID('all')
+  villageId?: string;
+
+  @ApiPropertyOptional({ description: '只看逾期未答复的', enum: ['true', 'false'] })
+  @IsOptional()
+  @IsBooleanString()
+  overdue?: string;
+
+  @ApiPropertyOptional({ description: '只看未答复的', enum: ['true', 'false'] })
+  @IsOptional()
+  @IsBooleanString()
+  open?: string;
+}

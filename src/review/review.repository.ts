@@ -1,0 +1,339 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { queryOne, queryRows } from '@app/database/sql';
+import type { ItemCaps, Rule, Explanation } from '@app/scoring/rules/rule.types';
+import type { CycleState, ObjectionOutcome } from './review.entities';
+
+type Db = DataSource | EntityManager;
+
+export interface CycleRow {
+  id: string;
+  townId: string;
+  villageId: string;
+  period: string;
+  state: CycleState;
+  closedAt: Date | null;
+  reviewedAt: Date | null;
+  publishedAt: Date | null;
+  windowEndsAt: Date | null;
+  finalizedAt: Date | null;
+  checkpointHash: string | null;
+}
+
+const CYCLE_COLUMNS = `id, town_id AS "townId", village_id AS "villageId", period, state, closed_at AS "closedAt", reviewed_at AS "reviewedAt",
+  published_at AS "publishedAt", window_ends_at AS "windowEndsAt", finalized_at AS "finalizedAt", checkpoint_hash AS "checkpointHash"`;
+
+/** An entry of the period with what the assessment and the board need. */
+export interface PeriodEntry {
+  id: string;
+  residentId: string;
+  residentName: string;
+  itemCode: string;
+  itemName: string;
+  category: string;
+  sign: 1 | -1;
+  rule: Rule;
+  caps: ItemCaps | null;
+  occurredOn: string;
+  quantity: number | null;
+  chosenPoints: number | null;
+  points: number;
+  finalPoints: number | null;
+  finalExplanation: Explanation | null;
+  explanation: Explanation;
+  status: string;
+  disputed: boolean;
+  duplicateOf: string | null;
+}
+
+export interface TownSettings {
+  id: string;
+  objectionWindowDays: number;
+  objectionAnswerWorkingDays: number;
+  holidays: string[];
+  makeupWorkdays: string[];
+}
+
+export interface ObjectionRow {
+  id: string;
+  townId: string;
+  villageId: string;
+  cycleId: string;
+  entryId: string;
+  objectorName: string;
+  contact: string;
+  reason: string;
+  filedAt: Date;
+  dueAt: Date;
+  outcome: ObjectionOutcome | null;
+  answer: string | null;
+  answeredBy: string | null;
+  answeredAt: Date | null;
+}
+
+const OBJECTION_COLUMNS = `id, town_id AS "townId", village_id AS "villageId", cycle_id AS "cycleId", entry_id AS "entryId", objector_name AS "objectorName",
+  contact, reason, filed_at AS "filedAt", due_at AS "dueAt", outcome, answer, answered_by AS "answeredBy", answered_at AS "answeredAt"`;
+
+@Injectable()
+export class ReviewRepository {
+  constructor(@InjectDataSource() readonly db: DataSource) {}
+
+  async findCycle(db: Db, villageId: string, period: string): Promise<CycleRow | null> {
+    return queryOne<CycleRow>(db, `SELECT ${CYCLE_COLUMNS} FROM review_cycles WHERE village_id = $1 AND period = $2`, [villageId, period]);
+  }
+
+  async findCycleById(db: Db, id: string): Promise<CycleRow | null> {
+    return queryOne<CycleRow>(db, `SELECT ${CYCLE_COLUMNS} FROM review_cycles WHERE id = $1`, [id]);
+  }
+
+  /** The cycle row, locked for the transaction: every transition goes through this lock. */
+  async lockCycle(m: EntityManager, townId: string, villageId: string, period: string): Promise<CycleRow> {
+    await m.query(`INSERT INTO review_cycles (town_id, village_id, period) VALUES ($1, $2, $3) ON CONFLICT (village_id, period) DO NOTHING`, [townId, villageId, period]);
+    return (await queryOne<CycleRow>(m, `SELECT ${CYCLE_COLUMNS} FROM review_cycles WHERE village_id = $1 AND period = $2 FOR UPDATE`, [villageId, period])) as CycleRow;
+  }
+
+  async lockCycleById(m: EntityManager, id: string): Promise<CycleRow | null> {
+    return queryOne<CycleRow>(m, `SELECT ${CYCLE_COLUMNS} FROM review_cycles WHERE id = $1 FOR UPDATE`, [id]);
+  }
+
+  /** Moves the cycle and appends the transition event; `set` names the timestamp column to stamp. */
+  async transition(
+    m: EntityManager,
+    c: CycleRow,
+    to: CycleState,
+    actorId: string | null,
+    reason: string | null,
+    extra: { windowEndsAt?: Date; checkpointHash?: string } = {},
+  ): Promise<void> {
+    const stamp: Record<CycleState, string | null> = { open: null, closed: 'closed_at', reviewed: 'reviewed_at', publicized: 'published_at', finalized: 'finalized_at' };
+    const sets = ['state = $2'];
+    const params: unknown[] = [c.id, to];
+    if (stamp[to]) sets.push(`${stamp[to]} = now()`);
+    if (extra.windowEndsAt) sets.push(`window_ends_at = $${params.push(extra.windowEndsAt)}`);
+    if (extra.checkpointHash) sets.push(`checkpoint_hash = $${params.push(extra.checkpointHash)}`);
+    await m.query(`UPDATE review_cycles SET ${sets.join(', ')} WHERE id = $1`, params);
+    await m.query(`INSERT INTO cycle_events (town_id, cycle_id, from_state, to_state, actor_id, reason) VALUES ($1, $2, $3, $4, $5, $6)`, [
+      c.townId,
+      c.id,
+      c.state,
+      to,
+      actorId,
+      reason,
+    ]);
+  }
+
+  async townSettings(db: Db, townId: string): Promise<TownSettings> {
+    return (await queryOne<TownSettings>(
+      db,
+      `SELECT id, objection_window_days AS "objectionWindowDays", objection_answer_working_days AS "objectionAnswerWorkingDays",
+              holidays, makeup_workdays AS "makeupWorkdays" FROM towns WHERE id = $1`,
+      [townId],
+    )) as TownSettings;
+  }
+
+  /** Every entry of the village-period (all statuses), with its item version and resident. */
+  async periodEntries(db: Db, villageId: string, period: string): Promise<PeriodEntry[]> {
+    return queryRows<PeriodEntry>(
+      db,
+      `SELECT e.id, e.resident_id AS "residentId", r.name AS "residentName", e.item_code AS "itemCode", i.name AS "itemName", i.category,
+              i.sign, i.rule, i.caps, to_char(e.occurred_on, 'YYYY-MM-DD') AS "occurredOn", e.quantity::float8 AS quantity,
+              e.chosen_points AS "chosenPoints", e.points, s.final_points AS "finalPoints", s.final_explanation AS "finalExplanation",
+              e.explanation, s.status, s.disputed, s.duplicate_of AS "duplicateOf"
+       FROM deed_entries e JOIN entry_states s ON s.entry_id = e.id
+       JOIN residents r ON r.id = e.resident_id JOIN catalog_items i ON i.id = e.item_id
+       WHERE e.village_id = $1 AND e.period = $2
+       ORDER BY r.name, e.resident_id, e.item_code, e.occurred_on, e.id`,
+      [villageId, period],
+    );
+  }
+
+  /** Writes the close-time assessment of each standing entry (one statement each for states and events). */
+  async writeAssessments(m: EntityManager, townId: string, rows: Array<{ entryId: string; points: number; explanation: Explanation }>): Promise<void> {
+    if (!rows.length) return;
+    const ids = rows.map((r) => r.entryId);
+    const explanations = rows.map((r) => JSON.stringify(r.explanation));
+    await m.query(
+      `UPDATE entry_states s SET final_points = t.points, final_explanation = t.explanation, updated_at = now()
+       FROM unnest($1::uuid[], $2::int[], $3::jsonb[]) AS t(entry_id, points, explanation) WHERE s.entry_id = t.entry_id`,
+      [ids, rows.map((r) => r.points), explanations],
+    );
+    await m.query(
+      `INSERT INTO entry_events (town_id, entry_id, type, data)
+       SELECT $1, t.entry_id, 'assessed', jsonb_build_object('points', t.points, 'explanation', t.explanation)
+       FROM unnest($2::uuid[], $3::int[], $4::jsonb[]) AS t(entry_id, points, explanation)`,
+      [townId, ids, rows.map((r) => r.points), explanations],
+    );
+  }
+
+  async insertMeeting(m: EntityManager, mt: { townId: string; cycleId: string; heldOn: string; attendees: string[]; minutes: string; recordedBy: string }): Promise<string> {
+    const [row] = await m.query(
+      `INSERT INTO review_meetings (town_id, cycle_id, held_on, attendees, minutes, recorded_by) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+      [mt.townId, mt.cycleId, mt.heldOn, JSON.stringify(mt.attendees), mt.minutes, mt.recordedBy],
+    );
+    return row.id;
+  }
+
+  async latestMeeting(db: Db, cycleId: string): Promise<{ id: string; heldOn: string; attendees: string[]; minutes: string } | null> {
+    return queryOne(db, `SELECT id, to_char(held_on, 'YYYY-MM-DD') AS "heldOn", attendees, minutes FROM review_meetings WHERE cycle_id = $1 ORDER BY recorded_at DESC, id LIMIT 1`, [
+      cycleId,
+    ]);
+  }
+
+  /**
+   * Records decisions for entries of this village-period that are still open to decision
+   * (submitted, or decided before publish). Returns the ids actually changed.
+   */
+  async recordDecisions(m: EntityManager, c: CycleRow, actorId: string, decisions: Array<{ entryId: string; decision: 'approve' | 'reject'; reason: string | null }>): Promise<string[]> {
+    const changed = await queryRows<{ entryId: string }>(
+      m,
+      `UPDATE entry_states s SET status = CASE t.decision WHEN 'approve' THEN 'approved' ELSE 'rejected' END, updated_at = now()
+       FROM unnest($1::uuid[], $2::text[]) AS t(entry_id, decision)
+       WHERE s.entry_id = t.entry_id AND s.village_id = $3 AND s.period = $4 AND s.status IN ('submitted', 'approved', 'rejected')
+       RETURNING s.entry_id AS "entryId"`,
+      [decisions.map((d) => d.entryId), decisions.map((d) => d.decision), c.villageId, c.period],
+    );
+    const ok = new Set(changed.map((r) => r.entryId));
+    const kept = decisions.filter((d) => ok.has(d.entryId));
+    if (kept.length) {
+      await m.query(
+        `INSERT INTO entry_events (town_id, entry_id, type, actor_id, reason)
+         SELECT $1, t.entry_id, CASE t.decision WHEN 'approve' THEN 'approved' ELSE 'rejected' END, $2, t.reason
+         FROM unnest($3::uuid[], $4::text[], $5::text[]) AS t(entry_id, decision, reason)`,
+        [c.townId, actorId, kept.map((d) => d.entryId), kept.map((d) => d.decision), kept.map((d) => d.reason)],
+      );
+    }
+    return [...ok];
+  }
+
+  async countByStatus(db: Db, villageId: string, period: string): Promise<Record<string, number>> {
+    const rows = await queryRows<{ status: string; n: number }>(db, `SELECT status, count(*)::int AS n FROM entry_states WHERE village_id = $1 AND period = $2 GROUP BY status`, [
+      villageId,
+      period,
+    ]);
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  }
+
+  async appendEventForStatus(m: EntityManager, c: CycleRow, status: string, type: string, actorId: string | null): Promise<void> {
+    await m.query(
+      `INSERT INTO entry_events (town_id, entry_id, type, actor_id) SELECT $1, entry_id, $2, $3 FROM entry_states WHERE village_id = $4 AND period = $5 AND status = $6`,
+      [c.townId, type, actorId, c.villageId, c.period, status],
+    );
+  }
+
+  async insertBoard(m: EntityManager, c: CycleRow, content: Record<string, unknown>): Promise<void> {
+    await m.query(`INSERT INTO boards (cycle_id, town_id, village_id, period, content) VALUES ($1, $2, $3, $4, $5)`, [c.id, c.townId, c.villageId, c.period, JSON.stringify(content)]);
+  }
+
+  async findBoard(db: Db, villageId: string, period: string): Promise<{ cycleId: string; content: Record<string, unknown>; publishedAt: Date } | null> {
+    return queryOne(db, `SELECT cycle_id AS "cycleId", content, published_at AS "publishedAt" FROM boards WHERE village_id = $1 AND period = $2`, [villageId, period]);
+  }
+
+  async insertObjection(m: EntityManager, o: Omit<ObjectionRow, 'id' | 'filedAt' | 'outcome' | 'answer' | 'answeredBy' | 'answeredAt'> & { clientIp: string }): Promise<ObjectionRow> {
+    return (await queryOne<ObjectionRow>(
+      m,
+      `INSERT INTO objections (town_id, village_id, cycle_id, entry_id, objector_name, contact, reason, client_ip, due_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${OBJECTION_COLUMNS}`,
+      [o.townId, o.villageId, o.cycleId, o.entryId, o.objectorName, o.contact, o.reason, o.clientIp, o.dueAt],
+    )) as ObjectionRow;
+  }
+
+  async lockObjection(m: EntityManager, id: string): Promise<ObjectionRow | null> {
+    return queryOne<ObjectionRow>(m, `SELECT ${OBJECTION_COLUMNS} FROM objections WHERE id = $1 FOR UPDATE`, [id]);
+  }
+
+  async answerObjection(m: EntityManager, id: string, outcome: ObjectionOutcome, answer: string, actorId: string): Promise<ObjectionRow> {
+    return (await queryOne<ObjectionRow>(
+      m,
+      `UPDATE objections SET outcome = $2, answer = $3, answered_by = $4, answered_at = now() WHERE id = $1 RETURNING ${OBJECTION_COLUMNS}`,
+      [id, outcome, answer, actorId],
+    )) as ObjectionRow;
+  }
+
+  async openObjectionsForEntry(m: EntityManager, entryId: string): Promise<number> {
+    const [r] = await m.query(`SELECT count(*)::int AS n FROM objections WHERE entry_id = $1 AND outcome IS NULL`, [entryId]);
+    return r.n;
+  }
+
+  async listObjections(db: Db, f: { townId: string; villageId?: string; overdueOnly?: boolean; openOnly?: boolean }): Promise<ObjectionRow[]> {
+    const where = ['town_id = $1'];
+    const params: unknown[] = [f.townId];
+    if (f.villageId) where.push(`village_id = $${params.push(f.villageId)}`);
+    if (f.openOnly || f.overdueOnly) where.push('outcome IS NULL');
+    if (f.overdueOnly) where.push('due_at < now()');
+    return queryRows<ObjectionRow>(db, `SELECT ${OBJECTION_COLUMNS} FROM objections WHERE ${where.join(' AND ')} ORDER BY due_at, id LIMIT 1000`, params);
+  }
+
+  async setDisputed(m: EntityManager, entryId: string, disputed: boolean): Promise<void> {
+    await m.query(`UPDATE entry_states SET disputed = $2, updated_at = now() WHERE entry_id = $1`, [entryId, disputed]);
+  }
+
+  async setEntryStatus(m: EntityManager, entryId: string, from: string[], to: string): Promise<boolean> {
+    const rows = await queryRows(m, `UPDATE entry_states SET status = $3, updated_at = now() WHERE entry_id = $1 AND status = ANY($2::text[]) RETURNING entry_id`, [entryId, from, to]);
+    return rows.length === 1;
+  }
+
+  async appendEntryEvent(m: EntityManager, townId: string, entryId: string, type: string, actorId: string | null, reason: string | null, data?: Record<string, unknown>): Promise<void> {
+    await m.query(`INSERT INTO entry_events (town_id, entry_id, type, actor_id, reason, data) VALUES ($1, $2, $3, $4, $5, $6)`, [
+      townId,
+      entryId,
+      type,
+      actorId,
+      reason,
+      data ? JSON.stringify(data) : null,
+    ]);
+  }
+
+  /** Approved, undisputed entries of the cycle not yet posted: what finalize posts. */
+  async entriesToPost(m: EntityManager, villageId: string, period: string, entryIds?: string[]): Promise<Array<{ id: string; residentId: string; itemCode: string; itemName: string; points: number }>> {
+    return queryRows(
+      m,
+      `SELECT e.id, e.resident_id AS "residentId", e.item_code AS "itemCode", i.name AS "itemName", COALESCE(s.final_points, e.points) AS points
+       FROM entry_states s JOIN deed_entries e ON e.id = s.entry_id JOIN catalog_items i ON i.id = e.item_id
+       WHERE s.village_id = $1 AND s.period = $2 AND s.status = 'approved' AND NOT s.disputed ${entryIds ? 'AND s.entry_id = ANY($3::uuid[])' : ''}
+       ORDER BY e.id`,
+      entryIds ? [villageId, period, entryIds] : [villageId, period],
+    );
+  }
+
+  async markPosted(m: EntityManager, townId: string, entryIds: string[], postingIds: string[]): Promise<void> {
+    if (!entryIds.length) return;
+    await m.query(`UPDATE entry_states SET status = 'posted', updated_at = now() WHERE entry_id = ANY($1::uuid[]) AND status = 'approved'`, [entryIds]);
+    await m.query(
+      `INSERT INTO entry_events (town_id, entry_id, type, data) SELECT $1, t.entry_id, 'posted', jsonb_build_object('postingId', t.posting_id)
+       FROM unnest($2::uuid[], $3::text[]) AS t(entry_id, posting_id)`,
+      [townId, entryIds, postingIds],
+    );
+  }
+
+  async accountHeads(m: EntityManager, villageId: string): Promise<Array<{ accountId: string; seq: number; headHash: string }>> {
+    return queryRows(m, `SELECT resident_id AS "accountId", seq, head_hash AS "headHash" FROM accounts WHERE village_id = $1 ORDER BY resident_id`, [villageId]);
+  }
+
+  async insertOutbox(m: EntityManager, rows: Array<{ townId: string; postingId: string; payload: Record<string, unknown> }>): Promise<void> {
+    if (!rows.length) return;
+    await m.query(
+      `INSERT INTO credit_outbox (town_id, posting_id, payload) SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::jsonb[]) ON CONFLICT (posting_id) DO NOTHING`,
+      [rows.map((r) => r.townId), rows.map((r) => r.postingId), rows.map((r) => JSON.stringify(r.payload))],
+    );
+  }
+
+  /** Cycles with work due: for reconcile. */
+  async dueWork(db: Db, currentPeriod: string): Promise<{ toClose: Array<{ villageId: string; period: string }>; toFinalize: string[]; lateDismissed: string[]; pendingExport: boolean }> {
+    const toClose = await queryRows<{ villageId: string; period: string }>(db, `SELECT village_id AS "villageId", period FROM review_cycles WHERE state = 'open' AND period < $1`, [currentPeriod]);
+    const toFinalize = (await queryRows<{ id: string }>(db, `SELECT id FROM review_cycles WHERE state = 'publicized' AND window_ends_at <= now()`)).map((r) => r.id);
+    const lateDismissed = (
+      await queryRows<{ id: string }>(
+        db,
+        `SELECT DISTINCT c.id FROM review_cycles c JOIN entry_states s ON s.village_id = c.village_id AND s.period = c.period
+         WHERE c.state = 'finalized' AND s.status = 'approved' AND NOT s.disputed`,
+      )
+    ).map((r) => r.id);
+    const [{ n }] = await queryRows<{ n: number }>(db, `SELECT count(*)::int AS n FROM credit_outbox WHERE status = 'pending'`);
+    return { toClose, toFinalize, lateDismissed, pendingExport: n > 0 };
+  }
+
+  async allVillages(db: Db): Promise<Array<{ id: string; townId: string }>> {
+    return queryRows(db, `SELECT id, town_id AS "townId" FROM villages ORDER BY id`);
+  }
+}

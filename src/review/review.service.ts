@@ -1,0 +1,432 @@
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { AuditService } from '@app/audit/audit.service';
+import type { PublicContext, RequestContext } from '@app/auth/principal';
+import { ScopeService } from '@app/auth/scope.service';
+import { AppError } from '@app/common/errors/app-error';
+import { LedgerService } from '@app/ledger/ledger.service';
+import { checkpointHash } from '@app/ledger/posting-hash';
+import type { PostingRequest } from '@app/ledger/ledger.types';
+import { JobHandler } from '@app/queue/job-handler.decorator';
+import { JobQueue } from '@app/queue/job-queue.service';
+import { SCHEDULES, type JobPayloads } from '@app/queue/jobs';
+import { EntriesRepository } from '@app/scoring/entries.repository';
+import { DEFAULT_GRADE_THRESHOLDS } from '@app/scoring/grade';
+import { evaluatePeriod } from '@app/scoring/rules/rule-engine';
+import type { Explanation } from '@app/scoring/rules/rule.types';
+import { buildBoard, type BoardContent } from './board';
+import type { AnswerDto, DecisionDto, MeetingDto, ObjectionDto } from './review.dto';
+import type { CycleState } from './review.entities';
+import { ReviewRepository, type CycleRow, type ObjectionRow, type PeriodEntry } from './review.repository';
+import { addWorkingDays, periodOf, previousPeriod } from './working-days';
+
+const DAY_MS = 86_400_000;
+
+export interface ReviewSheet {
+  cycle: CycleRow;
+  counts: Record<string, number>;
+  meeting: { heldOn: string; attendees: string[]; minutes: string } | null;
+  entries: Array<{
+    id: string;
+    residentId: string;
+    residentName: string;
+    itemCode: string;
+    itemName: string;
+    occurredOn: string;
+    points: number;
+    finalPoints: number | null;
+    explanation: Explanation;
+    status: string;
+    disputed: boolean;
+    duplicateOf: string | null;
+  }>;
+}
+
+/**
+ * The monthly review cycle: open → closed → reviewed → publicized → finalized. Every transition
+ * happens under the cycle row's lock and appends a cycle event; PostgreSQL holds all state, and
+ * jobs only carry "do the due work now" (so a lost job is re-created by reconcile).
+ */
+@Injectable()
+export class ReviewService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(ReviewService.name);
+
+  constructor(
+    private readonly repo: ReviewRepository,
+    private readonly entries: EntriesRepository,
+    private readonly ledger: LedgerService,
+    private readonly scope: ScopeService,
+    private readonly audit: AuditService,
+    private readonly jobs: JobQueue,
+  ) {}
+
+  // ---- close -------------------------------------------------------------------------------
+
+  /** Town admin closes a village's cycle early (or on time); the job does the same for all. */
+  async closeByAdmin(ctx: RequestContext, villageId: string, period: string): Promise<CycleRow> {
+    const village = await this.scope.village(ctx.principal, villageId);
+    if (period > periodOf(new Date())) throw new AppError('CYCLE.PERIOD_NOT_ENDED', '不能关闭未来的期间 / cannot close a future period');
+    const result = await this.close(village.townId, villageId, period, ctx.principal.id);
+    if (result === 'not-open') throw new AppError('CYCLE.WRONG_STATE');
+    await this.audit.record(ctx, { action: 'cycle.close', targetType: 'cycle', targetId: `${villageId}/${period}` });
+    return (await this.repo.findCycle(this.repo.db, villageId, period)) as CycleRow;
+  }
+
+  /**
+   * Closes the cycle and assesses every standing entry of the period with the period-level rules
+   * (thresholds, bands, caps) over the whole period. Idempotent: closing a closed cycle is a no-op.
+   */
+  async close(townId: string, villageId: string, period: string, actorId: string | null): Promise<'closed' | 'not-open'> {
+    return this.repo.db.transaction(async (m) => {
+      const c = await this.repo.lockCycle(m, townId, villageId, period);
+      if (c.state !== 'open') return 'not-open';
+      await this.assess(m, c);
+      await this.repo.transition(m, c, 'closed', actorId, null);
+      return 'closed';
+    });
+  }
+
+  private async assess(m: EntityManager, c: CycleRow): Promise<void> {
+    const standing = (await this.repo.periodEntries(m, c.villageId, c.period)).filter((e) => e.status !== 'rejected' && e.status !== 'withdrawn');
+    if (!standing.length) return;
+    const year = c.period.slice(0, 4);
+    const residentIds = [...new Set(standing.map((e) => e.residentId))];
+    const codes = [...new Set(standing.map((e) => e.itemCode))];
+    const earlier = c.period.endsWith('-01') ? [] : await this.entries.findStandingEntries(m, residentIds, codes, `${year}-01`, previousPeriod(c.period));
+    const history = new Map<string, { quantity: number; points: number; occurrences: number }>();
+    for (const e of earlier) {
+      const k = `${e.residentId}|${e.itemCode}`;
+      const h = history.get(k) ?? { quantity: 0, points: 0, occurrences: 0 };
+      h.quantity += e.quantity ?? 0;
+      h.points += Math.abs(e.points);
+      h.occurrences += 1;
+      history.set(k, h);
+    }
+    const groups = new Map<string, PeriodEntry[]>();
+    for (const e of standing) {
+      const k = `${e.residentId}|${e.itemCode}`;
+      groups.set(k, [...(groups.get(k) ?? []), e]);
+    }
+    const out: Array<{ entryId: string; points: number; explanation: Explanation }> = [];
+    for (const [k, group] of groups) {
+      const item = group[0];
+      const scores = evaluatePeriod(
+        { code: item.itemCode, sign: item.sign, rule: item.rule, caps: item.caps ?? undefined },
+        history.get(k) ?? { quantity: 0, points: 0, occurrences: 0 },
+        group.map((e) => ({ id: e.id, occurredOn: e.occurredOn, quantity: e.quantity, chosenPoints: e.chosenPoints })),
+      );
+      for (const s of scores) out.push({ entryId: s.id, points: s.points, explanation: s.explanation });
+    }
+    await this.repo.writeAssessments(m, c.townId, out);
+  }
+
+  @JobHandler('cycle.close_due')
+  async handleCloseDue(payload: JobPayloads['cycle.close_due']): Promise<void> {
+    const period = payload.period ?? previousPeriod(periodOf(new Date()));
+    for (const v of await this.repo.allVillages(this.repo.db)) {
+      await this.jobs.enqueue('cycle.close', { villageId: v.id, period }, { jobId: `close-${v.id}-${period}` });
+    }
+  }
+
+  @JobHandler('cycle.close')
+  async handleClose(payload: JobPayloads['cycle.close']): Promise<void> {
+    const [v] = await this.repo.db.query(`SELECT town_id AS "townId" FROM villages WHERE id = $1`, [payload.villageId]);
+    if (!v) return;
+    await this.close(v.townId, payload.villageId, payload.period, null);
+  }
+
+  async reopen(ctx: RequestContext, villageId: string, period: string, reason: string): Promise<CycleRow> {
+    const village = await this.scope.village(ctx.principal, villageId);
+    await this.repo.db.transaction(async (m) => {
+      const c = await this.repo.lockCycle(m, village.townId, villageId, period);
+      if (c.state !== 'closed' && c.state !== 'reviewed') throw new AppError('CYCLE.WRONG_STATE', '只能重开已关账、未公示的周期 / only a closed or reviewed cycle can be reopened');
+      await this.repo.transition(m, c, 'open', ctx.principal.id, reason);
+      await this.audit.record(ctx, { action: 'cycle.reopen', targetType: 'cycle', targetId: c.id, summary: { reason, before: c.state, after: 'open' } }, m);
+    });
+    return (await this.repo.findCycle(this.repo.db, villageId, period)) as CycleRow;
+  }
+
+  // ---- review ------------------------------------------------------------------------------
+
+  async sheet(ctx: RequestContext, villageId: string, period: string): Promise<ReviewSheet> {
+    await this.scope.village(ctx.principal, villageId);
+    const cycle = await this.repo.findCycle(this.repo.db, villageId, period);
+    if (!cycle) throw new AppError('CYCLE.NOT_FOUND');
+    const entries = await this.repo.periodEntries(this.repo.db, villageId, period);
+    return {
+      cycle,
+      counts: await this.repo.countByStatus(this.repo.db, villageId, period),
+      meeting: await this.repo.latestMeeting(this.repo.db, cycle.id),
+      entries: entries.map((e) => ({
+        id: e.id,
+        residentId: e.residentId,
+        residentName: e.residentName,
+        itemCode: e.itemCode,
+        itemName: e.itemName,
+        occurredOn: e.occurredOn,
+        points: e.points,
+        finalPoints: e.finalPoints,
+        explanation: e.finalExplanation ?? e.explanation,
+        status: e.status,
+        disputed: e.disputed,
+        duplicateOf: e.duplicateOf,
+      })),
+    };
+  }
+
+  async recordMeeting(ctx: RequestContext, villageId: string, period: string, dto: MeetingDto): Promise<CycleRow> {
+    const village = await this.scope.village(ctx.principal, villageId);
+    return this.repo.db.transaction(async (m) => {
+      const c = await this.lockExisting(m, village.townId, villageId, period, ['closed', 'reviewed']);
+      const id = await this.repo.insertMeeting(m, { townId: c.townId, cycleId: c.id, heldOn: dto.heldOn, attendees: dto.attendees, minutes: dto.minutes, recordedBy: ctx.principal.id });
+      await this.audit.record(ctx, { action: 'cycle.meeting', targetType: 'cycle', targetId: c.id, summary: { meetingId: id, heldOn: dto.heldOn, attendees: dto.attendees.length } }, m);
+      return this.markReviewedIfDone(m, c, ctx.principal.id);
+    });
+  }
+
+  /** Decisions in bulk, all or nothing: an entry not of this cycle refuses the whole request. */
+  async decide(ctx: RequestContext, villageId: string, period: string, decisions: DecisionDto[]): Promise<{ cycle: CycleRow; decided: number }> {
+    const village = await this.scope.village(ctx.principal, villageId);
+    const missingReason = decisions.filter((d) => d.decision === 'reject' && !d.reason).map((d) => d.entryId);
+    if (missingReason.length) throw new AppError('REVIEW.REASON_REQUIRED', undefined, { entryIds: missingReason });
+    const latest = new Map(decisions.map((d) => [d.entryId, d]));
+    return this.repo.db.transaction(async (m) => {
+      const c = await this.lockExisting(m, village.townId, villageId, period, ['closed', 'reviewed']);
+      const list = [...latest.values()].map((d) => ({ entryId: d.entryId, decision: d.decision, reason: d.reason ?? null }));
+      const changed = new Set(await this.repo.recordDecisions(m, c, ctx.principal.id, list));
+      const notInCycle = list.filter((d) => !changed.has(d.entryId)).map((d) => d.entryId);
+      if (notInCycle.length) throw new AppError('REVIEW.ENTRY_NOT_IN_CYCLE', undefined, { entryIds: notInCycle });
+      await this.audit.record(ctx, { action: 'cycle.decide', targetType: 'cycle', targetId: c.id, summary: { approved: list.filter((d) => d.decision === 'approve').length, rejected: list.filter((d) => d.decision === 'reject').length } }, m);
+      return { cycle: await this.markReviewedIfDone(m, c, ctx.principal.id), decided: list.length };
+    });
+  }
+
+  private async markReviewedIfDone(m: EntityManager, c: CycleRow, actorId: string): Promise<CycleRow> {
+    const counts = await this.repo.countByStatus(m, c.villageId, c.period);
+    const meeting = await this.repo.latestMeeting(m, c.id);
+    if (c.state === 'closed' && !counts.submitted && meeting) await this.repo.transition(m, c, 'reviewed', actorId, null);
+    return (await this.repo.findCycleById(m, c.id)) as CycleRow;
+  }
+
+  // ---- publish -----------------------------------------------------------------------------
+
+  async publish(ctx: RequestContext, villageId: string, period: string): Promise<CycleRow> {
+    const village = await this.scope.village(ctx.principal, villageId);
+    const cycle = await this.repo.db.transaction(async (m) => {
+      const c = await this.lockExisting(m, village.townId, villageId, period, ['closed', 'reviewed']);
+      const counts = await this.repo.countByStatus(m, villageId, period);
+      if (counts.submitted) throw new AppError('CYCLE.UNDECIDED_ENTRIES', undefined, { undecided: counts.submitted });
+      if (c.state !== 'reviewed') throw new AppError('CYCLE.NO_MEETING');
+      const town = await this.repo.townSettings(m, c.townId);
+      const [v] = await m.query(`SELECT name FROM villages WHERE id = $1`, [villageId]);
+      const publishedAt = new Date();
+      const windowEndsAt = new Date(publishedAt.getTime() + town.objectionWindowDays * DAY_MS);
+      const board = buildBoard({ villageId, villageName: v.name, period, publishedAt, windowEndsAt, entries: await this.repo.periodEntries(m, villageId, period) });
+      await this.repo.insertBoard(m, c, board as unknown as Record<string, unknown>);
+      await this.repo.appendEventForStatus(m, c, 'approved', 'published', ctx.principal.id);
+      await this.repo.transition(m, c, 'publicized', ctx.principal.id, null, { windowEndsAt });
+      await this.audit.record(ctx, { action: 'cycle.publish', targetType: 'cycle', targetId: c.id, summary: { windowEndsAt: windowEndsAt.toISOString(), entries: board.totals.entries } }, m);
+      return (await this.repo.findCycleById(m, c.id)) as CycleRow;
+    });
+    await this.scheduleFinalize(cycle);
+    return cycle;
+  }
+
+  private async scheduleFinalize(c: CycleRow): Promise<void> {
+    const delayMs = Math.max(0, (c.windowEndsAt as Date).getTime() - Date.now());
+    await this.jobs.enqueue('cycle.finalize', { cycleId: c.id }, { jobId: `finalize-${c.villageId}-${c.period}`, delayMs });
+  }
+
+  // ---- objections --------------------------------------------------------------------------
+
+  async fileObjection(pub: PublicContext, villageId: string, period: string, dto: ObjectionDto): Promise<{ id: string; dueAt: Date }> {
+    return this.repo.db.transaction(async (m) => {
+      const c = await this.repo.findCycle(m, villageId, period);
+      const board = await this.repo.findBoard(m, villageId, period);
+      if (!c || !board) throw new AppError('BOARD.NOT_FOUND');
+      const locked = (await this.repo.lockCycleById(m, c.id)) as CycleRow;
+      if (locked.state !== 'publicized' || (locked.windowEndsAt as Date).getTime() <= Date.now()) throw new AppError('OBJECTION.WINDOW_CLOSED');
+      const onBoard = (board.content as unknown as BoardContent).residents.some((r) => r.lines.some((l) => l.entryId === dto.entryId));
+      if (!onBoard) throw new AppError('OBJECTION.ENTRY_NOT_ON_BOARD');
+      const town = await this.repo.townSettings(m, c.townId);
+      const dueAt = addWorkingDays(new Date(), town.objectionAnswerWorkingDays, new Set(town.holidays), 'Asia/Shanghai', new Set(town.makeupWorkdays));
+      const o = await this.repo.insertObjection(m, { townId: c.townId, villageId, cycleId: c.id, entryId: dto.entryId, objectorName: dto.name, contact: dto.contact, reason: dto.reason, clientIp: pub.clientIp, dueAt });
+      await this.repo.setDisputed(m, dto.entryId, true);
+      await this.repo.appendEntryEvent(m, c.townId, dto.entryId, 'disputed', null, dto.reason, { objectionId: o.id });
+      await this.audit.recordPublic(pub, c.townId, { action: 'objection.file', targetType: 'entry', targetId: dto.entryId, summary: { objectionId: o.id } }, m);
+      return { id: o.id, dueAt: o.dueAt };
+    });
+  }
+
+  /** Upheld: the entry is withdrawn from posting. Dismissed: it stands (and posts now if the cycle is already finalized). */
+  async answerObjection(ctx: RequestContext, id: string, dto: AnswerDto): Promise<ObjectionRow> {
+    const result = await this.repo.db.transaction(async (m) => {
+      const o = await this.repo.lockObjection(m, id);
+      if (!o) throw new AppError('OBJECTION.NOT_FOUND');
+      await this.scope.village(ctx.principal, o.villageId);
+      if (o.outcome) throw new AppError('OBJECTION.ALREADY_ANSWERED');
+      const answered = await this.repo.answerObjection(m, id, dto.outcome, dto.answer, ctx.principal.id);
+      const c = (await this.repo.lockCycleById(m, o.cycleId)) as CycleRow;
+      if (dto.outcome === 'upheld') {
+        await this.repo.setEntryStatus(m, o.entryId, ['approved'], 'rejected');
+        await this.repo.setDisputed(m, o.entryId, false);
+        await this.repo.appendEntryEvent(m, o.townId, o.entryId, 'objection_upheld', ctx.principal.id, dto.answer, { objectionId: id });
+      } else {
+        await this.repo.appendEntryEvent(m, o.townId, o.entryId, 'objection_dismissed', ctx.principal.id, dto.answer, { objectionId: id });
+        if ((await this.repo.openObjectionsForEntry(m, o.entryId)) === 0) {
+          await this.repo.setDisputed(m, o.entryId, false);
+          if (c.state === 'finalized') await this.postEntries(m, c, [o.entryId]);
+        }
+      }
+      await this.audit.record(ctx, { action: 'objection.answer', targetType: 'objection', targetId: id, summary: { outcome: dto.outcome, entryId: o.entryId } }, m);
+      return { answered, cycle: c };
+    });
+    if (result.cycle.state === 'finalized') await this.afterPosting(result.cycle);
+    return result.answered;
+  }
+
+  async listObjections(ctx: RequestContext, q: { villageId?: string; overdue?: string; open?: string }): Promise<ObjectionRow[]> {
+    if (q.villageId) await this.scope.village(ctx.principal, q.villageId);
+    const villageId = q.villageId ?? (ctx.principal.kind === 'staff' ? (ctx.principal.villageId ?? undefined) : undefined);
+    return this.repo.listObjections(this.repo.db, { townId: ctx.principal.townId, villageId, overdueOnly: q.overdue === 'true', openOnly: q.open === 'true' });
+  }
+
+  // ---- finalize ----------------------------------------------------------------------------
+
+  @JobHandler('cycle.finalize')
+  async handleFinalize(payload: JobPayloads['cycle.finalize']): Promise<string> {
+    return this.finalize(payload.cycleId);
+  }
+
+  /**
+   * Posts every approved, undisputed entry through the ledger and writes the checkpoint, in ONE
+   * transaction with the cycle row locked: killed half-way it rolls back whole, run twice the
+   * second run finds the cycle finalized (and the ledger's unique source refs are the backstop).
+   */
+  async finalize(cycleId: string, now = new Date()): Promise<'finalized' | 'already' | 'not-due'> {
+    const outcome = await this.repo.db.transaction(async (m) => {
+      const c = await this.repo.lockCycleById(m, cycleId);
+      if (!c) return { status: 'not-due' as const };
+      if (c.state === 'finalized') return { status: 'already' as const };
+      if (c.state !== 'publicized' || !c.windowEndsAt || c.windowEndsAt.getTime() > now.getTime()) return { status: 'not-due' as const };
+      await this.postEntries(m, c);
+      const heads = await this.repo.accountHeads(m, c.villageId);
+      const hash = checkpointHash(c.villageId, c.period, heads);
+      await m.query(`INSERT INTO cycle_checkpoints (cycle_id, town_id, village_id, period, heads, hash) VALUES ($1, $2, $3, $4, $5, $6)`, [
+        c.id,
+        c.townId,
+        c.villageId,
+        c.period,
+        JSON.stringify(heads.map((h) => [h.accountId, h.seq, h.headHash])),
+        hash,
+      ]);
+      await this.repo.transition(m, c, 'finalized', null, null, { checkpointHash: hash });
+      return { status: 'finalized' as const, cycle: c };
+    });
+    if (outcome.status === 'finalized') await this.afterPosting(outcome.cycle);
+    return outcome.status;
+  }
+
+  private async postEntries(m: EntityManager, c: CycleRow, only?: string[]): Promise<number> {
+    const toPost = await this.repo.entriesToPost(m, c.villageId, c.period, only);
+    if (!toPost.length) return 0;
+    const requests: PostingRequest[] = toPost.map((e) => ({
+      accountId: e.residentId,
+      kind: 'deed',
+      points: e.points,
+      sourceRef: `entry:${e.id}`,
+      counterparty: `town:${c.townId}`,
+      period: c.period,
+      itemCode: e.itemCode,
+      memo: e.itemName,
+    }));
+    const result = await this.ledger.postBatch(requests, m);
+    const postingBySource = new Map(result.postings.map((p) => [p.sourceRef, p]));
+    if (result.skipped) {
+      const rows: Array<{ source_ref: string; id: string }> = await m.query(`SELECT source_ref, id::text AS id FROM postings WHERE kind = 'deed' AND source_ref = ANY($1::text[])`, [
+        result.skippedRequests.map((r) => r.sourceRef),
+      ]);
+      for (const r of rows) postingBySource.set(r.source_ref, { id: r.id } as never);
+    }
+    const entryIds = toPost.map((e) => e.id);
+    await this.repo.markPosted(m, c.townId, entryIds, toPost.map((e) => String(postingBySource.get(`entry:${e.id}`)?.id)));
+    await this.repo.insertOutbox(
+      m,
+      result.postings.map((p) => ({
+        townId: p.townId,
+        postingId: p.id,
+        payload: { postingId: p.id, residentId: p.accountId, villageId: p.villageId, period: p.period, itemCode: p.itemCode, itemName: p.memo, points: p.points, postedAt: p.postedAt, hash: p.hash },
+      })),
+    );
+    return result.posted;
+  }
+
+  private async afterPosting(c: CycleRow): Promise<void> {
+    await this.jobs.enqueue('grades.recompute', { townId: c.townId }, { jobId: `grades-${c.townId}-${Date.now()}` });
+    await this.jobs.enqueue('credit.export', { townId: c.townId }, { jobId: `export-${c.townId}-${Date.now()}` });
+  }
+
+  @JobHandler('grades.recompute')
+  async handleGrades(payload: JobPayloads['grades.recompute']): Promise<number> {
+    const [town] = await this.repo.db.query(`SELECT grade_thresholds AS t FROM towns WHERE id = $1`, [payload.townId]);
+    const thresholds = (town?.t ?? DEFAULT_GRADE_THRESHOLDS) as Array<{ grade: string; min: number }>;
+    const rows = await this.repo.db.query(
+      `UPDATE accounts a SET grade = g.grade FROM (
+         SELECT resident_id, (SELECT t.grade FROM jsonb_to_recordset($2::jsonb) AS t(grade text, min bigint) WHERE a2.credit_score >= t.min ORDER BY t.min DESC LIMIT 1) AS grade
+         FROM accounts a2 WHERE a2.town_id = $1) g
+       WHERE a.resident_id = g.resident_id AND a.grade IS DISTINCT FROM g.grade RETURNING a.resident_id`,
+      [payload.townId, JSON.stringify(thresholds)],
+    );
+    return Array.isArray(rows[0]) ? rows[0].length : rows.length;
+  }
+
+  // ---- reconcile ---------------------------------------------------------------------------
+
+  /** Re-creates due work from PostgreSQL: after a Redis flush nothing is lost, only delayed. */
+  @JobHandler('cycle.reconcile')
+  async reconcile(): Promise<{ close: number; finalize: number; posted: number; export: boolean }> {
+    const current = periodOf(new Date());
+    const due = await this.repo.dueWork(this.repo.db, current);
+    for (const { villageId, period } of due.toClose) {
+      await this.jobs.enqueue('cycle.close', { villageId, period }, { jobId: `close-${villageId}-${period}` });
+    }
+    for (const cycleId of due.toFinalize) {
+      const c = await this.repo.findCycleById(this.repo.db, cycleId);
+      if (c) await this.jobs.enqueue('cycle.finalize', { cycleId }, { jobId: `finalize-${c.villageId}-${c.period}` });
+    }
+    let posted = 0;
+    for (const cycleId of due.lateDismissed) {
+      posted += await this.repo.db.transaction(async (m) => {
+        const c = (await this.repo.lockCycleById(m, cycleId)) as CycleRow;
+        return this.postEntries(m, c);
+      });
+    }
+    if (due.pendingExport) await this.jobs.enqueue('credit.export', {}, { jobId: `export-reconcile-${Math.floor(Date.now() / 60_000)}` });
+    return { close: due.toClose.length, finalize: due.toFinalize.length, posted, export: due.pendingExport };
+  }
+
+  /** Worker start-up: install the schedulers and reconcile once (only in the worker process). */
+  async onApplicationBootstrap(): Promise<void> {
+    if (process.env.XINYI_PROCESS !== 'worker') return;
+    const cycleQueue = this.jobs.queue('cycle');
+    const systemQueue = this.jobs.queue('system');
+    const exportQueue = this.jobs.queue('credit-export');
+    try {
+      await cycleQueue.upsertJobScheduler(SCHEDULES.closeMonth.id, { pattern: SCHEDULES.closeMonth.pattern, tz: SCHEDULES.closeMonth.tz }, { name: SCHEDULES.closeMonth.job, data: {} });
+      await systemQueue.upsertJobScheduler(SCHEDULES.reconcile.id, { every: SCHEDULES.reconcile.every }, { name: SCHEDULES.reconcile.job, data: {} });
+      await exportQueue.upsertJobScheduler(SCHEDULES.creditExport.id, { every: SCHEDULES.creditExport.every }, { name: SCHEDULES.creditExport.job, data: {} });
+      await this.jobs.enqueue('cycle.reconcile', {}, { jobId: `reconcile-start-${process.pid}-${Date.now()}` });
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'could not install job schedulers (Redis down?); reconcile will run when it returns');
+    }
+  }
+
+  private async lockExisting(m: EntityManager, townId: string, villageId: string, period: string, allowed: CycleState[]): Promise<CycleRow> {
+    const found = await this.repo.findCycle(m, villageId, period);
+    if (!found) throw new AppError('CYCLE.NOT_FOUND');
+    const c = (await this.repo.lockCycleById(m, found.id)) as CycleRow;
+    if (c.townId !== townId) throw new AppError('AUTH.OUT_OF_SCOPE');
+    if (!allowed.includes(c.state)) throw new AppError('CYCLE.WRONG_STATE', undefined, { state: c.state, allowed });
+    return c;
+  }
+}

@@ -1,0 +1,188 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { queryOne, queryRows } from '@app/database/sql';
+
+type Db = DataSource | EntityManager;
+
+export interface CardHolder {
+  id: string;
+  townId: string;
+  villageId: string;
+  villageName: string;
+  name: string;
+  status: string;
+  served: boolean;
+  balance: number | null;
+  creditScore: number | null;
+  grade: string | null;
+}
+
+export interface GoodsRow {
+  id: string;
+  townId: string;
+  shopId: string;
+  name: string;
+  unit: string;
+  pricePoints: number;
+  stock: number;
+  active: boolean;
+}
+
+export interface RedemptionRow {
+  id: string;
+  townId: string;
+  shopId: string;
+  villageId: string;
+  residentId: string;
+  terminalId: string;
+  receiptNo: string;
+  idempotencyKey: string;
+  requestHash: string;
+  lines: Array<{ goodsId: string; name: string; unit: string; quantity: number; pricePoints: number; points: number }>;
+  totalPoints: number;
+  balanceAfter: number;
+  postingId: string;
+  createdAt: Date;
+  voidedAt: Date | null;
+  voidReason: string | null;
+  voidBalanceAfter: number | null;
+}
+
+const GOODS_COLUMNS = `id, town_id AS "townId", shop_id AS "shopId", name, unit, price_points AS "pricePoints", stock, active`;
+const REDEMPTION_SELECT = `SELECT r.id, r.town_id AS "townId", r.shop_id AS "shopId", r.village_id AS "villageId", r.resident_id AS "residentId",
+  r.terminal_id AS "terminalId", r.receipt_no AS "receiptNo", r.idempotency_key AS "idempotencyKey", r.request_hash AS "requestHash", r.lines,
+  r.total_points AS "totalPoints", r.balance_after AS "balanceAfter", r.posting_id::text AS "postingId", r.created_at AS "createdAt",
+  v.voided_at AS "voidedAt", v.reason AS "voidReason", v.balance_after AS "voidBalanceAfter"
+  FROM redemptions r LEFT JOIN redemption_voids v ON v.redemption_id = r.id`;
+
+@Injectable()
+export class RedemptionRepository {
+  constructor(@InjectDataSource() readonly db: DataSource) {}
+
+  /** The card holder with everything a terminal shows, and whether this shop serves their village: one query. */
+  async findCardHolder(db: Db, cardCode: string, shopId: string): Promise<CardHolder | null> {
+    return queryOne<CardHolder>(
+      db,
+      `SELECT r.id, r.town_id AS "townId", r.village_id AS "villageId", v.name AS "villageName", r.name, r.status,
+              EXISTS (SELECT 1 FROM shop_villages sv WHERE sv.shop_id = $2 AND sv.village_id = r.village_id) AS served,
+              a.balance, a.credit_score AS "creditScore", a.grade
+       FROM residents r JOIN villages v ON v.id = r.village_id LEFT JOIN accounts a ON a.resident_id = r.id
+       WHERE r.card_code = $1`,
+      [cardCode, shopId],
+    );
+  }
+
+  /** Locks the basket's goods rows in id order, so two baskets never deadlock on each other. */
+  async lockGoods(m: EntityManager, ids: string[]): Promise<GoodsRow[]> {
+    return queryRows<GoodsRow>(m, `SELECT ${GOODS_COLUMNS} FROM goods WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [ids]);
+  }
+
+  async moveStock(m: EntityManager, rows: Array<{ townId: string; shopId: string; goodsId: string; kind: string; quantity: number; reason: string | null; actor: string; redemptionId: string | null }>): Promise<void> {
+    const col = <K extends keyof (typeof rows)[number]>(k: K) => rows.map((r) => r[k]);
+    await m.query(
+      `UPDATE goods g SET stock = g.stock + t.q FROM unnest($1::uuid[], $2::int[]) AS t(id, q) WHERE g.id = t.id`,
+      [col('goodsId'), col('quantity')],
+    );
+    await m.query(
+      `INSERT INTO stock_movements (town_id, shop_id, goods_id, kind, quantity, reason, actor, redemption_id)
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::int[], $6::text[], $7::text[], $8::uuid[])`,
+      [col('townId'), col('shopId'), col('goodsId'), col('kind'), col('quantity'), col('reason'), col('actor'), col('redemptionId')],
+    );
+  }
+
+  async nextReceiptNo(m: EntityManager, shopCode: string, day: string): Promise<string> {
+    const [r] = await m.query(`SELECT nextval('receipt_seq') AS n`);
+    return `${shopCode}-${day.replace(/-/g, '')}-${String(r.n).padStart(6, '0')}`;
+  }
+
+  async insertRedemption(m: EntityManager, r: Omit<RedemptionRow, 'createdAt' | 'voidedAt' | 'voidReason' | 'voidBalanceAfter'>): Promise<void> {
+    await m.query(
+      `INSERT INTO redemptions (id, town_id, shop_id, village_id, resident_id, terminal_id, receipt_no, idempotency_key, request_hash, lines, total_points, balance_after, posting_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+      [r.id, r.townId, r.shopId, r.villageId, r.residentId, r.terminalId, r.receiptNo, r.idempotencyKey, r.requestHash, JSON.stringify(r.lines), r.totalPoints, r.balanceAfter, r.postingId],
+    );
+  }
+
+  async findByKey(db: Db, terminalId: string, key: string): Promise<RedemptionRow | null> {
+    return queryOne<RedemptionRow>(db, `${REDEMPTION_SELECT} WHERE r.terminal_id = $1 AND r.idempotency_key = $2`, [terminalId, key]);
+  }
+
+  async findByReceipt(db: Db, receiptNo: string): Promise<RedemptionRow | null> {
+    return queryOne<RedemptionRow>(db, `${REDEMPTION_SELECT} WHERE r.receipt_no = $1`, [receiptNo]);
+  }
+
+  async lockRedemption(m: EntityManager, id: string): Promise<void> {
+    await m.query(`SELECT 1 FROM redemptions WHERE id = $1 FOR UPDATE`, [id]);
+  }
+
+  async insertVoid(m: EntityManager, v: { redemptionId: string; townId: string; reason: string; actor: string; postingId: string; balanceAfter: number }): Promise<void> {
+    await m.query(`INSERT INTO redemption_voids (redemption_id, town_id, reason, actor, posting_id, balance_after) VALUES ($1, $2, $3, $4, $5, $6)`, [
+      v.redemptionId,
+      v.townId,
+      v.reason,
+      v.actor,
+      v.postingId,
+      v.balanceAfter,
+    ]);
+  }
+
+  async listForTerminalSince(db: Db, terminalId: string, since: Date): Promise<RedemptionRow[]> {
+    return queryRows<RedemptionRow>(db, `${REDEMPTION_SELECT} WHERE r.terminal_id = $1 AND r.created_at >= $2 ORDER BY r.created_at DESC LIMIT 1000`, [terminalId, since]);
+  }
+
+  async shopCode(db: Db, shopId: string): Promise<string> {
+    const [r] = await db.query(`SELECT code FROM shops WHERE id = $1`, [shopId]);
+    return r.code as string;
+  }
+
+  // ---- goods management ----
+
+  async insertGoods(m: EntityManager, g: { townId: string; shopId: string; name: string; unit: string; pricePoints: number }): Promise<GoodsRow> {
+    return (await queryOne<GoodsRow>(m, `INSERT INTO goods (town_id, shop_id, name, unit, price_points) VALUES ($1, $2, $3, $4, $5) RETURNING ${GOODS_COLUMNS}`, [
+      g.townId,
+      g.shopId,
+      g.name,
+      g.unit,
+      g.pricePoints,
+    ])) as GoodsRow;
+  }
+
+  async findGoods(db: Db, id: string): Promise<GoodsRow | null> {
+    return queryOne<GoodsRow>(db, `SELECT ${GOODS_COLUMNS} FROM goods WHERE id = $1`, [id]);
+  }
+
+  async listGoods(db: Db, shopId: string, f: { activeOnly?: boolean; lowStock?: number }): Promise<GoodsRow[]> {
+    const where = ['shop_id = $1'];
+    const params: unknown[] = [shopId];
+    if (f.activeOnly) where.push('active');
+    if (f.lowStock !== undefined) where.push(`active AND stock <= $${params.push(f.lowStock)}`);
+    return queryRows<GoodsRow>(db, `SELECT ${GOODS_COLUMNS} FROM goods WHERE ${where.join(' AND ')} ORDER BY name, id`, params);
+  }
+
+  async setGoodsActive(m: EntityManager, id: string, active: boolean): Promise<void> {
+    await m.query(`UPDATE goods SET active = $2 WHERE id = $1`, [id, active]);
+  }
+
+  // ---- reconciliation ----
+
+  /** Per day (Asia/Shanghai) and goods: units out, points redeemed, points voided. */
+  async reconciliation(db: Db, f: { townId: string; shopId?: string; from: string; to: string }) {
+    const params: unknown[] = [f.townId, f.from, f.to];
+    const shop = f.shopId ? `AND r.shop_id = $${params.push(f.shopId)}` : '';
+    return queryRows<{ day: string; shopId: string; goodsId: string; goodsName: string; unit: string; quantity: number; points: number; voidedQuantity: number; voidedPoints: number }>(
+      db,
+      `SELECT to_char(r.created_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD') AS day, r.shop_id AS "shopId", l."goodsId", l.name AS "goodsName", l.unit,
+              sum(l.quantity)::int AS quantity, sum(l.points)::int AS points,
+              sum(CASE WHEN v.redemption_id IS NOT NULL THEN l.quantity ELSE 0 END)::int AS "voidedQuantity",
+              sum(CASE WHEN v.redemption_id IS NOT NULL THEN l.points ELSE 0 END)::int AS "voidedPoints"
+       FROM redemptions r
+       CROSS JOIN LATERAL jsonb_to_recordset(r.lines) AS l("goodsId" uuid, name text, unit text, quantity int, points int)
+       LEFT JOIN redemption_voids v ON v.redemption_id = r.id
+       WHERE r.town_id = $1 AND r.created_at >= ($2::date::timestamp AT TIME ZONE 'Asia/Shanghai')
+         AND r.created_at < (($3::date + 1)::timestamp AT TIME ZONE 'Asia/Shanghai') ${shop}
+       GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 4`,
+      params,
+    );
+  }
+}

@@ -1,0 +1,161 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { AuditService } from '@app/audit/audit.service';
+import type { Principal, RequestContext, TerminalPrincipal } from '@app/auth/principal';
+import { AppError } from '@app/common/errors/app-error';
+import { maskName } from '@app/common/mask-name';
+import { LedgerService } from '@app/ledger/ledger.service';
+import { periodOf } from '@app/review/working-days';
+import { hashRequest, shanghaiToday } from '@app/scoring/entries.service';
+import type { CardHolderDto, ReceiptDto, RedeemDto } from './shop.dto';
+import { RedemptionRepository, type RedemptionRow } from './redemption.repository';
+
+/**
+ * The integrity supermarket's till. A redemption is one transaction: price the basket from the
+ * goods (never from the client), post one `redemption` posting through the ledger (which refuses
+ * to take a balance below zero), take the stock, write the receipt. Either all of it or none.
+ */
+@Injectable()
+export class RedemptionService {
+  constructor(
+    private readonly repo: RedemptionRepository,
+    private readonly ledger: LedgerService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async lookup(t: TerminalPrincipal, cardCode: string): Promise<CardHolderDto> {
+    const h = await this.repo.findCardHolder(this.repo.db, cardCode, t.shopId);
+    if (!h || h.townId !== t.townId) throw new AppError('REDEMPTION.RESIDENT_NOT_FOUND');
+    if (!h.served) throw new AppError('REDEMPTION.RESIDENT_NOT_SERVED');
+    if (h.status !== 'active') throw new AppError('REDEMPTION.RESIDENT_NOT_ACTIVE', undefined, { status: h.status });
+    return { name: maskName(h.name), village: h.villageName, balance: h.balance ?? 0, grade: h.grade, status: h.status };
+  }
+
+  async redeem(t: TerminalPrincipal, dto: RedeemDto): Promise<{ receipt: ReceiptDto; replayed: boolean }> {
+    const ids = dto.lines.map((l) => l.goodsId);
+    if (new Set(ids).size !== ids.length) throw new AppError('REDEMPTION.DUPLICATE_GOODS');
+    const requestHash = hashRequest({ cardCode: dto.cardCode, lines: dto.lines.map((l) => [l.goodsId, l.quantity]) });
+    const prior = await this.repo.findByKey(this.repo.db, t.id, dto.idempotencyKey);
+    if (prior) return { receipt: this.replay(prior, requestHash), replayed: true };
+    try {
+      const row = await this.repo.db.transaction(async (m) => {
+        const h = await this.repo.findCardHolder(m, dto.cardCode, t.shopId);
+        if (!h || h.townId !== t.townId) throw new AppError('REDEMPTION.RESIDENT_NOT_FOUND');
+        if (!h.served) throw new AppError('REDEMPTION.RESIDENT_NOT_SERVED');
+        if (h.status !== 'active') throw new AppError('REDEMPTION.RESIDENT_NOT_ACTIVE');
+        const goods = new Map((await this.repo.lockGoods(m, ids)).map((g) => [g.id, g]));
+        const lines = dto.lines.map((l) => {
+          const g = goods.get(l.goodsId);
+          if (!g || g.shopId !== t.shopId) throw new AppError('REDEMPTION.GOODS_NOT_FOUND', undefined, { goodsId: l.goodsId });
+          if (!g.active) throw new AppError('REDEMPTION.GOODS_INACTIVE', undefined, { goodsId: l.goodsId });
+          if (g.stock < l.quantity) throw new AppError('REDEMPTION.OUT_OF_STOCK', undefined, { goodsId: l.goodsId, stock: g.stock, wanted: l.quantity });
+          return { goodsId: g.id, name: g.name, unit: g.unit, quantity: l.quantity, pricePoints: g.pricePoints, points: g.pricePoints * l.quantity };
+        });
+        const total = lines.reduce((s, l) => s + l.points, 0);
+        const id = randomUUID();
+        const now = new Date();
+        const receiptNo = await this.repo.nextReceiptNo(m, await this.repo.shopCode(m, t.shopId), shanghaiToday(now));
+        const posted = await this.ledger
+          .postBatch(
+            [{ accountId: h.id, kind: 'redemption', points: -total, sourceRef: `redemption:${id}`, counterparty: `shop:${t.shopId}`, period: periodOf(now), memo: receiptNo, requireCovered: true }],
+            m,
+          )
+          .catch((err: unknown) => {
+            if (err instanceof AppError && err.code === 'LEDGER.INSUFFICIENT_POINTS') {
+              throw new AppError('REDEMPTION.INSUFFICIENT_POINTS', undefined, { balance: h.balance ?? 0, total });
+            }
+            throw err;
+          });
+        const posting = posted.postings[0];
+        await this.repo.moveStock(
+          m,
+          lines.map((l) => ({ townId: t.townId, shopId: t.shopId, goodsId: l.goodsId, kind: 'redeemed', quantity: -l.quantity, reason: receiptNo, actor: `terminal:${t.id}`, redemptionId: id })),
+        );
+        const record = {
+          id,
+          townId: t.townId,
+          shopId: t.shopId,
+          villageId: h.villageId,
+          residentId: h.id,
+          terminalId: t.id,
+          receiptNo,
+          idempotencyKey: dto.idempotencyKey,
+          requestHash,
+          lines,
+          totalPoints: total,
+          balanceAfter: posting.balanceAfter,
+          postingId: posting.id,
+        };
+        await this.repo.insertRedemption(m, record);
+        return { ...record, createdAt: posting.postedAt, voidedAt: null, voidReason: null, voidBalanceAfter: null, residentName: h.name };
+      });
+      return { receipt: toReceipt(row, row.residentName), replayed: false };
+    } catch (err) {
+      // A retry raced the original: answer like a retry after it.
+      if ((err as { code?: string }).code === '23505') {
+        const again = await this.repo.findByKey(this.repo.db, t.id, dto.idempotencyKey);
+        if (again) return { receipt: this.replay(again, requestHash), replayed: true };
+      }
+      throw err;
+    }
+  }
+
+  /** Same day only; a void of a voided receipt answers with the existing void (idempotent). */
+  async void(principal: Principal, receiptNo: string, reason: string, requestId: string): Promise<ReceiptDto> {
+    const r = await this.repo.findByReceipt(this.repo.db, receiptNo);
+    if (!r || r.townId !== principal.townId) throw new AppError('REDEMPTION.NOT_FOUND');
+    if (principal.shopId !== r.shopId) throw new AppError('AUTH.OUT_OF_SCOPE');
+    if (r.voidedAt) return this.receipt(r);
+    if (shanghaiToday(r.createdAt) !== shanghaiToday(new Date())) throw new AppError('REDEMPTION.VOID_WINDOW_PASSED');
+    const actor = `${principal.kind}:${principal.id}`;
+    await this.repo.db.transaction(async (m) => {
+      await this.repo.lockRedemption(m, r.id);
+      if ((await this.repo.findByReceipt(m, receiptNo))?.voidedAt) return;
+      const posted = await this.ledger.postBatch(
+        [{ accountId: r.residentId, kind: 'redemption_void', points: r.totalPoints, sourceRef: `void:${r.id}`, counterparty: `shop:${r.shopId}`, period: periodOf(new Date()), memo: `${receiptNo} ${reason}` }],
+        m,
+      );
+      await this.repo.moveStock(m, r.lines.map((l) => ({ townId: r.townId, shopId: r.shopId, goodsId: l.goodsId, kind: 'voided', quantity: l.quantity, reason, actor, redemptionId: r.id })));
+      await this.repo.insertVoid(m, { redemptionId: r.id, townId: r.townId, reason, actor, postingId: posted.postings[0].id, balanceAfter: posted.postings[0].balanceAfter });
+      const ctx: RequestContext = { principal, requestId };
+      await this.audit.record(ctx, { action: 'redemption.void', targetType: 'redemption', targetId: r.id, summary: { receiptNo, reason, points: r.totalPoints } }, m);
+    });
+    return this.receipt((await this.repo.findByReceipt(this.repo.db, receiptNo)) as RedemptionRow);
+  }
+
+  async byReceipt(principal: Principal, receiptNo: string): Promise<ReceiptDto> {
+    const r = await this.repo.findByReceipt(this.repo.db, receiptNo);
+    if (!r || r.townId !== principal.townId) throw new AppError('REDEMPTION.NOT_FOUND');
+    if (principal.shopId && principal.shopId !== r.shopId) throw new AppError('AUTH.OUT_OF_SCOPE');
+    return this.receipt(r);
+  }
+
+  async today(t: TerminalPrincipal): Promise<ReceiptDto[]> {
+    const since = new Date(`${shanghaiToday(new Date())}T00:00:00+08:00`);
+    const rows = await this.repo.listForTerminalSince(this.repo.db, t.id, since);
+    return Promise.all(rows.map((r) => this.receipt(r)));
+  }
+
+  private replay(prior: RedemptionRow, requestHash: string): ReceiptDto {
+    if (prior.requestHash !== requestHash) throw new AppError('REDEMPTION.IDEMPOTENCY_CONFLICT');
+    return toReceipt(prior, null);
+  }
+
+  private async receipt(r: RedemptionRow): Promise<ReceiptDto> {
+    const [res] = await this.repo.db.query(`SELECT name FROM residents WHERE id = $1`, [r.residentId]);
+    return toReceipt(r, res?.name ?? null);
+  }
+}
+
+function toReceipt(r: RedemptionRow, residentName: string | null): ReceiptDto {
+  return {
+    receiptNo: r.receiptNo,
+    residentName: residentName ? maskName(residentName) : '',
+    lines: r.lines,
+    totalPoints: r.totalPoints,
+    balanceAfter: r.balanceAfter,
+    createdAt: r.createdAt,
+    voidedAt: r.voidedAt,
+    voidReason: r.voidReason,
+  };
+}

@@ -1,0 +1,58 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { Ctx, TerminalAuth } from '@app/auth/auth.decorators';
+import type { RequestContext, TerminalPrincipal } from '@app/auth/principal';
+import { CardHolderDto, CardParams, GoodsDto, ReceiptDto, ReceiptParams, RedeemDto, VoidDto } from './shop.dto';
+import { GoodsService } from './goods.service';
+import { RedemptionService } from './redemption.service';
+
+/** What a shop terminal (API key in x-api-key) can do: look up a card, redeem, void, print. */
+@ApiTags('terminal 超市终端')
+@Controller('terminal')
+@TerminalAuth()
+export class TerminalController {
+  constructor(
+    private readonly redemptions: RedemptionService,
+    private readonly goods: GoodsService,
+  ) {}
+
+  @Get('residents/:cardCode')
+  @ApiOperation({ summary: '刷卡查询村民：脱敏姓名、村、可用积分、等级（非本超市服务的村或非正常状态则拒绝）' })
+  lookup(@Ctx() ctx: RequestContext, @Param() p: CardParams): Promise<CardHolderDto> {
+    return this.redemptions.lookup(ctx.principal as TerminalPrincipal, p.cardCode);
+  }
+
+  @Get('goods')
+  @ApiOperation({ summary: '本超市的商品及库存' })
+  list(@Ctx() ctx: RequestContext): Promise<GoodsDto[]> {
+    return this.goods.list(ctx, (ctx.principal as TerminalPrincipal).shopId);
+  }
+
+  @Post('redemptions')
+  @ApiOperation({ summary: '兑换：按商品定价、校验库存与余额、记账、出小票；同一幂等键同一内容重试返回原小票' })
+  async redeem(@Ctx() ctx: RequestContext, @Body() dto: RedeemDto, @Res({ passthrough: true }) res: Response): Promise<ReceiptDto> {
+    const { receipt, replayed } = await this.redemptions.redeem(ctx.principal as TerminalPrincipal, dto);
+    if (replayed) res.status(200).setHeader('idempotent-replayed', 'true');
+    return receipt;
+  }
+
+  @Post('redemptions/:receiptNo/void')
+  @HttpCode(200)
+  @ApiOperation({ summary: '当天撤销兑换（退回积分与库存；重复撤销返回同一结果）' })
+  void(@Ctx() ctx: RequestContext, @Param() p: ReceiptParams, @Body() dto: VoidDto): Promise<ReceiptDto> {
+    return this.redemptions.void(ctx.principal, p.receiptNo, dto.reason, ctx.requestId);
+  }
+
+  @Get('receipts/:receiptNo')
+  @ApiOperation({ summary: '按小票号查询' })
+  receipt(@Ctx() ctx: RequestContext, @Param() p: ReceiptParams): Promise<ReceiptDto> {
+    return this.redemptions.byReceipt(ctx.principal, p.receiptNo);
+  }
+
+  @Get('redemptions/today')
+  @ApiOperation({ summary: '本终端今天的兑换' })
+  today(@Ctx() ctx: RequestContext): Promise<ReceiptDto[]> {
+    return this.redemptions.today(ctx.principal as TerminalPrincipal);
+  }
+}
