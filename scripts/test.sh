@@ -17,6 +17,17 @@ unset DATABASE_URL REDIS_URL
 step "dependencies"
 bash scripts/ensure-deps.sh
 
+step "browser for the printable-board test (Debian chromium + a CJK font)"
+if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi 'wenquanyi\|wqy'; then
+  if [ "$(id -u)" -eq 0 ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
+  else
+    echo "chromium or the CJK font is missing; run: sudo apt-get install -y chromium fonts-wqy-microhei" >&2
+    exit 1
+  fi
+fi
+
 step "lint"
 npx eslint --max-warnings 0 .
 

@@ -1,5 +1,7 @@
 import { AuditModule } from '@app/audit/audit.module';
 import { AuthModule } from '@app/auth/auth.module';
+import { AuditorModule } from '@app/auditor/auditor.module';
+import { BoardModule } from '@app/board/board.module';
 import { CatalogModule } from '@app/catalog/catalog.module';
 import { CreditExportModule } from '@app/credit-export/credit-export.module';
 import { HealthModule } from '@app/health/health.module';
@@ -23,4 +25,6 @@ export const FEATURE_MODULES = [
   ReviewModule,
   ShopModule,
   CreditExportModule,
+  BoardModule,
+  AuditorModule,
 ];

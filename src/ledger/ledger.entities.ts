@@ -12,6 +12,12 @@ export type PostingKind = (typeof POSTING_KINDS)[number];
 @Unique('uq_postings_kind_source', ['kind', 'sourceRef'])
 @Index('ix_postings_town_period', ['townId', 'period'])
 @Index('ix_postings_village_period', ['villageId', 'period'])
+// Keyset pagination of the auditors' postings search (docs/QUERIES.md).
+@Index('ix_postings_town_posted', ['townId', 'postedAt', 'id'])
+@Index('ix_postings_village_posted', ['villageId', 'postedAt', 'id'])
+@Index('ix_postings_town_kind_posted', ['townId', 'kind', 'postedAt', 'id'])
+@Index('ix_postings_town_item_posted', ['townId', 'itemCode', 'postedAt', 'id'])
+@Index('ix_postings_town_period_posted', ['townId', 'period', 'postedAt', 'id'])
 @Check('ck_postings_kind', `kind IN ('deed','redemption','redemption_void','correction','opening_balance','expiry')`)
 @Check('ck_postings_seq', 'seq >= 1')
 export class Posting {

@@ -9,6 +9,6 @@ import { StatementService } from './statement.service';
 @Module({
   controllers: [LedgerController, StatementController],
   providers: [LedgerService, LedgerRepository, LedgerVerifier, StatementService],
-  exports: [LedgerService, LedgerVerifier],
+  exports: [LedgerService, LedgerVerifier, StatementService],
 })
 export class LedgerModule {}

@@ -1,0 +1,26 @@
+import { Injectable } from '@nestjs/common';
+import type { RequestContext } from '@app/auth/principal';
+import { AppError } from '@app/common/errors/app-error';
+import type { AuditLogPageDto, AuditLogQuery } from '@app/audit/audit.dto';
+import { AuditLogRepository } from '@app/audit/audit.repository';
+import { DEFAULT_PAGE } from './auditor.service';
+import { decodeCursor, page } from './keyset-cursor';
+
+/** Search of the append-only audit log: the login's town only, newest first. */
+@Injectable()
+export class AuditLogService {
+  constructor(private readonly repo: AuditLogRepository) {}
+
+  async search(ctx: RequestContext, q: AuditLogQuery): Promise<AuditLogPageDto> {
+    if (q.from && q.to && new Date(q.from).getTime() > new Date(q.to).getTime()) {
+      throw new AppError('VALIDATION.FAILED', undefined, [{ field: 'from', constraints: { range: 'from must not be after to' } }]);
+    }
+    const limit = q.limit ?? DEFAULT_PAGE;
+    const rows = await this.repo.search(
+      { townId: ctx.principal.townId, actorId: q.actorId, action: q.action, targetType: q.targetType, targetId: q.targetId, from: q.from, to: q.to },
+      decodeCursor(q.cursor),
+      limit + 1,
+    );
+    return page(rows, limit);
+  }
+}

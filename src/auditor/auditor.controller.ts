@@ -1,0 +1,65 @@
+import { Controller, Get, Param, Query, StreamableFile } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Ctx, Roles } from '@app/auth/auth.decorators';
+import type { RequestContext } from '@app/auth/principal';
+import { StatementDto, StatementQuery } from '@app/ledger/ledger.dto';
+import { AuditVerifyDto, PostingFilterQuery, PostingPageDto, PostingSearchQuery, ResidentIdParams, TimelinessDto, TimelinessQuery } from './auditor.dto';
+import { AuditorService } from './auditor.service';
+
+const CSV_TYPE = 'text/csv; charset=utf-8';
+const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+
+/** 审计查询: auditors (and the town admin) of the login's town, read-only. */
+@ApiTags('audit 审计查询')
+@Controller('audit')
+export class AuditorController {
+  constructor(private readonly auditor: AuditorService) {}
+
+  @Get('postings')
+  @Roles('auditor', 'town_admin')
+  @ApiOkResponse({ type: PostingPageDto })
+  @ApiOperation({ summary: '记账明细查询（村民、村、事项、类型、期间、记账时间；按记账时间倒序，游标分页，每页最多 500 条）' })
+  postings(@Ctx() ctx: RequestContext, @Query() q: PostingSearchQuery): Promise<PostingPageDto> {
+    return this.auditor.searchPostings(ctx, q);
+  }
+
+  @Get('postings.csv')
+  @Roles('auditor', 'town_admin')
+  @ApiProduces(CSV_TYPE)
+  @ApiOperation({ summary: '导出记账明细 CSV（UTF-8 BOM，中文表头，流式输出，不限条数）' })
+  async postingsCsv(@Ctx() ctx: RequestContext, @Query() q: PostingFilterQuery): Promise<StreamableFile> {
+    return new StreamableFile(await this.auditor.exportPostings(ctx, q, 'csv'), { type: CSV_TYPE, disposition: 'attachment; filename="postings.csv"' });
+  }
+
+  @Get('postings.xlsx')
+  @Roles('auditor', 'town_admin')
+  @ApiProduces(XLSX_TYPE)
+  @ApiOperation({ summary: '导出记账明细 Excel（流式输出，不限条数）' })
+  async postingsXlsx(@Ctx() ctx: RequestContext, @Query() q: PostingFilterQuery): Promise<StreamableFile> {
+    return new StreamableFile(await this.auditor.exportPostings(ctx, q, 'xlsx'), { type: XLSX_TYPE, disposition: 'attachment; filename="postings.xlsx"' });
+  }
+
+  @Get('residents/:residentId/statement')
+  @Roles('auditor', 'town_admin')
+  @ApiOkResponse({ type: StatementDto })
+  @ApiOperation({ summary: '村民对账单（与账本对账单相同）' })
+  statement(@Ctx() ctx: RequestContext, @Param() p: ResidentIdParams, @Query() q: StatementQuery): Promise<StatementDto> {
+    return this.auditor.statement(ctx, p.residentId, q);
+  }
+
+  @Get('timeliness')
+  @Roles('auditor', 'town_admin')
+  @ApiOkResponse({ type: TimelinessDto })
+  @ApiOperation({ summary: '各村某期评议时效：关账、评议、公示、入账时间，逾期答复与逾期未答复的异议，信用平台上报失败' })
+  timeliness(@Ctx() ctx: RequestContext, @Query() q: TimelinessQuery): Promise<TimelinessDto> {
+    return this.auditor.timeliness(ctx, q.period);
+  }
+
+  @Get('verify')
+  @Roles('auditor', 'town_admin')
+  @ApiOkResponse({ type: AuditVerifyDto })
+  @ApiOperation({ summary: '即时校验本镇账本（各账户哈希链与余额）及各期入账核验码，报告第一个断点' })
+  verify(@Ctx() ctx: RequestContext): Promise<AuditVerifyDto> {
+    return this.auditor.verify(ctx);
+  }
+}

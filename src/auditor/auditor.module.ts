@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { AuditLogController } from '@app/audit/audit.controller';
+import { AuditLogRepository } from '@app/audit/audit.repository';
+import { CreditExportModule } from '@app/credit-export/credit-export.module';
+import { LedgerModule } from '@app/ledger/ledger.module';
+import { AuditLogService } from './audit-log.service';
+import { AuditorController } from './auditor.controller';
+import { AuditorRepository } from './auditor.repository';
+import { AuditorService } from './auditor.service';
+
+/**
+ * The auditors' desk (审计查询): postings search and exports, statements, audit log,
+ * review timeliness, verification. Read-only, whole town.
+ */
+@Module({
+  imports: [LedgerModule, CreditExportModule],
+  controllers: [AuditorController, AuditLogController],
+  providers: [AuditorService, AuditorRepository, AuditLogService, AuditLogRepository],
+})
+export class AuditorModule {}

@@ -1,0 +1,132 @@
+import { Injectable } from '@nestjs/common';
+import type { Readable } from 'node:stream';
+import type { Principal, RequestContext } from '@app/auth/principal';
+import { ScopeService } from '@app/auth/scope.service';
+import { AppError } from '@app/common/errors/app-error';
+import { CreditExportService } from '@app/credit-export/credit-export.service';
+import { LedgerVerifier } from '@app/ledger/ledger-verifier';
+import { checkpointHash } from '@app/ledger/posting-hash';
+import { StatementService } from '@app/ledger/statement.service';
+import type { StatementDto, StatementQuery } from '@app/ledger/ledger.dto';
+import { lateFlags, periodDeadlines } from '@app/board/deadlines';
+import type { AuditVerifyDto, CheckpointProblemDto, PostingFilterQuery, PostingPageDto, PostingSearchQuery, TimelinessDto } from './auditor.dto';
+import { AuditorRepository, type PostingFilter } from './auditor.repository';
+import { decodeCursor, page } from './keyset-cursor';
+import { EXPORT_BATCH, postingsCsvStream, postingsXlsxStream, type BatchSource } from './postings-export';
+
+export const DEFAULT_PAGE = 50;
+
+function invalid(field: string, message: string): AppError {
+  return new AppError('VALIDATION.FAILED', undefined, [{ field, constraints: { range: message } }]);
+}
+
+/**
+ * The auditors' desk: read-only, whole town. The town always comes from the login, never from
+ * the query; a village or resident filter outside it is 403 AUTH.OUT_OF_SCOPE.
+ */
+@Injectable()
+export class AuditorService {
+  constructor(
+    private readonly repo: AuditorRepository,
+    private readonly scope: ScopeService,
+    private readonly verifier: LedgerVerifier,
+    private readonly statements: StatementService,
+    private readonly creditExport: CreditExportService,
+  ) {}
+
+  async searchPostings(ctx: RequestContext, q: PostingSearchQuery): Promise<PostingPageDto> {
+    const filter = await this.filter(ctx.principal, q);
+    const after = decodeCursor(q.cursor);
+    const limit = q.limit ?? DEFAULT_PAGE;
+    return page(await this.repo.searchPostings(filter, after, limit + 1), limit);
+  }
+
+  /** Validates the filter before the first byte goes out; then streams every match, 5,000 at a time. */
+  async exportPostings(ctx: RequestContext, q: PostingFilterQuery, format: 'csv' | 'xlsx'): Promise<Readable> {
+    const filter = await this.filter(ctx.principal, q);
+    const repo = this.repo;
+    const batches: BatchSource = async function* () {
+      let after = null;
+      for (;;) {
+        const rows = await repo.searchPostings(filter, after, EXPORT_BATCH);
+        if (rows.length) yield rows;
+        if (rows.length < EXPORT_BATCH) return;
+        const last = rows[rows.length - 1];
+        after = { at: last.cursorAt, id: last.id };
+      }
+    };
+    return format === 'csv' ? postingsCsvStream(batches) : postingsXlsxStream(batches);
+  }
+
+  statement(ctx: RequestContext, residentId: string, q: StatementQuery): Promise<StatementDto> {
+    return this.statements.statement(ctx, residentId, q);
+  }
+
+  async timeliness(ctx: RequestContext, period: string, now = new Date()): Promise<TimelinessDto> {
+    const townId = ctx.principal.townId;
+    const [rows, creditExport] = await Promise.all([this.repo.timeliness(townId, period), this.creditExport.status(townId)]);
+    return {
+      period,
+      ...periodDeadlines(period),
+      villages: rows.map(({ cycleId, ...r }) => ({ ...r, ...lateFlags(period, cycleId ? r : null, now) })),
+      creditExport,
+    };
+  }
+
+  /**
+   * The ledger verifier over the town's accounts, then every finalized cycle's checkpoint: its
+   * hash recomputed from the stored heads (and compared with the one on the cycle / board), and
+   * each head still in the ledger with the same hash.
+   */
+  async verify(ctx: RequestContext): Promise<AuditVerifyDto> {
+    const townId = ctx.principal.townId;
+    const ledger = await this.verifier.verifyTown(townId);
+    const checkpoints = await this.repo.listCheckpoints(townId);
+    const broken = new Map<string, CheckpointProblemDto>();
+    for (const cp of checkpoints) {
+      const heads = cp.heads.map(([accountId, seq, headHash]) => ({ accountId, seq, headHash }));
+      const recomputed = checkpointHash(cp.villageId, cp.period, heads);
+      const base = { cycleId: cp.cycleId, villageId: cp.villageId, period: cp.period, accountId: null, seq: null };
+      if (recomputed !== cp.hash) broken.set(cp.cycleId, { ...base, problem: 'hash_mismatch', expected: recomputed, found: cp.hash });
+      else if (cp.cycleHash !== cp.hash) broken.set(cp.cycleId, { ...base, problem: 'cycle_hash_mismatch', expected: cp.hash, found: cp.cycleHash });
+    }
+    const byCycle = new Map(checkpoints.map((c) => [c.cycleId, c]));
+    for (const m of await this.repo.firstMissingHeads(townId)) {
+      const cp = byCycle.get(m.cycleId);
+      if (!cp || broken.has(m.cycleId)) continue;
+      broken.set(m.cycleId, { cycleId: m.cycleId, villageId: cp.villageId, period: cp.period, problem: 'head_missing', accountId: m.accountId, seq: m.seq, expected: m.expected, found: m.found });
+    }
+    const checkpointProblems = checkpoints.map((c) => broken.get(c.cycleId)).filter((b): b is CheckpointProblemDto => !!b);
+    const firstLedger = ledger.broken[0];
+    const firstCheckpoint = checkpointProblems[0];
+    return {
+      ok: ledger.ok && checkpointProblems.length === 0,
+      checkedAt: new Date(),
+      ledger,
+      checkpoints: { checked: checkpoints.length, broken: checkpointProblems },
+      firstBroken: firstLedger ? { source: 'ledger', link: firstLedger } : firstCheckpoint ? { source: 'checkpoint', link: firstCheckpoint } : null,
+    };
+  }
+
+  private async filter(principal: Principal, q: PostingFilterQuery): Promise<PostingFilter> {
+    if (q.periodFrom && q.periodTo && q.periodFrom > q.periodTo) throw invalid('periodFrom', 'periodFrom must not be after periodTo');
+    if (q.postedFrom && q.postedTo && new Date(q.postedFrom).getTime() > new Date(q.postedTo).getTime()) throw invalid('postedFrom', 'postedFrom must not be after postedTo');
+    if (q.villageId) await this.scope.village(principal, q.villageId);
+    if (q.residentId) {
+      const r = await this.repo.findResidentTown(q.residentId);
+      if (!r) throw new AppError('RESIDENT.NOT_FOUND');
+      this.scope.assertVillage(principal, { id: r.villageId, townId: r.townId });
+    }
+    return {
+      townId: principal.townId,
+      residentId: q.residentId,
+      villageId: q.villageId,
+      itemCode: q.itemCode,
+      kind: q.kind,
+      periodFrom: q.periodFrom,
+      periodTo: q.periodTo,
+      postedFrom: q.postedFrom,
+      postedTo: q.postedTo,
+    };
+  }
+}

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import type { BoardContent } from '@app/review/board';
+import { escapeHtml, renderBoardHtml } from './board-html';
+import { toPublicBoard } from './board-view';
+
+const EVIL = `<script>alert("x")</script>&'`;
+
+function content(): BoardContent {
+  return {
+    version: 1,
+    village: { id: '11111111-1111-4111-8111-111111111111', name: `${EVIL}村` },
+    period: '2026-03',
+    publishedAt: '2026-04-08T02:00:00.000Z',
+    windowEndsAt: '2026-04-15T02:00:00.000Z',
+    howToObject: `请联系 ${EVIL}`,
+    residents: [
+      { name: `李*${EVIL}`, total: 5, lines: [{ entryId: 'e1', itemCode: 'T10', itemName: `参军${EVIL}`, category: '守信', occurredOn: '2026-03-02', points: 5, explanation: EVIL }] },
+      { name: '王*锤', total: -2, lines: [{ entryId: 'e2', itemCode: 'B02', itemName: '乱扔垃圾', category: '失信', occurredOn: '2026-03-03', points: -2, explanation: '' }] },
+    ],
+    totals: { residents: 2, entries: 2, awarded: 5, deducted: -2 },
+    redList: [{ name: `李*${EVIL}`, total: 5 }],
+    blackList: [{ name: '王*锤', total: -2 }],
+  };
+}
+
+describe('printable board HTML', () => {
+  it('escapes every value that comes from the board', () => {
+    expect(escapeHtml(EVIL)).toBe('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;');
+    const cycle = { state: 'publicized' as const, publishedAt: new Date('2026-04-08T02:00:00Z'), windowEndsAt: new Date('2026-04-15T02:00:00Z'), finalizedAt: null, checkpointHash: null };
+    const html = renderBoardHtml(toPublicBoard(content(), cycle, [{ entryId: 'e2', status: 'rejected', disputed: false }], new Date('2026-04-09T00:00:00Z')));
+    expect(html).not.toContain('<script>');
+    expect(html).not.toContain(`"x"`);
+    expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;村2026年3月信义积分公示');
+    expect(html).toContain('异议期至 2026-04-15 10:00 止');
+    expect(html).toMatch(/<tr class="line revoked" data-entry-id="e2">[\s\S]*?撤销/);
+  });
+
+  it('shows the checkpoint only once finalized, and never the raw content fields it does not know', () => {
+    const c = { ...content(), secret: '110101199003077777' } as BoardContent;
+    const fin = toPublicBoard(c, { state: 'finalized', publishedAt: new Date(), windowEndsAt: new Date('2026-04-15T02:00:00Z'), finalizedAt: new Date('2026-04-15T02:05:00Z'), checkpointHash: 'ab'.repeat(32) }, [], new Date());
+    expect(fin.checkpointHash).toBe('ab'.repeat(32));
+    expect(JSON.stringify(fin)).not.toContain('110101199003077777');
+    expect(renderBoardHtml(fin)).toContain('ab'.repeat(32));
+    const pub = toPublicBoard(c, { state: 'publicized', publishedAt: new Date(), windowEndsAt: new Date('2026-04-15T02:00:00Z'), finalizedAt: null, checkpointHash: 'cd'.repeat(32) }, [], new Date('2026-04-16T00:00:00Z'));
+    expect(pub.checkpointHash).toBeNull();
+    expect(pub.objectionOpen).toBe(false);
+  });
+});

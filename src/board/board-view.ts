@@ -1,0 +1,122 @@
+import type { BoardContent } from '@app/review/board';
+import type { CycleState } from '@app/review/review.entities';
+
+/** What a line on the board is now: fixed at publish, its standing follows the objections. */
+export type LineStatus = 'approved' | 'disputed' | 'revoked' | 'posted';
+
+export const LINE_STATUS_LABELS: Record<LineStatus, string> = {
+  approved: '已通过',
+  disputed: '异议处理中',
+  revoked: '撤销',
+  posted: '已入账',
+};
+
+export interface LiveEntryState {
+  entryId: string;
+  status: string;
+  disputed: boolean;
+}
+
+export interface BoardCycle {
+  state: CycleState;
+  publishedAt: Date;
+  windowEndsAt: Date | null;
+  finalizedAt: Date | null;
+  checkpointHash: string | null;
+}
+
+export interface PublicBoardLine {
+  entryId: string;
+  itemCode: string;
+  itemName: string;
+  category: string;
+  occurredOn: string;
+  points: number;
+  explanation: string;
+  status: LineStatus;
+  statusLabel: string;
+}
+
+export interface PublicBoardResident {
+  name: string;
+  total: number;
+  lines: PublicBoardLine[];
+}
+
+export interface PublicBoard {
+  villageId: string;
+  villageName: string;
+  period: string;
+  state: CycleState;
+  publishedAt: string;
+  windowStartsAt: string;
+  windowEndsAt: string;
+  objectionOpen: boolean;
+  howToObject: string;
+  objectionEndpoint: string;
+  residents: PublicBoardResident[];
+  totals: BoardContent['totals'];
+  redList: BoardContent['redList'];
+  blackList: BoardContent['blackList'];
+  finalized: boolean;
+  finalizedAt: string | null;
+  checkpointHash: string | null;
+}
+
+/**
+ * A line's standing from its live state. `live` holds only the exceptions (revoked or disputed);
+ * a line without one is approved, or posted once the cycle is finalized.
+ */
+export function lineStatus(s: LiveEntryState | undefined, finalized: boolean): LineStatus {
+  if (s && (s.status === 'rejected' || s.status === 'withdrawn')) return 'revoked';
+  if (s?.disputed) return 'disputed';
+  return finalized ? 'posted' : 'approved';
+}
+
+/**
+ * The public board: everything printed comes from the content fixed at publish (names are
+ * already masked there, totals are as published); only each line's standing (disputed / 撤销 /
+ * 已入账) and the finalize checkpoint are live. Built field by field, so nothing that might be
+ * added to the stored content later leaks out unreviewed.
+ */
+export function toPublicBoard(content: BoardContent, cycle: BoardCycle, live: LiveEntryState[], now: Date): PublicBoard {
+  const byEntry = new Map(live.map((s) => [s.entryId, s]));
+  const windowEndsAt = cycle.windowEndsAt ? cycle.windowEndsAt.toISOString() : content.windowEndsAt;
+  const finalized = cycle.state === 'finalized';
+  return {
+    villageId: content.village.id,
+    villageName: content.village.name,
+    period: content.period,
+    state: cycle.state,
+    publishedAt: content.publishedAt,
+    windowStartsAt: content.publishedAt,
+    windowEndsAt,
+    objectionOpen: cycle.state === 'publicized' && new Date(windowEndsAt).getTime() > now.getTime(),
+    howToObject: content.howToObject,
+    objectionEndpoint: `/api/v1/public/boards/${content.village.id}/${content.period}/objections`,
+    residents: content.residents.map((r) => ({
+      name: r.name,
+      total: r.total,
+      lines: r.lines.map((l) => {
+        const status = lineStatus(byEntry.get(l.entryId), finalized);
+        return {
+          entryId: l.entryId,
+          itemCode: l.itemCode,
+          itemName: l.itemName,
+          category: l.category,
+          occurredOn: l.occurredOn,
+          points: l.points,
+          explanation: l.explanation,
+          status,
+          statusLabel: LINE_STATUS_LABELS[status],
+        };
+      }),
+    })),
+    totals: { residents: content.totals.residents, entries: content.totals.entries, awarded: content.totals.awarded, deducted: content.totals.deducted },
+    redList: content.redList.map((x) => ({ name: x.name, total: x.total })),
+    blackList: content.blackList.map((x) => ({ name: x.name, total: x.total })),
+    finalized,
+    finalizedAt: cycle.finalizedAt ? cycle.finalizedAt.toISOString() : null,
+    checkpointHash: finalized ? cycle.checkpointHash : null,
+  };
+}

@@ -1,0 +1,68 @@
+import { Controller, Get, Param, Query, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { Ctx, Public, Roles } from '@app/auth/auth.decorators';
+import type { RequestContext } from '@app/auth/principal';
+import type { PublicBoard } from './board-view';
+import { BoardPathParams, BoardsOverviewDto, PeriodQuery, PublicBoardDto, VillageBoardDto, VillagePathParams } from './board.dto';
+import { BoardService } from './board.service';
+
+/**
+ * Set on success only (an error must not be cached as a board, nor answered as text/html):
+ * @Header() would apply before the handler runs, to errors as well.
+ */
+function cacheable(res: Response, contentType?: string): void {
+  res.setHeader('cache-control', 'public, max-age=60');
+  if (contentType) res.setHeader('content-type', contentType);
+}
+
+@ApiTags('board 公示栏')
+@Controller('public')
+export class PublicBoardController {
+  constructor(private readonly boards: BoardService) {}
+
+  // Declared before the JSON route: `:period` alone would also match '2026-03.html'.
+  @Get('boards/:villageId/:period.html')
+  @Public()
+  @ApiProduces('text/html')
+  @ApiOperation({ summary: '公示栏打印页（A4，无需登录；仅显示脱敏姓名）' })
+  async html(@Param() p: BoardPathParams, @Res({ passthrough: true }) res: Response): Promise<string> {
+    const html = await this.boards.boardHtml(p.villageId, p.period);
+    cacheable(res, 'text/html; charset=utf-8');
+    return html;
+  }
+
+  @Get('boards/:villageId/:period')
+  @Public()
+  @ApiOkResponse({ type: PublicBoardDto })
+  @ApiOperation({ summary: '公示栏（JSON，无需登录）：逐人逐条积分、异议状态、合计、红黑榜、入账核验码' })
+  async board(@Param() p: BoardPathParams, @Res({ passthrough: true }) res: Response): Promise<PublicBoard> {
+    const board = await this.boards.board(p.villageId, p.period);
+    cacheable(res);
+    return board;
+  }
+
+  @Get('villages/:villageId/boards')
+  @Public()
+  @ApiOkResponse({ type: [VillageBoardDto] })
+  @ApiOperation({ summary: '本村历期公示栏（无需登录）' })
+  async villageBoards(@Param() p: VillagePathParams, @Res({ passthrough: true }) res: Response): Promise<VillageBoardDto[]> {
+    const boards = await this.boards.villageBoards(p.villageId);
+    cacheable(res);
+    return boards;
+  }
+}
+
+@ApiTags('board 公示栏')
+@Controller('towns/current')
+export class TownBoardsController {
+  constructor(private readonly boards: BoardService) {}
+
+  @Get('boards-overview')
+  @Roles('town_admin', 'auditor')
+  @ApiOkResponse({ type: BoardsOverviewDto })
+  @ApiOperation({ summary: '本镇各村某期评议进度：状态、是否公示/入账、逾期标记、未答复与逾期异议数' })
+  overview(@Ctx() ctx: RequestContext, @Query() q: PeriodQuery): Promise<BoardsOverviewDto> {
+    return this.boards.townOverview(ctx, q.period);
+  }
+}

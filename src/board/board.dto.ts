@@ -1,0 +1,109 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsUUID } from 'class-validator';
+import { IsPeriod } from '@app/common/http/field-decorators';
+import { CYCLE_STATES, type CycleState } from '@app/review/review.entities';
+import { LINE_STATUS_LABELS, type LineStatus, type PublicBoard, type PublicBoardLine, type PublicBoardResident } from './board-view';
+
+export class BoardPathParams {
+  @ApiProperty({ format: 'uuid', description: '村（社区）ID' })
+  @IsUUID('all')
+  villageId: string;
+
+  @IsPeriod()
+  period: string;
+}
+
+export class VillagePathParams {
+  @ApiProperty({ format: 'uuid', description: '村（社区）ID' })
+  @IsUUID('all')
+  villageId: string;
+}
+
+export class PeriodQuery {
+  @IsPeriod()
+  period: string;
+}
+
+export class PublicBoardLineDto implements PublicBoardLine {
+  @ApiProperty({ format: 'uuid', description: '记录编号（提出异议时注明）' }) entryId: string;
+  @ApiProperty({ description: '事项编码' }) itemCode: string;
+  @ApiProperty({ description: '事项名称' }) itemName: string;
+  @ApiProperty({ description: '事项类别' }) category: string;
+  @ApiProperty({ description: '发生日期', example: '2026-03-05' }) occurredOn: string;
+  @ApiProperty({ type: 'integer', description: '积分（公示时）' }) points: number;
+  @ApiProperty({ description: '计分说明' }) explanation: string;
+  @ApiProperty({ enum: Object.keys(LINE_STATUS_LABELS), description: '当前状态：已通过 / 异议处理中 / 撤销（异议成立）/ 已入账' }) status: LineStatus;
+  @ApiProperty({ description: '状态（中文）' }) statusLabel: string;
+}
+
+export class PublicBoardResidentDto implements PublicBoardResident {
+  @ApiProperty({ description: '姓名（已脱敏）', example: '李*明' }) name: string;
+  @ApiProperty({ type: 'integer', description: '本期合计（公示时）' }) total: number;
+  @ApiProperty({ type: [PublicBoardLineDto] }) lines: PublicBoardLineDto[];
+}
+
+export class BoardTotalsDto {
+  @ApiProperty({ type: 'integer', description: '上榜人数' }) residents: number;
+  @ApiProperty({ type: 'integer', description: '记录条数' }) entries: number;
+  @ApiProperty({ type: 'integer', description: '加分合计' }) awarded: number;
+  @ApiProperty({ type: 'integer', description: '扣分合计' }) deducted: number;
+}
+
+export class RankedNameDto {
+  @ApiProperty({ description: '姓名（已脱敏）' }) name: string;
+  @ApiProperty({ type: 'integer', description: '本期合计' }) total: number;
+}
+
+export class PublicBoardDto implements PublicBoard {
+  @ApiProperty({ format: 'uuid' }) villageId: string;
+  @ApiProperty({ description: '村（社区）名称' }) villageName: string;
+  @ApiProperty({ description: '期间', example: '2026-03' }) period: string;
+  @ApiProperty({ enum: CYCLE_STATES, description: '周期状态（publicized 公示中 / finalized 已入账）' }) state: CycleState;
+  @ApiProperty({ description: '公示时间' }) publishedAt: string;
+  @ApiProperty({ description: '异议期开始' }) windowStartsAt: string;
+  @ApiProperty({ description: '异议期结束' }) windowEndsAt: string;
+  @ApiProperty({ description: '现在是否可以提出异议' }) objectionOpen: boolean;
+  @ApiProperty({ description: '如何提出异议' }) howToObject: string;
+  @ApiProperty({ description: '网上提出异议的接口（POST）' }) objectionEndpoint: string;
+  @ApiProperty({ type: [PublicBoardResidentDto] }) residents: PublicBoardResidentDto[];
+  @ApiProperty({ type: BoardTotalsDto, description: '合计（公示时）' }) totals: BoardTotalsDto;
+  @ApiProperty({ type: [RankedNameDto], description: '红榜' }) redList: RankedNameDto[];
+  @ApiProperty({ type: [RankedNameDto], description: '黑榜' }) blackList: RankedNameDto[];
+  @ApiProperty({ description: '是否已入账（公示期结束并完成入账）' }) finalized: boolean;
+  @ApiProperty({ nullable: true, type: String, description: '入账时间' }) finalizedAt: string | null;
+  @ApiProperty({ nullable: true, type: String, description: '入账核验码（各账户链头的校验哈希），入账后公布' }) checkpointHash: string | null;
+}
+
+export class VillageBoardDto {
+  @ApiProperty({ description: '期间' }) period: string;
+  @ApiProperty({ enum: CYCLE_STATES }) state: CycleState;
+  @ApiProperty() publishedAt: Date;
+  @ApiProperty({ nullable: true, type: Date, description: '异议期结束' }) windowEndsAt: Date | null;
+  @ApiProperty({ description: '是否已入账' }) finalized: boolean;
+  @ApiProperty({ nullable: true, type: String, description: '入账核验码' }) checkpointHash: string | null;
+}
+
+export class BoardOverviewRowDto {
+  @ApiProperty({ format: 'uuid' }) villageId: string;
+  @ApiProperty({ description: '村编号' }) villageCode: string;
+  @ApiProperty({ description: '村名称' }) villageName: string;
+  @ApiProperty({ enum: CYCLE_STATES, nullable: true, description: '周期状态；本期尚无周期时为 null' }) state: CycleState | null;
+  @ApiProperty({ description: '是否已公示' }) publicized: boolean;
+  @ApiProperty({ description: '是否已入账' }) finalized: boolean;
+  @ApiProperty({ nullable: true, type: Date }) closedAt: Date | null;
+  @ApiProperty({ nullable: true, type: Date }) publishedAt: Date | null;
+  @ApiProperty({ nullable: true, type: Date }) windowEndsAt: Date | null;
+  @ApiProperty({ nullable: true, type: Date }) finalizedAt: Date | null;
+  @ApiProperty({ description: '逾期关账（次月5日前未关账）' }) closeLate: boolean;
+  @ApiProperty({ description: '逾期公示（次月10日前未公示）' }) publishLate: boolean;
+  @ApiProperty({ description: '逾期未入账（异议期已结束仍未入账）' }) finalizeOverdue: boolean;
+  @ApiProperty({ type: 'integer', description: '未答复异议数' }) openObjections: number;
+  @ApiProperty({ type: 'integer', description: '逾期未答复异议数' }) overdueObjections: number;
+}
+
+export class BoardsOverviewDto {
+  @ApiProperty({ description: '期间' }) period: string;
+  @ApiProperty({ description: '关账截止（不含）' }) closeBy: Date;
+  @ApiProperty({ description: '公示截止（不含）' }) publishBy: Date;
+  @ApiPropertyOptional({ type: [BoardOverviewRowDto] }) villages: BoardOverviewRowDto[];
+}

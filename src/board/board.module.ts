@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { PublicBoardController, TownBoardsController } from './board.controller';
+import { BoardRepository } from './board.repository';
+import { BoardService } from './board.service';
+
+/** The public 公示栏 (JSON and printable A4 page) and the town's boards overview. Read-only. */
+@Module({
+  controllers: [PublicBoardController, TownBoardsController],
+  providers: [BoardService, BoardRepository],
+  exports: [BoardService],
+})
+export class BoardModule {}

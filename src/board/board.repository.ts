@@ -1,0 +1,111 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { queryOne, queryRows } from '@app/database/sql';
+import type { BoardContent } from '@app/review/board';
+import type { CycleState } from '@app/review/review.entities';
+import type { LiveEntryState } from './board-view';
+
+export interface PublishedBoardRow {
+  townId: string;
+  content: BoardContent;
+  state: CycleState;
+  publishedAt: Date;
+  windowEndsAt: Date | null;
+  finalizedAt: Date | null;
+  checkpointHash: string | null;
+}
+
+export interface VillageBoardRow {
+  period: string;
+  state: CycleState;
+  publishedAt: Date;
+  windowEndsAt: Date | null;
+  finalizedAt: Date | null;
+  checkpointHash: string | null;
+}
+
+export interface OverviewRow {
+  villageId: string;
+  villageCode: string;
+  villageName: string;
+  cycleId: string | null;
+  state: CycleState | null;
+  closedAt: Date | null;
+  reviewedAt: Date | null;
+  publishedAt: Date | null;
+  windowEndsAt: Date | null;
+  finalizedAt: Date | null;
+  openObjections: number;
+  overdueObjections: number;
+}
+
+/** All SQL of the public board and the town's boards overview (read-only). */
+@Injectable()
+export class BoardRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** The board fixed at publish, with its cycle's live state; null when not (yet) published. */
+  findPublishedBoard(villageId: string, period: string): Promise<PublishedBoardRow | null> {
+    return queryOne<PublishedBoardRow>(
+      this.db,
+      `SELECT b.town_id AS "townId", b.content, c.state, b.published_at AS "publishedAt", c.window_ends_at AS "windowEndsAt",
+              c.finalized_at AS "finalizedAt", c.checkpoint_hash AS "checkpointHash"
+       FROM boards b JOIN review_cycles c ON c.id = b.cycle_id
+       WHERE b.village_id = $1 AND b.period = $2 AND c.state IN ('publicized', 'finalized')`,
+      [villageId, period],
+    );
+  }
+
+  /**
+   * The entries of the village-period whose standing differs from "approved as published":
+   * revoked (rejected / withdrawn) or under objection. Everything else on the board is approved,
+   * or posted once the cycle is finalized (finalize posts every standing, undisputed entry in
+   * one transaction). Reading only the exceptions keeps a 1,500-resident board to a few rows.
+   */
+  exceptionalEntryStates(villageId: string, period: string): Promise<LiveEntryState[]> {
+    return queryRows<LiveEntryState>(
+      this.db,
+      `SELECT entry_id AS "entryId", status, disputed FROM entry_states
+       WHERE village_id = $1 AND period = $2 AND (status IN ('rejected', 'withdrawn') OR disputed)`,
+      [villageId, period],
+    );
+  }
+
+  async villageExists(villageId: string): Promise<boolean> {
+    return (await queryOne(this.db, `SELECT 1 AS one FROM villages WHERE id = $1`, [villageId])) !== null;
+  }
+
+  listVillageBoards(villageId: string): Promise<VillageBoardRow[]> {
+    return queryRows<VillageBoardRow>(
+      this.db,
+      `SELECT b.period, c.state, b.published_at AS "publishedAt", c.window_ends_at AS "windowEndsAt", c.finalized_at AS "finalizedAt",
+              c.checkpoint_hash AS "checkpointHash"
+       FROM boards b JOIN review_cycles c ON c.id = b.cycle_id
+       WHERE b.village_id = $1 AND c.state IN ('publicized', 'finalized')
+       ORDER BY b.period DESC`,
+      [villageId],
+    );
+  }
+
+  /** Every village of the town with its cycle of `period` (if any) and its objection counts. */
+  townOverview(townId: string, period: string): Promise<OverviewRow[]> {
+    return queryRows<OverviewRow>(
+      this.db,
+      `SELECT v.id AS "villageId", v.code AS "villageCode", v.name AS "villageName", c.id AS "cycleId", c.state,
+              c.closed_at AS "closedAt", c.reviewed_at AS "reviewedAt", c.published_at AS "publishedAt",
+              c.window_ends_at AS "windowEndsAt", c.finalized_at AS "finalizedAt",
+              COALESCE(o.open, 0)::int AS "openObjections", COALESCE(o.overdue, 0)::int AS "overdueObjections"
+       FROM villages v
+       LEFT JOIN review_cycles c ON c.village_id = v.id AND c.period = $2
+       LEFT JOIN LATERAL (
+         SELECT count(*) FILTER (WHERE answered_at IS NULL) AS open,
+                count(*) FILTER (WHERE answered_at IS NULL AND due_at < now()) AS overdue
+         FROM objections WHERE cycle_id = c.id
+       ) o ON true
+       WHERE v.town_id = $1
+       ORDER BY v.code, v.id`,
+      [townId, period],
+    );
+  }
+}

@@ -1,0 +1,62 @@
+import { Injectable } from '@nestjs/common';
+import type { RequestContext } from '@app/auth/principal';
+import { AppError } from '@app/common/errors/app-error';
+import type { BoardContent } from '@app/review/board';
+import { renderBoardHtml } from './board-html';
+import { toPublicBoard, type PublicBoard } from './board-view';
+import type { BoardOverviewRowDto, BoardsOverviewDto, VillageBoardDto } from './board.dto';
+import { BoardRepository } from './board.repository';
+import { lateFlags, periodDeadlines } from './deadlines';
+
+/** The public 公示栏 (no login, masked names only) and the town's view of every village's board. */
+@Injectable()
+export class BoardService {
+  constructor(private readonly repo: BoardRepository) {}
+
+  /** Unknown village, no board for the period or not yet publicized: one answer, 404 BOARD.NOT_FOUND. */
+  async board(villageId: string, period: string, now = new Date()): Promise<PublicBoard> {
+    const row = await this.repo.findPublishedBoard(villageId, period);
+    if (!row) throw new AppError('BOARD.NOT_FOUND');
+    const content = row.content as BoardContent;
+    const live = await this.repo.exceptionalEntryStates(villageId, period);
+    return toPublicBoard(content, row, live, now);
+  }
+
+  async boardHtml(villageId: string, period: string): Promise<string> {
+    return renderBoardHtml(await this.board(villageId, period));
+  }
+
+  async villageBoards(villageId: string): Promise<VillageBoardDto[]> {
+    if (!(await this.repo.villageExists(villageId))) throw new AppError('ORG.VILLAGE_NOT_FOUND');
+    const rows = await this.repo.listVillageBoards(villageId);
+    return rows.map((r) => ({
+      period: r.period,
+      state: r.state,
+      publishedAt: r.publishedAt,
+      windowEndsAt: r.windowEndsAt,
+      finalized: r.state === 'finalized',
+      checkpointHash: r.state === 'finalized' ? r.checkpointHash : null,
+    }));
+  }
+
+  /** Town admins and auditors: every village of their own town (the town comes from the login). */
+  async townOverview(ctx: RequestContext, period: string, now = new Date()): Promise<BoardsOverviewDto> {
+    const rows = await this.repo.townOverview(ctx.principal.townId, period);
+    const villages: BoardOverviewRowDto[] = rows.map((r) => ({
+      villageId: r.villageId,
+      villageCode: r.villageCode,
+      villageName: r.villageName,
+      state: r.state,
+      publicized: r.publishedAt !== null,
+      finalized: r.state === 'finalized',
+      closedAt: r.closedAt,
+      publishedAt: r.publishedAt,
+      windowEndsAt: r.windowEndsAt,
+      finalizedAt: r.finalizedAt,
+      ...lateFlags(period, r.cycleId ? r : null, now),
+      openObjections: r.openObjections,
+      overdueObjections: r.overdueObjections,
+    }));
+    return { period, ...periodDeadlines(period), villages };
+  }
+}
