@@ -7,12 +7,15 @@ const PG_UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT',
 
 /** True when an error means "PostgreSQL is not reachable right now" rather than a bad query. */
 export function isDatabaseUnavailable(err: unknown): boolean {
-  const e = err as { code?: string; driverError?: { code?: string }; message?: string } | null;
+  const e = err as { code?: string; driverError?: { code?: string }; message?: string; errors?: unknown[]; name?: string } | null;
   if (!e) return false;
   const code = e.code ?? e.driverError?.code;
   if (code && PG_UNAVAILABLE_CODES.has(code)) return true;
+  // net.connect to several addresses fails with an AggregateError of the per-address errors.
+  if (Array.isArray(e.errors) && e.errors.some(isDatabaseUnavailable)) return true;
+  if (e.name === 'QueryRunnerAlreadyReleasedError') return true;
   const msg = e.message ?? '';
-  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|the database system is (starting up|shutting down)|Client has encountered a connection error/i.test(msg);
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|the database system is (starting up|shutting down|in recovery mode)|Client has encountered a connection error|Client was closed and is not queryable|terminating connection/i.test(msg);
 }
 
 /** One error shape for every failure; never a stack trace to the client. */

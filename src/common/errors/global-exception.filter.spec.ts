@@ -1,0 +1,49 @@
+import { BadRequestException, NotFoundException } from '@nestjs/common';
+import { describe, expect, it } from 'vitest';
+import { AppError } from './app-error';
+import { GlobalExceptionFilter, isDatabaseUnavailable } from './global-exception.filter';
+
+describe('isDatabaseUnavailable', () => {
+  it.each([
+    [{ code: 'ECONNREFUSED' }],
+    [{ driverError: { code: '57P01' } }],
+    [{ message: 'Connection terminated unexpectedly' }],
+    [{ message: 'Client was closed and is not queryable' }],
+    [{ message: 'terminating connection due to administrator command' }],
+    [{ name: 'AggregateError', message: '', errors: [{ code: 'ECONNREFUSED' }, { code: 'ECONNREFUSED' }] }],
+    [{ name: 'QueryRunnerAlreadyReleasedError', message: 'Query runner already released' }],
+  ])('treats %o as PostgreSQL being unavailable', (err) => {
+    expect(isDatabaseUnavailable(err)).toBe(true);
+  });
+
+  it.each([[{ code: '23505', message: 'duplicate key' }], [{ message: 'syntax error at or near' }], [null], [new Error('boom')]])('does not treat %o as an outage', (err) => {
+    expect(isDatabaseUnavailable(err)).toBe(false);
+  });
+});
+
+describe('GlobalExceptionFilter.toBody', () => {
+  const filter = new GlobalExceptionFilter();
+
+  it('keeps an AppError code, status and details', () => {
+    expect(filter.toBody(new AppError('ENTRY.NOT_FOUND', undefined, { id: 1 }), 'r1')).toEqual({ statusCode: 404, code: 'ENTRY.NOT_FOUND', message: expect.any(String), details: { id: 1 }, requestId: 'r1' });
+  });
+
+  it('maps body-parser errors wrapped by Nest', () => {
+    const tooLarge = new BadRequestException('x', { cause: Object.assign(new Error('too large'), { type: 'entity.too.large' }) });
+    expect(filter.toBody(tooLarge, 'r').code).toBe('REQUEST.TOO_LARGE');
+  });
+
+  it('answers unknown errors 500 without leaking their message', () => {
+    const body = filter.toBody(new Error('secret path /etc/x'), 'r');
+    expect(body).toMatchObject({ statusCode: 500, code: 'INTERNAL.ERROR' });
+    expect(JSON.stringify(body)).not.toContain('secret');
+  });
+
+  it('answers Nest 404s with ROUTE.NOT_FOUND', () => {
+    expect(filter.toBody(new NotFoundException('Cannot GET /x'), 'r')).toMatchObject({ statusCode: 404, code: 'ROUTE.NOT_FOUND' });
+  });
+
+  it('answers a lost database as 503', () => {
+    expect(filter.toBody({ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' }, 'r')).toMatchObject({ statusCode: 503, code: 'SERVICE.DATABASE_UNAVAILABLE' });
+  });
+});
