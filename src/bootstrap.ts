@@ -7,6 +7,7 @@ import { AppError } from '@app/common/errors/app-error';
 import { GlobalExceptionFilter } from '@app/common/errors/global-exception.filter';
 import { assignRequestId } from '@app/common/http/request-id';
 import { AppConfig } from '@app/config/app-config';
+import { mountQueueDashboard } from '@app/queue/queue-dashboard';
 
 export const API_PREFIX = 'api/v1';
 
@@ -21,6 +22,7 @@ export function configureHttpApp(app: NestExpressApplication): void {
     next();
   });
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health'] });
+  mountQueueDashboard(app);
   app.useBodyParser('json', { limit: config.get('BODY_LIMIT') });
   app.useBodyParser('urlencoded', { limit: config.get('BODY_LIMIT'), extended: false });
   app.use(

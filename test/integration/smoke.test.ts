@@ -7,11 +7,13 @@ import { waitFor } from '../support/wait-for';
 describe('smoke: the real app on real PostgreSQL and Redis', () => {
   let stack: TestStack;
   let admin: string;
+  let auditor: string;
 
   beforeAll(async () => {
     stack = await startStack({ worker: true });
     const f = await seedTown(stack.db, 1);
     admin = await bearer(stack.http, f.users.town_admin.username);
+    auditor = await bearer(stack.http, f.users.auditor.username);
   });
   afterAll(async () => {
     await stack?.close();
@@ -76,5 +78,18 @@ describe('smoke: the real app on real PostgreSQL and Redis', () => {
     const res = await request(stack.http).get('/health');
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['x-powered-by']).toBeUndefined();
+  });
+
+  it('the queue dashboard is for town admins only; a token in the URL becomes a dashboard cookie', async () => {
+    expect((await request(stack.http).get('/admin/queues').expect(401)).body.code).toBe('AUTH.UNAUTHENTICATED');
+    expect((await request(stack.http).get('/admin/queues').set('authorization', auditor).expect(403)).body.code).toBe('AUTH.FORBIDDEN');
+    expect((await request(stack.http).get('/admin/queues').query({ token: 'garbage' }).expect(401)).body.code).toBe('AUTH.INVALID_TOKEN');
+    const hop = await request(stack.http).get('/admin/queues').query({ token: admin.slice('Bearer '.length) }).expect(302);
+    const cookie = hop.headers['set-cookie'] as unknown as string[];
+    expect(cookie[0]).toMatch(/xinyi_queues_token=.*HttpOnly.*SameSite=Strict/i);
+    const page = await request(stack.http).get('/admin/queues').set('cookie', cookie[0].split(';')[0]).expect(200);
+    expect(page.text).toMatch(/<html/i);
+    const api = await request(stack.http).get('/admin/queues/api/queues').set('authorization', admin).expect(200);
+    expect(api.body.queues.map((q: { name: string }) => q.name).sort()).toEqual(['credit-export', 'cycle', 'ledger', 'system']);
   });
 });
