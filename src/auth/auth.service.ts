@@ -13,6 +13,9 @@ import type { StaffPrincipal, TerminalPrincipal } from './principal';
 /** Failed logins before the account locks, and for how long. */
 export const LOGIN_MAX_FAILURES = 5;
 export const LOGIN_LOCK_SECONDS = 15 * 60;
+/** How long a verified terminal key is remembered, and how many at most. */
+export const API_KEY_CACHE_MS = 5_000;
+export const API_KEY_CACHE_MAX = 10_000;
 
 interface AccessClaims {
   sub: string;
@@ -33,6 +36,8 @@ export interface TokenPair {
 
 @Injectable()
 export class AuthService {
+  private readonly apiKeys = new Map<string, { principal: TerminalPrincipal; until: number }>();
+
   constructor(
     private readonly repo: AuthRepository,
     private readonly jwt: JwtService,
@@ -98,12 +103,26 @@ export class AuthService {
     return { kind: 'staff', id: claims.sub, username: claims.usr, role: claims.role, townId: claims.town, villageId: claims.vil, shopId: claims.shop };
   }
 
+  /**
+   * Terminal keys are checked on every till request, so a verified key is remembered for
+   * API_KEY_CACHE_MS. Revoking clears it here at once; another api replica may accept a revoked
+   * key for at most that long.
+   */
   async verifyApiKey(key: string): Promise<TerminalPrincipal> {
+    const cached = this.apiKeys.get(key);
+    if (cached && cached.until > Date.now()) return cached.principal;
     const parsed = parseApiKey(key);
     if (!parsed) throw new AppError('AUTH.INVALID_API_KEY');
     const t = await this.repo.findTerminalByPrefix(parsed.prefix);
     if (!t || t.revokedAt || !apiKeyMatches(key, t.keyHash)) throw new AppError('AUTH.INVALID_API_KEY');
-    return { kind: 'terminal', id: t.id, townId: t.townId, shopId: t.shopId };
+    const principal: TerminalPrincipal = { kind: 'terminal', id: t.id, townId: t.townId, shopId: t.shopId };
+    if (this.apiKeys.size >= API_KEY_CACHE_MAX) this.apiKeys.clear();
+    this.apiKeys.set(key, { principal, until: Date.now() + API_KEY_CACHE_MS });
+    return principal;
+  }
+
+  forgetTerminal(terminalId: string): void {
+    for (const [k, v] of this.apiKeys) if (v.principal.id === terminalId) this.apiKeys.delete(k);
   }
 
   principalOf(u: StaffRow): StaffPrincipal {

@@ -15,6 +15,7 @@ export class StaffService {
     private readonly repo: AuthRepository,
     private readonly scope: ScopeService,
     private readonly audit: AuditService,
+    private readonly auth: AuthService,
   ) {}
 
   async createStaff(ctx: RequestContext, dto: CreateStaffDto): Promise<StaffDto> {
@@ -74,6 +75,7 @@ export class StaffService {
     if (!row) throw new AppError('TERMINAL.NOT_FOUND');
     await this.scope.shop(ctx.principal, row.shopId);
     await this.repo.revokeTerminal(id);
+    this.auth.forgetTerminal(id);
     await this.audit.record(ctx, { action: 'terminal.revoke', targetType: 'terminal', targetId: id });
     return toTerminalDto((await this.repo.findTerminal(id)) as TerminalRow);
   }

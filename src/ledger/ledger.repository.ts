@@ -230,6 +230,29 @@ export class LedgerRepository {
 
   // ---- postings --------------------------------------------------------------------------
 
+  /**
+   * One posting and its account's new head in a single statement (the hot path). The unique
+   * (kind, source_ref) decides: if the source is already in the ledger nothing is written and
+   * the id is null.
+   */
+  async appendPostingWithHead(m: Db, r: PostingRow, head: { balance: number; creditScore: number; grade: string }): Promise<string | null> {
+    const row = await queryOne<{ id: string | null }>(
+      m,
+      `WITH p AS (
+         INSERT INTO postings (town_id, village_id, account_id, seq, kind, points, source_ref, counterparty, period, item_code, memo, posted_at, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+         ON CONFLICT (kind, source_ref) DO NOTHING
+         RETURNING id),
+       u AS (
+         UPDATE accounts SET balance = $15, credit_score = $16, grade = $17, seq = $4, head_hash = $14, updated_at = now()
+          WHERE resident_id = $3 AND EXISTS (SELECT 1 FROM p)
+         RETURNING 1)
+       SELECT (SELECT id::text FROM p) AS id, (SELECT count(*) FROM u) AS updated`,
+      [r.townId, r.villageId, r.accountId, r.seq, r.kind, r.points, r.sourceRef, r.counterparty, r.period, r.itemCode, r.memo, r.postedAt, r.prevHash, r.hash, head.balance, head.creditScore, head.grade],
+    );
+    return row?.id ?? null;
+  }
+
   /** Which of these (kind, source_ref) pairs are already in the ledger. */
   async findPostedSources(m: Db, sources: Array<{ kind: string; sourceRef: string }>): Promise<Array<{ kind: string; sourceRef: string }>> {
     if (sources.length === 0) return [];

@@ -91,29 +91,7 @@ export class LedgerService {
       }
       seen.add(key);
       const a = accounts.get(r.accountId) as LockedAccount;
-      const balance = a.balance + r.points;
-      if (r.requireCovered && balance < 0) {
-        throw new AppError('LEDGER.INSUFFICIENT_POINTS', undefined, { accountId: a.accountId, balance: a.balance, points: r.points, sourceRef: r.sourceRef });
-      }
-      const creditScore = a.creditScore + creditScoreDelta(r.kind, r.points, r.period, a.ratingYear);
-      if (Math.abs(balance) > INT32_MAX || Math.abs(creditScore) > INT32_MAX) throw new RangeError(`account ${a.accountId} would overflow`);
-      const row: PostingRow = {
-        townId: a.townId,
-        villageId: a.villageId,
-        accountId: a.accountId,
-        seq: a.seq + 1,
-        kind: r.kind,
-        points: r.points,
-        sourceRef: r.sourceRef,
-        counterparty: r.counterparty,
-        period: r.period,
-        itemCode: r.itemCode ?? null,
-        memo: r.memo ?? null,
-        postedAt,
-        prevHash: a.headHash,
-        hash: '',
-      };
-      row.hash = postingHash(row);
+      const { row, balance, creditScore } = nextPosting(a, r, postedAt);
       a.seq = row.seq;
       a.headHash = row.hash;
       a.balance = balance;
@@ -141,6 +119,25 @@ export class LedgerService {
 
     const postings: PostedPosting[] = rows.map((r) => ({ ...r, id: ids.get(sourceKey(r.kind, r.sourceRef)) as string }));
     return { posted: postings.length, skipped: skippedRequests.length, postings, skippedRequests };
+  }
+
+  /**
+   * One posting on an existing account, in the caller's transaction, in two statements: the
+   * account row lock, then the posting and the new account head written together (the hot
+   * path of shop redemptions). Same rules as postBatch: chain, projection, cover, exactly once
+   * (a source already posted is skipped). An account that does not exist yet goes through
+   * postBatch, which opens it.
+   */
+  async postOne(request: PostingRequest, manager: EntityManager): Promise<PostResult> {
+    const r = normalizeRequest(request);
+    return this.inTransaction(manager, async (m) => {
+      const [a] = await this.repo.lockAccounts(m, [r.accountId]);
+      if (!a) return this.postLocked(m, [r]);
+      const { row, balance, creditScore } = nextPosting(a, r, new Date());
+      const id = await this.repo.appendPostingWithHead(m, row, { balance, creditScore, grade: gradeOf(creditScore, a.gradeThresholds) });
+      if (id === null) return { posted: 0, skipped: 1, postings: [], skippedRequests: [r] };
+      return { posted: 1, skipped: 0, postings: [{ ...row, id, balanceAfter: balance, creditScoreAfter: creditScore }], skippedRequests: [] };
+    });
   }
 
   /** Opens accounts for residents that have none: town base score, its grade, head = genesis. */
@@ -363,4 +360,35 @@ function normalizeRequest(r: PostingRequest): PostingRequest {
   if (!COUNTERPARTY.test(r.counterparty)) throw new RangeError(`posting counterparty ${r.counterparty} must be town:<uuid> or shop:<uuid>`);
   if (!PERIOD.test(r.period)) throw new RangeError(`posting period ${r.period} must be YYYY-MM`);
   return { ...r, accountId, itemCode: r.itemCode ?? null, memo: r.memo ?? null };
+}
+
+/**
+ * The next posting of an account: seq, chain link, hash, and the projection after it. Refuses
+ * a covered posting that would take the balance below zero. Pure: both posting paths use it.
+ */
+export function nextPosting(a: LockedAccount, r: PostingRequest, postedAt: Date): { row: PostingRow; balance: number; creditScore: number } {
+  const balance = a.balance + r.points;
+  if (r.requireCovered && balance < 0) {
+    throw new AppError('LEDGER.INSUFFICIENT_POINTS', undefined, { accountId: a.accountId, balance: a.balance, points: r.points, sourceRef: r.sourceRef });
+  }
+  const creditScore = a.creditScore + creditScoreDelta(r.kind, r.points, r.period, a.ratingYear);
+  if (Math.abs(balance) > INT32_MAX || Math.abs(creditScore) > INT32_MAX) throw new RangeError(`account ${a.accountId} would overflow`);
+  const row: PostingRow = {
+    townId: a.townId,
+    villageId: a.villageId,
+    accountId: a.accountId,
+    seq: a.seq + 1,
+    kind: r.kind,
+    points: r.points,
+    sourceRef: r.sourceRef,
+    counterparty: r.counterparty,
+    period: r.period,
+    itemCode: r.itemCode ?? null,
+    memo: r.memo ?? null,
+    postedAt,
+    prevHash: a.headHash,
+    hash: '',
+  };
+  row.hash = postingHash(row);
+  return { row, balance, creditScore };
 }

@@ -7,6 +7,7 @@ type Db = DataSource | EntityManager;
 
 export interface CardHolder {
   id: string;
+  shopCode: string;
   townId: string;
   villageId: string;
   villageName: string;
@@ -64,13 +65,70 @@ export class RedemptionRepository {
   async findCardHolder(db: Db, cardCode: string, shopId: string): Promise<CardHolder | null> {
     return queryOne<CardHolder>(
       db,
-      `SELECT r.id, r.town_id AS "townId", r.village_id AS "villageId", v.name AS "villageName", r.name, r.status,
+      `SELECT r.id, (SELECT code FROM shops WHERE id = $2) AS "shopCode", r.town_id AS "townId", r.village_id AS "villageId", v.name AS "villageName", r.name, r.status,
               EXISTS (SELECT 1 FROM shop_villages sv WHERE sv.shop_id = $2 AND sv.village_id = r.village_id) AS served,
               a.balance, a.credit_score AS "creditScore", a.grade
        FROM residents r JOIN villages v ON v.id = r.village_id LEFT JOIN accounts a ON a.resident_id = r.id
        WHERE r.card_code = $1`,
       [cardCode, shopId],
     );
+  }
+
+  /** The basket's goods as they are now (no lock): to price and pre-check before the transaction. */
+  async findGoodsMany(db: Db, ids: string[]): Promise<GoodsRow[]> {
+    return queryRows<GoodsRow>(db, `SELECT ${GOODS_COLUMNS} FROM goods WHERE id = ANY($1::uuid[])`, [ids]);
+  }
+
+  async nextReceiptSeq(db: Db): Promise<number> {
+    const [r] = await db.query(`SELECT nextval('receipt_seq')::int AS n`);
+    return r.n as number;
+  }
+
+  /**
+   * Takes the stock, writes the stock movements and the receipt, in one statement, so the goods
+   * rows stay locked only for it and the commit. Stock is taken only if every line still has
+   * its price, is on sale and in stock; otherwise nothing is written and `ok` is false. Lines
+   * must come sorted by goods id: the rows are then locked in id order and baskets never
+   * deadlock on each other.
+   */
+  async takeStockAndRecord(m: EntityManager, r: Omit<RedemptionRow, 'createdAt' | 'voidedAt' | 'voidReason' | 'voidBalanceAfter'>, actor: string): Promise<{ ok: boolean; createdAt: Date | null }> {
+    const row = await queryOne<{ ok: boolean; createdAt: Date | null }>(
+      m,
+      `WITH t AS (SELECT * FROM unnest($1::uuid[], $2::int[], $3::int[]) WITH ORDINALITY AS t(goods_id, q, price, n)),
+       g AS (
+         UPDATE goods SET stock = goods.stock - t.q FROM t
+          WHERE goods.id = t.goods_id AND goods.shop_id = $4 AND goods.active AND goods.price_points = t.price AND goods.stock >= t.q
+         RETURNING goods.id),
+       ok AS (SELECT count(*) = cardinality($1::uuid[]) AS ok FROM g),
+       mv AS (
+         INSERT INTO stock_movements (town_id, shop_id, goods_id, kind, quantity, reason, actor, redemption_id)
+         SELECT $5, $4, t.goods_id, 'redeemed', -t.q, $8, $6, $7 FROM t WHERE (SELECT ok FROM ok)),
+       rd AS (
+         INSERT INTO redemptions (id, town_id, shop_id, village_id, resident_id, terminal_id, receipt_no, idempotency_key, request_hash, lines, total_points, balance_after, posting_id)
+         SELECT $7, $5, $4, $9, $10, $11, $8, $12, $13, $14, $15, $16, $17 WHERE (SELECT ok FROM ok)
+         RETURNING created_at)
+       SELECT (SELECT ok FROM ok) AS ok, (SELECT created_at FROM rd) AS "createdAt"`,
+      [
+        r.lines.map((l) => l.goodsId),
+        r.lines.map((l) => l.quantity),
+        r.lines.map((l) => l.pricePoints),
+        r.shopId,
+        r.townId,
+        actor,
+        r.id,
+        r.receiptNo,
+        r.villageId,
+        r.residentId,
+        r.terminalId,
+        r.idempotencyKey,
+        r.requestHash,
+        JSON.stringify(r.lines),
+        r.totalPoints,
+        r.balanceAfter,
+        r.postingId,
+      ],
+    );
+    return row ?? { ok: false, createdAt: null };
   }
 
   /** Locks the basket's goods rows in id order, so two baskets never deadlock on each other. */

@@ -8,7 +8,7 @@ import { LedgerService } from '@app/ledger/ledger.service';
 import { periodOf } from '@app/review/working-days';
 import { hashRequest, shanghaiToday } from '@app/scoring/entries.service';
 import type { CardHolderDto, ReceiptDto, RedeemDto } from './shop.dto';
-import { RedemptionRepository, type RedemptionRow } from './redemption.repository';
+import { RedemptionRepository, type GoodsRow, type RedemptionRow } from './redemption.repository';
 
 /**
  * The integrity supermarket's till. A redemption is one transaction: price the basket from the
@@ -35,69 +35,78 @@ export class RedemptionService {
     const ids = dto.lines.map((l) => l.goodsId);
     if (new Set(ids).size !== ids.length) throw new AppError('REDEMPTION.DUPLICATE_GOODS');
     const requestHash = hashRequest({ cardCode: dto.cardCode, lines: dto.lines.map((l) => [l.goodsId, l.quantity]) });
-    const prior = await this.repo.findByKey(this.repo.db, t.id, dto.idempotencyKey);
-    if (prior) return { receipt: this.replay(prior, requestHash), replayed: true };
     try {
-      const row = await this.repo.db.transaction(async (m) => {
-        const h = await this.repo.findCardHolder(m, dto.cardCode, t.shopId);
-        if (!h || h.townId !== t.townId) throw new AppError('REDEMPTION.RESIDENT_NOT_FOUND');
-        if (!h.served) throw new AppError('REDEMPTION.RESIDENT_NOT_SERVED');
-        if (h.status !== 'active') throw new AppError('REDEMPTION.RESIDENT_NOT_ACTIVE');
-        const goods = new Map((await this.repo.lockGoods(m, ids)).map((g) => [g.id, g]));
-        const lines = dto.lines.map((l) => {
-          const g = goods.get(l.goodsId);
-          if (!g || g.shopId !== t.shopId) throw new AppError('REDEMPTION.GOODS_NOT_FOUND', undefined, { goodsId: l.goodsId });
-          if (!g.active) throw new AppError('REDEMPTION.GOODS_INACTIVE', undefined, { goodsId: l.goodsId });
-          if (g.stock < l.quantity) throw new AppError('REDEMPTION.OUT_OF_STOCK', undefined, { goodsId: l.goodsId, stock: g.stock, wanted: l.quantity });
-          return { goodsId: g.id, name: g.name, unit: g.unit, quantity: l.quantity, pricePoints: g.pricePoints, points: g.pricePoints * l.quantity };
-        });
-        const total = lines.reduce((s, l) => s + l.points, 0);
-        const id = randomUUID();
-        const now = new Date();
-        const receiptNo = await this.repo.nextReceiptNo(m, await this.repo.shopCode(m, t.shopId), shanghaiToday(now));
-        const posted = await this.ledger
-          .postBatch(
-            [{ accountId: h.id, kind: 'redemption', points: -total, sourceRef: `redemption:${id}`, counterparty: `shop:${t.shopId}`, period: periodOf(now), memo: receiptNo, requireCovered: true }],
-            m,
-          )
-          .catch((err: unknown) => {
-            if (err instanceof AppError && err.code === 'LEDGER.INSUFFICIENT_POINTS') {
-              throw new AppError('REDEMPTION.INSUFFICIENT_POINTS', undefined, { balance: h.balance ?? 0, total });
-            }
-            throw err;
-          });
-        const posting = posted.postings[0];
-        await this.repo.moveStock(
-          m,
-          lines.map((l) => ({ townId: t.townId, shopId: t.shopId, goodsId: l.goodsId, kind: 'redeemed', quantity: -l.quantity, reason: receiptNo, actor: `terminal:${t.id}`, redemptionId: id })),
-        );
-        const record = {
-          id,
-          townId: t.townId,
-          shopId: t.shopId,
-          villageId: h.villageId,
-          residentId: h.id,
-          terminalId: t.id,
-          receiptNo,
-          idempotencyKey: dto.idempotencyKey,
-          requestHash,
-          lines,
-          totalPoints: total,
-          balanceAfter: posting.balanceAfter,
-          postingId: posting.id,
-        };
-        await this.repo.insertRedemption(m, record);
-        return { ...record, createdAt: posting.postedAt, voidedAt: null, voidReason: null, voidBalanceAfter: null, residentName: h.name };
-      });
-      return { receipt: toReceipt(row, row.residentName), replayed: false };
+      return await this.redeemOnce(t, dto, requestHash);
     } catch (err) {
-      // A retry raced the original: answer like a retry after it.
-      if ((err as { code?: string }).code === '23505') {
+      const code = (err as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (err as { code?: string }).code;
+      // A retry raced the original (unique terminal + key): answer like a retry after it.
+      if (code === '23505') {
         const again = await this.repo.findByKey(this.repo.db, t.id, dto.idempotencyKey);
         if (again) return { receipt: this.replay(again, requestHash), replayed: true };
       }
+      // Price changed between reading and taking the stock, or a rare deadlock: once more.
+      if (err instanceof RetryRedemption || code === '40P01') {
+        return this.redeemOnce(t, dto, requestHash).catch((again: unknown) => {
+          throw again instanceof RetryRedemption ? new AppError('REDEMPTION.BASKET_CHANGED') : again;
+        });
+      }
       throw err;
     }
+  }
+
+  /**
+   * Reads (key, card holder, goods, a receipt number) in parallel outside the transaction, then
+   * a short transaction: the ledger posting first (account lock, balance check), then the stock
+   * and the receipt in one statement, so a popular good is locked only for that and the commit.
+   */
+  private async redeemOnce(t: TerminalPrincipal, dto: RedeemDto, requestHash: string): Promise<{ receipt: ReceiptDto; replayed: boolean }> {
+    const ids = dto.lines.map((l) => l.goodsId);
+    const [prior, h, goodsRows, seq] = await Promise.all([
+      this.repo.findByKey(this.repo.db, t.id, dto.idempotencyKey),
+      this.repo.findCardHolder(this.repo.db, dto.cardCode, t.shopId),
+      this.repo.findGoodsMany(this.repo.db, ids),
+      this.repo.nextReceiptSeq(this.repo.db),
+    ]);
+    if (prior) return { receipt: this.replay(prior, requestHash), replayed: true };
+    if (!h || h.townId !== t.townId) throw new AppError('REDEMPTION.RESIDENT_NOT_FOUND');
+    if (!h.served) throw new AppError('REDEMPTION.RESIDENT_NOT_SERVED');
+    if (h.status !== 'active') throw new AppError('REDEMPTION.RESIDENT_NOT_ACTIVE');
+    const goods = new Map(goodsRows.map((g) => [g.id, g]));
+    const lines = [...dto.lines]
+      .sort((a, b) => (a.goodsId < b.goodsId ? -1 : 1))
+      .map((l) => {
+        const g = checkLine(goods.get(l.goodsId), l, t.shopId);
+        return { goodsId: g.id, name: g.name, unit: g.unit, quantity: l.quantity, pricePoints: g.pricePoints, points: g.pricePoints * l.quantity };
+      });
+    const total = lines.reduce((s, l) => s + l.points, 0);
+    const id = randomUUID();
+    const now = new Date();
+    const receiptNo = `${h.shopCode}-${shanghaiToday(now).replace(/-/g, '')}-${String(seq).padStart(6, '0')}`;
+    const row = await this.repo.db.transaction(async (m) => {
+      const posted = await this.ledger
+        .postOne({ accountId: h.id, kind: 'redemption', points: -total, sourceRef: `redemption:${id}`, counterparty: `shop:${t.shopId}`, period: periodOf(now), memo: receiptNo, requireCovered: true }, m)
+        .catch((err: unknown) => {
+          if (err instanceof AppError && err.code === 'LEDGER.INSUFFICIENT_POINTS') {
+            throw new AppError('REDEMPTION.INSUFFICIENT_POINTS', undefined, { balance: h.balance ?? 0, total });
+          }
+          throw err;
+        });
+      const posting = posted.postings[0];
+      if (!posting) throw new Error(`redemption ${id} was already in the ledger`);
+      const record = { id, townId: t.townId, shopId: t.shopId, villageId: h.villageId, residentId: h.id, terminalId: t.id, receiptNo, idempotencyKey: dto.idempotencyKey, requestHash, lines, totalPoints: total, balanceAfter: posting.balanceAfter, postingId: posting.id };
+      const taken = await this.repo.takeStockAndRecord(m, record, `terminal:${t.id}`);
+      if (!taken.ok) {
+        // Something changed since the read: find what, under the locks, and roll back.
+        const now = new Map((await this.repo.lockGoods(m, ids)).map((g) => [g.id, g]));
+        for (const l of dto.lines) checkLine(now.get(l.goodsId), l, t.shopId);
+        throw new RetryRedemption();
+      }
+      return { ...record, createdAt: taken.createdAt as Date, voidedAt: null, voidReason: null, voidBalanceAfter: null };
+    });
+    // Receipt lines in the basket's own order.
+    const order = new Map(dto.lines.map((l, i) => [l.goodsId, i]));
+    row.lines.sort((a, b) => (order.get(a.goodsId) ?? 0) - (order.get(b.goodsId) ?? 0));
+    return { receipt: toReceipt(row, h.name), replayed: false };
   }
 
   /** Same day only; a void of a voided receipt answers with the existing void (idempotent). */
@@ -158,4 +167,14 @@ function toReceipt(r: RedemptionRow, residentName: string | null): ReceiptDto {
     voidedAt: r.voidedAt,
     voidReason: r.voidReason,
   };
+}
+
+/** The basket changed under us in a way a second try may fix (a new price). */
+class RetryRedemption extends Error {}
+
+function checkLine(g: GoodsRow | undefined, l: { goodsId: string; quantity: number }, shopId: string): GoodsRow {
+  if (!g || g.shopId !== shopId) throw new AppError('REDEMPTION.GOODS_NOT_FOUND', undefined, { goodsId: l.goodsId });
+  if (!g.active) throw new AppError('REDEMPTION.GOODS_INACTIVE', undefined, { goodsId: l.goodsId });
+  if (g.stock < l.quantity) throw new AppError('REDEMPTION.OUT_OF_STOCK', undefined, { goodsId: l.goodsId, stock: g.stock, wanted: l.quantity });
+  return g;
 }

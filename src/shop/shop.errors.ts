@@ -14,5 +14,6 @@ export const SHOP_ERRORS = {
   'REDEMPTION.INSUFFICIENT_POINTS': { status: 409, message: '积分余额不足 / not enough points' },
   'REDEMPTION.IDEMPOTENCY_CONFLICT': { status: 409, message: '相同幂等键已用于不同内容 / idempotency key reused with a different body' },
   'REDEMPTION.NOT_FOUND': { status: 404, message: '小票不存在 / no such receipt' },
+  'REDEMPTION.BASKET_CHANGED': { status: 409, message: '商品价格刚刚变动，请重新扫码 / prices changed while redeeming; scan again' },
   'REDEMPTION.VOID_WINDOW_PASSED': { status: 409, message: '只能当天撤销 / a redemption can only be voided the same day' },
 } as const satisfies Record<string, { status: number; message: string }>;

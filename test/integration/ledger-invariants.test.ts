@@ -94,7 +94,7 @@ describe('ledger invariants (real PostgreSQL)', () => {
     expect(r.postings[1].prevHash).toBe(r.postings[0].hash);
     // Opening balance moves the balance only; deeds move both.
     expect(await account(stack.db, id)).toEqual({ balance: 44, creditScore: 1004, seq: 3, grade: 'A' });
-    expect(postingsOf(stack.db, id)).resolves.toHaveLength(3);
+    await expect(postingsOf(stack.db, id)).resolves.toHaveLength(3);
   });
 
   it('posts a source once when it is posted twice in a row or twice in one batch', async () => {

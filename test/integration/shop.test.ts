@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maskName } from '@app/common/mask-name';
+import { LedgerVerifier } from '@app/ledger/ledger-verifier';
 import { LedgerService } from '@app/ledger/ledger.service';
 import { startStack, type TestStack } from '../support/app';
 import { bearers, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
@@ -153,6 +154,9 @@ describe('shop terminals: look up, redeem, void, reconcile', () => {
     expect([await balanceOf(r), await stockOf(oil)]).toEqual([0, 943]);
     const [sum] = await stack.db.query(`SELECT sum(points)::int AS s, min(seq) AS lo, max(seq) AS hi, count(*)::int AS n FROM postings WHERE account_id = $1`, [r]);
     expect(sum).toEqual({ s: 0, lo: 1, hi: 58, n: 58 });
+    const report = await stack.api.get(LedgerVerifier).verifyTown(f.townId);
+    expect(report.broken).toEqual([]);
+    expect(report.ok).toBe(true);
   });
 
   it('parallel redemptions of the last units never take stock below zero', async () => {
