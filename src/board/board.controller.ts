@@ -3,7 +3,6 @@ import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagg
 import type { Response } from 'express';
 import { Ctx, Public, Roles } from '@app/auth/auth.decorators';
 import type { RequestContext } from '@app/auth/principal';
-import type { PublicBoard } from './board-view';
 import { BoardPathParams, BoardsOverviewDto, PeriodQuery, PublicBoardDto, VillageBoardDto, VillagePathParams } from './board.dto';
 import { BoardService } from './board.service';
 
@@ -27,7 +26,7 @@ export class PublicBoardController {
   @ApiProduces('text/html')
   @ApiOperation({ summary: '公示栏打印页（A4，无需登录；仅显示脱敏姓名）' })
   async html(@Param() p: BoardPathParams, @Res({ passthrough: true }) res: Response): Promise<string> {
-    const html = await this.boards.boardHtml(p.villageId, p.period);
+    const html = await this.boards.boardHtmlText(p.villageId, p.period);
     cacheable(res, 'text/html; charset=utf-8');
     return html;
   }
@@ -36,10 +35,10 @@ export class PublicBoardController {
   @Public()
   @ApiOkResponse({ type: PublicBoardDto })
   @ApiOperation({ summary: '公示栏（JSON，无需登录）：逐人逐条积分、异议状态、合计、红黑榜、入账核验码' })
-  async board(@Param() p: BoardPathParams, @Res({ passthrough: true }) res: Response): Promise<PublicBoard> {
-    const board = await this.boards.board(p.villageId, p.period);
-    cacheable(res);
-    return board;
+  async board(@Param() p: BoardPathParams, @Res() res: Response): Promise<void> {
+    const text = await this.boards.boardJsonText(p.villageId, p.period);
+    cacheable(res, 'application/json; charset=utf-8');
+    res.status(200).send(text);
   }
 
   @Get('villages/:villageId/boards')

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { RequestContext } from '@app/auth/principal';
 import { AppError } from '@app/common/errors/app-error';
+import { TtlCache } from '@app/common/ttl-cache';
+import { AppConfig } from '@app/config/app-config';
 import type { BoardContent } from '@app/review/board';
 import { renderBoardHtml } from './board-html';
 import { toPublicBoard, type PublicBoard } from './board-view';
@@ -11,7 +13,23 @@ import { lateFlags, periodDeadlines } from './deadlines';
 /** The public 公示栏 (no login, masked names only) and the town's view of every village's board. */
 @Injectable()
 export class BoardService {
-  constructor(private readonly repo: BoardRepository) {}
+  /** Rendered boards (JSON text and HTML): ~1 MB each for a large village, public, read often. */
+  private readonly rendered: TtlCache<string>;
+
+  constructor(
+    private readonly repo: BoardRepository,
+    config: AppConfig,
+  ) {
+    this.rendered = new TtlCache<string>(config.get('BOARD_CACHE_MS'));
+  }
+
+  boardJsonText(villageId: string, period: string): Promise<string> {
+    return this.rendered.get(`json:${villageId}:${period}`, async () => JSON.stringify(await this.board(villageId, period)));
+  }
+
+  boardHtmlText(villageId: string, period: string): Promise<string> {
+    return this.rendered.get(`html:${villageId}:${period}`, () => this.boardHtml(villageId, period));
+  }
 
   /** Unknown village, no board for the period or not yet publicized: one answer, 404 BOARD.NOT_FOUND. */
   async board(villageId: string, period: string, now = new Date()): Promise<PublicBoard> {

@@ -89,6 +89,13 @@ export class EnvVars {
   @Max(100000)
   OBJECTION_RATE_LIMIT_PER_MINUTE = 5;
 
+  /** How long a rendered public board (JSON/HTML) is reused; 0 = render every time. */
+  @Transform(({ value }) => (value === undefined ? value : Number(value)))
+  @IsInt()
+  @Min(0)
+  @Max(60_000)
+  BOARD_CACHE_MS = 5_000;
+
   /** Key of the HMAC that stores national ID numbers (only hash + last 4 are kept). */
   @IsString()
   @MinLength(16)

@@ -44,6 +44,8 @@ export async function startStack(opts: { worker?: boolean; env?: Record<string, 
     LOGIN_RATE_LIMIT_PER_MINUTE: '1000',
     OBJECTION_RATE_LIMIT_PER_MINUTE: '1000',
     UPLOAD_MAX_BYTES: String(10 * 1024 * 1024),
+    // Tests read a board right after changing it.
+    BOARD_CACHE_MS: '0',
     ...opts.env,
   });
   const { AppModule } = await import('@app/app.module.js');
