@@ -48,8 +48,10 @@ describe('deed entries (single)', () => {
     expect(second.body.points).toBe(-10);
   });
 
+  // Entries are ordered by (occurredOn, id), never by typing order: a day apart, so the second crosses the band.
   it('awards volunteer hours by cumulative band: 12 h → +2, then 10 h more (22 h) → +3', async () => {
-    expect((await post({ residentId: resident, itemCode: 'T01', occurredOn: today, quantity: 12 }).expect(201)).body.points).toBe(2);
+    const yesterday = shanghaiToday(new Date(Date.now() - 86_400_000));
+    expect((await post({ residentId: resident, itemCode: 'T01', occurredOn: yesterday, quantity: 12 }).expect(201)).body.points).toBe(2);
     expect((await post({ residentId: resident, itemCode: 'T01', occurredOn: today, quantity: 10 }).expect(201)).body.points).toBe(3);
   });
 
