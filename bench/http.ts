@@ -1,0 +1,139 @@
+/** HTTP helpers of the harness: one-off requests (fetch) and load runs (autocannon). */
+import autocannon from 'autocannon';
+import { percentiles } from './lib';
+
+export interface HttpResult<T = unknown> {
+  status: number;
+  body: T;
+  ms: number;
+}
+
+export async function http<T = Record<string, unknown>>(
+  base: string,
+  method: string,
+  path: string,
+  opts: { token?: string; apiKey?: string; json?: unknown; form?: FormData } = {},
+): Promise<HttpResult<T>> {
+  const headers: Record<string, string> = {};
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  if (opts.apiKey) headers['x-api-key'] = opts.apiKey;
+  let body: string | FormData | undefined;
+  if (opts.json !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(opts.json);
+  } else if (opts.form) body = opts.form;
+  const t = performance.now();
+  const res = await fetch(`${base}${path}`, { method, headers, body });
+  const text = await res.text();
+  const ms = performance.now() - t;
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, body: parsed as T, ms };
+}
+
+/** A logged-in staff member's access token (15 min): log in per scenario group, not once per run. */
+export async function login(base: string, username: string, password: string): Promise<string> {
+  const r = await http<{ accessToken?: string }>(base, 'POST', '/api/v1/auth/login', { json: { username, password } });
+  if (r.status !== 200 || !r.body.accessToken) throw new Error(`login ${username}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body.accessToken;
+}
+
+export interface LoadResult {
+  connections: number;
+  durationS: number;
+  requests: number;
+  ok: number;
+  /** Responses per second that were 2xx. */
+  okPerS: number;
+  latencyMs: ReturnType<typeof percentiles>;
+  /** Count per HTTP status, and per error `code` for non-2xx. */
+  statuses: Record<string, number>;
+  codes: Record<string, number>;
+  errors: number;
+  timeouts: number;
+}
+
+/**
+ * An autocannon run for `seconds` at `connections`; `next()` gives each request its path/body
+ * (unique idempotency keys, rotating residents). Latencies are every response's time, recorded
+ * here so p95 is exact (autocannon's own table stops at p90/p97.5).
+ */
+export async function load(opts: {
+  base: string;
+  connections: number;
+  seconds: number;
+  method: 'GET' | 'POST';
+  headers: Record<string, string>;
+  next: () => { path: string; body?: string };
+}): Promise<LoadResult> {
+  const latencies: number[] = [];
+  const statuses: Record<string, number> = {};
+  const codes: Record<string, number> = {};
+  const first = opts.next();
+  const inst = autocannon({
+    url: opts.base,
+    connections: opts.connections,
+    duration: opts.seconds,
+    timeout: 30,
+    requests: [
+      {
+        method: opts.method,
+        path: first.path,
+        headers: opts.headers,
+        body: first.body,
+        setupRequest: (req) => {
+          const n = opts.next();
+          return { ...req, path: n.path, ...(n.body !== undefined ? { body: n.body } : {}) };
+        },
+        onResponse: (status, body) => {
+          statuses[status] = (statuses[status] ?? 0) + 1;
+          if (status >= 300) {
+            let code = 'unparsed';
+            try {
+              code = String((JSON.parse(body) as { code?: string }).code ?? 'no-code');
+            } catch {
+              // keep 'unparsed'
+            }
+            codes[code] = (codes[code] ?? 0) + 1;
+          }
+        },
+      },
+    ],
+  });
+  inst.on('response', (_client: unknown, _status: number, _bytes: number, responseTime: number) => latencies.push(responseTime));
+  const res = await inst;
+  const ok = Object.entries(statuses)
+    .filter(([s]) => Number(s) >= 200 && Number(s) < 300)
+    .reduce((a, [, n]) => a + n, 0);
+  return {
+    connections: opts.connections,
+    durationS: res.duration,
+    requests: latencies.length,
+    ok,
+    okPerS: Math.round(ok / res.duration),
+    latencyMs: percentiles(latencies),
+    statuses,
+    codes,
+    errors: res.errors,
+    timeouts: res.timeouts,
+  };
+}
+
+/** Sequential requests (one at a time) for at most `max` requests or `seconds`: what one user sees. */
+export async function sequential(max: number, seconds: number, request: (i: number) => Promise<HttpResult>): Promise<{ latencyMs: ReturnType<typeof percentiles>; statuses: Record<string, number>; bytes: number }> {
+  const lat: number[] = [];
+  const statuses: Record<string, number> = {};
+  let bytes = 0;
+  const end = performance.now() + seconds * 1000;
+  for (let i = 0; i < max && performance.now() < end; i++) {
+    const r = await request(i);
+    lat.push(r.ms);
+    statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+    bytes = Math.max(bytes, typeof r.body === 'string' ? r.body.length : JSON.stringify(r.body).length);
+  }
+  return { latencyMs: percentiles(lat), statuses, bytes };
+}

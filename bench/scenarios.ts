@@ -1,0 +1,976 @@
+/**
+ * The benchmark scenarios, run by bench/run.sh once the town is generated and the api and the
+ * worker run as real processes. Each scenario reports throughput, latency percentiles where
+ * requests have a latency, PostgreSQL time, what the machine's cores did meanwhile, and the same
+ * work done by the cheapest SQL ("limit") on the same PostgreSQL. Results go to
+ * bench/results/<UTC timestamp>.json and bench/results/latest.md.
+ *
+ * Environment (set by run.sh): DATABASE_URL, REDIS_URL, API_URL, API_PID, WORKER_PID, PG_PID,
+ * REDIS_PID, PGDATA, BENCH_STATE, BENCH_BUILD, BENCH_RESULTS, PGBENCH; optional
+ * BENCH_REDEEM_SECONDS (15), BENCH_READ_SECONDS (10), BENCH_ONLY (comma list of groups:
+ * finalize,redeem,upload,read,verify), QUEUE_PREFIX (xinyi).
+ */
+import 'reflect-metadata';
+import { Queue } from 'bullmq';
+import ExcelJS from 'exceljs';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '@app/database/data-source-options';
+import { LedgerRepository } from '@app/ledger/ledger.repository';
+import { JOB_RETENTION, JOBS } from '@app/queue/jobs';
+import { redisOptionsFromUrl } from '@app/queue/redis-options';
+import { FIXED_ITEMS } from './generate';
+import { runLedgerBatch } from './ledger-batch';
+import { http, load, login, sequential, type LoadResult } from './http';
+import { type BenchTown, cpuSeconds, freePort, fsyncRate, loadAverage, log, memMb, percentiles, prng, round, sleep } from './lib';
+import { Probes, type ResourceUse, type WaitSample } from './probes';
+import { renderMarkdown } from './report';
+
+type Pct = ReturnType<typeof percentiles>;
+
+export interface Scenario {
+  id: string;
+  group: 'finalize' | 'redeem' | 'upload' | 'read' | 'verify';
+  title: string;
+  headline: { value: number; unit: string; better: 'higher' | 'lower' } | null;
+  latencyMs?: Pct;
+  /** PostgreSQL statement time per operation (active_time / operations), ms. */
+  pgMsPerOp?: number;
+  limit?: { what: string; value: number; unit: string; latencyMs?: Pct; ratio: number };
+  target?: { text: string; met: boolean };
+  use?: ResourceUse;
+  waits?: WaitSample;
+  counts?: Record<string, number>;
+  /** PostgreSQL statements of the app during the scenario (log_min_duration_statement = 0), by text. */
+  statements?: StatementStat[];
+  details?: Record<string, unknown>;
+  notes: string[];
+  skipped?: string;
+}
+
+export interface StatementStat {
+  statement: string;
+  n: number;
+  totalMs: number;
+  avgMs: number;
+}
+
+export interface BenchResults {
+  startedAt: string;
+  finishedAt: string;
+  machine: Record<string, unknown>;
+  config: Record<string, unknown>;
+  volume: Record<string, number>;
+  generate: Record<string, number>;
+  scenarios: Scenario[];
+  processes: { apiPeakRssMb: number | null; workerPeakRssMb: number | null; apiRssMaxUnderLoadMb: number | null };
+  slowStatements: Array<{ ms: number; statement: string; times: number }>;
+  loadAverage: { start: number[]; end: number[] };
+}
+
+const env = (name: string): string => {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set`);
+  return v;
+};
+const num = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
+
+class Bench {
+  readonly api = env('API_URL');
+  readonly dbUrl = env('DATABASE_URL');
+  readonly redisUrl = env('REDIS_URL');
+  readonly state = env('BENCH_STATE');
+  readonly build = env('BENCH_BUILD');
+  readonly pgbench = env('PGBENCH');
+  readonly pgdata = env('PGDATA');
+  readonly prefix = process.env.QUEUE_PREFIX ?? 'xinyi';
+  readonly redeemSeconds = num('BENCH_REDEEM_SECONDS', 15);
+  readonly readSeconds = num('BENCH_READ_SECONDS', 10);
+  readonly only = new Set((process.env.BENCH_ONLY ?? '').split(',').filter(Boolean));
+  readonly town: BenchTown = JSON.parse(readFileSync(`${env('BENCH_STATE')}/town.json`, 'utf8'));
+  readonly pids = { api: Number(env('API_PID')), worker: Number(env('WORKER_PID')), postmaster: Number(env('PG_PID')), redis: Number(env('REDIS_PID')) };
+  readonly scenarios: Scenario[] = [];
+  db!: Client;
+  probes!: Probes;
+  rssUnderLoad = 0;
+
+  want(group: Scenario['group']): boolean {
+    return this.only.size === 0 || this.only.has(group);
+  }
+
+  async q<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return (await this.db.query(sql, params)).rows as T[];
+  }
+
+  add(s: Scenario): Scenario {
+    this.scenarios.push(s);
+    if (s.waits?.apiRssMaxMb) this.rssUnderLoad = Math.max(this.rssUnderLoad, s.waits.apiRssMaxMb);
+    const h = s.headline ? `${s.headline.value} ${s.headline.unit}` : s.skipped ? `skipped: ${s.skipped}` : '';
+    log(`${s.id}: ${h}${s.latencyMs ? ` p50/p95/p99 ${s.latencyMs.p50}/${s.latencyMs.p95}/${s.latencyMs.p99} ms` : ''}${s.limit ? ` (limit ${s.limit.value} ${s.limit.unit}, ratio ${s.limit.ratio})` : ''}`);
+    return s;
+  }
+
+  postingCount = async () => Number((await this.q<{ n: string }>(`SELECT count(*) AS n FROM postings`))[0].n);
+
+  /**
+   * Runs `work` with every statement logged (log_min_duration_statement = 0) and sums the app's
+   * statements (application_name 'xinyi') by text: where PostgreSQL's part of the time goes. The
+   * logging costs a little; use it on runs whose headline number does not depend on it.
+   */
+  async traceStatements<T>(work: () => Promise<T>): Promise<{ result: T; statements: StatementStat[]; totalMs: number; count: number; phasesMs: Record<string, number> }> {
+    const file = `${this.pgdata}/server.log`;
+    const offset = statSync(file).size;
+    await this.q(`ALTER SYSTEM SET log_min_duration_statement = 0`);
+    await this.q(`SELECT pg_reload_conf()`);
+    await sleep(300);
+    let result: T;
+    try {
+      result = await work();
+    } finally {
+      await this.q(`ALTER SYSTEM SET log_min_duration_statement = '250ms'`);
+      await this.q(`SELECT pg_reload_conf()`);
+    }
+    await sleep(300);
+    const size = statSync(file).size - offset;
+    const buf = Buffer.alloc(size);
+    const fd = openSync(file, 'r');
+    try {
+      readSync(fd, buf, 0, size, offset);
+    } finally {
+      closeSync(fd);
+    }
+    const by = new Map<string, StatementStat>();
+    // parse = parse analysis, bind = planning (unnamed statements are planned at bind), execute;
+    // 'statement' = simple-protocol commands (START TRANSACTION, COMMIT, queries without parameters).
+    const phasesMs: Record<string, number> = { parse: 0, bind: 0, execute: 0, statement: 0 };
+    let totalMs = 0;
+    let count = 0;
+    for (const line of buf.toString('utf8').split('\n')) {
+      const m = /\] xinyi: LOG: {2}duration: ([\d.]+) ms {2}(parse|bind|execute|statement)[^:]*: (.*)$/.exec(line);
+      if (!m) continue;
+      const ms = Number(m[1]);
+      const key = m[3].replace(/\s+/g, ' ').trim().slice(0, 110);
+      const cur = by.get(key) ?? { statement: key, n: 0, totalMs: 0, avgMs: 0 };
+      if (m[2] === 'execute' || m[2] === 'statement') cur.n++;
+      cur.totalMs += ms;
+      by.set(key, cur);
+      phasesMs[m[2]] += ms;
+      totalMs += ms;
+      if (m[2] === 'execute' || m[2] === 'statement') count++;
+    }
+    const statements = [...by.values()]
+      .map((x) => ({ ...x, totalMs: round(x.totalMs, 1), avgMs: round(x.totalMs / Math.max(1, x.n), 3) }))
+      .sort((a, b) => b.totalMs - a.totalMs);
+    for (const k of Object.keys(phasesMs)) phasesMs[k] = round(phasesMs[k], 1);
+    return { result: result as T, statements, totalMs: round(totalMs, 1), count, phasesMs };
+  }
+
+  // ---- a. finalize ---------------------------------------------------------------------------
+
+  async finalize(): Promise<void> {
+    const t = this.town;
+    const cycles = t.villages.filter((v) => v.cycleId);
+    const queue = new Queue('cycle', { connection: redisOptionsFromUrl(this.redisUrl), prefix: this.prefix });
+    try {
+      // The window ends now (generated in the future, so the worker's start-up reconcile left them alone).
+      await this.q(`UPDATE review_cycles SET window_ends_at = now() - interval '1 second' WHERE town_id = $1 AND period = $2 AND state = 'publicized'`, [t.townId, t.finalizePeriod]);
+      const stopWaits = this.probes.sampleWaits(200);
+      const traced = await this.traceStatements(() => this.probes.measure(async () => {
+        const t0 = performance.now();
+        await queue.addBulk(
+          cycles.map((v) => ({
+            name: 'cycle.finalize',
+            data: { cycleId: v.cycleId as string },
+            opts: { jobId: `finalize-${v.id}-${t.finalizePeriod}`, attempts: JOBS['cycle.finalize'].retry.attempts, backoff: JOBS['cycle.finalize'].retry.backoff, ...JOB_RETENTION },
+          })),
+        );
+        for (;;) {
+          const [{ n }] = await this.q<{ n: number }>(`SELECT count(*)::int AS n FROM review_cycles WHERE town_id = $1 AND period = $2 AND state = 'finalized'`, [t.townId, t.finalizePeriod]);
+          if (n === cycles.length) break;
+          if (performance.now() - t0 > 15 * 60_000) throw new Error(`finalize: only ${n}/${cycles.length} cycles finalized after 15 min`);
+          await sleep(50);
+        }
+        return (performance.now() - t0) / 1000;
+      }));
+      const { result: wallS, use } = traced.result;
+      const waits = await stopWaits();
+      const [{ n: posted }] = await this.q<{ n: number }>(`SELECT count(*)::int AS n FROM postings WHERE town_id = $1 AND kind = 'deed' AND period = $2 AND source_ref LIKE 'entry:%'`, [t.townId, t.finalizePeriod]);
+      const jobs = (await queue.getJobs(['completed', 'failed'])).filter((j) => j.name === 'cycle.finalize');
+      const durations = jobs.filter((j) => j.finishedOn && j.processedOn).map((j) => (j.finishedOn as number) - (j.processedOn as number));
+      const failed = jobs.filter((j) => j.failedReason).length;
+      // After-posting jobs: finalize enqueues grades.recompute and credit.export once per village.
+      const ledgerQ = new Queue('ledger', { connection: redisOptionsFromUrl(this.redisUrl), prefix: this.prefix });
+      const exportQ = new Queue('credit-export', { connection: redisOptionsFromUrl(this.redisUrl), prefix: this.prefix });
+      const drainStart = performance.now();
+      let follow: Record<string, number> = {};
+      for (;;) {
+        const [l, e] = await Promise.all([ledgerQ.getJobCounts('waiting', 'active', 'completed', 'failed'), exportQ.getJobCounts('waiting', 'active', 'completed', 'failed')]);
+        follow = { gradesQueued: l.waiting + l.active, gradesDone: l.completed, gradesFailed: l.failed, exportQueued: e.waiting + e.active, exportDone: e.completed, exportFailed: e.failed };
+        if (follow.gradesQueued + follow.exportQueued === 0 || performance.now() - drainStart > 180_000) break;
+        await sleep(500);
+      }
+      follow.drainS = round((performance.now() - drainStart) / 1000);
+      // What the per-village grades.recompute jobs changed (their return value: rows updated).
+      const grades = (await ledgerQ.getJobs(['completed'])).filter((j) => j.name === 'grades.recompute');
+      follow.gradesRowsChanged = grades.reduce((a, j) => a + (Number(j.returnvalue) || 0), 0);
+      follow.gradesJobMsTotal = grades.reduce((a, j) => a + ((j.finishedOn ?? 0) - (j.processedOn ?? 0)), 0);
+      await ledgerQ.close();
+      await exportQ.close();
+
+      const limit = await this.finalizeLimit(posted);
+      const rate = Math.round(posted / wallS);
+      this.add({
+        id: 'finalize',
+        group: 'finalize',
+        title: `month-end finalize: ${cycles.length} village cycles, ${posted} entries, through the cycle.finalize job`,
+        headline: { value: rate, unit: 'postings/s', better: 'higher' },
+        latencyMs: percentiles(durations),
+        pgMsPerOp: round((use.pgActiveS * 1000) / posted, 3),
+        limit: { what: `one INSERT … SELECT of ${posted} postings-like rows (sha256 each) into a scratch table with the postings indexes`, value: limit, unit: 'rows/s', ratio: round(rate / limit, 3) },
+        target: { text: '≥ 40,000 postings/s', met: rate >= 40_000 },
+        use,
+        waits,
+        counts: { cycles: cycles.length, posted, failedJobs: failed },
+        statements: traced.statements.slice(0, 15),
+        details: {
+          wallS: round(wallS),
+          jobDurationsMs: 'latency = per-village job time (processedOn → finishedOn)',
+          afterPostingJobs: follow,
+          workerConcurrency: Number(process.env.WORKER_CONCURRENCY ?? 4),
+          appStatements: traced.count,
+          appStatementMs: traced.totalMs,
+        },
+        notes: [
+          `latency columns: per-village job time; ${traced.count} app statements took ${round(traced.totalMs / 1000, 1)} s of PostgreSQL time in all (statement log on during this run): ${phaseText(traced.phasesMs)}`,
+          `after-posting jobs: ${follow.gradesDone} grades.recompute (together ${round(follow.gradesJobMsTotal / 1000, 1)} s of job time, ${follow.gradesRowsChanged} rows changed) and ${follow.exportDone} credit.export completed (${follow.drainS} s to drain after the last finalize)`,
+        ],
+      });
+    } finally {
+      await queue.close();
+    }
+  }
+
+  private async finalizeLimit(rows: number): Promise<number> {
+    await this.q(`CREATE SCHEMA IF NOT EXISTS bench_limit`);
+    await this.q(`DROP TABLE IF EXISTS bench_limit.finalize_postings`);
+    await this.q(`CREATE TABLE bench_limit.finalize_postings (LIKE public.postings INCLUDING ALL)`);
+    const t0 = performance.now();
+    await this.q(
+      `INSERT INTO bench_limit.finalize_postings (town_id, village_id, account_id, seq, kind, points, source_ref, counterparty, period, item_code, memo, posted_at, prev_hash, hash)
+       SELECT $1, $1, md5(g::text)::uuid, 1 + g / 50000, 'deed', 5, 'entry:' || md5(g::text || 'e'), $4, $2, 'T10', '适龄青年主动参军入伍', now(),
+              repeat('0', 64), encode(sha256(convert_to(g::text, 'UTF8')), 'hex')
+         FROM generate_series(1, $3) AS g`,
+      [this.town.townId, this.town.finalizePeriod, rows, `town:${this.town.townId}`],
+    );
+    const s = (performance.now() - t0) / 1000;
+    await this.q(`DROP TABLE bench_limit.finalize_postings`);
+    return Math.round(rows / s);
+  }
+
+  /** bench/ledger-batch.ts as a scenario: the ledger's batch path alone, in process, one call. */
+  async ledgerBatch(): Promise<void> {
+    const residents = num('BENCH_POSTBATCH_RESIDENTS', 50_000);
+    const postings = num('BENCH_POSTBATCH_POSTINGS', 100_000);
+    const ds = new DataSource(dataSourceOptions(this.dbUrl, 4, 'xinyi-bench'));
+    await ds.initialize();
+    try {
+      const { result: r, use } = await this.probes.measure(() => runLedgerBatch(ds, residents, postings));
+      const rate = Math.round(r.posted / r.postSeconds);
+      this.add({
+        id: 'ledger-postbatch',
+        group: 'finalize',
+        title: `LedgerService.postBatch in process (bench/ledger-batch.ts): ${r.posted} postings over ${r.residents} new accounts in ONE call`,
+        headline: { value: rate, unit: 'postings/s', better: 'higher' },
+        target: { text: '≥ 40,000 postings/s (the finalize target, for the ledger alone)', met: rate >= 40_000 },
+        use,
+        details: { ...r },
+        notes: [
+          `time per repository method (ms): ${Object.entries(r.breakdownMs).map(([k, v]) => `${k} ${v}`).join(', ')}; the rest of ${round(r.postSeconds, 2)} s is JS (hashing, arrays)`,
+          `rerun of the same batch: ${r.rerunSkipped} skipped in ${round(r.rerunSeconds, 2)} s; verifyTown ${r.verified} postings in ${round(r.verifySeconds, 2)} s (ok=${r.verifyOk}); cores/PG time cover all three`,
+        ],
+      });
+    } finally {
+      await ds.destroy();
+    }
+  }
+
+  // ---- b. redemptions --------------------------------------------------------------------------
+
+  async redemptions(): Promise<void> {
+    const t = this.town;
+    const token = await login(this.api, t.users.admin, t.password);
+    // Fund every resident through the ledger (POST opening-balances, ≤ 5,000 lines a request).
+    const residents = await this.q<{ id: string; card: string; village: string; balance: number | null }>(
+      `SELECT r.id, r.card_code AS card, v.code AS village, a.balance FROM residents r JOIN villages v ON v.id = r.village_id
+         LEFT JOIN accounts a ON a.resident_id = r.id WHERE r.town_id = $1 ORDER BY r.card_code`,
+      [t.townId],
+    );
+    const hot = residents.find((r) => r.village === 'BIG' && (r.balance ?? 0) <= 1000 && (r.balance ?? 0) > -100_000);
+    if (!hot) throw new Error('no resident for the one-hot-resident run');
+    const HOT_BALANCE = 1000;
+    const lines = residents.map((r) => ({ residentId: r.id, points: r.id === hot.id ? HOT_BALANCE - (r.balance ?? 0) : 1_000_000 }));
+    const fund = await this.probes.measure(async () => {
+      const times: number[] = [];
+      for (let i = 0; i < lines.length; i += 5000) {
+        const r = await http(this.api, 'POST', '/api/v1/ledger/opening-balances', { token, json: { sourceDocument: '基准测试期初余额', lines: lines.slice(i, i + 5000) } });
+        if (r.status >= 300) throw new Error(`opening balances: ${r.status} ${JSON.stringify(r.body).slice(0, 500)}`);
+        times.push(r.ms);
+      }
+      return times;
+    });
+    const fundRate = Math.round(lines.length / fund.use.wallS);
+    this.add({
+      id: 'fund',
+      group: 'redeem',
+      title: `opening balances for ${lines.length} residents over HTTP (POST /ledger/opening-balances, 5,000 lines a request)`,
+      headline: { value: fundRate, unit: 'postings/s', better: 'higher' },
+      latencyMs: percentiles(fund.result),
+      pgMsPerOp: round((fund.use.pgActiveS * 1000) / lines.length, 3),
+      use: fund.use,
+      notes: ['latency = per 5,000-line request'],
+    });
+
+    const rnd = prng(t.seed + 1);
+    const cards = residents.filter((r) => r.village !== 'BIG').map((r) => r.card);
+    for (let i = cards.length - 1; i > 0; i--) {
+      const j = Math.floor(rnd() * (i + 1));
+      [cards[i], cards[j]] = [cards[j], cards[i]];
+    }
+    const headers = { 'content-type': 'application/json', 'x-api-key': t.terminalKey };
+    let cursor = 0;
+    let key = 0;
+    const run = async (id: string, title: string, connections: number, seconds: number, goods: string[], card: () => string) => {
+      const runTag = `${id}-${Date.now().toString(36)}`;
+      const stop = this.probes.sampleWaits(100);
+      const { result, use } = await this.probes.measure(() =>
+        load({
+          base: this.api,
+          connections,
+          seconds,
+          method: 'POST',
+          headers,
+          next: () => ({
+            path: '/api/v1/terminal/redemptions',
+            body: JSON.stringify({ cardCode: card(), lines: [{ goodsId: goods[key % goods.length], quantity: 1 }], idempotencyKey: `${runTag}-${key++}` }),
+          }),
+        }),
+      );
+      return { result, use, waits: await stop(), title };
+    };
+    const nextCard = () => cards[cursor++ % cards.length];
+    const limits = await this.redemptionLimits();
+    const add = (id: string, r: Awaited<ReturnType<typeof run>>, limitKey: string, targeted: boolean) => {
+      const l = limits[limitKey];
+      const s: Scenario = {
+        id,
+        group: 'redeem',
+        title: r.title,
+        headline: { value: r.result.okPerS, unit: 'redemptions/s', better: 'higher' },
+        latencyMs: r.result.latencyMs,
+        pgMsPerOp: r.result.ok ? round((r.use.pgActiveS * 1000) / r.result.ok, 2) : undefined,
+        limit: l ? { what: l.what, value: l.tps, unit: 'tx/s', latencyMs: l.latencyMs, ratio: round(r.result.okPerS / l.tps, 3) } : undefined,
+        use: r.use,
+        waits: r.waits,
+        counts: { ...prefixKeys('status ', r.result.statuses), ...prefixKeys('', r.result.codes), errors: r.result.errors, timeouts: r.result.timeouts },
+        details: { commitsPerWalSync: r.use.walSyncs ? round(r.use.commits / r.use.walSyncs, 2) : null, requests: r.result.requests },
+        notes: [],
+      };
+      if (targeted) s.target = { text: '≥ 2,000/s and p99 ≤ 50 ms at 64 connections', met: r.result.okPerS >= 2000 && r.result.latencyMs.p99 <= 50 };
+      if (r.result.requests > r.result.ok) s.notes.push(`${r.result.requests - r.result.ok} non-2xx`);
+      this.add(s);
+    };
+    for (const c of [1, 16, 64]) {
+      add(`redeem-1good-c${c}`, await run(`h${c}`, `redemptions, one good (one goods row), ${c} connection(s), many residents`, c, this.redeemSeconds, [t.goods.hot], nextCard), `hot-c${c}`, c === 64);
+    }
+    // One connection again with every statement logged: PostgreSQL's share of a redemption, statement by statement.
+    const trace = await this.traceStatements(() =>
+      load({
+        base: this.api,
+        connections: 1,
+        seconds: 4,
+        method: 'POST',
+        headers,
+        next: () => ({ path: '/api/v1/terminal/redemptions', body: JSON.stringify({ cardCode: nextCard(), lines: [{ goodsId: t.goods.hot, quantity: 1 }], idempotencyKey: `trace-${Date.now().toString(36)}-${key++}` }) }),
+      }),
+    );
+    const per = trace.result.ok || 1;
+    this.add({
+      id: 'redeem-trace-c1',
+      group: 'redeem',
+      title: 'one connection, every statement logged: where a redemption\'s time goes',
+      headline: { value: round(trace.totalMs / per, 2), unit: 'PG ms per redemption', better: 'lower' },
+      latencyMs: trace.result.latencyMs,
+      statements: trace.statements.slice(0, 20).map((x) => ({ ...x, avgMs: round(x.totalMs / per, 3) })),
+      details: { statementsPerRedemption: round(trace.count / per, 1), redemptions: trace.result.ok, phasesMsTotal: trace.phasesMs },
+      notes: [
+        `${round(trace.count / per, 1)} statements (round trips) per redemption, ${round(trace.totalMs / per, 2)} ms of PostgreSQL time of a ${trace.result.latencyMs.p50} ms median request; the rest is the api (and the wire)`,
+        `PostgreSQL time per redemption by phase: ${phaseText(Object.fromEntries(Object.entries(trace.phasesMs).map(([k, v]) => [k, round(v / per, 2)])))} (every query is sent unnamed, so it is parsed and planned each time)`,
+        'statements: avg = ms per redemption',
+      ],
+    });
+    for (const c of [16, 64]) {
+      add(`redeem-8goods-c${c}`, await run(`s${c}`, `redemptions spread over ${t.goods.spread.length} goods, ${c} connections, many residents`, c, this.redeemSeconds, t.goods.spread, nextCard), `spread-c${c}`, c === 64);
+    }
+    // One hot resident with 1,000 points, goods of 10: exactly 100 may succeed, the rest must be INSUFFICIENT_POINTS.
+    const one = await run('one', `one resident (balance ${HOT_BALANCE}, price 10), 16 connections: overspend attempt`, 16, Math.min(10, this.redeemSeconds), [t.goods.hot], () => hot.card);
+    const [acc] = await this.q<{ balance: number }>(`SELECT balance FROM accounts WHERE resident_id = $1`, [hot.id]);
+    const [sum] = await this.q<{ s: number; n: number }>(`SELECT sum(points)::int AS s, count(*) FILTER (WHERE kind = 'redemption' AND source_ref LIKE 'redemption:%')::int AS n FROM postings WHERE account_id = $1`, [hot.id]);
+    const insufficient = one.result.codes['REDEMPTION.INSUFFICIENT_POINTS'] ?? 0;
+    const otherErrors = one.result.requests - one.result.ok - insufficient;
+    const s: Scenario = {
+      id: 'redeem-1resident-c16',
+      group: 'redeem',
+      title: one.title,
+      headline: { value: Math.round(one.result.requests / one.result.durationS), unit: 'answers/s', better: 'higher' },
+      latencyMs: one.result.latencyMs,
+      use: one.use,
+      waits: one.waits,
+      counts: { ...prefixKeys('status ', one.result.statuses), ...prefixKeys('', one.result.codes), errors: one.result.errors, timeouts: one.result.timeouts, finalBalance: acc.balance, redemptionsPosted: sum.n },
+      target: { text: `exactly ${HOT_BALANCE / 10} succeed, every other answer REDEMPTION.INSUFFICIENT_POINTS, balance 0 = Σ postings`, met: one.result.ok === HOT_BALANCE / 10 && otherErrors === 0 && acc.balance === 0 && sum.s === 0 },
+      notes: [],
+    };
+    this.add(s);
+  }
+
+  /** pgbench on scratch tables: a redemption as ONE statement (debit the account, append a posting), durable commits. */
+  private async redemptionLimits(): Promise<Record<string, { what: string; tps: number; latencyMs: Pct }>> {
+    await this.q(`CREATE SCHEMA IF NOT EXISTS bench_limit`);
+    await this.q(`DROP TABLE IF EXISTS bench_limit.postings, bench_limit.accounts, bench_limit.goods`);
+    await this.q(`CREATE TABLE bench_limit.postings (LIKE public.postings INCLUDING ALL)`);
+    await this.q(`CREATE TABLE bench_limit.accounts (id int PRIMARY KEY, account_id uuid NOT NULL, village_id uuid NOT NULL, balance int NOT NULL, seq int NOT NULL, head_hash text NOT NULL)`);
+    await this.q(`INSERT INTO bench_limit.accounts SELECT row_number() OVER (ORDER BY id), id, village_id, 1000000, 1, repeat('0', 64) FROM residents WHERE town_id = $1`, [this.town.townId]);
+    await this.q(`CREATE TABLE bench_limit.goods (id int PRIMARY KEY, stock int NOT NULL CHECK (stock >= 0))`);
+    await this.q(`INSERT INTO bench_limit.goods VALUES (1, 2000000000)`);
+    await this.q(`VACUUM ANALYZE bench_limit.accounts, bench_limit.goods`);
+    const [{ n }] = await this.q<{ n: number }>(`SELECT count(*)::int AS n FROM bench_limit.accounts`);
+    // No ':' inside literals: pgbench would read ':word' as one of its variables.
+    const insert = (from: string) => `INSERT INTO bench_limit.postings (town_id, village_id, account_id, seq, kind, points, source_ref, counterparty, period, memo, posted_at, prev_hash, hash)
+  SELECT '${this.town.townId}', d.village_id, d.account_id, d.seq, 'redemption', -10, 'lim/' || d.id || '/' || d.seq, 'shop' || chr(58) || '${this.town.shop.id}', '${this.town.currentPeriod}', 'LIMIT', now(), repeat('0', 64), d.head_hash FROM ${from};`;
+    const debit = `d AS (UPDATE bench_limit.accounts SET balance = balance - 10, seq = seq + 1, head_hash = encode(sha256(convert_to(head_hash || seq, 'UTF8')), 'hex')
+             WHERE id = :aid AND balance >= 10 RETURNING id, account_id, village_id, seq, head_hash)`;
+    const scripts = {
+      spread: `\\set aid random(1, ${n})\nWITH ${debit.replace(/\n\s*/g, ' ')} ${insert('d').replace(/\n\s*/g, ' ')}\n`,
+      hot: `\\set aid random(1, ${n})\nWITH ${debit.replace(/\n\s*/g, ' ')}, g AS (UPDATE bench_limit.goods SET stock = stock - 1 WHERE id = 1 AND stock >= 1 RETURNING id) ${insert('d CROSS JOIN g').replace(/\n\s*/g, ' ')}\n`,
+    };
+    const dir = `${this.state}/pgbench`;
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const u = new URL(this.dbUrl);
+    const out: Record<string, { what: string; tps: number; latencyMs: Pct }> = {};
+    for (const [kind, script] of Object.entries(scripts)) {
+      writeFileSync(`${dir}/${kind}.sql`, script);
+      for (const c of kind === 'hot' ? [1, 16, 64] : [16, 64]) {
+        const prefix = `${dir}/${kind}-c${c}`;
+        const text = execFileSync(
+          this.pgbench,
+          ['-n', '-M', 'prepared', '-c', String(c), '-j', String(Math.min(c, 2)), '-T', String(Math.min(10, this.redeemSeconds)), '-f', `${dir}/${kind}.sql`, '-l', `--log-prefix=${prefix}`, '-h', u.hostname, '-p', u.port, '-U', 'postgres', u.pathname.slice(1)],
+          { encoding: 'utf8', cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        const tps = Number(/tps = ([\d.]+) \(without initial connection time\)/.exec(text)?.[1] ?? NaN);
+        const lat: number[] = [];
+        for (const f of readdirSync(dir).filter((x) => x.startsWith(`${kind}-c${c}.`))) {
+          for (const line of readFileSync(`${dir}/${f}`, 'utf8').split('\n')) {
+            const parts = line.split(' ');
+            if (parts.length >= 3) lat.push(Number(parts[2]) / 1000);
+          }
+        }
+        out[`${kind}-c${c}`] = {
+          what: `pgbench, ${c} client(s): one statement ${kind === 'hot' ? 'debits the account, decrements ONE goods row and appends' : 'debits the account and appends'} a posting (scratch tables, postings indexes)`,
+          tps: Math.round(tps),
+          latencyMs: percentiles(lat),
+        };
+        log(`limit ${kind}-c${c}: ${Math.round(tps)} tx/s p99 ${out[`${kind}-c${c}`].latencyMs.p99} ms`);
+      }
+    }
+    await this.q(`DROP TABLE bench_limit.postings, bench_limit.accounts, bench_limit.goods`);
+    return out;
+  }
+
+  // ---- c. upload -------------------------------------------------------------------------------
+
+  async upload(): Promise<void> {
+    const t = this.town;
+    const today = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
+    const day = Number(today.slice(8, 10));
+    const headers = ['卡号', '姓名', '事项编码', '发生日期', '数量', '分值', '理由', '证据说明'];
+    const items = FIXED_ITEMS.slice(0, 10);
+    const formats: Array<'csv' | 'xlsx'> = ['csv', 'csv', 'xlsx', 'xlsx'];
+    const runs: Array<{ format: string; s: number; status: number; created: unknown; bytes: number; use: ResourceUse }> = [];
+    for (const [i, villageId] of t.uploadVillages.entries()) {
+      const format = formats[i % formats.length];
+      const people = await this.q<{ card: string; name: string }>(`SELECT card_code AS card, name FROM residents WHERE village_id = $1 ORDER BY card_code`, [villageId]);
+      const rows: string[][] = [];
+      for (let k = 0; rows.length < 10_000; k++) {
+        const p = people[k % people.length];
+        const round10 = Math.floor(k / people.length);
+        rows.push([p.card, p.name, items[round10 % items.length], `${today.slice(0, 8)}${String(1 + ((k + round10 * 3) % day)).padStart(2, '0')}`, '', '', '', '基准测试：签到表第 3 页']);
+      }
+      let file: Buffer;
+      if (format === 'csv') {
+        file = Buffer.from(`\uFEFF${[headers, ...rows].map((r) => r.join(',')).join('\r\n')}\r\n`, 'utf8');
+      } else {
+        const wb = new ExcelJS.Workbook();
+        const ws = wb.addWorksheet('积分记录');
+        ws.addRow(headers);
+        for (const r of rows) ws.addRow(r);
+        file = Buffer.from(await wb.xlsx.writeBuffer());
+      }
+      const token = await login(this.api, t.users.clerks[villageId], t.password);
+      const form = new FormData();
+      const type = format === 'csv' ? 'text/csv' : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+      form.append('file', new Blob([new Uint8Array(file)], { type }), `bench-${i}.${format}`);
+      const { result: r, use } = await this.probes.measure(() => http<{ created?: number }>(this.api, 'POST', `/api/v1/villages/${villageId}/entries/upload`, { token, form }));
+      if (r.status >= 300) throw new Error(`upload ${format}: ${r.status} ${JSON.stringify(r.body).slice(0, 800)}`);
+      runs.push({ format, s: round(r.ms / 1000, 3), status: r.status, created: r.body.created, bytes: file.length, use });
+      log(`upload ${format}: ${r.status} ${round(r.ms / 1000, 2)} s, created ${String(r.body.created)}`);
+    }
+    const limitS = await this.uploadLimit();
+    for (const format of ['csv', 'xlsx']) {
+      const mine = runs.filter((r) => r.format === format);
+      if (!mine.length) continue;
+      const best = [...mine].sort((a, b) => a.s - b.s)[Math.floor((mine.length - 1) / 2)];
+      this.add({
+        id: `upload-${format}`,
+        group: 'upload',
+        title: `bulk upload of 10,000 entries as .${format} over HTTP (village clerk)`,
+        headline: { value: best.s, unit: 's per file', better: 'lower' },
+        pgMsPerOp: round(best.use.pgActiveS * 1000, 0),
+        limit: { what: 'one INSERT … SELECT of 10,000 entries + 10,000 entry states into scratch copies of the tables', value: limitS, unit: 's', ratio: round(best.s / limitS, 1) },
+        target: { text: '≤ 3 s', met: best.s <= 3 },
+        use: best.use,
+        details: { runs: mine.map((m) => ({ s: m.s, status: m.status, created: m.created, fileKb: Math.round(m.bytes / 1024) })) },
+        notes: [`median of ${mine.length} files (one per village); pgMsPerOp = PostgreSQL statement time for the whole file (ms)`],
+      });
+    }
+  }
+
+  private async uploadLimit(): Promise<number> {
+    await this.q(`CREATE SCHEMA IF NOT EXISTS bench_limit`);
+    await this.q(`DROP TABLE IF EXISTS bench_limit.deed_entries, bench_limit.entry_states`);
+    await this.q(`CREATE TABLE bench_limit.deed_entries (LIKE public.deed_entries INCLUDING ALL)`);
+    await this.q(`CREATE TABLE bench_limit.entry_states (LIKE public.entry_states INCLUDING ALL)`);
+    const t0 = performance.now();
+    await this.q(
+      `WITH e AS (
+         INSERT INTO bench_limit.deed_entries (town_id, village_id, resident_id, item_id, item_code, period, occurred_on, points, explanation, request_hash, entered_by)
+         SELECT r.town_id, r.village_id, r.id, i.id, i.code, $2, ($2 || '-01')::date, 5, '{"codes":["FIXED"],"text":"+5"}'::jsonb, md5(r.id::text || g), r.town_id
+           FROM (SELECT * FROM residents WHERE village_id = $1) r CROSS JOIN generate_series(1, 10) g
+           CROSS JOIN (SELECT id, code FROM catalog_items WHERE code = 'T10' LIMIT 1) i
+         RETURNING id, town_id, village_id, period, points)
+       INSERT INTO bench_limit.entry_states (entry_id, town_id, village_id, period, status) SELECT id, town_id, village_id, period, 'submitted' FROM e`,
+      [this.town.villages[0].id, this.town.currentPeriod],
+    );
+    const s = (performance.now() - t0) / 1000;
+    await this.q(`DROP TABLE bench_limit.deed_entries, bench_limit.entry_states`);
+    return round(s, 3);
+  }
+
+  // ---- d. reads ----------------------------------------------------------------------------------
+
+  async reads(): Promise<void> {
+    const t = this.town;
+    const volume = await this.postingCount();
+    const vol = `${(volume / 1e6).toFixed(2)} M postings`;
+    const readTarget = (p95: number) => ({ text: `p95 ≤ 50 ms (target stated at 10 M postings; measured at ${vol})`, met: p95 <= 50 });
+
+    // Statements of a 2 % sample of the town's residents, as the auditor.
+    const auditor = await login(this.api, t.users.auditor, t.password);
+    const rnd = prng(t.seed + 2);
+    const sample = (await this.q<{ id: string; seq: number }>(`SELECT resident_id AS id, seq FROM accounts WHERE town_id = $1 ORDER BY resident_id`, [t.townId])).filter(() => rnd() < 0.02);
+    const ids = sample.map((s) => s.id);
+    const avgSeq = round(sample.reduce((a, s) => a + s.seq, 0) / Math.max(1, sample.length), 1);
+    const ds = new DataSource(dataSourceOptions(this.dbUrl, 2, 'bench-limit'));
+    await ds.initialize();
+    let limitStmt: Pct;
+    let explain: string[] = [];
+    try {
+      // Capture the repository's own SQL (no copy of it here) to EXPLAIN it afterwards.
+      let captured: { sql: string; params: unknown[] } | null = null;
+      const query = ds.query.bind(ds);
+      ds.query = (async (sql: string, params?: unknown[]) => {
+        captured ??= { sql, params: params ?? [] };
+        return query(sql, params);
+      }) as typeof ds.query;
+      const repo = new LedgerRepository(ds);
+      const lat: number[] = [];
+      for (let i = 0; i < Math.min(100, ids.length); i++) {
+        const t0 = performance.now();
+        await repo.listStatementPostings(ids[i]);
+        lat.push(performance.now() - t0);
+      }
+      limitStmt = percentiles(lat);
+      const c = captured as { sql: string; params: unknown[] } | null;
+      if (c) {
+        const plan = await query(`EXPLAIN (ANALYZE, BUFFERS) ${c.sql}`, [ids[ids.length - 1]]);
+        explain = (plan as Array<{ 'QUERY PLAN': string }>).map((r) => r['QUERY PLAN']);
+      }
+    } finally {
+      await ds.destroy();
+    }
+    const stPath = (i: number) => `/api/v1/residents/${ids[i % ids.length]}/statement`;
+    const st = await this.probes.measure(() => sequential(200, this.readSeconds, (i) => http(this.api, 'GET', stPath(i), { token: auditor })));
+    if (st.result.statuses['200'] !== st.result.latencyMs.n) throw new Error(`statement: ${JSON.stringify(st.result.statuses)}`);
+    this.add({
+      id: 'statement-c1',
+      group: 'read',
+      title: `resident statement as auditor, one at a time (GET /residents/:id/statement; ${ids.length} residents, ${avgSeq} postings each on average)`,
+      headline: { value: round(1000 / st.result.latencyMs.mean, 1), unit: 'req/s', better: 'higher' },
+      latencyMs: st.result.latencyMs,
+      pgMsPerOp: round((st.use.pgActiveS * 1000) / st.result.latencyMs.n, 2),
+      limit: { what: 'LedgerRepository.listStatementPostings alone (same SQL, no HTTP/Nest/JSON)', value: limitStmt.p95, unit: 'ms p95', latencyMs: limitStmt, ratio: round(st.result.latencyMs.p95 / limitStmt.p95, 1) },
+      target: readTarget(st.result.latencyMs.p95),
+      use: st.use,
+      details: { responseKb: Math.round(st.result.bytes / 1024), explainStatementSql: explain },
+      notes: explain.length ? [`EXPLAIN (ANALYZE, BUFFERS) of the statement SQL for one resident: ${[explain.find((l) => /^\s*Buffers/.test(l)), ...explain.filter((l) => /Planning Time|Execution Time/.test(l))].filter(Boolean).map((l) => (l as string).trim()).join('; ')}`] : [],
+    });
+    let si = 0;
+    await this.readLoad('statement-c16', 'resident statement, 16 connections', () => ({ path: stPath(si++) }), { authorization: `Bearer ${auditor}` }, readTarget);
+
+    // Auditors' postings search: a few realistic filters.
+    const base = '/api/v1/audit/postings';
+    const probeSearch = await http<{ items?: unknown[]; nextCursor?: string | null }>(this.api, 'GET', `${base}?limit=50`, { token: auditor });
+    if (probeSearch.status !== 200) {
+      this.add({ id: 'search', group: 'read', title: 'auditor postings search', headline: null, notes: [], skipped: `GET ${base} answered ${probeSearch.status} (${JSON.stringify(probeSearch.body).slice(0, 200)}): the auditor module is not there` });
+    } else {
+      await this.searchReads(auditor, probeSearch.body.nextCursor ?? null, ids, readTarget);
+    }
+    // The board last: its ~1 MB responses grow the api's heap, which would colour the RSS of what follows.
+    await this.boardReads(readTarget);
+  }
+
+  private async searchReads(auditor: string, nextCursor: string | null, ids: string[], readTarget: (p95: number) => Scenario['target']): Promise<void> {
+    const t = this.town;
+    const base = '/api/v1/audit/postings';
+    const v = t.villages[3];
+    const variants: Record<string, string> = {
+      'town, newest 50': `${base}?limit=50`,
+      'town, page 2 (cursor)': nextCursor ? `${base}?limit=50&cursor=${encodeURIComponent(nextCursor)}` : `${base}?limit=50`,
+      'village + period range': `${base}?villageId=${v.id}&periodFrom=${t.finalizePeriod}&periodTo=${t.currentPeriod}&limit=50`,
+      resident: `${base}?residentId=${ids[0]}&limit=50`,
+      'item T10, kind deed': `${base}?itemCode=T10&kind=deed&limit=50`,
+      'kind redemption, last month posted': `${base}?kind=redemption&postedFrom=${encodeURIComponent(new Date(Date.now() - 30 * 86_400_000).toISOString())}&limit=50`,
+    };
+    const perVariant: Record<string, Pct & { status: Record<string, number> }> = {};
+    const all: number[] = [];
+    const searchUse = await this.probes.measure(async () => {
+      for (const [name, path] of Object.entries(variants)) {
+        const lat: number[] = [];
+        const status: Record<string, number> = {};
+        for (let i = 0; i < 30; i++) {
+          const r = await http(this.api, 'GET', path, { token: auditor });
+          lat.push(r.ms);
+          status[r.status] = (status[r.status] ?? 0) + 1;
+        }
+        all.push(...lat);
+        perVariant[name] = { ...percentiles(lat), status };
+      }
+    });
+    const limitSearch = await this.sqlLoop(
+      30,
+      `SELECT p.id, p.posted_at, p.period, p.kind, p.points, p.village_id, v.name, p.account_id, r.name, p.item_code, p.memo
+         FROM postings p JOIN residents r ON r.id = p.account_id JOIN villages v ON v.id = p.village_id
+        WHERE p.town_id = $1 ORDER BY p.posted_at DESC, p.id DESC LIMIT 50`,
+      () => [t.townId],
+    );
+    const allPct = percentiles(all);
+    const worst = Object.entries(perVariant).sort((a, b) => b[1].p95 - a[1].p95)[0];
+    this.add({
+      id: 'search-c1',
+      group: 'read',
+      title: `auditor postings search, one at a time, ${Object.keys(variants).length} filter shapes × 30 (GET /audit/postings)`,
+      headline: { value: round(1000 / allPct.mean, 1), unit: 'req/s', better: 'higher' },
+      latencyMs: allPct,
+      pgMsPerOp: round((searchUse.use.pgActiveS * 1000) / all.length, 2),
+      limit: { what: 'hand-written SELECT of the newest 50 postings of the town with names (pg client)', value: limitSearch.p95, unit: 'ms p95', latencyMs: limitSearch, ratio: round(perVariant['town, newest 50'].p95 / limitSearch.p95, 1) },
+      target: readTarget(allPct.p95),
+      use: searchUse.use,
+      details: { perVariant },
+      notes: [`slowest filter shape: "${worst[0]}" p95 ${worst[1].p95} ms; ratio compares the "town, newest 50" shape`],
+    });
+    const paths = Object.values(variants);
+    let vi = 0;
+    await this.readLoad('search-c16', 'auditor postings search, 16 connections, filter shapes rotating', () => ({ path: paths[vi++ % paths.length] }), { authorization: `Bearer ${auditor}` }, readTarget);
+  }
+
+  private async boardReads(readTarget: (p95: number) => Scenario['target']): Promise<void> {
+    const t = this.town;
+    // Board: publish the 1,500-resident village's reviewed cycle over HTTP, then read it.
+    const reviewer = await login(this.api, t.users.reviewer, t.password);
+    const pub = await this.probes.measure(() => http(this.api, 'POST', `/api/v1/villages/${t.boardVillage.id}/cycles/${t.boardVillage.period}/publish`, { token: reviewer }));
+    this.add({
+      id: 'board-publish',
+      group: 'read',
+      title: `publish the board of a ${t.boardVillage.residents}-resident village (${t.boardVillage.entries} entries), POST …/publish`,
+      headline: { value: round(pub.result.ms / 1000, 3), unit: 's', better: 'lower' },
+      use: pub.use,
+      counts: { [`status ${pub.result.status}`]: 1 },
+      notes: pub.result.status >= 300 ? [`publish answered ${pub.result.status}: ${JSON.stringify(pub.result.body).slice(0, 300)}`] : [],
+    });
+    const boardPath = `/api/v1/public/boards/${t.boardVillage.id}/${t.boardVillage.period}`;
+    const probe = await http(this.api, 'GET', boardPath);
+    if (probe.status !== 200) {
+      this.add({ id: 'board', group: 'read', title: 'board JSON (public)', headline: null, notes: [], skipped: `GET ${boardPath} answered ${probe.status} (${JSON.stringify(probe.body).slice(0, 200)}): the board module is not there or did not publish` });
+    } else {
+      const limit = await this.sqlLoop(50, `SELECT content::text FROM boards WHERE village_id = $1 AND period = $2`, () => [t.boardVillage.id, t.boardVillage.period]);
+      const seq = await this.probes.measure(() => sequential(200, this.readSeconds, () => http(this.api, 'GET', boardPath)));
+      this.add({
+        id: 'board-c1',
+        group: 'read',
+        title: `board JSON of the ${t.boardVillage.residents}-resident village, one request at a time (GET /public/boards/:village/:period)`,
+        headline: { value: round(1000 / seq.result.latencyMs.mean, 1), unit: 'req/s', better: 'higher' },
+        latencyMs: seq.result.latencyMs,
+        pgMsPerOp: round((seq.use.pgActiveS * 1000) / seq.result.latencyMs.n, 2),
+        limit: { what: 'SELECT content::text of the stored board row (pg client, one at a time)', value: limit.p95, unit: 'ms p95', latencyMs: limit, ratio: round(seq.result.latencyMs.p95 / limit.p95, 1) },
+        target: readTarget(seq.result.latencyMs.p95),
+        use: seq.use,
+        details: { responseKb: Math.round(seq.result.bytes / 1024), statuses: seq.result.statuses },
+        notes: [`with the api's board cache as configured (BOARD_CACHE_MS, default 5 s): mostly cache hits; see board-nocache-c1 for the render path`],
+      });
+      await this.readLoad('board-c16', `board JSON, 16 connections (cache as configured)`, () => ({ path: boardPath }), {}, readTarget);
+      await this.boardWithoutCache(boardPath, limit, readTarget);
+    }
+  }
+
+  /** The render path: a second, short-lived api process with BOARD_CACHE_MS=0, one request at a time. */
+  private async boardWithoutCache(boardPath: string, limit: Pct, readTarget: (p95: number) => Scenario['target']): Promise<void> {
+    const port = await freePort();
+    const child = spawn(process.execPath, [`${this.build}/src/main.js`], { env: { ...process.env, PORT: String(port), BOARD_CACHE_MS: '0' }, stdio: 'ignore' });
+    const base = `http://127.0.0.1:${port}`;
+    try {
+      for (let i = 0; ; i++) {
+        const ok = await fetch(`${base}/health`).then((r) => r.ok).catch(() => false);
+        if (ok) break;
+        if (i > 120 || child.exitCode !== null) throw new Error('the cache-less api did not start');
+        await sleep(500);
+      }
+      await http(base, 'GET', boardPath);
+      const cpu0 = cpuSeconds(child.pid as number);
+      const seq = await this.probes.measure(() => sequential(100, this.readSeconds, () => http(base, 'GET', boardPath)));
+      const apiMsPerReq = round(((cpuSeconds(child.pid as number) - cpu0) * 1000) / seq.result.latencyMs.n, 1);
+      this.add({
+        id: 'board-nocache-c1',
+        group: 'read',
+        title: 'board JSON rendered on every request (a second api with BOARD_CACHE_MS=0), one at a time',
+        headline: { value: round(1000 / seq.result.latencyMs.mean, 1), unit: 'req/s', better: 'higher' },
+        latencyMs: seq.result.latencyMs,
+        pgMsPerOp: round((seq.use.pgActiveS * 1000) / seq.result.latencyMs.n, 2),
+        limit: { what: 'SELECT content::text of the stored board row (pg client, one at a time)', value: limit.p95, unit: 'ms p95', latencyMs: limit, ratio: round(seq.result.latencyMs.p95 / limit.p95, 1) },
+        target: readTarget(seq.result.latencyMs.p95),
+        use: seq.use,
+        details: { apiCpuMsPerRequest: apiMsPerReq, responseKb: Math.round(seq.result.bytes / 1024) },
+        notes: [`the cache-less api spent ${apiMsPerReq} ms of CPU per board (its cores are not in the "api" column)`],
+      });
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          resolve();
+        }, 10_000);
+        child.on('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  private async readLoad(id: string, title: string, next: () => { path: string }, headers: Record<string, string>, target: (p95: number) => Scenario['target']): Promise<LoadResult> {
+    const stop = this.probes.sampleWaits(100);
+    const { result, use } = await this.probes.measure(() => load({ base: this.api, connections: 16, seconds: this.readSeconds, method: 'GET', headers, next }));
+    const waits = await stop();
+    this.add({
+      id,
+      group: 'read',
+      title,
+      headline: { value: result.okPerS, unit: 'req/s', better: 'higher' },
+      latencyMs: result.latencyMs,
+      pgMsPerOp: result.ok ? round((use.pgActiveS * 1000) / result.ok, 2) : undefined,
+      target: target(result.latencyMs.p95),
+      use,
+      waits,
+      counts: { ...prefixKeys('status ', result.statuses), ...prefixKeys('', result.codes), errors: result.errors, timeouts: result.timeouts },
+      notes: [],
+    });
+    return result;
+  }
+
+  private async sqlLoop(n: number, sql: string, params: (i: number) => unknown[]): Promise<Pct> {
+    const lat: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      await this.db.query(sql, params(i));
+      lat.push(performance.now() - t0);
+    }
+    return percentiles(lat);
+  }
+
+  // ---- e. verify ---------------------------------------------------------------------------------
+
+  async verify(): Promise<void> {
+    const volume = await this.postingCount();
+    const { result, use } = await this.probes.measure(
+      () =>
+        new Promise<{ code: number; out: string; s: number }>((resolve, reject) => {
+          const t0 = performance.now();
+          const child = spawn(process.execPath, [`${this.build}/src/database/cli.js`, 'verify-ledger'], { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+          let out = '';
+          child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+          child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+          child.on('error', reject);
+          child.on('exit', (code) => resolve({ code: code ?? -1, out, s: (performance.now() - t0) / 1000 }));
+        }),
+    );
+    const m = /verified (\d+) accounts, (\d+) postings/.exec(result.out);
+    const checked = m ? Number(m[2]) : 0;
+    const rate = Math.round(checked / result.s);
+    // Limit: the chain part of the check as one SQL pass (recompute every hash, compare with the stored one and with the next prev_hash).
+    const t0 = performance.now();
+    const [lim] = await this.q<{ n: number; bad: number }>(
+      `SELECT count(*)::int AS n, count(*) FILTER (WHERE NOT ok)::int AS bad FROM (
+         SELECT hash = encode(sha256(convert_to('["xinyi-posting-v1",' || to_json(account_id::text)::text || ',' || seq || ',' || to_json(kind)::text || ',' || points || ','
+                  || to_json(source_ref)::text || ',' || to_json(counterparty)::text || ',' || to_json(period)::text || ',' || coalesce(to_json(item_code)::text, 'null') || ','
+                  || coalesce(to_json(memo)::text, 'null') || ',' || to_json(to_char(posted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text || ','
+                  || to_json(prev_hash::text)::text || ']', 'UTF8')), 'hex')
+                AND prev_hash = coalesce(lag(hash) OVER w, repeat('0', 64)) AND seq = row_number() OVER w AS ok
+           FROM postings WINDOW w AS (PARTITION BY account_id ORDER BY seq)) x`,
+    );
+    const limitRate = Math.round(lim.n / ((performance.now() - t0) / 1000));
+    this.add({
+      id: 'verify',
+      group: 'verify',
+      title: `verify every chain: node dist/src/database/cli.js verify-ledger (${(volume / 1e6).toFixed(2)} M postings)`,
+      headline: { value: rate, unit: 'postings/s', better: 'higher' },
+      pgMsPerOp: round((use.pgActiveS * 1e6) / Math.max(1, checked), 2),
+      limit: { what: 'one SQL pass recomputing every hash and prev-hash link (window over (account_id, seq)); no projection check', value: limitRate, unit: 'postings/s', ratio: round(rate / limitRate, 2) },
+      use,
+      counts: { exitCode: result.code, postingsChecked: checked, accounts: m ? Number(m[1]) : 0, sqlPassBroken: lim.bad },
+      details: { seconds: round(result.s), output: result.out.trim().split('\n').slice(0, 5) },
+      notes: ['pgMsPerOp here is PostgreSQL µs per posting', result.code === 0 ? 'ledger OK' : `verify-ledger exited ${result.code}`],
+    });
+  }
+
+  // ---- run ---------------------------------------------------------------------------------------
+
+  async main(): Promise<void> {
+    const startedAt = new Date().toISOString();
+    const loadStart = (process.env.BENCH_LOAD_START ?? '').split(' ').filter(Boolean).map(Number);
+    this.db = new Client({ connectionString: this.dbUrl, application_name: 'bench-probe' });
+    await this.db.connect();
+    this.probes = new Probes(this.db, this.pids);
+    try {
+      const machine = await this.machine();
+      const settings = Object.fromEntries(
+        (await this.q<{ name: string; setting: string; unit: string | null }>(
+          `SELECT name, setting, unit FROM pg_settings WHERE name IN ('shared_buffers','fsync','synchronous_commit','full_page_writes','wal_level','max_connections','max_wal_size','work_mem','commit_delay','checkpoint_timeout')`,
+        )).map((s) => [s.name, s.unit ? `${s.setting} ${s.unit}` : s.setting]),
+      );
+      const volumeBefore = await this.postingCount();
+      if (this.want('finalize')) await this.finalize();
+      if (this.want('finalize') && num('BENCH_POSTBATCH_POSTINGS', 100_000) > 0) await this.ledgerBatch();
+      if (this.want('redeem')) await this.redemptions();
+      if (this.want('upload')) await this.upload();
+      if (this.want('read')) await this.reads();
+      if (this.want('verify')) await this.verify();
+      const results: BenchResults = {
+        startedAt,
+        finishedAt: new Date().toISOString(),
+        machine,
+        config: {
+          size: this.town.size,
+          only: [...this.only],
+          seed: this.town.seed,
+          villages: this.town.villages.length,
+          residents: this.town.villages.reduce((s, v) => s + v.residents, 0),
+          finalizeEntries: this.town.finalizeEntries,
+          historyPostings: this.town.historyPostings,
+          redeemSeconds: this.redeemSeconds,
+          readSeconds: this.readSeconds,
+          apiPoolSize: Number(process.env.DATABASE_POOL_SIZE ?? 20),
+          workerConcurrency: Number(process.env.WORKER_CONCURRENCY ?? 4),
+          logLevel: process.env.LOG_LEVEL ?? 'info',
+          postgres: settings,
+          buildSeconds: Number(process.env.BENCH_BUILD_SECONDS ?? NaN),
+        },
+        volume: { postingsAtStart: volumeBefore, postingsAtEnd: await this.postingCount() },
+        generate: this.town.timings,
+        scenarios: this.scenarios,
+        processes: { apiPeakRssMb: memMb(this.pids.api, 'VmHWM'), workerPeakRssMb: memMb(this.pids.worker, 'VmHWM'), apiRssMaxUnderLoadMb: this.rssUnderLoad || null },
+        slowStatements: this.slowStatements(),
+        loadAverage: { start: loadStart, end: loadAverage() },
+      };
+      const dir = env('BENCH_RESULTS');
+      mkdirSync(dir, { recursive: true });
+      const stamp = results.startedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+      writeFileSync(`${dir}/${stamp}.json`, `${JSON.stringify(results, null, 2)}\n`);
+      // latest.md is the default full run; a county or partial run gets its own name.
+      const latest = `latest${this.town.size === 'county' ? '-county' : ''}${this.only.size ? `-${[...this.only].join('-')}` : ''}.md`;
+      writeFileSync(`${dir}/${latest}`, renderMarkdown(results, `${stamp}.json`));
+      log(`results: ${dir}/${stamp}.json and ${dir}/${latest}`);
+    } finally {
+      await this.db.end();
+    }
+  }
+
+  private async machine(): Promise<Record<string, unknown>> {
+    const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+    const [pgv] = await this.q<{ v: string }>(`SELECT version() AS v`);
+    const redis = (() => {
+      try {
+        return execFileSync('redis-server', ['--version'], { encoding: 'utf8' }).trim();
+      } catch {
+        return 'unknown';
+      }
+    })();
+    return {
+      nproc: os.cpus().length,
+      cpuModel: /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1] ?? 'unknown',
+      memoryGb: round(os.totalmem() / 2 ** 30, 1),
+      kernel: os.release(),
+      node: process.version,
+      postgres: pgv.v.split(',')[0],
+      redis,
+      dataDirFdatasyncPerS: fsyncRate(this.state),
+    };
+  }
+
+  /** The service's statements PostgreSQL logged as slower than 250 ms (log_min_duration_statement, set by run.sh), outside traced runs. */
+  private slowStatements(): Array<{ ms: number; statement: string; times: number }> {
+    const file = `${this.pgdata}/server.log`;
+    if (!existsSync(file)) return [];
+    const out: Array<{ ms: number; statement: string }> = [];
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      // Only the service's own connections: api/worker ('xinyi'), the CLI ('xinyi-cli'), ledger-batch ('xinyi-bench').
+      const m = /\] (xinyi[\w-]*): LOG: {2}duration: ([\d.]+) ms\s+(?:statement|execute [^:]*): (.*)$/.exec(line);
+      if (m) out.push({ ms: Math.round(Number(m[2])), statement: `[${m[1]}] ${m[3].replace(/\s+/g, ' ').slice(0, 300)}` });
+    }
+    // Group by statement text: the slowest of each, and how often it was slow.
+    const by = new Map<string, { ms: number; statement: string; times: number }>();
+    for (const s of out) {
+      const k = s.statement.slice(0, 120);
+      const cur = by.get(k);
+      if (!cur) by.set(k, { ...s, times: 1 });
+      else by.set(k, { ...cur, ms: Math.max(cur.ms, s.ms), times: cur.times + 1 });
+    }
+    return [...by.values()].sort((a, b) => b.ms - a.ms).slice(0, 15);
+  }
+}
+
+function phaseText(p: Record<string, number>): string {
+  return `parse ${p.parse} ms, bind/plan ${p.bind} ms, execute ${p.execute} ms, simple-protocol commands ${p.statement} ms`;
+}
+
+function prefixKeys(prefix: string, o: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [`${prefix}${k}`, v]));
+}
+
+if (require.main === module) {
+  new Bench().main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
