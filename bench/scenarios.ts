@@ -220,6 +220,7 @@ class Bench {
       await ledgerQ.close();
       await exportQ.close();
 
+      const gradeUpdates = traced.statements.find((x) => x.statement.startsWith('UPDATE accounts a SET grade'));
       const limit = await this.finalizeLimit(posted);
       const rate = Math.round(posted / wallS);
       this.add({
@@ -245,7 +246,7 @@ class Bench {
         },
         notes: [
           `latency columns: per-village job time; ${traced.count} app statements took ${round(traced.totalMs / 1000, 1)} s of PostgreSQL time in all (statement log on during this run): ${phaseText(traced.phasesMs)}`,
-          `after-posting jobs: ${follow.gradesDone} grades.recompute (together ${round(follow.gradesJobMsTotal / 1000, 1)} s of job time, ${follow.gradesRowsChanged} rows changed) and ${follow.exportDone} credit.export completed (${follow.drainS} s to drain after the last finalize)`,
+          `after-posting jobs: the town-wide grade UPDATE (grades.recompute) ran ${gradeUpdates?.n ?? 0}× during the finalize, ${round((gradeUpdates?.totalMs ?? 0) / 1000, 1)} s of PostgreSQL time; the completed grades jobs still listed changed ${follow.gradesRowsChanged} rows; queues drained ${follow.drainS} s after the last finalize`,
         ],
       });
     } finally {
