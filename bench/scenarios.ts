@@ -201,26 +201,19 @@ class Bench {
       const jobs = (await queue.getJobs(['completed', 'failed'])).filter((j) => j.name === 'cycle.finalize');
       const durations = jobs.filter((j) => j.finishedOn && j.processedOn).map((j) => (j.finishedOn as number) - (j.processedOn as number));
       const failed = jobs.filter((j) => j.failedReason).length;
-      // After-posting jobs: finalize enqueues grades.recompute and credit.export once per village.
-      const ledgerQ = new Queue('ledger', { connection: redisOptionsFromUrl(this.redisUrl), prefix: this.prefix });
+      // After-posting jobs: finalize enqueues credit.export (one job id per town, coalesced).
       const exportQ = new Queue('credit-export', { connection: redisOptionsFromUrl(this.redisUrl), prefix: this.prefix });
       const drainStart = performance.now();
       let follow: Record<string, number> = {};
       for (;;) {
-        const [l, e] = await Promise.all([ledgerQ.getJobCounts('waiting', 'active', 'completed', 'failed'), exportQ.getJobCounts('waiting', 'active', 'completed', 'failed')]);
-        follow = { gradesQueued: l.waiting + l.active, gradesDone: l.completed, gradesFailed: l.failed, exportQueued: e.waiting + e.active, exportDone: e.completed, exportFailed: e.failed };
-        if (follow.gradesQueued + follow.exportQueued === 0 || performance.now() - drainStart > 180_000) break;
+        const e = await exportQ.getJobCounts('waiting', 'active', 'completed', 'failed');
+        follow = { exportQueued: e.waiting + e.active, exportDone: e.completed, exportFailed: e.failed };
+        if (follow.exportQueued === 0 || performance.now() - drainStart > 180_000) break;
         await sleep(500);
       }
       follow.drainS = round((performance.now() - drainStart) / 1000);
-      // What the per-village grades.recompute jobs changed (their return value: rows updated).
-      const grades = (await ledgerQ.getJobs(['completed'])).filter((j) => j.name === 'grades.recompute');
-      follow.gradesRowsChanged = grades.reduce((a, j) => a + (Number(j.returnvalue) || 0), 0);
-      follow.gradesJobMsTotal = grades.reduce((a, j) => a + ((j.finishedOn ?? 0) - (j.processedOn ?? 0)), 0);
-      await ledgerQ.close();
       await exportQ.close();
 
-      const gradeUpdates = traced.statements.find((x) => x.statement.startsWith('UPDATE accounts a SET grade'));
       const limit = await this.finalizeLimit(posted);
       const rate = Math.round(posted / wallS);
       this.add({
@@ -246,7 +239,7 @@ class Bench {
         },
         notes: [
           `latency columns: per-village job time; ${traced.count} app statements took ${round(traced.totalMs / 1000, 1)} s of PostgreSQL time in all (statement log on during this run): ${phaseText(traced.phasesMs)}`,
-          `after-posting jobs: the town-wide grade UPDATE (grades.recompute) ran ${gradeUpdates?.n ?? 0}× during the finalize, ${round((gradeUpdates?.totalMs ?? 0) / 1000, 1)} s of PostgreSQL time; the completed grades jobs still listed changed ${follow.gradesRowsChanged} rows; queues drained ${follow.drainS} s after the last finalize`,
+          `after-posting jobs: ${follow.exportDone} credit.export job(s) completed, ${follow.exportFailed} failed; the export queue drained ${follow.drainS} s after the last finalize`,
         ],
       });
     } finally {

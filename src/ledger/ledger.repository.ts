@@ -406,6 +406,25 @@ export class LedgerRepository {
     );
   }
 
+  /**
+   * Re-derives the grade of every account of a town from its credit score with `thresholds`
+   * (highest first). The grade is computed from the row being updated (no self-join), so an
+   * account another transaction changes meanwhile is graded from its new score. Returns how many
+   * grades changed.
+   */
+  async regradeTown(m: Db, townId: string, thresholds: GradeThresholds): Promise<number> {
+    const rows = await queryRows<{ id: string }>(
+      m,
+      `WITH t AS (SELECT * FROM unnest($2::text[], $3::bigint[]) WITH ORDINALITY AS t(grade, min, n))
+       UPDATE accounts a SET grade = (SELECT t.grade FROM t WHERE a.credit_score >= t.min ORDER BY t.n LIMIT 1), updated_at = now()
+        WHERE a.town_id = $1
+          AND a.grade IS DISTINCT FROM (SELECT t.grade FROM t WHERE a.credit_score >= t.min ORDER BY t.n LIMIT 1)
+       RETURNING a.resident_id AS id`,
+      [townId, thresholds.map((t) => t.grade), thresholds.map((t) => t.min)],
+    );
+    return rows.length;
+  }
+
   // ---- verification ------------------------------------------------------------------------
 
   async listAccountProjections(townId: string): Promise<AccountProjection[]> {

@@ -7,6 +7,7 @@ import { AppError } from '@app/common/errors/app-error';
 import { JobHandler } from '@app/queue/job-handler.decorator';
 import { JobQueue } from '@app/queue/job-queue.service';
 import type { JobPayloads } from '@app/queue/jobs';
+import type { GradeThresholds } from '@app/scoring/grade';
 import { POSTING_KINDS } from './ledger.entities';
 import { LedgerRepository, type AccountHeadUpdate, type LockedAccount, type NewAccountRow, type PostingRow } from './ledger.repository';
 import type { PostedPosting, PostingRequest, PostResult } from './ledger.types';
@@ -282,6 +283,15 @@ export class LedgerService {
   }
 
   // ---- rating year end ---------------------------------------------------------------------
+
+  /**
+   * After a town changes its grade table: every account's grade again from its credit score.
+   * Postings keep grades current themselves, so this is needed only then. It runs in the caller's
+   * transaction (the settings change): the table and the grades change together.
+   */
+  async regradeTown(townId: string, thresholds: GradeThresholds, manager: EntityManager): Promise<number> {
+    return this.repo.regradeTown(manager, townId, thresholds);
+  }
 
   /** Enqueues the year end of the admin's town; only for a year that is over (Asia/Shanghai). */
   async requestYearEnd(ctx: RequestContext, year: number): Promise<YearEndEnqueuedDto> {

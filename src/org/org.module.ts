@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { MulterModule } from '@nestjs/platform-express';
 import { AppConfig } from '@app/config/app-config';
+import { LedgerModule } from '@app/ledger/ledger.module';
 import { IdHasher } from './id-hasher';
 import { OrgController, ResidentController, RosterController } from './org.controller';
 import { OrgRepository } from './org.repository';
@@ -10,6 +11,8 @@ import { RosterService } from './roster.service';
 
 @Module({
   imports: [
+    // A new grade table regrades the town's accounts through the ledger.
+    LedgerModule,
     // Uploads stay in memory (no temp files to clean up); the size cap makes that safe.
     MulterModule.registerAsync({
       inject: [AppConfig],

@@ -3,6 +3,7 @@ import { AuditService } from '@app/audit/audit.service';
 import type { RequestContext } from '@app/auth/principal';
 import { ScopeService } from '@app/auth/scope.service';
 import { AppError } from '@app/common/errors/app-error';
+import { LedgerService } from '@app/ledger/ledger.service';
 import { DEFAULT_GRADE_THRESHOLDS, validateGradeThresholds, type GradeThresholds } from '@app/scoring/grade';
 import type { CreateHouseholdDto, CreateVillageDto, HouseholdDto, TownDto, UpdateTownSettingsDto, VillageDto } from './org.dto';
 import { isCalendarDate } from './local-date';
@@ -15,6 +16,7 @@ export class OrgService {
     private readonly repo: OrgRepository,
     private readonly scope: ScopeService,
     private readonly audit: AuditService,
+    private readonly ledger: LedgerService,
   ) {}
 
   /** The town's settings with defaults applied, for features that compute with them. */
@@ -38,13 +40,16 @@ export class OrgService {
       if (!before) throw new AppError('ORG.TOWN_NOT_FOUND');
       const after = await this.repo.updateTownSettings(m, before.id, patch);
       const changed = Object.keys(patch) as Array<keyof TownSettings>;
+      // A new grade table regrades the town's accounts in this transaction, so no one reads
+      // grades from the old table beside the new one.
+      const regraded = patch.gradeThresholds !== undefined ? await this.ledger.regradeTown(before.id, after.gradeThresholds ?? DEFAULT_GRADE_THRESHOLDS, m) : undefined;
       await this.audit.record(
         ctx,
         {
           action: 'town.settings.update',
           targetType: 'town',
           targetId: before.id,
-          summary: { before: pick(before, changed), after: pick(after, changed) },
+          summary: { before: pick(before, changed), after: pick(after, changed), ...(regraded !== undefined && { accountsRegraded: regraded }) },
         },
         m,
       );

@@ -17,8 +17,6 @@ export interface JobPayloads {
   'cycle.finalize': { cycleId: string };
   /** Periodic and at worker start: re-enqueue any due work PostgreSQL says is pending. */
   'cycle.reconcile': Record<string, never>;
-  /** Re-derive grades from credit scores with the town's thresholds. */
-  'grades.recompute': { townId: string };
   /** Push pending outbox rows to the public credit platform. */
   'credit.export': { townId?: string };
 }
@@ -43,7 +41,6 @@ export const JOBS: { readonly [K in JobName]: JobSpec } = {
   'cycle.close': { queue: 'cycle', retry: RETRY.default },
   'cycle.finalize': { queue: 'cycle', retry: RETRY.default },
   'cycle.reconcile': { queue: 'system', retry: RETRY.none },
-  'grades.recompute': { queue: 'ledger', retry: RETRY.default },
   'credit.export': { queue: 'credit-export', retry: RETRY.export },
 };
 

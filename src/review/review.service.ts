@@ -11,7 +11,6 @@ import { JobHandler } from '@app/queue/job-handler.decorator';
 import { JobQueue } from '@app/queue/job-queue.service';
 import { SCHEDULES, type JobPayloads } from '@app/queue/jobs';
 import { EntriesRepository } from '@app/scoring/entries.repository';
-import { DEFAULT_GRADE_THRESHOLDS } from '@app/scoring/grade';
 import { evaluatePeriod } from '@app/scoring/rules/rule-engine';
 import type { Explanation } from '@app/scoring/rules/rule.types';
 import { buildBoard, type BoardContent } from './board';
@@ -362,27 +361,13 @@ export class ReviewService implements OnApplicationBootstrap {
   }
 
   /**
-   * One id per town: at month end 50 villages finalize within minutes, and while a town's job
-   * still waits, a new enqueue returns it instead of adding another (JobQueue replaces it once
-   * finished). The benchmark showed 50 town-wide grade recomputes, 14 s, 0 rows changed.
+   * One job id per town: at month end 50 villages finalize within minutes, and while a town's
+   * export waits, a new enqueue returns it instead of adding another (JobQueue replaces it once
+   * finished). Grades need no job: postings keep them current (a grade-table change regrades the
+   * town in its own transaction, OrgService.updateSettings).
    */
   private async afterPosting(c: CycleRow): Promise<void> {
-    await this.jobs.enqueue('grades.recompute', { townId: c.townId }, { jobId: `grades-${c.townId}` });
     await this.jobs.enqueue('credit.export', { townId: c.townId }, { jobId: `export-${c.townId}` });
-  }
-
-  @JobHandler('grades.recompute')
-  async handleGrades(payload: JobPayloads['grades.recompute']): Promise<number> {
-    const [town] = await this.repo.db.query(`SELECT grade_thresholds AS t FROM towns WHERE id = $1`, [payload.townId]);
-    const thresholds = (town?.t ?? DEFAULT_GRADE_THRESHOLDS) as Array<{ grade: string; min: number }>;
-    const rows = await this.repo.db.query(
-      `UPDATE accounts a SET grade = g.grade FROM (
-         SELECT resident_id, (SELECT t.grade FROM jsonb_to_recordset($2::jsonb) AS t(grade text, min bigint) WHERE a2.credit_score >= t.min ORDER BY t.min DESC LIMIT 1) AS grade
-         FROM accounts a2 WHERE a2.town_id = $1) g
-       WHERE a.resident_id = g.resident_id AND a.grade IS DISTINCT FROM g.grade RETURNING a.resident_id`,
-      [payload.townId, JSON.stringify(thresholds)],
-    );
-    return Array.isArray(rows[0]) ? rows[0].length : rows.length;
   }
 
   // ---- reconcile ---------------------------------------------------------------------------

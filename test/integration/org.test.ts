@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CARD_CODE_PATTERN } from '@app/common/http/field-decorators';
+import type { PostingRequest } from '@app/ledger/ledger.types';
+import { LedgerService } from '@app/ledger/ledger.service';
 import { nationalIdCheckChar } from '@app/org/national-id';
 import { startStack, type TestStack } from '../support/app';
 import { bearers, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
@@ -42,6 +44,13 @@ describe('organisation: towns, villages, households, residents', () => {
     });
 
     it('the town admin changes settings; the change is audited with before and after', async () => {
+      // Two accounts graded by the default table: 1045 → AA, 1000 → A.
+      const [high, low] = f.residentsA;
+      const period = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 7);
+      const deed = (accountId: string, points: number): PostingRequest => ({ accountId, kind: 'deed', points, sourceRef: `entry:${randomUUID()}`, counterparty: `town:${f.townId}`, period, itemCode: 'T01', memo: 'org test' });
+      await stack.api.get(LedgerService).postBatch([deed(high, 45), deed(low, 0)]);
+      const grades = async () => Object.fromEntries((await stack.db.query(`SELECT resident_id AS id, grade FROM accounts WHERE resident_id = ANY($1)`, [[high, low]])).map((r: { id: string; grade: string }) => [r.id, r.grade]));
+      expect(await grades()).toEqual({ [high]: 'AA', [low]: 'A' });
       const thresholds = [
         { grade: '5★', min: 1061 },
         { grade: '4★', min: 1040 },
@@ -57,6 +66,15 @@ describe('organisation: towns, villages, households, residents', () => {
       const [audit] = await stack.db.query(`SELECT summary FROM audit_log WHERE action = 'town.settings.update' AND target_id = $1`, [f.townId]);
       expect(audit.summary.before.objectionWindowDays).toBe(7);
       expect(audit.summary.after.objectionWindowDays).toBe(5);
+      // The new table regraded the town's accounts in the same transaction.
+      expect(await grades()).toEqual({ [high]: '4★', [low]: '0★' });
+      expect(audit.summary.accountsRegraded).toBe(2);
+      // A change without a new table leaves grades alone (and says nothing of regrading).
+      await request(stack.http).patch(api('/towns/current/settings')).set('authorization', as.town_admin).send({ makeupWorkdays: ['2026-10-10'] }).expect(200);
+      const [last] = await stack.db.query(`SELECT summary FROM audit_log WHERE action = 'town.settings.update' AND target_id = $1 ORDER BY id DESC LIMIT 1`, [f.townId]);
+      expect(last.summary.after).toEqual({ makeupWorkdays: ['2026-10-10'] });
+      expect(last.summary).not.toHaveProperty('accountsRegraded');
+      expect(await grades()).toEqual({ [high]: '4★', [low]: '0★' });
     });
 
     it('invalid settings are refused whole: nothing changes', async () => {
