@@ -1,9 +1,30 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { queryOne, queryRows } from '@app/database/sql';
+import { prepared, queryOne, queryRows } from '@app/database/sql';
 import type { GradeThresholds } from '@app/scoring/grade';
 import type { PostingKind } from './ledger.entities';
+
+const LOCKED_ACCOUNT_COLUMNS = `a.resident_id AS "accountId", a.town_id AS "townId", a.village_id AS "villageId", a.balance,
+              a.credit_score AS "creditScore", a.grade, a.rating_year AS "ratingYear", a.seq, a.head_hash AS "headHash",
+              t.base_score AS "baseScore", t.grade_thresholds AS "gradeThresholds"`;
+
+const LOCK_ONE_ACCOUNT = prepared(
+  `SELECT ${LOCKED_ACCOUNT_COLUMNS} FROM accounts a JOIN towns t ON t.id = a.town_id WHERE a.resident_id = $1 FOR UPDATE OF a`,
+);
+
+const APPEND_POSTING_WITH_HEAD = prepared(
+  `WITH p AS (
+     INSERT INTO postings (town_id, village_id, account_id, seq, kind, points, source_ref, counterparty, period, item_code, memo, posted_at, prev_hash, hash)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+     ON CONFLICT (kind, source_ref) DO NOTHING
+     RETURNING id),
+   u AS (
+     UPDATE accounts SET balance = $15, credit_score = $16, grade = $17, seq = $4, head_hash = $14, updated_at = now()
+      WHERE resident_id = $3 AND EXISTS (SELECT 1 FROM p)
+     RETURNING 1)
+   SELECT (SELECT id::text FROM p) AS id, (SELECT count(*) FROM u) AS updated`,
+);
 
 type Db = Pick<DataSource | EntityManager, 'query'>;
 
@@ -197,15 +218,18 @@ export class LedgerRepository {
   async lockAccounts(m: Db, accountIds: string[]): Promise<LockedAccount[]> {
     return queryRows<LockedAccount>(
       m,
-      `SELECT a.resident_id AS "accountId", a.town_id AS "townId", a.village_id AS "villageId", a.balance,
-              a.credit_score AS "creditScore", a.grade, a.rating_year AS "ratingYear", a.seq, a.head_hash AS "headHash",
-              t.base_score AS "baseScore", t.grade_thresholds AS "gradeThresholds"
+      `SELECT ${LOCKED_ACCOUNT_COLUMNS}
          FROM accounts a JOIN towns t ON t.id = a.town_id
         WHERE a.resident_id = ANY($1::uuid[])
         ORDER BY a.resident_id
         FOR UPDATE OF a`,
       [accountIds],
     );
+  }
+
+  /** One account, locked (the single-posting hot path; a prepared statement). */
+  async lockAccount(m: Db, accountId: string): Promise<LockedAccount | null> {
+    return queryOne<LockedAccount>(m, LOCK_ONE_ACCOUNT, [accountId]);
   }
 
   /** Writes the new heads and projections of the accounts a batch touched, in one statement. */
@@ -238,16 +262,7 @@ export class LedgerRepository {
   async appendPostingWithHead(m: Db, r: PostingRow, head: { balance: number; creditScore: number; grade: string }): Promise<string | null> {
     const row = await queryOne<{ id: string | null }>(
       m,
-      `WITH p AS (
-         INSERT INTO postings (town_id, village_id, account_id, seq, kind, points, source_ref, counterparty, period, item_code, memo, posted_at, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-         ON CONFLICT (kind, source_ref) DO NOTHING
-         RETURNING id),
-       u AS (
-         UPDATE accounts SET balance = $15, credit_score = $16, grade = $17, seq = $4, head_hash = $14, updated_at = now()
-          WHERE resident_id = $3 AND EXISTS (SELECT 1 FROM p)
-         RETURNING 1)
-       SELECT (SELECT id::text FROM p) AS id, (SELECT count(*) FROM u) AS updated`,
+      APPEND_POSTING_WITH_HEAD,
       [r.townId, r.villageId, r.accountId, r.seq, r.kind, r.points, r.sourceRef, r.counterparty, r.period, r.itemCode, r.memo, r.postedAt, r.prevHash, r.hash, head.balance, head.creditScore, head.grade],
     );
     return row?.id ?? null;
@@ -359,9 +374,7 @@ export class LedgerRepository {
   async lockAccountsInRatingYear(m: Db, townId: string, year: number): Promise<LockedAccount[]> {
     return queryRows<LockedAccount>(
       m,
-      `SELECT a.resident_id AS "accountId", a.town_id AS "townId", a.village_id AS "villageId", a.balance,
-              a.credit_score AS "creditScore", a.grade, a.rating_year AS "ratingYear", a.seq, a.head_hash AS "headHash",
-              t.base_score AS "baseScore", t.grade_thresholds AS "gradeThresholds"
+      `SELECT ${LOCKED_ACCOUNT_COLUMNS}
          FROM accounts a JOIN towns t ON t.id = a.town_id
         WHERE a.town_id = $1 AND a.rating_year = $2
         ORDER BY a.resident_id

@@ -132,7 +132,7 @@ export class LedgerService {
   async postOne(request: PostingRequest, manager: EntityManager): Promise<PostResult> {
     const r = normalizeRequest(request);
     return this.inTransaction(manager, async (m) => {
-      const [a] = await this.repo.lockAccounts(m, [r.accountId]);
+      const a = await this.repo.lockAccount(m, r.accountId);
       if (!a) return this.postLocked(m, [r]);
       const { row, balance, creditScore } = nextPosting(a, r, new Date());
       const id = await this.repo.appendPostingWithHead(m, row, { balance, creditScore, grade: gradeOf(creditScore, a.gradeThresholds) });

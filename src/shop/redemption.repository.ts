@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { queryOne, queryRows } from '@app/database/sql';
+import { prepared, queryOne, queryRows } from '@app/database/sql';
 
 type Db = DataSource | EntityManager;
 
@@ -57,31 +57,55 @@ const REDEMPTION_SELECT = `SELECT r.id, r.town_id AS "townId", r.shop_id AS "sho
   v.voided_at AS "voidedAt", v.reason AS "voidReason", v.balance_after AS "voidBalanceAfter"
   FROM redemptions r LEFT JOIN redemption_voids v ON v.redemption_id = r.id`;
 
+const BY_KEY = prepared(`${REDEMPTION_SELECT} WHERE r.terminal_id = $1 AND r.idempotency_key = $2`);
+
+const CARD_HOLDER_SELECT = `SELECT r.id, (SELECT code FROM shops WHERE id = $2) AS "shopCode", r.town_id AS "townId", r.village_id AS "villageId", v.name AS "villageName", r.name, r.status,
+       EXISTS (SELECT 1 FROM shop_villages sv WHERE sv.shop_id = $2 AND sv.village_id = r.village_id) AS served,
+       a.balance, a.credit_score AS "creditScore", a.grade`;
+const CARD_HOLDER_FROM = `FROM residents r JOIN villages v ON v.id = r.village_id LEFT JOIN accounts a ON a.resident_id = r.id WHERE r.card_code = $1`;
+
+const CARD_HOLDER = prepared(`${CARD_HOLDER_SELECT} ${CARD_HOLDER_FROM}`);
+
+const BASKET = prepared(
+  `${CARD_HOLDER_SELECT},
+       (SELECT coalesce(json_agg(g), '[]'::json) FROM (SELECT ${GOODS_COLUMNS} FROM goods WHERE id = ANY($3::uuid[])) g) AS goods,
+       nextval('receipt_seq')::int AS "receiptSeq"
+   ${CARD_HOLDER_FROM}`,
+);
+
+const TAKE_STOCK_AND_RECORD = prepared(
+  `WITH t AS (SELECT * FROM unnest($1::uuid[], $2::int[], $3::int[]) WITH ORDINALITY AS t(goods_id, q, price, n)),
+   g AS (
+     UPDATE goods SET stock = goods.stock - t.q FROM t
+      WHERE goods.id = t.goods_id AND goods.shop_id = $4 AND goods.active AND goods.price_points = t.price AND goods.stock >= t.q
+     RETURNING goods.id),
+   ok AS (SELECT count(*) = cardinality($1::uuid[]) AS ok FROM g),
+   mv AS (
+     INSERT INTO stock_movements (town_id, shop_id, goods_id, kind, quantity, reason, actor, redemption_id)
+     SELECT $5, $4, t.goods_id, 'redeemed', -t.q, $8, $6, $7 FROM t WHERE (SELECT ok FROM ok)),
+   rd AS (
+     INSERT INTO redemptions (id, town_id, shop_id, village_id, resident_id, terminal_id, receipt_no, idempotency_key, request_hash, lines, total_points, balance_after, posting_id)
+     SELECT $7, $5, $4, $9, $10, $11, $8, $12, $13, $14, $15, $16, $17 WHERE (SELECT ok FROM ok)
+     RETURNING created_at)
+   SELECT (SELECT ok FROM ok) AS ok, (SELECT created_at FROM rd) AS "createdAt"`,
+);
+
 @Injectable()
 export class RedemptionRepository {
   constructor(@InjectDataSource() readonly db: DataSource) {}
 
   /** The card holder with everything a terminal shows, and whether this shop serves their village: one query. */
   async findCardHolder(db: Db, cardCode: string, shopId: string): Promise<CardHolder | null> {
-    return queryOne<CardHolder>(
-      db,
-      `SELECT r.id, (SELECT code FROM shops WHERE id = $2) AS "shopCode", r.town_id AS "townId", r.village_id AS "villageId", v.name AS "villageName", r.name, r.status,
-              EXISTS (SELECT 1 FROM shop_villages sv WHERE sv.shop_id = $2 AND sv.village_id = r.village_id) AS served,
-              a.balance, a.credit_score AS "creditScore", a.grade
-       FROM residents r JOIN villages v ON v.id = r.village_id LEFT JOIN accounts a ON a.resident_id = r.id
-       WHERE r.card_code = $1`,
-      [cardCode, shopId],
-    );
+    return queryOne<CardHolder>(db, CARD_HOLDER, [cardCode, shopId]);
   }
 
-  /** The basket's goods as they are now (no lock): to price and pre-check before the transaction. */
-  async findGoodsMany(db: Db, ids: string[]): Promise<GoodsRow[]> {
-    return queryRows<GoodsRow>(db, `SELECT ${GOODS_COLUMNS} FROM goods WHERE id = ANY($1::uuid[])`, [ids]);
-  }
-
-  async nextReceiptSeq(db: Db): Promise<number> {
-    const [r] = await db.query(`SELECT nextval('receipt_seq')::int AS n`);
-    return r.n as number;
+  /**
+   * Everything a redemption reads before its transaction, in one round trip: the card holder
+   * (as findCardHolder), the basket's goods as they are now (no lock) and a receipt number. No
+   * row when the card is unknown.
+   */
+  async findBasket(db: Db, cardCode: string, shopId: string, goodsIds: string[]): Promise<(CardHolder & { goods: GoodsRow[]; receiptSeq: number }) | null> {
+    return queryOne(db, BASKET, [cardCode, shopId, goodsIds]);
   }
 
   /**
@@ -94,20 +118,7 @@ export class RedemptionRepository {
   async takeStockAndRecord(m: EntityManager, r: Omit<RedemptionRow, 'createdAt' | 'voidedAt' | 'voidReason' | 'voidBalanceAfter'>, actor: string): Promise<{ ok: boolean; createdAt: Date | null }> {
     const row = await queryOne<{ ok: boolean; createdAt: Date | null }>(
       m,
-      `WITH t AS (SELECT * FROM unnest($1::uuid[], $2::int[], $3::int[]) WITH ORDINALITY AS t(goods_id, q, price, n)),
-       g AS (
-         UPDATE goods SET stock = goods.stock - t.q FROM t
-          WHERE goods.id = t.goods_id AND goods.shop_id = $4 AND goods.active AND goods.price_points = t.price AND goods.stock >= t.q
-         RETURNING goods.id),
-       ok AS (SELECT count(*) = cardinality($1::uuid[]) AS ok FROM g),
-       mv AS (
-         INSERT INTO stock_movements (town_id, shop_id, goods_id, kind, quantity, reason, actor, redemption_id)
-         SELECT $5, $4, t.goods_id, 'redeemed', -t.q, $8, $6, $7 FROM t WHERE (SELECT ok FROM ok)),
-       rd AS (
-         INSERT INTO redemptions (id, town_id, shop_id, village_id, resident_id, terminal_id, receipt_no, idempotency_key, request_hash, lines, total_points, balance_after, posting_id)
-         SELECT $7, $5, $4, $9, $10, $11, $8, $12, $13, $14, $15, $16, $17 WHERE (SELECT ok FROM ok)
-         RETURNING created_at)
-       SELECT (SELECT ok FROM ok) AS ok, (SELECT created_at FROM rd) AS "createdAt"`,
+      TAKE_STOCK_AND_RECORD,
       [
         r.lines.map((l) => l.goodsId),
         r.lines.map((l) => l.quantity),
@@ -149,21 +160,8 @@ export class RedemptionRepository {
     );
   }
 
-  async nextReceiptNo(m: EntityManager, shopCode: string, day: string): Promise<string> {
-    const [r] = await m.query(`SELECT nextval('receipt_seq') AS n`);
-    return `${shopCode}-${day.replace(/-/g, '')}-${String(r.n).padStart(6, '0')}`;
-  }
-
-  async insertRedemption(m: EntityManager, r: Omit<RedemptionRow, 'createdAt' | 'voidedAt' | 'voidReason' | 'voidBalanceAfter'>): Promise<void> {
-    await m.query(
-      `INSERT INTO redemptions (id, town_id, shop_id, village_id, resident_id, terminal_id, receipt_no, idempotency_key, request_hash, lines, total_points, balance_after, posting_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-      [r.id, r.townId, r.shopId, r.villageId, r.residentId, r.terminalId, r.receiptNo, r.idempotencyKey, r.requestHash, JSON.stringify(r.lines), r.totalPoints, r.balanceAfter, r.postingId],
-    );
-  }
-
   async findByKey(db: Db, terminalId: string, key: string): Promise<RedemptionRow | null> {
-    return queryOne<RedemptionRow>(db, `${REDEMPTION_SELECT} WHERE r.terminal_id = $1 AND r.idempotency_key = $2`, [terminalId, key]);
+    return queryOne<RedemptionRow>(db, BY_KEY, [terminalId, key]);
   }
 
   async findByReceipt(db: Db, receiptNo: string): Promise<RedemptionRow | null> {
@@ -187,11 +185,6 @@ export class RedemptionRepository {
 
   async listForTerminalSince(db: Db, terminalId: string, since: Date): Promise<RedemptionRow[]> {
     return queryRows<RedemptionRow>(db, `${REDEMPTION_SELECT} WHERE r.terminal_id = $1 AND r.created_at >= $2 ORDER BY r.created_at DESC LIMIT 1000`, [terminalId, since]);
-  }
-
-  async shopCode(db: Db, shopId: string): Promise<string> {
-    const [r] = await db.query(`SELECT code FROM shops WHERE id = $1`, [shopId]);
-    return r.code as string;
   }
 
   // ---- goods management ----

@@ -38,12 +38,12 @@ export class RedemptionService {
     try {
       return await this.redeemOnce(t, dto, requestHash);
     } catch (err) {
+      // A retry of a redemption already made (or racing it) cannot go through: the terminal +
+      // key is unique, and the first one spent the points and took the stock. So the key is
+      // looked up only when an attempt failed, and then answers like the first time.
+      const prior = await this.repo.findByKey(this.repo.db, t.id, dto.idempotencyKey);
+      if (prior) return { receipt: this.replay(prior, requestHash), replayed: true };
       const code = (err as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (err as { code?: string }).code;
-      // A retry raced the original (unique terminal + key): answer like a retry after it.
-      if (code === '23505') {
-        const again = await this.repo.findByKey(this.repo.db, t.id, dto.idempotencyKey);
-        if (again) return { receipt: this.replay(again, requestHash), replayed: true };
-      }
       // Price changed between reading and taking the stock, or a rare deadlock: once more.
       if (err instanceof RetryRedemption || code === '40P01') {
         return this.redeemOnce(t, dto, requestHash).catch((again: unknown) => {
@@ -55,23 +55,18 @@ export class RedemptionService {
   }
 
   /**
-   * Reads (key, card holder, goods, a receipt number) in parallel outside the transaction, then
-   * a short transaction: the ledger posting first (account lock, balance check), then the stock
-   * and the receipt in one statement, so a popular good is locked only for that and the commit.
+   * One read before the transaction (card holder, goods, a receipt number), then a short
+   * transaction: the ledger posting first (account lock, balance check), then the stock and the
+   * receipt in one statement, so a popular good is locked only for that and the commit.
    */
   private async redeemOnce(t: TerminalPrincipal, dto: RedeemDto, requestHash: string): Promise<{ receipt: ReceiptDto; replayed: boolean }> {
     const ids = dto.lines.map((l) => l.goodsId);
-    const [prior, h, goodsRows, seq] = await Promise.all([
-      this.repo.findByKey(this.repo.db, t.id, dto.idempotencyKey),
-      this.repo.findCardHolder(this.repo.db, dto.cardCode, t.shopId),
-      this.repo.findGoodsMany(this.repo.db, ids),
-      this.repo.nextReceiptSeq(this.repo.db),
-    ]);
-    if (prior) return { receipt: this.replay(prior, requestHash), replayed: true };
+    const h = await this.repo.findBasket(this.repo.db, dto.cardCode, t.shopId, ids);
     if (!h || h.townId !== t.townId) throw new AppError('REDEMPTION.RESIDENT_NOT_FOUND');
     if (!h.served) throw new AppError('REDEMPTION.RESIDENT_NOT_SERVED');
     if (h.status !== 'active') throw new AppError('REDEMPTION.RESIDENT_NOT_ACTIVE');
-    const goods = new Map(goodsRows.map((g) => [g.id, g]));
+    const seq = h.receiptSeq;
+    const goods = new Map(h.goods.map((g) => [g.id, g]));
     const lines = [...dto.lines]
       .sort((a, b) => (a.goodsId < b.goodsId ? -1 : 1))
       .map((l) => {

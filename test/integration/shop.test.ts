@@ -106,6 +106,23 @@ describe('shop terminals: look up, redeem, void, reconcile', () => {
     expect([await balanceOf(r), await stockOf(tea)]).toEqual([10, 8]);
   });
 
+  it('a retry after the first spent the last points and took the last unit still returns the original receipt', async () => {
+    const r = f.residentsA[20];
+    await fund(r, 10);
+    const last = await goods('最后一包盐', 10, 1);
+    const k = idem();
+    const cardCode = await card(r);
+    const first = await redeem(cardCode, [{ goodsId: last, quantity: 1 }], k).expect(201);
+    expect([await balanceOf(r), await stockOf(last)]).toEqual([0, 0]);
+    // The retry can no longer be paid nor stocked: it is still the same redemption, not a refusal.
+    const again = await redeem(cardCode, [{ goodsId: last, quantity: 1 }], k).expect(200);
+    expect(again.body.receiptNo).toBe(first.body.receiptNo);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    // A new key for the same basket is a new redemption, and is refused.
+    expect((await redeem(cardCode, [{ goodsId: last, quantity: 1 }], idem()).expect(409)).body.code).toMatch(/^REDEMPTION\.(INSUFFICIENT_POINTS|OUT_OF_STOCK)$/);
+    expect([await balanceOf(r), await stockOf(last)]).toEqual([0, 0]);
+  });
+
   it('bad baskets are refused with stable codes, and nothing moves', async () => {
     const r = f.residentsA[3];
     await fund(r, 20);
