@@ -12,6 +12,7 @@
 #   BENCH_REDEEM_SECONDS (15), BENCH_READ_SECONDS (10)                         run lengths
 #   BENCH_ONLY=finalize,redeem,upload,read,verify                              a subset
 #   DATABASE_POOL_SIZE, WORKER_CONCURRENCY                                     passed to api/worker
+#   BENCH_API_NODE_OPTIONS                                                     NODE_OPTIONS of the api alone
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -106,7 +107,8 @@ if [ "${BENCH_PROFILE:-0}" = "1" ]; then
   API_PROF=(--cpu-prof --cpu-prof-dir="$PROFILE_DIR" --cpu-prof-name=api.cpuprofile)
   WORKER_PROF=(--cpu-prof --cpu-prof-dir="$PROFILE_DIR" --cpu-prof-name=worker.cpuprofile)
 fi
-PORT="$API_PORT" node "${API_PROF[@]}" "$BUILD/src/main.js" >"$STATE/api.log" 2>&1 &
+# BENCH_API_NODE_OPTIONS: NODE_OPTIONS for the api only (e.g. a heap cap to study RSS).
+PORT="$API_PORT" NODE_OPTIONS="${BENCH_API_NODE_OPTIONS:-${NODE_OPTIONS:-}}" node "${API_PROF[@]}" "$BUILD/src/main.js" >"$STATE/api.log" 2>&1 &
 API_PID=$!
 node "${WORKER_PROF[@]}" "$BUILD/src/worker.js" >"$STATE/worker.log" 2>&1 &
 WORKER_PID=$!

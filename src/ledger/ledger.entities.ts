@@ -10,7 +10,6 @@ export type PostingKind = (typeof POSTING_KINDS)[number];
 @Entity({ name: 'postings' })
 @Unique('uq_postings_account_seq', ['accountId', 'seq'])
 @Unique('uq_postings_kind_source', ['kind', 'sourceRef'])
-@Index('ix_postings_town_period', ['townId', 'period'])
 @Index('ix_postings_village_period', ['villageId', 'period'])
 // Keyset pagination of the auditors' postings search (docs/QUERIES.md).
 @Index('ix_postings_town_posted', ['townId', 'postedAt', 'id'])
@@ -71,6 +70,7 @@ export class Posting {
 /** Projection of an account's postings; rebuildable. Updated in the posting transaction. */
 @Entity({ name: 'accounts' })
 @Index('ix_accounts_village', ['villageId'])
+@Index('ix_accounts_town', ['townId', 'residentId'])
 @Check('ck_accounts_seq', 'seq >= 0')
 export class Account {
   @PrimaryColumn({ name: 'resident_id', type: 'uuid' })
