@@ -12,6 +12,7 @@ import {
   type CellValue,
   type ColumnSpec,
   type ParsedTable,
+  type ParseTableOptions,
   type RowError,
 } from './tabular';
 
@@ -73,7 +74,7 @@ async function xlsx(build: (ws: Worksheet, wb: ExcelJS.Workbook) => void, origin
 /** Writes rows from row 1; undefined leaves a cell empty. */
 const writeRows = (ws: Worksheet, rows: unknown[][]) => rows.forEach((r, i) => (ws.getRow(i + 1).values = r as ExcelJS.CellValue[]));
 
-const parseEntries = (file: { buffer: Buffer; originalname: string }, opts?: { maxRows?: number; maxErrors?: number }) =>
+const parseEntries = (file: { buffer: Buffer; originalname: string }, opts?: ParseTableOptions) =>
   parseTable<Entry>(file, COLUMNS, opts);
 
 const codes = (t: ParsedTable<unknown>) => t.errors.map((e) => e.code);
@@ -479,6 +480,16 @@ describe('parseTable: xlsx cell contents', () => {
     );
     expect(t.errors).toEqual([]);
     expect(t.rows).toHaveLength(1);
+  });
+
+  it('refuses a workbook that unpacks to more than the limit, before reading it', async () => {
+    const book = await xlsx((ws) => writeRows(ws, [header, ['110101199003077777', '张三', 1, '2026-03-05']]));
+    const t = await parseEntries(book, { maxUnpackedBytes: 2_000 });
+    expect(codes(t)).toEqual(['UPLOAD.XLSX_TOO_LARGE']);
+    expect(t.errors[0]?.message).toContain('CSV');
+    expect(t.format).toBe('xlsx');
+    // The same file under the default limit reads.
+    expect((await parseEntries(book)).errors).toEqual([]);
   });
 
   it('reports a corrupt or truncated workbook as unreadable instead of throwing', async () => {
