@@ -1,18 +1,18 @@
-import { Controller, Get, Param, Query, Res } from '@nestjs/common';
+import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { Ctx, Public, Roles } from '@app/auth/auth.decorators';
 import type { RequestContext } from '@app/auth/principal';
 import { BoardPathParams, BoardsOverviewDto, PeriodQuery, PublicBoardDto, VillageBoardDto, VillagePathParams } from './board.dto';
 import { BoardService } from './board.service';
+import { sendRendered } from './rendered-body';
 
 /**
  * Set on success only (an error must not be cached as a board, nor answered as text/html):
  * @Header() would apply before the handler runs, to errors as well.
  */
-function cacheable(res: Response, contentType?: string): void {
+function cacheable(res: Response): void {
   res.setHeader('cache-control', 'public, max-age=60');
-  if (contentType) res.setHeader('content-type', contentType);
 }
 
 @ApiTags('board 公示栏')
@@ -25,20 +25,16 @@ export class PublicBoardController {
   @Public()
   @ApiProduces('text/html')
   @ApiOperation({ summary: '公示栏打印页（A4，无需登录；仅显示脱敏姓名）' })
-  async html(@Param() p: BoardPathParams, @Res({ passthrough: true }) res: Response): Promise<string> {
-    const html = await this.boards.boardHtmlText(p.villageId, p.period);
-    cacheable(res, 'text/html; charset=utf-8');
-    return html;
+  async html(@Param() p: BoardPathParams, @Req() req: Request, @Res() res: Response): Promise<void> {
+    await sendRendered(req, res, await this.boards.boardHtmlBody(p.villageId, p.period), 'text/html; charset=utf-8');
   }
 
   @Get('boards/:villageId/:period')
   @Public()
   @ApiOkResponse({ type: PublicBoardDto })
   @ApiOperation({ summary: '公示栏（JSON，无需登录）：逐人逐条积分、异议状态、合计、红黑榜、入账核验码' })
-  async board(@Param() p: BoardPathParams, @Res() res: Response): Promise<void> {
-    const text = await this.boards.boardJsonText(p.villageId, p.period);
-    cacheable(res, 'application/json; charset=utf-8');
-    res.status(200).send(text);
+  async board(@Param() p: BoardPathParams, @Req() req: Request, @Res() res: Response): Promise<void> {
+    await sendRendered(req, res, await this.boards.boardJsonBody(p.villageId, p.period), 'application/json; charset=utf-8');
   }
 
   @Get('villages/:villageId/boards')

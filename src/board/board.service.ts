@@ -8,27 +8,29 @@ import { renderBoardHtml } from './board-html';
 import { toPublicBoard, type PublicBoard } from './board-view';
 import type { BoardOverviewRowDto, BoardsOverviewDto, VillageBoardDto } from './board.dto';
 import { BoardRepository } from './board.repository';
+import { RenderedBody } from './rendered-body';
 import { lateFlags, periodDeadlines } from './deadlines';
 
 /** The public 公示栏 (no login, masked names only) and the town's view of every village's board. */
 @Injectable()
 export class BoardService {
-  /** Rendered boards (JSON text and HTML): ~1 MB each for a large village, public, read often. */
-  private readonly rendered: TtlCache<string>;
+  /** Rendered boards (JSON and HTML): up to ~1 MB each for a large village, public, read often. */
+  private readonly rendered: TtlCache<RenderedBody>;
 
   constructor(
     private readonly repo: BoardRepository,
     config: AppConfig,
   ) {
-    this.rendered = new TtlCache<string>(config.get('BOARD_CACHE_MS'));
+    // A bound in boards, not bytes: 64 large boards are ~64 MB (+ their gzip, ~10 % of that).
+    this.rendered = new TtlCache<RenderedBody>(config.get('BOARD_CACHE_MS'), 64);
   }
 
-  boardJsonText(villageId: string, period: string): Promise<string> {
-    return this.rendered.get(`json:${villageId}:${period}`, async () => JSON.stringify(await this.board(villageId, period)));
+  boardJsonBody(villageId: string, period: string): Promise<RenderedBody> {
+    return this.rendered.get(`json:${villageId}:${period}`, async () => new RenderedBody(JSON.stringify(await this.board(villageId, period))));
   }
 
-  boardHtmlText(villageId: string, period: string): Promise<string> {
-    return this.rendered.get(`html:${villageId}:${period}`, () => this.boardHtml(villageId, period));
+  boardHtmlBody(villageId: string, period: string): Promise<RenderedBody> {
+    return this.rendered.get(`html:${villageId}:${period}`, async () => new RenderedBody(await this.boardHtml(villageId, period)));
   }
 
   /** Unknown village, no board for the period or not yet publicized: one answer, 404 BOARD.NOT_FOUND. */

@@ -36,10 +36,26 @@ describe('TtlCache', () => {
     expect(loads).toBe(2);
   });
 
-  it('stays within its size bound', async () => {
+  it('stays within its size bound: the oldest entry makes room', async () => {
     let loads = 0;
     const c = new TtlCache<number>(10_000, 2);
     for (const k of ['a', 'b', 'c']) await c.get(k, async () => ++loads);
+    expect(c.size).toBe(2);
+    expect(await c.get('c', async () => ++loads)).toBe(3); // kept
     expect(await c.get('a', async () => ++loads)).toBe(4); // 'a' was dropped to make room
+  });
+
+  it('drops expired entries before live ones', async () => {
+    let t = 0;
+    let loads = 0;
+    const c = new TtlCache<number>(100, 3, () => t);
+    await c.get('old1', async () => ++loads);
+    await c.get('old2', async () => ++loads);
+    t = 50;
+    await c.get('live', async () => ++loads);
+    t = 120; // old1, old2 expired; live has until 150
+    await c.get('new', async () => ++loads);
+    expect(c.size).toBe(2);
+    expect(await c.get('live', async () => ++loads)).toBe(3); // still cached
   });
 });

@@ -16,11 +16,25 @@ export class TtlCache<V> {
     if (this.ttlMs <= 0) return load();
     const hit = this.entries.get(key);
     if (hit && hit.until > this.now()) return hit.value;
-    if (this.entries.size >= this.maxEntries) this.entries.clear();
+    if (this.entries.size >= this.maxEntries) this.makeRoom();
     const value = load();
     this.entries.set(key, { until: this.now() + this.ttlMs, value });
     // A failed load is not remembered: the next caller tries again.
     value.catch(() => this.entries.delete(key));
     return value;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Expired entries go first; if none had, the oldest one (Map keeps insertion order). */
+  private makeRoom(): void {
+    const now = this.now();
+    for (const [key, e] of this.entries) if (e.until <= now) this.entries.delete(key);
+    if (this.entries.size >= this.maxEntries) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
   }
 }

@@ -71,6 +71,31 @@ describe('public board (公示栏): JSON, printable page, village list, town ove
     expect(b.redList).toHaveLength(2);
   });
 
+  it('gzip when the client takes it, plain otherwise; an ETag per encoding answers a repeat read 304 without a body', async () => {
+    const path = url(f.villageB, open.period);
+    // superagent asks for gzip by default; a client that takes only identity gets plain bytes.
+    const plain = await request(stack.http).get(path).set('accept-encoding', 'identity').expect(200);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.headers.vary).toMatch(/accept-encoding/i);
+    const etag = plain.headers.etag as string;
+    expect(etag).toMatch(/^"[\w-]+"$/);
+    // gzip: the same document (superagent inflates it), its own ETag.
+    const gz = await request(stack.http).get(path).set('accept-encoding', 'gzip, deflate, br').expect(200);
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(gz.body).toEqual(plain.body);
+    expect(gz.headers.etag).not.toBe(etag);
+    // Conditional GETs: 304 with no body for the matching representation only.
+    const again = await request(stack.http).get(path).set('accept-encoding', 'identity').set('if-none-match', etag).expect(304);
+    expect(again.text ?? '').toBe('');
+    await request(stack.http).get(path).set('accept-encoding', 'gzip').set('if-none-match', gz.headers.etag as string).expect(304);
+    await request(stack.http).get(path).set('accept-encoding', 'gzip').set('if-none-match', etag).expect(200);
+    // The printable page too.
+    const html = await request(stack.http).get(`${path}.html`).set('accept-encoding', 'gzip').expect(200);
+    expect(html.headers['content-encoding']).toBe('gzip');
+    expect(html.headers['content-type']).toMatch(/^text\/html; charset=utf-8/);
+    await request(stack.http).get(`${path}.html`).set('accept-encoding', 'gzip').set('if-none-match', html.headers.etag as string).expect(304);
+  });
+
   it('the content is exactly what publish fixed (never recomputed); an answered objection clears the live flag', async () => {
     const [stored] = await stack.db.query(`SELECT content FROM boards WHERE village_id = $1 AND period = $2`, [f.villageB, open.period]);
     const b = (await request(stack.http).get(url(f.villageB, open.period)).expect(200)).body;

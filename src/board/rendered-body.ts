@@ -1,0 +1,55 @@
+import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import type { Request, Response } from 'express';
+
+const gzipAsync = promisify(gzip);
+
+/**
+ * A rendered public page kept as bytes, the way it is sent: the UTF-8 body and its ETag computed
+ * once (Express would otherwise convert and hash a ~1 MB board on every request), the gzip form
+ * made on first demand (a board compresses ~10×; residents read it on phones).
+ */
+export class RenderedBody {
+  readonly body: Buffer;
+  readonly etag: string;
+  private gzipped?: Promise<Buffer>;
+
+  constructor(text: string) {
+    this.body = Buffer.from(text, 'utf8');
+    this.etag = `"${createHash('sha256').update(this.body).digest('base64url').slice(0, 32)}"`;
+  }
+
+  gzip(): Promise<Buffer> {
+    this.gzipped ??= gzipAsync(this.body, { level: 6 });
+    return this.gzipped;
+  }
+}
+
+/** gzip only when the client says it takes it (no Accept-Encoding header: plain, like `compression`). */
+function wantsGzip(req: Request): boolean {
+  return req.headers['accept-encoding'] !== undefined && req.acceptsEncodings('gzip', 'identity') === 'gzip';
+}
+
+/**
+ * Sends a rendered page with the public cache headers: a matching If-None-Match is answered 304
+ * without a body; gzip when accepted. Each encoding has its own ETag (they are different bytes).
+ */
+export async function sendRendered(req: Request, res: Response, page: RenderedBody, contentType: string): Promise<void> {
+  const gz = wantsGzip(req);
+  res.setHeader('cache-control', 'public, max-age=60');
+  res.setHeader('content-type', contentType);
+  res.setHeader('vary', 'Accept-Encoding');
+  res.setHeader('etag', gz ? `${page.etag.slice(0, -1)}-gz"` : page.etag);
+  if (req.fresh) {
+    res.status(304).end();
+    return;
+  }
+  if (gz) {
+    const body = await page.gzip();
+    res.setHeader('content-encoding', 'gzip');
+    res.status(200).send(body);
+    return;
+  }
+  res.status(200).send(page.body);
+}
