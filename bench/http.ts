@@ -50,6 +50,8 @@ export interface LoadResult {
   /** Responses per second that were 2xx. */
   okPerS: number;
   latencyMs: ReturnType<typeof percentiles>;
+  /** Bytes per response as received (headers and body, before any inflating). */
+  bytesPerReq: number;
   /** Count per HTTP status, and per error `code` for non-2xx. */
   statuses: Record<string, number>;
   codes: Record<string, number>;
@@ -104,7 +106,11 @@ export async function load(opts: {
       },
     ],
   });
-  inst.on('response', (_client: unknown, _status: number, _bytes: number, responseTime: number) => latencies.push(responseTime));
+  let bytes = 0;
+  inst.on('response', (_client: unknown, _status: number, resBytes: number, responseTime: number) => {
+    latencies.push(responseTime);
+    bytes += resBytes;
+  });
   const res = await inst;
   const ok = Object.entries(statuses)
     .filter(([s]) => Number(s) >= 200 && Number(s) < 300)
@@ -116,6 +122,7 @@ export async function load(opts: {
     ok,
     okPerS: Math.round(ok / res.duration),
     latencyMs: percentiles(latencies),
+    bytesPerReq: latencies.length ? Math.round(bytes / latencies.length) : 0,
     statuses,
     codes,
     errors: res.errors,
