@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppError } from '@app/common/errors/app-error';
-import { LedgerRepository, type AccountProjection, type StoredPosting } from './ledger.repository';
+import { LedgerRepository, type AccountProjection } from './ledger.repository';
 import type { BrokenLink, VerificationReport } from './ledger.types';
 import { GENESIS_HASH, postingHash } from './posting-hash';
 import { creditScoreDelta } from './projection';
@@ -51,75 +51,50 @@ export class LedgerVerifier {
     const accounts = await this.repo.listAccountProjections(townId);
     const report: VerificationReport = { townId, ok: true, accountsChecked: accounts.length, postingsChecked: 0, broken: [] };
 
-    const groups: string[][] = [];
-    for (let i = 0; i < accounts.length; i += group) groups.push(accounts.slice(i, i + group).map((a) => a.accountId));
-    const byId = new Map(accounts.map((a) => [a.accountId, a]));
-    let states = new Map<string, ChainState>();
-    let current = -1;
-    const closeGroup = () => {
+    for (let i = 0; i < accounts.length; i += group) {
+      const states = new Map<string, ChainState>(
+        accounts.slice(i, i + group).map((a) => [a.accountId, { account: a, nextSeq: 1, prevHash: GENESIS_HASH, balance: 0, creditPoints: 0, broken: null }]),
+      );
+      const ids = [...states.keys()];
+      let after: { accountId: string; seq: number } | null = null;
+      for (;;) {
+        const chunk = await this.repo.readPostingsChunk(ids, after, chunkSize);
+        for (const p of chunk) {
+          const s = states.get(p.accountId) as ChainState;
+          report.postingsChecked += 1;
+          if (s.broken) continue;
+          if (p.seq !== s.nextSeq) {
+            s.broken = link(p.accountId, s.nextSeq, 'seq_gap', `seq ${s.nextSeq}`, `seq ${p.seq}`);
+            continue;
+          }
+          if (p.prevHash !== s.prevHash) {
+            s.broken = link(p.accountId, p.seq, 'prev_hash_mismatch', s.prevHash, p.prevHash);
+            continue;
+          }
+          const recomputed = postingHash(p);
+          if (recomputed !== p.hash) {
+            s.broken = link(p.accountId, p.seq, 'hash_mismatch', recomputed, p.hash);
+            continue;
+          }
+          s.nextSeq += 1;
+          s.prevHash = p.hash;
+          s.balance += p.points;
+          s.creditPoints += creditScoreDelta(p.kind, p.points, p.period, s.account.ratingYear);
+        }
+        if (chunk.length < chunkSize) break;
+        const last = chunk[chunk.length - 1];
+        after = { accountId: last.accountId, seq: last.seq };
+      }
       for (const s of states.values()) {
         const broken = s.broken ?? projectionProblem(s, town.baseScore);
         if (broken) report.broken.push(broken);
       }
-    };
-    for await (const { groupIndex, rows } of this.chunks(groups, chunkSize)) {
-      if (groupIndex !== current) {
-        closeGroup();
-        current = groupIndex;
-        states = new Map(groups[groupIndex].map((id) => [id, { account: byId.get(id) as AccountProjection, nextSeq: 1, prevHash: GENESIS_HASH, balance: 0, creditPoints: 0, broken: null }]));
-      }
-      for (const p of rows) {
-        const s = states.get(p.accountId) as ChainState;
-        report.postingsChecked += 1;
-        if (s.broken) continue;
-        if (p.seq !== s.nextSeq) {
-          s.broken = link(p.accountId, s.nextSeq, 'seq_gap', `seq ${s.nextSeq}`, `seq ${p.seq}`);
-          continue;
-        }
-        if (p.prevHash !== s.prevHash) {
-          s.broken = link(p.accountId, p.seq, 'prev_hash_mismatch', s.prevHash, p.prevHash);
-          continue;
-        }
-        const recomputed = postingHash(p);
-        if (recomputed !== p.hash) {
-          s.broken = link(p.accountId, p.seq, 'hash_mismatch', recomputed, p.hash);
-          continue;
-        }
-        s.nextSeq += 1;
-        s.prevHash = p.hash;
-        s.balance += p.points;
-        s.creditPoints += creditScoreDelta(p.kind, p.points, p.period, s.account.ratingYear);
-      }
     }
-    closeGroup();
     for (const orphan of await this.repo.findPostingAccountsWithoutAccount(townId)) {
       report.broken.push(link(orphan.accountId, orphan.minSeq, 'missing_account', 'an account row', 'postings without an account'));
     }
     report.ok = report.broken.length === 0;
     return report;
-  }
-
-  /**
-   * The postings of each group of accounts in (account_id, seq) order, chunk by chunk, every
-   * group yielded at least once (a group without postings as one empty chunk). The next read
-   * is sent before a chunk is handed out, so PostgreSQL reads while the caller hashes.
-   */
-  private async *chunks(groups: string[][], chunkSize: number): AsyncGenerator<{ groupIndex: number; rows: StoredPosting[] }> {
-    const read = (groupIndex: number, after: { accountId: string; seq: number } | null) => {
-      if (groupIndex >= groups.length) return null;
-      const p = this.repo.readPostingsChunk(groups[groupIndex], after, chunkSize).then((rows) => ({ groupIndex, rows }));
-      // Awaited below; this only keeps a read the caller never asks for (it stopped) from
-      // being reported as an unhandled rejection.
-      p.catch(() => undefined);
-      return p;
-    };
-    let pending = read(0, null);
-    while (pending) {
-      const chunk = await pending;
-      const last = chunk.rows[chunk.rows.length - 1];
-      pending = chunk.rows.length === chunkSize ? read(chunk.groupIndex, { accountId: last.accountId, seq: last.seq }) : read(chunk.groupIndex + 1, null);
-      yield chunk;
-    }
   }
 }
 
