@@ -310,11 +310,24 @@ export class ReviewRepository {
     return queryRows(m, `SELECT resident_id AS "accountId", seq, head_hash AS "headHash" FROM accounts WHERE village_id = $1 ORDER BY resident_id`, [villageId]);
   }
 
-  async insertOutbox(m: EntityManager, rows: Array<{ townId: string; postingId: string; payload: Record<string, unknown> }>): Promise<void> {
-    if (!rows.length) return;
+  /**
+   * The export payload of each posting, built in SQL from the posting row itself: passing 2,000
+   * JSON payloads as a jsonb[] parameter cost PostgreSQL more to parse than to store them
+   * (2.7 s of a month-end finalize). Same fields and formats as before (postedAt as ISO UTC with
+   * milliseconds, like JSON.stringify of a Date).
+   */
+  async insertOutbox(m: EntityManager, postingIds: string[]): Promise<void> {
+    if (!postingIds.length) return;
     await m.query(
-      `INSERT INTO credit_outbox (town_id, posting_id, payload) SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::jsonb[]) ON CONFLICT (posting_id) DO NOTHING`,
-      [rows.map((r) => r.townId), rows.map((r) => r.postingId), rows.map((r) => JSON.stringify(r.payload))],
+      `INSERT INTO credit_outbox (town_id, posting_id, payload)
+       SELECT p.town_id, p.id,
+              jsonb_build_object('postingId', p.id::text, 'residentId', p.account_id, 'villageId', p.village_id, 'period', p.period,
+                                 'itemCode', p.item_code, 'itemName', p.memo, 'points', p.points,
+                                 'postedAt', to_char(p.posted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'hash', p.hash)
+         FROM unnest($1::bigint[]) AS t(id) JOIN postings p ON p.id = t.id
+        ORDER BY p.id
+       ON CONFLICT (posting_id) DO NOTHING`,
+      [postingIds],
     );
   }
 

@@ -351,11 +351,7 @@ export class ReviewService implements OnApplicationBootstrap {
     await this.repo.markPosted(m, c.townId, entryIds, toPost.map((e) => String(postingBySource.get(`entry:${e.id}`)?.id)));
     await this.repo.insertOutbox(
       m,
-      result.postings.map((p) => ({
-        townId: p.townId,
-        postingId: p.id,
-        payload: { postingId: p.id, residentId: p.accountId, villageId: p.villageId, period: p.period, itemCode: p.itemCode, itemName: p.memo, points: p.points, postedAt: p.postedAt, hash: p.hash },
-      })),
+      result.postings.map((p) => p.id),
     );
     return result.posted;
   }

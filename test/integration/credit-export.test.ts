@@ -68,6 +68,19 @@ describe('credit export to the public platform', () => {
     expect(sink.badSignatures).toBe(0);
     expect(new Set(sink.received.map((r) => r.outboxId)).size).toBe(entries);
     expect(sink.received.reduce((s, r) => s + r.points, 0)).toBe(entries * 5);
+    // Each record is its posting, field for field (the payload is built in SQL from the row).
+    const postings = await stack.db.query(
+      `SELECT p.id::text AS "postingId", p.account_id AS "residentId", p.village_id AS "villageId", p.period, p.item_code AS "itemCode",
+              p.memo AS "itemName", p.points, p.posted_at AS "postedAt", p.hash
+         FROM postings p JOIN credit_outbox o ON o.posting_id = p.id ORDER BY p.id`,
+    );
+    const byPosting = new Map(sink.received.map((r) => [r.postingId, r]));
+    expect(byPosting.size).toBe(entries);
+    for (const p of postings) {
+      const { outboxId, ...record } = byPosting.get(p.postingId) as Record<string, unknown>;
+      expect(outboxId).toMatch(/^\d+$/);
+      expect(record).toEqual({ ...p, postedAt: (p.postedAt as Date).toISOString() });
+    }
     expect((await svc.exportPending(f.townId)).sent).toBe(0);
     const t = await bearers(stack.http, f);
     const status = await request(stack.http).get('/api/v1/credit-export/status').set('authorization', t.auditor).expect(200);
