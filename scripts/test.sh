@@ -40,7 +40,9 @@ npm run build --silent
 step "PostgreSQL and Redis (throwaway, in .local/test)"
 bash scripts/services.sh stop 2>/dev/null || true
 rm -rf "$XINYI_STATE_DIR"
-cleanup() { bash scripts/services.sh stop || true; }
+# The env file is sourced below (DATABASE_URL, REDIS_URL), and services.sh leaves alone a service
+# whose URL is set: these are ours, so stop them with the URLs unset.
+cleanup() { env -u DATABASE_URL -u REDIS_URL bash scripts/services.sh stop || true; }
 trap cleanup EXIT
 bash scripts/services.sh start
 set -a

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { configureHttpApp, initHttpApp } from './bootstrap';
+import { armShutdownDeadline } from './common/shutdown-deadline';
 import { AppConfig } from './config/app-config';
 import { EnvValidationError, validateEnv } from './config/env.schema';
 
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
   configureHttpApp(app);
   await initHttpApp(app);
   const config = app.get(AppConfig);
+  armShutdownDeadline(config.get('SHUTDOWN_TIMEOUT_MS'), (m) => app.get(Logger).error(m));
   await app.listen(config.get('PORT'), config.get('HOST'));
   app.get(Logger).log(`api listening on ${await app.getUrl()} (docs at /docs, health at /health)`);
 }

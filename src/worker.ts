@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
+import { armShutdownDeadline } from './common/shutdown-deadline';
+import { AppConfig } from './config/app-config';
 import { EnvValidationError, validateEnv } from './config/env.schema';
 
 async function main(): Promise<void> {
@@ -13,6 +15,7 @@ async function main(): Promise<void> {
   app.useLogger(app.get(Logger));
   // SIGTERM: close workers (current jobs finish), then the database and Redis connections.
   app.enableShutdownHooks();
+  armShutdownDeadline(app.get(AppConfig).get('SHUTDOWN_TIMEOUT_MS'), (m) => app.get(Logger).error(m));
   await app.init();
 }
 

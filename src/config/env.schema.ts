@@ -116,6 +116,13 @@ export class EnvVars {
   @Max(600_000)
   WORKER_LOCK_DURATION_MS = 30_000;
 
+  /** After SIGTERM, how long shutdown may take before the process exits anyway (code 1). */
+  @Transform(({ value }) => (value === undefined ? value : Number(value)))
+  @IsInt()
+  @Min(1000)
+  @Max(600_000)
+  SHUTDOWN_TIMEOUT_MS = 30_000;
+
   /** Worker concurrency per queue. */
   @Transform(({ value }) => (value === undefined ? value : Number(value)))
   @IsInt()

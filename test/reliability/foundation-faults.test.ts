@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '@app/database/data-source-options';
 import { adminQuery, createTestDatabase, dropTestDatabase } from '../support/db';
 import { bearer, seedTown } from '../support/fixtures';
-import { freePort, spawnBuilt } from '../support/processes';
+import { freePort, spawnBuilt, stopSpawned } from '../support/processes';
 import { OwnServices } from '../support/services';
 import { waitFor } from '../support/wait-for';
 
@@ -83,9 +83,11 @@ describe('PostgreSQL and Redis stopped and restarted under a running api', () =>
     await waitFor(() => fetch(`${url}/health`).then((r) => r.status === 200), { timeoutMs: 20_000, description: 'api healthy' });
   });
   afterAll(async () => {
-    api?.child.kill('SIGTERM');
-    await api?.exited;
-    own.destroy();
+    try {
+      await stopSpawned(api);
+    } finally {
+      own.destroy();
+    }
   });
 
   it('reports the database down with 503, answers data requests 503 in the error shape, and recovers without a restart', async () => {
@@ -110,6 +112,24 @@ describe('PostgreSQL and Redis stopped and restarted under a running api', () =>
     expect(down.body.details.redis.status).toBe('down');
     own.startOnly('redis');
     await waitFor(() => fetch(`${url}/health`).then((r) => r.status === 200), { timeoutMs: 20_000, description: 'redis back' });
+  });
+
+  it('a worker told to stop while Redis is gone exits by SHUTDOWN_TIMEOUT_MS instead of hanging', async () => {
+    const worker = spawnBuilt('worker', [], { DATABASE_URL: own.databaseUrl, REDIS_URL: own.redisUrl, QUEUE_PREFIX: 'deadline', LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: '1500' });
+    try {
+      await waitFor(() => worker.output().includes('workers started'), { timeoutMs: 20_000, description: 'worker up' });
+      own.stopOnly('redis');
+      const t0 = Date.now();
+      worker.child.kill('SIGTERM');
+      const exit = await Promise.race([worker.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 15_000))]);
+      expect(exit).not.toBe('hung');
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      expect(exit).toEqual({ code: 1, signal: null });
+      expect(worker.output()).toContain('shutdown did not finish within 1500 ms');
+    } finally {
+      await stopSpawned(worker, 1000);
+      own.startOnly('redis');
+    }
   });
 });
 

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '@app/database/data-source-options';
 import { shanghaiToday } from '@app/scoring/entries.service';
 import { bearers, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
-import { freePort, spawnBuilt, type Spawned } from '../support/processes';
+import { freePort, spawnBuilt, stopSpawned, type Spawned } from '../support/processes';
 import { OwnServices } from '../support/services';
 import { waitFor } from '../support/wait-for';
 
@@ -50,11 +50,12 @@ describe('outages: Redis down while serving, PostgreSQL restarted under load', (
   }, 120_000);
 
   afterAll(async () => {
-    api?.child.kill('SIGTERM');
-    worker?.child.kill('SIGTERM');
-    await Promise.all([api?.exited, worker?.exited]);
-    await db?.destroy();
-    own.destroy();
+    try {
+      await Promise.all([stopSpawned(api), stopSpawned(worker)]);
+      await db?.destroy();
+    } finally {
+      own.destroy();
+    }
   });
 
   it('with Redis stopped, entries and redemptions keep working, /health says so, and jobs resume when it returns', async () => {

@@ -24,6 +24,24 @@ export function spawnBuilt(entry: 'main' | 'worker' | 'database/cli', args: stri
   return { child, output: () => out, exited };
 }
 
+/**
+ * SIGTERM, then SIGKILL if it has not exited within `graceMs`: a test that fails half-way (say,
+ * with Redis still stopped) must not leave an api or worker running after the suite.
+ */
+export async function stopSpawned(p: Spawned | undefined, graceMs = 10_000): Promise<void> {
+  if (!p || p.child.exitCode !== null || p.child.signalCode !== null) return;
+  p.child.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), graceMs);
+  });
+  if ((await Promise.race([p.exited, late])) === 'late') {
+    p.child.kill('SIGKILL');
+    await p.exited;
+  }
+  clearTimeout(timer);
+}
+
 /** A free TCP port on 127.0.0.1. */
 export async function freePort(): Promise<number> {
   const net = await import('node:net');
