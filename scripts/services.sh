@@ -152,6 +152,13 @@ stop_redis() {
       log "stopping Redis (pid $pid)"
       kill "$pid"
       for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      # A stop that returns while Redis still serves would mislead whoever relies on it (the
+      # outage tests): after 5 s, SIGKILL, and wait for it to be gone.
+      if kill -0 "$pid" 2>/dev/null; then
+        log "Redis (pid $pid) still running after 5 s: SIGKILL"
+        kill -KILL "$pid" 2>/dev/null || true
+        for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      fi
     fi
     rm -f "$pid_file"
   fi
