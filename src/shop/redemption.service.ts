@@ -41,7 +41,10 @@ export class RedemptionService {
       // A retry of a redemption already made (or racing it) cannot go through: the terminal +
       // key is unique, and the first one spent the points and took the stock. So the key is
       // looked up only when an attempt failed, and then answers like the first time.
-      const prior = await this.repo.findByKey(this.repo.db, t.id, dto.idempotencyKey);
+      // If the lookup itself fails (the database is gone), the attempt's own error is the answer.
+      const prior = await this.repo.findByKey(this.repo.db, t.id, dto.idempotencyKey).catch(() => {
+        throw err;
+      });
       if (prior) return { receipt: this.replay(prior, requestHash), replayed: true };
       const code = (err as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (err as { code?: string }).code;
       // Price changed between reading and taking the stock, or a rare deadlock: once more.
