@@ -729,8 +729,9 @@ class Bench {
         ],
       });
       // As browsers do: ask for gzip (autocannon counts the bytes and does not inflate them).
-      const c16 = await this.readLoad('board-c16', `board JSON, 16 connections, Accept-Encoding: gzip (cache as configured)`, () => ({ path: boardPath }), { 'accept-encoding': 'gzip' }, readTarget);
-      this.scenarios[this.scenarios.length - 1]?.notes.push(`${Math.round(c16.bytesPerReq / 1024)} KB per response on the wire (gzip); the board is ${Math.round(seq.result.bytes / 1024)} K characters unpacked`);
+      await this.readLoad('board-c16', `board JSON, 16 connections, Accept-Encoding: gzip (cache as configured)`, () => ({ path: boardPath }), { 'accept-encoding': 'gzip' }, readTarget, (r) => [
+        `${Math.round(r.bytesPerReq / 1024)} KB per response on the wire (gzip); the board is ${Math.round(seq.result.bytes / 1024)} K characters unpacked`,
+      ]);
       await this.boardWithoutCache(boardPath, limit, readTarget);
     }
   }
@@ -780,7 +781,14 @@ class Bench {
     }
   }
 
-  private async readLoad(id: string, title: string, next: () => { path: string }, headers: Record<string, string>, target: (p95: number) => Scenario['target']): Promise<LoadResult> {
+  private async readLoad(
+    id: string,
+    title: string,
+    next: () => { path: string },
+    headers: Record<string, string>,
+    target: (p95: number) => Scenario['target'],
+    notes: (r: LoadResult) => string[] = () => [],
+  ): Promise<LoadResult> {
     const stop = this.probes.sampleWaits(100);
     const { result, use } = await this.probes.measure(() => load({ base: this.api, connections: 16, seconds: this.readSeconds, method: 'GET', headers, next }));
     const waits = await stop();
@@ -795,7 +803,7 @@ class Bench {
       use,
       waits,
       counts: { ...prefixKeys('status ', result.statuses), ...prefixKeys('', result.codes), errors: result.errors, timeouts: result.timeouts },
-      notes: [],
+      notes: notes(result),
     });
     return result;
   }

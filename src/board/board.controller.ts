@@ -5,15 +5,7 @@ import { Ctx, Public, Roles } from '@app/auth/auth.decorators';
 import type { RequestContext } from '@app/auth/principal';
 import { BoardPathParams, BoardsOverviewDto, PeriodQuery, PublicBoardDto, VillageBoardDto, VillagePathParams } from './board.dto';
 import { BoardService } from './board.service';
-import { sendRendered } from './rendered-body';
-
-/**
- * Set on success only (an error must not be cached as a board, nor answered as text/html):
- * @Header() would apply before the handler runs, to errors as well.
- */
-function cacheable(res: Response): void {
-  res.setHeader('cache-control', 'public, max-age=60');
-}
+import { cacheable, sendRendered } from './rendered-body';
 
 @ApiTags('board 公示栏')
 @Controller('public')

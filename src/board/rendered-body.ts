@@ -26,6 +26,14 @@ export class RenderedBody {
   }
 }
 
+/**
+ * The public board's cache header, set on success only (an error must not be cached as a board,
+ * nor answered as text/html): @Header() would apply before the handler runs, to errors as well.
+ */
+export function cacheable(res: Response): void {
+  res.setHeader('cache-control', 'public, max-age=60');
+}
+
 /** gzip only when the client says it takes it (no Accept-Encoding header: plain, like `compression`). */
 function wantsGzip(req: Request): boolean {
   return req.headers['accept-encoding'] !== undefined && req.acceptsEncodings('gzip', 'identity') === 'gzip';
@@ -37,7 +45,7 @@ function wantsGzip(req: Request): boolean {
  */
 export async function sendRendered(req: Request, res: Response, page: RenderedBody, contentType: string): Promise<void> {
   const gz = wantsGzip(req);
-  res.setHeader('cache-control', 'public, max-age=60');
+  cacheable(res);
   res.setHeader('content-type', contentType);
   res.setHeader('vary', 'Accept-Encoding');
   res.setHeader('etag', gz ? `${page.etag.slice(0, -1)}-gz"` : page.etag);

@@ -282,7 +282,7 @@ export class LedgerService {
     });
   }
 
-  // ---- rating year end ---------------------------------------------------------------------
+  // ---- grade table change ------------------------------------------------------------------
 
   /**
    * After a town changes its grade table: every account's grade again from its credit score.
@@ -292,6 +292,8 @@ export class LedgerService {
   async regradeTown(townId: string, thresholds: GradeThresholds, manager: EntityManager): Promise<number> {
     return this.repo.regradeTown(manager, townId, thresholds);
   }
+
+  // ---- rating year end ---------------------------------------------------------------------
 
   /** Enqueues the year end of the admin's town; only for a year that is over (Asia/Shanghai). */
   async requestYearEnd(ctx: RequestContext, year: number): Promise<YearEndEnqueuedDto> {

@@ -349,10 +349,7 @@ export class ReviewService implements OnApplicationBootstrap {
     }
     const entryIds = toPost.map((e) => e.id);
     await this.repo.markPosted(m, c.townId, entryIds, toPost.map((e) => String(postingBySource.get(`entry:${e.id}`)?.id)));
-    await this.repo.insertOutbox(
-      m,
-      result.postings.map((p) => p.id),
-    );
+    await this.repo.insertOutbox(m, result.postings.map((p) => p.id));
     return result.posted;
   }
 
