@@ -4,6 +4,9 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { prepared, queryOne, queryRows } from '@app/database/sql';
 import type { GradeThresholds } from '@app/scoring/grade';
 import type { PostingKind } from './ledger.entities';
+import type { PostingRow } from './ledger.types';
+
+export type { PostingRow };
 
 const LOCKED_ACCOUNT_COLUMNS = `a.resident_id AS "accountId", a.town_id AS "townId", a.village_id AS "villageId", a.balance,
               a.credit_score AS "creditScore", a.grade, a.rating_year AS "ratingYear", a.seq, a.head_hash AS "headHash",
@@ -62,23 +65,6 @@ export interface LockedAccount {
   headHash: string;
   baseScore: number;
   gradeThresholds: GradeThresholds | null;
-}
-
-export interface PostingRow {
-  townId: string;
-  villageId: string;
-  accountId: string;
-  seq: number;
-  kind: PostingKind;
-  points: number;
-  sourceRef: string;
-  counterparty: string;
-  period: string;
-  itemCode: string | null;
-  memo: string | null;
-  postedAt: Date;
-  prevHash: string;
-  hash: string;
 }
 
 export interface StoredPosting extends PostingRow {

@@ -19,8 +19,8 @@ export interface PostingRequest {
   requireCovered?: boolean;
 }
 
-export interface PostedPosting {
-  id: string;
+/** A posting as stored, without its id (what LedgerService hashes and inserts). */
+export interface PostingRow {
   townId: string;
   villageId: string;
   accountId: string;
@@ -35,6 +35,10 @@ export interface PostedPosting {
   postedAt: Date;
   prevHash: string;
   hash: string;
+}
+
+export interface PostedPosting extends PostingRow {
+  id: string;
   /** Account balance and credit score right after this posting. */
   balanceAfter: number;
   creditScoreAfter: number;
