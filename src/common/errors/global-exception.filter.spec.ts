@@ -12,6 +12,7 @@ describe('isDatabaseUnavailable', () => {
     [{ message: 'terminating connection due to administrator command' }],
     [{ name: 'AggregateError', message: '', errors: [{ code: 'ECONNREFUSED' }, { code: 'ECONNREFUSED' }] }],
     [{ name: 'QueryRunnerAlreadyReleasedError', message: 'Query runner already released' }],
+    [{ name: 'QueryRunnerProviderAlreadyReleasedError', message: 'Database connection provided by a query runner was already released' }],
   ])('treats %o as PostgreSQL being unavailable', (err) => {
     expect(isDatabaseUnavailable(err)).toBe(true);
   });

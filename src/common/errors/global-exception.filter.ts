@@ -13,7 +13,9 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   if (code && PG_UNAVAILABLE_CODES.has(code)) return true;
   // net.connect to several addresses fails with an AggregateError of the per-address errors.
   if (Array.isArray(e.errors) && e.errors.some(isDatabaseUnavailable)) return true;
-  if (e.name === 'QueryRunnerAlreadyReleasedError') return true;
+  // TypeORM releases a query runner when its connection errors (a PostgreSQL restart), so the
+  // next query of that transaction fails with one of these - through the runner or its manager.
+  if (e.name === 'QueryRunnerAlreadyReleasedError' || e.name === 'QueryRunnerProviderAlreadyReleasedError') return true;
   const msg = e.message ?? '';
   return /Connection terminated|connection timeout|timeout exceeded when trying to connect|the database system is (starting up|shutting down|in recovery mode)|Client has encountered a connection error|Client was closed and is not queryable|terminating connection/i.test(msg);
 }
