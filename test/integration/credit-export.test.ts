@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signBody, CreditExportService } from '@app/credit-export/credit-export.service';
@@ -7,7 +8,7 @@ import { ReviewService } from '@app/review/review.service';
 import { startStack, startWorker, type TestStack } from '../support/app';
 import { seedPublishedCycle } from '../support/bulk';
 import { bearers, seedTown, type TownFixture } from '../support/fixtures';
-import { freePort, spawnBuilt } from '../support/processes';
+import { spawnBuilt } from '../support/processes';
 import { waitFor } from '../support/wait-for';
 
 const SECRET = 'test-credit-export-secret-0123';
@@ -48,8 +49,8 @@ describe('credit export to the public platform', () => {
   let port: number;
 
   beforeAll(async () => {
-    port = await freePort();
-    await new Promise<void>((r) => sink.server.listen(port, '127.0.0.1', r));
+    await new Promise<void>((r) => sink.server.listen(0, '127.0.0.1', r));
+    port = (sink.server.address() as AddressInfo).port;
     stack = await startStack({ env: { CREDIT_EXPORT_URL: `http://127.0.0.1:${port}/records`, CREDIT_EXPORT_SECRET: SECRET, WORKER_LOCK_DURATION_MS: '3000' } });
     f = await seedTown(stack.db, 1);
   });

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '@app/database/data-source-options';
 import { adminQuery, createTestDatabase, dropTestDatabase } from '../support/db';
 import { bearer, seedTown } from '../support/fixtures';
-import { freePort, spawnBuilt, stopSpawned } from '../support/processes';
+import { freePort, spawnApi, spawnBuilt, stopSpawned } from '../support/processes';
 import { OwnServices } from '../support/services';
 import { waitFor } from '../support/wait-for';
 
@@ -26,7 +26,7 @@ describe('boot: a bad environment stops the process with one clear line', () => 
 
 describe('api with Redis down at start', () => {
   let db: { name: string; url: string };
-  let api: ReturnType<typeof spawnBuilt>;
+  let api: Awaited<ReturnType<typeof spawnApi>>;
   let url: string;
   let admin: string;
   let adminUsername: string;
@@ -36,11 +36,9 @@ describe('api with Redis down at start', () => {
     const ds = await new DataSource(dataSourceOptions(db.url, 2)).initialize();
     adminUsername = (await seedTown(ds, 1)).users.town_admin.username;
     await ds.destroy();
-    const port = await freePort();
     const deadRedis = await freePort(); // nothing listens there
-    url = `http://127.0.0.1:${port}`;
-    api = spawnBuilt('main', [], { DATABASE_URL: db.url, REDIS_URL: `redis://127.0.0.1:${deadRedis}/0`, PORT: String(port), LOG_LEVEL: 'silent' });
-    await waitFor(() => fetch(`${url}/health`).then((r) => r.status > 0), { timeoutMs: 20_000, description: 'api to listen' });
+    api = await spawnApi({ DATABASE_URL: db.url, REDIS_URL: `redis://127.0.0.1:${deadRedis}/0`, LOG_LEVEL: 'silent' });
+    url = api.url;
     admin = await bearer(url, adminUsername);
   });
   afterAll(async () => {
@@ -70,16 +68,15 @@ describe('api with Redis down at start', () => {
 
 describe('PostgreSQL and Redis stopped and restarted under a running api', () => {
   const own = new OwnServices();
-  let api: ReturnType<typeof spawnBuilt>;
+  let api: Awaited<ReturnType<typeof spawnApi>>;
   let url: string;
 
   beforeAll(async () => {
     own.start();
     const migrate = spawnBuilt('database/cli', ['migrate'], { DATABASE_URL: own.databaseUrl });
     expect((await migrate.exited).code).toBe(0);
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    api = spawnBuilt('main', [], { DATABASE_URL: own.databaseUrl, REDIS_URL: own.redisUrl, PORT: String(port), LOG_LEVEL: 'silent' });
+    api = await spawnApi({ DATABASE_URL: own.databaseUrl, REDIS_URL: own.redisUrl, LOG_LEVEL: 'silent' });
+    url = api.url;
     await waitFor(() => fetch(`${url}/health`).then((r) => r.status === 200), { timeoutMs: 20_000, description: 'api healthy' });
   });
   afterAll(async () => {
@@ -139,11 +136,10 @@ describe('SIGTERM shuts both processes down cleanly', () => {
   it('api and worker run their shutdown hooks and exit on SIGTERM', async () => {
     const db = await createTestDatabase(baseUrl());
     try {
-      const port = await freePort();
-      const env = { DATABASE_URL: db.url, REDIS_URL: process.env.REDIS_URL as string, PORT: String(port), QUEUE_PREFIX: `sig${port}`, LOG_LEVEL: 'info' };
-      const api = spawnBuilt('main', [], env);
+      const env = { DATABASE_URL: db.url, REDIS_URL: process.env.REDIS_URL as string, QUEUE_PREFIX: `sig${db.name}`, LOG_LEVEL: 'info' };
+      const api = await spawnApi(env);
       const worker = spawnBuilt('worker', [], env);
-      await waitFor(() => fetch(`http://127.0.0.1:${port}/health`).then((r) => r.status === 200), { timeoutMs: 20_000, description: 'api up' });
+      await waitFor(() => fetch(`${api.url}/health`).then((r) => r.status === 200), { timeoutMs: 20_000, description: 'api up' });
       await waitFor(() => worker.output().includes('workers started'), { timeoutMs: 20_000, description: 'worker up' });
       api.child.kill('SIGTERM');
       worker.child.kill('SIGTERM');

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '@app/database/data-source-options';
 import { shanghaiToday } from '@app/scoring/entries.service';
 import { bearers, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
-import { freePort, spawnBuilt, stopSpawned, type Spawned } from '../support/processes';
+import { explainWith, spawnApi, spawnBuilt, stopSpawned, type Spawned } from '../support/processes';
 import { OwnServices } from '../support/services';
 import { waitFor } from '../support/wait-for';
 
@@ -15,7 +15,7 @@ import { waitFor } from '../support/wait-for';
 describe('outages: Redis down while serving, PostgreSQL restarted under load', () => {
   const own = new OwnServices();
   let db: DataSource;
-  let api: Spawned;
+  let api: Awaited<ReturnType<typeof spawnApi>>;
   let worker: Spawned;
   let url: string;
   let f: TownFixture;
@@ -30,22 +30,24 @@ describe('outages: Redis down while serving, PostgreSQL restarted under load', (
     expect((await spawnBuilt('database/cli', ['migrate'], { DATABASE_URL: own.databaseUrl }).exited).code).toBe(0);
     db = await new DataSource(dataSourceOptions(own.databaseUrl, 4)).initialize();
     f = await seedTown(db, 40);
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    const env = { DATABASE_URL: own.databaseUrl, REDIS_URL: own.redisUrl, PORT: String(port), LOG_LEVEL: 'error', LOGIN_RATE_LIMIT_PER_MINUTE: '1000', QUEUE_PREFIX: 'outage' };
-    api = spawnBuilt('main', [], env);
+    const env = { DATABASE_URL: own.databaseUrl, REDIS_URL: own.redisUrl, LOG_LEVEL: 'error', LOGIN_RATE_LIMIT_PER_MINUTE: '1000', QUEUE_PREFIX: 'outage' };
+    api = await spawnApi(env);
+    url = api.url;
     worker = spawnBuilt('worker', [], { ...env, LOG_LEVEL: 'info' });
-    await waitFor(async () => (await health()).status === 200, { timeoutMs: 30_000, description: 'api healthy' });
-    await waitFor(() => worker.output().includes('workers started'), { timeoutMs: 30_000, description: 'worker up' });
-    t = await bearers(url, f);
-    apiKey = (await request(url).post(`/api/v1/shops/${f.shopA}/terminals`).set('authorization', t.town_admin).send({ name: 'outage' }).expect(201)).body.apiKey;
-    goodsId = (await request(url).post(`/api/v1/shops/${f.shopA}/goods`).set('authorization', t.shop_clerk).send({ name: '毛巾', unit: '条', pricePoints: 1 }).expect(201)).body.id;
-    await request(url).post(`/api/v1/goods/${goodsId}/stock`).set('authorization', t.shop_clerk).send({ kind: 'received', quantity: 100_000, reason: '进货' }).expect(200);
-    await request(url)
-      .post('/api/v1/ledger/opening-balances')
-      .set('authorization', t.town_admin)
-      .send({ sourceDocument: '纸质台账', lines: f.residentsA.map((residentId) => ({ residentId, points: 1000 })) })
-      .expect(201);
+    // A failure from here on says what the api and the worker printed.
+    await explainWith([api, worker], async () => {
+      await waitFor(async () => (await health()).status === 200, { timeoutMs: 30_000, description: 'api healthy' });
+      await waitFor(() => worker.output().includes('workers started'), { timeoutMs: 30_000, description: 'worker up' });
+      t = await bearers(url, f);
+      apiKey = (await request(url).post(`/api/v1/shops/${f.shopA}/terminals`).set('authorization', t.town_admin).send({ name: 'outage' }).expect(201)).body.apiKey;
+      goodsId = (await request(url).post(`/api/v1/shops/${f.shopA}/goods`).set('authorization', t.shop_clerk).send({ name: '毛巾', unit: '条', pricePoints: 1 }).expect(201)).body.id;
+      await request(url).post(`/api/v1/goods/${goodsId}/stock`).set('authorization', t.shop_clerk).send({ kind: 'received', quantity: 100_000, reason: '进货' }).expect(200);
+      await request(url)
+        .post('/api/v1/ledger/opening-balances')
+        .set('authorization', t.town_admin)
+        .send({ sourceDocument: '纸质台账', lines: f.residentsA.map((residentId) => ({ residentId, points: 1000 })) })
+        .expect(201);
+    });
     for (const r of f.residentsA) cards.push((await db.query(`SELECT card_code FROM residents WHERE id = $1`, [r]))[0].card_code);
   }, 120_000);
 

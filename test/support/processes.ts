@@ -42,6 +42,49 @@ export async function stopSpawned(p: Spawned | undefined, graceMs = 10_000): Pro
   clearTimeout(timer);
 }
 
+/**
+ * Starts the built api on a port the kernel picks (PORT=0) and reads the address it really got
+ * from its "api listening on" line. A port picked beforehand by the test (freePort) can be taken
+ * by another process before the api binds it, and then the test talks to the wrong server or to
+ * none. Logs at info at least, since that line is what we wait for.
+ */
+export async function spawnApi(env: Record<string, string>, timeoutMs = 30_000): Promise<Spawned & { url: string }> {
+  const quiet = ['silent', 'fatal', 'error', 'warn'].includes(env.LOG_LEVEL ?? '');
+  const api = spawnBuilt('main', [], { ...env, PORT: '0', HOST: '127.0.0.1', ...(quiet ? { LOG_LEVEL: 'info' } : {}) });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const m = /api listening on (http:\/\/[^\s"]+)/.exec(api.output());
+    if (m) return { ...api, url: m[1].replace('[::1]', '127.0.0.1') };
+    if (api.child.exitCode !== null || api.child.signalCode !== null || Date.now() > deadline) {
+      await stopSpawned(api, 1000);
+      throw new Error(`api did not start listening (exit ${api.child.exitCode ?? api.child.signalCode ?? 'none, timed out'}):\n${tail(api.output())}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The last lines a process printed, for an error message. */
+export function tail(output: string, lines = 40): string {
+  return output.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+/**
+ * Runs `fn`; if it throws, the error carries what the given processes printed, so a failure in a
+ * hook that talks to a spawned api says why the api was not there.
+ */
+export async function explainWith<T>(procs: Array<Spawned | undefined>, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const said = procs
+      .filter((p): p is Spawned => !!p)
+      .map((p) => `--- pid ${p.child.pid} (exit ${p.child.exitCode ?? p.child.signalCode ?? 'running'}):\n${tail(p.output())}`)
+      .join('\n');
+    if (err instanceof Error) err.message = `${err.message}\n${said}`;
+    throw err;
+  }
+}
+
 /** A free TCP port on 127.0.0.1. */
 export async function freePort(): Promise<number> {
   const net = await import('node:net');
