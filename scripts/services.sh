@@ -4,6 +4,7 @@
 #   scripts/services.sh start   create (first time) and start both; write $XINYI_STATE_DIR/env
 #   scripts/services.sh stop    stop what start started (by the pids it recorded)
 #   scripts/services.sh status  say what runs
+#   scripts/services.sh destroy stop both and delete their data (state dir, and /var/tmp copy)
 #
 # Settings (environment):
 #   XINYI_STATE_DIR   where data, logs, pids and the env file live (default .local/dev, git-ignored)
@@ -49,8 +50,10 @@ pg_bin() {
 }
 
 # Run a PostgreSQL server binary: initdb refuses root, so as root we run it as `postgres`.
+# From /: a clone under a private temp dir is not a directory `postgres` may enter, and
+# pg_ctl says so on every call ("could not change directory").
 as_pg() {
-  if is_root; then runuser -u postgres -- "$@"; else "$@"; fi
+  if is_root; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 # The data directory must be reachable by the user the server runs as. A clone under a
@@ -178,6 +181,15 @@ case "$cmd" in
     [ -n "${DATABASE_URL:-}" ] || stop_pg
     [ -n "${REDIS_URL:-}" ] || stop_redis
     ;;
+  destroy)
+    # Stop both and delete their data: the state dir, and the data directory in /var/tmp that
+    # stands in for it when the state dir is private (see pg_data_dir).
+    stop_pg
+    stop_redis
+    data="$(pg_data_dir)"
+    case "$data" in /var/tmp/xinyi-pg-*) rm -rf "$data" ;; esac
+    rm -rf "$STATE_DIR"
+    ;;
   status)
     data="$(pg_data_dir)"
     if [ -f "$data/postmaster.pid" ] && kill -0 "$(head -n 1 "$data/postmaster.pid")" 2>/dev/null; then
@@ -188,6 +200,6 @@ case "$cmd" in
     else echo "redis: stopped"; fi
     ;;
   *)
-    die "usage: scripts/services.sh start|stop|status"
+    die "usage: scripts/services.sh start|stop|status|destroy"
     ;;
 esac

@@ -14,7 +14,7 @@ export class OwnServices {
   databaseUrl = '';
   redisUrl = '';
 
-  private run(cmd: 'start' | 'stop', extra: Record<string, string> = {}): void {
+  private run(cmd: 'start' | 'stop' | 'destroy', extra: Record<string, string> = {}): void {
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.DATABASE_URL;
     delete env.REDIS_URL;
@@ -46,9 +46,10 @@ export class OwnServices {
     this.run('start', which === 'postgres' ? { REDIS_URL: this.redisUrl, XINYI_PG_PORT: port(this.databaseUrl) } : { DATABASE_URL: this.databaseUrl, XINYI_REDIS_PORT: port(this.redisUrl) });
   }
 
+  /** Stops both and deletes their data, including PostgreSQL's data dir when it lives in /var/tmp. */
   destroy(): void {
     try {
-      this.stop();
+      this.run('destroy');
     } finally {
       rmSync(this.stateDir, { recursive: true, force: true });
     }
