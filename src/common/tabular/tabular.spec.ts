@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { describe, it, expect } from 'vitest';
+import { createRequire } from 'node:module';
+import { deflateRawSync } from 'node:zlib';
+import { describe, it, expect, vi } from 'vitest';
 import fc from 'fast-check';
 import ExcelJS from 'exceljs';
 import type { Worksheet } from 'exceljs';
@@ -78,6 +80,41 @@ const parseEntries = (file: { buffer: Buffer; originalname: string }, opts?: Par
   parseTable<Entry>(file, COLUMNS, opts);
 
 const codes = (t: ParsedTable<unknown>) => t.errors.map((e) => e.code);
+
+/** exceljs's reader, to see whether a file ever reached it. */
+const ExcelXlsx = createRequire(import.meta.url)('exceljs/lib/xlsx/xlsx.js') as { prototype: { load: (...args: unknown[]) => Promise<unknown> } };
+
+/**
+ * A zip of one entry holding `actual` zero bytes, deflated, whose local header and central
+ * directory both claim `claimed` bytes: the shape of a zip bomb aimed at a size check that
+ * believes the directory.
+ */
+function lyingZip(actual: number, claimed: number): Buffer {
+  const data = deflateRawSync(Buffer.alloc(actual), { level: 9 });
+  const name = Buffer.from('xl/worksheets/sheet1.xml');
+  const local = Buffer.alloc(30);
+  local.writeUInt32LE(0x04034b50, 0);
+  local.writeUInt16LE(20, 4);
+  local.writeUInt16LE(8, 8); // deflate
+  local.writeUInt32LE(data.length, 18);
+  local.writeUInt32LE(claimed, 22);
+  local.writeUInt16LE(name.length, 26);
+  const central = Buffer.alloc(46);
+  central.writeUInt32LE(0x02014b50, 0);
+  central.writeUInt16LE(20, 4);
+  central.writeUInt16LE(20, 6);
+  central.writeUInt16LE(8, 10);
+  central.writeUInt32LE(data.length, 20);
+  central.writeUInt32LE(claimed, 24);
+  central.writeUInt16LE(name.length, 28);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(1, 8);
+  end.writeUInt16LE(1, 10);
+  end.writeUInt32LE(central.length + name.length, 12);
+  end.writeUInt32LE(local.length + name.length + data.length, 16);
+  return Buffer.concat([local, name, data, central, name, end]);
+}
 const at = (t: ParsedTable<unknown>) => t.errors.map((e) => [e.row, e.column, e.code]);
 
 /** Counts calls to a parser, to prove work stopped early. */
@@ -490,6 +527,25 @@ describe('parseTable: xlsx cell contents', () => {
     expect(t.format).toBe('xlsx');
     // The same file under the default limit reads.
     expect((await parseEntries(book)).errors).toEqual([]);
+  });
+
+  it('refuses a zip whose directory understates what it inflates to, before exceljs inflates it', async () => {
+    const load = vi.spyOn(ExcelXlsx.prototype, 'load');
+    try {
+      // 64 MB of zeros in a 64 KB file, claiming 1,000 bytes: under the limit by its directory.
+      const bomb = lyingZip(64 * 1024 * 1024, 1_000);
+      expect(bomb.length).toBeLessThan(100_000);
+      const t = await parseEntries({ buffer: bomb, originalname: 'entries.xlsx' });
+      expect(codes(t)).toEqual(['UPLOAD.UNREADABLE']);
+      expect(t.format).toBe('xlsx');
+      expect(load).not.toHaveBeenCalled();
+      // Control: the same spy sees an honest workbook reach exceljs.
+      const good = await xlsx((ws) => writeRows(ws, [header, ['110101199003077777', '张三', 1, '2026-03-05']]));
+      expect((await parseEntries(good)).errors).toEqual([]);
+      expect(load).toHaveBeenCalledTimes(1);
+    } finally {
+      load.mockRestore();
+    }
   });
 
   it('reports a corrupt or truncated workbook as unreadable instead of throwing', async () => {

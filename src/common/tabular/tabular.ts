@@ -92,9 +92,9 @@ export const DEFAULT_MAX_ERRORS = 1_000;
  * Unpacked bytes a workbook may hold. exceljs reads a whole workbook at once. Measured here: a
  * 20,000-row, 8-column upload unpacks to 9 MB and reads in 2.2 s at ~200 MB RSS; 22 MB unpacked
  * reads in 5 s within a 200 MB heap; a 9.9 MB file (under the upload limit) of 170,000 rows
- * unpacked to ~75 MB and took 15 s and 760 MB, blocking the api meanwhile. The sizes come from
- * the zip's directory, before anything is inflated; a zip that lies about them is still caught
- * by exceljs's own length check, but only after inflating.
+ * unpacked to ~75 MB and took 15 s and 760 MB, blocking the api meanwhile. Checked before
+ * exceljs sees the file: from the zip's directory first, then by inflating each entry once,
+ * streaming, so a directory that lies about the sizes is caught too (see checkZip).
  */
 export const XLSX_MAX_UNPACKED_BYTES = 24 * 1024 * 1024;
 
@@ -503,18 +503,41 @@ function mergeRanges(ws: Worksheet): (address: string) => string | undefined {
   };
 }
 
-/** The unpacked size of every entry of a zip, from its central directory; null if it is not a readable zip. */
-function unpackedSize(buffer: Buffer): Promise<number | null> {
+type ZipCheck = { ok: true } | { ok: false; reason: 'unreadable' } | { ok: false; reason: 'too-large'; bytes: number };
+
+/**
+ * Inflates every entry of a zip once, streaming, without keeping anything: the sizes in the zip's
+ * directory may lie (a "zip bomb" of 400 KB claiming 1 KB inflated to 400 MB inside exceljs, at
+ * 538 MB RSS, before its own length check refused it). yauzl checks each entry's real size
+ * against the directory as it inflates and fails at the first byte too many, so after this the
+ * claimed sizes are true and their total is within `max`. Refuses as soon as the claimed total
+ * passes `max`, before inflating further.
+ */
+function checkZip(buffer: Buffer, max: number): Promise<ZipCheck> {
   return new Promise((resolve) => {
-    yauzl.fromBuffer(buffer, { lazyEntries: true }, (err, zip) => {
-      if (err || !zip) return resolve(null);
-      let total = 0;
+    let settled = false;
+    const done = (r: ZipCheck, zip?: yauzl.ZipFile) => {
+      if (settled) return;
+      settled = true;
+      zip?.close();
+      resolve(r);
+    };
+    yauzl.fromBuffer(buffer, { lazyEntries: true, validateEntrySizes: true }, (err, zip) => {
+      if (err || !zip) return done({ ok: false, reason: 'unreadable' });
+      let claimed = 0;
       zip.on('entry', (entry: yauzl.Entry) => {
-        total += entry.uncompressedSize;
-        zip.readEntry();
+        claimed += entry.uncompressedSize;
+        if (claimed > max) return done({ ok: false, reason: 'too-large', bytes: claimed }, zip);
+        if (entry.fileName.endsWith('/')) return zip.readEntry();
+        zip.openReadStream(entry, (openErr, stream) => {
+          if (openErr || !stream) return done({ ok: false, reason: 'unreadable' }, zip);
+          stream.on('error', () => done({ ok: false, reason: 'unreadable' }, zip));
+          stream.on('end', () => zip.readEntry());
+          stream.resume();
+        });
       });
-      zip.on('end', () => resolve(total));
-      zip.on('error', () => resolve(null));
+      zip.on('end', () => done({ ok: true }, zip));
+      zip.on('error', () => done({ ok: false, reason: 'unreadable' }, zip));
       zip.readEntry();
     });
   });
@@ -527,17 +550,17 @@ async function readXlsx(buffer: Buffer, maxRows: number, maxUnpacked: number): P
     '无法读取该 Excel 文件，可能已损坏；请在 Excel 中打开并另存为 .xlsx 或 CSV 后重新上传 / ' +
       'the Excel file cannot be read (it may be damaged); open it in Excel, save it as .xlsx or CSV and upload again',
   );
-  const unpacked = await unpackedSize(buffer);
-  if (unpacked === null) return { ok: false, format: 'xlsx', error: unreadable };
-  if (unpacked > maxUnpacked) {
+  const zip = await checkZip(buffer, maxUnpacked);
+  if (!zip.ok && zip.reason === 'unreadable') return { ok: false, format: 'xlsx', error: unreadable };
+  if (!zip.ok && zip.reason === 'too-large') {
     const mb = (n: number) => Math.ceil(n / (1024 * 1024));
     return {
       ok: false,
       format: 'xlsx',
       error: fileError(
         'UPLOAD.XLSX_TOO_LARGE',
-        `Excel 文件解压后 ${mb(unpacked)} MB，超过 ${mb(maxUnpacked)} MB；请删去多余的工作表或拆分成几个文件，或另存为 CSV 后上传 / ` +
-          `the workbook unpacks to ${mb(unpacked)} MB, over ${mb(maxUnpacked)} MB; remove other sheets or split it, or save it as CSV`,
+        `Excel 文件解压后超过 ${mb(maxUnpacked)} MB（至少 ${mb(zip.bytes)} MB）；请删去多余的工作表或拆分成几个文件，或另存为 CSV 后上传 / ` +
+          `the workbook unpacks to over ${mb(maxUnpacked)} MB (at least ${mb(zip.bytes)} MB); remove other sheets or split it, or save it as CSV`,
       ),
     };
   }
