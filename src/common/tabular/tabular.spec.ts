@@ -82,7 +82,7 @@ const parseEntries = (file: { buffer: Buffer; originalname: string }, opts?: Par
 const codes = (t: ParsedTable<unknown>) => t.errors.map((e) => e.code);
 
 /** exceljs's reader, to see whether a file ever reached it. */
-const ExcelXlsx = createRequire(import.meta.url)('exceljs/lib/xlsx/xlsx.js') as { prototype: { load: (...args: unknown[]) => Promise<unknown> } };
+const ExcelXlsx = createRequire(__filename)('exceljs/lib/xlsx/xlsx.js') as { prototype: { load: (...args: unknown[]) => Promise<unknown> } };
 
 /**
  * A zip of one entry holding `actual` zero bytes, deflated, whose local header and central
