@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsTimestamp } from '@app/common/http/field-decorators';
 
 export const MAX_PAGE = 500;
 
@@ -31,12 +32,12 @@ export class AuditLogQuery {
 
   @ApiPropertyOptional({ description: '起始时间（含），ISO 8601', example: '2026-03-01T00:00:00+08:00' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsTimestamp()
   from?: string;
 
   @ApiPropertyOptional({ description: '截止时间（不含），ISO 8601', example: '2026-04-01T00:00:00+08:00' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsTimestamp()
   to?: string;
 
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PAGE, default: 50, description: '每页条数（最多 500）' })

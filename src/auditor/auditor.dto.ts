@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 import { MAX_PAGE } from '@app/audit/audit.dto';
-import { IsPeriod, PERIOD_PATTERN } from '@app/common/http/field-decorators';
+import { IsPeriod, IsTimestamp, PERIOD_PATTERN } from '@app/common/http/field-decorators';
 import { POSTING_KINDS, type PostingKind } from '@app/ledger/ledger.entities';
 import type { BrokenLink, VerificationReport } from '@app/ledger/ledger.types';
 import { CYCLE_STATES, type CycleState } from '@app/review/review.entities';
@@ -41,12 +41,12 @@ export class PostingFilterQuery {
 
   @ApiPropertyOptional({ description: '记账时间起（含），ISO 8601', example: '2026-03-01T00:00:00+08:00' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsTimestamp()
   postedFrom?: string;
 
   @ApiPropertyOptional({ description: '记账时间止（不含），ISO 8601', example: '2026-04-01T00:00:00+08:00' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsTimestamp()
   postedTo?: string;
 }
 

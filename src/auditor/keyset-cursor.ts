@@ -1,4 +1,5 @@
 import { AppError } from '@app/common/errors/app-error';
+import { isPlausibleTimestamp } from '@app/common/http/field-decorators';
 
 /**
  * Opaque keyset cursor over (timestamp, bigint id), newest first. The timestamp is carried as
@@ -12,6 +13,7 @@ export interface KeysetPosition {
 
 const AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 const ID = /^\d{1,19}$/;
+const MAX_BIGINT = 2n ** 63n - 1n;
 
 export function encodeCursor(p: KeysetPosition): string {
   return Buffer.from(JSON.stringify([p.at, p.id]), 'utf8').toString('base64url');
@@ -26,7 +28,7 @@ export function decodeCursor(cursor: string | undefined): KeysetPosition | null 
   } catch {
     parsed = null;
   }
-  if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === 'string' && typeof parsed[1] === 'string' && AT.test(parsed[0]) && ID.test(parsed[1])) {
+  if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === 'string' && typeof parsed[1] === 'string' && AT.test(parsed[0]) && ID.test(parsed[1]) && isPlausibleTimestamp(parsed[0]) && BigInt(parsed[1]) <= MAX_BIGINT) {
     return { at: parsed[0], id: parsed[1] };
   }
   throw new AppError('VALIDATION.FAILED', undefined, [{ field: 'cursor', constraints: { cursor: 'cursor is not one this API returned' } }]);

@@ -15,7 +15,7 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
-import { IsCardCode } from '@app/common/http/field-decorators';
+import { IsCardCode, IsCalendarDate } from '@app/common/http/field-decorators';
 import { RESIDENT_STATUSES, type ResidentStatus } from './org.entities';
 
 export const ISO_DATE_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
@@ -79,6 +79,7 @@ export class UpdateTownSettingsDto {
   @IsArray()
   @ArrayMaxSize(400)
   @Matches(ISO_DATE_PATTERN, { each: true, message: 'each holiday must be YYYY-MM-DD' })
+  @IsCalendarDate({ each: true })
   holidays?: string[];
 
   @ApiPropertyOptional({ type: [String], description: '调休上班日 YYYY-MM-DD' })
@@ -86,6 +87,7 @@ export class UpdateTownSettingsDto {
   @IsArray()
   @ArrayMaxSize(100)
   @Matches(ISO_DATE_PATTERN, { each: true, message: 'each make-up workday must be YYYY-MM-DD' })
+  @IsCalendarDate({ each: true })
   makeupWorkdays?: string[];
 
   @ApiPropertyOptional({ description: '每村自设加分事项上限', example: 5 })
@@ -265,6 +267,7 @@ export class ChangeResidentStatusDto {
 
   @ApiProperty({ description: '生效日期 YYYY-MM-DD（不晚于今天）', example: '2026-03-01' })
   @Matches(ISO_DATE_PATTERN, { message: 'effectiveOn must be YYYY-MM-DD' })
+  @IsCalendarDate()
   effectiveOn: string;
 
   @ApiProperty({ description: '原因', example: '迁往外地' })

@@ -13,7 +13,7 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
-import { IsPeriod } from '@app/common/http/field-decorators';
+import { IsPeriod, IsCalendarDate } from '@app/common/http/field-decorators';
 import { DATE_PATTERN } from '@app/scoring/entries.dto';
 import { OBJECTION_OUTCOMES, type ObjectionOutcome } from './review.entities';
 
@@ -37,6 +37,7 @@ export class ReasonDto {
 export class MeetingDto {
   @ApiProperty({ description: '会议日期', example: '2026-12-03' })
   @Matches(DATE_PATTERN, { message: 'heldOn must be a date YYYY-MM-DD' })
+  @IsCalendarDate()
   heldOn: string;
 
   @ApiProperty({ description: '参会人员', type: [String], example: ['王书记', '李主任', '村民代表张某'] })

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsNumber, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
-import { IsPeriod } from '@app/common/http/field-decorators';
+import { IsPeriod, IsCalendarDate } from '@app/common/http/field-decorators';
 import { ENTRY_STATUSES, type EntryStatus } from './entry.entities';
 
 export const DATE_PATTERN = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
@@ -18,6 +18,7 @@ export class CreateEntryDto {
 
   @ApiProperty({ description: '发生日期（上月 1 日至今天）', example: '2026-11-20' })
   @Matches(DATE_PATTERN, { message: 'occurredOn must be a date YYYY-MM-DD' })
+  @IsCalendarDate()
   occurredOn: string;
 
   @ApiPropertyOptional({ description: '数量（按单位计分、累计档次事项必填，如志愿服务小时数、捐款元数）', example: 4 })

@@ -16,7 +16,7 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
-import { IsCardCode } from '@app/common/http/field-decorators';
+import { IsCardCode, IsCalendarDate } from '@app/common/http/field-decorators';
 import { DATE_PATTERN } from '@app/scoring/entries.dto';
 
 export class CreateShopDto {
@@ -194,10 +194,12 @@ export class CardHolderDto {
 export class ReconciliationQuery {
   @ApiProperty({ description: '起始日期', example: '2026-11-01' })
   @Matches(DATE_PATTERN, { message: 'from must be a date YYYY-MM-DD' })
+  @IsCalendarDate()
   from: string;
 
   @ApiProperty({ description: '截止日期（含）', example: '2026-11-30' })
   @Matches(DATE_PATTERN, { message: 'to must be a date YYYY-MM-DD' })
+  @IsCalendarDate()
   to: string;
 
   @ApiPropertyOptional({ enum: ['json', 'csv', 'xlsx'], default: 'json' })

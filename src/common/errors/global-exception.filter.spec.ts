@@ -1,7 +1,7 @@
 import { BadRequestException, NotFoundException } from '@nestjs/common';
 import { describe, expect, it } from 'vitest';
 import { AppError } from './app-error';
-import { GlobalExceptionFilter, isDatabaseUnavailable } from './global-exception.filter';
+import { GlobalExceptionFilter, isBadValueFromDatabase, isDatabaseUnavailable } from './global-exception.filter';
 
 describe('isDatabaseUnavailable', () => {
   it.each([
@@ -19,6 +19,21 @@ describe('isDatabaseUnavailable', () => {
 
   it.each([[{ code: '23505', message: 'duplicate key' }], [{ message: 'syntax error at or near' }], [null], [new Error('boom')]])('does not treat %o as an outage', (err) => {
     expect(isDatabaseUnavailable(err)).toBe(false);
+  });
+});
+
+describe('isBadValueFromDatabase', () => {
+  it.each([
+    [{ code: '22008', severity: 'ERROR', message: 'date/time field value out of range: "2026-02-30"' }],
+    [{ name: 'QueryFailedError', driverError: { code: '22021', severity: 'ERROR' } }],
+    [{ code: '22P02', severity: 'ERROR', message: 'invalid input syntax for type uuid' }],
+  ])('treats %o as a bad value (400)', (err) => {
+    expect(isBadValueFromDatabase(err)).toBe(true);
+    expect(new GlobalExceptionFilter().toBody(err, 'r').statusCode).toBe(400);
+  });
+
+  it.each([[{ code: '22008' }], [{ code: '23505', severity: 'ERROR' }], [{ code: '42P01', severity: 'ERROR' }], [null]])('does not treat %o as one', (err) => {
+    expect(isBadValueFromDatabase(err)).toBe(false);
   });
 });
 

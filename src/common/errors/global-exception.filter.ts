@@ -5,6 +5,24 @@ import { ERROR_CODES, type ErrorCode } from './error-codes';
 
 const PG_UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004']);
 
+/**
+ * PostgreSQL data exceptions a client's value causes: a date or time it cannot take (22007,
+ * 22008, 22009), a number out of range (22003), text it cannot parse as the column's type
+ * (22P02), a NUL or an untranslatable character (22021, 22P05). The DTOs refuse these first;
+ * this is the backstop, so a value they miss is a 400, not a 500. Logged at warn, since a
+ * query of ours can raise them too.
+ */
+const PG_BAD_VALUE_CODES = new Set(['22007', '22008', '22009', '22003', '22P02', '22021', '22P05']);
+
+export function isBadValueFromDatabase(err: unknown): boolean {
+  const e = err as { code?: unknown; driverError?: { code?: unknown; severity?: unknown }; severity?: unknown } | null;
+  if (!e) return false;
+  const code = e.driverError?.code ?? e.code;
+  // pg's DatabaseError carries a severity; a Node system error with the same code would not.
+  const fromPg = e.severity !== undefined || e.driverError?.severity !== undefined;
+  return typeof code === 'string' && fromPg && PG_BAD_VALUE_CODES.has(code);
+}
+
 /** True when an error means "PostgreSQL is not reachable right now" rather than a bad query. */
 export function isDatabaseUnavailable(err: unknown): boolean {
   const e = err as { code?: string; driverError?: { code?: string }; message?: string; errors?: unknown[]; name?: string } | null;
@@ -59,6 +77,10 @@ export class GlobalExceptionFilter implements ExceptionFilter {
       return this.shape(status, code, status === HttpStatus.NOT_FOUND ? ERROR_CODES[code].message : message, undefined, requestId);
     }
     if (isDatabaseUnavailable(exception)) return this.fromCode('SERVICE.DATABASE_UNAVAILABLE', requestId);
+    if (isBadValueFromDatabase(exception)) {
+      this.logger.warn({ err: exception }, 'PostgreSQL refused a value the validation let through');
+      return this.fromCode('VALIDATION.FAILED', requestId);
+    }
     return this.fromCode('INTERNAL.ERROR', requestId);
   }
 

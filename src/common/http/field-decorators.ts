@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, type ApiPropertyOptions } from '@nestjs/swagger';
-import { IsInt, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsInt, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateBy, buildMessage } from 'class-validator';
 
 export const PERIOD_PATTERN = /^\d{4}-(0[1-9]|1[0-2])$/;
 export const CARD_CODE_PATTERN = /^[A-Z0-9]{6,20}$/;
@@ -36,4 +36,45 @@ export function IsCardCode(options: ApiPropertyOptions = {}) {
 
 export function IsUuidField(options: ApiPropertyOptions = {}) {
   return applyDecorators(IsUUID('all'), ApiProperty({ format: 'uuid', ...options } as ApiPropertyOptions));
+}
+
+/** True for a real calendar date 'YYYY-MM-DD' between 1900 and 2999 (PostgreSQL takes no year 0, V8 takes 2026-02-30). */
+export function isPlausibleDate(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (!m) return false;
+  const year = Number(m[1]);
+  if (year < 1900 || year > 2999) return false;
+  return new Date(Date.UTC(year, Number(m[2]) - 1, Number(m[3]))).toISOString().slice(0, 10) === value;
+}
+
+const TIMESTAMP = /^(\d{4}-\d{2}-\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?(Z|[+-](\d{2}):(\d{2}))?)?$/;
+
+/**
+ * A date, or a date and time with an optional zone: '2026-03-01', '2026-03-01T08:00:00+08:00',
+ * '2026-03-01T00:00Z'. Stricter than IsISO8601, which also takes '2026', '2026-W10' and
+ * '+2026-01-01', all of which PostgreSQL refuses (a 500 before this check).
+ */
+export function isPlausibleTimestamp(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  const m = TIMESTAMP.exec(value);
+  if (!m || !isPlausibleDate(m[1])) return false;
+  const [hh, mm, ss, , zh, zm] = [m[2], m[3], m[4], m[5], m[6], m[7]].map((x) => (x === undefined ? 0 : Number(x)));
+  return hh < 24 && mm < 60 && ss < 60 && zh <= 14 && zm < 60;
+}
+
+/** A real calendar date 'YYYY-MM-DD' (see isPlausibleDate); `each` for arrays. */
+export function IsCalendarDate(options: { each?: boolean } = {}) {
+  return ValidateBy(
+    { name: 'isCalendarDate', validator: { validate: isPlausibleDate, defaultMessage: buildMessage((each) => `${each}$property must be a calendar date YYYY-MM-DD`) } },
+    { each: options.each },
+  );
+}
+
+/** A date or date-time as isPlausibleTimestamp takes it. */
+export function IsTimestamp() {
+  return ValidateBy({
+    name: 'isTimestamp',
+    validator: { validate: isPlausibleTimestamp, defaultMessage: buildMessage((each) => `${each}$property must be a date YYYY-MM-DD or a date-time like 2026-03-01T08:00:00+08:00`) },
+  });
 }

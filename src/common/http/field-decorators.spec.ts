@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { isPlausibleDate, isPlausibleTimestamp } from './field-decorators';
+import { normalizeInput } from './validation';
+
+describe('isPlausibleDate', () => {
+  it.each(['2026-02-28', '2024-02-29', '1900-01-01', '2999-12-31'])('takes %s', (d) => expect(isPlausibleDate(d)).toBe(true));
+  it.each(['2026-02-29', '2026-02-30', '2026-13-01', '0000-01-01', '1899-12-31', '3000-01-01', '2026-3-1', ' 2026-03-01', 20260301])('refuses %s', (d) => expect(isPlausibleDate(d)).toBe(false));
+});
+
+describe('isPlausibleTimestamp', () => {
+  it.each(['2026-03-01', '2026-03-01T08:00', '2026-03-01T08:00:00Z', '2026-03-01T08:00:00.123456+08:00', '2026-03-01T23:59:59-05:30'])('takes %s', (d) =>
+    expect(isPlausibleTimestamp(d)).toBe(true),
+  );
+  it.each(['2026', '2026-03', '2026-W10', '2026-03-01T10', '+2026-01-01', '2026-03-01T24:00:00Z', '2026-03-01T10:60', '2026-02-30T00:00:00Z', '2026-03-01T00:00:00+15:00', '2026-03-01T00:00:00.1234567Z'])(
+    'refuses %s',
+    (d) => expect(isPlausibleTimestamp(d)).toBe(false),
+  );
+});
+
+describe('normalizeInput', () => {
+  it('lower-cases UUIDs at any depth and names every string with a NUL', () => {
+    const body = { goodsId: 'ABCDEF01-2345-4678-9ABC-DEF012345678', lines: [{ note: 'a\u0000b' }], ok: 'Hello' };
+    const { value, nul } = normalizeInput(body);
+    expect(value).toEqual({ goodsId: 'abcdef01-2345-4678-9abc-def012345678', lines: [{ note: 'a\u0000b' }], ok: 'Hello' });
+    expect(nul).toEqual(['lines[0].note']);
+  });
+});
