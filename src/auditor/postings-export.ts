@@ -42,7 +42,7 @@ export function postingsCsvStream(batches: BatchSource): Readable {
       for (const p of batch) yield POSTING_COLUMNS.map((c) => c.value(p));
     }
   }
-  const csv = stringify({ bom: true, header: true, columns: POSTING_HEADERS });
+  const csv = stringify({ bom: true, header: true, columns: POSTING_HEADERS, escape_formulas: true });
   // pipeline: a failed read destroys the output, so the client sees a broken download, not a short file.
   return pipeline(Readable.from(records()), csv, () => undefined);
 }

@@ -105,9 +105,13 @@ export class StatementService {
     };
   }
 
-  /** UTF-8 with BOM so Excel opens the Chinese headers correctly. */
+  /**
+   * UTF-8 with BOM so Excel opens the Chinese headers correctly. Text that starts like a formula
+   * (=, +, -, @) gets a leading ' so Excel shows it instead of running it: names, reasons and
+   * item names come from other users. Numbers are left as they are.
+   */
   toCsv(statement: StatementDto): Buffer {
-    const body = stringifyCsv([STATEMENT_HEADERS, ...statement.lines.map((l) => COLUMNS.map((c) => c.value(l) ?? ''))]);
+    const body = stringifyCsv([STATEMENT_HEADERS, ...statement.lines.map((l) => COLUMNS.map((c) => c.value(l) ?? ''))], { escape_formulas: true });
     return Buffer.concat([Buffer.from('\uFEFF', 'utf8'), Buffer.from(body, 'utf8')]);
   }
 

@@ -79,7 +79,6 @@ export class UpdateTownSettingsDto {
   @IsArray()
   @ArrayMaxSize(400)
   @Matches(ISO_DATE_PATTERN, { each: true, message: 'each holiday must be YYYY-MM-DD' })
-  @IsCalendarDate({ each: true })
   holidays?: string[];
 
   @ApiPropertyOptional({ type: [String], description: '调休上班日 YYYY-MM-DD' })
@@ -87,7 +86,6 @@ export class UpdateTownSettingsDto {
   @IsArray()
   @ArrayMaxSize(100)
   @Matches(ISO_DATE_PATTERN, { each: true, message: 'each make-up workday must be YYYY-MM-DD' })
-  @IsCalendarDate({ each: true })
   makeupWorkdays?: string[];
 
   @ApiPropertyOptional({ description: '每村自设加分事项上限', example: 5 })

@@ -38,6 +38,13 @@ export class OrgService {
     const town = await this.repo.transaction(async (m) => {
       const before = await this.repo.lockTown(m, ctx.principal.townId);
       if (!before) throw new AppError('ORG.TOWN_NOT_FOUND');
+      // Against what is stored too: a make-up workday sent alone may be a holiday saved earlier,
+      // and a calendar with a day that is both makes every working-day count throw.
+      const holidays = new Set(patch.holidays ?? before.holidays ?? []);
+      const both = (patch.makeupWorkdays ?? before.makeupWorkdays ?? []).filter((d) => holidays.has(d));
+      if (both.length) {
+        throw new AppError('ORG.INVALID_SETTINGS', undefined, [{ field: patch.makeupWorkdays ? 'makeupWorkdays' : 'holidays', problems: both.map((d) => `${d} is both a holiday and a make-up workday`) }]);
+      }
       const after = await this.repo.updateTownSettings(m, before.id, patch);
       const changed = Object.keys(patch) as Array<keyof TownSettings>;
       // A new grade table regrades the town's accounts in this transaction, so no one reads
@@ -109,9 +116,6 @@ export class OrgService {
       if (bad.length) problems.push({ field, problems: bad.map((d) => `${d} is not a calendar date`) });
       patch[field] = [...new Set(days)].sort();
     }
-    const holidays = new Set(patch.holidays ?? []);
-    const both = (patch.makeupWorkdays ?? []).filter((d) => holidays.has(d));
-    if (both.length) problems.push({ field: 'makeupWorkdays', problems: both.map((d) => `${d} is both a holiday and a make-up workday`) });
     if (problems.length) throw new AppError('ORG.INVALID_SETTINGS', undefined, problems);
     return patch;
   }

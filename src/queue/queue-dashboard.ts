@@ -12,7 +12,9 @@ export const DASHBOARD_PATH = '/admin/queues';
 const COOKIE = 'xinyi_queues_token';
 
 /**
- * The BullMQ dashboard (jobs, failures, retries) for town admins. A browser cannot send a
+ * The BullMQ dashboard (jobs, failures, retries) for town admins, read-only: the queues are the
+ * deployment's, shared by every town, so a town's admin may look but not pause, clean, retry or
+ * remove (reconcile re-creates what is due; see docs/ARCHITECTURE.md). A browser cannot send a
  * bearer header, so `/admin/queues?token=<access token>` moves the token into an HttpOnly
  * cookie scoped to the dashboard; every request is then checked like an API call.
  */
@@ -21,7 +23,7 @@ export function mountQueueDashboard(app: NestExpressApplication): void {
   const filter = new GlobalExceptionFilter();
   const adapter = new ExpressAdapter();
   adapter.setBasePath(DASHBOARD_PATH);
-  createBullBoard({ queues: app.get(JobQueue).allQueues().map((q) => new BullMQAdapter(q, { readOnlyMode: false })), serverAdapter: adapter });
+  createBullBoard({ queues: app.get(JobQueue).allQueues().map((q) => new BullMQAdapter(q, { readOnlyMode: true })), serverAdapter: adapter });
 
   const guard = async (req: Request & { id?: string }, res: Response, next: NextFunction) => {
     try {

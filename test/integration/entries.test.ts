@@ -189,4 +189,15 @@ describe('deed entries (single)', () => {
     const [row] = await stack.db.query(`SELECT points FROM deed_entries WHERE id = $1`, [e.body.id]);
     expect(row.points).toBe(-5);
   });
+
+  it('every table that refuses UPDATE and DELETE refuses TRUNCATE too (invariant 1)', async () => {
+    const rows: Array<{ table: string; truncate: boolean }> = await stack.db.query(`
+      SELECT c.relname AS table,
+             EXISTS (SELECT 1 FROM pg_trigger x WHERE x.tgrelid = c.oid AND (x.tgtype & 32) <> 0 AND NOT x.tgisinternal) AS truncate
+        FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc p ON p.oid = t.tgfoid
+       WHERE p.proname = 'refuse_change' AND (t.tgtype & 32) = 0 AND NOT t.tgisinternal
+       GROUP BY c.oid, c.relname ORDER BY c.relname`);
+    expect(rows.length).toBeGreaterThanOrEqual(8);
+    expect(rows.filter((r) => !r.truncate).map((r) => r.table)).toEqual([]);
+  });
 });

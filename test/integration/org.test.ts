@@ -74,6 +74,10 @@ describe('organisation: towns, villages, households, residents', () => {
       const [last] = await stack.db.query(`SELECT summary FROM audit_log WHERE action = 'town.settings.update' AND target_id = $1 ORDER BY id DESC LIMIT 1`, [f.townId]);
       expect(last.summary.after).toEqual({ makeupWorkdays: ['2026-10-10'] });
       expect(last.summary).not.toHaveProperty('accountsRegraded');
+      // A holiday sent alone is checked against the make-up workdays already saved: a day that
+      // is both made every objection's working-day count throw (a 500 for the public form).
+      const clash = await request(stack.http).patch(api('/towns/current/settings')).set('authorization', as.town_admin).send({ holidays: ['2026-10-01', '2026-10-10'] }).expect(400);
+      expect([clash.body.code, clash.body.details]).toEqual(['ORG.INVALID_SETTINGS', [{ field: 'holidays', problems: ['2026-10-10 is both a holiday and a make-up workday'] }]]);
       expect(await grades()).toEqual({ [high]: '4★', [low]: '0★' });
     });
 

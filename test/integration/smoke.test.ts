@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JobQueue } from '@app/queue/job-queue.service';
 import { startStack, type TestStack } from '../support/app';
 import { bearer, seedTown } from '../support/fixtures';
 import { waitFor } from '../support/wait-for';
@@ -91,5 +92,9 @@ describe('smoke: the real app on real PostgreSQL and Redis', () => {
     expect(page.text).toMatch(/<html/i);
     const api = await request(stack.http).get('/admin/queues/api/queues').set('authorization', admin).expect(200);
     expect(api.body.queues.map((q: { name: string }) => q.name).sort()).toEqual(['credit-export', 'cycle', 'ledger', 'system']);
+    // Read-only: the queues serve every town, so one town's admin cannot pause or clean them.
+    await request(stack.http).put('/admin/queues/api/queues/cycle/pause').set('authorization', admin).expect(405);
+    const cycle = stack.api.get(JobQueue).allQueues().find((q) => q.name === 'cycle');
+    expect(await cycle?.isPaused()).toBe(false);
   });
 });
