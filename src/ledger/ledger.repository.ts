@@ -426,9 +426,9 @@ export class LedgerRepository {
 
   // ---- verification ------------------------------------------------------------------------
 
-  async listAccountProjections(townId: string): Promise<AccountProjection[]> {
+  async listAccountProjections(townId: string, m: Db = this.db): Promise<AccountProjection[]> {
     return queryRows<AccountProjection>(
-      this.db,
+      m,
       `SELECT resident_id AS "accountId", balance, credit_score AS "creditScore", rating_year AS "ratingYear", seq, head_hash AS "headHash"
          FROM accounts WHERE town_id = $1 ORDER BY resident_id`,
       [townId],
@@ -436,9 +436,9 @@ export class LedgerRepository {
   }
 
   /** One chunk of the postings of `accountIds`, keyset-paged over (account_id, seq). */
-  async readPostingsChunk(accountIds: string[], after: { accountId: string; seq: number } | null, limit: number): Promise<StoredPosting[]> {
+  async readPostingsChunk(accountIds: string[], after: { accountId: string; seq: number } | null, limit: number, m: Db = this.db): Promise<StoredPosting[]> {
     return queryRows<StoredPosting>(
-      this.db,
+      m,
       `SELECT ${POSTING_COLUMNS} FROM postings p
         WHERE p.account_id = ANY($1::uuid[]) AND (p.account_id, p.seq) > ($2::uuid, $3::int)
         ORDER BY p.account_id, p.seq
@@ -448,9 +448,9 @@ export class LedgerRepository {
   }
 
   /** Accounts of a town that have postings but no account row (a deleted projection). */
-  async findPostingAccountsWithoutAccount(townId: string): Promise<Array<{ accountId: string; minSeq: number }>> {
+  async findPostingAccountsWithoutAccount(townId: string, m: Db = this.db): Promise<Array<{ accountId: string; minSeq: number }>> {
     return queryRows(
-      this.db,
+      m,
       `SELECT p.account_id AS "accountId", min(p.seq)::int AS "minSeq" FROM postings p
         WHERE p.town_id = $1 AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.resident_id = p.account_id)
         GROUP BY p.account_id ORDER BY p.account_id`,

@@ -97,6 +97,26 @@ describe('ledger invariants (real PostgreSQL)', () => {
     await expect(postingsOf(stack.db, id)).resolves.toHaveLength(3);
   });
 
+  it('verification reads one snapshot: postings committed while it runs are not false alarms (invariant 4)', async () => {
+    const ids = await newResidents(stack.db, f, 3);
+    for (const id of ids) await ledger.postBatch([deed(id, 5), deed(id, 2)]);
+    let postedMeanwhile = 0;
+    const report = await verifier.verifyTown(f.townId, {
+      chunkSize: 2,
+      // Between reading the accounts and reading their postings, a shop and a finalize commit.
+      afterAccountsRead: async () => {
+        for (const id of ids) postedMeanwhile += (await ledger.postBatch([deed(id, 3), deed(id, -1)])).posted;
+      },
+    });
+    expect(postedMeanwhile).toBe(6);
+    expect(report.broken).toEqual([]);
+    expect(report.ok).toBe(true);
+    // And the next run sees them, chained.
+    const after = await verifier.verifyTown(f.townId);
+    expect(after.ok).toBe(true);
+    expect(after.postingsChecked).toBe(report.postingsChecked + 6);
+  });
+
   it('posts a source once when it is posted twice in a row or twice in one batch', async () => {
     const [id] = await newResidents(stack.db, f, 1);
     const req = deed(id, 10);
