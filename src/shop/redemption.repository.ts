@@ -111,18 +111,20 @@ export class RedemptionRepository {
   /**
    * Takes the stock, writes the stock movements and the receipt, in one statement, so the goods
    * rows stay locked only for it and the commit. Stock is taken only if every line still has
-   * its price, is on sale and in stock; otherwise nothing is written and `ok` is false. Lines
-   * must come sorted by goods id: the rows are then locked in id order and baskets never
-   * deadlock on each other.
+   * its price, is on sale and in stock; otherwise nothing is written and `ok` is false. The
+   * goods go in sorted by id, so baskets meet the rows in one order; the receipt's lines are
+   * stored in the basket's order.
    */
   async takeStockAndRecord(m: EntityManager, r: Omit<RedemptionRow, 'createdAt' | 'voidedAt' | 'voidReason' | 'voidBalanceAfter'>, actor: string): Promise<{ ok: boolean; createdAt: Date | null }> {
+    // Goods in id order (the lock order); the receipt keeps the basket's order.
+    const byId = [...r.lines].sort((a, b) => (a.goodsId < b.goodsId ? -1 : a.goodsId > b.goodsId ? 1 : 0));
     const row = await queryOne<{ ok: boolean; createdAt: Date | null }>(
       m,
       TAKE_STOCK_AND_RECORD,
       [
-        r.lines.map((l) => l.goodsId),
-        r.lines.map((l) => l.quantity),
-        r.lines.map((l) => l.pricePoints),
+        byId.map((l) => l.goodsId),
+        byId.map((l) => l.quantity),
+        byId.map((l) => l.pricePoints),
         r.shopId,
         r.townId,
         actor,

@@ -45,11 +45,14 @@ export class RedemptionService {
       const prior = await this.repo.findByKey(this.repo.db, t.id, dto.idempotencyKey).catch(() => {
         throw err;
       });
-      if (prior) return { receipt: this.replay(prior, requestHash), replayed: true };
+      if (prior) return { receipt: await this.replay(prior, requestHash), replayed: true };
       const code = (err as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (err as { code?: string }).code;
       // Price changed between reading and taking the stock, or a rare deadlock: once more.
       if (err instanceof RetryRedemption || code === '40P01') {
-        return this.redeemOnce(t, dto, requestHash).catch((again: unknown) => {
+        return this.redeemOnce(t, dto, requestHash).catch(async (again: unknown) => {
+          // A twin with the same key may have committed between the two attempts.
+          const twin = await this.repo.findByKey(this.repo.db, t.id, dto.idempotencyKey).catch(() => null);
+          if (twin) return { receipt: await this.replay(twin, requestHash), replayed: true };
           throw again instanceof RetryRedemption ? new AppError('REDEMPTION.BASKET_CHANGED') : again;
         });
       }
@@ -70,9 +73,9 @@ export class RedemptionService {
     if (h.status !== 'active') throw new AppError('REDEMPTION.RESIDENT_NOT_ACTIVE');
     const seq = h.receiptSeq;
     const goods = new Map(h.goods.map((g) => [g.id, g]));
-    const lines = [...dto.lines]
-      .sort((a, b) => (a.goodsId < b.goodsId ? -1 : 1))
-      .map((l) => {
+    // In the basket's order: the receipt, its replays and reprints all list the lines this way.
+    // (takeStockAndRecord sorts its own copy by id, for the lock order.)
+    const lines = dto.lines.map((l) => {
         const g = checkLine(goods.get(l.goodsId), l, t.shopId);
         return { goodsId: g.id, name: g.name, unit: g.unit, quantity: l.quantity, pricePoints: g.pricePoints, points: g.pricePoints * l.quantity };
       });
@@ -101,9 +104,6 @@ export class RedemptionService {
       }
       return { ...record, createdAt: taken.createdAt as Date, voidedAt: null, voidReason: null, voidBalanceAfter: null };
     });
-    // Receipt lines in the basket's own order.
-    const order = new Map(dto.lines.map((l, i) => [l.goodsId, i]));
-    row.lines.sort((a, b) => (order.get(a.goodsId) ?? 0) - (order.get(b.goodsId) ?? 0));
     return { receipt: toReceipt(row, h.name), replayed: false };
   }
 
@@ -143,9 +143,10 @@ export class RedemptionService {
     return Promise.all(rows.map((r) => this.receipt(r)));
   }
 
-  private replay(prior: RedemptionRow, requestHash: string): ReceiptDto {
+  /** The first answer again: same receipt, same masked name, same lines in the same order. */
+  private async replay(prior: RedemptionRow, requestHash: string): Promise<ReceiptDto> {
     if (prior.requestHash !== requestHash) throw new AppError('REDEMPTION.IDEMPOTENCY_CONFLICT');
-    return toReceipt(prior, null);
+    return this.receipt(prior);
   }
 
   private async receipt(r: RedemptionRow): Promise<ReceiptDto> {

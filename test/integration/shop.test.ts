@@ -106,6 +106,24 @@ describe('shop terminals: look up, redeem, void, reconcile', () => {
     expect([await balanceOf(r), await stockOf(tea)]).toEqual([10, 8]);
   });
 
+  it('a replay is the first receipt again: masked name, lines in the basket order; so is a reprint', async () => {
+    const r = f.residentsA[7];
+    await fund(r, 50);
+    const [x, y] = [await goods('香皂', 3, 5), await goods('毛巾', 4, 5)].sort();
+    const basket = [
+      { goodsId: y, quantity: 2 },
+      { goodsId: x, quantity: 1 },
+    ]; // not in id order
+    const k = idem();
+    const first = await redeem(await card(r), basket, k).expect(201);
+    expect(first.body.lines.map((l: { goodsId: string }) => l.goodsId)).toEqual([y, x]);
+    expect(first.body.residentName).toBe(maskName('测试7'));
+    const again = await redeem(await card(r), basket, k).expect(200);
+    expect(again.body).toEqual(first.body);
+    const reprint = await request(stack.http).get(term(`/receipts/${first.body.receiptNo}`)).set('x-api-key', key).expect(200);
+    expect(reprint.body).toEqual(first.body);
+  });
+
   it('a retry after the first spent the last points and took the last unit still returns the original receipt', async () => {
     const r = f.residentsA[40]; // outside the 10..30 the last-units test funds
     await fund(r, 10);
