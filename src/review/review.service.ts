@@ -85,6 +85,13 @@ export class ReviewService implements OnApplicationBootstrap {
     });
   }
 
+  /**
+   * Scores the period's standing entries with the period-level rules. Run at close, and again
+   * whenever the standing set changes (a decision): a threshold, band, per-unit total or cap
+   * counts only entries that still stand, so rejecting one entry can change its siblings' points
+   * (two parking offences, one rejected: the other is the first, a warning). Writes only the
+   * entries whose points or explanation changed.
+   */
   private async assess(m: EntityManager, c: CycleRow): Promise<void> {
     const standing = (await this.repo.periodEntries(m, c.villageId, c.period)).filter((e) => e.status !== 'rejected' && e.status !== 'withdrawn');
     if (!standing.length) return;
@@ -116,7 +123,12 @@ export class ReviewService implements OnApplicationBootstrap {
       );
       for (const s of scores) out.push({ entryId: s.id, points: s.points, explanation: s.explanation });
     }
-    await this.repo.writeAssessments(m, c.townId, out);
+    const before = new Map(standing.map((e) => [e.id, e]));
+    const changed = out.filter((o) => {
+      const e = before.get(o.entryId);
+      return !e || e.finalPoints !== o.points || stableJson(e.finalExplanation) !== stableJson(o.explanation);
+    });
+    await this.repo.writeAssessments(m, c.townId, changed);
   }
 
   @JobHandler('cycle.close_due')
@@ -195,6 +207,7 @@ export class ReviewService implements OnApplicationBootstrap {
       const changed = new Set(await this.repo.recordDecisions(m, c, ctx.principal.id, list));
       const notInCycle = list.filter((d) => !changed.has(d.entryId)).map((d) => d.entryId);
       if (notInCycle.length) throw new AppError('REVIEW.ENTRY_NOT_IN_CYCLE', undefined, { entryIds: notInCycle });
+      await this.assess(m, c);
       await this.audit.record(ctx, { action: 'cycle.decide', targetType: 'cycle', targetId: c.id, summary: { approved: list.filter((d) => d.decision === 'approve').length, rejected: list.filter((d) => d.decision === 'reject').length } }, m);
       return { cycle: await this.markReviewedIfDone(m, c, ctx.principal.id), decided: list.length };
     });
@@ -220,6 +233,8 @@ export class ReviewService implements OnApplicationBootstrap {
       const [v] = await m.query(`SELECT name FROM villages WHERE id = $1`, [villageId]);
       const publishedAt = new Date();
       const windowEndsAt = new Date(publishedAt.getTime() + town.objectionWindowDays * DAY_MS);
+      // The points the board shows, and finalize posts, are those of the entries that stand now.
+      await this.assess(m, c);
       const board = buildBoard({ villageId, villageName: v.name, period, publishedAt, windowEndsAt, entries: await this.repo.periodEntries(m, villageId, period) });
       await this.repo.insertBoard(m, c, board as unknown as Record<string, unknown>);
       await this.repo.appendEventForStatus(m, c, 'approved', 'published', ctx.principal.id);
@@ -412,4 +427,11 @@ export class ReviewService implements OnApplicationBootstrap {
     if (!allowed.includes(c.state)) throw new AppError('CYCLE.WRONG_STATE', undefined, { state: c.state, allowed });
     return c;
   }
+}
+
+/** JSON with object keys sorted: jsonb hands keys back in its own order. */
+function stableJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) =>
+    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x,
+  );
 }
