@@ -333,7 +333,13 @@ export class ReviewRepository {
 
   /** Cycles with work due: for reconcile. */
   async dueWork(db: Db, currentPeriod: string): Promise<{ toClose: Array<{ villageId: string; period: string }>; toFinalize: string[]; lateDismissed: string[]; pendingExport: boolean }> {
-    const toClose = await queryRows<{ villageId: string; period: string }>(db, `SELECT village_id AS "villageId", period FROM review_cycles WHERE state = 'open' AND period < $1`, [currentPeriod]);
+    // A cycle an admin reopened (closed_at survives the reopen) stays open until they close it
+    // again: closing it behind their back within minutes would undo the reopen.
+    const toClose = await queryRows<{ villageId: string; period: string }>(
+      db,
+      `SELECT village_id AS "villageId", period FROM review_cycles WHERE state = 'open' AND period < $1 AND closed_at IS NULL`,
+      [currentPeriod],
+    );
     const toFinalize = (await queryRows<{ id: string }>(db, `SELECT id FROM review_cycles WHERE state = 'publicized' AND window_ends_at <= now()`)).map((r) => r.id);
     const lateDismissed = (
       await queryRows<{ id: string }>(

@@ -79,6 +79,8 @@ export class ReviewService implements OnApplicationBootstrap {
     return this.repo.db.transaction(async (m) => {
       const c = await this.repo.lockCycle(m, townId, villageId, period);
       if (c.state !== 'open') return 'not-open';
+      // The jobs (actor null) leave a cycle an admin reopened to the admin: only they close it again.
+      if (actorId === null && c.closedAt) return 'not-open';
       await this.assess(m, c);
       await this.repo.transition(m, c, 'closed', actorId, null);
       return 'closed';

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { periodOf } from '@app/review/working-days';
+import { ReviewService } from '@app/review/review.service';
+import { periodOf, previousPeriod } from '@app/review/working-days';
 import { shanghaiToday } from '@app/scoring/entries.service';
 import { startStack, type TestStack } from '../support/app';
 import { bearers, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
@@ -10,7 +11,7 @@ import { bearers, seedTown, type FixtureUser, type TownFixture } from '../suppor
  * catalogue rule). B01 (illegal parking) is a warning the first time in a period and -10 from
  * the second: if the meeting rejects the first as the wrong person, the second is the first.
  */
-describe('a rejection at the meeting re-scores the entries beside it', () => {
+describe('after close: decisions re-score the period, and a reopened cycle stays open', () => {
   let stack: TestStack;
   let f: TownFixture;
   let t: Record<FixtureUser, string>;
@@ -56,5 +57,26 @@ describe('a rejection at the meeting re-scores the entries beside it', () => {
     const [board] = await stack.db.query(`SELECT content FROM boards WHERE village_id = $1 AND period = $2`, [f.villageA, period]);
     const lines = board.content.residents.flatMap((r: { lines: Array<{ entryId: string; points: number }> }) => r.lines);
     expect(lines).toEqual([expect.objectContaining({ entryId: second, points: 0 })]);
+  });
+
+  it('a cycle an admin reopened stays open until they close it; reconcile does not close it again', async () => {
+    const past = previousPeriod(period);
+    const path = (suffix: string) => `/api/v1/villages/${f.villageB}/cycles/${past}${suffix}`;
+    await stack.db.query(`INSERT INTO review_cycles (town_id, village_id, period) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [f.townId, f.villageB, past]);
+    const review = stack.api.get(ReviewService);
+    const state = async () => (await stack.db.query(`SELECT state FROM review_cycles WHERE village_id = $1 AND period = $2`, [f.villageB, past]))[0].state as string;
+    // A past period left open is due: reconcile queues its close (run here as the job would).
+    expect((await review.reconcile()).close).toBeGreaterThanOrEqual(1);
+    await review.handleClose({ villageId: f.villageB, period: past });
+    expect(await state()).toBe('closed');
+    await request(stack.http).post(path('/reopen')).set('authorization', t.town_admin).send({ reason: '补录漏记的事项' }).expect(200);
+    expect(await state()).toBe('open');
+    const due = await stack.db.query(`SELECT 1 FROM review_cycles WHERE village_id = $1 AND period = $2 AND state = 'open' AND closed_at IS NULL`, [f.villageB, past]);
+    expect(due).toEqual([]);
+    await review.reconcile();
+    await review.handleClose({ villageId: f.villageB, period: past }); // what a close job queued before the reopen would do
+    expect(await state()).toBe('open');
+    await request(stack.http).post(path('/close')).set('authorization', t.town_admin).expect(200);
+    expect(await state()).toBe('closed');
   });
 });
