@@ -1,4 +1,4 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Ctx, Roles } from '@app/auth/auth.decorators';
 import type { RequestContext } from '@app/auth/principal';
@@ -14,5 +14,13 @@ export class CreditExportController {
   @ApiOperation({ summary: '向公共信用信息平台报送的状态（待发、已发、失败及最近错误）' })
   status(@Ctx() ctx: RequestContext) {
     return this.exports.status(ctx.principal.townId);
+  }
+
+  @Post('retry')
+  @HttpCode(200)
+  @Roles('town_admin')
+  @ApiOperation({ summary: '把报送失败的记录重新放回待发队列并立即报送（平台故障排除后）' })
+  retry(@Ctx() ctx: RequestContext) {
+    return this.exports.retryFailed(ctx);
   }
 }

@@ -2,15 +2,18 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHmac } from 'node:crypto';
 import type { DataSource } from 'typeorm';
+import { AuditService } from '@app/audit/audit.service';
+import type { RequestContext } from '@app/auth/principal';
 import { AppConfig } from '@app/config/app-config';
 import { queryRows } from '@app/database/sql';
 import { JobHandler } from '@app/queue/job-handler.decorator';
+import { JobQueue } from '@app/queue/job-queue.service';
 import type { JobPayloads } from '@app/queue/jobs';
 
 /** Rows per HTTP batch, and how long the platform gets to answer. */
 export const EXPORT_BATCH_SIZE = 500;
 export const EXPORT_TIMEOUT_MS = 10_000;
-/** After this many failed attempts a row is marked failed (visible to auditors) until retried by hand. */
+/** After this many failed attempts a row is marked failed (visible to auditors) until a town admin retries it (POST /credit-export/retry). */
 export const EXPORT_MAX_ATTEMPTS = 10;
 
 export interface ExportRunResult {
@@ -36,6 +39,8 @@ export class CreditExportService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly config: AppConfig,
+    private readonly audit: AuditService,
+    private readonly jobs: JobQueue,
   ) {}
 
   @JobHandler('credit.export')
@@ -72,8 +77,10 @@ export class CreditExportService {
         sent += rows.length;
       } catch (err) {
         const message = (err as Error).message.slice(0, 500);
+        // Only rows still pending: an export running beside this one may have sent them meanwhile.
         await this.db.query(
-          `UPDATE credit_outbox SET attempts = attempts + 1, last_error = $2, status = CASE WHEN attempts + 1 >= $3 THEN 'failed' ELSE 'pending' END WHERE id = ANY($1::bigint[])`,
+          `UPDATE credit_outbox SET attempts = attempts + 1, last_error = $2, status = CASE WHEN attempts + 1 >= $3 THEN 'failed' ELSE 'pending' END
+            WHERE id = ANY($1::bigint[]) AND status = 'pending'`,
           [ids, message, EXPORT_MAX_ATTEMPTS],
         );
         this.logger.warn({ rows: rows.length, err: message }, 'credit export batch failed');
@@ -82,6 +89,25 @@ export class CreditExportService {
       }
     }
     return { sent, failed, skipped: null };
+  }
+
+  /**
+   * A town admin puts the town's failed rows back in the queue (after the platform's outage is
+   * over), with a fresh count of attempts, and asks for an export now. Audited.
+   */
+  async retryFailed(ctx: RequestContext): Promise<{ requeued: number; queued: boolean }> {
+    const townId = ctx.principal.townId;
+    const requeued = await this.db.transaction(async (m) => {
+      const rows = await queryRows<{ id: string }>(
+        m,
+        `UPDATE credit_outbox SET status = 'pending', attempts = 0 WHERE town_id = $1 AND status = 'failed' RETURNING id::text`,
+        [townId],
+      );
+      await this.audit.record(ctx, { action: 'credit_export.retry', targetType: 'town', targetId: townId, summary: { requeued: rows.length } }, m);
+      return rows.length;
+    });
+    const job = requeued ? await this.jobs.enqueue('credit.export', { townId }, { jobId: `export-${townId}` }) : null;
+    return { requeued, queued: job !== null };
   }
 
   async status(townId: string): Promise<Array<{ status: string; n: number; oldest: Date | null; lastError: string | null }>> {

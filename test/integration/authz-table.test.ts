@@ -83,6 +83,7 @@ const TABLE: Record<string, Access> = {
   'GET /api/v1/terminal/receipts/{receiptNo}': 'terminal',
   'GET /api/v1/terminal/redemptions/today': 'terminal',
   'GET /api/v1/credit-export/status': ['auditor', 'town_admin'],
+  'POST /api/v1/credit-export/retry': ['town_admin'],
   'GET /api/v1/public/boards/{villageId}/{period}.html': 'public',
   'GET /api/v1/public/boards/{villageId}/{period}': 'public',
   'GET /api/v1/public/villages/{villageId}/boards': 'public',

@@ -99,6 +99,30 @@ describe('credit export to the public platform', () => {
     expect((await stack.api.get(CreditExportService).exportPending()).sent).toBe(entries);
   });
 
+  it('rows that ran out of attempts are failed until a town admin retries them; then they are sent', async () => {
+    const [village] = await stack.db.query(`INSERT INTO villages (town_id, code, name) VALUES ($1, 'R1', '重发村') RETURNING id`, [f.townId]);
+    const { cycleId, entries } = await seedPublishedCycle(stack.db, f.townId, village.id, '2026-03', 6, 1);
+    expect(await stack.api.get(ReviewService).finalize(cycleId)).toBe('finalized');
+    await stack.db.query(`UPDATE credit_outbox SET attempts = 9 WHERE status = 'pending'`);
+    sink.mode = 'fail';
+    await expect(stack.api.get(CreditExportService).handleExport({ townId: f.townId })).rejects.toThrow(/not accepted/);
+    sink.mode = 'ok';
+    const failed = async () => (await stack.db.query(`SELECT count(*)::int AS n FROM credit_outbox WHERE status = 'failed' AND town_id = $1`, [f.townId]))[0].n as number;
+    expect(await failed()).toBe(entries);
+    // Nothing sends them by itself any more...
+    expect((await stack.api.get(CreditExportService).exportPending(f.townId)).sent).toBe(0);
+    const t = await bearers(stack.http, f);
+    await request(stack.http).post('/api/v1/credit-export/retry').set('authorization', t.auditor).expect(403);
+    const retry = await request(stack.http).post('/api/v1/credit-export/retry').set('authorization', t.town_admin).expect(200);
+    expect(retry.body).toEqual({ requeued: entries, queued: true });
+    expect(await failed()).toBe(0);
+    const [audit] = await stack.db.query(`SELECT summary FROM audit_log WHERE action = 'credit_export.retry' ORDER BY id DESC LIMIT 1`);
+    expect(audit.summary).toEqual({ requeued: entries });
+    expect((await stack.api.get(CreditExportService).exportPending(f.townId)).sent).toBe(entries);
+    // A second retry finds nothing to do.
+    expect((await request(stack.http).post('/api/v1/credit-export/retry').set('authorization', t.town_admin).expect(200)).body).toEqual({ requeued: 0, queued: false });
+  });
+
   it('a worker SIGKILLed during an export loses nothing: the rerun sends every row (at least once, keyed by outbox id)', async () => {
     const [town] = await stack.db.query(`INSERT INTO towns (code, name) VALUES ('EXP', '报送镇') RETURNING id`);
     const [village] = await stack.db.query(`INSERT INTO villages (town_id, code, name) VALUES ($1, 'E1', '报送村') RETURNING id`, [town.id]);
