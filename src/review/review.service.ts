@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { AuditService } from '@app/audit/audit.service';
 import type { PublicContext, RequestContext } from '@app/auth/principal';
@@ -20,6 +20,8 @@ import { ReviewRepository, type CycleRow, type ObjectionRow, type PeriodEntry } 
 import { addWorkingDays, periodOf, previousPeriod } from './working-days';
 
 const DAY_MS = 86_400_000;
+/** How often the worker checks that its job schedulers still exist in Redis. */
+export const SCHEDULER_CHECK_MS = 30_000;
 
 export interface ReviewSheet {
   cycle: CycleRow;
@@ -47,7 +49,10 @@ export interface ReviewSheet {
  * jobs only carry "do the due work now" (so a lost job is re-created by reconcile).
  */
 @Injectable()
-export class ReviewService implements OnApplicationBootstrap {
+export class ReviewService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private schedulerCheck?: NodeJS.Timeout;
+  private ensuring = false;
+
   private readonly logger = new Logger(ReviewService.name);
 
   constructor(
@@ -405,20 +410,53 @@ export class ReviewService implements OnApplicationBootstrap {
     return { close: due.toClose.length, finalize: due.toFinalize.length, posted, export: due.pendingExport };
   }
 
-  /** Worker start-up: install the schedulers and reconcile once (only in the worker process). */
+  /**
+   * Worker start-up: install the schedulers and reconcile once, then check every
+   * SCHEDULER_CHECK_MS that they are still there. Redis may be down when the worker starts, or
+   * restart without its data; the 5-minute reconcile is itself a scheduler, so without this
+   * nothing would put them back until the worker restarted (no month-end close, no reconcile).
+   */
   async onApplicationBootstrap(): Promise<void> {
     if (process.env.XINYI_PROCESS !== 'worker') return;
-    const cycleQueue = this.jobs.queue('cycle');
-    const systemQueue = this.jobs.queue('system');
-    const exportQueue = this.jobs.queue('credit-export');
+    await this.ensureSchedulers();
+    this.schedulerCheck = setInterval(() => void this.ensureSchedulers(), SCHEDULER_CHECK_MS);
+    this.schedulerCheck.unref();
+  }
+
+  onApplicationShutdown(): void {
+    if (this.schedulerCheck) clearInterval(this.schedulerCheck);
+  }
+
+  /**
+   * Installs whichever scheduler is missing (an existing one is left alone: upserting an `every`
+   * scheduler again would move its next run), and when any was, queues a reconcile, since
+   * whatever else Redis held is gone too. Returns the ids installed; never throws.
+   */
+  async ensureSchedulers(): Promise<string[]> {
+    if (this.ensuring) return [];
+    this.ensuring = true;
+    const installed: string[] = [];
     try {
-      await cycleQueue.upsertJobScheduler(SCHEDULES.closeMonth.id, { pattern: SCHEDULES.closeMonth.pattern, tz: SCHEDULES.closeMonth.tz }, { name: SCHEDULES.closeMonth.job, data: {} });
-      await systemQueue.upsertJobScheduler(SCHEDULES.reconcile.id, { every: SCHEDULES.reconcile.every }, { name: SCHEDULES.reconcile.job, data: {} });
-      await exportQueue.upsertJobScheduler(SCHEDULES.creditExport.id, { every: SCHEDULES.creditExport.every }, { name: SCHEDULES.creditExport.job, data: {} });
-      await this.jobs.enqueue('cycle.reconcile', {}, { jobId: `reconcile-start-${process.pid}-${Date.now()}` });
+      const wanted = [
+        { queue: this.jobs.queue('cycle'), s: SCHEDULES.closeMonth, repeat: { pattern: SCHEDULES.closeMonth.pattern, tz: SCHEDULES.closeMonth.tz } },
+        { queue: this.jobs.queue('system'), s: SCHEDULES.reconcile, repeat: { every: SCHEDULES.reconcile.every } },
+        { queue: this.jobs.queue('credit-export'), s: SCHEDULES.creditExport, repeat: { every: SCHEDULES.creditExport.every } },
+      ];
+      for (const { queue, s, repeat } of wanted) {
+        if (await queue.getJobScheduler(s.id)) continue;
+        await queue.upsertJobScheduler(s.id, repeat, { name: s.job, data: {} });
+        installed.push(s.id);
+      }
+      if (installed.length) {
+        this.logger.log({ installed }, 'job schedulers installed');
+        await this.jobs.enqueue('cycle.reconcile', {}, { jobId: `reconcile-start-${process.pid}-${Date.now()}` });
+      }
     } catch (err) {
-      this.logger.warn({ err: (err as Error).message }, 'could not install job schedulers (Redis down?); reconcile will run when it returns');
+      this.logger.warn({ err: (err as Error).message }, `could not check the job schedulers (Redis down?); trying again in ${SCHEDULER_CHECK_MS / 1000} s`);
+    } finally {
+      this.ensuring = false;
     }
+    return installed;
   }
 
   private async lockExisting(m: EntityManager, townId: string, villageId: string, period: string, allowed: CycleState[]): Promise<CycleRow> {

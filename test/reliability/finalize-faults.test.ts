@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import IORedis from 'ioredis';
 import { JobQueue } from '@app/queue/job-queue.service';
+import { SCHEDULES } from '@app/queue/jobs';
 import { ReviewService } from '@app/review/review.service';
 import { startStack, startWorker, type TestStack } from '../support/app';
 import { seedPublishedCycle } from '../support/bulk';
@@ -91,6 +92,10 @@ describe('finalize: run twice, concurrently, killed half-way, and after a Redis 
     const [version] = await stack.db.query(`SELECT id FROM catalog_versions LIMIT 1`);
     await stack.db.query(`INSERT INTO catalog_adoptions (town_id, version_id, effective_from) VALUES ($1, $2, '2020-01-01')`, [town.id, version.id]);
     const { cycleId, entries } = await seedPublishedCycle(stack.db, town.id, village.id, period, 50, 2);
+    const review = stack.api.get(ReviewService);
+    const ids = Object.values(SCHEDULES).map((x) => x.id).sort();
+    await review.ensureSchedulers();
+    expect(await review.ensureSchedulers()).toEqual([]); // present: left alone
     // The job publish would have scheduled, then everything of ours in Redis is gone.
     await stack.api.get(JobQueue).enqueue('cycle.finalize', { cycleId }, { jobId: `finalize-${village.id}-${period}`, delayMs: 3_600_000 });
     const redis = new IORedis(stack.env.REDIS_URL);
@@ -100,9 +105,14 @@ describe('finalize: run twice, concurrently, killed half-way, and after a Redis 
     expect(await redis.keys(`${stack.env.QUEUE_PREFIX}:*`)).toEqual([]);
     redis.disconnect();
 
+    // The worker's periodic check puts the schedulers back (the reconcile scheduler among them).
+    expect((await review.ensureSchedulers()).sort()).toEqual(ids);
+    for (const [name, id] of [['cycle', SCHEDULES.closeMonth.id], ['system', SCHEDULES.reconcile.id], ['credit-export', SCHEDULES.creditExport.id]] as const) {
+      expect(await stack.api.get(JobQueue).queue(name).getJobScheduler(id), id).toBeTruthy();
+    }
     const worker = await startWorker();
     try {
-      const found = await stack.api.get(ReviewService).reconcile();
+      const found = await review.reconcile();
       expect(found.finalize).toBeGreaterThanOrEqual(1);
       await waitFor(async () => (await cycleState(stack, cycleId)) === 'finalized', { timeoutMs: 20_000, description: 'finalize after reconcile' });
     } finally {
