@@ -86,6 +86,14 @@ export class StaffController {
     return this.staff.setActive(ctx, p.id, false);
   }
 
+  @Post('staff/:id/activate')
+  @HttpCode(200)
+  @Roles('town_admin')
+  @ApiOperation({ summary: '重新启用工作人员账号' })
+  activate(@Ctx() ctx: RequestContext, @Param() p: IdParam): Promise<StaffDto> {
+    return this.staff.setActive(ctx, p.id, true);
+  }
+
   @Post('shops/:shopId/terminals')
   @Roles('town_admin')
   @ApiOperation({ summary: '为信义超市新建终端；API 密钥只显示这一次' })

@@ -4,6 +4,7 @@ import * as argon2 from 'argon2';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AuditService } from '@app/audit/audit.service';
 import { AppError } from '@app/common/errors/app-error';
+import { TtlCache } from '@app/common/ttl-cache';
 import { AppConfig } from '@app/config/app-config';
 import { apiKeyMatches, parseApiKey, sha256 } from './api-key';
 import type { Role } from './auth.entities';
@@ -16,6 +17,12 @@ export const LOGIN_LOCK_SECONDS = 15 * 60;
 /** How long a verified terminal key is remembered, and how many at most. */
 export const API_KEY_CACHE_MS = 5_000;
 export const API_KEY_CACHE_MAX = 10_000;
+/**
+ * How long "this staff user is still active" is remembered per api process. A deactivated
+ * user's access token stops working at once in the process that deactivated them, and in
+ * others within this long (not at the token's expiry, up to JWT_ACCESS_TTL_SECONDS later).
+ */
+export const STAFF_ACTIVE_CACHE_MS = 5_000;
 
 interface AccessClaims {
   sub: string;
@@ -37,6 +44,7 @@ export interface TokenPair {
 @Injectable()
 export class AuthService {
   private readonly apiKeys = new Map<string, { principal: TerminalPrincipal; until: number }>();
+  private readonly activeStaff = new TtlCache<boolean>(STAFF_ACTIVE_CACHE_MS, 10_000);
 
   constructor(
     private readonly repo: AuthRepository,
@@ -100,6 +108,8 @@ export class AuthService {
       throw new AppError('AUTH.INVALID_TOKEN');
     }
     if (claims.typ !== 'access') throw new AppError('AUTH.INVALID_TOKEN');
+    const active = await this.activeStaff.get(claims.sub, async () => (await this.repo.findStaffById(claims.sub))?.active === true);
+    if (!active) throw new AppError('AUTH.INVALID_TOKEN');
     return { kind: 'staff', id: claims.sub, username: claims.usr, role: claims.role, townId: claims.town, villageId: claims.vil, shopId: claims.shop };
   }
 
@@ -119,6 +129,11 @@ export class AuthService {
     if (this.apiKeys.size >= API_KEY_CACHE_MAX) this.apiKeys.clear();
     this.apiKeys.set(key, { principal, until: Date.now() + API_KEY_CACHE_MS });
     return principal;
+  }
+
+  /** After a deactivation (or reactivation): this process asks the database again at once. */
+  forgetStaff(staffId: string): void {
+    this.activeStaff.delete(staffId);
   }
 
   forgetTerminal(terminalId: string): void {

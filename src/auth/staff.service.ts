@@ -53,6 +53,7 @@ export class StaffService {
     if (!row) throw new AppError('STAFF.NOT_FOUND');
     this.scope.assertTown(ctx.principal, row.townId);
     await this.repo.setStaffActive(id, active);
+    this.auth.forgetStaff(id);
     await this.audit.record(ctx, { action: active ? 'staff.activate' : 'staff.deactivate', targetType: 'staff', targetId: id, summary: { before: row.active, after: active } });
     return toStaffDto({ ...row, active });
   }

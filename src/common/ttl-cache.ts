@@ -24,6 +24,11 @@ export class TtlCache<V> {
     return value;
   }
 
+  /** Forgets one key at once (a change this process made and must not serve stale). */
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+
   get size(): number {
     return this.entries.size;
   }

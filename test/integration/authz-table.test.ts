@@ -21,6 +21,7 @@ const TABLE: Record<string, Access> = {
   'POST /api/v1/staff': ['town_admin'],
   'GET /api/v1/staff': ['town_admin', 'auditor'],
   'POST /api/v1/staff/{id}/deactivate': ['town_admin'],
+  'POST /api/v1/staff/{id}/activate': ['town_admin'],
   'POST /api/v1/shops/{shopId}/terminals': ['town_admin'],
   'GET /api/v1/shops/{shopId}/terminals': ['town_admin', 'auditor', 'shop_clerk'],
   'POST /api/v1/terminals/{id}/revoke': ['town_admin'],

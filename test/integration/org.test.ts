@@ -304,4 +304,16 @@ describe('organisation: towns, villages, households, residents', () => {
       expect(await count(`SELECT count(*)::int AS n FROM residents WHERE id = $1`, [created.id])).toBe(1);
     });
   });
+
+  describe('staff', () => {
+    it("a deactivated user's access token stops working at once, not at its expiry; reactivated, it works again", async () => {
+      const token = as.clerk_b;
+      const me = () => request(stack.http).get(api('/auth/me')).set('authorization', token);
+      await me().expect(200);
+      await request(stack.http).post(api(`/staff/${f.users.clerk_b.id}/deactivate`)).set('authorization', as.town_admin).expect(200);
+      expect((await me().expect(401)).body.code).toBe('AUTH.INVALID_TOKEN');
+      await request(stack.http).post(api(`/staff/${f.users.clerk_b.id}/activate`)).set('authorization', as.town_admin).expect(200);
+      await me().expect(200);
+    });
+  });
 });
