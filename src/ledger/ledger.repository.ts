@@ -165,7 +165,11 @@ export class LedgerRepository {
     );
     if (missing.length === 0) return [];
     // Once per town (usually one), in its own statement: as a correlated subquery it ran per resident.
-    const towns = [...new Set(missing.map((r) => r.townId))];
+    const towns = [...new Set(missing.map((r) => r.townId))].sort();
+    // A share lock on the town first: a year end (which locks it for update) either finishes
+    // before this reads the current year, or waits for this account and then moves it too.
+    // Without it an account opened during a year end stayed in the old year.
+    await m.query(`SELECT 1 FROM towns WHERE id = ANY($1::uuid[]) ORDER BY id FOR SHARE`, [towns]);
     const years = await queryRows<{ townId: string; ratingYear: number }>(
       m,
       `SELECT t.id AS "townId", COALESCE((SELECT max(a.rating_year) FROM accounts a WHERE a.town_id = t.id), $2)::int AS "ratingYear"

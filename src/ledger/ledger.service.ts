@@ -322,6 +322,9 @@ export class LedgerService {
     // One transaction: archive, expiry postings and the new year commit together; a crash
     // half-way leaves the year open and a rerun does all of it.
     return this.inTransaction(undefined, async (m) => {
+      // The town row first, for update: accounts being opened meanwhile (which share-lock it)
+      // finish before the accounts are read, so none is left behind in `year`.
+      await m.query(`SELECT 1 FROM towns WHERE id = $1 FOR UPDATE`, [townId]);
       const town = await this.repo.findTown(m, townId);
       if (!town) throw new AppError('ORG.TOWN_NOT_FOUND');
       const accounts = await this.repo.lockAccountsInRatingYear(m, townId, year);

@@ -117,6 +117,32 @@ describe('ledger invariants (real PostgreSQL)', () => {
     expect(after.postingsChecked).toBe(report.postingsChecked + 6);
   });
 
+  it('an account opened while a year end runs is not left behind in the old year', async () => {
+    const year = Number(PERIOD.slice(0, 4));
+    const [town] = await stack.db.query(`INSERT INTO towns (code, name) VALUES ($1, '年终镇') RETURNING id`, [`YE${randomUUID().slice(0, 6)}`]);
+    const [village] = await stack.db.query(`INSERT INTO villages (town_id, code, name) VALUES ($1, 'Y1', '年终村') RETURNING id`, [town.id]);
+    const here = { ...f, townId: town.id, villageA: village.id };
+    const [old, late] = await newResidents(stack.db, here, 2);
+    const at = (accountId: string, points: number): PostingRequest => ({ ...deed(accountId, points), counterparty: `town:${town.id}` });
+    await ledger.postBatch([at(old, 5)]);
+    // A posting that opens an account, held open while the year end starts.
+    const runner = stack.db.createQueryRunner();
+    await runner.connect();
+    await runner.startTransaction();
+    try {
+      await ledger.postBatch([at(late, 3)], runner.manager);
+      const yearEnd = ledger.runYearEnd(town.id, year);
+      await new Promise((r) => setTimeout(r, 300));
+      await runner.commitTransaction();
+      expect((await yearEnd).accounts).toBe(2);
+    } finally {
+      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      await runner.release();
+    }
+    const years = await stack.db.query(`SELECT DISTINCT rating_year AS y FROM accounts WHERE town_id = $1`, [town.id]);
+    expect(years).toEqual([{ y: year + 1 }]);
+  });
+
   it('posts a source once when it is posted twice in a row or twice in one batch', async () => {
     const [id] = await newResidents(stack.db, f, 1);
     const req = deed(id, 10);
