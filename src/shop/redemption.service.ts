@@ -122,6 +122,9 @@ export class RedemptionService {
         [{ accountId: r.residentId, kind: 'redemption_void', points: r.totalPoints, sourceRef: `void:${r.id}`, counterparty: `shop:${r.shopId}`, period: periodOf(new Date()), memo: `${receiptNo} ${reason}` }],
         m,
       );
+      // Goods rows in id order before the stock UPDATE (whose join may visit them in any
+      // order), so a void and a sale sharing two goods cannot deadlock.
+      await this.repo.lockGoods(m, r.lines.map((l) => l.goodsId));
       await this.repo.moveStock(m, r.lines.map((l) => ({ townId: r.townId, shopId: r.shopId, goodsId: l.goodsId, kind: 'voided', quantity: l.quantity, reason, actor, redemptionId: r.id })));
       await this.repo.insertVoid(m, { redemptionId: r.id, townId: r.townId, reason, actor, postingId: posted.postings[0].id, balanceAfter: posted.postings[0].balanceAfter });
       const ctx: RequestContext = { principal, requestId };
