@@ -3,7 +3,6 @@ import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
-  IsBooleanString,
   IsIn,
   IsOptional,
   IsString,
@@ -140,11 +139,11 @@ export class ObjectionQuery {
 
   @ApiPropertyOptional({ description: '只看逾期未答复的', enum: ['true', 'false'] })
   @IsOptional()
-  @IsBooleanString()
+  @IsIn(['true', 'false'])
   overdue?: string;
 
   @ApiPropertyOptional({ description: '只看未答复的', enum: ['true', 'false'] })
   @IsOptional()
-  @IsBooleanString()
+  @IsIn(['true', 'false'])
   open?: string;
 }

@@ -87,6 +87,14 @@ describe('values PostgreSQL would refuse are 400s, with the field named', () => 
     }
   });
 
+  it("flags that are not 'true' or 'false' are refused, not read as false", async () => {
+    for (const q of [{ open: '1' }, { overdue: 'yes' }]) {
+      const res = await request(stack.http).get('/api/v1/objections').query(q).set('authorization', t.town_admin).expect(400);
+      expect(fieldsOf(res)).toEqual(Object.keys(q));
+    }
+    await request(stack.http).get('/api/v1/objections').query({ open: 'true', overdue: 'false' }).set('authorization', t.town_admin).expect(200);
+  });
+
   it('cursors with a day that does not exist or an id beyond bigint', async () => {
     for (const cursor of [b64(['2026-99-99T99:99:99.999999Z', '1']), b64(['2026-01-01T00:00:00.000000Z', '9999999999999999999'])]) {
       const res = await request(stack.http).get('/api/v1/audit/postings').query({ cursor }).set('authorization', t.auditor).expect(400);
