@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res, UploadedFile, UseInterceptors } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
-import { ApiBody, ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Ctx, Roles } from '@app/auth/auth.decorators';
 import type { UploadedFile as UploadedTable } from '@app/common/tabular/tabular';
@@ -20,6 +20,8 @@ export class EntriesController {
   @Post('villages/:villageId/entries')
   @Roles('village_clerk')
   @ApiOperation({ summary: '录入一条积分记录：分值由目录规则计算；计入本村当前开放期间' })
+  @ApiCreatedResponse({ type: EntryDto, description: 'the entry' })
+  @ApiOkResponse({ type: EntryDto, description: 'a retry with the same idempotency key and body: the original, with header idempotent-replayed: true' })
   async create(@Ctx() ctx: RequestContext, @Param() p: VillageIdParam, @Body() dto: CreateEntryDto, @Res({ passthrough: true }) res: Response): Promise<EntryDto> {
     const { entry, replayed } = await this.entries.create(ctx, p.villageId, dto);
     if (replayed) res.status(200).setHeader('idempotent-replayed', 'true');

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Ctx, TerminalAuth } from '@app/auth/auth.decorators';
 import type { RequestContext, TerminalPrincipal } from '@app/auth/principal';
@@ -31,6 +31,8 @@ export class TerminalController {
 
   @Post('redemptions')
   @ApiOperation({ summary: '兑换：按商品定价、校验库存与余额、记账、出小票；同一幂等键同一内容重试返回原小票' })
+  @ApiCreatedResponse({ type: ReceiptDto, description: 'the receipt' })
+  @ApiOkResponse({ type: ReceiptDto, description: 'a retry with the same idempotency key and body: the original, with header idempotent-replayed: true' })
   async redeem(@Ctx() ctx: RequestContext, @Body() dto: RedeemDto, @Res({ passthrough: true }) res: Response): Promise<ReceiptDto> {
     const { receipt, replayed } = await this.redemptions.redeem(ctx.principal as TerminalPrincipal, dto);
     if (replayed) res.status(200).setHeader('idempotent-replayed', 'true');
