@@ -88,7 +88,9 @@ export class RedemptionService {
         .postOne({ accountId: h.id, kind: 'redemption', points: -total, sourceRef: `redemption:${id}`, counterparty: `shop:${t.shopId}`, period: periodOf(now), memo: receiptNo, requireCovered: true }, m)
         .catch((err: unknown) => {
           if (err instanceof AppError && err.code === 'LEDGER.INSUFFICIENT_POINTS') {
-            throw new AppError('REDEMPTION.INSUFFICIENT_POINTS', undefined, { balance: h.balance ?? 0, total });
+            // The balance the ledger checked under the account lock, not the one read before it.
+            const checked = (err.details as { balance?: number } | undefined)?.balance;
+            throw new AppError('REDEMPTION.INSUFFICIENT_POINTS', undefined, { balance: checked ?? h.balance ?? 0, total });
           }
           throw err;
         });

@@ -186,6 +186,9 @@ describe('shop terminals: look up, redeem, void, reconcile', () => {
     const codes = results.map((x) => (x.status === 201 ? 'ok' : x.body.code));
     expect(codes.filter((x) => x === 'ok')).toHaveLength(57);
     expect(codes.filter((x) => x === 'REDEMPTION.INSUFFICIENT_POINTS')).toHaveLength(143);
+    // Each refusal reports the balance the ledger checked under the lock, which did not cover it.
+    const refusals = results.filter((x) => x.body.code === 'REDEMPTION.INSUFFICIENT_POINTS').map((x) => x.body.details);
+    expect(refusals.filter((d) => !(d.balance < d.total))).toEqual([]);
     expect([await balanceOf(r), await stockOf(oil)]).toEqual([0, 943]);
     const [sum] = await stack.db.query(`SELECT sum(points)::int AS s, min(seq) AS lo, max(seq) AS hi, count(*)::int AS n FROM postings WHERE account_id = $1`, [r]);
     expect(sum).toEqual({ s: 0, lo: 1, hi: 58, n: 58 });
