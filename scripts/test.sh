@@ -38,11 +38,11 @@ step "build"
 npm run build --silent
 
 step "PostgreSQL and Redis (throwaway, in .local/test)"
-bash scripts/services.sh stop 2>/dev/null || true
-rm -rf "$XINYI_STATE_DIR"
-# The env file is sourced below (DATABASE_URL, REDIS_URL), and services.sh leaves alone a service
-# whose URL is set: these are ours, so stop them with the URLs unset.
-cleanup() { env -u DATABASE_URL -u REDIS_URL bash scripts/services.sh stop || true; }
+# Throwaway: destroy removes the data too, including PostgreSQL's copy in /var/tmp when the
+# checkout is in a directory postgres cannot enter (a CI clone in a private temp dir).
+env -u DATABASE_URL -u REDIS_URL bash scripts/services.sh destroy 2>/dev/null || true
+# The env file is sourced below (DATABASE_URL, REDIS_URL); destroy stops both whatever is set.
+cleanup() { env -u DATABASE_URL -u REDIS_URL bash scripts/services.sh destroy || true; }
 trap cleanup EXIT
 bash scripts/services.sh start
 set -a
