@@ -7,7 +7,7 @@ import { AppError } from '@app/common/errors/app-error';
 import { maskName } from '@app/common/mask-name';
 import { generateCardCode } from './card-code';
 import { IdHasher } from './id-hasher';
-import { isCalendarDate, shanghaiDate } from './local-date';
+import { shanghaiDate } from './local-date';
 import type { ChangeResidentStatusDto, CreateResidentDto, ListResidentsQuery, ResidentDto, ResidentPageDto } from './org.dto';
 import { OrgRepository, type ResidentRow } from './org.repository';
 import { allowedNextStatuses, canChangeStatus } from './resident-status';
@@ -68,7 +68,6 @@ export class ResidentService {
 
   async changeStatus(ctx: RequestContext, id: string, dto: ChangeResidentStatusDto): Promise<ResidentDto> {
     const before = await this.findInScope(ctx, id);
-    if (!isCalendarDate(dto.effectiveOn)) throw new AppError('VALIDATION.FAILED', undefined, [{ field: 'effectiveOn', constraints: { isDate: 'not a calendar date' } }]);
     if (dto.effectiveOn > shanghaiDate()) throw new AppError('RESIDENT.INVALID_EFFECTIVE_DATE');
     const refuse = (from: string) => new AppError('RESIDENT.INVALID_STATUS_TRANSITION', undefined, { from, to: dto.to, allowed: allowedNextStatuses(before.status) });
     if (!canChangeStatus(before.status, dto.to)) throw refuse(before.status);

@@ -1,6 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, type ApiPropertyOptions } from '@nestjs/swagger';
 import { IsInt, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateBy, buildMessage } from 'class-validator';
+import { isCalendarDate } from '@app/org/local-date';
 
 export const PERIOD_PATTERN = /^\d{4}-(0[1-9]|1[0-2])$/;
 export const CARD_CODE_PATTERN = /^[A-Z0-9]{6,20}$/;
@@ -38,14 +39,11 @@ export function IsUuidField(options: ApiPropertyOptions = {}) {
   return applyDecorators(IsUUID('all'), ApiProperty({ format: 'uuid', ...options } as ApiPropertyOptions));
 }
 
-/** True for a real calendar date 'YYYY-MM-DD' between 1900 and 2999 (PostgreSQL takes no year 0, V8 takes 2026-02-30). */
+/** A real calendar date 'YYYY-MM-DD' (isCalendarDate) between 1900 and 2999: PostgreSQL takes no year 0, V8 takes 2026-02-30. */
 export function isPlausibleDate(value: unknown): boolean {
-  if (typeof value !== 'string') return false;
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
-  if (!m) return false;
-  const year = Number(m[1]);
-  if (year < 1900 || year > 2999) return false;
-  return new Date(Date.UTC(year, Number(m[2]) - 1, Number(m[3]))).toISOString().slice(0, 10) === value;
+  if (typeof value !== 'string' || !isCalendarDate(value)) return false;
+  const year = Number(value.slice(0, 4));
+  return year >= 1900 && year <= 2999;
 }
 
 const TIMESTAMP = /^(\d{4}-\d{2}-\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?(Z|[+-](\d{2}):(\d{2}))?)?$/;
