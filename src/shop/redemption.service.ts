@@ -42,18 +42,17 @@ export class RedemptionService {
       // key is unique, and the first one spent the points and took the stock. So the key is
       // looked up only when an attempt failed, and then answers like the first time.
       // If the lookup itself fails (the database is gone), the attempt's own error is the answer.
-      const prior = await this.repo.findByKey(this.repo.db, t.id, dto.idempotencyKey).catch(() => {
-        throw err;
-      });
-      if (prior) return { receipt: await this.replay(prior, requestHash), replayed: true };
+      const prior = await this.replayByKey(t, dto, requestHash, err);
+      if (prior) return prior;
       const code = (err as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (err as { code?: string }).code;
       // Price changed between reading and taking the stock, or a rare deadlock: once more.
       if (err instanceof RetryRedemption || code === '40P01') {
         return this.redeemOnce(t, dto, requestHash).catch(async (again: unknown) => {
           // A twin with the same key may have committed between the two attempts.
-          const twin = await this.repo.findByKey(this.repo.db, t.id, dto.idempotencyKey).catch(() => null);
-          if (twin) return { receipt: await this.replay(twin, requestHash), replayed: true };
-          throw again instanceof RetryRedemption ? new AppError('REDEMPTION.BASKET_CHANGED') : again;
+          const failure = again instanceof RetryRedemption ? new AppError('REDEMPTION.BASKET_CHANGED') : again;
+          const twin = await this.replayByKey(t, dto, requestHash, failure);
+          if (twin) return twin;
+          throw failure;
         });
       }
       throw err;
@@ -146,6 +145,17 @@ export class RedemptionService {
     const since = new Date(`${shanghaiToday(new Date())}T00:00:00+08:00`);
     const rows = await this.repo.listForTerminalSince(this.repo.db, t.id, since);
     return Promise.all(rows.map((r) => this.receipt(r)));
+  }
+
+  /**
+   * The receipt already made under this terminal + key, if any, as a replay; `failure` is thrown
+   * instead when the lookup itself fails.
+   */
+  private async replayByKey(t: TerminalPrincipal, dto: RedeemDto, requestHash: string, failure: unknown): Promise<{ receipt: ReceiptDto; replayed: true } | null> {
+    const prior = await this.repo.findByKey(this.repo.db, t.id, dto.idempotencyKey).catch(() => {
+      throw failure;
+    });
+    return prior ? { receipt: await this.replay(prior, requestHash), replayed: true } : null;
   }
 
   /** The first answer again: same receipt, same masked name, same lines in the same order. */
