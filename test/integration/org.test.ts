@@ -314,6 +314,11 @@ describe('organisation: towns, villages, households, residents', () => {
       expect((await me().expect(401)).body.code).toBe('AUTH.INVALID_TOKEN');
       await request(stack.http).post(api(`/staff/${f.users.clerk_b.id}/activate`)).set('authorization', as.town_admin).expect(200);
       await me().expect(200);
+      // Another town's admin, an unknown id, a malformed id: refused, and nothing changes.
+      expect((await request(stack.http).post(api(`/staff/${f.users.clerk_b.id}/deactivate`)).set('authorization', as.other_town_admin).expect(403)).body.code).toBe('AUTH.OUT_OF_SCOPE');
+      expect((await request(stack.http).post(api('/staff/00000000-0000-4000-8000-000000000000/activate')).set('authorization', as.town_admin).expect(404)).body.code).toBe('STAFF.NOT_FOUND');
+      expect((await request(stack.http).post(api('/staff/not-an-id/activate')).set('authorization', as.town_admin).expect(400)).body.code).toBe('VALIDATION.FAILED');
+      await me().expect(200);
     });
   });
 });
