@@ -53,6 +53,7 @@ export interface TownSettings {
   id: string;
   objectionWindowDays: number;
   objectionAnswerWorkingDays: number;
+  closeDay: number;
   holidays: string[];
   makeupWorkdays: string[];
 }
@@ -87,6 +88,21 @@ export class ReviewRepository {
 
   async findCycleById(db: Db, id: string): Promise<CycleRow | null> {
     return queryOne<CycleRow>(db, `SELECT ${CYCLE_COLUMNS} FROM review_cycles WHERE id = $1`, [id]);
+  }
+
+  /**
+   * The village's cycles with their entry counts: open ones first (oldest first: the next to
+   * close), then the others newest first. Ten years of months at most.
+   */
+  async listVillageCycles(db: Db, villageId: string): Promise<Array<CycleRow & { entries: number }>> {
+    return queryRows(
+      db,
+      `SELECT ${CYCLE_COLUMNS}, (SELECT count(*)::int FROM entry_states s WHERE s.village_id = c.village_id AND s.period = c.period) AS entries
+         FROM review_cycles c WHERE c.village_id = $1
+        ORDER BY (c.state = 'open') DESC, CASE WHEN c.state = 'open' THEN c.period END ASC, c.period DESC
+        LIMIT 120`,
+      [villageId],
+    );
   }
 
   /** The cycle row, locked for the transaction: every transition goes through this lock. */
@@ -129,7 +145,7 @@ export class ReviewRepository {
     return (await queryOne<TownSettings>(
       db,
       `SELECT id, objection_window_days AS "objectionWindowDays", objection_answer_working_days AS "objectionAnswerWorkingDays",
-              holidays, makeup_workdays AS "makeupWorkdays" FROM towns WHERE id = $1`,
+              close_day AS "closeDay", holidays, makeup_workdays AS "makeupWorkdays" FROM towns WHERE id = $1`,
       [townId],
     )) as TownSettings;
   }

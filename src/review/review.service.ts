@@ -14,10 +14,10 @@ import { EntriesRepository } from '@app/scoring/entries.repository';
 import { evaluatePeriod } from '@app/scoring/rules/rule-engine';
 import type { Explanation } from '@app/scoring/rules/rule.types';
 import { buildBoard, type BoardContent } from './board';
-import type { AnswerDto, DecisionDto, MeetingDto, ObjectionDto } from './review.dto';
+import type { AnswerDto, CycleListDto, DecisionDto, MeetingDto, ObjectionDto } from './review.dto';
 import type { CycleState } from './review.entities';
 import { ReviewRepository, type CycleRow, type ObjectionRow, type PeriodEntry } from './review.repository';
-import { isCloseDue } from './schedule';
+import { isCloseDue, scheduledCloseAt } from './schedule';
 import { addWorkingDays, periodOf, previousPeriod } from './working-days';
 
 const DAY_MS = 86_400_000;
@@ -187,6 +187,29 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   // ---- review ------------------------------------------------------------------------------
+
+  /** The village's cycles (open ones first), scoped like the review sheet. */
+  async listCycles(ctx: RequestContext, villageId: string): Promise<CycleListDto> {
+    const village = await this.scope.village(ctx.principal, villageId);
+    const [rows, town] = await Promise.all([this.repo.listVillageCycles(this.repo.db, village.id), this.repo.townSettings(this.repo.db, village.townId)]);
+    return {
+      villageId: village.id,
+      closeDay: town.closeDay,
+      cycles: rows.map((c) => ({
+        id: c.id,
+        period: c.period,
+        state: c.state,
+        entries: c.entries,
+        // A reopened cycle (closed_at kept) waits for an admin; the schedule no longer closes it.
+        scheduledCloseAt: c.state === 'open' && !c.closedAt ? scheduledCloseAt(c.period, town.closeDay) : null,
+        closedAt: c.closedAt,
+        reviewedAt: c.reviewedAt,
+        publishedAt: c.publishedAt,
+        windowEndsAt: c.windowEndsAt,
+        finalizedAt: c.finalizedAt,
+      })),
+    };
+  }
 
   async sheet(ctx: RequestContext, villageId: string, period: string): Promise<ReviewSheet> {
     await this.scope.village(ctx.principal, villageId);

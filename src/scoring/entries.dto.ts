@@ -146,6 +146,22 @@ export class EntryDto {
   @ApiProperty() enteredAt: Date;
 }
 
+/** What an entry would be, were it created now: nothing is stored. */
+export class EntryPreviewDto {
+  @ApiProperty({ description: '将计入的期间（发生月份开放时为该月，否则为之后的开放期间）', example: '2026-11' }) period: string;
+  @ApiProperty({ description: '补录：发生月份已关账，将计入之后的开放期间' }) late: boolean;
+  @ApiProperty({ description: '发生日期', example: '2026-11-20' }) occurredOn: string;
+  @ApiProperty({ format: 'uuid' }) residentId: string;
+  @ApiProperty({ description: '村民姓名' }) residentName: string;
+  @ApiProperty({ description: '事项编码', example: 'B01' }) itemCode: string;
+  @ApiProperty({ description: '事项名称' }) itemName: string;
+  @ApiProperty({ description: '类别（守信/失信/本村）' }) category: string;
+  @ApiProperty({ description: '按目录规则计算的分值（该期间现有记录加上本条；关账时按全期重算）', example: -10 }) points: number;
+  @ApiProperty({ type: ExplanationDto, description: '本条的计分说明（中文）' }) explanation: ExplanationDto;
+  @ApiProperty({ description: '事项规则（中文）', example: '年内第 2 次起每次 -10 分，此前记录警告' }) rule: string;
+  @ApiProperty({ nullable: true, format: 'uuid', description: '将被标记为疑似重复：同一村民同一事项同一天的较早记录' }) duplicateOf: string | null;
+}
+
 export class EntryPageDto {
   @ApiProperty({ type: [EntryDto] }) items: EntryDto[];
   @ApiProperty({ description: '本页所列的期间（查询参数 period，默认为本月开放期间）', example: '2026-12' }) period: string;

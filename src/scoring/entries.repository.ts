@@ -101,6 +101,17 @@ const ENTRY_VIEW = `SELECT e.id, e.village_id AS "villageId", e.resident_id AS "
 export class EntriesRepository {
   constructor(@InjectDataSource() readonly db: DataSource) {}
 
+  /**
+   * Runs `fn` in a READ ONLY transaction: PostgreSQL itself refuses any write in it, which is
+   * what a preview promises (it must leave no cycle, entry or event behind).
+   */
+  async readOnly<T>(fn: (m: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (m) => {
+      await m.query('SET TRANSACTION READ ONLY');
+      return fn(m);
+    });
+  }
+
   async findResidentsById(ids: string[]): Promise<ResidentForEntry[]> {
     return this.db.query(
       `SELECT id, town_id AS "townId", village_id AS "villageId", name, card_code AS "cardCode", status FROM residents WHERE id = ANY($1::uuid[])`,

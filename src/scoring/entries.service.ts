@@ -7,7 +7,7 @@ import { ScopeService, type VillageRef } from '@app/auth/scope.service';
 import { AppError } from '@app/common/errors/app-error';
 import { ERROR_CODES, type ErrorCode } from '@app/common/errors/error-codes';
 import { nextPeriod, periodOf, periodStart, previousPeriod } from '@app/review/working-days';
-import type { CreateEntryDto, EntryDto, EntryPageDto } from './entries.dto';
+import type { CreateEntryDto, EntryDto, EntryPageDto, EntryPreviewDto } from './entries.dto';
 import { EntriesRepository, type EntryView, type ItemVersion, type NewEntryRow, type ResidentForEntry, type StandingEntry } from './entries.repository';
 
 /** A scored entry ready to insert, with what a preview shows of it. */
@@ -16,7 +16,7 @@ export interface PreparedEntry extends NewEntryRow {
   late: boolean;
   item: ItemVersion;
 }
-import { evaluatePeriod, RuleInputError } from './rules/rule-engine';
+import { evaluatePeriod, explainRule, RuleInputError } from './rules/rule-engine';
 import type { ItemYearHistory, PeriodEntryInput } from './rules/rule.types';
 
 /** One entry to score, from the API or from a spreadsheet row. */
@@ -67,27 +67,10 @@ export class EntriesService {
       const prior = await this.replay(village.id, dto.idempotencyKey, requestHash);
       if (prior) return { entry: prior, replayed: true };
     }
-    const [resident] = await this.repo.findResidentsById([dto.residentId]);
-    if (!resident) throw new AppError('ENTRY.RESIDENT_NOT_FOUND');
-    const input: EntryInput = {
-      row: 0,
-      resident,
-      itemCode: dto.itemCode,
-      occurredOn: dto.occurredOn,
-      quantity: dto.quantity ?? null,
-      chosenPoints: dto.points ?? null,
-      reason: dto.reason ?? null,
-      evidenceNote: dto.evidenceNote ?? null,
-      idempotencyKey: dto.idempotencyKey ?? null,
-      requestHash,
-    };
+    const input = await this.singleInput(dto, requestHash);
     try {
       const id = await this.repo.db.transaction(async (m) => {
-        const { rows, problems } = await this.prepare(m, ctx, village, [input], null);
-        if (problems.length) {
-          const p = problems[0];
-          throw new AppError(p.code, p.message, problems.length > 1 ? { problems } : undefined);
-        }
+        const { rows } = throwFirstProblem(await this.prepare(m, ctx, village, [input], null));
         await this.repo.insertEntries(m, rows);
         await this.audit.record(ctx, { action: 'entry.create', targetType: 'entry', targetId: rows[0].id, summary: { itemCode: rows[0].itemCode, points: rows[0].points, period: rows[0].period, late: rows[0].late } }, m);
         return rows[0].id;
@@ -281,6 +264,49 @@ export class EntriesService {
     return out;
   }
 
+  /**
+   * The entry the same body would create, scored by the same rule engine over the period's
+   * standing entries plus this one, in a READ ONLY transaction: nothing is created or locked.
+   * Same validation and error codes as create.
+   */
+  async preview(ctx: RequestContext, villageId: string, dto: CreateEntryDto): Promise<EntryPreviewDto> {
+    const village = await this.scope.village(ctx.principal, villageId);
+    const input = await this.singleInput(dto, '');
+    const [row] = await this.repo.readOnly(async (m) => throwFirstProblem(await this.prepare(m, ctx, village, [input], null, { dryRun: true })).rows);
+    const item = row.item;
+    return {
+      period: row.period,
+      late: row.late,
+      occurredOn: row.occurredOn,
+      residentId: row.residentId,
+      residentName: (input.resident as ResidentForEntry).name,
+      itemCode: item.code,
+      itemName: item.name,
+      category: item.category,
+      points: row.points,
+      explanation: row.explanation,
+      rule: explainRule({ code: item.code, sign: item.sign, rule: item.rule, caps: item.caps ?? undefined }),
+      duplicateOf: row.duplicateOf,
+    };
+  }
+
+  private async singleInput(dto: CreateEntryDto, requestHash: string): Promise<EntryInput> {
+    const [resident] = await this.repo.findResidentsById([dto.residentId]);
+    if (!resident) throw new AppError('ENTRY.RESIDENT_NOT_FOUND');
+    return {
+      row: 0,
+      resident,
+      itemCode: dto.itemCode,
+      occurredOn: dto.occurredOn,
+      quantity: dto.quantity ?? null,
+      chosenPoints: dto.points ?? null,
+      reason: dto.reason ?? null,
+      evidenceNote: dto.evidenceNote ?? null,
+      idempotencyKey: dto.idempotencyKey ?? null,
+      requestHash,
+    };
+  }
+
   async withdraw(ctx: RequestContext, entryId: string, reason: string): Promise<EntryDto> {
     const entry = await this.repo.findEntry(entryId);
     if (!entry) throw new AppError('ENTRY.NOT_FOUND');
@@ -327,6 +353,16 @@ export class EntriesService {
     if (prior.requestHash !== requestHash) throw new AppError('ENTRY.IDEMPOTENCY_CONFLICT');
     return toDto(prior);
   }
+}
+
+/** A single entry's problems as its error: the first one, with all of them in the details. */
+function throwFirstProblem<T extends { problems: EntryProblem[] }>(prepared: T): T {
+  const { problems } = prepared;
+  if (problems.length) {
+    const p = problems[0];
+    throw new AppError(p.code, p.message, problems.length > 1 ? { problems } : undefined);
+  }
+  return prepared;
 }
 
 function historyOf(entries: StandingEntry[]): ItemYearHistory {
