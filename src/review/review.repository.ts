@@ -303,14 +303,18 @@ export class ReviewRepository {
     ]);
   }
 
-  /** Approved, undisputed entries of the cycle not yet posted: what finalize posts. */
+  /**
+   * Approved, undisputed entries of the cycle not yet posted: what finalize posts, in deed order
+   * (occurredOn, then id, as the rule engine orders them), so each account's postings take
+   * their seq in the order the deeds happened, the same on every run.
+   */
   async entriesToPost(m: EntityManager, villageId: string, period: string, entryIds?: string[]): Promise<Array<{ id: string; residentId: string; itemCode: string; itemName: string; points: number }>> {
     return queryRows(
       m,
       `SELECT e.id, e.resident_id AS "residentId", e.item_code AS "itemCode", i.name AS "itemName", COALESCE(s.final_points, e.points) AS points
        FROM entry_states s JOIN deed_entries e ON e.id = s.entry_id JOIN catalog_items i ON i.id = e.item_id
        WHERE s.village_id = $1 AND s.period = $2 AND s.status = 'approved' AND NOT s.disputed ${entryIds ? 'AND s.entry_id = ANY($3::uuid[])' : ''}
-       ORDER BY e.id`,
+       ORDER BY e.occurred_on, e.id`,
       entryIds ? [villageId, period, entryIds] : [villageId, period],
     );
   }
