@@ -378,6 +378,18 @@ export class ReviewRepository {
     );
   }
 
+  /** Publicized cycles whose objection window ends by `asOf` (already ended ones included). */
+  async windowsEndingBy(db: Db, asOf: Date): Promise<string[]> {
+    const rows = await queryRows<{ id: string }>(db, `SELECT id FROM review_cycles WHERE state = 'publicized' AND window_ends_at <= $1 ORDER BY window_ends_at, id`, [asOf]);
+    return rows.map((r) => r.id);
+  }
+
+  /** Ends the (locked) cycle's objection window now, with an event saying why (not a state change). */
+  async endWindowNow(m: EntityManager, c: CycleRow, reason: string): Promise<void> {
+    await m.query(`UPDATE review_cycles SET window_ends_at = now() WHERE id = $1`, [c.id]);
+    await m.query(`INSERT INTO cycle_events (town_id, cycle_id, from_state, to_state, actor_id, reason) VALUES ($1, $2, $3, $3, NULL, $4)`, [c.townId, c.id, c.state, reason]);
+  }
+
   /** Cycles with work due after the close: for reconcile. */
   async dueWork(db: Db, now: Date = new Date()): Promise<{ toFinalize: string[]; lateDismissed: string[]; pendingExport: boolean }> {
     const toFinalize = (await queryRows<{ id: string }>(db, `SELECT id FROM review_cycles WHERE state = 'publicized' AND window_ends_at <= $1`, [now])).map((r) => r.id);
