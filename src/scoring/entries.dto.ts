@@ -131,16 +131,16 @@ export class EntryDto {
   @ApiProperty({ description: '类别' }) category: string;
   @ApiProperty({ description: '期间' }) period: string;
   @ApiProperty({ description: '发生日期' }) occurredOn: string;
-  @ApiProperty({ nullable: true, description: '数量' }) quantity: number | null;
-  @ApiProperty({ nullable: true, description: '议事会选定分值（区间事项）' }) chosenPoints: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: '数量' }) quantity: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: '议事会选定分值（区间事项）' }) chosenPoints: number | null;
   @ApiProperty({ description: '录入时按规则计算的分值（关账时按全期重算）' }) points: number;
-  @ApiProperty({ nullable: true, description: '关账评定后的分值' }) finalPoints: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: '关账评定后的分值' }) finalPoints: number | null;
   @ApiProperty({ type: ExplanationDto }) explanation: ExplanationDto;
-  @ApiProperty({ nullable: true }) reason: string | null;
-  @ApiProperty({ nullable: true }) evidenceNote: string | null;
+  @ApiProperty({ type: String, nullable: true }) reason: string | null;
+  @ApiProperty({ type: String, nullable: true }) evidenceNote: string | null;
   @ApiProperty({ enum: ENTRY_STATUSES }) status: EntryStatus;
   @ApiProperty({ description: '有异议' }) disputed: boolean;
-  @ApiProperty({ nullable: true, description: '疑似重复：同一村民同一事项同一天的较早记录' }) duplicateOf: string | null;
+  @ApiProperty({ type: String, nullable: true, description: '疑似重复：同一村民同一事项同一天的较早记录' }) duplicateOf: string | null;
   @ApiProperty() enteredBy: string;
   @ApiProperty() enteredAt: Date;
 }
@@ -148,7 +148,7 @@ export class EntryDto {
 export class EntryPageDto {
   @ApiProperty({ type: [EntryDto] }) items: EntryDto[];
   @ApiProperty({ description: '期间' }) period: string;
-  @ApiProperty({ nullable: true, description: '下一页游标' }) next: string | null;
+  @ApiProperty({ type: String, nullable: true, description: '下一页游标' }) next: string | null;
 }
 
 export class UploadResultDto {

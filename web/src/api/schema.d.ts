@@ -1320,7 +1320,9 @@ export interface components {
             targetId: string | null;
             requestId: string | null;
             /** @description 摘要 */
-            summary: Record<string, never> | null;
+            summary: {
+                [key: string]: unknown;
+            } | null;
         };
         AuditLogPageDto: {
             items: components["schemas"]["AuditLogEntryDto"][];
@@ -1400,12 +1402,101 @@ export interface components {
             villages?: components["schemas"]["BoardOverviewRowDto"][];
         };
         BrokenLinkDto: {
-            /** Format: uuid */
+            /** @description 账户（村民）编号 */
             accountId: string;
+            /** @description 第一个断链处的序号 */
             seq: number;
-            problem: Record<string, never>;
+            /**
+             * @description 问题
+             * @enum {string}
+             */
+            problem: "seq_gap" | "prev_hash_mismatch" | "hash_mismatch" | "head_mismatch" | "seq_mismatch" | "balance_mismatch" | "credit_score_mismatch" | "missing_account";
+            /** @description 应为 */
             expected: string;
+            /** @description 实际 */
             found: string;
+        };
+        CardHolderDto: {
+            /** @description 村民姓名（脱敏） */
+            name: string;
+            /** @description 所在村 */
+            village: string;
+            /** @description 可用积分 */
+            balance: number;
+            /** @description 信用等级（尚未评定为 null） */
+            grade: string | null;
+            /** @description 状态 */
+            status: string;
+        };
+        CatalogAdoptionDto: {
+            /** @description 目录版本编号 */
+            versionCode: string;
+            /** @description 生效日期 YYYY-MM-DD */
+            effectiveFrom: string;
+            /**
+             * Format: date-time
+             * @description 采用时间
+             */
+            adoptedAt: string;
+        };
+        CatalogItemDto: {
+            /** @description 事项版本 id（记分条目引用它） */
+            id: string;
+            /** @description 目录版本（村自设事项为空） */
+            versionId: string | null;
+            /** @description 村自设事项所属村 */
+            villageId: string | null;
+            /**
+             * @description 事项编号
+             * @example T01
+             */
+            code: string;
+            /** @description 类别 */
+            category: string;
+            /** @description 事项名称 */
+            name: string;
+            /** @description 说明 */
+            description: string;
+            /**
+             * @description 1 守信加分 / -1 失信扣分
+             * @enum {number}
+             */
+            sign: 1 | -1;
+            /** @description 计分规则（JSON） */
+            rule: {
+                [key: string]: unknown;
+            };
+            /** @description 每月/每年上限 */
+            caps: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * @description 规则的中文说明
+             * @example 每次 +2 分
+             */
+            ruleText: string;
+        };
+        CatalogVersionDto: {
+            id: string;
+            /**
+             * @description 版本编号
+             * @example 2026.1
+             */
+            code: string;
+            /** @description 名称 */
+            name: string;
+            /** @description 说明 */
+            description: string;
+            /** @description 守信（加分）事项数 */
+            trustItems: number;
+            /** @description 失信（扣分）事项数 */
+            breachItems: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** @description 本镇的采用记录 */
+            adoptions: components["schemas"]["CatalogAdoptionDto"][];
+            /** @description 今天在本镇生效的版本 */
+            inForce: boolean;
         };
         ChangeResidentStatusDto: {
             /**
@@ -1445,6 +1536,28 @@ export interface components {
             checked: number;
             /** @description 每个有问题的周期的第一个问题 */
             broken: components["schemas"]["CheckpointProblemDto"][];
+        };
+        CorrectionDto: {
+            /** @description 更正记录编号 */
+            correctionId: string;
+            /** @enum {string} */
+            type: "reversal" | "amount";
+            /** @description 原记账编号 */
+            originalPostingId: string;
+            /** @description 村民编号 */
+            residentId: string;
+            /** @description 本次更正记入的分值 */
+            points: number;
+            /** @description 更正理由 */
+            reason: string;
+            /** @description 更正记账编号 */
+            postingId: string;
+            /** @description 更正记账在该账户中的序号 */
+            seq: number;
+            /** @description 更正后余额 */
+            balance: number;
+            /** @description 更正后信用分 */
+            creditScore: number;
         };
         CreateCorrectionDto: {
             /**
@@ -1667,6 +1780,23 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        CreatedTerminalDto: {
+            id: string;
+            shopId: string;
+            /** @description 终端名称 */
+            name: string;
+            /** @description 密钥前缀（用于识别，非密钥本身） */
+            keyPrefix: string;
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description 吊销时间
+             */
+            revokedAt: string | null;
+            /** @description API 密钥：只在创建时显示一次，请妥善保存 */
+            apiKey: string;
+        };
         CreditExportRetryDto: {
             /** @description 放回待发的条数 */
             requeued: number;
@@ -1684,6 +1814,51 @@ export interface components {
             oldest: string | null;
             lastError: string | null;
         };
+        CycleDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            townId: string;
+            /** Format: uuid */
+            villageId: string;
+            /**
+             * @description 期间（年-月）
+             * @example 2026-11
+             */
+            period: string;
+            /**
+             * @description open 开放录入 → closed 已关账 → reviewed 已评议 → publicized 公示中 → finalized 已入账
+             * @enum {string}
+             */
+            state: "open" | "closed" | "reviewed" | "publicized" | "finalized";
+            /**
+             * Format: date-time
+             * @description 关账时间
+             */
+            closedAt: string | null;
+            /**
+             * Format: date-time
+             * @description 评议完成时间
+             */
+            reviewedAt: string | null;
+            /**
+             * Format: date-time
+             * @description 公示时间
+             */
+            publishedAt: string | null;
+            /**
+             * Format: date-time
+             * @description 异议期结束时间
+             */
+            windowEndsAt: string | null;
+            /**
+             * Format: date-time
+             * @description 入账时间
+             */
+            finalizedAt: string | null;
+            /** @description 入账核验码（各账户链头的哈希） */
+            checkpointHash: string | null;
+        };
         DecisionDto: {
             /** Format: uuid */
             entryId: string;
@@ -1698,6 +1873,11 @@ export interface components {
         DecisionsDto: {
             /** @description 逐条决定（可批量，最多 5000 条） */
             decisions: components["schemas"]["DecisionDto"][];
+        };
+        DecisionsResultDto: {
+            cycle: components["schemas"]["CycleDto"];
+            /** @description 本次决定的条数 */
+            decided: number;
         };
         EntryDto: {
             id: string;
@@ -1718,25 +1898,32 @@ export interface components {
             /** @description 发生日期 */
             occurredOn: string;
             /** @description 数量 */
-            quantity: Record<string, never> | null;
+            quantity: number | null;
             /** @description 议事会选定分值（区间事项） */
-            chosenPoints: Record<string, never> | null;
+            chosenPoints: number | null;
             /** @description 录入时按规则计算的分值（关账时按全期重算） */
             points: number;
             /** @description 关账评定后的分值 */
-            finalPoints: Record<string, never> | null;
+            finalPoints: number | null;
             explanation: components["schemas"]["ExplanationDto"];
-            reason: Record<string, never> | null;
-            evidenceNote: Record<string, never> | null;
+            reason: string | null;
+            evidenceNote: string | null;
             /** @enum {string} */
             status: "submitted" | "approved" | "rejected" | "withdrawn" | "posted";
             /** @description 有异议 */
             disputed: boolean;
             /** @description 疑似重复：同一村民同一事项同一天的较早记录 */
-            duplicateOf: Record<string, never> | null;
+            duplicateOf: string | null;
             enteredBy: string;
             /** Format: date-time */
             enteredAt: string;
+        };
+        EntryPageDto: {
+            items: components["schemas"]["EntryDto"][];
+            /** @description 期间 */
+            period: string;
+            /** @description 下一页游标 */
+            next: string | null;
         };
         ErrorBodyDto: {
             /**
@@ -1767,8 +1954,22 @@ export interface components {
         FirstBrokenDto: {
             /** @enum {string} */
             source: "ledger" | "checkpoint";
-            /** @description 账户链或周期核验码的第一个断点 */
-            link: Record<string, never>;
+            /** @description 账户链（source=ledger）或周期核验码（source=checkpoint）的第一个断点 */
+            link: components["schemas"]["BrokenLinkDto"] | components["schemas"]["CheckpointProblemDto"];
+        };
+        GoodsDto: {
+            id: string;
+            shopId: string;
+            /** @description 商品名称 */
+            name: string;
+            /** @description 单位 */
+            unit: string;
+            /** @description 兑换积分 */
+            pricePoints: number;
+            /** @description 库存 */
+            stock: number;
+            /** @description 在售 */
+            active: boolean;
         };
         GradeThresholdDto: {
             /**
@@ -1781,6 +1982,57 @@ export interface components {
              * @example 1050
              */
             min: number;
+        };
+        HealthDto: {
+            /** @enum {string} */
+            status: "ok" | "error" | "shutting_down";
+            /** @description 正常的部分 */
+            info?: {
+                [key: string]: components["schemas"]["HealthIndicatorDto"];
+            };
+            /** @description 不可用的部分 */
+            error?: {
+                [key: string]: components["schemas"]["HealthIndicatorDto"];
+            };
+            /** @description 各部分（database、redis）的状态 */
+            details: {
+                [key: string]: components["schemas"]["HealthIndicatorDto"];
+            };
+        };
+        HealthIndicatorDto: {
+            /** @enum {string} */
+            status: "up" | "down";
+            /** @description 不可用时的原因 */
+            message?: string;
+        };
+        HeartbeatEnqueuedDto: {
+            /** @description 心跳任务编号 */
+            jobId: string;
+            /** @description 是否已进入队列（Redis 不可用时为 false） */
+            queued: boolean;
+        };
+        HeartbeatStatusDto: {
+            /** @description 任务编号 */
+            jobId: string;
+            /** @description 是否已被 worker 处理 */
+            processed: boolean;
+            /** @description 处理该任务的 worker */
+            worker?: string;
+            /**
+             * Format: date-time
+             * @description 处理时间
+             */
+            processedAt?: string;
+        };
+        HouseholdDto: {
+            id: string;
+            villageId: string;
+            /** @description 户号 */
+            code: string;
+            /** @description 住址 */
+            address: string | null;
+            /** @description 在册人数（各状态） */
+            residentCount: number;
         };
         LedgerReportDto: {
             townId: string | null;
@@ -1797,6 +2049,45 @@ export interface components {
             username: string;
             /** @description 密码 */
             password: string;
+        };
+        LoginResultDto: {
+            /** @description 访问令牌（JWT，短期） */
+            accessToken: string;
+            /** @description 刷新令牌（一次性，轮换） */
+            refreshToken: string;
+            /** @description 访问令牌有效秒数 */
+            expiresIn: number;
+            /** @enum {string} */
+            tokenType: "Bearer";
+            user: components["schemas"]["StaffDto"];
+        };
+        MeDto: {
+            /** @enum {string} */
+            kind: "staff";
+            /** Format: uuid */
+            id: string;
+            /** @description 用户名 */
+            username: string;
+            /**
+             * @description 角色
+             * @enum {string}
+             */
+            role: "town_admin" | "village_clerk" | "village_reviewer" | "auditor" | "shop_clerk";
+            /**
+             * Format: uuid
+             * @description 所属乡镇
+             */
+            townId: string;
+            /**
+             * Format: uuid
+             * @description 所属村（村级角色）
+             */
+            villageId: string | null;
+            /**
+             * Format: uuid
+             * @description 所属超市（超市店员）
+             */
+            shopId: string | null;
         };
         MeetingDto: {
             /**
@@ -1816,6 +2107,17 @@ export interface components {
             /** @description 会议纪要 */
             minutes: string;
         };
+        MeetingRecordDto: {
+            /**
+             * @description 会议日期
+             * @example 2026-12-03
+             */
+            heldOn: string;
+            /** @description 参会人员 */
+            attendees: string[];
+            /** @description 会议纪要 */
+            minutes: string;
+        };
         ObjectionDto: {
             /**
              * Format: uuid
@@ -1828,6 +2130,54 @@ export interface components {
             contact: string;
             /** @description 异议理由 */
             reason: string;
+        };
+        ObjectionFiledDto: {
+            /**
+             * Format: uuid
+             * @description 异议编号
+             */
+            id: string;
+            /**
+             * Format: date-time
+             * @description 答复期限（工作日计）
+             */
+            dueAt: string;
+        };
+        ObjectionRecordDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            townId: string;
+            /** Format: uuid */
+            villageId: string;
+            /** Format: uuid */
+            cycleId: string;
+            /** Format: uuid */
+            entryId: string;
+            /** @description 异议人姓名 */
+            objectorName: string;
+            /** @description 联系方式 */
+            contact: string;
+            /** @description 异议理由 */
+            reason: string;
+            /** Format: date-time */
+            filedAt: string;
+            /**
+             * Format: date-time
+             * @description 答复期限
+             */
+            dueAt: string;
+            /**
+             * @description 答复结果（未答复为 null）
+             * @enum {string|null}
+             */
+            outcome: "upheld" | "dismissed" | null;
+            /** @description 书面答复 */
+            answer: string | null;
+            /** Format: uuid */
+            answeredBy: string | null;
+            /** Format: date-time */
+            answeredAt: string | null;
         };
         OpeningBalanceLineDto: {
             /**
@@ -1845,6 +2195,16 @@ export interface components {
              * @example 2024 年纸质台账结转
              */
             note?: string;
+        };
+        OpeningBalancesResultDto: {
+            /** @description 记账笔数 */
+            posted: number;
+            /** @description 合计积分 */
+            totalPoints: number;
+            /** @description 来源文件 */
+            sourceDocument: string;
+            /** @description 记入期间 */
+            period: string;
         };
         PostingDto: {
             /** @description 记账编号 */
@@ -1994,10 +2354,13 @@ export interface components {
              * @description 兑换时间
              */
             createdAt: string;
-            /** @description 撤销时间 */
-            voidedAt: Record<string, never> | null;
+            /**
+             * Format: date-time
+             * @description 撤销时间
+             */
+            voidedAt: string | null;
             /** @description 撤销原因 */
-            voidReason: Record<string, never> | null;
+            voidReason: string | null;
         };
         ReceiptLineDto: {
             goodsId: string;
@@ -2011,6 +2374,65 @@ export interface components {
             pricePoints: number;
             /** @description 小计（积分） */
             points: number;
+        };
+        ReconciliationDayDto: {
+            /**
+             * @description 日期（北京时间）
+             * @example 2026-11-03
+             */
+            day: string;
+            /** @description 兑换积分 */
+            points: number;
+            /** @description 撤销积分 */
+            voidedPoints: number;
+            /** @description 净额 */
+            netPoints: number;
+        };
+        ReconciliationGoodsDto: {
+            /** Format: uuid */
+            goodsId: string;
+            /** @description 商品名称 */
+            goodsName: string;
+            /** @description 单位 */
+            unit: string;
+            quantity: number;
+            voidedQuantity: number;
+            netQuantity: number;
+            points: number;
+            netPoints: number;
+        };
+        ReconciliationReportDto: {
+            /** @description 起始日期 */
+            from: string;
+            /** @description 结束日期（含） */
+            to: string;
+            /**
+             * Format: uuid
+             * @description 超市（全镇对账时为 null）
+             */
+            shopId: string | null;
+            days: components["schemas"]["ReconciliationDayDto"][];
+            goods: components["schemas"]["ReconciliationGoodsDto"][];
+            totals: components["schemas"]["ReconciliationTotalsDto"];
+            rows: components["schemas"]["ReconciliationRowDto"][];
+        };
+        ReconciliationRowDto: {
+            day: string;
+            /** Format: uuid */
+            shopId: string;
+            /** Format: uuid */
+            goodsId: string;
+            goodsName: string;
+            unit: string;
+            quantity: number;
+            points: number;
+            voidedQuantity: number;
+            voidedPoints: number;
+        };
+        ReconciliationTotalsDto: {
+            points: number;
+            voidedPoints: number;
+            netPoints: number;
         };
         RedeemDto: {
             /**
@@ -2038,6 +2460,137 @@ export interface components {
         RefreshDto: {
             /** @description 刷新令牌 */
             refreshToken: string;
+        };
+        ResidentDto: {
+            id: string;
+            townId: string;
+            villageId: string;
+            householdId: string;
+            /** @description 户号 */
+            householdCode: string;
+            /** @description 姓名 */
+            name: string;
+            /**
+             * @description 脱敏姓名（公开场合使用）
+             * @example 张*
+             */
+            maskedName: string;
+            /**
+             * @description 性别
+             * @enum {string}
+             */
+            gender: "M" | "F";
+            /** @description 出生年份 */
+            birthYear: number;
+            /** @description 积分卡号 */
+            cardCode: string;
+            /** @description 手机号 */
+            phone: string | null;
+            /** @description 身份证号后 4 位 */
+            idLast4: string;
+            /**
+             * @description 状态
+             * @enum {string}
+             */
+            status: "active" | "moved" | "deceased" | "excluded";
+            /** Format: date-time */
+            createdAt: string;
+        };
+        ResidentPageDto: {
+            items: components["schemas"]["ResidentDto"][];
+            /** @description 符合条件的总数 */
+            total: number;
+            limit: number;
+            offset: number;
+        };
+        ReviewSheetDto: {
+            cycle: components["schemas"]["CycleDto"];
+            /** @description 各状态的记录条数（没有的状态不出现） */
+            counts: {
+                submitted?: number;
+                approved?: number;
+                rejected?: number;
+                withdrawn?: number;
+                posted?: number;
+            };
+            /** @description 最近一次会议记录 */
+            meeting: components["schemas"]["MeetingRecordDto"] | null;
+            entries: components["schemas"]["ReviewSheetEntryDto"][];
+        };
+        ReviewSheetEntryDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            residentId: string;
+            /** @description 村民姓名 */
+            residentName: string;
+            /** @description 事项编码 */
+            itemCode: string;
+            /** @description 事项名称 */
+            itemName: string;
+            /** @description 发生日期 */
+            occurredOn: string;
+            /** @description 录入时的分值 */
+            points: number;
+            /** @description 关账评定后的分值 */
+            finalPoints: number | null;
+            /** @description 计分说明（关账后为全期评定的说明） */
+            explanation: components["schemas"]["ExplanationDto"];
+            /** @enum {string} */
+            status: "submitted" | "approved" | "rejected" | "withdrawn" | "posted";
+            /** @description 有未答复的异议 */
+            disputed: boolean;
+            /**
+             * Format: uuid
+             * @description 疑似重复：同一村民同一事项同一天的较早记录
+             */
+            duplicateOf: string | null;
+        };
+        RosterImportResultDto: {
+            /** @description 新登记的村民数 */
+            created: number;
+            /** @description 已在册、未改动的村民数 */
+            unchanged: number;
+            /** @description 新建的户数 */
+            householdsCreated: number;
+            /** @description 文件 SHA-256 */
+            checksum: string;
+        };
+        ShopDto: {
+            id: string;
+            townId: string;
+            /** @description 超市编号 */
+            code: string;
+            /** @description 超市名称 */
+            name: string;
+            /** @description 服务的村 */
+            villageIds: string[];
+        };
+        StaffDto: {
+            id: string;
+            /** @description 用户名 */
+            username: string;
+            /** @description 姓名 */
+            displayName: string;
+            /**
+             * @description 角色
+             * @enum {string}
+             */
+            role: "town_admin" | "village_clerk" | "village_reviewer" | "auditor" | "shop_clerk";
+            /** @description 所属乡镇 */
+            townId: string;
+            /**
+             * Format: uuid
+             * @description 所属村（村级角色）
+             */
+            villageId: string | null;
+            /**
+             * Format: uuid
+             * @description 所属超市（超市店员）
+             */
+            shopId: string | null;
+            /** @description 是否启用 */
+            active?: boolean;
         };
         StatementDto: {
             residentId: string;
@@ -2108,6 +2661,21 @@ export interface components {
             /** @description 原因 */
             reason: string;
         };
+        TerminalDto: {
+            id: string;
+            shopId: string;
+            /** @description 终端名称 */
+            name: string;
+            /** @description 密钥前缀（用于识别，非密钥本身） */
+            keyPrefix: string;
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description 吊销时间
+             */
+            revokedAt: string | null;
+        };
         TimelinessDto: {
             period: string;
             /**
@@ -2123,6 +2691,45 @@ export interface components {
             villages: components["schemas"]["VillageTimelinessDto"][];
             /** @description 本镇信用平台上报状态（全部期间） */
             creditExport: components["schemas"]["CreditExportStatusDto"][];
+        };
+        TokenPairDto: {
+            /** @description 访问令牌（JWT，短期） */
+            accessToken: string;
+            /** @description 刷新令牌（一次性，轮换） */
+            refreshToken: string;
+            /** @description 访问令牌有效秒数 */
+            expiresIn: number;
+            /** @enum {string} */
+            tokenType: "Bearer";
+        };
+        TownDto: {
+            id: string;
+            /** @description 乡镇编号 */
+            code: string;
+            /** @description 乡镇名称 */
+            name: string;
+            /** @description 信用基础分 */
+            baseScore: number;
+            /** @description 等级表（未设置时为默认表） */
+            gradeThresholds: components["schemas"]["GradeThresholdDto"][];
+            /** @description 等级表是否为本镇自定 */
+            customGradeThresholds: boolean;
+            /** @description 公示期（天） */
+            objectionWindowDays: number;
+            /** @description 异议答复时限（工作日） */
+            objectionAnswerWorkingDays: number;
+            /** @description 法定节假日 YYYY-MM-DD */
+            holidays: string[];
+            /** @description 调休上班日 YYYY-MM-DD */
+            makeupWorkdays: string[];
+            /** @description 每村自设加分事项上限 */
+            villageMaxBonusItems: number;
+            /** @description 每村自设扣分事项上限 */
+            villageMaxPenaltyItems: number;
+            /** @description 村自设事项单次最高分值 */
+            villageItemMaxPoints: number;
+            /** @description 年末清零可用积分 */
+            expireBalanceAtYearEnd: boolean;
         };
         UpdateTownSettingsDto: {
             /**
@@ -2164,6 +2771,24 @@ export interface components {
             /** @description 年末清零可用积分 */
             expireBalanceAtYearEnd?: boolean;
         };
+        UploadResultDto: {
+            batchId: string;
+            /** @description 计入的期间 */
+            period: string;
+            /** @description 导入条数 */
+            created: number;
+            /** @description 疑似重复条数（已标记，待议事会判断） */
+            flaggedDuplicates: number;
+        };
+        VerificationReportDto: {
+            townId: string | null;
+            /** @description 全部账户校验通过 */
+            ok: boolean;
+            accountsChecked: number;
+            postingsChecked: number;
+            /** @description 每个有问题账户的第一个断链 */
+            broken: components["schemas"]["BrokenLinkDto"][];
+        };
         VillageBoardDto: {
             /** @description 期间 */
             period: string;
@@ -2180,6 +2805,16 @@ export interface components {
             finalized: boolean;
             /** @description 入账核验码 */
             checkpointHash: string | null;
+        };
+        VillageDto: {
+            id: string;
+            townId: string;
+            /** @description 村编号 */
+            code: string;
+            /** @description 村名称 */
+            name: string;
+            /** Format: date-time */
+            createdAt: string;
         };
         VillageTimelinessDto: {
             /** Format: uuid */
@@ -2398,7 +3033,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2406,7 +3041,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village<br>`RESIDENT.NOT_FOUND` 村民不存在 / no such resident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND" | "RESIDENT.NOT_FOUND";
                     };
                 };
             };
@@ -2438,6 +3085,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description 记账明细 CSV */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -2456,21 +3112,33 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/csv; charset=utf-8": components["schemas"]["ErrorBodyDto"] & {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/csv; charset=utf-8": components["schemas"]["ErrorBodyDto"] & {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village<br>`RESIDENT.NOT_FOUND` 村民不存在 / no such resident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND" | "RESIDENT.NOT_FOUND";
                     };
                 };
             };
@@ -2502,6 +3170,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description 记账明细 Excel */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -2520,21 +3197,33 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBodyDto"] & {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBodyDto"] & {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village<br>`RESIDENT.NOT_FOUND` 村民不存在 / no such resident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND" | "RESIDENT.NOT_FOUND";
                     };
                 };
             };
@@ -2589,7 +3278,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2597,7 +3286,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `RESIDENT.NOT_FOUND` 村民不存在 / no such resident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RESIDENT.NOT_FOUND";
                     };
                 };
             };
@@ -2721,7 +3422,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["LoginResultDto"];
+                };
             };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
@@ -2735,6 +3438,30 @@ export interface operations {
                     };
                 };
             };
+            /** @description `AUTH.INVALID_CREDENTIALS` 用户名或密码错误 / wrong username or password */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_CREDENTIALS";
+                    };
+                };
+            };
+            /** @description `AUTH.ACCOUNT_DISABLED` 账号已停用 / account disabled */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.ACCOUNT_DISABLED";
+                    };
+                };
+            };
             /** @description `REQUEST.TOO_LARGE` 请求体过大 / request body too large */
             413: {
                 headers: {
@@ -2744,6 +3471,30 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `AUTH.ACCOUNT_LOCKED` 账号已锁定，请稍后再试 / account locked, try later */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.ACCOUNT_LOCKED";
+                    };
+                };
+            };
+            /** @description `RATE.LIMITED` 请求过于频繁 / too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RATE.LIMITED";
                     };
                 };
             };
@@ -2762,6 +3513,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description 已注销（令牌未知或已吊销时同样 204） */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -2803,6 +3555,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeDto"];
+                };
+            };
             /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
             401: {
                 headers: {
@@ -2846,7 +3606,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["TokenPairDto"];
+                };
             };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
@@ -2857,6 +3619,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN";
                     };
                 };
             };
@@ -2887,6 +3661,14 @@ export interface operations {
             };
         };
         responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogAdoptionDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -2923,6 +3705,30 @@ export interface operations {
                     };
                 };
             };
+            /** @description `CATALOG.VERSION_NOT_FOUND` 目录版本不存在 / no such catalogue version */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CATALOG.VERSION_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CATALOG.ADOPTION_EXISTS` 本镇在该日期已有采用记录 / the town already adopts a version from that date */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CATALOG.ADOPTION_EXISTS";
+                    };
+                };
+            };
             /** @description `REQUEST.TOO_LARGE` 请求体过大 / request body too large */
             413: {
                 headers: {
@@ -2932,6 +3738,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `CATALOG.ADOPTION_IN_PAST` 生效日期不能早于今天 / effective date cannot be before today */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CATALOG.ADOPTION_IN_PAST";
                     };
                 };
             };
@@ -2959,6 +3777,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogItemDto"][];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -2983,7 +3809,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2991,7 +3817,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CATALOG.NO_VERSION_ADOPTED` 本镇在该日期没有生效的积分目录 / no catalogue version in force for the town on that date */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CATALOG.NO_VERSION_ADOPTED";
                     };
                 };
             };
@@ -3012,6 +3862,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogItemDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -3036,7 +3894,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3044,7 +3902,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `CATALOG.ITEM_NOT_FOUND` 目录中没有该事项 / no such item in the catalogue in force<br>`ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CATALOG.ITEM_NOT_FOUND" | "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CATALOG.NO_VERSION_ADOPTED` 本镇在该日期没有生效的积分目录 / no catalogue version in force for the town on that date */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CATALOG.NO_VERSION_ADOPTED";
                     };
                 };
             };
@@ -3059,6 +3941,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogVersionDto"][];
+                };
+            };
             /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
             401: {
                 headers: {
@@ -3182,6 +4072,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description 导入模板（format=csv 时为 CSV，否则 .xlsx） */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -3231,6 +4131,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntryDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -3255,7 +4163,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3263,7 +4171,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ENTRY.NOT_FOUND` 积分记录不存在 / no such entry */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ENTRY.NOT_FOUND";
                     };
                 };
             };
@@ -3284,6 +4204,14 @@ export interface operations {
             };
         };
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntryDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -3308,7 +4236,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3316,7 +4244,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ENTRY.NOT_FOUND` 积分记录不存在 / no such entry */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ENTRY.NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CYCLE.NOT_OPEN` 本期已关闭，不能再修改 / the period is not open<br>`ENTRY.NOT_WITHDRAWABLE` 该记录已不能撤回（期间已关闭或已处理）/ entry can no longer be withdrawn */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CYCLE.NOT_OPEN" | "ENTRY.NOT_WITHDRAWABLE";
                     };
                 };
             };
@@ -3345,6 +4297,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoodsDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -3369,7 +4329,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3377,7 +4337,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `GOODS.NOT_FOUND` 商品不存在 / no such goods<br>`SHOP.NOT_FOUND` 信义超市不存在 / no such shop */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "GOODS.NOT_FOUND" | "SHOP.NOT_FOUND";
                     };
                 };
             };
@@ -3398,6 +4370,14 @@ export interface operations {
             };
         };
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoodsDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -3422,7 +4402,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3430,7 +4410,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `GOODS.NOT_FOUND` 商品不存在 / no such goods<br>`SHOP.NOT_FOUND` 信义超市不存在 / no such shop */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "GOODS.NOT_FOUND" | "SHOP.NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `GOODS.STOCK_NEGATIVE` 库存不足以核销 / stock would go below zero */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "GOODS.STOCK_NEGATIVE";
                     };
                 };
             };
@@ -3461,6 +4465,14 @@ export interface operations {
             };
         };
         responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CorrectionDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -3485,7 +4497,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3493,7 +4505,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `LEDGER.POSTING_NOT_FOUND` 记账记录不存在 / no such posting */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "LEDGER.POSTING_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `LEDGER.ALREADY_REVERSED` 该记账已冲正 / posting already reversed<br>`LEDGER.INSUFFICIENT_POINTS` 积分余额不足 / balance would go below zero<br>`LEDGER.NOT_CORRECTABLE` 只有积分事项记账可以更正 / only deed postings can be corrected<br>`LEDGER.SOURCE_CONFLICT` 同一来源正被并发记账，请重试 / the same source is being posted concurrently; retry */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "LEDGER.ALREADY_REVERSED" | "LEDGER.INSUFFICIENT_POINTS" | "LEDGER.NOT_CORRECTABLE" | "LEDGER.SOURCE_CONFLICT";
                     };
                 };
             };
@@ -3524,7 +4560,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpeningBalancesResultDto"];
+                };
+            };
+            /** @description `LEDGER.DUPLICATE_LINES` 同一村民出现多次 / a resident appears more than once<br>`REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3532,7 +4576,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                        code?: "LEDGER.DUPLICATE_LINES" | "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
                     };
                 };
             };
@@ -3548,7 +4592,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3556,7 +4600,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `LEDGER.ACCOUNT_NOT_FOUND` 积分账户（村民）不存在 / no such account or resident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "LEDGER.ACCOUNT_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `LEDGER.OPENING_BALANCE_EXISTS` 期初余额已录入，未保存任何记录 / opening balance already recorded; nothing stored<br>`LEDGER.SOURCE_CONFLICT` 同一来源正被并发记账，请重试 / the same source is being posted concurrently; retry */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "LEDGER.OPENING_BALANCE_EXISTS" | "LEDGER.SOURCE_CONFLICT";
                     };
                 };
             };
@@ -3583,6 +4651,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VerificationReportDto"];
+                };
+            };
             /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
             401: {
                 headers: {
@@ -3604,6 +4680,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "AUTH.FORBIDDEN";
+                    };
+                };
+            };
+            /** @description `ORG.TOWN_NOT_FOUND` 乡镇不存在 / no such town */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.TOWN_NOT_FOUND";
                     };
                 };
             };
@@ -3666,6 +4754,18 @@ export interface operations {
                     };
                 };
             };
+            /** @description `LEDGER.YEAR_NOT_ENDED` 该评定年度尚未结束 / the rating year has not ended yet */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "LEDGER.YEAR_NOT_ENDED";
+                    };
+                };
+            };
             /** @description `REQUEST.TOO_LARGE` 请求体过大 / request body too large */
             413: {
                 headers: {
@@ -3695,6 +4795,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectionRecordDto"][];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -3719,7 +4827,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3727,7 +4835,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
                     };
                 };
             };
@@ -3748,6 +4868,14 @@ export interface operations {
             };
         };
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectionRecordDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -3772,7 +4900,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3780,7 +4908,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `OBJECTION.NOT_FOUND` 异议不存在 / no such objection<br>`ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "OBJECTION.NOT_FOUND" | "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `OBJECTION.ALREADY_ANSWERED` 该异议已答复 / objection already answered */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "OBJECTION.ALREADY_ANSWERED";
                     };
                 };
             };
@@ -3832,6 +4984,18 @@ export interface operations {
                     };
                 };
             };
+            /** @description `BOARD.NOT_FOUND` 公示栏不存在或尚未公示 / no published board */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "BOARD.NOT_FOUND";
+                    };
+                };
+            };
         };
     };
     PublicBoardController_html: {
@@ -3848,11 +5012,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description 可打印的公示栏（A4 HTML） */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/html": string;
+                };
             };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
@@ -3863,6 +5030,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `BOARD.NOT_FOUND` 公示栏不存在或尚未公示 / no published board */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "BOARD.NOT_FOUND";
                     };
                 };
             };
@@ -3889,7 +5068,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ObjectionFiledDto"];
+                };
             };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
@@ -3903,6 +5084,30 @@ export interface operations {
                     };
                 };
             };
+            /** @description `BOARD.NOT_FOUND` 公示栏不存在或尚未公示 / no published board */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "BOARD.NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `OBJECTION.WINDOW_CLOSED` 异议期已结束 / the objection window is closed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "OBJECTION.WINDOW_CLOSED";
+                    };
+                };
+            };
             /** @description `REQUEST.TOO_LARGE` 请求体过大 / request body too large */
             413: {
                 headers: {
@@ -3912,6 +5117,30 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `OBJECTION.ENTRY_NOT_ON_BOARD` 该记录不在公示栏上 / entry is not on this board */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "OBJECTION.ENTRY_NOT_ON_BOARD";
+                    };
+                };
+            };
+            /** @description `RATE.LIMITED` 请求过于频繁 / too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RATE.LIMITED";
                     };
                 };
             };
@@ -3949,6 +5178,18 @@ export interface operations {
                     };
                 };
             };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
         };
     };
     ResidentController_get: {
@@ -3962,6 +5203,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResidentDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -3986,7 +5235,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3994,7 +5243,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `RESIDENT.NOT_FOUND` 村民不存在 / no such resident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RESIDENT.NOT_FOUND";
                     };
                 };
             };
@@ -4015,6 +5276,14 @@ export interface operations {
             };
         };
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResidentDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4039,7 +5308,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4047,7 +5316,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `RESIDENT.NOT_FOUND` 村民不存在 / no such resident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RESIDENT.NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `RESIDENT.INVALID_STATUS_TRANSITION` 不允许的状态变更 / status change not allowed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RESIDENT.INVALID_STATUS_TRANSITION";
                     };
                 };
             };
@@ -4060,6 +5353,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `RESIDENT.INVALID_EFFECTIVE_DATE` 生效日期不能晚于今天 / effective date cannot be in the future */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RESIDENT.INVALID_EFFECTIVE_DATE";
                     };
                 };
             };
@@ -4082,6 +5387,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatementDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4106,7 +5419,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4114,7 +5427,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `LEDGER.ACCOUNT_NOT_FOUND` 积分账户（村民）不存在 / no such account or resident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "LEDGER.ACCOUNT_NOT_FOUND";
                     };
                 };
             };
@@ -4137,6 +5462,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description 对账单 CSV（UTF-8） */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4155,21 +5489,33 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/csv": components["schemas"]["ErrorBodyDto"] & {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/csv": components["schemas"]["ErrorBodyDto"] & {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `LEDGER.ACCOUNT_NOT_FOUND` 积分账户（村民）不存在 / no such account or resident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "LEDGER.ACCOUNT_NOT_FOUND";
                     };
                 };
             };
@@ -4192,6 +5538,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description 对账单 Excel */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4210,21 +5565,33 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBodyDto"] & {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBodyDto"] & {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `LEDGER.ACCOUNT_NOT_FOUND` 积分账户（村民）不存在 / no such account or resident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "LEDGER.ACCOUNT_NOT_FOUND";
                     };
                 };
             };
@@ -4242,6 +5609,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description 名册模板（format=csv 时为 CSV，否则 .xlsx） */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4260,11 +5637,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/csv": components["schemas"]["ErrorBodyDto"] & {
-                        /** @enum {string} */
-                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
-                    };
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBodyDto"] & {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
                     };
@@ -4276,11 +5649,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/csv": components["schemas"]["ErrorBodyDto"] & {
-                        /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
-                    };
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBodyDto"] & {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "AUTH.FORBIDDEN";
                     };
@@ -4304,6 +5673,14 @@ export interface operations {
             };
         };
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReceiptDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4328,7 +5705,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4336,7 +5713,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `REDEMPTION.NOT_FOUND` 小票不存在 / no such receipt */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REDEMPTION.NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `LEDGER.SOURCE_CONFLICT` 同一来源正被并发记账，请重试 / the same source is being posted concurrently; retry<br>`REDEMPTION.VOID_WINDOW_PASSED` 只能当天撤销 / a redemption can only be voided the same day */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "LEDGER.SOURCE_CONFLICT" | "REDEMPTION.VOID_WINDOW_PASSED";
                     };
                 };
             };
@@ -4363,6 +5764,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShopDto"][];
+                };
+            };
             /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
             401: {
                 headers: {
@@ -4402,6 +5811,14 @@ export interface operations {
             };
         };
         responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShopDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4426,7 +5843,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4434,7 +5851,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `SHOP.CODE_TAKEN` 超市编号已存在 / shop code taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "SHOP.CODE_TAKEN";
                     };
                 };
             };
@@ -4463,6 +5892,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoodsDto"][];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4487,7 +5924,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4495,7 +5932,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `SHOP.NOT_FOUND` 信义超市不存在 / no such shop */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "SHOP.NOT_FOUND";
                     };
                 };
             };
@@ -4516,6 +5965,14 @@ export interface operations {
             };
         };
         responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoodsDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4540,7 +5997,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4548,7 +6005,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `SHOP.NOT_FOUND` 信义超市不存在 / no such shop */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "SHOP.NOT_FOUND";
                     };
                 };
             };
@@ -4580,6 +6049,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoodsDto"][];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4604,7 +6081,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4612,7 +6089,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `SHOP.NOT_FOUND` 信义超市不存在 / no such shop */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "SHOP.NOT_FOUND";
                     };
                 };
             };
@@ -4635,6 +6124,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description 对账（format=json 为 JSON，csv / xlsx 为文件） */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconciliationReportDto"];
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4659,7 +6159,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4667,7 +6167,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `SHOP.NOT_FOUND` 信义超市不存在 / no such shop */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "SHOP.NOT_FOUND";
                     };
                 };
             };
@@ -4684,6 +6196,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TerminalDto"][];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4708,7 +6228,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4716,7 +6236,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `SHOP.NOT_FOUND` 信义超市不存在 / no such shop */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "SHOP.NOT_FOUND";
                     };
                 };
             };
@@ -4737,6 +6269,14 @@ export interface operations {
             };
         };
         responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedTerminalDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4761,7 +6301,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4769,7 +6309,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `SHOP.NOT_FOUND` 信义超市不存在 / no such shop */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "SHOP.NOT_FOUND";
                     };
                 };
             };
@@ -4796,6 +6348,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffDto"][];
+                };
+            };
             /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
             401: {
                 headers: {
@@ -4835,7 +6395,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffDto"];
+                };
+            };
+            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`STAFF.INVALID_SCOPE` 角色与管辖范围不符 / role and scope do not match<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4843,7 +6411,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                        code?: "REQUEST.MALFORMED_JSON" | "STAFF.INVALID_SCOPE" | "VALIDATION.FAILED";
                     };
                 };
             };
@@ -4859,7 +6427,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4867,7 +6435,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village<br>`SHOP.NOT_FOUND` 信义超市不存在 / no such shop */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND" | "SHOP.NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `STAFF.USERNAME_TAKEN` 用户名已存在 / username taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "STAFF.USERNAME_TAKEN";
                     };
                 };
             };
@@ -4896,6 +6488,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4920,7 +6520,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4928,7 +6528,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `STAFF.NOT_FOUND` 工作人员不存在 / no such staff user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "STAFF.NOT_FOUND";
                     };
                 };
             };
@@ -4945,6 +6557,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4969,7 +6589,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4977,7 +6597,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `STAFF.NOT_FOUND` 工作人员不存在 / no such staff user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "STAFF.NOT_FOUND";
                     };
                 };
             };
@@ -4992,6 +6624,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeartbeatEnqueuedDto"];
+                };
+            };
             /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
             401: {
                 headers: {
@@ -5030,6 +6670,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeartbeatStatusDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -5081,7 +6729,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["GoodsDto"][];
+                };
             };
             /** @description `AUTH.INVALID_API_KEY` 终端密钥无效或已吊销 / unknown or revoked API key */
             401: {
@@ -5113,7 +6763,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ReceiptDto"];
+                };
             };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
@@ -5136,6 +6788,30 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "AUTH.INVALID_API_KEY";
+                    };
+                };
+            };
+            /** @description `AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `REDEMPTION.NOT_FOUND` 小票不存在 / no such receipt */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REDEMPTION.NOT_FOUND";
                     };
                 };
             };
@@ -5172,7 +6848,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReceiptDto"];
                 };
             };
-            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            /** @description `REDEMPTION.DUPLICATE_GOODS` 同一商品在一单中出现多次 / the same goods appear twice in one basket<br>`REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5180,7 +6856,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                        code?: "REDEMPTION.DUPLICATE_GOODS" | "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
                     };
                 };
             };
@@ -5196,6 +6872,42 @@ export interface operations {
                     };
                 };
             };
+            /** @description `REDEMPTION.RESIDENT_NOT_SERVED` 该村民所在村不由本超市服务 / this shop does not serve the resident’s village */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REDEMPTION.RESIDENT_NOT_SERVED";
+                    };
+                };
+            };
+            /** @description `REDEMPTION.RESIDENT_NOT_FOUND` 卡号无对应村民 / no resident with this card */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REDEMPTION.RESIDENT_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `REDEMPTION.BASKET_CHANGED` 商品价格刚刚变动，请重新扫码 / prices changed while redeeming; scan again<br>`REDEMPTION.GOODS_INACTIVE` 商品已下架 / goods not on sale<br>`REDEMPTION.IDEMPOTENCY_CONFLICT` 相同幂等键已用于不同内容 / idempotency key reused with a different body<br>`REDEMPTION.INSUFFICIENT_POINTS` 积分余额不足 / not enough points<br>`REDEMPTION.OUT_OF_STOCK` 库存不足 / out of stock<br>`REDEMPTION.RESIDENT_NOT_ACTIVE` 该村民不在正常状态，不能兑换 / resident is not active */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REDEMPTION.BASKET_CHANGED" | "REDEMPTION.GOODS_INACTIVE" | "REDEMPTION.IDEMPOTENCY_CONFLICT" | "REDEMPTION.INSUFFICIENT_POINTS" | "REDEMPTION.OUT_OF_STOCK" | "REDEMPTION.RESIDENT_NOT_ACTIVE";
+                    };
+                };
+            };
             /** @description `REQUEST.TOO_LARGE` 请求体过大 / request body too large */
             413: {
                 headers: {
@@ -5205,6 +6917,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `REDEMPTION.GOODS_NOT_FOUND` 商品不存在或不属于本超市 / goods not found in this shop */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REDEMPTION.GOODS_NOT_FOUND";
                     };
                 };
             };
@@ -5223,7 +6947,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ReceiptDto"][];
+                };
             };
             /** @description `AUTH.INVALID_API_KEY` 终端密钥无效或已吊销 / unknown or revoked API key */
             401: {
@@ -5259,7 +6985,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ReceiptDto"];
+                };
             };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
@@ -5282,6 +7010,42 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "AUTH.INVALID_API_KEY";
+                    };
+                };
+            };
+            /** @description `AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `REDEMPTION.NOT_FOUND` 小票不存在 / no such receipt */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REDEMPTION.NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `LEDGER.SOURCE_CONFLICT` 同一来源正被并发记账，请重试 / the same source is being posted concurrently; retry<br>`REDEMPTION.VOID_WINDOW_PASSED` 只能当天撤销 / a redemption can only be voided the same day */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "LEDGER.SOURCE_CONFLICT" | "REDEMPTION.VOID_WINDOW_PASSED";
                     };
                 };
             };
@@ -5315,7 +7079,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CardHolderDto"];
+                };
             };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
@@ -5341,6 +7107,42 @@ export interface operations {
                     };
                 };
             };
+            /** @description `REDEMPTION.RESIDENT_NOT_SERVED` 该村民所在村不由本超市服务 / this shop does not serve the resident’s village */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REDEMPTION.RESIDENT_NOT_SERVED";
+                    };
+                };
+            };
+            /** @description `REDEMPTION.RESIDENT_NOT_FOUND` 卡号无对应村民 / no resident with this card */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REDEMPTION.RESIDENT_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `REDEMPTION.RESIDENT_NOT_ACTIVE` 该村民不在正常状态，不能兑换 / resident is not active */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REDEMPTION.RESIDENT_NOT_ACTIVE";
+                    };
+                };
+            };
         };
     };
     StaffController_revokeTerminal: {
@@ -5354,6 +7156,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TerminalDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -5378,7 +7188,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5386,7 +7196,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `SHOP.NOT_FOUND` 信义超市不存在 / no such shop<br>`TERMINAL.NOT_FOUND` 终端不存在 / no such terminal */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "SHOP.NOT_FOUND" | "TERMINAL.NOT_FOUND";
                     };
                 };
             };
@@ -5401,6 +7223,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TownDto"];
+                };
+            };
             /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
             401: {
                 headers: {
@@ -5422,6 +7252,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "AUTH.FORBIDDEN";
+                    };
+                };
+            };
+            /** @description `ORG.TOWN_NOT_FOUND` 乡镇不存在 / no such town */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.TOWN_NOT_FOUND";
                     };
                 };
             };
@@ -5498,7 +7340,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TownDto"];
+                };
+            };
+            /** @description `ORG.INVALID_SETTINGS` 乡镇设置不合法 / invalid town settings<br>`REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5506,7 +7356,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                        code?: "ORG.INVALID_SETTINGS" | "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
                     };
                 };
             };
@@ -5531,6 +7381,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "AUTH.FORBIDDEN";
+                    };
+                };
+            };
+            /** @description `ORG.TOWN_NOT_FOUND` 乡镇不存在 / no such town */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.TOWN_NOT_FOUND";
                     };
                 };
             };
@@ -5563,6 +7425,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description 对账（format=json 为 JSON，csv / xlsx 为文件） */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconciliationReportDto"];
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -5610,6 +7483,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VillageDto"][];
+                };
+            };
             /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
             401: {
                 headers: {
@@ -5649,6 +7530,14 @@ export interface operations {
             };
         };
         responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VillageDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -5682,6 +7571,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "AUTH.FORBIDDEN";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_CODE_TAKEN` 本镇已有该村编号 / village code taken in this town */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_CODE_TAKEN";
                     };
                 };
             };
@@ -5712,6 +7613,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewSheetDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -5736,7 +7645,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5744,7 +7653,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `CYCLE.NOT_FOUND` 该村该期间没有评议周期 / no review cycle for this village and period<br>`ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CYCLE.NOT_FOUND" | "ORG.VILLAGE_NOT_FOUND";
                     };
                 };
             };
@@ -5763,6 +7684,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CycleDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -5787,7 +7716,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5795,7 +7724,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CYCLE.PERIOD_NOT_ENDED` 期间尚未结束，只能由镇管理员提前关账 / the period has not ended<br>`CYCLE.WRONG_STATE` 评议周期当前状态不允许此操作 / not allowed in the cycle’s current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CYCLE.PERIOD_NOT_ENDED" | "CYCLE.WRONG_STATE";
                     };
                 };
             };
@@ -5818,7 +7771,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DecisionsResultDto"];
+                };
+            };
+            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`REVIEW.REASON_REQUIRED` 不通过须说明理由 / a rejection needs a reason<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5826,7 +7787,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                        code?: "REQUEST.MALFORMED_JSON" | "REVIEW.REASON_REQUIRED" | "VALIDATION.FAILED";
                     };
                 };
             };
@@ -5842,7 +7803,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5850,7 +7811,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `CYCLE.NOT_FOUND` 该村该期间没有评议周期 / no review cycle for this village and period<br>`ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CYCLE.NOT_FOUND" | "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CYCLE.WRONG_STATE` 评议周期当前状态不允许此操作 / not allowed in the cycle’s current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CYCLE.WRONG_STATE";
                     };
                 };
             };
@@ -5863,6 +7848,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `REVIEW.ENTRY_NOT_IN_CYCLE` 记录不属于本村本期或已不可决定 / entry not in this cycle or no longer decidable */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REVIEW.ENTRY_NOT_IN_CYCLE";
                     };
                 };
             };
@@ -5885,6 +7882,14 @@ export interface operations {
             };
         };
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CycleDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -5909,7 +7914,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5917,7 +7922,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `CYCLE.NOT_FOUND` 该村该期间没有评议周期 / no review cycle for this village and period<br>`ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CYCLE.NOT_FOUND" | "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CYCLE.WRONG_STATE` 评议周期当前状态不允许此操作 / not allowed in the cycle’s current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CYCLE.WRONG_STATE";
                     };
                 };
             };
@@ -5948,6 +7977,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CycleDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -5972,7 +8009,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5980,7 +8017,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `CYCLE.NOT_FOUND` 该村该期间没有评议周期 / no review cycle for this village and period<br>`ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CYCLE.NOT_FOUND" | "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CYCLE.NO_MEETING` 尚未记录议事会会议，不能公示 / no meeting recorded<br>`CYCLE.UNDECIDED_ENTRIES` 仍有未作决定的记录，不能公示 / entries are still undecided<br>`CYCLE.WRONG_STATE` 评议周期当前状态不允许此操作 / not allowed in the cycle’s current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CYCLE.NO_MEETING" | "CYCLE.UNDECIDED_ENTRIES" | "CYCLE.WRONG_STATE";
                     };
                 };
             };
@@ -6003,6 +8064,14 @@ export interface operations {
             };
         };
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CycleDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -6027,7 +8096,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6035,7 +8104,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `CYCLE.NOT_FOUND` 该村该期间没有评议周期 / no review cycle for this village and period<br>`ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CYCLE.NOT_FOUND" | "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CYCLE.WRONG_STATE` 评议周期当前状态不允许此操作 / not allowed in the cycle’s current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CYCLE.WRONG_STATE";
                     };
                 };
             };
@@ -6074,6 +8167,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntryPageDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -6098,7 +8199,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6106,7 +8207,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
                     };
                 };
             };
@@ -6145,7 +8258,7 @@ export interface operations {
                     "application/json": components["schemas"]["EntryDto"];
                 };
             };
-            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            /** @description `ENTRY.POINTS_NOT_ALLOWED` 分值由目录规则计算，不可指定 / points are set by the catalogue rule<br>`ENTRY.POINTS_OUT_OF_RANGE` 分值超出该事项的区间 / points outside the item range<br>`ENTRY.POINTS_REQUIRED` 区间分值事项需由议事会给出分值 / points required for a range item<br>`ENTRY.QUANTITY_INVALID` 数量不合法 / invalid quantity<br>`ENTRY.QUANTITY_NOT_ALLOWED` 该事项不填写数量 / this item takes no quantity<br>`ENTRY.QUANTITY_REQUIRED` 该事项需要填写数量 / quantity required<br>`ENTRY.REASON_REQUIRED` 区间分值事项必须说明理由 / a reason is required for a range item<br>`ENTRY.RULE_INPUT_INVALID` 记录内容不符合事项规则 / entry does not fit the item rule<br>`REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6153,7 +8266,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                        code?: "ENTRY.POINTS_NOT_ALLOWED" | "ENTRY.POINTS_OUT_OF_RANGE" | "ENTRY.POINTS_REQUIRED" | "ENTRY.QUANTITY_INVALID" | "ENTRY.QUANTITY_NOT_ALLOWED" | "ENTRY.QUANTITY_REQUIRED" | "ENTRY.REASON_REQUIRED" | "ENTRY.RULE_INPUT_INVALID" | "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
                     };
                 };
             };
@@ -6169,7 +8282,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6177,7 +8290,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ENTRY.RESIDENT_NOT_FOUND` 村民不存在 / no such resident<br>`ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ENTRY.RESIDENT_NOT_FOUND" | "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CATALOG.NO_VERSION_ADOPTED` 本镇在该日期没有生效的积分目录 / no catalogue version in force for the town on that date<br>`CYCLE.NOT_OPEN` 本期已关闭，不能再修改 / the period is not open<br>`ENTRY.IDEMPOTENCY_CONFLICT` 相同幂等键已用于不同内容 / idempotency key reused with a different body<br>`ENTRY.RESIDENT_NOT_ACTIVE` 该村民不在正常状态（迁出、死亡或不参评）/ resident is not active */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CATALOG.NO_VERSION_ADOPTED" | "CYCLE.NOT_OPEN" | "ENTRY.IDEMPOTENCY_CONFLICT" | "ENTRY.RESIDENT_NOT_ACTIVE";
                     };
                 };
             };
@@ -6190,6 +8327,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `ENTRY.DATE_OUT_OF_WINDOW` 发生日期不在可录入范围内（上月 1 日至今天）/ date outside the allowed window<br>`ENTRY.ITEM_NOT_IN_CATALOG` 事项不在本镇现行目录中 / item not in the catalogue in force */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ENTRY.DATE_OUT_OF_WINDOW" | "ENTRY.ITEM_NOT_IN_CATALOG";
                     };
                 };
             };
@@ -6216,7 +8365,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadResultDto"];
+                };
+            };
+            /** @description `ENTRY.UPLOAD_INVALID` 上传文件有错误，未导入任何记录 / upload has errors; nothing was stored<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6224,7 +8381,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "VALIDATION.FAILED";
+                        code?: "ENTRY.UPLOAD_INVALID" | "VALIDATION.FAILED";
                     };
                 };
             };
@@ -6240,7 +8397,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6248,7 +8405,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CATALOG.NO_VERSION_ADOPTED` 本镇在该日期没有生效的积分目录 / no catalogue version in force for the town on that date<br>`CYCLE.NOT_OPEN` 本期已关闭，不能再修改 / the period is not open<br>`ENTRY.DUPLICATE_BATCH` 同一文件已上传过 / this file was already uploaded */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CATALOG.NO_VERSION_ADOPTED" | "CYCLE.NOT_OPEN" | "ENTRY.DUPLICATE_BATCH";
                     };
                 };
             };
@@ -6277,6 +8458,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HouseholdDto"][];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -6301,7 +8490,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6309,7 +8498,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
                     };
                 };
             };
@@ -6330,6 +8531,14 @@ export interface operations {
             };
         };
         responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HouseholdDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -6354,7 +8563,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6362,7 +8571,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `ORG.HOUSEHOLD_CODE_TAKEN` 本村已有该户号 / household code taken in this village */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.HOUSEHOLD_CODE_TAKEN";
                     };
                 };
             };
@@ -6391,6 +8624,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogItemDto"][];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -6415,7 +8656,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6423,7 +8664,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
                     };
                 };
             };
@@ -6444,7 +8697,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogItemDto"];
+                };
+            };
+            /** @description `CATALOG.INVALID_RULE` 计分规则不合法 / invalid scoring rule<br>`REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6452,7 +8713,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                        code?: "CATALOG.INVALID_RULE" | "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
                     };
                 };
             };
@@ -6468,7 +8729,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6476,7 +8737,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CATALOG.ITEM_CODE_TAKEN` 本村已有该事项编号 / item code taken in this village */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CATALOG.ITEM_CODE_TAKEN";
                     };
                 };
             };
@@ -6489,6 +8774,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `CATALOG.VILLAGE_ITEM_LIMIT` 超出本镇对村自设事项的限制 / over the town limits for village items */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CATALOG.VILLAGE_ITEM_LIMIT";
                     };
                 };
             };
@@ -6516,6 +8813,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResidentPageDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -6540,7 +8845,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6548,7 +8853,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
                     };
                 };
             };
@@ -6569,7 +8886,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResidentDto"];
+                };
+            };
+            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`RESIDENT.ID_MISMATCH` 性别或出生年份与身份证号不符 / gender or birth year does not match the ID number<br>`RESIDENT.INVALID_ID` 身份证号不合法 / invalid national ID number<br>`RESIDENT.LEGACY_ID` 不接受 15 位旧身份证号，请使用 18 位号码 / old 15-digit IDs are not accepted<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6577,7 +8902,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                        code?: "REQUEST.MALFORMED_JSON" | "RESIDENT.ID_MISMATCH" | "RESIDENT.INVALID_ID" | "RESIDENT.LEGACY_ID" | "VALIDATION.FAILED";
                     };
                 };
             };
@@ -6593,7 +8918,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6601,7 +8926,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.HOUSEHOLD_NOT_FOUND` 该村没有这个户 / no such household in this village<br>`ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.HOUSEHOLD_NOT_FOUND" | "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `RESIDENT.DUPLICATE_CARD_CODE` 积分卡号已被使用 / card code already in use<br>`RESIDENT.DUPLICATE_ID` 该身份证号已登记 / a resident with this ID number exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RESIDENT.DUPLICATE_CARD_CODE" | "RESIDENT.DUPLICATE_ID";
                     };
                 };
             };
@@ -6640,7 +8989,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RosterImportResultDto"];
+                };
+            };
+            /** @description `ROSTER.FILE_MISSING` 请以 multipart 字段 file 上传名册 / upload the roster as multipart field "file"<br>`ROSTER.INVALID` 名册有错误，未导入任何数据 / roster has errors; nothing was imported<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6648,7 +9005,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "VALIDATION.FAILED";
+                        code?: "ROSTER.FILE_MISSING" | "ROSTER.INVALID" | "VALIDATION.FAILED";
                     };
                 };
             };
@@ -6664,7 +9021,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6672,7 +9029,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
                     };
                 };
             };
@@ -6688,6 +9057,18 @@ export interface operations {
                     };
                 };
             };
+            /** @description `ROSTER.UNSUPPORTED_FORMAT` 名册须为 .xlsx 或 CSV 文件 / roster must be an .xlsx or CSV file */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ROSTER.UNSUPPORTED_FORMAT";
+                    };
+                };
+            };
         };
     };
     HealthController_check: {
@@ -6699,11 +9080,23 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description 数据库与 Redis 都可用 */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["HealthDto"];
+                };
+            };
+            /** @description 至少一部分不可用（见 error） */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthDto"];
+                };
             };
         };
     };
