@@ -1,10 +1,11 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { NextFunction, Request, Response } from 'express';
+import { json, type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { AppError } from '@app/common/errors/app-error';
 import { GlobalExceptionFilter } from '@app/common/errors/global-exception.filter';
+import { refuseDeepJson } from '@app/common/http/json-depth';
 import { assignRequestId } from '@app/common/http/request-id';
 import { AppConfig } from '@app/config/app-config';
 import { mountQueueDashboard } from '@app/queue/queue-dashboard';
@@ -23,7 +24,9 @@ export function configureHttpApp(app: NestExpressApplication): void {
   });
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health'] });
   mountQueueDashboard(app);
-  app.useBodyParser('json', { limit: config.get('BODY_LIMIT') });
+  // The depth check runs on the raw bytes, before JSON.parse and before any pipe sees the value.
+  // express.json itself, since Nest's useBodyParser reserves `verify` for its rawBody option.
+  app.use(json({ limit: config.get('BODY_LIMIT'), verify: refuseDeepJson }));
   app.useBodyParser('urlencoded', { limit: config.get('BODY_LIMIT'), extended: false });
   app.use(
     helmet({

@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   // request shape
   'VALIDATION.FAILED': { status: 400, message: '请求参数不合法 / request validation failed' },
   'REQUEST.MALFORMED_JSON': { status: 400, message: '请求体不是合法的 JSON / malformed JSON body' },
+  'REQUEST.TOO_DEEP': { status: 400, message: '请求体嵌套层数过深 / JSON body nests too deep' },
   'REQUEST.TOO_LARGE': { status: 413, message: '请求体过大 / request body too large' },
   'REQUEST.UNSUPPORTED_MEDIA_TYPE': { status: 415, message: '不支持的内容类型 / unsupported media type' },
   'ROUTE.NOT_FOUND': { status: 404, message: '接口不存在 / no such route' },
