@@ -2,8 +2,9 @@ import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
 import { ROLES } from './auth.entities';
-import { Ctx, Public, PublicCtx, Roles } from './auth.decorators';
+import { Ctx, DuringPasswordChange, Public, PublicCtx, Roles } from './auth.decorators';
 import {
+  ChangePasswordDto,
   CreatedTerminalDto,
   CreateStaffDto,
   CreateTerminalDto,
@@ -46,13 +47,23 @@ export class AuthController {
   @Post('logout')
   @HttpCode(204)
   @Public()
-  @ApiOperation({ summary: '注销：吊销刷新令牌' })
+  @ApiOperation({ summary: '注销：结束会话（刷新令牌与访问令牌立即失效）' })
   async logout(@Body() dto: RefreshDto): Promise<void> {
     await this.auth.logout(dto.refreshToken);
   }
 
+  @Post('password')
+  @HttpCode(200)
+  @Roles(...ROLES)
+  @DuringPasswordChange()
+  @ApiOperation({ summary: '修改密码：结束本人所有会话（含其他设备），返回新会话的令牌' })
+  changePassword(@Ctx() ctx: RequestContext, @Body() dto: ChangePasswordDto): Promise<TokenPairDto> {
+    return this.auth.changePassword(ctx, dto.currentPassword, dto.newPassword);
+  }
+
   @Get('me')
   @Roles(...ROLES)
+  @DuringPasswordChange()
   @ApiOperation({ summary: '当前登录的工作人员' })
   me(@Ctx() ctx: RequestContext) {
     return ctx.principal;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { queryOne } from '@app/database/sql';
+import { prepared, queryOne } from '@app/database/sql';
 import type { Role } from './auth.entities';
 
 export interface StaffRow {
@@ -16,10 +16,31 @@ export interface StaffRow {
   active: boolean;
   failedLogins: number;
   lockedUntil: Date | null;
+  mustChangePassword: boolean;
 }
 
+/** What the guard re-checks on every staff request against the claims in the token. */
+export interface LiveSessionRow {
+  active: boolean;
+  role: Role;
+  townId: string;
+  villageId: string | null;
+  shopId: string | null;
+  mustChangePassword: boolean;
+}
+
+export type SessionEndReason = 'logout' | 'refresh_reuse' | 'deactivated' | 'password_changed';
+
+// Every staff request runs this: two primary-key lookups, prepared once per connection.
+const LIVE_SESSION = prepared(
+  `SELECT u.active, u.role, u.town_id AS "townId", u.village_id AS "villageId", u.shop_id AS "shopId", u.must_change_password AS "mustChangePassword"
+   FROM staff_sessions s JOIN staff_users u ON u.id = s.staff_id
+   WHERE s.id = $1 AND s.staff_id = $2 AND s.ended_at IS NULL`,
+);
+
 const STAFF_COLUMNS = `id, username, display_name AS "displayName", password_hash AS "passwordHash", role, town_id AS "townId",
-  village_id AS "villageId", shop_id AS "shopId", active, failed_logins AS "failedLogins", locked_until AS "lockedUntil"`;
+  village_id AS "villageId", shop_id AS "shopId", active, failed_logins AS "failedLogins", locked_until AS "lockedUntil",
+  must_change_password AS "mustChangePassword"`;
 
 export interface TerminalRow {
   id: string;
@@ -52,17 +73,47 @@ export class AuthRepository {
     return this.db.query(`SELECT ${STAFF_COLUMNS} FROM staff_users WHERE town_id = $1 ORDER BY username`, [townId]);
   }
 
-  async insertStaff(s: Omit<StaffRow, 'id' | 'active' | 'failedLogins' | 'lockedUntil'>): Promise<StaffRow> {
+  async insertStaff(s: Omit<StaffRow, 'id' | 'active' | 'failedLogins' | 'lockedUntil' | 'mustChangePassword'> & { mustChangePassword?: boolean }): Promise<StaffRow> {
     const rows: StaffRow[] = await this.db.query(
-      `INSERT INTO staff_users (username, display_name, password_hash, role, town_id, village_id, shop_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${STAFF_COLUMNS}`,
-      [s.username, s.displayName, s.passwordHash, s.role, s.townId, s.villageId, s.shopId],
+      `INSERT INTO staff_users (username, display_name, password_hash, role, town_id, village_id, shop_id, must_change_password)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${STAFF_COLUMNS}`,
+      [s.username, s.displayName, s.passwordHash, s.role, s.townId, s.villageId, s.shopId, s.mustChangePassword ?? false],
     );
     return rows[0];
   }
 
+  /** Deactivating also ends every session of the user (one statement): reactivation revives none. */
   async setStaffActive(id: string, active: boolean): Promise<void> {
-    await this.db.query(`UPDATE staff_users SET active = $2 WHERE id = $1`, [id, active]);
+    await this.db.query(
+      `WITH u AS (UPDATE staff_users SET active = $2 WHERE id = $1),
+            s AS (UPDATE staff_sessions SET ended_at = now(), end_reason = 'deactivated' WHERE NOT $2 AND staff_id = $1 AND ended_at IS NULL),
+            r AS (UPDATE refresh_tokens SET revoked_at = now() WHERE NOT $2 AND staff_id = $1 AND revoked_at IS NULL)
+       SELECT 1`,
+      [id, active],
+    );
+  }
+
+  async startSession(id: string, staffId: string): Promise<void> {
+    await this.db.query(`INSERT INTO staff_sessions (id, staff_id) VALUES ($1, $2)`, [id, staffId]);
+  }
+
+  /** The session `sessionId` of `staffId` if it has not ended, with the user's current role and scope. */
+  async findLiveSession(sessionId: string, staffId: string): Promise<LiveSessionRow | null> {
+    return queryOne<LiveSessionRow>(this.db, LIVE_SESSION, [sessionId, staffId]);
+  }
+
+  /**
+   * New password, every session of the user ended and one new session started, in one
+   * transaction: a password changed while an old session (maybe the thief's) lives on, or
+   * sessions ended with the old password still in place, would both be worse than either.
+   */
+  async replacePassword(staffId: string, passwordHash: string, newSessionId: string): Promise<void> {
+    await this.db.transaction(async (m) => {
+      await m.query(`UPDATE staff_users SET password_hash = $2, must_change_password = false WHERE id = $1`, [staffId, passwordHash]);
+      await m.query(`UPDATE staff_sessions SET ended_at = now(), end_reason = 'password_changed' WHERE staff_id = $1 AND ended_at IS NULL`, [staffId]);
+      await m.query(`UPDATE refresh_tokens SET revoked_at = now() WHERE staff_id = $1 AND revoked_at IS NULL`, [staffId]);
+      await m.query(`INSERT INTO staff_sessions (id, staff_id) VALUES ($1, $2)`, [newSessionId, staffId]);
+    });
   }
 
   /** Counts a failed login atomically; locks the account once the count reaches `maxFailures`. */
@@ -106,10 +157,13 @@ export class AuthRepository {
     return existing[0] ? 'reused' : null;
   }
 
-  async revokeFamilyOf(tokenHash: string): Promise<void> {
+  /** Ends the session a refresh token belongs to: its whole token family and its access tokens. */
+  async endSessionOf(tokenHash: string, reason: SessionEndReason): Promise<void> {
     await this.db.query(
-      `UPDATE refresh_tokens SET revoked_at = now() WHERE revoked_at IS NULL AND family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)`,
-      [tokenHash],
+      `WITH f AS (SELECT family_id FROM refresh_tokens WHERE token_hash = $1),
+            r AS (UPDATE refresh_tokens SET revoked_at = now() WHERE revoked_at IS NULL AND family_id = (SELECT family_id FROM f))
+       UPDATE staff_sessions SET ended_at = now(), end_reason = $2 WHERE id = (SELECT family_id FROM f) AND ended_at IS NULL`,
+      [tokenHash, reason],
     );
   }
 
