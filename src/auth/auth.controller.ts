@@ -31,9 +31,9 @@ export class AuthController {
   @Public()
   @UseGuards(ThrottlerGuard)
   @SkipThrottle({ objection: true })
-  @ApiOperation({ summary: '工作人员登录：返回访问令牌与刷新令牌（按 IP 限流，连续失败 5 次锁定 15 分钟）' })
+  @ApiOperation({ summary: '工作人员登录：返回访问令牌与刷新令牌（按 IP 限流；同一用户名+客户端连续失败 3 次后逐次延迟，429 并给出 Retry-After，不锁定账号）' })
   login(@Body() dto: LoginDto, @PublicCtx() ctx: PublicContext): Promise<LoginResultDto> {
-    return this.auth.login(dto.username, dto.password, ctx.requestId);
+    return this.auth.login(dto.username, dto.password, ctx);
   }
 
   @Post('refresh')

@@ -40,12 +40,6 @@ export class StaffUser {
   @Column({ type: 'boolean', default: true })
   active: boolean;
 
-  @Column({ name: 'failed_logins', type: 'integer', default: 0 })
-  failedLogins: number;
-
-  @Column({ name: 'locked_until', type: 'timestamptz', nullable: true })
-  lockedUntil: Date | null;
-
   /** Set for a one-time password (first install): every call but `POST /auth/password` is refused. */
   @Column({ name: 'must_change_password', type: 'boolean', default: false })
   mustChangePassword: boolean;
@@ -82,6 +76,31 @@ export class RefreshToken {
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
+}
+
+/**
+ * Failed logins per typed username and client address. Guessing slows down for that pair only
+ * (a growing delay, 429 with Retry-After), so a stranger's failures never lock the real user out
+ * of their own device; the row is dropped at that pair's next successful login.
+ */
+@Entity({ name: 'login_failures' })
+export class LoginFailure {
+  @PrimaryColumn({ type: 'text' })
+  username: string;
+
+  @PrimaryColumn({ type: 'text' })
+  client: string;
+
+  /** Attempts since the last success (an attempt is counted before the password is checked). */
+  @Column({ type: 'integer' })
+  failures: number;
+
+  @Index()
+  @Column({ name: 'last_failed_at', type: 'timestamptz' })
+  lastFailedAt: Date;
+
+  @Column({ name: 'blocked_until', type: 'timestamptz', nullable: true })
+  blockedUntil: Date | null;
 }
 
 /**

@@ -14,8 +14,6 @@ export interface StaffRow {
   villageId: string | null;
   shopId: string | null;
   active: boolean;
-  failedLogins: number;
-  lockedUntil: Date | null;
   mustChangePassword: boolean;
 }
 
@@ -39,8 +37,7 @@ const LIVE_SESSION = prepared(
 );
 
 const STAFF_COLUMNS = `id, username, display_name AS "displayName", password_hash AS "passwordHash", role, town_id AS "townId",
-  village_id AS "villageId", shop_id AS "shopId", active, failed_logins AS "failedLogins", locked_until AS "lockedUntil",
-  must_change_password AS "mustChangePassword"`;
+  village_id AS "villageId", shop_id AS "shopId", active, must_change_password AS "mustChangePassword"`;
 
 export interface TerminalRow {
   id: string;
@@ -73,7 +70,7 @@ export class AuthRepository {
     return this.db.query(`SELECT ${STAFF_COLUMNS} FROM staff_users WHERE town_id = $1 ORDER BY username`, [townId]);
   }
 
-  async insertStaff(s: Omit<StaffRow, 'id' | 'active' | 'failedLogins' | 'lockedUntil' | 'mustChangePassword'> & { mustChangePassword?: boolean }): Promise<StaffRow> {
+  async insertStaff(s: Omit<StaffRow, 'id' | 'active' | 'mustChangePassword'> & { mustChangePassword?: boolean }): Promise<StaffRow> {
     const rows: StaffRow[] = await this.db.query(
       `INSERT INTO staff_users (username, display_name, password_hash, role, town_id, village_id, shop_id, must_change_password)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${STAFF_COLUMNS}`,
@@ -116,20 +113,55 @@ export class AuthRepository {
     });
   }
 
-  /** Counts a failed login atomically; locks the account once the count reaches `maxFailures`. */
-  async recordFailedLogin(id: string, maxFailures: number, lockSeconds: number): Promise<{ failedLogins: number; lockedUntil: Date | null }> {
-    const row = await queryOne<{ failedLogins: number; lockedUntil: Date | null }>(
+  /**
+   * Counts a login attempt for (username, client) before its password is checked, unless that
+   * pair is blocked: one atomic upsert, so concurrent guesses cannot all slip through before the
+   * first one sets the block. After `free` attempts each one blocks the pair for
+   * base·2^(n−free−1) seconds, at most `maxSeconds`; a count idle for a day starts again.
+   * Returns the new count, or null when the pair is blocked (nothing counted then).
+   */
+  async chargeLoginAttempt(username: string, client: string, p: { free: number; baseSeconds: number; maxSeconds: number }): Promise<number | null> {
+    const row = await queryOne<{ failures: number }>(
       this.db,
-      `UPDATE staff_users SET failed_logins = failed_logins + 1,
-         locked_until = CASE WHEN failed_logins + 1 >= $2 THEN now() + make_interval(secs => $3) ELSE locked_until END
-       WHERE id = $1 RETURNING failed_logins AS "failedLogins", locked_until AS "lockedUntil"`,
-      [id, maxFailures, lockSeconds],
+      `INSERT INTO login_failures AS f (username, client, failures, last_failed_at, blocked_until)
+       VALUES ($1, $2, 1, now(), CASE WHEN 1 > $3::int THEN now() + make_interval(secs => least($5::float8, $4::float8)) END)
+       ON CONFLICT (username, client) DO UPDATE SET
+         failures = CASE WHEN f.last_failed_at < now() - interval '1 day' THEN 1 ELSE f.failures + 1 END,
+         last_failed_at = now(),
+         blocked_until = CASE WHEN f.last_failed_at >= now() - interval '1 day' AND f.failures + 1 > $3::int
+           THEN now() + make_interval(secs => least($5::float8, $4::float8 * power(2, f.failures + 1 - $3::int - 1))) END
+       WHERE f.blocked_until IS NULL OR f.blocked_until <= now()
+       RETURNING failures`,
+      [username, client, p.free, p.baseSeconds, p.maxSeconds],
     );
-    return row ?? { failedLogins: 0, lockedUntil: null };
+    return row?.failures ?? null;
   }
 
-  async resetFailedLogins(id: string): Promise<void> {
-    await this.db.query(`UPDATE staff_users SET failed_logins = 0, locked_until = NULL WHERE id = $1 AND (failed_logins <> 0 OR locked_until IS NOT NULL)`, [id]);
+  /** After a failed check: the block runs from now, not from when the attempt was counted. */
+  async extendLoginBlock(username: string, client: string, seconds: number): Promise<void> {
+    await this.db.query(
+      `UPDATE login_failures SET blocked_until = greatest(blocked_until, now() + make_interval(secs => $3::float8)) WHERE username = $1 AND client = $2`,
+      [username, client, seconds],
+    );
+  }
+
+  /** Seconds until (username, client) may try again; 0 when not blocked. */
+  async loginBlockedForSeconds(username: string, client: string): Promise<number> {
+    const row = await queryOne<{ s: number }>(
+      this.db,
+      `SELECT greatest(0, ceil(extract(epoch FROM blocked_until - now())))::int AS s FROM login_failures WHERE username = $1 AND client = $2`,
+      [username, client],
+    );
+    return row?.s ?? 0;
+  }
+
+  async clearLoginFailures(username: string, client: string): Promise<void> {
+    await this.db.query(`DELETE FROM login_failures WHERE username = $1 AND client = $2`, [username, client]);
+  }
+
+  /** Counts idle for a day are reset anyway on the next attempt; drop them so the table stays small. */
+  async pruneLoginFailures(): Promise<void> {
+    await this.db.query(`DELETE FROM login_failures WHERE last_failed_at < now() - interval '1 day'`);
   }
 
   async insertRefreshToken(staffId: string, tokenHash: string, familyId: string, expiresAt: Date): Promise<void> {

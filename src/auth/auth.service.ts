@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import * as argon2 from 'argon2';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -8,13 +8,16 @@ import { AppConfig } from '@app/config/app-config';
 import { apiKeyMatches, parseApiKey, sha256 } from './api-key';
 import type { Role } from './auth.entities';
 import { AuthRepository, type StaffRow } from './auth.repository';
-import type { RequestContext, StaffPrincipal, TerminalPrincipal } from './principal';
+import type { PublicContext, RequestContext, StaffPrincipal, TerminalPrincipal } from './principal';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Failed logins before the account locks, and for how long. */
-export const LOGIN_MAX_FAILURES = 5;
-export const LOGIN_LOCK_SECONDS = 15 * 60;
+/**
+ * Failed logins per (username, client address): the first LOGIN_FREE_ATTEMPTS cost nothing, each
+ * one after blocks that pair for 1, 2, 4, … seconds, at most 15 minutes (100 guesses ≈ 22 hours).
+ * Never the account as a whole: the real user on another client logs in as usual.
+ */
+export const LOGIN_THROTTLE = { free: 3, baseSeconds: 1, maxSeconds: 15 * 60 } as const;
 /** How long a verified terminal key is remembered, and how many at most. */
 export const API_KEY_CACHE_MS = 5_000;
 export const API_KEY_CACHE_MAX = 10_000;
@@ -40,6 +43,7 @@ export interface TokenPair {
 
 @Injectable()
 export class AuthService {
+  private readonly logger = new Logger(AuthService.name);
   private readonly apiKeys = new Map<string, { principal: TerminalPrincipal; until: number }>();
 
   constructor(
@@ -56,32 +60,43 @@ export class AuthService {
   async login(
     username: string,
     password: string,
-    requestId: string,
+    ctx: PublicContext,
   ): Promise<TokenPair & { user: ReturnType<AuthService['describe']>; mustChangePassword: boolean }> {
+    // Counted before the password is checked, so parallel guesses cannot outrun the block.
+    const attempt = await this.repo.chargeLoginAttempt(username, ctx.clientIp, LOGIN_THROTTLE);
+    if (attempt === null) throw this.throttled(await this.repo.loginBlockedForSeconds(username, ctx.clientIp));
     const user = await this.repo.findStaffByUsername(username);
-    if (!user) {
-      // Same work as a real check, so timing does not reveal which usernames exist.
-      await argon2.verify(DUMMY_HASH, password).catch(() => false);
-      throw new AppError('AUTH.INVALID_CREDENTIALS');
-    }
-    if (user.lockedUntil && user.lockedUntil.getTime() > Date.now()) {
-      throw new AppError('AUTH.ACCOUNT_LOCKED', undefined, { lockedUntil: user.lockedUntil.toISOString() });
-    }
-    if (!(await argon2.verify(user.passwordHash, password))) {
-      const after = await this.repo.recordFailedLogin(user.id, LOGIN_MAX_FAILURES, LOGIN_LOCK_SECONDS);
-      const ctx = { principal: this.principalOf(user), requestId };
-      await this.audit.record(ctx, { action: 'auth.login_failed', targetType: 'staff', targetId: user.id, summary: { failedLogins: after.failedLogins } });
-      if (after.lockedUntil && after.lockedUntil.getTime() > Date.now()) {
-        throw new AppError('AUTH.ACCOUNT_LOCKED', undefined, { lockedUntil: after.lockedUntil.toISOString() });
-      }
+    const ok = user
+      ? await argon2.verify(user.passwordHash, password)
+      : // Same work as a real check, so timing does not reveal which usernames exist.
+        await argon2.verify(DUMMY_HASH, password).catch(() => false);
+    if (!user || !ok) {
+      await this.loginFailed(username, user, attempt, ctx);
       throw new AppError('AUTH.INVALID_CREDENTIALS');
     }
     if (!user.active) throw new AppError('AUTH.ACCOUNT_DISABLED');
-    await this.repo.resetFailedLogins(user.id);
+    await this.repo.clearLoginFailures(username, ctx.clientIp);
     const sessionId = randomUUID();
     await this.repo.startSession(sessionId, user.id);
     const tokens = await this.issue(user, sessionId);
     return { ...tokens, user: this.describe(user), mustChangePassword: user.mustChangePassword };
+  }
+
+  private async loginFailed(username: string, user: StaffRow | null, attempt: number, ctx: PublicContext): Promise<void> {
+    if (user) {
+      await this.audit.recordPublic(ctx, user.townId, { action: 'auth.login_failed', targetType: 'staff', targetId: user.id, summary: { attempt, client: ctx.clientIp } });
+    }
+    if (attempt > LOGIN_THROTTLE.free) {
+      const blockedForSeconds = Math.min(LOGIN_THROTTLE.maxSeconds, LOGIN_THROTTLE.baseSeconds * 2 ** (attempt - LOGIN_THROTTLE.free - 1));
+      await this.repo.extendLoginBlock(username, ctx.clientIp, blockedForSeconds);
+      this.logger.warn({ username, client: ctx.clientIp, attempt, blockedForSeconds, knownUser: Boolean(user), requestId: ctx.requestId }, 'repeated failed logins');
+    }
+    if (Math.random() < 0.01) await this.repo.pruneLoginFailures();
+  }
+
+  private throttled(seconds: number): AppError {
+    const retryAfterSeconds = Math.max(1, seconds);
+    return new AppError('AUTH.LOGIN_THROTTLED', undefined, { retryAfterSeconds }, { 'Retry-After': String(retryAfterSeconds) });
   }
 
   /** Rotates a refresh token; presenting an already used one revokes its whole family. */

@@ -28,7 +28,7 @@ export const ERROR_CODES = {
   // authentication and scope
   'AUTH.UNAUTHENTICATED': { status: 401, message: '需要登录 / authentication required' },
   'AUTH.INVALID_CREDENTIALS': { status: 401, message: '用户名或密码错误 / wrong username or password' },
-  'AUTH.ACCOUNT_LOCKED': { status: 423, message: '账号已锁定，请稍后再试 / account locked, try later' },
+  'AUTH.LOGIN_THROTTLED': { status: 429, message: '登录失败次数过多，请稍后再试 / too many failed logins from this client, retry later' },
   'AUTH.ACCOUNT_DISABLED': { status: 403, message: '账号已停用 / account disabled' },
   'AUTH.PASSWORD_CHANGE_REQUIRED': { status: 403, message: '请先修改一次性密码（POST /auth/password） / change your one-time password first' },
   'AUTH.WRONG_PASSWORD': { status: 400, message: '当前密码不正确 / current password is wrong' },

@@ -52,6 +52,7 @@ export class GlobalExceptionFilter implements ExceptionFilter {
       this.logger.error({ err: exception, code: body.code }, 'request failed');
     }
     if (res.headersSent) return;
+    if (exception instanceof AppError && exception.headers) res.set(exception.headers);
     res.status(body.statusCode).json(body);
   }
 
