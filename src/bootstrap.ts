@@ -8,6 +8,7 @@ import { GlobalExceptionFilter } from '@app/common/errors/global-exception.filte
 import { refuseDeepJson } from '@app/common/http/json-depth';
 import { assignRequestId } from '@app/common/http/request-id';
 import { AppConfig } from '@app/config/app-config';
+import { parseTrustProxy } from '@app/config/trust-proxy';
 import { mountQueueDashboard } from '@app/queue/queue-dashboard';
 
 export const API_PREFIX = 'api/v1';
@@ -35,7 +36,8 @@ export function configureHttpApp(app: NestExpressApplication): void {
       },
     }),
   );
-  app.set('trust proxy', 'loopback');
+  // Validated at boot (src/config/trust-proxy.ts); decides the client address rate limits see.
+  app.set('trust proxy', parseTrustProxy(config.get('TRUST_PROXY')));
   app.set('x-powered-by', false);
   setupOpenApi(app);
   app.enableShutdownHooks();
