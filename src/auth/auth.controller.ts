@@ -3,8 +3,9 @@ import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, 
 import { ApiErrors } from '@app/common/errors/api-errors';
 import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
 import { ROLES } from './auth.entities';
-import { Ctx, Public, PublicCtx, Roles } from './auth.decorators';
+import { Ctx, DuringPasswordChange, Public, PublicCtx, Roles } from './auth.decorators';
 import {
+  ChangePasswordDto,
   CreatedTerminalDto,
   CreateStaffDto,
   CreateTerminalDto,
@@ -32,11 +33,11 @@ export class AuthController {
   @Public()
   @UseGuards(ThrottlerGuard)
   @SkipThrottle({ objection: true })
-  @ApiOperation({ summary: '工作人员登录：返回访问令牌与刷新令牌（按 IP 限流，连续失败 5 次锁定 15 分钟）' })
+  @ApiOperation({ summary: '工作人员登录：返回访问令牌与刷新令牌（按 IP 限流；同一用户名+客户端连续失败 3 次后逐次延迟，429 并给出 Retry-After，不锁定账号）' })
   @ApiOkResponse({ type: LoginResultDto })
-  @ApiErrors('AUTH.INVALID_CREDENTIALS', 'AUTH.ACCOUNT_LOCKED', 'AUTH.ACCOUNT_DISABLED', 'RATE.LIMITED')
+  @ApiErrors('AUTH.INVALID_CREDENTIALS', 'AUTH.LOGIN_THROTTLED', 'AUTH.ACCOUNT_DISABLED', 'RATE.LIMITED')
   login(@Body() dto: LoginDto, @PublicCtx() ctx: PublicContext): Promise<LoginResultDto> {
-    return this.auth.login(dto.username, dto.password, ctx.requestId);
+    return this.auth.login(dto.username, dto.password, ctx);
   }
 
   @Post('refresh')
@@ -52,14 +53,26 @@ export class AuthController {
   @Post('logout')
   @HttpCode(204)
   @Public()
-  @ApiOperation({ summary: '注销：吊销刷新令牌' })
+  @ApiOperation({ summary: '注销：结束会话（刷新令牌与访问令牌立即失效）' })
   @ApiNoContentResponse({ description: '已注销（令牌未知或已吊销时同样 204）' })
   async logout(@Body() dto: RefreshDto): Promise<void> {
     await this.auth.logout(dto.refreshToken);
   }
 
+  @Post('password')
+  @HttpCode(200)
+  @Roles(...ROLES)
+  @DuringPasswordChange()
+  @ApiOperation({ summary: '修改密码：结束本人所有会话（含其他设备），返回新会话的令牌' })
+  @ApiOkResponse({ type: TokenPairDto })
+  @ApiErrors('AUTH.WRONG_PASSWORD', 'AUTH.PASSWORD_UNCHANGED')
+  changePassword(@Ctx() ctx: RequestContext, @Body() dto: ChangePasswordDto): Promise<TokenPairDto> {
+    return this.auth.changePassword(ctx, dto.currentPassword, dto.newPassword);
+  }
+
   @Get('me')
   @Roles(...ROLES)
+  @DuringPasswordChange()
   @ApiOperation({ summary: '当前登录的工作人员' })
   @ApiOkResponse({ type: MeDto })
   me(@Ctx() ctx: RequestContext): MeDto {

@@ -132,7 +132,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 工作人员登录：返回访问令牌与刷新令牌（按 IP 限流，连续失败 5 次锁定 15 分钟） */
+        /** 工作人员登录：返回访问令牌与刷新令牌（按 IP 限流；同一用户名+客户端连续失败 3 次后逐次延迟，429 并给出 Retry-After，不锁定账号） */
         post: operations["AuthController_login"];
         delete?: never;
         options?: never;
@@ -149,7 +149,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 注销：吊销刷新令牌 */
+        /** 注销：结束会话（刷新令牌与访问令牌立即失效） */
         post: operations["AuthController_logout"];
         delete?: never;
         options?: never;
@@ -168,6 +168,23 @@ export interface paths {
         get: operations["AuthController_me"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 修改密码：结束本人所有会话（含其他设备），返回新会话的令牌 */
+        post: operations["AuthController_changePassword"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1535,6 +1552,12 @@ export interface components {
             /** @description 今天在本镇生效的版本 */
             inForce: boolean;
         };
+        ChangePasswordDto: {
+            /** @description 当前密码（或一次性密码） */
+            currentPassword: string;
+            /** @description 新密码（至少 10 位） */
+            newPassword: string;
+        };
         ChangeResidentStatusDto: {
             /**
              * @description 新状态
@@ -2202,6 +2225,8 @@ export interface components {
             /** @enum {string} */
             tokenType: "Bearer";
             user: components["schemas"]["StaffDto"];
+            /** @description 一次性密码：须先 POST /auth/password 修改，其他接口才可用 */
+            mustChangePassword: boolean;
         };
         MeDto: {
             /** @enum {string} */
@@ -3648,19 +3673,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.ACCOUNT_LOCKED` 账号已锁定，请稍后再试 / account locked, try later */
-            423: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBodyDto"] & {
-                        /** @enum {string} */
-                        code?: "AUTH.ACCOUNT_LOCKED";
-                    };
-                };
-            };
-            /** @description `RATE.LIMITED` 请求过于频繁 / too many requests */
+            /** @description `AUTH.LOGIN_THROTTLED` 登录失败次数过多，请稍后再试 / too many failed logins from this client, retry later<br>`RATE.LIMITED` 请求过于频繁 / too many requests */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3668,7 +3681,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "RATE.LIMITED";
+                        code?: "AUTH.LOGIN_THROTTLED" | "RATE.LIMITED";
                     };
                 };
             };
@@ -3758,6 +3771,77 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "AUTH.FORBIDDEN";
+                    };
+                };
+            };
+        };
+    };
+    AuthController_changePassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangePasswordDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenPairDto"];
+                };
+            };
+            /** @description `AUTH.PASSWORD_UNCHANGED` 新密码不能与当前密码相同 / the new password must differ<br>`AUTH.WRONG_PASSWORD` 当前密码不正确 / current password is wrong<br>`REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.PASSWORD_UNCHANGED" | "AUTH.WRONG_PASSWORD" | "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN";
+                    };
+                };
+            };
+            /** @description `REQUEST.TOO_LARGE` 请求体过大 / request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REQUEST.TOO_LARGE";
                     };
                 };
             };
