@@ -131,7 +131,8 @@ export class EntriesRepository {
 
   /**
    * Every item a village (or, with `villageId` null, the town) may score on a date, by code: for
-   * resolving item names in uploads and for the template's catalogue sheet.
+   * resolving item names in uploads and for the template's catalogue sheet (town items first,
+   * trust before breach, as the catalogue lists them; then the village's own).
    */
   async listItemsInForce(townId: string, villageId: string | null, onDate: string): Promise<ItemVersion[]> {
     return this.db.query(
@@ -141,7 +142,7 @@ export class EntriesRepository {
        SELECT i.id, i.code, i.name, i.category, i.sign, i.rule, i.caps
        FROM catalog_items i
        WHERE i.version_id = (SELECT version_id FROM v) OR ($2::uuid IS NOT NULL AND i.village_id = $2::uuid)
-       ORDER BY i.code`,
+       ORDER BY i.village_id IS NOT NULL, i.sign DESC, i.code`,
       [townId, villageId, onDate],
     );
   }

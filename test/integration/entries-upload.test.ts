@@ -20,10 +20,11 @@ describe('deed entries: bulk upload (CSV / .xlsx)', () => {
       .set('authorization', t[who])
       .attach('file', buf, name);
   const count = async () => (await stack.db.query(`SELECT count(*)::int AS n FROM deed_entries`))[0].n as number;
-  const binary = (r: NodeJS.ReadableStream, cb: (err: Error | null, body: Buffer) => void) => {
+  const binary = (r: request.Response, cb: (err: Error | null, body: Buffer) => void) => {
     const chunks: Buffer[] = [];
-    r.on('data', (c: Buffer) => chunks.push(c));
-    r.on('end', () => cb(null, Buffer.concat(chunks)));
+    const stream = r as unknown as NodeJS.ReadableStream;
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => cb(null, Buffer.concat(chunks)));
   };
   const csv = (lines: string[]) => Buffer.from([HEADER, ...lines].join('\r\n') + '\r\n', 'utf8');
 
