@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, StreamableFile } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Ctx, Roles } from '@app/auth/auth.decorators';
 import type { RequestContext } from '@app/auth/principal';
 import {
@@ -64,7 +64,8 @@ export class StatementController {
 
   @Get(':residentId/statement')
   @Roles('town_admin', 'auditor', 'village_clerk', 'village_reviewer')
-  @ApiOperation({ summary: '村民积分对账单（逐笔记账、累计余额与信用分）' })
+  @ApiOperation({ summary: '村民积分对账单：逐笔记账、累计余额与信用分；积分事项附发生日期、计分规则、本次计分说明、理由、证据、评议结论与期间，兑换附小票号与超市' })
+  @ApiOkResponse({ type: StatementDto })
   statement(@Ctx() ctx: RequestContext, @Param() params: ResidentParams, @Query() query: StatementQuery): Promise<StatementDto> {
     return this.statements.statement(ctx, params.residentId, query);
   }
@@ -73,6 +74,7 @@ export class StatementController {
   @Roles('town_admin', 'auditor', 'village_clerk', 'village_reviewer')
   @ApiOperation({ summary: '对账单导出 CSV' })
   @ApiProduces('text/csv')
+  @ApiOkResponse({ description: '对账单 CSV（UTF-8 BOM，中文表头）', schema: { type: 'string', format: 'binary' } })
   async statementCsv(@Ctx() ctx: RequestContext, @Param() params: ResidentParams, @Query() query: StatementQuery): Promise<StreamableFile> {
     const s = await this.statements.statement(ctx, params.residentId, query);
     return new StreamableFile(this.statements.toCsv(s), {
@@ -85,6 +87,7 @@ export class StatementController {
   @Roles('town_admin', 'auditor', 'village_clerk', 'village_reviewer')
   @ApiOperation({ summary: '对账单导出 Excel (.xlsx)' })
   @ApiProduces('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+  @ApiOkResponse({ description: '对账单 Excel', schema: { type: 'string', format: 'binary' } })
   async statementXlsx(@Ctx() ctx: RequestContext, @Param() params: ResidentParams, @Query() query: StatementQuery): Promise<StreamableFile> {
     const s = await this.statements.statement(ctx, params.residentId, query);
     return new StreamableFile(this.statements.toXlsxStream(s), {

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, StreamableFile, UploadedFile, UseInterceptors } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
-import { ApiBody, ApiConsumes, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Ctx, Roles } from '@app/auth/auth.decorators';
 import { ROLES } from '@app/auth/auth.entities';
 import type { RequestContext } from '@app/auth/principal';
@@ -130,7 +130,8 @@ export class RosterController {
   @Get('roster/template')
   @Roles(...ROLES)
   @ApiProduces('text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
-  @ApiOperation({ summary: '下载名册模板（中文表头）' })
+  @ApiOperation({ summary: '下载名册模板（中文表头、示例行、“说明”表，性别列带下拉选项）' })
+  @ApiOkResponse({ description: '模板文件（.xlsx 或 CSV）', schema: { type: 'string', format: 'binary' } })
   async template(@Query() q: RosterTemplateQuery): Promise<StreamableFile> {
     const format = q.format ?? 'xlsx';
     const body = await this.roster.template(format);

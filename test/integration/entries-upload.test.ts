@@ -203,6 +203,19 @@ describe('deed entries: bulk upload (CSV / .xlsx)', () => {
     expect(await count()).toBe(before);
   });
 
+  it('declares the error report and templates as binary and the upload result as a DTO in OpenAPI', async () => {
+    const doc = (await request(stack.http).get('/docs-json').expect(200)).body;
+    const xlsx = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+    const report = doc.paths['/api/v1/villages/{villageId}/entries/upload/error-report'].post;
+    expect(report.responses['200'].content[xlsx].schema).toEqual({ type: 'string', format: 'binary' });
+    expect(doc.paths['/api/v1/entries/template'].get.responses['200'].content[xlsx].schema).toEqual({ type: 'string', format: 'binary' });
+    expect(doc.paths['/api/v1/roster/template'].get.responses['200'].content[xlsx].schema).toEqual({ type: 'string', format: 'binary' });
+    const upload = doc.paths['/api/v1/villages/{villageId}/entries/upload'].post;
+    expect(upload.responses['201'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/UploadResultDto' });
+    expect(Object.keys(doc.components.schemas.UploadResultDto.properties)).toContain('headerRow');
+    expect(Object.keys(doc.components.schemas.StatementLineDto.properties)).toEqual(expect.arrayContaining(['occurredOn', 'ruleText', 'explanation', 'decision', 'receiptNo', 'pointsLabel']));
+  });
+
   it('serves a template with Chinese headers that parses back as a valid file shape', async () => {
     const res = await request(stack.http).get('/api/v1/entries/template').query({ format: 'csv' }).set('authorization', t.village_clerk).buffer(true).expect(200);
     expect(res.headers['content-type']).toMatch(/text\/csv/);
