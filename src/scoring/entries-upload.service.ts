@@ -8,9 +8,9 @@ import { AppError } from '@app/common/errors/app-error';
 import { CARD_CODE_PATTERN } from '@app/common/http/field-decorators';
 import { buildErrorReport, buildTemplate, cell, parseTable, type CheckedRow, type ColumnSpec, type ParsedTable, type RowError, type UploadedFile } from '@app/common/tabular/tabular';
 import type { UploadResultDto } from './entries.dto';
-import { EntriesRepository, type ItemVersion, type NewEntryRow } from './entries.repository';
+import { EntriesRepository, type NewEntryRow } from './entries.repository';
 import { EntriesService, hashRequest, shanghaiToday, type EntryInput, type EntryProblemField } from './entries.service';
-import { itemChoice, resolveItem } from './item-lookup';
+import { ItemIndex, itemChoice, resolveItem } from './item-lookup';
 import { explainRule } from './rules/rule-engine';
 import type { Rule } from './rules/rule.types';
 
@@ -216,9 +216,9 @@ export class EntriesUploadService {
     const rows = table.checkedRows;
     const cards = [...new Set(rows.flatMap((r) => (r.values.cardCode ? [r.values.cardCode] : [])))];
     const byCard = new Map((await this.repo.findResidentsByCardCode(cards)).map((r) => [r.cardCode, r]));
-    const itemsOn = new Map<string, ItemVersion[]>();
+    const itemsOn = new Map<string, ItemIndex>();
     for (const date of new Set(rows.map((r) => r.values.occurredOn ?? today))) {
-      itemsOn.set(date, await this.repo.listItemsInForce(village.townId, village.id, date));
+      itemsOn.set(date, new ItemIndex(await this.repo.listItemsInForce(village.townId, village.id, date)));
     }
 
     const inputs: EntryInput[] = rows.map((r) => this.toInput(r, village, byCard, itemsOn, today, itemLabel, label, add));
@@ -239,7 +239,7 @@ export class EntriesUploadService {
     r: CheckedRow<EntryRow>,
     village: VillageRef,
     byCard: Map<string, Awaited<ReturnType<EntriesRepository['findResidentsByCardCode']>>[number]>,
-    itemsOn: Map<string, ItemVersion[]>,
+    itemsOn: Map<string, ItemIndex>,
     today: string,
     itemLabel: string,
     label: (key: keyof EntryRow) => string,
@@ -257,7 +257,7 @@ export class EntriesUploadService {
         add(r.row, itemLabel, 'UPLOAD.REQUIRED', '不能为空，请填写事项编码或事项名称 / item code or name is required');
         reported.add('itemCode');
       } else {
-        const found = resolveItem(v.itemCode, v.itemName, itemsOn.get(v.occurredOn ?? today) ?? []);
+        const found = resolveItem(v.itemCode, v.itemName, itemsOn.get(v.occurredOn ?? today) ?? new ItemIndex([]));
         if (found.ok) itemCode = found.code;
         else {
           add(r.row, v.itemCode !== null ? itemLabel : label('itemName'), found.code, found.message);

@@ -73,12 +73,28 @@ function suggestion(text: string, items: readonly CatalogueItemName[]): string {
   return close.length ? `；您是否要填：${close.map(itemChoice).join('、')}` : '；请对照模板中的“事项目录”填写编码';
 }
 
+/** The items in force on one date, indexed once for a whole sheet. */
+export class ItemIndex {
+  readonly byCode: Map<string, CatalogueItemName>;
+  readonly byName = new Map<string, CatalogueItemName[]>();
+
+  constructor(readonly items: readonly CatalogueItemName[]) {
+    this.byCode = new Map(items.map((i) => [i.code.toUpperCase(), i]));
+    for (const i of items) {
+      const k = foldName(i.name);
+      this.byName.set(k, [...(this.byName.get(k) ?? []), i]);
+    }
+  }
+}
+
 /**
  * Resolves the item cell (and, when the sheet has one, the separate item-name cell) against the
  * items in force. Returns the code, or a predicate message ('不在…') for the caller to prefix.
  */
-export function resolveItem(cellText: string | null, nameText: string | null, items: readonly CatalogueItemName[]): ItemResolution {
-  const byCode = new Map(items.map((i) => [i.code.toUpperCase(), i]));
+export function resolveItem(cellText: string | null, nameText: string | null, items: readonly CatalogueItemName[] | ItemIndex): ItemResolution {
+  const index = items instanceof ItemIndex ? items : new ItemIndex(items);
+  const byCode = index.byCode;
+  items = index.items;
   const text = (cellText ?? '').normalize('NFKC').trim();
   const m = CODE_FIRST.exec(text);
   if (m) {
@@ -98,8 +114,7 @@ export function resolveItem(cellText: string | null, nameText: string | null, it
     return { ok: true, code: item.code };
   }
   const name = text !== '' ? text : (nameText ?? '').trim();
-  const folded = foldName(name);
-  const named = items.filter((i) => foldName(i.name) === folded);
+  const named = index.byName.get(foldName(name)) ?? [];
   if (named.length === 1 && named[0]) return { ok: true, code: named[0].code };
   if (named.length > 1) {
     return {
