@@ -5,11 +5,12 @@ import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import type { RequestContext } from '@app/auth/principal';
 import { ScopeService } from '@app/auth/scope.service';
 import { AppError } from '@app/common/errors/app-error';
+import { fieldProblem } from '@app/common/http/validation-messages';
 import type { PostingKind } from './ledger.entities';
 import { explainRule } from '@app/scoring/rules/rule-engine';
 import { LedgerRepository, type StatementPostingRow } from './ledger.repository';
 import type { StatementDto, StatementLineDto, StatementQuery } from './ledger.dto';
-import { CREDIT_SCORE_KINDS, ratingYearOfPeriod, shanghaiPeriod } from './projection';
+import { CREDIT_SCORE_KINDS, gradeOf, ratingYearOfPeriod, shanghaiPeriod } from './projection';
 
 export const KIND_LABELS: Record<PostingKind, string> = {
   deed: '积分事项',
@@ -90,7 +91,7 @@ export class StatementService {
     const from = query.from ?? null;
     const to = query.to ?? null;
     if (from && to && from > to) {
-      throw new AppError('VALIDATION.FAILED', undefined, [{ field: 'from', constraints: { order: 'from must not be after to' } }]);
+      throw new AppError('VALIDATION.FAILED', undefined, [fieldProblem('from', 'order', '不能晚于截止期间（to）', 'from must not be after to', '起始期间')]);
     }
     const resident = await this.repo.findStatementResident(residentId);
     if (!resident) throw new AppError('LEDGER.ACCOUNT_NOT_FOUND');
@@ -154,7 +155,8 @@ export class StatementService {
       closingBalance: lines.length ? lines[lines.length - 1].balance : openingBalance,
       currentBalance: resident.balance ?? 0,
       currentCreditScore: resident.creditScore ?? resident.baseScore,
-      currentGrade: resident.grade ?? '',
+      // No postings yet means no account: the grade of the town's base score, never ''.
+      currentGrade: resident.grade ?? gradeOf(resident.baseScore, resident.gradeThresholds),
       lines,
     };
   }

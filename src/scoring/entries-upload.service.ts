@@ -8,8 +8,8 @@ import { AppError } from '@app/common/errors/app-error';
 import { CARD_CODE_PATTERN } from '@app/common/http/field-decorators';
 import { buildErrorReport, buildTemplate, cell, parseTable, type CheckedRow, type ColumnSpec, type ParsedTable, type RowError, type UploadedFile } from '@app/common/tabular/tabular';
 import type { UploadResultDto } from './entries.dto';
-import { EntriesRepository, type NewEntryRow } from './entries.repository';
-import { EntriesService, hashRequest, shanghaiToday, type EntryInput, type EntryProblemField } from './entries.service';
+import { EntriesRepository } from './entries.repository';
+import { EntriesService, hashRequest, shanghaiToday, type EntryInput, type EntryProblemField, type PreparedEntry } from './entries.service';
 import { ItemIndex, itemChoice, resolveItem } from './item-lookup';
 import { explainRule } from './rules/rule-engine';
 import type { Rule } from './rules/rule.types';
@@ -95,8 +95,9 @@ interface Checked {
   table: ParsedTable<EntryRow>;
   /** Errors and warnings (likely duplicates), by row. */
   problems: RowError[];
-  rows: NewEntryRow[];
-  period: string | null;
+  rows: PreparedEntry[];
+  /** false when the file or its header stopped the row checks. */
+  ready: boolean;
 }
 
 const isError = (e: RowError) => e.severity !== 'warning';
@@ -155,13 +156,15 @@ export class EntriesUploadService {
     const batchId = randomUUID();
     try {
       return await this.repo.db.transaction(async (m) => {
-        const { problems, rows, period } = await this.check(m, ctx, village, table, batchId);
-        if (problems.some(isError) || period === null) throw invalid(table, problems);
+        const { problems, rows, ready } = await this.check(m, ctx, village, table, batchId);
+        if (problems.some(isError) || !ready || rows.length === 0) throw invalid(table, problems);
+        const periods = countByPeriod(rows);
+        const period = periods[0].period;
         await this.repo.insertBatch(m, { id: batchId, townId: village.townId, villageId: village.id, period, checksum: table.checksum, filename: file.originalname.slice(0, 200), rowCount: rows.length, uploadedBy: ctx.principal.id });
         await this.repo.insertEntries(m, rows);
         const flaggedDuplicates = rows.filter((r) => r.duplicateOf).length;
-        await this.audit.record(ctx, { action: 'entry.upload', targetType: 'entry_batch', targetId: batchId, summary: { filename: file.originalname, rows: rows.length, period, flaggedDuplicates } }, m);
-        return { batchId, period, created: rows.length, flaggedDuplicates, headerRow: table.headerRow ?? 1 };
+        await this.audit.record(ctx, { action: 'entry.upload', targetType: 'entry_batch', targetId: batchId, summary: { filename: file.originalname, rows: rows.length, period, periods, flaggedDuplicates } }, m);
+        return { batchId, period, periods, created: rows.length, flaggedDuplicates, headerRow: table.headerRow ?? 1 };
       });
     } catch (err) {
       if ((err as { code?: string }).code === '23505') throw new AppError('ENTRY.DUPLICATE_BATCH');
@@ -199,7 +202,7 @@ export class EntriesUploadService {
   /** Every problem of every row, and the rows ready to store when there is none. */
   private async check(m: EntityManager, ctx: RequestContext, village: VillageRef, table: ParsedTable<EntryRow>, batchId: string | null): Promise<Checked> {
     const problems: RowError[] = [...table.errors];
-    const done = (): Checked => ({ table, problems, rows: [], period: null });
+    const done = (): Checked => ({ table, problems, rows: [], ready: false });
     if (table.checkedRows.length === 0) return done();
     const labels = table.columnLabels;
     if (!labels.itemCode && !labels.itemName) {
@@ -222,7 +225,7 @@ export class EntriesUploadService {
     }
 
     const inputs: EntryInput[] = rows.map((r) => this.toInput(r, village, byCard, itemsOn, today, itemLabel, label, add));
-    const { rows: prepared, problems: found, period } = await this.entries.prepare(m, ctx, village, inputs, batchId);
+    const { rows: prepared, problems: found } = await this.entries.prepare(m, ctx, village, inputs, batchId);
     const cardOf = new Map(rows.map((r) => [r.row, r.values.cardCode]));
     for (const p of found) {
       const column = p.column ? (p.column === 'itemCode' ? itemLabel : label(COLUMN_OF[p.column as EntryProblemField] ?? (p.column as keyof EntryRow))) : null;
@@ -231,7 +234,7 @@ export class EntriesUploadService {
     }
     this.noteDuplicates(inputs, label, add);
     problems.sort((a, b) => a.row - b.row);
-    return { table, problems, rows: prepared, period };
+    return { table, problems, rows: prepared, ready: true };
   }
 
   /** One row as an entry to check: cells that failed are marked, so only the rest is checked again. */
@@ -292,6 +295,18 @@ export class EntriesUploadService {
       else add(i.row, label('cardCode'), 'UPLOAD.LIKELY_DUPLICATE', `与第 ${seen} 行是同一人、同一事项、同一天，导入后标为疑似重复，由议事会判断 / same resident, item and day as row ${seen}: flagged for the meeting`, 'warning');
     }
   }
+}
+
+/** Rows per period they go to, oldest first: an upload may carry last month's and this month's deeds. */
+function countByPeriod(rows: Array<{ period: string; late: boolean }>): Array<{ period: string; created: number; late: number }> {
+  const by = new Map<string, { period: string; created: number; late: number }>();
+  for (const r of rows) {
+    const c = by.get(r.period) ?? { period: r.period, created: 0, late: 0 };
+    c.created += 1;
+    if (r.late) c.late += 1;
+    by.set(r.period, c);
+  }
+  return [...by.values()].sort((a, b) => (a.period < b.period ? -1 : 1));
 }
 
 function invalid(table: ParsedTable<unknown>, problems: RowError[]): AppError {
