@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, StreamableFile, UploadedFile, UseInterceptors } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
-import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Ctx, Roles } from '@app/auth/auth.decorators';
 import { ROLES } from '@app/auth/auth.entities';
 import type { RequestContext } from '@app/auth/principal';
@@ -122,7 +122,8 @@ export class RosterController {
   @UseInterceptors(FileInterceptor('file'))
   @ApiConsumes('multipart/form-data')
   @ApiBody({ schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary', description: '名册（.xlsx 或 CSV）' } } } })
-  @ApiOperation({ summary: '导入村民名册：全部无误才导入，有错则逐行列出且不保存任何数据；重复上传不改变已在册村民' })
+  @ApiOperation({ summary: '导入村民名册：全部无误才导入，有错则一次逐行列出全部错误且不保存任何数据；表头上方的标题行自动跳过；重复上传不改变已在册村民' })
+  @ApiCreatedResponse({ type: RosterImportResultDto })
   import(@Ctx() ctx: RequestContext, @Param() p: VillageIdParam, @UploadedFile() file: TableFile | undefined): Promise<RosterImportResultDto> {
     return this.roster.import(ctx, p.villageId, file);
   }
