@@ -17,6 +17,7 @@ const TABLE: Record<string, Access> = {
   'POST /api/v1/auth/login': 'public',
   'POST /api/v1/auth/refresh': 'public',
   'POST /api/v1/auth/logout': 'public',
+  'POST /api/v1/auth/password': ALL,
   'GET /api/v1/auth/me': ALL,
   'POST /api/v1/staff': ['town_admin'],
   'GET /api/v1/staff': ['town_admin', 'auditor'],
