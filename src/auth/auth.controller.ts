@@ -39,16 +39,16 @@ export class AuthController {
   @HttpCode(200)
   @Public()
   @ApiOperation({ summary: '用刷新令牌换新令牌（一次性；重复使用会吊销整组）' })
-  refresh(@Body() dto: RefreshDto): Promise<TokenPairDto> {
-    return this.auth.refresh(dto.refreshToken);
+  refresh(@Body() dto: RefreshDto, @PublicCtx() ctx: PublicContext): Promise<TokenPairDto> {
+    return this.auth.refresh(dto.refreshToken, ctx.requestId);
   }
 
   @Post('logout')
   @HttpCode(204)
   @Public()
   @ApiOperation({ summary: '注销：吊销刷新令牌' })
-  async logout(@Body() dto: RefreshDto): Promise<void> {
-    await this.auth.logout(dto.refreshToken);
+  async logout(@Body() dto: RefreshDto, @PublicCtx() ctx: PublicContext): Promise<void> {
+    await this.auth.logout(dto.refreshToken, ctx.requestId);
   }
 
   @Get('me')

@@ -106,11 +106,14 @@ export class AuthRepository {
     return existing[0] ? 'reused' : null;
   }
 
-  async revokeFamilyOf(tokenHash: string): Promise<void> {
+  /** Revokes the token's family; returns whose it was (null for a token never issued). */
+  async revokeFamilyOf(tokenHash: string): Promise<string | null> {
     await this.db.query(
       `UPDATE refresh_tokens SET revoked_at = now() WHERE revoked_at IS NULL AND family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)`,
       [tokenHash],
     );
+    const rows: Array<{ staffId: string }> = await this.db.query(`SELECT staff_id AS "staffId" FROM refresh_tokens WHERE token_hash = $1`, [tokenHash]);
+    return rows[0]?.staffId ?? null;
   }
 
   async findTerminalByPrefix(prefix: string): Promise<TerminalRow | null> {

@@ -79,25 +79,32 @@ export class AuthService {
     if (!user.active) throw new AppError('AUTH.ACCOUNT_DISABLED');
     await this.repo.resetFailedLogins(user.id);
     const tokens = await this.issue(user, randomUUID());
+    await this.audit.record({ principal: this.principalOf(user), requestId }, { action: 'auth.login', targetType: 'staff', targetId: user.id });
     return { ...tokens, user: this.describe(user) };
   }
 
   /** Rotates a refresh token; presenting an already used one revokes its whole family. */
-  async refresh(refreshToken: string): Promise<TokenPair> {
+  async refresh(refreshToken: string, requestId: string): Promise<TokenPair> {
     const hash = sha256(refreshToken);
     const consumed = await this.repo.consumeRefreshToken(hash);
     if (consumed === 'reused') {
-      await this.repo.revokeFamilyOf(hash);
+      const staffId = await this.repo.revokeFamilyOf(hash);
+      // A stolen token replayed: worth a row, since it logs the owner out everywhere.
+      if (staffId) await this.audit.record(null, { action: 'auth.refresh_reused', targetType: 'staff', targetId: staffId, summary: { requestId } });
       throw new AppError('AUTH.INVALID_TOKEN');
     }
     if (!consumed || consumed.expiresAt.getTime() <= Date.now()) throw new AppError('AUTH.INVALID_TOKEN');
     const user = await this.repo.findStaffById(consumed.staffId);
     if (!user || !user.active) throw new AppError('AUTH.INVALID_TOKEN');
-    return this.issue(user, consumed.familyId);
+    const tokens = await this.issue(user, consumed.familyId);
+    await this.audit.record({ principal: this.principalOf(user), requestId }, { action: 'auth.refresh', targetType: 'staff', targetId: user.id });
+    return tokens;
   }
 
-  async logout(refreshToken: string): Promise<void> {
-    await this.repo.revokeFamilyOf(sha256(refreshToken));
+  async logout(refreshToken: string, requestId: string): Promise<void> {
+    const staffId = await this.repo.revokeFamilyOf(sha256(refreshToken));
+    const user = staffId ? await this.repo.findStaffById(staffId) : null;
+    if (user) await this.audit.record({ principal: this.principalOf(user), requestId }, { action: 'auth.logout', targetType: 'staff', targetId: user.id });
   }
 
   async verifyAccessToken(token: string): Promise<StaffPrincipal> {

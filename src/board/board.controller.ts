@@ -3,7 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagg
 import type { Request, Response } from 'express';
 import { Ctx, Public, Roles } from '@app/auth/auth.decorators';
 import type { RequestContext } from '@app/auth/principal';
-import { BoardPathParams, BoardsOverviewDto, PeriodQuery, PublicBoardDto, VillageBoardDto, VillagePathParams } from './board.dto';
+import { BoardPathParams, BoardsOverviewDto, PeriodQuery, PublicBoardDto, PublicTownDto, TownCodeQuery, VillageBoardDto, VillagePathParams } from './board.dto';
 import { BoardService } from './board.service';
 import { cacheable, sendRendered } from './rendered-body';
 
@@ -16,27 +16,37 @@ export class PublicBoardController {
   @Get('boards/:villageId/:period.html')
   @Public()
   @ApiProduces('text/html')
-  @ApiOperation({ summary: '公示栏打印页（A4，无需登录；仅显示脱敏姓名）' })
-  async html(@Param() p: BoardPathParams, @Req() req: Request, @Res() res: Response): Promise<void> {
-    await sendRendered(req, res, await this.boards.boardHtmlBody(p.villageId, p.period), 'text/html; charset=utf-8');
+  @ApiOperation({ summary: '公示栏打印页（A4，无需登录；仅显示脱敏姓名）；村可用 ID 或村编号，如 /public/boards/DC/2026-11.html' })
+  async html(@Param() p: BoardPathParams, @Query() q: TownCodeQuery, @Req() req: Request, @Res() res: Response): Promise<void> {
+    await sendRendered(req, res, await this.boards.boardHtmlBody(p.villageId, p.period, q.town), 'text/html; charset=utf-8');
   }
 
   @Get('boards/:villageId/:period')
   @Public()
   @ApiOkResponse({ type: PublicBoardDto })
-  @ApiOperation({ summary: '公示栏（JSON，无需登录）：逐人逐条积分、异议状态、合计、红黑榜、入账核验码' })
-  async board(@Param() p: BoardPathParams, @Req() req: Request, @Res() res: Response): Promise<void> {
-    await sendRendered(req, res, await this.boards.boardJsonBody(p.villageId, p.period), 'application/json; charset=utf-8');
+  @ApiOperation({ summary: '公示栏（JSON，无需登录）：逐人逐条积分、异议状态、合计、红黑榜、入账核验码；村可用 ID 或村编号，如 /public/boards/DC/2026-11' })
+  async board(@Param() p: BoardPathParams, @Query() q: TownCodeQuery, @Req() req: Request, @Res() res: Response): Promise<void> {
+    await sendRendered(req, res, await this.boards.boardJsonBody(p.villageId, p.period, q.town), 'application/json; charset=utf-8');
   }
 
   @Get('villages/:villageId/boards')
   @Public()
   @ApiOkResponse({ type: [VillageBoardDto] })
   @ApiOperation({ summary: '本村历期公示栏（无需登录）' })
-  async villageBoards(@Param() p: VillagePathParams, @Res({ passthrough: true }) res: Response): Promise<VillageBoardDto[]> {
-    const boards = await this.boards.villageBoards(p.villageId);
+  async villageBoards(@Param() p: VillagePathParams, @Query() q: TownCodeQuery, @Res({ passthrough: true }) res: Response): Promise<VillageBoardDto[]> {
+    const boards = await this.boards.villageBoards(p.villageId, q.town);
     cacheable(res);
     return boards;
+  }
+
+  @Get('villages')
+  @Public()
+  @ApiOkResponse({ type: [PublicTownDto] })
+  @ApiOperation({ summary: '公开的村列表（无需登录）：镇、各村及其已公示的公示栏地址（按村编号）' })
+  async villages(@Query() q: TownCodeQuery, @Res({ passthrough: true }) res: Response): Promise<PublicTownDto[]> {
+    const towns = await this.boards.publicVillages(q.town);
+    cacheable(res);
+    return towns;
   }
 }
 
