@@ -1,12 +1,15 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { NextFunction, Request, Response } from 'express';
+import { SwaggerModule } from '@nestjs/swagger';
+import { json, type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { AppError } from '@app/common/errors/app-error';
 import { GlobalExceptionFilter } from '@app/common/errors/global-exception.filter';
+import { refuseDeepJson } from '@app/common/http/json-depth';
 import { assignRequestId } from '@app/common/http/request-id';
 import { AppConfig } from '@app/config/app-config';
+import { parseTrustProxy } from '@app/config/trust-proxy';
+import { buildOpenApiDocument } from '@app/openapi/document';
 import { mountQueueDashboard } from '@app/queue/queue-dashboard';
 
 export const API_PREFIX = 'api/v1';
@@ -21,9 +24,11 @@ export function configureHttpApp(app: NestExpressApplication): void {
     assignRequestId(req as unknown as Parameters<typeof assignRequestId>[0], res);
     next();
   });
-  app.setGlobalPrefix(API_PREFIX, { exclude: ['health'] });
+  applyGlobalPrefix(app);
   mountQueueDashboard(app);
-  app.useBodyParser('json', { limit: config.get('BODY_LIMIT') });
+  // The depth check runs on the raw bytes, before JSON.parse and before any pipe sees the value.
+  // express.json itself, since Nest's useBodyParser reserves `verify` for its rawBody option.
+  app.use(json({ limit: config.get('BODY_LIMIT'), verify: refuseDeepJson }));
   app.useBodyParser('urlencoded', { limit: config.get('BODY_LIMIT'), extended: false });
   app.use(
     helmet({
@@ -32,24 +37,20 @@ export function configureHttpApp(app: NestExpressApplication): void {
       },
     }),
   );
-  app.set('trust proxy', 'loopback');
+  // Validated at boot (src/config/trust-proxy.ts); decides the client address rate limits see.
+  app.set('trust proxy', parseTrustProxy(config.get('TRUST_PROXY')));
   app.set('x-powered-by', false);
   setupOpenApi(app);
   app.enableShutdownHooks();
 }
 
+/** `/api/v1` for everything but the health probes; the OpenAPI generator applies it too (same paths). */
+export function applyGlobalPrefix(app: INestApplication): void {
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['health', 'health/live', 'health/ready'] });
+}
+
 export function setupOpenApi(app: INestApplication): void {
-  const doc = new DocumentBuilder()
-    .setTitle('信义积分 ledger service')
-    .setDescription(
-      '村级信义积分：目录、月度评议与公示、只增不改的积分账本、信义超市兑换。Errors: `{ statusCode, code, message, details?, requestId }`.',
-    )
-    .setVersion('1')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'staff')
-    .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key' }, 'terminal')
-    .build();
-  const document = SwaggerModule.createDocument(app, doc);
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  SwaggerModule.setup('docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });
 }
 
 /**

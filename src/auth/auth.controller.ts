@@ -1,15 +1,18 @@
 import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '@app/common/errors/api-errors';
 import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
 import { ROLES } from './auth.entities';
-import { Ctx, Public, PublicCtx, Roles } from './auth.decorators';
+import { Ctx, DuringPasswordChange, Public, PublicCtx, Roles } from './auth.decorators';
 import {
+  ChangePasswordDto,
   CreatedTerminalDto,
   CreateStaffDto,
   CreateTerminalDto,
   IdParam,
   LoginDto,
   LoginResultDto,
+  MeDto,
   RefreshDto,
   ShopIdParam,
   StaffDto,
@@ -30,15 +33,19 @@ export class AuthController {
   @Public()
   @UseGuards(ThrottlerGuard)
   @SkipThrottle({ objection: true })
-  @ApiOperation({ summary: '工作人员登录：返回访问令牌与刷新令牌（按 IP 限流，连续失败 5 次锁定 15 分钟）' })
+  @ApiOperation({ summary: '工作人员登录：返回访问令牌与刷新令牌（按 IP 限流；同一用户名+客户端连续失败 3 次后逐次延迟，429 并给出 Retry-After，不锁定账号）' })
+  @ApiOkResponse({ type: LoginResultDto })
+  @ApiErrors('AUTH.INVALID_CREDENTIALS', 'AUTH.LOGIN_THROTTLED', 'AUTH.ACCOUNT_DISABLED', 'RATE.LIMITED')
   login(@Body() dto: LoginDto, @PublicCtx() ctx: PublicContext): Promise<LoginResultDto> {
-    return this.auth.login(dto.username, dto.password, ctx.requestId);
+    return this.auth.login(dto.username, dto.password, ctx);
   }
 
   @Post('refresh')
   @HttpCode(200)
   @Public()
   @ApiOperation({ summary: '用刷新令牌换新令牌（一次性；重复使用会吊销整组）' })
+  @ApiOkResponse({ type: TokenPairDto })
+  @ApiErrors('AUTH.INVALID_TOKEN')
   refresh(@Body() dto: RefreshDto, @PublicCtx() ctx: PublicContext): Promise<TokenPairDto> {
     return this.auth.refresh(dto.refreshToken, ctx.requestId);
   }
@@ -46,16 +53,30 @@ export class AuthController {
   @Post('logout')
   @HttpCode(204)
   @Public()
-  @ApiOperation({ summary: '注销：吊销刷新令牌' })
+  @ApiOperation({ summary: '注销：结束会话（刷新令牌与访问令牌立即失效）' })
+  @ApiNoContentResponse({ description: '已注销（令牌未知或已吊销时同样 204）' })
   async logout(@Body() dto: RefreshDto, @PublicCtx() ctx: PublicContext): Promise<void> {
     await this.auth.logout(dto.refreshToken, ctx.requestId);
   }
 
+  @Post('password')
+  @HttpCode(200)
+  @Roles(...ROLES)
+  @DuringPasswordChange()
+  @ApiOperation({ summary: '修改密码：结束本人所有会话（含其他设备），返回新会话的令牌' })
+  @ApiOkResponse({ type: TokenPairDto })
+  @ApiErrors('AUTH.WRONG_PASSWORD', 'AUTH.PASSWORD_UNCHANGED')
+  changePassword(@Ctx() ctx: RequestContext, @Body() dto: ChangePasswordDto): Promise<TokenPairDto> {
+    return this.auth.changePassword(ctx, dto.currentPassword, dto.newPassword);
+  }
+
   @Get('me')
   @Roles(...ROLES)
+  @DuringPasswordChange()
   @ApiOperation({ summary: '当前登录的工作人员' })
-  me(@Ctx() ctx: RequestContext) {
-    return ctx.principal;
+  @ApiOkResponse({ type: MeDto })
+  me(@Ctx() ctx: RequestContext): MeDto {
+    return ctx.principal as MeDto;
   }
 }
 
@@ -67,6 +88,8 @@ export class StaffController {
   @Post('staff')
   @Roles('town_admin')
   @ApiOperation({ summary: '新建工作人员（本镇）' })
+  @ApiCreatedResponse({ type: StaffDto })
+  @ApiErrors('STAFF.USERNAME_TAKEN', 'STAFF.INVALID_SCOPE', 'ORG.VILLAGE_NOT_FOUND', 'SHOP.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   create(@Ctx() ctx: RequestContext, @Body() dto: CreateStaffDto): Promise<StaffDto> {
     return this.staff.createStaff(ctx, dto);
   }
@@ -74,6 +97,7 @@ export class StaffController {
   @Get('staff')
   @Roles('town_admin', 'auditor')
   @ApiOperation({ summary: '本镇工作人员列表' })
+  @ApiOkResponse({ type: [StaffDto] })
   list(@Ctx() ctx: RequestContext): Promise<StaffDto[]> {
     return this.staff.listStaff(ctx);
   }
@@ -82,6 +106,8 @@ export class StaffController {
   @HttpCode(200)
   @Roles('town_admin')
   @ApiOperation({ summary: '停用工作人员账号' })
+  @ApiOkResponse({ type: StaffDto })
+  @ApiErrors('STAFF.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   deactivate(@Ctx() ctx: RequestContext, @Param() p: IdParam): Promise<StaffDto> {
     return this.staff.setActive(ctx, p.id, false);
   }
@@ -90,6 +116,8 @@ export class StaffController {
   @HttpCode(200)
   @Roles('town_admin')
   @ApiOperation({ summary: '重新启用工作人员账号' })
+  @ApiOkResponse({ type: StaffDto })
+  @ApiErrors('STAFF.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   activate(@Ctx() ctx: RequestContext, @Param() p: IdParam): Promise<StaffDto> {
     return this.staff.setActive(ctx, p.id, true);
   }
@@ -97,6 +125,8 @@ export class StaffController {
   @Post('shops/:shopId/terminals')
   @Roles('town_admin')
   @ApiOperation({ summary: '为信义超市新建终端；API 密钥只显示这一次' })
+  @ApiCreatedResponse({ type: CreatedTerminalDto })
+  @ApiErrors('SHOP.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   createTerminal(@Ctx() ctx: RequestContext, @Param() p: ShopIdParam, @Body() dto: CreateTerminalDto): Promise<CreatedTerminalDto> {
     return this.staff.createTerminal(ctx, p.shopId, dto.name);
   }
@@ -104,6 +134,8 @@ export class StaffController {
   @Get('shops/:shopId/terminals')
   @Roles('town_admin', 'auditor', 'shop_clerk')
   @ApiOperation({ summary: '超市的终端列表（不含密钥）' })
+  @ApiOkResponse({ type: [TerminalDto] })
+  @ApiErrors('SHOP.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   listTerminals(@Ctx() ctx: RequestContext, @Param() p: ShopIdParam): Promise<TerminalDto[]> {
     return this.staff.listTerminals(ctx, p.shopId);
   }
@@ -112,6 +144,8 @@ export class StaffController {
   @HttpCode(200)
   @Roles('town_admin')
   @ApiOperation({ summary: '吊销终端密钥' })
+  @ApiOkResponse({ type: TerminalDto })
+  @ApiErrors('TERMINAL.NOT_FOUND', 'SHOP.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   revokeTerminal(@Ctx() ctx: RequestContext, @Param() p: IdParam): Promise<TerminalDto> {
     return this.staff.revokeTerminal(ctx, p.id);
   }

@@ -1,6 +1,8 @@
 import { applyDecorators, createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtension, ApiSecurity } from '@nestjs/swagger';
 import type { Request } from 'express';
+import { ApiErrors } from '@app/common/errors/api-errors';
+import { PUBLIC_EXTENSION } from '@app/openapi/document';
 import type { Role } from './auth.entities';
 import type { Principal, PublicContext, RequestContext } from './principal';
 
@@ -9,23 +11,28 @@ export const AUTH_METADATA = 'xinyi:auth';
 export type AuthRequirement = { type: 'public' } | { type: 'staff'; roles: Role[] } | { type: 'terminal' };
 
 /** No login needed (health, public board, objections). */
-export const Public = () => SetMetadata(AUTH_METADATA, { type: 'public' } satisfies AuthRequirement);
+export const Public = () => applyDecorators(SetMetadata(AUTH_METADATA, { type: 'public' } satisfies AuthRequirement), ApiExtension(PUBLIC_EXTENSION, true));
 
 /** A staff JWT with one of these roles; scope is checked in the service. */
 export const Roles = (...roles: Role[]) =>
   applyDecorators(
     SetMetadata(AUTH_METADATA, { type: 'staff', roles } satisfies AuthRequirement),
     ApiBearerAuth('staff'),
-    ApiUnauthorizedResponse({ description: 'AUTH.UNAUTHENTICATED' }),
-    ApiForbiddenResponse({ description: `AUTH.FORBIDDEN (roles: ${roles.join(', ')}) / AUTH.OUT_OF_SCOPE` }),
+    ApiErrors('AUTH.UNAUTHENTICATED', 'AUTH.INVALID_TOKEN', 'AUTH.FORBIDDEN'),
+    ApiExtension('x-roles', roles),
   );
+
+export const PASSWORD_CHANGE_METADATA = 'xinyi:during-password-change';
+
+/** Reachable by a staff user whose one-time password is not yet changed (else AUTH.PASSWORD_CHANGE_REQUIRED). */
+export const DuringPasswordChange = () => SetMetadata(PASSWORD_CHANGE_METADATA, true);
 
 /** A shop terminal's API key in `x-api-key`. */
 export const TerminalAuth = () =>
   applyDecorators(
     SetMetadata(AUTH_METADATA, { type: 'terminal' } satisfies AuthRequirement),
     ApiSecurity('terminal'),
-    ApiUnauthorizedResponse({ description: 'AUTH.INVALID_API_KEY' }),
+    ApiErrors('AUTH.INVALID_API_KEY'),
   );
 
 type AuthedRequest = Request & { id?: string; principal?: Principal };

@@ -30,20 +30,46 @@ export class StaffDto {
   @ApiProperty({ description: '姓名' }) displayName: string;
   @ApiProperty({ enum: ROLES, description: '角色' }) role: Role;
   @ApiProperty({ description: '所属乡镇' }) townId: string;
-  @ApiProperty({ nullable: true, description: '所属村（村级角色）' }) villageId: string | null;
-  @ApiProperty({ nullable: true, description: '所属超市（超市店员）' }) shopId: string | null;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: '所属村（村级角色）' }) villageId: string | null;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: '所属超市（超市店员）' }) shopId: string | null;
   @ApiPropertyOptional({ description: '是否启用' }) active?: boolean;
+}
+
+/** The staff user a valid access token belongs to (`GET /auth/me`). */
+export class MeDto {
+  @ApiProperty({ enum: ['staff'] }) kind: 'staff';
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ description: '用户名' }) username: string;
+  @ApiProperty({ enum: ROLES, description: '角色' }) role: Role;
+  @ApiProperty({ format: 'uuid', description: '所属乡镇' }) townId: string;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: '所属村（村级角色）' }) villageId: string | null;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: '所属超市（超市店员）' }) shopId: string | null;
 }
 
 export class TokenPairDto {
   @ApiProperty({ description: '访问令牌（JWT，短期）' }) accessToken: string;
   @ApiProperty({ description: '刷新令牌（一次性，轮换）' }) refreshToken: string;
-  @ApiProperty({ description: '访问令牌有效秒数' }) expiresIn: number;
-  @ApiProperty({ example: 'Bearer' }) tokenType: 'Bearer';
+  @ApiProperty({ type: 'integer', description: '访问令牌有效秒数' }) expiresIn: number;
+  @ApiProperty({ enum: ['Bearer'] }) tokenType: 'Bearer';
 }
 
 export class LoginResultDto extends TokenPairDto {
   @ApiProperty({ type: StaffDto }) user: StaffDto;
+  @ApiProperty({ description: '一次性密码：须先 POST /auth/password 修改，其他接口才可用' }) mustChangePassword: boolean;
+}
+
+export class ChangePasswordDto {
+  @ApiProperty({ description: '当前密码（或一次性密码）' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(256)
+  currentPassword: string;
+
+  @ApiProperty({ description: '新密码（至少 10 位）' })
+  @IsString()
+  @MinLength(10)
+  @MaxLength(128)
+  newPassword: string;
 }
 
 export class CreateStaffDto {
@@ -103,8 +129,8 @@ export class TerminalDto {
   @ApiProperty() shopId: string;
   @ApiProperty({ description: '终端名称' }) name: string;
   @ApiProperty({ description: '密钥前缀（用于识别，非密钥本身）' }) keyPrefix: string;
-  @ApiProperty() createdAt: Date;
-  @ApiProperty({ nullable: true, description: '吊销时间' }) revokedAt: Date | null;
+  @ApiProperty({ type: String, format: 'date-time' }) createdAt: Date;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: '吊销时间' }) revokedAt: Date | null;
 }
 
 export class CreatedTerminalDto extends TerminalDto {

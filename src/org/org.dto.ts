@@ -37,6 +37,7 @@ export class TownDto {
   @ApiProperty({ description: '等级表是否为本镇自定' }) customGradeThresholds: boolean;
   @ApiProperty({ description: '公示期（天）' }) objectionWindowDays: number;
   @ApiProperty({ description: '异议答复时限（工作日）' }) objectionAnswerWorkingDays: number;
+  @ApiProperty({ description: '关账日：次月第几日 00:10（北京时间）关闭上月周期', example: 5, minimum: 1, maximum: 28 }) closeDay: number;
   @ApiProperty({ type: [String], description: '法定节假日 YYYY-MM-DD' }) holidays: string[];
   @ApiProperty({ type: [String], description: '调休上班日 YYYY-MM-DD' }) makeupWorkdays: string[];
   @ApiProperty({ description: '每村自设加分事项上限' }) villageMaxBonusItems: number;
@@ -73,6 +74,13 @@ export class UpdateTownSettingsDto {
   @Min(1)
   @Max(60)
   objectionAnswerWorkingDays?: number;
+
+  @ApiPropertyOptional({ description: '关账日：次月第几日 00:10（北京时间）关闭上月周期（1–28，默认 5）', example: 5, minimum: 1, maximum: 28 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(28)
+  closeDay?: number;
 
   @ApiPropertyOptional({ type: [String], description: '法定节假日 YYYY-MM-DD' })
   @IsOptional()
@@ -157,7 +165,7 @@ export class HouseholdDto {
   @ApiProperty() id: string;
   @ApiProperty() villageId: string;
   @ApiProperty({ description: '户号' }) code: string;
-  @ApiProperty({ nullable: true, description: '住址' }) address: string | null;
+  @ApiProperty({ type: String, nullable: true, description: '住址' }) address: string | null;
   @ApiProperty({ description: '在册人数（各状态）' }) residentCount: number;
 }
 
@@ -210,7 +218,7 @@ export class ResidentDto {
   @ApiProperty({ enum: ['M', 'F'], description: '性别' }) gender: 'M' | 'F';
   @ApiProperty({ description: '出生年份' }) birthYear: number;
   @ApiProperty({ description: '积分卡号' }) cardCode: string;
-  @ApiProperty({ nullable: true, description: '手机号' }) phone: string | null;
+  @ApiProperty({ type: String, nullable: true, description: '手机号' }) phone: string | null;
   @ApiProperty({ description: '身份证号后 4 位' }) idLast4: string;
   @ApiProperty({ enum: RESIDENT_STATUSES, description: '状态' }) status: ResidentStatus;
   @ApiProperty() createdAt: Date;
@@ -290,7 +298,7 @@ export class RosterTemplateQuery {
 
 export class RosterRowErrorDto {
   @ApiProperty({ description: 'Excel 行号（含表头；0 表示整个文件）' }) row: number;
-  @ApiProperty({ nullable: true, description: '列名' }) column: string | null;
+  @ApiProperty({ type: String, nullable: true, description: '列名' }) column: string | null;
   @ApiProperty({ description: '错误代码' }) code: string;
   @ApiProperty({ description: '说明' }) message: string;
 }
@@ -300,4 +308,5 @@ export class RosterImportResultDto {
   @ApiProperty({ description: '已在册、未改动的村民数' }) unchanged: number;
   @ApiProperty({ description: '新建的户数' }) householdsCreated: number;
   @ApiProperty({ description: '文件 SHA-256' }) checksum: string;
+  @ApiProperty({ type: 'integer', description: '表头所在行（表头上方的标题行、空行已跳过）' }) headerRow: number;
 }
