@@ -46,8 +46,8 @@ export class AuthController {
   @ApiOperation({ summary: '用刷新令牌换新令牌（一次性；重复使用会吊销整组）' })
   @ApiOkResponse({ type: TokenPairDto })
   @ApiErrors('AUTH.INVALID_TOKEN')
-  refresh(@Body() dto: RefreshDto): Promise<TokenPairDto> {
-    return this.auth.refresh(dto.refreshToken);
+  refresh(@Body() dto: RefreshDto, @PublicCtx() ctx: PublicContext): Promise<TokenPairDto> {
+    return this.auth.refresh(dto.refreshToken, ctx.requestId);
   }
 
   @Post('logout')
@@ -55,8 +55,8 @@ export class AuthController {
   @Public()
   @ApiOperation({ summary: '注销：结束会话（刷新令牌与访问令牌立即失效）' })
   @ApiNoContentResponse({ description: '已注销（令牌未知或已吊销时同样 204）' })
-  async logout(@Body() dto: RefreshDto): Promise<void> {
-    await this.auth.logout(dto.refreshToken);
+  async logout(@Body() dto: RefreshDto, @PublicCtx() ctx: PublicContext): Promise<void> {
+    await this.auth.logout(dto.refreshToken, ctx.requestId);
   }
 
   @Post('password')

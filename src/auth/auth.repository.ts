@@ -189,14 +189,16 @@ export class AuthRepository {
     return existing[0] ? 'reused' : null;
   }
 
-  /** Ends the session a refresh token belongs to: its whole token family and its access tokens. */
-  async endSessionOf(tokenHash: string, reason: SessionEndReason): Promise<void> {
+  /** Ends the session a refresh token belongs to: its whole token family and its access tokens. Returns whose it was (null for a token never issued). */
+  async endSessionOf(tokenHash: string, reason: SessionEndReason): Promise<string | null> {
     await this.db.query(
       `WITH f AS (SELECT family_id FROM refresh_tokens WHERE token_hash = $1),
             r AS (UPDATE refresh_tokens SET revoked_at = now() WHERE revoked_at IS NULL AND family_id = (SELECT family_id FROM f))
        UPDATE staff_sessions SET ended_at = now(), end_reason = $2 WHERE id = (SELECT family_id FROM f) AND ended_at IS NULL`,
       [tokenHash, reason],
     );
+    const rows: Array<{ staffId: string }> = await this.db.query(`SELECT staff_id AS "staffId" FROM refresh_tokens WHERE token_hash = $1`, [tokenHash]);
+    return rows[0]?.staffId ?? null;
   }
 
   async findTerminalByPrefix(prefix: string): Promise<TerminalRow | null> {

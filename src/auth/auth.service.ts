@@ -79,6 +79,7 @@ export class AuthService {
     const sessionId = randomUUID();
     await this.repo.startSession(sessionId, user.id);
     const tokens = await this.issue(user, sessionId);
+    await this.audit.record({ principal: this.principalOf(user), requestId: ctx.requestId }, { action: 'auth.login', targetType: 'staff', targetId: user.id });
     return { ...tokens, user: this.describe(user), mustChangePassword: user.mustChangePassword };
   }
 
@@ -100,23 +101,29 @@ export class AuthService {
   }
 
   /** Rotates a refresh token; presenting an already used one revokes its whole family. */
-  async refresh(refreshToken: string): Promise<TokenPair> {
+  async refresh(refreshToken: string, requestId: string): Promise<TokenPair> {
     const hash = sha256(refreshToken);
     const consumed = await this.repo.consumeRefreshToken(hash);
     if (consumed === 'reused') {
       // A used token presented again: stolen or replayed. The whole session ends, access tokens too.
-      await this.repo.endSessionOf(hash, 'refresh_reuse');
+      const staffId = await this.repo.endSessionOf(hash, 'refresh_reuse');
+      // Worth a row: it logs the owner out of that session.
+      if (staffId) await this.audit.record(null, { action: 'auth.refresh_reused', targetType: 'staff', targetId: staffId, summary: { requestId } });
       throw new AppError('AUTH.INVALID_TOKEN');
     }
     if (!consumed || consumed.expiresAt.getTime() <= Date.now()) throw new AppError('AUTH.INVALID_TOKEN');
     const user = await this.repo.findStaffById(consumed.staffId);
     if (!user || !user.active || !(await this.repo.findLiveSession(consumed.familyId, user.id))) throw new AppError('AUTH.INVALID_TOKEN');
-    return this.issue(user, consumed.familyId);
+    const tokens = await this.issue(user, consumed.familyId);
+    await this.audit.record({ principal: this.principalOf(user), requestId }, { action: 'auth.refresh', targetType: 'staff', targetId: user.id });
+    return tokens;
   }
 
   /** Ends the session: its refresh tokens and, from the next request on, its access tokens. */
-  async logout(refreshToken: string): Promise<void> {
-    await this.repo.endSessionOf(sha256(refreshToken), 'logout');
+  async logout(refreshToken: string, requestId: string): Promise<void> {
+    const staffId = await this.repo.endSessionOf(sha256(refreshToken), 'logout');
+    const user = staffId ? await this.repo.findStaffById(staffId) : null;
+    if (user) await this.audit.record({ principal: this.principalOf(user), requestId }, { action: 'auth.logout', targetType: 'staff', targetId: user.id });
   }
 
   /**

@@ -92,6 +92,7 @@ const TABLE: Record<string, Access> = {
   'GET /api/v1/public/boards/{villageId}/{period}.html': 'public',
   'GET /api/v1/public/boards/{villageId}/{period}': 'public',
   'GET /api/v1/public/villages/{villageId}/boards': 'public',
+  'GET /api/v1/public/villages': 'public',
   'GET /api/v1/towns/current/boards-overview': ['town_admin', 'auditor'],
   'GET /api/v1/audit/postings': ['auditor', 'town_admin'],
   'GET /api/v1/audit/postings.csv': ['auditor', 'town_admin'],

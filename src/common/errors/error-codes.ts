@@ -3,6 +3,7 @@
  * clients branch on them, so a code is never renamed or reused for something else.
  * Each feature keeps its codes in its own `<feature>.errors.ts`, merged here.
  */
+import { BOARD_ERRORS } from '@app/board/board.errors';
 import { CATALOG_ERRORS } from '@app/catalog/catalog.errors';
 import { LEDGER_ERRORS } from '@app/ledger/ledger.errors';
 import { ORG_ERRORS } from '@app/org/org.errors';
@@ -48,6 +49,7 @@ export const ERROR_CODES = {
   ...LEDGER_ERRORS,
   ...SHOP_ERRORS,
   ...REVIEW_ERRORS,
+  ...BOARD_ERRORS,
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
