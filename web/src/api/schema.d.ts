@@ -3569,18 +3569,6 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBodyDto"] & {
-                        /** @enum {string} */
-                        code?: "AUTH.UNAUTHENTICATED";
-                    };
-                };
-            };
             /** @description `AUTH.CONSOLE_HEADER_REQUIRED` 使用登录 Cookie 时须带 x-xinyi-console 请求头 / the session cookie needs the x-xinyi-console header */
             403: {
                 headers: {
@@ -3688,7 +3676,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3696,7 +3684,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                        code?: "AUTH.INVALID_TOKEN";
                     };
                 };
             };
