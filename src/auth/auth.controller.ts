@@ -1,6 +1,9 @@
-import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
 import { ApiErrors } from '@app/common/errors/api-errors';
+import { AppError } from '@app/common/errors/app-error';
+import { AppConfig } from '@app/config/app-config';
 import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
 import { ROLES } from './auth.entities';
 import { Ctx, DuringPasswordChange, Public, PublicCtx, Roles } from './auth.decorators';
@@ -21,42 +24,88 @@ import {
 } from './auth.dto';
 import { AuthService } from './auth.service';
 import type { PublicContext, RequestContext } from './principal';
+import { clearRefreshCookie, CONSOLE_HEADER, hasConsoleHeader, readRefreshCookie, REFRESH_COOKIE, REFRESH_COOKIE_PATH, setRefreshCookie } from './refresh-cookie';
 import { StaffService } from './staff.service';
+
+const SET_COOKIE = {
+  'Set-Cookie': {
+    description: `控制台会话（client=console，或用 Cookie 刷新/注销）：${REFRESH_COOKIE}=<刷新令牌>; HttpOnly; SameSite=Strict; Path=${REFRESH_COOKIE_PATH}（https 时加 Secure）；注销或刷新失败时清除`,
+    schema: { type: 'string' as const },
+  },
+};
 
 @ApiTags('auth 登录')
 @Controller('auth')
 export class AuthController {
-  constructor(private readonly auth: AuthService) {}
+  constructor(
+    private readonly auth: AuthService,
+    private readonly config: AppConfig,
+  ) {}
 
   @Post('login')
   @HttpCode(200)
   @Public()
   @UseGuards(ThrottlerGuard)
   @SkipThrottle({ objection: true })
-  @ApiOperation({ summary: '工作人员登录：返回访问令牌与刷新令牌（按 IP 限流；同一用户名+客户端连续失败 3 次后逐次延迟，429 并给出 Retry-After，不锁定账号）' })
-  @ApiOkResponse({ type: LoginResultDto })
+  @ApiOperation({ summary: '工作人员登录：返回访问令牌与刷新令牌（按 IP 限流；同一用户名+客户端连续失败 3 次后逐次延迟，429 并给出 Retry-After，不锁定账号）；client=console 时刷新令牌只放在 httpOnly Cookie' })
+  @ApiOkResponse({ type: LoginResultDto, headers: SET_COOKIE })
   @ApiErrors('AUTH.INVALID_CREDENTIALS', 'AUTH.LOGIN_THROTTLED', 'AUTH.ACCOUNT_DISABLED', 'RATE.LIMITED')
-  login(@Body() dto: LoginDto, @PublicCtx() ctx: PublicContext): Promise<LoginResultDto> {
-    return this.auth.login(dto.username, dto.password, ctx);
+  async login(@Body() dto: LoginDto, @PublicCtx() ctx: PublicContext, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<LoginResultDto> {
+    const result = await this.auth.login(dto.username, dto.password, ctx);
+    if (dto.client !== 'console') return result;
+    return this.toCookie(req, res, result);
   }
 
   @Post('refresh')
   @HttpCode(200)
   @Public()
-  @ApiOperation({ summary: '用刷新令牌换新令牌（一次性；重复使用会吊销整组）' })
-  @ApiOkResponse({ type: TokenPairDto })
-  @ApiErrors('AUTH.INVALID_TOKEN')
-  refresh(@Body() dto: RefreshDto, @PublicCtx() ctx: PublicContext): Promise<TokenPairDto> {
-    return this.auth.refresh(dto.refreshToken, ctx.requestId);
+  @ApiOperation({ summary: '用刷新令牌换新令牌（一次性；重复使用会吊销整组）。API 客户端放在请求体；控制台不带请求体，用 Cookie 并带 x-xinyi-console 请求头' })
+  @ApiHeader({ name: CONSOLE_HEADER, required: false, description: '用 Cookie 中的刷新令牌时必填（任意非空值，如 1）' })
+  @ApiOkResponse({ type: TokenPairDto, headers: SET_COOKIE })
+  @ApiErrors('AUTH.INVALID_TOKEN', 'AUTH.CONSOLE_HEADER_REQUIRED')
+  async refresh(@Body() dto: RefreshDto, @PublicCtx() ctx: PublicContext, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<TokenPairDto> {
+    if (dto.refreshToken) return this.auth.refresh(dto.refreshToken, ctx.requestId);
+    const token = this.cookieToken(req);
+    try {
+      return this.toCookie(req, res, await this.auth.refresh(token, ctx.requestId));
+    } catch (err) {
+      // A refused cookie (expired, reused, ended) is no use to keep.
+      clearRefreshCookie(req, res);
+      throw err;
+    }
   }
 
   @Post('logout')
   @HttpCode(204)
   @Public()
-  @ApiOperation({ summary: '注销：结束会话（刷新令牌与访问令牌立即失效）' })
-  @ApiNoContentResponse({ description: '已注销（令牌未知或已吊销时同样 204）' })
-  async logout(@Body() dto: RefreshDto, @PublicCtx() ctx: PublicContext): Promise<void> {
-    await this.auth.logout(dto.refreshToken, ctx.requestId);
+  @ApiOperation({ summary: '注销：结束会话，刷新令牌与访问令牌立即失效（请求体中的，或控制台 Cookie 中的，并清除 Cookie）' })
+  @ApiHeader({ name: CONSOLE_HEADER, required: false, description: '用 Cookie 中的刷新令牌时必填' })
+  @ApiNoContentResponse({ description: '已注销（令牌未知或已吊销时同样 204）', headers: SET_COOKIE })
+  @ApiErrors('AUTH.CONSOLE_HEADER_REQUIRED')
+  async logout(@Body() dto: RefreshDto, @PublicCtx() ctx: PublicContext, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
+    if (dto.refreshToken) {
+      await this.auth.logout(dto.refreshToken, ctx.requestId);
+      return;
+    }
+    const token = this.cookieToken(req);
+    clearRefreshCookie(req, res);
+    await this.auth.logout(token, ctx.requestId);
+  }
+
+  /** The console's refresh token: from its cookie, and only with the console header (CSRF). */
+  private cookieToken(req: Request): string {
+    const token = readRefreshCookie(req);
+    // As before the cookie existed: a request without any token is a bad request.
+    if (!token) throw new AppError('VALIDATION.FAILED', undefined, [{ field: 'refreshToken', constraints: { required: 'refreshToken is required (or the console cookie)' } }]);
+    if (!hasConsoleHeader(req)) throw new AppError('AUTH.CONSOLE_HEADER_REQUIRED');
+    return token;
+  }
+
+  /** Moves the refresh token from the body into the httpOnly cookie. */
+  private toCookie<T extends TokenPairDto>(req: Request, res: Response, result: T): Omit<T, 'refreshToken'> {
+    const { refreshToken, ...rest } = result;
+    setRefreshCookie(req, res, refreshToken as string, this.config.get('JWT_REFRESH_TTL_SECONDS'));
+    return rest;
   }
 
   @Post('password')

@@ -35,6 +35,7 @@ export const ERROR_CODES = {
   'AUTH.PASSWORD_CHANGE_REQUIRED': { status: 403, message: '请先修改一次性密码（POST /auth/password） / change your one-time password first' },
   'AUTH.WRONG_PASSWORD': { status: 400, message: '当前密码不正确 / current password is wrong' },
   'AUTH.PASSWORD_UNCHANGED': { status: 400, message: '新密码不能与当前密码相同 / the new password must differ' },
+  'AUTH.CONSOLE_HEADER_REQUIRED': { status: 403, message: '使用登录 Cookie 时须带 x-xinyi-console 请求头 / the session cookie needs the x-xinyi-console header' },
   'AUTH.INVALID_TOKEN': { status: 401, message: '令牌无效或已过期 / invalid or expired token' },
   'AUTH.INVALID_API_KEY': { status: 401, message: '终端密钥无效或已吊销 / unknown or revoked API key' },
   'AUTH.FORBIDDEN': { status: 403, message: '无此操作权限 / role not allowed' },

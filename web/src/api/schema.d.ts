@@ -132,7 +132,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 工作人员登录：返回访问令牌与刷新令牌（按 IP 限流；同一用户名+客户端连续失败 3 次后逐次延迟，429 并给出 Retry-After，不锁定账号） */
+        /** 工作人员登录：返回访问令牌与刷新令牌（按 IP 限流；同一用户名+客户端连续失败 3 次后逐次延迟，429 并给出 Retry-After，不锁定账号）；client=console 时刷新令牌只放在 httpOnly Cookie */
         post: operations["AuthController_login"];
         delete?: never;
         options?: never;
@@ -149,7 +149,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 注销：结束会话（刷新令牌与访问令牌立即失效） */
+        /** 注销：结束会话，刷新令牌与访问令牌立即失效（请求体中的，或控制台 Cookie 中的，并清除 Cookie） */
         post: operations["AuthController_logout"];
         delete?: never;
         options?: never;
@@ -200,7 +200,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 用刷新令牌换新令牌（一次性；重复使用会吊销整组） */
+        /** 用刷新令牌换新令牌（一次性；重复使用会吊销整组）。API 客户端放在请求体；控制台不带请求体，用 Cookie 并带 x-xinyi-console 请求头 */
         post: operations["AuthController_refresh"];
         delete?: never;
         options?: never;
@@ -504,7 +504,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 公示栏（JSON，无需登录）：逐人逐条积分、异议状态、合计、红黑榜、入账核验码 */
+        /** 公示栏（JSON，无需登录）：逐人逐条积分、异议状态、合计、红黑榜、入账核验码；村可用 ID 或村编号，如 /public/boards/DC/2026-11 */
         get: operations["PublicBoardController_board"];
         put?: never;
         post?: never;
@@ -521,7 +521,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 公示栏打印页（A4，无需登录；仅显示脱敏姓名） */
+        /** 公示栏打印页（A4，无需登录；仅显示脱敏姓名）；村可用 ID 或村编号，如 /public/boards/DC/2026-11.html */
         get: operations["PublicBoardController_html"];
         put?: never;
         post?: never;
@@ -548,6 +548,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/public/villages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 公开的村列表（无需登录）：镇、各村及其已公示的公示栏地址（按村编号） */
+        get: operations["PublicBoardController_villages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/public/villages/{villageId}/boards": {
         parameters: {
             query?: never;
@@ -555,7 +572,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 本村历期公示栏（无需登录） */
+        /** 本村历期公示栏（无需登录）；村可用 ID 或村编号 */
         get: operations["PublicBoardController_villageBoards"];
         put?: never;
         post?: never;
@@ -2120,8 +2137,8 @@ export interface components {
             code: string;
             /** @description 中文说明（附英文） */
             message: string;
-            /** @description 附加信息：校验失败的字段、逐行错误（数组），或与错误码有关的值（对象） */
-            details?: unknown[] | {
+            /** @description 附加信息：VALIDATION.FAILED 为逐字段错误，整表拒收的上传为逐行错误，其他为与错误码有关的值 */
+            details?: components["schemas"]["FieldErrorDto"][] | components["schemas"]["RowErrorDto"][] | unknown[] | {
                 [key: string]: unknown;
             };
             /** @description 请求编号（同响应头 x-request-id），报告问题时提供 */
@@ -2132,6 +2149,17 @@ export interface components {
             codes: string[];
             /** @description 计分说明 */
             text: string;
+        };
+        FieldErrorDto: {
+            /**
+             * @description 字段路径，如 items[2].quantity
+             * @example occurredOn
+             */
+            field: string;
+            /** @description 未通过的校验及说明 */
+            constraints: {
+                [key: string]: string;
+            };
         };
         FirstBrokenDto: {
             /** @enum {string} */
@@ -2231,12 +2259,18 @@ export interface components {
             username: string;
             /** @description 密码 */
             password: string;
+            /**
+             * @description console：网页控制台登录，刷新令牌放在 httpOnly Cookie（不在响应体中）；api（默认）：刷新令牌在响应体中
+             * @default api
+             * @enum {string}
+             */
+            client: "api" | "console";
         };
         LoginResultDto: {
             /** @description 访问令牌（JWT，短期） */
             accessToken: string;
-            /** @description 刷新令牌（一次性，轮换） */
-            refreshToken: string;
+            /** @description 刷新令牌（一次性，轮换）；控制台会话没有此字段，令牌在 httpOnly Cookie 中 */
+            refreshToken?: string;
             /** @description 访问令牌有效秒数 */
             expiresIn: number;
             /** @enum {string} */
@@ -2520,6 +2554,72 @@ export interface components {
             total: number;
             lines: components["schemas"]["PublicBoardLineDto"][];
         };
+        PublicTownDto: {
+            /**
+             * @description 镇编号
+             * @example HOUYING
+             */
+            code: string;
+            /**
+             * @description 镇名称
+             * @example 侯营镇
+             */
+            name: string;
+            villages: components["schemas"]["PublicVillageDto"][];
+        };
+        PublicVillageBoardDto: {
+            /**
+             * @description 期间
+             * @example 2026-11
+             */
+            period: string;
+            /**
+             * @description 周期状态（公示中 publicized / 已入账 finalized）
+             * @enum {string}
+             */
+            state: "open" | "closed" | "reviewed" | "publicized" | "finalized";
+            /**
+             * Format: date-time
+             * @description 公示时间
+             */
+            publishedAt: string;
+            /**
+             * Format: date-time
+             * @description 异议期结束
+             */
+            windowEndsAt: string | null;
+            /** @description 是否已入账 */
+            finalized: boolean;
+            /**
+             * @description 公示栏 JSON 地址（按村编号）
+             * @example /api/v1/public/boards/DC/2026-11?town=HOUYING
+             */
+            url: string;
+            /**
+             * @description 打印页地址
+             * @example /api/v1/public/boards/DC/2026-11.html?town=HOUYING
+             */
+            htmlUrl: string;
+        };
+        PublicVillageDto: {
+            /**
+             * Format: uuid
+             * @description 村（社区）ID
+             */
+            id: string;
+            /**
+             * @description 村编号
+             * @example DC
+             */
+            code: string;
+            /**
+             * @description 村名称
+             * @example 东村
+             */
+            name: string;
+            /** @description 已公示的各期公示栏（新的在前） */
+            boards: components["schemas"]["PublicVillageBoardDto"][];
+        };
         RankedNameDto: {
             /** @description 姓名（已脱敏） */
             name: string;
@@ -2649,8 +2749,8 @@ export interface components {
             quantity: number;
         };
         RefreshDto: {
-            /** @description 刷新令牌 */
-            refreshToken: string;
+            /** @description 刷新令牌（API 客户端）；控制台不填，改用 Cookie 并带 x-xinyi-console 请求头 */
+            refreshToken?: string;
         };
         ResidentDto: {
             id: string;
@@ -2755,6 +2855,19 @@ export interface components {
             checksum: string;
             /** @description 表头所在行（表头上方的标题行、空行已跳过） */
             headerRow: number;
+        };
+        RowErrorDto: {
+            /** @description Excel 行号（含表头；0 表示整个文件） */
+            row: number;
+            /** @description 列名（整行或整个文件的错误为 null） */
+            column: string | null;
+            /**
+             * @description 错误代码（UPLOAD.* 或业务错误码）
+             * @example UPLOAD.INVALID_DATE
+             */
+            code: string;
+            /** @description 中文说明 */
+            message: string;
         };
         ShopDto: {
             id: string;
@@ -2937,8 +3050,8 @@ export interface components {
         TokenPairDto: {
             /** @description 访问令牌（JWT，短期） */
             accessToken: string;
-            /** @description 刷新令牌（一次性，轮换） */
-            refreshToken: string;
+            /** @description 刷新令牌（一次性，轮换）；控制台会话没有此字段，令牌在 httpOnly Cookie 中 */
+            refreshToken?: string;
             /** @description 访问令牌有效秒数 */
             expiresIn: number;
             /** @enum {string} */
@@ -3687,6 +3800,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description 控制台会话（client=console，或用 Cookie 刷新/注销）：xinyi_refresh=<刷新令牌>; HttpOnly; SameSite=Strict; Path=/api/v1/auth（https 时加 Secure）；注销或刷新失败时清除 */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3758,7 +3873,10 @@ export interface operations {
     AuthController_logout: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description 用 Cookie 中的刷新令牌时必填 */
+                "x-xinyi-console"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3771,6 +3889,8 @@ export interface operations {
             /** @description 已注销（令牌未知或已吊销时同样 204） */
             204: {
                 headers: {
+                    /** @description 控制台会话（client=console，或用 Cookie 刷新/注销）：xinyi_refresh=<刷新令牌>; HttpOnly; SameSite=Strict; Path=/api/v1/auth（https 时加 Secure）；注销或刷新失败时清除 */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3784,6 +3904,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.CONSOLE_HEADER_REQUIRED` 使用登录 Cookie 时须带 x-xinyi-console 请求头 / the session cookie needs the x-xinyi-console header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.CONSOLE_HEADER_REQUIRED";
                     };
                 };
             };
@@ -3918,7 +4050,10 @@ export interface operations {
     AuthController_refresh: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description 用 Cookie 中的刷新令牌时必填（任意非空值，如 1） */
+                "x-xinyi-console"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3930,6 +4065,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description 控制台会话（client=console，或用 Cookie 刷新/注销）：xinyi_refresh=<刷新令牌>; HttpOnly; SameSite=Strict; Path=/api/v1/auth（https 时加 Secure）；注销或刷新失败时清除 */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3957,6 +4094,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "AUTH.INVALID_TOKEN";
+                    };
+                };
+            };
+            /** @description `AUTH.CONSOLE_HEADER_REQUIRED` 使用登录 Cookie 时须带 x-xinyi-console 请求头 / the session cookie needs the x-xinyi-console header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.CONSOLE_HEADER_REQUIRED";
                     };
                 };
             };
@@ -5280,10 +5429,13 @@ export interface operations {
     };
     PublicBoardController_board: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 镇编号（只看该镇；按村编号找公示栏时区分同编号的村） */
+                town?: string;
+            };
             header?: never;
             path: {
-                /** @description 村（社区）ID */
+                /** @description 村（社区）：ID（UUID）或村编号（如 DC；几个镇有同一编号时加 ?town=镇编号） */
                 villageId: string;
                 /** @description 期间（年-月） */
                 period: string;
@@ -5324,14 +5476,29 @@ export interface operations {
                     };
                 };
             };
+            /** @description `BOARD.VILLAGE_CODE_AMBIGUOUS` 多个镇有此村编号，请加 ?town=镇编号 / several towns have this village code: add ?town=<town code> */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "BOARD.VILLAGE_CODE_AMBIGUOUS";
+                    };
+                };
+            };
         };
     };
     PublicBoardController_html: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 镇编号（只看该镇；按村编号找公示栏时区分同编号的村） */
+                town?: string;
+            };
             header?: never;
             path: {
-                /** @description 村（社区）ID */
+                /** @description 村（社区）：ID（UUID）或村编号（如 DC；几个镇有同一编号时加 ?town=镇编号） */
                 villageId: string;
                 /** @description 期间（年-月） */
                 period: string;
@@ -5370,6 +5537,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "BOARD.NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `BOARD.VILLAGE_CODE_AMBIGUOUS` 多个镇有此村编号，请加 ?town=镇编号 / several towns have this village code: add ?town=<town code> */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "BOARD.VILLAGE_CODE_AMBIGUOUS";
                     };
                 };
             };
@@ -5474,12 +5653,49 @@ export interface operations {
             };
         };
     };
+    PublicBoardController_villages: {
+        parameters: {
+            query?: {
+                /** @description 镇编号（只看该镇；按村编号找公示栏时区分同编号的村） */
+                town?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicTownDto"][];
+                };
+            };
+            /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION.FAILED";
+                    };
+                };
+            };
+        };
+    };
     PublicBoardController_villageBoards: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 镇编号（只看该镇；按村编号找公示栏时区分同编号的村） */
+                town?: string;
+            };
             header?: never;
             path: {
-                /** @description 村（社区）ID */
+                /** @description 村（社区）：ID（UUID）或村编号（如 DC；几个镇有同一编号时加 ?town=镇编号） */
                 villageId: string;
             };
             cookie?: never;
@@ -5515,6 +5731,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `BOARD.VILLAGE_CODE_AMBIGUOUS` 多个镇有此村编号，请加 ?town=镇编号 / several towns have this village code: add ?town=<town code> */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "BOARD.VILLAGE_CODE_AMBIGUOUS";
                     };
                 };
             };
