@@ -23,7 +23,7 @@ export function configureHttpApp(app: NestExpressApplication): void {
     assignRequestId(req as unknown as Parameters<typeof assignRequestId>[0], res);
     next();
   });
-  app.setGlobalPrefix(API_PREFIX, { exclude: ['health'] });
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['health', 'health/live', 'health/ready'] });
   mountQueueDashboard(app);
   // The depth check runs on the raw bytes, before JSON.parse and before any pipe sees the value.
   // express.json itself, since Nest's useBodyParser reserves `verify` for its rawBody option.

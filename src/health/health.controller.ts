@@ -18,7 +18,27 @@ export class HealthController {
   @Get()
   @Public()
   @ApiOperation({ summary: '健康检查：数据库与 Redis 分别报告，任一不可用时 503' })
-  async check(@Res() res: Response): Promise<void> {
+  check(@Res() res: Response): Promise<void> {
+    return this.dependencies(res);
+  }
+
+  /** Liveness: the process answers. No dependency is asked, so an outage never restarts it. */
+  @Get('live')
+  @Public()
+  @ApiOperation({ summary: '存活检查：进程在运行即 200（不检查依赖）' })
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  /** Readiness: PostgreSQL and Redis reachable (as /health); 503 takes the replica out of rotation. */
+  @Get('ready')
+  @Public()
+  @ApiOperation({ summary: '就绪检查：数据库与 Redis 均可用时 200，否则 503' })
+  ready(@Res() res: Response): Promise<void> {
+    return this.dependencies(res);
+  }
+
+  private async dependencies(res: Response): Promise<void> {
     const checks = [() => this.db.pingCheck('database', { timeout: 1000 }), () => this.redis.isHealthy('redis')];
     try {
       res.status(200).json(await this.health.check(checks));
