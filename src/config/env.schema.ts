@@ -64,6 +64,10 @@ export class EnvVars {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
+  /** `json` (one object per line, for collectors) or `pretty` (people; `npm run dev`, not production). */
+  @IsIn(['json', 'pretty'])
+  LOG_FORMAT: 'json' | 'pretty' = 'json';
+
   /** JSON body limit, in bytes-parser notation (e.g. 256kb, 1mb). */
   @Matches(/^\d+(kb|mb)$/, { message: 'like 256kb or 1mb' })
   BODY_LIMIT = '1mb';
@@ -163,6 +167,7 @@ export function validateEnv(raw: Record<string, unknown>): EnvVars {
     throw new EnvValidationError(lines.join('\n'));
   }
   if (env.NODE_ENV === 'production') {
+    if (env.LOG_FORMAT !== 'json') throw new EnvValidationError('invalid environment variable LOG_FORMAT: production logs are json');
     for (const key of ['JWT_SECRET', 'ID_HASH_SECRET', 'CREDIT_EXPORT_SECRET'] as const) {
       if (env[key].startsWith('dev-only')) {
         throw new EnvValidationError(`invalid environment variable ${key}: the dev default must be replaced in production`);
