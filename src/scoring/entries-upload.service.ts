@@ -1,3 +1,4 @@
+import { entriesCreatedTotal } from '@app/metrics/metrics';
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AuditService } from '@app/audit/audit.service';
@@ -84,7 +85,7 @@ export class EntriesUploadService {
     });
     const batchId = randomUUID();
     try {
-      return await this.repo.db.transaction(async (m) => {
+      const result = await this.repo.db.transaction(async (m) => {
         const { rows, problems, period } = await this.entries.prepare(m, ctx, village, inputs, batchId);
         const errors = [...nameErrors, ...problems.map((p) => ({ row: p.row, column: p.column ? (HEADER_OF[p.column] ?? p.column) : null, code: p.code, message: p.message }))];
         if (errors.length) throw invalid(errors.sort((a, b) => a.row - b.row));
@@ -94,6 +95,8 @@ export class EntriesUploadService {
         await this.audit.record(ctx, { action: 'entry.upload', targetType: 'entry_batch', targetId: batchId, summary: { filename: file.originalname, rows: rows.length, period, flaggedDuplicates } }, m);
         return { batchId, period, created: rows.length, flaggedDuplicates };
       });
+      entriesCreatedTotal.inc({ source: 'upload' }, result.created);
+      return result;
     } catch (err) {
       if ((err as { code?: string }).code === '23505') throw new AppError('ENTRY.DUPLICATE_BATCH');
       throw err;
