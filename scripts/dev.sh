@@ -37,6 +37,8 @@ cleanup() {
 trap cleanup INT TERM EXIT
 
 export PORT="${PORT:-3000}" HOST="${HOST:-127.0.0.1}"
+# Human-readable logs here (pino-pretty); JSON, the default, everywhere else.
+export LOG_FORMAT="${LOG_FORMAT:-pretty}"
 node dist/src/main.js &
 pids+=($!)
 node dist/src/worker.js &

@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
-import { json, type NextFunction, type Request, type Response } from 'express';
+import { json, type Express, type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { AppError } from '@app/common/errors/app-error';
 import { GlobalExceptionFilter } from '@app/common/errors/global-exception.filter';
@@ -10,6 +10,8 @@ import { assignRequestId } from '@app/common/http/request-id';
 import { AppConfig } from '@app/config/app-config';
 import { parseTrustProxy } from '@app/config/trust-proxy';
 import { buildOpenApiDocument } from '@app/openapi/document';
+import { MetricsCollector } from '@app/metrics/metrics-collector';
+import { httpMetricsMiddleware, metricsHandler } from '@app/metrics/metrics-http';
 import { mountQueueDashboard } from '@app/queue/queue-dashboard';
 
 export const API_PREFIX = 'api/v1';
@@ -24,6 +26,9 @@ export function configureHttpApp(app: NestExpressApplication): void {
     assignRequestId(req as unknown as Parameters<typeof assignRequestId>[0], res);
     next();
   });
+  app.use(httpMetricsMiddleware);
+  // Outside Nest's router (like /admin/queues): its own token, and not in the OpenAPI document.
+  (app.getHttpAdapter().getInstance() as Express).get('/metrics', metricsHandler(config.get('METRICS_TOKEN'), app.get(MetricsCollector)));
   applyGlobalPrefix(app);
   mountQueueDashboard(app);
   // The depth check runs on the raw bytes, before JSON.parse and before any pipe sees the value.

@@ -5,11 +5,12 @@ import { LoggingModule } from '@app/common/logging.module';
 import { createValidationPipe } from '@app/common/http/validation';
 import { AppConfigModule } from '@app/config/config.module';
 import { DatabaseModule } from '@app/database/database.module';
+import { MetricsModule } from '@app/metrics/metrics.module';
 import { QueueModule } from '@app/queue/queue.module';
 
 /** What both processes share: config, logs, PostgreSQL, queues, the error shape and validation. */
 @Module({
-  imports: [AppConfigModule, LoggingModule, DatabaseModule, QueueModule],
+  imports: [AppConfigModule, LoggingModule, DatabaseModule, QueueModule, MetricsModule],
   providers: [
     { provide: APP_FILTER, useClass: GlobalExceptionFilter },
     { provide: APP_PIPE, useFactory: createValidationPipe },

@@ -1,4 +1,4 @@
-import { destination } from 'pino';
+import { destination, type DestinationStream } from 'pino';
 
 /**
  * Where every log line goes: stdout, written synchronously. pino's default destination writes
@@ -9,6 +9,17 @@ import { destination } from 'pino';
  * too; it costs microseconds per line.
  */
 export const logDestination = destination({ dest: 1, sync: true });
+
+/**
+ * `LOG_FORMAT=pretty` (npm run dev): human-readable, coloured lines through pino-pretty, also
+ * written synchronously. pino-pretty is a dev dependency, loaded only then; production is JSON
+ * (the environment check refuses pretty there).
+ */
+export async function logStream(format: 'json' | 'pretty'): Promise<DestinationStream> {
+  if (format === 'json') return logDestination;
+  const { default: pretty } = await import('pino-pretty');
+  return pretty({ sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
+}
 
 /** Writes anything still buffered, synchronously; call right before process.exit. */
 export function flushLogsSync(): void {

@@ -32,6 +32,15 @@ describe('validateEnv', () => {
     expect(() => validateEnv({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET: the dev default must be replaced/);
   });
 
+  it('logs are json unless asked, and always json in production', () => {
+    expect(validateEnv({}).LOG_FORMAT).toBe('json');
+    expect(validateEnv({ LOG_FORMAT: 'pretty' }).LOG_FORMAT).toBe('pretty');
+    expect(() => validateEnv({ LOG_FORMAT: 'fancy' })).toThrow(/LOG_FORMAT="fancy"/);
+    const secrets = { JWT_SECRET: 'x'.repeat(32), ID_HASH_SECRET: 'y'.repeat(32), CREDIT_EXPORT_SECRET: 'z'.repeat(32) };
+    expect(() => validateEnv({ NODE_ENV: 'production', LOG_FORMAT: 'pretty', ...secrets })).toThrow(/LOG_FORMAT: production logs are json/);
+    expect(validateEnv({ NODE_ENV: 'production', ...secrets }).LOG_FORMAT).toBe('json');
+  });
+
   it('ignores unrelated variables', () => {
     expect(() => validateEnv({ PATH: '/bin', HOME: '/root' })).not.toThrow();
   });

@@ -64,6 +64,10 @@ export class EnvVars {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
+  /** `json` (one object per line, for collectors) or `pretty` (people; `npm run dev`, not production). */
+  @IsIn(['json', 'pretty'])
+  LOG_FORMAT: 'json' | 'pretty' = 'json';
+
   /** JSON body limit, in bytes-parser notation (e.g. 256kb, 1mb). */
   @Matches(/^\d+(kb|mb)$/, { message: 'like 256kb or 1mb' })
   BODY_LIMIT = '1mb';
@@ -120,6 +124,20 @@ export class EnvVars {
   @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
   CREDIT_EXPORT_URL?: string;
 
+  /** Bearer token a Prometheus scraper sends to GET /metrics (api) and the worker's metrics port; unset = no /metrics. */
+  @IsOptional()
+  @IsString()
+  @MinLength(16)
+  METRICS_TOKEN?: string;
+
+  /** The worker's own listen port for /metrics and /health/live (on HOST); unset = none. */
+  @IsOptional()
+  @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value)))
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  METRICS_PORT?: number;
+
   @IsString()
   @MinLength(16)
   CREDIT_EXPORT_SECRET = 'dev-only-credit-export-secret-00';
@@ -151,18 +169,19 @@ export class EnvValidationError extends Error {}
 /** Returns the validated, typed environment or throws one line per bad variable. */
 export function validateEnv(raw: Record<string, unknown>): EnvVars {
   const present = Object.fromEntries(
-    Object.entries(raw).filter(([k, v]) => k in new EnvVars() || (k === 'CREDIT_EXPORT_URL' && v !== '')),
+    Object.entries(raw).filter(([k, v]) => k in new EnvVars() || (['CREDIT_EXPORT_URL', 'METRICS_TOKEN', 'METRICS_PORT'].includes(k) && v !== '')),
   );
   const env = plainToInstance(EnvVars, present, { exposeDefaultValues: true });
   const errors = validateSync(env, { whitelist: false, forbidUnknownValues: false });
   if (errors.length > 0) {
     const lines = errors.map((e) => {
-      const value = e.property.includes('SECRET') ? '(hidden)' : JSON.stringify(raw[e.property]);
+      const value = e.property.includes('SECRET') || e.property.includes('TOKEN') ? '(hidden)' : JSON.stringify(raw[e.property]);
       return `invalid environment variable ${e.property}=${value}: ${Object.values(e.constraints ?? {}).join('; ')}`;
     });
     throw new EnvValidationError(lines.join('\n'));
   }
   if (env.NODE_ENV === 'production') {
+    if (env.LOG_FORMAT !== 'json') throw new EnvValidationError('invalid environment variable LOG_FORMAT: production logs are json');
     for (const key of ['JWT_SECRET', 'ID_HASH_SECRET', 'CREDIT_EXPORT_SECRET'] as const) {
       if (env[key].startsWith('dev-only')) {
         throw new EnvValidationError(`invalid environment variable ${key}: the dev default must be replaced in production`);

@@ -4,6 +4,10 @@
  *   node dist/src/database/cli.js check-drift  exit 1 when entities and migrations disagree
  *   node dist/src/database/cli.js generate Name write migrations/<ts>-Name.ts from the drift
  *   node dist/src/database/cli.js seed-demo    add the demo town 侯营镇 once (src/database/demo-seed.ts)
+ *   node dist/src/database/cli.js create-town --name 侯营镇 --code HOUYING --admin houying.admin
+ *                       [--admin-name 张三] [--catalog-from 2026-01-01]
+ *                                              a real town and its first admin; prints a one-time
+ *                                              password that must be changed at first login
  *   node dist/src/database/cli.js verify-ledger [townId]
  *                                              recompute every account's hash chain; exit 1 and
  *                                              print the first broken link per broken account
@@ -15,11 +19,13 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { DataSource } from 'typeorm';
 import { validateEnv } from '@app/config/env.schema';
 import { LedgerVerifier } from '@app/ledger/ledger-verifier';
 import { LedgerRepository } from '@app/ledger/ledger.repository';
 import { dataSourceOptions } from './data-source-options';
+import { createTown, CreateTownError } from './create-town';
 import { seedDemo } from './demo-seed';
 
 /** An instant with its offset, e.g. 2026-12-20T09:00:00+08:00: a bare date or time would be ambiguous. */
@@ -46,6 +52,20 @@ async function main(): Promise<void> {
       console.log(ran.length ? `applied ${ran.map((m) => m.name).join(', ')}` : 'schema up to date');
     } else if (command === 'seed-demo') {
       const result = await seedDemo(ds, env.ID_HASH_SECRET);
+      for (const line of result.lines) console.log(line);
+    } else if (command === 'create-town') {
+      const { values } = parseArgs({
+        args: process.argv.slice(3),
+        options: { name: { type: 'string' }, code: { type: 'string' }, admin: { type: 'string' }, 'admin-name': { type: 'string' }, 'catalog-from': { type: 'string' } },
+        strict: true,
+      });
+      const result = await createTown(ds, {
+        name: values.name ?? '',
+        code: values.code ?? '',
+        admin: values.admin ?? '',
+        adminName: values['admin-name'],
+        catalogFrom: values['catalog-from'],
+      });
       for (const line of result.lines) console.log(line);
     } else if (command === 'check-drift' || command === 'generate') {
       const sql = await ds.driver.createSchemaBuilder().log();
@@ -82,7 +102,7 @@ async function main(): Promise<void> {
       if (report.ok) console.log('ledger OK');
       else process.exitCode = 1;
     } else {
-      throw new Error(`unknown command ${command ?? '(none)'}; use migrate | check-drift | generate <Name> | seed-demo | verify-ledger [townId] | finalize-due --as-of <time>`);
+      throw new Error(`unknown command ${command ?? '(none)'}; use migrate | check-drift | generate <Name> | seed-demo | create-town --name … --code … --admin … | verify-ledger [townId] | finalize-due --as-of <time>`);
     }
   } finally {
     await ds.destroy();
@@ -113,6 +133,7 @@ async function finalizeDue(args: string[]): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
+  if (err instanceof CreateTownError) console.error(`create-town: ${err.message}`);
+  else console.error(err instanceof Error ? err.message : err);
   process.exit(1);
 });

@@ -3,7 +3,7 @@ import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiServiceUnavailableRespo
 import { HealthCheckService, TypeOrmHealthIndicator, type HealthCheckResult } from '@nestjs/terminus';
 import type { Response } from 'express';
 import { Public } from '@app/auth/auth.decorators';
-import { HealthDto, HealthIndicatorDto } from './health.dto';
+import { HealthDto, HealthIndicatorDto, LiveDto } from './health.dto';
 import { RedisHealthIndicator } from './redis-health';
 
 @ApiTags('health 健康检查')
@@ -22,7 +22,30 @@ export class HealthController {
   @ApiOperation({ summary: '健康检查：数据库与 Redis 分别报告，任一不可用时 503' })
   @ApiOkResponse({ type: HealthDto, description: '数据库与 Redis 都可用' })
   @ApiServiceUnavailableResponse({ type: HealthDto, description: '至少一部分不可用（见 error）' })
-  async check(@Res() res: Response): Promise<void> {
+  check(@Res() res: Response): Promise<void> {
+    return this.dependencies(res);
+  }
+
+  /** Liveness: the process answers. No dependency is asked, so an outage never restarts it. */
+  @Get('live')
+  @Public()
+  @ApiOperation({ summary: '存活检查：进程在运行即 200（不检查依赖）' })
+  @ApiOkResponse({ type: LiveDto, description: '进程在运行' })
+  live(): LiveDto {
+    return { status: 'ok' };
+  }
+
+  /** Readiness: PostgreSQL and Redis reachable (as /health); 503 takes the replica out of rotation. */
+  @Get('ready')
+  @Public()
+  @ApiOperation({ summary: '就绪检查：数据库与 Redis 均可用时 200，否则 503' })
+  @ApiOkResponse({ type: HealthDto, description: '数据库与 Redis 都可用' })
+  @ApiServiceUnavailableResponse({ type: HealthDto, description: '至少一部分不可用（见 error）' })
+  ready(@Res() res: Response): Promise<void> {
+    return this.dependencies(res);
+  }
+
+  private async dependencies(res: Response): Promise<void> {
     const checks = [() => this.db.pingCheck('database', { timeout: 1000 }), () => this.redis.isHealthy('redis')];
     try {
       res.status(200).json(await this.health.check(checks));

@@ -15,3 +15,8 @@ export class HealthDto {
   @ApiProperty(parts('不可用的部分', false)) error?: Record<string, HealthIndicatorDto>;
   @ApiProperty(parts('各部分（database、redis）的状态')) details: Record<string, HealthIndicatorDto>;
 }
+
+/** Liveness: the process answers; no dependency is asked. */
+export class LiveDto {
+  @ApiProperty({ enum: ['ok'] }) status: 'ok';
+}

@@ -1,3 +1,4 @@
+import { recordLedgerVerification } from '@app/metrics/metrics';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { AppError } from '@app/common/errors/app-error';
@@ -46,6 +47,7 @@ export class LedgerVerifier {
       all.broken.push(...r.broken);
     }
     all.ok = all.broken.length === 0;
+    recordLedgerVerification(all);
     return all;
   }
 
@@ -56,10 +58,12 @@ export class LedgerVerifier {
    * postings), which only delays vacuum meanwhile.
    */
   async verifyTown(townId: string, opts: VerifyOptions = {}): Promise<VerificationReport> {
-    return this.repo.dataSource.transaction('REPEATABLE READ', async (m) => {
+    const report = await this.repo.dataSource.transaction('REPEATABLE READ', async (m) => {
       await m.query('SET TRANSACTION READ ONLY');
       return this.verifyTownIn(m, townId, opts);
     });
+    recordLedgerVerification(report);
+    return report;
   }
 
   private async verifyTownIn(m: EntityManager, townId: string, opts: VerifyOptions): Promise<VerificationReport> {

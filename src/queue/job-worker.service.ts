@@ -6,6 +6,7 @@ import { AppConfig } from '@app/config/app-config';
 import { buildHandlerMap, type DiscoveredHandler, type HandlerFn } from './job-handler-registry';
 import { JOB_HANDLER_METADATA } from './job-handler.decorator';
 import { JOBS, QUEUE_NAMES, type JobName } from './jobs';
+import { jobDuration } from '@app/metrics/metrics';
 import { redisOptionsFromUrl } from './redis-options';
 
 /**
@@ -68,7 +69,20 @@ export class JobWorkerService implements OnApplicationBootstrap, OnApplicationSh
   private async dispatch(name: string, data: unknown, job: { id?: string; name: string; attemptsMade: number }): Promise<unknown> {
     const handler = this.handlers.get(name as JobName);
     if (!handler || !(name in JOBS)) throw new Error(`no handler for job ${name}`);
-    return handler(data, job);
+    const end = jobDuration.startTimer({ queue: JOBS[name as JobName].queue, job: name });
+    try {
+      const result = await handler(data, job);
+      end({ outcome: 'completed' });
+      return result;
+    } catch (err) {
+      end({ outcome: 'failed' });
+      throw err;
+    }
+  }
+
+  /** True while every queue's worker runs (the worker's health check). */
+  running(): boolean {
+    return this.workers.length === QUEUE_NAMES.length && this.workers.every((w) => w.isRunning());
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -1,3 +1,4 @@
+import { entriesCreatedTotal } from '@app/metrics/metrics';
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
@@ -155,7 +156,7 @@ export class EntriesUploadService {
     if (table.errors.length === 0 && (await this.repo.batchExists(village.id, table.checksum))) throw new AppError('ENTRY.DUPLICATE_BATCH');
     const batchId = randomUUID();
     try {
-      return await this.repo.db.transaction(async (m) => {
+      const result = await this.repo.db.transaction(async (m) => {
         const { problems, rows, ready } = await this.check(m, ctx, village, table, batchId);
         if (problems.some(isError) || !ready || rows.length === 0) throw invalid(table, problems);
         const periods = countByPeriod(rows);
@@ -166,6 +167,8 @@ export class EntriesUploadService {
         await this.audit.record(ctx, { action: 'entry.upload', targetType: 'entry_batch', targetId: batchId, summary: { filename: file.originalname, rows: rows.length, period, periods, flaggedDuplicates } }, m);
         return { batchId, period, periods, created: rows.length, flaggedDuplicates, headerRow: table.headerRow ?? 1 };
       });
+      entriesCreatedTotal.inc({ source: 'upload' }, result.created);
+      return result;
     } catch (err) {
       if ((err as { code?: string }).code === '23505') throw new AppError('ENTRY.DUPLICATE_BATCH');
       throw err;

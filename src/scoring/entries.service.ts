@@ -1,3 +1,4 @@
+import { entriesCreatedTotal } from '@app/metrics/metrics';
 import { Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
@@ -83,6 +84,7 @@ export class EntriesService {
         await this.audit.record(ctx, { action: 'entry.create', targetType: 'entry', targetId: rows[0].id, summary: { itemCode: rows[0].itemCode, points: rows[0].points, period: rows[0].period, late: rows[0].late } }, m);
         return rows[0].id;
       });
+      entriesCreatedTotal.inc({ source: 'single' });
       return { entry: toDto((await this.repo.findEntry(id)) as EntryView), replayed: false };
     } catch (err) {
       // Two requests with the same key raced: the loser answers like a retry would.

@@ -1,3 +1,4 @@
+import { redemptionsTotal } from '@app/metrics/metrics';
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AuditService } from '@app/audit/audit.service';
@@ -37,6 +38,17 @@ export class RedemptionService {
   }
 
   async redeem(ctx: RequestContext, dto: KeyedRedemption): Promise<{ receipt: ReceiptDto; replayed: boolean }> {
+    try {
+      const result = await this.redeemOrReplay(ctx, dto);
+      redemptionsTotal.inc({ outcome: result.replayed ? 'replayed' : 'created' });
+      return result;
+    } catch (err) {
+      if (err instanceof AppError && err.status < 500) redemptionsTotal.inc({ outcome: 'refused' });
+      throw err;
+    }
+  }
+
+  private async redeemOrReplay(ctx: RequestContext, dto: KeyedRedemption): Promise<{ receipt: ReceiptDto; replayed: boolean }> {
     const t = ctx.principal as TerminalPrincipal;
     const ids = dto.lines.map((l) => l.goodsId);
     if (new Set(ids).size !== ids.length) throw new AppError('REDEMPTION.DUPLICATE_GOODS');
@@ -148,6 +160,7 @@ export class RedemptionService {
       const ctx: RequestContext = { principal, requestId };
       await this.audit.record(ctx, { action: 'redemption.void', targetType: 'redemption', targetId: r.id, summary: { receiptNo, reason, points: r.totalPoints } }, m);
     });
+    redemptionsTotal.inc({ outcome: 'voided' });
     return this.receipt((await this.repo.findByReceipt(this.repo.db, receiptNo)) as RedemptionRow);
   }
 

@@ -14,6 +14,8 @@ type Access = Role[] | 'public' | 'terminal';
  */
 const TABLE: Record<string, Access> = {
   'GET /health': 'public',
+  'GET /health/live': 'public',
+  'GET /health/ready': 'public',
   'POST /api/v1/auth/login': 'public',
   'POST /api/v1/auth/refresh': 'public',
   'POST /api/v1/auth/logout': 'public',

@@ -56,7 +56,7 @@ export async function stopSpawned(p: Spawned | undefined, graceMs = 10_000): Pro
  * by another process before the api binds it, and then the test talks to the wrong server or to
  * none. Logs at info at least, since that line is what we wait for.
  */
-export async function spawnApi(env: Record<string, string>, timeoutMs = 30_000): Promise<Spawned & { url: string }> {
+export async function spawnApi(env: Record<string, string>, timeoutMs = 60_000): Promise<Spawned & { url: string }> {
   const quiet = ['silent', 'fatal', 'error', 'warn'].includes(env.LOG_LEVEL ?? '');
   const api = spawnBuilt('main', [], { ...env, PORT: '0', HOST: '127.0.0.1', ...(quiet ? { LOG_LEVEL: 'info' } : {}) });
   const deadline = Date.now() + timeoutMs;

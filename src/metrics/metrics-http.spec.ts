@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import type { Request, Response } from 'express';
+import type { MetricsCollector } from './metrics-collector';
+import { metricsHandler, metricsTokenMatches } from './metrics-http';
+
+describe('metrics access', () => {
+  it('the token must be sent as a Bearer header, exactly', () => {
+    expect(metricsTokenMatches('Bearer abcdefghijklmnop', 'abcdefghijklmnop')).toBe(true);
+    expect(metricsTokenMatches('bearer abcdefghijklmnop', 'abcdefghijklmnop')).toBe(true);
+    for (const h of [undefined, '', 'abcdefghijklmnop', 'Bearer abcdefghijklmno', 'Bearer abcdefghijklmnopq', 'Basic abcdefghijklmnop']) {
+      expect([h, metricsTokenMatches(h, 'abcdefghijklmnop')]).toEqual([h, false]);
+    }
+  });
+
+  it('without METRICS_TOKEN there is no /metrics (404), and nothing is collected', async () => {
+    let collected = false;
+    const collector = { refresh: async () => void (collected = true) } as unknown as MetricsCollector;
+    let status = 0;
+    let body: { code?: string } = {};
+    const res = { status: (s: number) => ((status = s), res), json: (b: typeof body) => ((body = b), res) } as unknown as Response;
+    await metricsHandler(undefined, collector)({ headers: { authorization: 'Bearer anything-at-all-1234' } } as unknown as Request, res);
+    expect([status, body.code, collected]).toEqual([404, 'ROUTE.NOT_FOUND', false]);
+  });
+});
