@@ -6,7 +6,7 @@ import type { Principal, PublicContext, RequestContext } from './principal';
 
 export const AUTH_METADATA = 'xinyi:auth';
 
-export type AuthRequirement = { type: 'public' } | { type: 'staff'; roles: Role[] } | { type: 'terminal' };
+export type AuthRequirement = { type: 'public' } | { type: 'staff'; roles: Role[] } | { type: 'terminal'; clerkOptional?: boolean };
 
 /** No login needed (health, public board, objections). */
 export const Public = () => SetMetadata(AUTH_METADATA, { type: 'public' } satisfies AuthRequirement);
@@ -20,12 +20,18 @@ export const Roles = (...roles: Role[]) =>
     ApiForbiddenResponse({ description: `AUTH.FORBIDDEN (roles: ${roles.join(', ')}) / AUTH.OUT_OF_SCOPE` }),
   );
 
-/** A shop terminal's API key in `x-api-key`. */
-export const TerminalAuth = () =>
+/**
+ * A shop terminal's API key in `x-api-key`, and, with it, the signed-in shop clerk's bearer token
+ * if there is one (checked: a clerk of the terminal's shop). A paired till (requiresClerk) is
+ * refused without a clerk, except on routes marked `clerkOptional` (the till asking who it is).
+ */
+export const TerminalAuth = (opts: { clerkOptional?: boolean } = {}) =>
   applyDecorators(
-    SetMetadata(AUTH_METADATA, { type: 'terminal' } satisfies AuthRequirement),
+    SetMetadata(AUTH_METADATA, { type: 'terminal', clerkOptional: opts.clerkOptional } satisfies AuthRequirement),
     ApiSecurity('terminal'),
-    ApiUnauthorizedResponse({ description: 'AUTH.INVALID_API_KEY' }),
+    ApiSecurity('staff'),
+    ApiUnauthorizedResponse({ description: 'AUTH.INVALID_API_KEY / TERMINAL.CLERK_REQUIRED / AUTH.INVALID_TOKEN' }),
+    ApiForbiddenResponse({ description: 'TERMINAL.CLERK_NOT_OF_SHOP' }),
   );
 
 type AuthedRequest = Request & { id?: string; principal?: Principal };

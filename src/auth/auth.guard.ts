@@ -25,15 +25,25 @@ export class AuthGuard implements CanActivate {
     if (rule.type === 'terminal') {
       const key = req.headers['x-api-key'];
       if (typeof key !== 'string' || !key) throw new AppError('AUTH.INVALID_API_KEY');
-      req.principal = await this.auth.verifyApiKey(key);
+      const terminal = await this.auth.verifyApiKey(key);
+      const token = bearerOf(req);
+      // A copy: the verified key's principal is cached and shared between requests.
+      if (token) req.principal = { ...terminal, clerk: await this.auth.verifyClerk(token, terminal) };
+      else if (terminal.requiresClerk && !rule.clerkOptional) throw new AppError('TERMINAL.CLERK_REQUIRED');
+      else req.principal = terminal;
       return true;
     }
-    const header = req.headers.authorization;
-    const m = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-    if (!m) throw new AppError('AUTH.UNAUTHENTICATED');
-    const principal = await this.auth.verifyAccessToken(m[1]);
+    const token = bearerOf(req);
+    if (!token) throw new AppError('AUTH.UNAUTHENTICATED');
+    const principal = await this.auth.verifyAccessToken(token);
     if (!rule.roles.includes(principal.role)) throw new AppError('AUTH.FORBIDDEN');
     req.principal = principal;
     return true;
   }
+}
+
+function bearerOf(req: Request): string | null {
+  const header = req.headers.authorization;
+  const m = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+  return m ? m[1] : null;
 }

@@ -9,7 +9,7 @@ import { AppConfig } from '@app/config/app-config';
 import { apiKeyMatches, parseApiKey, sha256 } from './api-key';
 import type { Role } from './auth.entities';
 import { AuthRepository, type StaffRow } from './auth.repository';
-import type { StaffPrincipal, TerminalPrincipal } from './principal';
+import type { StaffPrincipal, TerminalPrincipal, TillClerk } from './principal';
 
 /** Failed logins before the account locks, and for how long. */
 export const LOGIN_MAX_FAILURES = 5;
@@ -125,10 +125,25 @@ export class AuthService {
     if (!parsed) throw new AppError('AUTH.INVALID_API_KEY');
     const t = await this.repo.findTerminalByPrefix(parsed.prefix);
     if (!t || t.revokedAt || !apiKeyMatches(key, t.keyHash)) throw new AppError('AUTH.INVALID_API_KEY');
-    const principal: TerminalPrincipal = { kind: 'terminal', id: t.id, townId: t.townId, shopId: t.shopId };
+    const principal: TerminalPrincipal = { kind: 'terminal', id: t.id, townId: t.townId, shopId: t.shopId, name: t.name, requiresClerk: t.requiresClerk };
     if (this.apiKeys.size >= API_KEY_CACHE_MAX) this.apiKeys.clear();
     this.apiKeys.set(key, { principal, until: Date.now() + API_KEY_CACHE_MS });
     return principal;
+  }
+
+  /**
+   * The shop clerk signed in at a till: a valid access token of an active shop clerk of the
+   * terminal's shop. The staff row is read every time (one primary-key read), not taken from the
+   * token: a clerk moved to another shop stops selling here at once, and the receipt carries the
+   * clerk's current name.
+   */
+  async verifyClerk(token: string, t: TerminalPrincipal): Promise<TillClerk> {
+    const claims = await this.verifyAccessToken(token);
+    if (claims.role !== 'shop_clerk') throw new AppError('TERMINAL.CLERK_NOT_OF_SHOP');
+    const row = await this.repo.findStaffById(claims.id);
+    if (!row || !row.active) throw new AppError('AUTH.INVALID_TOKEN');
+    if (row.role !== 'shop_clerk' || row.shopId !== t.shopId || row.townId !== t.townId) throw new AppError('TERMINAL.CLERK_NOT_OF_SHOP');
+    return { id: row.id, username: row.username, displayName: row.displayName };
   }
 
   /** After a deactivation (or reactivation): this process asks the database again at once. */

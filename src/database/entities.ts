@@ -1,5 +1,5 @@
 import { AuditLogEntry } from '@app/audit/audit-log.entity';
-import { RefreshToken, StaffUser, Terminal } from '@app/auth/auth.entities';
+import { RefreshToken, StaffUser, Terminal, TerminalPairing } from '@app/auth/auth.entities';
 import { CatalogAdoption, CatalogItem, CatalogVersion } from '@app/catalog/catalog.entities';
 import { Account, LedgerCorrection, Posting, YearlyRating } from '@app/ledger/ledger.entities';
 import { CreditOutboxRow } from '@app/credit-export/credit-outbox.entity';
@@ -20,6 +20,7 @@ export const ENTITIES = [
   StaffUser,
   RefreshToken,
   Terminal,
+  TerminalPairing,
   Shop,
   ShopVillage,
   AuditLogEntry,

@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AuditService } from '@app/audit/audit.service';
-import type { Principal, RequestContext, TerminalPrincipal } from '@app/auth/principal';
+import type { Principal, RequestContext, StaffPrincipal, TerminalPrincipal } from '@app/auth/principal';
 import { AppError } from '@app/common/errors/app-error';
 import { maskName } from '@app/common/mask-name';
 import { LedgerService } from '@app/ledger/ledger.service';
 import { periodOf } from '@app/review/working-days';
 import { hashRequest, shanghaiToday } from '@app/scoring/entries.service';
-import type { CardHolderDto, ReceiptDto, RedeemDto } from './shop.dto';
+import type { CardHolderDto, ReceiptDto, RedeemDto, TodaySalesDto } from './shop.dto';
 import { RedemptionRepository, type GoodsRow, type RedemptionRow } from './redemption.repository';
 
 /**
@@ -31,12 +31,13 @@ export class RedemptionService {
     return { name: maskName(h.name), village: h.villageName, balance: h.balance ?? 0, grade: h.grade, status: h.status };
   }
 
-  async redeem(t: TerminalPrincipal, dto: RedeemDto): Promise<{ receipt: ReceiptDto; replayed: boolean }> {
+  async redeem(ctx: RequestContext, dto: RedeemDto): Promise<{ receipt: ReceiptDto; replayed: boolean }> {
+    const t = ctx.principal as TerminalPrincipal;
     const ids = dto.lines.map((l) => l.goodsId);
     if (new Set(ids).size !== ids.length) throw new AppError('REDEMPTION.DUPLICATE_GOODS');
     const requestHash = hashRequest({ cardCode: dto.cardCode, lines: dto.lines.map((l) => [l.goodsId, l.quantity]) });
     try {
-      return await this.redeemOnce(t, dto, requestHash);
+      return await this.redeemOnce(ctx, dto, requestHash);
     } catch (err) {
       // A retry of a redemption already made (or racing it) cannot go through: the terminal +
       // key is unique, and the first one spent the points and took the stock. So the key is
@@ -47,7 +48,7 @@ export class RedemptionService {
       const code = (err as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (err as { code?: string }).code;
       // Price changed between reading and taking the stock, or a rare deadlock: once more.
       if (err instanceof RetryRedemption || code === '40P01') {
-        return this.redeemOnce(t, dto, requestHash).catch(async (again: unknown) => {
+        return this.redeemOnce(ctx, dto, requestHash).catch(async (again: unknown) => {
           // A twin with the same key may have committed between the two attempts.
           const failure = again instanceof RetryRedemption ? new AppError('REDEMPTION.BASKET_CHANGED') : again;
           const twin = await this.replayByKey(t, dto, requestHash, failure);
@@ -64,7 +65,8 @@ export class RedemptionService {
    * transaction: the ledger posting first (account lock, balance check), then the stock and the
    * receipt in one statement, so a popular good is locked only for that and the commit.
    */
-  private async redeemOnce(t: TerminalPrincipal, dto: RedeemDto, requestHash: string): Promise<{ receipt: ReceiptDto; replayed: boolean }> {
+  private async redeemOnce(ctx: RequestContext, dto: RedeemDto, requestHash: string): Promise<{ receipt: ReceiptDto; replayed: boolean }> {
+    const t = ctx.principal as TerminalPrincipal;
     const ids = dto.lines.map((l) => l.goodsId);
     const h = await this.repo.findBasket(this.repo.db, dto.cardCode, t.shopId, ids);
     if (!h || h.townId !== t.townId) throw new AppError('REDEMPTION.RESIDENT_NOT_FOUND');
@@ -95,7 +97,7 @@ export class RedemptionService {
         });
       const posting = posted.postings[0];
       if (!posting) throw new Error(`redemption ${id} was already in the ledger`);
-      const record = { id, townId: t.townId, shopId: t.shopId, villageId: h.villageId, residentId: h.id, terminalId: t.id, receiptNo, idempotencyKey: dto.idempotencyKey, requestHash, lines, totalPoints: total, balanceAfter: posting.balanceAfter, postingId: posting.id };
+      const record = { id, townId: t.townId, shopId: t.shopId, villageId: h.villageId, residentId: h.id, terminalId: t.id, clerkId: t.clerk?.id ?? null, receiptNo, idempotencyKey: dto.idempotencyKey, requestHash, lines, totalPoints: total, balanceAfter: posting.balanceAfter, postingId: posting.id };
       const taken = await this.repo.takeStockAndRecord(m, record, `terminal:${t.id}`);
       if (!taken.ok) {
         // Something changed since the read: find what, under the locks, and roll back.
@@ -103,19 +105,33 @@ export class RedemptionService {
         for (const l of dto.lines) checkLine(now.get(l.goodsId), l, t.shopId);
         throw new RetryRedemption();
       }
-      return { ...record, createdAt: taken.createdAt as Date, voidedAt: null, voidReason: null, voidBalanceAfter: null };
+      // Who sold it: the terminal and, at a till, the clerk signed in at it.
+      await this.audit.record(tillContext(ctx), { action: 'redemption.create', targetType: 'redemption', targetId: id, summary: { receiptNo, points: total, ...tillActors(t) } }, m);
+      return {
+        ...record,
+        createdAt: taken.createdAt as Date,
+        voidedAt: null,
+        voidReason: null,
+        voidBalanceAfter: null,
+        shopName: h.shopName,
+        terminalName: t.name,
+        clerkName: t.clerk?.displayName ?? null,
+      };
     });
     return { receipt: toReceipt(row, h.name), replayed: false };
   }
 
   /** Same day only; a void of a voided receipt answers with the existing void (idempotent). */
-  async void(principal: Principal, receiptNo: string, reason: string, requestId: string): Promise<ReceiptDto> {
+  async void(ctx: RequestContext, receiptNo: string, reason: string): Promise<ReceiptDto> {
+    const { principal } = ctx;
     const r = await this.repo.findByReceipt(this.repo.db, receiptNo);
     if (!r || r.townId !== principal.townId) throw new AppError('REDEMPTION.NOT_FOUND');
     if (principal.shopId !== r.shopId) throw new AppError('AUTH.OUT_OF_SCOPE');
     if (r.voidedAt) return this.receipt(r);
     if (shanghaiToday(r.createdAt) !== shanghaiToday(new Date())) throw new AppError('REDEMPTION.VOID_WINDOW_PASSED');
-    const actor = `${principal.kind}:${principal.id}`;
+    // At a till the clerk is the actor, and the void records the terminal too.
+    const terminal = principal.kind === 'terminal' ? principal : null;
+    const actor = terminal?.clerk ? `staff:${terminal.clerk.id}` : `${principal.kind}:${principal.id}`;
     await this.repo.db.transaction(async (m) => {
       await this.repo.lockRedemption(m, r.id);
       if ((await this.repo.findByReceipt(m, receiptNo))?.voidedAt) return;
@@ -127,9 +143,12 @@ export class RedemptionService {
       // order), so a void and a sale sharing two goods cannot deadlock.
       await this.repo.lockGoods(m, r.lines.map((l) => l.goodsId));
       await this.repo.moveStock(m, r.lines.map((l) => ({ townId: r.townId, shopId: r.shopId, goodsId: l.goodsId, kind: 'voided', quantity: l.quantity, reason, actor, redemptionId: r.id })));
-      await this.repo.insertVoid(m, { redemptionId: r.id, townId: r.townId, reason, actor, postingId: posted.postings[0].id, balanceAfter: posted.postings[0].balanceAfter });
-      const ctx: RequestContext = { principal, requestId };
-      await this.audit.record(ctx, { action: 'redemption.void', targetType: 'redemption', targetId: r.id, summary: { receiptNo, reason, points: r.totalPoints } }, m);
+      await this.repo.insertVoid(m, { redemptionId: r.id, townId: r.townId, reason, actor, terminalId: terminal?.id ?? null, postingId: posted.postings[0].id, balanceAfter: posted.postings[0].balanceAfter });
+      await this.audit.record(
+        tillContext(ctx),
+        { action: 'redemption.void', targetType: 'redemption', targetId: r.id, summary: { receiptNo, reason, points: r.totalPoints, ...(terminal ? tillActors(terminal) : {}) } },
+        m,
+      );
     });
     return this.receipt((await this.repo.findByReceipt(this.repo.db, receiptNo)) as RedemptionRow);
   }
@@ -145,6 +164,17 @@ export class RedemptionService {
     const since = new Date(`${shanghaiToday(new Date())}T00:00:00+08:00`);
     const rows = await this.repo.listForTerminalSince(this.repo.db, t.id, since);
     return Promise.all(rows.map((r) => this.receipt(r)));
+  }
+
+  /** The shop's sales today (Asia/Shanghai) at all its terminals, with totals: the till's 今日兑换. */
+  async salesToday(t: TerminalPrincipal): Promise<TodaySalesDto> {
+    const day = shanghaiToday(new Date());
+    const rows = await this.repo.listForShopSince(this.repo.db, t.shopId, new Date(`${day}T00:00:00+08:00`));
+    const receipts = await Promise.all(rows.map((r) => this.receipt(r)));
+    const totalPoints = receipts.reduce((s, r) => s + r.totalPoints, 0);
+    const voided = receipts.filter((r) => r.voidedAt);
+    const voidedPoints = voided.reduce((s, r) => s + r.totalPoints, 0);
+    return { day, count: receipts.length, totalPoints, voidedCount: voided.length, voidedPoints, netPoints: totalPoints - voidedPoints, receipts };
   }
 
   /**
@@ -165,9 +195,24 @@ export class RedemptionService {
   }
 
   private async receipt(r: RedemptionRow): Promise<ReceiptDto> {
-    const [res] = await this.repo.db.query(`SELECT name FROM residents WHERE id = $1`, [r.residentId]);
-    return toReceipt(r, res?.name ?? null);
+    return toReceipt(r, await this.repo.residentNameOf(this.repo.db, r.residentId));
   }
+}
+
+/**
+ * The audit context of a till request: the signed-in clerk acts (so the audit log's actor is the
+ * person, searchable by staff id), with the terminal in the summary; a terminal without a clerk
+ * acts itself.
+ */
+function tillContext(ctx: RequestContext): RequestContext {
+  const p = ctx.principal;
+  if (p.kind !== 'terminal' || !p.clerk) return ctx;
+  const clerk: StaffPrincipal = { kind: 'staff', id: p.clerk.id, username: p.clerk.username, role: 'shop_clerk', townId: p.townId, villageId: null, shopId: p.shopId };
+  return { principal: clerk, requestId: ctx.requestId };
+}
+
+function tillActors(t: TerminalPrincipal): { terminalId: string; terminalName: string; clerkId: string | null; clerkName: string | null } {
+  return { terminalId: t.id, terminalName: t.name, clerkId: t.clerk?.id ?? null, clerkName: t.clerk?.displayName ?? null };
 }
 
 function toReceipt(r: RedemptionRow, residentName: string | null): ReceiptDto {
@@ -180,6 +225,9 @@ function toReceipt(r: RedemptionRow, residentName: string | null): ReceiptDto {
     createdAt: r.createdAt,
     voidedAt: r.voidedAt,
     voidReason: r.voidReason,
+    shopName: r.shopName,
+    terminalName: r.terminalName,
+    clerkName: r.clerkName,
   };
 }
 

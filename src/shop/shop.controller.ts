@@ -1,5 +1,5 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Ctx, Roles } from '@app/auth/auth.decorators';
 import type { RequestContext } from '@app/auth/principal';
@@ -8,6 +8,7 @@ import {
   CreateShopDto,
   GoodsDto,
   GoodsIdParams,
+  GoodsQuery,
   LowStockQuery,
   ReceiptDto,
   ReceiptParams,
@@ -15,6 +16,9 @@ import {
   ShopDto,
   ShopIdParams,
   StockAdjustDto,
+  StockCountDto,
+  StockCountResultDto,
+  UpdateGoodsDto,
   VoidDto,
 } from './shop.dto';
 import { GoodsService } from './goods.service';
@@ -53,16 +57,35 @@ export class ShopController {
 
   @Get('shops/:shopId/goods')
   @Roles('town_admin', 'auditor', 'shop_clerk')
-  @ApiOperation({ summary: '超市商品列表' })
-  listGoods(@Ctx() ctx: RequestContext, @Param() p: ShopIdParams): Promise<GoodsDto[]> {
-    return this.goods.list(ctx, p.shopId);
+  @ApiOperation({ summary: '超市商品列表；q 按名称、货号或条码查找' })
+  @ApiOkResponse({ type: [GoodsDto] })
+  listGoods(@Ctx() ctx: RequestContext, @Param() p: ShopIdParams, @Query() q: GoodsQuery): Promise<GoodsDto[]> {
+    return this.goods.list(ctx, p.shopId, { q: q.q });
   }
 
   @Get('shops/:shopId/goods/low-stock')
   @Roles('town_admin', 'auditor', 'shop_clerk')
   @ApiOperation({ summary: '低库存商品' })
+  @ApiOkResponse({ type: [GoodsDto] })
   lowStock(@Ctx() ctx: RequestContext, @Param() p: ShopIdParams, @Query() q: LowStockQuery): Promise<GoodsDto[]> {
-    return this.goods.list(ctx, p.shopId, q.threshold ?? 5);
+    return this.goods.list(ctx, p.shopId, { lowStock: q.threshold ?? 5 });
+  }
+
+  @Patch('goods/:id')
+  @Roles('town_admin', 'shop_clerk')
+  @ApiOperation({ summary: '修改商品：名称、单位、积分价格、货号、条码、在售（只改传入的字段）' })
+  @ApiOkResponse({ type: GoodsDto })
+  updateGoods(@Ctx() ctx: RequestContext, @Param() p: GoodsIdParams, @Body() dto: UpdateGoodsDto): Promise<GoodsDto> {
+    return this.goods.update(ctx, p.id, dto);
+  }
+
+  @Post('goods/:id/stock-count')
+  @HttpCode(200)
+  @Roles('town_admin', 'shop_clerk')
+  @ApiOperation({ summary: '盘点纠正库存：库存改为实数，差额记入库存流水并注明原因' })
+  @ApiOkResponse({ type: StockCountResultDto })
+  countStock(@Ctx() ctx: RequestContext, @Param() p: GoodsIdParams, @Body() dto: StockCountDto): Promise<StockCountResultDto> {
+    return this.goods.count(ctx, p.id, dto);
   }
 
   @Post('goods/:id/stock')
@@ -86,7 +109,7 @@ export class ShopController {
   @Roles('shop_clerk')
   @ApiOperation({ summary: '店员当天撤销兑换' })
   void(@Ctx() ctx: RequestContext, @Param() p: ReceiptParams, @Body() dto: VoidDto): Promise<ReceiptDto> {
-    return this.redemptions.void(ctx.principal, p.receiptNo, dto.reason, ctx.requestId);
+    return this.redemptions.void(ctx, p.receiptNo, dto.reason);
   }
 
   @Get('shops/:shopId/reconciliation')

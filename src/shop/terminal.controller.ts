@@ -1,13 +1,29 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Ctx, TerminalAuth } from '@app/auth/auth.decorators';
 import type { RequestContext, TerminalPrincipal } from '@app/auth/principal';
-import { CardHolderDto, CardParams, GoodsDto, ReceiptDto, ReceiptParams, RedeemDto, VoidDto } from './shop.dto';
+import { shanghaiToday } from '@app/scoring/entries.service';
+import {
+  CardHolderDto,
+  CardParams,
+  DayQuery,
+  GoodsDto,
+  GoodsQuery,
+  ReceiptDto,
+  ReceiptParams,
+  ReconciliationReportDto,
+  RedeemDto,
+  TodaySalesDto,
+  VoidDto,
+} from './shop.dto';
 import { GoodsService } from './goods.service';
 import { RedemptionService } from './redemption.service';
 
-/** What a shop terminal (API key in x-api-key) can do: look up a card, redeem, void, print. */
+/**
+ * What a shop terminal (API key in x-api-key) can do: look up a card, redeem, void, print. A
+ * paired browser till also sends its signed-in clerk's bearer token (see TerminalAuth).
+ */
 @ApiTags('terminal 超市终端')
 @Controller('terminal')
 @TerminalAuth()
@@ -19,14 +35,16 @@ export class TerminalController {
 
   @Get('residents/:cardCode')
   @ApiOperation({ summary: '刷卡查询村民：脱敏姓名、村、可用积分、等级（非本超市服务的村或非正常状态则拒绝）' })
+  @ApiOkResponse({ type: CardHolderDto })
   lookup(@Ctx() ctx: RequestContext, @Param() p: CardParams): Promise<CardHolderDto> {
     return this.redemptions.lookup(ctx.principal as TerminalPrincipal, p.cardCode);
   }
 
   @Get('goods')
-  @ApiOperation({ summary: '本超市的商品及库存' })
-  list(@Ctx() ctx: RequestContext): Promise<GoodsDto[]> {
-    return this.goods.list(ctx, (ctx.principal as TerminalPrincipal).shopId);
+  @ApiOperation({ summary: '本超市的商品及库存；q 按名称、货号或条码查找' })
+  @ApiOkResponse({ type: [GoodsDto] })
+  list(@Ctx() ctx: RequestContext, @Query() q: GoodsQuery): Promise<GoodsDto[]> {
+    return this.goods.list(ctx, (ctx.principal as TerminalPrincipal).shopId, { q: q.q });
   }
 
   @Post('redemptions')
@@ -34,7 +52,7 @@ export class TerminalController {
   @ApiCreatedResponse({ type: ReceiptDto, description: 'the receipt' })
   @ApiOkResponse({ type: ReceiptDto, description: 'a retry with the same idempotency key and body: the original, with header idempotent-replayed: true' })
   async redeem(@Ctx() ctx: RequestContext, @Body() dto: RedeemDto, @Res({ passthrough: true }) res: Response): Promise<ReceiptDto> {
-    const { receipt, replayed } = await this.redemptions.redeem(ctx.principal as TerminalPrincipal, dto);
+    const { receipt, replayed } = await this.redemptions.redeem(ctx, dto);
     if (replayed) res.status(200).setHeader('idempotent-replayed', 'true');
     return receipt;
   }
@@ -42,19 +60,37 @@ export class TerminalController {
   @Post('redemptions/:receiptNo/void')
   @HttpCode(200)
   @ApiOperation({ summary: '当天撤销兑换（退回积分与库存；重复撤销返回同一结果）' })
+  @ApiOkResponse({ type: ReceiptDto })
   void(@Ctx() ctx: RequestContext, @Param() p: ReceiptParams, @Body() dto: VoidDto): Promise<ReceiptDto> {
-    return this.redemptions.void(ctx.principal, p.receiptNo, dto.reason, ctx.requestId);
+    return this.redemptions.void(ctx, p.receiptNo, dto.reason);
   }
 
   @Get('receipts/:receiptNo')
-  @ApiOperation({ summary: '按小票号查询' })
+  @ApiOperation({ summary: '按小票号查询（补打小票）' })
+  @ApiOkResponse({ type: ReceiptDto })
   receipt(@Ctx() ctx: RequestContext, @Param() p: ReceiptParams): Promise<ReceiptDto> {
     return this.redemptions.byReceipt(ctx.principal, p.receiptNo);
   }
 
   @Get('redemptions/today')
   @ApiOperation({ summary: '本终端今天的兑换' })
+  @ApiOkResponse({ type: [ReceiptDto] })
   today(@Ctx() ctx: RequestContext): Promise<ReceiptDto[]> {
     return this.redemptions.today(ctx.principal as TerminalPrincipal);
+  }
+
+  @Get('sales/today')
+  @ApiOperation({ summary: '本超市今天的兑换（各终端），含合计、撤销与净额' })
+  @ApiOkResponse({ type: TodaySalesDto })
+  salesToday(@Ctx() ctx: RequestContext): Promise<TodaySalesDto> {
+    return this.redemptions.salesToday(ctx.principal as TerminalPrincipal);
+  }
+
+  @Get('reconciliation')
+  @ApiOperation({ summary: '本超市某日（默认今天）对账：按商品的兑换、撤销与净积分，即镇应付超市的积分（日结打印）' })
+  @ApiOkResponse({ type: ReconciliationReportDto })
+  reconciliation(@Ctx() ctx: RequestContext, @Query() q: DayQuery): Promise<ReconciliationReportDto> {
+    const day = q.day ?? shanghaiToday(new Date());
+    return this.goods.reconciliation(ctx, { shopId: (ctx.principal as TerminalPrincipal).shopId, from: day, to: day });
   }
 }
