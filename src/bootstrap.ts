@@ -7,6 +7,7 @@ import { AppError } from '@app/common/errors/app-error';
 import { GlobalExceptionFilter } from '@app/common/errors/global-exception.filter';
 import { assignRequestId } from '@app/common/http/request-id';
 import { AppConfig } from '@app/config/app-config';
+import { mountConsole } from '@app/console/serve-console';
 import { mountQueueDashboard } from '@app/queue/queue-dashboard';
 
 export const API_PREFIX = 'api/v1';
@@ -32,6 +33,7 @@ export function configureHttpApp(app: NestExpressApplication): void {
       },
     }),
   );
+  mountConsole(app);
   app.set('trust proxy', 'loopback');
   app.set('x-powered-by', false);
   setupOpenApi(app);
