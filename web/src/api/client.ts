@@ -48,6 +48,45 @@ export async function download(url: string, init: RequestInit = {}): Promise<Blo
   return res.blob();
 }
 
+export interface UploadProgress {
+  /** 0–100 while the file is sent; then the server checks it. */
+  percent: number;
+  sent: boolean;
+}
+
+/**
+ * A multipart upload with progress (fetch cannot report upload progress, XMLHttpRequest can).
+ * The caller names the generated response type; errors come back as ApiError like `call`.
+ */
+export function uploadWithProgress<T>(url: string, form: FormData, onProgress: (p: UploadProgress) => void): Promise<T> {
+  const send = (token: string | null) =>
+    new Promise<{ status: number; body: unknown }>((resolve) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open('POST', url);
+      if (token) xhr.setRequestHeader('authorization', `Bearer ${token}`);
+      xhr.upload.onprogress = (e) => onProgress({ percent: e.lengthComputable ? Math.round((e.loaded / e.total) * 100) : 50, sent: false });
+      xhr.upload.onload = () => onProgress({ percent: 100, sent: true });
+      xhr.onload = () => {
+        let body: unknown = null;
+        try {
+          body = JSON.parse(xhr.responseText);
+        } catch {
+          body = null;
+        }
+        resolve({ status: xhr.status, body });
+      };
+      xhr.onerror = () => resolve({ status: 0, body: null });
+      xhr.send(form);
+    });
+  return (async () => {
+    const sentToken = accessToken;
+    let r = await send(sentToken);
+    if (r.status === 401 && sentToken && onUnauthorized && (await onUnauthorized())) r = await send(accessToken);
+    if (r.status < 200 || r.status >= 300) throw toApiError(r.body, r.status);
+    return r.body as T;
+  })();
+}
+
 /** Saves a Blob as a file the way a browser download does. */
 export function saveBlob(blob: Blob, filename: string): void {
   const a = document.createElement('a');

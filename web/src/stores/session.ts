@@ -12,7 +12,7 @@ export const ROLE_NAMES: Record<Role, string> = {
   shop_clerk: '超市店员',
 };
 
-type Me = Schemas['StaffDto'];
+type Me = Schemas['MeDto'] & { displayName?: string };
 
 /**
  * Who is signed in. The access token is kept in memory (api/client.ts); the refresh token is an
@@ -38,7 +38,7 @@ export const useSession = defineStore('session', () => {
   }
 
   async function login(username: string, password: string): Promise<void> {
-    const r = await call(api.POST('/api/v1/auth/login', { body: { username, password, client: 'console' } }));
+    const r = await call(api.POST('/api/v1/auth/login', { body: { username, password } }));
     accept(r);
     user.value = r.user;
     notice.value = null;
