@@ -64,11 +64,11 @@ export class AuditorService {
 
   async timeliness(ctx: RequestContext, period: string, now = new Date()): Promise<TimelinessDto> {
     const townId = ctx.principal.townId;
-    const [rows, creditExport] = await Promise.all([this.repo.timeliness(townId, period), this.creditExport.status(townId)]);
+    const [rows, creditExport, closeDay] = await Promise.all([this.repo.timeliness(townId, period), this.creditExport.status(townId), this.repo.townCloseDay(townId)]);
     return {
       period,
-      ...periodDeadlines(period),
-      villages: rows.map(({ cycleId, ...r }) => ({ ...r, ...lateFlags(period, cycleId ? r : null, now) })),
+      ...periodDeadlines(period, closeDay),
+      villages: rows.map(({ cycleId, ...r }) => ({ ...r, ...lateFlags(period, cycleId ? r : null, now, closeDay) })),
       creditExport,
     };
   }
