@@ -1046,6 +1046,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/villages/{villageId}/cycles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 本村的评议周期列表：期间、状态、计划关账时间、异议期截止；开放的在前 */
+        get: operations["ReviewController_cycles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/villages/{villageId}/cycles/{period}": {
         parameters: {
             query?: never;
@@ -1155,11 +1172,28 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 本村某期间的积分记录（默认当前开放期间），附计分说明 */
+        /** 本村某期间的积分记录（period 指定期间，默认本月开放期间；openPeriods 列出所有开放期间），附计分说明与补录标记 */
         get: operations["EntriesController_list"];
         put?: never;
-        /** 录入一条积分记录：分值由目录规则计算；计入本村当前开放期间 */
+        /** 录入一条积分记录：分值由目录规则计算；计入发生月份的期间（该月已关账则计入之后的开放期间，标记为补录） */
         post: operations["EntriesController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/villages/{villageId}/entries/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 录入前试算：与录入相同的请求体与校验，按目录规则计算分值与说明、计入的期间与是否补录；不保存任何内容 */
+        post: operations["EntriesController_preview"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1363,9 +1397,9 @@ export interface components {
             windowEndsAt: string | null;
             /** Format: date-time */
             finalizedAt: string | null;
-            /** @description 逾期关账（次月5日前未关账） */
+            /** @description 逾期关账（次月关账日（本镇设置，默认 5 日）结束前未关账） */
             closeLate: boolean;
-            /** @description 逾期公示（次月10日前未公示） */
+            /** @description 逾期公示（关账日后 5 日内（默认次月 10 日）未公示） */
             publishLate: boolean;
             /** @description 逾期未入账（异议期已结束仍未入账） */
             finalizeOverdue: boolean;
@@ -1684,6 +1718,41 @@ export interface components {
             oldest: string | null;
             lastError: string | null;
         };
+        CycleListDto: {
+            /** Format: uuid */
+            villageId: string;
+            /**
+             * @description 本镇关账日：次月第几日 00:10 关闭上月周期
+             * @example 5
+             */
+            closeDay: number;
+            /** @description 本村的评议周期：开放的在前（从早到晚），其余从新到旧 */
+            cycles: components["schemas"]["CycleSummaryDto"][];
+        };
+        CycleSummaryDto: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description 期间
+             * @example 2026-11
+             */
+            period: string;
+            /**
+             * @description open 开放录入 / closed 已关账 / reviewed 已评议 / publicized 公示中 / finalized 已入账
+             * @enum {string}
+             */
+            state: "open" | "closed" | "reviewed" | "publicized" | "finalized";
+            /** @description 记录条数（含已撤回、未通过） */
+            entries: number;
+            /** @description 按计划自动关账的时间（本镇关账日 00:10 北京时间）；仅开放且未被重开过的周期有 */
+            scheduledCloseAt: Record<string, never> | null;
+            closedAt: Record<string, never> | null;
+            reviewedAt: Record<string, never> | null;
+            publishedAt: Record<string, never> | null;
+            /** @description 异议期截止 */
+            windowEndsAt: Record<string, never> | null;
+            finalizedAt: Record<string, never> | null;
+        };
         DecisionDto: {
             /** Format: uuid */
             entryId: string;
@@ -1713,10 +1782,15 @@ export interface components {
             itemName: string;
             /** @description 类别 */
             category: string;
-            /** @description 期间 */
+            /**
+             * @description 期间（计入哪个月的评议）
+             * @example 2026-11
+             */
             period: string;
             /** @description 发生日期 */
             occurredOn: string;
+            /** @description 补录：发生月份已关账，计入之后的开放期间（发生日期见 occurredOn） */
+            late: boolean;
             /** @description 数量 */
             quantity: Record<string, never> | null;
             /** @description 议事会选定分值（区间事项） */
@@ -1737,6 +1811,68 @@ export interface components {
             enteredBy: string;
             /** Format: date-time */
             enteredAt: string;
+        };
+        EntryPageDto: {
+            items: components["schemas"]["EntryDto"][];
+            /**
+             * @description 本页所列的期间（查询参数 period，默认为本月开放期间）
+             * @example 2026-12
+             */
+            period: string;
+            /**
+             * @description 本村开放中的期间（月初几天上月与本月可能同时开放），从早到晚
+             * @example [
+             *       "2026-11",
+             *       "2026-12"
+             *     ]
+             */
+            openPeriods: string[];
+            /** @description 下一页游标 */
+            next: Record<string, never> | null;
+        };
+        EntryPreviewDto: {
+            /**
+             * @description 将计入的期间（发生月份开放时为该月，否则为之后的开放期间）
+             * @example 2026-11
+             */
+            period: string;
+            /** @description 补录：发生月份已关账，将计入之后的开放期间 */
+            late: boolean;
+            /**
+             * @description 发生日期
+             * @example 2026-11-20
+             */
+            occurredOn: string;
+            /** Format: uuid */
+            residentId: string;
+            /** @description 村民姓名 */
+            residentName: string;
+            /**
+             * @description 事项编码
+             * @example B01
+             */
+            itemCode: string;
+            /** @description 事项名称 */
+            itemName: string;
+            /** @description 类别（守信/失信/本村） */
+            category: string;
+            /**
+             * @description 按目录规则计算的分值（该期间现有记录加上本条；关账时按全期重算）
+             * @example -10
+             */
+            points: number;
+            /** @description 本条的计分说明（中文） */
+            explanation: components["schemas"]["ExplanationDto"];
+            /**
+             * @description 事项规则（中文）
+             * @example 年内第 2 次起每次 -10 分，此前记录警告
+             */
+            rule: string;
+            /**
+             * Format: uuid
+             * @description 将被标记为疑似重复：同一村民同一事项同一天的较早记录
+             */
+            duplicateOf: Record<string, never> | null;
         };
         ErrorBodyDto: {
             /**
@@ -1947,6 +2083,8 @@ export interface components {
              * @example 2026-03-05
              */
             occurredOn: string;
+            /** @description 补录：发生月份已关账，计入本期公示（发生日期见 occurredOn） */
+            late: boolean;
             /** @description 积分（公示时） */
             points: number;
             /** @description 计分说明 */
@@ -2142,6 +2280,11 @@ export interface components {
              * @example 7
              */
             objectionAnswerWorkingDays?: number;
+            /**
+             * @description 关账日：次月第几日 00:10（北京时间）关闭上月周期（1–28，默认 5）
+             * @example 5
+             */
+            closeDay?: number;
             /** @description 法定节假日 YYYY-MM-DD */
             holidays?: string[];
             /** @description 调休上班日 YYYY-MM-DD */
@@ -5699,6 +5842,63 @@ export interface operations {
             };
         };
     };
+    ReviewController_cycles: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                villageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CycleListDto"];
+                };
+            };
+            /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN";
+                    };
+                };
+            };
+        };
+    };
     ReviewController_sheet: {
         parameters: {
             query?: never;
@@ -6074,6 +6274,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntryPageDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -6143,6 +6351,80 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EntryDto"];
+                };
+            };
+            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN";
+                    };
+                };
+            };
+            /** @description `REQUEST.TOO_LARGE` 请求体过大 / request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
+        };
+    };
+    EntriesController_preview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                villageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateEntryDto"];
+            };
+        };
+        responses: {
+            /** @description 将计入的期间、是否补录、分值与中文计分说明 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntryPreviewDto"];
                 };
             };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
