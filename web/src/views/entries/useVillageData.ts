@@ -59,7 +59,7 @@ export function useCycles(villageId: () => string | null) {
   async function load(): Promise<Cycle[]> {
     const id = villageId();
     if (!id) return [];
-    cycles.value = await call(api.GET('/api/v1/villages/{villageId}/cycles', { params: { path: { villageId: id } } }));
+    cycles.value = (await call(api.GET('/api/v1/villages/{villageId}/cycles', { params: { path: { villageId: id } } }))).cycles;
     return cycles.value;
   }
   return { cycles, load };
