@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { RequestContext } from '@app/auth/principal';
 import { AppError } from '@app/common/errors/app-error';
+import { fieldProblem } from '@app/common/http/validation-messages';
 import type { AuditLogPageDto, AuditLogQuery } from '@app/audit/audit.dto';
 import { AuditLogRepository } from '@app/audit/audit.repository';
 import { DEFAULT_PAGE } from './auditor.service';
@@ -13,7 +14,7 @@ export class AuditLogService {
 
   async search(ctx: RequestContext, q: AuditLogQuery): Promise<AuditLogPageDto> {
     if (q.from && q.to && new Date(q.from).getTime() > new Date(q.to).getTime()) {
-      throw new AppError('VALIDATION.FAILED', undefined, [{ field: 'from', constraints: { range: 'from must not be after to' } }]);
+      throw new AppError('VALIDATION.FAILED', undefined, [fieldProblem('from', 'range', '不能晚于截止时间（to）', 'from must not be after to', '起始时间')]);
     }
     const limit = q.limit ?? DEFAULT_PAGE;
     const rows = await this.repo.search(

@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 import { queryOne, queryRows } from '@app/database/sql';
 import type { PostingKind } from '@app/ledger/ledger.entities';
 import type { CycleState } from '@app/review/review.entities';
+import { DEFAULT_CLOSE_DAY } from '@app/review/schedule';
 import { cursorAtSql, type KeysetPosition } from './keyset-cursor';
 
 /** Above this many periods a range is dense enough that one newest-first scan is cheaper. */
@@ -174,6 +175,12 @@ export class AuditorRepository {
 
   findResidentTown(residentId: string): Promise<{ id: string; townId: string; villageId: string } | null> {
     return queryOne(this.db, `SELECT id, town_id AS "townId", village_id AS "villageId" FROM residents WHERE id = $1`, [residentId]);
+  }
+
+  /** The town's close day (towns.close_day): the deadlines and late flags follow it. */
+  async townCloseDay(townId: string): Promise<number> {
+    const row = await queryOne<{ closeDay: number }>(this.db, `SELECT close_day AS "closeDay" FROM towns WHERE id = $1`, [townId]);
+    return row?.closeDay ?? DEFAULT_CLOSE_DAY;
   }
 
   /** Per village of the town: the cycle's timestamps, reopenings, objection timeliness, export status. */

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import type { Principal, RequestContext } from '@app/auth/principal';
 import { ScopeService } from '@app/auth/scope.service';
 import { AppError } from '@app/common/errors/app-error';
+import { fieldProblem } from '@app/common/http/validation-messages';
 import { CreditExportService } from '@app/credit-export/credit-export.service';
 import { LedgerVerifier } from '@app/ledger/ledger-verifier';
 import { checkpointHash } from '@app/ledger/posting-hash';
@@ -16,8 +17,8 @@ import { EXPORT_BATCH, postingsCsvStream, postingsXlsxStream, type BatchSource }
 
 export const DEFAULT_PAGE = 50;
 
-function invalid(field: string, message: string): AppError {
-  return new AppError('VALIDATION.FAILED', undefined, [{ field, constraints: { range: message } }]);
+function invalid(field: string, zh: string, message: string): AppError {
+  return new AppError('VALIDATION.FAILED', undefined, [fieldProblem(field, 'range', zh, message)]);
 }
 
 /**
@@ -64,11 +65,11 @@ export class AuditorService {
 
   async timeliness(ctx: RequestContext, period: string, now = new Date()): Promise<TimelinessDto> {
     const townId = ctx.principal.townId;
-    const [rows, creditExport] = await Promise.all([this.repo.timeliness(townId, period), this.creditExport.status(townId)]);
+    const [rows, creditExport, closeDay] = await Promise.all([this.repo.timeliness(townId, period), this.creditExport.status(townId), this.repo.townCloseDay(townId)]);
     return {
       period,
-      ...periodDeadlines(period),
-      villages: rows.map(({ cycleId, ...r }) => ({ ...r, ...lateFlags(period, cycleId ? r : null, now) })),
+      ...periodDeadlines(period, closeDay),
+      villages: rows.map(({ cycleId, ...r }) => ({ ...r, ...lateFlags(period, cycleId ? r : null, now, closeDay) })),
       creditExport,
     };
   }
@@ -109,8 +110,8 @@ export class AuditorService {
   }
 
   private async filter(principal: Principal, q: PostingFilterQuery): Promise<PostingFilter> {
-    if (q.periodFrom && q.periodTo && q.periodFrom > q.periodTo) throw invalid('periodFrom', 'periodFrom must not be after periodTo');
-    if (q.postedFrom && q.postedTo && new Date(q.postedFrom).getTime() > new Date(q.postedTo).getTime()) throw invalid('postedFrom', 'postedFrom must not be after postedTo');
+    if (q.periodFrom && q.periodTo && q.periodFrom > q.periodTo) throw invalid('periodFrom', '不能晚于所属期间止（periodTo）', 'periodFrom must not be after periodTo');
+    if (q.postedFrom && q.postedTo && new Date(q.postedFrom).getTime() > new Date(q.postedTo).getTime()) throw invalid('postedFrom', '不能晚于记账时间止（postedTo）', 'postedFrom must not be after postedTo');
     if (q.villageId) await this.scope.village(principal, q.villageId);
     if (q.residentId) {
       const r = await this.repo.findResidentTown(q.residentId);

@@ -1,4 +1,5 @@
 import { AppError } from '@app/common/errors/app-error';
+import { fieldProblem } from '@app/common/http/validation-messages';
 import { isPlausibleTimestamp } from '@app/common/http/field-decorators';
 
 /**
@@ -31,7 +32,7 @@ export function decodeCursor(cursor: string | undefined): KeysetPosition | null 
   if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === 'string' && typeof parsed[1] === 'string' && AT.test(parsed[0]) && ID.test(parsed[1]) && isPlausibleTimestamp(parsed[0]) && BigInt(parsed[1]) <= MAX_BIGINT) {
     return { at: parsed[0], id: parsed[1] };
   }
-  throw new AppError('VALIDATION.FAILED', undefined, [{ field: 'cursor', constraints: { cursor: 'cursor is not one this API returned' } }]);
+  throw new AppError('VALIDATION.FAILED', undefined, [fieldProblem('cursor', 'cursor', '不是本接口返回的游标，请用上一页的 nextCursor', 'cursor is not one this API returned', '分页游标')]);
 }
 
 /** SQL for the cursor column: the row's timestamp as text with microseconds, UTC. */

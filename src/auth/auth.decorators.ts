@@ -1,6 +1,8 @@
 import { applyDecorators, createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtension, ApiSecurity } from '@nestjs/swagger';
 import type { Request } from 'express';
+import { ApiErrors } from '@app/common/errors/api-errors';
+import { PUBLIC_EXTENSION } from '@app/openapi/document';
 import type { Role } from './auth.entities';
 import type { Principal, PublicContext, RequestContext } from './principal';
 
@@ -9,15 +11,15 @@ export const AUTH_METADATA = 'xinyi:auth';
 export type AuthRequirement = { type: 'public' } | { type: 'staff'; roles: Role[] } | { type: 'terminal'; clerkOptional?: boolean };
 
 /** No login needed (health, public board, objections). */
-export const Public = () => SetMetadata(AUTH_METADATA, { type: 'public' } satisfies AuthRequirement);
+export const Public = () => applyDecorators(SetMetadata(AUTH_METADATA, { type: 'public' } satisfies AuthRequirement), ApiExtension(PUBLIC_EXTENSION, true));
 
 /** A staff JWT with one of these roles; scope is checked in the service. */
 export const Roles = (...roles: Role[]) =>
   applyDecorators(
     SetMetadata(AUTH_METADATA, { type: 'staff', roles } satisfies AuthRequirement),
     ApiBearerAuth('staff'),
-    ApiUnauthorizedResponse({ description: 'AUTH.UNAUTHENTICATED' }),
-    ApiForbiddenResponse({ description: `AUTH.FORBIDDEN (roles: ${roles.join(', ')}) / AUTH.OUT_OF_SCOPE` }),
+    ApiErrors('AUTH.UNAUTHENTICATED', 'AUTH.INVALID_TOKEN', 'AUTH.FORBIDDEN'),
+    ApiExtension('x-roles', roles),
   );
 
 /**
@@ -29,9 +31,7 @@ export const TerminalAuth = (opts: { clerkOptional?: boolean } = {}) =>
   applyDecorators(
     SetMetadata(AUTH_METADATA, { type: 'terminal', clerkOptional: opts.clerkOptional } satisfies AuthRequirement),
     ApiSecurity('terminal'),
-    ApiSecurity('staff'),
-    ApiUnauthorizedResponse({ description: 'AUTH.INVALID_API_KEY / TERMINAL.CLERK_REQUIRED / AUTH.INVALID_TOKEN' }),
-    ApiForbiddenResponse({ description: 'TERMINAL.CLERK_NOT_OF_SHOP' }),
+    ApiErrors('AUTH.INVALID_API_KEY', 'TERMINAL.CLERK_REQUIRED', 'AUTH.INVALID_TOKEN', 'TERMINAL.CLERK_NOT_OF_SHOP'),
   );
 
 type AuthedRequest = Request & { id?: string; principal?: Principal };

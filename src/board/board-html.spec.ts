@@ -45,4 +45,15 @@ describe('printable board HTML', () => {
     expect(pub.checkpointHash).toBeNull();
     expect(pub.objectionOpen).toBe(false);
   });
+
+  it('marks a late line (补录) with its deed date; a board stored before the flag shows none', () => {
+    const c = content();
+    c.residents[1].lines[0] = { ...c.residents[1].lines[0], occurredOn: '2026-02-27', late: true };
+    const cycle = { state: 'publicized' as const, publishedAt: new Date('2026-04-08T02:00:00Z'), windowEndsAt: new Date('2026-04-15T02:00:00Z'), finalizedAt: null, checkpointHash: null };
+    const board = toPublicBoard(c, cycle, [], new Date('2026-04-09T00:00:00Z'));
+    expect(board.residents.map((r) => r.lines[0].late)).toEqual([false, true]);
+    const html = renderBoardHtml(board);
+    expect(html).toContain('B02 · 补录（发生于 2026-02-27）');
+    expect(html.match(/补录/g)).toHaveLength(1);
+  });
 });

@@ -54,7 +54,7 @@ function residentRows(r: PublicBoardResident, index: number): string {
       return `<tr class="line ${escapeHtml(l.status)}" data-entry-id="${escapeHtml(l.entryId)}">
 <td>${first ? index + 1 : ''}</td>
 <td>${first ? escapeHtml(r.name) : ''}</td>
-<td class="item">${escapeHtml(l.itemName)}<br><small>${escapeHtml(l.itemCode)} · ${escapeHtml(l.occurredOn)}</small></td>
+<td class="item">${escapeHtml(l.itemName)}<br><small>${escapeHtml(l.itemCode)} · ${l.late ? `补录（发生于 ${escapeHtml(l.occurredOn)}）` : escapeHtml(l.occurredOn)}</small></td>
 <td class="num points">${escapeHtml(signed(l.points))}</td>
 <td class="status-${escapeHtml(l.status)}">${escapeHtml(l.statusLabel)}</td>
 <td class="num total">${first ? escapeHtml(signed(r.total)) : ''}</td>

@@ -31,6 +31,8 @@ export interface PublicBoardLine {
   itemName: string;
   category: string;
   occurredOn: string;
+  /** 补录: a deed of an already closed month, published in this period. */
+  late: boolean;
   points: number;
   explanation: string;
   status: LineStatus;
@@ -105,6 +107,7 @@ export function toPublicBoard(content: BoardContent, cycle: BoardCycle, live: Li
           itemName: l.itemName,
           category: l.category,
           occurredOn: l.occurredOn,
+          late: l.late === true,
           points: l.points,
           explanation: l.explanation,
           status,

@@ -30,6 +30,7 @@ export class PublicBoardLineDto implements PublicBoardLine {
   @ApiProperty({ description: '事项名称' }) itemName: string;
   @ApiProperty({ description: '事项类别' }) category: string;
   @ApiProperty({ description: '发生日期', example: '2026-03-05' }) occurredOn: string;
+  @ApiProperty({ description: '补录：发生月份已关账，计入本期公示（发生日期见 occurredOn）' }) late: boolean;
   @ApiProperty({ type: 'integer', description: '积分（公示时）' }) points: number;
   @ApiProperty({ description: '计分说明' }) explanation: string;
   @ApiProperty({ enum: Object.keys(LINE_STATUS_LABELS), description: '当前状态：已通过 / 异议处理中 / 撤销（异议成立）/ 已入账' }) status: LineStatus;
@@ -94,8 +95,8 @@ export class BoardOverviewRowDto {
   @ApiProperty({ nullable: true, type: Date }) publishedAt: Date | null;
   @ApiProperty({ nullable: true, type: Date }) windowEndsAt: Date | null;
   @ApiProperty({ nullable: true, type: Date }) finalizedAt: Date | null;
-  @ApiProperty({ description: '逾期关账（次月5日前未关账）' }) closeLate: boolean;
-  @ApiProperty({ description: '逾期公示（次月10日前未公示）' }) publishLate: boolean;
+  @ApiProperty({ description: '逾期关账（次月关账日（本镇设置，默认 5 日）结束前未关账）' }) closeLate: boolean;
+  @ApiProperty({ description: '逾期公示（关账日后 5 日内（默认次月 10 日）未公示）' }) publishLate: boolean;
   @ApiProperty({ description: '逾期未入账（异议期已结束仍未入账）' }) finalizeOverdue: boolean;
   @ApiProperty({ type: 'integer', description: '未答复异议数' }) openObjections: number;
   @ApiProperty({ type: 'integer', description: '逾期未答复异议数' }) overdueObjections: number;

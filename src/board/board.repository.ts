@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 import { queryOne, queryRows } from '@app/database/sql';
 import type { BoardContent } from '@app/review/board';
 import type { CycleState } from '@app/review/review.entities';
+import { DEFAULT_CLOSE_DAY } from '@app/review/schedule';
 import type { LiveEntryState } from './board-view';
 
 export interface PublishedBoardRow {
@@ -86,6 +87,12 @@ export class BoardRepository {
        ORDER BY b.period DESC`,
       [villageId],
     );
+  }
+
+  /** The town's close day (towns.close_day): the deadlines and late flags follow it. */
+  async townCloseDay(townId: string): Promise<number> {
+    const row = await queryOne<{ closeDay: number }>(this.db, `SELECT close_day AS "closeDay" FROM towns WHERE id = $1`, [townId]);
+    return row?.closeDay ?? DEFAULT_CLOSE_DAY;
   }
 
   /** Every village of the town with its cycle of `period` (if any) and its objection counts. */

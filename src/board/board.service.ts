@@ -61,7 +61,7 @@ export class BoardService {
 
   /** Town admins and auditors: every village of their own town (the town comes from the login). */
   async townOverview(ctx: RequestContext, period: string, now = new Date()): Promise<BoardsOverviewDto> {
-    const rows = await this.repo.townOverview(ctx.principal.townId, period);
+    const [rows, closeDay] = await Promise.all([this.repo.townOverview(ctx.principal.townId, period), this.repo.townCloseDay(ctx.principal.townId)]);
     const villages: BoardOverviewRowDto[] = rows.map((r) => ({
       villageId: r.villageId,
       villageCode: r.villageCode,
@@ -73,10 +73,10 @@ export class BoardService {
       publishedAt: r.publishedAt,
       windowEndsAt: r.windowEndsAt,
       finalizedAt: r.finalizedAt,
-      ...lateFlags(period, r.cycleId ? r : null, now),
+      ...lateFlags(period, r.cycleId ? r : null, now, closeDay),
       openObjections: r.openObjections,
       overdueObjections: r.overdueObjections,
     }));
-    return { period, ...periodDeadlines(period), villages };
+    return { period, ...periodDeadlines(period, closeDay), villages };
   }
 }

@@ -1,7 +1,10 @@
+import { DEFAULT_CLOSE_DAY } from '@app/review/schedule';
+
 /**
- * When a village's month is due at each step (Asia/Shanghai, UTC+8 all year):
- * - closed by the end of the 5th of the next month,
- * - published (公示) by the end of the 10th of the next month,
+ * When a village's month is due at each step (Asia/Shanghai, UTC+8 all year), with the town's
+ * close day D (towns.close_day, default 5; the scheduled close runs at 00:10 that day):
+ * - closed by the end of day D of the next month,
+ * - published (公示) within five days after it, by the end of day D + 5 (the 10th by default),
  * - finalized once the objection window has ended (the finalize job runs then; a window that
  *   ended and is still not finalized is overdue).
  */
@@ -15,14 +18,14 @@ function startOfDayAfterPeriod(period: string, day: number): Date {
 }
 
 export interface PeriodDeadlines {
-  /** Close is late from this instant on (00:00 of the 6th of the next month, Shanghai). */
+  /** Close is late from this instant on (00:00 of day D + 1 of the next month, Shanghai). */
   closeBy: Date;
-  /** Publish is late from this instant on (00:00 of the 11th of the next month, Shanghai). */
+  /** Publish is late from this instant on (00:00 of day D + 6 of the next month, Shanghai). */
   publishBy: Date;
 }
 
-export function periodDeadlines(period: string): PeriodDeadlines {
-  return { closeBy: startOfDayAfterPeriod(period, 6), publishBy: startOfDayAfterPeriod(period, 11) };
+export function periodDeadlines(period: string, closeDay = DEFAULT_CLOSE_DAY): PeriodDeadlines {
+  return { closeBy: startOfDayAfterPeriod(period, closeDay + 1), publishBy: startOfDayAfterPeriod(period, closeDay + 6) };
 }
 
 export interface CycleTimes {
@@ -33,17 +36,17 @@ export interface CycleTimes {
 }
 
 export interface LateFlags {
-  /** Not closed by the 5th of the next month (closed late, or still open after it). */
+  /** Not closed by the town's close day of the next month (closed late, or still open after it). */
   closeLate: boolean;
-  /** Not published by the 10th of the next month. */
+  /** Not published within five days after the close day. */
   publishLate: boolean;
   /** The objection window has ended and the cycle is not finalized. */
   finalizeOverdue: boolean;
 }
 
 /** A missing cycle counts as never closed / published. */
-export function lateFlags(period: string, c: CycleTimes | null, now: Date): LateFlags {
-  const d = periodDeadlines(period);
+export function lateFlags(period: string, c: CycleTimes | null, now: Date, closeDay = DEFAULT_CLOSE_DAY): LateFlags {
+  const d = periodDeadlines(period, closeDay);
   const late = (at: Date | null | undefined, by: Date) => (at ? at.getTime() >= by.getTime() : now.getTime() >= by.getTime());
   return {
     closeLate: late(c?.closedAt, d.closeBy),

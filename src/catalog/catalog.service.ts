@@ -3,6 +3,7 @@ import { AuditService } from '@app/audit/audit.service';
 import type { Principal, RequestContext } from '@app/auth/principal';
 import { ScopeService } from '@app/auth/scope.service';
 import { AppError } from '@app/common/errors/app-error';
+import { fieldProblem } from '@app/common/http/validation-messages';
 import { isCalendarDate, shanghaiDate } from '@app/org/local-date';
 import { OrgService } from '@app/org/org.service';
 import { explainRule, validateRule } from '@app/scoring/rules/rule-engine';
@@ -64,7 +65,7 @@ export class CatalogService {
   }
 
   async adopt(ctx: RequestContext, dto: AdoptVersionDto): Promise<CatalogAdoptionDto> {
-    if (!isCalendarDate(dto.effectiveFrom)) throw new AppError('VALIDATION.FAILED', undefined, [{ field: 'effectiveFrom', constraints: { isDate: 'not a calendar date' } }]);
+    if (!isCalendarDate(dto.effectiveFrom)) throw new AppError('VALIDATION.FAILED', undefined, [fieldProblem('effectiveFrom', 'isDate', '不是真实存在的日期，应如 2027-01-01', 'not a calendar date', '生效日期')]);
     // Entries already scored under the version in force must keep meaning what they meant.
     if (dto.effectiveFrom < shanghaiDate()) throw new AppError('CATALOG.ADOPTION_IN_PAST', undefined, { today: shanghaiDate() });
     const townId = ctx.principal.townId;

@@ -4,6 +4,7 @@ import { AuditService } from '@app/audit/audit.service';
 import type { RequestContext } from '@app/auth/principal';
 import { ScopeService } from '@app/auth/scope.service';
 import { AppError } from '@app/common/errors/app-error';
+import { fieldProblem } from '@app/common/http/validation-messages';
 import { JobHandler } from '@app/queue/job-handler.decorator';
 import { JobQueue } from '@app/queue/job-queue.service';
 import type { JobPayloads } from '@app/queue/jobs';
@@ -172,7 +173,7 @@ export class LedgerService {
    */
   async correct(ctx: RequestContext, dto: CreateCorrectionDto): Promise<CorrectionDto> {
     if (dto.type === 'reversal' && dto.points !== undefined) {
-      throw new AppError('VALIDATION.FAILED', undefined, [{ field: 'points', constraints: { isEmpty: 'points is not allowed for a reversal' } }]);
+      throw new AppError('VALIDATION.FAILED', undefined, [fieldProblem('points', 'isEmpty', '冲正（reversal）不能填写积分，积分取自被冲正的记账', 'points is not allowed for a reversal', '积分')]);
     }
     // One transaction: correction row, its posting and the audit record stand or fall together.
     return this.inTransaction(undefined, async (m) => {

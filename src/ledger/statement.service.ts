@@ -5,6 +5,7 @@ import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import type { RequestContext } from '@app/auth/principal';
 import { ScopeService } from '@app/auth/scope.service';
 import { AppError } from '@app/common/errors/app-error';
+import { fieldProblem } from '@app/common/http/validation-messages';
 import type { PostingKind } from './ledger.entities';
 import { LedgerRepository } from './ledger.repository';
 import type { StatementDto, StatementLineDto, StatementQuery } from './ledger.dto';
@@ -50,7 +51,7 @@ export class StatementService {
     const from = query.from ?? null;
     const to = query.to ?? null;
     if (from && to && from > to) {
-      throw new AppError('VALIDATION.FAILED', undefined, [{ field: 'from', constraints: { order: 'from must not be after to' } }]);
+      throw new AppError('VALIDATION.FAILED', undefined, [fieldProblem('from', 'order', '不能晚于截止期间（to）', 'from must not be after to', '起始期间')]);
     }
     const resident = await this.repo.findStatementResident(residentId);
     if (!resident) throw new AppError('LEDGER.ACCOUNT_NOT_FOUND');

@@ -37,6 +37,7 @@ export class TownDto {
   @ApiProperty({ description: '等级表是否为本镇自定' }) customGradeThresholds: boolean;
   @ApiProperty({ description: '公示期（天）' }) objectionWindowDays: number;
   @ApiProperty({ description: '异议答复时限（工作日）' }) objectionAnswerWorkingDays: number;
+  @ApiProperty({ description: '关账日：次月第几日 00:10（北京时间）关闭上月周期', example: 5, minimum: 1, maximum: 28 }) closeDay: number;
   @ApiProperty({ type: [String], description: '法定节假日 YYYY-MM-DD' }) holidays: string[];
   @ApiProperty({ type: [String], description: '调休上班日 YYYY-MM-DD' }) makeupWorkdays: string[];
   @ApiProperty({ description: '每村自设加分事项上限' }) villageMaxBonusItems: number;
@@ -73,6 +74,13 @@ export class UpdateTownSettingsDto {
   @Min(1)
   @Max(60)
   objectionAnswerWorkingDays?: number;
+
+  @ApiPropertyOptional({ description: '关账日：次月第几日 00:10（北京时间）关闭上月周期（1–28，默认 5）', example: 5, minimum: 1, maximum: 28 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(28)
+  closeDay?: number;
 
   @ApiPropertyOptional({ type: [String], description: '法定节假日 YYYY-MM-DD' })
   @IsOptional()

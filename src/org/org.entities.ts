@@ -6,6 +6,7 @@ export type ResidentStatus = (typeof RESIDENT_STATUSES)[number];
 
 /** A town (镇/街道) with the settings its programme runs by. */
 @Entity({ name: 'towns' })
+@Check('ck_towns_close_day', `close_day BETWEEN 1 AND 28`)
 export class Town {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -28,6 +29,10 @@ export class Town {
 
   @Column({ name: 'objection_answer_working_days', type: 'integer', default: 7 })
   objectionAnswerWorkingDays: number;
+
+  /** Day of the next month on which last month's cycles close (00:10 Asia/Shanghai). */
+  @Column({ name: 'close_day', type: 'integer', default: 5 })
+  closeDay: number;
 
   /** 'YYYY-MM-DD' public holidays and make-up working days (调休) for deadlines. */
   @Column({ type: 'jsonb', default: () => "'[]'" })

@@ -15,6 +15,7 @@ export interface TownRow {
   gradeThresholds: GradeThresholds | null;
   objectionWindowDays: number;
   objectionAnswerWorkingDays: number;
+  closeDay: number;
   holidays: string[];
   makeupWorkdays: string[];
   villageMaxBonusItems: number;
@@ -29,6 +30,7 @@ export const TOWN_SETTING_COLUMNS = {
   gradeThresholds: 'grade_thresholds',
   objectionWindowDays: 'objection_window_days',
   objectionAnswerWorkingDays: 'objection_answer_working_days',
+  closeDay: 'close_day',
   holidays: 'holidays',
   makeupWorkdays: 'makeup_workdays',
   villageMaxBonusItems: 'village_max_bonus_items',

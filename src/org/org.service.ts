@@ -43,7 +43,7 @@ export class OrgService {
       const holidays = new Set(patch.holidays ?? before.holidays ?? []);
       const both = (patch.makeupWorkdays ?? before.makeupWorkdays ?? []).filter((d) => holidays.has(d));
       if (both.length) {
-        throw new AppError('ORG.INVALID_SETTINGS', undefined, [{ field: patch.makeupWorkdays ? 'makeupWorkdays' : 'holidays', problems: both.map((d) => `${d} is both a holiday and a make-up workday`) }]);
+        throw new AppError('ORG.INVALID_SETTINGS', undefined, [{ field: patch.makeupWorkdays ? 'makeupWorkdays' : 'holidays', problems: both.map((d) => `${d} is both a holiday and a make-up workday`), message: `节假日（holidays）与调休上班日（makeupWorkdays）不能是同一天：${both.join('、')}` }]);
       }
       const after = await this.repo.updateTownSettings(m, before.id, patch);
       const changed = Object.keys(patch) as Array<keyof TownSettings>;
@@ -100,20 +100,20 @@ export class OrgService {
 
   private checkSettings(dto: UpdateTownSettingsDto): Partial<TownSettings> {
     const patch: Partial<TownSettings> = {};
-    const problems: Array<{ field: string; problems: string[] }> = [];
+    const problems: Array<{ field: string; problems: string[]; message: string }> = [];
     for (const key of Object.keys(TOWN_SETTING_COLUMNS) as Array<keyof TownSettings>) {
       if (dto[key] !== undefined) Object.assign(patch, { [key]: dto[key] });
     }
-    if (Object.keys(patch).length === 0) problems.push({ field: '*', problems: ['nothing to change'] });
+    if (Object.keys(patch).length === 0) problems.push({ field: '*', problems: ['nothing to change'], message: '没有要修改的设置：请至少填写一项 / nothing to change' });
     if (dto.gradeThresholds !== undefined) {
       const p = validateGradeThresholds(dto.gradeThresholds);
-      if (p.length) problems.push({ field: 'gradeThresholds', problems: p });
+      if (p.length) problems.push({ field: 'gradeThresholds', problems: p, message: `等级表（gradeThresholds）不正确：应为非空数组，每行一个不重复的等级（grade）和整数最低分（min），按最低分从高到低排列 / ${p.join('; ')}` });
     }
     for (const field of ['holidays', 'makeupWorkdays'] as const) {
       const days = dto[field];
       if (!days) continue;
       const bad = days.filter((d) => !isCalendarDate(d));
-      if (bad.length) problems.push({ field, problems: bad.map((d) => `${d} is not a calendar date`) });
+      if (bad.length) problems.push({ field, problems: bad.map((d) => `${d} is not a calendar date`), message: `${field === 'holidays' ? '节假日' : '调休上班日'}（${field}）中有不存在的日期：${bad.join('、')}，应为 YYYY-MM-DD / not a calendar date` });
       patch[field] = [...new Set(days)].sort();
     }
     if (problems.length) throw new AppError('ORG.INVALID_SETTINGS', undefined, problems);

@@ -9,8 +9,8 @@ export interface JobPayloads {
   'system.heartbeat': { requestedAt: string };
   /** Close a town's rating year (archive ratings, reset scores, expire balances if configured). */
   'ledger.year_end': { townId: string; year: number };
-  /** Scheduler tick (1st of the month, 00:10 Asia/Shanghai): enqueue cycle.close for every village. */
-  'cycle.close_due': { period?: string };
+  /** Scheduler tick (daily, 00:10 Asia/Shanghai): enqueue cycle.close for every village-period due (town close day reached). */
+  'cycle.close_due': Record<string, never>;
   /** Close one village's cycle for a period: assess period rules, compile the review sheet. */
   'cycle.close': { villageId: string; period: string };
   /** End of the objection window: post what stands, write the checkpoint. */
@@ -46,10 +46,14 @@ export const JOBS: { readonly [K in JobName]: JobSpec } = {
 
 /** Repeating schedules (BullMQ job schedulers); cron in Asia/Shanghai. Cron only enqueues. */
 export const SCHEDULES = {
-  closeMonth: { id: 'cycle-close-monthly', pattern: '10 0 1 * *', tz: 'Asia/Shanghai', job: 'cycle.close_due' },
+  /** Daily: each town closes last month on its own close day (towns.close_day), so the tick is every day. */
+  closeDaily: { id: 'cycle-close-daily', pattern: '10 0 * * *', tz: 'Asia/Shanghai', job: 'cycle.close_due' },
   reconcile: { id: 'cycle-reconcile', every: 5 * 60_000, job: 'cycle.reconcile' },
   creditExport: { id: 'credit-export-every-10m', every: 10 * 60_000, job: 'credit.export' },
 } as const;
+
+/** Schedulers of earlier versions, removed at worker start so they no longer fire. */
+export const RETIRED_SCHEDULERS: ReadonlyArray<{ queue: QueueName; id: string }> = [{ queue: 'cycle', id: 'cycle-close-monthly' }];
 
 export const JOB_NAMES = Object.keys(JOBS) as JobName[];
 

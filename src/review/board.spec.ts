@@ -13,6 +13,7 @@ const entry = (id: string, residentId: string, residentName: string, points: num
   rule: { type: 'fixed', points: Math.abs(points) },
   caps: null,
   occurredOn: '2026-11-03',
+  late: false,
   quantity: null,
   chosenPoints: null,
   points,

@@ -7,6 +7,8 @@ export interface BoardLine {
   itemName: string;
   category: string;
   occurredOn: string;
+  /** 补录: a deed of an already closed month (its date in occurredOn); absent on older boards. */
+  late?: boolean;
   points: number;
   explanation: string;
 }
@@ -45,7 +47,7 @@ export function buildBoard(input: { villageId: string; villageName: string; peri
     if (e.status !== 'approved') continue;
     const points = e.finalPoints ?? e.points;
     const r = byResident.get(e.residentId) ?? { name: maskName(e.residentName), lines: [] };
-    r.lines.push({ entryId: e.id, itemCode: e.itemCode, itemName: e.itemName, category: e.category, occurredOn: e.occurredOn, points, explanation: (e.finalExplanation ?? e.explanation).text });
+    r.lines.push({ entryId: e.id, itemCode: e.itemCode, itemName: e.itemName, category: e.category, occurredOn: e.occurredOn, late: e.late, points, explanation: (e.finalExplanation ?? e.explanation).text });
     byResident.set(e.residentId, r);
   }
   const residents = [...byResident.entries()]

@@ -1,15 +1,24 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
 import { Ctx, Public, PublicCtx, Roles } from '@app/auth/auth.decorators';
 import type { PublicContext, RequestContext } from '@app/auth/principal';
-import { AnswerDto, BoardParams, CycleParams, DecisionsDto, MeetingDto, ObjectionDto, ObjectionIdParam, ObjectionQuery, ReasonDto } from './review.dto';
+import { VillageIdParam } from '@app/scoring/entries.dto';
+import { AnswerDto, BoardParams, CycleListDto, CycleParams, DecisionsDto, MeetingDto, ObjectionDto, ObjectionIdParam, ObjectionQuery, ReasonDto } from './review.dto';
 import { ReviewService } from './review.service';
 
 @ApiTags('review 月度评议与公示')
 @Controller()
 export class ReviewController {
   constructor(private readonly review: ReviewService) {}
+
+  @Get('villages/:villageId/cycles')
+  @Roles('village_clerk', 'village_reviewer', 'town_admin', 'auditor')
+  @ApiOperation({ summary: '本村的评议周期列表：期间、状态、计划关账时间、异议期截止；开放的在前' })
+  @ApiOkResponse({ type: CycleListDto })
+  cycles(@Ctx() ctx: RequestContext, @Param() p: VillageIdParam): Promise<CycleListDto> {
+    return this.review.listCycles(ctx, p.villageId);
+  }
 
   @Get('villages/:villageId/cycles/:period')
   @Roles('village_clerk', 'village_reviewer', 'town_admin', 'auditor')

@@ -14,7 +14,7 @@ import {
 } from 'class-validator';
 import { IsPeriod, IsCalendarDate } from '@app/common/http/field-decorators';
 import { DATE_PATTERN } from '@app/scoring/entries.dto';
-import { OBJECTION_OUTCOMES, type ObjectionOutcome } from './review.entities';
+import { CYCLE_STATES, OBJECTION_OUTCOMES, type CycleState, type ObjectionOutcome } from './review.entities';
 
 export class CycleParams {
   @ApiProperty({ format: 'uuid' })
@@ -146,4 +146,23 @@ export class ObjectionQuery {
   @IsOptional()
   @IsIn(['true', 'false'])
   open?: string;
+}
+
+export class CycleSummaryDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ description: '期间', example: '2026-11' }) period: string;
+  @ApiProperty({ enum: CYCLE_STATES, description: 'open 开放录入 / closed 已关账 / reviewed 已评议 / publicized 公示中 / finalized 已入账' }) state: CycleState;
+  @ApiProperty({ description: '记录条数（含已撤回、未通过）' }) entries: number;
+  @ApiProperty({ nullable: true, description: '按计划自动关账的时间（本镇关账日 00:10 北京时间）；仅开放且未被重开过的周期有' }) scheduledCloseAt: Date | null;
+  @ApiProperty({ nullable: true }) closedAt: Date | null;
+  @ApiProperty({ nullable: true }) reviewedAt: Date | null;
+  @ApiProperty({ nullable: true }) publishedAt: Date | null;
+  @ApiProperty({ nullable: true, description: '异议期截止' }) windowEndsAt: Date | null;
+  @ApiProperty({ nullable: true }) finalizedAt: Date | null;
+}
+
+export class CycleListDto {
+  @ApiProperty({ format: 'uuid' }) villageId: string;
+  @ApiProperty({ description: '本镇关账日：次月第几日 00:10 关闭上月周期', example: 5 }) closeDay: number;
+  @ApiProperty({ type: [CycleSummaryDto], description: '本村的评议周期：开放的在前（从早到晚），其余从新到旧' }) cycles: CycleSummaryDto[];
 }

@@ -36,6 +36,8 @@ export interface PeriodEntry {
   rule: Rule;
   caps: ItemCaps | null;
   occurredOn: string;
+  /** 补录: the deed's month was closed, so it came to this period. */
+  late: boolean;
   quantity: number | null;
   chosenPoints: number | null;
   points: number;
@@ -51,6 +53,7 @@ export interface TownSettings {
   id: string;
   objectionWindowDays: number;
   objectionAnswerWorkingDays: number;
+  closeDay: number;
   holidays: string[];
   makeupWorkdays: string[];
 }
@@ -85,6 +88,21 @@ export class ReviewRepository {
 
   async findCycleById(db: Db, id: string): Promise<CycleRow | null> {
     return queryOne<CycleRow>(db, `SELECT ${CYCLE_COLUMNS} FROM review_cycles WHERE id = $1`, [id]);
+  }
+
+  /**
+   * The village's cycles with their entry counts: open ones first (oldest first: the next to
+   * close), then the others newest first. Ten years of months at most.
+   */
+  async listVillageCycles(db: Db, villageId: string): Promise<Array<CycleRow & { entries: number }>> {
+    return queryRows(
+      db,
+      `SELECT ${CYCLE_COLUMNS}, (SELECT count(*)::int FROM entry_states s WHERE s.village_id = c.village_id AND s.period = c.period) AS entries
+         FROM review_cycles c WHERE c.village_id = $1
+        ORDER BY (c.state = 'open') DESC, CASE WHEN c.state = 'open' THEN c.period END ASC, c.period DESC
+        LIMIT 120`,
+      [villageId],
+    );
   }
 
   /** The cycle row, locked for the transaction: every transition goes through this lock. */
@@ -127,7 +145,7 @@ export class ReviewRepository {
     return (await queryOne<TownSettings>(
       db,
       `SELECT id, objection_window_days AS "objectionWindowDays", objection_answer_working_days AS "objectionAnswerWorkingDays",
-              holidays, makeup_workdays AS "makeupWorkdays" FROM towns WHERE id = $1`,
+              close_day AS "closeDay", holidays, makeup_workdays AS "makeupWorkdays" FROM towns WHERE id = $1`,
       [townId],
     )) as TownSettings;
   }
@@ -137,7 +155,8 @@ export class ReviewRepository {
     return queryRows<PeriodEntry>(
       db,
       `SELECT e.id, e.resident_id AS "residentId", r.name AS "residentName", e.item_code AS "itemCode", i.name AS "itemName", i.category,
-              i.sign, i.rule, i.caps, to_char(e.occurred_on, 'YYYY-MM-DD') AS "occurredOn", e.quantity::float8 AS quantity,
+              i.sign, i.rule, i.caps, to_char(e.occurred_on, 'YYYY-MM-DD') AS "occurredOn",
+              e.period <> to_char(e.occurred_on, 'YYYY-MM') AS late, e.quantity::float8 AS quantity,
               e.chosen_points AS "chosenPoints", e.points, s.final_points AS "finalPoints", s.final_explanation AS "finalExplanation",
               e.explanation, s.status, s.disputed, s.duplicate_of AS "duplicateOf"
        FROM deed_entries e JOIN entry_states s ON s.entry_id = e.id
@@ -331,16 +350,33 @@ export class ReviewRepository {
     );
   }
 
-  /** Cycles with work due: for reconcile. */
-  async dueWork(db: Db, currentPeriod: string): Promise<{ toClose: Array<{ villageId: string; period: string }>; toFinalize: string[]; lateDismissed: string[]; pendingExport: boolean }> {
-    // A cycle an admin reopened (closed_at survives the reopen) stays open until they close it
-    // again: closing it behind their back within minutes would undo the reopen.
-    const toClose = await queryRows<{ villageId: string; period: string }>(
+  /** Each town's close day: when its villages' last month is due to close. */
+  async townCloseDays(db: Db): Promise<Array<{ townId: string; closeDay: number }>> {
+    return queryRows(db, `SELECT id AS "townId", close_day AS "closeDay" FROM towns ORDER BY id`);
+  }
+
+  /**
+   * Village-periods due to close: `lastPeriod` for every village of `dueTownIds` (towns whose
+   * close day has come) that has no cycle for it yet or an open one, and any older open cycle
+   * (its close day passed long ago). A cycle an admin reopened (closed_at survives the reopen)
+   * stays open until they close it again: closing it behind their back would undo the reopen.
+   */
+  async cyclesDueToClose(db: Db, lastPeriod: string, dueTownIds: string[]): Promise<Array<{ villageId: string; period: string }>> {
+    return queryRows(
       db,
-      `SELECT village_id AS "villageId", period FROM review_cycles WHERE state = 'open' AND period < $1 AND closed_at IS NULL`,
-      [currentPeriod],
+      `SELECT v.id AS "villageId", $1::text AS period FROM villages v
+         LEFT JOIN review_cycles c ON c.village_id = v.id AND c.period = $1
+        WHERE v.town_id = ANY($2::uuid[]) AND (c.id IS NULL OR (c.state = 'open' AND c.closed_at IS NULL))
+       UNION ALL
+       SELECT village_id, period FROM review_cycles WHERE state = 'open' AND closed_at IS NULL AND period < $1
+       ORDER BY 2, 1`,
+      [lastPeriod, dueTownIds],
     );
-    const toFinalize = (await queryRows<{ id: string }>(db, `SELECT id FROM review_cycles WHERE state = 'publicized' AND window_ends_at <= now()`)).map((r) => r.id);
+  }
+
+  /** Cycles with work due after the close: for reconcile. */
+  async dueWork(db: Db, now: Date = new Date()): Promise<{ toFinalize: string[]; lateDismissed: string[]; pendingExport: boolean }> {
+    const toFinalize = (await queryRows<{ id: string }>(db, `SELECT id FROM review_cycles WHERE state = 'publicized' AND window_ends_at <= $1`, [now])).map((r) => r.id);
     const lateDismissed = (
       await queryRows<{ id: string }>(
         db,
@@ -349,10 +385,6 @@ export class ReviewRepository {
       )
     ).map((r) => r.id);
     const [{ n }] = await queryRows<{ n: number }>(db, `SELECT count(*)::int AS n FROM credit_outbox WHERE status = 'pending'`);
-    return { toClose, toFinalize, lateDismissed, pendingExport: n > 0 };
-  }
-
-  async allVillages(db: Db): Promise<Array<{ id: string; townId: string }>> {
-    return queryRows(db, `SELECT id, town_id AS "townId" FROM villages ORDER BY id`);
+    return { toFinalize, lateDismissed, pendingExport: n > 0 };
   }
 }

@@ -9,14 +9,15 @@ import { checkpointHash } from '@app/ledger/posting-hash';
 import type { PostingRequest } from '@app/ledger/ledger.types';
 import { JobHandler } from '@app/queue/job-handler.decorator';
 import { JobQueue } from '@app/queue/job-queue.service';
-import { SCHEDULES, type JobPayloads } from '@app/queue/jobs';
+import { RETIRED_SCHEDULERS, SCHEDULES, type JobPayloads } from '@app/queue/jobs';
 import { EntriesRepository } from '@app/scoring/entries.repository';
 import { evaluatePeriod } from '@app/scoring/rules/rule-engine';
 import type { Explanation } from '@app/scoring/rules/rule.types';
 import { buildBoard, type BoardContent } from './board';
-import type { AnswerDto, DecisionDto, MeetingDto, ObjectionDto } from './review.dto';
+import type { AnswerDto, CycleListDto, DecisionDto, MeetingDto, ObjectionDto } from './review.dto';
 import type { CycleState } from './review.entities';
 import { ReviewRepository, type CycleRow, type ObjectionRow, type PeriodEntry } from './review.repository';
+import { isCloseDue, scheduledCloseAt } from './schedule';
 import { addWorkingDays, periodOf, previousPeriod } from './working-days';
 
 const DAY_MS = 86_400_000;
@@ -24,6 +25,8 @@ const DAY_MS = 86_400_000;
 export const SCHEDULER_CHECK_MS = 30_000;
 
 export interface ReviewSheet {
+  /** The period this sheet is about (a village may have last month and this month open). */
+  period: string;
   cycle: CycleRow;
   counts: Record<string, number>;
   meeting: { heldOn: string; attendees: string[]; minutes: string } | null;
@@ -34,6 +37,8 @@ export interface ReviewSheet {
     itemCode: string;
     itemName: string;
     occurredOn: string;
+    /** 补录: a deed of a closed month, with its deed date in occurredOn. */
+    late: boolean;
     points: number;
     finalPoints: number | null;
     explanation: Explanation;
@@ -138,12 +143,29 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
     await this.repo.writeAssessments(m, c.townId, changed);
   }
 
+  /**
+   * Daily tick (00:10 Asia/Shanghai): each town closes last month on its own close day, so the
+   * scheduler runs every day and enqueues what is due; reconcile enqueues the same set.
+   */
   @JobHandler('cycle.close_due')
-  async handleCloseDue(payload: JobPayloads['cycle.close_due']): Promise<void> {
-    const period = payload.period ?? previousPeriod(periodOf(new Date()));
-    for (const v of await this.repo.allVillages(this.repo.db)) {
-      await this.jobs.enqueue('cycle.close', { villageId: v.id, period }, { jobId: `close-${v.id}-${period}` });
+  async handleCloseDue(): Promise<number> {
+    return this.enqueueDueCloses(new Date());
+  }
+
+  /** Village-periods whose scheduled close has come by `now` and that are not closed yet. */
+  async dueCloses(now: Date): Promise<Array<{ villageId: string; period: string }>> {
+    const last = previousPeriod(periodOf(now));
+    const towns = await this.repo.townCloseDays(this.repo.db);
+    const due = towns.filter((t) => isCloseDue(last, t.closeDay, now)).map((t) => t.townId);
+    return this.repo.cyclesDueToClose(this.repo.db, last, due);
+  }
+
+  private async enqueueDueCloses(now: Date): Promise<number> {
+    const due = await this.dueCloses(now);
+    for (const { villageId, period } of due) {
+      await this.jobs.enqueue('cycle.close', { villageId, period }, { jobId: `close-${villageId}-${period}` });
     }
+    return due.length;
   }
 
   @JobHandler('cycle.close')
@@ -166,12 +188,36 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
 
   // ---- review ------------------------------------------------------------------------------
 
+  /** The village's cycles (open ones first), scoped like the review sheet. */
+  async listCycles(ctx: RequestContext, villageId: string): Promise<CycleListDto> {
+    const village = await this.scope.village(ctx.principal, villageId);
+    const [rows, town] = await Promise.all([this.repo.listVillageCycles(this.repo.db, village.id), this.repo.townSettings(this.repo.db, village.townId)]);
+    return {
+      villageId: village.id,
+      closeDay: town.closeDay,
+      cycles: rows.map((c) => ({
+        id: c.id,
+        period: c.period,
+        state: c.state,
+        entries: c.entries,
+        // A reopened cycle (closed_at kept) waits for an admin; the schedule no longer closes it.
+        scheduledCloseAt: c.state === 'open' && !c.closedAt ? scheduledCloseAt(c.period, town.closeDay) : null,
+        closedAt: c.closedAt,
+        reviewedAt: c.reviewedAt,
+        publishedAt: c.publishedAt,
+        windowEndsAt: c.windowEndsAt,
+        finalizedAt: c.finalizedAt,
+      })),
+    };
+  }
+
   async sheet(ctx: RequestContext, villageId: string, period: string): Promise<ReviewSheet> {
     await this.scope.village(ctx.principal, villageId);
     const cycle = await this.repo.findCycle(this.repo.db, villageId, period);
     if (!cycle) throw new AppError('CYCLE.NOT_FOUND');
     const entries = await this.repo.periodEntries(this.repo.db, villageId, period);
     return {
+      period: cycle.period,
       cycle,
       counts: await this.repo.countByStatus(this.repo.db, villageId, period),
       meeting: await this.repo.latestMeeting(this.repo.db, cycle.id),
@@ -182,6 +228,7 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
         itemCode: e.itemCode,
         itemName: e.itemName,
         occurredOn: e.occurredOn,
+        late: e.late,
         points: e.points,
         finalPoints: e.finalPoints,
         explanation: e.finalExplanation ?? e.explanation,
@@ -390,11 +437,9 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
   /** Re-creates due work from PostgreSQL: after a Redis flush nothing is lost, only delayed. */
   @JobHandler('cycle.reconcile')
   async reconcile(): Promise<{ close: number; finalize: number; posted: number; export: boolean }> {
-    const current = periodOf(new Date());
-    const due = await this.repo.dueWork(this.repo.db, current);
-    for (const { villageId, period } of due.toClose) {
-      await this.jobs.enqueue('cycle.close', { villageId, period }, { jobId: `close-${villageId}-${period}` });
-    }
+    const now = new Date();
+    const close = await this.enqueueDueCloses(now);
+    const due = await this.repo.dueWork(this.repo.db, now);
     for (const cycleId of due.toFinalize) {
       const c = await this.repo.findCycleById(this.repo.db, cycleId);
       if (c) await this.jobs.enqueue('cycle.finalize', { cycleId }, { jobId: `finalize-${c.villageId}-${c.period}` });
@@ -407,7 +452,7 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
       });
     }
     if (due.pendingExport) await this.jobs.enqueue('credit.export', {}, { jobId: `export-reconcile-${Math.floor(Date.now() / 60_000)}` });
-    return { close: due.toClose.length, finalize: due.toFinalize.length, posted, export: due.pendingExport };
+    return { close, finalize: due.toFinalize.length, posted, export: due.pendingExport };
   }
 
   /**
@@ -438,10 +483,13 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
     const installed: string[] = [];
     try {
       const wanted = [
-        { queue: this.jobs.queue('cycle'), s: SCHEDULES.closeMonth, repeat: { pattern: SCHEDULES.closeMonth.pattern, tz: SCHEDULES.closeMonth.tz } },
+        { queue: this.jobs.queue('cycle'), s: SCHEDULES.closeDaily, repeat: { pattern: SCHEDULES.closeDaily.pattern, tz: SCHEDULES.closeDaily.tz } },
         { queue: this.jobs.queue('system'), s: SCHEDULES.reconcile, repeat: { every: SCHEDULES.reconcile.every } },
         { queue: this.jobs.queue('credit-export'), s: SCHEDULES.creditExport, repeat: { every: SCHEDULES.creditExport.every } },
       ];
+      for (const { queue, id } of RETIRED_SCHEDULERS) {
+        if (await this.jobs.queue(queue).getJobScheduler(id)) await this.jobs.queue(queue).removeJobScheduler(id);
+      }
       for (const { queue, s, repeat } of wanted) {
         if (await queue.getJobScheduler(s.id)) continue;
         await queue.upsertJobScheduler(s.id, repeat, { name: s.job, data: {} });

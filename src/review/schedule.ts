@@ -1,8 +1,28 @@
 import { CronExpressionParser } from 'cron-parser';
 import { SCHEDULES } from '@app/queue/jobs';
 
-/** When the monthly close scheduler fires next after `from` (BullMQ uses the same cron parser). */
-export function nextMonthlyClose(from: Date): Date {
-  const { pattern, tz } = SCHEDULES.closeMonth;
+const SHANGHAI_OFFSET_MS = 8 * 3600_000;
+
+/** The close day when a town has not set one (the 5th of the next month). */
+export const DEFAULT_CLOSE_DAY = 5;
+
+/** When the daily close scheduler fires next after `from` (BullMQ uses the same cron parser). */
+export function nextCloseRun(from: Date): Date {
+  const { pattern, tz } = SCHEDULES.closeDaily;
   return CronExpressionParser.parse(pattern, { currentDate: from, tz }).next().toDate();
+}
+
+/**
+ * When `period` ('YYYY-MM') is due to close: 00:10 Asia/Shanghai (UTC+8 all year) on day
+ * `closeDay` (1–28) of the next month. The daily scheduler and reconcile both close a cycle
+ * from this instant on, so they agree.
+ */
+export function scheduledCloseAt(period: string, closeDay: number): Date {
+  const [y, m] = period.split('-').map(Number);
+  // Date.UTC months are 0-based: `m` (1-based) is already the next month's index.
+  return new Date(Date.UTC(y, m, closeDay, 0, 10) - SHANGHAI_OFFSET_MS);
+}
+
+export function isCloseDue(period: string, closeDay: number, now: Date): boolean {
+  return now.getTime() >= scheduledCloseAt(period, closeDay).getTime();
 }

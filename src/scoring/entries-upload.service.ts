@@ -85,20 +85,34 @@ export class EntriesUploadService {
     const batchId = randomUUID();
     try {
       return await this.repo.db.transaction(async (m) => {
-        const { rows, problems, period } = await this.entries.prepare(m, ctx, village, inputs, batchId);
+        const { rows, problems } = await this.entries.prepare(m, ctx, village, inputs, batchId);
         const errors = [...nameErrors, ...problems.map((p) => ({ row: p.row, column: p.column ? (HEADER_OF[p.column] ?? p.column) : null, code: p.code, message: p.message }))];
         if (errors.length) throw invalid(errors.sort((a, b) => a.row - b.row));
+        const periods = countByPeriod(rows);
+        const period = periods[0].period;
         await this.repo.insertBatch(m, { id: batchId, townId: village.townId, villageId: village.id, period, checksum: table.checksum, filename: file.originalname.slice(0, 200), rowCount: rows.length, uploadedBy: ctx.principal.id });
         await this.repo.insertEntries(m, rows);
         const flaggedDuplicates = rows.filter((r) => r.duplicateOf).length;
-        await this.audit.record(ctx, { action: 'entry.upload', targetType: 'entry_batch', targetId: batchId, summary: { filename: file.originalname, rows: rows.length, period, flaggedDuplicates } }, m);
-        return { batchId, period, created: rows.length, flaggedDuplicates };
+        await this.audit.record(ctx, { action: 'entry.upload', targetType: 'entry_batch', targetId: batchId, summary: { filename: file.originalname, rows: rows.length, period, periods, flaggedDuplicates } }, m);
+        return { batchId, period, periods, created: rows.length, flaggedDuplicates };
       });
     } catch (err) {
       if ((err as { code?: string }).code === '23505') throw new AppError('ENTRY.DUPLICATE_BATCH');
       throw err;
     }
   }
+}
+
+/** Rows per period they go to, oldest first: an upload may carry last month's and this month's deeds. */
+function countByPeriod(rows: Array<{ period: string; late: boolean }>): Array<{ period: string; created: number; late: number }> {
+  const by = new Map<string, { period: string; created: number; late: number }>();
+  for (const r of rows) {
+    const c = by.get(r.period) ?? { period: r.period, created: 0, late: 0 };
+    c.created += 1;
+    if (r.late) c.late += 1;
+    by.set(r.period, c);
+  }
+  return [...by.values()].sort((a, b) => (a.period < b.period ? -1 : 1));
 }
 
 function invalid(errors: RowError[]): AppError {

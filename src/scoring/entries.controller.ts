@@ -5,7 +5,7 @@ import type { Response } from 'express';
 import { Ctx, Roles } from '@app/auth/auth.decorators';
 import type { UploadedFile as UploadedTable } from '@app/common/tabular/tabular';
 import type { RequestContext } from '@app/auth/principal';
-import { CreateEntryDto, EntryDto, EntryIdParam, EntryPageDto, ListEntriesQuery, TemplateQuery, UploadResultDto, VillageIdParam, WithdrawEntryDto } from './entries.dto';
+import { CreateEntryDto, EntryDto, EntryIdParam, EntryPageDto, EntryPreviewDto, ListEntriesQuery, TemplateQuery, UploadResultDto, VillageIdParam, WithdrawEntryDto } from './entries.dto';
 import { EntriesUploadService } from './entries-upload.service';
 import { EntriesService } from './entries.service';
 
@@ -19,7 +19,7 @@ export class EntriesController {
 
   @Post('villages/:villageId/entries')
   @Roles('village_clerk')
-  @ApiOperation({ summary: '录入一条积分记录：分值由目录规则计算；计入本村当前开放期间' })
+  @ApiOperation({ summary: '录入一条积分记录：分值由目录规则计算；计入发生月份的期间（该月已关账则计入之后的开放期间，标记为补录）' })
   @ApiCreatedResponse({ type: EntryDto, description: 'the entry' })
   @ApiOkResponse({ type: EntryDto, description: 'a retry with the same idempotency key and body: the original, with header idempotent-replayed: true' })
   async create(@Ctx() ctx: RequestContext, @Param() p: VillageIdParam, @Body() dto: CreateEntryDto, @Res({ passthrough: true }) res: Response): Promise<EntryDto> {
@@ -28,9 +28,19 @@ export class EntriesController {
     return entry;
   }
 
+  @Post('villages/:villageId/entries/preview')
+  @HttpCode(200)
+  @Roles('village_clerk')
+  @ApiOperation({ summary: '录入前试算：与录入相同的请求体与校验，按目录规则计算分值与说明、计入的期间与是否补录；不保存任何内容' })
+  @ApiOkResponse({ type: EntryPreviewDto, description: '将计入的期间、是否补录、分值与中文计分说明' })
+  preview(@Ctx() ctx: RequestContext, @Param() p: VillageIdParam, @Body() dto: CreateEntryDto): Promise<EntryPreviewDto> {
+    return this.entries.preview(ctx, p.villageId, dto);
+  }
+
   @Get('villages/:villageId/entries')
   @Roles('village_clerk', 'village_reviewer', 'town_admin', 'auditor')
-  @ApiOperation({ summary: '本村某期间的积分记录（默认当前开放期间），附计分说明' })
+  @ApiOperation({ summary: '本村某期间的积分记录（period 指定期间，默认本月开放期间；openPeriods 列出所有开放期间），附计分说明与补录标记' })
+  @ApiOkResponse({ type: EntryPageDto })
   list(@Ctx() ctx: RequestContext, @Param() p: VillageIdParam, @Query() q: ListEntriesQuery): Promise<EntryPageDto> {
     return this.entries.list(ctx, p.villageId, q);
   }

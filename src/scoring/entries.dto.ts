@@ -129,8 +129,9 @@ export class EntryDto {
   @ApiProperty({ description: '事项编码' }) itemCode: string;
   @ApiProperty({ description: '事项名称' }) itemName: string;
   @ApiProperty({ description: '类别' }) category: string;
-  @ApiProperty({ description: '期间' }) period: string;
+  @ApiProperty({ description: '期间（计入哪个月的评议）', example: '2026-11' }) period: string;
   @ApiProperty({ description: '发生日期' }) occurredOn: string;
+  @ApiProperty({ description: '补录：发生月份已关账，计入之后的开放期间（发生日期见 occurredOn）' }) late: boolean;
   @ApiProperty({ nullable: true, description: '数量' }) quantity: number | null;
   @ApiProperty({ nullable: true, description: '议事会选定分值（区间事项）' }) chosenPoints: number | null;
   @ApiProperty({ description: '录入时按规则计算的分值（关账时按全期重算）' }) points: number;
@@ -145,15 +146,39 @@ export class EntryDto {
   @ApiProperty() enteredAt: Date;
 }
 
+/** What an entry would be, were it created now: nothing is stored. */
+export class EntryPreviewDto {
+  @ApiProperty({ description: '将计入的期间（发生月份开放时为该月，否则为之后的开放期间）', example: '2026-11' }) period: string;
+  @ApiProperty({ description: '补录：发生月份已关账，将计入之后的开放期间' }) late: boolean;
+  @ApiProperty({ description: '发生日期', example: '2026-11-20' }) occurredOn: string;
+  @ApiProperty({ format: 'uuid' }) residentId: string;
+  @ApiProperty({ description: '村民姓名' }) residentName: string;
+  @ApiProperty({ description: '事项编码', example: 'B01' }) itemCode: string;
+  @ApiProperty({ description: '事项名称' }) itemName: string;
+  @ApiProperty({ description: '类别（守信/失信/本村）' }) category: string;
+  @ApiProperty({ description: '按目录规则计算的分值（该期间现有记录加上本条；关账时按全期重算）', example: -10 }) points: number;
+  @ApiProperty({ type: ExplanationDto, description: '本条的计分说明（中文）' }) explanation: ExplanationDto;
+  @ApiProperty({ description: '事项规则（中文）', example: '年内第 2 次起每次 -10 分，此前记录警告' }) rule: string;
+  @ApiProperty({ nullable: true, format: 'uuid', description: '将被标记为疑似重复：同一村民同一事项同一天的较早记录' }) duplicateOf: string | null;
+}
+
 export class EntryPageDto {
   @ApiProperty({ type: [EntryDto] }) items: EntryDto[];
-  @ApiProperty({ description: '期间' }) period: string;
+  @ApiProperty({ description: '本页所列的期间（查询参数 period，默认为本月开放期间）', example: '2026-12' }) period: string;
+  @ApiProperty({ type: [String], description: '本村开放中的期间（月初几天上月与本月可能同时开放），从早到晚', example: ['2026-11', '2026-12'] }) openPeriods: string[];
   @ApiProperty({ nullable: true, description: '下一页游标' }) next: string | null;
+}
+
+export class UploadPeriodCountDto {
+  @ApiProperty({ description: '期间', example: '2026-11' }) period: string;
+  @ApiProperty({ description: '计入该期间的条数' }) created: number;
+  @ApiProperty({ description: '其中补录条数（发生月份已关账）' }) late: number;
 }
 
 export class UploadResultDto {
   @ApiProperty() batchId: string;
-  @ApiProperty({ description: '计入的期间' }) period: string;
+  @ApiProperty({ description: '计入的期间（跨期间时为最早的一个，各期间见 periods）' }) period: string;
+  @ApiProperty({ type: [UploadPeriodCountDto], description: '按期间的条数：每条记录计入其发生月份（该月已关账则计入之后的开放期间，为补录）' }) periods: UploadPeriodCountDto[];
   @ApiProperty({ description: '导入条数' }) created: number;
   @ApiProperty({ description: '疑似重复条数（已标记，待议事会判断）' }) flaggedDuplicates: number;
 }

@@ -69,6 +69,8 @@ export interface EntryView {
   category: string;
   period: string;
   occurredOn: string;
+  /** 补录: the deed's month was already closed, so it went to a later period. */
+  late: boolean;
   quantity: number | null;
   chosenPoints: number | null;
   points: number;
@@ -87,7 +89,7 @@ export interface EntryView {
 
 const ENTRY_VIEW = `SELECT e.id, e.village_id AS "villageId", e.resident_id AS "residentId", r.name AS "residentName", r.card_code AS "cardCode",
     e.item_code AS "itemCode", i.name AS "itemName", i.category, e.period, to_char(e.occurred_on, 'YYYY-MM-DD') AS "occurredOn",
-    e.quantity::float8 AS quantity, e.chosen_points AS "chosenPoints", e.points, s.final_points AS "finalPoints", e.explanation,
+    e.period <> to_char(e.occurred_on, 'YYYY-MM') AS late, e.quantity::float8 AS quantity, e.chosen_points AS "chosenPoints", e.points, s.final_points AS "finalPoints", e.explanation,
     e.reason, e.evidence_note AS "evidenceNote", s.status, s.disputed, s.duplicate_of AS "duplicateOf",
     e.entered_by AS "enteredBy", e.entered_at AS "enteredAt", e.request_hash AS "requestHash", e.idempotency_key AS "idempotencyKey"
   FROM deed_entries e
@@ -98,6 +100,17 @@ const ENTRY_VIEW = `SELECT e.id, e.village_id AS "villageId", e.resident_id AS "
 @Injectable()
 export class EntriesRepository {
   constructor(@InjectDataSource() readonly db: DataSource) {}
+
+  /**
+   * Runs `fn` in a READ ONLY transaction: PostgreSQL itself refuses any write in it, which is
+   * what a preview promises (it must leave no cycle, entry or event behind).
+   */
+  async readOnly<T>(fn: (m: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (m) => {
+      await m.query('SET TRANSACTION READ ONLY');
+      return fn(m);
+    });
+  }
 
   async findResidentsById(ids: string[]): Promise<ResidentForEntry[]> {
     return this.db.query(
@@ -143,9 +156,16 @@ export class EntriesRepository {
     return row.state as string;
   }
 
-  async cycleState(villageId: string, period: string): Promise<string | null> {
-    const [row] = await this.db.query(`SELECT state FROM review_cycles WHERE village_id = $1 AND period = $2`, [villageId, period]);
+  /** The cycle's state without creating or locking it (null: no cycle yet). */
+  async cycleState(villageId: string, period: string, m: EntityManager | DataSource = this.db): Promise<string | null> {
+    const [row] = await m.query(`SELECT state FROM review_cycles WHERE village_id = $1 AND period = $2`, [villageId, period]);
     return (row?.state as string | undefined) ?? null;
+  }
+
+  /** Periods of the village's open cycles, oldest first (last month and this month for a few days). */
+  async openCyclePeriods(villageId: string): Promise<string[]> {
+    const rows: Array<{ period: string }> = await this.db.query(`SELECT period FROM review_cycles WHERE village_id = $1 AND state = 'open' ORDER BY period`, [villageId]);
+    return rows.map((r) => r.period);
   }
 
   /** Standing entries of these residents for these items in the rating year up to `toPeriod`. */

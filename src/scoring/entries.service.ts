@@ -7,9 +7,16 @@ import { ScopeService, type VillageRef } from '@app/auth/scope.service';
 import { AppError } from '@app/common/errors/app-error';
 import { ERROR_CODES, type ErrorCode } from '@app/common/errors/error-codes';
 import { nextPeriod, periodOf, periodStart, previousPeriod } from '@app/review/working-days';
-import type { CreateEntryDto, EntryDto, EntryPageDto } from './entries.dto';
+import type { CreateEntryDto, EntryDto, EntryPageDto, EntryPreviewDto } from './entries.dto';
 import { EntriesRepository, type EntryView, type ItemVersion, type NewEntryRow, type ResidentForEntry, type StandingEntry } from './entries.repository';
-import { evaluatePeriod, RuleInputError } from './rules/rule-engine';
+
+/** A scored entry ready to insert, with what a preview shows of it. */
+export interface PreparedEntry extends NewEntryRow {
+  /** 补录: its deed month was closed, so it goes to a later period. */
+  late: boolean;
+  item: ItemVersion;
+}
+import { evaluatePeriod, explainRule, RuleInputError } from './rules/rule-engine';
 import type { ItemYearHistory, PeriodEntryInput } from './rules/rule.types';
 
 /** One entry to score, from the API or from a spreadsheet row. */
@@ -42,8 +49,8 @@ export function shanghaiToday(now: Date): string {
 
 /**
  * Deed entries: what village clerks type in. The rule engine decides the points (the client
- * never does); the entry goes to the village's open period; content is immutable and its life is
- * a stream of events.
+ * never does); the entry goes to the period of its deed month while that cycle is open (else to
+ * the next open one, marked late); content is immutable and its life is a stream of events.
  */
 @Injectable()
 export class EntriesService {
@@ -60,29 +67,12 @@ export class EntriesService {
       const prior = await this.replay(village.id, dto.idempotencyKey, requestHash);
       if (prior) return { entry: prior, replayed: true };
     }
-    const [resident] = await this.repo.findResidentsById([dto.residentId]);
-    if (!resident) throw new AppError('ENTRY.RESIDENT_NOT_FOUND');
-    const input: EntryInput = {
-      row: 0,
-      resident,
-      itemCode: dto.itemCode,
-      occurredOn: dto.occurredOn,
-      quantity: dto.quantity ?? null,
-      chosenPoints: dto.points ?? null,
-      reason: dto.reason ?? null,
-      evidenceNote: dto.evidenceNote ?? null,
-      idempotencyKey: dto.idempotencyKey ?? null,
-      requestHash,
-    };
+    const input = await this.singleInput(dto, requestHash);
     try {
       const id = await this.repo.db.transaction(async (m) => {
-        const { rows, problems } = await this.prepare(m, ctx, village, [input], null);
-        if (problems.length) {
-          const p = problems[0];
-          throw new AppError(p.code, p.message, problems.length > 1 ? { problems } : undefined);
-        }
+        const { rows } = throwFirstProblem(await this.prepare(m, ctx, village, [input], null));
         await this.repo.insertEntries(m, rows);
-        await this.audit.record(ctx, { action: 'entry.create', targetType: 'entry', targetId: rows[0].id, summary: { itemCode: rows[0].itemCode, points: rows[0].points, period: rows[0].period } }, m);
+        await this.audit.record(ctx, { action: 'entry.create', targetType: 'entry', targetId: rows[0].id, summary: { itemCode: rows[0].itemCode, points: rows[0].points, period: rows[0].period, late: rows[0].late } }, m);
         return rows[0].id;
       });
       return { entry: toDto((await this.repo.findEntry(id)) as EntryView), replayed: false };
@@ -97,12 +87,21 @@ export class EntriesService {
   }
 
   /**
-   * Validates and scores entries inside the caller's transaction, after locking the cycle of
-   * the open period. Returns rows ready to insert, or every problem found (row by row).
+   * Validates and scores entries inside the caller's transaction. Each entry goes to the period
+   * of its deed month while that cycle is open, else to the village's next open cycle, marked
+   * late (补录); the chosen cycles stay share-locked until the caller commits (see `periodsFor`).
+   * Returns rows ready to insert, or every problem found (row by row). With `dryRun` (preview)
+   * nothing is created or locked: a cycle that does not exist yet counts as open.
    */
-  async prepare(m: EntityManager, ctx: RequestContext, village: VillageRef, inputs: EntryInput[], batchId: string | null): Promise<{ rows: NewEntryRow[]; problems: EntryProblem[]; period: string }> {
+  async prepare(
+    m: EntityManager,
+    ctx: RequestContext,
+    village: VillageRef,
+    inputs: EntryInput[],
+    batchId: string | null,
+    opts: { dryRun?: boolean } = {},
+  ): Promise<{ rows: PreparedEntry[]; problems: EntryProblem[]; periods: string[] }> {
     const now = new Date();
-    const period = await this.openPeriod(m, village, periodOf(now));
     const today = shanghaiToday(now);
     const earliest = isoDate(periodStart(previousPeriod(periodOf(now))));
     const problems: EntryProblem[] = [];
@@ -116,7 +115,7 @@ export class EntriesService {
       itemsByDate.set(date, new Map(items.map((i) => [i.code, i])));
     }
 
-    const accepted: Array<{ input: EntryInput; item: ItemVersion; resident: ResidentForEntry; id: string }> = [];
+    const accepted: Array<{ input: EntryInput; item: ItemVersion; resident: ResidentForEntry; id: string; period: string }> = [];
     for (const input of inputs) {
       const r = input.resident;
       if (!r) {
@@ -144,22 +143,30 @@ export class EntriesService {
         fail(input.row, 'reason', 'ENTRY.REASON_REQUIRED');
         continue;
       }
-      accepted.push({ input, item, resident: r, id: randomUUID() });
+      accepted.push({ input, item, resident: r, id: randomUUID(), period: '' });
     }
 
-    // Score per (resident, item): the period's standing entries plus the new ones, over the
-    // rating year's history before the period. Grouped so a 10,000-row file is a few queries.
-    const year = period.slice(0, 4);
-    const firstOfYear = `${year}-01`;
+    // Only dates inside the window get here, so no cycle is ever created for a far period.
+    const target = await this.periodsFor(m, village, accepted.map((a) => a.input.occurredOn.slice(0, 7)), periodOf(now), opts.dryRun ?? false);
+    for (const a of accepted) a.period = target.get(a.input.occurredOn.slice(0, 7)) as string;
+
+    // Score per (resident, item, period): the period's standing entries plus the new ones, over
+    // the rating year's history before the period (this upload's entries of earlier periods
+    // included). Grouped so a 10,000-row file is a few queries.
     const residentIds = [...new Set(accepted.map((a) => a.resident.id))];
     const codes = [...new Set(accepted.map((a) => a.item.code))];
-    const standing = accepted.length ? await this.repo.findStandingEntries(m, residentIds, codes, firstOfYear, period) : [];
+    const targets = [...new Set(accepted.map((a) => a.period))].sort();
+    const standing = accepted.length ? await this.repo.findStandingEntries(m, residentIds, codes, `${targets[0].slice(0, 4)}-01`, targets[targets.length - 1]) : [];
     const standingByKey = groupBy(standing, (s) => `${s.residentId}|${s.itemCode}`);
-    const rows: NewEntryRow[] = [];
-    for (const [key, group] of groupBy(accepted, (a) => `${a.resident.id}|${a.item.code}`)) {
-      const item = group[0].item;
-      const prior = standingByKey.get(key) ?? [];
-      const history = historyOf(prior.filter((s) => s.period < period));
+    const freshByKey = new Map<string, StandingEntry[]>();
+    const rows: PreparedEntry[] = [];
+    const groups = [...groupBy(accepted, (a) => `${a.resident.id}|${a.item.code}|${a.period}`).values()].sort((x, y) => (x[0].period < y[0].period ? -1 : x[0].period > y[0].period ? 1 : 0));
+    for (const group of groups) {
+      const { item, period } = group[0];
+      const key = `${group[0].resident.id}|${item.code}`;
+      const firstOfYear = `${period.slice(0, 4)}-01`;
+      const prior = [...(standingByKey.get(key) ?? []), ...(freshByKey.get(key) ?? [])];
+      const history = historyOf(prior.filter((s) => s.period >= firstOfYear && s.period < period));
       const inPeriod: PeriodEntryInput[] = prior
         .filter((s) => s.period === period)
         .map((s) => ({ id: s.id, occurredOn: s.occurredOn, quantity: s.quantity, chosenPoints: s.chosenPoints }));
@@ -174,10 +181,11 @@ export class EntriesService {
         fail(bad.input.row, code.includes('QUANTITY') ? 'quantity' : code.includes('POINTS') ? 'points' : null, code, `${ERROR_CODES[code].message}（${item.code}）`);
         continue;
       }
-      const byId = new Map(scores.map((s) => [s.id, s]));
+      const byId = new Map(scores.map((sc) => [sc.id, sc]));
       for (const a of group) {
-        const s = byId.get(a.id);
-        if (!s) continue;
+        const sc = byId.get(a.id);
+        if (!sc) continue;
+        const deedPeriod = a.input.occurredOn.slice(0, 7);
         rows.push({
           id: a.id,
           townId: village.townId,
@@ -189,8 +197,8 @@ export class EntriesService {
           occurredOn: a.input.occurredOn,
           quantity: a.input.quantity,
           chosenPoints: a.input.chosenPoints,
-          points: s.points,
-          explanation: s.explanation,
+          points: sc.points,
+          explanation: sc.explanation,
           reason: a.input.reason,
           evidenceNote: a.input.evidenceNote,
           idempotencyKey: a.input.idempotencyKey,
@@ -198,10 +206,15 @@ export class EntriesService {
           batchId,
           enteredBy: ctx.principal.id,
           duplicateOf: null,
+          late: period !== deedPeriod,
+          item,
         });
+        const mine = freshByKey.get(key) ?? [];
+        mine.push({ id: a.id, residentId: a.resident.id, itemCode: item.code, period, occurredOn: a.input.occurredOn, quantity: a.input.quantity, chosenPoints: a.input.chosenPoints, points: sc.points });
+        freshByKey.set(key, mine);
       }
     }
-    if (problems.length) return { rows: [], problems: problems.sort((a, b) => a.row - b.row), period };
+    if (problems.length) return { rows: [], problems: problems.sort((a, b) => a.row - b.row), periods: targets };
 
     // Likely duplicates (same resident, item, day) are flagged for the meeting, never merged.
     const earlier = await this.repo.findSameDayEntries(m, rows);
@@ -217,7 +230,81 @@ export class EntriesService {
       if (first) r.duplicateOf = first;
       else firstSeen.set(k, r.id);
     }
-    return { rows, problems, period };
+    return { rows, problems, periods: targets };
+  }
+
+  /**
+   * The period each deed month goes to: the month itself while the village's cycle for it is
+   * open, else the first open cycle after it, up to next month (this month closed early).
+   * Cycles are visited in ascending period order and each stays share-locked (FOR SHARE) until
+   * the transaction ends: a close takes the row exclusively, so it waits for these entries (its
+   * assessment then sees them) or, if it came first, the entries see it closed and move on.
+   * Every entry transaction locks in the same ascending order, and a close locks one row.
+   */
+  private async periodsFor(m: EntityManager, village: VillageRef, deedPeriods: string[], current: string, dryRun: boolean): Promise<Map<string, string>> {
+    const last = nextPeriod(current);
+    const states = new Map<string, string>();
+    const stateOf = async (period: string): Promise<string> => {
+      let state = states.get(period);
+      if (state === undefined) {
+        state = dryRun ? ((await this.repo.cycleState(village.id, period, m)) ?? 'open') : await this.repo.lockCycleForEntry(m, village.townId, village.id, period);
+        states.set(period, state);
+      }
+      return state;
+    };
+    const out = new Map<string, string>();
+    for (const deed of [...new Set(deedPeriods)].sort()) {
+      let period = deed;
+      while ((await stateOf(period)) !== 'open') {
+        if (period >= last) throw new AppError('CYCLE.NOT_OPEN');
+        period = nextPeriod(period);
+      }
+      out.set(deed, period);
+    }
+    return out;
+  }
+
+  /**
+   * The entry the same body would create, scored by the same rule engine over the period's
+   * standing entries plus this one, in a READ ONLY transaction: nothing is created or locked.
+   * Same validation and error codes as create.
+   */
+  async preview(ctx: RequestContext, villageId: string, dto: CreateEntryDto): Promise<EntryPreviewDto> {
+    const village = await this.scope.village(ctx.principal, villageId);
+    const input = await this.singleInput(dto, '');
+    const [row] = await this.repo.readOnly(async (m) => throwFirstProblem(await this.prepare(m, ctx, village, [input], null, { dryRun: true })).rows);
+    const item = row.item;
+    return {
+      period: row.period,
+      late: row.late,
+      occurredOn: row.occurredOn,
+      residentId: row.residentId,
+      residentName: (input.resident as ResidentForEntry).name,
+      itemCode: item.code,
+      itemName: item.name,
+      category: item.category,
+      points: row.points,
+      explanation: row.explanation,
+      rule: explainRule({ code: item.code, sign: item.sign, rule: item.rule, caps: item.caps ?? undefined }),
+      duplicateOf: row.duplicateOf,
+    };
+  }
+
+  private async singleInput(dto: CreateEntryDto, requestHash: string): Promise<EntryInput> {
+    const [resident] = await this.repo.findResidentsById([dto.residentId]);
+    if (!resident) throw new AppError('ENTRY.RESIDENT_NOT_FOUND');
+    return {
+      row: 0,
+      resident,
+      itemCode: dto.itemCode,
+      occurredOn: dto.occurredOn,
+      quantity: dto.quantity ?? null,
+      chosenPoints: dto.points ?? null,
+      reason: dto.reason ?? null,
+      evidenceNote: dto.evidenceNote ?? null,
+      idempotencyKey: dto.idempotencyKey ?? null,
+      requestHash,
+    };
   }
 
   async withdraw(ctx: RequestContext, entryId: string, reason: string): Promise<EntryDto> {
@@ -240,7 +327,10 @@ export class EntriesService {
     const limit = q.limit ?? 100;
     const rows = await this.repo.listEntries({ villageId: village.id, period, status: q.status, residentId: q.residentId, itemCode: q.itemCode, after: q.after, limit: limit + 1 });
     const items = rows.slice(0, limit).map(toDto);
-    return { items, period, next: rows.length > limit ? items[items.length - 1].id : null };
+    const open = await this.repo.openCyclePeriods(village.id);
+    const current = await this.currentOpenPeriod(village);
+    const openPeriods = [...new Set([...open, current])].sort();
+    return { items, period, openPeriods, next: rows.length > limit ? items[items.length - 1].id : null };
   }
 
   async get(ctx: RequestContext, entryId: string): Promise<EntryDto> {
@@ -250,16 +340,7 @@ export class EntriesService {
     return toDto(entry);
   }
 
-  /** The open period as of now: this month, or the next one if this month was closed early. */
-  private async openPeriod(m: EntityManager, village: VillageRef, current: string): Promise<string> {
-    let period = current;
-    for (let i = 0; i < 2; i++) {
-      if ((await this.repo.lockCycleForEntry(m, village.townId, village.id, period)) === 'open') return period;
-      period = nextPeriod(period);
-    }
-    throw new AppError('CYCLE.NOT_OPEN');
-  }
-
+  /** The list's default period: this month, or the next one if this month was closed early. */
   private async currentOpenPeriod(village: VillageRef): Promise<string> {
     const current = periodOf(new Date());
     const state = await this.repo.cycleState(village.id, current);
@@ -272,6 +353,16 @@ export class EntriesService {
     if (prior.requestHash !== requestHash) throw new AppError('ENTRY.IDEMPOTENCY_CONFLICT');
     return toDto(prior);
   }
+}
+
+/** A single entry's problems as its error: the first one, with all of them in the details. */
+function throwFirstProblem<T extends { problems: EntryProblem[] }>(prepared: T): T {
+  const { problems } = prepared;
+  if (problems.length) {
+    const p = problems[0];
+    throw new AppError(p.code, p.message, problems.length > 1 ? { problems } : undefined);
+  }
+  return prepared;
 }
 
 function historyOf(entries: StandingEntry[]): ItemYearHistory {
@@ -315,6 +406,7 @@ export function toDto(e: EntryView): EntryDto {
     category: e.category,
     period: e.period,
     occurredOn: e.occurredOn,
+    late: e.late,
     quantity: e.quantity,
     chosenPoints: e.chosenPoints,
     points: e.points,

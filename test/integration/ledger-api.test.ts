@@ -90,7 +90,7 @@ describe('ledger API: corrections, opening balances, year end, statements, verif
       expect((await post('/ledger/corrections', 'town_admin', { postingId: redemptionA, type: 'reversal', reason: '兑换不能更正' }).expect(409)).body.code).toBe('LEDGER.NOT_CORRECTABLE');
       const zero = await post('/ledger/corrections', 'town_admin', { postingId: deedB, type: 'amount', points: 0, reason: '零分' }).expect(400);
       expect(zero.body.code).toBe('VALIDATION.FAILED');
-      expect(zero.body.details).toEqual([{ field: 'points', constraints: expect.objectContaining({ notEquals: expect.any(String) }) }]);
+      expect(zero.body.details).toEqual([{ field: 'points', constraints: expect.objectContaining({ notEquals: expect.any(String) }), message: expect.stringMatching(/^调整的分值（points）不正确：.*不能为 0/) }]);
       expect((await post('/ledger/corrections', 'town_admin', { postingId: deedB, type: 'amount', reason: '缺分值' }).expect(400)).body.code).toBe('VALIDATION.FAILED');
       expect((await post('/ledger/corrections', 'town_admin', { postingId: deedB, type: 'reversal', points: 3, reason: '多余分值' }).expect(400)).body.code).toBe('VALIDATION.FAILED');
       expect((await post('/ledger/corrections', 'town_admin', { postingId: 'abc', type: 'reversal', reason: '编号错误' }).expect(400)).body.code).toBe('VALIDATION.FAILED');
@@ -136,7 +136,7 @@ describe('ledger API: corrections, opening balances, year end, statements, verif
       expect((await post('/ledger/opening-balances', 'town_admin', { sourceDocument: 'x', lines: [{ residentId: r3(), points: -1 }] }).expect(400)).body.code).toBe('VALIDATION.FAILED');
       const big = await post('/ledger/opening-balances', 'town_admin', { sourceDocument: 'x', lines: Array.from({ length: 5001 }, () => ({ residentId: randomUUID(), points: 1 })) }).expect(400);
       expect(big.body.code).toBe('VALIDATION.FAILED');
-      expect(big.body.details).toEqual([{ field: 'lines', constraints: { arrayMaxSize: expect.any(String) } }]);
+      expect(big.body.details).toEqual([{ field: 'lines', constraints: { arrayMaxSize: expect.any(String) }, message: expect.stringMatching(/（lines）不正确：最多 \d+ 项/) }]);
       expect((await post('/ledger/opening-balances', 'village_clerk', { sourceDocument: 'x', lines: [{ residentId: r3(), points: 5 }] }).expect(403)).body.code).toBe('AUTH.FORBIDDEN');
       expect(await count(`SELECT count(*)::int AS n FROM postings WHERE account_id = $1`, [r3()])).toBe(0);
     });

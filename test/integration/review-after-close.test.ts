@@ -60,7 +60,8 @@ describe('after close: decisions re-score the period, and a reopened cycle stays
   });
 
   it('a cycle an admin reopened stays open until they close it; reconcile does not close it again', async () => {
-    const past = previousPeriod(period);
+    // Two months back: its close day has passed whatever today is (last month's may not have).
+    const past = previousPeriod(previousPeriod(period));
     const path = (suffix: string) => `/api/v1/villages/${f.villageB}/cycles/${past}${suffix}`;
     await stack.db.query(`INSERT INTO review_cycles (town_id, village_id, period) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [f.townId, f.villageB, past]);
     const review = stack.api.get(ReviewService);

@@ -44,7 +44,7 @@ describe('smoke: the real app on real PostgreSQL and Redis', () => {
   it('a validation failure lists each bad field', async () => {
     const res = await request(stack.http).get('/api/v1/system/heartbeat/not-a-job').set('authorization', admin).expect(400);
     expect(res.body.code).toBe('VALIDATION.FAILED');
-    expect(res.body.details).toEqual([{ field: 'jobId', constraints: { matches: expect.any(String) } }]);
+    expect(res.body.details).toEqual([{ field: 'jobId', constraints: { matches: expect.any(String) }, message: expect.stringMatching(/^心跳任务编号（jobId）不正确：格式不正确，应如 heartbeat-2f0c7c1e/) }]);
     expect(res.body.requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(JSON.stringify(res.body)).not.toMatch(/at .*\.ts:\d+/);
   });

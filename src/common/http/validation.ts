@@ -1,22 +1,6 @@
-import { ValidationPipe, type ArgumentMetadata, type ValidationError } from '@nestjs/common';
+import { ValidationPipe, type ArgumentMetadata } from '@nestjs/common';
 import { AppError } from '@app/common/errors/app-error';
-
-export interface FieldError {
-  field: string;
-  constraints: Record<string, string>;
-}
-
-/** Flattens nested class-validator errors into `items[2].quantity`-style paths. */
-export function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldError[] {
-  const out: FieldError[] = [];
-  for (const e of errors) {
-    const isIndex = /^\d+$/.test(e.property);
-    const path = parent ? (isIndex ? `${parent}[${e.property}]` : `${parent}.${e.property}`) : e.property;
-    if (e.constraints) out.push({ field: path, constraints: e.constraints });
-    if (e.children?.length) out.push(...flattenValidationErrors(e.children, path));
-  }
-  return out;
-}
+import { describeValidationErrors, fieldProblem } from './validation-messages';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -50,7 +34,7 @@ class AppValidationPipe extends ValidationPipe {
     if (metadata.type === 'custom') return super.transform(value, metadata);
     const { value: normalized, nul } = normalizeInput(value, metadata.type === 'param' || metadata.type === 'query' ? (metadata.data ?? '') : '');
     if (nul.length) {
-      throw new AppError('VALIDATION.FAILED', undefined, nul.map((field) => ({ field, constraints: { noNul: `${field} must not contain the NUL character (U+0000)` } })));
+      throw new AppError('VALIDATION.FAILED', undefined, nul.map((field) => fieldProblem(field, 'noNul', '不能包含空字符（U+0000）', `${field} must not contain the NUL character (U+0000)`)));
     }
     return super.transform(normalized, metadata);
   }
@@ -64,6 +48,9 @@ export function createValidationPipe(): ValidationPipe {
     transform: true,
     forbidUnknownValues: true,
     stopAtFirstError: false,
-    exceptionFactory: (errors) => new AppError('VALIDATION.FAILED', undefined, flattenValidationErrors(errors)),
+    // The target and value are kept on the errors (never sent) so the messages can name the
+    // field's label and tell a missing field from a wrong one.
+    validationError: { target: true, value: true },
+    exceptionFactory: (errors) => new AppError('VALIDATION.FAILED', undefined, describeValidationErrors(errors)),
   });
 }

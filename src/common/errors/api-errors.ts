@@ -1,0 +1,54 @@
+import { ApiProperty, ApiResponse } from '@nestjs/swagger';
+import { ERROR_CODES, type ErrorCode } from './error-codes';
+
+/** The one error shape (`ErrorBody`), as the document shows it. */
+export class ErrorBodyDto {
+  @ApiProperty({ type: 'integer', description: 'HTTP 状态码', example: 404 }) statusCode: number;
+  @ApiProperty({ description: '稳定的错误码：客户端据此分支，不会改名或复用', example: 'ENTRY.NOT_FOUND' }) code: string;
+  @ApiProperty({ description: '中文说明（附英文）' }) message: string;
+  @ApiProperty({
+    required: false,
+    description: '附加信息：校验失败的字段、逐行错误（数组），或与错误码有关的值（对象）',
+    anyOf: [{ type: 'array', items: {} }, { type: 'object', additionalProperties: true }],
+  })
+  details?: unknown;
+  @ApiProperty({ description: '请求编号（同响应头 x-request-id），报告问题时提供' }) requestId: string;
+}
+
+const CODES_KEY = 'xinyi:api-error-codes';
+
+/**
+ * The error codes an operation may answer, documented as one response per status whose schema
+ * is the error shape with `code` narrowed to those codes. Applied several times on one handler
+ * (`@Roles` adds the auth codes, the handler its own) the codes add up.
+ */
+export function ApiErrors(...codes: ErrorCode[]): MethodDecorator & ClassDecorator {
+  return (target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
+    const host = descriptor ? (descriptor.value as object) : target;
+    const all = [...new Set<ErrorCode>([...((Reflect.getMetadata(CODES_KEY, host) as ErrorCode[] | undefined) ?? []), ...codes])];
+    Reflect.defineMetadata(CODES_KEY, all, host);
+    for (const [status, group] of groupByStatus(all)) {
+      // ApiResponse keeps one response per status: this one (with every code so far) replaces it.
+      ApiResponse(errorResponse(status, group))(target, key as string | symbol, descriptor as PropertyDescriptor);
+    }
+  };
+}
+
+export function groupByStatus(codes: readonly ErrorCode[]): Map<number, ErrorCode[]> {
+  const out = new Map<number, ErrorCode[]>();
+  for (const code of [...codes].sort()) {
+    const status = ERROR_CODES[code].status;
+    out.set(status, [...(out.get(status) ?? []), code]);
+  }
+  return out;
+}
+
+export function errorResponse(status: number, codes: readonly string[]) {
+  return {
+    status,
+    description: codes.map((c) => `\`${c}\` ${ERROR_CODES[c as ErrorCode]?.message ?? ''}`.trim()).join('<br>'),
+    schema: {
+      allOf: [{ $ref: '#/components/schemas/ErrorBodyDto' }, { type: 'object' as const, properties: { code: { type: 'string' as const, enum: [...codes] } } }],
+    },
+  };
+}
