@@ -103,6 +103,7 @@ export class StaffController {
   @Post('shops/:shopId/terminals')
   @Roles('town_admin')
   @ApiOperation({ summary: '为信义超市新建终端；API 密钥只显示这一次' })
+  @ApiCreatedResponse({ type: CreatedTerminalDto })
   createTerminal(@Ctx() ctx: RequestContext, @Param() p: ShopIdParam, @Body() dto: CreateTerminalDto): Promise<CreatedTerminalDto> {
     return this.staff.createTerminal(ctx, p.shopId, dto.name);
   }
@@ -110,6 +111,7 @@ export class StaffController {
   @Get('shops/:shopId/terminals')
   @Roles('town_admin', 'auditor', 'shop_clerk')
   @ApiOperation({ summary: '超市的终端列表（不含密钥）' })
+  @ApiOkResponse({ type: [TerminalDto] })
   listTerminals(@Ctx() ctx: RequestContext, @Param() p: ShopIdParam): Promise<TerminalDto[]> {
     return this.staff.listTerminals(ctx, p.shopId);
   }
@@ -118,6 +120,7 @@ export class StaffController {
   @HttpCode(200)
   @Roles('town_admin')
   @ApiOperation({ summary: '吊销终端密钥' })
+  @ApiOkResponse({ type: TerminalDto })
   revokeTerminal(@Ctx() ctx: RequestContext, @Param() p: IdParam): Promise<TerminalDto> {
     return this.staff.revokeTerminal(ctx, p.id);
   }

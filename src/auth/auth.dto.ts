@@ -104,7 +104,7 @@ export class TerminalDto {
   @ApiProperty({ description: '终端名称' }) name: string;
   @ApiProperty({ description: '密钥前缀（用于识别，非密钥本身）' }) keyPrefix: string;
   @ApiProperty() createdAt: Date;
-  @ApiProperty({ nullable: true, description: '吊销时间' }) revokedAt: Date | null;
+  @ApiProperty({ nullable: true, type: Date, description: '吊销时间' }) revokedAt: Date | null;
 }
 
 export class CreatedTerminalDto extends TerminalDto {

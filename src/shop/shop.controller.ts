@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Ctx, Roles } from '@app/auth/auth.decorators';
 import type { RequestContext } from '@app/auth/principal';
@@ -13,6 +13,7 @@ import {
   ReceiptDto,
   ReceiptParams,
   ReconciliationQuery,
+  ReconciliationReportDto,
   ShopDto,
   ShopIdParams,
   StockAdjustDto,
@@ -37,6 +38,7 @@ export class ShopController {
   @Post('shops')
   @Roles('town_admin')
   @ApiOperation({ summary: '新建信义超市及其服务的村' })
+  @ApiCreatedResponse({ type: ShopDto })
   create(@Ctx() ctx: RequestContext, @Body() dto: CreateShopDto): Promise<ShopDto> {
     return this.shops.create(ctx, dto);
   }
@@ -44,6 +46,7 @@ export class ShopController {
   @Get('shops')
   @Roles('town_admin', 'auditor')
   @ApiOperation({ summary: '本镇信义超市列表' })
+  @ApiOkResponse({ type: [ShopDto] })
   list(@Ctx() ctx: RequestContext): Promise<ShopDto[]> {
     return this.shops.list(ctx);
   }
@@ -51,6 +54,7 @@ export class ShopController {
   @Post('shops/:shopId/goods')
   @Roles('town_admin', 'shop_clerk')
   @ApiOperation({ summary: '上架商品（积分定价）' })
+  @ApiCreatedResponse({ type: GoodsDto })
   createGoods(@Ctx() ctx: RequestContext, @Param() p: ShopIdParams, @Body() dto: CreateGoodsDto): Promise<GoodsDto> {
     return this.goods.create(ctx, p.shopId, dto);
   }
@@ -92,6 +96,7 @@ export class ShopController {
   @HttpCode(200)
   @Roles('town_admin', 'shop_clerk')
   @ApiOperation({ summary: '入库或报损（追加库存流水，注明原因）' })
+  @ApiOkResponse({ type: GoodsDto })
   stock(@Ctx() ctx: RequestContext, @Param() p: GoodsIdParams, @Body() dto: StockAdjustDto): Promise<GoodsDto> {
     return this.goods.adjustStock(ctx, p.id, dto);
   }
@@ -100,6 +105,7 @@ export class ShopController {
   @HttpCode(200)
   @Roles('town_admin', 'shop_clerk')
   @ApiOperation({ summary: '下架商品' })
+  @ApiOkResponse({ type: GoodsDto })
   deactivate(@Ctx() ctx: RequestContext, @Param() p: GoodsIdParams): Promise<GoodsDto> {
     return this.goods.setActive(ctx, p.id, false);
   }
@@ -108,6 +114,7 @@ export class ShopController {
   @HttpCode(200)
   @Roles('shop_clerk')
   @ApiOperation({ summary: '店员当天撤销兑换' })
+  @ApiOkResponse({ type: ReceiptDto })
   void(@Ctx() ctx: RequestContext, @Param() p: ReceiptParams, @Body() dto: VoidDto): Promise<ReceiptDto> {
     return this.redemptions.void(ctx, p.receiptNo, dto.reason);
   }
@@ -115,6 +122,8 @@ export class ShopController {
   @Get('shops/:shopId/reconciliation')
   @Roles('town_admin', 'auditor', 'shop_clerk')
   @ApiOperation({ summary: '超市对账：按日、按商品的兑换积分、撤销与净额（JSON / CSV / XLSX）' })
+  @ApiOkResponse({ type: ReconciliationReportDto, description: 'format=json; csv and xlsx are files' })
+  @ApiProduces('application/json', 'text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
   async reconciliation(@Ctx() ctx: RequestContext, @Param() p: ShopIdParams, @Query() q: ReconciliationQuery, @Res() res: Response): Promise<void> {
     await this.sendReport(res, await this.goods.reconciliation(ctx, { shopId: p.shopId, from: q.from, to: q.to }), q.format);
   }
@@ -122,6 +131,8 @@ export class ShopController {
   @Get('towns/current/shop-reconciliation')
   @Roles('town_admin', 'auditor')
   @ApiOperation({ summary: '全镇各超市对账' })
+  @ApiOkResponse({ type: ReconciliationReportDto, description: 'format=json; csv and xlsx are files' })
+  @ApiProduces('application/json', 'text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
   async townReconciliation(@Ctx() ctx: RequestContext, @Query() q: ReconciliationQuery, @Res() res: Response): Promise<void> {
     await this.sendReport(res, await this.goods.reconciliation(ctx, { from: q.from, to: q.to }), q.format);
   }

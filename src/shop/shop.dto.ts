@@ -272,8 +272,8 @@ export class ReceiptDto {
   @ApiProperty({ description: '合计积分' }) totalPoints: number;
   @ApiProperty({ description: '兑换后余额' }) balanceAfter: number;
   @ApiProperty({ description: '兑换时间' }) createdAt: Date;
-  @ApiProperty({ nullable: true, description: '撤销时间' }) voidedAt: Date | null;
-  @ApiProperty({ nullable: true, description: '撤销原因' }) voidReason: string | null;
+  @ApiProperty({ nullable: true, type: Date, description: '撤销时间' }) voidedAt: Date | null;
+  @ApiProperty({ nullable: true, type: String, description: '撤销原因' }) voidReason: string | null;
   @ApiProperty({ description: '超市名称' }) shopName: string;
   @ApiProperty({ description: '终端名称' }) terminalName: string;
   @ApiProperty({ nullable: true, type: String, description: '收银店员（终端未登录店员时为空）' }) clerkName: string | null;
@@ -293,7 +293,7 @@ export class CardHolderDto {
   @ApiProperty({ description: '村民姓名（脱敏）' }) name: string;
   @ApiProperty({ description: '所在村' }) village: string;
   @ApiProperty({ description: '可用积分' }) balance: number;
-  @ApiProperty({ description: '信用等级' }) grade: string | null;
+  @ApiProperty({ nullable: true, type: String, description: '信用等级' }) grade: string | null;
   @ApiProperty({ description: '状态' }) status: string;
 }
 

@@ -344,6 +344,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/goods/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** 修改商品：名称、单位、积分价格、货号、条码、在售（只改传入的字段） */
+        patch: operations["ShopController_updateGoods"];
+        trace?: never;
+    };
     "/api/v1/goods/{id}/deactivate": {
         parameters: {
             query?: never;
@@ -372,6 +389,23 @@ export interface paths {
         put?: never;
         /** 入库或报损（追加库存流水，注明原因） */
         post: operations["ShopController_stock"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/goods/{id}/stock-count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 盘点纠正库存：库存改为实数，差额记入库存流水并注明原因 */
+        post: operations["ShopController_countStock"];
         delete?: never;
         options?: never;
         head?: never;
@@ -692,7 +726,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 超市商品列表 */
+        /** 超市商品列表；q 按名称、货号或条码查找 */
         get: operations["ShopController_listGoods"];
         put?: never;
         /** 上架商品（积分定价） */
@@ -731,6 +765,23 @@ export interface paths {
         get: operations["ShopController_reconciliation"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/shops/{shopId}/terminal-pairings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 生成一次性配对码（10 分钟内有效，只能用一次）：收银台页面输入后即成为本超市的终端 */
+        post: operations["TerminalPairingController_createPairing"];
         delete?: never;
         options?: never;
         head?: never;
@@ -848,8 +899,25 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 本超市的商品及库存 */
+        /** 本超市的商品及库存；q 按名称、货号或条码查找 */
         get: operations["TerminalController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/terminal/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 本终端是谁：超市、终端名称、服务的村；带店员令牌时还有店员 */
+        get: operations["TerminalPairingController_me"];
         put?: never;
         post?: never;
         delete?: never;
@@ -865,8 +933,25 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 按小票号查询 */
+        /** 按小票号查询（补打小票） */
         get: operations["TerminalController_receipt"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/terminal/reconciliation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 本超市某日（默认今天）对账：按商品的兑换、撤销与净积分，即镇应付超市的积分（日结打印） */
+        get: operations["TerminalController_reconciliation"];
         put?: never;
         post?: never;
         delete?: never;
@@ -937,6 +1022,40 @@ export interface paths {
         get: operations["TerminalController_lookup"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/terminal/sales/today": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 本超市今天的兑换（各终端），含合计、撤销与净额 */
+        get: operations["TerminalController_salesToday"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/terminals/pair": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 用配对码配对本设备：返回终端密钥（只返回这一次；按 IP 限流，与登录同一限额） */
+        post: operations["TerminalPairingController_pair"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1441,6 +1560,18 @@ export interface components {
             expected: string;
             found: string;
         };
+        CardHolderDto: {
+            /** @description 村民姓名（脱敏） */
+            name: string;
+            /** @description 所在村 */
+            village: string;
+            /** @description 可用积分 */
+            balance: number;
+            /** @description 信用等级 */
+            grade: string | null;
+            /** @description 状态 */
+            status: string;
+        };
         ChangeResidentStatusDto: {
             /**
              * @description 新状态
@@ -1551,6 +1682,16 @@ export interface components {
              * @example 10
              */
             pricePoints: number;
+            /**
+             * @description 货号（本超市内唯一）
+             * @example G001
+             */
+            code?: string;
+            /**
+             * @description 商品条码（扫码枪读出的内容，本超市内唯一）
+             * @example 6901234567892
+             */
+            barcode?: string;
         };
         CreateHouseholdDto: {
             /**
@@ -1569,6 +1710,13 @@ export interface components {
             sourceDocument: string;
             /** @description 期初余额明细（最多 5000 行，每位村民一次） */
             lines: components["schemas"]["OpeningBalanceLineDto"][];
+        };
+        CreatePairingDto: {
+            /**
+             * @description 配对后终端的名称
+             * @example 东村信义超市收银台 1
+             */
+            terminalName: string;
         };
         CreateResidentDto: {
             /**
@@ -1700,6 +1848,23 @@ export interface components {
             caps?: {
                 [key: string]: unknown;
             };
+        };
+        CreatedTerminalDto: {
+            id: string;
+            shopId: string;
+            /** @description 终端名称 */
+            name: string;
+            /** @description 密钥前缀（用于识别，非密钥本身） */
+            keyPrefix: string;
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description 吊销时间
+             */
+            revokedAt: string | null;
+            /** @description API 密钥：只在创建时显示一次，请妥善保存 */
+            apiKey: string;
         };
         CreditExportRetryDto: {
             /** @description 放回待发的条数 */
@@ -1906,6 +2071,24 @@ export interface components {
             /** @description 账户链或周期核验码的第一个断点 */
             link: Record<string, never>;
         };
+        GoodsDto: {
+            id: string;
+            shopId: string;
+            /** @description 商品名称 */
+            name: string;
+            /** @description 单位 */
+            unit: string;
+            /** @description 兑换积分 */
+            pricePoints: number;
+            /** @description 库存 */
+            stock: number;
+            /** @description 在售 */
+            active: boolean;
+            /** @description 货号 */
+            code: string | null;
+            /** @description 商品条码 */
+            barcode: string | null;
+        };
         GradeThresholdDto: {
             /**
              * @description 等级名
@@ -1981,6 +2164,34 @@ export interface components {
              * @example 2024 年纸质台账结转
              */
             note?: string;
+        };
+        PairDto: {
+            /**
+             * @description 镇管理员给出的配对码
+             * @example K7QD-3M9X
+             */
+            code: string;
+        };
+        PairedTerminalDto: {
+            /** @description 终端 API 密钥：只返回这一次，只保存在本设备 */
+            apiKey: string;
+            terminal: components["schemas"]["TerminalMeDto"];
+        };
+        PairingCodeDto: {
+            id: string;
+            shopId: string;
+            /** @description 配对后终端的名称 */
+            terminalName: string;
+            /**
+             * @description 一次性配对码（只显示这一次；不区分大小写）
+             * @example K7QD-3M9X
+             */
+            code: string;
+            /**
+             * Format: date-time
+             * @description 过期时间（生成后 10 分钟）
+             */
+            expiresAt: string;
         };
         PostingDto: {
             /** @description 记账编号 */
@@ -2132,10 +2343,19 @@ export interface components {
              * @description 兑换时间
              */
             createdAt: string;
-            /** @description 撤销时间 */
-            voidedAt: Record<string, never> | null;
+            /**
+             * Format: date-time
+             * @description 撤销时间
+             */
+            voidedAt: string | null;
             /** @description 撤销原因 */
-            voidReason: Record<string, never> | null;
+            voidReason: string | null;
+            /** @description 超市名称 */
+            shopName: string;
+            /** @description 终端名称 */
+            terminalName: string;
+            /** @description 收银店员（终端未登录店员时为空） */
+            clerkName: string | null;
         };
         ReceiptLineDto: {
             goodsId: string;
@@ -2149,6 +2369,61 @@ export interface components {
             pricePoints: number;
             /** @description 小计（积分） */
             points: number;
+        };
+        ReconciliationDayDto: {
+            /** @example 2026-11-23 */
+            day: string;
+            /** @description 兑换积分 */
+            points: number;
+            /** @description 撤销积分 */
+            voidedPoints: number;
+            /** @description 净积分 */
+            netPoints: number;
+        };
+        ReconciliationGoodsDto: {
+            goodsId: string;
+            /** @description 商品名称 */
+            goodsName: string;
+            /** @description 单位 */
+            unit: string;
+            /** @description 兑出数量 */
+            quantity: number;
+            /** @description 撤销数量 */
+            voidedQuantity: number;
+            /** @description 净数量 */
+            netQuantity: number;
+            /** @description 兑换积分 */
+            points: number;
+            /** @description 净积分 */
+            netPoints: number;
+        };
+        ReconciliationReportDto: {
+            from: string;
+            to: string;
+            shopId: string | null;
+            days: components["schemas"]["ReconciliationDayDto"][];
+            goods: components["schemas"]["ReconciliationGoodsDto"][];
+            totals: components["schemas"]["ReconciliationTotalsDto"];
+            rows: components["schemas"]["ReconciliationRowDto"][];
+        };
+        ReconciliationRowDto: {
+            day: string;
+            shopId: string;
+            goodsId: string;
+            goodsName: string;
+            unit: string;
+            quantity: number;
+            points: number;
+            voidedQuantity: number;
+            voidedPoints: number;
+        };
+        ReconciliationTotalsDto: {
+            /** @description 兑换积分 */
+            points: number;
+            /** @description 撤销积分 */
+            voidedPoints: number;
+            /** @description 净积分（镇应付超市） */
+            netPoints: number;
         };
         RedeemDto: {
             /**
@@ -2176,6 +2451,16 @@ export interface components {
         RefreshDto: {
             /** @description 刷新令牌 */
             refreshToken: string;
+        };
+        ShopDto: {
+            id: string;
+            townId: string;
+            /** @description 超市编号 */
+            code: string;
+            /** @description 超市名称 */
+            name: string;
+            /** @description 服务的村 */
+            villageIds: string[];
         };
         StatementDto: {
             residentId: string;
@@ -2246,6 +2531,71 @@ export interface components {
             /** @description 原因 */
             reason: string;
         };
+        StockCountDto: {
+            /** @description 盘点实数 */
+            counted: number;
+            /**
+             * @description 盘点原因 / 说明
+             * @example 月末盘点
+             */
+            reason: string;
+        };
+        StockCountResultDto: {
+            goods: components["schemas"]["GoodsDto"];
+            /** @description 盘点前账面库存 */
+            before: number;
+            /** @description 盘点实数（盘点后库存） */
+            after: number;
+            /** @description 盘盈（正）或盘亏（负） */
+            delta: number;
+        };
+        TerminalDto: {
+            id: string;
+            shopId: string;
+            /** @description 终端名称 */
+            name: string;
+            /** @description 密钥前缀（用于识别，非密钥本身） */
+            keyPrefix: string;
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description 吊销时间
+             */
+            revokedAt: string | null;
+        };
+        TerminalMeDto: {
+            /** @description 终端 ID */
+            id: string;
+            /** @description 终端名称 */
+            name: string;
+            /** @description 配对的浏览器收银台：除本接口外都须店员登录 */
+            requiresClerk: boolean;
+            shop: components["schemas"]["TerminalShopDto"];
+            /** @description 本超市服务的村 */
+            villages: components["schemas"]["TerminalVillageDto"][];
+            /** @description 随请求登录的店员（未带令牌则为空） */
+            clerk: components["schemas"]["TillClerkDto"] | null;
+        };
+        TerminalShopDto: {
+            id: string;
+            /** @description 超市编号 */
+            code: string;
+            /** @description 超市名称 */
+            name: string;
+        };
+        TerminalVillageDto: {
+            id: string;
+            /** @description 村名 */
+            name: string;
+        };
+        TillClerkDto: {
+            id: string;
+            /** @description 用户名 */
+            username: string;
+            /** @description 姓名 */
+            displayName: string;
+        };
         TimelinessDto: {
             period: string;
             /**
@@ -2261,6 +2611,39 @@ export interface components {
             villages: components["schemas"]["VillageTimelinessDto"][];
             /** @description 本镇信用平台上报状态（全部期间） */
             creditExport: components["schemas"]["CreditExportStatusDto"][];
+        };
+        TodaySalesDto: {
+            /**
+             * @description 日期（北京时间）
+             * @example 2026-11-23
+             */
+            day: string;
+            /** @description 小票数（含已撤销） */
+            count: number;
+            /** @description 兑换积分合计（含已撤销） */
+            totalPoints: number;
+            /** @description 已撤销小票数 */
+            voidedCount: number;
+            /** @description 已撤销积分 */
+            voidedPoints: number;
+            /** @description 净兑换积分 */
+            netPoints: number;
+            /** @description 本超市今天的小票，新的在前 */
+            receipts: components["schemas"]["ReceiptDto"][];
+        };
+        UpdateGoodsDto: {
+            /** @description 商品名称 */
+            name?: string;
+            /** @description 单位 */
+            unit?: string;
+            /** @description 兑换所需积分（改价） */
+            pricePoints?: number;
+            /** @description 货号；null 为清除 */
+            code?: string | null;
+            /** @description 商品条码；null 为清除 */
+            barcode?: string | null;
+            /** @description 在售（false 为下架） */
+            active?: boolean;
         };
         UpdateTownSettingsDto: {
             /**
@@ -3477,6 +3860,79 @@ export interface operations {
             };
         };
     };
+    ShopController_updateGoods: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateGoodsDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoodsDto"];
+                };
+            };
+            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN";
+                    };
+                };
+            };
+            /** @description `REQUEST.TOO_LARGE` 请求体过大 / request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
+        };
+    };
     ShopController_deactivate: {
         parameters: {
             query?: never;
@@ -3488,6 +3944,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoodsDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -3541,6 +4005,87 @@ export interface operations {
             };
         };
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoodsDto"];
+                };
+            };
+            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN";
+                    };
+                };
+            };
+            /** @description `REQUEST.TOO_LARGE` 请求体过大 / request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
+        };
+    };
+    ShopController_countStock: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StockCountDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StockCountResultDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4447,6 +4992,14 @@ export interface operations {
             };
         };
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReceiptDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4506,6 +5059,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShopDto"][];
+                };
+            };
             /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
             401: {
                 headers: {
@@ -4545,6 +5106,14 @@ export interface operations {
             };
         };
         responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShopDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4597,7 +5166,10 @@ export interface operations {
     };
     ShopController_listGoods: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 按名称（包含）、货号或条码（完全一致）查找 */
+                q?: string;
+            };
             header?: never;
             path: {
                 shopId: string;
@@ -4606,6 +5178,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoodsDto"][];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4659,6 +5239,14 @@ export interface operations {
             };
         };
         responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoodsDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4723,6 +5311,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoodsDto"][];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4778,6 +5374,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description format=json; csv and xlsx are files */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconciliationReportDto"];
+                    "text/csv": components["schemas"]["ReconciliationReportDto"];
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ReconciliationReportDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4787,6 +5394,83 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                    "text/csv": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN";
+                    };
+                    "text/csv": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN";
+                    };
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN";
+                    };
+                };
+            };
+        };
+    };
+    TerminalPairingController_createPairing: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                shopId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreatePairingDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PairingCodeDto"];
+                };
+            };
+            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
                     };
                 };
             };
@@ -4814,6 +5498,18 @@ export interface operations {
                     };
                 };
             };
+            /** @description `REQUEST.TOO_LARGE` 请求体过大 / request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
         };
     };
     StaffController_listTerminals: {
@@ -4827,6 +5523,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TerminalDto"][];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4880,6 +5584,14 @@ export interface operations {
             };
         };
         responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedTerminalDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -5213,6 +5925,64 @@ export interface operations {
     };
     TerminalController_list: {
         parameters: {
+            query?: {
+                /** @description 按名称（包含）、货号或条码（完全一致）查找 */
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoodsDto"][];
+                };
+            };
+            /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_API_KEY` 终端密钥无效或已吊销 / unknown or revoked API key<br>`AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`TERMINAL.CLERK_REQUIRED` 请店员先登录 / this till needs a signed-in shop clerk */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_API_KEY" | "AUTH.INVALID_TOKEN" | "TERMINAL.CLERK_REQUIRED";
+                    };
+                };
+            };
+            /** @description `TERMINAL.CLERK_NOT_OF_SHOP` 该账号不是本超市的店员 / not a clerk of this terminal’s shop */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "TERMINAL.CLERK_NOT_OF_SHOP";
+                    };
+                };
+            };
+        };
+    };
+    TerminalPairingController_me: {
+        parameters: {
             query?: never;
             header?: never;
             path?: never;
@@ -5224,9 +5994,11 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["TerminalMeDto"];
+                };
             };
-            /** @description `AUTH.INVALID_API_KEY` 终端密钥无效或已吊销 / unknown or revoked API key */
+            /** @description `AUTH.INVALID_API_KEY` 终端密钥无效或已吊销 / unknown or revoked API key<br>`AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`TERMINAL.CLERK_REQUIRED` 请店员先登录 / this till needs a signed-in shop clerk */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5234,7 +6006,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.INVALID_API_KEY";
+                        code?: "AUTH.INVALID_API_KEY" | "AUTH.INVALID_TOKEN" | "TERMINAL.CLERK_REQUIRED";
+                    };
+                };
+            };
+            /** @description `TERMINAL.CLERK_NOT_OF_SHOP` 该账号不是本超市的店员 / not a clerk of this terminal’s shop */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "TERMINAL.CLERK_NOT_OF_SHOP";
                     };
                 };
             };
@@ -5256,7 +6040,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ReceiptDto"];
+                };
             };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
@@ -5270,7 +6056,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.INVALID_API_KEY` 终端密钥无效或已吊销 / unknown or revoked API key */
+            /** @description `AUTH.INVALID_API_KEY` 终端密钥无效或已吊销 / unknown or revoked API key<br>`AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`TERMINAL.CLERK_REQUIRED` 请店员先登录 / this till needs a signed-in shop clerk */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5278,7 +6064,77 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.INVALID_API_KEY";
+                        code?: "AUTH.INVALID_API_KEY" | "AUTH.INVALID_TOKEN" | "TERMINAL.CLERK_REQUIRED";
+                    };
+                };
+            };
+            /** @description `TERMINAL.CLERK_NOT_OF_SHOP` 该账号不是本超市的店员 / not a clerk of this terminal’s shop */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "TERMINAL.CLERK_NOT_OF_SHOP";
+                    };
+                };
+            };
+        };
+    };
+    TerminalController_reconciliation: {
+        parameters: {
+            query?: {
+                /** @description 日期（默认今天，北京时间） */
+                day?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconciliationReportDto"];
+                };
+            };
+            /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_API_KEY` 终端密钥无效或已吊销 / unknown or revoked API key<br>`AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`TERMINAL.CLERK_REQUIRED` 请店员先登录 / this till needs a signed-in shop clerk */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_API_KEY" | "AUTH.INVALID_TOKEN" | "TERMINAL.CLERK_REQUIRED";
+                    };
+                };
+            };
+            /** @description `TERMINAL.CLERK_NOT_OF_SHOP` 该账号不是本超市的店员 / not a clerk of this terminal’s shop */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "TERMINAL.CLERK_NOT_OF_SHOP";
                     };
                 };
             };
@@ -5327,7 +6183,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.INVALID_API_KEY` 终端密钥无效或已吊销 / unknown or revoked API key */
+            /** @description `AUTH.INVALID_API_KEY` 终端密钥无效或已吊销 / unknown or revoked API key<br>`AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`TERMINAL.CLERK_REQUIRED` 请店员先登录 / this till needs a signed-in shop clerk */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5335,7 +6191,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.INVALID_API_KEY";
+                        code?: "AUTH.INVALID_API_KEY" | "AUTH.INVALID_TOKEN" | "TERMINAL.CLERK_REQUIRED";
+                    };
+                };
+            };
+            /** @description `TERMINAL.CLERK_NOT_OF_SHOP` 该账号不是本超市的店员 / not a clerk of this terminal’s shop */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "TERMINAL.CLERK_NOT_OF_SHOP";
                     };
                 };
             };
@@ -5366,9 +6234,11 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ReceiptDto"][];
+                };
             };
-            /** @description `AUTH.INVALID_API_KEY` 终端密钥无效或已吊销 / unknown or revoked API key */
+            /** @description `AUTH.INVALID_API_KEY` 终端密钥无效或已吊销 / unknown or revoked API key<br>`AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`TERMINAL.CLERK_REQUIRED` 请店员先登录 / this till needs a signed-in shop clerk */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5376,7 +6246,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.INVALID_API_KEY";
+                        code?: "AUTH.INVALID_API_KEY" | "AUTH.INVALID_TOKEN" | "TERMINAL.CLERK_REQUIRED";
+                    };
+                };
+            };
+            /** @description `TERMINAL.CLERK_NOT_OF_SHOP` 该账号不是本超市的店员 / not a clerk of this terminal’s shop */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "TERMINAL.CLERK_NOT_OF_SHOP";
                     };
                 };
             };
@@ -5402,7 +6284,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ReceiptDto"];
+                };
             };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
@@ -5416,7 +6300,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.INVALID_API_KEY` 终端密钥无效或已吊销 / unknown or revoked API key */
+            /** @description `AUTH.INVALID_API_KEY` 终端密钥无效或已吊销 / unknown or revoked API key<br>`AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`TERMINAL.CLERK_REQUIRED` 请店员先登录 / this till needs a signed-in shop clerk */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5424,7 +6308,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.INVALID_API_KEY";
+                        code?: "AUTH.INVALID_API_KEY" | "AUTH.INVALID_TOKEN" | "TERMINAL.CLERK_REQUIRED";
+                    };
+                };
+            };
+            /** @description `TERMINAL.CLERK_NOT_OF_SHOP` 该账号不是本超市的店员 / not a clerk of this terminal’s shop */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "TERMINAL.CLERK_NOT_OF_SHOP";
                     };
                 };
             };
@@ -5458,7 +6354,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CardHolderDto"];
+                };
             };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
@@ -5472,7 +6370,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.INVALID_API_KEY` 终端密钥无效或已吊销 / unknown or revoked API key */
+            /** @description `AUTH.INVALID_API_KEY` 终端密钥无效或已吊销 / unknown or revoked API key<br>`AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`TERMINAL.CLERK_REQUIRED` 请店员先登录 / this till needs a signed-in shop clerk */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -5480,7 +6378,109 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.INVALID_API_KEY";
+                        code?: "AUTH.INVALID_API_KEY" | "AUTH.INVALID_TOKEN" | "TERMINAL.CLERK_REQUIRED";
+                    };
+                };
+            };
+            /** @description `TERMINAL.CLERK_NOT_OF_SHOP` 该账号不是本超市的店员 / not a clerk of this terminal’s shop */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "TERMINAL.CLERK_NOT_OF_SHOP";
+                    };
+                };
+            };
+        };
+    };
+    TerminalController_salesToday: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TodaySalesDto"];
+                };
+            };
+            /** @description `AUTH.INVALID_API_KEY` 终端密钥无效或已吊销 / unknown or revoked API key<br>`AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`TERMINAL.CLERK_REQUIRED` 请店员先登录 / this till needs a signed-in shop clerk */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_API_KEY" | "AUTH.INVALID_TOKEN" | "TERMINAL.CLERK_REQUIRED";
+                    };
+                };
+            };
+            /** @description `TERMINAL.CLERK_NOT_OF_SHOP` 该账号不是本超市的店员 / not a clerk of this terminal’s shop */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "TERMINAL.CLERK_NOT_OF_SHOP";
+                    };
+                };
+            };
+        };
+    };
+    TerminalPairingController_pair: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PairDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PairedTerminalDto"];
+                };
+            };
+            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `REQUEST.TOO_LARGE` 请求体过大 / request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REQUEST.TOO_LARGE";
                     };
                 };
             };
@@ -5497,6 +6497,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TerminalDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -5706,6 +6714,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description format=json; csv and xlsx are files */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconciliationReportDto"];
+                    "text/csv": components["schemas"]["ReconciliationReportDto"];
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ReconciliationReportDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -5728,6 +6747,14 @@ export interface operations {
                         /** @enum {string} */
                         code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
                     };
+                    "text/csv": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
                 };
             };
             /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
@@ -5737,6 +6764,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN";
+                    };
+                    "text/csv": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN";
+                    };
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "AUTH.FORBIDDEN";
                     };
