@@ -16,6 +16,7 @@ declare module 'vue-router' {
 
 const clerk: Role[] = ['village_clerk'];
 const reviewer: Role[] = ['village_reviewer'];
+const shopClerk: Role[] = ['shop_clerk'];
 
 const routes: RouteRecordRaw[] = [
   { path: '/login', component: () => import('@/views/auth/LoginPage.vue'), meta: { title: '登录', bare: true, public: true } },
@@ -29,6 +30,10 @@ const routes: RouteRecordRaw[] = [
   { path: '/review/objections', component: () => import('@/views/review/ObjectionsPage.vue'), meta: { title: '异议处理', roles: reviewer } },
   { path: '/review/board', component: () => import('@/views/review/BoardPreviewPage.vue'), meta: { title: '公示预览', roles: reviewer } },
   { path: '/review/print/:period', component: () => import('@/views/review/PrintSheetPage.vue'), meta: { title: '打印评议表', roles: reviewer, bare: true } },
+  { path: '/till', component: () => import('@/views/shop/TillPage.vue'), meta: { title: '收银台', roles: shopClerk } },
+  { path: '/till/sales', component: () => import('@/views/shop/SalesTodayPage.vue'), meta: { title: '今日兑换', roles: shopClerk } },
+  { path: '/till/goods', component: () => import('@/views/shop/GoodsPage.vue'), meta: { title: '商品与库存', roles: shopClerk } },
+  { path: '/shop/terminals', component: () => import('@/views/shop/TerminalsPage.vue'), meta: { title: '超市终端', roles: ['town_admin'] } },
   { path: '/:rest(.*)*', component: () => import('@/views/home/NotFoundPage.vue'), meta: { title: '页面不存在' } },
 ];
 

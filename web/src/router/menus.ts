@@ -18,6 +18,12 @@ export const MENUS: Partial<Record<Role, MenuItem[]>> = {
     { path: '/review/objections', title: '异议处理' },
     { path: '/review/board', title: '公示预览' },
   ],
+  shop_clerk: [
+    { path: '/till', title: '收银台' },
+    { path: '/till/sales', title: '今日兑换' },
+    { path: '/till/goods', title: '商品与库存' },
+  ],
+  town_admin: [{ path: '/shop/terminals', title: '超市终端' }],
 };
 
 export function homeOf(role: Role | null): string {
