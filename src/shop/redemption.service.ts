@@ -28,7 +28,9 @@ export class RedemptionService {
     if (!h || h.townId !== t.townId) throw new AppError('REDEMPTION.RESIDENT_NOT_FOUND');
     if (!h.served) throw new AppError('REDEMPTION.RESIDENT_NOT_SERVED');
     if (h.status !== 'active') throw new AppError('REDEMPTION.RESIDENT_NOT_ACTIVE', undefined, { status: h.status });
-    return { name: maskName(h.name), village: h.villageName, balance: h.balance ?? 0, grade: h.grade, status: h.status };
+    // No account yet (no postings): the grade of the town's base score, never null.
+    const grade = h.grade ?? (await this.ledger.baseGrade(h.townId));
+    return { name: maskName(h.name), village: h.villageName, balance: h.balance ?? 0, grade, status: h.status };
   }
 
   async redeem(t: TerminalPrincipal, dto: RedeemDto): Promise<{ receipt: ReceiptDto; replayed: boolean }> {

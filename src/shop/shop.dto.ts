@@ -187,7 +187,7 @@ export class CardHolderDto {
   @ApiProperty({ description: '村民姓名（脱敏）' }) name: string;
   @ApiProperty({ description: '所在村' }) village: string;
   @ApiProperty({ description: '可用积分' }) balance: number;
-  @ApiProperty({ description: '信用等级' }) grade: string | null;
+  @ApiProperty({ description: '信用等级（尚无入账记录时为基础分对应的等级）', example: 'A' }) grade: string;
   @ApiProperty({ description: '状态' }) status: string;
 }
 
