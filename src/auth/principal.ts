@@ -15,6 +15,8 @@ export interface TerminalPrincipal {
   id: string;
   townId: string;
   shopId: string;
+  /** The shop clerk signed in at the till (a bearer token sent with the key), when there is one. */
+  clerkId?: string | null;
 }
 
 export type Principal = StaffPrincipal | TerminalPrincipal;

@@ -1,10 +1,11 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Res, UploadedFile, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res, UploadedFile, UseInterceptors } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
-import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Ctx, Roles } from '@app/auth/auth.decorators';
 import type { UploadedFile as UploadedTable } from '@app/common/tabular/tabular';
 import type { RequestContext } from '@app/auth/principal';
+import { idempotencyKeyOf } from '@app/common/http/idempotency-key';
 import { CreateEntryDto, EntryDto, EntryIdParam, EntryPageDto, EntryPreviewDto, ListEntriesQuery, TemplateQuery, UploadResultDto, VillageIdParam, WithdrawEntryDto } from './entries.dto';
 import { EntriesUploadService } from './entries-upload.service';
 import { EntriesService } from './entries.service';
@@ -22,8 +23,15 @@ export class EntriesController {
   @ApiOperation({ summary: '录入一条积分记录：分值由目录规则计算；计入发生月份的期间（该月已关账则计入之后的开放期间，标记为补录）' })
   @ApiCreatedResponse({ type: EntryDto, description: 'the entry' })
   @ApiOkResponse({ type: EntryDto, description: 'a retry with the same idempotency key and body: the original, with header idempotent-replayed: true' })
-  async create(@Ctx() ctx: RequestContext, @Param() p: VillageIdParam, @Body() dto: CreateEntryDto, @Res({ passthrough: true }) res: Response): Promise<EntryDto> {
-    const { entry, replayed } = await this.entries.create(ctx, p.villageId, dto);
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: '幂等键（与请求体 idempotencyKey 二选一；都给时须相同）' })
+  async create(
+    @Ctx() ctx: RequestContext,
+    @Param() p: VillageIdParam,
+    @Body() dto: CreateEntryDto,
+    @Headers('idempotency-key') key: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<EntryDto> {
+    const { entry, replayed } = await this.entries.create(ctx, p.villageId, { ...dto, idempotencyKey: idempotencyKeyOf(key, dto.idempotencyKey, { required: false }) });
     if (replayed) res.status(200).setHeader('idempotent-replayed', 'true');
     return entry;
   }

@@ -8,6 +8,9 @@ import { LedgerService } from '@app/ledger/ledger.service';
 import { periodOf } from '@app/review/working-days';
 import { hashRequest, shanghaiToday } from '@app/scoring/entries.service';
 import type { CardHolderDto, ReceiptDto, RedeemDto } from './shop.dto';
+
+/** A redemption with its idempotency key settled (from the Idempotency-Key header or the body). */
+export type KeyedRedemption = Omit<RedeemDto, 'idempotencyKey'> & { idempotencyKey: string };
 import { RedemptionRepository, type GoodsRow, type RedemptionRow } from './redemption.repository';
 
 /**
@@ -33,12 +36,13 @@ export class RedemptionService {
     return { name: maskName(h.name), village: h.villageName, balance: h.balance ?? 0, grade, status: h.status };
   }
 
-  async redeem(t: TerminalPrincipal, dto: RedeemDto): Promise<{ receipt: ReceiptDto; replayed: boolean }> {
+  async redeem(ctx: RequestContext, dto: KeyedRedemption): Promise<{ receipt: ReceiptDto; replayed: boolean }> {
+    const t = ctx.principal as TerminalPrincipal;
     const ids = dto.lines.map((l) => l.goodsId);
     if (new Set(ids).size !== ids.length) throw new AppError('REDEMPTION.DUPLICATE_GOODS');
     const requestHash = hashRequest({ cardCode: dto.cardCode, lines: dto.lines.map((l) => [l.goodsId, l.quantity]) });
     try {
-      return await this.redeemOnce(t, dto, requestHash);
+      return await this.redeemOnce(ctx, dto, requestHash);
     } catch (err) {
       // A retry of a redemption already made (or racing it) cannot go through: the terminal +
       // key is unique, and the first one spent the points and took the stock. So the key is
@@ -49,7 +53,7 @@ export class RedemptionService {
       const code = (err as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (err as { code?: string }).code;
       // Price changed between reading and taking the stock, or a rare deadlock: once more.
       if (err instanceof RetryRedemption || code === '40P01') {
-        return this.redeemOnce(t, dto, requestHash).catch(async (again: unknown) => {
+        return this.redeemOnce(ctx, dto, requestHash).catch(async (again: unknown) => {
           // A twin with the same key may have committed between the two attempts.
           const failure = again instanceof RetryRedemption ? new AppError('REDEMPTION.BASKET_CHANGED') : again;
           const twin = await this.replayByKey(t, dto, requestHash, failure);
@@ -66,7 +70,8 @@ export class RedemptionService {
    * transaction: the ledger posting first (account lock, balance check), then the stock and the
    * receipt in one statement, so a popular good is locked only for that and the commit.
    */
-  private async redeemOnce(t: TerminalPrincipal, dto: RedeemDto, requestHash: string): Promise<{ receipt: ReceiptDto; replayed: boolean }> {
+  private async redeemOnce(ctx: RequestContext, dto: KeyedRedemption, requestHash: string): Promise<{ receipt: ReceiptDto; replayed: boolean }> {
+    const t = ctx.principal as TerminalPrincipal;
     const ids = dto.lines.map((l) => l.goodsId);
     const h = await this.repo.findBasket(this.repo.db, dto.cardCode, t.shopId, ids);
     if (!h || h.townId !== t.townId) throw new AppError('REDEMPTION.RESIDENT_NOT_FOUND');
@@ -105,6 +110,16 @@ export class RedemptionService {
         for (const l of dto.lines) checkLine(now.get(l.goodsId), l, t.shopId);
         throw new RetryRedemption();
       }
+      await this.audit.record(
+        ctx,
+        {
+          action: 'redemption.create',
+          targetType: 'redemption',
+          targetId: id,
+          summary: { receiptNo, terminalId: t.id, shopId: t.shopId, clerkId: t.clerkId ?? null, residentId: h.id, points: total, lines: lines.length },
+        },
+        m,
+      );
       return { ...record, createdAt: taken.createdAt as Date, voidedAt: null, voidReason: null, voidBalanceAfter: null };
     });
     return { receipt: toReceipt(row, h.name), replayed: false };
@@ -153,7 +168,7 @@ export class RedemptionService {
    * The receipt already made under this terminal + key, if any, as a replay; `failure` is thrown
    * instead when the lookup itself fails.
    */
-  private async replayByKey(t: TerminalPrincipal, dto: RedeemDto, requestHash: string, failure: unknown): Promise<{ receipt: ReceiptDto; replayed: true } | null> {
+  private async replayByKey(t: TerminalPrincipal, dto: KeyedRedemption, requestHash: string, failure: unknown): Promise<{ receipt: ReceiptDto; replayed: true } | null> {
     const prior = await this.repo.findByKey(this.repo.db, t.id, dto.idempotencyKey).catch(() => {
       throw failure;
     });

@@ -38,8 +38,8 @@ export class ShopController {
   }
 
   @Get('shops')
-  @Roles('town_admin', 'auditor')
-  @ApiOperation({ summary: '本镇信义超市列表' })
+  @Roles('town_admin', 'auditor', 'shop_clerk')
+  @ApiOperation({ summary: '本镇信义超市列表（超市店员只看到本店）' })
   list(@Ctx() ctx: RequestContext): Promise<ShopDto[]> {
     return this.shops.list(ctx);
   }

@@ -150,9 +150,10 @@ export class RedeemDto {
   @Type(() => RedemptionLineDto)
   lines: RedemptionLineDto[];
 
-  @ApiProperty({ description: '终端生成的幂等键：超时重试时必须使用同一个', example: 'pos1-20261123-0042' })
+  @ApiPropertyOptional({ description: '终端生成的幂等键：超时重试时必须使用同一个（也可用 Idempotency-Key 请求头；两者都给时须相同）', example: 'pos1-20261123-0042' })
+  @IsOptional()
   @Matches(/^[A-Za-z0-9._:-]{8,100}$/, { message: 'idempotencyKey must be 8–100 of A-Z a-z 0-9 . _ : -' })
-  idempotencyKey: string;
+  idempotencyKey?: string;
 }
 
 export class VoidDto {

@@ -1,8 +1,9 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Ctx, TerminalAuth } from '@app/auth/auth.decorators';
 import type { RequestContext, TerminalPrincipal } from '@app/auth/principal';
+import { idempotencyKeyOf } from '@app/common/http/idempotency-key';
 import { CardHolderDto, CardParams, GoodsDto, ReceiptDto, ReceiptParams, RedeemDto, VoidDto } from './shop.dto';
 import { GoodsService } from './goods.service';
 import { RedemptionService } from './redemption.service';
@@ -33,8 +34,10 @@ export class TerminalController {
   @ApiOperation({ summary: '兑换：按商品定价、校验库存与余额、记账、出小票；同一幂等键同一内容重试返回原小票' })
   @ApiCreatedResponse({ type: ReceiptDto, description: 'the receipt' })
   @ApiOkResponse({ type: ReceiptDto, description: 'a retry with the same idempotency key and body: the original, with header idempotent-replayed: true' })
-  async redeem(@Ctx() ctx: RequestContext, @Body() dto: RedeemDto, @Res({ passthrough: true }) res: Response): Promise<ReceiptDto> {
-    const { receipt, replayed } = await this.redemptions.redeem(ctx.principal as TerminalPrincipal, dto);
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: '幂等键（与请求体 idempotencyKey 二选一；都给时须相同）' })
+  async redeem(@Ctx() ctx: RequestContext, @Body() dto: RedeemDto, @Headers('idempotency-key') key: string | undefined, @Res({ passthrough: true }) res: Response): Promise<ReceiptDto> {
+    const idempotencyKey = idempotencyKeyOf(key, dto.idempotencyKey, { required: true }) as string;
+    const { receipt, replayed } = await this.redemptions.redeem(ctx, { ...dto, idempotencyKey });
     if (replayed) res.status(200).setHeader('idempotent-replayed', 'true');
     return receipt;
   }

@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   'REQUEST.MALFORMED_JSON': { status: 400, message: '请求体不是合法的 JSON / malformed JSON body' },
   'REQUEST.TOO_LARGE': { status: 413, message: '请求体过大 / request body too large' },
   'REQUEST.UNSUPPORTED_MEDIA_TYPE': { status: 415, message: '不支持的内容类型 / unsupported media type' },
+  'REQUEST.IDEMPOTENCY_KEY_CONFLICT': { status: 400, message: '请求头 Idempotency-Key 与请求体 idempotencyKey 不一致 / Idempotency-Key header and body idempotencyKey differ' },
   'ROUTE.NOT_FOUND': { status: 404, message: '接口不存在 / no such route' },
   'RATE.LIMITED': { status: 429, message: '请求过于频繁 / too many requests' },
   // infrastructure
