@@ -1,5 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '@app/common/errors/api-errors';
 import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
 import { ROLES } from './auth.entities';
 import { Ctx, Public, PublicCtx, Roles } from './auth.decorators';
@@ -10,6 +11,7 @@ import {
   IdParam,
   LoginDto,
   LoginResultDto,
+  MeDto,
   RefreshDto,
   ShopIdParam,
   StaffDto,
@@ -31,6 +33,8 @@ export class AuthController {
   @UseGuards(ThrottlerGuard)
   @SkipThrottle({ objection: true })
   @ApiOperation({ summary: '工作人员登录：返回访问令牌与刷新令牌（按 IP 限流，连续失败 5 次锁定 15 分钟）' })
+  @ApiOkResponse({ type: LoginResultDto })
+  @ApiErrors('AUTH.INVALID_CREDENTIALS', 'AUTH.ACCOUNT_LOCKED', 'AUTH.ACCOUNT_DISABLED', 'RATE.LIMITED')
   login(@Body() dto: LoginDto, @PublicCtx() ctx: PublicContext): Promise<LoginResultDto> {
     return this.auth.login(dto.username, dto.password, ctx.requestId);
   }
@@ -39,6 +43,8 @@ export class AuthController {
   @HttpCode(200)
   @Public()
   @ApiOperation({ summary: '用刷新令牌换新令牌（一次性；重复使用会吊销整组）' })
+  @ApiOkResponse({ type: TokenPairDto })
+  @ApiErrors('AUTH.INVALID_TOKEN')
   refresh(@Body() dto: RefreshDto): Promise<TokenPairDto> {
     return this.auth.refresh(dto.refreshToken);
   }
@@ -47,6 +53,7 @@ export class AuthController {
   @HttpCode(204)
   @Public()
   @ApiOperation({ summary: '注销：吊销刷新令牌' })
+  @ApiNoContentResponse({ description: '已注销（令牌未知或已吊销时同样 204）' })
   async logout(@Body() dto: RefreshDto): Promise<void> {
     await this.auth.logout(dto.refreshToken);
   }
@@ -54,8 +61,9 @@ export class AuthController {
   @Get('me')
   @Roles(...ROLES)
   @ApiOperation({ summary: '当前登录的工作人员' })
-  me(@Ctx() ctx: RequestContext) {
-    return ctx.principal;
+  @ApiOkResponse({ type: MeDto })
+  me(@Ctx() ctx: RequestContext): MeDto {
+    return ctx.principal as MeDto;
   }
 }
 
@@ -67,6 +75,8 @@ export class StaffController {
   @Post('staff')
   @Roles('town_admin')
   @ApiOperation({ summary: '新建工作人员（本镇）' })
+  @ApiCreatedResponse({ type: StaffDto })
+  @ApiErrors('STAFF.USERNAME_TAKEN', 'STAFF.INVALID_SCOPE', 'ORG.VILLAGE_NOT_FOUND', 'SHOP.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   create(@Ctx() ctx: RequestContext, @Body() dto: CreateStaffDto): Promise<StaffDto> {
     return this.staff.createStaff(ctx, dto);
   }
@@ -74,6 +84,7 @@ export class StaffController {
   @Get('staff')
   @Roles('town_admin', 'auditor')
   @ApiOperation({ summary: '本镇工作人员列表' })
+  @ApiOkResponse({ type: [StaffDto] })
   list(@Ctx() ctx: RequestContext): Promise<StaffDto[]> {
     return this.staff.listStaff(ctx);
   }
@@ -82,6 +93,8 @@ export class StaffController {
   @HttpCode(200)
   @Roles('town_admin')
   @ApiOperation({ summary: '停用工作人员账号' })
+  @ApiOkResponse({ type: StaffDto })
+  @ApiErrors('STAFF.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   deactivate(@Ctx() ctx: RequestContext, @Param() p: IdParam): Promise<StaffDto> {
     return this.staff.setActive(ctx, p.id, false);
   }
@@ -90,6 +103,8 @@ export class StaffController {
   @HttpCode(200)
   @Roles('town_admin')
   @ApiOperation({ summary: '重新启用工作人员账号' })
+  @ApiOkResponse({ type: StaffDto })
+  @ApiErrors('STAFF.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   activate(@Ctx() ctx: RequestContext, @Param() p: IdParam): Promise<StaffDto> {
     return this.staff.setActive(ctx, p.id, true);
   }
@@ -97,6 +112,8 @@ export class StaffController {
   @Post('shops/:shopId/terminals')
   @Roles('town_admin')
   @ApiOperation({ summary: '为信义超市新建终端；API 密钥只显示这一次' })
+  @ApiCreatedResponse({ type: CreatedTerminalDto })
+  @ApiErrors('SHOP.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   createTerminal(@Ctx() ctx: RequestContext, @Param() p: ShopIdParam, @Body() dto: CreateTerminalDto): Promise<CreatedTerminalDto> {
     return this.staff.createTerminal(ctx, p.shopId, dto.name);
   }
@@ -104,6 +121,8 @@ export class StaffController {
   @Get('shops/:shopId/terminals')
   @Roles('town_admin', 'auditor', 'shop_clerk')
   @ApiOperation({ summary: '超市的终端列表（不含密钥）' })
+  @ApiOkResponse({ type: [TerminalDto] })
+  @ApiErrors('SHOP.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   listTerminals(@Ctx() ctx: RequestContext, @Param() p: ShopIdParam): Promise<TerminalDto[]> {
     return this.staff.listTerminals(ctx, p.shopId);
   }
@@ -112,6 +131,8 @@ export class StaffController {
   @HttpCode(200)
   @Roles('town_admin')
   @ApiOperation({ summary: '吊销终端密钥' })
+  @ApiOkResponse({ type: TerminalDto })
+  @ApiErrors('TERMINAL.NOT_FOUND', 'SHOP.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   revokeTerminal(@Ctx() ctx: RequestContext, @Param() p: IdParam): Promise<TerminalDto> {
     return this.staff.revokeTerminal(ctx, p.id);
   }

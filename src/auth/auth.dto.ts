@@ -30,16 +30,27 @@ export class StaffDto {
   @ApiProperty({ description: '姓名' }) displayName: string;
   @ApiProperty({ enum: ROLES, description: '角色' }) role: Role;
   @ApiProperty({ description: '所属乡镇' }) townId: string;
-  @ApiProperty({ nullable: true, description: '所属村（村级角色）' }) villageId: string | null;
-  @ApiProperty({ nullable: true, description: '所属超市（超市店员）' }) shopId: string | null;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: '所属村（村级角色）' }) villageId: string | null;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: '所属超市（超市店员）' }) shopId: string | null;
   @ApiPropertyOptional({ description: '是否启用' }) active?: boolean;
+}
+
+/** The staff user a valid access token belongs to (`GET /auth/me`). */
+export class MeDto {
+  @ApiProperty({ enum: ['staff'] }) kind: 'staff';
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ description: '用户名' }) username: string;
+  @ApiProperty({ enum: ROLES, description: '角色' }) role: Role;
+  @ApiProperty({ format: 'uuid', description: '所属乡镇' }) townId: string;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: '所属村（村级角色）' }) villageId: string | null;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: '所属超市（超市店员）' }) shopId: string | null;
 }
 
 export class TokenPairDto {
   @ApiProperty({ description: '访问令牌（JWT，短期）' }) accessToken: string;
   @ApiProperty({ description: '刷新令牌（一次性，轮换）' }) refreshToken: string;
-  @ApiProperty({ description: '访问令牌有效秒数' }) expiresIn: number;
-  @ApiProperty({ example: 'Bearer' }) tokenType: 'Bearer';
+  @ApiProperty({ type: 'integer', description: '访问令牌有效秒数' }) expiresIn: number;
+  @ApiProperty({ enum: ['Bearer'] }) tokenType: 'Bearer';
 }
 
 export class LoginResultDto extends TokenPairDto {
@@ -103,8 +114,8 @@ export class TerminalDto {
   @ApiProperty() shopId: string;
   @ApiProperty({ description: '终端名称' }) name: string;
   @ApiProperty({ description: '密钥前缀（用于识别，非密钥本身）' }) keyPrefix: string;
-  @ApiProperty() createdAt: Date;
-  @ApiProperty({ nullable: true, description: '吊销时间' }) revokedAt: Date | null;
+  @ApiProperty({ type: String, format: 'date-time' }) createdAt: Date;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: '吊销时间' }) revokedAt: Date | null;
 }
 
 export class CreatedTerminalDto extends TerminalDto {

@@ -35,6 +35,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key' }, 'terminal')
     .build();
   const doc = SwaggerModule.createDocument(app, config, { extraModels: [ErrorBodyDto] });
+  // DocumentBuilder only sets a license with a URL; ours has none (package.json: UNLICENSED).
+  doc.info = { title: doc.info.title, description: doc.info.description, version: doc.info.version, license: { name: 'UNLICENSED (proprietary)' } };
   finishDocument(doc);
   return sortDocument(doc);
 }

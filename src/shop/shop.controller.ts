@@ -1,8 +1,10 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Ctx, Roles } from '@app/auth/auth.decorators';
 import type { RequestContext } from '@app/auth/principal';
+import { ApiErrors } from '@app/common/errors/api-errors';
+import { CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE } from '@app/common/http/api-file-response';
 import {
   CreateGoodsDto,
   CreateShopDto,
@@ -12,6 +14,7 @@ import {
   ReceiptDto,
   ReceiptParams,
   ReconciliationQuery,
+  ReconciliationReportDto,
   ShopDto,
   ShopIdParams,
   StockAdjustDto,
@@ -22,6 +25,7 @@ import { RedemptionService } from './redemption.service';
 import { ShopService } from './shop.service';
 
 @ApiTags('shops 信义超市')
+@ApiExtraModels(ReconciliationReportDto)
 @Controller()
 export class ShopController {
   constructor(
@@ -33,6 +37,8 @@ export class ShopController {
   @Post('shops')
   @Roles('town_admin')
   @ApiOperation({ summary: '新建信义超市及其服务的村' })
+  @ApiCreatedResponse({ type: ShopDto })
+  @ApiErrors('AUTH.OUT_OF_SCOPE', 'SHOP.CODE_TAKEN')
   create(@Ctx() ctx: RequestContext, @Body() dto: CreateShopDto): Promise<ShopDto> {
     return this.shops.create(ctx, dto);
   }
@@ -40,6 +46,7 @@ export class ShopController {
   @Get('shops')
   @Roles('town_admin', 'auditor', 'shop_clerk')
   @ApiOperation({ summary: '本镇信义超市列表（超市店员只看到本店）' })
+  @ApiOkResponse({ type: [ShopDto] })
   list(@Ctx() ctx: RequestContext): Promise<ShopDto[]> {
     return this.shops.list(ctx);
   }
@@ -47,6 +54,8 @@ export class ShopController {
   @Post('shops/:shopId/goods')
   @Roles('town_admin', 'shop_clerk')
   @ApiOperation({ summary: '上架商品（积分定价）' })
+  @ApiCreatedResponse({ type: GoodsDto })
+  @ApiErrors('SHOP.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   createGoods(@Ctx() ctx: RequestContext, @Param() p: ShopIdParams, @Body() dto: CreateGoodsDto): Promise<GoodsDto> {
     return this.goods.create(ctx, p.shopId, dto);
   }
@@ -54,6 +63,8 @@ export class ShopController {
   @Get('shops/:shopId/goods')
   @Roles('town_admin', 'auditor', 'shop_clerk')
   @ApiOperation({ summary: '超市商品列表' })
+  @ApiOkResponse({ type: [GoodsDto] })
+  @ApiErrors('SHOP.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   listGoods(@Ctx() ctx: RequestContext, @Param() p: ShopIdParams): Promise<GoodsDto[]> {
     return this.goods.list(ctx, p.shopId);
   }
@@ -61,6 +72,8 @@ export class ShopController {
   @Get('shops/:shopId/goods/low-stock')
   @Roles('town_admin', 'auditor', 'shop_clerk')
   @ApiOperation({ summary: '低库存商品' })
+  @ApiOkResponse({ type: [GoodsDto] })
+  @ApiErrors('SHOP.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   lowStock(@Ctx() ctx: RequestContext, @Param() p: ShopIdParams, @Query() q: LowStockQuery): Promise<GoodsDto[]> {
     return this.goods.list(ctx, p.shopId, q.threshold ?? 5);
   }
@@ -69,6 +82,8 @@ export class ShopController {
   @HttpCode(200)
   @Roles('town_admin', 'shop_clerk')
   @ApiOperation({ summary: '入库或报损（追加库存流水，注明原因）' })
+  @ApiOkResponse({ type: GoodsDto })
+  @ApiErrors('GOODS.NOT_FOUND', 'SHOP.NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'GOODS.STOCK_NEGATIVE')
   stock(@Ctx() ctx: RequestContext, @Param() p: GoodsIdParams, @Body() dto: StockAdjustDto): Promise<GoodsDto> {
     return this.goods.adjustStock(ctx, p.id, dto);
   }
@@ -77,6 +92,8 @@ export class ShopController {
   @HttpCode(200)
   @Roles('town_admin', 'shop_clerk')
   @ApiOperation({ summary: '下架商品' })
+  @ApiOkResponse({ type: GoodsDto })
+  @ApiErrors('GOODS.NOT_FOUND', 'SHOP.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   deactivate(@Ctx() ctx: RequestContext, @Param() p: GoodsIdParams): Promise<GoodsDto> {
     return this.goods.setActive(ctx, p.id, false);
   }
@@ -85,6 +102,8 @@ export class ShopController {
   @HttpCode(200)
   @Roles('shop_clerk')
   @ApiOperation({ summary: '店员当天撤销兑换' })
+  @ApiOkResponse({ type: ReceiptDto })
+  @ApiErrors('REDEMPTION.NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'REDEMPTION.VOID_WINDOW_PASSED', 'LEDGER.SOURCE_CONFLICT')
   void(@Ctx() ctx: RequestContext, @Param() p: ReceiptParams, @Body() dto: VoidDto): Promise<ReceiptDto> {
     return this.redemptions.void(ctx.principal, p.receiptNo, dto.reason, ctx.requestId);
   }
@@ -92,6 +111,15 @@ export class ShopController {
   @Get('shops/:shopId/reconciliation')
   @Roles('town_admin', 'auditor', 'shop_clerk')
   @ApiOperation({ summary: '超市对账：按日、按商品的兑换积分、撤销与净额（JSON / CSV / XLSX）' })
+  @ApiOkResponse({
+    description: '对账（format=json 为 JSON，csv / xlsx 为文件）',
+    content: {
+      'application/json': { schema: { $ref: getSchemaPath(ReconciliationReportDto) } },
+      [CSV_MEDIA_TYPE]: { schema: { type: 'string', format: 'binary' } },
+      [XLSX_MEDIA_TYPE]: { schema: { type: 'string', format: 'binary' } },
+    },
+  })
+  @ApiErrors('SHOP.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   async reconciliation(@Ctx() ctx: RequestContext, @Param() p: ShopIdParams, @Query() q: ReconciliationQuery, @Res() res: Response): Promise<void> {
     await this.sendReport(res, await this.goods.reconciliation(ctx, { shopId: p.shopId, from: q.from, to: q.to }), q.format);
   }
@@ -99,6 +127,14 @@ export class ShopController {
   @Get('towns/current/shop-reconciliation')
   @Roles('town_admin', 'auditor')
   @ApiOperation({ summary: '全镇各超市对账' })
+  @ApiOkResponse({
+    description: '对账（format=json 为 JSON，csv / xlsx 为文件）',
+    content: {
+      'application/json': { schema: { $ref: getSchemaPath(ReconciliationReportDto) } },
+      [CSV_MEDIA_TYPE]: { schema: { type: 'string', format: 'binary' } },
+      [XLSX_MEDIA_TYPE]: { schema: { type: 'string', format: 'binary' } },
+    },
+  })
   async townReconciliation(@Ctx() ctx: RequestContext, @Query() q: ReconciliationQuery, @Res() res: Response): Promise<void> {
     await this.sendReport(res, await this.goods.reconciliation(ctx, { from: q.from, to: q.to }), q.format);
   }

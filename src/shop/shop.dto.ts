@@ -180,8 +180,8 @@ export class ReceiptDto {
   @ApiProperty({ description: '合计积分' }) totalPoints: number;
   @ApiProperty({ description: '兑换后余额' }) balanceAfter: number;
   @ApiProperty({ description: '兑换时间' }) createdAt: Date;
-  @ApiProperty({ nullable: true, description: '撤销时间' }) voidedAt: Date | null;
-  @ApiProperty({ nullable: true, description: '撤销原因' }) voidReason: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: '撤销时间' }) voidedAt: Date | null;
+  @ApiProperty({ type: String, nullable: true, description: '撤销原因' }) voidReason: string | null;
 }
 
 export class CardHolderDto {
@@ -207,4 +207,51 @@ export class ReconciliationQuery {
   @IsOptional()
   @IsIn(['json', 'csv', 'xlsx'])
   format?: 'json' | 'csv' | 'xlsx';
+}
+
+export class ReconciliationDayDto {
+  @ApiProperty({ description: '日期（北京时间）', example: '2026-11-03' }) day: string;
+  @ApiProperty({ type: 'integer', description: '兑换积分' }) points: number;
+  @ApiProperty({ type: 'integer', description: '撤销积分' }) voidedPoints: number;
+  @ApiProperty({ type: 'integer', description: '净额' }) netPoints: number;
+}
+
+export class ReconciliationGoodsDto {
+  @ApiProperty({ format: 'uuid' }) goodsId: string;
+  @ApiProperty({ description: '商品名称' }) goodsName: string;
+  @ApiProperty({ description: '单位' }) unit: string;
+  @ApiProperty({ type: 'integer' }) quantity: number;
+  @ApiProperty({ type: 'integer' }) voidedQuantity: number;
+  @ApiProperty({ type: 'integer' }) netQuantity: number;
+  @ApiProperty({ type: 'integer' }) points: number;
+  @ApiProperty({ type: 'integer' }) netPoints: number;
+}
+
+export class ReconciliationTotalsDto {
+  @ApiProperty({ type: 'integer' }) points: number;
+  @ApiProperty({ type: 'integer' }) voidedPoints: number;
+  @ApiProperty({ type: 'integer' }) netPoints: number;
+}
+
+export class ReconciliationRowDto {
+  @ApiProperty() day: string;
+  @ApiProperty({ format: 'uuid' }) shopId: string;
+  @ApiProperty({ format: 'uuid' }) goodsId: string;
+  @ApiProperty() goodsName: string;
+  @ApiProperty() unit: string;
+  @ApiProperty({ type: 'integer' }) quantity: number;
+  @ApiProperty({ type: 'integer' }) points: number;
+  @ApiProperty({ type: 'integer' }) voidedQuantity: number;
+  @ApiProperty({ type: 'integer' }) voidedPoints: number;
+}
+
+/** The JSON form of a reconciliation (format=json); CSV and XLSX carry the same rows. */
+export class ReconciliationReportDto {
+  @ApiProperty({ description: '起始日期' }) from: string;
+  @ApiProperty({ description: '结束日期（含）' }) to: string;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: '超市（全镇对账时为 null）' }) shopId: string | null;
+  @ApiProperty({ type: [ReconciliationDayDto] }) days: ReconciliationDayDto[];
+  @ApiProperty({ type: [ReconciliationGoodsDto] }) goods: ReconciliationGoodsDto[];
+  @ApiProperty({ type: ReconciliationTotalsDto }) totals: ReconciliationTotalsDto;
+  @ApiProperty({ type: [ReconciliationRowDto] }) rows: ReconciliationRowDto[];
 }

@@ -3,6 +3,7 @@ import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } f
 import type { Response } from 'express';
 import { Ctx, TerminalAuth } from '@app/auth/auth.decorators';
 import type { RequestContext, TerminalPrincipal } from '@app/auth/principal';
+import { ApiErrors } from '@app/common/errors/api-errors';
 import { idempotencyKeyOf } from '@app/common/http/idempotency-key';
 import { CardHolderDto, CardParams, GoodsDto, ReceiptDto, ReceiptParams, RedeemDto, VoidDto } from './shop.dto';
 import { GoodsService } from './goods.service';
@@ -20,12 +21,15 @@ export class TerminalController {
 
   @Get('residents/:cardCode')
   @ApiOperation({ summary: '刷卡查询村民：脱敏姓名、村、可用积分、等级（非本超市服务的村或非正常状态则拒绝）' })
+  @ApiOkResponse({ type: CardHolderDto })
+  @ApiErrors('REDEMPTION.RESIDENT_NOT_FOUND', 'REDEMPTION.RESIDENT_NOT_SERVED', 'REDEMPTION.RESIDENT_NOT_ACTIVE')
   lookup(@Ctx() ctx: RequestContext, @Param() p: CardParams): Promise<CardHolderDto> {
     return this.redemptions.lookup(ctx.principal as TerminalPrincipal, p.cardCode);
   }
 
   @Get('goods')
   @ApiOperation({ summary: '本超市的商品及库存' })
+  @ApiOkResponse({ type: [GoodsDto] })
   list(@Ctx() ctx: RequestContext): Promise<GoodsDto[]> {
     return this.goods.list(ctx, (ctx.principal as TerminalPrincipal).shopId);
   }
@@ -33,6 +37,7 @@ export class TerminalController {
   @Post('redemptions')
   @ApiOperation({ summary: '兑换：按商品定价、校验库存与余额、记账、出小票；同一幂等键同一内容重试返回原小票' })
   @ApiCreatedResponse({ type: ReceiptDto, description: 'the receipt' })
+  @ApiErrors('REDEMPTION.DUPLICATE_GOODS', 'REDEMPTION.RESIDENT_NOT_FOUND', 'REDEMPTION.RESIDENT_NOT_SERVED', 'REDEMPTION.RESIDENT_NOT_ACTIVE', 'REDEMPTION.GOODS_NOT_FOUND', 'REDEMPTION.GOODS_INACTIVE', 'REDEMPTION.OUT_OF_STOCK', 'REDEMPTION.INSUFFICIENT_POINTS', 'REDEMPTION.IDEMPOTENCY_CONFLICT', 'REDEMPTION.BASKET_CHANGED')
   @ApiOkResponse({ type: ReceiptDto, description: 'a retry with the same idempotency key and body: the original, with header idempotent-replayed: true' })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: '幂等键（与请求体 idempotencyKey 二选一；都给时须相同）' })
   async redeem(@Ctx() ctx: RequestContext, @Body() dto: RedeemDto, @Headers('idempotency-key') key: string | undefined, @Res({ passthrough: true }) res: Response): Promise<ReceiptDto> {
@@ -45,18 +50,23 @@ export class TerminalController {
   @Post('redemptions/:receiptNo/void')
   @HttpCode(200)
   @ApiOperation({ summary: '当天撤销兑换（退回积分与库存；重复撤销返回同一结果）' })
+  @ApiOkResponse({ type: ReceiptDto })
+  @ApiErrors('REDEMPTION.NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'REDEMPTION.VOID_WINDOW_PASSED', 'LEDGER.SOURCE_CONFLICT')
   void(@Ctx() ctx: RequestContext, @Param() p: ReceiptParams, @Body() dto: VoidDto): Promise<ReceiptDto> {
     return this.redemptions.void(ctx.principal, p.receiptNo, dto.reason, ctx.requestId);
   }
 
   @Get('receipts/:receiptNo')
   @ApiOperation({ summary: '按小票号查询' })
+  @ApiOkResponse({ type: ReceiptDto })
+  @ApiErrors('REDEMPTION.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   receipt(@Ctx() ctx: RequestContext, @Param() p: ReceiptParams): Promise<ReceiptDto> {
     return this.redemptions.byReceipt(ctx.principal, p.receiptNo);
   }
 
   @Get('redemptions/today')
   @ApiOperation({ summary: '本终端今天的兑换' })
+  @ApiOkResponse({ type: [ReceiptDto] })
   today(@Ctx() ctx: RequestContext): Promise<ReceiptDto[]> {
     return this.redemptions.today(ctx.principal as TerminalPrincipal);
   }

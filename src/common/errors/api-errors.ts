@@ -16,6 +16,8 @@ export class ErrorBodyDto {
 }
 
 const CODES_KEY = 'xinyi:api-error-codes';
+/** @nestjs/swagger's `SWAGGER_RESPONSES_KEY` (its constants are not exported). */
+const SWAGGER_RESPONSES_KEY = 'swagger/apiResponse';
 
 /**
  * The error codes an operation may answer, documented as one response per status whose schema
@@ -27,8 +29,13 @@ export function ApiErrors(...codes: ErrorCode[]): MethodDecorator & ClassDecorat
     const host = descriptor ? (descriptor.value as object) : target;
     const all = [...new Set<ErrorCode>([...((Reflect.getMetadata(CODES_KEY, host) as ErrorCode[] | undefined) ?? []), ...codes])];
     Reflect.defineMetadata(CODES_KEY, all, host);
-    for (const [status, group] of groupByStatus(all)) {
-      // ApiResponse keeps one response per status: this one (with every code so far) replaces it.
+    const groups = groupByStatus(all);
+    // ApiResponse would merge a second response of one status into the first (descriptions
+    // joined): drop ours of earlier applications, this one has every code so far.
+    const responses = { ...((Reflect.getMetadata(SWAGGER_RESPONSES_KEY, host) as Record<string, unknown> | undefined) ?? {}) };
+    for (const status of groups.keys()) delete responses[String(status)];
+    Reflect.defineMetadata(SWAGGER_RESPONSES_KEY, responses, host);
+    for (const [status, group] of groups) {
       ApiResponse(errorResponse(status, group))(target, key as string | symbol, descriptor as PropertyDescriptor);
     }
   };

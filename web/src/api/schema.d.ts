@@ -674,7 +674,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 本镇信义超市列表 */
+        /** 本镇信义超市列表（超市店员只看到本店） */
         get: operations["ShopController_list"];
         put?: never;
         /** 新建信义超市及其服务的村 */
@@ -1354,7 +1354,9 @@ export interface components {
             targetId: string | null;
             requestId: string | null;
             /** @description 摘要 */
-            summary: Record<string, never> | null;
+            summary: {
+                [key: string]: unknown;
+            } | null;
         };
         AuditLogPageDto: {
             items: components["schemas"]["AuditLogEntryDto"][];
@@ -1434,12 +1436,104 @@ export interface components {
             villages?: components["schemas"]["BoardOverviewRowDto"][];
         };
         BrokenLinkDto: {
-            /** Format: uuid */
+            /** @description 账户（村民）编号 */
             accountId: string;
+            /** @description 第一个断链处的序号 */
             seq: number;
-            problem: Record<string, never>;
+            /**
+             * @description 问题
+             * @enum {string}
+             */
+            problem: "seq_gap" | "prev_hash_mismatch" | "hash_mismatch" | "head_mismatch" | "seq_mismatch" | "balance_mismatch" | "credit_score_mismatch" | "missing_account";
+            /** @description 应为 */
             expected: string;
+            /** @description 实际 */
             found: string;
+        };
+        CardHolderDto: {
+            /** @description 村民姓名（脱敏） */
+            name: string;
+            /** @description 所在村 */
+            village: string;
+            /** @description 可用积分 */
+            balance: number;
+            /**
+             * @description 信用等级（尚无入账记录时为基础分对应的等级）
+             * @example A
+             */
+            grade: string;
+            /** @description 状态 */
+            status: string;
+        };
+        CatalogAdoptionDto: {
+            /** @description 目录版本编号 */
+            versionCode: string;
+            /** @description 生效日期 YYYY-MM-DD */
+            effectiveFrom: string;
+            /**
+             * Format: date-time
+             * @description 采用时间
+             */
+            adoptedAt: string;
+        };
+        CatalogItemDto: {
+            /** @description 事项版本 id（记分条目引用它） */
+            id: string;
+            /** @description 目录版本（村自设事项为空） */
+            versionId: string | null;
+            /** @description 村自设事项所属村 */
+            villageId: string | null;
+            /**
+             * @description 事项编号
+             * @example T01
+             */
+            code: string;
+            /** @description 类别 */
+            category: string;
+            /** @description 事项名称 */
+            name: string;
+            /** @description 说明 */
+            description: string;
+            /**
+             * @description 1 守信加分 / -1 失信扣分
+             * @enum {number}
+             */
+            sign: 1 | -1;
+            /** @description 计分规则（JSON） */
+            rule: {
+                [key: string]: unknown;
+            };
+            /** @description 每月/每年上限 */
+            caps: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * @description 规则的中文说明
+             * @example 每次 +2 分
+             */
+            ruleText: string;
+        };
+        CatalogVersionDto: {
+            id: string;
+            /**
+             * @description 版本编号
+             * @example 2026.1
+             */
+            code: string;
+            /** @description 名称 */
+            name: string;
+            /** @description 说明 */
+            description: string;
+            /** @description 守信（加分）事项数 */
+            trustItems: number;
+            /** @description 失信（扣分）事项数 */
+            breachItems: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** @description 本镇的采用记录 */
+            adoptions: components["schemas"]["CatalogAdoptionDto"][];
+            /** @description 今天在本镇生效的版本 */
+            inForce: boolean;
         };
         ChangeResidentStatusDto: {
             /**
@@ -1479,6 +1573,28 @@ export interface components {
             checked: number;
             /** @description 每个有问题的周期的第一个问题 */
             broken: components["schemas"]["CheckpointProblemDto"][];
+        };
+        CorrectionDto: {
+            /** @description 更正记录编号 */
+            correctionId: string;
+            /** @enum {string} */
+            type: "reversal" | "amount";
+            /** @description 原记账编号 */
+            originalPostingId: string;
+            /** @description 村民编号 */
+            residentId: string;
+            /** @description 本次更正记入的分值 */
+            points: number;
+            /** @description 更正理由 */
+            reason: string;
+            /** @description 更正记账编号 */
+            postingId: string;
+            /** @description 更正记账在该账户中的序号 */
+            seq: number;
+            /** @description 更正后余额 */
+            balance: number;
+            /** @description 更正后信用分 */
+            creditScore: number;
         };
         CreateCorrectionDto: {
             /**
@@ -1701,6 +1817,23 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        CreatedTerminalDto: {
+            id: string;
+            shopId: string;
+            /** @description 终端名称 */
+            name: string;
+            /** @description 密钥前缀（用于识别，非密钥本身） */
+            keyPrefix: string;
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description 吊销时间
+             */
+            revokedAt: string | null;
+            /** @description API 密钥：只在创建时显示一次，请妥善保存 */
+            apiKey: string;
+        };
         CreditExportRetryDto: {
             /** @description 放回待发的条数 */
             requeued: number;
@@ -1717,6 +1850,51 @@ export interface components {
              */
             oldest: string | null;
             lastError: string | null;
+        };
+        CycleDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            townId: string;
+            /** Format: uuid */
+            villageId: string;
+            /**
+             * @description 期间（年-月）
+             * @example 2026-11
+             */
+            period: string;
+            /**
+             * @description open 开放录入 → closed 已关账 → reviewed 已评议 → publicized 公示中 → finalized 已入账
+             * @enum {string}
+             */
+            state: "open" | "closed" | "reviewed" | "publicized" | "finalized";
+            /**
+             * Format: date-time
+             * @description 关账时间
+             */
+            closedAt: string | null;
+            /**
+             * Format: date-time
+             * @description 评议完成时间
+             */
+            reviewedAt: string | null;
+            /**
+             * Format: date-time
+             * @description 公示时间
+             */
+            publishedAt: string | null;
+            /**
+             * Format: date-time
+             * @description 异议期结束时间
+             */
+            windowEndsAt: string | null;
+            /**
+             * Format: date-time
+             * @description 入账时间
+             */
+            finalizedAt: string | null;
+            /** @description 入账核验码（各账户链头的哈希） */
+            checkpointHash: string | null;
         };
         CycleListDto: {
             /** Format: uuid */
@@ -1744,14 +1922,24 @@ export interface components {
             state: "open" | "closed" | "reviewed" | "publicized" | "finalized";
             /** @description 记录条数（含已撤回、未通过） */
             entries: number;
-            /** @description 按计划自动关账的时间（本镇关账日 00:10 北京时间）；仅开放且未被重开过的周期有 */
-            scheduledCloseAt: Record<string, never> | null;
-            closedAt: Record<string, never> | null;
-            reviewedAt: Record<string, never> | null;
-            publishedAt: Record<string, never> | null;
-            /** @description 异议期截止 */
-            windowEndsAt: Record<string, never> | null;
-            finalizedAt: Record<string, never> | null;
+            /**
+             * Format: date-time
+             * @description 按计划自动关账的时间（本镇关账日 00:10 北京时间）；仅开放且未被重开过的周期有
+             */
+            scheduledCloseAt: string | null;
+            /** Format: date-time */
+            closedAt: string | null;
+            /** Format: date-time */
+            reviewedAt: string | null;
+            /** Format: date-time */
+            publishedAt: string | null;
+            /**
+             * Format: date-time
+             * @description 异议期截止
+             */
+            windowEndsAt: string | null;
+            /** Format: date-time */
+            finalizedAt: string | null;
         };
         DecisionDto: {
             /** Format: uuid */
@@ -1767,6 +1955,11 @@ export interface components {
         DecisionsDto: {
             /** @description 逐条决定（可批量，最多 5000 条） */
             decisions: components["schemas"]["DecisionDto"][];
+        };
+        DecisionsResultDto: {
+            cycle: components["schemas"]["CycleDto"];
+            /** @description 本次决定的条数 */
+            decided: number;
         };
         EntryDto: {
             id: string;
@@ -1792,22 +1985,22 @@ export interface components {
             /** @description 补录：发生月份已关账，计入之后的开放期间（发生日期见 occurredOn） */
             late: boolean;
             /** @description 数量 */
-            quantity: Record<string, never> | null;
+            quantity: number | null;
             /** @description 议事会选定分值（区间事项） */
-            chosenPoints: Record<string, never> | null;
+            chosenPoints: number | null;
             /** @description 录入时按规则计算的分值（关账时按全期重算） */
             points: number;
             /** @description 关账评定后的分值 */
-            finalPoints: Record<string, never> | null;
+            finalPoints: number | null;
             explanation: components["schemas"]["ExplanationDto"];
-            reason: Record<string, never> | null;
-            evidenceNote: Record<string, never> | null;
+            reason: string | null;
+            evidenceNote: string | null;
             /** @enum {string} */
             status: "submitted" | "approved" | "rejected" | "withdrawn" | "posted";
             /** @description 有异议 */
             disputed: boolean;
             /** @description 疑似重复：同一村民同一事项同一天的较早记录 */
-            duplicateOf: Record<string, never> | null;
+            duplicateOf: string | null;
             enteredBy: string;
             /** Format: date-time */
             enteredAt: string;
@@ -1828,7 +2021,7 @@ export interface components {
              */
             openPeriods: string[];
             /** @description 下一页游标 */
-            next: Record<string, never> | null;
+            next: string | null;
         };
         EntryPreviewDto: {
             /**
@@ -1872,7 +2065,7 @@ export interface components {
              * Format: uuid
              * @description 将被标记为疑似重复：同一村民同一事项同一天的较早记录
              */
-            duplicateOf: Record<string, never> | null;
+            duplicateOf: string | null;
         };
         ErrorBodyDto: {
             /**
@@ -1903,8 +2096,22 @@ export interface components {
         FirstBrokenDto: {
             /** @enum {string} */
             source: "ledger" | "checkpoint";
-            /** @description 账户链或周期核验码的第一个断点 */
-            link: Record<string, never>;
+            /** @description 账户链（source=ledger）或周期核验码（source=checkpoint）的第一个断点 */
+            link: components["schemas"]["BrokenLinkDto"] | components["schemas"]["CheckpointProblemDto"];
+        };
+        GoodsDto: {
+            id: string;
+            shopId: string;
+            /** @description 商品名称 */
+            name: string;
+            /** @description 单位 */
+            unit: string;
+            /** @description 兑换积分 */
+            pricePoints: number;
+            /** @description 库存 */
+            stock: number;
+            /** @description 在售 */
+            active: boolean;
         };
         GradeThresholdDto: {
             /**
@@ -1917,6 +2124,57 @@ export interface components {
              * @example 1050
              */
             min: number;
+        };
+        HealthDto: {
+            /** @enum {string} */
+            status: "ok" | "error" | "shutting_down";
+            /** @description 正常的部分 */
+            info?: {
+                [key: string]: components["schemas"]["HealthIndicatorDto"];
+            };
+            /** @description 不可用的部分 */
+            error?: {
+                [key: string]: components["schemas"]["HealthIndicatorDto"];
+            };
+            /** @description 各部分（database、redis）的状态 */
+            details: {
+                [key: string]: components["schemas"]["HealthIndicatorDto"];
+            };
+        };
+        HealthIndicatorDto: {
+            /** @enum {string} */
+            status: "up" | "down";
+            /** @description 不可用时的原因 */
+            message?: string;
+        };
+        HeartbeatEnqueuedDto: {
+            /** @description 心跳任务编号 */
+            jobId: string;
+            /** @description 是否已进入队列（Redis 不可用时为 false） */
+            queued: boolean;
+        };
+        HeartbeatStatusDto: {
+            /** @description 任务编号 */
+            jobId: string;
+            /** @description 是否已被 worker 处理 */
+            processed: boolean;
+            /** @description 处理该任务的 worker */
+            worker?: string;
+            /**
+             * Format: date-time
+             * @description 处理时间
+             */
+            processedAt?: string;
+        };
+        HouseholdDto: {
+            id: string;
+            villageId: string;
+            /** @description 户号 */
+            code: string;
+            /** @description 住址 */
+            address: string | null;
+            /** @description 在册人数（各状态） */
+            residentCount: number;
         };
         LedgerReportDto: {
             townId: string | null;
@@ -1933,6 +2191,45 @@ export interface components {
             username: string;
             /** @description 密码 */
             password: string;
+        };
+        LoginResultDto: {
+            /** @description 访问令牌（JWT，短期） */
+            accessToken: string;
+            /** @description 刷新令牌（一次性，轮换） */
+            refreshToken: string;
+            /** @description 访问令牌有效秒数 */
+            expiresIn: number;
+            /** @enum {string} */
+            tokenType: "Bearer";
+            user: components["schemas"]["StaffDto"];
+        };
+        MeDto: {
+            /** @enum {string} */
+            kind: "staff";
+            /** Format: uuid */
+            id: string;
+            /** @description 用户名 */
+            username: string;
+            /**
+             * @description 角色
+             * @enum {string}
+             */
+            role: "town_admin" | "village_clerk" | "village_reviewer" | "auditor" | "shop_clerk";
+            /**
+             * Format: uuid
+             * @description 所属乡镇
+             */
+            townId: string;
+            /**
+             * Format: uuid
+             * @description 所属村（村级角色）
+             */
+            villageId: string | null;
+            /**
+             * Format: uuid
+             * @description 所属超市（超市店员）
+             */
+            shopId: string | null;
         };
         MeetingDto: {
             /**
@@ -1952,6 +2249,17 @@ export interface components {
             /** @description 会议纪要 */
             minutes: string;
         };
+        MeetingRecordDto: {
+            /**
+             * @description 会议日期
+             * @example 2026-12-03
+             */
+            heldOn: string;
+            /** @description 参会人员 */
+            attendees: string[];
+            /** @description 会议纪要 */
+            minutes: string;
+        };
         ObjectionDto: {
             /**
              * Format: uuid
@@ -1964,6 +2272,54 @@ export interface components {
             contact: string;
             /** @description 异议理由 */
             reason: string;
+        };
+        ObjectionFiledDto: {
+            /**
+             * Format: uuid
+             * @description 异议编号
+             */
+            id: string;
+            /**
+             * Format: date-time
+             * @description 答复期限（工作日计）
+             */
+            dueAt: string;
+        };
+        ObjectionRecordDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            townId: string;
+            /** Format: uuid */
+            villageId: string;
+            /** Format: uuid */
+            cycleId: string;
+            /** Format: uuid */
+            entryId: string;
+            /** @description 异议人姓名 */
+            objectorName: string;
+            /** @description 联系方式 */
+            contact: string;
+            /** @description 异议理由 */
+            reason: string;
+            /** Format: date-time */
+            filedAt: string;
+            /**
+             * Format: date-time
+             * @description 答复期限
+             */
+            dueAt: string;
+            /**
+             * @description 答复结果（未答复为 null）
+             * @enum {string|null}
+             */
+            outcome: "upheld" | "dismissed" | null;
+            /** @description 书面答复 */
+            answer: string | null;
+            /** Format: uuid */
+            answeredBy: string | null;
+            /** Format: date-time */
+            answeredAt: string | null;
         };
         OpeningBalanceLineDto: {
             /**
@@ -1981,6 +2337,16 @@ export interface components {
              * @example 2024 年纸质台账结转
              */
             note?: string;
+        };
+        OpeningBalancesResultDto: {
+            /** @description 记账笔数 */
+            posted: number;
+            /** @description 合计积分 */
+            totalPoints: number;
+            /** @description 来源文件 */
+            sourceDocument: string;
+            /** @description 记入期间 */
+            period: string;
         };
         PostingDto: {
             /** @description 记账编号 */
@@ -2132,10 +2498,13 @@ export interface components {
              * @description 兑换时间
              */
             createdAt: string;
-            /** @description 撤销时间 */
-            voidedAt: Record<string, never> | null;
+            /**
+             * Format: date-time
+             * @description 撤销时间
+             */
+            voidedAt: string | null;
             /** @description 撤销原因 */
-            voidReason: Record<string, never> | null;
+            voidReason: string | null;
         };
         ReceiptLineDto: {
             goodsId: string;
@@ -2150,6 +2519,65 @@ export interface components {
             /** @description 小计（积分） */
             points: number;
         };
+        ReconciliationDayDto: {
+            /**
+             * @description 日期（北京时间）
+             * @example 2026-11-03
+             */
+            day: string;
+            /** @description 兑换积分 */
+            points: number;
+            /** @description 撤销积分 */
+            voidedPoints: number;
+            /** @description 净额 */
+            netPoints: number;
+        };
+        ReconciliationGoodsDto: {
+            /** Format: uuid */
+            goodsId: string;
+            /** @description 商品名称 */
+            goodsName: string;
+            /** @description 单位 */
+            unit: string;
+            quantity: number;
+            voidedQuantity: number;
+            netQuantity: number;
+            points: number;
+            netPoints: number;
+        };
+        ReconciliationReportDto: {
+            /** @description 起始日期 */
+            from: string;
+            /** @description 结束日期（含） */
+            to: string;
+            /**
+             * Format: uuid
+             * @description 超市（全镇对账时为 null）
+             */
+            shopId: string | null;
+            days: components["schemas"]["ReconciliationDayDto"][];
+            goods: components["schemas"]["ReconciliationGoodsDto"][];
+            totals: components["schemas"]["ReconciliationTotalsDto"];
+            rows: components["schemas"]["ReconciliationRowDto"][];
+        };
+        ReconciliationRowDto: {
+            day: string;
+            /** Format: uuid */
+            shopId: string;
+            /** Format: uuid */
+            goodsId: string;
+            goodsName: string;
+            unit: string;
+            quantity: number;
+            points: number;
+            voidedQuantity: number;
+            voidedPoints: number;
+        };
+        ReconciliationTotalsDto: {
+            points: number;
+            voidedPoints: number;
+            netPoints: number;
+        };
         RedeemDto: {
             /**
              * @description 村民积分卡号
@@ -2159,10 +2587,10 @@ export interface components {
             /** @description 兑换明细（价格由系统按商品计算，客户端不传价格） */
             lines: components["schemas"]["RedemptionLineDto"][];
             /**
-             * @description 终端生成的幂等键：超时重试时必须使用同一个
+             * @description 终端生成的幂等键：超时重试时必须使用同一个（也可用 Idempotency-Key 请求头；两者都给时须相同）
              * @example pos1-20261123-0042
              */
-            idempotencyKey: string;
+            idempotencyKey?: string;
         };
         RedemptionLineDto: {
             /**
@@ -2176,6 +2604,144 @@ export interface components {
         RefreshDto: {
             /** @description 刷新令牌 */
             refreshToken: string;
+        };
+        ResidentDto: {
+            id: string;
+            townId: string;
+            villageId: string;
+            householdId: string;
+            /** @description 户号 */
+            householdCode: string;
+            /** @description 姓名 */
+            name: string;
+            /**
+             * @description 脱敏姓名（公开场合使用）
+             * @example 张*
+             */
+            maskedName: string;
+            /**
+             * @description 性别
+             * @enum {string}
+             */
+            gender: "M" | "F";
+            /** @description 出生年份 */
+            birthYear: number;
+            /** @description 积分卡号 */
+            cardCode: string;
+            /** @description 手机号 */
+            phone: string | null;
+            /** @description 身份证号后 4 位 */
+            idLast4: string;
+            /**
+             * @description 状态
+             * @enum {string}
+             */
+            status: "active" | "moved" | "deceased" | "excluded";
+            /** Format: date-time */
+            createdAt: string;
+        };
+        ResidentPageDto: {
+            items: components["schemas"]["ResidentDto"][];
+            /** @description 符合条件的总数 */
+            total: number;
+            limit: number;
+            offset: number;
+        };
+        ReviewSheetDto: {
+            /**
+             * @description 期间
+             * @example 2026-11
+             */
+            period: string;
+            cycle: components["schemas"]["CycleDto"];
+            /** @description 各状态的记录条数（没有的状态不出现） */
+            counts: {
+                submitted?: number;
+                approved?: number;
+                rejected?: number;
+                withdrawn?: number;
+                posted?: number;
+            };
+            /** @description 最近一次会议记录 */
+            meeting: components["schemas"]["MeetingRecordDto"] | null;
+            entries: components["schemas"]["ReviewSheetEntryDto"][];
+        };
+        ReviewSheetEntryDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            residentId: string;
+            /** @description 村民姓名 */
+            residentName: string;
+            /** @description 事项编码 */
+            itemCode: string;
+            /** @description 事项名称 */
+            itemName: string;
+            /** @description 发生日期 */
+            occurredOn: string;
+            /** @description 补录：发生月份已关账，计入本期（发生日期见 occurredOn） */
+            late: boolean;
+            /** @description 录入时的分值 */
+            points: number;
+            /** @description 关账评定后的分值 */
+            finalPoints: number | null;
+            /** @description 计分说明（关账后为全期评定的说明） */
+            explanation: components["schemas"]["ExplanationDto"];
+            /** @enum {string} */
+            status: "submitted" | "approved" | "rejected" | "withdrawn" | "posted";
+            /** @description 有未答复的异议 */
+            disputed: boolean;
+            /**
+             * Format: uuid
+             * @description 疑似重复：同一村民同一事项同一天的较早记录
+             */
+            duplicateOf: string | null;
+        };
+        RosterImportResultDto: {
+            /** @description 新登记的村民数 */
+            created: number;
+            /** @description 已在册、未改动的村民数 */
+            unchanged: number;
+            /** @description 新建的户数 */
+            householdsCreated: number;
+            /** @description 文件 SHA-256 */
+            checksum: string;
+        };
+        ShopDto: {
+            id: string;
+            townId: string;
+            /** @description 超市编号 */
+            code: string;
+            /** @description 超市名称 */
+            name: string;
+            /** @description 服务的村 */
+            villageIds: string[];
+        };
+        StaffDto: {
+            id: string;
+            /** @description 用户名 */
+            username: string;
+            /** @description 姓名 */
+            displayName: string;
+            /**
+             * @description 角色
+             * @enum {string}
+             */
+            role: "town_admin" | "village_clerk" | "village_reviewer" | "auditor" | "shop_clerk";
+            /** @description 所属乡镇 */
+            townId: string;
+            /**
+             * Format: uuid
+             * @description 所属村（村级角色）
+             */
+            villageId: string | null;
+            /**
+             * Format: uuid
+             * @description 所属超市（超市店员）
+             */
+            shopId: string | null;
+            /** @description 是否启用 */
+            active?: boolean;
         };
         StatementDto: {
             residentId: string;
@@ -2246,6 +2812,21 @@ export interface components {
             /** @description 原因 */
             reason: string;
         };
+        TerminalDto: {
+            id: string;
+            shopId: string;
+            /** @description 终端名称 */
+            name: string;
+            /** @description 密钥前缀（用于识别，非密钥本身） */
+            keyPrefix: string;
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description 吊销时间
+             */
+            revokedAt: string | null;
+        };
         TimelinessDto: {
             period: string;
             /**
@@ -2261,6 +2842,50 @@ export interface components {
             villages: components["schemas"]["VillageTimelinessDto"][];
             /** @description 本镇信用平台上报状态（全部期间） */
             creditExport: components["schemas"]["CreditExportStatusDto"][];
+        };
+        TokenPairDto: {
+            /** @description 访问令牌（JWT，短期） */
+            accessToken: string;
+            /** @description 刷新令牌（一次性，轮换） */
+            refreshToken: string;
+            /** @description 访问令牌有效秒数 */
+            expiresIn: number;
+            /** @enum {string} */
+            tokenType: "Bearer";
+        };
+        TownDto: {
+            id: string;
+            /** @description 乡镇编号 */
+            code: string;
+            /** @description 乡镇名称 */
+            name: string;
+            /** @description 信用基础分 */
+            baseScore: number;
+            /** @description 等级表（未设置时为默认表） */
+            gradeThresholds: components["schemas"]["GradeThresholdDto"][];
+            /** @description 等级表是否为本镇自定 */
+            customGradeThresholds: boolean;
+            /** @description 公示期（天） */
+            objectionWindowDays: number;
+            /** @description 异议答复时限（工作日） */
+            objectionAnswerWorkingDays: number;
+            /**
+             * @description 关账日：次月第几日 00:10（北京时间）关闭上月周期
+             * @example 5
+             */
+            closeDay: number;
+            /** @description 法定节假日 YYYY-MM-DD */
+            holidays: string[];
+            /** @description 调休上班日 YYYY-MM-DD */
+            makeupWorkdays: string[];
+            /** @description 每村自设加分事项上限 */
+            villageMaxBonusItems: number;
+            /** @description 每村自设扣分事项上限 */
+            villageMaxPenaltyItems: number;
+            /** @description 村自设事项单次最高分值 */
+            villageItemMaxPoints: number;
+            /** @description 年末清零可用积分 */
+            expireBalanceAtYearEnd: boolean;
         };
         UpdateTownSettingsDto: {
             /**
@@ -2307,6 +2932,37 @@ export interface components {
             /** @description 年末清零可用积分 */
             expireBalanceAtYearEnd?: boolean;
         };
+        UploadPeriodCountDto: {
+            /**
+             * @description 期间
+             * @example 2026-11
+             */
+            period: string;
+            /** @description 计入该期间的条数 */
+            created: number;
+            /** @description 其中补录条数（发生月份已关账） */
+            late: number;
+        };
+        UploadResultDto: {
+            batchId: string;
+            /** @description 计入的期间（跨期间时为最早的一个，各期间见 periods） */
+            period: string;
+            /** @description 按期间的条数：每条记录计入其发生月份（该月已关账则计入之后的开放期间，为补录） */
+            periods: components["schemas"]["UploadPeriodCountDto"][];
+            /** @description 导入条数 */
+            created: number;
+            /** @description 疑似重复条数（已标记，待议事会判断） */
+            flaggedDuplicates: number;
+        };
+        VerificationReportDto: {
+            townId: string | null;
+            /** @description 全部账户校验通过 */
+            ok: boolean;
+            accountsChecked: number;
+            postingsChecked: number;
+            /** @description 每个有问题账户的第一个断链 */
+            broken: components["schemas"]["BrokenLinkDto"][];
+        };
         VillageBoardDto: {
             /** @description 期间 */
             period: string;
@@ -2323,6 +2979,16 @@ export interface components {
             finalized: boolean;
             /** @description 入账核验码 */
             checkpointHash: string | null;
+        };
+        VillageDto: {
+            id: string;
+            townId: string;
+            /** @description 村编号 */
+            code: string;
+            /** @description 村名称 */
+            name: string;
+            /** Format: date-time */
+            createdAt: string;
         };
         VillageTimelinessDto: {
             /** Format: uuid */
@@ -2541,7 +3207,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2549,7 +3215,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village<br>`RESIDENT.NOT_FOUND` 村民不存在 / no such resident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND" | "RESIDENT.NOT_FOUND";
                     };
                 };
             };
@@ -2581,6 +3259,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description 记账明细 CSV */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -2599,21 +3286,33 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/csv; charset=utf-8": components["schemas"]["ErrorBodyDto"] & {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/csv; charset=utf-8": components["schemas"]["ErrorBodyDto"] & {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village<br>`RESIDENT.NOT_FOUND` 村民不存在 / no such resident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND" | "RESIDENT.NOT_FOUND";
                     };
                 };
             };
@@ -2645,6 +3344,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description 记账明细 Excel */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -2663,21 +3371,33 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBodyDto"] & {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBodyDto"] & {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village<br>`RESIDENT.NOT_FOUND` 村民不存在 / no such resident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND" | "RESIDENT.NOT_FOUND";
                     };
                 };
             };
@@ -2732,7 +3452,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2740,7 +3460,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `RESIDENT.NOT_FOUND` 村民不存在 / no such resident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RESIDENT.NOT_FOUND";
                     };
                 };
             };
@@ -2864,7 +3596,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["LoginResultDto"];
+                };
             };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
@@ -2878,6 +3612,30 @@ export interface operations {
                     };
                 };
             };
+            /** @description `AUTH.INVALID_CREDENTIALS` 用户名或密码错误 / wrong username or password */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_CREDENTIALS";
+                    };
+                };
+            };
+            /** @description `AUTH.ACCOUNT_DISABLED` 账号已停用 / account disabled */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.ACCOUNT_DISABLED";
+                    };
+                };
+            };
             /** @description `REQUEST.TOO_LARGE` 请求体过大 / request body too large */
             413: {
                 headers: {
@@ -2887,6 +3645,30 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `AUTH.ACCOUNT_LOCKED` 账号已锁定，请稍后再试 / account locked, try later */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.ACCOUNT_LOCKED";
+                    };
+                };
+            };
+            /** @description `RATE.LIMITED` 请求过于频繁 / too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RATE.LIMITED";
                     };
                 };
             };
@@ -2905,6 +3687,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description 已注销（令牌未知或已吊销时同样 204） */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -2946,6 +3729,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeDto"];
+                };
+            };
             /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
             401: {
                 headers: {
@@ -2989,7 +3780,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["TokenPairDto"];
+                };
             };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
@@ -3000,6 +3793,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN";
                     };
                 };
             };
@@ -3030,6 +3835,14 @@ export interface operations {
             };
         };
         responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogAdoptionDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -3066,6 +3879,30 @@ export interface operations {
                     };
                 };
             };
+            /** @description `CATALOG.VERSION_NOT_FOUND` 目录版本不存在 / no such catalogue version */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CATALOG.VERSION_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CATALOG.ADOPTION_EXISTS` 本镇在该日期已有采用记录 / the town already adopts a version from that date */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CATALOG.ADOPTION_EXISTS";
+                    };
+                };
+            };
             /** @description `REQUEST.TOO_LARGE` 请求体过大 / request body too large */
             413: {
                 headers: {
@@ -3075,6 +3912,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `CATALOG.ADOPTION_IN_PAST` 生效日期不能早于今天 / effective date cannot be before today */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CATALOG.ADOPTION_IN_PAST";
                     };
                 };
             };
@@ -3102,6 +3951,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogItemDto"][];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -3126,7 +3983,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3134,7 +3991,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CATALOG.NO_VERSION_ADOPTED` 本镇在该日期没有生效的积分目录 / no catalogue version in force for the town on that date */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CATALOG.NO_VERSION_ADOPTED";
                     };
                 };
             };
@@ -3155,6 +4036,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogItemDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -3179,7 +4068,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3187,7 +4076,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `CATALOG.ITEM_NOT_FOUND` 目录中没有该事项 / no such item in the catalogue in force<br>`ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CATALOG.ITEM_NOT_FOUND" | "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CATALOG.NO_VERSION_ADOPTED` 本镇在该日期没有生效的积分目录 / no catalogue version in force for the town on that date */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CATALOG.NO_VERSION_ADOPTED";
                     };
                 };
             };
@@ -3202,6 +4115,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogVersionDto"][];
+                };
+            };
             /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
             401: {
                 headers: {
@@ -3325,6 +4246,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description 导入模板（format=csv 时为 CSV，否则 .xlsx） */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -3374,6 +4305,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntryDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -3398,7 +4337,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3406,7 +4345,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ENTRY.NOT_FOUND` 积分记录不存在 / no such entry */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ENTRY.NOT_FOUND";
                     };
                 };
             };
@@ -3427,6 +4378,14 @@ export interface operations {
             };
         };
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntryDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -3451,7 +4410,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3459,7 +4418,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ENTRY.NOT_FOUND` 积分记录不存在 / no such entry */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ENTRY.NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CYCLE.NOT_OPEN` 本期已关闭，不能再修改 / the period is not open<br>`ENTRY.NOT_WITHDRAWABLE` 该记录已不能撤回（期间已关闭或已处理）/ entry can no longer be withdrawn */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CYCLE.NOT_OPEN" | "ENTRY.NOT_WITHDRAWABLE";
                     };
                 };
             };
@@ -3488,6 +4471,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoodsDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -3512,7 +4503,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3520,7 +4511,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `GOODS.NOT_FOUND` 商品不存在 / no such goods<br>`SHOP.NOT_FOUND` 信义超市不存在 / no such shop */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "GOODS.NOT_FOUND" | "SHOP.NOT_FOUND";
                     };
                 };
             };
@@ -3541,6 +4544,14 @@ export interface operations {
             };
         };
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoodsDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -3565,7 +4576,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3573,7 +4584,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `GOODS.NOT_FOUND` 商品不存在 / no such goods<br>`SHOP.NOT_FOUND` 信义超市不存在 / no such shop */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "GOODS.NOT_FOUND" | "SHOP.NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `GOODS.STOCK_NEGATIVE` 库存不足以核销 / stock would go below zero */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "GOODS.STOCK_NEGATIVE";
                     };
                 };
             };
@@ -3604,6 +4639,14 @@ export interface operations {
             };
         };
         responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CorrectionDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -3628,7 +4671,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3636,7 +4679,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `LEDGER.POSTING_NOT_FOUND` 记账记录不存在 / no such posting */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "LEDGER.POSTING_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `LEDGER.ALREADY_REVERSED` 该记账已冲正 / posting already reversed<br>`LEDGER.INSUFFICIENT_POINTS` 积分余额不足 / balance would go below zero<br>`LEDGER.NOT_CORRECTABLE` 只有积分事项记账可以更正 / only deed postings can be corrected<br>`LEDGER.SOURCE_CONFLICT` 同一来源正被并发记账，请重试 / the same source is being posted concurrently; retry */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "LEDGER.ALREADY_REVERSED" | "LEDGER.INSUFFICIENT_POINTS" | "LEDGER.NOT_CORRECTABLE" | "LEDGER.SOURCE_CONFLICT";
                     };
                 };
             };
@@ -3667,7 +4734,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpeningBalancesResultDto"];
+                };
+            };
+            /** @description `LEDGER.DUPLICATE_LINES` 同一村民出现多次 / a resident appears more than once<br>`REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3675,7 +4750,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                        code?: "LEDGER.DUPLICATE_LINES" | "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
                     };
                 };
             };
@@ -3691,7 +4766,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3699,7 +4774,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `LEDGER.ACCOUNT_NOT_FOUND` 积分账户（村民）不存在 / no such account or resident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "LEDGER.ACCOUNT_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `LEDGER.OPENING_BALANCE_EXISTS` 期初余额已录入，未保存任何记录 / opening balance already recorded; nothing stored<br>`LEDGER.SOURCE_CONFLICT` 同一来源正被并发记账，请重试 / the same source is being posted concurrently; retry */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "LEDGER.OPENING_BALANCE_EXISTS" | "LEDGER.SOURCE_CONFLICT";
                     };
                 };
             };
@@ -3726,6 +4825,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VerificationReportDto"];
+                };
+            };
             /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
             401: {
                 headers: {
@@ -3747,6 +4854,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "AUTH.FORBIDDEN";
+                    };
+                };
+            };
+            /** @description `ORG.TOWN_NOT_FOUND` 乡镇不存在 / no such town */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.TOWN_NOT_FOUND";
                     };
                 };
             };
@@ -3809,6 +4928,18 @@ export interface operations {
                     };
                 };
             };
+            /** @description `LEDGER.YEAR_NOT_ENDED` 该评定年度尚未结束 / the rating year has not ended yet */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "LEDGER.YEAR_NOT_ENDED";
+                    };
+                };
+            };
             /** @description `REQUEST.TOO_LARGE` 请求体过大 / request body too large */
             413: {
                 headers: {
@@ -3838,6 +4969,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectionRecordDto"][];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -3862,7 +5001,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3870,7 +5009,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
                     };
                 };
             };
@@ -3891,6 +5042,14 @@ export interface operations {
             };
         };
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectionRecordDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -3915,7 +5074,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3923,7 +5082,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `OBJECTION.NOT_FOUND` 异议不存在 / no such objection<br>`ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "OBJECTION.NOT_FOUND" | "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `OBJECTION.ALREADY_ANSWERED` 该异议已答复 / objection already answered */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "OBJECTION.ALREADY_ANSWERED";
                     };
                 };
             };
@@ -3975,6 +5158,18 @@ export interface operations {
                     };
                 };
             };
+            /** @description `BOARD.NOT_FOUND` 公示栏不存在或尚未公示 / no published board */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "BOARD.NOT_FOUND";
+                    };
+                };
+            };
         };
     };
     PublicBoardController_html: {
@@ -3991,11 +5186,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description 可打印的公示栏（A4 HTML） */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/html": string;
+                };
             };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
@@ -4006,6 +5204,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `BOARD.NOT_FOUND` 公示栏不存在或尚未公示 / no published board */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "BOARD.NOT_FOUND";
                     };
                 };
             };
@@ -4032,7 +5242,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ObjectionFiledDto"];
+                };
             };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
@@ -4046,6 +5258,30 @@ export interface operations {
                     };
                 };
             };
+            /** @description `BOARD.NOT_FOUND` 公示栏不存在或尚未公示 / no published board */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "BOARD.NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `OBJECTION.WINDOW_CLOSED` 异议期已结束 / the objection window is closed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "OBJECTION.WINDOW_CLOSED";
+                    };
+                };
+            };
             /** @description `REQUEST.TOO_LARGE` 请求体过大 / request body too large */
             413: {
                 headers: {
@@ -4055,6 +5291,30 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `OBJECTION.ENTRY_NOT_ON_BOARD` 该记录不在公示栏上 / entry is not on this board */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "OBJECTION.ENTRY_NOT_ON_BOARD";
+                    };
+                };
+            };
+            /** @description `RATE.LIMITED` 请求过于频繁 / too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RATE.LIMITED";
                     };
                 };
             };
@@ -4092,6 +5352,18 @@ export interface operations {
                     };
                 };
             };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
         };
     };
     ResidentController_get: {
@@ -4105,6 +5377,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResidentDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4129,7 +5409,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4137,7 +5417,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `RESIDENT.NOT_FOUND` 村民不存在 / no such resident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RESIDENT.NOT_FOUND";
                     };
                 };
             };
@@ -4158,6 +5450,14 @@ export interface operations {
             };
         };
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResidentDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4182,7 +5482,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4190,7 +5490,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `RESIDENT.NOT_FOUND` 村民不存在 / no such resident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RESIDENT.NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `RESIDENT.INVALID_STATUS_TRANSITION` 不允许的状态变更 / status change not allowed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RESIDENT.INVALID_STATUS_TRANSITION";
                     };
                 };
             };
@@ -4203,6 +5527,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `RESIDENT.INVALID_EFFECTIVE_DATE` 生效日期不能晚于今天 / effective date cannot be in the future */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RESIDENT.INVALID_EFFECTIVE_DATE";
                     };
                 };
             };
@@ -4225,6 +5561,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatementDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4249,7 +5593,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4257,7 +5601,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `LEDGER.ACCOUNT_NOT_FOUND` 积分账户（村民）不存在 / no such account or resident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "LEDGER.ACCOUNT_NOT_FOUND";
                     };
                 };
             };
@@ -4280,6 +5636,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description 对账单 CSV（UTF-8） */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4298,21 +5663,33 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/csv": components["schemas"]["ErrorBodyDto"] & {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/csv": components["schemas"]["ErrorBodyDto"] & {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `LEDGER.ACCOUNT_NOT_FOUND` 积分账户（村民）不存在 / no such account or resident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "LEDGER.ACCOUNT_NOT_FOUND";
                     };
                 };
             };
@@ -4335,6 +5712,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description 对账单 Excel */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4353,21 +5739,33 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBodyDto"] & {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBodyDto"] & {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `LEDGER.ACCOUNT_NOT_FOUND` 积分账户（村民）不存在 / no such account or resident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "LEDGER.ACCOUNT_NOT_FOUND";
                     };
                 };
             };
@@ -4385,6 +5783,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description 名册模板（format=csv 时为 CSV，否则 .xlsx） */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4403,11 +5811,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/csv": components["schemas"]["ErrorBodyDto"] & {
-                        /** @enum {string} */
-                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
-                    };
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBodyDto"] & {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
                     };
@@ -4419,11 +5823,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/csv": components["schemas"]["ErrorBodyDto"] & {
-                        /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
-                    };
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBodyDto"] & {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "AUTH.FORBIDDEN";
                     };
@@ -4447,6 +5847,14 @@ export interface operations {
             };
         };
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReceiptDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4471,7 +5879,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4479,7 +5887,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `REDEMPTION.NOT_FOUND` 小票不存在 / no such receipt */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REDEMPTION.NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `LEDGER.SOURCE_CONFLICT` 同一来源正被并发记账，请重试 / the same source is being posted concurrently; retry<br>`REDEMPTION.VOID_WINDOW_PASSED` 只能当天撤销 / a redemption can only be voided the same day */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "LEDGER.SOURCE_CONFLICT" | "REDEMPTION.VOID_WINDOW_PASSED";
                     };
                 };
             };
@@ -4506,6 +5938,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShopDto"][];
+                };
+            };
             /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
             401: {
                 headers: {
@@ -4545,6 +5985,14 @@ export interface operations {
             };
         };
         responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShopDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4569,7 +6017,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4577,7 +6025,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `SHOP.CODE_TAKEN` 超市编号已存在 / shop code taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "SHOP.CODE_TAKEN";
                     };
                 };
             };
@@ -4606,6 +6066,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoodsDto"][];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4630,7 +6098,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4638,7 +6106,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `SHOP.NOT_FOUND` 信义超市不存在 / no such shop */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "SHOP.NOT_FOUND";
                     };
                 };
             };
@@ -4659,6 +6139,14 @@ export interface operations {
             };
         };
         responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoodsDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4683,7 +6171,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4691,7 +6179,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `SHOP.NOT_FOUND` 信义超市不存在 / no such shop */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "SHOP.NOT_FOUND";
                     };
                 };
             };
@@ -4723,6 +6223,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoodsDto"][];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4747,7 +6255,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4755,7 +6263,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `SHOP.NOT_FOUND` 信义超市不存在 / no such shop */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "SHOP.NOT_FOUND";
                     };
                 };
             };
@@ -4778,6 +6298,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description 对账（format=json 为 JSON，csv / xlsx 为文件） */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconciliationReportDto"];
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4802,7 +6333,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4810,7 +6341,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `SHOP.NOT_FOUND` 信义超市不存在 / no such shop */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "SHOP.NOT_FOUND";
                     };
                 };
             };
@@ -4827,6 +6370,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TerminalDto"][];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4851,7 +6402,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4859,7 +6410,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `SHOP.NOT_FOUND` 信义超市不存在 / no such shop */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "SHOP.NOT_FOUND";
                     };
                 };
             };
@@ -4880,6 +6443,14 @@ export interface operations {
             };
         };
         responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedTerminalDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4904,7 +6475,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4912,7 +6483,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `SHOP.NOT_FOUND` 信义超市不存在 / no such shop */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "SHOP.NOT_FOUND";
                     };
                 };
             };
@@ -4939,6 +6522,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffDto"][];
+                };
+            };
             /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
             401: {
                 headers: {
@@ -4978,7 +6569,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffDto"];
+                };
+            };
+            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`STAFF.INVALID_SCOPE` 角色与管辖范围不符 / role and scope do not match<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4986,7 +6585,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                        code?: "REQUEST.MALFORMED_JSON" | "STAFF.INVALID_SCOPE" | "VALIDATION.FAILED";
                     };
                 };
             };
@@ -5002,7 +6601,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5010,7 +6609,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village<br>`SHOP.NOT_FOUND` 信义超市不存在 / no such shop */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND" | "SHOP.NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `STAFF.USERNAME_TAKEN` 用户名已存在 / username taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "STAFF.USERNAME_TAKEN";
                     };
                 };
             };
@@ -5039,6 +6662,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -5063,7 +6694,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5071,7 +6702,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `STAFF.NOT_FOUND` 工作人员不存在 / no such staff user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "STAFF.NOT_FOUND";
                     };
                 };
             };
@@ -5088,6 +6731,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -5112,7 +6763,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5120,7 +6771,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `STAFF.NOT_FOUND` 工作人员不存在 / no such staff user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "STAFF.NOT_FOUND";
                     };
                 };
             };
@@ -5135,6 +6798,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeartbeatEnqueuedDto"];
+                };
+            };
             /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
             401: {
                 headers: {
@@ -5173,6 +6844,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeartbeatStatusDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -5224,7 +6903,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["GoodsDto"][];
+                };
             };
             /** @description `AUTH.INVALID_API_KEY` 终端密钥无效或已吊销 / unknown or revoked API key */
             401: {
@@ -5256,7 +6937,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ReceiptDto"];
+                };
             };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
@@ -5282,12 +6965,39 @@ export interface operations {
                     };
                 };
             };
+            /** @description `AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `REDEMPTION.NOT_FOUND` 小票不存在 / no such receipt */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REDEMPTION.NOT_FOUND";
+                    };
+                };
+            };
         };
     };
     TerminalController_redeem: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description 幂等键（与请求体 idempotencyKey 二选一；都给时须相同） */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -5315,7 +7025,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReceiptDto"];
                 };
             };
-            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            /** @description `REDEMPTION.DUPLICATE_GOODS` 同一商品在一单中出现多次 / the same goods appear twice in one basket<br>`REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5323,7 +7033,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                        code?: "REDEMPTION.DUPLICATE_GOODS" | "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
                     };
                 };
             };
@@ -5339,6 +7049,42 @@ export interface operations {
                     };
                 };
             };
+            /** @description `REDEMPTION.RESIDENT_NOT_SERVED` 该村民所在村不由本超市服务 / this shop does not serve the resident’s village */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REDEMPTION.RESIDENT_NOT_SERVED";
+                    };
+                };
+            };
+            /** @description `REDEMPTION.RESIDENT_NOT_FOUND` 卡号无对应村民 / no resident with this card */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REDEMPTION.RESIDENT_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `REDEMPTION.BASKET_CHANGED` 商品价格刚刚变动，请重新扫码 / prices changed while redeeming; scan again<br>`REDEMPTION.GOODS_INACTIVE` 商品已下架 / goods not on sale<br>`REDEMPTION.IDEMPOTENCY_CONFLICT` 相同幂等键已用于不同内容 / idempotency key reused with a different body<br>`REDEMPTION.INSUFFICIENT_POINTS` 积分余额不足 / not enough points<br>`REDEMPTION.OUT_OF_STOCK` 库存不足 / out of stock<br>`REDEMPTION.RESIDENT_NOT_ACTIVE` 该村民不在正常状态，不能兑换 / resident is not active */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REDEMPTION.BASKET_CHANGED" | "REDEMPTION.GOODS_INACTIVE" | "REDEMPTION.IDEMPOTENCY_CONFLICT" | "REDEMPTION.INSUFFICIENT_POINTS" | "REDEMPTION.OUT_OF_STOCK" | "REDEMPTION.RESIDENT_NOT_ACTIVE";
+                    };
+                };
+            };
             /** @description `REQUEST.TOO_LARGE` 请求体过大 / request body too large */
             413: {
                 headers: {
@@ -5348,6 +7094,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `REDEMPTION.GOODS_NOT_FOUND` 商品不存在或不属于本超市 / goods not found in this shop */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REDEMPTION.GOODS_NOT_FOUND";
                     };
                 };
             };
@@ -5366,7 +7124,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ReceiptDto"][];
+                };
             };
             /** @description `AUTH.INVALID_API_KEY` 终端密钥无效或已吊销 / unknown or revoked API key */
             401: {
@@ -5402,7 +7162,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ReceiptDto"];
+                };
             };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
@@ -5425,6 +7187,42 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "AUTH.INVALID_API_KEY";
+                    };
+                };
+            };
+            /** @description `AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `REDEMPTION.NOT_FOUND` 小票不存在 / no such receipt */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REDEMPTION.NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `LEDGER.SOURCE_CONFLICT` 同一来源正被并发记账，请重试 / the same source is being posted concurrently; retry<br>`REDEMPTION.VOID_WINDOW_PASSED` 只能当天撤销 / a redemption can only be voided the same day */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "LEDGER.SOURCE_CONFLICT" | "REDEMPTION.VOID_WINDOW_PASSED";
                     };
                 };
             };
@@ -5458,7 +7256,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CardHolderDto"];
+                };
             };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
@@ -5484,6 +7284,42 @@ export interface operations {
                     };
                 };
             };
+            /** @description `REDEMPTION.RESIDENT_NOT_SERVED` 该村民所在村不由本超市服务 / this shop does not serve the resident’s village */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REDEMPTION.RESIDENT_NOT_SERVED";
+                    };
+                };
+            };
+            /** @description `REDEMPTION.RESIDENT_NOT_FOUND` 卡号无对应村民 / no resident with this card */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REDEMPTION.RESIDENT_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `REDEMPTION.RESIDENT_NOT_ACTIVE` 该村民不在正常状态，不能兑换 / resident is not active */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REDEMPTION.RESIDENT_NOT_ACTIVE";
+                    };
+                };
+            };
         };
     };
     StaffController_revokeTerminal: {
@@ -5497,6 +7333,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TerminalDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -5521,7 +7365,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5529,7 +7373,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `SHOP.NOT_FOUND` 信义超市不存在 / no such shop<br>`TERMINAL.NOT_FOUND` 终端不存在 / no such terminal */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "SHOP.NOT_FOUND" | "TERMINAL.NOT_FOUND";
                     };
                 };
             };
@@ -5544,6 +7400,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TownDto"];
+                };
+            };
             /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
             401: {
                 headers: {
@@ -5565,6 +7429,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "AUTH.FORBIDDEN";
+                    };
+                };
+            };
+            /** @description `ORG.TOWN_NOT_FOUND` 乡镇不存在 / no such town */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.TOWN_NOT_FOUND";
                     };
                 };
             };
@@ -5641,7 +7517,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TownDto"];
+                };
+            };
+            /** @description `ORG.INVALID_SETTINGS` 乡镇设置不合法 / invalid town settings<br>`REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5649,7 +7533,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                        code?: "ORG.INVALID_SETTINGS" | "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
                     };
                 };
             };
@@ -5674,6 +7558,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "AUTH.FORBIDDEN";
+                    };
+                };
+            };
+            /** @description `ORG.TOWN_NOT_FOUND` 乡镇不存在 / no such town */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.TOWN_NOT_FOUND";
                     };
                 };
             };
@@ -5706,6 +7602,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description 对账（format=json 为 JSON，csv / xlsx 为文件） */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconciliationReportDto"];
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -5753,6 +7660,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VillageDto"][];
+                };
+            };
             /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
             401: {
                 headers: {
@@ -5792,6 +7707,14 @@ export interface operations {
             };
         };
         responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VillageDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -5825,6 +7748,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "AUTH.FORBIDDEN";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_CODE_TAKEN` 本镇已有该村编号 / village code taken in this town */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_CODE_TAKEN";
                     };
                 };
             };
@@ -5885,7 +7820,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5893,7 +7828,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
                     };
                 };
             };
@@ -5912,6 +7859,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewSheetDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -5936,7 +7891,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5944,7 +7899,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `CYCLE.NOT_FOUND` 该村该期间没有评议周期 / no review cycle for this village and period<br>`ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CYCLE.NOT_FOUND" | "ORG.VILLAGE_NOT_FOUND";
                     };
                 };
             };
@@ -5963,6 +7930,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CycleDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -5987,7 +7962,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5995,7 +7970,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CYCLE.PERIOD_NOT_ENDED` 期间尚未结束，只能由镇管理员提前关账 / the period has not ended<br>`CYCLE.WRONG_STATE` 评议周期当前状态不允许此操作 / not allowed in the cycle’s current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CYCLE.PERIOD_NOT_ENDED" | "CYCLE.WRONG_STATE";
                     };
                 };
             };
@@ -6018,7 +8017,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DecisionsResultDto"];
+                };
+            };
+            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`REVIEW.REASON_REQUIRED` 不通过须说明理由 / a rejection needs a reason<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6026,7 +8033,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                        code?: "REQUEST.MALFORMED_JSON" | "REVIEW.REASON_REQUIRED" | "VALIDATION.FAILED";
                     };
                 };
             };
@@ -6042,7 +8049,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6050,7 +8057,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `CYCLE.NOT_FOUND` 该村该期间没有评议周期 / no review cycle for this village and period<br>`ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CYCLE.NOT_FOUND" | "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CYCLE.WRONG_STATE` 评议周期当前状态不允许此操作 / not allowed in the cycle’s current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CYCLE.WRONG_STATE";
                     };
                 };
             };
@@ -6063,6 +8094,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `REVIEW.ENTRY_NOT_IN_CYCLE` 记录不属于本村本期或已不可决定 / entry not in this cycle or no longer decidable */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REVIEW.ENTRY_NOT_IN_CYCLE";
                     };
                 };
             };
@@ -6085,6 +8128,14 @@ export interface operations {
             };
         };
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CycleDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -6109,7 +8160,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6117,7 +8168,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `CYCLE.NOT_FOUND` 该村该期间没有评议周期 / no review cycle for this village and period<br>`ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CYCLE.NOT_FOUND" | "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CYCLE.WRONG_STATE` 评议周期当前状态不允许此操作 / not allowed in the cycle’s current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CYCLE.WRONG_STATE";
                     };
                 };
             };
@@ -6148,6 +8223,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CycleDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -6172,7 +8255,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6180,7 +8263,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `CYCLE.NOT_FOUND` 该村该期间没有评议周期 / no review cycle for this village and period<br>`ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CYCLE.NOT_FOUND" | "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CYCLE.NO_MEETING` 尚未记录议事会会议，不能公示 / no meeting recorded<br>`CYCLE.UNDECIDED_ENTRIES` 仍有未作决定的记录，不能公示 / entries are still undecided<br>`CYCLE.WRONG_STATE` 评议周期当前状态不允许此操作 / not allowed in the cycle’s current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CYCLE.NO_MEETING" | "CYCLE.UNDECIDED_ENTRIES" | "CYCLE.WRONG_STATE";
                     };
                 };
             };
@@ -6203,6 +8310,14 @@ export interface operations {
             };
         };
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CycleDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -6227,7 +8342,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6235,7 +8350,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `CYCLE.NOT_FOUND` 该村该期间没有评议周期 / no review cycle for this village and period<br>`ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CYCLE.NOT_FOUND" | "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CYCLE.WRONG_STATE` 评议周期当前状态不允许此操作 / not allowed in the cycle’s current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CYCLE.WRONG_STATE";
                     };
                 };
             };
@@ -6306,7 +8445,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6314,7 +8453,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
                     };
                 };
             };
@@ -6323,7 +8474,10 @@ export interface operations {
     EntriesController_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description 幂等键（与请求体 idempotencyKey 二选一；都给时须相同） */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 villageId: string;
             };
@@ -6353,7 +8507,7 @@ export interface operations {
                     "application/json": components["schemas"]["EntryDto"];
                 };
             };
-            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            /** @description `ENTRY.POINTS_NOT_ALLOWED` 分值由目录规则计算，不可指定 / points are set by the catalogue rule<br>`ENTRY.POINTS_OUT_OF_RANGE` 分值超出该事项的区间 / points outside the item range<br>`ENTRY.POINTS_REQUIRED` 区间分值事项需由议事会给出分值 / points required for a range item<br>`ENTRY.QUANTITY_INVALID` 数量不合法 / invalid quantity<br>`ENTRY.QUANTITY_NOT_ALLOWED` 该事项不填写数量 / this item takes no quantity<br>`ENTRY.QUANTITY_REQUIRED` 该事项需要填写数量 / quantity required<br>`ENTRY.REASON_REQUIRED` 区间分值事项必须说明理由 / a reason is required for a range item<br>`ENTRY.RULE_INPUT_INVALID` 记录内容不符合事项规则 / entry does not fit the item rule<br>`REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6361,7 +8515,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                        code?: "ENTRY.POINTS_NOT_ALLOWED" | "ENTRY.POINTS_OUT_OF_RANGE" | "ENTRY.POINTS_REQUIRED" | "ENTRY.QUANTITY_INVALID" | "ENTRY.QUANTITY_NOT_ALLOWED" | "ENTRY.QUANTITY_REQUIRED" | "ENTRY.REASON_REQUIRED" | "ENTRY.RULE_INPUT_INVALID" | "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
                     };
                 };
             };
@@ -6377,7 +8531,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6385,7 +8539,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ENTRY.RESIDENT_NOT_FOUND` 村民不存在 / no such resident<br>`ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ENTRY.RESIDENT_NOT_FOUND" | "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CATALOG.NO_VERSION_ADOPTED` 本镇在该日期没有生效的积分目录 / no catalogue version in force for the town on that date<br>`CYCLE.NOT_OPEN` 本期已关闭，不能再修改 / the period is not open<br>`ENTRY.IDEMPOTENCY_CONFLICT` 相同幂等键已用于不同内容 / idempotency key reused with a different body<br>`ENTRY.RESIDENT_NOT_ACTIVE` 该村民不在正常状态（迁出、死亡或不参评）/ resident is not active */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CATALOG.NO_VERSION_ADOPTED" | "CYCLE.NOT_OPEN" | "ENTRY.IDEMPOTENCY_CONFLICT" | "ENTRY.RESIDENT_NOT_ACTIVE";
                     };
                 };
             };
@@ -6398,6 +8576,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `ENTRY.DATE_OUT_OF_WINDOW` 发生日期不在可录入范围内（上月 1 日至今天）/ date outside the allowed window<br>`ENTRY.ITEM_NOT_IN_CATALOG` 事项不在本镇现行目录中 / item not in the catalogue in force */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ENTRY.DATE_OUT_OF_WINDOW" | "ENTRY.ITEM_NOT_IN_CATALOG";
                     };
                 };
             };
@@ -6427,7 +8617,7 @@ export interface operations {
                     "application/json": components["schemas"]["EntryPreviewDto"];
                 };
             };
-            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            /** @description `ENTRY.POINTS_NOT_ALLOWED` 分值由目录规则计算，不可指定 / points are set by the catalogue rule<br>`ENTRY.POINTS_OUT_OF_RANGE` 分值超出该事项的区间 / points outside the item range<br>`ENTRY.POINTS_REQUIRED` 区间分值事项需由议事会给出分值 / points required for a range item<br>`ENTRY.QUANTITY_INVALID` 数量不合法 / invalid quantity<br>`ENTRY.QUANTITY_NOT_ALLOWED` 该事项不填写数量 / this item takes no quantity<br>`ENTRY.QUANTITY_REQUIRED` 该事项需要填写数量 / quantity required<br>`ENTRY.REASON_REQUIRED` 区间分值事项必须说明理由 / a reason is required for a range item<br>`ENTRY.RULE_INPUT_INVALID` 记录内容不符合事项规则 / entry does not fit the item rule<br>`REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6435,7 +8625,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                        code?: "ENTRY.POINTS_NOT_ALLOWED" | "ENTRY.POINTS_OUT_OF_RANGE" | "ENTRY.POINTS_REQUIRED" | "ENTRY.QUANTITY_INVALID" | "ENTRY.QUANTITY_NOT_ALLOWED" | "ENTRY.QUANTITY_REQUIRED" | "ENTRY.REASON_REQUIRED" | "ENTRY.RULE_INPUT_INVALID" | "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
                     };
                 };
             };
@@ -6451,7 +8641,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6459,7 +8649,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ENTRY.RESIDENT_NOT_FOUND` 村民不存在 / no such resident<br>`ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ENTRY.RESIDENT_NOT_FOUND" | "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CATALOG.NO_VERSION_ADOPTED` 本镇在该日期没有生效的积分目录 / no catalogue version in force for the town on that date<br>`CYCLE.NOT_OPEN` 本期已关闭，不能再修改 / the period is not open<br>`ENTRY.RESIDENT_NOT_ACTIVE` 该村民不在正常状态（迁出、死亡或不参评）/ resident is not active */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CATALOG.NO_VERSION_ADOPTED" | "CYCLE.NOT_OPEN" | "ENTRY.RESIDENT_NOT_ACTIVE";
                     };
                 };
             };
@@ -6472,6 +8686,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `ENTRY.DATE_OUT_OF_WINDOW` 发生日期不在可录入范围内（上月 1 日至今天）/ date outside the allowed window<br>`ENTRY.ITEM_NOT_IN_CATALOG` 事项不在本镇现行目录中 / item not in the catalogue in force */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ENTRY.DATE_OUT_OF_WINDOW" | "ENTRY.ITEM_NOT_IN_CATALOG";
                     };
                 };
             };
@@ -6498,7 +8724,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadResultDto"];
+                };
+            };
+            /** @description `ENTRY.UPLOAD_INVALID` 上传文件有错误，未导入任何记录 / upload has errors; nothing was stored<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6506,7 +8740,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "VALIDATION.FAILED";
+                        code?: "ENTRY.UPLOAD_INVALID" | "VALIDATION.FAILED";
                     };
                 };
             };
@@ -6522,7 +8756,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6530,7 +8764,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CATALOG.NO_VERSION_ADOPTED` 本镇在该日期没有生效的积分目录 / no catalogue version in force for the town on that date<br>`CYCLE.NOT_OPEN` 本期已关闭，不能再修改 / the period is not open<br>`ENTRY.DUPLICATE_BATCH` 同一文件已上传过 / this file was already uploaded */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CATALOG.NO_VERSION_ADOPTED" | "CYCLE.NOT_OPEN" | "ENTRY.DUPLICATE_BATCH";
                     };
                 };
             };
@@ -6559,6 +8817,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HouseholdDto"][];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -6583,7 +8849,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6591,7 +8857,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
                     };
                 };
             };
@@ -6612,6 +8890,14 @@ export interface operations {
             };
         };
         responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HouseholdDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -6636,7 +8922,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6644,7 +8930,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `ORG.HOUSEHOLD_CODE_TAKEN` 本村已有该户号 / household code taken in this village */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.HOUSEHOLD_CODE_TAKEN";
                     };
                 };
             };
@@ -6673,6 +8983,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogItemDto"][];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -6697,7 +9015,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6705,7 +9023,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
                     };
                 };
             };
@@ -6726,7 +9056,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogItemDto"];
+                };
+            };
+            /** @description `CATALOG.INVALID_RULE` 计分规则不合法 / invalid scoring rule<br>`REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6734,7 +9072,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                        code?: "CATALOG.INVALID_RULE" | "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
                     };
                 };
             };
@@ -6750,7 +9088,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6758,7 +9096,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CATALOG.ITEM_CODE_TAKEN` 本村已有该事项编号 / item code taken in this village */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CATALOG.ITEM_CODE_TAKEN";
                     };
                 };
             };
@@ -6771,6 +9133,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `CATALOG.VILLAGE_ITEM_LIMIT` 超出本镇对村自设事项的限制 / over the town limits for village items */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CATALOG.VILLAGE_ITEM_LIMIT";
                     };
                 };
             };
@@ -6798,6 +9172,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResidentPageDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -6822,7 +9204,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6830,7 +9212,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
                     };
                 };
             };
@@ -6851,7 +9245,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResidentDto"];
+                };
+            };
+            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`RESIDENT.ID_MISMATCH` 性别或出生年份与身份证号不符 / gender or birth year does not match the ID number<br>`RESIDENT.INVALID_ID` 身份证号不合法 / invalid national ID number<br>`RESIDENT.LEGACY_ID` 不接受 15 位旧身份证号，请使用 18 位号码 / old 15-digit IDs are not accepted<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6859,7 +9261,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                        code?: "REQUEST.MALFORMED_JSON" | "RESIDENT.ID_MISMATCH" | "RESIDENT.INVALID_ID" | "RESIDENT.LEGACY_ID" | "VALIDATION.FAILED";
                     };
                 };
             };
@@ -6875,7 +9277,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6883,7 +9285,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.HOUSEHOLD_NOT_FOUND` 该村没有这个户 / no such household in this village<br>`ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.HOUSEHOLD_NOT_FOUND" | "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `RESIDENT.DUPLICATE_CARD_CODE` 积分卡号已被使用 / card code already in use<br>`RESIDENT.DUPLICATE_ID` 该身份证号已登记 / a resident with this ID number exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RESIDENT.DUPLICATE_CARD_CODE" | "RESIDENT.DUPLICATE_ID";
                     };
                 };
             };
@@ -6922,7 +9348,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RosterImportResultDto"];
+                };
+            };
+            /** @description `ROSTER.FILE_MISSING` 请以 multipart 字段 file 上传名册 / upload the roster as multipart field "file"<br>`ROSTER.INVALID` 名册有错误，未导入任何数据 / roster has errors; nothing was imported<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6930,7 +9364,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "VALIDATION.FAILED";
+                        code?: "ROSTER.FILE_MISSING" | "ROSTER.INVALID" | "VALIDATION.FAILED";
                     };
                 };
             };
@@ -6946,7 +9380,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6954,7 +9388,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
                     };
                 };
             };
@@ -6970,6 +9416,18 @@ export interface operations {
                     };
                 };
             };
+            /** @description `ROSTER.UNSUPPORTED_FORMAT` 名册须为 .xlsx 或 CSV 文件 / roster must be an .xlsx or CSV file */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ROSTER.UNSUPPORTED_FORMAT";
+                    };
+                };
+            };
         };
     };
     HealthController_check: {
@@ -6981,11 +9439,23 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description 数据库与 Redis 都可用 */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["HealthDto"];
+                };
+            };
+            /** @description 至少一部分不可用（见 error） */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthDto"];
+                };
             };
         };
     };
