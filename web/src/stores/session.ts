@@ -12,7 +12,8 @@ export const ROLE_NAMES: Record<Role, string> = {
   shop_clerk: '超市店员',
 };
 
-type Me = Schemas['MeDto'] & { displayName?: string };
+/** Who is signed in: /auth/me's fields, and the display name the login answer adds. */
+type Me = Pick<Schemas['MeDto'], 'id' | 'username' | 'role' | 'townId' | 'villageId' | 'shopId'> & { displayName?: string };
 
 /**
  * Who is signed in. The access token is kept in memory (api/client.ts); the refresh token is an
