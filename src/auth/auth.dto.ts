@@ -2,6 +2,9 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength } from 'class-validator';
 import { ROLES, type Role } from './auth.entities';
 
+export const LOGIN_CLIENTS = ['api', 'console'] as const;
+export type LoginClient = (typeof LOGIN_CLIENTS)[number];
+
 export class LoginDto {
   @ApiProperty({ description: '用户名', example: 'admin' })
   @IsString()
@@ -14,14 +17,25 @@ export class LoginDto {
   @MinLength(1)
   @MaxLength(256)
   password: string;
+
+  @ApiPropertyOptional({
+    enum: LOGIN_CLIENTS,
+    default: 'api',
+    description: 'console：网页控制台登录，刷新令牌放在 httpOnly Cookie（不在响应体中）；api（默认）：刷新令牌在响应体中',
+  })
+  @IsOptional()
+  @IsIn(LOGIN_CLIENTS)
+  client?: LoginClient;
 }
 
+/** The refresh token in the body (API clients), or none: the console's cookie is used then. */
 export class RefreshDto {
-  @ApiProperty({ description: '刷新令牌' })
+  @ApiPropertyOptional({ description: '刷新令牌（API 客户端）；控制台不填，改用 Cookie 并带 x-xinyi-console 请求头' })
+  @IsOptional()
   @IsString()
   @MinLength(16)
   @MaxLength(256)
-  refreshToken: string;
+  refreshToken?: string;
 }
 
 export class StaffDto {
@@ -48,7 +62,7 @@ export class MeDto {
 
 export class TokenPairDto {
   @ApiProperty({ description: '访问令牌（JWT，短期）' }) accessToken: string;
-  @ApiProperty({ description: '刷新令牌（一次性，轮换）' }) refreshToken: string;
+  @ApiPropertyOptional({ description: '刷新令牌（一次性，轮换）；控制台会话没有此字段，令牌在 httpOnly Cookie 中' }) refreshToken?: string;
   @ApiProperty({ type: 'integer', description: '访问令牌有效秒数' }) expiresIn: number;
   @ApiProperty({ enum: ['Bearer'] }) tokenType: 'Bearer';
 }

@@ -1,5 +1,19 @@
-import { ApiProperty, ApiResponse } from '@nestjs/swagger';
+import { ApiProperty, ApiResponse, getSchemaPath } from '@nestjs/swagger';
 import { ERROR_CODES, type ErrorCode } from './error-codes';
+
+/** `details` of VALIDATION.FAILED: one per refused field. */
+export class FieldErrorDto {
+  @ApiProperty({ description: '字段路径，如 items[2].quantity', example: 'occurredOn' }) field: string;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, description: '未通过的校验及说明' }) constraints: Record<string, string>;
+}
+
+/** `details` of an upload refused as a whole (ENTRY.UPLOAD_INVALID, ROSTER.INVALID, …): one per bad cell, row or file. */
+export class RowErrorDto {
+  @ApiProperty({ type: 'integer', description: 'Excel 行号（含表头；0 表示整个文件）' }) row: number;
+  @ApiProperty({ type: String, nullable: true, description: '列名（整行或整个文件的错误为 null）' }) column: string | null;
+  @ApiProperty({ description: '错误代码（UPLOAD.* 或业务错误码）', example: 'UPLOAD.INVALID_DATE' }) code: string;
+  @ApiProperty({ description: '中文说明' }) message: string;
+}
 
 /** The one error shape (`ErrorBody`), as the document shows it. */
 export class ErrorBodyDto {
@@ -8,8 +22,13 @@ export class ErrorBodyDto {
   @ApiProperty({ description: '中文说明（附英文）' }) message: string;
   @ApiProperty({
     required: false,
-    description: '附加信息：校验失败的字段、逐行错误（数组），或与错误码有关的值（对象）',
-    anyOf: [{ type: 'array', items: {} }, { type: 'object', additionalProperties: true }],
+    description: '附加信息：VALIDATION.FAILED 为逐字段错误，整表拒收的上传为逐行错误，其他为与错误码有关的值',
+    anyOf: [
+      { type: 'array', items: { $ref: getSchemaPath(FieldErrorDto) } },
+      { type: 'array', items: { $ref: getSchemaPath(RowErrorDto) } },
+      { type: 'array', items: {} },
+      { type: 'object', additionalProperties: true },
+    ],
   })
   details?: unknown;
   @ApiProperty({ description: '请求编号（同响应头 x-request-id），报告问题时提供' }) requestId: string;

@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   'AUTH.INVALID_CREDENTIALS': { status: 401, message: '用户名或密码错误 / wrong username or password' },
   'AUTH.ACCOUNT_LOCKED': { status: 423, message: '账号已锁定，请稍后再试 / account locked, try later' },
   'AUTH.ACCOUNT_DISABLED': { status: 403, message: '账号已停用 / account disabled' },
+  'AUTH.CONSOLE_HEADER_REQUIRED': { status: 403, message: '使用登录 Cookie 时须带 x-xinyi-console 请求头 / the session cookie needs the x-xinyi-console header' },
   'AUTH.INVALID_TOKEN': { status: 401, message: '令牌无效或已过期 / invalid or expired token' },
   'AUTH.INVALID_API_KEY': { status: 401, message: '终端密钥无效或已吊销 / unknown or revoked API key' },
   'AUTH.FORBIDDEN': { status: 403, message: '无此操作权限 / role not allowed' },

@@ -132,7 +132,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 工作人员登录：返回访问令牌与刷新令牌（按 IP 限流，连续失败 5 次锁定 15 分钟） */
+        /** 工作人员登录：返回访问令牌与刷新令牌（按 IP 限流，连续失败 5 次锁定 15 分钟）；client=console 时刷新令牌只放在 httpOnly Cookie */
         post: operations["AuthController_login"];
         delete?: never;
         options?: never;
@@ -149,7 +149,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 注销：吊销刷新令牌 */
+        /** 注销：吊销刷新令牌（请求体中的，或控制台 Cookie 中的，并清除 Cookie） */
         post: operations["AuthController_logout"];
         delete?: never;
         options?: never;
@@ -183,7 +183,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 用刷新令牌换新令牌（一次性；重复使用会吊销整组） */
+        /** 用刷新令牌换新令牌（一次性；重复使用会吊销整组）。API 客户端放在请求体；控制台不带请求体，用 Cookie 并带 x-xinyi-console 请求头 */
         post: operations["AuthController_refresh"];
         delete?: never;
         options?: never;
@@ -2080,8 +2080,8 @@ export interface components {
             code: string;
             /** @description 中文说明（附英文） */
             message: string;
-            /** @description 附加信息：校验失败的字段、逐行错误（数组），或与错误码有关的值（对象） */
-            details?: unknown[] | {
+            /** @description 附加信息：VALIDATION.FAILED 为逐字段错误，整表拒收的上传为逐行错误，其他为与错误码有关的值 */
+            details?: components["schemas"]["FieldErrorDto"][] | components["schemas"]["RowErrorDto"][] | unknown[] | {
                 [key: string]: unknown;
             };
             /** @description 请求编号（同响应头 x-request-id），报告问题时提供 */
@@ -2092,6 +2092,17 @@ export interface components {
             codes: string[];
             /** @description 计分说明 */
             text: string;
+        };
+        FieldErrorDto: {
+            /**
+             * @description 字段路径，如 items[2].quantity
+             * @example occurredOn
+             */
+            field: string;
+            /** @description 未通过的校验及说明 */
+            constraints: {
+                [key: string]: string;
+            };
         };
         FirstBrokenDto: {
             /** @enum {string} */
@@ -2191,12 +2202,18 @@ export interface components {
             username: string;
             /** @description 密码 */
             password: string;
+            /**
+             * @description console：网页控制台登录，刷新令牌放在 httpOnly Cookie（不在响应体中）；api（默认）：刷新令牌在响应体中
+             * @default api
+             * @enum {string}
+             */
+            client: "api" | "console";
         };
         LoginResultDto: {
             /** @description 访问令牌（JWT，短期） */
             accessToken: string;
-            /** @description 刷新令牌（一次性，轮换） */
-            refreshToken: string;
+            /** @description 刷新令牌（一次性，轮换）；控制台会话没有此字段，令牌在 httpOnly Cookie 中 */
+            refreshToken?: string;
             /** @description 访问令牌有效秒数 */
             expiresIn: number;
             /** @enum {string} */
@@ -2602,8 +2619,8 @@ export interface components {
             quantity: number;
         };
         RefreshDto: {
-            /** @description 刷新令牌 */
-            refreshToken: string;
+            /** @description 刷新令牌（API 客户端）；控制台不填，改用 Cookie 并带 x-xinyi-console 请求头 */
+            refreshToken?: string;
         };
         ResidentDto: {
             id: string;
@@ -2706,6 +2723,19 @@ export interface components {
             householdsCreated: number;
             /** @description 文件 SHA-256 */
             checksum: string;
+        };
+        RowErrorDto: {
+            /** @description Excel 行号（含表头；0 表示整个文件） */
+            row: number;
+            /** @description 列名（整行或整个文件的错误为 null） */
+            column: string | null;
+            /**
+             * @description 错误代码（UPLOAD.* 或业务错误码）
+             * @example UPLOAD.INVALID_DATE
+             */
+            code: string;
+            /** @description 中文说明 */
+            message: string;
         };
         ShopDto: {
             id: string;
@@ -2846,8 +2876,8 @@ export interface components {
         TokenPairDto: {
             /** @description 访问令牌（JWT，短期） */
             accessToken: string;
-            /** @description 刷新令牌（一次性，轮换） */
-            refreshToken: string;
+            /** @description 刷新令牌（一次性，轮换）；控制台会话没有此字段，令牌在 httpOnly Cookie 中 */
+            refreshToken?: string;
             /** @description 访问令牌有效秒数 */
             expiresIn: number;
             /** @enum {string} */
@@ -3594,6 +3624,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description 控制台会话（client=console，或用 Cookie 刷新/注销）：xinyi_refresh=<刷新令牌>; HttpOnly; SameSite=Strict; Path=/api/v1/auth（https 时加 Secure）；注销或刷新失败时清除 */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3677,7 +3709,10 @@ export interface operations {
     AuthController_logout: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description 用 Cookie 中的刷新令牌时必填 */
+                "x-xinyi-console"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3690,6 +3725,8 @@ export interface operations {
             /** @description 已注销（令牌未知或已吊销时同样 204） */
             204: {
                 headers: {
+                    /** @description 控制台会话（client=console，或用 Cookie 刷新/注销）：xinyi_refresh=<刷新令牌>; HttpOnly; SameSite=Strict; Path=/api/v1/auth（https 时加 Secure）；注销或刷新失败时清除 */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3703,6 +3740,30 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.CONSOLE_HEADER_REQUIRED` 使用登录 Cookie 时须带 x-xinyi-console 请求头 / the session cookie needs the x-xinyi-console header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.CONSOLE_HEADER_REQUIRED";
                     };
                 };
             };
@@ -3766,7 +3827,10 @@ export interface operations {
     AuthController_refresh: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description 用 Cookie 中的刷新令牌时必填（任意非空值，如 1） */
+                "x-xinyi-console"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3778,6 +3842,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description 控制台会话（client=console，或用 Cookie 刷新/注销）：xinyi_refresh=<刷新令牌>; HttpOnly; SameSite=Strict; Path=/api/v1/auth（https 时加 Secure）；注销或刷新失败时清除 */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3796,7 +3862,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token */
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3804,7 +3870,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.INVALID_TOKEN";
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.CONSOLE_HEADER_REQUIRED` 使用登录 Cookie 时须带 x-xinyi-console 请求头 / the session cookie needs the x-xinyi-console header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.CONSOLE_HEADER_REQUIRED";
                     };
                 };
             };
