@@ -153,6 +153,11 @@ describe('staff console (browser): clerk entry, upload, review meeting, publish,
     expect(new URL(page.url()).pathname).toBe('/console/entries/new');
     const menu = page.getByRole('navigation', { name: '主菜单' });
     expect(await menu.getByRole('menuitem').allInnerTexts()).toEqual(['本月录入', '录入记录', '批量上传']);
+    // The access token is in memory only; a reload is signed in again by the httpOnly cookie.
+    expect(await page.evaluate('document.cookie')).toBe('');
+    await page.reload();
+    await page.getByRole('button', { name: '退出登录' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/console/entries/new');
   });
 
   it('clerk enters a fixed, a range and a cumulative-hours entry by keyboard and sees the points the server computed', async () => {
