@@ -38,6 +38,10 @@ step "build (api, and the console: type-check + bundle)"
 npm run build --silent
 npm --prefix web run build --silent
 
+step "API document: committed openapi.json and schema.d.ts match the code; redocly lint"
+bash scripts/openapi.sh --check --no-build
+npx --no-install redocly lint web/src/api/openapi.json --format=stylish
+
 step "PostgreSQL and Redis (throwaway, in .local/test)"
 # Throwaway: destroy removes the data too, including PostgreSQL's copy in /var/tmp when the
 # checkout is in a directory postgres cannot enter (a CI clone in a private temp dir).

@@ -66,7 +66,7 @@ export class AuditLogEntryDto {
   @ApiProperty({ nullable: true, type: String }) targetType: string | null;
   @ApiProperty({ nullable: true, type: String }) targetId: string | null;
   @ApiProperty({ nullable: true, type: String }) requestId: string | null;
-  @ApiProperty({ nullable: true, type: Object, description: '摘要' }) summary: Record<string, unknown> | null;
+  @ApiProperty({ nullable: true, type: 'object', additionalProperties: true, description: '摘要' }) summary: Record<string, unknown> | null;
 }
 
 export class AuditLogPageDto {

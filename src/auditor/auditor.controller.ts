@@ -1,7 +1,9 @@
 import { Controller, Get, Param, Query, StreamableFile } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Ctx, Roles } from '@app/auth/auth.decorators';
 import type { RequestContext } from '@app/auth/principal';
+import { ApiErrors } from '@app/common/errors/api-errors';
+import { ApiFileResponse } from '@app/common/http/api-file-response';
 import { StatementDto, StatementQuery } from '@app/ledger/ledger.dto';
 import { AuditVerifyDto, PostingFilterQuery, PostingPageDto, PostingSearchQuery, ResidentIdParams, TimelinessDto, TimelinessQuery } from './auditor.dto';
 import { AuditorService } from './auditor.service';
@@ -18,6 +20,7 @@ export class AuditorController {
   @Get('postings')
   @Roles('auditor', 'town_admin')
   @ApiOkResponse({ type: PostingPageDto })
+  @ApiErrors('ORG.VILLAGE_NOT_FOUND', 'RESIDENT.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   @ApiOperation({ summary: '记账明细查询（村民、村、事项、类型、期间、记账时间；按记账时间倒序，游标分页，每页最多 500 条）' })
   postings(@Ctx() ctx: RequestContext, @Query() q: PostingSearchQuery): Promise<PostingPageDto> {
     return this.auditor.searchPostings(ctx, q);
@@ -25,7 +28,8 @@ export class AuditorController {
 
   @Get('postings.csv')
   @Roles('auditor', 'town_admin')
-  @ApiProduces(CSV_TYPE)
+  @ApiFileResponse('记账明细 CSV', 'text/csv')
+  @ApiErrors('ORG.VILLAGE_NOT_FOUND', 'RESIDENT.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   @ApiOperation({ summary: '导出记账明细 CSV（UTF-8 BOM，中文表头，流式输出，不限条数）' })
   async postingsCsv(@Ctx() ctx: RequestContext, @Query() q: PostingFilterQuery): Promise<StreamableFile> {
     return new StreamableFile(await this.auditor.exportPostings(ctx, q, 'csv'), { type: CSV_TYPE, disposition: 'attachment; filename="postings.csv"' });
@@ -33,7 +37,8 @@ export class AuditorController {
 
   @Get('postings.xlsx')
   @Roles('auditor', 'town_admin')
-  @ApiProduces(XLSX_TYPE)
+  @ApiFileResponse('记账明细 Excel', XLSX_TYPE)
+  @ApiErrors('ORG.VILLAGE_NOT_FOUND', 'RESIDENT.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   @ApiOperation({ summary: '导出记账明细 Excel（流式输出，不限条数）' })
   async postingsXlsx(@Ctx() ctx: RequestContext, @Query() q: PostingFilterQuery): Promise<StreamableFile> {
     return new StreamableFile(await this.auditor.exportPostings(ctx, q, 'xlsx'), { type: XLSX_TYPE, disposition: 'attachment; filename="postings.xlsx"' });
@@ -42,6 +47,7 @@ export class AuditorController {
   @Get('residents/:residentId/statement')
   @Roles('auditor', 'town_admin')
   @ApiOkResponse({ type: StatementDto })
+  @ApiErrors('RESIDENT.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   @ApiOperation({ summary: '村民对账单（与账本对账单相同）' })
   statement(@Ctx() ctx: RequestContext, @Param() p: ResidentIdParams, @Query() q: StatementQuery): Promise<StatementDto> {
     return this.auditor.statement(ctx, p.residentId, q);

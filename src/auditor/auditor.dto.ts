@@ -1,10 +1,11 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 import { MAX_PAGE } from '@app/audit/audit.dto';
 import { IsPeriod, IsTimestamp, PERIOD_PATTERN } from '@app/common/http/field-decorators';
 import { POSTING_KINDS, type PostingKind } from '@app/ledger/ledger.entities';
-import type { BrokenLink, VerificationReport } from '@app/ledger/ledger.types';
+import { BrokenLinkDto } from '@app/ledger/ledger.dto';
+import type { VerificationReport } from '@app/ledger/ledger.types';
 import { CYCLE_STATES, type CycleState } from '@app/review/review.entities';
 
 /** Filters of the postings search and its CSV/XLSX exports. */
@@ -137,13 +138,7 @@ export class TimelinessDto {
   @ApiProperty({ type: [CreditExportStatusDto], description: '本镇信用平台上报状态（全部期间）' }) creditExport: CreditExportStatusDto[];
 }
 
-export class BrokenLinkDto implements BrokenLink {
-  @ApiProperty({ format: 'uuid' }) accountId: string;
-  @ApiProperty({ type: 'integer' }) seq: number;
-  @ApiProperty() problem: BrokenLink['problem'];
-  @ApiProperty() expected: string;
-  @ApiProperty() found: string;
-}
+// BrokenLinkDto is the ledger's (one schema per name in the document).
 
 export class LedgerReportDto implements VerificationReport {
   @ApiProperty({ nullable: true, type: String }) townId: string | null;
@@ -173,7 +168,8 @@ export class CheckpointReportDto {
 
 export class FirstBrokenDto {
   @ApiProperty({ enum: ['ledger', 'checkpoint'] }) source: 'ledger' | 'checkpoint';
-  @ApiProperty({ description: '账户链或周期核验码的第一个断点' }) link: BrokenLinkDto | CheckpointProblemDto;
+  @ApiProperty({ description: '账户链（source=ledger）或周期核验码（source=checkpoint）的第一个断点', anyOf: [{ $ref: getSchemaPath(BrokenLinkDto) }, { $ref: getSchemaPath(CheckpointProblemDto) }] })
+  link: BrokenLinkDto | CheckpointProblemDto;
 }
 
 export class AuditVerifyDto {

@@ -1,5 +1,9 @@
-import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { ApiErrors } from '@app/common/errors/api-errors';
+import { AppError } from '@app/common/errors/app-error';
+import { AppConfig } from '@app/config/app-config';
 import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
 import { ROLES } from './auth.entities';
 import { Ctx, Public, PublicCtx, Roles, TerminalAuth } from './auth.decorators';
@@ -11,6 +15,7 @@ import {
   IdParam,
   LoginDto,
   LoginResultDto,
+  MeDto,
   PairDto,
   PairedTerminalDto,
   PairingCodeDto,
@@ -24,44 +29,95 @@ import {
 import { AuthService } from './auth.service';
 import { PairingService } from './pairing.service';
 import type { PublicContext, RequestContext, TerminalPrincipal } from './principal';
+import { clearRefreshCookie, CONSOLE_HEADER, hasConsoleHeader, readRefreshCookie, REFRESH_COOKIE, REFRESH_COOKIE_PATH, setRefreshCookie } from './refresh-cookie';
 import { StaffService } from './staff.service';
+
+const SET_COOKIE = {
+  'Set-Cookie': {
+    description: `控制台会话（client=console，或用 Cookie 刷新/注销）：${REFRESH_COOKIE}=<刷新令牌>; HttpOnly; SameSite=Strict; Path=${REFRESH_COOKIE_PATH}（https 时加 Secure）；注销或刷新失败时清除`,
+    schema: { type: 'string' as const },
+  },
+};
 
 @ApiTags('auth 登录')
 @Controller('auth')
 export class AuthController {
-  constructor(private readonly auth: AuthService) {}
+  constructor(
+    private readonly auth: AuthService,
+    private readonly config: AppConfig,
+  ) {}
 
   @Post('login')
   @HttpCode(200)
   @Public()
   @UseGuards(ThrottlerGuard)
   @SkipThrottle({ objection: true })
-  @ApiOperation({ summary: '工作人员登录：返回访问令牌与刷新令牌（按 IP 限流，连续失败 5 次锁定 15 分钟）' })
-  login(@Body() dto: LoginDto, @PublicCtx() ctx: PublicContext): Promise<LoginResultDto> {
-    return this.auth.login(dto.username, dto.password, ctx.requestId);
+  @ApiOperation({ summary: '工作人员登录：返回访问令牌与刷新令牌（按 IP 限流，连续失败 5 次锁定 15 分钟）；client=console 时刷新令牌只放在 httpOnly Cookie' })
+  @ApiOkResponse({ type: LoginResultDto, headers: SET_COOKIE })
+  @ApiErrors('AUTH.INVALID_CREDENTIALS', 'AUTH.ACCOUNT_LOCKED', 'AUTH.ACCOUNT_DISABLED', 'RATE.LIMITED')
+  async login(@Body() dto: LoginDto, @PublicCtx() ctx: PublicContext, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<LoginResultDto> {
+    const result = await this.auth.login(dto.username, dto.password, ctx.requestId);
+    if (dto.client !== 'console') return result;
+    return this.toCookie(req, res, result);
   }
 
   @Post('refresh')
   @HttpCode(200)
   @Public()
-  @ApiOperation({ summary: '用刷新令牌换新令牌（一次性；重复使用会吊销整组）' })
-  refresh(@Body() dto: RefreshDto): Promise<TokenPairDto> {
-    return this.auth.refresh(dto.refreshToken);
+  @ApiOperation({ summary: '用刷新令牌换新令牌（一次性；重复使用会吊销整组）。API 客户端放在请求体；控制台不带请求体，用 Cookie 并带 x-xinyi-console 请求头' })
+  @ApiHeader({ name: CONSOLE_HEADER, required: false, description: '用 Cookie 中的刷新令牌时必填（任意非空值，如 1）' })
+  @ApiOkResponse({ type: TokenPairDto, headers: SET_COOKIE })
+  @ApiErrors('AUTH.UNAUTHENTICATED', 'AUTH.INVALID_TOKEN', 'AUTH.CONSOLE_HEADER_REQUIRED')
+  async refresh(@Body() dto: RefreshDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<TokenPairDto> {
+    if (dto.refreshToken) return this.auth.refresh(dto.refreshToken);
+    const token = this.cookieToken(req);
+    try {
+      return this.toCookie(req, res, await this.auth.refresh(token));
+    } catch (err) {
+      // A refused cookie (expired, reused, ended) is no use to keep.
+      clearRefreshCookie(req, res);
+      throw err;
+    }
   }
 
   @Post('logout')
   @HttpCode(204)
   @Public()
-  @ApiOperation({ summary: '注销：吊销刷新令牌' })
-  async logout(@Body() dto: RefreshDto): Promise<void> {
-    await this.auth.logout(dto.refreshToken);
+  @ApiOperation({ summary: '注销：吊销刷新令牌（请求体中的，或控制台 Cookie 中的，并清除 Cookie）' })
+  @ApiHeader({ name: CONSOLE_HEADER, required: false, description: '用 Cookie 中的刷新令牌时必填' })
+  @ApiNoContentResponse({ description: '已注销（令牌未知或已吊销时同样 204）', headers: SET_COOKIE })
+  @ApiErrors('AUTH.UNAUTHENTICATED', 'AUTH.CONSOLE_HEADER_REQUIRED')
+  async logout(@Body() dto: RefreshDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
+    if (dto.refreshToken) {
+      await this.auth.logout(dto.refreshToken);
+      return;
+    }
+    const token = this.cookieToken(req);
+    clearRefreshCookie(req, res);
+    await this.auth.logout(token);
+  }
+
+  /** The console's refresh token: from its cookie, and only with the console header (CSRF). */
+  private cookieToken(req: Request): string {
+    const token = readRefreshCookie(req);
+    if (!token) throw new AppError('AUTH.UNAUTHENTICATED', '没有刷新令牌（请求体或 Cookie）/ no refresh token in the body or cookie');
+    if (!hasConsoleHeader(req)) throw new AppError('AUTH.CONSOLE_HEADER_REQUIRED');
+    return token;
+  }
+
+  /** Moves the refresh token from the body into the httpOnly cookie. */
+  private toCookie<T extends TokenPairDto>(req: Request, res: Response, result: T): Omit<T, 'refreshToken'> {
+    const { refreshToken, ...rest } = result;
+    setRefreshCookie(req, res, refreshToken as string, this.config.get('JWT_REFRESH_TTL_SECONDS'));
+    return rest;
   }
 
   @Get('me')
   @Roles(...ROLES)
   @ApiOperation({ summary: '当前登录的工作人员' })
-  me(@Ctx() ctx: RequestContext) {
-    return ctx.principal;
+  @ApiOkResponse({ type: MeDto })
+  me(@Ctx() ctx: RequestContext): MeDto {
+    return ctx.principal as MeDto;
   }
 }
 
@@ -73,6 +129,8 @@ export class StaffController {
   @Post('staff')
   @Roles('town_admin')
   @ApiOperation({ summary: '新建工作人员（本镇）' })
+  @ApiCreatedResponse({ type: StaffDto })
+  @ApiErrors('STAFF.USERNAME_TAKEN', 'STAFF.INVALID_SCOPE', 'ORG.VILLAGE_NOT_FOUND', 'SHOP.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   create(@Ctx() ctx: RequestContext, @Body() dto: CreateStaffDto): Promise<StaffDto> {
     return this.staff.createStaff(ctx, dto);
   }
@@ -80,6 +138,7 @@ export class StaffController {
   @Get('staff')
   @Roles('town_admin', 'auditor')
   @ApiOperation({ summary: '本镇工作人员列表' })
+  @ApiOkResponse({ type: [StaffDto] })
   list(@Ctx() ctx: RequestContext): Promise<StaffDto[]> {
     return this.staff.listStaff(ctx);
   }
@@ -88,6 +147,8 @@ export class StaffController {
   @HttpCode(200)
   @Roles('town_admin')
   @ApiOperation({ summary: '停用工作人员账号' })
+  @ApiOkResponse({ type: StaffDto })
+  @ApiErrors('STAFF.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   deactivate(@Ctx() ctx: RequestContext, @Param() p: IdParam): Promise<StaffDto> {
     return this.staff.setActive(ctx, p.id, false);
   }
@@ -96,6 +157,8 @@ export class StaffController {
   @HttpCode(200)
   @Roles('town_admin')
   @ApiOperation({ summary: '重新启用工作人员账号' })
+  @ApiOkResponse({ type: StaffDto })
+  @ApiErrors('STAFF.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   activate(@Ctx() ctx: RequestContext, @Param() p: IdParam): Promise<StaffDto> {
     return this.staff.setActive(ctx, p.id, true);
   }
@@ -104,6 +167,7 @@ export class StaffController {
   @Roles('town_admin')
   @ApiOperation({ summary: '为信义超市新建终端；API 密钥只显示这一次' })
   @ApiCreatedResponse({ type: CreatedTerminalDto })
+  @ApiErrors('SHOP.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   createTerminal(@Ctx() ctx: RequestContext, @Param() p: ShopIdParam, @Body() dto: CreateTerminalDto): Promise<CreatedTerminalDto> {
     return this.staff.createTerminal(ctx, p.shopId, dto.name);
   }
@@ -112,6 +176,7 @@ export class StaffController {
   @Roles('town_admin', 'auditor', 'shop_clerk')
   @ApiOperation({ summary: '超市的终端列表（不含密钥）' })
   @ApiOkResponse({ type: [TerminalDto] })
+  @ApiErrors('SHOP.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   listTerminals(@Ctx() ctx: RequestContext, @Param() p: ShopIdParam): Promise<TerminalDto[]> {
     return this.staff.listTerminals(ctx, p.shopId);
   }
@@ -121,6 +186,7 @@ export class StaffController {
   @Roles('town_admin')
   @ApiOperation({ summary: '吊销终端密钥' })
   @ApiOkResponse({ type: TerminalDto })
+  @ApiErrors('TERMINAL.NOT_FOUND', 'SHOP.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   revokeTerminal(@Ctx() ctx: RequestContext, @Param() p: IdParam): Promise<TerminalDto> {
     return this.staff.revokeTerminal(ctx, p.id);
   }

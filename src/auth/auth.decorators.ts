@@ -31,7 +31,7 @@ export const TerminalAuth = (opts: { clerkOptional?: boolean } = {}) =>
   applyDecorators(
     SetMetadata(AUTH_METADATA, { type: 'terminal', clerkOptional: opts.clerkOptional } satisfies AuthRequirement),
     ApiSecurity('terminal'),
-    ApiErrors('AUTH.INVALID_API_KEY', 'TERMINAL.CLERK_REQUIRED', 'AUTH.INVALID_TOKEN', 'TERMINAL.CLERK_NOT_OF_SHOP'),
+    ApiErrors('AUTH.INVALID_API_KEY', 'TERMINAL.CLERK_REQUIRED', 'AUTH.INVALID_TOKEN', 'AUTH.OUT_OF_SCOPE'),
   );
 
 type AuthedRequest = Request & { id?: string; principal?: Principal };

@@ -2,6 +2,9 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength, MinLength } from 'class-validator';
 import { ROLES, type Role } from './auth.entities';
 
+export const LOGIN_CLIENTS = ['api', 'console'] as const;
+export type LoginClient = (typeof LOGIN_CLIENTS)[number];
+
 export class LoginDto {
   @ApiProperty({ description: '用户名', example: 'admin' })
   @IsString()
@@ -14,14 +17,25 @@ export class LoginDto {
   @MinLength(1)
   @MaxLength(256)
   password: string;
+
+  @ApiPropertyOptional({
+    enum: LOGIN_CLIENTS,
+    default: 'api',
+    description: 'console：网页控制台登录，刷新令牌放在 httpOnly Cookie（不在响应体中）；api（默认）：刷新令牌在响应体中',
+  })
+  @IsOptional()
+  @IsIn(LOGIN_CLIENTS)
+  client?: LoginClient;
 }
 
+/** The refresh token in the body (API clients), or none: the console's cookie is used then. */
 export class RefreshDto {
-  @ApiProperty({ description: '刷新令牌' })
+  @ApiPropertyOptional({ description: '刷新令牌（API 客户端）；控制台不填，改用 Cookie 并带 x-xinyi-console 请求头' })
+  @IsOptional()
   @IsString()
   @MinLength(16)
   @MaxLength(256)
-  refreshToken: string;
+  refreshToken?: string;
 }
 
 export class StaffDto {
@@ -30,16 +44,27 @@ export class StaffDto {
   @ApiProperty({ description: '姓名' }) displayName: string;
   @ApiProperty({ enum: ROLES, description: '角色' }) role: Role;
   @ApiProperty({ description: '所属乡镇' }) townId: string;
-  @ApiProperty({ nullable: true, description: '所属村（村级角色）' }) villageId: string | null;
-  @ApiProperty({ nullable: true, description: '所属超市（超市店员）' }) shopId: string | null;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: '所属村（村级角色）' }) villageId: string | null;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: '所属超市（超市店员）' }) shopId: string | null;
   @ApiPropertyOptional({ description: '是否启用' }) active?: boolean;
+}
+
+/** The staff user a valid access token belongs to (`GET /auth/me`). */
+export class MeDto {
+  @ApiProperty({ enum: ['staff'] }) kind: 'staff';
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ description: '用户名' }) username: string;
+  @ApiProperty({ enum: ROLES, description: '角色' }) role: Role;
+  @ApiProperty({ format: 'uuid', description: '所属乡镇' }) townId: string;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: '所属村（村级角色）' }) villageId: string | null;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: '所属超市（超市店员）' }) shopId: string | null;
 }
 
 export class TokenPairDto {
   @ApiProperty({ description: '访问令牌（JWT，短期）' }) accessToken: string;
-  @ApiProperty({ description: '刷新令牌（一次性，轮换）' }) refreshToken: string;
-  @ApiProperty({ description: '访问令牌有效秒数' }) expiresIn: number;
-  @ApiProperty({ example: 'Bearer' }) tokenType: 'Bearer';
+  @ApiPropertyOptional({ description: '刷新令牌（一次性，轮换）；控制台会话没有此字段，令牌在 httpOnly Cookie 中' }) refreshToken?: string;
+  @ApiProperty({ type: 'integer', description: '访问令牌有效秒数' }) expiresIn: number;
+  @ApiProperty({ enum: ['Bearer'] }) tokenType: 'Bearer';
 }
 
 export class LoginResultDto extends TokenPairDto {
@@ -103,8 +128,8 @@ export class TerminalDto {
   @ApiProperty() shopId: string;
   @ApiProperty({ description: '终端名称' }) name: string;
   @ApiProperty({ description: '密钥前缀（用于识别，非密钥本身）' }) keyPrefix: string;
-  @ApiProperty() createdAt: Date;
-  @ApiProperty({ nullable: true, type: Date, description: '吊销时间' }) revokedAt: Date | null;
+  @ApiProperty({ type: String, format: 'date-time' }) createdAt: Date;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: '吊销时间' }) revokedAt: Date | null;
 }
 
 export class CreatedTerminalDto extends TerminalDto {
@@ -124,7 +149,7 @@ export class PairingCodeDto {
   @ApiProperty() shopId: string;
   @ApiProperty({ description: '配对后终端的名称' }) terminalName: string;
   @ApiProperty({ description: '一次性配对码（只显示这一次；不区分大小写）', example: 'K7QD-3M9X' }) code: string;
-  @ApiProperty({ description: '过期时间（生成后 10 分钟）' }) expiresAt: Date;
+  @ApiProperty({ type: String, format: 'date-time', description: '过期时间（生成后 10 分钟）' }) expiresAt: Date;
 }
 
 export class PairDto {

@@ -139,10 +139,10 @@ export class AuthService {
    */
   async verifyClerk(token: string, t: TerminalPrincipal): Promise<TillClerk> {
     const claims = await this.verifyAccessToken(token);
-    if (claims.role !== 'shop_clerk') throw new AppError('TERMINAL.CLERK_NOT_OF_SHOP');
+    if (claims.role !== 'shop_clerk') throw new AppError('AUTH.OUT_OF_SCOPE', CLERK_NOT_OF_SHOP);
     const row = await this.repo.findStaffById(claims.id);
     if (!row || !row.active) throw new AppError('AUTH.INVALID_TOKEN');
-    if (row.role !== 'shop_clerk' || row.shopId !== t.shopId || row.townId !== t.townId) throw new AppError('TERMINAL.CLERK_NOT_OF_SHOP');
+    if (row.role !== 'shop_clerk' || row.shopId !== t.shopId || row.townId !== t.townId) throw new AppError('AUTH.OUT_OF_SCOPE', CLERK_NOT_OF_SHOP);
     return { id: row.id, username: row.username, displayName: row.displayName };
   }
 
@@ -173,6 +173,8 @@ export class AuthService {
     return { accessToken, refreshToken, expiresIn: ttl, tokenType: 'Bearer' };
   }
 }
+
+const CLERK_NOT_OF_SHOP = '登录的账号不是本终端所属超市的店员 / the signed-in user is not a clerk of this terminal’s shop';
 
 // argon2id hash of a random string, verified against when the username does not exist.
 const DUMMY_HASH = '$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHRzb21lc2FsdA$2Wq3mU4sK1oQ8l3fX0m7yq0m3Jk1cT2m9y1x7lV0b3Q';

@@ -4,5 +4,4 @@ export const TERMINAL_ERRORS = {
   'TERMINAL.PAIRING_CODE_EXPIRED': { status: 410, message: '配对码已过期，请镇管理员重新生成 / pairing code expired' },
   'TERMINAL.PAIRING_CODE_USED': { status: 409, message: '配对码已经用过，请镇管理员重新生成 / pairing code already used' },
   'TERMINAL.CLERK_REQUIRED': { status: 401, message: '请店员先登录 / this till needs a signed-in shop clerk' },
-  'TERMINAL.CLERK_NOT_OF_SHOP': { status: 403, message: '该账号不是本超市的店员 / not a clerk of this terminal’s shop' },
 } as const satisfies Record<string, { status: number; message: string }>;

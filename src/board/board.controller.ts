@@ -1,8 +1,10 @@
 import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Ctx, Public, Roles } from '@app/auth/auth.decorators';
 import type { RequestContext } from '@app/auth/principal';
+import { ApiErrors } from '@app/common/errors/api-errors';
+import { ApiFileResponse, HTML_MEDIA_TYPE } from '@app/common/http/api-file-response';
 import { BoardPathParams, BoardsOverviewDto, PeriodQuery, PublicBoardDto, VillageBoardDto, VillagePathParams } from './board.dto';
 import { BoardService } from './board.service';
 import { cacheable, sendRendered } from './rendered-body';
@@ -15,7 +17,8 @@ export class PublicBoardController {
   // Declared before the JSON route: `:period` alone would also match '2026-03.html'.
   @Get('boards/:villageId/:period.html')
   @Public()
-  @ApiProduces('text/html')
+  @ApiFileResponse('可打印的公示栏（A4 HTML）', HTML_MEDIA_TYPE)
+  @ApiErrors('BOARD.NOT_FOUND')
   @ApiOperation({ summary: '公示栏打印页（A4，无需登录；仅显示脱敏姓名）' })
   async html(@Param() p: BoardPathParams, @Req() req: Request, @Res() res: Response): Promise<void> {
     await sendRendered(req, res, await this.boards.boardHtmlBody(p.villageId, p.period), 'text/html; charset=utf-8');
@@ -24,6 +27,7 @@ export class PublicBoardController {
   @Get('boards/:villageId/:period')
   @Public()
   @ApiOkResponse({ type: PublicBoardDto })
+  @ApiErrors('BOARD.NOT_FOUND')
   @ApiOperation({ summary: '公示栏（JSON，无需登录）：逐人逐条积分、异议状态、合计、红黑榜、入账核验码' })
   async board(@Param() p: BoardPathParams, @Req() req: Request, @Res() res: Response): Promise<void> {
     await sendRendered(req, res, await this.boards.boardJsonBody(p.villageId, p.period), 'application/json; charset=utf-8');
@@ -32,6 +36,7 @@ export class PublicBoardController {
   @Get('villages/:villageId/boards')
   @Public()
   @ApiOkResponse({ type: [VillageBoardDto] })
+  @ApiErrors('ORG.VILLAGE_NOT_FOUND')
   @ApiOperation({ summary: '本村历期公示栏（无需登录）' })
   async villageBoards(@Param() p: VillagePathParams, @Res({ passthrough: true }) res: Response): Promise<VillageBoardDto[]> {
     const boards = await this.boards.villageBoards(p.villageId);

@@ -26,8 +26,8 @@ export class CatalogVersionDto {
 
 export class CatalogItemDto {
   @ApiProperty({ description: '事项版本 id（记分条目引用它）' }) id: string;
-  @ApiProperty({ nullable: true, description: '目录版本（村自设事项为空）' }) versionId: string | null;
-  @ApiProperty({ nullable: true, description: '村自设事项所属村' }) villageId: string | null;
+  @ApiProperty({ type: String, nullable: true, description: '目录版本（村自设事项为空）' }) versionId: string | null;
+  @ApiProperty({ type: String, nullable: true, description: '村自设事项所属村' }) villageId: string | null;
   @ApiProperty({ description: '事项编号', example: 'T01' }) code: string;
   @ApiProperty({ description: '类别' }) category: string;
   @ApiProperty({ description: '事项名称' }) name: string;

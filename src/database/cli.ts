@@ -7,6 +7,11 @@
  *   node dist/src/database/cli.js verify-ledger [townId]
  *                                              recompute every account's hash chain; exit 1 and
  *                                              print the first broken link per broken account
+ *   node dist/src/database/cli.js finalize-due --as-of <ISO time with offset>
+ *                                              test/training deployments only (refused with
+ *                                              NODE_ENV=production): run the month-end work as of
+ *                                              that time — close what is due, end objection
+ *                                              windows that end by then, finalize, post
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,8 +22,21 @@ import { LedgerRepository } from '@app/ledger/ledger.repository';
 import { dataSourceOptions } from './data-source-options';
 import { seedDemo } from './demo-seed';
 
+/** An instant with its offset, e.g. 2026-12-20T09:00:00+08:00: a bare date or time would be ambiguous. */
+const AS_OF_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
+
 async function main(): Promise<void> {
   const [command, name] = process.argv.slice(2);
+  if (command === 'finalize-due') {
+    // Before anything else: in production the objection window is never shortened.
+    if (process.env.NODE_ENV === 'production') {
+      console.error('finalize-due refused: NODE_ENV=production. It is for test and training deployments; in production objection windows are never shortened and finalize runs when they end.');
+      process.exitCode = 2;
+      return;
+    }
+    await finalizeDue(process.argv.slice(3));
+    return;
+  }
   const env = validateEnv(process.env);
   const ds = new DataSource(dataSourceOptions(env.DATABASE_URL, 2, 'xinyi-cli'));
   await ds.initialize();
@@ -64,10 +82,33 @@ async function main(): Promise<void> {
       if (report.ok) console.log('ledger OK');
       else process.exitCode = 1;
     } else {
-      throw new Error(`unknown command ${command ?? '(none)'}; use migrate | check-drift | generate <Name> | seed-demo | verify-ledger [townId]`);
+      throw new Error(`unknown command ${command ?? '(none)'}; use migrate | check-drift | generate <Name> | seed-demo | verify-ledger [townId] | finalize-due --as-of <time>`);
     }
   } finally {
     await ds.destroy();
+  }
+}
+
+async function finalizeDue(args: string[]): Promise<void> {
+  const at = args.indexOf('--as-of');
+  const value = at >= 0 ? args[at + 1] : undefined;
+  const asOf = value && AS_OF_PATTERN.test(value) ? new Date(value) : null;
+  if (!asOf || Number.isNaN(asOf.getTime())) {
+    console.error('usage: finalize-due --as-of <time with offset, e.g. 2026-12-20T09:00:00+08:00>');
+    process.exitCode = 1;
+    return;
+  }
+  validateEnv(process.env);
+  // The application context (no HTTP server): the same services and code paths as the jobs.
+  const { NestFactory } = await import('@nestjs/core');
+  const { AppModule } = await import('@app/app.module.js');
+  const { ReviewService } = await import('@app/review/review.service.js');
+  const app = await NestFactory.createApplicationContext(AppModule, { logger: ['error', 'warn'] });
+  try {
+    const r = await app.get(ReviewService).runDueAsOf(asOf);
+    console.log(`as of ${asOf.toISOString()}: closed ${r.closed} cycles, ended ${r.windowsEnded} objection windows early, finalized ${r.finalized} cycles, posted ${r.posted} late-dismissed entries`);
+  } finally {
+    await app.close();
   }
 }
 

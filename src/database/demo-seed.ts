@@ -12,6 +12,8 @@ import { newApiKey } from '@app/auth/api-key';
 import { AuthService } from '@app/auth/auth.service';
 import { DEFAULT_CATALOG } from '@app/catalog/default-catalog';
 import { generateCardCode } from '@app/org/card-code';
+import { LedgerRepository } from '@app/ledger/ledger.repository';
+import { LedgerService } from '@app/ledger/ledger.service';
 import { hashNationalId, nationalIdCheckChar } from '@app/org/national-id';
 
 export const DEMO_TOWN_CODE = 'HOUYING';
@@ -20,12 +22,28 @@ export const DEMO_ADOPTION_DATE = '2026-01-01';
 const DEMO_AREA_CODE = '371502'; // 聊城市东昌府区
 const HOUSEHOLDS_PER_VILLAGE = 20;
 const RESIDENTS_PER_VILLAGE = 50;
+/** Each demo resident's carried-over balance, so the till can redeem on a fresh start. */
+export const DEMO_OPENING_BALANCE = 100;
 
 const VILLAGES = [
   { code: 'DC', name: '东村' },
   { code: 'XC', name: '西村' },
   { code: 'NC', name: '南村' },
 ] as const;
+
+/** The demo shop's shelf, priced in points as village supermarkets price them; stock for a first month. */
+export const DEMO_GOODS: ReadonlyArray<{ name: string; unit: string; pricePoints: number; stock: number }> = [
+  { name: '洗衣粉 1kg', unit: '袋', pricePoints: 10, stock: 50 },
+  { name: '不锈钢盆', unit: '个', pricePoints: 4, stock: 30 },
+  { name: '食用油 5L', unit: '桶', pricePoints: 60, stock: 20 },
+  { name: '毛巾', unit: '条', pricePoints: 5, stock: 60 },
+  { name: '香皂', unit: '块', pricePoints: 3, stock: 80 },
+  { name: '牙膏', unit: '支', pricePoints: 6, stock: 50 },
+  { name: '食盐 400g', unit: '袋', pricePoints: 2, stock: 100 },
+  { name: '挂面 1kg', unit: '包', pricePoints: 8, stock: 40 },
+  { name: '大米 5kg', unit: '袋', pricePoints: 40, stock: 20 },
+  { name: '洗洁精', unit: '瓶', pricePoints: 7, stock: 40 },
+];
 
 const SURNAMES = ['王', '李', '张', '刘', '陈', '杨', '赵', '黄', '周', '吴', '徐', '孙', '马', '朱', '胡', '郭', '何', '高', '林', '罗'];
 const GIVEN_MALE = ['建国', '志强', '国庆', '伟', '军', '磊', '洪涛', '德明', '春生', '永刚', '立新', '海龙', '金山', '长江', '东升'];
@@ -93,7 +111,13 @@ export async function seedDemo(ds: DataSource, idHashSecret: string): Promise<De
   // One transaction: a failed seed (e.g. a username already taken) leaves no half-made town.
   return ds.transaction(async (m) => {
     const [existing] = await m.query(`SELECT id FROM towns WHERE code = $1`, [DEMO_TOWN_CODE]);
-    if (existing) return { created: false, lines: [`demo town ${DEMO_TOWN_CODE} already exists: nothing changed`] };
+    if (existing) {
+      // A demo town seeded before the shop had goods gets them now, once.
+      const [oldShop] = await m.query(`SELECT id FROM shops WHERE town_id = $1 AND code = 'DC-SHOP'`, [existing.id]);
+      const added = oldShop ? await stockDemoShop(m, ds, existing.id, oldShop.id) : 0;
+      if (added === 0) return { created: false, lines: [`demo town ${DEMO_TOWN_CODE} already exists: nothing changed`] };
+      return { created: false, lines: [`demo town ${DEMO_TOWN_CODE} already exists: stocked 东村信义超市 with ${added} goods`] };
+    }
 
     const [town] = await m.query(`INSERT INTO towns (code, name) VALUES ($1, '侯营镇') RETURNING id`, [DEMO_TOWN_CODE]);
     const [version] = await m.query(`SELECT id FROM catalog_versions WHERE code = $1`, [DEFAULT_CATALOG.version]);
@@ -125,6 +149,9 @@ export async function seedDemo(ds: DataSource, idHashSecret: string): Promise<De
       );
     }
 
+    const goods = await stockDemoShop(m, ds, town.id, shop.id);
+    const opened = await openDemoBalances(m, ds, town.id);
+
     const key = newApiKey();
     await m.query(`INSERT INTO terminals (town_id, shop_id, name, key_prefix, key_hash) VALUES ($1, $2, '东村信义超市收银台 1', $3, $4)`, [
       town.id,
@@ -143,12 +170,57 @@ export async function seedDemo(ds: DataSource, idHashSecret: string): Promise<De
       lines: [
         `demo town 侯营镇 (${DEMO_TOWN_CODE}) created, catalogue ${DEFAULT_CATALOG.version} in force from ${DEMO_ADOPTION_DATE}`,
         `  villages: ${VILLAGES.map((v) => `${v.name} (${v.code})`).join(', ')}; ${VILLAGES.length * HOUSEHOLDS_PER_VILLAGE} households, ${residentCount} residents`,
-        `  shop: 东村信义超市 serving 东村 and 西村`,
+        `  shop: 东村信义超市 serving 东村 and 西村, ${goods} goods on the shelf, every resident opened with ${DEMO_OPENING_BALANCE} points (${opened} opening balances) (${DEMO_GOODS.map((g) => `${g.name} ${g.pricePoints} 分`).join(', ')})`,
         `  staff (password "${DEMO_PASSWORD}"): ${staff.map(([u, , r]) => `${u} [${r}]`).join(', ')}`,
         `  terminal API key (shown only now): ${key.key}`,
       ],
     };
   });
+}
+
+/**
+ * Puts each demo good on the shop's shelf unless a good of that name is already there, with its
+ * opening stock as a 'received' movement (the stock ledger explains every unit). Returns how
+ * many were added: 0 on a second run.
+ */
+async function stockDemoShop(m: EntityManager, ds: DataSource, townId: string, shopId: string): Promise<number> {
+  let added = 0;
+  for (const g of DEMO_GOODS) {
+    const [row] = await m.query(
+      `INSERT INTO goods (town_id, shop_id, name, unit, price_points, stock)
+       SELECT $1, $2, $3, $4, $5, $6 WHERE NOT EXISTS (SELECT 1 FROM goods WHERE shop_id = $2 AND name = $3)
+       RETURNING id`,
+      [townId, shopId, g.name, g.unit, g.pricePoints, g.stock],
+    );
+    if (!row) continue;
+    await m.query(`INSERT INTO stock_movements (town_id, shop_id, goods_id, kind, quantity, reason, actor) VALUES ($1, $2, $3, 'received', $4, '演示数据：期初库存', 'system:demo-seed')`, [townId, shopId, row.id, g.stock]);
+    added++;
+  }
+  if (added) await new AuditService(ds).record(null, { action: 'demo.stock_shop', targetType: 'shop', targetId: shopId, townId, summary: { goods: added } }, m);
+  return added;
+}
+
+/**
+ * Opening balances through the ledger (hash chains, accounts, audit like the real endpoint), not
+ * by writing postings here. postBatch needs only the repository; scope and jobs are not used.
+ */
+async function openDemoBalances(m: EntityManager, ds: DataSource, townId: string): Promise<number> {
+  const ledger = new LedgerService(new LedgerRepository(ds), new AuditService(ds), undefined as never, undefined as never);
+  const residents: Array<{ id: string }> = await m.query(`SELECT id FROM residents WHERE town_id = $1 ORDER BY id`, [townId]);
+  const period = DEMO_ADOPTION_DATE.slice(0, 7);
+  const result = await ledger.postBatch(
+    residents.map((r) => ({
+      accountId: r.id,
+      kind: 'opening_balance' as const,
+      points: DEMO_OPENING_BALANCE,
+      sourceRef: `opening:${r.id}`,
+      counterparty: `town:${townId}`,
+      period,
+      memo: '期初余额（演示数据）',
+    })),
+    m,
+  );
+  return result.posted;
 }
 
 async function insertVillagePeople(m: EntityManager, townId: string, villageId: string, people: DemoResident[], secret: string): Promise<number> {

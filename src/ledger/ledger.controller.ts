@@ -1,7 +1,9 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, StreamableFile } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Ctx, Roles } from '@app/auth/auth.decorators';
 import type { RequestContext } from '@app/auth/principal';
+import { ApiErrors } from '@app/common/errors/api-errors';
+import { ApiFileResponse, CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE } from '@app/common/http/api-file-response';
 import {
   CorrectionDto,
   CreateCorrectionDto,
@@ -29,6 +31,8 @@ export class LedgerController {
   @Post('corrections')
   @Roles('town_admin', 'village_reviewer')
   @ApiOperation({ summary: '更正已记账的积分事项（冲正或调整分值），记录理由' })
+  @ApiCreatedResponse({ type: CorrectionDto })
+  @ApiErrors('LEDGER.POSTING_NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'LEDGER.NOT_CORRECTABLE', 'LEDGER.ALREADY_REVERSED', 'LEDGER.INSUFFICIENT_POINTS', 'LEDGER.SOURCE_CONFLICT')
   correct(@Ctx() ctx: RequestContext, @Body() dto: CreateCorrectionDto): Promise<CorrectionDto> {
     return this.ledger.correct(ctx, dto);
   }
@@ -36,6 +40,8 @@ export class LedgerController {
   @Post('opening-balances')
   @Roles('town_admin')
   @ApiOperation({ summary: '录入期初余额（每位村民一次，全部成功或全部不保存）' })
+  @ApiCreatedResponse({ type: OpeningBalancesResultDto })
+  @ApiErrors('LEDGER.DUPLICATE_LINES', 'LEDGER.ACCOUNT_NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'LEDGER.OPENING_BALANCE_EXISTS', 'LEDGER.SOURCE_CONFLICT')
   openingBalances(@Ctx() ctx: RequestContext, @Body() dto: CreateOpeningBalancesDto): Promise<OpeningBalancesResultDto> {
     return this.ledger.recordOpeningBalances(ctx, dto);
   }
@@ -45,6 +51,7 @@ export class LedgerController {
   @Roles('town_admin')
   @ApiOperation({ summary: '结束评定年度（归档信用分与等级、重置信用分、按镇设置清零余额）' })
   @ApiAcceptedResponse({ type: YearEndEnqueuedDto })
+  @ApiErrors('LEDGER.YEAR_NOT_ENDED')
   yearEnd(@Ctx() ctx: RequestContext, @Body() dto: YearEndRequestDto): Promise<YearEndEnqueuedDto> {
     return this.ledger.requestYearEnd(ctx, dto.year);
   }
@@ -52,6 +59,8 @@ export class LedgerController {
   @Get('verify')
   @Roles('auditor', 'town_admin')
   @ApiOperation({ summary: '校验本镇全部账户的哈希链与余额' })
+  @ApiOkResponse({ type: VerificationReportDto })
+  @ApiErrors('ORG.TOWN_NOT_FOUND')
   verify(@Ctx() ctx: RequestContext): Promise<VerificationReportDto> {
     return this.verifier.verifyTown(ctx.principal.townId);
   }
@@ -65,6 +74,8 @@ export class StatementController {
   @Get(':residentId/statement')
   @Roles('town_admin', 'auditor', 'village_clerk', 'village_reviewer')
   @ApiOperation({ summary: '村民积分对账单（逐笔记账、累计余额与信用分）' })
+  @ApiOkResponse({ type: StatementDto })
+  @ApiErrors('LEDGER.ACCOUNT_NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   statement(@Ctx() ctx: RequestContext, @Param() params: ResidentParams, @Query() query: StatementQuery): Promise<StatementDto> {
     return this.statements.statement(ctx, params.residentId, query);
   }
@@ -72,7 +83,8 @@ export class StatementController {
   @Get(':residentId/statement.csv')
   @Roles('town_admin', 'auditor', 'village_clerk', 'village_reviewer')
   @ApiOperation({ summary: '对账单导出 CSV' })
-  @ApiProduces('text/csv')
+  @ApiFileResponse('对账单 CSV（UTF-8）', CSV_MEDIA_TYPE)
+  @ApiErrors('LEDGER.ACCOUNT_NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   async statementCsv(@Ctx() ctx: RequestContext, @Param() params: ResidentParams, @Query() query: StatementQuery): Promise<StreamableFile> {
     const s = await this.statements.statement(ctx, params.residentId, query);
     return new StreamableFile(this.statements.toCsv(s), {
@@ -84,7 +96,8 @@ export class StatementController {
   @Get(':residentId/statement.xlsx')
   @Roles('town_admin', 'auditor', 'village_clerk', 'village_reviewer')
   @ApiOperation({ summary: '对账单导出 Excel (.xlsx)' })
-  @ApiProduces('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+  @ApiFileResponse('对账单 Excel', XLSX_MEDIA_TYPE)
+  @ApiErrors('LEDGER.ACCOUNT_NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   async statementXlsx(@Ctx() ctx: RequestContext, @Param() params: ResidentParams, @Query() query: StatementQuery): Promise<StreamableFile> {
     const s = await this.statements.statement(ctx, params.residentId, query);
     return new StreamableFile(this.statements.toXlsxStream(s), {

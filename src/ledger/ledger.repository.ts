@@ -108,6 +108,7 @@ export interface StatementResident {
   villageId: string;
   villageName: string;
   baseScore: number;
+  gradeThresholds: GradeThresholds | null;
   balance: number | null;
   creditScore: number | null;
   grade: string | null;
@@ -344,9 +345,9 @@ export class LedgerRepository {
     return rows.map((r) => r.id);
   }
 
-  async findTown(m: Db, townId: string): Promise<TownSettings | null> {
+  async findTown(m: Db | null, townId: string): Promise<TownSettings | null> {
     return queryOne<TownSettings>(
-      m,
+      m ?? this.db,
       `SELECT id, base_score AS "baseScore", grade_thresholds AS "gradeThresholds", expire_balance_at_year_end AS "expireBalanceAtYearEnd"
          FROM towns WHERE id = $1`,
       [townId],
@@ -468,7 +469,7 @@ export class LedgerRepository {
     return queryOne<StatementResident>(
       this.db,
       `SELECT r.id AS "residentId", r.name, r.town_id AS "townId", r.village_id AS "villageId", v.name AS "villageName",
-              t.base_score AS "baseScore", a.balance, a.credit_score AS "creditScore", a.grade
+              t.base_score AS "baseScore", t.grade_thresholds AS "gradeThresholds", a.balance, a.credit_score AS "creditScore", a.grade
          FROM residents r JOIN towns t ON t.id = r.town_id JOIN villages v ON v.id = r.village_id
          LEFT JOIN accounts a ON a.resident_id = r.id
         WHERE r.id = $1`,

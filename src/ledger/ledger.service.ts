@@ -286,6 +286,16 @@ export class LedgerService {
   // ---- grade table change ------------------------------------------------------------------
 
   /**
+   * The grade of a resident with no postings (no account yet): that of the town's base score
+   * under its grade table, as the account will have when it opens.
+   */
+  async baseGrade(townId: string): Promise<string> {
+    const town = await this.repo.findTown(null, townId);
+    if (!town) throw new AppError('ORG.TOWN_NOT_FOUND');
+    return gradeOf(town.baseScore, town.gradeThresholds);
+  }
+
+  /**
    * After a town changes its grade table: every account's grade again from its credit score.
    * Postings keep grades current themselves, so this is needed only then. It runs in the caller's
    * transaction (the settings change): the table and the grades change together.

@@ -9,7 +9,7 @@ import { fieldProblem } from '@app/common/http/validation-messages';
 import type { PostingKind } from './ledger.entities';
 import { LedgerRepository } from './ledger.repository';
 import type { StatementDto, StatementLineDto, StatementQuery } from './ledger.dto';
-import { CREDIT_SCORE_KINDS, ratingYearOfPeriod, shanghaiPeriod } from './projection';
+import { CREDIT_SCORE_KINDS, gradeOf, ratingYearOfPeriod, shanghaiPeriod } from './projection';
 
 export const KIND_LABELS: Record<PostingKind, string> = {
   deed: '积分事项',
@@ -101,7 +101,8 @@ export class StatementService {
       closingBalance: lines.length ? lines[lines.length - 1].balance : openingBalance,
       currentBalance: resident.balance ?? 0,
       currentCreditScore: resident.creditScore ?? resident.baseScore,
-      currentGrade: resident.grade ?? '',
+      // No postings yet means no account: the grade of the town's base score, never ''.
+      currentGrade: resident.grade ?? gradeOf(resident.baseScore, resident.gradeThresholds),
       lines,
     };
   }

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import { ErrorBodyDto, errorResponse } from '@app/common/errors/api-errors';
+import { ErrorBodyDto, errorResponse, FieldErrorDto, RowErrorDto } from '@app/common/errors/api-errors';
 import { ERROR_CODES, type ErrorCode } from '@app/common/errors/error-codes';
 
 type Json = Record<string, unknown>;
@@ -34,7 +34,9 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'staff')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key' }, 'terminal')
     .build();
-  const doc = SwaggerModule.createDocument(app, config, { extraModels: [ErrorBodyDto] });
+  const doc = SwaggerModule.createDocument(app, config, { extraModels: [ErrorBodyDto, FieldErrorDto, RowErrorDto] });
+  // DocumentBuilder only sets a license with a URL; ours has none (package.json: UNLICENSED).
+  doc.info = { title: doc.info.title, description: doc.info.description, version: doc.info.version, license: { name: 'UNLICENSED (proprietary)' } };
   finishDocument(doc);
   return sortDocument(doc);
 }

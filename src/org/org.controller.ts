@@ -1,9 +1,11 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, StreamableFile, UploadedFile, UseInterceptors } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
-import { ApiBody, ApiConsumes, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Ctx, Roles } from '@app/auth/auth.decorators';
 import { ROLES } from '@app/auth/auth.entities';
 import type { RequestContext } from '@app/auth/principal';
+import { ApiErrors } from '@app/common/errors/api-errors';
+import { ApiFileResponse, CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE } from '@app/common/http/api-file-response';
 import type { UploadedFile as TableFile } from '@app/common/tabular/tabular';
 import {
   ChangeResidentStatusDto,
@@ -37,6 +39,8 @@ export class OrgController {
   @Get('towns/current')
   @Roles(...ROLES)
   @ApiOperation({ summary: '本镇信息与设置' })
+  @ApiOkResponse({ type: TownDto })
+  @ApiErrors('ORG.TOWN_NOT_FOUND')
   currentTown(@Ctx() ctx: RequestContext): Promise<TownDto> {
     return this.org.currentTown(ctx);
   }
@@ -44,6 +48,8 @@ export class OrgController {
   @Patch('towns/current/settings')
   @Roles('town_admin')
   @ApiOperation({ summary: '修改本镇设置（基础分、等级表、公示期、答复时限、节假日、村自设事项限制等）' })
+  @ApiOkResponse({ type: TownDto })
+  @ApiErrors('ORG.TOWN_NOT_FOUND', 'ORG.INVALID_SETTINGS')
   updateSettings(@Ctx() ctx: RequestContext, @Body() dto: UpdateTownSettingsDto): Promise<TownDto> {
     return this.org.updateSettings(ctx, dto);
   }
@@ -51,6 +57,8 @@ export class OrgController {
   @Post('villages')
   @Roles('town_admin')
   @ApiOperation({ summary: '新建村（社区）' })
+  @ApiCreatedResponse({ type: VillageDto })
+  @ApiErrors('ORG.VILLAGE_CODE_TAKEN')
   createVillage(@Ctx() ctx: RequestContext, @Body() dto: CreateVillageDto): Promise<VillageDto> {
     return this.org.createVillage(ctx, dto);
   }
@@ -58,6 +66,7 @@ export class OrgController {
   @Get('villages')
   @Roles(...ROLES)
   @ApiOperation({ summary: '本镇的村（村级角色只看到本村）' })
+  @ApiOkResponse({ type: [VillageDto] })
   listVillages(@Ctx() ctx: RequestContext): Promise<VillageDto[]> {
     return this.org.listVillages(ctx);
   }
@@ -65,6 +74,8 @@ export class OrgController {
   @Post('villages/:villageId/households')
   @Roles('town_admin', 'village_clerk')
   @ApiOperation({ summary: '新建户' })
+  @ApiCreatedResponse({ type: HouseholdDto })
+  @ApiErrors('ORG.VILLAGE_NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'ORG.HOUSEHOLD_CODE_TAKEN')
   createHousehold(@Ctx() ctx: RequestContext, @Param() p: VillageIdParam, @Body() dto: CreateHouseholdDto): Promise<HouseholdDto> {
     return this.org.createHousehold(ctx, p.villageId, dto);
   }
@@ -72,6 +83,8 @@ export class OrgController {
   @Get('villages/:villageId/households')
   @Roles(...RESIDENT_READERS)
   @ApiOperation({ summary: '本村的户' })
+  @ApiOkResponse({ type: [HouseholdDto] })
+  @ApiErrors('ORG.VILLAGE_NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   listHouseholds(@Ctx() ctx: RequestContext, @Param() p: VillageIdParam): Promise<HouseholdDto[]> {
     return this.org.listHouseholds(ctx, p.villageId);
   }
@@ -85,6 +98,8 @@ export class ResidentController {
   @Post('villages/:villageId/residents')
   @Roles('town_admin', 'village_clerk')
   @ApiOperation({ summary: '登记村民（身份证号只保存哈希与后 4 位；卡号不填自动生成）' })
+  @ApiCreatedResponse({ type: ResidentDto })
+  @ApiErrors('ORG.VILLAGE_NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'ORG.HOUSEHOLD_NOT_FOUND', 'RESIDENT.INVALID_ID', 'RESIDENT.LEGACY_ID', 'RESIDENT.ID_MISMATCH', 'RESIDENT.DUPLICATE_ID', 'RESIDENT.DUPLICATE_CARD_CODE')
   create(@Ctx() ctx: RequestContext, @Param() p: VillageIdParam, @Body() dto: CreateResidentDto): Promise<ResidentDto> {
     return this.residents.create(ctx, p.villageId, dto);
   }
@@ -92,6 +107,8 @@ export class ResidentController {
   @Get('villages/:villageId/residents')
   @Roles(...RESIDENT_READERS)
   @ApiOperation({ summary: '村民列表（按状态、姓名/卡号、户筛选；分页）' })
+  @ApiOkResponse({ type: ResidentPageDto })
+  @ApiErrors('ORG.VILLAGE_NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   list(@Ctx() ctx: RequestContext, @Param() p: VillageIdParam, @Query() q: ListResidentsQuery): Promise<ResidentPageDto> {
     return this.residents.list(ctx, p.villageId, q);
   }
@@ -99,6 +116,8 @@ export class ResidentController {
   @Get('residents/:id')
   @Roles(...RESIDENT_READERS)
   @ApiOperation({ summary: '村民详情' })
+  @ApiOkResponse({ type: ResidentDto })
+  @ApiErrors('RESIDENT.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   get(@Ctx() ctx: RequestContext, @Param() p: ResidentIdParam): Promise<ResidentDto> {
     return this.residents.get(ctx, p.id);
   }
@@ -107,6 +126,8 @@ export class ResidentController {
   @HttpCode(200)
   @Roles('town_admin', 'village_reviewer')
   @ApiOperation({ summary: '变更村民状态（在册→迁出/死亡/除名，迁出/除名→在册；死亡不可变更）' })
+  @ApiOkResponse({ type: ResidentDto })
+  @ApiErrors('RESIDENT.NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'RESIDENT.INVALID_STATUS_TRANSITION', 'RESIDENT.INVALID_EFFECTIVE_DATE')
   changeStatus(@Ctx() ctx: RequestContext, @Param() p: ResidentIdParam, @Body() dto: ChangeResidentStatusDto): Promise<ResidentDto> {
     return this.residents.changeStatus(ctx, p.id, dto);
   }
@@ -123,13 +144,15 @@ export class RosterController {
   @ApiConsumes('multipart/form-data')
   @ApiBody({ schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary', description: '名册（.xlsx 或 CSV）' } } } })
   @ApiOperation({ summary: '导入村民名册：全部无误才导入，有错则逐行列出且不保存任何数据；重复上传不改变已在册村民' })
+  @ApiCreatedResponse({ type: RosterImportResultDto })
+  @ApiErrors('ORG.VILLAGE_NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'ROSTER.FILE_MISSING', 'ROSTER.UNSUPPORTED_FORMAT', 'ROSTER.INVALID')
   import(@Ctx() ctx: RequestContext, @Param() p: VillageIdParam, @UploadedFile() file: TableFile | undefined): Promise<RosterImportResultDto> {
     return this.roster.import(ctx, p.villageId, file);
   }
 
   @Get('roster/template')
   @Roles(...ROLES)
-  @ApiProduces('text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+  @ApiFileResponse('名册模板（format=csv 时为 CSV，否则 .xlsx）', CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE)
   @ApiOperation({ summary: '下载名册模板（中文表头）' })
   async template(@Query() q: RosterTemplateQuery): Promise<StreamableFile> {
     const format = q.format ?? 'xlsx';

@@ -165,7 +165,7 @@ export class HouseholdDto {
   @ApiProperty() id: string;
   @ApiProperty() villageId: string;
   @ApiProperty({ description: '户号' }) code: string;
-  @ApiProperty({ nullable: true, description: '住址' }) address: string | null;
+  @ApiProperty({ type: String, nullable: true, description: '住址' }) address: string | null;
   @ApiProperty({ description: '在册人数（各状态）' }) residentCount: number;
 }
 
@@ -218,7 +218,7 @@ export class ResidentDto {
   @ApiProperty({ enum: ['M', 'F'], description: '性别' }) gender: 'M' | 'F';
   @ApiProperty({ description: '出生年份' }) birthYear: number;
   @ApiProperty({ description: '积分卡号' }) cardCode: string;
-  @ApiProperty({ nullable: true, description: '手机号' }) phone: string | null;
+  @ApiProperty({ type: String, nullable: true, description: '手机号' }) phone: string | null;
   @ApiProperty({ description: '身份证号后 4 位' }) idLast4: string;
   @ApiProperty({ enum: RESIDENT_STATUSES, description: '状态' }) status: ResidentStatus;
   @ApiProperty() createdAt: Date;
@@ -298,7 +298,7 @@ export class RosterTemplateQuery {
 
 export class RosterRowErrorDto {
   @ApiProperty({ description: 'Excel 行号（含表头；0 表示整个文件）' }) row: number;
-  @ApiProperty({ nullable: true, description: '列名' }) column: string | null;
+  @ApiProperty({ type: String, nullable: true, description: '列名' }) column: string | null;
   @ApiProperty({ description: '错误代码' }) code: string;
   @ApiProperty({ description: '说明' }) message: string;
 }

@@ -1,10 +1,27 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
 import { Ctx, Public, PublicCtx, Roles } from '@app/auth/auth.decorators';
 import type { PublicContext, RequestContext } from '@app/auth/principal';
+import { ApiErrors } from '@app/common/errors/api-errors';
 import { VillageIdParam } from '@app/scoring/entries.dto';
-import { AnswerDto, BoardParams, CycleListDto, CycleParams, DecisionsDto, MeetingDto, ObjectionDto, ObjectionIdParam, ObjectionQuery, ReasonDto } from './review.dto';
+import {
+  AnswerDto,
+  BoardParams,
+  CycleDto,
+  CycleListDto,
+  CycleParams,
+  DecisionsDto,
+  DecisionsResultDto,
+  MeetingDto,
+  ObjectionDto,
+  ObjectionFiledDto,
+  ObjectionIdParam,
+  ObjectionQuery,
+  ObjectionRecordDto,
+  ReasonDto,
+  ReviewSheetDto,
+} from './review.dto';
 import { ReviewService } from './review.service';
 
 @ApiTags('review 月度评议与公示')
@@ -16,6 +33,7 @@ export class ReviewController {
   @Roles('village_clerk', 'village_reviewer', 'town_admin', 'auditor')
   @ApiOperation({ summary: '本村的评议周期列表：期间、状态、计划关账时间、异议期截止；开放的在前' })
   @ApiOkResponse({ type: CycleListDto })
+  @ApiErrors('ORG.VILLAGE_NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   cycles(@Ctx() ctx: RequestContext, @Param() p: VillageIdParam): Promise<CycleListDto> {
     return this.review.listCycles(ctx, p.villageId);
   }
@@ -23,7 +41,9 @@ export class ReviewController {
   @Get('villages/:villageId/cycles/:period')
   @Roles('village_clerk', 'village_reviewer', 'town_admin', 'auditor')
   @ApiOperation({ summary: '评议表：周期状态、各状态条数、会议记录、逐条记录（含关账评定分值、疑似重复、异议）' })
-  sheet(@Ctx() ctx: RequestContext, @Param() p: CycleParams) {
+  @ApiOkResponse({ type: ReviewSheetDto })
+  @ApiErrors('ORG.VILLAGE_NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'CYCLE.NOT_FOUND')
+  sheet(@Ctx() ctx: RequestContext, @Param() p: CycleParams): Promise<ReviewSheetDto> {
     return this.review.sheet(ctx, p.villageId, p.period);
   }
 
@@ -31,7 +51,9 @@ export class ReviewController {
   @HttpCode(200)
   @Roles('town_admin')
   @ApiOperation({ summary: '关账（镇管理员可提前关闭）：按全期规则评定分值，编制评议表' })
-  close(@Ctx() ctx: RequestContext, @Param() p: CycleParams) {
+  @ApiOkResponse({ type: CycleDto })
+  @ApiErrors('ORG.VILLAGE_NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'CYCLE.PERIOD_NOT_ENDED', 'CYCLE.WRONG_STATE')
+  close(@Ctx() ctx: RequestContext, @Param() p: CycleParams): Promise<CycleDto> {
     return this.review.closeByAdmin(ctx, p.villageId, p.period);
   }
 
@@ -39,7 +61,9 @@ export class ReviewController {
   @HttpCode(200)
   @Roles('town_admin')
   @ApiOperation({ summary: '重开已关账、未公示的周期（须说明原因）' })
-  reopen(@Ctx() ctx: RequestContext, @Param() p: CycleParams, @Body() dto: ReasonDto) {
+  @ApiOkResponse({ type: CycleDto })
+  @ApiErrors('ORG.VILLAGE_NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'CYCLE.NOT_FOUND', 'CYCLE.WRONG_STATE')
+  reopen(@Ctx() ctx: RequestContext, @Param() p: CycleParams, @Body() dto: ReasonDto): Promise<CycleDto> {
     return this.review.reopen(ctx, p.villageId, p.period, dto.reason);
   }
 
@@ -47,7 +71,9 @@ export class ReviewController {
   @HttpCode(200)
   @Roles('village_reviewer')
   @ApiOperation({ summary: '记录议事会会议（日期、参会人、纪要）' })
-  meeting(@Ctx() ctx: RequestContext, @Param() p: CycleParams, @Body() dto: MeetingDto) {
+  @ApiOkResponse({ type: CycleDto })
+  @ApiErrors('ORG.VILLAGE_NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'CYCLE.NOT_FOUND', 'CYCLE.WRONG_STATE')
+  meeting(@Ctx() ctx: RequestContext, @Param() p: CycleParams, @Body() dto: MeetingDto): Promise<CycleDto> {
     return this.review.recordMeeting(ctx, p.villageId, p.period, dto);
   }
 
@@ -55,7 +81,9 @@ export class ReviewController {
   @HttpCode(200)
   @Roles('village_reviewer')
   @ApiOperation({ summary: '逐条通过/不通过（可批量；不通过须说明理由；全部决定且有会议记录后进入“已评议”）' })
-  decide(@Ctx() ctx: RequestContext, @Param() p: CycleParams, @Body() dto: DecisionsDto) {
+  @ApiOkResponse({ type: DecisionsResultDto })
+  @ApiErrors('ORG.VILLAGE_NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'CYCLE.NOT_FOUND', 'CYCLE.WRONG_STATE', 'REVIEW.REASON_REQUIRED', 'REVIEW.ENTRY_NOT_IN_CYCLE')
+  decide(@Ctx() ctx: RequestContext, @Param() p: CycleParams, @Body() dto: DecisionsDto): Promise<DecisionsResultDto> {
     return this.review.decide(ctx, p.villageId, p.period, dto.decisions);
   }
 
@@ -63,7 +91,9 @@ export class ReviewController {
   @HttpCode(200)
   @Roles('village_reviewer')
   @ApiOperation({ summary: '公示：公示栏内容固定，异议期开始，期满自动入账' })
-  publish(@Ctx() ctx: RequestContext, @Param() p: CycleParams) {
+  @ApiOkResponse({ type: CycleDto })
+  @ApiErrors('ORG.VILLAGE_NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'CYCLE.NOT_FOUND', 'CYCLE.WRONG_STATE', 'CYCLE.UNDECIDED_ENTRIES', 'CYCLE.NO_MEETING')
+  publish(@Ctx() ctx: RequestContext, @Param() p: CycleParams): Promise<CycleDto> {
     return this.review.publish(ctx, p.villageId, p.period);
   }
 
@@ -72,7 +102,9 @@ export class ReviewController {
   @UseGuards(ThrottlerGuard)
   @SkipThrottle({ login: true })
   @ApiOperation({ summary: '对公示栏上的记录提出异议（无需登录；按来源限流）' })
-  object(@PublicCtx() pub: PublicContext, @Param() p: BoardParams, @Body() dto: ObjectionDto) {
+  @ApiCreatedResponse({ type: ObjectionFiledDto })
+  @ApiErrors('BOARD.NOT_FOUND', 'OBJECTION.WINDOW_CLOSED', 'OBJECTION.ENTRY_NOT_ON_BOARD', 'RATE.LIMITED')
+  object(@PublicCtx() pub: PublicContext, @Param() p: BoardParams, @Body() dto: ObjectionDto): Promise<ObjectionFiledDto> {
     return this.review.fileObjection(pub, p.villageId, p.period, dto);
   }
 
@@ -80,14 +112,18 @@ export class ReviewController {
   @HttpCode(200)
   @Roles('village_reviewer')
   @ApiOperation({ summary: '答复异议：成立（记录撤销）或不成立（记录照常入账），须书面说明' })
-  answer(@Ctx() ctx: RequestContext, @Param() p: ObjectionIdParam, @Body() dto: AnswerDto) {
+  @ApiOkResponse({ type: ObjectionRecordDto })
+  @ApiErrors('OBJECTION.NOT_FOUND', 'ORG.VILLAGE_NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'OBJECTION.ALREADY_ANSWERED')
+  answer(@Ctx() ctx: RequestContext, @Param() p: ObjectionIdParam, @Body() dto: AnswerDto): Promise<ObjectionRecordDto> {
     return this.review.answerObjection(ctx, p.id, dto);
   }
 
   @Get('objections')
   @Roles('town_admin', 'auditor', 'village_reviewer')
   @ApiOperation({ summary: '异议列表（可只看未答复或逾期未答复的）' })
-  objections(@Ctx() ctx: RequestContext, @Query() q: ObjectionQuery) {
+  @ApiOkResponse({ type: [ObjectionRecordDto] })
+  @ApiErrors('ORG.VILLAGE_NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
+  objections(@Ctx() ctx: RequestContext, @Query() q: ObjectionQuery): Promise<ObjectionRecordDto[]> {
     return this.review.listObjections(ctx, q);
   }
 }

@@ -12,5 +12,6 @@ export const REVIEW_ERRORS = {
   'OBJECTION.WINDOW_CLOSED': { status: 409, message: '异议期已结束 / the objection window is closed' },
   'OBJECTION.ENTRY_NOT_ON_BOARD': { status: 422, message: '该记录不在公示栏上 / entry is not on this board' },
   'OBJECTION.NOT_FOUND': { status: 404, message: '异议不存在 / no such objection' },
+  'CYCLE.AS_OF_REFUSED': { status: 403, message: '生产环境不能提前结束异议期或按指定时间入账 / not in production: objection windows are never shortened' },
   'OBJECTION.ALREADY_ANSWERED': { status: 409, message: '该异议已答复 / objection already answered' },
 } as const satisfies Record<string, { status: number; message: string }>;

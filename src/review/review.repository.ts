@@ -303,14 +303,18 @@ export class ReviewRepository {
     ]);
   }
 
-  /** Approved, undisputed entries of the cycle not yet posted: what finalize posts. */
+  /**
+   * Approved, undisputed entries of the cycle not yet posted: what finalize posts, in deed order
+   * (occurredOn, then id, as the rule engine orders them), so each account's postings take
+   * their seq in the order the deeds happened, the same on every run.
+   */
   async entriesToPost(m: EntityManager, villageId: string, period: string, entryIds?: string[]): Promise<Array<{ id: string; residentId: string; itemCode: string; itemName: string; points: number }>> {
     return queryRows(
       m,
       `SELECT e.id, e.resident_id AS "residentId", e.item_code AS "itemCode", i.name AS "itemName", COALESCE(s.final_points, e.points) AS points
        FROM entry_states s JOIN deed_entries e ON e.id = s.entry_id JOIN catalog_items i ON i.id = e.item_id
        WHERE s.village_id = $1 AND s.period = $2 AND s.status = 'approved' AND NOT s.disputed ${entryIds ? 'AND s.entry_id = ANY($3::uuid[])' : ''}
-       ORDER BY e.id`,
+       ORDER BY e.occurred_on, e.id`,
       entryIds ? [villageId, period, entryIds] : [villageId, period],
     );
   }
@@ -372,6 +376,18 @@ export class ReviewRepository {
        ORDER BY 2, 1`,
       [lastPeriod, dueTownIds],
     );
+  }
+
+  /** Publicized cycles whose objection window ends by `asOf` (already ended ones included). */
+  async windowsEndingBy(db: Db, asOf: Date): Promise<string[]> {
+    const rows = await queryRows<{ id: string }>(db, `SELECT id FROM review_cycles WHERE state = 'publicized' AND window_ends_at <= $1 ORDER BY window_ends_at, id`, [asOf]);
+    return rows.map((r) => r.id);
+  }
+
+  /** Ends the (locked) cycle's objection window now, with an event saying why (not a state change). */
+  async endWindowNow(m: EntityManager, c: CycleRow, reason: string): Promise<void> {
+    await m.query(`UPDATE review_cycles SET window_ends_at = now() WHERE id = $1`, [c.id]);
+    await m.query(`INSERT INTO cycle_events (town_id, cycle_id, from_state, to_state, actor_id, reason) VALUES ($1, $2, $3, $3, NULL, $4)`, [c.townId, c.id, c.state, reason]);
   }
 
   /** Cycles with work due after the close: for reconcile. */

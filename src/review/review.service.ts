@@ -169,10 +169,10 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   @JobHandler('cycle.close')
-  async handleClose(payload: JobPayloads['cycle.close']): Promise<void> {
+  async handleClose(payload: JobPayloads['cycle.close']): Promise<'closed' | 'not-open'> {
     const [v] = await this.repo.db.query(`SELECT town_id AS "townId" FROM villages WHERE id = $1`, [payload.villageId]);
-    if (!v) return;
-    await this.close(v.townId, payload.villageId, payload.period, null);
+    if (!v) return 'not-open';
+    return this.close(v.townId, payload.villageId, payload.period, null);
   }
 
   async reopen(ctx: RequestContext, villageId: string, period: string, reason: string): Promise<CycleRow> {
@@ -444,15 +444,57 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
       const c = await this.repo.findCycleById(this.repo.db, cycleId);
       if (c) await this.jobs.enqueue('cycle.finalize', { cycleId }, { jobId: `finalize-${c.villageId}-${c.period}` });
     }
+    const posted = await this.postLateDismissed(due.lateDismissed);
+    if (due.pendingExport) await this.jobs.enqueue('credit.export', {}, { jobId: `export-reconcile-${Math.floor(Date.now() / 60_000)}` });
+    return { close, finalize: due.toFinalize.length, posted, export: due.pendingExport };
+  }
+
+  /** Entries of finalized cycles whose objection was dismissed after finalize: post them now. */
+  private async postLateDismissed(cycleIds: string[]): Promise<number> {
     let posted = 0;
-    for (const cycleId of due.lateDismissed) {
+    for (const cycleId of cycleIds) {
       posted += await this.repo.db.transaction(async (m) => {
         const c = (await this.repo.lockCycleById(m, cycleId)) as CycleRow;
         return this.postEntries(m, c);
       });
     }
-    if (due.pendingExport) await this.jobs.enqueue('credit.export', {}, { jobId: `export-reconcile-${Math.floor(Date.now() / 60_000)}` });
-    return { close, finalize: due.toFinalize.length, posted, export: due.pendingExport };
+    return posted;
+  }
+
+  // ---- run due work as of a time (test and training deployments) ---------------------------
+
+  /**
+   * For test and training deployments (`cli.js finalize-due --as-of`), never production: does
+   * the month-end work as if it were `asOf`. Closes the cycles whose scheduled close has come by
+   * then (months up to this one: a future month is never closed), ends the objection windows
+   * that end by then — each shortened window leaves a cycle event and a system audit row —,
+   * finalizes those cycles and posts entries whose objection was dismissed after finalize.
+   * The same code paths as the jobs, so it is as idempotent as they are.
+   */
+  async runDueAsOf(asOf: Date): Promise<{ closed: number; windowsEnded: number; finalized: number; posted: number }> {
+    if (process.env.NODE_ENV === 'production') throw new AppError('CYCLE.AS_OF_REFUSED');
+    const thisMonth = periodOf(new Date());
+    let closed = 0;
+    for (const d of await this.dueCloses(asOf)) {
+      if (d.period <= thisMonth && (await this.handleClose(d)) === 'closed') closed += 1;
+    }
+    let windowsEnded = 0;
+    let finalized = 0;
+    for (const cycleId of await this.repo.windowsEndingBy(this.repo.db, asOf)) {
+      const ended = await this.repo.db.transaction(async (m) => {
+        const c = await this.repo.lockCycleById(m, cycleId);
+        if (!c || c.state !== 'publicized' || !c.windowEndsAt || c.windowEndsAt.getTime() > asOf.getTime()) return false;
+        if (c.windowEndsAt.getTime() <= Date.now()) return false;
+        const reason = `异议期按 finalize-due --as-of ${asOf.toISOString()} 提前结束（原定 ${c.windowEndsAt.toISOString()}；仅测试/培训环境）`;
+        await this.repo.endWindowNow(m, c, reason);
+        await this.audit.record(null, { townId: c.townId, action: 'cycle.window_end_early', targetType: 'cycle', targetId: c.id, summary: { asOf: asOf.toISOString(), windowEndsAtBefore: c.windowEndsAt.toISOString() } }, m);
+        return true;
+      });
+      if (ended) windowsEnded += 1;
+      if ((await this.finalize(cycleId, new Date())) === 'finalized') finalized += 1;
+    }
+    const posted = await this.postLateDismissed((await this.repo.dueWork(this.repo.db)).lateDismissed);
+    return { closed, windowsEnded, finalized, posted };
   }
 
   /**

@@ -132,16 +132,16 @@ export class EntryDto {
   @ApiProperty({ description: '期间（计入哪个月的评议）', example: '2026-11' }) period: string;
   @ApiProperty({ description: '发生日期' }) occurredOn: string;
   @ApiProperty({ description: '补录：发生月份已关账，计入之后的开放期间（发生日期见 occurredOn）' }) late: boolean;
-  @ApiProperty({ nullable: true, description: '数量' }) quantity: number | null;
-  @ApiProperty({ nullable: true, description: '议事会选定分值（区间事项）' }) chosenPoints: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: '数量' }) quantity: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: '议事会选定分值（区间事项）' }) chosenPoints: number | null;
   @ApiProperty({ description: '录入时按规则计算的分值（关账时按全期重算）' }) points: number;
-  @ApiProperty({ nullable: true, description: '关账评定后的分值' }) finalPoints: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: '关账评定后的分值' }) finalPoints: number | null;
   @ApiProperty({ type: ExplanationDto }) explanation: ExplanationDto;
-  @ApiProperty({ nullable: true }) reason: string | null;
-  @ApiProperty({ nullable: true }) evidenceNote: string | null;
+  @ApiProperty({ type: String, nullable: true }) reason: string | null;
+  @ApiProperty({ type: String, nullable: true }) evidenceNote: string | null;
   @ApiProperty({ enum: ENTRY_STATUSES }) status: EntryStatus;
   @ApiProperty({ description: '有异议' }) disputed: boolean;
-  @ApiProperty({ nullable: true, description: '疑似重复：同一村民同一事项同一天的较早记录' }) duplicateOf: string | null;
+  @ApiProperty({ type: String, nullable: true, description: '疑似重复：同一村民同一事项同一天的较早记录' }) duplicateOf: string | null;
   @ApiProperty() enteredBy: string;
   @ApiProperty() enteredAt: Date;
 }
@@ -159,14 +159,14 @@ export class EntryPreviewDto {
   @ApiProperty({ description: '按目录规则计算的分值（该期间现有记录加上本条；关账时按全期重算）', example: -10 }) points: number;
   @ApiProperty({ type: ExplanationDto, description: '本条的计分说明（中文）' }) explanation: ExplanationDto;
   @ApiProperty({ description: '事项规则（中文）', example: '年内第 2 次起每次 -10 分，此前记录警告' }) rule: string;
-  @ApiProperty({ nullable: true, format: 'uuid', description: '将被标记为疑似重复：同一村民同一事项同一天的较早记录' }) duplicateOf: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'uuid', description: '将被标记为疑似重复：同一村民同一事项同一天的较早记录' }) duplicateOf: string | null;
 }
 
 export class EntryPageDto {
   @ApiProperty({ type: [EntryDto] }) items: EntryDto[];
   @ApiProperty({ description: '本页所列的期间（查询参数 period，默认为本月开放期间）', example: '2026-12' }) period: string;
   @ApiProperty({ type: [String], description: '本村开放中的期间（月初几天上月与本月可能同时开放），从早到晚', example: ['2026-11', '2026-12'] }) openPeriods: string[];
-  @ApiProperty({ nullable: true, description: '下一页游标' }) next: string | null;
+  @ApiProperty({ type: String, nullable: true, description: '下一页游标' }) next: string | null;
 }
 
 export class UploadPeriodCountDto {

@@ -1,13 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AuditService } from '@app/audit/audit.service';
-import type { Principal, RequestContext, StaffPrincipal, TerminalPrincipal } from '@app/auth/principal';
+import type { Principal, RequestContext, TerminalPrincipal } from '@app/auth/principal';
 import { AppError } from '@app/common/errors/app-error';
 import { maskName } from '@app/common/mask-name';
 import { LedgerService } from '@app/ledger/ledger.service';
 import { periodOf } from '@app/review/working-days';
 import { hashRequest, shanghaiToday } from '@app/scoring/entries.service';
 import type { CardHolderDto, ReceiptDto, RedeemDto, TodaySalesDto } from './shop.dto';
+
+/** A redemption with its idempotency key settled (from the Idempotency-Key header or the body). */
+export type KeyedRedemption = Omit<RedeemDto, 'idempotencyKey'> & { idempotencyKey: string };
 import { RedemptionRepository, type GoodsRow, type RedemptionRow } from './redemption.repository';
 
 /**
@@ -28,10 +31,12 @@ export class RedemptionService {
     if (!h || h.townId !== t.townId) throw new AppError('REDEMPTION.RESIDENT_NOT_FOUND');
     if (!h.served) throw new AppError('REDEMPTION.RESIDENT_NOT_SERVED');
     if (h.status !== 'active') throw new AppError('REDEMPTION.RESIDENT_NOT_ACTIVE', undefined, { status: h.status });
-    return { name: maskName(h.name), village: h.villageName, balance: h.balance ?? 0, grade: h.grade, status: h.status };
+    // No account yet (no postings): the grade of the town's base score, never null.
+    const grade = h.grade ?? (await this.ledger.baseGrade(h.townId));
+    return { name: maskName(h.name), village: h.villageName, balance: h.balance ?? 0, grade, status: h.status };
   }
 
-  async redeem(ctx: RequestContext, dto: RedeemDto): Promise<{ receipt: ReceiptDto; replayed: boolean }> {
+  async redeem(ctx: RequestContext, dto: KeyedRedemption): Promise<{ receipt: ReceiptDto; replayed: boolean }> {
     const t = ctx.principal as TerminalPrincipal;
     const ids = dto.lines.map((l) => l.goodsId);
     if (new Set(ids).size !== ids.length) throw new AppError('REDEMPTION.DUPLICATE_GOODS');
@@ -65,7 +70,7 @@ export class RedemptionService {
    * transaction: the ledger posting first (account lock, balance check), then the stock and the
    * receipt in one statement, so a popular good is locked only for that and the commit.
    */
-  private async redeemOnce(ctx: RequestContext, dto: RedeemDto, requestHash: string): Promise<{ receipt: ReceiptDto; replayed: boolean }> {
+  private async redeemOnce(ctx: RequestContext, dto: KeyedRedemption, requestHash: string): Promise<{ receipt: ReceiptDto; replayed: boolean }> {
     const t = ctx.principal as TerminalPrincipal;
     const ids = dto.lines.map((l) => l.goodsId);
     const h = await this.repo.findBasket(this.repo.db, dto.cardCode, t.shopId, ids);
@@ -105,8 +110,17 @@ export class RedemptionService {
         for (const l of dto.lines) checkLine(now.get(l.goodsId), l, t.shopId);
         throw new RetryRedemption();
       }
-      // Who sold it: the terminal and, at a till, the clerk signed in at it.
-      await this.audit.record(tillContext(ctx), { action: 'redemption.create', targetType: 'redemption', targetId: id, summary: { receiptNo, points: total, ...tillActors(t) } }, m);
+      // Who sold it: the terminal (the actor) and, at a till, the clerk signed in at it.
+      await this.audit.record(
+        ctx,
+        {
+          action: 'redemption.create',
+          targetType: 'redemption',
+          targetId: id,
+          summary: { receiptNo, shopId: t.shopId, residentId: h.id, points: total, lines: lines.length, ...tillActors(t) },
+        },
+        m,
+      );
       return {
         ...record,
         createdAt: taken.createdAt as Date,
@@ -145,7 +159,7 @@ export class RedemptionService {
       await this.repo.moveStock(m, r.lines.map((l) => ({ townId: r.townId, shopId: r.shopId, goodsId: l.goodsId, kind: 'voided', quantity: l.quantity, reason, actor, redemptionId: r.id })));
       await this.repo.insertVoid(m, { redemptionId: r.id, townId: r.townId, reason, actor, terminalId: terminal?.id ?? null, postingId: posted.postings[0].id, balanceAfter: posted.postings[0].balanceAfter });
       await this.audit.record(
-        tillContext(ctx),
+        ctx,
         { action: 'redemption.void', targetType: 'redemption', targetId: r.id, summary: { receiptNo, reason, points: r.totalPoints, ...(terminal ? tillActors(terminal) : {}) } },
         m,
       );
@@ -181,7 +195,7 @@ export class RedemptionService {
    * The receipt already made under this terminal + key, if any, as a replay; `failure` is thrown
    * instead when the lookup itself fails.
    */
-  private async replayByKey(t: TerminalPrincipal, dto: RedeemDto, requestHash: string, failure: unknown): Promise<{ receipt: ReceiptDto; replayed: true } | null> {
+  private async replayByKey(t: TerminalPrincipal, dto: KeyedRedemption, requestHash: string, failure: unknown): Promise<{ receipt: ReceiptDto; replayed: true } | null> {
     const prior = await this.repo.findByKey(this.repo.db, t.id, dto.idempotencyKey).catch(() => {
       throw failure;
     });
@@ -199,18 +213,7 @@ export class RedemptionService {
   }
 }
 
-/**
- * The audit context of a till request: the signed-in clerk acts (so the audit log's actor is the
- * person, searchable by staff id), with the terminal in the summary; a terminal without a clerk
- * acts itself.
- */
-function tillContext(ctx: RequestContext): RequestContext {
-  const p = ctx.principal;
-  if (p.kind !== 'terminal' || !p.clerk) return ctx;
-  const clerk: StaffPrincipal = { kind: 'staff', id: p.clerk.id, username: p.clerk.username, role: 'shop_clerk', townId: p.townId, villageId: null, shopId: p.shopId };
-  return { principal: clerk, requestId: ctx.requestId };
-}
-
+/** Who acted at a till, for the audit summary: the terminal and the clerk signed in at it, if any. */
 function tillActors(t: TerminalPrincipal): { terminalId: string; terminalName: string; clerkId: string | null; clerkName: string | null } {
   return { terminalId: t.id, terminalName: t.name, clerkId: t.clerk?.id ?? null, clerkName: t.clerk?.displayName ?? null };
 }

@@ -1,8 +1,10 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Ctx, Roles } from '@app/auth/auth.decorators';
 import type { RequestContext } from '@app/auth/principal';
+import { ApiErrors } from '@app/common/errors/api-errors';
+import { CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE } from '@app/common/http/api-file-response';
 import {
   CreateGoodsDto,
   CreateShopDto,
@@ -27,6 +29,7 @@ import { RedemptionService } from './redemption.service';
 import { ShopService } from './shop.service';
 
 @ApiTags('shops 信义超市')
+@ApiExtraModels(ReconciliationReportDto)
 @Controller()
 export class ShopController {
   constructor(
@@ -39,13 +42,14 @@ export class ShopController {
   @Roles('town_admin')
   @ApiOperation({ summary: '新建信义超市及其服务的村' })
   @ApiCreatedResponse({ type: ShopDto })
+  @ApiErrors('AUTH.OUT_OF_SCOPE', 'SHOP.CODE_TAKEN')
   create(@Ctx() ctx: RequestContext, @Body() dto: CreateShopDto): Promise<ShopDto> {
     return this.shops.create(ctx, dto);
   }
 
   @Get('shops')
-  @Roles('town_admin', 'auditor')
-  @ApiOperation({ summary: '本镇信义超市列表' })
+  @Roles('town_admin', 'auditor', 'shop_clerk')
+  @ApiOperation({ summary: '本镇信义超市列表（超市店员只看到本店）' })
   @ApiOkResponse({ type: [ShopDto] })
   list(@Ctx() ctx: RequestContext): Promise<ShopDto[]> {
     return this.shops.list(ctx);
@@ -55,6 +59,7 @@ export class ShopController {
   @Roles('town_admin', 'shop_clerk')
   @ApiOperation({ summary: '上架商品（积分定价）' })
   @ApiCreatedResponse({ type: GoodsDto })
+  @ApiErrors('SHOP.NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'GOODS.CODE_TAKEN', 'GOODS.BARCODE_TAKEN')
   createGoods(@Ctx() ctx: RequestContext, @Param() p: ShopIdParams, @Body() dto: CreateGoodsDto): Promise<GoodsDto> {
     return this.goods.create(ctx, p.shopId, dto);
   }
@@ -63,6 +68,7 @@ export class ShopController {
   @Roles('town_admin', 'auditor', 'shop_clerk')
   @ApiOperation({ summary: '超市商品列表；q 按名称、货号或条码查找' })
   @ApiOkResponse({ type: [GoodsDto] })
+  @ApiErrors('SHOP.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   listGoods(@Ctx() ctx: RequestContext, @Param() p: ShopIdParams, @Query() q: GoodsQuery): Promise<GoodsDto[]> {
     return this.goods.list(ctx, p.shopId, { q: q.q });
   }
@@ -71,6 +77,7 @@ export class ShopController {
   @Roles('town_admin', 'auditor', 'shop_clerk')
   @ApiOperation({ summary: '低库存商品' })
   @ApiOkResponse({ type: [GoodsDto] })
+  @ApiErrors('SHOP.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   lowStock(@Ctx() ctx: RequestContext, @Param() p: ShopIdParams, @Query() q: LowStockQuery): Promise<GoodsDto[]> {
     return this.goods.list(ctx, p.shopId, { lowStock: q.threshold ?? 5 });
   }
@@ -79,6 +86,7 @@ export class ShopController {
   @Roles('town_admin', 'shop_clerk')
   @ApiOperation({ summary: '修改商品：名称、单位、积分价格、货号、条码、在售（只改传入的字段）' })
   @ApiOkResponse({ type: GoodsDto })
+  @ApiErrors('GOODS.NOT_FOUND', 'SHOP.NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'GOODS.CODE_TAKEN', 'GOODS.BARCODE_TAKEN')
   updateGoods(@Ctx() ctx: RequestContext, @Param() p: GoodsIdParams, @Body() dto: UpdateGoodsDto): Promise<GoodsDto> {
     return this.goods.update(ctx, p.id, dto);
   }
@@ -88,6 +96,7 @@ export class ShopController {
   @Roles('town_admin', 'shop_clerk')
   @ApiOperation({ summary: '盘点纠正库存：库存改为实数，差额记入库存流水并注明原因' })
   @ApiOkResponse({ type: StockCountResultDto })
+  @ApiErrors('GOODS.NOT_FOUND', 'SHOP.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   countStock(@Ctx() ctx: RequestContext, @Param() p: GoodsIdParams, @Body() dto: StockCountDto): Promise<StockCountResultDto> {
     return this.goods.count(ctx, p.id, dto);
   }
@@ -97,6 +106,7 @@ export class ShopController {
   @Roles('town_admin', 'shop_clerk')
   @ApiOperation({ summary: '入库或报损（追加库存流水，注明原因）' })
   @ApiOkResponse({ type: GoodsDto })
+  @ApiErrors('GOODS.NOT_FOUND', 'SHOP.NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'GOODS.STOCK_NEGATIVE')
   stock(@Ctx() ctx: RequestContext, @Param() p: GoodsIdParams, @Body() dto: StockAdjustDto): Promise<GoodsDto> {
     return this.goods.adjustStock(ctx, p.id, dto);
   }
@@ -106,6 +116,7 @@ export class ShopController {
   @Roles('town_admin', 'shop_clerk')
   @ApiOperation({ summary: '下架商品' })
   @ApiOkResponse({ type: GoodsDto })
+  @ApiErrors('GOODS.NOT_FOUND', 'SHOP.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   deactivate(@Ctx() ctx: RequestContext, @Param() p: GoodsIdParams): Promise<GoodsDto> {
     return this.goods.setActive(ctx, p.id, false);
   }
@@ -115,6 +126,7 @@ export class ShopController {
   @Roles('shop_clerk')
   @ApiOperation({ summary: '店员当天撤销兑换' })
   @ApiOkResponse({ type: ReceiptDto })
+  @ApiErrors('REDEMPTION.NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'REDEMPTION.VOID_WINDOW_PASSED', 'LEDGER.SOURCE_CONFLICT')
   void(@Ctx() ctx: RequestContext, @Param() p: ReceiptParams, @Body() dto: VoidDto): Promise<ReceiptDto> {
     return this.redemptions.void(ctx, p.receiptNo, dto.reason);
   }
@@ -122,8 +134,15 @@ export class ShopController {
   @Get('shops/:shopId/reconciliation')
   @Roles('town_admin', 'auditor', 'shop_clerk')
   @ApiOperation({ summary: '超市对账：按日、按商品的兑换积分、撤销与净额（JSON / CSV / XLSX）' })
-  @ApiOkResponse({ type: ReconciliationReportDto, description: 'format=json; csv and xlsx are files' })
-  @ApiProduces('application/json', 'text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+  @ApiOkResponse({
+    description: '对账（format=json 为 JSON，csv / xlsx 为文件）',
+    content: {
+      'application/json': { schema: { $ref: getSchemaPath(ReconciliationReportDto) } },
+      [CSV_MEDIA_TYPE]: { schema: { type: 'string', format: 'binary' } },
+      [XLSX_MEDIA_TYPE]: { schema: { type: 'string', format: 'binary' } },
+    },
+  })
+  @ApiErrors('SHOP.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   async reconciliation(@Ctx() ctx: RequestContext, @Param() p: ShopIdParams, @Query() q: ReconciliationQuery, @Res() res: Response): Promise<void> {
     await this.sendReport(res, await this.goods.reconciliation(ctx, { shopId: p.shopId, from: q.from, to: q.to }), q.format);
   }
@@ -131,8 +150,14 @@ export class ShopController {
   @Get('towns/current/shop-reconciliation')
   @Roles('town_admin', 'auditor')
   @ApiOperation({ summary: '全镇各超市对账' })
-  @ApiOkResponse({ type: ReconciliationReportDto, description: 'format=json; csv and xlsx are files' })
-  @ApiProduces('application/json', 'text/csv', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+  @ApiOkResponse({
+    description: '对账（format=json 为 JSON，csv / xlsx 为文件）',
+    content: {
+      'application/json': { schema: { $ref: getSchemaPath(ReconciliationReportDto) } },
+      [CSV_MEDIA_TYPE]: { schema: { type: 'string', format: 'binary' } },
+      [XLSX_MEDIA_TYPE]: { schema: { type: 'string', format: 'binary' } },
+    },
+  })
   async townReconciliation(@Ctx() ctx: RequestContext, @Query() q: ReconciliationQuery, @Res() res: Response): Promise<void> {
     await this.sendReport(res, await this.goods.reconciliation(ctx, { from: q.from, to: q.to }), q.format);
   }

@@ -243,9 +243,10 @@ export class RedeemDto {
   @Type(() => RedemptionLineDto)
   lines: RedemptionLineDto[];
 
-  @ApiProperty({ description: '终端生成的幂等键：超时重试时必须使用同一个', example: 'pos1-20261123-0042' })
+  @ApiPropertyOptional({ description: '终端生成的幂等键：超时重试时必须使用同一个（也可用 Idempotency-Key 请求头；两者都给时须相同）', example: 'pos1-20261123-0042' })
+  @IsOptional()
   @Matches(/^[A-Za-z0-9._:-]{8,100}$/, { message: 'idempotencyKey must be 8–100 of A-Z a-z 0-9 . _ : -' })
-  idempotencyKey: string;
+  idempotencyKey?: string;
 }
 
 export class VoidDto {
@@ -272,8 +273,8 @@ export class ReceiptDto {
   @ApiProperty({ description: '合计积分' }) totalPoints: number;
   @ApiProperty({ description: '兑换后余额' }) balanceAfter: number;
   @ApiProperty({ description: '兑换时间' }) createdAt: Date;
-  @ApiProperty({ nullable: true, type: Date, description: '撤销时间' }) voidedAt: Date | null;
-  @ApiProperty({ nullable: true, type: String, description: '撤销原因' }) voidReason: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: '撤销时间' }) voidedAt: Date | null;
+  @ApiProperty({ type: String, nullable: true, description: '撤销原因' }) voidReason: string | null;
   @ApiProperty({ description: '超市名称' }) shopName: string;
   @ApiProperty({ description: '终端名称' }) terminalName: string;
   @ApiProperty({ nullable: true, type: String, description: '收银店员（终端未登录店员时为空）' }) clerkName: string | null;
@@ -293,7 +294,7 @@ export class CardHolderDto {
   @ApiProperty({ description: '村民姓名（脱敏）' }) name: string;
   @ApiProperty({ description: '所在村' }) village: string;
   @ApiProperty({ description: '可用积分' }) balance: number;
-  @ApiProperty({ nullable: true, type: String, description: '信用等级' }) grade: string | null;
+  @ApiProperty({ description: '信用等级（尚无入账记录时为基础分对应的等级）', example: 'A' }) grade: string;
   @ApiProperty({ description: '状态' }) status: string;
 }
 
@@ -303,52 +304,6 @@ export class DayQuery {
   @Matches(DATE_PATTERN, { message: 'day must be a date YYYY-MM-DD' })
   @IsCalendarDate()
   day?: string;
-}
-
-export class ReconciliationDayDto {
-  @ApiProperty({ example: '2026-11-23' }) day: string;
-  @ApiProperty({ description: '兑换积分' }) points: number;
-  @ApiProperty({ description: '撤销积分' }) voidedPoints: number;
-  @ApiProperty({ description: '净积分' }) netPoints: number;
-}
-
-export class ReconciliationGoodsDto {
-  @ApiProperty() goodsId: string;
-  @ApiProperty({ description: '商品名称' }) goodsName: string;
-  @ApiProperty({ description: '单位' }) unit: string;
-  @ApiProperty({ description: '兑出数量' }) quantity: number;
-  @ApiProperty({ description: '撤销数量' }) voidedQuantity: number;
-  @ApiProperty({ description: '净数量' }) netQuantity: number;
-  @ApiProperty({ description: '兑换积分' }) points: number;
-  @ApiProperty({ description: '净积分' }) netPoints: number;
-}
-
-export class ReconciliationTotalsDto {
-  @ApiProperty({ description: '兑换积分' }) points: number;
-  @ApiProperty({ description: '撤销积分' }) voidedPoints: number;
-  @ApiProperty({ description: '净积分（镇应付超市）' }) netPoints: number;
-}
-
-export class ReconciliationRowDto {
-  @ApiProperty() day: string;
-  @ApiProperty() shopId: string;
-  @ApiProperty() goodsId: string;
-  @ApiProperty() goodsName: string;
-  @ApiProperty() unit: string;
-  @ApiProperty() quantity: number;
-  @ApiProperty() points: number;
-  @ApiProperty() voidedQuantity: number;
-  @ApiProperty() voidedPoints: number;
-}
-
-export class ReconciliationReportDto {
-  @ApiProperty() from: string;
-  @ApiProperty() to: string;
-  @ApiProperty({ nullable: true, type: String }) shopId: string | null;
-  @ApiProperty({ type: [ReconciliationDayDto] }) days: ReconciliationDayDto[];
-  @ApiProperty({ type: [ReconciliationGoodsDto] }) goods: ReconciliationGoodsDto[];
-  @ApiProperty({ type: ReconciliationTotalsDto }) totals: ReconciliationTotalsDto;
-  @ApiProperty({ type: [ReconciliationRowDto] }) rows: ReconciliationRowDto[];
 }
 
 export class ReconciliationQuery {
@@ -366,4 +321,51 @@ export class ReconciliationQuery {
   @IsOptional()
   @IsIn(['json', 'csv', 'xlsx'])
   format?: 'json' | 'csv' | 'xlsx';
+}
+
+export class ReconciliationDayDto {
+  @ApiProperty({ description: '日期（北京时间）', example: '2026-11-03' }) day: string;
+  @ApiProperty({ type: 'integer', description: '兑换积分' }) points: number;
+  @ApiProperty({ type: 'integer', description: '撤销积分' }) voidedPoints: number;
+  @ApiProperty({ type: 'integer', description: '净额' }) netPoints: number;
+}
+
+export class ReconciliationGoodsDto {
+  @ApiProperty({ format: 'uuid' }) goodsId: string;
+  @ApiProperty({ description: '商品名称' }) goodsName: string;
+  @ApiProperty({ description: '单位' }) unit: string;
+  @ApiProperty({ type: 'integer' }) quantity: number;
+  @ApiProperty({ type: 'integer' }) voidedQuantity: number;
+  @ApiProperty({ type: 'integer' }) netQuantity: number;
+  @ApiProperty({ type: 'integer' }) points: number;
+  @ApiProperty({ type: 'integer' }) netPoints: number;
+}
+
+export class ReconciliationTotalsDto {
+  @ApiProperty({ type: 'integer' }) points: number;
+  @ApiProperty({ type: 'integer' }) voidedPoints: number;
+  @ApiProperty({ type: 'integer' }) netPoints: number;
+}
+
+export class ReconciliationRowDto {
+  @ApiProperty() day: string;
+  @ApiProperty({ format: 'uuid' }) shopId: string;
+  @ApiProperty({ format: 'uuid' }) goodsId: string;
+  @ApiProperty() goodsName: string;
+  @ApiProperty() unit: string;
+  @ApiProperty({ type: 'integer' }) quantity: number;
+  @ApiProperty({ type: 'integer' }) points: number;
+  @ApiProperty({ type: 'integer' }) voidedQuantity: number;
+  @ApiProperty({ type: 'integer' }) voidedPoints: number;
+}
+
+/** The JSON form of a reconciliation (format=json); CSV and XLSX carry the same rows. */
+export class ReconciliationReportDto {
+  @ApiProperty({ description: '起始日期' }) from: string;
+  @ApiProperty({ description: '结束日期（含）' }) to: string;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: '超市（全镇对账时为 null）' }) shopId: string | null;
+  @ApiProperty({ type: [ReconciliationDayDto] }) days: ReconciliationDayDto[];
+  @ApiProperty({ type: [ReconciliationGoodsDto] }) goods: ReconciliationGoodsDto[];
+  @ApiProperty({ type: ReconciliationTotalsDto }) totals: ReconciliationTotalsDto;
+  @ApiProperty({ type: [ReconciliationRowDto] }) rows: ReconciliationRowDto[];
 }

@@ -33,6 +33,11 @@ export class ShopRepository {
     return this.db.query(`${SHOP_SELECT} WHERE s.town_id = $1 GROUP BY s.id ORDER BY s.code`, [townId]);
   }
 
+  /** One shop of the town (a shop clerk's own), as a list: empty when it is not there. */
+  async listOneShopOfTown(townId: string, shopId: string): Promise<ShopRow[]> {
+    return this.db.query(`${SHOP_SELECT} WHERE s.town_id = $1 AND s.id = $2 GROUP BY s.id`, [townId, shopId]);
+  }
+
   async countVillagesInTown(townId: string, villageIds: string[]): Promise<number> {
     const [r] = await this.db.query(`SELECT count(*)::int AS n FROM villages WHERE town_id = $1 AND id = ANY($2::uuid[])`, [townId, villageIds]);
     return r.n;

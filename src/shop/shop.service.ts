@@ -25,7 +25,10 @@ export class ShopService {
     return shop;
   }
 
+  /** The town's shops; a shop clerk sees their own shop only. */
   list(ctx: RequestContext): Promise<ShopDto[]> {
-    return this.repo.listShopsOfTown(ctx.principal.townId);
+    const p = ctx.principal;
+    if (p.kind === 'staff' && p.role === 'shop_clerk') return p.shopId ? this.repo.listOneShopOfTown(p.townId, p.shopId) : Promise.resolve([]);
+    return this.repo.listShopsOfTown(p.townId);
   }
 }

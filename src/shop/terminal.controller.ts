@@ -1,8 +1,10 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Ctx, TerminalAuth } from '@app/auth/auth.decorators';
 import type { RequestContext, TerminalPrincipal } from '@app/auth/principal';
+import { ApiErrors } from '@app/common/errors/api-errors';
+import { idempotencyKeyOf } from '@app/common/http/idempotency-key';
 import { shanghaiToday } from '@app/scoring/entries.service';
 import {
   CardHolderDto,
@@ -36,6 +38,7 @@ export class TerminalController {
   @Get('residents/:cardCode')
   @ApiOperation({ summary: '刷卡查询村民：脱敏姓名、村、可用积分、等级（非本超市服务的村或非正常状态则拒绝）' })
   @ApiOkResponse({ type: CardHolderDto })
+  @ApiErrors('REDEMPTION.RESIDENT_NOT_FOUND', 'REDEMPTION.RESIDENT_NOT_SERVED', 'REDEMPTION.RESIDENT_NOT_ACTIVE')
   lookup(@Ctx() ctx: RequestContext, @Param() p: CardParams): Promise<CardHolderDto> {
     return this.redemptions.lookup(ctx.principal as TerminalPrincipal, p.cardCode);
   }
@@ -50,9 +53,12 @@ export class TerminalController {
   @Post('redemptions')
   @ApiOperation({ summary: '兑换：按商品定价、校验库存与余额、记账、出小票；同一幂等键同一内容重试返回原小票' })
   @ApiCreatedResponse({ type: ReceiptDto, description: 'the receipt' })
+  @ApiErrors('REDEMPTION.DUPLICATE_GOODS', 'REDEMPTION.RESIDENT_NOT_FOUND', 'REDEMPTION.RESIDENT_NOT_SERVED', 'REDEMPTION.RESIDENT_NOT_ACTIVE', 'REDEMPTION.GOODS_NOT_FOUND', 'REDEMPTION.GOODS_INACTIVE', 'REDEMPTION.OUT_OF_STOCK', 'REDEMPTION.INSUFFICIENT_POINTS', 'REDEMPTION.IDEMPOTENCY_CONFLICT', 'REDEMPTION.BASKET_CHANGED')
   @ApiOkResponse({ type: ReceiptDto, description: 'a retry with the same idempotency key and body: the original, with header idempotent-replayed: true' })
-  async redeem(@Ctx() ctx: RequestContext, @Body() dto: RedeemDto, @Res({ passthrough: true }) res: Response): Promise<ReceiptDto> {
-    const { receipt, replayed } = await this.redemptions.redeem(ctx, dto);
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: '幂等键（与请求体 idempotencyKey 二选一；都给时须相同）' })
+  async redeem(@Ctx() ctx: RequestContext, @Body() dto: RedeemDto, @Headers('idempotency-key') key: string | undefined, @Res({ passthrough: true }) res: Response): Promise<ReceiptDto> {
+    const idempotencyKey = idempotencyKeyOf(key, dto.idempotencyKey, { required: true }) as string;
+    const { receipt, replayed } = await this.redemptions.redeem(ctx, { ...dto, idempotencyKey });
     if (replayed) res.status(200).setHeader('idempotent-replayed', 'true');
     return receipt;
   }
@@ -61,6 +67,7 @@ export class TerminalController {
   @HttpCode(200)
   @ApiOperation({ summary: '当天撤销兑换（退回积分与库存；重复撤销返回同一结果）' })
   @ApiOkResponse({ type: ReceiptDto })
+  @ApiErrors('REDEMPTION.NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'REDEMPTION.VOID_WINDOW_PASSED', 'LEDGER.SOURCE_CONFLICT')
   void(@Ctx() ctx: RequestContext, @Param() p: ReceiptParams, @Body() dto: VoidDto): Promise<ReceiptDto> {
     return this.redemptions.void(ctx, p.receiptNo, dto.reason);
   }
@@ -68,6 +75,7 @@ export class TerminalController {
   @Get('receipts/:receiptNo')
   @ApiOperation({ summary: '按小票号查询（补打小票）' })
   @ApiOkResponse({ type: ReceiptDto })
+  @ApiErrors('REDEMPTION.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   receipt(@Ctx() ctx: RequestContext, @Param() p: ReceiptParams): Promise<ReceiptDto> {
     return this.redemptions.byReceipt(ctx.principal, p.receiptNo);
   }

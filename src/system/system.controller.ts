@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Roles } from '@app/auth/auth.decorators';
 import { HeartbeatEnqueuedDto, HeartbeatJobParams, HeartbeatStatusDto } from './system.dto';
 import { SystemService } from './system.service';
@@ -13,6 +13,7 @@ export class SystemController {
   @HttpCode(202)
   @Roles('town_admin')
   @ApiOperation({ summary: '投递一个心跳任务（检查 api → 队列 → worker → 数据库）' })
+  @ApiAcceptedResponse({ type: HeartbeatEnqueuedDto })
   requestHeartbeat(): Promise<HeartbeatEnqueuedDto> {
     return this.system.requestHeartbeat();
   }
@@ -20,6 +21,7 @@ export class SystemController {
   @Get('heartbeat/:jobId')
   @Roles('town_admin')
   @ApiOperation({ summary: '心跳任务是否已被 worker 处理' })
+  @ApiOkResponse({ type: HeartbeatStatusDto })
   heartbeatStatus(@Param() params: HeartbeatJobParams): Promise<HeartbeatStatusDto> {
     return this.system.heartbeatStatus(params.jobId);
   }

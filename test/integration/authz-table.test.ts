@@ -73,7 +73,7 @@ const TABLE: Record<string, Access> = {
   'POST /api/v1/objections/{id}/answer': ['village_reviewer'],
   'GET /api/v1/objections': ['town_admin', 'auditor', 'village_reviewer'],
   'POST /api/v1/shops': ['town_admin'],
-  'GET /api/v1/shops': ['town_admin', 'auditor'],
+  'GET /api/v1/shops': ['town_admin', 'auditor', 'shop_clerk'],
   'POST /api/v1/shops/{shopId}/goods': ['town_admin', 'shop_clerk'],
   'GET /api/v1/shops/{shopId}/goods': ['town_admin', 'auditor', 'shop_clerk'],
   'GET /api/v1/shops/{shopId}/goods/low-stock': ['town_admin', 'auditor', 'shop_clerk'],

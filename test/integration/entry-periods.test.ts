@@ -111,6 +111,33 @@ describe('deed periods: the month of the deed, late (补录) once that month is 
     const [audit] = await stack.db.query(`SELECT summary FROM audit_log WHERE action = 'town.settings.update' ORDER BY at DESC LIMIT 1`);
     expect(audit.summary).toMatchObject({ before: { closeDay: 5 }, after: { closeDay: 10 } });
     expect((await request(stack.http).patch(settings).set('authorization', t.village_clerk).send({ closeDay: 3 }).expect(403)).body.code).toBe('AUTH.FORBIDDEN');
+
+    // The timeliness view and the town overview follow it: close by the end of the 10th, publish by the end of the 15th.
+    const [y, m] = current.split('-').map(Number);
+    const closeBy = new Date(Date.UTC(y, m, 11) - 8 * 3600_000).toISOString();
+    const publishBy = new Date(Date.UTC(y, m, 16) - 8 * 3600_000).toISOString();
+    const timeliness = await request(stack.http).get('/api/v1/audit/timeliness').query({ period: current }).set('authorization', t.auditor).expect(200);
+    expect([timeliness.body.closeBy, timeliness.body.publishBy]).toEqual([closeBy, publishBy]);
+    const overview = await request(stack.http).get('/api/v1/towns/current/boards-overview').query({ period: current }).set('authorization', t.town_admin).expect(200);
+    expect([overview.body.closeBy, overview.body.publishBy]).toEqual([closeBy, publishBy]);
+    const other = await request(stack.http).get('/api/v1/audit/timeliness').query({ period: current }).set('authorization', t.other_town_admin).expect(200);
+    expect(other.body.closeBy).toBe(new Date(Date.UTC(y, m, 6) - 8 * 3600_000).toISOString());
+  });
+
+  it('the worker replaces the old monthly close scheduler with the daily one', async () => {
+    const review = stack.api.get(ReviewService);
+    const queue = stack.api.get(JobQueue).queue('cycle');
+    await queue.upsertJobScheduler('cycle-close-monthly', { pattern: '10 0 1 * *', tz: 'Asia/Shanghai' }, { name: 'cycle.close_due', data: {} });
+    try {
+      expect(await review.ensureSchedulers()).toContain('cycle-close-daily');
+      expect(await queue.getJobScheduler('cycle-close-monthly')).toBeFalsy();
+      expect(await queue.getJobScheduler('cycle-close-daily')).toMatchObject({ pattern: '10 0 * * *', tz: 'Asia/Shanghai' });
+    } finally {
+      for (const q of stack.api.get(JobQueue).allQueues()) {
+        for (const s of await q.getJobSchedulers()) await q.removeJobScheduler(s.key);
+        await q.obliterate({ force: true });
+      }
+    }
   });
 
   it('the close is due on each town’s own close day at 00:10 Shanghai; the daily tick and reconcile enqueue the same', async () => {

@@ -95,11 +95,11 @@ describe('validation errors: a Chinese message naming the field in every detail,
     const res = await request(stack.http)
       .post('/api/v1/terminal/redemptions')
       .set('x-api-key', apiKey)
-      .send({ cardCode: 'DC0001A7', lines: [{ goodsId: '00000000-0000-4000-8000-0000000000aa', quantity: 101 }] })
+      .send({ cardCode: 'DC-01', lines: [{ goodsId: '00000000-0000-4000-8000-0000000000aa', quantity: 101 }], idempotencyKey: 'till-0000001' })
       .expect(400);
     const by = Object.fromEntries((res.body.details as Detail[]).map((d) => [d.field, d.message]));
     expect(by['lines[0].quantity']).toMatch(/^数量（lines\[0\]\.quantity）不正确：不能大于 100 \/ quantity must not be greater than 100$/);
-    expect(by.idempotencyKey).toMatch(/^终端生成的幂等键（idempotencyKey）必须填写：格式不正确，应如 pos1-20261123-0042 \//);
+    expect(by.cardCode).toMatch(/^村民积分卡号（cardCode）不正确：格式不正确，应如 DC0001A7 \/ cardCode must be 6–20 upper-case letters or digits$/);
     const objection = await request(stack.http).post(`/api/v1/public/boards/${f.villageA}/2026-11/objections`).send({ entryId: '00000000-0000-4000-8000-0000000000aa', name: '张三', contact: '138', reason: '' }).expect(400);
     expect(objection.body.details).toEqual([{ field: 'reason', constraints: { minLength: expect.any(String) }, message: expect.stringMatching(/^异议理由（reason）不正确：长度不能少于 2 个字符 \//) }]);
   });

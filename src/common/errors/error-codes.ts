@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   'REQUEST.MALFORMED_JSON': { status: 400, message: '请求体不是合法的 JSON / malformed JSON body' },
   'REQUEST.TOO_LARGE': { status: 413, message: '请求体过大 / request body too large' },
   'REQUEST.UNSUPPORTED_MEDIA_TYPE': { status: 415, message: '不支持的内容类型 / unsupported media type' },
+  'REQUEST.IDEMPOTENCY_KEY_CONFLICT': { status: 400, message: '请求头 Idempotency-Key 与请求体 idempotencyKey 不一致 / Idempotency-Key header and body idempotencyKey differ' },
   'ROUTE.NOT_FOUND': { status: 404, message: '接口不存在 / no such route' },
   'RATE.LIMITED': { status: 429, message: '请求过于频繁 / too many requests' },
   // infrastructure
@@ -30,6 +31,7 @@ export const ERROR_CODES = {
   'AUTH.INVALID_CREDENTIALS': { status: 401, message: '用户名或密码错误 / wrong username or password' },
   'AUTH.ACCOUNT_LOCKED': { status: 423, message: '账号已锁定，请稍后再试 / account locked, try later' },
   'AUTH.ACCOUNT_DISABLED': { status: 403, message: '账号已停用 / account disabled' },
+  'AUTH.CONSOLE_HEADER_REQUIRED': { status: 403, message: '使用登录 Cookie 时须带 x-xinyi-console 请求头 / the session cookie needs the x-xinyi-console header' },
   'AUTH.INVALID_TOKEN': { status: 401, message: '令牌无效或已过期 / invalid or expired token' },
   'AUTH.INVALID_API_KEY': { status: 401, message: '终端密钥无效或已吊销 / unknown or revoked API key' },
   'AUTH.FORBIDDEN': { status: 403, message: '无此操作权限 / role not allowed' },

@@ -1,5 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, type ApiPropertyOptions } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
 import { IsInt, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateBy, buildMessage } from 'class-validator';
 import { isCalendarDate } from '@app/org/local-date';
 
@@ -25,9 +26,15 @@ export function IsPoints(options: ApiPropertyOptions = {}) {
   );
 }
 
-/** The printable code on a resident's shop card. */
+/** A card code as typed or scanned: scanners add CR/LF or spaces, people type lower case. */
+export function normalizeCardCode(value: unknown): unknown {
+  return typeof value === 'string' ? value.trim().toUpperCase() : value;
+}
+
+/** The printable code on a resident's shop card; trimmed and upper-cased before it is checked. */
 export function IsCardCode(options: ApiPropertyOptions = {}) {
   return applyDecorators(
+    Transform(({ value }) => normalizeCardCode(value)),
     IsString(),
     MaxLength(20),
     Matches(CARD_CODE_PATTERN, { message: '$property must be 6–20 upper-case letters or digits' }),

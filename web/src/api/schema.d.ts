@@ -132,7 +132,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 工作人员登录：返回访问令牌与刷新令牌（按 IP 限流，连续失败 5 次锁定 15 分钟） */
+        /** 工作人员登录：返回访问令牌与刷新令牌（按 IP 限流，连续失败 5 次锁定 15 分钟）；client=console 时刷新令牌只放在 httpOnly Cookie */
         post: operations["AuthController_login"];
         delete?: never;
         options?: never;
@@ -149,7 +149,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 注销：吊销刷新令牌 */
+        /** 注销：吊销刷新令牌（请求体中的，或控制台 Cookie 中的，并清除 Cookie） */
         post: operations["AuthController_logout"];
         delete?: never;
         options?: never;
@@ -183,7 +183,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 用刷新令牌换新令牌（一次性；重复使用会吊销整组） */
+        /** 用刷新令牌换新令牌（一次性；重复使用会吊销整组）。API 客户端放在请求体；控制台不带请求体，用 Cookie 并带 x-xinyi-console 请求头 */
         post: operations["AuthController_refresh"];
         delete?: never;
         options?: never;
@@ -708,7 +708,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 本镇信义超市列表 */
+        /** 本镇信义超市列表（超市店员只看到本店） */
         get: operations["ShopController_list"];
         put?: never;
         /** 新建信义超市及其服务的村 */
@@ -1473,7 +1473,9 @@ export interface components {
             targetId: string | null;
             requestId: string | null;
             /** @description 摘要 */
-            summary: Record<string, never> | null;
+            summary: {
+                [key: string]: unknown;
+            } | null;
         };
         AuditLogPageDto: {
             items: components["schemas"]["AuditLogEntryDto"][];
@@ -1553,11 +1555,18 @@ export interface components {
             villages?: components["schemas"]["BoardOverviewRowDto"][];
         };
         BrokenLinkDto: {
-            /** Format: uuid */
+            /** @description 账户（村民）编号 */
             accountId: string;
+            /** @description 第一个断链处的序号 */
             seq: number;
-            problem: Record<string, never>;
+            /**
+             * @description 问题
+             * @enum {string}
+             */
+            problem: "seq_gap" | "prev_hash_mismatch" | "hash_mismatch" | "head_mismatch" | "seq_mismatch" | "balance_mismatch" | "credit_score_mismatch" | "missing_account";
+            /** @description 应为 */
             expected: string;
+            /** @description 实际 */
             found: string;
         };
         CardHolderDto: {
@@ -1567,10 +1576,83 @@ export interface components {
             village: string;
             /** @description 可用积分 */
             balance: number;
-            /** @description 信用等级 */
-            grade: string | null;
+            /**
+             * @description 信用等级（尚无入账记录时为基础分对应的等级）
+             * @example A
+             */
+            grade: string;
             /** @description 状态 */
             status: string;
+        };
+        CatalogAdoptionDto: {
+            /** @description 目录版本编号 */
+            versionCode: string;
+            /** @description 生效日期 YYYY-MM-DD */
+            effectiveFrom: string;
+            /**
+             * Format: date-time
+             * @description 采用时间
+             */
+            adoptedAt: string;
+        };
+        CatalogItemDto: {
+            /** @description 事项版本 id（记分条目引用它） */
+            id: string;
+            /** @description 目录版本（村自设事项为空） */
+            versionId: string | null;
+            /** @description 村自设事项所属村 */
+            villageId: string | null;
+            /**
+             * @description 事项编号
+             * @example T01
+             */
+            code: string;
+            /** @description 类别 */
+            category: string;
+            /** @description 事项名称 */
+            name: string;
+            /** @description 说明 */
+            description: string;
+            /**
+             * @description 1 守信加分 / -1 失信扣分
+             * @enum {number}
+             */
+            sign: 1 | -1;
+            /** @description 计分规则（JSON） */
+            rule: {
+                [key: string]: unknown;
+            };
+            /** @description 每月/每年上限 */
+            caps: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * @description 规则的中文说明
+             * @example 每次 +2 分
+             */
+            ruleText: string;
+        };
+        CatalogVersionDto: {
+            id: string;
+            /**
+             * @description 版本编号
+             * @example 2026.1
+             */
+            code: string;
+            /** @description 名称 */
+            name: string;
+            /** @description 说明 */
+            description: string;
+            /** @description 守信（加分）事项数 */
+            trustItems: number;
+            /** @description 失信（扣分）事项数 */
+            breachItems: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** @description 本镇的采用记录 */
+            adoptions: components["schemas"]["CatalogAdoptionDto"][];
+            /** @description 今天在本镇生效的版本 */
+            inForce: boolean;
         };
         ChangeResidentStatusDto: {
             /**
@@ -1610,6 +1692,28 @@ export interface components {
             checked: number;
             /** @description 每个有问题的周期的第一个问题 */
             broken: components["schemas"]["CheckpointProblemDto"][];
+        };
+        CorrectionDto: {
+            /** @description 更正记录编号 */
+            correctionId: string;
+            /** @enum {string} */
+            type: "reversal" | "amount";
+            /** @description 原记账编号 */
+            originalPostingId: string;
+            /** @description 村民编号 */
+            residentId: string;
+            /** @description 本次更正记入的分值 */
+            points: number;
+            /** @description 更正理由 */
+            reason: string;
+            /** @description 更正记账编号 */
+            postingId: string;
+            /** @description 更正记账在该账户中的序号 */
+            seq: number;
+            /** @description 更正后余额 */
+            balance: number;
+            /** @description 更正后信用分 */
+            creditScore: number;
         };
         CreateCorrectionDto: {
             /**
@@ -1883,6 +1987,51 @@ export interface components {
             oldest: string | null;
             lastError: string | null;
         };
+        CycleDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            townId: string;
+            /** Format: uuid */
+            villageId: string;
+            /**
+             * @description 期间（年-月）
+             * @example 2026-11
+             */
+            period: string;
+            /**
+             * @description open 开放录入 → closed 已关账 → reviewed 已评议 → publicized 公示中 → finalized 已入账
+             * @enum {string}
+             */
+            state: "open" | "closed" | "reviewed" | "publicized" | "finalized";
+            /**
+             * Format: date-time
+             * @description 关账时间
+             */
+            closedAt: string | null;
+            /**
+             * Format: date-time
+             * @description 评议完成时间
+             */
+            reviewedAt: string | null;
+            /**
+             * Format: date-time
+             * @description 公示时间
+             */
+            publishedAt: string | null;
+            /**
+             * Format: date-time
+             * @description 异议期结束时间
+             */
+            windowEndsAt: string | null;
+            /**
+             * Format: date-time
+             * @description 入账时间
+             */
+            finalizedAt: string | null;
+            /** @description 入账核验码（各账户链头的哈希） */
+            checkpointHash: string | null;
+        };
         CycleListDto: {
             /** Format: uuid */
             villageId: string;
@@ -1909,14 +2058,24 @@ export interface components {
             state: "open" | "closed" | "reviewed" | "publicized" | "finalized";
             /** @description 记录条数（含已撤回、未通过） */
             entries: number;
-            /** @description 按计划自动关账的时间（本镇关账日 00:10 北京时间）；仅开放且未被重开过的周期有 */
-            scheduledCloseAt: Record<string, never> | null;
-            closedAt: Record<string, never> | null;
-            reviewedAt: Record<string, never> | null;
-            publishedAt: Record<string, never> | null;
-            /** @description 异议期截止 */
-            windowEndsAt: Record<string, never> | null;
-            finalizedAt: Record<string, never> | null;
+            /**
+             * Format: date-time
+             * @description 按计划自动关账的时间（本镇关账日 00:10 北京时间）；仅开放且未被重开过的周期有
+             */
+            scheduledCloseAt: string | null;
+            /** Format: date-time */
+            closedAt: string | null;
+            /** Format: date-time */
+            reviewedAt: string | null;
+            /** Format: date-time */
+            publishedAt: string | null;
+            /**
+             * Format: date-time
+             * @description 异议期截止
+             */
+            windowEndsAt: string | null;
+            /** Format: date-time */
+            finalizedAt: string | null;
         };
         DecisionDto: {
             /** Format: uuid */
@@ -1932,6 +2091,11 @@ export interface components {
         DecisionsDto: {
             /** @description 逐条决定（可批量，最多 5000 条） */
             decisions: components["schemas"]["DecisionDto"][];
+        };
+        DecisionsResultDto: {
+            cycle: components["schemas"]["CycleDto"];
+            /** @description 本次决定的条数 */
+            decided: number;
         };
         EntryDto: {
             id: string;
@@ -1957,22 +2121,22 @@ export interface components {
             /** @description 补录：发生月份已关账，计入之后的开放期间（发生日期见 occurredOn） */
             late: boolean;
             /** @description 数量 */
-            quantity: Record<string, never> | null;
+            quantity: number | null;
             /** @description 议事会选定分值（区间事项） */
-            chosenPoints: Record<string, never> | null;
+            chosenPoints: number | null;
             /** @description 录入时按规则计算的分值（关账时按全期重算） */
             points: number;
             /** @description 关账评定后的分值 */
-            finalPoints: Record<string, never> | null;
+            finalPoints: number | null;
             explanation: components["schemas"]["ExplanationDto"];
-            reason: Record<string, never> | null;
-            evidenceNote: Record<string, never> | null;
+            reason: string | null;
+            evidenceNote: string | null;
             /** @enum {string} */
             status: "submitted" | "approved" | "rejected" | "withdrawn" | "posted";
             /** @description 有异议 */
             disputed: boolean;
             /** @description 疑似重复：同一村民同一事项同一天的较早记录 */
-            duplicateOf: Record<string, never> | null;
+            duplicateOf: string | null;
             enteredBy: string;
             /** Format: date-time */
             enteredAt: string;
@@ -1993,7 +2157,7 @@ export interface components {
              */
             openPeriods: string[];
             /** @description 下一页游标 */
-            next: Record<string, never> | null;
+            next: string | null;
         };
         EntryPreviewDto: {
             /**
@@ -2037,7 +2201,7 @@ export interface components {
              * Format: uuid
              * @description 将被标记为疑似重复：同一村民同一事项同一天的较早记录
              */
-            duplicateOf: Record<string, never> | null;
+            duplicateOf: string | null;
         };
         ErrorBodyDto: {
             /**
@@ -2052,8 +2216,8 @@ export interface components {
             code: string;
             /** @description 中文说明（附英文） */
             message: string;
-            /** @description 附加信息：校验失败的字段、逐行错误（数组），或与错误码有关的值（对象） */
-            details?: unknown[] | {
+            /** @description 附加信息：VALIDATION.FAILED 为逐字段错误，整表拒收的上传为逐行错误，其他为与错误码有关的值 */
+            details?: components["schemas"]["FieldErrorDto"][] | components["schemas"]["RowErrorDto"][] | unknown[] | {
                 [key: string]: unknown;
             };
             /** @description 请求编号（同响应头 x-request-id），报告问题时提供 */
@@ -2065,11 +2229,22 @@ export interface components {
             /** @description 计分说明 */
             text: string;
         };
+        FieldErrorDto: {
+            /**
+             * @description 字段路径，如 items[2].quantity
+             * @example occurredOn
+             */
+            field: string;
+            /** @description 未通过的校验及说明 */
+            constraints: {
+                [key: string]: string;
+            };
+        };
         FirstBrokenDto: {
             /** @enum {string} */
             source: "ledger" | "checkpoint";
-            /** @description 账户链或周期核验码的第一个断点 */
-            link: Record<string, never>;
+            /** @description 账户链（source=ledger）或周期核验码（source=checkpoint）的第一个断点 */
+            link: components["schemas"]["BrokenLinkDto"] | components["schemas"]["CheckpointProblemDto"];
         };
         GoodsDto: {
             id: string;
@@ -2101,6 +2276,57 @@ export interface components {
              */
             min: number;
         };
+        HealthDto: {
+            /** @enum {string} */
+            status: "ok" | "error" | "shutting_down";
+            /** @description 正常的部分 */
+            info?: {
+                [key: string]: components["schemas"]["HealthIndicatorDto"];
+            };
+            /** @description 不可用的部分 */
+            error?: {
+                [key: string]: components["schemas"]["HealthIndicatorDto"];
+            };
+            /** @description 各部分（database、redis）的状态 */
+            details: {
+                [key: string]: components["schemas"]["HealthIndicatorDto"];
+            };
+        };
+        HealthIndicatorDto: {
+            /** @enum {string} */
+            status: "up" | "down";
+            /** @description 不可用时的原因 */
+            message?: string;
+        };
+        HeartbeatEnqueuedDto: {
+            /** @description 心跳任务编号 */
+            jobId: string;
+            /** @description 是否已进入队列（Redis 不可用时为 false） */
+            queued: boolean;
+        };
+        HeartbeatStatusDto: {
+            /** @description 任务编号 */
+            jobId: string;
+            /** @description 是否已被 worker 处理 */
+            processed: boolean;
+            /** @description 处理该任务的 worker */
+            worker?: string;
+            /**
+             * Format: date-time
+             * @description 处理时间
+             */
+            processedAt?: string;
+        };
+        HouseholdDto: {
+            id: string;
+            villageId: string;
+            /** @description 户号 */
+            code: string;
+            /** @description 住址 */
+            address: string | null;
+            /** @description 在册人数（各状态） */
+            residentCount: number;
+        };
         LedgerReportDto: {
             townId: string | null;
             ok: boolean;
@@ -2116,6 +2342,51 @@ export interface components {
             username: string;
             /** @description 密码 */
             password: string;
+            /**
+             * @description console：网页控制台登录，刷新令牌放在 httpOnly Cookie（不在响应体中）；api（默认）：刷新令牌在响应体中
+             * @default api
+             * @enum {string}
+             */
+            client: "api" | "console";
+        };
+        LoginResultDto: {
+            /** @description 访问令牌（JWT，短期） */
+            accessToken: string;
+            /** @description 刷新令牌（一次性，轮换）；控制台会话没有此字段，令牌在 httpOnly Cookie 中 */
+            refreshToken?: string;
+            /** @description 访问令牌有效秒数 */
+            expiresIn: number;
+            /** @enum {string} */
+            tokenType: "Bearer";
+            user: components["schemas"]["StaffDto"];
+        };
+        MeDto: {
+            /** @enum {string} */
+            kind: "staff";
+            /** Format: uuid */
+            id: string;
+            /** @description 用户名 */
+            username: string;
+            /**
+             * @description 角色
+             * @enum {string}
+             */
+            role: "town_admin" | "village_clerk" | "village_reviewer" | "auditor" | "shop_clerk";
+            /**
+             * Format: uuid
+             * @description 所属乡镇
+             */
+            townId: string;
+            /**
+             * Format: uuid
+             * @description 所属村（村级角色）
+             */
+            villageId: string | null;
+            /**
+             * Format: uuid
+             * @description 所属超市（超市店员）
+             */
+            shopId: string | null;
         };
         MeetingDto: {
             /**
@@ -2135,6 +2406,17 @@ export interface components {
             /** @description 会议纪要 */
             minutes: string;
         };
+        MeetingRecordDto: {
+            /**
+             * @description 会议日期
+             * @example 2026-12-03
+             */
+            heldOn: string;
+            /** @description 参会人员 */
+            attendees: string[];
+            /** @description 会议纪要 */
+            minutes: string;
+        };
         ObjectionDto: {
             /**
              * Format: uuid
@@ -2147,6 +2429,54 @@ export interface components {
             contact: string;
             /** @description 异议理由 */
             reason: string;
+        };
+        ObjectionFiledDto: {
+            /**
+             * Format: uuid
+             * @description 异议编号
+             */
+            id: string;
+            /**
+             * Format: date-time
+             * @description 答复期限（工作日计）
+             */
+            dueAt: string;
+        };
+        ObjectionRecordDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            townId: string;
+            /** Format: uuid */
+            villageId: string;
+            /** Format: uuid */
+            cycleId: string;
+            /** Format: uuid */
+            entryId: string;
+            /** @description 异议人姓名 */
+            objectorName: string;
+            /** @description 联系方式 */
+            contact: string;
+            /** @description 异议理由 */
+            reason: string;
+            /** Format: date-time */
+            filedAt: string;
+            /**
+             * Format: date-time
+             * @description 答复期限
+             */
+            dueAt: string;
+            /**
+             * @description 答复结果（未答复为 null）
+             * @enum {string|null}
+             */
+            outcome: "upheld" | "dismissed" | null;
+            /** @description 书面答复 */
+            answer: string | null;
+            /** Format: uuid */
+            answeredBy: string | null;
+            /** Format: date-time */
+            answeredAt: string | null;
         };
         OpeningBalanceLineDto: {
             /**
@@ -2164,6 +2494,16 @@ export interface components {
              * @example 2024 年纸质台账结转
              */
             note?: string;
+        };
+        OpeningBalancesResultDto: {
+            /** @description 记账笔数 */
+            posted: number;
+            /** @description 合计积分 */
+            totalPoints: number;
+            /** @description 来源文件 */
+            sourceDocument: string;
+            /** @description 记入期间 */
+            period: string;
         };
         PairDto: {
             /**
@@ -2371,35 +2711,40 @@ export interface components {
             points: number;
         };
         ReconciliationDayDto: {
-            /** @example 2026-11-23 */
+            /**
+             * @description 日期（北京时间）
+             * @example 2026-11-03
+             */
             day: string;
             /** @description 兑换积分 */
             points: number;
             /** @description 撤销积分 */
             voidedPoints: number;
-            /** @description 净积分 */
+            /** @description 净额 */
             netPoints: number;
         };
         ReconciliationGoodsDto: {
+            /** Format: uuid */
             goodsId: string;
             /** @description 商品名称 */
             goodsName: string;
             /** @description 单位 */
             unit: string;
-            /** @description 兑出数量 */
             quantity: number;
-            /** @description 撤销数量 */
             voidedQuantity: number;
-            /** @description 净数量 */
             netQuantity: number;
-            /** @description 兑换积分 */
             points: number;
-            /** @description 净积分 */
             netPoints: number;
         };
         ReconciliationReportDto: {
+            /** @description 起始日期 */
             from: string;
+            /** @description 结束日期（含） */
             to: string;
+            /**
+             * Format: uuid
+             * @description 超市（全镇对账时为 null）
+             */
             shopId: string | null;
             days: components["schemas"]["ReconciliationDayDto"][];
             goods: components["schemas"]["ReconciliationGoodsDto"][];
@@ -2408,7 +2753,9 @@ export interface components {
         };
         ReconciliationRowDto: {
             day: string;
+            /** Format: uuid */
             shopId: string;
+            /** Format: uuid */
             goodsId: string;
             goodsName: string;
             unit: string;
@@ -2418,11 +2765,8 @@ export interface components {
             voidedPoints: number;
         };
         ReconciliationTotalsDto: {
-            /** @description 兑换积分 */
             points: number;
-            /** @description 撤销积分 */
             voidedPoints: number;
-            /** @description 净积分（镇应付超市） */
             netPoints: number;
         };
         RedeemDto: {
@@ -2434,10 +2778,10 @@ export interface components {
             /** @description 兑换明细（价格由系统按商品计算，客户端不传价格） */
             lines: components["schemas"]["RedemptionLineDto"][];
             /**
-             * @description 终端生成的幂等键：超时重试时必须使用同一个
+             * @description 终端生成的幂等键：超时重试时必须使用同一个（也可用 Idempotency-Key 请求头；两者都给时须相同）
              * @example pos1-20261123-0042
              */
-            idempotencyKey: string;
+            idempotencyKey?: string;
         };
         RedemptionLineDto: {
             /**
@@ -2449,8 +2793,123 @@ export interface components {
             quantity: number;
         };
         RefreshDto: {
-            /** @description 刷新令牌 */
-            refreshToken: string;
+            /** @description 刷新令牌（API 客户端）；控制台不填，改用 Cookie 并带 x-xinyi-console 请求头 */
+            refreshToken?: string;
+        };
+        ResidentDto: {
+            id: string;
+            townId: string;
+            villageId: string;
+            householdId: string;
+            /** @description 户号 */
+            householdCode: string;
+            /** @description 姓名 */
+            name: string;
+            /**
+             * @description 脱敏姓名（公开场合使用）
+             * @example 张*
+             */
+            maskedName: string;
+            /**
+             * @description 性别
+             * @enum {string}
+             */
+            gender: "M" | "F";
+            /** @description 出生年份 */
+            birthYear: number;
+            /** @description 积分卡号 */
+            cardCode: string;
+            /** @description 手机号 */
+            phone: string | null;
+            /** @description 身份证号后 4 位 */
+            idLast4: string;
+            /**
+             * @description 状态
+             * @enum {string}
+             */
+            status: "active" | "moved" | "deceased" | "excluded";
+            /** Format: date-time */
+            createdAt: string;
+        };
+        ResidentPageDto: {
+            items: components["schemas"]["ResidentDto"][];
+            /** @description 符合条件的总数 */
+            total: number;
+            limit: number;
+            offset: number;
+        };
+        ReviewSheetDto: {
+            /**
+             * @description 期间
+             * @example 2026-11
+             */
+            period: string;
+            cycle: components["schemas"]["CycleDto"];
+            /** @description 各状态的记录条数（没有的状态不出现） */
+            counts: {
+                submitted?: number;
+                approved?: number;
+                rejected?: number;
+                withdrawn?: number;
+                posted?: number;
+            };
+            /** @description 最近一次会议记录 */
+            meeting: components["schemas"]["MeetingRecordDto"] | null;
+            entries: components["schemas"]["ReviewSheetEntryDto"][];
+        };
+        ReviewSheetEntryDto: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            residentId: string;
+            /** @description 村民姓名 */
+            residentName: string;
+            /** @description 事项编码 */
+            itemCode: string;
+            /** @description 事项名称 */
+            itemName: string;
+            /** @description 发生日期 */
+            occurredOn: string;
+            /** @description 补录：发生月份已关账，计入本期（发生日期见 occurredOn） */
+            late: boolean;
+            /** @description 录入时的分值 */
+            points: number;
+            /** @description 关账评定后的分值 */
+            finalPoints: number | null;
+            /** @description 计分说明（关账后为全期评定的说明） */
+            explanation: components["schemas"]["ExplanationDto"];
+            /** @enum {string} */
+            status: "submitted" | "approved" | "rejected" | "withdrawn" | "posted";
+            /** @description 有未答复的异议 */
+            disputed: boolean;
+            /**
+             * Format: uuid
+             * @description 疑似重复：同一村民同一事项同一天的较早记录
+             */
+            duplicateOf: string | null;
+        };
+        RosterImportResultDto: {
+            /** @description 新登记的村民数 */
+            created: number;
+            /** @description 已在册、未改动的村民数 */
+            unchanged: number;
+            /** @description 新建的户数 */
+            householdsCreated: number;
+            /** @description 文件 SHA-256 */
+            checksum: string;
+        };
+        RowErrorDto: {
+            /** @description Excel 行号（含表头；0 表示整个文件） */
+            row: number;
+            /** @description 列名（整行或整个文件的错误为 null） */
+            column: string | null;
+            /**
+             * @description 错误代码（UPLOAD.* 或业务错误码）
+             * @example UPLOAD.INVALID_DATE
+             */
+            code: string;
+            /** @description 中文说明 */
+            message: string;
         };
         ShopDto: {
             id: string;
@@ -2461,6 +2920,32 @@ export interface components {
             name: string;
             /** @description 服务的村 */
             villageIds: string[];
+        };
+        StaffDto: {
+            id: string;
+            /** @description 用户名 */
+            username: string;
+            /** @description 姓名 */
+            displayName: string;
+            /**
+             * @description 角色
+             * @enum {string}
+             */
+            role: "town_admin" | "village_clerk" | "village_reviewer" | "auditor" | "shop_clerk";
+            /** @description 所属乡镇 */
+            townId: string;
+            /**
+             * Format: uuid
+             * @description 所属村（村级角色）
+             */
+            villageId: string | null;
+            /**
+             * Format: uuid
+             * @description 所属超市（超市店员）
+             */
+            shopId: string | null;
+            /** @description 是否启用 */
+            active?: boolean;
         };
         StatementDto: {
             residentId: string;
@@ -2631,6 +3116,50 @@ export interface components {
             /** @description 本超市今天的小票，新的在前 */
             receipts: components["schemas"]["ReceiptDto"][];
         };
+        TokenPairDto: {
+            /** @description 访问令牌（JWT，短期） */
+            accessToken: string;
+            /** @description 刷新令牌（一次性，轮换）；控制台会话没有此字段，令牌在 httpOnly Cookie 中 */
+            refreshToken?: string;
+            /** @description 访问令牌有效秒数 */
+            expiresIn: number;
+            /** @enum {string} */
+            tokenType: "Bearer";
+        };
+        TownDto: {
+            id: string;
+            /** @description 乡镇编号 */
+            code: string;
+            /** @description 乡镇名称 */
+            name: string;
+            /** @description 信用基础分 */
+            baseScore: number;
+            /** @description 等级表（未设置时为默认表） */
+            gradeThresholds: components["schemas"]["GradeThresholdDto"][];
+            /** @description 等级表是否为本镇自定 */
+            customGradeThresholds: boolean;
+            /** @description 公示期（天） */
+            objectionWindowDays: number;
+            /** @description 异议答复时限（工作日） */
+            objectionAnswerWorkingDays: number;
+            /**
+             * @description 关账日：次月第几日 00:10（北京时间）关闭上月周期
+             * @example 5
+             */
+            closeDay: number;
+            /** @description 法定节假日 YYYY-MM-DD */
+            holidays: string[];
+            /** @description 调休上班日 YYYY-MM-DD */
+            makeupWorkdays: string[];
+            /** @description 每村自设加分事项上限 */
+            villageMaxBonusItems: number;
+            /** @description 每村自设扣分事项上限 */
+            villageMaxPenaltyItems: number;
+            /** @description 村自设事项单次最高分值 */
+            villageItemMaxPoints: number;
+            /** @description 年末清零可用积分 */
+            expireBalanceAtYearEnd: boolean;
+        };
         UpdateGoodsDto: {
             /** @description 商品名称 */
             name?: string;
@@ -2690,6 +3219,37 @@ export interface components {
             /** @description 年末清零可用积分 */
             expireBalanceAtYearEnd?: boolean;
         };
+        UploadPeriodCountDto: {
+            /**
+             * @description 期间
+             * @example 2026-11
+             */
+            period: string;
+            /** @description 计入该期间的条数 */
+            created: number;
+            /** @description 其中补录条数（发生月份已关账） */
+            late: number;
+        };
+        UploadResultDto: {
+            batchId: string;
+            /** @description 计入的期间（跨期间时为最早的一个，各期间见 periods） */
+            period: string;
+            /** @description 按期间的条数：每条记录计入其发生月份（该月已关账则计入之后的开放期间，为补录） */
+            periods: components["schemas"]["UploadPeriodCountDto"][];
+            /** @description 导入条数 */
+            created: number;
+            /** @description 疑似重复条数（已标记，待议事会判断） */
+            flaggedDuplicates: number;
+        };
+        VerificationReportDto: {
+            townId: string | null;
+            /** @description 全部账户校验通过 */
+            ok: boolean;
+            accountsChecked: number;
+            postingsChecked: number;
+            /** @description 每个有问题账户的第一个断链 */
+            broken: components["schemas"]["BrokenLinkDto"][];
+        };
         VillageBoardDto: {
             /** @description 期间 */
             period: string;
@@ -2706,6 +3266,16 @@ export interface components {
             finalized: boolean;
             /** @description 入账核验码 */
             checkpointHash: string | null;
+        };
+        VillageDto: {
+            id: string;
+            townId: string;
+            /** @description 村编号 */
+            code: string;
+            /** @description 村名称 */
+            name: string;
+            /** Format: date-time */
+            createdAt: string;
         };
         VillageTimelinessDto: {
             /** Format: uuid */
@@ -2924,7 +3494,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2932,7 +3502,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village<br>`RESIDENT.NOT_FOUND` 村民不存在 / no such resident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND" | "RESIDENT.NOT_FOUND";
                     };
                 };
             };
@@ -2964,6 +3546,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description 记账明细 CSV */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -2982,21 +3573,33 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/csv; charset=utf-8": components["schemas"]["ErrorBodyDto"] & {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/csv; charset=utf-8": components["schemas"]["ErrorBodyDto"] & {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village<br>`RESIDENT.NOT_FOUND` 村民不存在 / no such resident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND" | "RESIDENT.NOT_FOUND";
                     };
                 };
             };
@@ -3028,6 +3631,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description 记账明细 Excel */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -3046,21 +3658,33 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBodyDto"] & {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBodyDto"] & {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village<br>`RESIDENT.NOT_FOUND` 村民不存在 / no such resident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND" | "RESIDENT.NOT_FOUND";
                     };
                 };
             };
@@ -3115,7 +3739,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3123,7 +3747,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `RESIDENT.NOT_FOUND` 村民不存在 / no such resident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RESIDENT.NOT_FOUND";
                     };
                 };
             };
@@ -3245,9 +3881,13 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description 控制台会话（client=console，或用 Cookie 刷新/注销）：xinyi_refresh=<刷新令牌>; HttpOnly; SameSite=Strict; Path=/api/v1/auth（https 时加 Secure）；注销或刷新失败时清除 */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["LoginResultDto"];
+                };
             };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
@@ -3258,6 +3898,30 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_CREDENTIALS` 用户名或密码错误 / wrong username or password */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_CREDENTIALS";
+                    };
+                };
+            };
+            /** @description `AUTH.ACCOUNT_DISABLED` 账号已停用 / account disabled */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.ACCOUNT_DISABLED";
                     };
                 };
             };
@@ -3273,12 +3937,39 @@ export interface operations {
                     };
                 };
             };
+            /** @description `AUTH.ACCOUNT_LOCKED` 账号已锁定，请稍后再试 / account locked, try later */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.ACCOUNT_LOCKED";
+                    };
+                };
+            };
+            /** @description `RATE.LIMITED` 请求过于频繁 / too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RATE.LIMITED";
+                    };
+                };
+            };
         };
     };
     AuthController_logout: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description 用 Cookie 中的刷新令牌时必填 */
+                "x-xinyi-console"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3288,8 +3979,11 @@ export interface operations {
             };
         };
         responses: {
+            /** @description 已注销（令牌未知或已吊销时同样 204） */
             204: {
                 headers: {
+                    /** @description 控制台会话（client=console，或用 Cookie 刷新/注销）：xinyi_refresh=<刷新令牌>; HttpOnly; SameSite=Strict; Path=/api/v1/auth（https 时加 Secure）；注销或刷新失败时清除 */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -3303,6 +3997,30 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.CONSOLE_HEADER_REQUIRED` 使用登录 Cookie 时须带 x-xinyi-console 请求头 / the session cookie needs the x-xinyi-console header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.CONSOLE_HEADER_REQUIRED";
                     };
                 };
             };
@@ -3329,6 +4047,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeDto"];
+                };
+            };
             /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
             401: {
                 headers: {
@@ -3358,7 +4084,10 @@ export interface operations {
     AuthController_refresh: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description 用 Cookie 中的刷新令牌时必填（任意非空值，如 1） */
+                "x-xinyi-console"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3370,9 +4099,13 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description 控制台会话（client=console，或用 Cookie 刷新/注销）：xinyi_refresh=<刷新令牌>; HttpOnly; SameSite=Strict; Path=/api/v1/auth（https 时加 Secure）；注销或刷新失败时清除 */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["TokenPairDto"];
+                };
             };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
@@ -3383,6 +4116,30 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.CONSOLE_HEADER_REQUIRED` 使用登录 Cookie 时须带 x-xinyi-console 请求头 / the session cookie needs the x-xinyi-console header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.CONSOLE_HEADER_REQUIRED";
                     };
                 };
             };
@@ -3413,6 +4170,14 @@ export interface operations {
             };
         };
         responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogAdoptionDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -3449,6 +4214,30 @@ export interface operations {
                     };
                 };
             };
+            /** @description `CATALOG.VERSION_NOT_FOUND` 目录版本不存在 / no such catalogue version */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CATALOG.VERSION_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CATALOG.ADOPTION_EXISTS` 本镇在该日期已有采用记录 / the town already adopts a version from that date */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CATALOG.ADOPTION_EXISTS";
+                    };
+                };
+            };
             /** @description `REQUEST.TOO_LARGE` 请求体过大 / request body too large */
             413: {
                 headers: {
@@ -3458,6 +4247,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `CATALOG.ADOPTION_IN_PAST` 生效日期不能早于今天 / effective date cannot be before today */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CATALOG.ADOPTION_IN_PAST";
                     };
                 };
             };
@@ -3485,6 +4286,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogItemDto"][];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -3509,7 +4318,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3517,7 +4326,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CATALOG.NO_VERSION_ADOPTED` 本镇在该日期没有生效的积分目录 / no catalogue version in force for the town on that date */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CATALOG.NO_VERSION_ADOPTED";
                     };
                 };
             };
@@ -3538,6 +4371,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogItemDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -3562,7 +4403,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3570,7 +4411,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `CATALOG.ITEM_NOT_FOUND` 目录中没有该事项 / no such item in the catalogue in force<br>`ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CATALOG.ITEM_NOT_FOUND" | "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CATALOG.NO_VERSION_ADOPTED` 本镇在该日期没有生效的积分目录 / no catalogue version in force for the town on that date */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CATALOG.NO_VERSION_ADOPTED";
                     };
                 };
             };
@@ -3585,6 +4450,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogVersionDto"][];
+                };
+            };
             /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
             401: {
                 headers: {
@@ -3708,6 +4581,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description 导入模板（format=csv 时为 CSV，否则 .xlsx） */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -3757,6 +4640,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntryDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -3781,7 +4672,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3789,7 +4680,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ENTRY.NOT_FOUND` 积分记录不存在 / no such entry */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ENTRY.NOT_FOUND";
                     };
                 };
             };
@@ -3810,6 +4713,14 @@ export interface operations {
             };
         };
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EntryDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -3834,7 +4745,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3842,7 +4753,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ENTRY.NOT_FOUND` 积分记录不存在 / no such entry */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ENTRY.NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CYCLE.NOT_OPEN` 本期已关闭，不能再修改 / the period is not open<br>`ENTRY.NOT_WITHDRAWABLE` 该记录已不能撤回（期间已关闭或已处理）/ entry can no longer be withdrawn */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CYCLE.NOT_OPEN" | "ENTRY.NOT_WITHDRAWABLE";
                     };
                 };
             };
@@ -3907,7 +4842,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3915,7 +4850,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `GOODS.NOT_FOUND` 商品不存在 / no such goods<br>`SHOP.NOT_FOUND` 信义超市不存在 / no such shop */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "GOODS.NOT_FOUND" | "SHOP.NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `GOODS.BARCODE_TAKEN` 本超市已有相同条码的商品 / another goods in this shop has this barcode<br>`GOODS.CODE_TAKEN` 本超市已有相同货号的商品 / another goods in this shop has this code */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "GOODS.BARCODE_TAKEN" | "GOODS.CODE_TAKEN";
                     };
                 };
             };
@@ -3976,7 +4935,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3984,7 +4943,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `GOODS.NOT_FOUND` 商品不存在 / no such goods<br>`SHOP.NOT_FOUND` 信义超市不存在 / no such shop */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "GOODS.NOT_FOUND" | "SHOP.NOT_FOUND";
                     };
                 };
             };
@@ -4037,7 +5008,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4045,7 +5016,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `GOODS.NOT_FOUND` 商品不存在 / no such goods<br>`SHOP.NOT_FOUND` 信义超市不存在 / no such shop */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "GOODS.NOT_FOUND" | "SHOP.NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `GOODS.STOCK_NEGATIVE` 库存不足以核销 / stock would go below zero */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "GOODS.STOCK_NEGATIVE";
                     };
                 };
             };
@@ -4110,7 +5105,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4118,7 +5113,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `GOODS.NOT_FOUND` 商品不存在 / no such goods<br>`SHOP.NOT_FOUND` 信义超市不存在 / no such shop */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "GOODS.NOT_FOUND" | "SHOP.NOT_FOUND";
                     };
                 };
             };
@@ -4149,6 +5156,14 @@ export interface operations {
             };
         };
         responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CorrectionDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4173,7 +5188,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4181,7 +5196,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `LEDGER.POSTING_NOT_FOUND` 记账记录不存在 / no such posting */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "LEDGER.POSTING_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `LEDGER.ALREADY_REVERSED` 该记账已冲正 / posting already reversed<br>`LEDGER.INSUFFICIENT_POINTS` 积分余额不足 / balance would go below zero<br>`LEDGER.NOT_CORRECTABLE` 只有积分事项记账可以更正 / only deed postings can be corrected<br>`LEDGER.SOURCE_CONFLICT` 同一来源正被并发记账，请重试 / the same source is being posted concurrently; retry */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "LEDGER.ALREADY_REVERSED" | "LEDGER.INSUFFICIENT_POINTS" | "LEDGER.NOT_CORRECTABLE" | "LEDGER.SOURCE_CONFLICT";
                     };
                 };
             };
@@ -4212,7 +5251,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpeningBalancesResultDto"];
+                };
+            };
+            /** @description `LEDGER.DUPLICATE_LINES` 同一村民出现多次 / a resident appears more than once<br>`REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4220,7 +5267,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                        code?: "LEDGER.DUPLICATE_LINES" | "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
                     };
                 };
             };
@@ -4236,7 +5283,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4244,7 +5291,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `LEDGER.ACCOUNT_NOT_FOUND` 积分账户（村民）不存在 / no such account or resident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "LEDGER.ACCOUNT_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `LEDGER.OPENING_BALANCE_EXISTS` 期初余额已录入，未保存任何记录 / opening balance already recorded; nothing stored<br>`LEDGER.SOURCE_CONFLICT` 同一来源正被并发记账，请重试 / the same source is being posted concurrently; retry */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "LEDGER.OPENING_BALANCE_EXISTS" | "LEDGER.SOURCE_CONFLICT";
                     };
                 };
             };
@@ -4271,6 +5342,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VerificationReportDto"];
+                };
+            };
             /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
             401: {
                 headers: {
@@ -4292,6 +5371,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "AUTH.FORBIDDEN";
+                    };
+                };
+            };
+            /** @description `ORG.TOWN_NOT_FOUND` 乡镇不存在 / no such town */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.TOWN_NOT_FOUND";
                     };
                 };
             };
@@ -4354,6 +5445,18 @@ export interface operations {
                     };
                 };
             };
+            /** @description `LEDGER.YEAR_NOT_ENDED` 该评定年度尚未结束 / the rating year has not ended yet */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "LEDGER.YEAR_NOT_ENDED";
+                    };
+                };
+            };
             /** @description `REQUEST.TOO_LARGE` 请求体过大 / request body too large */
             413: {
                 headers: {
@@ -4383,6 +5486,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectionRecordDto"][];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4407,7 +5518,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4415,7 +5526,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
                     };
                 };
             };
@@ -4436,6 +5559,14 @@ export interface operations {
             };
         };
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObjectionRecordDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4460,7 +5591,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4468,7 +5599,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `OBJECTION.NOT_FOUND` 异议不存在 / no such objection<br>`ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "OBJECTION.NOT_FOUND" | "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `OBJECTION.ALREADY_ANSWERED` 该异议已答复 / objection already answered */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "OBJECTION.ALREADY_ANSWERED";
                     };
                 };
             };
@@ -4520,6 +5675,18 @@ export interface operations {
                     };
                 };
             };
+            /** @description `BOARD.NOT_FOUND` 公示栏不存在或尚未公示 / no published board */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "BOARD.NOT_FOUND";
+                    };
+                };
+            };
         };
     };
     PublicBoardController_html: {
@@ -4536,11 +5703,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description 可打印的公示栏（A4 HTML） */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "text/html": string;
+                };
             };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
@@ -4551,6 +5721,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `BOARD.NOT_FOUND` 公示栏不存在或尚未公示 / no published board */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "BOARD.NOT_FOUND";
                     };
                 };
             };
@@ -4577,7 +5759,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ObjectionFiledDto"];
+                };
             };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
@@ -4591,6 +5775,30 @@ export interface operations {
                     };
                 };
             };
+            /** @description `BOARD.NOT_FOUND` 公示栏不存在或尚未公示 / no published board */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "BOARD.NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `OBJECTION.WINDOW_CLOSED` 异议期已结束 / the objection window is closed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "OBJECTION.WINDOW_CLOSED";
+                    };
+                };
+            };
             /** @description `REQUEST.TOO_LARGE` 请求体过大 / request body too large */
             413: {
                 headers: {
@@ -4600,6 +5808,30 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `OBJECTION.ENTRY_NOT_ON_BOARD` 该记录不在公示栏上 / entry is not on this board */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "OBJECTION.ENTRY_NOT_ON_BOARD";
+                    };
+                };
+            };
+            /** @description `RATE.LIMITED` 请求过于频繁 / too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RATE.LIMITED";
                     };
                 };
             };
@@ -4637,6 +5869,18 @@ export interface operations {
                     };
                 };
             };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
         };
     };
     ResidentController_get: {
@@ -4650,6 +5894,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResidentDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4674,7 +5926,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4682,7 +5934,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `RESIDENT.NOT_FOUND` 村民不存在 / no such resident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RESIDENT.NOT_FOUND";
                     };
                 };
             };
@@ -4703,6 +5967,14 @@ export interface operations {
             };
         };
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResidentDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4727,7 +5999,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4735,7 +6007,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `RESIDENT.NOT_FOUND` 村民不存在 / no such resident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RESIDENT.NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `RESIDENT.INVALID_STATUS_TRANSITION` 不允许的状态变更 / status change not allowed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RESIDENT.INVALID_STATUS_TRANSITION";
                     };
                 };
             };
@@ -4748,6 +6044,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `RESIDENT.INVALID_EFFECTIVE_DATE` 生效日期不能晚于今天 / effective date cannot be in the future */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RESIDENT.INVALID_EFFECTIVE_DATE";
                     };
                 };
             };
@@ -4770,6 +6078,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatementDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4794,7 +6110,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4802,7 +6118,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `LEDGER.ACCOUNT_NOT_FOUND` 积分账户（村民）不存在 / no such account or resident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "LEDGER.ACCOUNT_NOT_FOUND";
                     };
                 };
             };
@@ -4825,6 +6153,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description 对账单 CSV（UTF-8） */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4843,21 +6180,33 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/csv": components["schemas"]["ErrorBodyDto"] & {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/csv": components["schemas"]["ErrorBodyDto"] & {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `LEDGER.ACCOUNT_NOT_FOUND` 积分账户（村民）不存在 / no such account or resident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "LEDGER.ACCOUNT_NOT_FOUND";
                     };
                 };
             };
@@ -4880,6 +6229,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description 对账单 Excel */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4898,21 +6256,33 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBodyDto"] & {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBodyDto"] & {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `LEDGER.ACCOUNT_NOT_FOUND` 积分账户（村民）不存在 / no such account or resident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "LEDGER.ACCOUNT_NOT_FOUND";
                     };
                 };
             };
@@ -4930,6 +6300,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description 名册模板（format=csv 时为 CSV，否则 .xlsx） */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -4948,11 +6328,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/csv": components["schemas"]["ErrorBodyDto"] & {
-                        /** @enum {string} */
-                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
-                    };
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBodyDto"] & {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
                     };
@@ -4964,11 +6340,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/csv": components["schemas"]["ErrorBodyDto"] & {
-                        /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
-                    };
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBodyDto"] & {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "AUTH.FORBIDDEN";
                     };
@@ -5024,7 +6396,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5032,7 +6404,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `REDEMPTION.NOT_FOUND` 小票不存在 / no such receipt */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REDEMPTION.NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `LEDGER.SOURCE_CONFLICT` 同一来源正被并发记账，请重试 / the same source is being posted concurrently; retry<br>`REDEMPTION.VOID_WINDOW_PASSED` 只能当天撤销 / a redemption can only be voided the same day */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "LEDGER.SOURCE_CONFLICT" | "REDEMPTION.VOID_WINDOW_PASSED";
                     };
                 };
             };
@@ -5138,7 +6534,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5146,7 +6542,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `SHOP.CODE_TAKEN` 超市编号已存在 / shop code taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "SHOP.CODE_TAKEN";
                     };
                 };
             };
@@ -5210,7 +6618,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5218,7 +6626,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `SHOP.NOT_FOUND` 信义超市不存在 / no such shop */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "SHOP.NOT_FOUND";
                     };
                 };
             };
@@ -5271,7 +6691,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5279,7 +6699,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `SHOP.NOT_FOUND` 信义超市不存在 / no such shop */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "SHOP.NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `GOODS.BARCODE_TAKEN` 本超市已有相同条码的商品 / another goods in this shop has this barcode<br>`GOODS.CODE_TAKEN` 本超市已有相同货号的商品 / another goods in this shop has this code */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "GOODS.BARCODE_TAKEN" | "GOODS.CODE_TAKEN";
                     };
                 };
             };
@@ -5343,7 +6787,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5351,7 +6795,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `SHOP.NOT_FOUND` 信义超市不存在 / no such shop */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "SHOP.NOT_FOUND";
                     };
                 };
             };
@@ -5374,15 +6830,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description format=json; csv and xlsx are files */
+            /** @description 对账（format=json 为 JSON，csv / xlsx 为文件） */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ReconciliationReportDto"];
-                    "text/csv": components["schemas"]["ReconciliationReportDto"];
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ReconciliationReportDto"];
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
@@ -5407,17 +6863,9 @@ export interface operations {
                         /** @enum {string} */
                         code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
                     };
-                    "text/csv": components["schemas"]["ErrorBodyDto"] & {
-                        /** @enum {string} */
-                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
-                    };
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBodyDto"] & {
-                        /** @enum {string} */
-                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
-                    };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5425,15 +6873,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
                     };
-                    "text/csv": components["schemas"]["ErrorBodyDto"] & {
+                };
+            };
+            /** @description `SHOP.NOT_FOUND` 信义超市不存在 / no such shop */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
-                    };
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBodyDto"] & {
-                        /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "SHOP.NOT_FOUND";
                     };
                 };
             };
@@ -5555,7 +7007,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5563,7 +7015,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `SHOP.NOT_FOUND` 信义超市不存在 / no such shop */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "SHOP.NOT_FOUND";
                     };
                 };
             };
@@ -5616,7 +7080,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5624,7 +7088,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `SHOP.NOT_FOUND` 信义超市不存在 / no such shop */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "SHOP.NOT_FOUND";
                     };
                 };
             };
@@ -5651,6 +7127,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffDto"][];
+                };
+            };
             /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
             401: {
                 headers: {
@@ -5690,7 +7174,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffDto"];
+                };
+            };
+            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`STAFF.INVALID_SCOPE` 角色与管辖范围不符 / role and scope do not match<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5698,7 +7190,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                        code?: "REQUEST.MALFORMED_JSON" | "STAFF.INVALID_SCOPE" | "VALIDATION.FAILED";
                     };
                 };
             };
@@ -5714,7 +7206,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5722,7 +7214,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village<br>`SHOP.NOT_FOUND` 信义超市不存在 / no such shop */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND" | "SHOP.NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `STAFF.USERNAME_TAKEN` 用户名已存在 / username taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "STAFF.USERNAME_TAKEN";
                     };
                 };
             };
@@ -5751,6 +7267,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -5775,7 +7299,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5783,7 +7307,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `STAFF.NOT_FOUND` 工作人员不存在 / no such staff user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "STAFF.NOT_FOUND";
                     };
                 };
             };
@@ -5800,6 +7336,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -5824,7 +7368,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5832,7 +7376,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `STAFF.NOT_FOUND` 工作人员不存在 / no such staff user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "STAFF.NOT_FOUND";
                     };
                 };
             };
@@ -5847,6 +7403,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeartbeatEnqueuedDto"];
+                };
+            };
             /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
             401: {
                 headers: {
@@ -5885,6 +7449,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeartbeatStatusDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -5967,7 +7539,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `TERMINAL.CLERK_NOT_OF_SHOP` 该账号不是本超市的店员 / not a clerk of this terminal’s shop */
+            /** @description `AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5975,7 +7547,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "TERMINAL.CLERK_NOT_OF_SHOP";
+                        code?: "AUTH.OUT_OF_SCOPE";
                     };
                 };
             };
@@ -6010,7 +7582,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `TERMINAL.CLERK_NOT_OF_SHOP` 该账号不是本超市的店员 / not a clerk of this terminal’s shop */
+            /** @description `AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6018,7 +7590,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "TERMINAL.CLERK_NOT_OF_SHOP";
+                        code?: "AUTH.OUT_OF_SCOPE";
                     };
                 };
             };
@@ -6068,7 +7640,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `TERMINAL.CLERK_NOT_OF_SHOP` 该账号不是本超市的店员 / not a clerk of this terminal’s shop */
+            /** @description `AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6076,7 +7648,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "TERMINAL.CLERK_NOT_OF_SHOP";
+                        code?: "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `REDEMPTION.NOT_FOUND` 小票不存在 / no such receipt */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REDEMPTION.NOT_FOUND";
                     };
                 };
             };
@@ -6126,7 +7710,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `TERMINAL.CLERK_NOT_OF_SHOP` 该账号不是本超市的店员 / not a clerk of this terminal’s shop */
+            /** @description `AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6134,7 +7718,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "TERMINAL.CLERK_NOT_OF_SHOP";
+                        code?: "AUTH.OUT_OF_SCOPE";
                     };
                 };
             };
@@ -6143,7 +7727,10 @@ export interface operations {
     TerminalController_redeem: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description 幂等键（与请求体 idempotencyKey 二选一；都给时须相同） */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6171,7 +7758,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReceiptDto"];
                 };
             };
-            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            /** @description `REDEMPTION.DUPLICATE_GOODS` 同一商品在一单中出现多次 / the same goods appear twice in one basket<br>`REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6179,7 +7766,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                        code?: "REDEMPTION.DUPLICATE_GOODS" | "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
                     };
                 };
             };
@@ -6195,7 +7782,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `TERMINAL.CLERK_NOT_OF_SHOP` 该账号不是本超市的店员 / not a clerk of this terminal’s shop */
+            /** @description `REDEMPTION.RESIDENT_NOT_SERVED` 该村民所在村不由本超市服务 / this shop does not serve the resident’s village */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6203,7 +7790,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "TERMINAL.CLERK_NOT_OF_SHOP";
+                        code?: "REDEMPTION.RESIDENT_NOT_SERVED";
+                    };
+                };
+            };
+            /** @description `REDEMPTION.RESIDENT_NOT_FOUND` 卡号无对应村民 / no resident with this card */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REDEMPTION.RESIDENT_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `REDEMPTION.BASKET_CHANGED` 商品价格刚刚变动，请重新扫码 / prices changed while redeeming; scan again<br>`REDEMPTION.GOODS_INACTIVE` 商品已下架 / goods not on sale<br>`REDEMPTION.IDEMPOTENCY_CONFLICT` 相同幂等键已用于不同内容 / idempotency key reused with a different body<br>`REDEMPTION.INSUFFICIENT_POINTS` 积分余额不足 / not enough points<br>`REDEMPTION.OUT_OF_STOCK` 库存不足 / out of stock<br>`REDEMPTION.RESIDENT_NOT_ACTIVE` 该村民不在正常状态，不能兑换 / resident is not active */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REDEMPTION.BASKET_CHANGED" | "REDEMPTION.GOODS_INACTIVE" | "REDEMPTION.IDEMPOTENCY_CONFLICT" | "REDEMPTION.INSUFFICIENT_POINTS" | "REDEMPTION.OUT_OF_STOCK" | "REDEMPTION.RESIDENT_NOT_ACTIVE";
                     };
                 };
             };
@@ -6216,6 +7827,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `REDEMPTION.GOODS_NOT_FOUND` 商品不存在或不属于本超市 / goods not found in this shop */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REDEMPTION.GOODS_NOT_FOUND";
                     };
                 };
             };
@@ -6250,7 +7873,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `TERMINAL.CLERK_NOT_OF_SHOP` 该账号不是本超市的店员 / not a clerk of this terminal’s shop */
+            /** @description `AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6258,7 +7881,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "TERMINAL.CLERK_NOT_OF_SHOP";
+                        code?: "AUTH.OUT_OF_SCOPE";
                     };
                 };
             };
@@ -6312,7 +7935,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `TERMINAL.CLERK_NOT_OF_SHOP` 该账号不是本超市的店员 / not a clerk of this terminal’s shop */
+            /** @description `AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6320,7 +7943,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "TERMINAL.CLERK_NOT_OF_SHOP";
+                        code?: "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `REDEMPTION.NOT_FOUND` 小票不存在 / no such receipt */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REDEMPTION.NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `LEDGER.SOURCE_CONFLICT` 同一来源正被并发记账，请重试 / the same source is being posted concurrently; retry<br>`REDEMPTION.VOID_WINDOW_PASSED` 只能当天撤销 / a redemption can only be voided the same day */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "LEDGER.SOURCE_CONFLICT" | "REDEMPTION.VOID_WINDOW_PASSED";
                     };
                 };
             };
@@ -6382,7 +8029,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `TERMINAL.CLERK_NOT_OF_SHOP` 该账号不是本超市的店员 / not a clerk of this terminal’s shop */
+            /** @description `REDEMPTION.RESIDENT_NOT_SERVED` 该村民所在村不由本超市服务 / this shop does not serve the resident’s village */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6390,7 +8037,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "TERMINAL.CLERK_NOT_OF_SHOP";
+                        code?: "REDEMPTION.RESIDENT_NOT_SERVED";
+                    };
+                };
+            };
+            /** @description `REDEMPTION.RESIDENT_NOT_FOUND` 卡号无对应村民 / no resident with this card */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REDEMPTION.RESIDENT_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `REDEMPTION.RESIDENT_NOT_ACTIVE` 该村民不在正常状态，不能兑换 / resident is not active */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REDEMPTION.RESIDENT_NOT_ACTIVE";
                     };
                 };
             };
@@ -6425,7 +8096,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `TERMINAL.CLERK_NOT_OF_SHOP` 该账号不是本超市的店员 / not a clerk of this terminal’s shop */
+            /** @description `AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6433,7 +8104,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "TERMINAL.CLERK_NOT_OF_SHOP";
+                        code?: "AUTH.OUT_OF_SCOPE";
                     };
                 };
             };
@@ -6529,7 +8200,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6537,7 +8208,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `SHOP.NOT_FOUND` 信义超市不存在 / no such shop<br>`TERMINAL.NOT_FOUND` 终端不存在 / no such terminal */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "SHOP.NOT_FOUND" | "TERMINAL.NOT_FOUND";
                     };
                 };
             };
@@ -6552,6 +8235,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TownDto"];
+                };
+            };
             /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
             401: {
                 headers: {
@@ -6573,6 +8264,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "AUTH.FORBIDDEN";
+                    };
+                };
+            };
+            /** @description `ORG.TOWN_NOT_FOUND` 乡镇不存在 / no such town */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.TOWN_NOT_FOUND";
                     };
                 };
             };
@@ -6649,7 +8352,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TownDto"];
+                };
+            };
+            /** @description `ORG.INVALID_SETTINGS` 乡镇设置不合法 / invalid town settings<br>`REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -6657,7 +8368,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                        code?: "ORG.INVALID_SETTINGS" | "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
                     };
                 };
             };
@@ -6682,6 +8393,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "AUTH.FORBIDDEN";
+                    };
+                };
+            };
+            /** @description `ORG.TOWN_NOT_FOUND` 乡镇不存在 / no such town */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.TOWN_NOT_FOUND";
                     };
                 };
             };
@@ -6714,15 +8437,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description format=json; csv and xlsx are files */
+            /** @description 对账（format=json 为 JSON，csv / xlsx 为文件） */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ReconciliationReportDto"];
-                    "text/csv": components["schemas"]["ReconciliationReportDto"];
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ReconciliationReportDto"];
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
@@ -6747,14 +8470,6 @@ export interface operations {
                         /** @enum {string} */
                         code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
                     };
-                    "text/csv": components["schemas"]["ErrorBodyDto"] & {
-                        /** @enum {string} */
-                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
-                    };
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBodyDto"] & {
-                        /** @enum {string} */
-                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
-                    };
                 };
             };
             /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
@@ -6764,14 +8479,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
-                        /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
-                    };
-                    "text/csv": components["schemas"]["ErrorBodyDto"] & {
-                        /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
-                    };
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "AUTH.FORBIDDEN";
                     };
@@ -6788,6 +8495,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VillageDto"][];
+                };
+            };
             /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
             401: {
                 headers: {
@@ -6827,6 +8542,14 @@ export interface operations {
             };
         };
         responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VillageDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -6860,6 +8583,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "AUTH.FORBIDDEN";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_CODE_TAKEN` 本镇已有该村编号 / village code taken in this town */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_CODE_TAKEN";
                     };
                 };
             };
@@ -6920,7 +8655,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6928,7 +8663,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
                     };
                 };
             };
@@ -6947,6 +8694,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewSheetDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -6971,7 +8726,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -6979,7 +8734,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `CYCLE.NOT_FOUND` 该村该期间没有评议周期 / no review cycle for this village and period<br>`ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CYCLE.NOT_FOUND" | "ORG.VILLAGE_NOT_FOUND";
                     };
                 };
             };
@@ -6998,6 +8765,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CycleDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -7022,7 +8797,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7030,7 +8805,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CYCLE.PERIOD_NOT_ENDED` 期间尚未结束，只能由镇管理员提前关账 / the period has not ended<br>`CYCLE.WRONG_STATE` 评议周期当前状态不允许此操作 / not allowed in the cycle’s current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CYCLE.PERIOD_NOT_ENDED" | "CYCLE.WRONG_STATE";
                     };
                 };
             };
@@ -7053,7 +8852,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DecisionsResultDto"];
+                };
+            };
+            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`REVIEW.REASON_REQUIRED` 不通过须说明理由 / a rejection needs a reason<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7061,7 +8868,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                        code?: "REQUEST.MALFORMED_JSON" | "REVIEW.REASON_REQUIRED" | "VALIDATION.FAILED";
                     };
                 };
             };
@@ -7077,7 +8884,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7085,7 +8892,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `CYCLE.NOT_FOUND` 该村该期间没有评议周期 / no review cycle for this village and period<br>`ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CYCLE.NOT_FOUND" | "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CYCLE.WRONG_STATE` 评议周期当前状态不允许此操作 / not allowed in the cycle’s current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CYCLE.WRONG_STATE";
                     };
                 };
             };
@@ -7098,6 +8929,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `REVIEW.ENTRY_NOT_IN_CYCLE` 记录不属于本村本期或已不可决定 / entry not in this cycle or no longer decidable */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REVIEW.ENTRY_NOT_IN_CYCLE";
                     };
                 };
             };
@@ -7120,6 +8963,14 @@ export interface operations {
             };
         };
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CycleDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -7144,7 +8995,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7152,7 +9003,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `CYCLE.NOT_FOUND` 该村该期间没有评议周期 / no review cycle for this village and period<br>`ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CYCLE.NOT_FOUND" | "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CYCLE.WRONG_STATE` 评议周期当前状态不允许此操作 / not allowed in the cycle’s current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CYCLE.WRONG_STATE";
                     };
                 };
             };
@@ -7183,6 +9058,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CycleDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -7207,7 +9090,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7215,7 +9098,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `CYCLE.NOT_FOUND` 该村该期间没有评议周期 / no review cycle for this village and period<br>`ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CYCLE.NOT_FOUND" | "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CYCLE.NO_MEETING` 尚未记录议事会会议，不能公示 / no meeting recorded<br>`CYCLE.UNDECIDED_ENTRIES` 仍有未作决定的记录，不能公示 / entries are still undecided<br>`CYCLE.WRONG_STATE` 评议周期当前状态不允许此操作 / not allowed in the cycle’s current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CYCLE.NO_MEETING" | "CYCLE.UNDECIDED_ENTRIES" | "CYCLE.WRONG_STATE";
                     };
                 };
             };
@@ -7238,6 +9145,14 @@ export interface operations {
             };
         };
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CycleDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -7262,7 +9177,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7270,7 +9185,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `CYCLE.NOT_FOUND` 该村该期间没有评议周期 / no review cycle for this village and period<br>`ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CYCLE.NOT_FOUND" | "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CYCLE.WRONG_STATE` 评议周期当前状态不允许此操作 / not allowed in the cycle’s current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CYCLE.WRONG_STATE";
                     };
                 };
             };
@@ -7341,7 +9280,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7349,7 +9288,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
                     };
                 };
             };
@@ -7358,7 +9309,10 @@ export interface operations {
     EntriesController_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description 幂等键（与请求体 idempotencyKey 二选一；都给时须相同） */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 villageId: string;
             };
@@ -7388,7 +9342,7 @@ export interface operations {
                     "application/json": components["schemas"]["EntryDto"];
                 };
             };
-            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            /** @description `ENTRY.POINTS_NOT_ALLOWED` 分值由目录规则计算，不可指定 / points are set by the catalogue rule<br>`ENTRY.POINTS_OUT_OF_RANGE` 分值超出该事项的区间 / points outside the item range<br>`ENTRY.POINTS_REQUIRED` 区间分值事项需由议事会给出分值 / points required for a range item<br>`ENTRY.QUANTITY_INVALID` 数量不合法 / invalid quantity<br>`ENTRY.QUANTITY_NOT_ALLOWED` 该事项不填写数量 / this item takes no quantity<br>`ENTRY.QUANTITY_REQUIRED` 该事项需要填写数量 / quantity required<br>`ENTRY.REASON_REQUIRED` 区间分值事项必须说明理由 / a reason is required for a range item<br>`ENTRY.RULE_INPUT_INVALID` 记录内容不符合事项规则 / entry does not fit the item rule<br>`REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7396,7 +9350,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                        code?: "ENTRY.POINTS_NOT_ALLOWED" | "ENTRY.POINTS_OUT_OF_RANGE" | "ENTRY.POINTS_REQUIRED" | "ENTRY.QUANTITY_INVALID" | "ENTRY.QUANTITY_NOT_ALLOWED" | "ENTRY.QUANTITY_REQUIRED" | "ENTRY.REASON_REQUIRED" | "ENTRY.RULE_INPUT_INVALID" | "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
                     };
                 };
             };
@@ -7412,7 +9366,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7420,7 +9374,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ENTRY.RESIDENT_NOT_FOUND` 村民不存在 / no such resident<br>`ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ENTRY.RESIDENT_NOT_FOUND" | "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CATALOG.NO_VERSION_ADOPTED` 本镇在该日期没有生效的积分目录 / no catalogue version in force for the town on that date<br>`CYCLE.NOT_OPEN` 本期已关闭，不能再修改 / the period is not open<br>`ENTRY.IDEMPOTENCY_CONFLICT` 相同幂等键已用于不同内容 / idempotency key reused with a different body<br>`ENTRY.RESIDENT_NOT_ACTIVE` 该村民不在正常状态（迁出、死亡或不参评）/ resident is not active */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CATALOG.NO_VERSION_ADOPTED" | "CYCLE.NOT_OPEN" | "ENTRY.IDEMPOTENCY_CONFLICT" | "ENTRY.RESIDENT_NOT_ACTIVE";
                     };
                 };
             };
@@ -7433,6 +9411,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `ENTRY.DATE_OUT_OF_WINDOW` 发生日期不在可录入范围内（上月 1 日至今天）/ date outside the allowed window<br>`ENTRY.ITEM_NOT_IN_CATALOG` 事项不在本镇现行目录中 / item not in the catalogue in force */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ENTRY.DATE_OUT_OF_WINDOW" | "ENTRY.ITEM_NOT_IN_CATALOG";
                     };
                 };
             };
@@ -7462,7 +9452,7 @@ export interface operations {
                     "application/json": components["schemas"]["EntryPreviewDto"];
                 };
             };
-            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            /** @description `ENTRY.POINTS_NOT_ALLOWED` 分值由目录规则计算，不可指定 / points are set by the catalogue rule<br>`ENTRY.POINTS_OUT_OF_RANGE` 分值超出该事项的区间 / points outside the item range<br>`ENTRY.POINTS_REQUIRED` 区间分值事项需由议事会给出分值 / points required for a range item<br>`ENTRY.QUANTITY_INVALID` 数量不合法 / invalid quantity<br>`ENTRY.QUANTITY_NOT_ALLOWED` 该事项不填写数量 / this item takes no quantity<br>`ENTRY.QUANTITY_REQUIRED` 该事项需要填写数量 / quantity required<br>`ENTRY.REASON_REQUIRED` 区间分值事项必须说明理由 / a reason is required for a range item<br>`ENTRY.RULE_INPUT_INVALID` 记录内容不符合事项规则 / entry does not fit the item rule<br>`REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7470,7 +9460,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                        code?: "ENTRY.POINTS_NOT_ALLOWED" | "ENTRY.POINTS_OUT_OF_RANGE" | "ENTRY.POINTS_REQUIRED" | "ENTRY.QUANTITY_INVALID" | "ENTRY.QUANTITY_NOT_ALLOWED" | "ENTRY.QUANTITY_REQUIRED" | "ENTRY.REASON_REQUIRED" | "ENTRY.RULE_INPUT_INVALID" | "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
                     };
                 };
             };
@@ -7486,7 +9476,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7494,7 +9484,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ENTRY.RESIDENT_NOT_FOUND` 村民不存在 / no such resident<br>`ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ENTRY.RESIDENT_NOT_FOUND" | "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CATALOG.NO_VERSION_ADOPTED` 本镇在该日期没有生效的积分目录 / no catalogue version in force for the town on that date<br>`CYCLE.NOT_OPEN` 本期已关闭，不能再修改 / the period is not open<br>`ENTRY.RESIDENT_NOT_ACTIVE` 该村民不在正常状态（迁出、死亡或不参评）/ resident is not active */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CATALOG.NO_VERSION_ADOPTED" | "CYCLE.NOT_OPEN" | "ENTRY.RESIDENT_NOT_ACTIVE";
                     };
                 };
             };
@@ -7507,6 +9521,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `ENTRY.DATE_OUT_OF_WINDOW` 发生日期不在可录入范围内（上月 1 日至今天）/ date outside the allowed window<br>`ENTRY.ITEM_NOT_IN_CATALOG` 事项不在本镇现行目录中 / item not in the catalogue in force */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ENTRY.DATE_OUT_OF_WINDOW" | "ENTRY.ITEM_NOT_IN_CATALOG";
                     };
                 };
             };
@@ -7533,7 +9559,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadResultDto"];
+                };
+            };
+            /** @description `ENTRY.UPLOAD_INVALID` 上传文件有错误，未导入任何记录 / upload has errors; nothing was stored<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7541,7 +9575,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "VALIDATION.FAILED";
+                        code?: "ENTRY.UPLOAD_INVALID" | "VALIDATION.FAILED";
                     };
                 };
             };
@@ -7557,7 +9591,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7565,7 +9599,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CATALOG.NO_VERSION_ADOPTED` 本镇在该日期没有生效的积分目录 / no catalogue version in force for the town on that date<br>`CYCLE.NOT_OPEN` 本期已关闭，不能再修改 / the period is not open<br>`ENTRY.DUPLICATE_BATCH` 同一文件已上传过 / this file was already uploaded */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CATALOG.NO_VERSION_ADOPTED" | "CYCLE.NOT_OPEN" | "ENTRY.DUPLICATE_BATCH";
                     };
                 };
             };
@@ -7594,6 +9652,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HouseholdDto"][];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -7618,7 +9684,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7626,7 +9692,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
                     };
                 };
             };
@@ -7647,6 +9725,14 @@ export interface operations {
             };
         };
         responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HouseholdDto"];
+                };
+            };
             /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -7671,7 +9757,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7679,7 +9765,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `ORG.HOUSEHOLD_CODE_TAKEN` 本村已有该户号 / household code taken in this village */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.HOUSEHOLD_CODE_TAKEN";
                     };
                 };
             };
@@ -7708,6 +9818,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogItemDto"][];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -7732,7 +9850,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7740,7 +9858,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
                     };
                 };
             };
@@ -7761,7 +9891,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogItemDto"];
+                };
+            };
+            /** @description `CATALOG.INVALID_RULE` 计分规则不合法 / invalid scoring rule<br>`REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7769,7 +9907,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                        code?: "CATALOG.INVALID_RULE" | "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
                     };
                 };
             };
@@ -7785,7 +9923,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7793,7 +9931,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CATALOG.ITEM_CODE_TAKEN` 本村已有该事项编号 / item code taken in this village */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CATALOG.ITEM_CODE_TAKEN";
                     };
                 };
             };
@@ -7806,6 +9968,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `CATALOG.VILLAGE_ITEM_LIMIT` 超出本镇对村自设事项的限制 / over the town limits for village items */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CATALOG.VILLAGE_ITEM_LIMIT";
                     };
                 };
             };
@@ -7833,6 +10007,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResidentPageDto"];
+                };
+            };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
@@ -7857,7 +10039,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7865,7 +10047,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
                     };
                 };
             };
@@ -7886,7 +10080,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResidentDto"];
+                };
+            };
+            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`RESIDENT.ID_MISMATCH` 性别或出生年份与身份证号不符 / gender or birth year does not match the ID number<br>`RESIDENT.INVALID_ID` 身份证号不合法 / invalid national ID number<br>`RESIDENT.LEGACY_ID` 不接受 15 位旧身份证号，请使用 18 位号码 / old 15-digit IDs are not accepted<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7894,7 +10096,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                        code?: "REQUEST.MALFORMED_JSON" | "RESIDENT.ID_MISMATCH" | "RESIDENT.INVALID_ID" | "RESIDENT.LEGACY_ID" | "VALIDATION.FAILED";
                     };
                 };
             };
@@ -7910,7 +10112,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7918,7 +10120,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.HOUSEHOLD_NOT_FOUND` 该村没有这个户 / no such household in this village<br>`ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.HOUSEHOLD_NOT_FOUND" | "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `RESIDENT.DUPLICATE_CARD_CODE` 积分卡号已被使用 / card code already in use<br>`RESIDENT.DUPLICATE_ID` 该身份证号已登记 / a resident with this ID number exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RESIDENT.DUPLICATE_CARD_CODE" | "RESIDENT.DUPLICATE_ID";
                     };
                 };
             };
@@ -7957,7 +10183,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RosterImportResultDto"];
+                };
+            };
+            /** @description `ROSTER.FILE_MISSING` 请以 multipart 字段 file 上传名册 / upload the roster as multipart field "file"<br>`ROSTER.INVALID` 名册有错误，未导入任何数据 / roster has errors; nothing was imported<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7965,7 +10199,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "VALIDATION.FAILED";
+                        code?: "ROSTER.FILE_MISSING" | "ROSTER.INVALID" | "VALIDATION.FAILED";
                     };
                 };
             };
@@ -7981,7 +10215,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7989,7 +10223,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
                     };
                 };
             };
@@ -8005,6 +10251,18 @@ export interface operations {
                     };
                 };
             };
+            /** @description `ROSTER.UNSUPPORTED_FORMAT` 名册须为 .xlsx 或 CSV 文件 / roster must be an .xlsx or CSV file */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ROSTER.UNSUPPORTED_FORMAT";
+                    };
+                };
+            };
         };
     };
     HealthController_check: {
@@ -8016,11 +10274,23 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description 数据库与 Redis 都可用 */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["HealthDto"];
+                };
+            };
+            /** @description 至少一部分不可用（见 error） */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthDto"];
+                };
             };
         };
     };

@@ -12,7 +12,14 @@ export const ROLE_NAMES: Record<Role, string> = {
   shop_clerk: '超市店员',
 };
 
-type Me = Schemas['MeDto'] & { displayName?: string };
+/** Who is signed in: /auth/me's fields, and the display name the login answer adds. */
+/**
+ * The refresh cookie is SameSite=Strict and only honoured with this header: a page of another
+ * site cannot set it, so it cannot make the api refresh or end a console session (CSRF).
+ */
+const CONSOLE_HEADER = { 'x-xinyi-console': '1' };
+
+type Me = Pick<Schemas['MeDto'], 'id' | 'username' | 'role' | 'townId' | 'villageId' | 'shopId'> & { displayName?: string };
 
 /**
  * Who is signed in. The access token is kept in memory (api/client.ts); the refresh token is an
@@ -38,7 +45,7 @@ export const useSession = defineStore('session', () => {
   }
 
   async function login(username: string, password: string): Promise<void> {
-    const r = await call(api.POST('/api/v1/auth/login', { body: { username, password } }));
+    const r = await call(api.POST('/api/v1/auth/login', { body: { username, password, client: 'console' } }));
     accept(r);
     user.value = r.user;
     notice.value = null;
@@ -48,7 +55,7 @@ export const useSession = defineStore('session', () => {
   function refresh(): Promise<boolean> {
     refreshing ??= (async () => {
       try {
-        const r = await call(api.POST('/api/v1/auth/refresh', { body: {} }));
+        const r = await call(api.POST('/api/v1/auth/refresh', { body: {}, headers: CONSOLE_HEADER }));
         accept(r);
         if (!user.value) user.value = await call(api.GET('/api/v1/auth/me'));
         return true;
@@ -72,7 +79,7 @@ export const useSession = defineStore('session', () => {
 
   async function logout(): Promise<void> {
     try {
-      await call(api.POST('/api/v1/auth/logout', { body: {} }));
+      await call(api.POST('/api/v1/auth/logout', { body: {}, headers: CONSOLE_HEADER }));
     } finally {
       end('您已安全退出');
     }
