@@ -137,7 +137,7 @@ describe('staff console (browser): clerk entry, upload, review meeting, publish,
     expect(await deep.text()).toBe(html);
     const missing = await fetch(`${api.url}/console/assets/nope-123.js`);
     expect(missing.status).toBe(404);
-    expect((await missing.json()).code).toBe('ROUTE.NOT_FOUND');
+    expect(((await missing.json()) as { code: string }).code).toBe('ROUTE.NOT_FOUND');
   });
 
   it('sign-in: a wrong password is said in Chinese; the clerk lands on 本月录入 with the clerk menu', async () => {
@@ -175,7 +175,7 @@ describe('staff console (browser): clerk entry, upload, review meeting, publish,
     await page.keyboard.press('Enter');
     await expect.poll(() => page.getByLabel('本次已保存', { exact: true }).locator('tbody tr').count()).toBe(1);
     // Focus is back in the resident field for the next paper record.
-    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('村民');
+    expect(await page.evaluate("document.activeElement?.getAttribute('aria-label')")).toBe('村民');
 
     // Range (T04): points within the range and a reason.
     await page.keyboard.type(b.cardCode);
