@@ -57,3 +57,21 @@ describe('printable board HTML', () => {
     expect(html.match(/补录/g)).toHaveLength(1);
   });
 });
+
+describe('a 0-point breach on the board', () => {
+  it('says 警告 in the JSON and the printed points cell, not "0 已通过"', () => {
+    const c = content();
+    c.residents[1]?.lines.push({ entryId: 'e3', itemCode: 'B01', itemName: '乱停车辆', category: '失信', occurredOn: '2026-03-04', points: 0, explanation: '第 1 次，记录警告，不扣分（第 2 次起每次扣 10 分）' });
+    c.residents[0]?.lines.push({ entryId: 'e4', itemCode: 'T01', itemName: '志愿服务', category: '守信', occurredOn: '2026-03-04', points: 0, explanation: '累计 4 小时，未达首档“10 小时”' });
+    const cycle = { state: 'publicized' as const, publishedAt: new Date('2026-04-08T02:00:00Z'), windowEndsAt: new Date('2026-04-15T02:00:00Z'), finalizedAt: null, checkpointHash: null };
+    const board = toPublicBoard(c, cycle, [], new Date('2026-04-09T00:00:00Z'));
+    const labels = board.residents.flatMap((r) => r.lines.map((l) => [l.entryId, l.pointsLabel]));
+    expect(labels).toEqual([
+      ['e1', '+5'],
+      ['e4', '0'],
+      ['e2', '-2'],
+      ['e3', '警告'],
+    ]);
+    expect(renderBoardHtml(board)).toMatch(/data-entry-id="e3">[\s\S]*?<td class="num points">警告<\/td>/);
+  });
+});

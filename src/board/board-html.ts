@@ -55,7 +55,7 @@ function residentRows(r: PublicBoardResident, index: number): string {
 <td>${first ? index + 1 : ''}</td>
 <td>${first ? escapeHtml(r.name) : ''}</td>
 <td class="item">${escapeHtml(l.itemName)}<br><small>${escapeHtml(l.itemCode)} · ${l.late ? `补录（发生于 ${escapeHtml(l.occurredOn)}）` : escapeHtml(l.occurredOn)}</small></td>
-<td class="num points">${escapeHtml(signed(l.points))}</td>
+<td class="num points">${escapeHtml(l.pointsLabel)}</td>
 <td class="status-${escapeHtml(l.status)}">${escapeHtml(l.statusLabel)}</td>
 <td class="num total">${first ? escapeHtml(signed(r.total)) : ''}</td>
 </tr>`;

@@ -37,6 +37,22 @@ export interface PublicBoardLine {
   explanation: string;
   status: LineStatus;
   statusLabel: string;
+  /** The points as printed: '+5', '-10', or '警告' for a breach recorded at 0 points. */
+  pointsLabel: string;
+}
+
+/**
+ * A breach recorded at 0 points (a threshold's early occurrence, or past a cap) is a warning. The
+ * board keeps only the explanation text, and the rule engine writes 扣 or − into every breach
+ * verdict and neither into a trust item's, so the text tells.
+ */
+export function isWarningLine(points: number, explanation: string): boolean {
+  return points === 0 && /扣|\u2212/u.test(explanation);
+}
+
+export function boardPointsLabel(points: number, explanation: string): string {
+  if (isWarningLine(points, explanation)) return '警告';
+  return points > 0 ? `+${points}` : String(points);
 }
 
 export interface PublicBoardResident {
@@ -112,6 +128,7 @@ export function toPublicBoard(content: BoardContent, cycle: BoardCycle, live: Li
           explanation: l.explanation,
           status,
           statusLabel: LINE_STATUS_LABELS[status],
+          pointsLabel: boardPointsLabel(l.points, l.explanation),
         };
       }),
     })),

@@ -35,6 +35,7 @@ export class PublicBoardLineDto implements PublicBoardLine {
   @ApiProperty({ description: '计分说明' }) explanation: string;
   @ApiProperty({ enum: Object.keys(LINE_STATUS_LABELS), description: '当前状态：已通过 / 异议处理中 / 撤销（异议成立）/ 已入账' }) status: LineStatus;
   @ApiProperty({ description: '状态（中文）' }) statusLabel: string;
+  @ApiProperty({ description: '积分（显示）：+5、−10；失信事项记 0 分的为“警告”', example: '警告' }) pointsLabel: string;
 }
 
 export class PublicBoardResidentDto implements PublicBoardResident {

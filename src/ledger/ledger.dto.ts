@@ -174,6 +174,18 @@ export class StatementLineDto {
   @ApiProperty({ nullable: true, type: String, description: '更正理由' }) reason: string | null;
   @ApiProperty({ nullable: true, type: String, description: '更正所针对的原记账编号' }) originalPostingId: string | null;
   @ApiProperty({ type: 'integer', description: '积分' }) points: number;
+  @ApiProperty({ description: '积分（显示）：如 +5、−10；失信事项记 0 分的为“警告”', example: '警告' }) pointsLabel: string;
+  @ApiProperty({ description: '是否为记录警告（失信事项，0 分）' }) warning: boolean;
+  @ApiProperty({ nullable: true, type: String, description: '事情发生日期（积分事项）', example: '2026-11-04' }) occurredOn: string | null;
+  @ApiProperty({ nullable: true, type: String, description: '计分规则（文字）', example: '年内第 2 次起每次 −10 分，此前记录警告' }) ruleText: string | null;
+  @ApiProperty({ nullable: true, type: String, description: '本次计分说明（评议时由规则算出）', example: '第 3 次，已超过 2 次，按规定每次扣 10 分，本次 −10' }) explanation: string | null;
+  @ApiProperty({ nullable: true, type: String, description: '议事会评定理由（录入时所填）' }) committeeReason: string | null;
+  @ApiProperty({ nullable: true, type: String, description: '证据说明' }) evidenceNote: string | null;
+  @ApiProperty({ nullable: true, type: String, description: '评议结论', example: '议事会通过（2026-12-02 会议）' }) decision: string | null;
+  @ApiProperty({ nullable: true, type: String, description: '评议时所附理由' }) decisionReason: string | null;
+  @ApiProperty({ nullable: true, type: String, description: '评议期间（该记录所属的评议周期）', example: '2026-11' }) reviewPeriod: string | null;
+  @ApiProperty({ nullable: true, type: String, description: '兑换小票号（兑换、兑换撤销）' }) receiptNo: string | null;
+  @ApiProperty({ nullable: true, type: String, description: '兑换超市（兑换、兑换撤销）' }) shopName: string | null;
   @ApiProperty({ type: 'integer', description: '累计余额' }) balance: number;
   @ApiProperty({ type: 'integer', description: '该评定年度的累计信用分' }) creditScore: number;
 }

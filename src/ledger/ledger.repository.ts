@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { prepared, queryOne, queryRows } from '@app/database/sql';
 import type { GradeThresholds } from '@app/scoring/grade';
+import type { Explanation, ItemCaps, Rule } from '@app/scoring/rules/rule.types';
 import type { PostingKind } from './ledger.entities';
 import type { PostingRow } from './ledger.types';
 
@@ -128,6 +129,25 @@ export interface StatementPostingRow {
   correctionType: 'reversal' | 'amount' | null;
   correctionReason: string | null;
   originalPostingId: string | null;
+  /** Deed postings: the entry behind them, the exact item version that scored it, its review. */
+  entry: {
+    occurredOn: string;
+    period: string;
+    reason: string | null;
+    evidenceNote: string | null;
+    explanation: Explanation;
+    sign: 1 | -1;
+    rule: Rule;
+    caps: ItemCaps | null;
+    decision: 'approved' | 'rejected' | null;
+    decisionReason: string | null;
+    decidedAt: string | null;
+    meetingOn: string | null;
+    objectionDismissed: boolean;
+  } | null;
+  /** Redemptions and their voids: the receipt and the shop. */
+  receiptNo: string | null;
+  shopName: string | null;
 }
 
 const POSTING_COLUMNS = `p.id::text AS id, p.town_id AS "townId", p.village_id AS "villageId", p.account_id AS "accountId", p.seq, p.kind,
@@ -487,7 +507,8 @@ export class LedgerRepository {
       this.db,
       `SELECT p.id::text AS id, p.seq, p.posted_at AS "postedAt", p.period, p.kind, p.points, p.item_code AS "itemCode",
               item.name AS "itemName", p.memo, p.source_ref AS "sourceRef",
-              c.type AS "correctionType", c.reason AS "correctionReason", c.original_posting_id::text AS "originalPostingId"
+              c.type AS "correctionType", c.reason AS "correctionReason", c.original_posting_id::text AS "originalPostingId",
+              d.entry, rd.receipt_no AS "receiptNo", rd.shop_name AS "shopName"
          FROM postings p
          LEFT JOIN LATERAL (
            -- CASE fixes the evaluation order: only a correction's source ref (a correction id) is cast.
@@ -501,6 +522,31 @@ export class LedgerRepository {
             ORDER BY (ci.village_id IS NOT NULL) DESC, ca.effective_from DESC NULLS LAST
             LIMIT 1
          ) item ON true
+         LEFT JOIN LATERAL (
+           -- A deed's source ref is 'entry:<uuid>'; CASE keeps the cast to deed postings.
+           SELECT jsonb_build_object(
+                    'occurredOn', to_char(e.occurred_on, 'YYYY-MM-DD'), 'period', e.period, 'reason', e.reason,
+                    'evidenceNote', e.evidence_note, 'explanation', coalesce(s.final_explanation, e.explanation),
+                    'sign', ci.sign, 'rule', ci.rule, 'caps', ci.caps,
+                    'decision', dec.type, 'decisionReason', dec.reason, 'decidedAt', dec.at,
+                    'meetingOn', (SELECT to_char(rm.held_on, 'YYYY-MM-DD') FROM review_meetings rm JOIN review_cycles rc ON rc.id = rm.cycle_id
+                                   WHERE rc.village_id = e.village_id AND rc.period = e.period ORDER BY rm.recorded_at DESC, rm.id LIMIT 1),
+                    'objectionDismissed', EXISTS (SELECT 1 FROM entry_events ob WHERE ob.entry_id = e.id AND ob.type = 'objection_dismissed')
+                  ) AS entry
+             FROM deed_entries e
+             JOIN entry_states s ON s.entry_id = e.id
+             JOIN catalog_items ci ON ci.id = e.item_id
+             LEFT JOIN LATERAL (
+               SELECT ev.type, ev.reason, ev.at FROM entry_events ev
+                WHERE ev.entry_id = e.id AND ev.type IN ('approved', 'rejected') ORDER BY ev.id DESC LIMIT 1
+             ) dec ON true
+            WHERE e.id = CASE WHEN p.kind = 'deed' AND p.source_ref LIKE 'entry:%' THEN substr(p.source_ref, 7)::uuid END
+         ) d ON true
+         LEFT JOIN LATERAL (
+           SELECT r.receipt_no, sh.name AS shop_name FROM redemptions r JOIN shops sh ON sh.id = r.shop_id
+            WHERE r.id = CASE WHEN p.kind = 'redemption' AND p.source_ref LIKE 'redemption:%' THEN substr(p.source_ref, 12)::uuid
+                              WHEN p.kind = 'redemption_void' AND p.source_ref LIKE 'void:%' THEN substr(p.source_ref, 6)::uuid END
+         ) rd ON true
         WHERE p.account_id = $1
         ORDER BY p.seq`,
       [residentId],

@@ -7,7 +7,8 @@ import { ScopeService } from '@app/auth/scope.service';
 import { AppError } from '@app/common/errors/app-error';
 import { fieldProblem } from '@app/common/http/validation-messages';
 import type { PostingKind } from './ledger.entities';
-import { LedgerRepository } from './ledger.repository';
+import { explainRule } from '@app/scoring/rules/rule-engine';
+import { LedgerRepository, type StatementPostingRow } from './ledger.repository';
 import type { StatementDto, StatementLineDto, StatementQuery } from './ledger.dto';
 import { CREDIT_SCORE_KINDS, gradeOf, ratingYearOfPeriod, shanghaiPeriod } from './projection';
 
@@ -26,20 +27,59 @@ const COLUMNS: Array<{ header: string; width: number; value: (l: StatementLineDt
   { header: '记账日期', width: 12, value: (l) => l.date },
   { header: '所属期间', width: 10, value: (l) => l.period },
   { header: '类型', width: 10, value: (l) => l.kindLabel },
+  { header: '发生日期', width: 12, value: (l) => l.occurredOn },
   { header: '事项编码', width: 10, value: (l) => l.itemCode },
   { header: '事项名称', width: 30, value: (l) => l.itemName },
+  { header: '计分规则', width: 36, value: (l) => l.ruleText },
+  { header: '本次计分说明', width: 44, value: (l) => l.explanation },
+  { header: '评定理由', width: 24, value: (l) => l.committeeReason },
+  { header: '证据说明', width: 24, value: (l) => l.evidenceNote },
+  { header: '评议结论', width: 28, value: (l) => l.decision },
+  { header: '评议期间', width: 10, value: (l) => l.reviewPeriod },
+  { header: '小票号', width: 20, value: (l) => l.receiptNo },
+  { header: '兑换超市', width: 18, value: (l) => l.shopName },
   { header: '摘要', width: 40, value: (l) => l.memo },
   { header: '更正理由', width: 30, value: (l) => l.reason },
   { header: '原记账编号', width: 10, value: (l) => l.originalPostingId },
-  { header: '积分', width: 8, value: (l) => l.points },
+  // A warning is written as such; it is 0 points, so a column sum is unchanged.
+  { header: '积分', width: 8, value: (l) => (l.warning ? '警告' : l.points) },
   { header: '余额', width: 8, value: (l) => l.balance },
   { header: '信用分', width: 8, value: (l) => l.creditScore },
   { header: '记账编号', width: 10, value: (l) => l.postingId },
 ];
 
+const MINUS = '\u2212';
+
+/** '+5', '−10', '0'; a breach item's 0-point record is a warning (警告). */
+export function pointsLabel(points: number, warning: boolean): string {
+  if (warning) return '警告';
+  return points > 0 ? `+${points}` : points < 0 ? `${MINUS}${-points}` : '0';
+}
+
+function ruleInWords(e: NonNullable<StatementPostingRow['entry']>, itemCode: string | null): string | null {
+  try {
+    return explainRule({ code: itemCode ?? '', sign: e.sign, rule: e.rule, caps: e.caps ?? undefined });
+  } catch {
+    // A rule the engine cannot read is shown without words rather than failing the statement.
+    return null;
+  }
+}
+
+function decisionText(e: NonNullable<StatementPostingRow['entry']>): string | null {
+  if (!e.decision) return null;
+  const verdict = e.decision === 'approved' ? '议事会通过' : '议事会未通过';
+  const meeting = e.meetingOn ? `（${e.meetingOn} 会议）` : '';
+  return `${verdict}${meeting}${e.objectionDismissed ? '；公示期异议经核实不成立' : ''}`;
+}
+
 export const STATEMENT_HEADERS = COLUMNS.map((c) => c.header);
 
-/** A resident's statement (对账单): every posting with running balance and credit score. */
+/**
+ * A resident's statement (对账单): every posting with running balance and credit score, and what
+ * explains it: for a deed the date, the item, its rule in words and what this occurrence was (the
+ * engine's explanation fixed at assessment), the committee's reason and evidence, the review
+ * decision and period; for a redemption the receipt and the shop.
+ */
 @Injectable()
 export class StatementService {
   constructor(
@@ -73,6 +113,8 @@ export class StatementService {
         continue;
       }
       if (to && postedPeriod > to) break;
+      const e = r.entry;
+      const warning = r.kind === 'deed' && r.points === 0 && e?.sign === -1;
       lines.push({
         seq: r.seq,
         postingId: r.id,
@@ -87,6 +129,18 @@ export class StatementService {
         reason: r.correctionReason,
         originalPostingId: r.originalPostingId,
         points: r.points,
+        pointsLabel: pointsLabel(r.points, warning),
+        warning,
+        occurredOn: e?.occurredOn ?? null,
+        ruleText: e ? ruleInWords(e, r.itemCode) : null,
+        explanation: e?.explanation.text ?? null,
+        committeeReason: e?.reason ?? null,
+        evidenceNote: e?.evidenceNote ?? null,
+        decision: e ? decisionText(e) : null,
+        decisionReason: e?.decisionReason ?? null,
+        reviewPeriod: e?.period ?? null,
+        receiptNo: r.receiptNo,
+        shopName: r.shopName,
         balance,
         creditScore: resident.baseScore + (creditByYear.get(year) ?? 0),
       });

@@ -153,7 +153,7 @@ export class RosterController {
   @Get('roster/template')
   @Roles(...ROLES)
   @ApiFileResponse('名册模板（format=csv 时为 CSV，否则 .xlsx）', CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE)
-  @ApiOperation({ summary: '下载名册模板（中文表头）' })
+  @ApiOperation({ summary: '下载名册模板（中文表头、示例行、“说明”表，性别列带下拉选项）' })
   async template(@Query() q: RosterTemplateQuery): Promise<StreamableFile> {
     const format = q.format ?? 'xlsx';
     const body = await this.roster.template(format);

@@ -308,4 +308,5 @@ export class RosterImportResultDto {
   @ApiProperty({ description: '已在册、未改动的村民数' }) unchanged: number;
   @ApiProperty({ description: '新建的户数' }) householdsCreated: number;
   @ApiProperty({ description: '文件 SHA-256' }) checksum: string;
+  @ApiProperty({ type: 'integer', description: '表头所在行（表头上方的标题行、空行已跳过）' }) headerRow: number;
 }

@@ -42,7 +42,7 @@ export const ROSTER_COLUMNS: ColumnSpec<unknown>[] = [
     example: '1949',
     parse: cell.integer({ min: 1900, max: 2100 }),
   },
-  { key: 'nationalId', header: '身份证号', aliases: ['身份证', '公民身份号码', 'nationalId'], required: true, example: '11010519491231002X', parse: nationalId },
+  { key: 'nationalId', header: '身份证号', aliases: ['身份证', '公民身份号码', 'nationalId'], required: true, example: '110105194912310011', parse: nationalId },
   {
     key: 'phone',
     header: '手机号',

@@ -36,19 +36,20 @@ export class RosterService {
   ) {}
 
   template(format: 'csv' | 'xlsx'): Promise<Buffer> {
-    return buildTemplate(ROSTER_COLUMNS, format, '村民名册');
+    return buildTemplate(ROSTER_COLUMNS, format, { sheetName: '村民名册', instructions: ROSTER_INSTRUCTIONS, choices: { gender: ['男', '女'] } });
   }
 
   async import(ctx: RequestContext, villageId: string, file: UploadedFile | undefined): Promise<RosterImportResultDto> {
     if (!file) throw new AppError('ROSTER.FILE_MISSING');
     const village = await this.scope.village(ctx.principal, villageId);
-    const parsed = await parseTable<RosterRow>(file, ROSTER_COLUMNS);
+    const parsed = await parseTable<RosterRow>(file, ROSTER_COLUMNS, { ignoreColumns: ['序号', '编号'] });
     if (parsed.format === null) throw new AppError('ROSTER.UNSUPPORTED_FORMAT', undefined, parsed.errors);
-    if (parsed.errors.length) throw new AppError('ROSTER.INVALID', undefined, parsed.errors);
+    if (parsed.checkedRows.length === 0) throw new AppError('ROSTER.INVALID', undefined, parsed.errors);
 
-    const errors: RowError[] = [];
-    const rows = this.checkWithinFile(parsed.rows, errors);
-    if (errors.length) throw invalid(errors);
+    // One pass: the cell errors, the ID checks of the rows whose ID parsed, and (below) the
+    // checks against the register, all in one answer.
+    const errors: RowError[] = [...parsed.errors];
+    const rows = this.checkWithinFile(parsed.checkedRows, errors);
 
     // One transaction: a roster is either imported whole or not at all (and the village lock makes
     // a concurrent upload of the same people wait for this one and then find them "unchanged").
@@ -57,7 +58,7 @@ export class RosterService {
         await this.repo.lockVillage(m, villageId);
         const villageRow = await this.repo.findVillage(villageId, m);
         const fresh = await this.checkAgainstDatabase(m, villageId, rows, errors);
-        if (errors.length) throw invalid(errors);
+        if (errors.length) throw invalid(errors, parsed.headerRow);
 
         const households = await this.repo.ensureHouseholds(m, village.townId, villageId, [...new Set(fresh.map((r) => r.householdCode))]);
         const cardCodes = await this.assignCardCodes(m, villageRow?.code ?? '', fresh);
@@ -77,7 +78,7 @@ export class RosterService {
           m,
           created.map((residentId) => ({ townId: village.townId, residentId, fromStatus: null, toStatus: 'active', effectiveOn: today, reason: '名册导入 / roster import', actorId: ctx.principal.id })),
         );
-        const result = { created: created.length, unchanged: rows.length - fresh.length, householdsCreated: households.created, checksum: parsed.checksum };
+        const result = { created: created.length, unchanged: rows.length - fresh.length, householdsCreated: households.created, checksum: parsed.checksum, headerRow: parsed.headerRow ?? 1 };
         // Re-uploading an imported roster writes nothing, so there is no change to audit either.
         if (created.length) {
           await this.audit.record(ctx, { action: 'roster.import', targetType: 'village', targetId: villageId, summary: { ...result, file: file.originalname, format: parsed.format } }, m);
@@ -87,19 +88,21 @@ export class RosterService {
       .catch(residentUniqueViolation);
   }
 
-  private checkWithinFile(parsed: Array<{ row: number; values: RosterRow }>, errors: RowError[]): CheckedRow[] {
+  private checkWithinFile(parsed: Array<{ row: number; values: RosterRow; failed: string[] }>, errors: RowError[]): CheckedRow[] {
     const firstRowOfId = new Map<string, number>();
     const firstRowOfCard = new Map<string, number>();
     const out: CheckedRow[] = [];
-    for (const { row, values } of parsed) {
+    for (const { row, values, failed } of parsed) {
+      // A cell already reported is not checked again (its value is a stand-in).
+      if (failed.includes('nationalId')) continue;
       const id = this.ids.check(values.nationalId);
       if (!id.ok) {
         // The column parser already checked the number; this only guards against a change there.
         errors.push(rowError(row, '身份证号', id.code, id.message));
         continue;
       }
-      if (id.gender !== values.gender) errors.push(rowError(row, '性别', 'ROSTER.ID_MISMATCH', '与身份证号不符 / does not match the ID number'));
-      if (id.birthYear !== values.birthYear) errors.push(rowError(row, '出生年份', 'ROSTER.ID_MISMATCH', '与身份证号中的出生年份不符 / does not match the ID number'));
+      if (!failed.includes('gender') && id.gender !== values.gender) errors.push(rowError(row, '性别', 'ROSTER.ID_MISMATCH', '与身份证号不符 / does not match the ID number'));
+      if (!failed.includes('birthYear') && id.birthYear !== values.birthYear) errors.push(rowError(row, '出生年份', 'ROSTER.ID_MISMATCH', '与身份证号中的出生年份不符 / does not match the ID number'));
       const dupId = firstRowOfId.get(id.idHash);
       if (dupId !== undefined) errors.push(rowError(row, '身份证号', 'ROSTER.DUPLICATE_ID', `与第 ${dupId} 行重复 / duplicates row ${dupId}`));
       else firstRowOfId.set(id.idHash, row);
@@ -154,6 +157,17 @@ function rowError(row: number, column: string, code: string, predicate: string):
   return { row, column, code, message: `第 ${row} 行“${column}”${predicate}` };
 }
 
-function invalid(errors: RowError[]): AppError {
-  return new AppError('ROSTER.INVALID', undefined, [...errors].sort((a, b) => a.row - b.row));
+function invalid(errors: RowError[], headerRow: number | null): AppError {
+  const where = headerRow ? `表头在第 ${headerRow} 行；` : '';
+  return new AppError('ROSTER.INVALID', `${where}名册有 ${errors.length} 处错误，未导入任何数据 / ${errors.length} problems; nothing was imported`, [...errors].sort((a, b) => a.row - b.row));
 }
+
+const ROSTER_INSTRUCTIONS = [
+  '村民名册导入：填写说明',
+  '1. 在“村民名册”表中每行填一位村民；表头必须保留，表头上方可以有标题行，表头所在行会自动识别。“序号”列可有可无。',
+  '2. 户号：本村的户编号（如 DC-001），同一户的村民填同一个户号；新户号会自动建户。',
+  '3. 性别、出生年份须与身份证号一致；身份证号请设为“文本”格式，避免 Excel 把 18 位数字改成科学计数法。',
+  '4. 手机号可空；卡号可空，空则自动生成积分卡号。',
+  '5. 整个名册要么全部导入，要么全部不导入；有错误时逐行列出全部错误。已在册的村民（同一身份证号）重复上传不会改动。',
+  '6. 示例行为演示数据，正式使用前请删除。',
+];

@@ -1,6 +1,6 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res, UploadedFile, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res, StreamableFile, UploadedFile, UseInterceptors } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
-import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Ctx, Roles } from '@app/auth/auth.decorators';
 import { ApiErrors } from '@app/common/errors/api-errors';
@@ -61,17 +61,18 @@ export class EntriesController {
   // Before entries/:id, so 'template' is not taken for an id.
   @Get('entries/template')
   @Roles('village_clerk', 'village_reviewer', 'town_admin')
-  @ApiOperation({ summary: '下载批量导入模板（中文表头）' })
+  @ApiOperation({ summary: '下载批量导入模板：中文表头、示例行、“说明”表、现行“事项目录”表，事项列带下拉选项' })
   @ApiFileResponse('导入模板（format=csv 时为 CSV，否则 .xlsx）', CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE)
-  async template(@Query() q: TemplateQuery, @Res() res: Response): Promise<void> {
+  async template(@Ctx() ctx: RequestContext, @Query() q: TemplateQuery, @Res() res: Response): Promise<void> {
     const format = q.format ?? 'xlsx';
-    const body = await this.uploads.template(format);
+    const body = await this.uploads.template(ctx, format, q.villageId);
     res
       .status(200)
-      .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+      .type(format === 'csv' ? 'text/csv; charset=utf-8' : XLSX_MEDIA_TYPE)
       .setHeader('content-disposition', `attachment; filename="entries-template.${format}"`)
       .send(body);
   }
+
   @Get('entries/:id')
   @Roles('village_clerk', 'village_reviewer', 'town_admin', 'auditor')
   @ApiOperation({ summary: '一条积分记录' })
@@ -103,5 +104,31 @@ export class EntriesController {
     return this.uploads.upload(ctx, p.villageId, file);
   }
 
+  /**
+   * Stateless: the console posts the same file again and gets it back annotated; nothing is kept
+   * on the server between the failed upload and the download.
+   */
+  @Post('villages/:villageId/entries/upload/error-report')
+  @HttpCode(200)
+  @Roles('village_clerk')
+  @UseInterceptors(FileInterceptor('file'))
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({ schema: { type: 'object', properties: { file: { type: 'string', format: 'binary', description: '与上传时相同的文件' } } } })
+  @ApiOperation({ summary: '错误报告：按上传的同样检查，返回带“错误说明”列的 .xlsx（原行号不变，错误单元格标红），不导入任何记录；改正后可直接重新上传' })
+  @ApiProduces(XLSX_MEDIA_TYPE)
+  @ApiErrors('ORG.VILLAGE_NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'ENTRY.UPLOAD_INVALID', 'CATALOG.NO_VERSION_ADOPTED')
+  @ApiOkResponse({
+    description: '带错误说明的工作簿；响应头 x-upload-errors / x-upload-warnings 为错误数与提示数',
+    schema: { type: 'string', format: 'binary' },
+    headers: { 'x-upload-errors': { schema: { type: 'integer' } }, 'x-upload-warnings': { schema: { type: 'integer' } } },
+  })
+  async errorReport(@Ctx() ctx: RequestContext, @Param() p: VillageIdParam, @UploadedFile() file: UploadedTable | undefined, @Res({ passthrough: true }) res: Response): Promise<StreamableFile> {
+    const report = await this.uploads.errorReport(ctx, p.villageId, file);
+    res.setHeader('x-upload-errors', String(report.errors)).setHeader('x-upload-warnings', String(report.warnings));
+    return new StreamableFile(report.workbook, {
+      type: XLSX_MEDIA_TYPE,
+      disposition: 'attachment; filename="entries-error-report.xlsx"',
+    });
+  }
 
 }

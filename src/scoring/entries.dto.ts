@@ -113,6 +113,11 @@ export class TemplateQuery {
   @IsOptional()
   @IsIn(['csv', 'xlsx'])
   format?: 'csv' | 'xlsx';
+
+  @ApiPropertyOptional({ format: 'uuid', description: '按该村现行目录（含村自设事项）生成；默认为本人所在村，镇级账号为全镇目录' })
+  @IsOptional()
+  @IsUUID('all')
+  villageId?: string;
 }
 
 export class ExplanationDto {
@@ -181,4 +186,5 @@ export class UploadResultDto {
   @ApiProperty({ type: [UploadPeriodCountDto], description: '按期间的条数：每条记录计入其发生月份（该月已关账则计入之后的开放期间，为补录）' }) periods: UploadPeriodCountDto[];
   @ApiProperty({ description: '导入条数' }) created: number;
   @ApiProperty({ description: '疑似重复条数（已标记，待议事会判断）' }) flaggedDuplicates: number;
+  @ApiProperty({ type: 'integer', description: '表头所在行（表头上方的标题行、空行已跳过）' }) headerRow: number;
 }

@@ -143,6 +143,24 @@ export class EntriesRepository {
   }
 
   /**
+   * Every item a village (or, with `villageId` null, the town) may score on a date, by code: for
+   * resolving item names in uploads and for the template's catalogue sheet (town items first,
+   * trust before breach, as the catalogue lists them; then the village's own).
+   */
+  async listItemsInForce(townId: string, villageId: string | null, onDate: string): Promise<ItemVersion[]> {
+    return this.db.query(
+      `WITH v AS (
+         SELECT version_id FROM catalog_adoptions WHERE town_id = $1 AND effective_from <= $3::date
+         ORDER BY effective_from DESC LIMIT 1)
+       SELECT i.id, i.code, i.name, i.category, i.sign, i.rule, i.caps
+       FROM catalog_items i
+       WHERE i.version_id = (SELECT version_id FROM v) OR ($2::uuid IS NOT NULL AND i.village_id = $2::uuid)
+       ORDER BY i.village_id IS NOT NULL, i.sign DESC, i.code`,
+      [townId, villageId, onDate],
+    );
+  }
+
+  /**
    * Makes sure the village has a cycle for `period` and returns its state, holding a share
    * lock on the cycle row until the caller's transaction ends: closing a cycle takes the row
    * exclusively, so an entry can never slip into a cycle that is being closed.

@@ -16,7 +16,7 @@ export interface PreparedEntry extends NewEntryRow {
   late: boolean;
   item: ItemVersion;
 }
-import { evaluatePeriod, explainRule, RuleInputError } from './rules/rule-engine';
+import { entryInputProblems, evaluatePeriod, explainRule, RuleInputError } from './rules/rule-engine';
 import type { ItemYearHistory, PeriodEntryInput } from './rules/rule.types';
 
 /** One entry to score, from the API or from a spreadsheet row. */
@@ -31,7 +31,15 @@ export interface EntryInput {
   evidenceNote: string | null;
   idempotencyKey: string | null;
   requestHash: string;
+  /**
+   * Fields whose spreadsheet cell was already reported as wrong: not checked again (their value
+   * is a stand-in), and the row is never stored. The other fields are checked as usual, so one
+   * upload answers with every problem of the row.
+   */
+  reported?: ReadonlyArray<EntryProblemField>;
 }
+
+export type EntryProblemField = 'resident' | 'occurredOn' | 'itemCode' | 'quantity' | 'points' | 'reason';
 
 export interface EntryProblem {
   row: number;
@@ -116,34 +124,36 @@ export class EntriesService {
     }
 
     const accepted: Array<{ input: EntryInput; item: ItemVersion; resident: ResidentForEntry; id: string; period: string }> = [];
+    // Every problem of a row is listed (a clerk fixing a sheet should not need a second upload
+    // to see the next one); a row with any problem is not scored.
     for (const input of inputs) {
+      const skip = new Set<string>(input.reported ?? []);
+      const before = problems.length;
       const r = input.resident;
-      if (!r) {
+      if (skip.has('resident')) {
+        // already reported
+      } else if (!r) {
         fail(input.row, 'resident', 'ENTRY.RESIDENT_NOT_FOUND');
-        continue;
-      }
-      if (r.townId !== village.townId || r.villageId !== village.id) {
+      } else if (r.townId !== village.townId || r.villageId !== village.id) {
         fail(input.row, 'resident', 'AUTH.OUT_OF_SCOPE', '该村民不属于本村 / resident is not of this village');
-        continue;
-      }
-      if (r.status !== 'active') {
+      } else if (r.status !== 'active') {
         fail(input.row, 'resident', 'ENTRY.RESIDENT_NOT_ACTIVE');
-        continue;
       }
-      if (input.occurredOn > today || input.occurredOn < earliest) {
+      if (!skip.has('occurredOn') && (input.occurredOn > today || input.occurredOn < earliest)) {
         fail(input.row, 'occurredOn', 'ENTRY.DATE_OUT_OF_WINDOW', `发生日期须在 ${earliest} 至 ${today} 之间 / occurredOn must be within ${earliest}..${today}`);
-        continue;
       }
-      const item = itemsByDate.get(input.occurredOn)?.get(input.itemCode);
-      if (!item) {
+      const item = skip.has('itemCode') ? undefined : itemsByDate.get(input.occurredOn)?.get(input.itemCode);
+      if (!skip.has('itemCode') && !item) {
         fail(input.row, 'itemCode', 'ENTRY.ITEM_NOT_IN_CATALOG', `事项 ${input.itemCode} 不在本镇现行目录中 / item not in the catalogue in force`);
-        continue;
       }
-      if (item.rule.type === 'range' && !input.reason) {
-        fail(input.row, 'reason', 'ENTRY.REASON_REQUIRED');
-        continue;
+      if (item) {
+        if (item.rule.type === 'range' && !input.reason && !skip.has('reason')) fail(input.row, 'reason', 'ENTRY.REASON_REQUIRED');
+        for (const p of entryInputProblems(item.rule, input)) {
+          const code = (p.code in ERROR_CODES ? p.code : 'ENTRY.RULE_INPUT_INVALID') as ErrorCode;
+          if (!skip.has(p.field)) fail(input.row, p.field, code, `${ERROR_CODES[code].message}（${item.code}）`);
+        }
       }
-      accepted.push({ input, item, resident: r, id: randomUUID(), period: '' });
+      if (problems.length === before && skip.size === 0 && r && item) accepted.push({ input, item, resident: r, id: randomUUID(), period: '' });
     }
 
     // Only dates inside the window get here, so no cycle is ever created for a far period.

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import ExcelJS from 'exceljs';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, linkPages } from '../support/browser';
@@ -137,7 +138,7 @@ describe('staff console (browser): clerk entry, upload, review meeting, publish,
     expect(await deep.text()).toBe(html);
     const missing = await fetch(`${api.url}/console/assets/nope-123.js`);
     expect(missing.status).toBe(404);
-    expect((await missing.json()).code).toBe('ROUTE.NOT_FOUND');
+    expect(((await missing.json()) as { code: string }).code).toBe('ROUTE.NOT_FOUND');
   });
 
   it('sign-in: a wrong password is said in Chinese; the clerk lands on 本月录入 with the clerk menu', async () => {
@@ -175,7 +176,7 @@ describe('staff console (browser): clerk entry, upload, review meeting, publish,
     await page.keyboard.press('Enter');
     await expect.poll(() => page.getByLabel('本次已保存', { exact: true }).locator('tbody tr').count()).toBe(1);
     // Focus is back in the resident field for the next paper record.
-    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('村民');
+    expect(await page.evaluate("document.activeElement?.getAttribute('aria-label')")).toBe('村民');
 
     // Range (T04): points within the range and a reason.
     await page.keyboard.type(b.cardCode);
@@ -279,13 +280,20 @@ describe('staff console (browser): clerk entry, upload, review meeting, publish,
     const lines = texts.map((t) => Number(t.split('\t')[0]));
     expect(new Set(lines)).toEqual(new Set([4, 7, 11, 16]));
     for (const t of texts) expect(t).toMatch(/[\u4e00-\u9fff]/);
-    expect(await page.getByText(`共 ${texts.length} 处错误`).count()).toBe(1);
+    expect(await page.getByText(`共 ${texts.length} 处错误，请改正后重新上传`).count()).toBe(1);
     await shot('upload-errors');
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: '下载错误说明表' }).click()]);
-    const sheet = readFileSync((await download.path())!, 'utf8');
-    expect(download.suggestedFilename()).toBe('十一月记录-错误说明.csv');
-    expect(sheet).toContain('行号,列,错误说明');
-    for (const line of [4, 7, 11, 16]) expect(sheet).toMatch(new RegExp(`^${line},`, 'm'));
+    expect(download.suggestedFilename()).toBe('十一月记录-错误说明.xlsx');
+    // The uploaded rows with an 错误说明 column: the rows with a mistake have text there.
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.load(readFileSync((await download.path())!) as unknown as ArrayBuffer);
+    const ws = book.worksheets[0];
+    const header = (ws.getRow(1).values as unknown[]).map((v) => String(v ?? ''));
+    const col = header.indexOf('错误说明');
+    expect(col).toBeGreaterThan(0);
+    const noted = [];
+    for (let r = 2; r <= ws.rowCount; r++) if (String(ws.getRow(r).getCell(col).value ?? '').trim()) noted.push(r);
+    expect(noted).toEqual([4, 7, 11, 16]);
 
     await page.getByTestId('upload-input').setInputFiles({ name: '十一月记录-改正.csv', mimeType: 'text/csv', buffer: csv(good) });
     await page.getByText('导入成功').waitFor();
@@ -299,8 +307,10 @@ describe('staff console (browser): clerk entry, upload, review meeting, publish,
     await apiCall('POST', `/villages/${villageId}/cycles/${period}/close`, admin);
     await signIn('reviewer.dongcun');
     expect(new URL(page.url()).pathname).toBe('/console/review');
-    await page.getByRole('region', { name: residents[0].name }).waitFor();
-    expect(await page.getByRole('region', { name: residents[0].name }).getByText('疑似重复').count()).toBeGreaterThan(0);
+    // Grouped by resident (named with the card: two villagers may share a name).
+    const first = page.getByRole('region', { name: `${residents[0].name}（卡号 ${residents[0].cardCode}）` });
+    await first.waitFor();
+    expect(await first.getByText('疑似重复').count()).toBeGreaterThan(0);
     await shot('review-sheet');
 
     await page.getByRole('navigation', { name: '主菜单' }).getByRole('menuitem', { name: '会议与决定' }).click();

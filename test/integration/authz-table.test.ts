@@ -55,6 +55,7 @@ const TABLE: Record<string, Access> = {
   'GET /api/v1/entries/{id}': ['village_clerk', 'village_reviewer', 'town_admin', 'auditor'],
   'POST /api/v1/entries/{id}/withdraw': ['village_clerk'],
   'POST /api/v1/villages/{villageId}/entries/upload': ['village_clerk'],
+  'POST /api/v1/villages/{villageId}/entries/upload/error-report': ['village_clerk'],
   'POST /api/v1/ledger/corrections': ['town_admin', 'village_reviewer'],
   'POST /api/v1/ledger/opening-balances': ['town_admin'],
   'POST /api/v1/ledger/year-end': ['town_admin'],

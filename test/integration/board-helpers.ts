@@ -14,6 +14,8 @@ export interface EntrySpec {
   itemCode: string;
   points?: number;
   reason?: string;
+  quantity?: number;
+  evidenceNote?: string;
 }
 
 /** Real-looking personal data on village A's residents, so tests can prove none of it leaks. */

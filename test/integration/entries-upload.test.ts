@@ -20,6 +20,12 @@ describe('deed entries: bulk upload (CSV / .xlsx)', () => {
       .set('authorization', t[who])
       .attach('file', buf, name);
   const count = async () => (await stack.db.query(`SELECT count(*)::int AS n FROM deed_entries`))[0].n as number;
+  const binary = (r: request.Response, cb: (err: Error | null, body: Buffer) => void) => {
+    const chunks: Buffer[] = [];
+    const stream = r as unknown as NodeJS.ReadableStream;
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => cb(null, Buffer.concat(chunks)));
+  };
   const csv = (lines: string[]) => Buffer.from([HEADER, ...lines].join('\r\n') + '\r\n', 'utf8');
 
   beforeAll(async () => {
@@ -55,7 +61,7 @@ describe('deed entries: bulk upload (CSV / .xlsx)', () => {
     expect(again.body.code).toBe('ENTRY.DUPLICATE_BATCH');
   });
 
-  it('refuses a file with bad rows, lists every one, and stores nothing', async () => {
+  it('refuses a file with bad rows, lists every problem of every row in one pass, and stores nothing', async () => {
     const [a, b] = people;
     const before = await count();
     const file = csv([
@@ -68,37 +74,91 @@ describe('deed entries: bulk upload (CSV / .xlsx)', () => {
       `${a.cardCode},${a.name},B02,${today},,9,,points on a fixed item`,
       `${outsider.cardCode},${outsider.name},B02,${today},,,,other village`,
       `${a.cardCode},${a.name},B02,${today},abc,,,not a number`,
+      `${b.cardCode},错名,T01,${today},,5,,three problems in one row`,
     ]);
     const res = await upload(file, 'bad.csv').expect(400);
     expect(res.body.code).toBe('ENTRY.UPLOAD_INVALID');
-    // Cells that do not parse are reported first (every one of them); once the cells parse, the
-    // rules that need the database (residents, items, rule inputs) are checked row by row.
-    const got = (res.body.details as Array<{ row: number; column: string; code: string }>).map((d) => [d.row, d.column, d.code]);
+    expect(res.body.message).toContain('表头在第 1 行');
+    // Cell errors and the checks that need the database come back together, every one of them.
+    const got = (res.body.details as Array<{ row: number; column: string; code: string; severity?: string }>).map((d) => [d.row, d.column, d.code, d.severity ?? 'error']);
     expect(got).toEqual([
-      [6, '发生日期', 'UPLOAD.INVALID_DATE'],
-      [10, '数量', 'UPLOAD.INVALID_NUMBER'],
+      [3, '卡号', 'ENTRY.RESIDENT_NOT_FOUND', 'error'],
+      [4, '姓名', 'UPLOAD.NAME_MISMATCH', 'error'],
+      [5, '事项编码', 'UPLOAD.UNKNOWN_ITEM', 'error'],
+      [6, '发生日期', 'UPLOAD.INVALID_DATE', 'error'],
+      [7, '数量', 'ENTRY.QUANTITY_REQUIRED', 'error'],
+      [8, '分值', 'ENTRY.POINTS_NOT_ALLOWED', 'error'],
+      [8, '卡号', 'UPLOAD.LIKELY_DUPLICATE', 'warning'],
+      [9, '卡号', 'AUTH.OUT_OF_SCOPE', 'error'],
+      [10, '数量', 'UPLOAD.INVALID_NUMBER', 'error'],
+      [10, '卡号', 'UPLOAD.LIKELY_DUPLICATE', 'warning'],
+      [11, '姓名', 'UPLOAD.NAME_MISMATCH', 'error'],
+      [11, '分值', 'ENTRY.POINTS_NOT_ALLOWED', 'error'],
+      [11, '数量', 'ENTRY.QUANTITY_REQUIRED', 'error'],
     ]);
-    const fixed = csv([
-      `${a.cardCode},${a.name},B02,${today},,,,ok row`,
-      `ZZZZZZ99,某人,B02,${today},,,,unknown card`,
-      `${b.cardCode},不是他,B02,${today},,,,wrong name`,
-      `${a.cardCode},${a.name},T99,${today},,,,unknown item`,
-      `${a.cardCode},${a.name},T01,${today},,,,band without quantity`,
-      `${a.cardCode},${a.name},B02,${today},,9,,points on a fixed item`,
-      `${outsider.cardCode},${outsider.name},B02,${today},,,,other village`,
-    ]);
-    const res2 = await upload(fixed, 'bad2.csv').expect(400);
-    expect((res2.body.details as Array<{ row: number; code: string }>).map((d) => [d.row, d.code])).toEqual([
-      [3, 'ENTRY.RESIDENT_NOT_FOUND'],
-      [4, 'UPLOAD.NAME_MISMATCH'],
-      [5, 'ENTRY.ITEM_NOT_IN_CATALOG'],
-      [6, 'ENTRY.QUANTITY_REQUIRED'],
-      [7, 'ENTRY.POINTS_NOT_ALLOWED'],
-      [8, 'AUTH.OUT_OF_SCOPE'],
-    ]);
+    expect(res.body.details[0].message).toBe('第 3 行“卡号”：没有卡号为 ZZZZZZ99 的村民 / no resident has this card');
     expect(await count()).toBe(before);
     const [{ n }] = await stack.db.query(`SELECT count(*)::int AS n FROM entry_batches WHERE filename LIKE 'bad%'`);
     expect(n).toBe(0);
+  });
+
+  it('reads a committee’s own sheet: title rows, 序号, item names, text dates, full-width digits, trailing spaces', async () => {
+    const [, , , , , g, h] = people;
+    const [y, mo, d] = today.split('-').map(Number) as [number, number, number];
+    const file = Buffer.from(
+      [
+        '东村信义积分登记表,,,,,,,,',
+        '',
+        '填表人：村会计,,,,,,,,',
+        `序号,${HEADER}`,
+        `1,${g.cardCode} ,${g.name} ,参加志愿服务,${y}年${mo}月${d}日,１２,,,签到表`,
+        `2,${h.cardCode},${h.name},T10 适龄青年主动参军入伍,${y}/${mo}/${d},,,,`,
+        `3,${h.cardCode},${h.name},b02,${y}.${mo}.${d},,,,`,
+      ].join('\r\n'),
+      'utf8',
+    );
+    const res = await upload(file, 'own-sheet.csv').expect(201);
+    expect(res.body).toMatchObject({ created: 3, headerRow: 4 });
+    const rows = await stack.db.query(`SELECT item_code, occurred_on::text AS d, quantity::float AS q FROM deed_entries WHERE batch_id = $1 ORDER BY item_code`, [res.body.batchId]);
+    expect(rows).toEqual([
+      { item_code: 'B02', d: today, q: null },
+      { item_code: 'T01', d: today, q: 12 },
+      { item_code: 'T10', d: today, q: null },
+    ]);
+  });
+
+  it('suggests the closest codes for an unknown item name', async () => {
+    const [a] = people;
+    const res = await upload(csv([`${a.cardCode},${a.name},志愿服务,${today},3,,,x`]), 'name.csv').expect(400);
+    expect(res.body.details).toEqual([expect.objectContaining({ row: 2, column: '事项编码', code: 'UPLOAD.UNKNOWN_ITEM', message: expect.stringContaining('您是否要填：T01 参加志愿服务') })]);
+  });
+
+  it('gives the error report as an .xlsx of the uploaded rows with 错误说明, which uploads once corrected', async () => {
+    const [, , , , , , , p8] = people;
+    const file = csv([`${p8.cardCode},${p8.name},T01,${today},,,,签到表`, `${p8.cardCode},${p8.name},T10,${today},,,,`]);
+    await upload(file, 'report.csv').expect(400);
+    const res = await request(stack.http)
+      .post(`/api/v1/villages/${f.villageA}/entries/upload/error-report`)
+      .set('authorization', t.village_clerk)
+      .attach('file', file, 'report.csv')
+      .buffer(true)
+      .parse(binary)
+      .expect(200);
+    expect(res.headers['content-type']).toContain('spreadsheetml');
+    expect(res.headers['x-upload-errors']).toBe('1');
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(res.body as never);
+    const ws = wb.worksheets[0];
+    expect((ws.getRow(1).values as unknown[]).slice(1)).toEqual([...HEADER.split(','), '错误说明']);
+    expect(String(ws.getCell('I2').value)).toContain('该事项需要填写数量');
+    expect(ws.getCell('I3').value).toBeNull();
+    expect(wb.getWorksheet('错误列表')?.getCell('D2').value).toBe('ENTRY.QUANTITY_REQUIRED');
+    // Nothing was stored by the report.
+    expect((await stack.db.query(`SELECT count(*)::int AS n FROM deed_entries WHERE resident_id = $1`, [p8.id]))[0].n).toBe(0);
+
+    ws.getCell('E2').value = 6;
+    const fixed = await upload(Buffer.from(await wb.xlsx.writeBuffer()), 'report-fixed.xlsx').expect(201);
+    expect(fixed.body.created).toBe(2);
   });
 
   it('imports .xlsx the same way and refuses formulas', async () => {
@@ -141,6 +201,19 @@ describe('deed entries: bulk upload (CSV / .xlsx)', () => {
     const reviewer = await upload(csv([]), 'x.csv', 'village_reviewer').expect(403);
     expect(reviewer.body.code).toBe('AUTH.FORBIDDEN');
     expect(await count()).toBe(before);
+  });
+
+  it('declares the error report and templates as binary and the upload result as a DTO in OpenAPI', async () => {
+    const doc = (await request(stack.http).get('/docs-json').expect(200)).body;
+    const xlsx = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+    const report = doc.paths['/api/v1/villages/{villageId}/entries/upload/error-report'].post;
+    expect(report.responses['200'].content[xlsx].schema).toEqual({ type: 'string', format: 'binary' });
+    expect(doc.paths['/api/v1/entries/template'].get.responses['200'].content[xlsx].schema).toEqual({ type: 'string', format: 'binary' });
+    expect(doc.paths['/api/v1/roster/template'].get.responses['200'].content[xlsx].schema).toEqual({ type: 'string', format: 'binary' });
+    const upload = doc.paths['/api/v1/villages/{villageId}/entries/upload'].post;
+    expect(upload.responses['201'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/UploadResultDto' });
+    expect(Object.keys(doc.components.schemas.UploadResultDto.properties)).toContain('headerRow');
+    expect(Object.keys(doc.components.schemas.StatementLineDto.properties)).toEqual(expect.arrayContaining(['occurredOn', 'ruleText', 'explanation', 'decision', 'receiptNo', 'pointsLabel']));
   });
 
   it('serves a template with Chinese headers that parses back as a valid file shape', async () => {

@@ -143,6 +143,27 @@ describe('roster import', () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it('one pass below a title row: cell errors and ID mismatches together, and the header row is named', async () => {
+    const before = await snapshot();
+    const rows = [
+      ['D-01', '甲', '女', 1975, newId(1975, true), '12345', ''],
+      ['D-01', '乙', '男', 'abc', newId(), '', ''],
+    ];
+    const body = Buffer.from(['东村村民名册（2026年）,,,,,,', '', HEADER.join(','), ...rows.map((r) => r.join(','))].join('\r\n'), 'utf8');
+    const res = await upload('village_clerk', body).expect(400);
+    expect(res.body.message).toContain('表头在第 3 行');
+    expect(res.body.details.map((e: { row: number; column: string; code: string }) => [e.row, e.column, e.code])).toEqual([
+      [4, '手机号', 'UPLOAD.INVALID_FORMAT'],
+      [4, '性别', 'ROSTER.ID_MISMATCH'],
+      [5, '出生年份', 'UPLOAD.INVALID_NUMBER'],
+    ]);
+    expect(await snapshot()).toEqual(before);
+
+    const fixed = Buffer.from(['东村村民名册（2026年）,,,,,,', '', `序号,${HEADER.join(',')}`, `1,D-01,甲,男,1975,${newId()},,`].join('\r\n'), 'utf8');
+    const ok = await upload('village_clerk', fixed).expect(201);
+    expect(ok.body).toMatchObject({ created: 1, headerRow: 3 });
+  });
+
   it('a person registered in another village, or a card code in use, refuses the whole file', async () => {
     const elsewhere = newId(1966, true);
     const [hh] = await stack.db.query(`SELECT id FROM households WHERE village_id = $1 LIMIT 1`, [f.villageB]);

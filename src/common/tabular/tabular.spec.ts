@@ -7,7 +7,9 @@ import ExcelJS from 'exceljs';
 import type { Worksheet } from 'exceljs';
 import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import {
+  buildErrorReport,
   buildTemplate,
+  ERROR_REPORT_COLUMN,
   cell,
   columnLetter,
   parseTable,
@@ -999,5 +1001,141 @@ describe('CSV and xlsx agree on arbitrary text', () => {
       }),
       { numRuns: 25 },
     );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// A committee's own sheet: title rows, found header, one pass, error report
+
+describe('parseTable: finding the header below title rows', () => {
+  const good = '110101199003077777,张三,1,2026-03-05,';
+
+  it('skips a title row, a notes row and blank lines above the header in CSV, and says where the header is', async () => {
+    const t = await parseEntries(csv(['东村2026年3月志愿服务登记表,,,,', '', '填表人：李会计,,,,', HEADER, good, ''].join('\r\n')));
+    expect(t.errors).toEqual([]);
+    expect(t.headerRow).toBe(4);
+    expect(t.rows).toEqual([{ row: 5, values: expect.objectContaining({ name: '张三', occurredOn: '2026-03-05' }) }]);
+  });
+
+  it('skips a merged title row in .xlsx (no merged-cell error above the header)', async () => {
+    const t = await parseEntries(
+      await xlsx((ws) => {
+        ws.getCell('A1').value = '东村信义积分登记表（2026年3月）';
+        ws.mergeCells('A1:E1');
+        ws.getRow(3).values = HEADER.split(',');
+        ws.getRow(4).values = ['110101199003077777', '张三', 1, '2026-03-05'];
+      }),
+    );
+    expect(t.errors).toEqual([]);
+    expect(t.headerRow).toBe(3);
+    expect(t.rows.map((r) => r.row)).toEqual([4]);
+  });
+
+  it('takes the data from the first visible sheet whose header names the columns (instructions sheet first)', async () => {
+    const t = await parseEntries(
+      await xlsx((ws, wb) => {
+        ws.name = '说明';
+        writeRows(ws, [['填写说明'], ['每行一条记录']]);
+        writeRows(wb.addWorksheet('数据'), [HEADER.split(','), ['110101199003077777', '张三', 1, '2026-03-05']]);
+      }),
+    );
+    expect(t.errors).toEqual([]);
+    expect(t.source?.name).toBe('数据');
+  });
+
+  it('falls back to the first row when no row names the columns, so the header errors say what is wrong', async () => {
+    const t = await parseEntries(csv('foo,bar\nx,y\n'));
+    expect(t.headerRow).toBe(1);
+    expect(codes(t)).toContain('UPLOAD.MISSING_COLUMN');
+  });
+
+  it('reads past our own error column and the columns the caller ignores (序号)', async () => {
+    const t = await parseEntries(csv(`序号,${HEADER},${ERROR_REPORT_COLUMN}\n1,${good},第 2 行……\n`), { ignoreColumns: ['序号'] });
+    expect(t.errors).toEqual([]);
+    expect(t.rows).toHaveLength(1);
+  });
+});
+
+describe('parseTable: checked rows for the caller’s own checks', () => {
+  it('hands back every row with what parsed and which cells failed, while `rows` stays empty', async () => {
+    const t = await parseEntries(csv(`${HEADER}\n110101199003077777,张三,abc,2026-02-30,x\n110101199003077778,李四,1,2026-03-05,\n`));
+    expect(t.rows).toEqual([]);
+    expect(t.checkedRows).toEqual([
+      { row: 2, values: { idNumber: '110101199003077777', name: '张三', quantity: null, occurredOn: null, note: 'x' }, failed: ['quantity', 'occurredOn'] },
+      { row: 3, values: { idNumber: '110101199003077778', name: '李四', quantity: 1, occurredOn: '2026-03-05', note: null }, failed: [] },
+    ]);
+    expect(t.columnLabels).toMatchObject({ idNumber: '身份证号', quantity: '数量（小时）' });
+  });
+
+  it('hands back no rows while the header is wrong', async () => {
+    const t = await parseEntries(csv('身份证号,姓名\n1,2\n'));
+    expect(t.checkedRows).toEqual([]);
+  });
+});
+
+describe('buildErrorReport', () => {
+  const load = async (buffer: Buffer) => {
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(buffer as unknown as Parameters<typeof wb.xlsx.load>[0]);
+    return wb;
+  };
+
+  it('writes the uploaded rows at their own line numbers with an error column, shading the bad cells', async () => {
+    const file = csv(['东村登记表,,,,', HEADER, '110101199003077777,张三,abc,2026-03-05,', '110101199003077778,李四,1,2026-03-05,'].join('\n'));
+    const t = await parseEntries(file);
+    const extra: RowError = { row: 4, column: '姓名', code: 'X.NAME', message: '第 4 行“姓名”与卡号不符', severity: 'warning' };
+    const wb = await load(await buildErrorReport(t, [...t.errors, extra, { row: 0, column: null, code: 'X.FILE', message: '同一文件已上传过' }]));
+    const ws = wb.worksheets[0];
+    expect(ws?.getCell('A1').value).toBe('东村登记表');
+    expect(ws?.getRow(2).values).toEqual([undefined, ...HEADER.split(','), ERROR_REPORT_COLUMN]);
+    expect(ws?.getCell('A3').value).toBe('110101199003077777');
+    expect(ws?.getCell('C3').value).toBe('abc');
+    expect(String(ws?.getCell('F3').value)).toContain('第 3 行“数量（小时）”不是有效数字');
+    expect((ws?.getCell('C3').fill as ExcelJS.FillPattern | undefined)?.fgColor?.argb).toBe('FFFFC7CE');
+    expect(String(ws?.getCell('F4').value)).toBe('提示：第 4 行“姓名”与卡号不符');
+    const list = wb.getWorksheet('错误列表');
+    expect(list?.getRow(2).values).toEqual([undefined, '整个文件', '', '错误', 'X.FILE', '同一文件已上传过']);
+    expect(list?.rowCount).toBe(4);
+  });
+
+  it('gives a workbook that, once corrected, uploads as it is (the error column is read past)', async () => {
+    const t = await parseEntries(csv(`${HEADER}\n110101199003077777,张三,abc,2026-03-05,\n`));
+    const wb = await load(await buildErrorReport(t, t.errors));
+    wb.worksheets[0]!.getCell('C2').value = 2;
+    const again = await parseEntries({ buffer: Buffer.from(await wb.xlsx.writeBuffer()), originalname: 'fixed.xlsx' });
+    expect(again.errors).toEqual([]);
+    expect(again.rows).toEqual([{ row: 2, values: expect.objectContaining({ idNumber: '110101199003077777', quantity: 2 }) }]);
+  });
+
+  it('lists the errors of a file that could not be read at all', async () => {
+    const t = await parseEntries(csv('"unclosed,quote\n'));
+    const wb = await load(await buildErrorReport(t, t.errors));
+    expect(wb.getWorksheet('错误列表')?.getCell('D2').value).toBe('UPLOAD.UNREADABLE');
+  });
+});
+
+describe('buildTemplate: instructions, reference sheet and dropdowns', () => {
+  it('adds a 说明 sheet, a reference sheet, dropdowns and several example rows that parse back', async () => {
+    const buffer = await buildTemplate(COLUMNS, 'xlsx', {
+      sheetName: '数据',
+      examples: [
+        { idNumber: '110101199003077777', name: '张三', quantity: '2', occurredOn: '2026-03-05', note: '甲' },
+        { idNumber: '11010119900307888X', name: '李四', quantity: '1', occurredOn: '2026-03-06', note: '' },
+      ],
+      instructions: ['填写说明', '每行一条记录'],
+      reference: { name: '名单', header: ['姓名'], rows: [['张三'], ['李四']], listColumn: 1, forKey: 'name' },
+      choices: { note: ['甲', '乙'] },
+    });
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(buffer as unknown as Parameters<typeof wb.xlsx.load>[0]);
+    expect(wb.worksheets.map((w) => w.name)).toEqual(['数据', '说明', '名单']);
+    const ws = wb.worksheets[0];
+    expect(ws?.getCell('B2').dataValidation).toMatchObject({ type: 'list', formulae: ["'名单'!$A$2:$A$3"] });
+    expect(ws?.getCell('E500').dataValidation).toMatchObject({ type: 'list', formulae: ['"甲,乙"'] });
+    expect(ws?.getColumn(4).numFmt).toBe('yyyy-mm-dd');
+    expect(ws?.getCell('D3').value).toEqual(new Date(Date.UTC(2026, 2, 6)));
+    const t = await parseEntries({ buffer, originalname: 'template.xlsx' });
+    expect(t.errors).toEqual([]);
+    expect(t.rows.map((r) => r.values.name)).toEqual(['张三', '李四']);
   });
 });

@@ -9,6 +9,12 @@
  * margin of Excel (for CSV: the physical line where the record starts). File-level problems have
  * `row: 0, column: null`.
  *
+ * The header is the first row that names the table's columns: title rows (merged or not), notes
+ * and blank lines above it are read past, and `headerRow` says where it was found. While the
+ * header is wrong no row is parsed (a wrong header would make every cell look wrong); otherwise
+ * `checkedRows` carries every row with what parsed, so that the caller's own checks (does the
+ * card exist, does the item need a quantity) run in the same pass as the cell checks.
+ *
  * Messages are Chinese first, then English. A column's `parse` returns only the predicate
  * ('不是有效数字 / not a number'); the row and column are put in front here, so custom parsers
  * follow the same convention.
@@ -54,6 +60,21 @@ export interface RowError {
   column: string | null;
   code: string;
   message: string;
+  /** A notice that does not refuse the file (a likely duplicate); absent for errors. */
+  severity?: 'warning';
+}
+
+/** One data row with what parsed; `failed` lists the keys whose cell was reported as an error. */
+export interface CheckedRow<R> {
+  row: number;
+  values: R;
+  failed: string[];
+}
+
+/** What the file held, line by line as Excel numbers them, for an annotated error report. */
+export interface SourceSheet {
+  name: string | null;
+  lines: Array<{ row: number; role: 'preamble' | 'header' | 'data'; cells: CellValue[] }>;
 }
 
 export interface ParsedTable<R> {
@@ -66,6 +87,18 @@ export interface ParsedTable<R> {
   format: 'csv' | 'xlsx' | null;
   /** Non-empty data rows found (at most maxRows + 1), for "N 行，M 处错误" summaries. */
   dataRowCount: number;
+  /** Line of the header row (found by its column names below any title rows); null when none. */
+  headerRow: number | null;
+  /**
+   * Every data row with the cells that did parse, so that checks beyond the cells (does the card
+   * exist, does the item need a quantity) can run in the same pass. Empty when the file or its
+   * header is unusable (then the header must be fixed first).
+   */
+  checkedRows: Array<CheckedRow<R>>;
+  /** Header text as written in the file, by column key, for the columns found. */
+  columnLabels: Record<string, string>;
+  /** The rows read, with their line numbers; null when the file could not be read. */
+  source: SourceSheet | null;
 }
 
 /** The shape multer hands over. */
@@ -83,7 +116,15 @@ export interface ParseTableOptions {
   maxErrors?: number;
   /** A workbook unpacking to more is refused unread (UPLOAD.XLSX_TOO_LARGE); default XLSX_MAX_UNPACKED_BYTES. */
   maxUnpackedBytes?: number;
+  /** Headers of columns a committee's own sheet often has and that are read past, e.g. '序号'. */
+  ignoreColumns?: string[];
 }
+
+/** The column our annotated error report adds; a corrected report uploads again as it is. */
+export const ERROR_REPORT_COLUMN = '错误说明';
+
+/** Non-empty rows looked at for the header before the first one is taken as the header. */
+export const HEADER_SCAN_ROWS = 30;
 
 export const DEFAULT_MAX_ROWS = 20_000;
 export const DEFAULT_MAX_ERRORS = 1_000;
@@ -406,7 +447,13 @@ interface SheetRow {
 
 interface Sheet {
   format: 'csv' | 'xlsx';
+  /** Worksheet name (xlsx). */
+  name: string | null;
   header: SheetRow | null;
+  /** The header row was recognised by its column names, not merely taken as the first row. */
+  headerFound: boolean;
+  /** Non-empty rows above the header: a title (merged or not), a village name, notes. */
+  preamble: SheetRow[];
   rows: SheetRow[];
   /** More than maxRows data rows; reading stopped at maxRows + 1. */
   tooMany: boolean;
@@ -415,6 +462,64 @@ interface Sheet {
 }
 
 type ReadResult = { ok: true; sheet: Sheet } | { ok: false; format: 'csv' | 'xlsx' | null; error: RowError };
+
+/** Does this row name the table's columns? */
+type HeaderTest = (row: SheetRow) => boolean;
+
+function emptySheet(format: 'csv' | 'xlsx', name: string | null): Sheet {
+  return { format, name, header: null, headerFound: false, preamble: [], rows: [], tooMany: false, hiddenColumns: new Set() };
+}
+
+/**
+ * Sorts the non-empty rows of a sheet as they are read: a committee's own sheet often starts with
+ * a title ("东村2026年11月信义积分登记表", merged across the columns or not) and a line of notes,
+ * so the header is the first row that names the columns. When none of the first HEADER_SCAN_ROWS
+ * rows does, the first row is taken as the header, and its errors then say what is wrong.
+ */
+class SheetCollector {
+  private pending: SheetRow[] = [];
+
+  constructor(
+    readonly sheet: Sheet,
+    private readonly isHeader: HeaderTest,
+    private readonly maxRows: number,
+  ) {}
+
+  /** false once there are more than maxRows data rows: the reader stops. */
+  add(row: SheetRow): boolean {
+    if (this.sheet.header !== null) return this.data(row);
+    if (this.isHeader(row)) {
+      this.sheet.header = row;
+      this.sheet.headerFound = true;
+      this.sheet.preamble = this.pending;
+      this.pending = [];
+      return true;
+    }
+    this.pending.push(row);
+    return this.pending.length < HEADER_SCAN_ROWS || this.fallBack();
+  }
+
+  finish(): Sheet {
+    if (this.sheet.header === null && this.pending.length > 0) this.fallBack();
+    return this.sheet;
+  }
+
+  private fallBack(): boolean {
+    const [first, ...rest] = this.pending;
+    this.pending = [];
+    this.sheet.header = first ?? null;
+    return rest.every((r) => this.data(r));
+  }
+
+  private data(row: SheetRow): boolean {
+    if (this.sheet.rows.length >= this.maxRows) {
+      this.sheet.tooMany = true;
+      return false;
+    }
+    this.sheet.rows.push(row);
+    return true;
+  }
+}
 
 const EMPTY_CELL: SheetCell = { value: null };
 
@@ -543,7 +648,7 @@ function checkZip(buffer: Buffer, max: number): Promise<ZipCheck> {
   });
 }
 
-async function readXlsx(buffer: Buffer, maxRows: number, maxUnpacked: number): Promise<ReadResult> {
+async function readXlsx(buffer: Buffer, maxRows: number, maxUnpacked: number, isHeader: HeaderTest): Promise<ReadResult> {
   const workbook = new ExcelJS.Workbook();
   const unreadable = fileError(
     'UPLOAD.UNREADABLE',
@@ -569,11 +674,23 @@ async function readXlsx(buffer: Buffer, maxRows: number, maxUnpacked: number): P
   } catch {
     return { ok: false, format: 'xlsx', error: unreadable };
   }
-  // The committee checked the sheet they could see; a hidden first sheet is someone's scratch.
-  const ws = workbook.worksheets.find((w) => w.state === undefined || w.state === 'visible') ?? workbook.worksheets[0];
-  if (!ws) return { ok: false, format: 'xlsx', error: unreadable };
+  // The committee checked the sheets they could see; a hidden sheet is someone's scratch. The
+  // data sheet is the first visible one whose header names our columns (a template may put its
+  // instructions first); without one, the first visible sheet, so its header errors are reported.
+  const visible = workbook.worksheets.filter((w) => w.state === undefined || w.state === 'visible');
+  const candidates = visible.length > 0 ? visible : workbook.worksheets.slice(0, 1);
+  let first: Sheet | null = null;
+  for (const ws of candidates) {
+    const sheet = readWorksheet(ws, maxRows, isHeader);
+    if (sheet.headerFound) return { ok: true, sheet };
+    first ??= sheet;
+  }
+  if (!first) return { ok: false, format: 'xlsx', error: unreadable };
+  return { ok: true, sheet: first };
+}
 
-  const sheet: Sheet = { format: 'xlsx', header: null, rows: [], tooMany: false, hiddenColumns: new Set() };
+function readWorksheet(ws: Worksheet, maxRows: number, isHeader: HeaderTest): Sheet {
+  const collector = new SheetCollector(emptySheet('xlsx', ws.name), isHeader, maxRows);
   const mergeRangeOf = mergeRanges(ws);
   for (let r = 1; r <= ws.rowCount; r++) {
     const row = ws.findRow(r);
@@ -581,23 +698,15 @@ async function readXlsx(buffer: Buffer, maxRows: number, maxUnpacked: number): P
     const cells: SheetCell[] = [];
     for (let c = 1; c <= row.cellCount; c++) cells.push(excelCell(row.getCell(c), mergeRangeOf));
     if (cells.every(isEmptyCell)) continue;
-    const sheetRow: SheetRow = { line: r, cells, hidden: row.hidden === true };
-    if (sheet.header === null) {
-      sheet.header = sheetRow;
-      continue;
-    }
-    if (sheet.rows.length >= maxRows) {
-      sheet.tooMany = true;
-      break;
-    }
-    sheet.rows.push(sheetRow);
+    if (!collector.add({ line: r, cells, hidden: row.hidden === true })) break;
   }
+  const sheet = collector.finish();
   let width = sheet.header?.cells.length ?? 0;
   for (const r of sheet.rows) width = Math.max(width, r.cells.length);
   for (let c = 1; c <= width; c++) {
     if (ws.getColumn(c).hidden) sheet.hiddenColumns.add(c - 1);
   }
-  return { ok: true, sheet };
+  return sheet;
 }
 
 /** UTF-8 unless the bytes are not valid UTF-8: Excel in China saves "CSV" as GBK/GB18030. */
@@ -622,7 +731,7 @@ function detectDelimiter(headerLine: string): string {
 
 class StopReading extends Error {}
 
-function readCsv(buffer: Buffer, maxRows: number): ReadResult {
+function readCsv(buffer: Buffer, maxRows: number, isHeader: HeaderTest): ReadResult {
   // Line endings are unified first: csv-parse counts a CRLF inside a quoted cell as two lines,
   // which would shift every later row number. A multi-line cell keeps its breaks as \n.
   let text = decodeCsv(buffer).replace(/^\uFEFF/u, '').replace(/\r\n?/gu, '\n');
@@ -640,7 +749,7 @@ function readCsv(buffer: Buffer, maxRows: number): ReadResult {
     delimiter = detectDelimiter(headerLine);
   }
 
-  const sheet: Sheet = { format: 'csv', header: null, rows: [], tooMany: false, hiddenColumns: new Set() };
+  const collector = new SheetCollector(emptySheet('csv', null), isHeader, maxRows);
   let previousEnd = 0;
   try {
     parseCsv(text, {
@@ -656,12 +765,7 @@ function readCsv(buffer: Buffer, maxRows: number): ReadResult {
         previousEnd = context.lines;
         const cells = record.map(textCell);
         if (cells.every(isEmptyCell)) return null;
-        const row: SheetRow = { line, cells, hidden: false };
-        if (sheet.header === null) sheet.header = row;
-        else if (sheet.rows.length >= maxRows) {
-          sheet.tooMany = true;
-          throw new StopReading();
-        } else sheet.rows.push(row);
+        if (!collector.add({ line, cells, hidden: false })) throw new StopReading();
         return null;
       },
     });
@@ -678,7 +782,7 @@ function readCsv(buffer: Buffer, maxRows: number): ReadResult {
       };
     }
   }
-  return { ok: true, sheet };
+  return { ok: true, sheet: collector.finish() };
 }
 
 type Detected = { kind: 'xlsx' } | { kind: 'csv' } | { kind: 'refused'; error: RowError };
@@ -786,7 +890,14 @@ class ErrorList {
   }
 }
 
-function checkHeader(sheet: Sheet, header: SheetRow, columns: ColumnSpec<unknown>[], lookup: Map<string, ColumnSpec<unknown>>, errors: ErrorList): Mapped[] {
+function checkHeader(
+  sheet: Sheet,
+  header: SheetRow,
+  columns: ColumnSpec<unknown>[],
+  lookup: Map<string, ColumnSpec<unknown>>,
+  ignored: Set<string>,
+  errors: ErrorList,
+): Mapped[] {
   const line = header.line;
   const mapped: Mapped[] = [];
   const seen = new Map<string, string>();
@@ -802,6 +913,7 @@ function checkHeader(sheet: Sheet, header: SheetRow, columns: ColumnSpec<unknown
     const text = headerText(c);
     if (text === '') return;
     named.add(index);
+    if (ignored.has(normaliseHeader(text))) return;
     const spec = lookup.get(normaliseHeader(text));
     if (!spec) {
       errors.add({
@@ -861,15 +973,12 @@ function checkHeader(sheet: Sheet, header: SheetRow, columns: ColumnSpec<unknown
   return mapped;
 }
 
-function parseRows<R>(sheet: Sheet, mapped: Mapped[], columns: ColumnSpec<unknown>[], errors: ErrorList): Array<{ row: number; values: R }> {
-  const out: Array<{ row: number; values: R }> = [];
+function parseRows<R>(sheet: Sheet, mapped: Mapped[], columns: ColumnSpec<unknown>[], errors: ErrorList): Array<CheckedRow<R>> {
+  const out: Array<CheckedRow<R>> = [];
   for (const row of sheet.rows) {
     const line = row.line;
-    let rowOk = true;
-    const add = (e: RowError): boolean => {
-      rowOk = false;
-      return errors.add(e);
-    };
+    const failed: string[] = [];
+    const add = (e: RowError): boolean => errors.add(e);
     if (row.hidden) {
       if (
         !add({
@@ -895,12 +1004,23 @@ function parseRows<R>(sheet: Sheet, mapped: Mapped[], columns: ColumnSpec<unknow
         if (parsed.ok) values[m.spec.key] = parsed.value;
         else problem = parsed;
       }
-      if (problem && !add({ row: line, column: m.label, code: problem.code, message: `${at}${problem.message}` })) break;
+      if (problem) {
+        failed.push(m.spec.key);
+        if (!add({ row: line, column: m.label, code: problem.code, message: `${at}${problem.message}` })) break;
+      }
     }
     if (errors.full) break;
-    if (rowOk) out.push({ row: line, values: values as R });
+    out.push({ row: line, values: values as R, failed });
   }
   return out;
+}
+
+function sourceOf(sheet: Sheet): SourceSheet {
+  const line = (role: 'preamble' | 'header' | 'data') => (r: SheetRow) => ({ row: r.line, role, cells: r.cells.map((c) => c.value) });
+  return {
+    name: sheet.name,
+    lines: [...sheet.preamble.map(line('preamble')), ...(sheet.header ? [line('header')(sheet.header)] : []), ...sheet.rows.map(line('data'))],
+  };
 }
 
 /**
@@ -917,25 +1037,49 @@ export async function parseTable<R = Record<string, unknown>>(
   if (!Number.isSafeInteger(maxRows) || maxRows < 1) throw new RangeError('tabular: maxRows must be a positive integer');
   if (!Number.isSafeInteger(maxErrors) || maxErrors < 1) throw new RangeError('tabular: maxErrors must be a positive integer');
   const lookup = buildHeaderLookup(columns);
+  const ignored = new Set([ERROR_REPORT_COLUMN, ...(opts.ignoreColumns ?? [])].map(normaliseHeader));
   const checksum = createHash('sha256').update(file.buffer).digest('hex');
+  const unread = (error: RowError, format: 'csv' | 'xlsx' | null): ParsedTable<R> => ({
+    rows: [],
+    errors: [error],
+    checksum,
+    format,
+    dataRowCount: 0,
+    headerRow: null,
+    checkedRows: [],
+    columnLabels: {},
+    source: null,
+  });
+
+  // A header names at least two of our columns (one, for a one-column table).
+  const enough = Math.min(2, columns.length);
+  const isHeader: HeaderTest = (row) => row.cells.filter((c) => lookup.has(normaliseHeader(headerText(c)))).length >= enough;
 
   const detected = file.buffer.length === 0 ? { kind: 'csv' as const } : detectFormat(file);
-  if (detected.kind === 'refused') return { rows: [], errors: [detected.error], checksum, format: null, dataRowCount: 0 };
-  const read = detected.kind === 'xlsx' ? await readXlsx(file.buffer, maxRows, opts.maxUnpackedBytes ?? XLSX_MAX_UNPACKED_BYTES) : readCsv(file.buffer, maxRows);
-  if (!read.ok) return { rows: [], errors: [read.error], checksum, format: read.format, dataRowCount: 0 };
+  if (detected.kind === 'refused') return unread(detected.error, null);
+  const read =
+    detected.kind === 'xlsx'
+      ? await readXlsx(file.buffer, maxRows, opts.maxUnpackedBytes ?? XLSX_MAX_UNPACKED_BYTES, isHeader)
+      : readCsv(file.buffer, maxRows, isHeader);
+  if (!read.ok) return unread(read.error, read.format);
 
   const { sheet } = read;
-  const result = (errors: RowError[], rows: Array<{ row: number; values: R }> = []): ParsedTable<R> => ({
-    rows: errors.length > 0 ? [] : rows,
+  let mapped: Mapped[] = [];
+  const result = (errors: RowError[], checked: Array<CheckedRow<R>> = []): ParsedTable<R> => ({
+    rows: errors.length > 0 ? [] : checked.map(({ row, values }) => ({ row, values })),
     errors,
     checksum,
     format: sheet.format,
     dataRowCount: sheet.rows.length + (sheet.tooMany ? 1 : 0),
+    headerRow: sheet.header?.line ?? null,
+    checkedRows: checked,
+    columnLabels: Object.fromEntries(mapped.map((m) => [m.spec.key, m.label])),
+    source: sourceOf(sheet),
   });
   if (sheet.header === null) return result([fileError('UPLOAD.EMPTY', '文件是空的 / the file is empty')]);
 
   const errors = new ErrorList(maxErrors);
-  const mapped = checkHeader(sheet, sheet.header, columns, lookup, errors);
+  mapped = checkHeader(sheet, sheet.header, columns, lookup, ignored, errors);
   if (sheet.rows.length === 0) errors.add(fileError('UPLOAD.EMPTY', '文件只有表头，没有数据行 / the file has a header but no data rows'));
   if (sheet.tooMany) {
     errors.add(
@@ -972,39 +1116,183 @@ function exampleCell(example: string | undefined): string | number | Date | null
   return example;
 }
 
+export interface TemplateOptions {
+  /** Name of the data sheet; default '导入模板'. */
+  sheetName?: string;
+  /** Example rows by column key; default one row of each column's `example`. */
+  examples?: Array<Record<string, string>>;
+  /** Lines of an instructions sheet (说明), xlsx only. */
+  instructions?: string[];
+  /**
+   * A reference sheet (e.g. the catalogue in force), xlsx only; the data sheet's column `forKey`
+   * gets a dropdown of the reference sheet's column `listColumn` (1-based). Typed values that are
+   * not in the list stay allowed: the upload decides, and says why.
+   */
+  reference?: { name: string; header: string[]; widths?: number[]; rows: Array<Array<string | number>>; listColumn: number; forKey: string };
+  /** Fixed dropdowns by column key, e.g. { gender: ['男', '女'] }. */
+  choices?: Record<string, string[]>;
+  /** Data rows given the dropdowns and cell formats; default 2000. */
+  formattedRows?: number;
+}
+
+const TEMPLATE_FORMATTED_ROWS = 2000;
+
+function sheetRef(name: string, column: number, first: number, last: number): string {
+  const letter = columnLetter(column - 1);
+  return `'${name.replace(/'/gu, "''")}'!$${letter}$${first}:$${letter}$${last}`;
+}
+
 /**
- * A blank sheet for `columns`: header row plus one example row. In .xlsx, ID-like columns are
- * formatted as text so that ID numbers typed later keep all 18 digits; CSV gets a UTF-8 BOM so
+ * A sheet for `columns`: header row plus example rows. In .xlsx, ID-like columns are formatted
+ * as text so that ID numbers typed later keep all 18 digits, date columns as dates; an
+ * instructions sheet, a reference sheet and dropdowns when asked for. CSV gets a UTF-8 BOM so
  * Excel opens the Chinese headers correctly.
  */
-export async function buildTemplate(columns: ColumnSpec<unknown>[], format: 'csv' | 'xlsx', sheetName = '导入模板'): Promise<Buffer> {
+export async function buildTemplate(columns: ColumnSpec<unknown>[], format: 'csv' | 'xlsx', options: TemplateOptions | string = {}): Promise<Buffer> {
   buildHeaderLookup(columns);
-  const hasExample = columns.some((c) => c.example !== undefined && c.example !== '');
+  const opts: TemplateOptions = typeof options === 'string' ? { sheetName: options } : options;
+  const examples = (opts.examples ?? [Object.fromEntries(columns.map((c) => [c.key, c.example ?? '']))]).filter((e) =>
+    columns.some((c) => (e[c.key] ?? '') !== ''),
+  );
+  // A column's look (text, date) follows the first example that fills it.
+  const sample = (spec: ColumnSpec<unknown>) => examples.map((e) => e[spec.key] ?? '').find((v) => v !== '') ?? spec.example;
   if (format === 'csv') {
-    const records = [columns.map((c) => c.header)];
-    if (hasExample) records.push(columns.map((c) => c.example ?? ''));
+    const records = [columns.map((c) => c.header), ...examples.map((e) => columns.map((c) => e[c.key] ?? ''))];
     return Buffer.from(`\uFEFF${stringifyCsv(records, { record_delimiter: '\r\n' })}`, 'utf8');
   }
 
   const workbook = new ExcelJS.Workbook();
-  const ws = workbook.addWorksheet(sheetName, { views: [{ state: 'frozen', ySplit: 1 }] });
+  const ws = workbook.addWorksheet(opts.sheetName ?? '导入模板', { views: [{ state: 'frozen', ySplit: 1 }] });
   columns.forEach((spec, i) => {
     const col = ws.getColumn(i + 1);
-    col.width = Math.min(60, Math.max(displayWidth(spec.header), displayWidth(spec.example ?? '')) + 4);
-    if (spec.example !== undefined && ID_LIKE.test(spec.example)) col.numFmt = '@';
-    else if (spec.example !== undefined && ISO_DATE.test(spec.example)) col.numFmt = 'yyyy-mm-dd';
+    const widest = Math.max(displayWidth(spec.header), ...examples.map((e) => displayWidth(e[spec.key] ?? '')), displayWidth(spec.example ?? ''));
+    col.width = Math.min(60, widest + 4);
+    const s = sample(spec);
+    if (s !== undefined && ID_LIKE.test(s)) col.numFmt = '@';
+    else if (s !== undefined && ISO_DATE.test(s)) col.numFmt = 'yyyy-mm-dd';
   });
   const headerRow = ws.addRow(columns.map((c) => c.header));
   headerRow.eachCell((c) => {
     c.font = { bold: true };
   });
-  if (hasExample) {
-    const exampleRow = ws.addRow(columns.map((c) => exampleCell(c.example)));
+  for (const e of examples) {
+    const exampleRow = ws.addRow(columns.map((c) => exampleCell(e[c.key])));
     columns.forEach((spec, i) => {
       const c = exampleRow.getCell(i + 1);
-      if (spec.example !== undefined && ID_LIKE.test(spec.example)) c.numFmt = '@';
+      const v = e[spec.key];
+      if (v !== undefined && ID_LIKE.test(v)) c.numFmt = '@';
       else if (c.value instanceof Date) c.numFmt = 'yyyy-mm-dd';
     });
+  }
+
+  const last = 1 + (opts.formattedRows ?? TEMPLATE_FORMATTED_ROWS);
+  // exceljs writes a range key as one sqref; the typings only know single cells.
+  const validations = (ws as unknown as { dataValidations: { add(range: string, v: ExcelJS.DataValidation): void } }).dataValidations;
+  const columnOf = (key: string) => columns.findIndex((c) => c.key === key);
+  for (const [key, labels] of Object.entries(opts.choices ?? {})) {
+    const i = columnOf(key);
+    if (i < 0) throw new Error(`tabular: no column ${key} for a dropdown`);
+    const letter = columnLetter(i);
+    validations.add(`${letter}2:${letter}${last}`, { type: 'list', allowBlank: true, formulae: [`"${labels.join(',')}"`], showErrorMessage: true, errorStyle: 'stop', error: `请选择：${labels.join('、')}` });
+  }
+
+  if (opts.instructions?.length) {
+    const help = workbook.addWorksheet('说明');
+    help.getColumn(1).width = 110;
+    opts.instructions.forEach((line, i) => {
+      const c = help.getCell(i + 1, 1);
+      c.value = line;
+      c.alignment = { wrapText: true, vertical: 'top' };
+      if (i === 0) c.font = { bold: true, size: 14 };
+    });
+  }
+  const ref = opts.reference;
+  if (ref) {
+    const i = columnOf(ref.forKey);
+    if (i < 0) throw new Error(`tabular: no column ${ref.forKey} for the reference dropdown`);
+    const sheet = workbook.addWorksheet(ref.name, { views: [{ state: 'frozen', ySplit: 1 }] });
+    sheet.addRow(ref.header).font = { bold: true };
+    ref.header.forEach((h, c) => {
+      sheet.getColumn(c + 1).width = ref.widths?.[c] ?? Math.min(60, displayWidth(h) + 4);
+    });
+    for (const r of ref.rows) sheet.addRow(r);
+    if (ref.rows.length > 0) {
+      const letter = columnLetter(i);
+      validations.add(`${letter}2:${letter}${last}`, {
+        type: 'list',
+        allowBlank: true,
+        formulae: [sheetRef(ref.name, ref.listColumn, 2, ref.rows.length + 1)],
+        showErrorMessage: false,
+      });
+    }
+  }
+  return Buffer.from(await workbook.xlsx.writeBuffer());
+}
+
+/**
+ * The uploaded rows, at the line numbers the errors name, with an error column (错误说明) and
+ * the offending cells shaded, plus a sheet listing every error (file-level ones too). A clerk
+ * corrects this workbook and uploads it as it is: the error column is read past.
+ */
+export async function buildErrorReport(table: Pick<ParsedTable<unknown>, 'source'>, errors: RowError[]): Promise<Buffer> {
+  const workbook = new ExcelJS.Workbook();
+  const ws = workbook.addWorksheet(table.source?.name ?? '错误报告');
+  const byRow = new Map<number, RowError[]>();
+  for (const e of errors) byRow.set(e.row, [...(byRow.get(e.row) ?? []), e]);
+  const source = table.source;
+  const header = source?.lines.find((l) => l.role === 'header');
+  if (source && header) {
+    const headerTexts = header.cells.map((v) => {
+      const t = cellToString(v);
+      return t.ok ? t.value.trim() : '';
+    });
+    const width = Math.max(...source.lines.map((l) => l.cells.length));
+    const existing = headerTexts.findIndex((t) => normaliseHeader(t) === normaliseHeader(ERROR_REPORT_COLUMN));
+    const errorCol = existing >= 0 ? existing : width;
+    const indexOf = new Map(headerTexts.map((t, i) => [t, i]));
+    ws.views = [{ state: 'frozen', ySplit: header.row }];
+    for (let i = 0; i < width; i++) ws.getColumn(i + 1).width = Math.min(40, Math.max(10, displayWidth(headerTexts[i] ?? '') + 4));
+    ws.getColumn(errorCol + 1).width = 70;
+    const errorFill: ExcelJS.Fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFFFC7CE' } };
+    const warnFill: ExcelJS.Fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFFFEB9C' } };
+    for (const line of source.lines) {
+      const row = ws.getRow(line.row);
+      line.cells.forEach((v, i) => {
+        if (i === errorCol || v === null) return;
+        const c = row.getCell(i + 1);
+        c.value = v;
+        if (typeof v === 'string' && ID_LIKE.test(v)) c.numFmt = '@';
+        else if (v instanceof Date) c.numFmt = 'yyyy-mm-dd';
+      });
+      const note = row.getCell(errorCol + 1);
+      if (line.role === 'header') {
+        row.font = { bold: true };
+        note.value = ERROR_REPORT_COLUMN;
+        continue;
+      }
+      if (line.role !== 'data') continue;
+      const found = byRow.get(line.row) ?? [];
+      note.value = found.length ? found.map((e) => (e.severity === 'warning' ? `提示：${e.message}` : e.message)).join('\n') : null;
+      note.alignment = { wrapText: true, vertical: 'top' };
+      const real = found.filter((e) => e.severity !== 'warning');
+      if (found.length) note.fill = real.length ? errorFill : warnFill;
+      for (const e of real) {
+        const i = e.column === null ? undefined : indexOf.get(e.column);
+        if (i !== undefined) row.getCell(i + 1).fill = errorFill;
+      }
+    }
+  }
+  const list = workbook.addWorksheet('错误列表', { views: [{ state: 'frozen', ySplit: 1 }] });
+  list.columns = [
+    { header: '行号', width: 8 },
+    { header: '列', width: 14 },
+    { header: '类型', width: 8 },
+    { header: '代码', width: 28 },
+    { header: '说明', width: 90 },
+  ];
+  list.getRow(1).font = { bold: true };
+  for (const e of [...errors].sort((a, b) => a.row - b.row)) {
+    list.addRow([e.row === 0 ? '整个文件' : e.row, e.column ?? '', e.severity === 'warning' ? '提示' : '错误', e.code, e.message]);
   }
   return Buffer.from(await workbook.xlsx.writeBuffer());
 }

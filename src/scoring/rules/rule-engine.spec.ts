@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import {
   assertValidRule,
+  entryInputProblems,
   evaluatePeriod,
   explainRule,
   maxAwardPerYear,
@@ -732,6 +733,39 @@ describe('rule engine properties', () => {
           expect(result.explanation.text).toMatch(/[\u4e00-\u9fff]/);
         }
       }),
+    );
+  });
+});
+
+describe('entryInputProblems', () => {
+  const bands: Rule = { type: 'cumulative_bands', unitLabel: '小时', bands: [{ atLeast: 10, points: 2 }] };
+  const range: Rule = { type: 'range', min: 1, max: 5 };
+  const fixed: Rule = { type: 'fixed', points: 5 };
+  const codes = (rule: Rule, e: { quantity?: number | null; chosenPoints?: number | null }) => entryInputProblems(rule, e).map((p) => [p.field, p.code]);
+
+  it('names every problem of one entry at once, not only the first', () => {
+    expect(codes(bands, { quantity: null, chosenPoints: 3 })).toEqual([
+      ['points', 'ENTRY.POINTS_NOT_ALLOWED'],
+      ['quantity', 'ENTRY.QUANTITY_REQUIRED'],
+    ]);
+    expect(codes(range, { quantity: 4, chosenPoints: null })).toEqual([
+      ['points', 'ENTRY.POINTS_REQUIRED'],
+      ['quantity', 'ENTRY.QUANTITY_NOT_ALLOWED'],
+    ]);
+    expect(codes(range, { chosenPoints: 9 })).toEqual([['points', 'ENTRY.POINTS_OUT_OF_RANGE']]);
+    expect(codes(bands, { quantity: 0 })).toEqual([['quantity', 'ENTRY.QUANTITY_INVALID']]);
+  });
+
+  it('finds nothing in a valid entry, and tolerates a count of 1 on items without quantity', () => {
+    expect(codes(fixed, { quantity: 1 })).toEqual([]);
+    expect(codes(range, { chosenPoints: 5 })).toEqual([]);
+    expect(codes(bands, { quantity: 2.5 })).toEqual([]);
+  });
+
+  it('agrees with evaluatePeriod, which refuses with the first of them', () => {
+    const item: ScoringItem = { code: 'X', sign: 1, rule: bands };
+    expect(() => evaluatePeriod(item, NO_HISTORY, [{ id: 'a', occurredOn: '2026-03-01', quantity: null, chosenPoints: 3 }])).toThrow(
+      expect.objectContaining({ code: 'ENTRY.POINTS_NOT_ALLOWED' }),
     );
   });
 });

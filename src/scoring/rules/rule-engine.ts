@@ -309,6 +309,44 @@ function isValidDate(value: unknown): boolean {
 const needsQuantity = (type: RuleType): boolean =>
   type === 'per_unit' || type === 'cumulative_bands';
 
+export interface EntryInputProblem {
+  code: string;
+  field: 'points' | 'quantity';
+  message: string;
+}
+
+/**
+ * Everything wrong with an entry's points and quantity under its rule, all at once (a spreadsheet
+ * row with both a missing quantity and points it may not choose hears of both).
+ */
+export function entryInputProblems(rule: Rule, entry: Pick<PeriodEntryInput, 'quantity' | 'chosenPoints'>): EntryInputProblem[] {
+  const problems: EntryInputProblem[] = [];
+  const points = entry.chosenPoints;
+  if (rule.type === 'range') {
+    if (points === undefined || points === null) {
+      problems.push({ code: 'ENTRY.POINTS_REQUIRED', field: 'points', message: `points between ${rule.min} and ${rule.max} are required` });
+    } else if (typeof points !== 'number' || !Number.isInteger(points) || points < rule.min || points > rule.max) {
+      problems.push({ code: 'ENTRY.POINTS_OUT_OF_RANGE', field: 'points', message: `points must be an integer from ${rule.min} to ${rule.max}` });
+    }
+  } else if (points !== undefined && points !== null) {
+    // The catalogue rule decides the points; a client may only choose them for range items.
+    problems.push({ code: 'ENTRY.POINTS_NOT_ALLOWED', field: 'points', message: `points are set by the ${rule.type} rule` });
+  }
+
+  const quantity = entry.quantity;
+  if (!needsQuantity(rule.type)) {
+    // 1 is tolerated because spreadsheets commonly put "1" in a count column for every row.
+    if (quantity !== undefined && quantity !== null && quantity !== 1) {
+      problems.push({ code: 'ENTRY.QUANTITY_NOT_ALLOWED', field: 'quantity', message: `a ${rule.type} item takes no quantity` });
+    }
+  } else if (quantity === undefined || quantity === null) {
+    problems.push({ code: 'ENTRY.QUANTITY_REQUIRED', field: 'quantity', message: 'quantity is required' });
+  } else if (typeof quantity !== 'number' || !Number.isFinite(quantity) || quantity <= 0 || quantity > MAX_ENTRY_QUANTITY || toMicro(quantity) === 0) {
+    problems.push({ code: 'ENTRY.QUANTITY_INVALID', field: 'quantity', message: `quantity must be a number greater than 0 and at most ${MAX_ENTRY_QUANTITY}` });
+  }
+  return problems;
+}
+
 /** Checks one entry against its rule; returns its quantity in micro-units (0 when none). */
 function checkEntry(rule: Rule, entry: PeriodEntryInput): number {
   const fail = (code: string, message: string): never => {
@@ -320,48 +358,9 @@ function checkEntry(rule: Rule, entry: PeriodEntryInput): number {
   if (!isValidDate(entry.occurredOn)) {
     fail('ENTRY.OCCURRED_ON_INVALID', 'occurredOn must be a date YYYY-MM-DD');
   }
-
-  const points = entry.chosenPoints;
-  if (rule.type === 'range') {
-    if (points === undefined || points === null) {
-      fail('ENTRY.POINTS_REQUIRED', `points between ${rule.min} and ${rule.max} are required`);
-    } else if (
-      typeof points !== 'number' ||
-      !Number.isInteger(points) ||
-      points < rule.min ||
-      points > rule.max
-    ) {
-      fail('ENTRY.POINTS_OUT_OF_RANGE', `points must be an integer from ${rule.min} to ${rule.max}`);
-    }
-  } else if (points !== undefined && points !== null) {
-    // The catalogue rule decides the points; a client may only choose them for range items.
-    fail('ENTRY.POINTS_NOT_ALLOWED', `points are set by the ${rule.type} rule`);
-  }
-
-  const quantity = entry.quantity;
-  if (!needsQuantity(rule.type)) {
-    // 1 is tolerated because spreadsheets commonly put "1" in a count column for every row.
-    if (quantity !== undefined && quantity !== null && quantity !== 1) {
-      fail('ENTRY.QUANTITY_NOT_ALLOWED', `a ${rule.type} item takes no quantity`);
-    }
-    return 0;
-  }
-  if (quantity === undefined || quantity === null) {
-    return fail('ENTRY.QUANTITY_REQUIRED', 'quantity is required');
-  }
-  if (
-    typeof quantity !== 'number' ||
-    !Number.isFinite(quantity) ||
-    quantity <= 0 ||
-    quantity > MAX_ENTRY_QUANTITY ||
-    toMicro(quantity) === 0
-  ) {
-    return fail(
-      'ENTRY.QUANTITY_INVALID',
-      `quantity must be a number greater than 0 and at most ${MAX_ENTRY_QUANTITY}`,
-    );
-  }
-  return toMicro(quantity);
+  const [first] = entryInputProblems(rule, entry);
+  if (first !== undefined) fail(first.code, first.message);
+  return needsQuantity(rule.type) ? toMicro(entry.quantity as number) : 0;
 }
 
 function bandReached(

@@ -300,7 +300,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 下载批量导入模板（中文表头） */
+        /** 下载批量导入模板：中文表头、示例行、“说明”表、现行“事项目录”表，事项列带下拉选项 */
         get: operations["EntriesController_template"];
         put?: never;
         post?: never;
@@ -623,7 +623,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 村民积分对账单（逐笔记账、累计余额与信用分） */
+        /** 村民积分对账单：逐笔记账、累计余额与信用分；积分事项附发生日期、计分规则、本次计分说明、理由、证据、评议结论与期间，兑换附小票号与超市 */
         get: operations["StatementController_statement"];
         put?: never;
         post?: never;
@@ -674,7 +674,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 下载名册模板（中文表头） */
+        /** 下载名册模板（中文表头、示例行、“说明”表，性别列带下拉选项） */
         get: operations["RosterController_template"];
         put?: never;
         post?: never;
@@ -1330,6 +1330,23 @@ export interface paths {
         put?: never;
         /** 批量导入本月积分记录（CSV/Excel）：全部成功或全部不导入，错误逐行列出；同一文件不能重复导入 */
         post: operations["EntriesController_upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/villages/{villageId}/entries/upload/error-report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 错误报告：按上传的同样检查，返回带“错误说明”列的 .xlsx（原行号不变，错误单元格标红），不导入任何记录；改正后可直接重新上传 */
+        post: operations["EntriesController_errorReport"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2647,6 +2664,11 @@ export interface components {
             status: "approved" | "disputed" | "revoked" | "posted";
             /** @description 状态（中文） */
             statusLabel: string;
+            /**
+             * @description 积分（显示）：+5、−10；失信事项记 0 分的为“警告”
+             * @example 警告
+             */
+            pointsLabel: string;
         };
         PublicBoardResidentDto: {
             /**
@@ -2897,6 +2919,8 @@ export interface components {
             householdsCreated: number;
             /** @description 文件 SHA-256 */
             checksum: string;
+            /** @description 表头所在行（表头上方的标题行、空行已跳过） */
+            headerRow: number;
         };
         RowErrorDto: {
             /** @description Excel 行号（含表头；0 表示整个文件） */
@@ -3000,6 +3024,48 @@ export interface components {
             originalPostingId: string | null;
             /** @description 积分 */
             points: number;
+            /**
+             * @description 积分（显示）：如 +5、−10；失信事项记 0 分的为“警告”
+             * @example 警告
+             */
+            pointsLabel: string;
+            /** @description 是否为记录警告（失信事项，0 分） */
+            warning: boolean;
+            /**
+             * @description 事情发生日期（积分事项）
+             * @example 2026-11-04
+             */
+            occurredOn: string | null;
+            /**
+             * @description 计分规则（文字）
+             * @example 年内第 2 次起每次 −10 分，此前记录警告
+             */
+            ruleText: string | null;
+            /**
+             * @description 本次计分说明（评议时由规则算出）
+             * @example 第 3 次，已超过 2 次，按规定每次扣 10 分，本次 −10
+             */
+            explanation: string | null;
+            /** @description 议事会评定理由（录入时所填） */
+            committeeReason: string | null;
+            /** @description 证据说明 */
+            evidenceNote: string | null;
+            /**
+             * @description 评议结论
+             * @example 议事会通过（2026-12-02 会议）
+             */
+            decision: string | null;
+            /** @description 评议时所附理由 */
+            decisionReason: string | null;
+            /**
+             * @description 评议期间（该记录所属的评议周期）
+             * @example 2026-11
+             */
+            reviewPeriod: string | null;
+            /** @description 兑换小票号（兑换、兑换撤销） */
+            receiptNo: string | null;
+            /** @description 兑换超市（兑换、兑换撤销） */
+            shopName: string | null;
             /** @description 累计余额 */
             balance: number;
             /** @description 该评定年度的累计信用分 */
@@ -3240,6 +3306,8 @@ export interface components {
             created: number;
             /** @description 疑似重复条数（已标记，待议事会判断） */
             flaggedDuplicates: number;
+            /** @description 表头所在行（表头上方的标题行、空行已跳过） */
+            headerRow: number;
         };
         VerificationReportDto: {
             townId: string | null;
@@ -4574,6 +4642,8 @@ export interface operations {
         parameters: {
             query?: {
                 format?: "csv" | "xlsx";
+                /** @description 按该村现行目录（含村自设事项）生成；默认为本人所在村，镇级账号为全镇目录 */
+                villageId?: string;
             };
             header?: never;
             path?: never;
@@ -9624,6 +9694,112 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "CATALOG.NO_VERSION_ADOPTED" | "CYCLE.NOT_OPEN" | "ENTRY.DUPLICATE_BATCH";
+                    };
+                };
+            };
+            /** @description `REQUEST.TOO_LARGE` 请求体过大 / request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
+        };
+    };
+    EntriesController_errorReport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                villageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description 与上传时相同的文件
+                     */
+                    file?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description 带错误说明的工作簿；响应头 x-upload-errors / x-upload-warnings 为错误数与提示数 */
+            200: {
+                headers: {
+                    "x-upload-errors"?: number;
+                    "x-upload-warnings"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CATALOG.NO_VERSION_ADOPTED` 本镇在该日期没有生效的积分目录 / no catalogue version in force for the town on that date */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CATALOG.NO_VERSION_ADOPTED";
                     };
                 };
             };

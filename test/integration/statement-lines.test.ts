@@ -1,0 +1,127 @@
+import ExcelJS from 'exceljs';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LedgerService } from '@app/ledger/ledger.service';
+import { STATEMENT_HEADERS } from '@app/ledger/statement.service';
+import { shanghaiToday } from '@app/scoring/entries.service';
+import { startStack, type TestStack } from '../support/app';
+import { bearers, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
+import { finalizeNow, publishMonth, villageA } from './board-helpers';
+
+interface Line {
+  kind: string;
+  itemCode: string | null;
+  points: number;
+  pointsLabel: string;
+  warning: boolean;
+  occurredOn: string | null;
+  ruleText: string | null;
+  explanation: string | null;
+  committeeReason: string | null;
+  evidenceNote: string | null;
+  decision: string | null;
+  reviewPeriod: string | null;
+  receiptNo: string | null;
+  shopName: string | null;
+}
+
+/** A resident's statement explains every movement: deed, rule, occurrence, review; receipt and shop. */
+describe('statement lines that explain every movement', () => {
+  let stack: TestStack;
+  let f: TownFixture;
+  let t: Record<FixtureUser, string>;
+  let period: string;
+  let receiptNo: string;
+  const today = shanghaiToday(new Date());
+  const r = () => f.residentsA[0] as string;
+  const binary = (res: request.Response, cb: (err: Error | null, body: Buffer) => void) => {
+    const chunks: Buffer[] = [];
+    const stream = res as unknown as NodeJS.ReadableStream;
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => cb(null, Buffer.concat(chunks)));
+  };
+
+  beforeAll(async () => {
+    stack = await startStack();
+    f = await seedTown(stack.db, 3);
+    t = await bearers(stack.http, f);
+    const month = await publishMonth(stack, t, villageA(f, t), [
+      { residentId: r(), itemCode: 'B01', evidenceNote: '敬告单 1 号' },
+      { residentId: r(), itemCode: 'B01', evidenceNote: '敬告单 2 号' },
+      { residentId: r(), itemCode: 'B01', evidenceNote: '敬告单 3 号' },
+      { residentId: r(), itemCode: 'T01', quantity: 22, evidenceNote: '签到表' },
+      { residentId: r(), itemCode: 'T57', points: 5, reason: '救起落水儿童', evidenceNote: '村委会证明' },
+    ]);
+    period = month.period;
+    await finalizeNow(stack, f.villageA, period);
+
+    await stack.api.get(LedgerService).postBatch([{ accountId: r(), kind: 'opening_balance', points: 100, sourceRef: `opening:${r()}`, counterparty: `town:${f.townId}`, period, memo: '测试期初' }]);
+    const terminal = await request(stack.http).post(`/api/v1/shops/${f.shopA}/terminals`).set('authorization', t.town_admin).send({ name: '收银台' }).expect(201);
+    const goods = await request(stack.http).post(`/api/v1/shops/${f.shopA}/goods`).set('authorization', t.shop_clerk).send({ name: '洗衣粉', unit: '袋', pricePoints: 10 }).expect(201);
+    await request(stack.http).post(`/api/v1/goods/${goods.body.id}/stock`).set('authorization', t.shop_clerk).send({ kind: 'received', quantity: 5, reason: '进货' }).expect(200);
+    const [{ card_code: card }] = await stack.db.query(`SELECT card_code FROM residents WHERE id = $1`, [r()]);
+    const sale = await request(stack.http)
+      .post('/api/v1/terminal/redemptions')
+      .set('x-api-key', terminal.body.apiKey)
+      .send({ cardCode: card, lines: [{ goodsId: goods.body.id, quantity: 1 }], idempotencyKey: 'statement-test-1' })
+      .expect(201);
+    receiptNo = sale.body.receiptNo;
+  });
+  afterAll(async () => stack?.close());
+
+  it('JSON: deed date, item, rule in words, this occurrence, reason, evidence, decision and period; receipt and shop', async () => {
+    const res = await request(stack.http).get(`/api/v1/residents/${r()}/statement`).set('authorization', t.village_clerk).expect(200);
+    const lines = res.body.lines as Line[];
+    const deeds = lines.filter((l) => l.kind === 'deed');
+    expect(deeds).toHaveLength(5);
+    const [{ held_on: heldOn }] = await stack.db.query(`SELECT to_char(held_on, 'YYYY-MM-DD') AS held_on FROM review_meetings LIMIT 1`);
+    for (const l of deeds) {
+      expect(l).toMatchObject({ occurredOn: today, reviewPeriod: period, decision: `议事会通过（${heldOn} 会议）` });
+      expect(l.ruleText).toBeTruthy();
+      expect(l.explanation).toBeTruthy();
+    }
+    const parking = deeds.filter((l) => l.itemCode === 'B01');
+    // Posting order within one finalize is another change's concern (deed order); compare as sets.
+    expect(parking.map((l) => l.pointsLabel).sort()).toEqual(['−10', '−10', '警告']);
+    expect(parking.find((l) => l.warning)).toMatchObject({ warning: true, points: 0, ruleText: '年内第 2 次起每次 −10 分，此前记录警告', explanation: expect.stringContaining('第 1 次，记录警告') });
+    expect(parking.map((l) => l.explanation).join('\n')).toContain('第 3 次，已超过 2 次，按规定每次扣 10 分');
+    const volunteer = deeds.find((l) => l.itemCode === 'T01');
+    expect(volunteer).toMatchObject({ points: 5, warning: false, pointsLabel: '+5', evidenceNote: '签到表' });
+    expect(volunteer?.explanation).toContain('累计 22 小时，达到“20 小时”档');
+    expect(deeds.find((l) => l.itemCode === 'T57')).toMatchObject({ committeeReason: '救起落水儿童', evidenceNote: '村委会证明', explanation: expect.stringContaining('议事会评定 5 分') });
+    const sale = lines.find((l) => l.kind === 'redemption');
+    expect(sale).toMatchObject({ receiptNo, shopName: '信义超市', pointsLabel: '−10', occurredOn: null, decision: null });
+  });
+
+  it('CSV and XLSX carry the same columns, with 警告 for the warning', async () => {
+    const csv = await request(stack.http).get(`/api/v1/residents/${r()}/statement.csv`).set('authorization', t.auditor).buffer(true).expect(200);
+    const rows = csv.text.replace(/^\uFEFF/, '').trim().split(/\r?\n/).map((l) => l.split(','));
+    expect(rows[0]).toEqual(STATEMENT_HEADERS);
+    for (const h of ['发生日期', '计分规则', '本次计分说明', '评定理由', '证据说明', '评议结论', '评议期间', '小票号', '兑换超市']) expect(STATEMENT_HEADERS).toContain(h);
+    const col = (h: string) => STATEMENT_HEADERS.indexOf(h);
+    const warning = rows.find((row) => row[col('积分')] === '警告');
+    expect(rows.filter((row) => row[col('事项编码')] === 'B01').map((row) => row[col('积分')]).sort()).toEqual(['-10', '-10', '警告']);
+    expect(warning?.[col('发生日期')]).toBe(today);
+    expect(rows.find((row) => row[col('类型')] === '兑换')?.[col('小票号')]).toBe(receiptNo);
+
+    const x = await request(stack.http).get(`/api/v1/residents/${r()}/statement.xlsx`).set('authorization', t.auditor).buffer(true).parse(binary).expect(200);
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(x.body as never);
+    const ws = wb.worksheets[0];
+    expect((ws?.getRow(1).values as unknown[]).slice(1)).toEqual(STATEMENT_HEADERS);
+    const values: unknown[][] = [];
+    ws?.eachRow((row, n) => {
+      if (n > 1) values.push((row.values as unknown[]).slice(1));
+    });
+    expect(values.filter((v) => v[col('事项编码')] === 'B01').map((v) => String(v[col('积分')])).sort()).toEqual(['-10', '-10', '警告']);
+    expect(values.find((v) => v[col('类型')] === '兑换')?.[col('兑换超市')]).toBe('信义超市');
+  });
+
+  it('the public board prints 警告 for the warning', async () => {
+    const board = await request(stack.http).get(`/api/v1/public/boards/${f.villageA}/${period}`).expect(200);
+    const labels = (board.body.residents as Array<{ lines: Array<{ itemCode: string; pointsLabel: string }> }>).flatMap((x) => x.lines).filter((l) => l.itemCode === 'B01').map((l) => l.pointsLabel);
+    expect(labels.sort()).toEqual(['-10', '-10', '警告']);
+    const html = await request(stack.http).get(`/api/v1/public/boards/${f.villageA}/${period}.html`).expect(200);
+    expect(html.text).toContain('<td class="num points">警告</td>');
+  });
+});
