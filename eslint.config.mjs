@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.local/**', 'bench/results/**', 'web/src/api/schema.d.ts'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.local/**', 'bench/results/**', 'web/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

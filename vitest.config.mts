@@ -26,7 +26,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts', 'test/reliability/**/*.test.ts'],
+          include: ['test/integration/**/*.test.ts', 'test/reliability/**/*.test.ts', 'test/console/**/*.test.ts'],
           environment: 'node',
           sequence: { groupOrder: 1 },
           globalSetup: ['test/support/global-setup.ts'],

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Command 1: bring the whole service up on this machine, in the foreground.
 #   installs npm dependencies, starts PostgreSQL and Redis (project-local, 127.0.0.1),
-#   builds, migrates (the migration seeds the catalogue), seeds a demo town, and runs the api
+#   builds the api and the staff console (web/), migrates (the migration seeds the catalogue), seeds a demo town, and runs the api
 #   and one worker. Ctrl-C stops everything this script started, by pid.
 # Uses DATABASE_URL / REDIS_URL instead of local services when they are set.
 set -euo pipefail
@@ -10,8 +10,9 @@ cd "$ROOT"
 export XINYI_STATE_DIR="${XINYI_STATE_DIR:-$ROOT/.local/dev}"
 
 bash scripts/ensure-deps.sh
-echo "[dev] building"
+echo "[dev] building the api and the console"
 npm run build --silent
+npm --prefix web run build --silent
 
 was_running="$(bash scripts/services.sh status 2>/dev/null | grep -c running || true)"
 bash scripts/services.sh start
@@ -55,6 +56,7 @@ cat <<MSG
     API       http://$HOST:$PORT/api/v1
     OpenAPI   http://$HOST:$PORT/docs   (JSON: /docs-json)
     Health    http://$HOST:$PORT/health
+    Console   http://$HOST:$PORT/console/   (demo staff: clerk.dongcun, reviewer.dongcun; password xinyi-demo-2026)
     Database  $DATABASE_URL
     Redis     $REDIS_URL
   Ctrl-C stops everything this command started.

@@ -17,7 +17,7 @@ unset DATABASE_URL REDIS_URL
 step "dependencies"
 bash scripts/ensure-deps.sh
 
-step "browser for the printable-board test (Debian chromium + a CJK font)"
+step "browser for the printable-board and console tests (Debian chromium + a CJK font)"
 if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi 'wenquanyi\|wqy'; then
   if [ "$(id -u)" -eq 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
@@ -34,8 +34,9 @@ npx eslint --max-warnings 0 .
 step "type-check"
 npx tsc -p tsconfig.json --noEmit
 
-step "build"
+step "build (api, and the console: type-check + bundle)"
 npm run build --silent
+npm --prefix web run build --silent
 
 step "API document: committed openapi.json and schema.d.ts match the code; redocly lint"
 bash scripts/openapi.sh --check --no-build

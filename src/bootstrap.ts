@@ -9,6 +9,7 @@ import { refuseDeepJson } from '@app/common/http/json-depth';
 import { assignRequestId } from '@app/common/http/request-id';
 import { AppConfig } from '@app/config/app-config';
 import { parseTrustProxy } from '@app/config/trust-proxy';
+import { mountConsole } from '@app/console/serve-console';
 import { buildOpenApiDocument } from '@app/openapi/document';
 import { MetricsCollector } from '@app/metrics/metrics-collector';
 import { httpMetricsMiddleware, metricsHandler } from '@app/metrics/metrics-http';
@@ -42,6 +43,7 @@ export function configureHttpApp(app: NestExpressApplication): void {
       },
     }),
   );
+  mountConsole(app);
   // Validated at boot (src/config/trust-proxy.ts); decides the client address rate limits see.
   app.set('trust proxy', parseTrustProxy(config.get('TRUST_PROXY')));
   app.set('x-powered-by', false);

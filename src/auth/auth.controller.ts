@@ -6,24 +6,30 @@ import { AppError } from '@app/common/errors/app-error';
 import { AppConfig } from '@app/config/app-config';
 import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
 import { ROLES } from './auth.entities';
-import { Ctx, DuringPasswordChange, Public, PublicCtx, Roles } from './auth.decorators';
+import { Ctx, DuringPasswordChange, Public, PublicCtx, Roles, TerminalAuth } from './auth.decorators';
 import {
   ChangePasswordDto,
   CreatedTerminalDto,
+  CreatePairingDto,
   CreateStaffDto,
   CreateTerminalDto,
   IdParam,
   LoginDto,
   LoginResultDto,
   MeDto,
+  PairDto,
+  PairedTerminalDto,
+  PairingCodeDto,
   RefreshDto,
   ShopIdParam,
   StaffDto,
   TerminalDto,
+  TerminalMeDto,
   TokenPairDto,
 } from './auth.dto';
 import { AuthService } from './auth.service';
-import type { PublicContext, RequestContext } from './principal';
+import { PairingService } from './pairing.service';
+import type { PublicContext, RequestContext, TerminalPrincipal } from './principal';
 import { clearRefreshCookie, CONSOLE_HEADER, hasConsoleHeader, readRefreshCookie, REFRESH_COOKIE, REFRESH_COOKIE_PATH, setRefreshCookie } from './refresh-cookie';
 import { StaffService } from './staff.service';
 
@@ -197,5 +203,39 @@ export class StaffController {
   @ApiErrors('TERMINAL.NOT_FOUND', 'SHOP.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   revokeTerminal(@Ctx() ctx: RequestContext, @Param() p: IdParam): Promise<TerminalDto> {
     return this.staff.revokeTerminal(ctx, p.id);
+  }
+}
+
+/** Pairing a browser as a terminal (a one-time code from the town admin) and the till asking who it is. */
+@ApiTags('terminal 超市终端')
+@Controller()
+export class TerminalPairingController {
+  constructor(private readonly pairing: PairingService) {}
+
+  @Post('shops/:shopId/terminal-pairings')
+  @Roles('town_admin')
+  @ApiOperation({ summary: '生成一次性配对码（10 分钟内有效，只能用一次）：收银台页面输入后即成为本超市的终端' })
+  @ApiCreatedResponse({ type: PairingCodeDto })
+  createPairing(@Ctx() ctx: RequestContext, @Param() p: ShopIdParam, @Body() dto: CreatePairingDto): Promise<PairingCodeDto> {
+    return this.pairing.create(ctx, p.shopId, dto.terminalName);
+  }
+
+  @Post('terminals/pair')
+  @HttpCode(200)
+  @Public()
+  @UseGuards(ThrottlerGuard)
+  @SkipThrottle({ objection: true })
+  @ApiOperation({ summary: '用配对码配对本设备：返回终端密钥（只返回这一次；按 IP 限流，与登录同一限额）' })
+  @ApiOkResponse({ type: PairedTerminalDto })
+  pair(@PublicCtx() ctx: PublicContext, @Body() dto: PairDto): Promise<PairedTerminalDto> {
+    return this.pairing.pair(ctx, dto.code);
+  }
+
+  @Get('terminal/me')
+  @TerminalAuth({ clerkOptional: true })
+  @ApiOperation({ summary: '本终端是谁：超市、终端名称、服务的村；带店员令牌时还有店员' })
+  @ApiOkResponse({ type: TerminalMeDto })
+  me(@Ctx() ctx: RequestContext): Promise<TerminalMeDto> {
+    return this.pairing.me(ctx.principal as TerminalPrincipal);
   }
 }

@@ -8,7 +8,7 @@ import type { Principal, PublicContext, RequestContext } from './principal';
 
 export const AUTH_METADATA = 'xinyi:auth';
 
-export type AuthRequirement = { type: 'public' } | { type: 'staff'; roles: Role[] } | { type: 'terminal' };
+export type AuthRequirement = { type: 'public' } | { type: 'staff'; roles: Role[] } | { type: 'terminal'; clerkOptional?: boolean };
 
 /** No login needed (health, public board, objections). */
 export const Public = () => applyDecorators(SetMetadata(AUTH_METADATA, { type: 'public' } satisfies AuthRequirement), ApiExtension(PUBLIC_EXTENSION, true));
@@ -27,12 +27,16 @@ export const PASSWORD_CHANGE_METADATA = 'xinyi:during-password-change';
 /** Reachable by a staff user whose one-time password is not yet changed (else AUTH.PASSWORD_CHANGE_REQUIRED). */
 export const DuringPasswordChange = () => SetMetadata(PASSWORD_CHANGE_METADATA, true);
 
-/** A shop terminal's API key in `x-api-key`. */
-export const TerminalAuth = () =>
+/**
+ * A shop terminal's API key in `x-api-key`, and, with it, the signed-in shop clerk's bearer token
+ * if there is one (checked: a clerk of the terminal's shop). A paired till (requiresClerk) is
+ * refused without a clerk, except on routes marked `clerkOptional` (the till asking who it is).
+ */
+export const TerminalAuth = (opts: { clerkOptional?: boolean } = {}) =>
   applyDecorators(
-    SetMetadata(AUTH_METADATA, { type: 'terminal' } satisfies AuthRequirement),
+    SetMetadata(AUTH_METADATA, { type: 'terminal', clerkOptional: opts.clerkOptional } satisfies AuthRequirement),
     ApiSecurity('terminal'),
-    ApiErrors('AUTH.INVALID_API_KEY'),
+    ApiErrors('AUTH.INVALID_API_KEY', 'TERMINAL.CLERK_REQUIRED', 'AUTH.INVALID_TOKEN', 'AUTH.OUT_OF_SCOPE'),
   );
 
 type AuthedRequest = Request & { id?: string; principal?: Principal };

@@ -150,3 +150,58 @@ export class TerminalDto {
 export class CreatedTerminalDto extends TerminalDto {
   @ApiProperty({ description: 'API 密钥：只在创建时显示一次，请妥善保存' }) apiKey: string;
 }
+
+export class CreatePairingDto {
+  @ApiProperty({ description: '配对后终端的名称', example: '东村信义超市收银台 1' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(60)
+  terminalName: string;
+}
+
+export class PairingCodeDto {
+  @ApiProperty() id: string;
+  @ApiProperty() shopId: string;
+  @ApiProperty({ description: '配对后终端的名称' }) terminalName: string;
+  @ApiProperty({ description: '一次性配对码（只显示这一次；不区分大小写）', example: 'K7QD-3M9X' }) code: string;
+  @ApiProperty({ type: String, format: 'date-time', description: '过期时间（生成后 10 分钟）' }) expiresAt: Date;
+}
+
+export class PairDto {
+  @ApiProperty({ description: '镇管理员给出的配对码', example: 'K7QD-3M9X' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(40)
+  code: string;
+}
+
+export class TerminalShopDto {
+  @ApiProperty() id: string;
+  @ApiProperty({ description: '超市编号' }) code: string;
+  @ApiProperty({ description: '超市名称' }) name: string;
+}
+
+export class TerminalVillageDto {
+  @ApiProperty() id: string;
+  @ApiProperty({ description: '村名' }) name: string;
+}
+
+export class TillClerkDto {
+  @ApiProperty() id: string;
+  @ApiProperty({ description: '用户名' }) username: string;
+  @ApiProperty({ description: '姓名' }) displayName: string;
+}
+
+export class TerminalMeDto {
+  @ApiProperty({ description: '终端 ID' }) id: string;
+  @ApiProperty({ description: '终端名称' }) name: string;
+  @ApiProperty({ description: '配对的浏览器收银台：除本接口外都须店员登录' }) requiresClerk: boolean;
+  @ApiProperty({ type: TerminalShopDto }) shop: TerminalShopDto;
+  @ApiProperty({ type: [TerminalVillageDto], description: '本超市服务的村' }) villages: TerminalVillageDto[];
+  @ApiProperty({ type: TillClerkDto, nullable: true, description: '随请求登录的店员（未带令牌则为空）' }) clerk: TillClerkDto | null;
+}
+
+export class PairedTerminalDto {
+  @ApiProperty({ description: '终端 API 密钥：只返回这一次，只保存在本设备' }) apiKey: string;
+  @ApiProperty({ type: TerminalMeDto }) terminal: TerminalMeDto;
+}

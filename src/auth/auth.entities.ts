@@ -159,4 +159,47 @@ export class Terminal {
 
   @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
   revokedAt: Date | null;
+
+  /** A browser till paired by code: every request but "who am I" also needs a signed-in shop clerk. */
+  @Column({ name: 'requires_clerk', type: 'boolean', default: false })
+  requiresClerk: boolean;
+}
+
+/**
+ * A one-time code a town admin makes to pair a browser as a terminal of a shop. Only its hash is
+ * kept; it expires within minutes and is used at most once (the terminal it made is recorded).
+ */
+@Entity({ name: 'terminal_pairings' })
+@Index('ix_terminal_pairings_shop', ['shopId', 'createdAt'])
+export class TerminalPairing {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ name: 'town_id', type: 'uuid' })
+  townId: string;
+
+  @Column({ name: 'shop_id', type: 'uuid' })
+  shopId: string;
+
+  @Column({ name: 'terminal_name', type: 'text' })
+  terminalName: string;
+
+  @Index({ unique: true })
+  @Column({ name: 'code_hash', type: 'text' })
+  codeHash: string;
+
+  @Column({ name: 'created_by', type: 'uuid' })
+  createdBy: string;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @Column({ name: 'expires_at', type: 'timestamptz' })
+  expiresAt: Date;
+
+  @Column({ name: 'used_at', type: 'timestamptz', nullable: true })
+  usedAt: Date | null;
+
+  @Column({ name: 'terminal_id', type: 'uuid', nullable: true })
+  terminalId: string | null;
 }

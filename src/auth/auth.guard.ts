@@ -26,27 +26,25 @@ export class AuthGuard implements CanActivate {
       const key = req.headers['x-api-key'];
       if (typeof key !== 'string' || !key) throw new AppError('AUTH.INVALID_API_KEY');
       const terminal = await this.auth.verifyApiKey(key);
-      // A till where a shop clerk is signed in sends the clerk's token too: the redemption's
-      // audit row then names the clerk. A token of anyone else is refused, never ignored.
-      if (req.headers.authorization === undefined) {
-        req.principal = terminal;
-        return true;
-      }
-      const clerk = await this.staffFrom(req.headers.authorization);
-      if (clerk.role !== 'shop_clerk' || clerk.shopId !== terminal.shopId) throw new AppError('AUTH.OUT_OF_SCOPE', '登录的店员不属于本终端的超市 / the signed-in clerk is not of this terminal\'s shop');
-      req.principal = { ...terminal, clerkId: clerk.id };
+      const token = bearerOf(req);
+      // A copy: the verified key's principal is cached and shared between requests.
+      if (token) req.principal = { ...terminal, clerk: await this.auth.verifyClerk(token, terminal) };
+      else if (terminal.requiresClerk && !rule.clerkOptional) throw new AppError('TERMINAL.CLERK_REQUIRED');
+      else req.principal = terminal;
       return true;
     }
+    const token = bearerOf(req);
+    if (!token) throw new AppError('AUTH.UNAUTHENTICATED');
     const duringPasswordChange = this.reflector.get<boolean | undefined>(PASSWORD_CHANGE_METADATA, context.getHandler()) === true;
-    const principal = await this.staffFrom(req.headers.authorization, { duringPasswordChange });
+    const principal = await this.auth.verifyAccessToken(token, { duringPasswordChange });
     if (!rule.roles.includes(principal.role)) throw new AppError('AUTH.FORBIDDEN');
     req.principal = principal;
     return true;
   }
+}
 
-  private staffFrom(header: string | undefined, opts?: { duringPasswordChange?: boolean }) {
-    const m = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-    if (!m) throw new AppError('AUTH.UNAUTHENTICATED');
-    return this.auth.verifyAccessToken(m[1], opts);
-  }
+function bearerOf(req: Request): string | null {
+  const header = req.headers.authorization;
+  const m = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+  return m ? m[1] : null;
 }

@@ -4,10 +4,11 @@ import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { AppConfig } from '@app/config/app-config';
-import { AuthController, StaffController } from './auth.controller';
+import { AuthController, StaffController, TerminalPairingController } from './auth.controller';
 import { AuthGuard } from './auth.guard';
 import { AuthRepository } from './auth.repository';
 import { AuthService } from './auth.service';
+import { PairingService } from './pairing.service';
 import { ScopeService } from './scope.service';
 import { StaffService } from './staff.service';
 
@@ -31,8 +32,8 @@ import { StaffService } from './staff.service';
       }),
     }),
   ],
-  controllers: [AuthController, StaffController],
-  providers: [AuthService, AuthRepository, StaffService, ScopeService, { provide: APP_GUARD, useClass: AuthGuard }],
+  controllers: [AuthController, StaffController, TerminalPairingController],
+  providers: [AuthService, AuthRepository, StaffService, PairingService, ScopeService, { provide: APP_GUARD, useClass: AuthGuard }],
   exports: [AuthService, ScopeService],
 })
 export class AuthModule {}

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { prepared, queryOne } from '@app/database/sql';
 import type { Role } from './auth.entities';
 
@@ -48,13 +48,34 @@ export interface TerminalRow {
   keyHash: string;
   createdAt: Date;
   revokedAt: Date | null;
+  requiresClerk: boolean;
 }
 
-const TERMINAL_COLUMNS = `id, town_id AS "townId", shop_id AS "shopId", name, key_prefix AS "keyPrefix", key_hash AS "keyHash", created_at AS "createdAt", revoked_at AS "revokedAt"`;
+const TERMINAL_COLUMNS = `id, town_id AS "townId", shop_id AS "shopId", name, key_prefix AS "keyPrefix", key_hash AS "keyHash", created_at AS "createdAt",
+  revoked_at AS "revokedAt", requires_clerk AS "requiresClerk"`;
+
+export interface PairingRow {
+  id: string;
+  townId: string;
+  shopId: string;
+  terminalName: string;
+  createdBy: string;
+  expiresAt: Date;
+  usedAt: Date | null;
+  terminalId: string | null;
+}
+
+export interface TerminalProfileRow {
+  id: string;
+  name: string;
+  requiresClerk: boolean;
+  shop: { id: string; code: string; name: string };
+  villages: Array<{ id: string; name: string }>;
+}
 
 @Injectable()
 export class AuthRepository {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(@InjectDataSource() readonly db: DataSource) {}
 
   async findStaffByUsername(username: string): Promise<StaffRow | null> {
     const rows: StaffRow[] = await this.db.query(`SELECT ${STAFF_COLUMNS} FROM staff_users WHERE username = $1`, [username]);
@@ -215,12 +236,53 @@ export class AuthRepository {
     return this.db.query(`SELECT ${TERMINAL_COLUMNS} FROM terminals WHERE shop_id = $1 ORDER BY created_at`, [shopId]);
   }
 
-  async insertTerminal(t: { townId: string; shopId: string; name: string; keyPrefix: string; keyHash: string; createdBy: string | null }): Promise<TerminalRow> {
-    const rows: TerminalRow[] = await this.db.query(
-      `INSERT INTO terminals (town_id, shop_id, name, key_prefix, key_hash, created_by) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${TERMINAL_COLUMNS}`,
-      [t.townId, t.shopId, t.name, t.keyPrefix, t.keyHash, t.createdBy],
+  async insertTerminal(
+    t: { townId: string; shopId: string; name: string; keyPrefix: string; keyHash: string; createdBy: string | null; requiresClerk?: boolean },
+    m: DataSource | EntityManager = this.db,
+  ): Promise<TerminalRow> {
+    const rows: TerminalRow[] = await m.query(
+      `INSERT INTO terminals (town_id, shop_id, name, key_prefix, key_hash, created_by, requires_clerk) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${TERMINAL_COLUMNS}`,
+      [t.townId, t.shopId, t.name, t.keyPrefix, t.keyHash, t.createdBy, t.requiresClerk ?? false],
     );
     return rows[0];
+  }
+
+  /** The terminal, its shop and the villages the shop serves: what a till shows about itself. */
+  async findTerminalProfile(id: string): Promise<TerminalProfileRow | null> {
+    return queryOne<TerminalProfileRow>(
+      this.db,
+      `SELECT t.id, t.name, t.requires_clerk AS "requiresClerk", json_build_object('id', s.id, 'code', s.code, 'name', s.name) AS shop,
+              (SELECT coalesce(json_agg(json_build_object('id', v.id, 'name', v.name) ORDER BY v.name), '[]'::json)
+                 FROM shop_villages sv JOIN villages v ON v.id = sv.village_id WHERE sv.shop_id = s.id) AS villages
+       FROM terminals t JOIN shops s ON s.id = t.shop_id WHERE t.id = $1`,
+      [id],
+    );
+  }
+
+  // ---- pairing codes ----
+
+  async insertPairing(p: { townId: string; shopId: string; terminalName: string; codeHash: string; createdBy: string; ttlMinutes: number }): Promise<{ id: string; expiresAt: Date }> {
+    return (await queryOne<{ id: string; expiresAt: Date }>(
+      this.db,
+      `INSERT INTO terminal_pairings (town_id, shop_id, terminal_name, code_hash, created_by, expires_at)
+       VALUES ($1, $2, $3, $4, $5, now() + make_interval(mins => $6)) RETURNING id, expires_at AS "expiresAt"`,
+      [p.townId, p.shopId, p.terminalName, p.codeHash, p.createdBy, p.ttlMinutes],
+    )) as { id: string; expiresAt: Date };
+  }
+
+  /** The pairing with this code hash, locked, so two tills typing the same code cannot both pair. */
+  async lockPairingByHash(m: EntityManager, codeHash: string): Promise<(PairingRow & { expired: boolean }) | null> {
+    return queryOne<PairingRow & { expired: boolean }>(
+      m,
+      `SELECT id, town_id AS "townId", shop_id AS "shopId", terminal_name AS "terminalName", created_by AS "createdBy", expires_at AS "expiresAt",
+              used_at AS "usedAt", terminal_id AS "terminalId", expires_at <= now() AS expired
+       FROM terminal_pairings WHERE code_hash = $1 FOR UPDATE`,
+      [codeHash],
+    );
+  }
+
+  async markPairingUsed(m: EntityManager, id: string, terminalId: string): Promise<void> {
+    await m.query(`UPDATE terminal_pairings SET used_at = now(), terminal_id = $2 WHERE id = $1`, [id, terminalId]);
   }
 
   async revokeTerminal(id: string): Promise<void> {

@@ -8,7 +8,7 @@ import { AppConfig } from '@app/config/app-config';
 import { apiKeyMatches, parseApiKey, sha256 } from './api-key';
 import type { Role } from './auth.entities';
 import { AuthRepository, type StaffRow } from './auth.repository';
-import type { PublicContext, RequestContext, StaffPrincipal, TerminalPrincipal } from './principal';
+import type { PublicContext, RequestContext, StaffPrincipal, TerminalPrincipal, TillClerk } from './principal';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -175,10 +175,25 @@ export class AuthService {
     if (!parsed) throw new AppError('AUTH.INVALID_API_KEY');
     const t = await this.repo.findTerminalByPrefix(parsed.prefix);
     if (!t || t.revokedAt || !apiKeyMatches(key, t.keyHash)) throw new AppError('AUTH.INVALID_API_KEY');
-    const principal: TerminalPrincipal = { kind: 'terminal', id: t.id, townId: t.townId, shopId: t.shopId };
+    const principal: TerminalPrincipal = { kind: 'terminal', id: t.id, townId: t.townId, shopId: t.shopId, name: t.name, requiresClerk: t.requiresClerk };
     if (this.apiKeys.size >= API_KEY_CACHE_MAX) this.apiKeys.clear();
     this.apiKeys.set(key, { principal, until: Date.now() + API_KEY_CACHE_MS });
     return principal;
+  }
+
+  /**
+   * The shop clerk signed in at a till: a valid access token of an active shop clerk of the
+   * terminal's shop. The staff row is read every time (one primary-key read), not taken from the
+   * token: a clerk moved to another shop stops selling here at once, and the receipt carries the
+   * clerk's current name.
+   */
+  async verifyClerk(token: string, t: TerminalPrincipal): Promise<TillClerk> {
+    const claims = await this.verifyAccessToken(token);
+    if (claims.role !== 'shop_clerk') throw new AppError('AUTH.OUT_OF_SCOPE', CLERK_NOT_OF_SHOP);
+    const row = await this.repo.findStaffById(claims.id);
+    if (!row || !row.active) throw new AppError('AUTH.INVALID_TOKEN');
+    if (row.role !== 'shop_clerk' || row.shopId !== t.shopId || row.townId !== t.townId) throw new AppError('AUTH.OUT_OF_SCOPE', CLERK_NOT_OF_SHOP);
+    return { id: row.id, username: row.username, displayName: row.displayName };
   }
 
   forgetTerminal(terminalId: string): void {
@@ -214,6 +229,8 @@ export class AuthService {
     return { accessToken, refreshToken, expiresIn: ttl, tokenType: 'Bearer' };
   }
 }
+
+const CLERK_NOT_OF_SHOP = '登录的账号不是本终端所属超市的店员 / the signed-in user is not a clerk of this terminal’s shop';
 
 // argon2id hash of a random string, verified against when the username does not exist.
 const DUMMY_HASH = '$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHRzb21lc2FsdA$2Wq3mU4sK1oQ8l3fX0m7yq0m3Jk1cT2m9y1x7lV0b3Q';

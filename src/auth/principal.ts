@@ -15,8 +15,18 @@ export interface TerminalPrincipal {
   id: string;
   townId: string;
   shopId: string;
-  /** The shop clerk signed in at the till (a bearer token sent with the key), when there is one. */
-  clerkId?: string | null;
+  /** The terminal's name (on receipts). */
+  name: string;
+  /** A paired browser till: its requests need a signed-in clerk of the shop as well. */
+  requiresClerk: boolean;
+  /** The shop clerk whose bearer token came with the key, if any (checked: active, this shop). */
+  clerk?: TillClerk | null;
+}
+
+export interface TillClerk {
+  id: string;
+  username: string;
+  displayName: string;
 }
 
 export type Principal = StaffPrincipal | TerminalPrincipal;

@@ -33,6 +33,7 @@ export class ReviewController {
   @Roles('village_clerk', 'village_reviewer', 'town_admin', 'auditor')
   @ApiOperation({ summary: '本村的评议周期列表：期间、状态、计划关账时间、异议期截止；开放的在前' })
   @ApiOkResponse({ type: CycleListDto })
+  @ApiErrors('ORG.VILLAGE_NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   cycles(@Ctx() ctx: RequestContext, @Param() p: VillageIdParam): Promise<CycleListDto> {
     return this.review.listCycles(ctx, p.villageId);
   }

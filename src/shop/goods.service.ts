@@ -5,7 +5,7 @@ import { AuditService } from '@app/audit/audit.service';
 import type { RequestContext } from '@app/auth/principal';
 import { ScopeService } from '@app/auth/scope.service';
 import { AppError } from '@app/common/errors/app-error';
-import type { CreateGoodsDto, GoodsDto, StockAdjustDto } from './shop.dto';
+import type { CreateGoodsDto, GoodsDto, StockAdjustDto, StockCountDto, StockCountResultDto, UpdateGoodsDto } from './shop.dto';
 import { RedemptionRepository, type GoodsRow } from './redemption.repository';
 
 export interface ReconciliationReport {
@@ -32,15 +32,51 @@ export class GoodsService {
   async create(ctx: RequestContext, shopId: string, dto: CreateGoodsDto): Promise<GoodsDto> {
     const shop = await this.scope.shop(ctx.principal, shopId);
     return this.repo.db.transaction(async (m) => {
-      const g = await this.repo.insertGoods(m, { townId: shop.townId, shopId, name: dto.name, unit: dto.unit, pricePoints: dto.pricePoints });
+      const g = await this.repo
+        .insertGoods(m, { townId: shop.townId, shopId, name: dto.name, unit: dto.unit, pricePoints: dto.pricePoints, code: dto.code ?? null, barcode: dto.barcode ?? null })
+        .catch(uniqueGoodsError);
       await this.audit.record(ctx, { action: 'goods.create', targetType: 'goods', targetId: g.id, summary: { ...dto } }, m);
       return toDto(g);
     });
   }
 
-  async list(ctx: RequestContext, shopId: string, lowStock?: number): Promise<GoodsDto[]> {
+  async list(ctx: RequestContext, shopId: string, f: { lowStock?: number; q?: string } = {}): Promise<GoodsDto[]> {
     await this.scope.shop(ctx.principal, shopId);
-    return (await this.repo.listGoods(this.repo.db, shopId, { lowStock })).map(toDto);
+    return (await this.repo.listGoods(this.repo.db, shopId, f)).map(toDto);
+  }
+
+  /** Name, unit, price, code, barcode, on sale: the fields given, with before and after in the audit log. */
+  async update(ctx: RequestContext, goodsId: string, dto: UpdateGoodsDto): Promise<GoodsDto> {
+    const g = await this.repo.findGoods(this.repo.db, goodsId);
+    if (!g) throw new AppError('GOODS.NOT_FOUND');
+    await this.scope.shop(ctx.principal, g.shopId);
+    return this.repo.db.transaction(async (m) => {
+      const [before] = await this.repo.lockGoods(m, [goodsId]);
+      const after = await this.repo.updateGoods(m, goodsId, dto).catch(uniqueGoodsError);
+      const changed = (Object.keys(dto) as Array<keyof UpdateGoodsDto>).filter((k) => dto[k] !== undefined && before[k] !== after[k]);
+      if (changed.length) {
+        const pick = (row: GoodsRow) => Object.fromEntries(changed.map((k) => [k, row[k]]));
+        await this.audit.record(ctx, { action: 'goods.update', targetType: 'goods', targetId: goodsId, summary: { before: pick(before), after: pick(after) } }, m);
+      }
+      return toDto(after);
+    });
+  }
+
+  /**
+   * A stock count (盘点): the stock becomes what was counted, and a 'counted' movement records the
+   * difference with the reason, even when it is zero (the count itself is worth a record).
+   */
+  async count(ctx: RequestContext, goodsId: string, dto: StockCountDto): Promise<StockCountResultDto> {
+    const g = await this.repo.findGoods(this.repo.db, goodsId);
+    if (!g) throw new AppError('GOODS.NOT_FOUND');
+    await this.scope.shop(ctx.principal, g.shopId);
+    return this.repo.db.transaction(async (m) => {
+      const [locked] = await this.repo.lockGoods(m, [goodsId]);
+      const delta = dto.counted - locked.stock;
+      await this.repo.moveStock(m, [{ townId: g.townId, shopId: g.shopId, goodsId, kind: 'counted', quantity: delta, reason: dto.reason, actor: `staff:${ctx.principal.id}`, redemptionId: null }]);
+      await this.audit.record(ctx, { action: 'goods.counted', targetType: 'goods', targetId: goodsId, summary: { before: locked.stock, after: dto.counted, delta, reason: dto.reason } }, m);
+      return { goods: toDto({ ...locked, stock: dto.counted }), before: locked.stock, after: dto.counted, delta };
+    });
   }
 
   async adjustStock(ctx: RequestContext, goodsId: string, dto: StockAdjustDto): Promise<GoodsDto> {
@@ -118,5 +154,12 @@ export class GoodsService {
 }
 
 function toDto(g: GoodsRow): GoodsDto {
-  return { id: g.id, shopId: g.shopId, name: g.name, unit: g.unit, pricePoints: g.pricePoints, stock: g.stock, active: g.active };
+  return { id: g.id, shopId: g.shopId, name: g.name, unit: g.unit, pricePoints: g.pricePoints, stock: g.stock, active: g.active, code: g.code, barcode: g.barcode };
+}
+
+function uniqueGoodsError(err: { code?: string; constraint?: string; driverError?: { code?: string; constraint?: string } }): never {
+  const e = err.driverError ?? err;
+  if (e.code === '23505' && e.constraint === 'uq_goods_shop_code') throw new AppError('GOODS.CODE_TAKEN');
+  if (e.code === '23505' && e.constraint === 'uq_goods_shop_barcode') throw new AppError('GOODS.BARCODE_TAKEN');
+  throw err;
 }

@@ -8,6 +8,7 @@ type Db = DataSource | EntityManager;
 export interface CardHolder {
   id: string;
   shopCode: string;
+  shopName: string;
   townId: string;
   villageId: string;
   villageName: string;
@@ -28,6 +29,8 @@ export interface GoodsRow {
   pricePoints: number;
   stock: number;
   active: boolean;
+  code: string | null;
+  barcode: string | null;
 }
 
 export interface RedemptionRow {
@@ -37,6 +40,7 @@ export interface RedemptionRow {
   villageId: string;
   residentId: string;
   terminalId: string;
+  clerkId: string | null;
   receiptNo: string;
   idempotencyKey: string;
   requestHash: string;
@@ -48,18 +52,26 @@ export interface RedemptionRow {
   voidedAt: Date | null;
   voidReason: string | null;
   voidBalanceAfter: number | null;
+  shopName: string;
+  terminalName: string;
+  clerkName: string | null;
 }
 
-const GOODS_COLUMNS = `id, town_id AS "townId", shop_id AS "shopId", name, unit, price_points AS "pricePoints", stock, active`;
+/** What a new redemption row holds (the names come from joins when it is read back). */
+export type NewRedemption = Omit<RedemptionRow, 'createdAt' | 'voidedAt' | 'voidReason' | 'voidBalanceAfter' | 'shopName' | 'terminalName' | 'clerkName'>;
+
+const GOODS_COLUMNS = `id, town_id AS "townId", shop_id AS "shopId", name, unit, price_points AS "pricePoints", stock, active, code, barcode`;
 const REDEMPTION_SELECT = `SELECT r.id, r.town_id AS "townId", r.shop_id AS "shopId", r.village_id AS "villageId", r.resident_id AS "residentId",
-  r.terminal_id AS "terminalId", r.receipt_no AS "receiptNo", r.idempotency_key AS "idempotencyKey", r.request_hash AS "requestHash", r.lines,
+  r.terminal_id AS "terminalId", r.clerk_id AS "clerkId", r.receipt_no AS "receiptNo", r.idempotency_key AS "idempotencyKey", r.request_hash AS "requestHash", r.lines,
   r.total_points AS "totalPoints", r.balance_after AS "balanceAfter", r.posting_id::text AS "postingId", r.created_at AS "createdAt",
-  v.voided_at AS "voidedAt", v.reason AS "voidReason", v.balance_after AS "voidBalanceAfter"
-  FROM redemptions r LEFT JOIN redemption_voids v ON v.redemption_id = r.id`;
+  v.voided_at AS "voidedAt", v.reason AS "voidReason", v.balance_after AS "voidBalanceAfter",
+  s.name AS "shopName", t.name AS "terminalName", c.display_name AS "clerkName"
+  FROM redemptions r LEFT JOIN redemption_voids v ON v.redemption_id = r.id
+  JOIN shops s ON s.id = r.shop_id JOIN terminals t ON t.id = r.terminal_id LEFT JOIN staff_users c ON c.id = r.clerk_id`;
 
 const BY_KEY = prepared(`${REDEMPTION_SELECT} WHERE r.terminal_id = $1 AND r.idempotency_key = $2`);
 
-const CARD_HOLDER_SELECT = `SELECT r.id, (SELECT code FROM shops WHERE id = $2) AS "shopCode", r.town_id AS "townId", r.village_id AS "villageId", v.name AS "villageName", r.name, r.status,
+const CARD_HOLDER_SELECT = `SELECT r.id, (SELECT code FROM shops WHERE id = $2) AS "shopCode", (SELECT name FROM shops WHERE id = $2) AS "shopName", r.town_id AS "townId", r.village_id AS "villageId", v.name AS "villageName", r.name, r.status,
        EXISTS (SELECT 1 FROM shop_villages sv WHERE sv.shop_id = $2 AND sv.village_id = r.village_id) AS served,
        a.balance, a.credit_score AS "creditScore", a.grade`;
 const CARD_HOLDER_FROM = `FROM residents r JOIN villages v ON v.id = r.village_id LEFT JOIN accounts a ON a.resident_id = r.id WHERE r.card_code = $1`;
@@ -84,8 +96,8 @@ const TAKE_STOCK_AND_RECORD = prepared(
      INSERT INTO stock_movements (town_id, shop_id, goods_id, kind, quantity, reason, actor, redemption_id)
      SELECT $5, $4, t.goods_id, 'redeemed', -t.q, $8, $6, $7 FROM t WHERE (SELECT ok FROM ok)),
    rd AS (
-     INSERT INTO redemptions (id, town_id, shop_id, village_id, resident_id, terminal_id, receipt_no, idempotency_key, request_hash, lines, total_points, balance_after, posting_id)
-     SELECT $7, $5, $4, $9, $10, $11, $8, $12, $13, $14, $15, $16, $17 WHERE (SELECT ok FROM ok)
+     INSERT INTO redemptions (id, town_id, shop_id, village_id, resident_id, terminal_id, clerk_id, receipt_no, idempotency_key, request_hash, lines, total_points, balance_after, posting_id)
+     SELECT $7, $5, $4, $9, $10, $11, $18, $8, $12, $13, $14, $15, $16, $17 WHERE (SELECT ok FROM ok)
      RETURNING created_at)
    SELECT (SELECT ok FROM ok) AS ok, (SELECT created_at FROM rd) AS "createdAt"`,
 );
@@ -115,7 +127,7 @@ export class RedemptionRepository {
    * goods go in sorted by id, so baskets meet the rows in one order; the receipt's lines are
    * stored in the basket's order.
    */
-  async takeStockAndRecord(m: EntityManager, r: Omit<RedemptionRow, 'createdAt' | 'voidedAt' | 'voidReason' | 'voidBalanceAfter'>, actor: string): Promise<{ ok: boolean; createdAt: Date | null }> {
+  async takeStockAndRecord(m: EntityManager, r: NewRedemption, actor: string): Promise<{ ok: boolean; createdAt: Date | null }> {
     // Goods in id order (the lock order); the receipt keeps the basket's order.
     const byId = [...r.lines].sort((a, b) => (a.goodsId < b.goodsId ? -1 : a.goodsId > b.goodsId ? 1 : 0));
     const row = await queryOne<{ ok: boolean; createdAt: Date | null }>(
@@ -139,6 +151,7 @@ export class RedemptionRepository {
         r.totalPoints,
         r.balanceAfter,
         r.postingId,
+        r.clerkId,
       ],
     );
     return row ?? { ok: false, createdAt: null };
@@ -174,12 +187,13 @@ export class RedemptionRepository {
     await m.query(`SELECT 1 FROM redemptions WHERE id = $1 FOR UPDATE`, [id]);
   }
 
-  async insertVoid(m: EntityManager, v: { redemptionId: string; townId: string; reason: string; actor: string; postingId: string; balanceAfter: number }): Promise<void> {
-    await m.query(`INSERT INTO redemption_voids (redemption_id, town_id, reason, actor, posting_id, balance_after) VALUES ($1, $2, $3, $4, $5, $6)`, [
+  async insertVoid(m: EntityManager, v: { redemptionId: string; townId: string; reason: string; actor: string; terminalId: string | null; postingId: string; balanceAfter: number }): Promise<void> {
+    await m.query(`INSERT INTO redemption_voids (redemption_id, town_id, reason, actor, terminal_id, posting_id, balance_after) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
       v.redemptionId,
       v.townId,
       v.reason,
       v.actor,
+      v.terminalId,
       v.postingId,
       v.balanceAfter,
     ]);
@@ -189,27 +203,52 @@ export class RedemptionRepository {
     return queryRows<RedemptionRow>(db, `${REDEMPTION_SELECT} WHERE r.terminal_id = $1 AND r.created_at >= $2 ORDER BY r.created_at DESC LIMIT 1000`, [terminalId, since]);
   }
 
+  /** A shop's receipts made since `since` at any of its terminals, newest first. */
+  async listForShopSince(db: Db, shopId: string, since: Date): Promise<RedemptionRow[]> {
+    return queryRows<RedemptionRow>(db, `${REDEMPTION_SELECT} WHERE r.shop_id = $1 AND r.created_at >= $2 ORDER BY r.created_at DESC, r.receipt_no DESC LIMIT 5000`, [shopId, since]);
+  }
+
+  /** Masked on the way out by the caller; the raw name never leaves the service. */
+  async residentNameOf(db: Db, residentId: string): Promise<string | null> {
+    return (await queryOne<{ name: string }>(db, `SELECT name FROM residents WHERE id = $1`, [residentId]))?.name ?? null;
+  }
+
   // ---- goods management ----
 
-  async insertGoods(m: EntityManager, g: { townId: string; shopId: string; name: string; unit: string; pricePoints: number }): Promise<GoodsRow> {
-    return (await queryOne<GoodsRow>(m, `INSERT INTO goods (town_id, shop_id, name, unit, price_points) VALUES ($1, $2, $3, $4, $5) RETURNING ${GOODS_COLUMNS}`, [
-      g.townId,
-      g.shopId,
-      g.name,
-      g.unit,
-      g.pricePoints,
-    ])) as GoodsRow;
+  async insertGoods(m: EntityManager, g: { townId: string; shopId: string; name: string; unit: string; pricePoints: number; code: string | null; barcode: string | null }): Promise<GoodsRow> {
+    return (await queryOne<GoodsRow>(
+      m,
+      `INSERT INTO goods (town_id, shop_id, name, unit, price_points, code, barcode) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${GOODS_COLUMNS}`,
+      [g.townId, g.shopId, g.name, g.unit, g.pricePoints, g.code, g.barcode],
+    )) as GoodsRow;
+  }
+
+  /** Writes the given fields of a locked goods row; returns it as it is now. */
+  async updateGoods(m: EntityManager, id: string, f: Partial<Pick<GoodsRow, 'name' | 'unit' | 'pricePoints' | 'code' | 'barcode' | 'active'>>): Promise<GoodsRow> {
+    const cols: Record<string, string> = { name: 'name', unit: 'unit', pricePoints: 'price_points', code: 'code', barcode: 'barcode', active: 'active' };
+    const params: unknown[] = [id];
+    const sets = Object.entries(f)
+      .filter(([k, v]) => v !== undefined && k in cols)
+      .map(([k, v]) => `${cols[k]} = $${params.push(v)}`);
+    if (!sets.length) return (await this.findGoods(m, id)) as GoodsRow;
+    return (await queryOne<GoodsRow>(m, `UPDATE goods SET ${sets.join(', ')} WHERE id = $1 RETURNING ${GOODS_COLUMNS}`, params)) as GoodsRow;
   }
 
   async findGoods(db: Db, id: string): Promise<GoodsRow | null> {
     return queryOne<GoodsRow>(db, `SELECT ${GOODS_COLUMNS} FROM goods WHERE id = $1`, [id]);
   }
 
-  async listGoods(db: Db, shopId: string, f: { activeOnly?: boolean; lowStock?: number }): Promise<GoodsRow[]> {
+  /** `q`: the name contains it (any case), or the code (any case) or the barcode is exactly it. */
+  async listGoods(db: Db, shopId: string, f: { activeOnly?: boolean; lowStock?: number; q?: string }): Promise<GoodsRow[]> {
     const where = ['shop_id = $1'];
     const params: unknown[] = [shopId];
     if (f.activeOnly) where.push('active');
     if (f.lowStock !== undefined) where.push(`active AND stock <= $${params.push(f.lowStock)}`);
+    if (f.q) {
+      const n = params.push(f.q);
+      const like = params.push(`%${f.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      where.push(`(name ILIKE $${like} OR lower(code) = lower($${n}) OR barcode = $${n})`);
+    }
     return queryRows<GoodsRow>(db, `SELECT ${GOODS_COLUMNS} FROM goods WHERE ${where.join(' AND ')} ORDER BY name, id`, params);
   }
 

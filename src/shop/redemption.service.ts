@@ -8,7 +8,7 @@ import { maskName } from '@app/common/mask-name';
 import { LedgerService } from '@app/ledger/ledger.service';
 import { periodOf } from '@app/review/working-days';
 import { hashRequest, shanghaiToday } from '@app/scoring/entries.service';
-import type { CardHolderDto, ReceiptDto, RedeemDto } from './shop.dto';
+import type { CardHolderDto, ReceiptDto, RedeemDto, TodaySalesDto } from './shop.dto';
 
 /** A redemption with its idempotency key settled (from the Idempotency-Key header or the body). */
 export type KeyedRedemption = Omit<RedeemDto, 'idempotencyKey'> & { idempotencyKey: string };
@@ -114,7 +114,7 @@ export class RedemptionService {
         });
       const posting = posted.postings[0];
       if (!posting) throw new Error(`redemption ${id} was already in the ledger`);
-      const record = { id, townId: t.townId, shopId: t.shopId, villageId: h.villageId, residentId: h.id, terminalId: t.id, receiptNo, idempotencyKey: dto.idempotencyKey, requestHash, lines, totalPoints: total, balanceAfter: posting.balanceAfter, postingId: posting.id };
+      const record = { id, townId: t.townId, shopId: t.shopId, villageId: h.villageId, residentId: h.id, terminalId: t.id, clerkId: t.clerk?.id ?? null, receiptNo, idempotencyKey: dto.idempotencyKey, requestHash, lines, totalPoints: total, balanceAfter: posting.balanceAfter, postingId: posting.id };
       const taken = await this.repo.takeStockAndRecord(m, record, `terminal:${t.id}`);
       if (!taken.ok) {
         // Something changed since the read: find what, under the locks, and roll back.
@@ -122,29 +122,42 @@ export class RedemptionService {
         for (const l of dto.lines) checkLine(now.get(l.goodsId), l, t.shopId);
         throw new RetryRedemption();
       }
+      // Who sold it: the terminal (the actor) and, at a till, the clerk signed in at it.
       await this.audit.record(
         ctx,
         {
           action: 'redemption.create',
           targetType: 'redemption',
           targetId: id,
-          summary: { receiptNo, terminalId: t.id, shopId: t.shopId, clerkId: t.clerkId ?? null, residentId: h.id, points: total, lines: lines.length },
+          summary: { receiptNo, shopId: t.shopId, residentId: h.id, points: total, lines: lines.length, ...tillActors(t) },
         },
         m,
       );
-      return { ...record, createdAt: taken.createdAt as Date, voidedAt: null, voidReason: null, voidBalanceAfter: null };
+      return {
+        ...record,
+        createdAt: taken.createdAt as Date,
+        voidedAt: null,
+        voidReason: null,
+        voidBalanceAfter: null,
+        shopName: h.shopName,
+        terminalName: t.name,
+        clerkName: t.clerk?.displayName ?? null,
+      };
     });
     return { receipt: toReceipt(row, h.name), replayed: false };
   }
 
   /** Same day only; a void of a voided receipt answers with the existing void (idempotent). */
-  async void(principal: Principal, receiptNo: string, reason: string, requestId: string): Promise<ReceiptDto> {
+  async void(ctx: RequestContext, receiptNo: string, reason: string): Promise<ReceiptDto> {
+    const { principal } = ctx;
     const r = await this.repo.findByReceipt(this.repo.db, receiptNo);
     if (!r || r.townId !== principal.townId) throw new AppError('REDEMPTION.NOT_FOUND');
     if (principal.shopId !== r.shopId) throw new AppError('AUTH.OUT_OF_SCOPE');
     if (r.voidedAt) return this.receipt(r);
     if (shanghaiToday(r.createdAt) !== shanghaiToday(new Date())) throw new AppError('REDEMPTION.VOID_WINDOW_PASSED');
-    const actor = `${principal.kind}:${principal.id}`;
+    // At a till the clerk is the actor, and the void records the terminal too.
+    const terminal = principal.kind === 'terminal' ? principal : null;
+    const actor = terminal?.clerk ? `staff:${terminal.clerk.id}` : `${principal.kind}:${principal.id}`;
     await this.repo.db.transaction(async (m) => {
       await this.repo.lockRedemption(m, r.id);
       if ((await this.repo.findByReceipt(m, receiptNo))?.voidedAt) return;
@@ -156,9 +169,12 @@ export class RedemptionService {
       // order), so a void and a sale sharing two goods cannot deadlock.
       await this.repo.lockGoods(m, r.lines.map((l) => l.goodsId));
       await this.repo.moveStock(m, r.lines.map((l) => ({ townId: r.townId, shopId: r.shopId, goodsId: l.goodsId, kind: 'voided', quantity: l.quantity, reason, actor, redemptionId: r.id })));
-      await this.repo.insertVoid(m, { redemptionId: r.id, townId: r.townId, reason, actor, postingId: posted.postings[0].id, balanceAfter: posted.postings[0].balanceAfter });
-      const ctx: RequestContext = { principal, requestId };
-      await this.audit.record(ctx, { action: 'redemption.void', targetType: 'redemption', targetId: r.id, summary: { receiptNo, reason, points: r.totalPoints } }, m);
+      await this.repo.insertVoid(m, { redemptionId: r.id, townId: r.townId, reason, actor, terminalId: terminal?.id ?? null, postingId: posted.postings[0].id, balanceAfter: posted.postings[0].balanceAfter });
+      await this.audit.record(
+        ctx,
+        { action: 'redemption.void', targetType: 'redemption', targetId: r.id, summary: { receiptNo, reason, points: r.totalPoints, ...(terminal ? tillActors(terminal) : {}) } },
+        m,
+      );
     });
     redemptionsTotal.inc({ outcome: 'voided' });
     return this.receipt((await this.repo.findByReceipt(this.repo.db, receiptNo)) as RedemptionRow);
@@ -175,6 +191,17 @@ export class RedemptionService {
     const since = new Date(`${shanghaiToday(new Date())}T00:00:00+08:00`);
     const rows = await this.repo.listForTerminalSince(this.repo.db, t.id, since);
     return Promise.all(rows.map((r) => this.receipt(r)));
+  }
+
+  /** The shop's sales today (Asia/Shanghai) at all its terminals, with totals: the till's 今日兑换. */
+  async salesToday(t: TerminalPrincipal): Promise<TodaySalesDto> {
+    const day = shanghaiToday(new Date());
+    const rows = await this.repo.listForShopSince(this.repo.db, t.shopId, new Date(`${day}T00:00:00+08:00`));
+    const receipts = await Promise.all(rows.map((r) => this.receipt(r)));
+    const totalPoints = receipts.reduce((s, r) => s + r.totalPoints, 0);
+    const voided = receipts.filter((r) => r.voidedAt);
+    const voidedPoints = voided.reduce((s, r) => s + r.totalPoints, 0);
+    return { day, count: receipts.length, totalPoints, voidedCount: voided.length, voidedPoints, netPoints: totalPoints - voidedPoints, receipts };
   }
 
   /**
@@ -195,9 +222,13 @@ export class RedemptionService {
   }
 
   private async receipt(r: RedemptionRow): Promise<ReceiptDto> {
-    const [res] = await this.repo.db.query(`SELECT name FROM residents WHERE id = $1`, [r.residentId]);
-    return toReceipt(r, res?.name ?? null);
+    return toReceipt(r, await this.repo.residentNameOf(this.repo.db, r.residentId));
   }
+}
+
+/** Who acted at a till, for the audit summary: the terminal and the clerk signed in at it, if any. */
+function tillActors(t: TerminalPrincipal): { terminalId: string; terminalName: string; clerkId: string | null; clerkName: string | null } {
+  return { terminalId: t.id, terminalName: t.name, clerkId: t.clerk?.id ?? null, clerkName: t.clerk?.displayName ?? null };
 }
 
 function toReceipt(r: RedemptionRow, residentName: string | null): ReceiptDto {
@@ -210,6 +241,9 @@ function toReceipt(r: RedemptionRow, residentName: string | null): ReceiptDto {
     createdAt: r.createdAt,
     voidedAt: r.voidedAt,
     voidReason: r.voidReason,
+    shopName: r.shopName,
+    terminalName: r.terminalName,
+    clerkName: r.clerkName,
   };
 }
 

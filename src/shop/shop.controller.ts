@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Ctx, Roles } from '@app/auth/auth.decorators';
@@ -10,6 +10,7 @@ import {
   CreateShopDto,
   GoodsDto,
   GoodsIdParams,
+  GoodsQuery,
   LowStockQuery,
   ReceiptDto,
   ReceiptParams,
@@ -18,6 +19,9 @@ import {
   ShopDto,
   ShopIdParams,
   StockAdjustDto,
+  StockCountDto,
+  StockCountResultDto,
+  UpdateGoodsDto,
   VoidDto,
 } from './shop.dto';
 import { GoodsService } from './goods.service';
@@ -55,18 +59,18 @@ export class ShopController {
   @Roles('town_admin', 'shop_clerk')
   @ApiOperation({ summary: '上架商品（积分定价）' })
   @ApiCreatedResponse({ type: GoodsDto })
-  @ApiErrors('SHOP.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
+  @ApiErrors('SHOP.NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'GOODS.CODE_TAKEN', 'GOODS.BARCODE_TAKEN')
   createGoods(@Ctx() ctx: RequestContext, @Param() p: ShopIdParams, @Body() dto: CreateGoodsDto): Promise<GoodsDto> {
     return this.goods.create(ctx, p.shopId, dto);
   }
 
   @Get('shops/:shopId/goods')
   @Roles('town_admin', 'auditor', 'shop_clerk')
-  @ApiOperation({ summary: '超市商品列表' })
+  @ApiOperation({ summary: '超市商品列表；q 按名称、货号或条码查找' })
   @ApiOkResponse({ type: [GoodsDto] })
   @ApiErrors('SHOP.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
-  listGoods(@Ctx() ctx: RequestContext, @Param() p: ShopIdParams): Promise<GoodsDto[]> {
-    return this.goods.list(ctx, p.shopId);
+  listGoods(@Ctx() ctx: RequestContext, @Param() p: ShopIdParams, @Query() q: GoodsQuery): Promise<GoodsDto[]> {
+    return this.goods.list(ctx, p.shopId, { q: q.q });
   }
 
   @Get('shops/:shopId/goods/low-stock')
@@ -75,7 +79,26 @@ export class ShopController {
   @ApiOkResponse({ type: [GoodsDto] })
   @ApiErrors('SHOP.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   lowStock(@Ctx() ctx: RequestContext, @Param() p: ShopIdParams, @Query() q: LowStockQuery): Promise<GoodsDto[]> {
-    return this.goods.list(ctx, p.shopId, q.threshold ?? 5);
+    return this.goods.list(ctx, p.shopId, { lowStock: q.threshold ?? 5 });
+  }
+
+  @Patch('goods/:id')
+  @Roles('town_admin', 'shop_clerk')
+  @ApiOperation({ summary: '修改商品：名称、单位、积分价格、货号、条码、在售（只改传入的字段）' })
+  @ApiOkResponse({ type: GoodsDto })
+  @ApiErrors('GOODS.NOT_FOUND', 'SHOP.NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'GOODS.CODE_TAKEN', 'GOODS.BARCODE_TAKEN')
+  updateGoods(@Ctx() ctx: RequestContext, @Param() p: GoodsIdParams, @Body() dto: UpdateGoodsDto): Promise<GoodsDto> {
+    return this.goods.update(ctx, p.id, dto);
+  }
+
+  @Post('goods/:id/stock-count')
+  @HttpCode(200)
+  @Roles('town_admin', 'shop_clerk')
+  @ApiOperation({ summary: '盘点纠正库存：库存改为实数，差额记入库存流水并注明原因' })
+  @ApiOkResponse({ type: StockCountResultDto })
+  @ApiErrors('GOODS.NOT_FOUND', 'SHOP.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
+  countStock(@Ctx() ctx: RequestContext, @Param() p: GoodsIdParams, @Body() dto: StockCountDto): Promise<StockCountResultDto> {
+    return this.goods.count(ctx, p.id, dto);
   }
 
   @Post('goods/:id/stock')
@@ -105,7 +128,7 @@ export class ShopController {
   @ApiOkResponse({ type: ReceiptDto })
   @ApiErrors('REDEMPTION.NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'REDEMPTION.VOID_WINDOW_PASSED', 'LEDGER.SOURCE_CONFLICT')
   void(@Ctx() ctx: RequestContext, @Param() p: ReceiptParams, @Body() dto: VoidDto): Promise<ReceiptDto> {
-    return this.redemptions.void(ctx.principal, p.receiptNo, dto.reason, ctx.requestId);
+    return this.redemptions.void(ctx, p.receiptNo, dto.reason);
   }
 
   @Get('shops/:shopId/reconciliation')

@@ -1,9 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
   ArrayUnique,
+  IsBoolean,
   IsIn,
   IsInt,
   IsOptional,
@@ -14,6 +15,7 @@ import {
   MaxLength,
   Min,
   MinLength,
+  ValidateIf,
   ValidateNested,
 } from 'class-validator';
 import { IsCardCode, IsCalendarDate } from '@app/common/http/field-decorators';
@@ -58,6 +60,11 @@ export class GoodsIdParams {
   id: string;
 }
 
+/** Goods codes and barcodes: what a clerk types or a scanner sends, spaces around it dropped. */
+const trimmed = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+export const GOODS_CODE_PATTERN = /^[A-Za-z0-9_-]{1,20}$/;
+export const BARCODE_PATTERN = /^[\x21-\x7E]{4,40}$/;
+
 export class CreateGoodsDto {
   @ApiProperty({ description: '商品名称', example: '洗衣粉 1kg' })
   @IsString()
@@ -76,6 +83,83 @@ export class CreateGoodsDto {
   @Min(1)
   @Max(100_000)
   pricePoints: number;
+
+  @ApiPropertyOptional({ description: '货号（本超市内唯一）', example: 'G001' })
+  @IsOptional()
+  @Transform(trimmed)
+  @Matches(GOODS_CODE_PATTERN, { message: 'code must be 1–20 letters, digits, _ or -' })
+  code?: string;
+
+  @ApiPropertyOptional({ description: '商品条码（扫码枪读出的内容，本超市内唯一）', example: '6901234567892' })
+  @IsOptional()
+  @Transform(trimmed)
+  @Matches(BARCODE_PATTERN, { message: 'barcode must be 4–40 printable characters without spaces' })
+  barcode?: string;
+}
+
+/** Only the fields given change; code and barcode may be set to null to remove them. */
+export class UpdateGoodsDto {
+  @ApiPropertyOptional({ description: '商品名称' })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(60)
+  name?: string;
+
+  @ApiPropertyOptional({ description: '单位' })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(10)
+  unit?: string;
+
+  @ApiPropertyOptional({ description: '兑换所需积分（改价）' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  pricePoints?: number;
+
+  @ApiPropertyOptional({ description: '货号；null 为清除', nullable: true, type: String })
+  @Transform(trimmed)
+  @ValidateIf((_, v) => v !== undefined && v !== null)
+  @Matches(GOODS_CODE_PATTERN, { message: 'code must be 1–20 letters, digits, _ or -' })
+  code?: string | null;
+
+  @ApiPropertyOptional({ description: '商品条码；null 为清除', nullable: true, type: String })
+  @Transform(trimmed)
+  @ValidateIf((_, v) => v !== undefined && v !== null)
+  @Matches(BARCODE_PATTERN, { message: 'barcode must be 4–40 printable characters without spaces' })
+  barcode?: string | null;
+
+  @ApiPropertyOptional({ description: '在售（false 为下架）' })
+  @IsOptional()
+  @IsBoolean()
+  active?: boolean;
+}
+
+export class GoodsQuery {
+  @ApiPropertyOptional({ description: '按名称（包含）、货号或条码（完全一致）查找', example: '洗衣粉' })
+  @IsOptional()
+  @IsString()
+  @Transform(trimmed)
+  @MinLength(1)
+  @MaxLength(60)
+  q?: string;
+}
+
+export class StockCountDto {
+  @ApiProperty({ description: '盘点实数' })
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  counted: number;
+
+  @ApiProperty({ description: '盘点原因 / 说明', maxLength: 200, example: '月末盘点' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  reason: string;
 }
 
 export class StockAdjustDto {
@@ -104,6 +188,15 @@ export class GoodsDto {
   @ApiProperty({ description: '兑换积分' }) pricePoints: number;
   @ApiProperty({ description: '库存' }) stock: number;
   @ApiProperty({ description: '在售' }) active: boolean;
+  @ApiProperty({ nullable: true, type: String, description: '货号' }) code: string | null;
+  @ApiProperty({ nullable: true, type: String, description: '商品条码' }) barcode: string | null;
+}
+
+export class StockCountResultDto {
+  @ApiProperty({ type: GoodsDto }) goods: GoodsDto;
+  @ApiProperty({ description: '盘点前账面库存' }) before: number;
+  @ApiProperty({ description: '盘点实数（盘点后库存）' }) after: number;
+  @ApiProperty({ description: '盘盈（正）或盘亏（负）' }) delta: number;
 }
 
 export class LowStockQuery {
@@ -182,6 +275,19 @@ export class ReceiptDto {
   @ApiProperty({ description: '兑换时间' }) createdAt: Date;
   @ApiProperty({ type: String, format: 'date-time', nullable: true, description: '撤销时间' }) voidedAt: Date | null;
   @ApiProperty({ type: String, nullable: true, description: '撤销原因' }) voidReason: string | null;
+  @ApiProperty({ description: '超市名称' }) shopName: string;
+  @ApiProperty({ description: '终端名称' }) terminalName: string;
+  @ApiProperty({ nullable: true, type: String, description: '收银店员（终端未登录店员时为空）' }) clerkName: string | null;
+}
+
+export class TodaySalesDto {
+  @ApiProperty({ description: '日期（北京时间）', example: '2026-11-23' }) day: string;
+  @ApiProperty({ description: '小票数（含已撤销）' }) count: number;
+  @ApiProperty({ description: '兑换积分合计（含已撤销）' }) totalPoints: number;
+  @ApiProperty({ description: '已撤销小票数' }) voidedCount: number;
+  @ApiProperty({ description: '已撤销积分' }) voidedPoints: number;
+  @ApiProperty({ description: '净兑换积分' }) netPoints: number;
+  @ApiProperty({ type: [ReceiptDto], description: '本超市今天的小票，新的在前' }) receipts: ReceiptDto[];
 }
 
 export class CardHolderDto {
@@ -190,6 +296,14 @@ export class CardHolderDto {
   @ApiProperty({ description: '可用积分' }) balance: number;
   @ApiProperty({ description: '信用等级（尚无入账记录时为基础分对应的等级）', example: 'A' }) grade: string;
   @ApiProperty({ description: '状态' }) status: string;
+}
+
+export class DayQuery {
+  @ApiPropertyOptional({ description: '日期（默认今天，北京时间）', example: '2026-11-23' })
+  @IsOptional()
+  @Matches(DATE_PATTERN, { message: 'day must be a date YYYY-MM-DD' })
+  @IsCalendarDate()
+  day?: string;
 }
 
 export class ReconciliationQuery {

@@ -36,6 +36,8 @@ export class ShopVillage {
 @Index('ix_goods_shop', ['shopId', 'active'])
 @Check('ck_goods_stock', 'stock >= 0')
 @Check('ck_goods_price', 'price_points > 0')
+@Index('uq_goods_shop_code', ['shopId', 'code'], { unique: true, where: 'code IS NOT NULL' })
+@Index('uq_goods_shop_barcode', ['shopId', 'barcode'], { unique: true, where: 'barcode IS NOT NULL' })
 export class Goods {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -51,6 +53,14 @@ export class Goods {
 
   @Column({ type: 'text' })
   unit: string;
+
+  /** The shop's own item code (货号), unique in the shop when given. */
+  @Column({ type: 'text', nullable: true })
+  code: string | null;
+
+  /** The barcode printed on the goods (EAN-13 etc.), what a scanner types; unique in the shop. */
+  @Column({ type: 'text', nullable: true })
+  barcode: string | null;
 
   @Column({ name: 'price_points', type: 'integer' })
   pricePoints: number;
@@ -68,7 +78,7 @@ export class Goods {
 /** Every stock change with who and why (append-only): received, written off, redeemed, voided. */
 @Entity({ name: 'stock_movements' })
 @Index('ix_stock_movements_goods', ['goodsId', 'at'])
-@Check('ck_stock_movements_kind', `kind IN ('received','written_off','redeemed','voided')`)
+@Check('ck_stock_movements_kind', `kind IN ('received','written_off','redeemed','voided','counted')`)
 export class StockMovement {
   @PrimaryGeneratedColumn('identity', { type: 'bigint' })
   id: string;
@@ -83,9 +93,9 @@ export class StockMovement {
   goodsId: string;
 
   @Column({ type: 'text' })
-  kind: 'received' | 'written_off' | 'redeemed' | 'voided';
+  kind: 'received' | 'written_off' | 'redeemed' | 'voided' | 'counted';
 
-  /** Signed: + into stock, − out of stock. */
+  /** Signed: + into stock, − out of stock (a count correction: counted − stock before). */
   @Column({ type: 'integer' })
   quantity: number;
 
@@ -125,6 +135,10 @@ export class Redemption {
 
   @Column({ name: 'terminal_id', type: 'uuid' })
   terminalId: string;
+
+  /** The shop clerk signed in at the till, when the terminal had one (paired tills always do). */
+  @Column({ name: 'clerk_id', type: 'uuid', nullable: true })
+  clerkId: string | null;
 
   @Index({ unique: true })
   @Column({ name: 'receipt_no', type: 'text' })
@@ -166,6 +180,10 @@ export class RedemptionVoid {
 
   @Column({ type: 'text' })
   actor: string;
+
+  /** The terminal the void was made at, if any (the actor is then its signed-in clerk, if any). */
+  @Column({ name: 'terminal_id', type: 'uuid', nullable: true })
+  terminalId: string | null;
 
   @Column({ name: 'posting_id', type: 'bigint' })
   postingId: string;

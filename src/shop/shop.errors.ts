@@ -3,6 +3,8 @@ export const SHOP_ERRORS = {
   'SHOP.NOT_FOUND': { status: 404, message: '信义超市不存在 / no such shop' },
   'SHOP.CODE_TAKEN': { status: 409, message: '超市编号已存在 / shop code taken' },
   'GOODS.NOT_FOUND': { status: 404, message: '商品不存在 / no such goods' },
+  'GOODS.CODE_TAKEN': { status: 409, message: '本超市已有相同货号的商品 / another goods in this shop has this code' },
+  'GOODS.BARCODE_TAKEN': { status: 409, message: '本超市已有相同条码的商品 / another goods in this shop has this barcode' },
   'GOODS.STOCK_NEGATIVE': { status: 409, message: '库存不足以核销 / stock would go below zero' },
   'REDEMPTION.RESIDENT_NOT_FOUND': { status: 404, message: '卡号无对应村民 / no resident with this card' },
   'REDEMPTION.RESIDENT_NOT_SERVED': { status: 403, message: '该村民所在村不由本超市服务 / this shop does not serve the resident’s village' },

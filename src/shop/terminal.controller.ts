@@ -1,15 +1,31 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Ctx, TerminalAuth } from '@app/auth/auth.decorators';
 import type { RequestContext, TerminalPrincipal } from '@app/auth/principal';
-import { idempotencyKeyOf } from '@app/common/http/idempotency-key';
 import { ApiErrors } from '@app/common/errors/api-errors';
-import { CardHolderDto, CardParams, GoodsDto, ReceiptDto, ReceiptParams, RedeemDto, VoidDto } from './shop.dto';
+import { idempotencyKeyOf } from '@app/common/http/idempotency-key';
+import { shanghaiToday } from '@app/scoring/entries.service';
+import {
+  CardHolderDto,
+  CardParams,
+  DayQuery,
+  GoodsDto,
+  GoodsQuery,
+  ReceiptDto,
+  ReceiptParams,
+  ReconciliationReportDto,
+  RedeemDto,
+  TodaySalesDto,
+  VoidDto,
+} from './shop.dto';
 import { GoodsService } from './goods.service';
 import { RedemptionService } from './redemption.service';
 
-/** What a shop terminal (API key in x-api-key) can do: look up a card, redeem, void, print. */
+/**
+ * What a shop terminal (API key in x-api-key) can do: look up a card, redeem, void, print. A
+ * paired browser till also sends its signed-in clerk's bearer token (see TerminalAuth).
+ */
 @ApiTags('terminal 超市终端')
 @Controller('terminal')
 @TerminalAuth()
@@ -28,10 +44,10 @@ export class TerminalController {
   }
 
   @Get('goods')
-  @ApiOperation({ summary: '本超市的商品及库存' })
+  @ApiOperation({ summary: '本超市的商品及库存；q 按名称、货号或条码查找' })
   @ApiOkResponse({ type: [GoodsDto] })
-  list(@Ctx() ctx: RequestContext): Promise<GoodsDto[]> {
-    return this.goods.list(ctx, (ctx.principal as TerminalPrincipal).shopId);
+  list(@Ctx() ctx: RequestContext, @Query() q: GoodsQuery): Promise<GoodsDto[]> {
+    return this.goods.list(ctx, (ctx.principal as TerminalPrincipal).shopId, { q: q.q });
   }
 
   @Post('redemptions')
@@ -53,11 +69,11 @@ export class TerminalController {
   @ApiOkResponse({ type: ReceiptDto })
   @ApiErrors('REDEMPTION.NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'REDEMPTION.VOID_WINDOW_PASSED', 'LEDGER.SOURCE_CONFLICT')
   void(@Ctx() ctx: RequestContext, @Param() p: ReceiptParams, @Body() dto: VoidDto): Promise<ReceiptDto> {
-    return this.redemptions.void(ctx.principal, p.receiptNo, dto.reason, ctx.requestId);
+    return this.redemptions.void(ctx, p.receiptNo, dto.reason);
   }
 
   @Get('receipts/:receiptNo')
-  @ApiOperation({ summary: '按小票号查询' })
+  @ApiOperation({ summary: '按小票号查询（补打小票）' })
   @ApiOkResponse({ type: ReceiptDto })
   @ApiErrors('REDEMPTION.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   receipt(@Ctx() ctx: RequestContext, @Param() p: ReceiptParams): Promise<ReceiptDto> {
@@ -69,5 +85,20 @@ export class TerminalController {
   @ApiOkResponse({ type: [ReceiptDto] })
   today(@Ctx() ctx: RequestContext): Promise<ReceiptDto[]> {
     return this.redemptions.today(ctx.principal as TerminalPrincipal);
+  }
+
+  @Get('sales/today')
+  @ApiOperation({ summary: '本超市今天的兑换（各终端），含合计、撤销与净额' })
+  @ApiOkResponse({ type: TodaySalesDto })
+  salesToday(@Ctx() ctx: RequestContext): Promise<TodaySalesDto> {
+    return this.redemptions.salesToday(ctx.principal as TerminalPrincipal);
+  }
+
+  @Get('reconciliation')
+  @ApiOperation({ summary: '本超市某日（默认今天）对账：按商品的兑换、撤销与净积分，即镇应付超市的积分（日结打印）' })
+  @ApiOkResponse({ type: ReconciliationReportDto })
+  reconciliation(@Ctx() ctx: RequestContext, @Query() q: DayQuery): Promise<ReconciliationReportDto> {
+    const day = q.day ?? shanghaiToday(new Date());
+    return this.goods.reconciliation(ctx, { shopId: (ctx.principal as TerminalPrincipal).shopId, from: day, to: day });
   }
 }

@@ -4,6 +4,7 @@
  * Each feature keeps its codes in its own `<feature>.errors.ts`, merged here.
  */
 import { BOARD_ERRORS } from '@app/board/board.errors';
+import { TERMINAL_ERRORS } from '@app/auth/terminal.errors';
 import { CATALOG_ERRORS } from '@app/catalog/catalog.errors';
 import { LEDGER_ERRORS } from '@app/ledger/ledger.errors';
 import { ORG_ERRORS } from '@app/org/org.errors';
@@ -44,6 +45,7 @@ export const ERROR_CODES = {
   'STAFF.NOT_FOUND': { status: 404, message: '工作人员不存在 / no such staff user' },
   'STAFF.INVALID_SCOPE': { status: 400, message: '角色与管辖范围不符 / role and scope do not match' },
   'TERMINAL.NOT_FOUND': { status: 404, message: '终端不存在 / no such terminal' },
+  ...TERMINAL_ERRORS,
   ...ORG_ERRORS,
   ...CATALOG_ERRORS,
   ...ENTRY_ERRORS,
