@@ -504,7 +504,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 公示栏（JSON，无需登录）：逐人逐条积分、异议状态、合计、红黑榜、入账核验码 */
+        /** 公示栏（JSON，无需登录）：逐人逐条积分、异议状态、合计、红黑榜、入账核验码；村可用 ID 或村编号，如 /public/boards/DC/2026-11 */
         get: operations["PublicBoardController_board"];
         put?: never;
         post?: never;
@@ -521,7 +521,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 公示栏打印页（A4，无需登录；仅显示脱敏姓名） */
+        /** 公示栏打印页（A4，无需登录；仅显示脱敏姓名）；村可用 ID 或村编号，如 /public/boards/DC/2026-11.html */
         get: operations["PublicBoardController_html"];
         put?: never;
         post?: never;
@@ -548,6 +548,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/public/villages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 公开的村列表（无需登录）：镇、各村及其已公示的公示栏地址（按村编号） */
+        get: operations["PublicBoardController_villages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/public/villages/{villageId}/boards": {
         parameters: {
             query?: never;
@@ -555,7 +572,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 本村历期公示栏（无需登录） */
+        /** 本村历期公示栏（无需登录）；村可用 ID 或村编号 */
         get: operations["PublicBoardController_villageBoards"];
         put?: never;
         post?: never;
@@ -2519,6 +2536,72 @@ export interface components {
             /** @description 本期合计（公示时） */
             total: number;
             lines: components["schemas"]["PublicBoardLineDto"][];
+        };
+        PublicTownDto: {
+            /**
+             * @description 镇编号
+             * @example HOUYING
+             */
+            code: string;
+            /**
+             * @description 镇名称
+             * @example 侯营镇
+             */
+            name: string;
+            villages: components["schemas"]["PublicVillageDto"][];
+        };
+        PublicVillageBoardDto: {
+            /**
+             * @description 期间
+             * @example 2026-11
+             */
+            period: string;
+            /**
+             * @description 周期状态（公示中 publicized / 已入账 finalized）
+             * @enum {string}
+             */
+            state: "open" | "closed" | "reviewed" | "publicized" | "finalized";
+            /**
+             * Format: date-time
+             * @description 公示时间
+             */
+            publishedAt: string;
+            /**
+             * Format: date-time
+             * @description 异议期结束
+             */
+            windowEndsAt: string | null;
+            /** @description 是否已入账 */
+            finalized: boolean;
+            /**
+             * @description 公示栏 JSON 地址（按村编号）
+             * @example /api/v1/public/boards/DC/2026-11?town=HOUYING
+             */
+            url: string;
+            /**
+             * @description 打印页地址
+             * @example /api/v1/public/boards/DC/2026-11.html?town=HOUYING
+             */
+            htmlUrl: string;
+        };
+        PublicVillageDto: {
+            /**
+             * Format: uuid
+             * @description 村（社区）ID
+             */
+            id: string;
+            /**
+             * @description 村编号
+             * @example DC
+             */
+            code: string;
+            /**
+             * @description 村名称
+             * @example 东村
+             */
+            name: string;
+            /** @description 已公示的各期公示栏（新的在前） */
+            boards: components["schemas"]["PublicVillageBoardDto"][];
         };
         RankedNameDto: {
             /** @description 姓名（已脱敏） */
@@ -5280,10 +5363,13 @@ export interface operations {
     };
     PublicBoardController_board: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 镇编号（只看该镇；按村编号找公示栏时区分同编号的村） */
+                town?: string;
+            };
             header?: never;
             path: {
-                /** @description 村（社区）ID */
+                /** @description 村（社区）：ID（UUID）或村编号（如 DC；几个镇有同一编号时加 ?town=镇编号） */
                 villageId: string;
                 /** @description 期间（年-月） */
                 period: string;
@@ -5324,14 +5410,29 @@ export interface operations {
                     };
                 };
             };
+            /** @description `BOARD.VILLAGE_CODE_AMBIGUOUS` 多个镇有此村编号，请加 ?town=镇编号 / several towns have this village code: add ?town=<town code> */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "BOARD.VILLAGE_CODE_AMBIGUOUS";
+                    };
+                };
+            };
         };
     };
     PublicBoardController_html: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 镇编号（只看该镇；按村编号找公示栏时区分同编号的村） */
+                town?: string;
+            };
             header?: never;
             path: {
-                /** @description 村（社区）ID */
+                /** @description 村（社区）：ID（UUID）或村编号（如 DC；几个镇有同一编号时加 ?town=镇编号） */
                 villageId: string;
                 /** @description 期间（年-月） */
                 period: string;
@@ -5370,6 +5471,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "BOARD.NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `BOARD.VILLAGE_CODE_AMBIGUOUS` 多个镇有此村编号，请加 ?town=镇编号 / several towns have this village code: add ?town=<town code> */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "BOARD.VILLAGE_CODE_AMBIGUOUS";
                     };
                 };
             };
@@ -5474,12 +5587,49 @@ export interface operations {
             };
         };
     };
+    PublicBoardController_villages: {
+        parameters: {
+            query?: {
+                /** @description 镇编号（只看该镇；按村编号找公示栏时区分同编号的村） */
+                town?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicTownDto"][];
+                };
+            };
+            /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION.FAILED";
+                    };
+                };
+            };
+        };
+    };
     PublicBoardController_villageBoards: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 镇编号（只看该镇；按村编号找公示栏时区分同编号的村） */
+                town?: string;
+            };
             header?: never;
             path: {
-                /** @description 村（社区）ID */
+                /** @description 村（社区）：ID（UUID）或村编号（如 DC；几个镇有同一编号时加 ?town=镇编号） */
                 villageId: string;
             };
             cookie?: never;
@@ -5515,6 +5665,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `BOARD.VILLAGE_CODE_AMBIGUOUS` 多个镇有此村编号，请加 ?town=镇编号 / several towns have this village code: add ?town=<town code> */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "BOARD.VILLAGE_CODE_AMBIGUOUS";
                     };
                 };
             };
