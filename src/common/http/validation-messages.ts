@@ -9,15 +9,8 @@ import { getMetadataStorage } from 'class-validator';
  * class-validator wrote follows the Chinese after " / ".
  */
 
-/** Set by @FieldLabel, read before the OpenAPI description. */
-const LABEL_KEY = Symbol('fieldLabel');
 /** @nestjs/swagger's metadata key for @ApiProperty options (DECORATORS.API_MODEL_PROPERTIES). */
 const SWAGGER_PROPERTY_KEY = 'swagger/apiModelProperties';
-
-/** The field's Chinese name in error messages, when its @ApiProperty description will not do. */
-export function FieldLabel(label: string): PropertyDecorator {
-  return (target, key) => Reflect.defineMetadata(LABEL_KEY, label, target, key);
-}
 
 /** Labels of fields that are the same wherever they appear (route ids mostly carry no description). */
 const COMMON_LABELS: Record<string, string> = {
@@ -39,7 +32,6 @@ const COMMON_LABELS: Record<string, string> = {
   status: '状态',
   format: '文件格式',
   outcome: '处理结果',
-  'idempotency-key': '幂等键（Idempotency-Key 请求头）',
 };
 
 /** "操作人 ID（工作人员或终端 ID）" → "操作人 ID": the name, without the explanation after it. */
@@ -61,8 +53,6 @@ function labelOf(target: object | undefined, property: string): string | undefin
 
 function findLabel(target: object | undefined, property: string): string | undefined {
   if (target) {
-    const own = Reflect.getMetadata(LABEL_KEY, target, property) as string | undefined;
-    if (own) return own;
     const api = Reflect.getMetadata(SWAGGER_PROPERTY_KEY, target, property) as { description?: string } | undefined;
     const short = api?.description ? shortLabel(api.description) : '';
     if (/\p{Script=Han}/u.test(short)) return short;
