@@ -361,6 +361,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/goods/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** 修改商品：名称、单位、积分价格、货号、条码、在售（只改传入的字段） */
+        patch: operations["ShopController_updateGoods"];
+        trace?: never;
+    };
     "/api/v1/goods/{id}/deactivate": {
         parameters: {
             query?: never;
@@ -389,6 +406,23 @@ export interface paths {
         put?: never;
         /** 入库或报损（追加库存流水，注明原因） */
         post: operations["ShopController_stock"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/goods/{id}/stock-count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 盘点纠正库存：库存改为实数，差额记入库存流水并注明原因 */
+        post: operations["ShopController_countStock"];
         delete?: never;
         options?: never;
         head?: never;
@@ -726,7 +760,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 超市商品列表 */
+        /** 超市商品列表；q 按名称、货号或条码查找 */
         get: operations["ShopController_listGoods"];
         put?: never;
         /** 上架商品（积分定价） */
@@ -765,6 +799,23 @@ export interface paths {
         get: operations["ShopController_reconciliation"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/shops/{shopId}/terminal-pairings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 生成一次性配对码（10 分钟内有效，只能用一次）：收银台页面输入后即成为本超市的终端 */
+        post: operations["TerminalPairingController_createPairing"];
         delete?: never;
         options?: never;
         head?: never;
@@ -882,8 +933,25 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 本超市的商品及库存 */
+        /** 本超市的商品及库存；q 按名称、货号或条码查找 */
         get: operations["TerminalController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/terminal/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 本终端是谁：超市、终端名称、服务的村；带店员令牌时还有店员 */
+        get: operations["TerminalPairingController_me"];
         put?: never;
         post?: never;
         delete?: never;
@@ -899,8 +967,25 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 按小票号查询 */
+        /** 按小票号查询（补打小票） */
         get: operations["TerminalController_receipt"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/terminal/reconciliation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 本超市某日（默认今天）对账：按商品的兑换、撤销与净积分，即镇应付超市的积分（日结打印） */
+        get: operations["TerminalController_reconciliation"];
         put?: never;
         post?: never;
         delete?: never;
@@ -971,6 +1056,40 @@ export interface paths {
         get: operations["TerminalController_lookup"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/terminal/sales/today": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 本超市今天的兑换（各终端），含合计、撤销与净额 */
+        get: operations["TerminalController_salesToday"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/terminals/pair": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 用配对码配对本设备：返回终端密钥（只返回这一次；按 IP 限流，与登录同一限额） */
+        post: operations["TerminalPairingController_pair"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1758,6 +1877,16 @@ export interface components {
              * @example 10
              */
             pricePoints: number;
+            /**
+             * @description 货号（本超市内唯一）
+             * @example G001
+             */
+            code?: string;
+            /**
+             * @description 商品条码（扫码枪读出的内容，本超市内唯一）
+             * @example 6901234567892
+             */
+            barcode?: string;
         };
         CreateHouseholdDto: {
             /**
@@ -1776,6 +1905,13 @@ export interface components {
             sourceDocument: string;
             /** @description 期初余额明细（最多 5000 行，每位村民一次） */
             lines: components["schemas"]["OpeningBalanceLineDto"][];
+        };
+        CreatePairingDto: {
+            /**
+             * @description 配对后终端的名称
+             * @example 东村信义超市收银台 1
+             */
+            terminalName: string;
         };
         CreateResidentDto: {
             /**
@@ -2214,6 +2350,10 @@ export interface components {
             stock: number;
             /** @description 在售 */
             active: boolean;
+            /** @description 货号 */
+            code: string | null;
+            /** @description 商品条码 */
+            barcode: string | null;
         };
         GradeThresholdDto: {
             /**
@@ -2462,6 +2602,34 @@ export interface components {
             /** @description 记入期间 */
             period: string;
         };
+        PairDto: {
+            /**
+             * @description 镇管理员给出的配对码
+             * @example K7QD-3M9X
+             */
+            code: string;
+        };
+        PairedTerminalDto: {
+            /** @description 终端 API 密钥：只返回这一次，只保存在本设备 */
+            apiKey: string;
+            terminal: components["schemas"]["TerminalMeDto"];
+        };
+        PairingCodeDto: {
+            id: string;
+            shopId: string;
+            /** @description 配对后终端的名称 */
+            terminalName: string;
+            /**
+             * @description 一次性配对码（只显示这一次；不区分大小写）
+             * @example K7QD-3M9X
+             */
+            code: string;
+            /**
+             * Format: date-time
+             * @description 过期时间（生成后 10 分钟）
+             */
+            expiresAt: string;
+        };
         PostingDto: {
             /** @description 记账编号 */
             id: string;
@@ -2690,6 +2858,12 @@ export interface components {
             voidedAt: string | null;
             /** @description 撤销原因 */
             voidReason: string | null;
+            /** @description 超市名称 */
+            shopName: string;
+            /** @description 终端名称 */
+            terminalName: string;
+            /** @description 收银店员（终端未登录店员时为空） */
+            clerkName: string | null;
         };
         ReceiptLineDto: {
             goodsId: string;
@@ -2864,6 +3038,8 @@ export interface components {
             itemName: string;
             /** @description 发生日期 */
             occurredOn: string;
+            /** @description 补录：发生月份已关账，计入本期（发生日期见 occurredOn） */
+            late: boolean;
             /** @description 录入时的分值 */
             points: number;
             /** @description 关账评定后的分值 */
@@ -2879,8 +3055,6 @@ export interface components {
              * @description 疑似重复：同一村民同一事项同一天的较早记录
              */
             duplicateOf: string | null;
-            /** @description 补录：发生月份已关账，计入本期间 */
-            late: boolean;
         };
         RosterImportResultDto: {
             /** @description 新登记的村民数 */
@@ -3054,6 +3228,24 @@ export interface components {
             /** @description 原因 */
             reason: string;
         };
+        StockCountDto: {
+            /** @description 盘点实数 */
+            counted: number;
+            /**
+             * @description 盘点原因 / 说明
+             * @example 月末盘点
+             */
+            reason: string;
+        };
+        StockCountResultDto: {
+            goods: components["schemas"]["GoodsDto"];
+            /** @description 盘点前账面库存 */
+            before: number;
+            /** @description 盘点实数（盘点后库存） */
+            after: number;
+            /** @description 盘盈（正）或盘亏（负） */
+            delta: number;
+        };
         TerminalDto: {
             id: string;
             shopId: string;
@@ -3068,6 +3260,38 @@ export interface components {
              * @description 吊销时间
              */
             revokedAt: string | null;
+        };
+        TerminalMeDto: {
+            /** @description 终端 ID */
+            id: string;
+            /** @description 终端名称 */
+            name: string;
+            /** @description 配对的浏览器收银台：除本接口外都须店员登录 */
+            requiresClerk: boolean;
+            shop: components["schemas"]["TerminalShopDto"];
+            /** @description 本超市服务的村 */
+            villages: components["schemas"]["TerminalVillageDto"][];
+            /** @description 随请求登录的店员（未带令牌则为空） */
+            clerk: components["schemas"]["TillClerkDto"] | null;
+        };
+        TerminalShopDto: {
+            id: string;
+            /** @description 超市编号 */
+            code: string;
+            /** @description 超市名称 */
+            name: string;
+        };
+        TerminalVillageDto: {
+            id: string;
+            /** @description 村名 */
+            name: string;
+        };
+        TillClerkDto: {
+            id: string;
+            /** @description 用户名 */
+            username: string;
+            /** @description 姓名 */
+            displayName: string;
         };
         TimelinessDto: {
             period: string;
@@ -3084,6 +3308,25 @@ export interface components {
             villages: components["schemas"]["VillageTimelinessDto"][];
             /** @description 本镇信用平台上报状态（全部期间） */
             creditExport: components["schemas"]["CreditExportStatusDto"][];
+        };
+        TodaySalesDto: {
+            /**
+             * @description 日期（北京时间）
+             * @example 2026-11-23
+             */
+            day: string;
+            /** @description 小票数（含已撤销） */
+            count: number;
+            /** @description 兑换积分合计（含已撤销） */
+            totalPoints: number;
+            /** @description 已撤销小票数 */
+            voidedCount: number;
+            /** @description 已撤销积分 */
+            voidedPoints: number;
+            /** @description 净兑换积分 */
+            netPoints: number;
+            /** @description 本超市今天的小票，新的在前 */
+            receipts: components["schemas"]["ReceiptDto"][];
         };
         TokenPairDto: {
             /** @description 访问令牌（JWT，短期） */
@@ -3128,6 +3371,20 @@ export interface components {
             villageItemMaxPoints: number;
             /** @description 年末清零可用积分 */
             expireBalanceAtYearEnd: boolean;
+        };
+        UpdateGoodsDto: {
+            /** @description 商品名称 */
+            name?: string;
+            /** @description 单位 */
+            unit?: string;
+            /** @description 兑换所需积分（改价） */
+            pricePoints?: number;
+            /** @description 货号；null 为清除 */
+            code?: string | null;
+            /** @description 商品条码；null 为清除 */
+            barcode?: string | null;
+            /** @description 在售（false 为下架） */
+            active?: boolean;
         };
         UpdateTownSettingsDto: {
             /**
@@ -4801,6 +5058,103 @@ export interface operations {
             };
         };
     };
+    ShopController_updateGoods: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateGoodsDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoodsDto"];
+                };
+            };
+            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `GOODS.NOT_FOUND` 商品不存在 / no such goods<br>`SHOP.NOT_FOUND` 信义超市不存在 / no such shop */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "GOODS.NOT_FOUND" | "SHOP.NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `GOODS.BARCODE_TAKEN` 本超市已有相同条码的商品 / another goods in this shop has this barcode<br>`GOODS.CODE_TAKEN` 本超市已有相同货号的商品 / another goods in this shop has this code */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "GOODS.BARCODE_TAKEN" | "GOODS.CODE_TAKEN";
+                    };
+                };
+            };
+            /** @description `REQUEST.TOO_LARGE` 请求体过大 / request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
+        };
+    };
     ShopController_deactivate: {
         parameters: {
             query?: never;
@@ -4950,6 +5304,91 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "GOODS.STOCK_NEGATIVE";
+                    };
+                };
+            };
+            /** @description `REQUEST.TOO_LARGE` 请求体过大 / request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
+        };
+    };
+    ShopController_countStock: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StockCountDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StockCountResultDto"];
+                };
+            };
+            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `GOODS.NOT_FOUND` 商品不存在 / no such goods<br>`SHOP.NOT_FOUND` 信义超市不存在 / no such shop */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "GOODS.NOT_FOUND" | "SHOP.NOT_FOUND";
                     };
                 };
             };
@@ -6477,7 +6916,10 @@ export interface operations {
     };
     ShopController_listGoods: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 按名称（包含）、货号或条码（完全一致）查找 */
+                q?: string;
+            };
             header?: never;
             path: {
                 shopId: string;
@@ -6612,6 +7054,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "SHOP.NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `GOODS.BARCODE_TAKEN` 本超市已有相同条码的商品 / another goods in this shop has this barcode<br>`GOODS.CODE_TAKEN` 本超市已有相同货号的商品 / another goods in this shop has this code */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "GOODS.BARCODE_TAKEN" | "GOODS.CODE_TAKEN";
                     };
                 };
             };
@@ -6774,6 +7228,79 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "SHOP.NOT_FOUND";
+                    };
+                };
+            };
+        };
+    };
+    TerminalPairingController_createPairing: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                shopId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreatePairingDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PairingCodeDto"];
+                };
+            };
+            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN";
+                    };
+                };
+            };
+            /** @description `REQUEST.TOO_LARGE` 请求体过大 / request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REQUEST.TOO_LARGE";
                     };
                 };
             };
@@ -7312,7 +7839,10 @@ export interface operations {
     };
     TerminalController_list: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 按名称（包含）、货号或条码（完全一致）查找 */
+                q?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -7327,7 +7857,19 @@ export interface operations {
                     "application/json": components["schemas"]["GoodsDto"][];
                 };
             };
-            /** @description `AUTH.INVALID_API_KEY` 终端密钥无效或已吊销 / unknown or revoked API key */
+            /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_API_KEY` 终端密钥无效或已吊销 / unknown or revoked API key<br>`AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`TERMINAL.CLERK_REQUIRED` 请店员先登录 / this till needs a signed-in shop clerk */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7335,7 +7877,62 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.INVALID_API_KEY";
+                        code?: "AUTH.INVALID_API_KEY" | "AUTH.INVALID_TOKEN" | "TERMINAL.CLERK_REQUIRED";
+                    };
+                };
+            };
+            /** @description `AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+        };
+    };
+    TerminalPairingController_me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TerminalMeDto"];
+                };
+            };
+            /** @description `AUTH.INVALID_API_KEY` 终端密钥无效或已吊销 / unknown or revoked API key<br>`AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`TERMINAL.CLERK_REQUIRED` 请店员先登录 / this till needs a signed-in shop clerk */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_API_KEY" | "AUTH.INVALID_TOKEN" | "TERMINAL.CLERK_REQUIRED";
+                    };
+                };
+            };
+            /** @description `AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.OUT_OF_SCOPE";
                     };
                 };
             };
@@ -7373,7 +7970,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.INVALID_API_KEY` 终端密钥无效或已吊销 / unknown or revoked API key */
+            /** @description `AUTH.INVALID_API_KEY` 终端密钥无效或已吊销 / unknown or revoked API key<br>`AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`TERMINAL.CLERK_REQUIRED` 请店员先登录 / this till needs a signed-in shop clerk */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7381,7 +7978,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.INVALID_API_KEY";
+                        code?: "AUTH.INVALID_API_KEY" | "AUTH.INVALID_TOKEN" | "TERMINAL.CLERK_REQUIRED";
                     };
                 };
             };
@@ -7406,6 +8003,64 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "REDEMPTION.NOT_FOUND";
+                    };
+                };
+            };
+        };
+    };
+    TerminalController_reconciliation: {
+        parameters: {
+            query?: {
+                /** @description 日期（默认今天，北京时间） */
+                day?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconciliationReportDto"];
+                };
+            };
+            /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_API_KEY` 终端密钥无效或已吊销 / unknown or revoked API key<br>`AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`TERMINAL.CLERK_REQUIRED` 请店员先登录 / this till needs a signed-in shop clerk */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_API_KEY" | "AUTH.INVALID_TOKEN" | "TERMINAL.CLERK_REQUIRED";
+                    };
+                };
+            };
+            /** @description `AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.OUT_OF_SCOPE";
                     };
                 };
             };
@@ -7457,7 +8112,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.INVALID_API_KEY` 终端密钥无效或已吊销 / unknown or revoked API key */
+            /** @description `AUTH.INVALID_API_KEY` 终端密钥无效或已吊销 / unknown or revoked API key<br>`AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`TERMINAL.CLERK_REQUIRED` 请店员先登录 / this till needs a signed-in shop clerk */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7465,7 +8120,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.INVALID_API_KEY";
+                        code?: "AUTH.INVALID_API_KEY" | "AUTH.INVALID_TOKEN" | "TERMINAL.CLERK_REQUIRED";
                     };
                 };
             };
@@ -7548,7 +8203,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReceiptDto"][];
                 };
             };
-            /** @description `AUTH.INVALID_API_KEY` 终端密钥无效或已吊销 / unknown or revoked API key */
+            /** @description `AUTH.INVALID_API_KEY` 终端密钥无效或已吊销 / unknown or revoked API key<br>`AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`TERMINAL.CLERK_REQUIRED` 请店员先登录 / this till needs a signed-in shop clerk */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7556,7 +8211,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.INVALID_API_KEY";
+                        code?: "AUTH.INVALID_API_KEY" | "AUTH.INVALID_TOKEN" | "TERMINAL.CLERK_REQUIRED";
+                    };
+                };
+            };
+            /** @description `AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.OUT_OF_SCOPE";
                     };
                 };
             };
@@ -7598,7 +8265,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.INVALID_API_KEY` 终端密钥无效或已吊销 / unknown or revoked API key */
+            /** @description `AUTH.INVALID_API_KEY` 终端密钥无效或已吊销 / unknown or revoked API key<br>`AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`TERMINAL.CLERK_REQUIRED` 请店员先登录 / this till needs a signed-in shop clerk */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7606,7 +8273,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.INVALID_API_KEY";
+                        code?: "AUTH.INVALID_API_KEY" | "AUTH.INVALID_TOKEN" | "TERMINAL.CLERK_REQUIRED";
                     };
                 };
             };
@@ -7692,7 +8359,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.INVALID_API_KEY` 终端密钥无效或已吊销 / unknown or revoked API key */
+            /** @description `AUTH.INVALID_API_KEY` 终端密钥无效或已吊销 / unknown or revoked API key<br>`AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`TERMINAL.CLERK_REQUIRED` 请店员先登录 / this till needs a signed-in shop clerk */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -7700,7 +8367,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.INVALID_API_KEY";
+                        code?: "AUTH.INVALID_API_KEY" | "AUTH.INVALID_TOKEN" | "TERMINAL.CLERK_REQUIRED";
                     };
                 };
             };
@@ -7737,6 +8404,96 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "REDEMPTION.RESIDENT_NOT_ACTIVE";
+                    };
+                };
+            };
+        };
+    };
+    TerminalController_salesToday: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TodaySalesDto"];
+                };
+            };
+            /** @description `AUTH.INVALID_API_KEY` 终端密钥无效或已吊销 / unknown or revoked API key<br>`AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`TERMINAL.CLERK_REQUIRED` 请店员先登录 / this till needs a signed-in shop clerk */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_API_KEY" | "AUTH.INVALID_TOKEN" | "TERMINAL.CLERK_REQUIRED";
+                    };
+                };
+            };
+            /** @description `AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+        };
+    };
+    TerminalPairingController_pair: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PairDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PairedTerminalDto"];
+                };
+            };
+            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `REQUEST.TOO_LARGE` 请求体过大 / request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REQUEST.TOO_LARGE";
                     };
                 };
             };
@@ -8240,7 +8997,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8248,7 +9005,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
                     };
                 };
             };
@@ -9025,7 +9794,7 @@ export interface operations {
                     "application/json": components["schemas"]["EntryPreviewDto"];
                 };
             };
-            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            /** @description `ENTRY.POINTS_NOT_ALLOWED` 分值由目录规则计算，不可指定 / points are set by the catalogue rule<br>`ENTRY.POINTS_OUT_OF_RANGE` 分值超出该事项的区间 / points outside the item range<br>`ENTRY.POINTS_REQUIRED` 区间分值事项需由议事会给出分值 / points required for a range item<br>`ENTRY.QUANTITY_INVALID` 数量不合法 / invalid quantity<br>`ENTRY.QUANTITY_NOT_ALLOWED` 该事项不填写数量 / this item takes no quantity<br>`ENTRY.QUANTITY_REQUIRED` 该事项需要填写数量 / quantity required<br>`ENTRY.REASON_REQUIRED` 区间分值事项必须说明理由 / a reason is required for a range item<br>`ENTRY.RULE_INPUT_INVALID` 记录内容不符合事项规则 / entry does not fit the item rule<br>`REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9033,7 +9802,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                        code?: "ENTRY.POINTS_NOT_ALLOWED" | "ENTRY.POINTS_OUT_OF_RANGE" | "ENTRY.POINTS_REQUIRED" | "ENTRY.QUANTITY_INVALID" | "ENTRY.QUANTITY_NOT_ALLOWED" | "ENTRY.QUANTITY_REQUIRED" | "ENTRY.REASON_REQUIRED" | "ENTRY.RULE_INPUT_INVALID" | "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
                     };
                 };
             };
@@ -9049,7 +9818,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9057,7 +9826,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ENTRY.RESIDENT_NOT_FOUND` 村民不存在 / no such resident<br>`ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ENTRY.RESIDENT_NOT_FOUND" | "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CATALOG.NO_VERSION_ADOPTED` 本镇在该日期没有生效的积分目录 / no catalogue version in force for the town on that date<br>`CYCLE.NOT_OPEN` 本期已关闭，不能再修改 / the period is not open<br>`ENTRY.RESIDENT_NOT_ACTIVE` 该村民不在正常状态（迁出、死亡或不参评）/ resident is not active */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CATALOG.NO_VERSION_ADOPTED" | "CYCLE.NOT_OPEN" | "ENTRY.RESIDENT_NOT_ACTIVE";
                     };
                 };
             };
@@ -9070,6 +9863,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `ENTRY.DATE_OUT_OF_WINDOW` 发生日期不在可录入范围内（上月 1 日至今天）/ date outside the allowed window<br>`ENTRY.ITEM_NOT_IN_CATALOG` 事项不在本镇现行目录中 / item not in the catalogue in force */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ENTRY.DATE_OUT_OF_WINDOW" | "ENTRY.ITEM_NOT_IN_CATALOG";
                     };
                 };
             };
@@ -9234,7 +10039,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9242,7 +10047,31 @@ export interface operations {
                 content: {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CATALOG.NO_VERSION_ADOPTED` 本镇在该日期没有生效的积分目录 / no catalogue version in force for the town on that date */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CATALOG.NO_VERSION_ADOPTED";
                     };
                 };
             };
