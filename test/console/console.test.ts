@@ -17,6 +17,9 @@ import { ROOT, spawnApi, spawnBuilt, stopSpawned, tail, type Spawned } from '../
 const PASSWORD = 'xinyi-demo-2026';
 const SHOTS = process.env.CONSOLE_SCREENSHOTS_DIR ?? join(ROOT, 'test-results', 'console');
 
+/** A page settles within seconds on this shared 2-core machine, not vitest's default 1 s. */
+const poll = <T>(fn: () => Promise<T> | T) => expect.poll(fn, { timeout: 10_000 });
+
 /** Today in Asia/Shanghai, as the console and the api count days. */
 function shanghaiToday(): string {
   return new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
@@ -144,11 +147,11 @@ describe('staff console (browser): clerk entry, upload, review meeting, publish,
   it('sign-in: a wrong password is said in Chinese; the clerk lands on 本月录入 with the clerk menu', async () => {
     await page.goto(`${api.url}/console/`);
     await page.getByRole('button', { name: '登录' }).click();
-    await expect.poll(() => fieldError('用户名').innerText()).toBe('请输入用户名');
+    await poll(() => fieldError('用户名').innerText()).toBe('请输入用户名');
     await page.getByLabel('用户名').fill('clerk.dongcun');
     await page.getByLabel('密码').fill('wrong-password');
     await page.getByRole('button', { name: '登录' }).click();
-    await expect.poll(() => page.getByRole('alert').innerText()).toContain('用户名或密码错误');
+    await poll(() => page.getByRole('alert').innerText()).toContain('用户名或密码错误');
     await shot('login');
     await signIn('clerk.dongcun');
     expect(new URL(page.url()).pathname).toBe('/console/entries/new');
@@ -172,9 +175,9 @@ describe('staff console (browser): clerk entry, upload, review meeting, publish,
     await choose('村民', a.name);
     await page.keyboard.type('T10');
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.getByTestId('preview').innerText()).toContain('+5 分');
+    await poll(() => page.getByTestId('preview').innerText()).toContain('+5 分');
     await page.keyboard.press('Enter');
-    await expect.poll(() => page.getByLabel('本次已保存', { exact: true }).locator('tbody tr').count()).toBe(1);
+    await poll(() => page.getByLabel('本次已保存', { exact: true }).locator('tbody tr').count()).toBe(1);
     // Focus is back in the resident field for the next paper record.
     expect(await page.evaluate("document.activeElement?.getAttribute('aria-label')")).toBe('村民');
 
@@ -186,19 +189,19 @@ describe('staff console (browser): clerk entry, upload, review meeting, publish,
     const pointsLabel = `分值（${range.min}–${range.max}）`;
     await page.getByLabel(pointsLabel).fill(String(range.max));
     await page.getByLabel('理由', { exact: true }).fill('带头调解邻里纠纷');
-    await expect.poll(() => page.getByTestId('preview').innerText()).toContain(`+${range.max} 分`);
+    await poll(() => page.getByTestId('preview').innerText()).toContain(`+${range.max} 分`);
     await page.getByLabel('理由', { exact: true }).press('Enter');
-    await expect.poll(() => page.getByLabel('本次已保存', { exact: true }).locator('tbody tr').count()).toBe(2);
+    await poll(() => page.getByLabel('本次已保存', { exact: true }).locator('tbody tr').count()).toBe(2);
 
     // Cumulative bands (T01 volunteer hours): 12 hours crosses the 10-hour band, +2.
     await choose('村民', c.cardCode);
     await page.keyboard.type('T01');
     await page.keyboard.press('Enter');
     await page.getByLabel('数量（小时）').fill('12');
-    await expect.poll(() => page.getByTestId('preview').innerText()).toContain('+2 分');
+    await poll(() => page.getByTestId('preview').innerText()).toContain('+2 分');
     await page.getByLabel('证据说明').fill('志愿服务签到表第 3 页');
     await page.getByLabel('证据说明').press('Enter');
-    await expect.poll(() => page.getByLabel('本次已保存', { exact: true }).locator('tbody tr').count()).toBe(3);
+    await poll(() => page.getByLabel('本次已保存', { exact: true }).locator('tbody tr').count()).toBe(3);
     await shot('entry');
 
     const listed = await apiCall<{ items: Array<{ residentName: string; itemCode: string; points: number }>; period: string }>('GET', `/villages/${villageId}/entries`, await token('clerk.dongcun'));
@@ -225,11 +228,11 @@ describe('staff console (browser): clerk entry, upload, review meeting, publish,
     await page.getByLabel(pointsLabel).fill(String(range.max! + 5));
     await page.getByRole('button', { name: '保存（回车）' }).click();
     // Missing reason: said before anything is sent.
-    await expect.poll(() => fieldError('理由').innerText()).toBe('区间分值事项必须说明理由');
+    await poll(() => fieldError('理由').innerText()).toBe('区间分值事项必须说明理由');
     await page.getByLabel('理由', { exact: true }).fill('测试超出区间');
     await page.getByLabel('理由', { exact: true }).press('Enter');
     // Out of range: the server's answer, placed under the points field, in Chinese only.
-    await expect.poll(() => fieldError(pointsLabel).innerText()).toContain('分值超出该事项的区间');
+    await poll(() => fieldError(pointsLabel).innerText()).toContain('分值超出该事项的区间');
     expect(await fieldError(pointsLabel).innerText()).not.toMatch(/[A-Za-z]{4,}/);
     const input = await page.getByLabel(pointsLabel).boundingBox();
     const message = await fieldError(pointsLabel).boundingBox();
@@ -243,15 +246,15 @@ describe('staff console (browser): clerk entry, upload, review meeting, publish,
   it('entry list: filters, the duplicate mark, withdraw with a required reason', async () => {
     await page.getByRole('navigation', { name: '主菜单' }).getByRole('menuitem', { name: '录入记录' }).click();
     const table = page.getByLabel('录入记录', { exact: true });
-    await expect.poll(() => table.locator('tbody tr').count()).toBe(3);
+    await poll(() => table.locator('tbody tr').count()).toBe(3);
     await choose('按事项筛选', 'T04');
-    await expect.poll(() => table.locator('tbody tr').count()).toBe(1);
+    await poll(() => table.locator('tbody tr').count()).toBe(1);
     await page.getByRole('button', { name: '撤回' }).click();
     await page.getByRole('button', { name: '确认撤回' }).click();
-    await expect.poll(() => fieldError('撤回原因').innerText()).toBe('请填写撤回原因');
+    await poll(() => fieldError('撤回原因').innerText()).toBe('请填写撤回原因');
     await page.getByLabel('撤回原因').fill('录错了人');
     await page.getByRole('button', { name: '确认撤回' }).click();
-    await expect.poll(() => table.locator('tbody tr').first().innerText()).toContain('已撤回');
+    await poll(() => table.locator('tbody tr').first().innerText()).toContain('已撤回');
   });
 
   /** CSV in the template's columns; `bad` rows carry one mistake each. */
@@ -315,7 +318,7 @@ describe('staff console (browser): clerk entry, upload, review meeting, publish,
 
     await page.getByRole('navigation', { name: '主菜单' }).getByRole('menuitem', { name: '会议与决定' }).click();
     await page.getByRole('button', { name: '保存会议记录' }).click();
-    await expect.poll(() => fieldError('会议地点').innerText()).toBe('请填写会议地点');
+    await poll(() => fieldError('会议地点').innerText()).toBe('请填写会议地点');
     const [y, m, d] = shanghaiToday().split('-').map(Number);
     await page.getByLabel('会议日期').fill(`${y}年${m}月${d}日`);
     await page.getByLabel('会议日期').press('Enter');
@@ -328,13 +331,14 @@ describe('staff console (browser): clerk entry, upload, review meeting, publish,
     const pending = page.getByLabel('待决定的记录', { exact: true });
     const total = await pending.locator('tbody tr').count();
     expect(total).toBe(residents.length + 1 + 2); // upload + the clerk's two standing entries
-    await pending.locator('thead').getByRole('checkbox').check({ force: true });
-    await pending.locator('tbody tr').first().getByRole('checkbox').uncheck({ force: true });
+    await page.getByRole('button', { name: `全选（${total} 条）` }).click();
+    // Clicking a row toggles it: the first one stays out of the bulk approval.
+    await pending.locator('tbody tr').first().getByRole('cell').nth(2).click();
     await page.getByRole('button', { name: `通过所选（${total - 1} 条）` }).click();
-    await expect.poll(() => pending.locator('tbody tr').count()).toBe(1);
+    await poll(() => pending.locator('tbody tr').count()).toBe(1);
     await pending.getByRole('button', { name: /^不通过/ }).click();
     await page.getByRole('button', { name: '确认不通过' }).click();
-    await expect.poll(() => fieldError('不通过的理由').innerText()).toBe('不通过必须说明理由');
+    await poll(() => fieldError('不通过的理由').innerText()).toBe('不通过必须说明理由');
     await page.getByLabel('不通过的理由').fill('证据不足');
     await page.getByRole('button', { name: '确认不通过' }).click();
     await page.getByText('没有待决定的记录').waitFor();
@@ -342,10 +346,10 @@ describe('staff console (browser): clerk entry, upload, review meeting, publish,
 
     await page.getByRole('button', { name: '公示评议结果' }).click();
     const confirm = page.getByRole('dialog');
-    await expect.poll(() => confirm.innerText()).toMatch(/异议期 7 天，预计至 \d{4}年\d{1,2}月\d{1,2}日/);
+    await poll(() => confirm.innerText()).toMatch(/异议期 7 天，预计至 \d{4}年\d{1,2}月\d{1,2}日/);
     await shot('publish-confirm');
     await confirm.getByRole('button', { name: '确认公示' }).click();
-    await expect.poll(() => page.getByText(/已于 .* 公示/).count()).toBe(1);
+    await poll(() => page.getByText(/已于 .* 公示/).count()).toBe(1);
     const sheet = await apiCall<{ cycle: { state: string }; counts: Record<string, number> }>('GET', `/villages/${villageId}/cycles/${period}`, admin);
     expect(sheet.cycle.state).toBe('publicized');
     expect(sheet.counts).toMatchObject({ approved: total - 1, rejected: 1 });
@@ -392,18 +396,18 @@ describe('staff console (browser): clerk entry, upload, review meeting, publish,
     await apiCall('POST', `/public/boards/${villageId}/${period}/objections`, null, { entryId, name: '赵某', contact: '13800000000', reason: '这件事不是他做的' });
     await page.goto(`${api.url}/console/review/objections`);
     const table = page.getByLabel('异议列表', { exact: true });
-    await expect.poll(() => table.locator('tbody tr').count()).toBe(1);
+    await poll(() => table.locator('tbody tr').count()).toBe(1);
     expect(await table.locator('tbody tr').first().innerText()).toMatch(/赵某[\s\S]*这件事不是他做的[\s\S]*\d{4}年\d{1,2}月\d{1,2}日/);
     await table.getByRole('button', { name: '答复' }).click();
     await page.getByRole('button', { name: '提交答复' }).click();
-    await expect.poll(() => fieldError('书面答复').innerText()).toContain('请填写书面答复');
+    await poll(() => fieldError('书面答复').innerText()).toContain('请填写书面答复');
     await page.getByText('异议不成立（该记录照常入账）').click();
     await page.getByLabel('书面答复').fill('经核实，记录属实，异议不成立。');
     await shot('objection-answer');
     await page.getByRole('button', { name: '提交答复' }).click();
     await page.getByText('没有异议').waitFor();
     await page.getByRole('radio', { name: '全部' }).check({ force: true });
-    await expect.poll(() => table.locator('tbody tr').first().innerText()).toContain('异议不成立');
+    await poll(() => table.locator('tbody tr').first().innerText()).toContain('异议不成立');
     await shot('objections');
 
     await page.getByRole('navigation', { name: '主菜单' }).getByRole('menuitem', { name: '公示预览' }).click();
