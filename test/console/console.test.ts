@@ -1,5 +1,6 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import ExcelJS from 'exceljs';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -144,6 +145,26 @@ describe('staff console (browser): clerk entry, upload, review meeting, publish,
     expect(((await missing.json()) as { code: string }).code).toBe('ROUTE.NOT_FOUND');
   });
 
+  it('first load of the console (JS + CSS, gzip) is within the 350 KB budget; all assets from the api itself', async () => {
+    const assets: Array<{ url: string; bytes: Buffer }> = [];
+    const foreign: string[] = [];
+    const onResponse = async (res: import('playwright-core').Response) => {
+      const url = new URL(res.url());
+      if (url.origin !== api.url) foreign.push(res.url());
+      else if (/\.(js|css)$/.test(url.pathname)) assets.push({ url: url.pathname, bytes: await res.body() });
+    };
+    page.on('response', onResponse);
+    await page.goto(`${api.url}/console/`);
+    await page.getByRole('button', { name: '登录' }).waitFor();
+    await page.waitForLoadState('networkidle');
+    page.off('response', onResponse);
+    const gzip = assets.reduce((sum, a) => sum + gzipSync(a.bytes, { level: 9 }).length, 0);
+    writeFileSync(join(SHOTS, 'first-load.json'), JSON.stringify({ gzipBytes: gzip, files: assets.map((a) => ({ url: a.url, bytes: a.bytes.length, gzip: gzipSync(a.bytes, { level: 9 }).length })) }, null, 2));
+    expect(foreign).toEqual([]);
+    expect(assets.length).toBeGreaterThan(1);
+    expect(gzip).toBeLessThanOrEqual(350 * 1024);
+  });
+
   it('sign-in: a wrong password is said in Chinese; the clerk lands on 本月录入 with the clerk menu', async () => {
     await page.goto(`${api.url}/console/`);
     await page.getByRole('button', { name: '登录' }).click();
@@ -255,6 +276,9 @@ describe('staff console (browser): clerk entry, upload, review meeting, publish,
     await page.getByLabel('撤回原因').fill('录错了人');
     await page.getByRole('button', { name: '确认撤回' }).click();
     await poll(() => table.locator('tbody tr').first().innerText()).toContain('已撤回');
+    await page.goto(`${api.url}/console/entries`);
+    await poll(() => table.locator('tbody tr').count()).toBe(3);
+    await shot('entry-list');
   });
 
   /** CSV in the template's columns; `bad` rows carry one mistake each. */
