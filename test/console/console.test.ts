@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import ExcelJS from 'exceljs';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { Client } from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, linkPages } from '../support/browser';
 import { createTestDatabase, dropTestDatabase } from '../support/db';
@@ -418,20 +419,34 @@ describe('staff console (browser): clerk entry, upload, review meeting, publish,
     const board = await apiCall<{ residents: Array<{ lines: Array<{ entryId: string }> }> }>('GET', `/public/boards/${villageId}/${period}`, null);
     const entryId = board.residents[0].lines[0].entryId;
     await apiCall('POST', `/public/boards/${villageId}/${period}/objections`, null, { entryId, name: '赵某', contact: '13800000000', reason: '这件事不是他做的' });
+    // A second one whose answer is overdue (its due date moved into the past in the database).
+    const late = await apiCall<{ id: string }>('POST', `/public/boards/${villageId}/${period}/objections`, null, { entryId: board.residents[1].lines[0].entryId, name: '钱某', contact: '13900000000', reason: '记录的日期不对' });
+    const pg = new Client({ connectionString: db.url });
+    await pg.connect();
+    await pg.query(`UPDATE objections SET due_at = now() - interval '1 day' WHERE id = $1`, [late.id]);
+    await pg.end();
     await page.goto(`${api.url}/console/review/objections`);
     const table = page.getByLabel('异议列表', { exact: true });
-    await poll(() => table.locator('tbody tr').count()).toBe(1);
-    expect(await table.locator('tbody tr').first().innerText()).toMatch(/赵某[\s\S]*这件事不是他做的[\s\S]*\d{4}年\d{1,2}月\d{1,2}日/);
-    await table.getByRole('button', { name: '答复' }).click();
+    await poll(() => table.locator('tbody tr').count()).toBe(2);
+    await page.getByText('逾期未答复 1 件').waitFor();
+    const overdueRow = table.locator('tbody tr').filter({ hasText: '钱某' });
+    expect(await overdueRow.innerText()).toContain('已逾期');
+    // Highlighted: the row is drawn in light red (runs in the page; this project compiles without the DOM library).
+    const style = (el: unknown) => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(el).backgroundColor;
+    expect(await overdueRow.evaluate(style)).toBe('rgb(253, 236, 234)');
+    const row = table.locator('tbody tr').filter({ hasText: '赵某' });
+    expect(await row.innerText()).toMatch(/赵某[\s\S]*这件事不是他做的[\s\S]*\d{4}年\d{1,2}月\d{1,2}日/);
+    expect(await row.innerText()).not.toContain('已逾期');
+    await row.getByRole('button', { name: '答复' }).click();
     await page.getByRole('button', { name: '提交答复' }).click();
     await poll(() => fieldError('书面答复').innerText()).toContain('请填写书面答复');
     await page.getByText('异议不成立（该记录照常入账）').click();
     await page.getByLabel('书面答复').fill('经核实，记录属实，异议不成立。');
     await shot('objection-answer');
     await page.getByRole('button', { name: '提交答复' }).click();
-    await page.getByText('没有异议').waitFor();
+    await poll(() => table.locator('tbody tr').count()).toBe(1);
     await page.getByRole('radio', { name: '全部' }).check({ force: true });
-    await poll(() => table.locator('tbody tr').first().innerText()).toContain('异议不成立');
+    await poll(() => table.locator('tbody tr').filter({ hasText: '赵某' }).innerText()).toContain('异议不成立');
     await shot('objections');
 
     await page.getByRole('navigation', { name: '主菜单' }).getByRole('menuitem', { name: '公示预览' }).click();
@@ -445,12 +460,12 @@ describe('staff console (browser): clerk entry, upload, review meeting, publish,
     const me = await apiCall<{ id: string }>('GET', '/auth/me', await token('reviewer.dongcun'));
     await apiCall('POST', `/staff/${me.id}/deactivate`, admin);
     await page.getByRole('navigation', { name: '主菜单' }).getByRole('menuitem', { name: '异议处理' }).click();
-    await page.getByRole('button', { name: '登录' }).waitFor();
-    expect(await page.getByText('登录已过期或已在别处退出，请重新登录').count()).toBe(1);
+    await page.getByText('登录已过期或已在别处退出，请重新登录').waitFor();
+    expect(new URL(page.url()).pathname).toBe('/console/login');
     await apiCall('POST', `/staff/${me.id}/activate`, admin);
 
     await signIn('auditor');
-    expect(await page.getByText('此角色的页面即将上线').count()).toBe(1);
+    await page.getByText('此角色的页面即将上线').waitFor();
     await shot('coming-soon');
     await page.getByRole('button', { name: '退出登录' }).click();
     await page.getByText('您已安全退出').waitFor();
