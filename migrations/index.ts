@@ -10,6 +10,8 @@ import { AuditorIndexes1795441022974 } from './1795441022974-AuditorIndexes';
 import { LedgerIndexTidy1795450000000 } from './1795450000000-LedgerIndexTidy';
 import { CheckpointsNoTruncate1795460000000 } from './1795460000000-CheckpointsNoTruncate';
 import { TownCloseDay1795470000000 } from './1795470000000-TownCloseDay';
+import { StaffSessions1795474000000 } from './1795474000000-StaffSessions';
+import { LoginThrottle1795474000001 } from './1795474000001-LoginThrottle';
 
 /** Migrations in the order they apply; a new migration is added at the end. */
-export const MIGRATIONS: Function[] = [Foundation1795438628449, Schema1795439245805, AppendOnlyTriggers1795439300000, SeedDefaultCatalog1795439400000, ReviewCycles1795439563652, ReviewPublicity1795440042277, Checkpoints1795440151298, Shop1795440751801, AuditorIndexes1795441022974, LedgerIndexTidy1795450000000, CheckpointsNoTruncate1795460000000, TownCloseDay1795470000000];
+export const MIGRATIONS: Function[] = [Foundation1795438628449, Schema1795439245805, AppendOnlyTriggers1795439300000, SeedDefaultCatalog1795439400000, ReviewCycles1795439563652, ReviewPublicity1795440042277, Checkpoints1795440151298, Shop1795440751801, AuditorIndexes1795441022974, LedgerIndexTidy1795450000000, CheckpointsNoTruncate1795460000000, TownCloseDay1795470000000, StaffSessions1795474000000, LoginThrottle1795474000001];

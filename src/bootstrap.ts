@@ -1,12 +1,14 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SwaggerModule } from '@nestjs/swagger';
-import type { NextFunction, Request, Response } from 'express';
+import { json, type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { AppError } from '@app/common/errors/app-error';
 import { GlobalExceptionFilter } from '@app/common/errors/global-exception.filter';
+import { refuseDeepJson } from '@app/common/http/json-depth';
 import { assignRequestId } from '@app/common/http/request-id';
 import { AppConfig } from '@app/config/app-config';
+import { parseTrustProxy } from '@app/config/trust-proxy';
 import { mountConsole } from '@app/console/serve-console';
 import { buildOpenApiDocument } from '@app/openapi/document';
 import { mountQueueDashboard } from '@app/queue/queue-dashboard';
@@ -25,7 +27,9 @@ export function configureHttpApp(app: NestExpressApplication): void {
   });
   applyGlobalPrefix(app);
   mountQueueDashboard(app);
-  app.useBodyParser('json', { limit: config.get('BODY_LIMIT') });
+  // The depth check runs on the raw bytes, before JSON.parse and before any pipe sees the value.
+  // express.json itself, since Nest's useBodyParser reserves `verify` for its rawBody option.
+  app.use(json({ limit: config.get('BODY_LIMIT'), verify: refuseDeepJson }));
   app.useBodyParser('urlencoded', { limit: config.get('BODY_LIMIT'), extended: false });
   app.use(
     helmet({
@@ -35,15 +39,16 @@ export function configureHttpApp(app: NestExpressApplication): void {
     }),
   );
   mountConsole(app);
-  app.set('trust proxy', 'loopback');
+  // Validated at boot (src/config/trust-proxy.ts); decides the client address rate limits see.
+  app.set('trust proxy', parseTrustProxy(config.get('TRUST_PROXY')));
   app.set('x-powered-by', false);
   setupOpenApi(app);
   app.enableShutdownHooks();
 }
 
-/** `/api/v1` for everything but `/health`; the OpenAPI generator applies it too (same paths). */
+/** `/api/v1` for everything but the health probes; the OpenAPI generator applies it too (same paths). */
 export function applyGlobalPrefix(app: INestApplication): void {
-  app.setGlobalPrefix(API_PREFIX, { exclude: ['health'] });
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['health', 'health/live', 'health/ready'] });
 }
 
 export function setupOpenApi(app: INestApplication): void {

@@ -6,8 +6,9 @@ import { AppError } from '@app/common/errors/app-error';
 import { AppConfig } from '@app/config/app-config';
 import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
 import { ROLES } from './auth.entities';
-import { Ctx, Public, PublicCtx, Roles } from './auth.decorators';
+import { Ctx, DuringPasswordChange, Public, PublicCtx, Roles } from './auth.decorators';
 import {
+  ChangePasswordDto,
   CreatedTerminalDto,
   CreateStaffDto,
   CreateTerminalDto,
@@ -46,11 +47,11 @@ export class AuthController {
   @Public()
   @UseGuards(ThrottlerGuard)
   @SkipThrottle({ objection: true })
-  @ApiOperation({ summary: '工作人员登录：返回访问令牌与刷新令牌（按 IP 限流，连续失败 5 次锁定 15 分钟）；client=console 时刷新令牌只放在 httpOnly Cookie' })
+  @ApiOperation({ summary: '工作人员登录：返回访问令牌与刷新令牌（按 IP 限流；同一用户名+客户端连续失败 3 次后逐次延迟，429 并给出 Retry-After，不锁定账号）；client=console 时刷新令牌只放在 httpOnly Cookie' })
   @ApiOkResponse({ type: LoginResultDto, headers: SET_COOKIE })
-  @ApiErrors('AUTH.INVALID_CREDENTIALS', 'AUTH.ACCOUNT_LOCKED', 'AUTH.ACCOUNT_DISABLED', 'RATE.LIMITED')
+  @ApiErrors('AUTH.INVALID_CREDENTIALS', 'AUTH.LOGIN_THROTTLED', 'AUTH.ACCOUNT_DISABLED', 'RATE.LIMITED')
   async login(@Body() dto: LoginDto, @PublicCtx() ctx: PublicContext, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<LoginResultDto> {
-    const result = await this.auth.login(dto.username, dto.password, ctx.requestId);
+    const result = await this.auth.login(dto.username, dto.password, ctx);
     if (dto.client !== 'console') return result;
     return this.toCookie(req, res, result);
   }
@@ -62,11 +63,11 @@ export class AuthController {
   @ApiHeader({ name: CONSOLE_HEADER, required: false, description: '用 Cookie 中的刷新令牌时必填（任意非空值，如 1）' })
   @ApiOkResponse({ type: TokenPairDto, headers: SET_COOKIE })
   @ApiErrors('AUTH.UNAUTHENTICATED', 'AUTH.INVALID_TOKEN', 'AUTH.CONSOLE_HEADER_REQUIRED')
-  async refresh(@Body() dto: RefreshDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<TokenPairDto> {
-    if (dto.refreshToken) return this.auth.refresh(dto.refreshToken);
+  async refresh(@Body() dto: RefreshDto, @PublicCtx() ctx: PublicContext, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<TokenPairDto> {
+    if (dto.refreshToken) return this.auth.refresh(dto.refreshToken, ctx.requestId);
     const token = this.cookieToken(req);
     try {
-      return this.toCookie(req, res, await this.auth.refresh(token));
+      return this.toCookie(req, res, await this.auth.refresh(token, ctx.requestId));
     } catch (err) {
       // A refused cookie (expired, reused, ended) is no use to keep.
       clearRefreshCookie(req, res);
@@ -77,18 +78,29 @@ export class AuthController {
   @Post('logout')
   @HttpCode(204)
   @Public()
-  @ApiOperation({ summary: '注销：吊销刷新令牌（请求体中的，或控制台 Cookie 中的，并清除 Cookie）' })
+  @ApiOperation({ summary: '注销：结束会话（刷新令牌与访问令牌立即失效）；请求体中的令牌，或控制台 Cookie 中的（并清除 Cookie）' })
   @ApiHeader({ name: CONSOLE_HEADER, required: false, description: '用 Cookie 中的刷新令牌时必填' })
   @ApiNoContentResponse({ description: '已注销（令牌未知或已吊销时同样 204）', headers: SET_COOKIE })
   @ApiErrors('AUTH.UNAUTHENTICATED', 'AUTH.CONSOLE_HEADER_REQUIRED')
-  async logout(@Body() dto: RefreshDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
+  async logout(@Body() dto: RefreshDto, @PublicCtx() ctx: PublicContext, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
     if (dto.refreshToken) {
-      await this.auth.logout(dto.refreshToken);
+      await this.auth.logout(dto.refreshToken, ctx.requestId);
       return;
     }
     const token = this.cookieToken(req);
     clearRefreshCookie(req, res);
-    await this.auth.logout(token);
+    await this.auth.logout(token, ctx.requestId);
+  }
+
+  @Post('password')
+  @HttpCode(200)
+  @Roles(...ROLES)
+  @DuringPasswordChange()
+  @ApiOperation({ summary: '修改密码：结束本人所有会话（含其他设备），返回新会话的令牌' })
+  @ApiOkResponse({ type: TokenPairDto })
+  @ApiErrors('AUTH.WRONG_PASSWORD', 'AUTH.PASSWORD_UNCHANGED')
+  changePassword(@Ctx() ctx: RequestContext, @Body() dto: ChangePasswordDto): Promise<TokenPairDto> {
+    return this.auth.changePassword(ctx, dto.currentPassword, dto.newPassword);
   }
 
   /** The console's refresh token: from its cookie, and only with the console header (CSRF). */
@@ -108,6 +120,7 @@ export class AuthController {
 
   @Get('me')
   @Roles(...ROLES)
+  @DuringPasswordChange()
   @ApiOperation({ summary: '当前登录的工作人员' })
   @ApiOkResponse({ type: MeDto })
   me(@Ctx() ctx: RequestContext): MeDto {

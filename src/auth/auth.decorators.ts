@@ -22,6 +22,11 @@ export const Roles = (...roles: Role[]) =>
     ApiExtension('x-roles', roles),
   );
 
+export const PASSWORD_CHANGE_METADATA = 'xinyi:during-password-change';
+
+/** Reachable by a staff user whose one-time password is not yet changed (else AUTH.PASSWORD_CHANGE_REQUIRED). */
+export const DuringPasswordChange = () => SetMetadata(PASSWORD_CHANGE_METADATA, true);
+
 /** A shop terminal's API key in `x-api-key`. */
 export const TerminalAuth = () =>
   applyDecorators(

@@ -69,6 +69,21 @@ export class TokenPairDto {
 
 export class LoginResultDto extends TokenPairDto {
   @ApiProperty({ type: StaffDto }) user: StaffDto;
+  @ApiProperty({ description: '一次性密码：须先 POST /auth/password 修改，其他接口才可用' }) mustChangePassword: boolean;
+}
+
+export class ChangePasswordDto {
+  @ApiProperty({ description: '当前密码（或一次性密码）' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(256)
+  currentPassword: string;
+
+  @ApiProperty({ description: '新密码（至少 10 位）' })
+  @IsString()
+  @MinLength(10)
+  @MaxLength(128)
+  newPassword: string;
 }
 
 export class CreateStaffDto {

@@ -1,4 +1,4 @@
-import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 
 export const ROLES = ['town_admin', 'village_clerk', 'village_reviewer', 'auditor', 'shop_clerk'] as const;
 export type Role = (typeof ROLES)[number];
@@ -40,11 +40,9 @@ export class StaffUser {
   @Column({ type: 'boolean', default: true })
   active: boolean;
 
-  @Column({ name: 'failed_logins', type: 'integer', default: 0 })
-  failedLogins: number;
-
-  @Column({ name: 'locked_until', type: 'timestamptz', nullable: true })
-  lockedUntil: Date | null;
+  /** Set for a one-time password (first install): every call but `POST /auth/password` is refused. */
+  @Column({ name: 'must_change_password', type: 'boolean', default: false })
+  mustChangePassword: boolean;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
@@ -78,6 +76,56 @@ export class RefreshToken {
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
+}
+
+/**
+ * Failed logins per typed username and client address. Guessing slows down for that pair only
+ * (a growing delay, 429 with Retry-After), so a stranger's failures never lock the real user out
+ * of their own device; the row is dropped at that pair's next successful login.
+ */
+@Entity({ name: 'login_failures' })
+export class LoginFailure {
+  @PrimaryColumn({ type: 'text' })
+  username: string;
+
+  @PrimaryColumn({ type: 'text' })
+  client: string;
+
+  /** Attempts since the last success (an attempt is counted before the password is checked). */
+  @Column({ type: 'integer' })
+  failures: number;
+
+  @Index()
+  @Column({ name: 'last_failed_at', type: 'timestamptz' })
+  lastFailedAt: Date;
+
+  @Column({ name: 'blocked_until', type: 'timestamptz', nullable: true })
+  blockedUntil: Date | null;
+}
+
+/**
+ * A login session: one per login, its id is the refresh-token family id and the `sid` claim of
+ * every access token issued in it. The guard looks the session up on each staff request (primary
+ * key), so logout, deactivation and a password change refuse that session's access tokens at once.
+ */
+@Entity({ name: 'staff_sessions' })
+export class StaffSession {
+  @PrimaryColumn('uuid')
+  id: string;
+
+  @Index()
+  @Column({ name: 'staff_id', type: 'uuid' })
+  staffId: string;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @Column({ name: 'ended_at', type: 'timestamptz', nullable: true })
+  endedAt: Date | null;
+
+  /** logout, refresh_reuse, deactivated, password_changed. */
+  @Column({ name: 'end_reason', type: 'text', nullable: true })
+  endReason: string | null;
 }
 
 /** A shop terminal's API key: shown once, stored as SHA-256; looked up by its public prefix. */

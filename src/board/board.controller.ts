@@ -5,7 +5,7 @@ import { Ctx, Public, Roles } from '@app/auth/auth.decorators';
 import type { RequestContext } from '@app/auth/principal';
 import { ApiErrors } from '@app/common/errors/api-errors';
 import { ApiFileResponse, HTML_MEDIA_TYPE } from '@app/common/http/api-file-response';
-import { BoardPathParams, BoardsOverviewDto, PeriodQuery, PublicBoardDto, VillageBoardDto, VillagePathParams } from './board.dto';
+import { BoardPathParams, BoardsOverviewDto, PeriodQuery, PublicBoardDto, PublicTownDto, TownCodeQuery, VillageBoardDto, VillagePathParams } from './board.dto';
 import { BoardService } from './board.service';
 import { cacheable, sendRendered } from './rendered-body';
 
@@ -18,30 +18,40 @@ export class PublicBoardController {
   @Get('boards/:villageId/:period.html')
   @Public()
   @ApiFileResponse('可打印的公示栏（A4 HTML）', HTML_MEDIA_TYPE)
-  @ApiErrors('BOARD.NOT_FOUND')
-  @ApiOperation({ summary: '公示栏打印页（A4，无需登录；仅显示脱敏姓名）' })
-  async html(@Param() p: BoardPathParams, @Req() req: Request, @Res() res: Response): Promise<void> {
-    await sendRendered(req, res, await this.boards.boardHtmlBody(p.villageId, p.period), 'text/html; charset=utf-8');
+  @ApiErrors('BOARD.NOT_FOUND', 'BOARD.VILLAGE_CODE_AMBIGUOUS')
+  @ApiOperation({ summary: '公示栏打印页（A4，无需登录；仅显示脱敏姓名）；村可用 ID 或村编号，如 /public/boards/DC/2026-11.html' })
+  async html(@Param() p: BoardPathParams, @Query() q: TownCodeQuery, @Req() req: Request, @Res() res: Response): Promise<void> {
+    await sendRendered(req, res, await this.boards.boardHtmlBody(p.villageId, p.period, q.town), 'text/html; charset=utf-8');
   }
 
   @Get('boards/:villageId/:period')
   @Public()
   @ApiOkResponse({ type: PublicBoardDto })
-  @ApiErrors('BOARD.NOT_FOUND')
-  @ApiOperation({ summary: '公示栏（JSON，无需登录）：逐人逐条积分、异议状态、合计、红黑榜、入账核验码' })
-  async board(@Param() p: BoardPathParams, @Req() req: Request, @Res() res: Response): Promise<void> {
-    await sendRendered(req, res, await this.boards.boardJsonBody(p.villageId, p.period), 'application/json; charset=utf-8');
+  @ApiErrors('BOARD.NOT_FOUND', 'BOARD.VILLAGE_CODE_AMBIGUOUS')
+  @ApiOperation({ summary: '公示栏（JSON，无需登录）：逐人逐条积分、异议状态、合计、红黑榜、入账核验码；村可用 ID 或村编号，如 /public/boards/DC/2026-11' })
+  async board(@Param() p: BoardPathParams, @Query() q: TownCodeQuery, @Req() req: Request, @Res() res: Response): Promise<void> {
+    await sendRendered(req, res, await this.boards.boardJsonBody(p.villageId, p.period, q.town), 'application/json; charset=utf-8');
   }
 
   @Get('villages/:villageId/boards')
   @Public()
   @ApiOkResponse({ type: [VillageBoardDto] })
-  @ApiErrors('ORG.VILLAGE_NOT_FOUND')
-  @ApiOperation({ summary: '本村历期公示栏（无需登录）' })
-  async villageBoards(@Param() p: VillagePathParams, @Res({ passthrough: true }) res: Response): Promise<VillageBoardDto[]> {
-    const boards = await this.boards.villageBoards(p.villageId);
+  @ApiErrors('ORG.VILLAGE_NOT_FOUND', 'BOARD.VILLAGE_CODE_AMBIGUOUS')
+  @ApiOperation({ summary: '本村历期公示栏（无需登录）；村可用 ID 或村编号' })
+  async villageBoards(@Param() p: VillagePathParams, @Query() q: TownCodeQuery, @Res({ passthrough: true }) res: Response): Promise<VillageBoardDto[]> {
+    const boards = await this.boards.villageBoards(p.villageId, q.town);
     cacheable(res);
     return boards;
+  }
+
+  @Get('villages')
+  @Public()
+  @ApiOkResponse({ type: [PublicTownDto] })
+  @ApiOperation({ summary: '公开的村列表（无需登录）：镇、各村及其已公示的公示栏地址（按村编号）' })
+  async villages(@Query() q: TownCodeQuery, @Res({ passthrough: true }) res: Response): Promise<PublicTownDto[]> {
+    const towns = await this.boards.publicVillages(q.town);
+    cacheable(res);
+    return towns;
   }
 }
 

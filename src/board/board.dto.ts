@@ -1,12 +1,19 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsUUID } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsOptional, Matches } from 'class-validator';
 import { IsPeriod } from '@app/common/http/field-decorators';
 import { CYCLE_STATES, type CycleState } from '@app/review/review.entities';
 import { LINE_STATUS_LABELS, type LineStatus, type PublicBoard, type PublicBoardLine, type PublicBoardResident } from './board-view';
 
+/** A UUID, or a village code (2–8 letters or digits, as villages are created; case-insensitive). */
+export const VILLAGE_REF_PATTERN = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[A-Z0-9]{2,8})$/;
+const VILLAGE_REF_DESCRIPTION = '村（社区）：ID（UUID）或村编号（如 DC；几个镇有同一编号时加 ?town=镇编号）';
+const upperUnlessUuid = ({ value }: { value: unknown }) => (typeof value === 'string' && value.length <= 8 ? value.trim().toUpperCase() : value);
+
 export class BoardPathParams {
-  @ApiProperty({ format: 'uuid', description: '村（社区）ID' })
-  @IsUUID('all')
+  @ApiProperty({ description: VILLAGE_REF_DESCRIPTION, example: 'DC' })
+  @Transform(upperUnlessUuid)
+  @Matches(VILLAGE_REF_PATTERN, { message: 'villageId must be a village id (uuid) or a village code like DC' })
   villageId: string;
 
   @IsPeriod()
@@ -14,9 +21,40 @@ export class BoardPathParams {
 }
 
 export class VillagePathParams {
-  @ApiProperty({ format: 'uuid', description: '村（社区）ID' })
-  @IsUUID('all')
+  @ApiProperty({ description: VILLAGE_REF_DESCRIPTION, example: 'DC' })
+  @Transform(upperUnlessUuid)
+  @Matches(VILLAGE_REF_PATTERN, { message: 'villageId must be a village id (uuid) or a village code like DC' })
   villageId: string;
+}
+
+export class TownCodeQuery {
+  @ApiPropertyOptional({ description: '镇编号（只看该镇；按村编号找公示栏时区分同编号的村）', example: 'HOUYING' })
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_-]{1,40}$/, { message: 'town must be a town code like HOUYING' })
+  town?: string;
+}
+
+export class PublicVillageBoardDto {
+  @ApiProperty({ description: '期间', example: '2026-11' }) period: string;
+  @ApiProperty({ enum: CYCLE_STATES, description: '周期状态（公示中 publicized / 已入账 finalized）' }) state: CycleState;
+  @ApiProperty({ description: '公示时间' }) publishedAt: Date;
+  @ApiProperty({ nullable: true, type: Date, description: '异议期结束' }) windowEndsAt: Date | null;
+  @ApiProperty({ description: '是否已入账' }) finalized: boolean;
+  @ApiProperty({ description: '公示栏 JSON 地址（按村编号）', example: '/api/v1/public/boards/DC/2026-11?town=HOUYING' }) url: string;
+  @ApiProperty({ description: '打印页地址', example: '/api/v1/public/boards/DC/2026-11.html?town=HOUYING' }) htmlUrl: string;
+}
+
+export class PublicVillageDto {
+  @ApiProperty({ format: 'uuid', description: '村（社区）ID' }) id: string;
+  @ApiProperty({ description: '村编号', example: 'DC' }) code: string;
+  @ApiProperty({ description: '村名称', example: '东村' }) name: string;
+  @ApiProperty({ type: [PublicVillageBoardDto], description: '已公示的各期公示栏（新的在前）' }) boards: PublicVillageBoardDto[];
+}
+
+export class PublicTownDto {
+  @ApiProperty({ description: '镇编号', example: 'HOUYING' }) code: string;
+  @ApiProperty({ description: '镇名称', example: '侯营镇' }) name: string;
+  @ApiProperty({ type: [PublicVillageDto] }) villages: PublicVillageDto[];
 }
 
 export class PeriodQuery {

@@ -89,6 +89,41 @@ export class BoardRepository {
     );
   }
 
+  /** Villages with this code (codes are unique within a town only), optionally in one town (code, any case). */
+  findVillagesByCode(code: string, townCode: string | undefined): Promise<Array<{ id: string; townCode: string }>> {
+    return queryRows(
+      this.db,
+      `SELECT v.id, t.code AS "townCode" FROM villages v JOIN towns t ON t.id = v.town_id
+       WHERE v.code = $1 AND ($2::text IS NULL OR upper(t.code) = upper($2)) ORDER BY t.code`,
+      [code, townCode ?? null],
+    );
+  }
+
+  /** Towns and their villages (optionally one town), for the public list. */
+  listPublicVillages(townCode: string | undefined): Promise<Array<{ townCode: string; townName: string; villageId: string; villageCode: string; villageName: string }>> {
+    return queryRows(
+      this.db,
+      `SELECT t.code AS "townCode", t.name AS "townName", v.id AS "villageId", v.code AS "villageCode", v.name AS "villageName"
+       FROM towns t JOIN villages v ON v.town_id = t.id
+       WHERE $1::text IS NULL OR upper(t.code) = upper($1)
+       ORDER BY t.code, v.code`,
+      [townCode ?? null],
+    );
+  }
+
+  /** The published boards of these villages, newest first. */
+  listPublishedBoardsOf(villageIds: string[]): Promise<Array<VillageBoardRow & { villageId: string }>> {
+    return queryRows(
+      this.db,
+      `SELECT b.village_id AS "villageId", b.period, c.state, b.published_at AS "publishedAt", c.window_ends_at AS "windowEndsAt",
+              c.finalized_at AS "finalizedAt", c.checkpoint_hash AS "checkpointHash"
+       FROM boards b JOIN review_cycles c ON c.id = b.cycle_id
+       WHERE b.village_id = ANY($1::uuid[]) AND c.state IN ('publicized', 'finalized')
+       ORDER BY b.village_id, b.period DESC`,
+      [villageIds],
+    );
+  }
+
   /** The town's close day (towns.close_day): the deadlines and late flags follow it. */
   async townCloseDay(townId: string): Promise<number> {
     const row = await queryOne<{ closeDay: number }>(this.db, `SELECT close_day AS "closeDay" FROM towns WHERE id = $1`, [townId]);

@@ -6,7 +6,7 @@ import { AppConfig } from '@app/config/app-config';
 import type { BoardContent } from '@app/review/board';
 import { renderBoardHtml } from './board-html';
 import { toPublicBoard, type PublicBoard } from './board-view';
-import type { BoardOverviewRowDto, BoardsOverviewDto, VillageBoardDto } from './board.dto';
+import type { BoardOverviewRowDto, BoardsOverviewDto, PublicTownDto, VillageBoardDto } from './board.dto';
 import { BoardRepository } from './board.repository';
 import { RenderedBody } from './rendered-body';
 import { lateFlags, periodDeadlines } from './deadlines';
@@ -25,12 +25,64 @@ export class BoardService {
     this.rendered = new TtlCache<RenderedBody>(config.get('BOARD_CACHE_MS'), 64);
   }
 
-  boardJsonBody(villageId: string, period: string): Promise<RenderedBody> {
+  /** `village` is an id or a village code (see resolveVillage); the cache is keyed by the id either way. */
+  async boardJsonBody(village: string, period: string, townCode?: string): Promise<RenderedBody> {
+    const villageId = await this.resolveVillage(village, townCode, 'BOARD.NOT_FOUND');
     return this.rendered.get(`json:${villageId}:${period}`, async () => new RenderedBody(JSON.stringify(await this.board(villageId, period))));
   }
 
-  boardHtmlBody(villageId: string, period: string): Promise<RenderedBody> {
+  async boardHtmlBody(village: string, period: string, townCode?: string): Promise<RenderedBody> {
+    const villageId = await this.resolveVillage(village, townCode, 'BOARD.NOT_FOUND');
     return this.rendered.get(`html:${villageId}:${period}`, async () => new RenderedBody(await this.boardHtml(villageId, period)));
+  }
+
+  /**
+   * Forgets the rendered board of a village-period at once: called after a write that changes
+   * what it shows (an objection, an answer, finalize, a late posting). This process only: another
+   * api process keeps its copy up to BOARD_CACHE_MS (docs/ARCHITECTURE.md, "Scaling out").
+   */
+  invalidate(villageId: string, period: string): void {
+    this.rendered.delete(`json:${villageId}:${period}`);
+    this.rendered.delete(`html:${villageId}:${period}`);
+  }
+
+  /** A UUID as it is; a village code (unique within its town) to the village's id. */
+  async resolveVillage(ref: string, townCode: string | undefined, notFound: 'BOARD.NOT_FOUND' | 'ORG.VILLAGE_NOT_FOUND'): Promise<string> {
+    if (ref.length > 8) return ref;
+    const found = await this.repo.findVillagesByCode(ref, townCode);
+    if (found.length === 0) throw new AppError(notFound);
+    if (found.length > 1) throw new AppError('BOARD.VILLAGE_CODE_AMBIGUOUS', undefined, { towns: found.map((v) => v.townCode) });
+    return found[0].id;
+  }
+
+  /** Every town's villages with their published boards, addressed by codes: no one needs a UUID. */
+  async publicVillages(townCode?: string): Promise<PublicTownDto[]> {
+    const rows = await this.repo.listPublicVillages(townCode);
+    const boards = await this.repo.listPublishedBoardsOf(rows.map((r) => r.villageId));
+    const byVillage = new Map<string, typeof boards>();
+    for (const b of boards) byVillage.set(b.villageId, [...(byVillage.get(b.villageId) ?? []), b]);
+    const towns = new Map<string, PublicTownDto>();
+    for (const r of rows) {
+      const town = towns.get(r.townCode) ?? { code: r.townCode, name: r.townName, villages: [] };
+      towns.set(r.townCode, town);
+      const path = `/api/v1/public/boards/${encodeURIComponent(r.villageCode)}`;
+      const query = `?town=${encodeURIComponent(r.townCode)}`;
+      town.villages.push({
+        id: r.villageId,
+        code: r.villageCode,
+        name: r.villageName,
+        boards: (byVillage.get(r.villageId) ?? []).map((b) => ({
+          period: b.period,
+          state: b.state,
+          publishedAt: b.publishedAt,
+          windowEndsAt: b.windowEndsAt,
+          finalized: b.state === 'finalized',
+          url: `${path}/${b.period}${query}`,
+          htmlUrl: `${path}/${b.period}.html${query}`,
+        })),
+      });
+    }
+    return [...towns.values()];
   }
 
   /** Unknown village, no board for the period or not yet publicized: one answer, 404 BOARD.NOT_FOUND. */
@@ -46,7 +98,8 @@ export class BoardService {
     return renderBoardHtml(await this.board(villageId, period));
   }
 
-  async villageBoards(villageId: string): Promise<VillageBoardDto[]> {
+  async villageBoards(village: string, townCode?: string): Promise<VillageBoardDto[]> {
+    const villageId = await this.resolveVillage(village, townCode, 'ORG.VILLAGE_NOT_FOUND');
     if (!(await this.repo.villageExists(villageId))) throw new AppError('ORG.VILLAGE_NOT_FOUND');
     const rows = await this.repo.listVillageBoards(villageId);
     return rows.map((r) => ({

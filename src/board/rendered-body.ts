@@ -29,9 +29,12 @@ export class RenderedBody {
 /**
  * The public board's cache header, set on success only (an error must not be cached as a board,
  * nor answered as text/html): @Header() would apply before the handler runs, to errors as well.
+ * `no-cache`: a browser or proxy may keep the page but must ask again each time; with the ETag
+ * that costs a 304 without a body, and an objection or an answer shows at once (a max-age would
+ * show the old board for that long).
  */
 export function cacheable(res: Response): void {
-  res.setHeader('cache-control', 'public, max-age=60');
+  res.setHeader('cache-control', 'public, no-cache');
 }
 
 /** gzip only when the client says it takes it (no Accept-Encoding header: plain, like `compression`). */

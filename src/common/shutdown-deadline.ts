@@ -1,3 +1,5 @@
+import { flushLogsSync } from './log-destination';
+
 /**
  * Nest's shutdown hooks close queues and connections on SIGTERM/SIGINT. If one of them cannot
  * finish (Redis unreachable, a job that never ends) the process would never exit: an orphaned
@@ -10,6 +12,7 @@ export function armShutdownDeadline(ms: number, log: (message: string) => void):
     process.once(signal, () => {
       setTimeout(() => {
         log(`shutdown did not finish within ${ms} ms; exiting`);
+        flushLogsSync();
         process.exit(1);
       }, ms).unref();
     });

@@ -9,8 +9,10 @@ import {
   Max,
   Min,
   MinLength,
+  ValidateBy,
   validateSync,
 } from 'class-validator';
+import { parseTrustProxy } from './trust-proxy';
 
 /**
  * Every environment variable the service reads, with defaults that work on a developer machine
@@ -29,6 +31,19 @@ export class EnvVars {
 
   @IsString()
   HOST = '127.0.0.1';
+
+  /**
+   * Which proxies may tell the client address (X-Forwarded-For): `false`, a hop count 1–10, or a
+   * list of loopback / linklocal / uniquelocal / IPs / CIDRs. Rate limits key on that address.
+   */
+  @ValidateBy({
+    name: 'trustProxy',
+    validator: {
+      validate: (v: unknown) => typeof v === 'string' && parseTrustProxy(v) !== null,
+      defaultMessage: () => 'false, a hop count 1-10, or a comma-separated list of loopback/linklocal/uniquelocal/IP/CIDR (never true)',
+    },
+  })
+  TRUST_PROXY = 'loopback';
 
   @Matches(/^postgres(ql)?:\/\/.+/, { message: 'must be a postgres:// URL' })
   DATABASE_URL = 'postgres://postgres@127.0.0.1:55432/xinyi';

@@ -1,5 +1,5 @@
 import { AuditLogEntry } from '@app/audit/audit-log.entity';
-import { RefreshToken, StaffUser, Terminal } from '@app/auth/auth.entities';
+import { LoginFailure, RefreshToken, StaffSession, StaffUser, Terminal } from '@app/auth/auth.entities';
 import { CatalogAdoption, CatalogItem, CatalogVersion } from '@app/catalog/catalog.entities';
 import { Account, LedgerCorrection, Posting, YearlyRating } from '@app/ledger/ledger.entities';
 import { CreditOutboxRow } from '@app/credit-export/credit-outbox.entity';
@@ -19,6 +19,8 @@ export const ENTITIES = [
   ResidentStatusEvent,
   StaffUser,
   RefreshToken,
+  StaffSession,
+  LoginFailure,
   Terminal,
   Shop,
   ShopVillage,

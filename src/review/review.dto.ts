@@ -153,7 +153,7 @@ export class CycleSummaryDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ description: '期间', example: '2026-11' }) period: string;
   @ApiProperty({ enum: CYCLE_STATES, description: 'open 开放录入 / closed 已关账 / reviewed 已评议 / publicized 公示中 / finalized 已入账' }) state: CycleState;
-  @ApiProperty({ type: 'integer', description: '记录条数（含已撤回、未通过）' }) entries: number;
+  @ApiProperty({ description: '记录条数（含已撤回、未通过）' }) entries: number;
   @ApiProperty({ type: String, format: 'date-time', nullable: true, description: '按计划自动关账的时间（本镇关账日 00:10 北京时间）；仅开放且未被重开过的周期有' }) scheduledCloseAt: Date | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) closedAt: Date | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true }) reviewedAt: Date | null;
@@ -197,17 +197,17 @@ export class ReviewSheetEntryDto {
   @ApiProperty({ description: '事项编码' }) itemCode: string;
   @ApiProperty({ description: '事项名称' }) itemName: string;
   @ApiProperty({ description: '发生日期' }) occurredOn: string;
-  @ApiProperty({ description: '补录：发生月份已关账，计入本期（发生日期见 occurredOn）' }) late: boolean;
   @ApiProperty({ type: 'integer', description: '录入时的分值' }) points: number;
   @ApiProperty({ type: 'integer', nullable: true, description: '关账评定后的分值' }) finalPoints: number | null;
   @ApiProperty({ type: ExplanationDto, description: '计分说明（关账后为全期评定的说明）' }) explanation: ExplanationDto;
   @ApiProperty({ enum: ENTRY_STATUSES }) status: string;
   @ApiProperty({ description: '有未答复的异议' }) disputed: boolean;
   @ApiProperty({ type: String, format: 'uuid', nullable: true, description: '疑似重复：同一村民同一事项同一天的较早记录' }) duplicateOf: string | null;
+  @ApiProperty({ description: '补录：发生月份已关账，计入本期间' }) late: boolean;
 }
 
 export class ReviewSheetDto {
-  @ApiProperty({ description: '期间', example: '2026-11' }) period: string;
+  @ApiProperty({ description: '本评议表所属期间（一个村可能同时有上月和本月两个开放周期）', example: '2026-11' }) period: string;
   @ApiProperty({ type: CycleDto }) cycle: CycleDto;
   @ApiProperty({
     description: '各状态的记录条数（没有的状态不出现）',

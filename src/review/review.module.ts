@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { BoardModule } from '@app/board/board.module';
 import { EntriesModule } from '@app/scoring/entries.module';
 import { LedgerModule } from '@app/ledger/ledger.module';
 import { ReviewController } from './review.controller';
@@ -6,7 +7,7 @@ import { ReviewRepository } from './review.repository';
 import { ReviewService } from './review.service';
 
 @Module({
-  imports: [EntriesModule, LedgerModule],
+  imports: [EntriesModule, LedgerModule, BoardModule],
   controllers: [ReviewController],
   providers: [ReviewService, ReviewRepository],
   exports: [ReviewService],

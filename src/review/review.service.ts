@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { AuditService } from '@app/audit/audit.service';
 import type { PublicContext, RequestContext } from '@app/auth/principal';
 import { ScopeService } from '@app/auth/scope.service';
+import { BoardService } from '@app/board/board.service';
 import { AppError } from '@app/common/errors/app-error';
 import { LedgerService } from '@app/ledger/ledger.service';
 import { checkpointHash } from '@app/ledger/posting-hash';
@@ -67,6 +68,7 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
     private readonly scope: ScopeService,
     private readonly audit: AuditService,
     private readonly jobs: JobQueue,
+    private readonly boards: BoardService,
   ) {}
 
   // ---- close -------------------------------------------------------------------------------
@@ -93,6 +95,8 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
       if (actorId === null && c.closedAt) return 'not-open';
       await this.assess(m, c);
       await this.repo.transition(m, c, 'closed', actorId, null);
+      // The admin's close is audited by closeByAdmin; the scheduled one here, as the system.
+      if (actorId === null) await this.audit.record(null, { action: 'cycle.close', targetType: 'cycle', targetId: c.id, townId, summary: { villageId, period, scheduled: true } }, m);
       return 'closed';
     });
   }
@@ -308,7 +312,7 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
   // ---- objections --------------------------------------------------------------------------
 
   async fileObjection(pub: PublicContext, villageId: string, period: string, dto: ObjectionDto): Promise<{ id: string; dueAt: Date }> {
-    return this.repo.db.transaction(async (m) => {
+    const filed = await this.repo.db.transaction(async (m) => {
       const c = await this.repo.findCycle(m, villageId, period);
       const board = await this.repo.findBoard(m, villageId, period);
       if (!c || !board) throw new AppError('BOARD.NOT_FOUND');
@@ -324,6 +328,9 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
       await this.audit.recordPublic(pub, c.townId, { action: 'objection.file', targetType: 'entry', targetId: dto.entryId, summary: { objectionId: o.id } }, m);
       return { id: o.id, dueAt: o.dueAt };
     });
+    // After the commit: the board shows the entry under objection from the next request on.
+    this.boards.invalidate(villageId, period);
+    return filed;
   }
 
   /** Upheld: the entry is withdrawn from posting. Dismissed: it stands (and posts now if the cycle is already finalized). */
@@ -349,6 +356,7 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
       await this.audit.record(ctx, { action: 'objection.answer', targetType: 'objection', targetId: id, summary: { outcome: dto.outcome, entryId: o.entryId } }, m);
       return { answered, cycle: c };
     });
+    this.boards.invalidate(result.cycle.villageId, result.cycle.period);
     if (result.cycle.state === 'finalized') await this.afterPosting(result.cycle);
     return result.answered;
   }
@@ -377,7 +385,7 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
       if (!c) return { status: 'not-due' as const };
       if (c.state === 'finalized') return { status: 'already' as const };
       if (c.state !== 'publicized' || !c.windowEndsAt || c.windowEndsAt.getTime() > now.getTime()) return { status: 'not-due' as const };
-      await this.postEntries(m, c);
+      const posted = await this.postEntries(m, c);
       const heads = await this.repo.accountHeads(m, c.villageId);
       const hash = checkpointHash(c.villageId, c.period, heads);
       await m.query(`INSERT INTO cycle_checkpoints (cycle_id, town_id, village_id, period, heads, hash) VALUES ($1, $2, $3, $4, $5, $6)`, [
@@ -389,9 +397,17 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
         hash,
       ]);
       await this.repo.transition(m, c, 'finalized', null, null, { checkpointHash: hash });
+      await this.audit.record(
+        null,
+        { action: 'cycle.finalize', targetType: 'cycle', targetId: c.id, townId: c.townId, summary: { villageId: c.villageId, period: c.period, posted, accounts: heads.length, checkpointHash: hash } },
+        m,
+      );
       return { status: 'finalized' as const, cycle: c };
     });
-    if (outcome.status === 'finalized') await this.afterPosting(outcome.cycle);
+    if (outcome.status === 'finalized') {
+      this.boards.invalidate(outcome.cycle.villageId, outcome.cycle.period);
+      await this.afterPosting(outcome.cycle);
+    }
     return outcome.status;
   }
 
@@ -453,10 +469,14 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
   private async postLateDismissed(cycleIds: string[]): Promise<number> {
     let posted = 0;
     for (const cycleId of cycleIds) {
-      posted += await this.repo.db.transaction(async (m) => {
+      const late = await this.repo.db.transaction(async (m) => {
         const c = (await this.repo.lockCycleById(m, cycleId)) as CycleRow;
-        return this.postEntries(m, c);
+        const n = await this.postEntries(m, c);
+        if (n) await this.audit.record(null, { action: 'cycle.post_late', targetType: 'cycle', targetId: c.id, townId: c.townId, summary: { villageId: c.villageId, period: c.period, posted: n } }, m);
+        return { c, n };
       });
+      this.boards.invalidate(late.c.villageId, late.c.period);
+      posted += late.n;
     }
     return posted;
   }

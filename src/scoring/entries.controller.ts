@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res, StreamableFile, UploadedFile, UseInterceptors } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
 import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+
 import type { Response } from 'express';
 import { Ctx, Roles } from '@app/auth/auth.decorators';
 import { ApiErrors } from '@app/common/errors/api-errors';
@@ -44,7 +45,6 @@ export class EntriesController {
   @Roles('village_clerk')
   @ApiOperation({ summary: '录入前试算：与录入相同的请求体与校验，按目录规则计算分值与说明、计入的期间与是否补录；不保存任何内容' })
   @ApiOkResponse({ type: EntryPreviewDto, description: '将计入的期间、是否补录、分值与中文计分说明' })
-  @ApiErrors('ORG.VILLAGE_NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'CYCLE.NOT_OPEN', 'CATALOG.NO_VERSION_ADOPTED', 'ENTRY.RESIDENT_NOT_FOUND', 'ENTRY.RESIDENT_NOT_ACTIVE', 'ENTRY.DATE_OUT_OF_WINDOW', 'ENTRY.ITEM_NOT_IN_CATALOG', 'ENTRY.QUANTITY_REQUIRED', 'ENTRY.QUANTITY_INVALID', 'ENTRY.QUANTITY_NOT_ALLOWED', 'ENTRY.POINTS_REQUIRED', 'ENTRY.POINTS_NOT_ALLOWED', 'ENTRY.POINTS_OUT_OF_RANGE', 'ENTRY.REASON_REQUIRED', 'ENTRY.RULE_INPUT_INVALID')
   preview(@Ctx() ctx: RequestContext, @Param() p: VillageIdParam, @Body() dto: CreateEntryDto): Promise<EntryPreviewDto> {
     return this.entries.preview(ctx, p.villageId, dto);
   }
@@ -116,7 +116,6 @@ export class EntriesController {
   @ApiBody({ schema: { type: 'object', properties: { file: { type: 'string', format: 'binary', description: '与上传时相同的文件' } } } })
   @ApiOperation({ summary: '错误报告：按上传的同样检查，返回带“错误说明”列的 .xlsx（原行号不变，错误单元格标红），不导入任何记录；改正后可直接重新上传' })
   @ApiProduces(XLSX_MEDIA_TYPE)
-  @ApiErrors('ORG.VILLAGE_NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'ENTRY.UPLOAD_INVALID', 'CATALOG.NO_VERSION_ADOPTED')
   @ApiOkResponse({
     description: '带错误说明的工作簿；响应头 x-upload-errors / x-upload-warnings 为错误数与提示数',
     schema: { type: 'string', format: 'binary' },

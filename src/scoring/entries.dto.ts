@@ -136,9 +136,9 @@ export class EntryDto {
   @ApiProperty({ description: '类别' }) category: string;
   @ApiProperty({ description: '期间（计入哪个月的评议）', example: '2026-11' }) period: string;
   @ApiProperty({ description: '发生日期' }) occurredOn: string;
-  @ApiProperty({ description: '补录：发生月份已关账，计入之后的开放期间（发生日期见 occurredOn）' }) late: boolean;
   @ApiProperty({ type: Number, nullable: true, description: '数量' }) quantity: number | null;
   @ApiProperty({ type: Number, nullable: true, description: '议事会选定分值（区间事项）' }) chosenPoints: number | null;
+  @ApiProperty({ description: '补录：发生月份已关账，计入之后的开放期间（发生日期见 occurredOn）' }) late: boolean;
   @ApiProperty({ description: '录入时按规则计算的分值（关账时按全期重算）' }) points: number;
   @ApiProperty({ type: Number, nullable: true, description: '关账评定后的分值' }) finalPoints: number | null;
   @ApiProperty({ type: ExplanationDto }) explanation: ExplanationDto;

@@ -3,8 +3,8 @@ import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } f
 import type { Response } from 'express';
 import { Ctx, TerminalAuth } from '@app/auth/auth.decorators';
 import type { RequestContext, TerminalPrincipal } from '@app/auth/principal';
-import { ApiErrors } from '@app/common/errors/api-errors';
 import { idempotencyKeyOf } from '@app/common/http/idempotency-key';
+import { ApiErrors } from '@app/common/errors/api-errors';
 import { CardHolderDto, CardParams, GoodsDto, ReceiptDto, ReceiptParams, RedeemDto, VoidDto } from './shop.dto';
 import { GoodsService } from './goods.service';
 import { RedemptionService } from './redemption.service';

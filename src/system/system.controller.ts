@@ -1,6 +1,7 @@
 import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Roles } from '@app/auth/auth.decorators';
+import { Ctx, Roles } from '@app/auth/auth.decorators';
+import type { RequestContext } from '@app/auth/principal';
 import { HeartbeatEnqueuedDto, HeartbeatJobParams, HeartbeatStatusDto } from './system.dto';
 import { SystemService } from './system.service';
 
@@ -14,8 +15,8 @@ export class SystemController {
   @Roles('town_admin')
   @ApiOperation({ summary: '投递一个心跳任务（检查 api → 队列 → worker → 数据库）' })
   @ApiAcceptedResponse({ type: HeartbeatEnqueuedDto })
-  requestHeartbeat(): Promise<HeartbeatEnqueuedDto> {
-    return this.system.requestHeartbeat();
+  requestHeartbeat(@Ctx() ctx: RequestContext): Promise<HeartbeatEnqueuedDto> {
+    return this.system.requestHeartbeat(ctx);
   }
 
   @Get('heartbeat/:jobId')

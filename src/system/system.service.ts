@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { AuditService } from '@app/audit/audit.service';
+import type { RequestContext } from '@app/auth/principal';
 import { randomUUID } from 'node:crypto';
 import { JobHandler } from '@app/queue/job-handler.decorator';
 import { JobQueue } from '@app/queue/job-queue.service';
@@ -13,11 +15,13 @@ export class SystemService {
   constructor(
     private readonly repo: SystemRepository,
     private readonly jobs: JobQueue,
+    private readonly audit: AuditService,
   ) {}
 
-  async requestHeartbeat(): Promise<HeartbeatEnqueuedDto> {
+  async requestHeartbeat(ctx: RequestContext): Promise<HeartbeatEnqueuedDto> {
     const jobId = `heartbeat-${randomUUID()}`;
     const job = await this.jobs.enqueue('system.heartbeat', { requestedAt: new Date().toISOString() }, { jobId });
+    await this.audit.record(ctx, { action: 'system.heartbeat', targetType: 'job', targetId: jobId, summary: { queued: job !== null } });
     return { jobId, queued: job !== null };
   }
 

@@ -6,7 +6,7 @@ import type { PostingRequest } from '@app/ledger/ledger.types';
 import { LedgerService } from '@app/ledger/ledger.service';
 import { nationalIdCheckChar } from '@app/org/national-id';
 import { startStack, type TestStack } from '../support/app';
-import { bearers, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
+import { bearer, bearers, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
 
 let seq = 0;
 /** A valid 18-character ID, unique within this file. */
@@ -306,19 +306,22 @@ describe('organisation: towns, villages, households, residents', () => {
   });
 
   describe('staff', () => {
-    it("a deactivated user's access token stops working at once, not at its expiry; reactivated, it works again", async () => {
+    it("a deactivated user's access token stops working at once, not at its expiry; reactivated, they log in anew", async () => {
       const token = as.clerk_b;
-      const me = () => request(stack.http).get(api('/auth/me')).set('authorization', token);
+      const me = (t = token) => request(stack.http).get(api('/auth/me')).set('authorization', t);
       await me().expect(200);
       await request(stack.http).post(api(`/staff/${f.users.clerk_b.id}/deactivate`)).set('authorization', as.town_admin).expect(200);
       expect((await me().expect(401)).body.code).toBe('AUTH.INVALID_TOKEN');
       await request(stack.http).post(api(`/staff/${f.users.clerk_b.id}/activate`)).set('authorization', as.town_admin).expect(200);
-      await me().expect(200);
+      // Deactivation ended the session: the old token stays refused, a new login works.
+      expect((await me().expect(401)).body.code).toBe('AUTH.INVALID_TOKEN');
+      const fresh = await bearer(stack.http, f.users.clerk_b.username);
+      await me(fresh).expect(200);
       // Another town's admin, an unknown id, a malformed id: refused, and nothing changes.
       expect((await request(stack.http).post(api(`/staff/${f.users.clerk_b.id}/deactivate`)).set('authorization', as.other_town_admin).expect(403)).body.code).toBe('AUTH.OUT_OF_SCOPE');
       expect((await request(stack.http).post(api('/staff/00000000-0000-4000-8000-000000000000/activate')).set('authorization', as.town_admin).expect(404)).body.code).toBe('STAFF.NOT_FOUND');
       expect((await request(stack.http).post(api('/staff/not-an-id/activate')).set('authorization', as.town_admin).expect(400)).body.code).toBe('VALIDATION.FAILED');
-      await me().expect(200);
+      await me(fresh).expect(200);
     });
   });
 });

@@ -1,15 +1,22 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { explainWith, tail, type Spawned } from './processes';
+import { explainWith, tail, watch, type Spawned } from './processes';
 
 function run(script: string): Spawned {
-  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  return { child, output: () => out, exited };
+  return watch(spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] }));
 }
+
+describe('watch', () => {
+  it('exited resolves only once the output is drained, even for a process killed by a signal', async () => {
+    // Written as our logger writes (synchronously), then the signal: the way Nest ends a SIGTERM
+    // shutdown (hooks, then the signal again).
+    for (let i = 0; i < 5; i++) {
+      const p = run(`const fs = require('fs'); for (let j = 0; j < 200; j++) fs.writeSync(1, 'line ' + j + '\\n'); fs.writeSync(1, 'last line'); process.kill(process.pid, 'SIGTERM')`);
+      expect(await p.exited).toEqual({ code: null, signal: 'SIGTERM' });
+      expect(p.output().endsWith('last line')).toBe(true);
+    }
+  });
+});
 
 describe('explainWith', () => {
   it('adds what the processes printed, and their exit, to the error of a failed step', async () => {

@@ -14,12 +14,20 @@ export interface Spawned {
 export function spawnBuilt(entry: 'main' | 'worker' | 'database/cli', args: string[], env: Record<string, string>): Spawned {
   const file = join(ROOT, 'dist', 'src', `${entry}.js`);
   if (!existsSync(file)) throw new Error(`${file} missing: run npm run build first`);
-  const child = spawn(process.execPath, [file, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return watch(spawn(process.execPath, [file, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+}
+
+/**
+ * Collects a child's output; `exited` resolves once the process has exited AND its stdout and
+ * stderr are drained ('close', not 'exit': 'exit' can come while the last lines are still in
+ * the pipe, and a test reading the output then missed the shutdown lines now and then).
+ */
+export function watch(child: ChildProcess): Spawned {
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
+    child.on('close', (code, signal) => resolve({ code, signal })),
   );
   return { child, output: () => out, exited };
 }

@@ -12,6 +12,8 @@ export class AppError extends Error {
     readonly code: ErrorCode,
     message?: string,
     readonly details?: unknown,
+    /** Response headers that belong to this error (e.g. Retry-After on a 429). */
+    readonly headers?: Record<string, string>,
   ) {
     super(message ?? ERROR_CODES[code].message);
     this.status = ERROR_CODES[code].status;

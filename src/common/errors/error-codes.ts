@@ -3,6 +3,7 @@
  * clients branch on them, so a code is never renamed or reused for something else.
  * Each feature keeps its codes in its own `<feature>.errors.ts`, merged here.
  */
+import { BOARD_ERRORS } from '@app/board/board.errors';
 import { CATALOG_ERRORS } from '@app/catalog/catalog.errors';
 import { LEDGER_ERRORS } from '@app/ledger/ledger.errors';
 import { ORG_ERRORS } from '@app/org/org.errors';
@@ -14,6 +15,7 @@ export const ERROR_CODES = {
   // request shape
   'VALIDATION.FAILED': { status: 400, message: '请求参数不合法 / request validation failed' },
   'REQUEST.MALFORMED_JSON': { status: 400, message: '请求体不是合法的 JSON / malformed JSON body' },
+  'REQUEST.TOO_DEEP': { status: 400, message: '请求体嵌套层数过深 / JSON body nests too deep' },
   'REQUEST.TOO_LARGE': { status: 413, message: '请求体过大 / request body too large' },
   'REQUEST.UNSUPPORTED_MEDIA_TYPE': { status: 415, message: '不支持的内容类型 / unsupported media type' },
   'REQUEST.IDEMPOTENCY_KEY_CONFLICT': { status: 400, message: '请求头 Idempotency-Key 与请求体 idempotencyKey 不一致 / Idempotency-Key header and body idempotencyKey differ' },
@@ -28,9 +30,12 @@ export const ERROR_CODES = {
   // authentication and scope
   'AUTH.UNAUTHENTICATED': { status: 401, message: '需要登录 / authentication required' },
   'AUTH.INVALID_CREDENTIALS': { status: 401, message: '用户名或密码错误 / wrong username or password' },
-  'AUTH.ACCOUNT_LOCKED': { status: 423, message: '账号已锁定，请稍后再试 / account locked, try later' },
+  'AUTH.LOGIN_THROTTLED': { status: 429, message: '登录失败次数过多，请稍后再试 / too many failed logins from this client, retry later' },
   'AUTH.ACCOUNT_DISABLED': { status: 403, message: '账号已停用 / account disabled' },
   'AUTH.CONSOLE_HEADER_REQUIRED': { status: 403, message: '使用登录 Cookie 时须带 x-xinyi-console 请求头 / the session cookie needs the x-xinyi-console header' },
+  'AUTH.PASSWORD_CHANGE_REQUIRED': { status: 403, message: '请先修改一次性密码（POST /auth/password） / change your one-time password first' },
+  'AUTH.WRONG_PASSWORD': { status: 400, message: '当前密码不正确 / current password is wrong' },
+  'AUTH.PASSWORD_UNCHANGED': { status: 400, message: '新密码不能与当前密码相同 / the new password must differ' },
   'AUTH.INVALID_TOKEN': { status: 401, message: '令牌无效或已过期 / invalid or expired token' },
   'AUTH.INVALID_API_KEY': { status: 401, message: '终端密钥无效或已吊销 / unknown or revoked API key' },
   'AUTH.FORBIDDEN': { status: 403, message: '无此操作权限 / role not allowed' },
@@ -45,6 +50,7 @@ export const ERROR_CODES = {
   ...LEDGER_ERRORS,
   ...SHOP_ERRORS,
   ...REVIEW_ERRORS,
+  ...BOARD_ERRORS,
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -52,6 +52,7 @@ export class GlobalExceptionFilter implements ExceptionFilter {
       this.logger.error({ err: exception, code: body.code }, 'request failed');
     }
     if (res.headersSent) return;
+    if (exception instanceof AppError && exception.headers) res.set(exception.headers);
     res.status(body.statusCode).json(body);
   }
 
@@ -64,6 +65,7 @@ export class GlobalExceptionFilter implements ExceptionFilter {
     const cause = exception instanceof HttpException && exception.cause ? exception.cause : exception;
     const bp = cause as { type?: string; status?: number; code?: string };
     if (bp?.type === 'entity.too.large' || bp?.code === 'LIMIT_FILE_SIZE') return this.fromCode('REQUEST.TOO_LARGE', requestId);
+    if (bp?.type === 'entity.too.deep') return this.fromCode('REQUEST.TOO_DEEP', requestId);
     if (bp?.type === 'entity.parse.failed') return this.fromCode('REQUEST.MALFORMED_JSON', requestId);
     if (bp?.type === 'encoding.unsupported' || bp?.type === 'charset.unsupported') return this.fromCode('REQUEST.UNSUPPORTED_MEDIA_TYPE', requestId);
     if (exception instanceof HttpException) {

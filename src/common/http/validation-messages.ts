@@ -48,7 +48,18 @@ export function shortLabel(description: string): string {
   return head || description.trim();
 }
 
+const labelCache = new WeakMap<object, Map<string, string | undefined>>();
+
 function labelOf(target: object | undefined, property: string): string | undefined {
+  if (!target) return COMMON_LABELS[property];
+  const proto = Object.getPrototypeOf(target) as object;
+  let cache = labelCache.get(proto);
+  if (!cache) labelCache.set(proto, (cache = new Map()));
+  if (!cache.has(property)) cache.set(property, findLabel(target, property));
+  return cache.get(property);
+}
+
+function findLabel(target: object | undefined, property: string): string | undefined {
   if (target) {
     const own = Reflect.getMetadata(LABEL_KEY, target, property) as string | undefined;
     if (own) return own;
@@ -61,7 +72,7 @@ function labelOf(target: object | undefined, property: string): string | undefin
 
 /** The label a property of a DTO class gets in messages (for the test that every field has one). */
 export function labelForProperty(dto: new (...args: never[]) => object, property: string): string | undefined {
-  return labelOf(dto.prototype, property);
+  return labelOf(Object.create(dto.prototype) as object, property);
 }
 
 function exampleOf(target: object | undefined, property: string): unknown {
@@ -69,17 +80,29 @@ function exampleOf(target: object | undefined, property: string): unknown {
   return (Reflect.getMetadata(SWAGGER_PROPERTY_KEY, target, property) as { example?: unknown } | undefined)?.example;
 }
 
-/** The arguments a constraint was declared with (Min(1) → [1]) and whether it checks each item, found by its name. */
-function constraintArgs(target: object | undefined, property: string, name: string): { args: unknown[]; each: boolean } {
-  if (!target) return { args: [], each: false };
+type DeclaredConstraint = { args: unknown[]; each: boolean };
+
+/** Per DTO class, `property\0constraintName` → its declared arguments; read from the metadata once. */
+const declaredByClass = new WeakMap<object, Map<string, DeclaredConstraint>>();
+
+function declaredConstraints(ctor: object): Map<string, DeclaredConstraint> {
+  let map = declaredByClass.get(ctor);
+  if (map) return map;
+  map = new Map();
   const storage = getMetadataStorage();
-  const metas = storage.getTargetValidationMetadatas(target.constructor, '', true, false);
-  for (const m of metas) {
-    if (m.propertyName !== property) continue;
-    const mName = m.type === 'customValidation' ? storage.getTargetValidatorConstraints(m.constraintCls)[0]?.name : m.type;
-    if (mName === name) return { args: (m.constraints ?? []) as unknown[], each: m.each === true };
+  for (const m of storage.getTargetValidationMetadatas(ctor as new () => object, '', true, false)) {
+    const name = m.type === 'customValidation' ? storage.getTargetValidatorConstraints(m.constraintCls)[0]?.name : m.type;
+    const key = `${m.propertyName}\0${name}`;
+    if (name && !map.has(key)) map.set(key, { args: (m.constraints ?? []) as unknown[], each: m.each === true });
   }
-  return { args: [], each: false };
+  declaredByClass.set(ctor, map);
+  return map;
+}
+
+/** The arguments a constraint was declared with (Min(1) → [1]) and whether it checks each item, found by its name. */
+function constraintArgs(target: object | undefined, property: string, name: string): DeclaredConstraint {
+  if (!target) return { args: [], each: false };
+  return declaredConstraints(target.constructor).get(`${property}\0${name}`) ?? { args: [], each: false };
 }
 
 const list = (xs: unknown) => (Array.isArray(xs) ? xs.map(String).join('、') : String(xs));

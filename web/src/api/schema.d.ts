@@ -132,7 +132,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 工作人员登录：返回访问令牌与刷新令牌（按 IP 限流，连续失败 5 次锁定 15 分钟）；client=console 时刷新令牌只放在 httpOnly Cookie */
+        /** 工作人员登录：返回访问令牌与刷新令牌（按 IP 限流；同一用户名+客户端连续失败 3 次后逐次延迟，429 并给出 Retry-After，不锁定账号）；client=console 时刷新令牌只放在 httpOnly Cookie */
         post: operations["AuthController_login"];
         delete?: never;
         options?: never;
@@ -149,7 +149,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 注销：吊销刷新令牌（请求体中的，或控制台 Cookie 中的，并清除 Cookie） */
+        /** 注销：结束会话（刷新令牌与访问令牌立即失效）；请求体中的令牌，或控制台 Cookie 中的（并清除 Cookie） */
         post: operations["AuthController_logout"];
         delete?: never;
         options?: never;
@@ -168,6 +168,23 @@ export interface paths {
         get: operations["AuthController_me"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 修改密码：结束本人所有会话（含其他设备），返回新会话的令牌 */
+        post: operations["AuthController_changePassword"];
         delete?: never;
         options?: never;
         head?: never;
@@ -487,7 +504,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 公示栏（JSON，无需登录）：逐人逐条积分、异议状态、合计、红黑榜、入账核验码 */
+        /** 公示栏（JSON，无需登录）：逐人逐条积分、异议状态、合计、红黑榜、入账核验码；村可用 ID 或村编号，如 /public/boards/DC/2026-11 */
         get: operations["PublicBoardController_board"];
         put?: never;
         post?: never;
@@ -504,7 +521,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 公示栏打印页（A4，无需登录；仅显示脱敏姓名） */
+        /** 公示栏打印页（A4，无需登录；仅显示脱敏姓名）；村可用 ID 或村编号，如 /public/boards/DC/2026-11.html */
         get: operations["PublicBoardController_html"];
         put?: never;
         post?: never;
@@ -531,6 +548,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/public/villages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 公开的村列表（无需登录）：镇、各村及其已公示的公示栏地址（按村编号） */
+        get: operations["PublicBoardController_villages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/public/villages/{villageId}/boards": {
         parameters: {
             query?: never;
@@ -538,7 +572,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 本村历期公示栏（无需登录） */
+        /** 本村历期公示栏（无需登录）；村可用 ID 或村编号 */
         get: operations["PublicBoardController_villageBoards"];
         put?: never;
         post?: never;
@@ -1552,6 +1586,12 @@ export interface components {
             /** @description 今天在本镇生效的版本 */
             inForce: boolean;
         };
+        ChangePasswordDto: {
+            /** @description 当前密码（或一次性密码） */
+            currentPassword: string;
+            /** @description 新密码（至少 10 位） */
+            newPassword: string;
+        };
         ChangeResidentStatusDto: {
             /**
              * @description 新状态
@@ -1999,12 +2039,12 @@ export interface components {
             period: string;
             /** @description 发生日期 */
             occurredOn: string;
-            /** @description 补录：发生月份已关账，计入之后的开放期间（发生日期见 occurredOn） */
-            late: boolean;
             /** @description 数量 */
             quantity: number | null;
             /** @description 议事会选定分值（区间事项） */
             chosenPoints: number | null;
+            /** @description 补录：发生月份已关账，计入之后的开放期间（发生日期见 occurredOn） */
+            late: boolean;
             /** @description 录入时按规则计算的分值（关账时按全期重算） */
             points: number;
             /** @description 关账评定后的分值 */
@@ -2236,6 +2276,8 @@ export interface components {
             /** @enum {string} */
             tokenType: "Bearer";
             user: components["schemas"]["StaffDto"];
+            /** @description 一次性密码：须先 POST /auth/password 修改，其他接口才可用 */
+            mustChangePassword: boolean;
         };
         MeDto: {
             /** @enum {string} */
@@ -2512,6 +2554,72 @@ export interface components {
             total: number;
             lines: components["schemas"]["PublicBoardLineDto"][];
         };
+        PublicTownDto: {
+            /**
+             * @description 镇编号
+             * @example HOUYING
+             */
+            code: string;
+            /**
+             * @description 镇名称
+             * @example 侯营镇
+             */
+            name: string;
+            villages: components["schemas"]["PublicVillageDto"][];
+        };
+        PublicVillageBoardDto: {
+            /**
+             * @description 期间
+             * @example 2026-11
+             */
+            period: string;
+            /**
+             * @description 周期状态（公示中 publicized / 已入账 finalized）
+             * @enum {string}
+             */
+            state: "open" | "closed" | "reviewed" | "publicized" | "finalized";
+            /**
+             * Format: date-time
+             * @description 公示时间
+             */
+            publishedAt: string;
+            /**
+             * Format: date-time
+             * @description 异议期结束
+             */
+            windowEndsAt: string | null;
+            /** @description 是否已入账 */
+            finalized: boolean;
+            /**
+             * @description 公示栏 JSON 地址（按村编号）
+             * @example /api/v1/public/boards/DC/2026-11?town=HOUYING
+             */
+            url: string;
+            /**
+             * @description 打印页地址
+             * @example /api/v1/public/boards/DC/2026-11.html?town=HOUYING
+             */
+            htmlUrl: string;
+        };
+        PublicVillageDto: {
+            /**
+             * Format: uuid
+             * @description 村（社区）ID
+             */
+            id: string;
+            /**
+             * @description 村编号
+             * @example DC
+             */
+            code: string;
+            /**
+             * @description 村名称
+             * @example 东村
+             */
+            name: string;
+            /** @description 已公示的各期公示栏（新的在前） */
+            boards: components["schemas"]["PublicVillageBoardDto"][];
+        };
         RankedNameDto: {
             /** @description 姓名（已脱敏） */
             name: string;
@@ -2688,7 +2796,7 @@ export interface components {
         };
         ReviewSheetDto: {
             /**
-             * @description 期间
+             * @description 本评议表所属期间（一个村可能同时有上月和本月两个开放周期）
              * @example 2026-11
              */
             period: string;
@@ -2718,8 +2826,6 @@ export interface components {
             itemName: string;
             /** @description 发生日期 */
             occurredOn: string;
-            /** @description 补录：发生月份已关账，计入本期（发生日期见 occurredOn） */
-            late: boolean;
             /** @description 录入时的分值 */
             points: number;
             /** @description 关账评定后的分值 */
@@ -2735,6 +2841,8 @@ export interface components {
              * @description 疑似重复：同一村民同一事项同一天的较早记录
              */
             duplicateOf: string | null;
+            /** @description 补录：发生月份已关账，计入本期间 */
+            late: boolean;
         };
         RosterImportResultDto: {
             /** @description 新登记的村民数 */
@@ -3748,19 +3856,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.ACCOUNT_LOCKED` 账号已锁定，请稍后再试 / account locked, try later */
-            423: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBodyDto"] & {
-                        /** @enum {string} */
-                        code?: "AUTH.ACCOUNT_LOCKED";
-                    };
-                };
-            };
-            /** @description `RATE.LIMITED` 请求过于频繁 / too many requests */
+            /** @description `AUTH.LOGIN_THROTTLED` 登录失败次数过多，请稍后再试 / too many failed logins from this client, retry later<br>`RATE.LIMITED` 请求过于频繁 / too many requests */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3768,7 +3864,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "RATE.LIMITED";
+                        code?: "AUTH.LOGIN_THROTTLED" | "RATE.LIMITED";
                     };
                 };
             };
@@ -3887,6 +3983,77 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "AUTH.FORBIDDEN";
+                    };
+                };
+            };
+        };
+    };
+    AuthController_changePassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangePasswordDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenPairDto"];
+                };
+            };
+            /** @description `AUTH.PASSWORD_UNCHANGED` 新密码不能与当前密码相同 / the new password must differ<br>`AUTH.WRONG_PASSWORD` 当前密码不正确 / current password is wrong<br>`REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.PASSWORD_UNCHANGED" | "AUTH.WRONG_PASSWORD" | "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN";
+                    };
+                };
+            };
+            /** @description `REQUEST.TOO_LARGE` 请求体过大 / request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REQUEST.TOO_LARGE";
                     };
                 };
             };
@@ -5274,10 +5441,13 @@ export interface operations {
     };
     PublicBoardController_board: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 镇编号（只看该镇；按村编号找公示栏时区分同编号的村） */
+                town?: string;
+            };
             header?: never;
             path: {
-                /** @description 村（社区）ID */
+                /** @description 村（社区）：ID（UUID）或村编号（如 DC；几个镇有同一编号时加 ?town=镇编号） */
                 villageId: string;
                 /** @description 期间（年-月） */
                 period: string;
@@ -5318,14 +5488,29 @@ export interface operations {
                     };
                 };
             };
+            /** @description `BOARD.VILLAGE_CODE_AMBIGUOUS` 多个镇有此村编号，请加 ?town=镇编号 / several towns have this village code: add ?town=<town code> */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "BOARD.VILLAGE_CODE_AMBIGUOUS";
+                    };
+                };
+            };
         };
     };
     PublicBoardController_html: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 镇编号（只看该镇；按村编号找公示栏时区分同编号的村） */
+                town?: string;
+            };
             header?: never;
             path: {
-                /** @description 村（社区）ID */
+                /** @description 村（社区）：ID（UUID）或村编号（如 DC；几个镇有同一编号时加 ?town=镇编号） */
                 villageId: string;
                 /** @description 期间（年-月） */
                 period: string;
@@ -5364,6 +5549,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "BOARD.NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `BOARD.VILLAGE_CODE_AMBIGUOUS` 多个镇有此村编号，请加 ?town=镇编号 / several towns have this village code: add ?town=<town code> */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "BOARD.VILLAGE_CODE_AMBIGUOUS";
                     };
                 };
             };
@@ -5468,12 +5665,49 @@ export interface operations {
             };
         };
     };
+    PublicBoardController_villages: {
+        parameters: {
+            query?: {
+                /** @description 镇编号（只看该镇；按村编号找公示栏时区分同编号的村） */
+                town?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicTownDto"][];
+                };
+            };
+            /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION.FAILED";
+                    };
+                };
+            };
+        };
+    };
     PublicBoardController_villageBoards: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description 镇编号（只看该镇；按村编号找公示栏时区分同编号的村） */
+                town?: string;
+            };
             header?: never;
             path: {
-                /** @description 村（社区）ID */
+                /** @description 村（社区）：ID（UUID）或村编号（如 DC；几个镇有同一编号时加 ?town=镇编号） */
                 villageId: string;
             };
             cookie?: never;
@@ -5509,6 +5743,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `BOARD.VILLAGE_CODE_AMBIGUOUS` 多个镇有此村编号，请加 ?town=镇编号 / several towns have this village code: add ?town=<town code> */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "BOARD.VILLAGE_CODE_AMBIGUOUS";
                     };
                 };
             };
@@ -8765,7 +9011,7 @@ export interface operations {
                     "application/json": components["schemas"]["EntryPreviewDto"];
                 };
             };
-            /** @description `ENTRY.POINTS_NOT_ALLOWED` 分值由目录规则计算，不可指定 / points are set by the catalogue rule<br>`ENTRY.POINTS_OUT_OF_RANGE` 分值超出该事项的区间 / points outside the item range<br>`ENTRY.POINTS_REQUIRED` 区间分值事项需由议事会给出分值 / points required for a range item<br>`ENTRY.QUANTITY_INVALID` 数量不合法 / invalid quantity<br>`ENTRY.QUANTITY_NOT_ALLOWED` 该事项不填写数量 / this item takes no quantity<br>`ENTRY.QUANTITY_REQUIRED` 该事项需要填写数量 / quantity required<br>`ENTRY.REASON_REQUIRED` 区间分值事项必须说明理由 / a reason is required for a range item<br>`ENTRY.RULE_INPUT_INVALID` 记录内容不符合事项规则 / entry does not fit the item rule<br>`REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8773,7 +9019,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "ENTRY.POINTS_NOT_ALLOWED" | "ENTRY.POINTS_OUT_OF_RANGE" | "ENTRY.POINTS_REQUIRED" | "ENTRY.QUANTITY_INVALID" | "ENTRY.QUANTITY_NOT_ALLOWED" | "ENTRY.QUANTITY_REQUIRED" | "ENTRY.REASON_REQUIRED" | "ENTRY.RULE_INPUT_INVALID" | "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
                     };
                 };
             };
@@ -8789,7 +9035,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8797,31 +9043,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
-                    };
-                };
-            };
-            /** @description `ENTRY.RESIDENT_NOT_FOUND` 村民不存在 / no such resident<br>`ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBodyDto"] & {
-                        /** @enum {string} */
-                        code?: "ENTRY.RESIDENT_NOT_FOUND" | "ORG.VILLAGE_NOT_FOUND";
-                    };
-                };
-            };
-            /** @description `CATALOG.NO_VERSION_ADOPTED` 本镇在该日期没有生效的积分目录 / no catalogue version in force for the town on that date<br>`CYCLE.NOT_OPEN` 本期已关闭，不能再修改 / the period is not open<br>`ENTRY.RESIDENT_NOT_ACTIVE` 该村民不在正常状态（迁出、死亡或不参评）/ resident is not active */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBodyDto"] & {
-                        /** @enum {string} */
-                        code?: "CATALOG.NO_VERSION_ADOPTED" | "CYCLE.NOT_OPEN" | "ENTRY.RESIDENT_NOT_ACTIVE";
+                        code?: "AUTH.FORBIDDEN";
                     };
                 };
             };
@@ -8834,18 +9056,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "REQUEST.TOO_LARGE";
-                    };
-                };
-            };
-            /** @description `ENTRY.DATE_OUT_OF_WINDOW` 发生日期不在可录入范围内（上月 1 日至今天）/ date outside the allowed window<br>`ENTRY.ITEM_NOT_IN_CATALOG` 事项不在本镇现行目录中 / item not in the catalogue in force */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBodyDto"] & {
-                        /** @enum {string} */
-                        code?: "ENTRY.DATE_OUT_OF_WINDOW" | "ENTRY.ITEM_NOT_IN_CATALOG";
                     };
                 };
             };
@@ -9010,7 +9220,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9018,31 +9228,7 @@ export interface operations {
                 content: {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
-                    };
-                };
-            };
-            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBodyDto"] & {
-                        /** @enum {string} */
-                        code?: "ORG.VILLAGE_NOT_FOUND";
-                    };
-                };
-            };
-            /** @description `CATALOG.NO_VERSION_ADOPTED` 本镇在该日期没有生效的积分目录 / no catalogue version in force for the town on that date */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ErrorBodyDto"] & {
-                        /** @enum {string} */
-                        code?: "CATALOG.NO_VERSION_ADOPTED";
+                        code?: "AUTH.FORBIDDEN";
                     };
                 };
             };
