@@ -62,7 +62,7 @@ export class AuthController {
   @ApiOperation({ summary: '用刷新令牌换新令牌（一次性；重复使用会吊销整组）。API 客户端放在请求体；控制台不带请求体，用 Cookie 并带 x-xinyi-console 请求头' })
   @ApiHeader({ name: CONSOLE_HEADER, required: false, description: '用 Cookie 中的刷新令牌时必填（任意非空值，如 1）' })
   @ApiOkResponse({ type: TokenPairDto, headers: SET_COOKIE })
-  @ApiErrors('AUTH.UNAUTHENTICATED', 'AUTH.INVALID_TOKEN', 'AUTH.CONSOLE_HEADER_REQUIRED')
+  @ApiErrors('AUTH.INVALID_TOKEN', 'AUTH.CONSOLE_HEADER_REQUIRED')
   async refresh(@Body() dto: RefreshDto, @PublicCtx() ctx: PublicContext, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<TokenPairDto> {
     if (dto.refreshToken) return this.auth.refresh(dto.refreshToken, ctx.requestId);
     const token = this.cookieToken(req);
@@ -81,7 +81,7 @@ export class AuthController {
   @ApiOperation({ summary: '注销：结束会话（刷新令牌与访问令牌立即失效）；请求体中的令牌，或控制台 Cookie 中的（并清除 Cookie）' })
   @ApiHeader({ name: CONSOLE_HEADER, required: false, description: '用 Cookie 中的刷新令牌时必填' })
   @ApiNoContentResponse({ description: '已注销（令牌未知或已吊销时同样 204）', headers: SET_COOKIE })
-  @ApiErrors('AUTH.UNAUTHENTICATED', 'AUTH.CONSOLE_HEADER_REQUIRED')
+  @ApiErrors('AUTH.CONSOLE_HEADER_REQUIRED')
   async logout(@Body() dto: RefreshDto, @PublicCtx() ctx: PublicContext, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
     if (dto.refreshToken) {
       await this.auth.logout(dto.refreshToken, ctx.requestId);
@@ -106,7 +106,8 @@ export class AuthController {
   /** The console's refresh token: from its cookie, and only with the console header (CSRF). */
   private cookieToken(req: Request): string {
     const token = readRefreshCookie(req);
-    if (!token) throw new AppError('AUTH.UNAUTHENTICATED', '没有刷新令牌（请求体或 Cookie）/ no refresh token in the body or cookie');
+    // As before the cookie existed: a request without any token is a bad request.
+    if (!token) throw new AppError('VALIDATION.FAILED', undefined, [{ field: 'refreshToken', constraints: { required: 'refreshToken is required (or the console cookie)' } }]);
     if (!hasConsoleHeader(req)) throw new AppError('AUTH.CONSOLE_HEADER_REQUIRED');
     return token;
   }

@@ -13,7 +13,7 @@ export type AuthRequirement = { type: 'public' } | { type: 'staff'; roles: Role[
 /** No login needed (health, public board, objections). */
 export const Public = () => applyDecorators(SetMetadata(AUTH_METADATA, { type: 'public' } satisfies AuthRequirement), ApiExtension(PUBLIC_EXTENSION, true));
 
-/** A staff JWT with one of these roles; scope is checked in the service. */
+/** A staff JWT with one of these roles; scope is checked in the service. The document lists the roles as `x-roles`. */
 export const Roles = (...roles: Role[]) =>
   applyDecorators(
     SetMetadata(AUTH_METADATA, { type: 'staff', roles } satisfies AuthRequirement),

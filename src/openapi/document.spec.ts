@@ -32,6 +32,7 @@ describe('the OpenAPI document (preview mode: no PostgreSQL, no Redis)', () => {
     expect((doc.paths['/health'] as Record<string, Op>).get.security).toEqual([]);
     expect(op('/entries/{id}', 'get').security).toEqual([{ staff: [] }]);
     expect(op('/terminal/goods', 'get').security).toEqual([{ terminal: [] }]);
+    expect((op('/entries/{id}/withdraw', 'post') as Op & { 'x-roles'?: string[] })['x-roles']).toEqual(['village_clerk']);
   });
 
   it('adds up the codes of @Roles and @ApiErrors per status, once each', () => {

@@ -108,9 +108,12 @@ describe('sessions: API clients keep the token in the body, the console in an ht
     expect(after.body.code).toBe('AUTH.INVALID_TOKEN');
   });
 
-  it('answers 401 when there is neither a body token nor a cookie', async () => {
-    const res = await request(stack.http).post(api('/auth/refresh')).set(CONSOLE_HEADER, '1').send({});
-    expect(res.status).toBe(401);
-    expect(res.body.code).toBe('AUTH.UNAUTHENTICATED');
+  it('answers 400 as before when there is neither a body token nor a cookie', async () => {
+    for (const path of ['/auth/refresh', '/auth/logout']) {
+      const res = await request(stack.http).post(api(path)).set(CONSOLE_HEADER, '1').send({});
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('VALIDATION.FAILED');
+      expect(res.body.details).toEqual([expect.objectContaining({ field: 'refreshToken' })]);
+    }
   });
 });

@@ -3907,18 +3907,6 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBodyDto"] & {
-                        /** @enum {string} */
-                        code?: "AUTH.UNAUTHENTICATED";
-                    };
-                };
-            };
             /** @description `AUTH.CONSOLE_HEADER_REQUIRED` 使用登录 Cookie 时须带 x-xinyi-console 请求头 / the session cookie needs the x-xinyi-console header */
             403: {
                 headers: {
@@ -4097,7 +4085,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4105,7 +4093,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                        code?: "AUTH.INVALID_TOKEN";
                     };
                 };
             };
