@@ -143,7 +143,7 @@ export class RosterController {
   @UseInterceptors(FileInterceptor('file'))
   @ApiConsumes('multipart/form-data')
   @ApiBody({ schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary', description: '名册（.xlsx 或 CSV）' } } } })
-  @ApiOperation({ summary: '导入村民名册：全部无误才导入，有错则逐行列出且不保存任何数据；重复上传不改变已在册村民' })
+  @ApiOperation({ summary: '导入村民名册：全部无误才导入，有错则一次逐行列出全部错误且不保存任何数据；表头上方的标题行自动跳过；重复上传不改变已在册村民' })
   @ApiCreatedResponse({ type: RosterImportResultDto })
   @ApiErrors('ORG.VILLAGE_NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'ROSTER.FILE_MISSING', 'ROSTER.UNSUPPORTED_FORMAT', 'ROSTER.INVALID')
   import(@Ctx() ctx: RequestContext, @Param() p: VillageIdParam, @UploadedFile() file: TableFile | undefined): Promise<RosterImportResultDto> {

@@ -1331,7 +1331,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 导入村民名册：全部无误才导入，有错则逐行列出且不保存任何数据；重复上传不改变已在册村民 */
+        /** 导入村民名册：全部无误才导入，有错则一次逐行列出全部错误且不保存任何数据；表头上方的标题行自动跳过；重复上传不改变已在册村民 */
         post: operations["RosterController_import"];
         delete?: never;
         options?: never;
