@@ -130,8 +130,8 @@ export class EntriesRepository {
    * The exact item versions a village may score on a date: the town's catalogue version in
    * force (latest adoption on or before the date) plus the village's own items.
    */
-  async findItemsInForce(townId: string, villageId: string, onDate: string, codes: string[]): Promise<ItemVersion[]> {
-    return this.db.query(
+  async findItemsInForce(m: EntityManager | DataSource, townId: string, villageId: string, onDate: string, codes: string[]): Promise<ItemVersion[]> {
+    return m.query(
       `WITH v AS (
          SELECT version_id FROM catalog_adoptions WHERE town_id = $1 AND effective_from <= $3::date
          ORDER BY effective_from DESC LIMIT 1)

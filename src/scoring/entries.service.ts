@@ -9,6 +9,8 @@ import { ERROR_CODES, type ErrorCode } from '@app/common/errors/error-codes';
 import { nextPeriod, periodOf, periodStart, previousPeriod } from '@app/review/working-days';
 import type { CreateEntryDto, EntryDto, EntryPageDto, EntryPreviewDto } from './entries.dto';
 import { EntriesRepository, type EntryView, type ItemVersion, type NewEntryRow, type ResidentForEntry, type StandingEntry } from './entries.repository';
+import { entryInputProblems, evaluatePeriod, explainRule, RuleInputError } from './rules/rule-engine';
+import type { ItemYearHistory, PeriodEntryInput } from './rules/rule.types';
 
 /** A scored entry ready to insert, with what a preview shows of it. */
 export interface PreparedEntry extends NewEntryRow {
@@ -16,8 +18,6 @@ export interface PreparedEntry extends NewEntryRow {
   late: boolean;
   item: ItemVersion;
 }
-import { entryInputProblems, evaluatePeriod, explainRule, RuleInputError } from './rules/rule-engine';
-import type { ItemYearHistory, PeriodEntryInput } from './rules/rule.types';
 
 /** One entry to score, from the API or from a spreadsheet row. */
 export interface EntryInput {
@@ -119,7 +119,9 @@ export class EntriesService {
     const itemsByDate = new Map<string, Map<string, ItemVersion>>();
     for (const date of new Set(inputs.map((i) => i.occurredOn))) {
       const codes = [...new Set(inputs.filter((i) => i.occurredOn === date).map((i) => i.itemCode))];
-      const items = await this.repo.findItemsInForce(village.townId, village.id, date, codes);
+      // On the transaction's own connection: a second one from the pool per entry in flight would
+      // starve the pool when as many entries run at once as it has connections.
+      const items = await this.repo.findItemsInForce(m, village.townId, village.id, date, codes);
       itemsByDate.set(date, new Map(items.map((i) => [i.code, i])));
     }
 
