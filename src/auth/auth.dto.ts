@@ -21,7 +21,7 @@ export class LoginDto {
   @ApiPropertyOptional({
     enum: LOGIN_CLIENTS,
     default: 'api',
-    description: 'console：网页控制台登录，刷新令牌放在 httpOnly Cookie（不在响应体中）；api（默认）：刷新令牌在响应体中',
+    description: '客户端：console 网页控制台登录，刷新令牌放在 httpOnly Cookie（不在响应体中）；api（默认）刷新令牌在响应体中',
   })
   @IsOptional()
   @IsIn(LOGIN_CLIENTS)

@@ -445,7 +445,8 @@ describe('staff console (browser): clerk entry, upload, review meeting, publish,
     await shot('objection-answer');
     await page.getByRole('button', { name: '提交答复' }).click();
     await poll(() => table.locator('tbody tr').count()).toBe(1);
-    await page.getByRole('radio', { name: '全部' }).check({ force: true });
+    // The radio button's visible label (its input is hidden, as Element Plus draws it).
+    await page.getByRole('radio', { name: '全部' }).locator('..').click();
     await poll(() => table.locator('tbody tr').filter({ hasText: '赵某' }).innerText()).toContain('异议不成立');
     await shot('objections');
 

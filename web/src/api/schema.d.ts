@@ -2260,7 +2260,7 @@ export interface components {
             /** @description 密码 */
             password: string;
             /**
-             * @description console：网页控制台登录，刷新令牌放在 httpOnly Cookie（不在响应体中）；api（默认）：刷新令牌在响应体中
+             * @description 客户端：console 网页控制台登录，刷新令牌放在 httpOnly Cookie（不在响应体中）；api（默认）刷新令牌在响应体中
              * @default api
              * @enum {string}
              */
