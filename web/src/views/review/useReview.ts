@@ -81,7 +81,7 @@ export function useReview() {
           evidenceNote: full?.evidenceNote ?? null,
           reason: full?.reason ?? null,
           period: period.value,
-          late: e.occurredOn.slice(0, 7) !== period.value,
+          late: e.late,
           score: e.finalPoints ?? e.points,
         };
       });
