@@ -261,9 +261,12 @@ export class AuthRepository {
 
   // ---- pairing codes ----
 
-  async insertPairing(p: { townId: string; shopId: string; terminalName: string; codeHash: string; createdBy: string; ttlMinutes: number }): Promise<{ id: string; expiresAt: Date }> {
+  async insertPairing(
+    p: { townId: string; shopId: string; terminalName: string; codeHash: string; createdBy: string; ttlMinutes: number },
+    m: EntityManager = this.db.manager,
+  ): Promise<{ id: string; expiresAt: Date }> {
     return (await queryOne<{ id: string; expiresAt: Date }>(
-      this.db,
+      m,
       `INSERT INTO terminal_pairings (town_id, shop_id, terminal_name, code_hash, created_by, expires_at)
        VALUES ($1, $2, $3, $4, $5, now() + make_interval(mins => $6)) RETURNING id, expires_at AS "expiresAt"`,
       [p.townId, p.shopId, p.terminalName, p.codeHash, p.createdBy, p.ttlMinutes],

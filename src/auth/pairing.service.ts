@@ -26,15 +26,15 @@ export class PairingService {
   async create(ctx: RequestContext, shopId: string, terminalName: string): Promise<PairingCodeDto> {
     const shop = await this.scope.shop(ctx.principal, shopId);
     const code = newPairingCode();
-    const row = await this.repo.insertPairing({
-      townId: shop.townId,
-      shopId,
-      terminalName,
-      codeHash: pairingCodeHash(normalizePairingCode(code) as string),
-      createdBy: ctx.principal.id,
-      ttlMinutes: PAIRING_CODE_TTL_MINUTES,
+    // The code and its audit row commit together.
+    const row = await this.repo.db.transaction(async (m) => {
+      const r = await this.repo.insertPairing(
+        { townId: shop.townId, shopId, terminalName, codeHash: pairingCodeHash(normalizePairingCode(code) as string), createdBy: ctx.principal.id, ttlMinutes: PAIRING_CODE_TTL_MINUTES },
+        m,
+      );
+      await this.audit.record(ctx, { action: 'terminal.pairing_create', targetType: 'shop', targetId: shopId, summary: { pairingId: r.id, terminalName, expiresAt: r.expiresAt } }, m);
+      return r;
     });
-    await this.audit.record(ctx, { action: 'terminal.pairing_create', targetType: 'shop', targetId: shopId, summary: { pairingId: row.id, terminalName, expiresAt: row.expiresAt } });
     return { id: row.id, shopId, terminalName, code, expiresAt: row.expiresAt };
   }
 

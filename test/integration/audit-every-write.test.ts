@@ -162,7 +162,21 @@ describe('audit log: every write endpoint records who did what', () => {
     await step('POST /api/v1/credit-export/retry', 'credit_export.retry', request(http).post(api('/credit-export/retry')).set('authorization', t.town_admin));
     // ---- the shop
     const goods = await step('POST /api/v1/shops/{shopId}/goods', 'goods.create', request(http).post(api(`/shops/${f.shopA}/goods`)).set('authorization', t.shop_clerk).send({ name: '毛巾', unit: '条', pricePoints: 5 }));
+    await step('PATCH /api/v1/goods/{id}', 'goods.update', request(http).patch(api(`/goods/${goods.body.id}`)).set('authorization', t.shop_clerk).send({ pricePoints: 6 }));
     await step('POST /api/v1/goods/{id}/stock', 'goods.received', request(http).post(api(`/goods/${goods.body.id}/stock`)).set('authorization', t.shop_clerk).send({ kind: 'received', quantity: 10, reason: '进货' }));
+    await step(
+      'POST /api/v1/goods/{id}/stock-count',
+      'goods.counted',
+      request(http).post(api(`/goods/${goods.body.id}/stock-count`)).set('authorization', t.shop_clerk).send({ counted: 9, reason: '月末盘点' }),
+    );
+    const pairing = await step(
+      'POST /api/v1/shops/{shopId}/terminal-pairings',
+      'terminal.pairing_create',
+      request(http).post(api(`/shops/${f.shopA}/terminal-pairings`)).set('authorization', t.town_admin).send({ terminalName: '收银台 2' }),
+    );
+    const paired = await step('POST /api/v1/terminals/pair', 'terminal.pair', request(http).post(api('/terminals/pair')).send({ code: pairing.body.code }));
+    ids.pairedTerminal = paired.body.terminal.id;
+    ids.pairRequest = String(paired.headers['x-request-id']);
     const key = terminal.body.apiKey as string;
     const card = await cardOf(f.residentsA[3]);
     const sale = await step(
@@ -191,6 +205,11 @@ describe('audit log: every write endpoint records who did what', () => {
       if (rows.some((r) => r.actorType === 'system')) failures.push(`${op}: a request's row has no actor`);
     }
     expect(failures).toEqual([]);
+  });
+
+  it('the pairing exchange is recorded as the terminal it made (no staff user does it)', async () => {
+    const rows = await auditOf(ids.pairRequest);
+    expect(rows).toEqual([{ action: 'terminal.pair', actorType: 'terminal', actorId: ids.pairedTerminal, summary: expect.objectContaining({ shopId: f.shopA }) }]);
   });
 
   it('the month-end finalize is audited as the system: counts and checkpoint', async () => {
