@@ -216,6 +216,7 @@ export class TerminalPairingController {
   @Roles('town_admin')
   @ApiOperation({ summary: '生成一次性配对码（10 分钟内有效，只能用一次）：收银台页面输入后即成为本超市的终端' })
   @ApiCreatedResponse({ type: PairingCodeDto })
+  @ApiErrors('SHOP.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   createPairing(@Ctx() ctx: RequestContext, @Param() p: ShopIdParam, @Body() dto: CreatePairingDto): Promise<PairingCodeDto> {
     return this.pairing.create(ctx, p.shopId, dto.terminalName);
   }
@@ -227,6 +228,7 @@ export class TerminalPairingController {
   @SkipThrottle({ objection: true })
   @ApiOperation({ summary: '用配对码配对本设备：返回终端密钥（只返回这一次；按 IP 限流，与登录同一限额）' })
   @ApiOkResponse({ type: PairedTerminalDto })
+  @ApiErrors('TERMINAL.PAIRING_CODE_INVALID', 'TERMINAL.PAIRING_CODE_USED', 'TERMINAL.PAIRING_CODE_EXPIRED', 'RATE.LIMITED')
   pair(@PublicCtx() ctx: PublicContext, @Body() dto: PairDto): Promise<PairedTerminalDto> {
     return this.pairing.pair(ctx, dto.code);
   }

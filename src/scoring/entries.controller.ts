@@ -45,6 +45,7 @@ export class EntriesController {
   @Roles('village_clerk')
   @ApiOperation({ summary: '录入前试算：与录入相同的请求体与校验，按目录规则计算分值与说明、计入的期间与是否补录；不保存任何内容' })
   @ApiOkResponse({ type: EntryPreviewDto, description: '将计入的期间、是否补录、分值与中文计分说明' })
+  @ApiErrors('ORG.VILLAGE_NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'CYCLE.NOT_OPEN', 'CATALOG.NO_VERSION_ADOPTED', 'ENTRY.RESIDENT_NOT_FOUND', 'ENTRY.RESIDENT_NOT_ACTIVE', 'ENTRY.DATE_OUT_OF_WINDOW', 'ENTRY.ITEM_NOT_IN_CATALOG', 'ENTRY.QUANTITY_REQUIRED', 'ENTRY.QUANTITY_INVALID', 'ENTRY.QUANTITY_NOT_ALLOWED', 'ENTRY.POINTS_REQUIRED', 'ENTRY.POINTS_NOT_ALLOWED', 'ENTRY.POINTS_OUT_OF_RANGE', 'ENTRY.REASON_REQUIRED', 'ENTRY.RULE_INPUT_INVALID')
   preview(@Ctx() ctx: RequestContext, @Param() p: VillageIdParam, @Body() dto: CreateEntryDto): Promise<EntryPreviewDto> {
     return this.entries.preview(ctx, p.villageId, dto);
   }

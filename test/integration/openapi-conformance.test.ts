@@ -102,6 +102,10 @@ describe('the committed OpenAPI document matches what the api answers', () => {
     await get('/api/v1/staff', 'village_clerk');
     await post('/api/v1/staff', 'town_admin', { username: 'conformance.clerk', displayName: '测试', password: 'long-enough-pw', role: 'village_clerk', villageId: f.villageA });
     await post('/api/v1/staff', 'town_admin', { username: 'conformance.clerk', displayName: '测试', password: 'long-enough-pw', role: 'village_clerk', villageId: f.villageA });
+    const own = await post('/api/v1/auth/login', undefined, { username: 'conformance.clerk', password: 'long-enough-pw' });
+    const ownBearer = { authorization: `Bearer ${own.body.accessToken as string}` };
+    await post('/api/v1/auth/password', undefined, { currentPassword: 'not-my-password', newPassword: 'another-long-password' }, ownBearer);
+    await post('/api/v1/auth/password', undefined, { currentPassword: 'long-enough-pw', newPassword: 'another-long-password' }, ownBearer);
     await post(`/api/v1/staff/${f.users.clerk_b.id}/deactivate`, 'town_admin');
     await post(`/api/v1/staff/${f.users.clerk_b.id}/activate`, 'town_admin');
     const terminal = await post(`/api/v1/shops/${f.shopA}/terminals`, 'town_admin', { name: '收银台 1' });
@@ -133,6 +137,8 @@ describe('the committed OpenAPI document matches what the api answers', () => {
     await post(`/api/v1/residents/${created.body.id}/status`, 'village_reviewer', { to: 'moved', effectiveOn: today, reason: '外出务工' });
     await upload(`${v}/roster`, 'village_clerk', 'roster.txt', 'not a roster');
     await get('/health');
+    await get('/health/live');
+    await get('/health/ready');
   });
 
   it('entries, the review cycle, the board and objections', async () => {
@@ -153,6 +159,11 @@ describe('the committed OpenAPI document matches what the api answers', () => {
     await get('/api/v1/entries/00000000-0000-4000-8000-000000000000', 'village_reviewer');
     await get('/api/v1/entries/template?format=xlsx', 'village_clerk');
     await upload(`${v}/entries/upload`, 'village_clerk', 'entries.csv', '\ufeff村民,事项编码\n某人,T01\n');
+    await post(`${v}/entries/preview`, 'village_clerk', { residentId: r1, itemCode: 'T01', occurredOn: today, quantity: 2 });
+    await post(`${v}/entries/preview`, 'village_clerk', { residentId: r1, itemCode: 'T57', occurredOn: today });
+    const badSheet = ['卡号,姓名,事项编码,发生日期,数量,分值,理由,证据说明', `NOSUCHCARD1,某某,T10,${today},,,,`].join('\r\n') + '\r\n';
+    await upload(`${v}/entries/upload/error-report`, 'village_clerk', 'entries.csv', badSheet);
+    await get(`${v}/cycles`, 'village_reviewer');
 
     const cyc = `${v}/cycles/${period}`;
     await post(`${cyc}/publish`, 'village_reviewer');
@@ -174,6 +185,11 @@ describe('the committed OpenAPI document matches what the api answers', () => {
     await get(`${board}.html`);
     await get(`/api/v1/public/boards/${f.villageA}/2001-01`);
     await get(`/api/v1/public/villages/${f.villageA}/boards`);
+    const code = (await stack.db.query(`SELECT code FROM villages WHERE id = $1`, [f.villageA]))[0].code as string;
+    await get(`/api/v1/public/boards/${code}/${period}`);
+    await get(`/api/v1/public/villages/${code}/boards`);
+    await get('/api/v1/public/villages/NOSUCHVILLAGE/boards');
+    await get('/api/v1/public/villages');
     await get(`/api/v1/towns/current/boards-overview?period=${period}`, 'town_admin');
     const objection = await post(`${board}/objections`, undefined, { entryId: volunteer.body.id, name: '张三', contact: '13800000000', reason: '没有参加' });
     await post(`${board}/objections`, undefined, { entryId: brave.body.id, name: '张三', contact: '13800000000', reason: '不在榜上' });
@@ -189,6 +205,10 @@ describe('the committed OpenAPI document matches what the api answers', () => {
     const goods = await post(`${shop}/goods`, 'shop_clerk', { name: '食用油', unit: '桶', pricePoints: 30 });
     await post(`/api/v1/goods/${goods.body.id}/stock`, 'shop_clerk', { kind: 'received', quantity: 10, reason: '进货' });
     await post(`/api/v1/goods/${goods.body.id}/stock`, 'shop_clerk', { kind: 'written_off', quantity: 100, reason: '报损' });
+    await patch(`/api/v1/goods/${goods.body.id}`, 'shop_clerk', { pricePoints: 32, barcode: '6901234567892' });
+    await patch('/api/v1/goods/00000000-0000-4000-8000-000000000000', 'shop_clerk', { pricePoints: 1 });
+    await post(`/api/v1/goods/${goods.body.id}/stock-count`, 'shop_clerk', { counted: 9, reason: '月末盘点' });
+    await post(`/api/v1/goods/${goods.body.id}/stock-count`, 'shop_clerk', { counted: -1, reason: '月末盘点' });
     await get(`${shop}/goods`, 'shop_clerk');
     await get(`${shop}/goods/low-stock?threshold=50`, 'shop_clerk');
     await get(`/api/v1/shops/${f.shopOther}/goods`, 'shop_clerk');
@@ -208,6 +228,15 @@ describe('the committed OpenAPI document matches what the api answers', () => {
     await post(`/api/v1/shop-redemptions/${receipt.body.receiptNo}/void`, 'shop_clerk', { reason: '顾客退货' });
     await get(`/api/v1/terminal/receipts/${receipt.body.receiptNo}`, undefined, key);
     await get('/api/v1/terminal/redemptions/today', undefined, key);
+    await get('/api/v1/terminal/me', undefined, key);
+    await get('/api/v1/terminal/sales/today', undefined, key);
+    await get('/api/v1/terminal/reconciliation', undefined, key);
+    await get(`/api/v1/terminal/reconciliation?day=${today}`, undefined, key);
+    const pairing = await post(`${shop}/terminal-pairings`, 'town_admin', { terminalName: '收银台 3' });
+    await post(`/api/v1/shops/${f.shopA}/terminal-pairings`, 'shop_clerk', { terminalName: '收银台 4' });
+    await post('/api/v1/terminals/pair', undefined, { code: pairing.body.code });
+    await post('/api/v1/terminals/pair', undefined, { code: pairing.body.code });
+    await post('/api/v1/terminals/pair', undefined, { code: 'no' });
     await post(`/api/v1/goods/${goods.body.id}/deactivate`, 'shop_clerk');
     await get('/api/v1/terminal/receipts/S01-20261123-000042', undefined, key);
     await get(`${shop}/reconciliation?from=${today}&to=${today}`, 'town_admin');

@@ -7280,7 +7280,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7288,7 +7288,19 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `SHOP.NOT_FOUND` 信义超市不存在 / no such shop */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "SHOP.NOT_FOUND";
                     };
                 };
             };
@@ -8473,7 +8485,7 @@ export interface operations {
                     "application/json": components["schemas"]["PairedTerminalDto"];
                 };
             };
-            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`TERMINAL.PAIRING_CODE_INVALID` 配对码不正确，请核对后重新输入 / unknown pairing code<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8481,7 +8493,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                        code?: "REQUEST.MALFORMED_JSON" | "TERMINAL.PAIRING_CODE_INVALID" | "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `TERMINAL.PAIRING_CODE_USED` 配对码已经用过，请镇管理员重新生成 / pairing code already used */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "TERMINAL.PAIRING_CODE_USED";
+                    };
+                };
+            };
+            /** @description `TERMINAL.PAIRING_CODE_EXPIRED` 配对码已过期，请镇管理员重新生成 / pairing code expired */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "TERMINAL.PAIRING_CODE_EXPIRED";
                     };
                 };
             };
@@ -8494,6 +8530,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `RATE.LIMITED` 请求过于频繁 / too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RATE.LIMITED";
                     };
                 };
             };
