@@ -197,6 +197,7 @@ export class ReviewSheetEntryDto {
   @ApiProperty({ description: '事项编码' }) itemCode: string;
   @ApiProperty({ description: '事项名称' }) itemName: string;
   @ApiProperty({ description: '发生日期' }) occurredOn: string;
+  @ApiProperty({ description: '补录：发生月份已关账，计入本期（发生日期见 occurredOn）' }) late: boolean;
   @ApiProperty({ type: 'integer', description: '录入时的分值' }) points: number;
   @ApiProperty({ type: 'integer', nullable: true, description: '关账评定后的分值' }) finalPoints: number | null;
   @ApiProperty({ type: ExplanationDto, description: '计分说明（关账后为全期评定的说明）' }) explanation: ExplanationDto;

@@ -3038,6 +3038,8 @@ export interface components {
             itemName: string;
             /** @description 发生日期 */
             occurredOn: string;
+            /** @description 补录：发生月份已关账，计入本期（发生日期见 occurredOn） */
+            late: boolean;
             /** @description 录入时的分值 */
             points: number;
             /** @description 关账评定后的分值 */
