@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsNumber, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
-import { IsPeriod, IsCalendarDate } from '@app/common/http/field-decorators';
+import { IsPeriod, IsCalendarDate, MaxDecimalPlaces } from '@app/common/http/field-decorators';
 import { ENTRY_STATUSES, type EntryStatus } from './entry.entities';
 
 export const DATE_PATTERN = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
@@ -23,7 +23,8 @@ export class CreateEntryDto {
 
   @ApiPropertyOptional({ description: '数量（按单位计分、累计档次事项必填，如志愿服务小时数、捐款元数）', example: 4 })
   @IsOptional()
-  @IsNumber({ allowNaN: false, allowInfinity: false, maxDecimalPlaces: 6 })
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @MaxDecimalPlaces(6)
   @Min(0)
   @Max(1_000_000)
   quantity?: number;

@@ -166,7 +166,7 @@ describe('till (browser): pair, scan, sell, retry after a dropped response, refu
     const key = await page.evaluate(() => localStorage.getItem('xinyi.till.apiKey'));
     expect(key).toMatch(/^xt_/);
     // The card field has the focus, for the scanner.
-    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('卡号');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('卡号');
   });
 
   it('scans a card (any case, spaces): masked name, village, balance, grade, status; refusals in Chinese', async () => {

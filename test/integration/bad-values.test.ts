@@ -45,6 +45,21 @@ describe('values PostgreSQL would refuse are 400s, with the field named', () => 
     expect((await stack.db.query(`SELECT (SELECT count(*) FROM objections) AS o, (SELECT count(*) FROM deed_entries) AS e`))[0]).toEqual(before);
   });
 
+  it('a quantity of 1e-7 or 1e400 (Infinity once parsed) is a 400 on entries and the preview, not a TypeError 500', async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    for (const path of ['entries', 'entries/preview']) {
+      for (const quantity of ['1e-7', '1e400']) {
+        const res = await request(stack.http)
+          .post(`/api/v1/villages/${f.villageA}/${path}`)
+          .set('authorization', t.village_clerk)
+          .set('content-type', 'application/json')
+          .send(`{"residentId":"${f.residentsA[0]}","itemCode":"T10","occurredOn":"${today}","quantity":${quantity}}`)
+          .expect(400);
+        expect([path, quantity, res.body.code, fieldsOf(res)]).toEqual([path, quantity, 'VALIDATION.FAILED', ['quantity']]);
+      }
+    }
+  });
+
   it('dates that match YYYY-MM-DD but are not days: 2026-02-30, year 0', async () => {
     const entry = await request(stack.http)
       .post(`/api/v1/villages/${f.villageA}/entries`)

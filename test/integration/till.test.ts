@@ -287,7 +287,7 @@ describe('till: pairing, clerk at the terminal, goods and the day', () => {
     });
   });
 
-  it('the clerk is read fresh: one moved to another shop no longer sells here, even with a token issued before', async () => {
+  it('the clerk is read fresh: one moved to another shop no longer sells here, neither with the token issued before nor with a new one', async () => {
     const key = await pairedKey('调岗');
     const username = `clerk-moved-${Date.now()}`;
     const made = await request(http).post(api('/staff')).set('authorization', t.town_admin).send({ username, displayName: '调岗店员', password: FIXTURE_PASSWORD, role: 'shop_clerk', shopId: f.shopA }).expect(201);
@@ -295,6 +295,10 @@ describe('till: pairing, clerk at the terminal, goods and the day', () => {
     await request(http).get(api('/terminal/goods')).set('x-api-key', key).set('authorization', token).expect(200);
     const shopC = await request(http).post(api('/shops')).set('authorization', t.town_admin).send({ code: `C${seq++}`, name: '南村信义超市', villageIds: [f.villageB] }).expect(201);
     await stack.db.query(`UPDATE staff_users SET shop_id = $2 WHERE id = $1`, [made.body.id, shopC.body.id]);
-    expect((await request(http).get(api('/terminal/goods')).set('x-api-key', key).set('authorization', token).expect(403)).body).toMatchObject({ code: 'AUTH.OUT_OF_SCOPE', message: expect.stringContaining('不是本终端所属超市的店员') });
+    // The token issued before names shop A: the per-request session check refuses it at once.
+    expect((await request(http).get(api('/terminal/goods')).set('x-api-key', key).set('authorization', token).expect(401)).body.code).toBe('AUTH.INVALID_TOKEN');
+    // Signed in again, the clerk's token names shop C: this terminal is shop A's.
+    const fresh = await bearer(http, username);
+    expect((await request(http).get(api('/terminal/goods')).set('x-api-key', key).set('authorization', fresh).expect(403)).body).toMatchObject({ code: 'AUTH.OUT_OF_SCOPE', message: expect.stringContaining('不是本终端所属超市的店员') });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isPlausibleDate, isPlausibleTimestamp } from './field-decorators';
+import { hasAtMostDecimalPlaces, isPlausibleDate, isPlausibleTimestamp } from './field-decorators';
 import { normalizeInput } from './validation';
 
 describe('isPlausibleDate', () => {
@@ -24,4 +24,10 @@ describe('normalizeInput', () => {
     expect(value).toEqual({ goodsId: 'abcdef01-2345-4678-9abc-def012345678', lines: [{ note: 'a\u0000b' }], ok: 'Hello' });
     expect(nul).toEqual(['lines[0].note']);
   });
+});
+
+// class-validator's IsNumber({ maxDecimalPlaces }) throws on 1e-7 and on 1e400 (Infinity once parsed): the fuzz found it as a 500.
+describe('hasAtMostDecimalPlaces', () => {
+  it.each([0, 4, 22.5, 0.000001, 0.1 + 0.2, 1_000_000, -3.25])('takes %s with 6 places', (v) => expect(hasAtMostDecimalPlaces(v, 6)).toBe(true));
+  it.each([1e-7, 0.0000015, JSON.parse('1e400'), -Infinity, Number.NaN, '4', null])('refuses %s with 6 places', (v) => expect(hasAtMostDecimalPlaces(v, 6)).toBe(false));
 });

@@ -76,6 +76,26 @@ export function IsCalendarDate(options: { each?: boolean } = {}) {
   );
 }
 
+/**
+ * At most `places` decimal places. class-validator's own `IsNumber({ maxDecimalPlaces })` throws
+ * a TypeError (a 500) on a number whose text has no '.', such as 1e-7 or 1e400 (JSON for Infinity),
+ * so this check is ours: finite numbers only, counted on the exponent-free form.
+ */
+export function hasAtMostDecimalPlaces(value: unknown, places: number): boolean {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return false;
+  if (Number.isInteger(value)) return true;
+  const scaled = value * 10 ** places;
+  return Math.abs(scaled - Math.round(scaled)) < 1e-6 * Math.max(1, Math.abs(scaled)) && Math.abs(value) >= 10 ** -places;
+}
+
+export function MaxDecimalPlaces(places: number) {
+  return ValidateBy({
+    name: 'maxDecimalPlaces',
+    constraints: [places],
+    validator: { validate: (v) => hasAtMostDecimalPlaces(v, places), defaultMessage: buildMessage((each) => `${each}$property must be a finite number with at most ${places} decimal places`) },
+  });
+}
+
 /** A date or date-time as isPlausibleTimestamp takes it. */
 export function IsTimestamp() {
   return ValidateBy({

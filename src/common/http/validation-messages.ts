@@ -104,6 +104,7 @@ const TEMPLATES: Record<string, Template> = {
   isString: () => '应为文本',
   isInt: () => '应为整数',
   isNumber: () => '应为数字',
+  maxDecimalPlaces: ([n]) => `应为有限的数字，最多 ${String(n)} 位小数`,
   isBoolean: () => '应为 true 或 false',
   isArray: () => '应为数组',
   isObject: () => '应为对象',
