@@ -169,20 +169,22 @@ async function main(): Promise<void> {
     const big = villages[villages.length - 1];
     const townVillages = villages.slice(0, -1);
     const uploadVillages = townVillages.slice(-4).map((v) => v.id);
-    const users = { admin: `bench.admin.${seed}`, auditor: `bench.auditor.${seed}`, reviewer: `bench.reviewer.${seed}`, clerks: {} as Record<string, string> };
-    const staff: Array<[string, string, string | null]> = [
-      [users.admin, 'town_admin', null],
-      [users.auditor, 'auditor', null],
-      [users.reviewer, 'village_reviewer', big.id],
+    const users = { admin: `bench.admin.${seed}`, auditor: `bench.auditor.${seed}`, reviewer: `bench.reviewer.${seed}`, shopClerk: `bench.shop.${seed}`, clerks: {} as Record<string, string> };
+    // [username, role, village, shop]
+    const staff: Array<[string, string, string | null, string | null]> = [
+      [users.admin, 'town_admin', null, null],
+      [users.auditor, 'auditor', null, null],
+      [users.reviewer, 'village_reviewer', big.id, null],
+      [users.shopClerk, 'shop_clerk', null, shop.id],
     ];
     for (const v of townVillages.filter((x) => uploadVillages.includes(x.id))) {
       users.clerks[v.id] = `bench.clerk.${v.code.toLowerCase()}.${seed}`;
-      staff.push([users.clerks[v.id], 'village_clerk', v.id]);
+      staff.push([users.clerks[v.id], 'village_clerk', v.id, null]);
     }
     const staffIds = await q<{ id: string; username: string }>(
-      `INSERT INTO staff_users (username, display_name, password_hash, role, town_id, village_id)
-       SELECT u, u, $1, r, $2, v FROM unnest($3::text[], $4::text[], $5::uuid[]) AS s(u, r, v) RETURNING id, username`,
-      [passwordHash, town.id, staff.map((s) => s[0]), staff.map((s) => s[1]), staff.map((s) => s[2])],
+      `INSERT INTO staff_users (username, display_name, password_hash, role, town_id, village_id, shop_id)
+       SELECT u, u, $1, r, $2, v, sh FROM unnest($3::text[], $4::text[], $5::uuid[], $6::uuid[]) AS s(u, r, v, sh) RETURNING id, username`,
+      [passwordHash, town.id, staff.map((s) => s[0]), staff.map((s) => s[1]), staff.map((s) => s[2]), staff.map((s) => s[3])],
     );
     const adminId = staffIds.find((s) => s.username === users.admin)?.id as string;
     const reviewerId = staffIds.find((s) => s.username === users.reviewer)?.id as string;

@@ -26,7 +26,7 @@ export interface BenchTown {
   goods: { hot: string; spread: string[] };
   terminalKey: string;
   password: string;
-  users: { admin: string; auditor: string; reviewer: string; clerks: Record<string, string> };
+  users: { admin: string; auditor: string; reviewer: string; shopClerk: string; clerks: Record<string, string> };
   finalizeEntries: number;
   /** Postings written by the set-based history generator (synthetic history, real hash chains). */
   historyPostings: number;

@@ -10,7 +10,8 @@
 #   BENCH_HISTORY_POSTINGS=N     history postings for the read scenarios (default 1,000,000)
 #   BENCH_SEED, BENCH_VILLAGES, BENCH_RESIDENTS, BENCH_ENTRIES_PER_RESIDENT   the town
 #   BENCH_REDEEM_SECONDS (15), BENCH_READ_SECONDS (10)                         run lengths
-#   BENCH_ONLY=finalize,redeem,upload,read,verify                              a subset
+#   BENCH_ONLY=finalize,redeem,upload,read,verify,console                      a subset
+#   BENCH_ENTRY_SECONDS (10), BENCH_TILL_SALES (40), BENCH_CONSOLE_LOAD_SAMPLES (10)  console group
 #   DATABASE_POOL_SIZE, WORKER_CONCURRENCY                                     passed to api/worker
 #   BENCH_API_NODE_OPTIONS                                                     NODE_OPTIONS of the api alone
 set -euo pipefail
@@ -64,6 +65,15 @@ rm -rf "$BUILD"
 npx --no-install tsc -p bench/tsconfig.json
 npx --no-install tsc-alias -p bench/tsconfig.json
 export BENCH_BUILD_SECONDS="$(echo "$(date +%s.%N) - $t0" | bc)"
+
+# The api serves the staff console from web/dist at /console/ (the console scenarios load it).
+if [ ! -f web/dist/index.html ]; then
+  step "build the console (web/dist was not built)"
+  npm --prefix web run build
+fi
+# The built api looks for web/dist beside its src/ (src/console/serve-console.ts): link it there.
+mkdir -p "$BUILD/web"
+ln -sfn "$ROOT/web/dist" "$BUILD/web/dist"
 
 step "PostgreSQL and Redis (durable defaults)"
 bash scripts/services.sh start

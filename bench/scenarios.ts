@@ -8,7 +8,7 @@
  * Environment (set by run.sh): DATABASE_URL, REDIS_URL, API_URL, API_PID, WORKER_PID, PG_PID,
  * REDIS_PID, PGDATA, BENCH_STATE, BENCH_BUILD, BENCH_RESULTS, PGBENCH; optional
  * BENCH_REDEEM_SECONDS (15), BENCH_READ_SECONDS (10), BENCH_ONLY (comma list of groups:
- * finalize,redeem,upload,read,verify), QUEUE_PREFIX (xinyi).
+ * finalize,redeem,upload,read,verify,console), QUEUE_PREFIX (xinyi).
  */
 import 'reflect-metadata';
 import { Queue } from 'bullmq';
@@ -22,6 +22,8 @@ import { dataSourceOptions } from '@app/database/data-source-options';
 import { LedgerRepository } from '@app/ledger/ledger.repository';
 import { JOB_RETENTION, JOBS } from '@app/queue/jobs';
 import { redisOptionsFromUrl } from '@app/queue/redis-options';
+import { maskName } from '@app/common/mask-name';
+import { consoleAssets, launch, loginPageLoad, tillTimings, type TillPerson } from './console';
 import { FIXED_ITEMS } from './generate';
 import { runLedgerBatch } from './ledger-batch';
 import { http, load, login, sequential, type LoadResult } from './http';
@@ -33,7 +35,7 @@ type Pct = ReturnType<typeof percentiles>;
 
 export interface Scenario {
   id: string;
-  group: 'finalize' | 'redeem' | 'upload' | 'read' | 'verify';
+  group: 'finalize' | 'redeem' | 'upload' | 'read' | 'verify' | 'console';
   title: string;
   headline: { value: number; unit: string; better: 'higher' | 'lower' } | null;
   latencyMs?: Pct;
@@ -865,6 +867,127 @@ class Bench {
 
   // ---- run ---------------------------------------------------------------------------------------
 
+  // ---- f. console (issue 15 budgets, issue 16 till timings) ----------------------------------
+
+  async consoleBudgets(): Promise<void> {
+    const t = this.town;
+    // 1. First load: what the login page loads, gzip, and its load time in Chromium.
+    const { assets } = await consoleAssets(this.api);
+    const gzipKb = round(assets.reduce((a, x) => a + x.gzipBytes, 0) / 1024, 1);
+    const rawKb = round(assets.reduce((a, x) => a + x.bytes, 0) / 1024, 1);
+    const encodings = [...new Set(assets.map((a) => a.servedEncoding ?? 'identity'))];
+    this.add({
+      id: 'console-first-load-size',
+      group: 'console',
+      title: 'console first load: JS + CSS the login page loads (index.html scripts, stylesheets, modulepreloads), gzip',
+      headline: { value: gzipKb, unit: 'KB gzip', better: 'lower' },
+      target: { text: '≤ 350 KB gzip', met: gzipKb <= 350 },
+      counts: { files: assets.length },
+      details: { rawKb, servedEncodings: encodings, assets: assets.map((a) => ({ path: a.path, kind: a.kind, kb: round(a.bytes / 1024, 1), gzipKb: round(a.gzipBytes / 1024, 1) })) },
+      notes: [`fetched from the api at /console/ (served as ${encodings.join(', ')}); gzip = zlib level 6 of each file as served; ${rawKb} KB uncompressed`],
+    });
+    const browser = await launch();
+    try {
+      const samples = num('BENCH_CONSOLE_LOAD_SAMPLES', 10);
+      const pl = await loginPageLoad(browser, this.api, samples);
+      this.add({
+        id: 'console-login-load',
+        group: 'console',
+        title: 'console login page load in Chromium (cold cache, new context per sample, 127.0.0.1)',
+        headline: { value: pl.formShownMs.p95, unit: 'ms p95 to login form shown', better: 'lower' },
+        latencyMs: pl.formShownMs,
+        details: { loadEventMs: pl.loadMs, transferredBytes: pl.transferredBytes },
+        notes: [`${samples} samples; latency = goto → 用户名 field visible; loadEventMs = Navigation Timing loadEventEnd; no budget in the issues (reported only)`],
+      });
+
+      // 2. Entry save over HTTP: a village clerk's POST /villages/:id/entries.
+      const villageId = t.uploadVillages[t.uploadVillages.length - 1];
+      const token = await login(this.api, t.users.clerks[villageId], t.password);
+      const residentIds = (await this.q<{ id: string }>(`SELECT id FROM residents WHERE village_id = $1 AND status = 'active' ORDER BY card_code`, [villageId])).map((r) => r.id);
+      const today = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
+      const run = Date.now().toString(36);
+      let n = 0;
+      const body = () => {
+        const i = n++;
+        return { residentId: residentIds[i % residentIds.length], itemCode: FIXED_ITEMS[i % 3], occurredOn: today, evidenceNote: '基准测试：录入', idempotencyKey: `bench-entry-${run}-${i}` };
+      };
+      const entrySeconds = num('BENCH_ENTRY_SECONDS', 10);
+      const seq = await this.probes.measure(() => sequential(2000, entrySeconds, () => http(this.api, 'POST', `/api/v1/villages/${villageId}/entries`, { token, json: body() })));
+      const bad = Object.entries(seq.result.statuses).filter(([st]) => Number(st) >= 300);
+      if (bad.length) throw new Error(`entry save: statuses ${JSON.stringify(seq.result.statuses)}`);
+      const conc: Record<string, LoadResult> = {};
+      for (const c of [4, 16]) {
+        conc[`c${c}`] = await load({
+          base: this.api,
+          connections: c,
+          seconds: entrySeconds,
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          next: () => ({ path: `/api/v1/villages/${villageId}/entries`, body: JSON.stringify(body()) }),
+        });
+        log(`entry save c${c}: ${conc[`c${c}`].okPerS}/s p95 ${conc[`c${c}`].latencyMs.p95} ms statuses ${JSON.stringify(conc[`c${c}`].statuses)}`);
+      }
+      const p95 = seq.result.latencyMs.p95;
+      const worst = Math.max(p95, ...Object.values(conc).map((r) => r.latencyMs.p95));
+      this.add({
+        id: 'entry-save',
+        group: 'console',
+        title: 'entry save over HTTP (village clerk, POST /api/v1/villages/:id/entries), sequential',
+        headline: { value: p95, unit: 'ms p95', better: 'lower' },
+        latencyMs: seq.result.latencyMs,
+        target: { text: '≤ 100 ms p95 (sequential: one clerk)', met: p95 <= 100 },
+        use: seq.use,
+        counts: { saved: seq.result.latencyMs.n },
+        details: {
+          statuses: seq.result.statuses,
+          concurrent: Object.fromEntries(Object.entries(conc).map(([k, r]) => [k, { okPerS: r.okPerS, latencyMs: r.latencyMs, statuses: r.statuses, codes: r.codes, errors: r.errors, timeouts: r.timeouts }])),
+          worstP95Ms: worst,
+        },
+        notes: [
+          `sequential ${entrySeconds} s, then autocannon at ${Object.keys(conc).join(', ')} for ${entrySeconds} s each; all with one clerk's token, rotating residents, items ${FIXED_ITEMS.slice(0, 3).join('/')}, today`,
+          ...Object.entries(conc).map(([k, r]) => `${k}: ${r.okPerS} saves/s, p50/p95/p99 ${r.latencyMs.p50}/${r.latencyMs.p95}/${r.latencyMs.p99} ms${r.latencyMs.p95 <= 100 ? '' : ' (over 100 ms)'}`),
+        ],
+      });
+
+      // 3. The till: scan → basket ready, 兑换 → receipt shown, in Chromium.
+      const barcode = '6909999999994';
+      const [g] = await this.q<{ name: string; price: number }>(`UPDATE goods SET barcode = $2 WHERE id = $1 RETURNING name, price_points AS price`, [t.goods.hot, barcode]);
+      const sales = num('BENCH_TILL_SALES', 40);
+      const buyers = await this.q<{ card: string; name: string; balance: number }>(
+        `SELECT r.card_code AS card, r.name, a.balance FROM residents r JOIN accounts a ON a.resident_id = r.id
+          WHERE r.status = 'active' AND a.balance >= $1 AND r.village_id <> ALL($2::uuid[]) ORDER BY r.card_code LIMIT $3`,
+        [g.price, t.uploadVillages, sales],
+      );
+      const people: TillPerson[] = buyers.map((b) => ({ cardCode: b.card, maskedName: maskName(b.name), balanceAfter: b.balance - g.price }));
+      const till = await this.probes.measure(() => tillTimings(browser, this.api, { terminalKey: t.terminalKey, clerk: t.users.shopClerk, password: t.password, barcode, goodsName: g.name, people }));
+      const scan = percentiles(till.result.scanToBasketMs);
+      const sale = percentiles(till.result.redeemToReceiptMs);
+      const common = [`${people.length} sales of one ${g.name} (${g.price} points) to different residents, one browser, the bench terminal's key in the page's storage (as pairing leaves it), clerk ${t.users.shopClerk} signed in; timed in the page (MutationObserver) as test/console/till.test.ts`];
+      if (till.result.pageErrors.length) common.push(`page errors: ${till.result.pageErrors.slice(0, 3).join(' | ')}`);
+      this.add({
+        id: 'till-scan-to-basket',
+        group: 'console',
+        title: 'till: scan card + scan goods barcode → basket ready (Chromium)',
+        headline: { value: scan.p95, unit: 'ms p95', better: 'lower' },
+        latencyMs: scan,
+        target: { text: '≤ 150 ms p95', met: scan.p95 <= 150 },
+        use: till.use,
+        notes: common,
+      });
+      this.add({
+        id: 'till-redeem-to-receipt',
+        group: 'console',
+        title: 'till: 兑换 → receipt shown (Chromium)',
+        headline: { value: sale.p95, unit: 'ms p95', better: 'lower' },
+        latencyMs: sale,
+        target: { text: '≤ 150 ms p95', met: sale.p95 <= 150 },
+        notes: common,
+      });
+    } finally {
+      await browser.close();
+    }
+  }
+
   async main(): Promise<void> {
     const startedAt = new Date().toISOString();
     const loadStart = (process.env.BENCH_LOAD_START ?? '').split(' ').filter(Boolean).map(Number);
@@ -885,6 +1008,7 @@ class Bench {
       if (this.want('upload')) await this.upload();
       if (this.want('read')) await this.reads();
       if (this.want('verify')) await this.verify();
+      if (this.want('console')) await this.consoleBudgets();
       const results: BenchResults = {
         startedAt,
         finishedAt: new Date().toISOString(),

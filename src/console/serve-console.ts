@@ -29,7 +29,6 @@ export function mountConsole(app: NestExpressApplication, dir = consoleDistDir()
     });
     return;
   }
-  const index = join(dir, 'index.html');
   app.useStaticAssets(join(dir, 'assets'), { prefix: `${CONSOLE_PATH}/assets/`, immutable: true, maxAge: '365d', index: false });
   app.useStaticAssets(dir, { prefix: `${CONSOLE_PATH}/`, index: false, setHeaders: (res) => res.setHeader('cache-control', 'no-cache') });
   app.use(CONSOLE_PATH, (req: Request, res: Response, next: NextFunction) => {
@@ -39,6 +38,8 @@ export function mountConsole(app: NestExpressApplication, dir = consoleDistDir()
     if (req.path.startsWith('/assets/')) return next();
     if (req.originalUrl === CONSOLE_PATH) return res.redirect(301, `${CONSOLE_PATH}/`);
     res.setHeader('cache-control', 'no-cache');
-    res.sendFile(index);
+    // Relative to `root`: send refuses a path with a dot segment (.local/bench-build/web/dist
+    // under the bench) unless that segment is in the root.
+    res.sendFile('index.html', { root: dir });
   });
 }
