@@ -9842,7 +9842,7 @@ export interface operations {
                     "application/json": components["schemas"]["EntryPreviewDto"];
                 };
             };
-            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            /** @description `ENTRY.POINTS_NOT_ALLOWED` 分值由目录规则计算，不可指定 / points are set by the catalogue rule<br>`ENTRY.POINTS_OUT_OF_RANGE` 分值超出该事项的区间 / points outside the item range<br>`ENTRY.POINTS_REQUIRED` 区间分值事项需由议事会给出分值 / points required for a range item<br>`ENTRY.QUANTITY_INVALID` 数量不合法 / invalid quantity<br>`ENTRY.QUANTITY_NOT_ALLOWED` 该事项不填写数量 / this item takes no quantity<br>`ENTRY.QUANTITY_REQUIRED` 该事项需要填写数量 / quantity required<br>`ENTRY.REASON_REQUIRED` 区间分值事项必须说明理由 / a reason is required for a range item<br>`ENTRY.RULE_INPUT_INVALID` 记录内容不符合事项规则 / entry does not fit the item rule<br>`REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -9850,7 +9850,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                        code?: "ENTRY.POINTS_NOT_ALLOWED" | "ENTRY.POINTS_OUT_OF_RANGE" | "ENTRY.POINTS_REQUIRED" | "ENTRY.QUANTITY_INVALID" | "ENTRY.QUANTITY_NOT_ALLOWED" | "ENTRY.QUANTITY_REQUIRED" | "ENTRY.REASON_REQUIRED" | "ENTRY.RULE_INPUT_INVALID" | "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
                     };
                 };
             };
@@ -9866,7 +9866,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -9874,7 +9874,31 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "AUTH.FORBIDDEN";
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ENTRY.RESIDENT_NOT_FOUND` 村民不存在 / no such resident<br>`ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ENTRY.RESIDENT_NOT_FOUND" | "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CATALOG.NO_VERSION_ADOPTED` 本镇在该日期没有生效的积分目录 / no catalogue version in force for the town on that date<br>`CYCLE.NOT_OPEN` 本期已关闭，不能再修改 / the period is not open<br>`ENTRY.RESIDENT_NOT_ACTIVE` 该村民不在正常状态（迁出、死亡或不参评）/ resident is not active */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CATALOG.NO_VERSION_ADOPTED" | "CYCLE.NOT_OPEN" | "ENTRY.RESIDENT_NOT_ACTIVE";
                     };
                 };
             };
@@ -9887,6 +9911,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `ENTRY.DATE_OUT_OF_WINDOW` 发生日期不在可录入范围内（上月 1 日至今天）/ date outside the allowed window<br>`ENTRY.ITEM_NOT_IN_CATALOG` 事项不在本镇现行目录中 / item not in the catalogue in force */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ENTRY.DATE_OUT_OF_WINDOW" | "ENTRY.ITEM_NOT_IN_CATALOG";
                     };
                 };
             };
