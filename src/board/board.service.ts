@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { RequestContext } from '@app/auth/principal';
 import { AppError } from '@app/common/errors/app-error';
-import { TtlCache } from '@app/common/ttl-cache';
-import { AppConfig } from '@app/config/app-config';
 import type { BoardContent } from '@app/review/board';
+import { BoardCache } from './board-cache';
 import { renderBoardHtml } from './board-html';
 import { toPublicBoard, type PublicBoard } from './board-view';
 import type { BoardOverviewRowDto, BoardsOverviewDto, PublicTownDto, VillageBoardDto } from './board.dto';
@@ -14,36 +13,30 @@ import { lateFlags, periodDeadlines } from './deadlines';
 /** The public 公示栏 (no login, masked names only) and the town's view of every village's board. */
 @Injectable()
 export class BoardService {
-  /** Rendered boards (JSON and HTML): up to ~1 MB each for a large village, public, read often. */
-  private readonly rendered: TtlCache<RenderedBody>;
-
   constructor(
     private readonly repo: BoardRepository,
-    config: AppConfig,
-  ) {
-    // A bound in boards, not bytes: 64 large boards are ~64 MB (+ their gzip, ~10 % of that).
-    this.rendered = new TtlCache<RenderedBody>(config.get('BOARD_CACHE_MS'), 64);
-  }
+    /** Rendered boards (JSON and HTML): up to ~1 MB each for a large village, public, read often. */
+    private readonly rendered: BoardCache,
+  ) {}
 
   /** `village` is an id or a village code (see resolveVillage); the cache is keyed by the id either way. */
   async boardJsonBody(village: string, period: string, townCode?: string): Promise<RenderedBody> {
     const villageId = await this.resolveVillage(village, townCode, 'BOARD.NOT_FOUND');
-    return this.rendered.get(`json:${villageId}:${period}`, async () => new RenderedBody(JSON.stringify(await this.board(villageId, period))));
+    return this.rendered.get('json', villageId, period, async () => new RenderedBody(JSON.stringify(await this.board(villageId, period))));
   }
 
   async boardHtmlBody(village: string, period: string, townCode?: string): Promise<RenderedBody> {
     const villageId = await this.resolveVillage(village, townCode, 'BOARD.NOT_FOUND');
-    return this.rendered.get(`html:${villageId}:${period}`, async () => new RenderedBody(await this.boardHtml(villageId, period)));
+    return this.rendered.get('html', villageId, period, async () => new RenderedBody(await this.boardHtml(villageId, period)));
   }
 
   /**
    * Forgets the rendered board of a village-period at once: called after a write that changes
-   * what it shows (an objection, an answer, finalize, a late posting). This process only: another
-   * api process keeps its copy up to BOARD_CACHE_MS (docs/ARCHITECTURE.md, "Scaling out").
+   * what it shows (an objection, an answer, finalize, a late posting), in every api process
+   * (BoardCache; docs/ARCHITECTURE.md, "Scaling out").
    */
-  invalidate(villageId: string, period: string): void {
-    this.rendered.delete(`json:${villageId}:${period}`);
-    this.rendered.delete(`html:${villageId}:${period}`);
+  invalidate(villageId: string, period: string): Promise<void> {
+    return this.rendered.invalidate(villageId, period);
   }
 
   /** A UUID as it is; a village code (unique within its town) to the village's id. */

@@ -33,6 +33,16 @@ export class EnvVars {
   HOST = '127.0.0.1';
 
   /**
+   * How many api processes share PORT (node:cluster; 1 = this process serves). A process that dies
+   * is replaced; state they must agree on lives in PostgreSQL and Redis (docs/ARCHITECTURE.md).
+   */
+  @Transform(({ value }) => (value === undefined ? value : Number(value)))
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  API_PROCESSES = 1;
+
+  /**
    * Which proxies may tell the client address (X-Forwarded-For): `false`, a hop count 1–10, or a
    * list of loopback / linklocal / uniquelocal / IPs / CIDRs. Rate limits key on that address.
    */
