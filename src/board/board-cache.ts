@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@app/config/app-config';
+import { ReadReplica } from '@app/database/read-replica';
 import { SharedRedis } from '@app/shared-state/shared-redis';
 import type { RenderedBody } from './rendered-body';
 
@@ -31,6 +32,7 @@ export class BoardCache {
 
   constructor(
     private readonly redis: SharedRedis,
+    private readonly replica: ReadReplica,
     config: AppConfig,
   ) {
     this.ttlMs = config.get('BOARD_CACHE_MS');
@@ -56,6 +58,8 @@ export class BoardCache {
   async invalidate(villageId: string, period: string): Promise<void> {
     this.entries.delete(`json:${villageId}:${period}`);
     this.entries.delete(`html:${villageId}:${period}`);
+    // First the position a standby must have replayed, then the generation that makes readers reload.
+    await this.replica.noteBoardChange(villageId, period);
     const key = this.generationKey(villageId, period);
     await this.redis.run((c) => c.multi().incr(key).expire(key, GENERATION_TTL_S).exec());
   }

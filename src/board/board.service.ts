@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { RequestContext } from '@app/auth/principal';
 import { AppError } from '@app/common/errors/app-error';
+import { ReadReplica } from '@app/database/read-replica';
 import type { BoardContent } from '@app/review/board';
 import { BoardCache } from './board-cache';
 import { renderBoardHtml } from './board-html';
@@ -17,6 +18,7 @@ export class BoardService {
     private readonly repo: BoardRepository,
     /** Rendered boards (JSON and HTML): up to ~1 MB each for a large village, public, read often. */
     private readonly rendered: BoardCache,
+    private readonly replica: ReadReplica,
   ) {}
 
   /** `village` is an id or a village code (see resolveVillage); the cache is keyed by the id either way. */
@@ -80,11 +82,14 @@ export class BoardService {
 
   /** Unknown village, no board for the period or not yet publicized: one answer, 404 BOARD.NOT_FOUND. */
   async board(villageId: string, period: string, now = new Date()): Promise<PublicBoard> {
-    const row = await this.repo.findPublishedBoard(villageId, period);
-    if (!row) throw new AppError('BOARD.NOT_FOUND');
-    const content = row.content as BoardContent;
-    const live = await this.repo.exceptionalEntryStates(villageId, period);
-    return toPublicBoard(content, row, live, now);
+    // The read replica when there is one and it has this board's last change (ReadReplica).
+    return this.replica.read({ board: { villageId, period } }, async (db) => {
+      const row = await this.repo.findPublishedBoard(villageId, period, db);
+      if (!row) throw new AppError('BOARD.NOT_FOUND');
+      const content = row.content as BoardContent;
+      const live = await this.repo.exceptionalEntryStates(villageId, period, db);
+      return toPublicBoard(content, row, live, now);
+    });
   }
 
   async boardHtml(villageId: string, period: string): Promise<string> {

@@ -134,6 +134,11 @@ export class EnvVars {
   @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
   CREDIT_EXPORT_URL?: string;
 
+  /** A streaming standby of DATABASE_URL for public boards, auditors' searches and statements; unset = the primary reads too. */
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/.+/, { message: 'must be a postgres:// URL' })
+  DATABASE_REPLICA_URL?: string;
+
   /** Bearer token a Prometheus scraper sends to GET /metrics (api) and the worker's metrics port; unset = no /metrics. */
   @IsOptional()
   @IsString()
@@ -179,7 +184,7 @@ export class EnvValidationError extends Error {}
 /** Returns the validated, typed environment or throws one line per bad variable. */
 export function validateEnv(raw: Record<string, unknown>): EnvVars {
   const present = Object.fromEntries(
-    Object.entries(raw).filter(([k, v]) => k in new EnvVars() || (['CREDIT_EXPORT_URL', 'METRICS_TOKEN', 'METRICS_PORT'].includes(k) && v !== '')),
+    Object.entries(raw).filter(([k, v]) => k in new EnvVars() || (['CREDIT_EXPORT_URL', 'DATABASE_REPLICA_URL', 'METRICS_TOKEN', 'METRICS_PORT'].includes(k) && v !== '')),
   );
   const env = plainToInstance(EnvVars, present, { exposeDefaultValues: true });
   const errors = validateSync(env, { whitelist: false, forbidUnknownValues: false });

@@ -300,6 +300,8 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
       await this.audit.record(ctx, { action: 'cycle.publish', targetType: 'cycle', targetId: c.id, summary: { windowEndsAt: windowEndsAt.toISOString(), entries: board.totals.entries } }, m);
       return (await this.repo.findCycleById(m, c.id)) as CycleRow;
     });
+    // A standby that has not replayed the publish yet is not asked for this board (ReadReplica).
+    await this.boards.invalidate(villageId, period);
     await this.scheduleFinalize(cycle);
     return cycle;
   }
