@@ -1,9 +1,9 @@
 import { Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { Ctx, Roles } from '@app/auth/auth.decorators';
 import type { RequestContext } from '@app/auth/principal';
-import { hasConsoleHeader } from '@app/auth/refresh-cookie';
+import { CONSOLE_HEADER, hasConsoleHeader } from '@app/auth/refresh-cookie';
 import { ApiErrors } from '@app/common/errors/api-errors';
 import { AppError } from '@app/common/errors/app-error';
 import { DASHBOARD_PATH, setDashboardCookie } from '@app/queue/queue-dashboard';
@@ -36,6 +36,7 @@ export class SystemController {
   @HttpCode(200)
   @Roles('town_admin')
   @ApiErrors('AUTH.CONSOLE_HEADER_REQUIRED')
+  @ApiHeader({ name: CONSOLE_HEADER, required: true, description: '控制台请求头（任意非空值，如 1）：网页表单无法伪造' })
   @ApiOperation({ summary: '为已登录的镇管理员打开任务队列面板（只读）：把本次登录的访问令牌放进只发往 /admin/queues 的 HttpOnly Cookie，不放在地址里；须带 x-xinyi-console 请求头' })
   @ApiOkResponse({ type: QueueDashboardSessionDto })
   async queueDashboardSession(@Ctx() ctx: RequestContext, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<QueueDashboardSessionDto> {

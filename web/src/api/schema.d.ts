@@ -8222,7 +8222,10 @@ export interface operations {
     SystemController_queueDashboardSession: {
         parameters: {
             query?: never;
-            header?: never;
+            header: {
+                /** @description 控制台请求头（任意非空值，如 1）：网页表单无法伪造 */
+                "x-xinyi-console": string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -8234,6 +8237,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["QueueDashboardSessionDto"];
+                };
+            };
+            /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION.FAILED";
+                    };
                 };
             };
             /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
