@@ -167,7 +167,6 @@ describe('town admin console (browser): dashboard, cycles, credit export', () =>
     const now = page.getByRole('dialog', { name: `${dc.name} · ${label(current)}` });
     await poll(() => now.innerText()).toContain('本月尚未结束');
     expect(await now.getByRole('button', { name: '提前关账' }).count()).toBe(0);
-    await shot('admin-cycles');
     await page.keyboard.press('Escape');
   });
 
@@ -210,7 +209,6 @@ describe('town admin console (browser): dashboard, cycles, credit export', () =>
     // The charts load after the table, in their own chunk.
     await page.getByLabel('热门事项').locator('canvas').waitFor();
     await page.getByLabel('等级分布').locator('canvas').waitFor();
-    await shot('admin-dashboard');
 
     // A bad month in the address: the message in Chinese next to the field, the page still there.
     await page.goto(`${api.url}/console/admin/dashboard?period=2026-13`);
@@ -222,6 +220,7 @@ describe('town admin console (browser): dashboard, cycles, credit export', () =>
     const firstRow = page.getByLabel('各村各月周期').locator('.el-table__body tr').first();
     await poll(() => firstRow.locator('td').first().innerText()).toBe(dc.name);
     await poll(() => page.getByRole('button', { name: `${dc.name}${label(last)}` }).innerText()).toBe('公示中');
+    await shot('admin-cycles');
   });
 
   it('the credit export page shows a failed row with the platform’s answer, and retry puts it back', async () => {
@@ -266,6 +265,17 @@ describe('town admin console (browser): dashboard, cycles, credit export', () =>
     await poll(() => rowCells('各月报送状态', label(last))).toEqual([label(last), '0', String(month.pending + 1), '0', '—', PLATFORM_ANSWER]);
     const after = (await apiCall<Array<{ period: string; pending: number; failed: number }>>('GET', '/credit-export/months', admin)).find((m) => m.period === last)!;
     expect(after).toMatchObject({ failed: 0, pending: month.pending + 1 });
+
+    // Last month finalized: the dashboard now has its posted points to chart (the README's screenshot).
+    await page.goto(`${api.url}/console/admin/dashboard?period=${last}`);
+    await poll(async () => (await rowCells('各村本期进度', dc.name))[1]).toBe('已入账');
+    await page.getByLabel('各村加减分').locator('canvas').waitFor();
+    await page.getByLabel('等级分布').locator('canvas').waitFor();
+    // Tall enough for every chart (the console scrolls inside its main pane, so fullPage would not).
+    await page.setViewportSize({ width: 1366, height: 1500 });
+    await page.getByLabel('各超市兑换').waitFor();
+    await page.screenshot({ path: join(SHOTS, 'admin-dashboard.png') });
+    await page.setViewportSize({ width: 1366, height: 768 });
   });
 
   it('the queue dashboard opens for the signed-in admin without a token in its address', async () => {
