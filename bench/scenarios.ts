@@ -847,7 +847,7 @@ class Bench {
     const ds = new DataSource(dataSourceOptions(this.dbUrl, 8, 'bench-limit'));
     await ds.initialize();
     let limit: Pct;
-    let explain: string[] = [];
+    let explain: string[];
     try {
       const repo = new DashboardRepository(ds);
       const months = monthsUpTo(t.finalizePeriod, DASHBOARD_MONTHS);

@@ -1,18 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import type { RequestContext } from '@app/auth/principal';
 import { lateFlags, periodDeadlines } from '@app/board/deadlines';
+import { previousPeriod } from '@app/review/working-days';
 import { DEFAULT_GRADE_THRESHOLDS } from '@app/scoring/grade';
 import { DASHBOARD_MONTHS, DASHBOARD_TOP_ITEMS, type DashboardDto, type GradeCountDto, type ShopMonthRedemptionsDto, type TopItemDto, type VillageMonthPointsDto } from './dashboard.dto';
 import { DashboardRepository, type MonthPostingsRow } from './dashboard.repository';
 
 /** The `count` months up to and including `period`, oldest first. */
 export function monthsUpTo(period: string, count: number): string[] {
-  const [y, m] = period.split('-').map(Number);
-  const out: string[] = [];
-  for (let i = count - 1; i >= 0; i--) {
-    const idx = y * 12 + (m - 1) - i;
-    out.push(`${Math.floor(idx / 12)}-${String((idx % 12) + 1).padStart(2, '0')}`);
-  }
+  const out = [period];
+  while (out.length < count) out.unshift(previousPeriod(out[0]));
   return out;
 }
 

@@ -9,7 +9,7 @@ import { queryRows } from '@app/database/sql';
 import { JobHandler } from '@app/queue/job-handler.decorator';
 import { JobQueue } from '@app/queue/job-queue.service';
 import type { JobPayloads } from '@app/queue/jobs';
-import { shanghaiDate } from '@app/org/local-date';
+import { periodOf, previousPeriod } from '@app/review/working-days';
 import { EXPORT_STATUS_MONTHS } from './credit-export.dto';
 import { CreditExportRepository, type ExportMonthRow, type FailedExportRow } from './credit-export.repository';
 
@@ -39,9 +39,9 @@ async function platformAnswer(res: Response): Promise<string> {
 
 /** The first month of the per-month status when the page asks for none: EXPORT_STATUS_MONTHS back. */
 function defaultFrom(now: Date): string {
-  const [y, m] = shanghaiDate(now).split('-').map(Number);
-  const idx = y * 12 + (m - 1) - (EXPORT_STATUS_MONTHS - 1);
-  return `${Math.floor(idx / 12)}-${String((idx % 12) + 1).padStart(2, '0')}`;
+  let p = periodOf(now);
+  for (let i = 1; i < EXPORT_STATUS_MONTHS; i++) p = previousPeriod(p);
+  return p;
 }
 
 /**
