@@ -83,24 +83,32 @@ export class DashboardRepository {
   }
 
   /**
-   * The period's entries (withdrawn ones left out) per village and item: one pass gives both the
-   * villages' counts and the top items. Bounded by village (ix_entries_village_period), not by
-   * town, so that the town's other months are never read.
+   * The period's entries per village and item, withdrawn ones left out: one pass gives both the
+   * villages' counts and the top items. All entries come from ix_entries_village_period_items
+   * alone (no heap: deed entries are append-only); the withdrawn ones, few, are found through
+   * entry_states (village, period, status) and taken off.
    */
   entriesOfPeriod(townId: string, period: string): Promise<VillageItemEntriesRow[]> {
     return queryRows<VillageItemEntriesRow>(
       this.db,
-      `SELECT g."villageId", g."itemCode", COALESCE(ci.name, g."itemCode") AS "itemName", g.entries, g."lateEntries", g.points
-         FROM (SELECT e.village_id AS "villageId", e.item_code AS "itemCode", min(e.item_id::text)::uuid AS item_id,
-                      count(*)::int AS entries,
-                      count(*) FILTER (WHERE e.period <> to_char(e.occurred_on, 'YYYY-MM'))::int AS "lateEntries",
-                      COALESCE(sum(e.points), 0)::int AS points
-                 FROM villages v
-                 JOIN deed_entries e ON e.village_id = v.id AND e.period = $2
-                 JOIN entry_states s ON s.entry_id = e.id
-                WHERE v.town_id = $1 AND s.status <> 'withdrawn'
-                GROUP BY e.village_id, e.item_code) g
-         LEFT JOIN catalog_items ci ON ci.id = g.item_id`,
+      `WITH v AS (SELECT id FROM villages WHERE town_id = $1),
+       a AS (
+         SELECT e.village_id, e.item_code, min(e.item_id::text)::uuid AS item_id, count(*) AS n,
+                count(*) FILTER (WHERE e.period <> to_char(e.occurred_on, 'YYYY-MM')) AS late, COALESCE(sum(e.points), 0) AS points
+           FROM v JOIN deed_entries e ON e.village_id = v.id AND e.period = $2
+          GROUP BY e.village_id, e.item_code),
+       w AS (
+         SELECT e.village_id, e.item_code, count(*) AS n,
+                count(*) FILTER (WHERE e.period <> to_char(e.occurred_on, 'YYYY-MM')) AS late, COALESCE(sum(e.points), 0) AS points
+           FROM v JOIN entry_states s ON s.village_id = v.id AND s.period = $2 AND s.status = 'withdrawn'
+           JOIN deed_entries e ON e.id = s.entry_id
+          GROUP BY e.village_id, e.item_code)
+       SELECT a.village_id AS "villageId", a.item_code AS "itemCode", COALESCE(ci.name, a.item_code) AS "itemName",
+              (a.n - COALESCE(w.n, 0))::int AS entries, (a.late - COALESCE(w.late, 0))::int AS "lateEntries", (a.points - COALESCE(w.points, 0))::int AS points
+         FROM a
+         LEFT JOIN w ON w.village_id = a.village_id AND w.item_code = a.item_code
+         LEFT JOIN catalog_items ci ON ci.id = a.item_id
+        WHERE a.n > COALESCE(w.n, 0)`,
       [townId, period],
     );
   }
