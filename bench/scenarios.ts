@@ -8,7 +8,7 @@
  * Environment (set by run.sh): DATABASE_URL, REDIS_URL, API_URL, API_PID, WORKER_PID, PG_PID,
  * REDIS_PID, PGDATA, BENCH_STATE, BENCH_BUILD, BENCH_RESULTS, PGBENCH; optional
  * BENCH_REDEEM_SECONDS (15), BENCH_READ_SECONDS (10), BENCH_ONLY (comma list of groups:
- * finalize,redeem,upload,read,verify,console), QUEUE_PREFIX (xinyi).
+ * finalize,redeem,upload,read,verify,console,dashboard), QUEUE_PREFIX (xinyi).
  */
 import 'reflect-metadata';
 import { Queue } from 'bullmq';
@@ -20,6 +20,9 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '@app/database/data-source-options';
 import { LedgerRepository } from '@app/ledger/ledger.repository';
+import { DashboardRepository } from '@app/auditor/dashboard.repository';
+import { monthsUpTo } from '@app/auditor/dashboard.service';
+import { DASHBOARD_MONTHS } from '@app/auditor/dashboard.dto';
 import { JOB_RETENTION, JOBS } from '@app/queue/jobs';
 import { redisOptionsFromUrl } from '@app/queue/redis-options';
 import { maskName } from '@app/common/mask-name';
@@ -35,7 +38,7 @@ type Pct = ReturnType<typeof percentiles>;
 
 export interface Scenario {
   id: string;
-  group: 'finalize' | 'redeem' | 'upload' | 'read' | 'verify' | 'console';
+  group: 'finalize' | 'redeem' | 'upload' | 'read' | 'verify' | 'console' | 'dashboard';
   title: string;
   headline: { value: number; unit: string; better: 'higher' | 'lower' } | null;
   latencyMs?: Pct;
@@ -790,13 +793,14 @@ class Bench {
     headers: Record<string, string>,
     target: (p95: number) => Scenario['target'],
     notes: (r: LoadResult) => string[] = () => [],
+    group: Scenario['group'] = 'read',
   ): Promise<LoadResult> {
     const stop = this.probes.sampleWaits(100);
     const { result, use } = await this.probes.measure(() => load({ base: this.api, connections: 16, seconds: this.readSeconds, method: 'GET', headers, next }));
     const waits = await stop();
     this.add({
       id,
-      group: 'read',
+      group,
       title,
       headline: { value: result.okPerS, unit: 'req/s', better: 'higher' },
       latencyMs: result.latencyMs,
@@ -808,6 +812,85 @@ class Bench {
       notes: notes(result),
     });
     return result;
+  }
+
+  // ---- g. the town admin's dashboard -----------------------------------------------------------
+
+  /**
+   * GET /towns/current/dashboard as the town admin, one request at a time (one person looking),
+   * for last month (100,000 entries, six months of history postings in its charts) and this month,
+   * then 16 connections. Limit: the repository's own queries in process, side by side as the
+   * service runs them (pg pool, no HTTP/Nest/JSON), and EXPLAIN of the heaviest.
+   */
+  async dashboardReads(): Promise<void> {
+    const t = this.town;
+    const vol = `${((await this.postingCount()) / 1e6).toFixed(2)} M postings`;
+    const target = (p95: number) => ({ text: `p95 ≤ 200 ms to data (bench town, measured at ${vol})`, met: p95 <= 200 });
+    const admin = await login(this.api, t.users.admin, t.password);
+    const periods = [t.finalizePeriod, t.currentPeriod];
+    const probe = await http<{ villages?: unknown[]; totals?: { entries: number } }>(this.api, 'GET', `/api/v1/towns/current/dashboard?period=${t.finalizePeriod}`, { token: admin });
+    if (probe.status !== 200) {
+      this.add({ id: 'dashboard', group: 'dashboard', title: 'town dashboard', headline: null, notes: [], skipped: `GET /towns/current/dashboard answered ${probe.status} (${JSON.stringify(probe.body).slice(0, 200)})` });
+      return;
+    }
+    const path = (i: number) => `/api/v1/towns/current/dashboard?period=${periods[i % periods.length]}`;
+    const perPeriod: Record<string, number[]> = { [t.finalizePeriod]: [], [t.currentPeriod]: [] };
+    const seq = await this.probes.measure(() =>
+      sequential(300, this.readSeconds, async (i) => {
+        const r = await http(this.api, 'GET', path(i), { token: admin });
+        perPeriod[periods[i % periods.length]].push(r.ms);
+        return r;
+      }),
+    );
+    if (seq.result.statuses['200'] !== seq.result.latencyMs.n) throw new Error(`dashboard: ${JSON.stringify(seq.result.statuses)}`);
+
+    const ds = new DataSource(dataSourceOptions(this.dbUrl, 8, 'bench-limit'));
+    await ds.initialize();
+    let limit: Pct;
+    let explain: string[];
+    try {
+      const repo = new DashboardRepository(ds);
+      const months = monthsUpTo(t.finalizePeriod, DASHBOARD_MONTHS);
+      const lat: number[] = [];
+      for (let i = 0; i < 30; i++) {
+        const t0 = performance.now();
+        await Promise.all([
+          repo.townSettings(t.townId),
+          repo.cyclesOfPeriod(t.townId, t.finalizePeriod),
+          repo.entriesOfPeriod(t.townId, t.finalizePeriod),
+          repo.exportBacklog(t.townId, t.finalizePeriod),
+          repo.postingsByMonth(t.townId, months),
+          repo.shopNames(t.townId),
+          repo.gradeCounts(t.townId),
+        ]);
+        lat.push(performance.now() - t0);
+      }
+      limit = percentiles(lat);
+      const plan = await ds.query(
+        `EXPLAIN (ANALYZE, BUFFERS) SELECT period, village_id, kind, counterparty, count(*)::int, sum(points) FILTER (WHERE points > 0), -sum(points) FILTER (WHERE points < 0)
+           FROM postings WHERE town_id = $1 AND period = ANY($2::text[]) AND kind IN ('deed', 'redemption', 'redemption_void') GROUP BY 1, 2, 3, 4`,
+        [t.townId, months],
+      );
+      explain = (plan as Array<{ 'QUERY PLAN': string }>).map((r) => r['QUERY PLAN']);
+    } finally {
+      await ds.destroy();
+    }
+    const rowsInWindow = (await this.q<{ n: number }>(`SELECT count(*)::int AS n FROM postings WHERE town_id = $1 AND period = ANY($2::text[])`, [t.townId, monthsUpTo(t.finalizePeriod, DASHBOARD_MONTHS)]))[0].n;
+    this.add({
+      id: 'dashboard-c1',
+      group: 'dashboard',
+      title: `town dashboard as the town admin, one at a time, last month and this month alternating (GET /towns/current/dashboard; ${probe.body.villages?.length ?? 0} villages, ${probe.body.totals?.entries ?? 0} entries last month, ${rowsInWindow} postings in its 6 chart months)`,
+      headline: { value: round(1000 / seq.result.latencyMs.mean, 1), unit: 'req/s', better: 'higher' },
+      latencyMs: seq.result.latencyMs,
+      pgMsPerOp: round((seq.use.pgActiveS * 1000) / seq.result.latencyMs.n, 2),
+      limit: { what: 'the repository queries alone, side by side (pg pool, no HTTP/Nest/JSON), last month', value: limit.p95, unit: 'ms p95', latencyMs: limit, ratio: round(percentiles(perPeriod[t.finalizePeriod]).p95 / limit.p95, 1) },
+      target: target(seq.result.latencyMs.p95),
+      use: seq.use,
+      details: { perPeriod: Object.fromEntries(Object.entries(perPeriod).map(([p, l]) => [p, percentiles(l)])), responseKb: Math.round(seq.result.bytes / 1024), explainPostingsByMonth: explain },
+      notes: explain.length ? [`EXPLAIN (ANALYZE, BUFFERS) of the chart query: ${explain.filter((l) => /Planning Time|Execution Time/.test(l)).map((l) => l.trim()).join('; ')}`] : [],
+    });
+    let i = 0;
+    await this.readLoad('dashboard-c16', 'town dashboard, 16 connections (as if 16 admins and auditors at once)', () => ({ path: path(i++) }), { authorization: `Bearer ${admin}` }, target, () => [], 'dashboard');
   }
 
   private async sqlLoop(n: number, sql: string, params: (i: number) => unknown[]): Promise<Pct> {
@@ -1007,6 +1090,7 @@ class Bench {
       if (this.want('redeem')) await this.redemptions();
       if (this.want('upload')) await this.upload();
       if (this.want('read')) await this.reads();
+      if (this.want('dashboard')) await this.dashboardReads();
       if (this.want('verify')) await this.verify();
       if (this.want('console')) await this.consoleBudgets();
       const results: BenchResults = {

@@ -7,14 +7,17 @@ import { AuditLogService } from './audit-log.service';
 import { AuditorController } from './auditor.controller';
 import { AuditorRepository } from './auditor.repository';
 import { AuditorService } from './auditor.service';
+import { DashboardController } from './dashboard.controller';
+import { DashboardRepository } from './dashboard.repository';
+import { DashboardService } from './dashboard.service';
 
 /**
  * The auditors' desk (审计查询): postings search and exports, statements, audit log,
- * review timeliness, verification. Read-only, whole town.
+ * review timeliness, verification, the town's dashboard (首页). Read-only, whole town.
  */
 @Module({
   imports: [LedgerModule, CreditExportModule],
-  controllers: [AuditorController, AuditLogController],
-  providers: [AuditorService, AuditorRepository, AuditLogService, AuditLogRepository],
+  controllers: [AuditorController, AuditLogController, DashboardController],
+  providers: [AuditorService, AuditorRepository, AuditLogService, AuditLogRepository, DashboardService, DashboardRepository],
 })
 export class AuditorModule {}

@@ -1,8 +1,9 @@
-import { Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { CreditExportStatusDto } from '@app/auditor/auditor.dto';
 import { Ctx, Roles } from '@app/auth/auth.decorators';
 import type { RequestContext } from '@app/auth/principal';
+import { CreditExportFailedQuery, CreditExportFailedRowDto, CreditExportMonthDto, CreditExportMonthsQuery } from './credit-export.dto';
 import { CreditExportService } from './credit-export.service';
 
 export class CreditExportRetryDto {
@@ -21,6 +22,22 @@ export class CreditExportController {
   @ApiOkResponse({ type: [CreditExportStatusDto] })
   status(@Ctx() ctx: RequestContext) {
     return this.exports.status(ctx.principal.townId);
+  }
+
+  @Get('months')
+  @Roles('auditor', 'town_admin')
+  @ApiOperation({ summary: '按入账期间的报送状态：待发、已发、失败条数，最近一次成功时间与平台答复（默认近 12 个月，新的在前）' })
+  @ApiOkResponse({ type: [CreditExportMonthDto] })
+  months(@Ctx() ctx: RequestContext, @Query() q: CreditExportMonthsQuery): Promise<CreditExportMonthDto[]> {
+    return this.exports.months(ctx.principal.townId, q.from);
+  }
+
+  @Get('failed')
+  @Roles('auditor', 'town_admin')
+  @ApiOperation({ summary: '报送失败的记录（最早的在前）：村、村民、事项、积分、尝试次数与平台的答复' })
+  @ApiOkResponse({ type: [CreditExportFailedRowDto] })
+  failed(@Ctx() ctx: RequestContext, @Query() q: CreditExportFailedQuery): Promise<CreditExportFailedRowDto[]> {
+    return this.exports.failedRows(ctx.principal.townId, q.limit ?? 100, q.period);
   }
 
   @Post('retry')

@@ -9,6 +9,9 @@ import { queryRows } from '@app/database/sql';
 import { JobHandler } from '@app/queue/job-handler.decorator';
 import { JobQueue } from '@app/queue/job-queue.service';
 import type { JobPayloads } from '@app/queue/jobs';
+import { periodOf, previousPeriod } from '@app/review/working-days';
+import { EXPORT_STATUS_MONTHS } from './credit-export.dto';
+import { CreditExportRepository, type ExportMonthRow, type FailedExportRow } from './credit-export.repository';
 
 /** Rows per HTTP batch, and how long the platform gets to answer. */
 export const EXPORT_BATCH_SIZE = 500;
@@ -27,6 +30,20 @@ export function signBody(body: string, secret: string): string {
   return createHmac('sha256', secret).update(body, 'utf8').digest('hex');
 }
 
+/** What the town admin sees on a failed row: the status and the start of what the platform said. */
+export const ANSWER_CHARS = 300;
+async function platformAnswer(res: Response): Promise<string> {
+  const body = (await res.text().catch(() => '')).replace(/\s+/g, ' ').trim().slice(0, ANSWER_CHARS);
+  return body ? `platform answered ${res.status}: ${body}` : `platform answered ${res.status}`;
+}
+
+/** The first month of the per-month status when the page asks for none: EXPORT_STATUS_MONTHS back. */
+function defaultFrom(now: Date): string {
+  let p = periodOf(now);
+  for (let i = 1; i < EXPORT_STATUS_MONTHS; i++) p = previousPeriod(p);
+  return p;
+}
+
 /**
  * Sends posted deeds to the public credit information platform from the outbox: at-least-once,
  * each row carrying its posting id as the idempotency key, so the platform can drop a repeat
@@ -41,6 +58,7 @@ export class CreditExportService {
     private readonly config: AppConfig,
     private readonly audit: AuditService,
     private readonly jobs: JobQueue,
+    private readonly repo: CreditExportRepository,
   ) {}
 
   @JobHandler('credit.export')
@@ -72,7 +90,7 @@ export class CreditExportService {
           body,
           signal: AbortSignal.timeout(EXPORT_TIMEOUT_MS),
         });
-        if (!res.ok) throw new Error(`platform answered ${res.status}`);
+        if (!res.ok) throw new Error(await platformAnswer(res));
         await this.db.query(`UPDATE credit_outbox SET status = 'sent', sent_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = ANY($1::bigint[])`, [ids]);
         sent += rows.length;
       } catch (err) {
@@ -116,5 +134,14 @@ export class CreditExportService {
        FROM credit_outbox WHERE town_id = $1 GROUP BY status ORDER BY status`,
       [townId],
     );
+  }
+
+  /** Per month of the town's posted deeds, from `from` (default: the last 12 months). */
+  months(townId: string, from?: string, now = new Date()): Promise<ExportMonthRow[]> {
+    return this.repo.statusByPeriod(townId, from ?? defaultFrom(now));
+  }
+
+  failedRows(townId: string, limit: number, period?: string): Promise<FailedExportRow[]> {
+    return this.repo.failedRows(townId, limit, period);
   }
 }

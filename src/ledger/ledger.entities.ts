@@ -17,6 +17,8 @@ export type PostingKind = (typeof POSTING_KINDS)[number];
 @Index('ix_postings_town_kind_posted', ['townId', 'kind', 'postedAt', 'id'])
 @Index('ix_postings_town_item_posted', ['townId', 'itemCode', 'postedAt', 'id'])
 @Index('ix_postings_town_period_posted', ['townId', 'period', 'postedAt', 'id'])
+// The town dashboard's monthly totals, answered from the index alone (migration DashboardIndexes).
+@Index('ix_postings_town_period_totals', ['townId', 'period', 'kind', 'villageId', 'counterparty', 'points'])
 @Check('ck_postings_kind', `kind IN ('deed','redemption','redemption_void','correction','opening_balance','expiry')`)
 @Check('ck_postings_seq', 'seq >= 1')
 export class Posting {

@@ -9,14 +9,33 @@ import { AppError } from '@app/common/errors/app-error';
 import { JobQueue } from './job-queue.service';
 
 export const DASHBOARD_PATH = '/admin/queues';
-const COOKIE = 'xinyi_queues_token';
+export const DASHBOARD_COOKIE = 'xinyi_queues_token';
+
+/**
+ * The console opens the dashboard for a signed-in town admin: `POST /system/queue-dashboard/session`
+ * (bearer + the console header, audited) puts the admin's access token in an HttpOnly cookie sent
+ * only to DASHBOARD_PATH, for as long as the token lives. Never in the URL: a URL ends up in
+ * history, proxy logs and Referer headers. The token is still checked on every dashboard request
+ * (signature, expiry and the live staff session), so signing out or being deactivated ends it.
+ */
+export function setDashboardCookie(req: Request, res: Response, accessToken: string, maxAgeMs: number): void {
+  res.cookie(DASHBOARD_COOKIE, accessToken, { httpOnly: true, sameSite: 'strict', secure: req.secure, path: DASHBOARD_PATH, maxAge: maxAgeMs });
+}
+
+function dashboardCookie(req: Request): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === DASHBOARD_COOKIE) return part.slice(eq + 1).trim() || undefined;
+  }
+  return undefined;
+}
 
 /**
  * The BullMQ dashboard (jobs, failures, retries) for town admins, read-only: the queues are the
  * deployment's, shared by every town, so a town's admin may look but not pause, clean, retry or
- * remove (reconcile re-creates what is due; see docs/ARCHITECTURE.md). A browser cannot send a
- * bearer header, so `/admin/queues?token=<access token>` moves the token into an HttpOnly
- * cookie scoped to the dashboard; every request is then checked like an API call.
+ * remove (reconcile re-creates what is due; see docs/ARCHITECTURE.md). Bull-board refuses those
+ * actions on a read-only queue (405), and the guard lets only GET and HEAD through at all, so a
+ * cross-site request could not act with the cookie even if SameSite failed.
  */
 export function mountQueueDashboard(app: NestExpressApplication): void {
   const auth = app.get(AuthService);
@@ -27,16 +46,14 @@ export function mountQueueDashboard(app: NestExpressApplication): void {
 
   const guard = async (req: Request & { id?: string }, res: Response, next: NextFunction) => {
     try {
-      const fromQuery = typeof req.query.token === 'string' ? req.query.token : undefined;
       const header = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
-      const cookie = /(?:^|;\s*)xinyi_queues_token=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
-      const token = fromQuery ?? header ?? cookie;
+      const token = header ?? dashboardCookie(req);
       if (!token) throw new AppError('AUTH.UNAUTHENTICATED');
       const principal = await auth.verifyAccessToken(token);
       if (principal.role !== 'town_admin') throw new AppError('AUTH.FORBIDDEN');
-      if (fromQuery) {
-        res.cookie(COOKIE, fromQuery, { httpOnly: true, sameSite: 'strict', path: DASHBOARD_PATH, maxAge: 15 * 60_000 });
-        return res.redirect(302, DASHBOARD_PATH);
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.setHeader('Allow', 'GET, HEAD');
+        throw new AppError('QUEUE.DASHBOARD_READ_ONLY');
       }
       next();
     } catch (err) {

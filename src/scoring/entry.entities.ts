@@ -21,7 +21,8 @@ export type EntryStatus = (typeof ENTRY_STATUSES)[number];
 
 /** A scored deed as typed by the village clerk. Immutable content (trigger). */
 @Entity({ name: 'deed_entries' })
-@Index('ix_entries_village_period', ['villageId', 'period'])
+// (village, period) look-ups, and the town dashboard's per-item counts from the index alone.
+@Index('ix_entries_village_period_items', ['villageId', 'period', 'itemCode', 'itemId', 'occurredOn', 'points'])
 @Index('ix_entries_resident_item_period', ['residentId', 'itemCode', 'period'])
 @Index('uq_entries_idempotency', ['villageId', 'idempotencyKey'], { unique: true, where: 'idempotency_key IS NOT NULL' })
 @Check('ck_entries_period', `period ~ '^[0-9]{4}-(0[1-9]|1[0-2])$'`)

@@ -28,3 +28,11 @@ export class HeartbeatStatusDto {
   @ApiProperty({ description: '处理时间', required: false })
   processedAt?: Date;
 }
+
+export class QueueDashboardSessionDto {
+  @ApiProperty({ description: '任务队列面板地址（同源，新窗口打开）', example: '/admin/queues' })
+  url: string;
+
+  @ApiProperty({ description: '面板 Cookie 的失效时间（与本次登录的访问令牌相同；过期后从控制台重新打开）' })
+  expiresAt: Date;
+}

@@ -25,6 +25,11 @@ export class SystemService {
     return { jobId, queued: job !== null };
   }
 
+  /** Audited: the dashboard shows every town's jobs, so who opened it is worth a row. */
+  async openQueueDashboard(ctx: RequestContext, expiresAt: Date): Promise<void> {
+    await this.audit.record(ctx, { action: 'system.queue_dashboard_open', targetType: 'queue_dashboard', summary: { expiresAt: expiresAt.toISOString() } });
+  }
+
   async heartbeatStatus(jobId: string): Promise<HeartbeatStatusDto> {
     const row = await this.repo.findHeartbeat(jobId);
     return row ? { jobId, processed: true, worker: row.worker, processedAt: row.processedAt } : { jobId, processed: false };

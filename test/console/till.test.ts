@@ -138,7 +138,10 @@ describe('till (browser): pair, scan, sell, retry after a dropped response, refu
 
   it('pairs: the town admin makes a one-time code, the clerk types it once, the till says which shop and terminal it is', async () => {
     await signIn('admin');
-    expect(new URL(page.url()).pathname).toBe('/console/shop/terminals');
+    // The town admin's home is the dashboard (首页); terminals are in the menu.
+    expect(new URL(page.url()).pathname).toBe('/console/admin/dashboard');
+    await page.getByRole('navigation', { name: '主菜单' }).getByRole('menuitem', { name: '超市终端' }).click();
+    await page.waitForURL(/\/console\/shop\/terminals$/);
     await page.getByLabel('终端名称').fill('收银台 2');
     await page.getByRole('button', { name: '生成配对码' }).click();
     const codeBox = page.getByLabel('配对码');

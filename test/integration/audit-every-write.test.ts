@@ -83,6 +83,11 @@ describe('audit log: every write endpoint records who did what', () => {
     const spare = await request(http).post(api(`/shops/${f.shopA}/terminals`)).set('authorization', t.town_admin).send({ name: '备用' }).expect(201);
     await step('POST /api/v1/terminals/{id}/revoke', 'terminal.revoke', request(http).post(api(`/terminals/${spare.body.id}/revoke`)).set('authorization', t.town_admin));
     await step('POST /api/v1/system/heartbeat', 'system.heartbeat', request(http).post(api('/system/heartbeat')).set('authorization', t.town_admin));
+    await step(
+      'POST /api/v1/system/queue-dashboard/session',
+      'system.queue_dashboard_open',
+      request(http).post(api('/system/queue-dashboard/session')).set('authorization', t.town_admin).set('x-xinyi-console', '1'),
+    );
     await step('PATCH /api/v1/towns/current/settings', 'town.settings.update', request(http).patch(api('/towns/current/settings')).set('authorization', t.town_admin).send({ baseScore: 1000 }));
     await step('POST /api/v1/villages', 'village.create', request(http).post(api('/villages')).set('authorization', t.town_admin).send({ code: 'NC', name: '南村' }));
     await step('POST /api/v1/catalog/adoptions', 'catalog.adopt', request(http).post(api('/catalog/adoptions')).set('authorization', t.town_admin).send({ versionCode: DEFAULT_CATALOG.version, effectiveFrom: shanghaiDay(30) }));

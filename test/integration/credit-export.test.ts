@@ -94,7 +94,7 @@ describe('credit export to the public platform', () => {
     sink.mode = 'fail';
     await expect(stack.api.get(CreditExportService).handleExport({ townId: f.townId })).rejects.toThrow(/not accepted/);
     const [row] = await stack.db.query(`SELECT count(*)::int AS n, max(attempts) AS attempts, max(last_error) AS err FROM credit_outbox WHERE status = 'pending'`);
-    expect(row).toEqual({ n: entries, attempts: 1, err: 'platform answered 502' });
+    expect(row).toEqual({ n: entries, attempts: 1, err: 'platform answered 502: upstream down' });
     sink.mode = 'ok';
     expect((await stack.api.get(CreditExportService).exportPending()).sent).toBe(entries);
   });

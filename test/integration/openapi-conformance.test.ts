@@ -191,6 +191,8 @@ describe('the committed OpenAPI document matches what the api answers', () => {
     await get('/api/v1/public/villages/NOSUCHVILLAGE/boards');
     await get('/api/v1/public/villages');
     await get(`/api/v1/towns/current/boards-overview?period=${period}`, 'town_admin');
+    await get(`/api/v1/towns/current/dashboard?period=${period}`, 'town_admin');
+    await get('/api/v1/towns/current/dashboard?period=2026-13', 'town_admin');
     const objection = await post(`${board}/objections`, undefined, { entryId: volunteer.body.id, name: '张三', contact: '13800000000', reason: '没有参加' });
     await post(`${board}/objections`, undefined, { entryId: brave.body.id, name: '张三', contact: '13800000000', reason: '不在榜上' });
     await get('/api/v1/objections?open=true', 'village_reviewer');
@@ -258,7 +260,11 @@ describe('the committed OpenAPI document matches what the api answers', () => {
     await get('/api/v1/audit/verify', 'auditor');
     await get('/api/v1/audit/log', 'auditor');
     await get('/api/v1/credit-export/status', 'auditor');
+    await get('/api/v1/credit-export/months', 'auditor');
+    await get('/api/v1/credit-export/failed?limit=5', 'town_admin');
     await post('/api/v1/credit-export/retry', 'town_admin');
+    await post('/api/v1/system/queue-dashboard/session', 'town_admin', undefined, { 'x-xinyi-console': '1' });
+    await post('/api/v1/system/queue-dashboard/session', 'town_admin');
     const hb = await post('/api/v1/system/heartbeat', 'town_admin');
     await get(`/api/v1/system/heartbeat/${hb.body.jobId}`, 'town_admin');
   });

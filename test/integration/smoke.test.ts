@@ -81,19 +81,27 @@ describe('smoke: the real app on real PostgreSQL and Redis', () => {
     expect(res.headers['x-powered-by']).toBeUndefined();
   });
 
-  it('the queue dashboard is for town admins only; a token in the URL becomes a dashboard cookie', async () => {
+  it('the queue dashboard is for signed-in town admins: the console opens it with a cookie, never a token in the URL', async () => {
     expect((await request(stack.http).get('/admin/queues').expect(401)).body.code).toBe('AUTH.UNAUTHENTICATED');
     expect((await request(stack.http).get('/admin/queues').set('authorization', auditor).expect(403)).body.code).toBe('AUTH.FORBIDDEN');
-    expect((await request(stack.http).get('/admin/queues').query({ token: 'garbage' }).expect(401)).body.code).toBe('AUTH.INVALID_TOKEN');
-    const hop = await request(stack.http).get('/admin/queues').query({ token: admin.slice('Bearer '.length) }).expect(302);
+    // A token in the URL is not read any more (it would land in history, logs and Referer headers).
+    expect((await request(stack.http).get('/admin/queues').query({ token: admin.slice('Bearer '.length) }).expect(401)).body.code).toBe('AUTH.UNAUTHENTICATED');
+    // The console's session call: bearer + console header, for town admins only.
+    expect((await request(stack.http).post('/api/v1/system/queue-dashboard/session').set('authorization', admin).expect(403)).body.code).toBe('AUTH.CONSOLE_HEADER_REQUIRED');
+    await request(stack.http).post('/api/v1/system/queue-dashboard/session').set('authorization', auditor).set('x-xinyi-console', '1').expect(403);
+    const hop = await request(stack.http).post('/api/v1/system/queue-dashboard/session').set('authorization', admin).set('x-xinyi-console', '1').expect(200);
+    expect(hop.body.url).toBe('/admin/queues');
+    expect(new Date(hop.body.expiresAt).getTime()).toBeGreaterThan(Date.now());
     const cookie = hop.headers['set-cookie'] as unknown as string[];
-    expect(cookie[0]).toMatch(/xinyi_queues_token=.*HttpOnly.*SameSite=Strict/i);
+    expect(cookie[0]).toMatch(/^xinyi_queues_token=[^;]+;.*Path=\/admin\/queues.*HttpOnly.*SameSite=Strict/i);
+    expect((await request(stack.http).get('/admin/queues').set('cookie', 'xinyi_queues_token=garbage').expect(401)).body.code).toBe('AUTH.INVALID_TOKEN');
     const page = await request(stack.http).get('/admin/queues').set('cookie', cookie[0].split(';')[0]).expect(200);
     expect(page.text).toMatch(/<html/i);
     const api = await request(stack.http).get('/admin/queues/api/queues').set('authorization', admin).expect(200);
     expect(api.body.queues.map((q: { name: string }) => q.name).sort()).toEqual(['credit-export', 'cycle', 'ledger', 'system']);
     // Read-only: the queues serve every town, so one town's admin cannot pause or clean them.
-    await request(stack.http).put('/admin/queues/api/queues/cycle/pause').set('authorization', admin).expect(405);
+    expect((await request(stack.http).put('/admin/queues/api/queues/cycle/pause').set('authorization', admin).expect(405)).body.code).toBe('QUEUE.DASHBOARD_READ_ONLY');
+    await request(stack.http).put('/admin/queues/api/queues/cycle/pause').set('cookie', cookie[0].split(';')[0]).expect(405);
     const cycle = stack.api.get(JobQueue).allQueues().find((q) => q.name === 'cycle');
     expect(await cycle?.isPaused()).toBe(false);
   });

@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   'INTERNAL.ERROR': { status: 500, message: '服务器内部错误 / internal error' },
   // system
   'JOB.NOT_FOUND': { status: 404, message: '任务不存在 / no such job' },
+  'QUEUE.DASHBOARD_READ_ONLY': { status: 405, message: '任务队列面板只读 / the queue dashboard is read-only' },
   // authentication and scope
   'AUTH.UNAUTHENTICATED': { status: 401, message: '需要登录 / authentication required' },
   'AUTH.INVALID_CREDENTIALS': { status: 401, message: '用户名或密码错误 / wrong username or password' },

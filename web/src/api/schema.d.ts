@@ -276,6 +276,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/credit-export/failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 报送失败的记录（最早的在前）：村、村民、事项、积分、尝试次数与平台的答复 */
+        get: operations["CreditExportController_failed"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/credit-export/months": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 按入账期间的报送状态：待发、已发、失败条数，最近一次成功时间与平台答复（默认近 12 个月，新的在前） */
+        get: operations["CreditExportController_months"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/credit-export/retry": {
         parameters: {
             query?: never;
@@ -926,6 +960,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/system/queue-dashboard/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 为已登录的镇管理员打开任务队列面板（只读）：把本次登录的访问令牌放进只发往 /admin/queues 的 HttpOnly Cookie，不放在地址里；须带 x-xinyi-console 请求头 */
+        post: operations["SystemController_queueDashboardSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/terminal/goods": {
         parameters: {
             query?: never;
@@ -1139,6 +1190,23 @@ export interface paths {
         };
         /** 本镇各村某期评议进度：状态、是否公示/入账、逾期标记、未答复与逾期异议数 */
         get: operations["TownBoardsController_overview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/towns/current/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 镇首页：各村本期进度（周期状态、录入条数、逾期关账/公示、未答复与逾期异议、信用平台待报），近 6 个月各村加减分、热门事项、等级分布、各超市兑换 */
+        get: operations["DashboardController_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2061,6 +2129,55 @@ export interface components {
             /** @description API 密钥：只在创建时显示一次，请妥善保存 */
             apiKey: string;
         };
+        CreditExportFailedRowDto: {
+            /** @description 报送记录编号 */
+            id: string;
+            /** @description 记账编号 */
+            postingId: string;
+            /** @description 入账期间 */
+            period: string;
+            /** Format: uuid */
+            villageId: string;
+            /** @description 村名称 */
+            villageName: string;
+            /** @description 村民姓名 */
+            residentName: string;
+            /** @description 事项编码 */
+            itemCode: string | null;
+            /** @description 事项名称 */
+            itemName: string | null;
+            /** @description 积分 */
+            points: number;
+            /** @description 已尝试次数 */
+            attempts: number;
+            /** @description 平台最近一次的答复（HTTP 状态与答复内容）或连接错误 */
+            lastError: string | null;
+            /**
+             * Format: date-time
+             * @description 生成时间
+             */
+            createdAt: string;
+        };
+        CreditExportMonthDto: {
+            /**
+             * @description 入账期间
+             * @example 2026-11
+             */
+            period: string;
+            /** @description 待上报 */
+            pending: number;
+            /** @description 已上报 */
+            sent: number;
+            /** @description 上报失败（已重试 10 次，待镇管理员重新上报） */
+            failed: number;
+            /**
+             * Format: date-time
+             * @description 最近一次上报成功的时间
+             */
+            lastSentAt: string | null;
+            /** @description 未上报记录最近一次的平台答复或错误 */
+            lastError: string | null;
+        };
         CreditExportRetryDto: {
             /** @description 放回待发的条数 */
             requeued: number;
@@ -2167,6 +2284,82 @@ export interface components {
             windowEndsAt: string | null;
             /** Format: date-time */
             finalizedAt: string | null;
+        };
+        DashboardDto: {
+            /** @description 期间 */
+            period: string;
+            /** @description 图表的月份（从早到晚，含本期） */
+            months: string[];
+            /**
+             * Format: date-time
+             * @description 关账截止（不含）
+             */
+            closeBy: string;
+            /**
+             * Format: date-time
+             * @description 公示截止（不含）
+             */
+            publishBy: string;
+            totals: components["schemas"]["DashboardTotalsDto"];
+            /** @description 各村本期进度（按村编号） */
+            villages: components["schemas"]["DashboardVillageDto"][];
+            /** @description 各村各月入账的积分事项加分、扣分（无入账的月份不列） */
+            points: components["schemas"]["VillageMonthPointsDto"][];
+            /** @description 本期录入最多的 10 个事项 */
+            topItems: components["schemas"]["TopItemDto"][];
+            /** @description 全镇村民账户的等级分布（从高到低） */
+            grades: components["schemas"]["GradeCountDto"][];
+            /** @description 各超市各月兑换（无兑换的月份不列） */
+            redemptions: components["schemas"]["ShopMonthRedemptionsDto"][];
+        };
+        DashboardTotalsDto: {
+            /** @description 村数 */
+            villages: number;
+            /** @description 本期录入条数 */
+            entries: number;
+            /** @description 逾期关账的村数 */
+            closeLate: number;
+            /** @description 逾期公示的村数 */
+            publishLate: number;
+            /** @description 未答复异议数 */
+            openObjections: number;
+            /** @description 逾期未答复异议数 */
+            overdueObjections: number;
+            /** @description 全镇待上报信用平台条数（各期合计） */
+            exportPending: number;
+            /** @description 全镇上报失败条数（各期合计） */
+            exportFailed: number;
+        };
+        DashboardVillageDto: {
+            /** Format: uuid */
+            villageId: string;
+            /** @description 村编号 */
+            villageCode: string;
+            /** @description 村名称 */
+            villageName: string;
+            /**
+             * @description 本期周期状态；尚无周期时为 null
+             * @enum {string|null}
+             */
+            state: "open" | "closed" | "reviewed" | "publicized" | "finalized" | null;
+            /** @description 本期录入条数（不含已撤回） */
+            entries: number;
+            /** @description 其中补录条数（发生月份已关账，计入本期） */
+            lateEntries: number;
+            /** @description 逾期关账（关账日结束前未关账） */
+            closeLate: boolean;
+            /** @description 逾期公示（关账日后 5 日内未公示） */
+            publishLate: boolean;
+            /** @description 逾期未入账（异议期已结束仍未入账） */
+            finalizeOverdue: boolean;
+            /** @description 未答复异议数 */
+            openObjections: number;
+            /** @description 其中已逾期（超过答复期限） */
+            overdueObjections: number;
+            /** @description 本期待上报信用平台条数 */
+            exportPending: number;
+            /** @description 本期上报失败条数 */
+            exportFailed: number;
         };
         DecisionDto: {
             /** Format: uuid */
@@ -2354,6 +2547,15 @@ export interface components {
             code: string | null;
             /** @description 商品条码 */
             barcode: string | null;
+        };
+        GradeCountDto: {
+            /**
+             * @description 等级
+             * @example AA
+             */
+            grade: string;
+            /** @description 人数 */
+            residents: number;
         };
         GradeThresholdDto: {
             /**
@@ -2826,6 +3028,18 @@ export interface components {
             /** @description 已公示的各期公示栏（新的在前） */
             boards: components["schemas"]["PublicVillageBoardDto"][];
         };
+        QueueDashboardSessionDto: {
+            /**
+             * @description 任务队列面板地址（同源，新窗口打开）
+             * @example /admin/queues
+             */
+            url: string;
+            /**
+             * Format: date-time
+             * @description 面板 Cookie 的失效时间（与本次登录的访问令牌相同；过期后从控制台重新打开）
+             */
+            expiresAt: string;
+        };
         RankedNameDto: {
             /** @description 姓名（已脱敏） */
             name: string;
@@ -3091,6 +3305,21 @@ export interface components {
             /** @description 服务的村 */
             villageIds: string[];
         };
+        ShopMonthRedemptionsDto: {
+            /**
+             * @description 期间
+             * @example 2026-11
+             */
+            period: string;
+            /** Format: uuid */
+            shopId: string;
+            /** @description 超市名称 */
+            shopName: string;
+            /** @description 兑换笔数（不含作废） */
+            redemptions: number;
+            /** @description 兑换积分（扣除作废退回） */
+            points: number;
+        };
         StaffDto: {
             id: string;
             /** @description 用户名 */
@@ -3338,6 +3567,16 @@ export interface components {
             /** @enum {string} */
             tokenType: "Bearer";
         };
+        TopItemDto: {
+            /** @description 事项编码 */
+            itemCode: string;
+            /** @description 事项名称 */
+            itemName: string;
+            /** @description 本期录入条数（不含已撤回） */
+            entries: number;
+            /** @description 录入时计得积分合计 */
+            points: number;
+        };
         TownDto: {
             id: string;
             /** @description 乡镇编号 */
@@ -3490,6 +3729,19 @@ export interface components {
             name: string;
             /** Format: date-time */
             createdAt: string;
+        };
+        VillageMonthPointsDto: {
+            /**
+             * @description 期间
+             * @example 2026-11
+             */
+            period: string;
+            /** Format: uuid */
+            villageId: string;
+            /** @description 入账加分合计 */
+            added: number;
+            /** @description 入账扣分合计（正数） */
+            deducted: number;
         };
         VillageTimelinessDto: {
             /** Format: uuid */
@@ -4717,6 +4969,124 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CatalogVersionDto"][];
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN";
+                    };
+                };
+            };
+        };
+    };
+    CreditExportController_failed: {
+        parameters: {
+            query?: {
+                /** @description 只看此期的失败记录 */
+                period?: string;
+                /** @description 最多条数（最多 500） */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreditExportFailedRowDto"][];
+                };
+            };
+            /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN";
+                    };
+                };
+            };
+        };
+    };
+    CreditExportController_months: {
+        parameters: {
+            query?: {
+                /** @description 从此期起（含）；默认近 12 个月 */
+                from?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreditExportMonthDto"][];
+                };
+            };
+            /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION.FAILED";
+                    };
                 };
             };
             /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
@@ -7849,6 +8219,64 @@ export interface operations {
             };
         };
     };
+    SystemController_queueDashboardSession: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description 控制台请求头（任意非空值，如 1）：网页表单无法伪造 */
+                "x-xinyi-console": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueueDashboardSessionDto"];
+                };
+            };
+            /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.CONSOLE_HEADER_REQUIRED` 使用登录 Cookie 时须带 x-xinyi-console 请求头 / the session cookie needs the x-xinyi-console header<br>`AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.CONSOLE_HEADER_REQUIRED" | "AUTH.FORBIDDEN";
+                    };
+                };
+            };
+        };
+    };
     TerminalController_list: {
         parameters: {
             query?: {
@@ -8689,6 +9117,64 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BoardsOverviewDto"];
+                };
+            };
+            /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN";
+                    };
+                };
+            };
+        };
+    };
+    DashboardController_get: {
+        parameters: {
+            query: {
+                /** @description 期间（年-月）：本月进度按此期，图表为截至此期的近 6 个月 */
+                period: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DashboardDto"];
                 };
             };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
