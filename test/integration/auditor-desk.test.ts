@@ -122,7 +122,7 @@ describe("auditors' desk endpoints: resident look-up, checkpoint list, timelines
       const res = await binary(get('/audit/timeliness.xlsx', 'auditor', { from: prev, to: month.period })).expect(200);
       expect(res.headers['content-type']).toContain('spreadsheetml');
       const wb = new ExcelJS.Workbook();
-      await wb.xlsx.load(res.body as Buffer);
+      await wb.xlsx.load(res.body as unknown as ArrayBuffer);
       const sheet = wb.getWorksheet('评议时效')!;
       const rows = sheet.getSheetValues().slice(1).map((r) => (r as unknown[]).slice(1));
       expect(rows[0]).toEqual(TIMELINESS_HEADERS);

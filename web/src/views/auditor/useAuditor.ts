@@ -93,6 +93,44 @@ export const TARGET_NAMES: Record<string, string> = {
   job: '任务',
 };
 
+/** Keys the audit summaries use, in words (an unknown key shows as it is). */
+export const SUMMARY_LABELS: Record<string, string> = {
+  villageId: '村',
+  period: '期间',
+  posted: '入账条数',
+  accounts: '账户数',
+  checkpointHash: '核验码',
+  scheduled: '定时任务',
+  asOf: '按时间',
+  windowEndsAt: '异议期结束',
+  windowEndsAtBefore: '原异议期结束',
+  entries: '条数',
+  approved: '通过',
+  rejected: '不通过',
+  reason: '理由',
+  before: '之前',
+  after: '之后',
+  username: '用户名',
+  role: '角色',
+  name: '名称',
+  cardCode: '卡号',
+  idLast4: '身份证后 4 位',
+  meetingId: '会议',
+  heldOn: '会议日期',
+  attendees: '参会人数',
+  outcome: '结果',
+  points: '积分',
+  delta: '变化',
+  shopId: '超市',
+  keyPrefix: '密钥前缀',
+  residents: '村民数',
+  villages: '村数',
+  goods: '商品数',
+  client: '来源',
+  attempt: '第几次',
+  wasOneTime: '原为一次性密码',
+};
+
 export const ACTOR_TYPE_NAMES: Record<string, string> = { staff: '工作人员', terminal: '超市终端', system: '系统', public: '公众' };
 
 export function actionName(action: string): string {
