@@ -58,6 +58,9 @@ describe("auditors' desk (browser): postings, export, statement, audit log, time
   const token = async (username: string) => (await apiCall<{ accessToken: string }>('POST', '/auth/login', null, { username, password: PASSWORD })).accessToken;
 
   async function shot(name: string): Promise<void> {
+    // Nothing loading, nothing hovered: the page as a person reads it.
+    await poll(() => page.locator('.el-loading-mask:visible').count()).toBe(0);
+    await page.mouse.move(0, 0);
     await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
   }
 
@@ -67,12 +70,15 @@ describe("auditors' desk (browser): postings, export, statement, audit log, time
   function fieldError(label: string): Locator {
     return page.locator('.el-form-item').filter({ has: page.getByLabel(label, { exact: true }) }).locator('.el-form-item__error');
   }
-  async function choose(label: string, typed: string): Promise<void> {
+  /** Types into a filterable select and clicks the option whose label contains `option` (default: what was typed). */
+  async function choose(label: string, typed: string, option = typed): Promise<void> {
     const box = page.getByRole('combobox', { name: label, exact: true });
     await box.click();
     await box.pressSequentially(typed);
-    await page.getByRole('option', { name: new RegExp(typed) }).first().click();
+    await page.getByRole('option').filter({ hasText: option }).first().click();
   }
+  /** Demo names repeat: a resident is picked by name, the option by its card code. */
+  const chooseResident = (r: Resident) => choose('村民', r.name, r.cardCode);
   /** A select without typing: open it (its placeholder covers the input) and click the option. */
   async function pick(label: string, option: string): Promise<void> {
     await page.locator('.el-select').filter({ has: page.getByRole('combobox', { name: label, exact: true }) }).click();
@@ -192,7 +198,7 @@ describe("auditors' desk (browser): postings, export, statement, audit log, time
     await shot('auditor-postings');
 
     // The resident filter finds 东村's first resident by name, anywhere in the town.
-    await choose('村民', residents[0].name);
+    await chooseResident(residents[0]);
     await page.getByRole('button', { name: '查询' }).click();
     const mine = await apiCall<PostingPage>('GET', `/audit/postings?residentId=${residents[0].id}&villageId=${villageId}&kind=deed&periodFrom=${period}&periodTo=${period}`, auditor);
     expect(mine.items).toHaveLength(2);
@@ -249,7 +255,7 @@ describe("auditors' desk (browser): postings, export, statement, audit log, time
     await menu('村民对账单');
     await page.getByRole('button', { name: '查看对账单' }).click();
     await poll(() => fieldError('村民').innerText()).toBe('请先选择村民');
-    await choose('村民', residents[1].name);
+    await chooseResident(residents[1]);
     const lines = table('对账单明细');
     await poll(() => lines.innerText()).toContain('B01');
     const statement = await apiCall<{ lines: Array<{ itemCode: string | null; ruleText: string | null; explanation: string | null; decision: string | null }>; currentBalance: number }>(
@@ -266,7 +272,7 @@ describe("auditors' desk (browser): postings, export, statement, audit log, time
     expect(text).toContain(`评议：${b01.decision}`);
     expect(await page.getByLabel('对账单概要').innerText()).toContain(`当前余额 ${statement.currentBalance}`);
 
-    await choose('村民', residents[0].name);
+    await chooseResident(residents[0]);
     await poll(() => lines.innerText()).toContain('扑救邻居家火情');
     expect(await lines.innerText()).toContain('证据：村委会证明');
     await shot('auditor-statement');
