@@ -61,7 +61,8 @@ export class AuditLogEntryDto {
   @ApiProperty({ enum: ['staff', 'terminal', 'system', 'public'], description: '操作人类型' }) actorType: string;
   @ApiProperty({ nullable: true, type: String, description: '操作人 ID（公众为来源地址）' }) actorId: string | null;
   @ApiProperty({ nullable: true, type: String, description: '角色' }) actorRole: string | null;
-  @ApiProperty({ nullable: true, type: String, description: '工作人员姓名' }) actorName: string | null;
+  @ApiProperty({ nullable: true, type: String, description: '操作人名称（工作人员姓名；终端为终端名称）' }) actorName: string | null;
+  @ApiProperty({ nullable: true, type: String, description: '工作人员用户名（终端为终端名称）' }) actorUsername: string | null;
   @ApiProperty({ description: '操作' }) action: string;
   @ApiProperty({ nullable: true, type: String }) targetType: string | null;
   @ApiProperty({ nullable: true, type: String }) targetId: string | null;

@@ -23,6 +23,7 @@ export interface AuditLogRow {
   actorId: string | null;
   actorRole: string | null;
   actorName: string | null;
+  actorUsername: string | null;
   action: string;
   targetType: string | null;
   targetId: string | null;
@@ -61,10 +62,11 @@ export class AuditLogRepository {
          SELECT a.* FROM audit_log a WHERE ${where.join(' AND ')} ORDER BY a.at DESC, a.id DESC LIMIT $${params.length}
        )
        SELECT page.id::text AS id, page.at, page.actor_type AS "actorType", page.actor_id AS "actorId", page.actor_role AS "actorRole",
-              s.display_name AS "actorName", page.action, page.target_type AS "targetType", page.target_id AS "targetId",
+              COALESCE(s.display_name, t.name) AS "actorName", COALESCE(s.username, t.name) AS "actorUsername", page.action, page.target_type AS "targetType", page.target_id AS "targetId",
               page.request_id AS "requestId", page.summary, ${cursorAtSql('page.at')} AS "cursorAt"
        FROM page
        LEFT JOIN staff_users s ON page.actor_type = 'staff' AND s.id::text = page.actor_id
+       LEFT JOIN terminals t ON page.actor_type = 'terminal' AND t.id::text = page.actor_id
        ORDER BY page.at DESC, page.id DESC`,
       params,
     );

@@ -5,8 +5,20 @@ import type { RequestContext } from '@app/auth/principal';
 import { ApiErrors } from '@app/common/errors/api-errors';
 import { ApiFileResponse } from '@app/common/http/api-file-response';
 import { StatementDto, StatementQuery } from '@app/ledger/ledger.dto';
-import { AuditVerifyDto, PostingFilterQuery, PostingPageDto, PostingSearchQuery, ResidentIdParams, TimelinessDto, TimelinessQuery } from './auditor.dto';
+import {
+  AuditVerifyDto,
+  CheckpointListDto,
+  CheckpointListQuery,
+  PostingFilterQuery,
+  PostingPageDto,
+  PostingSearchQuery,
+  ResidentIdParams,
+  TimelinessDto,
+  TimelinessExportQuery,
+  TimelinessQuery,
+} from './auditor.dto';
 import { AuditorService } from './auditor.service';
+import { timelinessCsv, timelinessXlsx } from './timeliness-export';
 
 const CSV_TYPE = 'text/csv; charset=utf-8';
 const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
@@ -61,10 +73,37 @@ export class AuditorController {
     return this.auditor.timeliness(ctx, q.period);
   }
 
+  @Get('timeliness.csv')
+  @Roles('auditor', 'town_admin')
+  @ApiFileResponse('评议时效 CSV（每村每月一行）', 'text/csv')
+  @ApiOperation({ summary: '导出评议时效 CSV：from 至 to 各月、各村（与页面相同的截止时间与逾期标记；最多 24 个月）' })
+  async timelinessCsv(@Ctx() ctx: RequestContext, @Query() q: TimelinessExportQuery): Promise<StreamableFile> {
+    const months = await this.auditor.timelinessMonths(ctx, q);
+    return new StreamableFile(timelinessCsv(months), { type: CSV_TYPE, disposition: `attachment; filename="timeliness-${q.from}.csv"` });
+  }
+
+  @Get('timeliness.xlsx')
+  @Roles('auditor', 'town_admin')
+  @ApiFileResponse('评议时效 Excel（每村每月一行）', XLSX_TYPE)
+  @ApiOperation({ summary: '导出评议时效 Excel：from 至 to 各月、各村（最多 24 个月）' })
+  async timelinessXlsx(@Ctx() ctx: RequestContext, @Query() q: TimelinessExportQuery): Promise<StreamableFile> {
+    const months = await this.auditor.timelinessMonths(ctx, q);
+    return new StreamableFile(await timelinessXlsx(months), { type: XLSX_TYPE, disposition: `attachment; filename="timeliness-${q.from}.xlsx"` });
+  }
+
+  @Get('checkpoints')
+  @Roles('auditor', 'town_admin')
+  @ApiOkResponse({ type: CheckpointListDto })
+  @ApiErrors('ORG.VILLAGE_NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
+  @ApiOperation({ summary: '各村各期入账核验码：哈希、覆盖账户数、生成时间、公示栏链接' })
+  checkpoints(@Ctx() ctx: RequestContext, @Query() q: CheckpointListQuery): Promise<CheckpointListDto> {
+    return this.auditor.checkpoints(ctx, q);
+  }
+
   @Get('verify')
   @Roles('auditor', 'town_admin')
   @ApiOkResponse({ type: AuditVerifyDto })
-  @ApiOperation({ summary: '即时校验本镇账本（各账户哈希链与余额）及各期入账核验码，报告第一个断点' })
+  @ApiOperation({ summary: '即时校验本镇账本（各账户哈希链与余额）及各期入账核验码，报告第一个断点（账户、村民、序号、应为与实际）' })
   verify(@Ctx() ctx: RequestContext): Promise<AuditVerifyDto> {
     return this.auditor.verify(ctx);
   }

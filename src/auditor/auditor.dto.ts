@@ -78,6 +78,53 @@ export class TimelinessQuery {
   period: string;
 }
 
+/** Most months one timeliness export covers (villages × months rows). */
+export const MAX_TIMELINESS_MONTHS = 24;
+
+export class TimelinessExportQuery {
+  @IsPeriod({ description: '起始期间（含）' })
+  from: string;
+
+  @ApiPropertyOptional({ description: `截止期间（含，默认同起始期间；最多 ${MAX_TIMELINESS_MONTHS} 个月）`, example: '2026-12', pattern: PERIOD_PATTERN.source })
+  @IsOptional()
+  @Matches(PERIOD_PATTERN, { message: 'to must be a period YYYY-MM' })
+  to?: string;
+}
+
+export class CheckpointListQuery {
+  @ApiPropertyOptional({ format: 'uuid', description: '村（社区）ID' })
+  @IsOptional()
+  @IsUUID('all')
+  villageId?: string;
+
+  @ApiPropertyOptional({ description: '期间起（含）', example: '2026-01', pattern: PERIOD_PATTERN.source })
+  @IsOptional()
+  @Matches(PERIOD_PATTERN, { message: 'periodFrom must be a period YYYY-MM' })
+  periodFrom?: string;
+
+  @ApiPropertyOptional({ description: '期间止（含）', example: '2026-12', pattern: PERIOD_PATTERN.source })
+  @IsOptional()
+  @Matches(PERIOD_PATTERN, { message: 'periodTo must be a period YYYY-MM' })
+  periodTo?: string;
+}
+
+export class CheckpointItemDto {
+  @ApiProperty({ format: 'uuid', description: '评议周期 ID' }) cycleId: string;
+  @ApiProperty({ format: 'uuid' }) villageId: string;
+  @ApiProperty({ description: '村编码' }) villageCode: string;
+  @ApiProperty({ description: '村（社区）' }) villageName: string;
+  @ApiProperty({ description: '期间' }) period: string;
+  @ApiProperty({ description: '入账核验码（各账户链头的哈希）' }) hash: string;
+  @ApiProperty({ type: 'integer', description: '核验码覆盖的账户数' }) accounts: number;
+  @ApiProperty({ description: '生成时间（入账时）' }) createdAt: Date;
+  @ApiProperty({ nullable: true, type: Date, description: '公示时间' }) publishedAt: Date | null;
+  @ApiProperty({ description: '公示栏（可打印页面，公开）', example: '/api/v1/public/boards/…/2026-11.html' }) boardUrl: string;
+}
+
+export class CheckpointListDto {
+  @ApiProperty({ type: [CheckpointItemDto], description: '按期间倒序、村编码' }) items: CheckpointItemDto[];
+}
+
 export class PostingDto {
   @ApiProperty({ description: '记账编号' }) id: string;
   @ApiProperty({ description: '记账时间' }) postedAt: Date;
@@ -166,10 +213,20 @@ export class CheckpointReportDto {
   @ApiProperty({ type: [CheckpointProblemDto], description: '每个有问题的周期的第一个问题' }) broken: CheckpointProblemDto[];
 }
 
+export class BrokenAccountDto {
+  @ApiProperty({ format: 'uuid', description: '账户（村民）ID' }) residentId: string;
+  @ApiProperty({ description: '村民姓名' }) residentName: string;
+  @ApiProperty({ description: '积分卡号' }) cardCode: string;
+  @ApiProperty({ format: 'uuid' }) villageId: string;
+  @ApiProperty({ description: '村（社区）' }) villageName: string;
+}
+
 export class FirstBrokenDto {
   @ApiProperty({ enum: ['ledger', 'checkpoint'] }) source: 'ledger' | 'checkpoint';
   @ApiProperty({ description: '账户链（source=ledger）或周期核验码（source=checkpoint）的第一个断点', anyOf: [{ $ref: getSchemaPath(BrokenLinkDto) }, { $ref: getSchemaPath(CheckpointProblemDto) }] })
   link: BrokenLinkDto | CheckpointProblemDto;
+  @ApiProperty({ type: BrokenAccountDto, nullable: true, description: '断点所在账户的村民（核验码整体不符、不涉及单个账户时为 null）' }) account: BrokenAccountDto | null;
+  @ApiProperty({ nullable: true, type: String, description: '断点所在的村（社区）' }) villageName: string | null;
 }
 
 export class AuditVerifyDto {
@@ -178,4 +235,5 @@ export class AuditVerifyDto {
   @ApiProperty({ type: LedgerReportDto, description: '各账户哈希链与余额' }) ledger: LedgerReportDto;
   @ApiProperty({ type: CheckpointReportDto, description: '各村各期入账核验码' }) checkpoints: CheckpointReportDto;
   @ApiProperty({ type: FirstBrokenDto, nullable: true, description: '第一个断点（无问题时为 null）' }) firstBroken: FirstBrokenDto | null;
+  @ApiProperty({ type: [BrokenAccountDto], description: '所有断点涉及账户的村民（按账户 ID）' }) accounts: BrokenAccountDto[];
 }

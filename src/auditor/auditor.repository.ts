@@ -73,6 +73,33 @@ export interface CheckpointRow {
   cycleHash: string | null;
 }
 
+export interface CheckpointListFilter {
+  townId: string;
+  villageId?: string;
+  periodFrom?: string;
+  periodTo?: string;
+}
+
+export interface CheckpointListRow {
+  cycleId: string;
+  villageId: string;
+  villageCode: string;
+  villageName: string;
+  period: string;
+  hash: string;
+  accounts: number;
+  createdAt: Date;
+  publishedAt: Date | null;
+}
+
+export interface AccountNameRow {
+  residentId: string;
+  residentName: string;
+  cardCode: string;
+  villageId: string;
+  villageName: string;
+}
+
 export interface MissingHeadRow {
   cycleId: string;
   accountId: string;
@@ -244,5 +271,38 @@ export class AuditorRepository {
        ORDER BY cc.cycle_id, (h.e->>0)`,
       [townId],
     );
+  }
+
+  /** The town's checkpoints (one per finalized village-period), newest period first. */
+  listCheckpointsOfTown(f: CheckpointListFilter): Promise<CheckpointListRow[]> {
+    return queryRows<CheckpointListRow>(
+      this.db,
+      `SELECT cc.cycle_id AS "cycleId", cc.village_id AS "villageId", v.code AS "villageCode", v.name AS "villageName", cc.period,
+              cc.hash, jsonb_array_length(cc.heads)::int AS accounts, cc.created_at AS "createdAt", c.published_at AS "publishedAt"
+       FROM cycle_checkpoints cc
+       JOIN villages v ON v.id = cc.village_id
+       LEFT JOIN review_cycles c ON c.id = cc.cycle_id
+       WHERE cc.town_id = $1 AND ($2::uuid IS NULL OR cc.village_id = $2) AND ($3::text IS NULL OR cc.period >= $3) AND ($4::text IS NULL OR cc.period <= $4)
+       ORDER BY cc.period DESC, v.code, v.id`,
+      [f.townId, f.villageId ?? null, f.periodFrom ?? null, f.periodTo ?? null],
+    );
+  }
+
+  /** Who owns these accounts (an account is keyed by its resident), within the town. */
+  accountNames(townId: string, accountIds: string[]): Promise<AccountNameRow[]> {
+    if (accountIds.length === 0) return Promise.resolve([]);
+    return queryRows<AccountNameRow>(
+      this.db,
+      `SELECT r.id AS "residentId", r.name AS "residentName", r.card_code AS "cardCode", r.village_id AS "villageId", v.name AS "villageName"
+       FROM residents r JOIN villages v ON v.id = r.village_id
+       WHERE r.town_id = $1 AND r.id = ANY($2::uuid[])
+       ORDER BY r.id`,
+      [townId, accountIds],
+    );
+  }
+
+  /** Village names of the town by id (for a checkpoint problem that names no account). */
+  villageNames(townId: string): Promise<Array<{ id: string; name: string }>> {
+    return queryRows(this.db, `SELECT id, name FROM villages WHERE town_id = $1`, [townId]);
   }
 }

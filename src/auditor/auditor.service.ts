@@ -11,7 +11,19 @@ import { checkpointHash } from '@app/ledger/posting-hash';
 import { StatementService } from '@app/ledger/statement.service';
 import type { StatementDto, StatementQuery } from '@app/ledger/ledger.dto';
 import { lateFlags, periodDeadlines } from '@app/board/deadlines';
-import type { AuditVerifyDto, CheckpointProblemDto, PostingFilterQuery, PostingPageDto, PostingSearchQuery, TimelinessDto } from './auditor.dto';
+import {
+  MAX_TIMELINESS_MONTHS,
+  type AuditVerifyDto,
+  type BrokenAccountDto,
+  type CheckpointListDto,
+  type CheckpointListQuery,
+  type CheckpointProblemDto,
+  type PostingFilterQuery,
+  type PostingPageDto,
+  type PostingSearchQuery,
+  type TimelinessDto,
+  type TimelinessExportQuery,
+} from './auditor.dto';
 import { AuditorRepository, type PostingFilter, type PostingRow } from './auditor.repository';
 import { decodeCursor, page, type KeysetPosition } from './keyset-cursor';
 import { EXPORT_BATCH, postingsCsvStream, postingsXlsxStream, type BatchSource } from './postings-export';
@@ -79,6 +91,25 @@ export class AuditorService {
     };
   }
 
+  /** Villages × months (from..to): the same rows as the page, one month after the other. */
+  async timelinessMonths(ctx: RequestContext, q: TimelinessExportQuery, now = new Date()): Promise<TimelinessDto[]> {
+    const to = q.to ?? q.from;
+    if (q.from > to) throw invalid('from', '不能晚于截止期间（to）', 'from must not be after to');
+    const periods = monthsBetween(q.from, to);
+    if (periods.length > MAX_TIMELINESS_MONTHS) throw invalid('to', `与起始期间最多相隔 ${MAX_TIMELINESS_MONTHS} 个月`, `at most ${MAX_TIMELINESS_MONTHS} months from 'from'`);
+    const out: TimelinessDto[] = [];
+    for (const period of periods) out.push(await this.timeliness(ctx, period, now));
+    return out;
+  }
+
+  /** The town's checkpoints with their hashes and where each was published. */
+  async checkpoints(ctx: RequestContext, q: CheckpointListQuery): Promise<CheckpointListDto> {
+    if (q.periodFrom && q.periodTo && q.periodFrom > q.periodTo) throw invalid('periodFrom', '不能晚于期间止（periodTo）', 'periodFrom must not be after periodTo');
+    if (q.villageId) await this.scope.village(ctx.principal, q.villageId);
+    const rows = await this.repo.listCheckpointsOfTown({ townId: ctx.principal.townId, villageId: q.villageId, periodFrom: q.periodFrom, periodTo: q.periodTo });
+    return { items: rows.map((r) => ({ ...r, boardUrl: `/api/v1/public/boards/${r.villageId}/${r.period}.html` })) };
+  }
+
   /**
    * The ledger verifier over the town's accounts, then every finalized cycle's checkpoint: its
    * hash recomputed from the stored heads (and compared with the one on the cycle / board), and
@@ -105,12 +136,26 @@ export class AuditorService {
     const checkpointProblems = checkpoints.map((c) => broken.get(c.cycleId)).filter((b): b is CheckpointProblemDto => !!b);
     const firstLedger = ledger.broken[0];
     const firstCheckpoint = checkpointProblems[0];
+    // Names for the person reading the result: whose account, in which village.
+    const accountIds = [...new Set([...ledger.broken.map((b) => b.accountId), ...checkpointProblems.flatMap((c) => (c.accountId ? [c.accountId] : []))])];
+    const accounts: BrokenAccountDto[] = await this.repo.accountNames(townId, accountIds);
+    const byId = new Map(accounts.map((a) => [a.residentId, a]));
+    let firstBroken: AuditVerifyDto['firstBroken'] = null;
+    if (firstLedger) {
+      const account = byId.get(firstLedger.accountId) ?? null;
+      firstBroken = { source: 'ledger', link: firstLedger, account, villageName: account?.villageName ?? null };
+    } else if (firstCheckpoint) {
+      const account = firstCheckpoint.accountId ? (byId.get(firstCheckpoint.accountId) ?? null) : null;
+      const village = (await this.repo.villageNames(townId)).find((v) => v.id === firstCheckpoint.villageId);
+      firstBroken = { source: 'checkpoint', link: firstCheckpoint, account, villageName: village?.name ?? null };
+    }
     return {
       ok: ledger.ok && checkpointProblems.length === 0,
       checkedAt: new Date(),
       ledger,
       checkpoints: { checked: checkpoints.length, broken: checkpointProblems },
-      firstBroken: firstLedger ? { source: 'ledger', link: firstLedger } : firstCheckpoint ? { source: 'checkpoint', link: firstCheckpoint } : null,
+      firstBroken,
+      accounts,
     };
   }
 
@@ -135,4 +180,17 @@ export class AuditorService {
       postedTo: q.postedTo,
     };
   }
+}
+
+/** 'YYYY-MM' periods from `from` to `to`, both included (from <= to). */
+export function monthsBetween(from: string, to: string): string[] {
+  const out: string[] = [];
+  let [y, m] = from.split('-').map(Number);
+  for (let p = from; p <= to && out.length <= MAX_TIMELINESS_MONTHS; ) {
+    out.push(p);
+    m += 1;
+    if (m > 12) [y, m] = [y + 1, 1];
+    p = `${y}-${String(m).padStart(2, '0')}`;
+  }
+  return out;
 }

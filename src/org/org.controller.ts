@@ -16,9 +16,11 @@ import {
   ListResidentsQuery,
   ResidentDto,
   ResidentIdParam,
+  ResidentMatchListDto,
   ResidentPageDto,
   RosterImportResultDto,
   RosterTemplateQuery,
+  SearchResidentsQuery,
   TownDto,
   UpdateTownSettingsDto,
   VillageDto,
@@ -111,6 +113,14 @@ export class ResidentController {
   @ApiErrors('ORG.VILLAGE_NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   list(@Ctx() ctx: RequestContext, @Param() p: VillageIdParam, @Query() q: ListResidentsQuery): Promise<ResidentPageDto> {
     return this.residents.list(ctx, p.villageId, q);
+  }
+
+  @Get('residents')
+  @Roles('town_admin', 'auditor')
+  @ApiOperation({ summary: '全镇查找村民（按姓名或卡号；审计与镇管理员，仅本镇）' })
+  @ApiOkResponse({ type: ResidentMatchListDto })
+  search(@Ctx() ctx: RequestContext, @Query() q: SearchResidentsQuery): Promise<ResidentMatchListDto> {
+    return this.residents.search(ctx, q);
   }
 
   @Get('residents/:id')

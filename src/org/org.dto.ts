@@ -18,6 +18,8 @@ import {
 import { IsCardCode, IsCalendarDate } from '@app/common/http/field-decorators';
 import { RESIDENT_STATUSES, type ResidentStatus } from './org.entities';
 
+export const MAX_SEARCH_RESULTS = 50;
+
 export const ISO_DATE_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
 export const CN_MOBILE_PATTERN = /^1[3-9]\d{9}$/;
 export const HOUSEHOLD_CODE_PATTERN = /^[A-Za-z0-9_-]{1,20}$/;
@@ -264,6 +266,38 @@ export class ListResidentsQuery {
   @Min(0)
   @Max(1_000_000)
   offset?: number;
+}
+
+/** Town-wide look-up of a resident by name or card code (auditors, town admin). */
+export class SearchResidentsQuery {
+  @ApiProperty({ description: '姓名（包含）或卡号（包含，不分大小写）', example: '王' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(40)
+  q: string;
+
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_SEARCH_RESULTS, default: 20, description: `最多返回条数（1–${MAX_SEARCH_RESULTS}，默认 20）` })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_SEARCH_RESULTS)
+  limit?: number;
+}
+
+export class ResidentMatchDto {
+  @ApiProperty({ format: 'uuid', description: '村民（账户）ID' }) id: string;
+  @ApiProperty({ description: '姓名' }) name: string;
+  @ApiProperty({ description: '积分卡号' }) cardCode: string;
+  @ApiProperty({ description: '户号' }) householdCode: string;
+  @ApiProperty({ format: 'uuid' }) villageId: string;
+  @ApiProperty({ description: '村（社区）' }) villageName: string;
+  @ApiProperty({ enum: RESIDENT_STATUSES, description: '状态' }) status: ResidentStatus;
+}
+
+export class ResidentMatchListDto {
+  @ApiProperty({ type: [ResidentMatchDto], description: '卡号完全相同的排在最前，其后按村、姓名' }) items: ResidentMatchDto[];
+  @ApiProperty({ description: '是否还有更多匹配（请输入更完整的姓名或卡号）' }) more: boolean;
 }
 
 export class ChangeResidentStatusDto {

@@ -81,6 +81,16 @@ export interface ResidentRow {
   createdAt: Date;
 }
 
+export interface ResidentMatchRow {
+  id: string;
+  name: string;
+  cardCode: string;
+  householdCode: string;
+  villageId: string;
+  villageName: string;
+  status: ResidentStatus;
+}
+
 /** id_hash is deliberately not selected: nothing above the repository needs to see it. */
 const RESIDENT_SELECT = `SELECT r.id, r.town_id AS "townId", r.village_id AS "villageId", r.household_id AS "householdId",
   h.code AS "householdCode", r.name, r.gender, r.birth_year AS "birthYear", r.card_code AS "cardCode", r.phone,
@@ -254,6 +264,23 @@ export class OrgRepository {
     const items = await queryRows<ResidentRow>(this.db, `${RESIDENT_SELECT} ${where} ORDER BY h.code, r.name, r.id LIMIT $5 OFFSET $6`, [...params, limit, offset]);
     const count = await queryOne<{ n: number }>(this.db, `SELECT count(*)::int AS n FROM residents r ${where}`, params);
     return { items, total: count?.n ?? 0 };
+  }
+
+  /**
+   * Residents of the town whose name contains q or whose card code contains it (card codes are
+   * upper case). An exact card code first. A town has tens of thousands of residents: one scan of
+   * its rows by town, cut at `limit`.
+   */
+  searchTownResidents(townId: string, q: string, limit: number): Promise<ResidentMatchRow[]> {
+    return queryRows<ResidentMatchRow>(
+      this.db,
+      `SELECT r.id, r.name, r.card_code AS "cardCode", h.code AS "householdCode", r.village_id AS "villageId", v.name AS "villageName", r.status
+       FROM residents r JOIN households h ON h.id = r.household_id JOIN villages v ON v.id = r.village_id
+       WHERE r.town_id = $1 AND (strpos(r.name, $2) > 0 OR strpos(r.card_code, upper($2)) > 0)
+       ORDER BY (r.card_code = upper($2)) DESC, v.code, r.name, r.id
+       LIMIT $3`,
+      [townId, q, limit],
+    );
   }
 
   /** Residents already registered under any of these ID hashes, anywhere. */

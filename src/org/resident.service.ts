@@ -8,11 +8,12 @@ import { maskName } from '@app/common/mask-name';
 import { generateCardCode } from './card-code';
 import { IdHasher } from './id-hasher';
 import { shanghaiDate } from './local-date';
-import type { ChangeResidentStatusDto, CreateResidentDto, ListResidentsQuery, ResidentDto, ResidentPageDto } from './org.dto';
+import type { ChangeResidentStatusDto, CreateResidentDto, ListResidentsQuery, ResidentDto, ResidentMatchListDto, ResidentPageDto, SearchResidentsQuery } from './org.dto';
 import { OrgRepository, type ResidentRow } from './org.repository';
 import { allowedNextStatuses, canChangeStatus } from './resident-status';
 
 const DEFAULT_PAGE_SIZE = 50;
+const DEFAULT_SEARCH_RESULTS = 20;
 const CARD_CODE_ATTEMPTS = 5;
 
 /** Residents: registered one by one here or by roster import; never deleted, only re-statused. */
@@ -60,6 +61,13 @@ export class ResidentService {
     const offset = q.offset ?? 0;
     const page = await this.repo.listResidents(villageId, { status: q.status, q: q.q, householdId: q.household }, limit, offset);
     return { items: page.items.map(toResidentDto), total: page.total, limit, offset };
+  }
+
+  /** The login's town only: the town comes from the principal, never from the query. */
+  async search(ctx: RequestContext, q: SearchResidentsQuery): Promise<ResidentMatchListDto> {
+    const limit = q.limit ?? DEFAULT_SEARCH_RESULTS;
+    const rows = await this.repo.searchTownResidents(ctx.principal.townId, q.q.trim(), limit + 1);
+    return { items: rows.slice(0, limit), more: rows.length > limit };
   }
 
   async get(ctx: RequestContext, id: string): Promise<ResidentDto> {

@@ -42,6 +42,7 @@ const TABLE: Record<string, Access> = {
   'GET /api/v1/villages/{villageId}/households': ['town_admin', 'village_clerk', 'village_reviewer', 'auditor'],
   'POST /api/v1/villages/{villageId}/residents': ['town_admin', 'village_clerk'],
   'GET /api/v1/villages/{villageId}/residents': ['town_admin', 'village_clerk', 'village_reviewer', 'auditor'],
+  'GET /api/v1/residents': ['town_admin', 'auditor'],
   'GET /api/v1/residents/{id}': ['town_admin', 'village_clerk', 'village_reviewer', 'auditor'],
   'POST /api/v1/residents/{id}/status': ['town_admin', 'village_reviewer'],
   'POST /api/v1/villages/{villageId}/roster': ['town_admin', 'village_clerk'],
@@ -112,6 +113,9 @@ const TABLE: Record<string, Access> = {
   'GET /api/v1/audit/postings.xlsx': ['auditor', 'town_admin'],
   'GET /api/v1/audit/residents/{residentId}/statement': ['auditor', 'town_admin'],
   'GET /api/v1/audit/timeliness': ['auditor', 'town_admin'],
+  'GET /api/v1/audit/timeliness.csv': ['auditor', 'town_admin'],
+  'GET /api/v1/audit/timeliness.xlsx': ['auditor', 'town_admin'],
+  'GET /api/v1/audit/checkpoints': ['auditor', 'town_admin'],
   'GET /api/v1/audit/verify': ['auditor', 'town_admin'],
   'GET /api/v1/audit/log': ['auditor', 'town_admin'],
 };

@@ -257,6 +257,13 @@ describe('the committed OpenAPI document matches what the api answers', () => {
     await get('/api/v1/audit/postings.xlsx', 'auditor');
     await get(`/api/v1/audit/residents/${resident}/statement`, 'auditor');
     await get(`/api/v1/audit/timeliness?period=${period}`, 'auditor');
+    await get(`/api/v1/audit/timeliness.csv?from=${period}`, 'auditor');
+    await get(`/api/v1/audit/timeliness.xlsx?from=${period}&to=${period}`, 'auditor');
+    await get('/api/v1/audit/timeliness.xlsx?from=2026-05&to=2026-04', 'auditor');
+    await get('/api/v1/audit/checkpoints', 'auditor');
+    await get(`/api/v1/audit/checkpoints?villageId=${f.villageOther}`, 'auditor');
+    await get('/api/v1/residents?q=a', 'auditor');
+    await get('/api/v1/residents', 'auditor');
     await get('/api/v1/audit/verify', 'auditor');
     await get('/api/v1/audit/log', 'auditor');
     await get('/api/v1/credit-export/status', 'auditor');

@@ -48,6 +48,57 @@ export async function download(url: string, init: RequestInit = {}): Promise<Blo
   return res.blob();
 }
 
+export interface DownloadProgress {
+  /** Bytes received so far. */
+  bytes: number;
+  /** Content-Length when the server sent one (a streamed export has none). */
+  total: number | null;
+  /** Lines received so far (CSV: rows incl. the header), when asked to count them. */
+  lines: number | null;
+}
+
+/**
+ * A large download (a streamed export) read chunk by chunk through the same token handling, so
+ * the page can show how much has arrived; `signal` cancels it. A connection lost half-way is an
+ * ApiError, never a silently short file.
+ */
+export async function downloadWithProgress(url: string, onProgress: (p: DownloadProgress) => void, opts: { countLines?: boolean; signal?: AbortSignal } = {}): Promise<Blob> {
+  let res: Response;
+  try {
+    res = await authFetch(new Request(url, { credentials: 'same-origin', signal: opts.signal }));
+  } catch (err) {
+    if (opts.signal?.aborted) throw err;
+    throw toApiError(null, 0);
+  }
+  if (!res.ok) throw await apiErrorFrom(res);
+  const type = res.headers.get('content-type') ?? 'application/octet-stream';
+  const total = Number(res.headers.get('content-length')) || null;
+  if (!res.body) {
+    const blob = await res.blob();
+    onProgress({ bytes: blob.size, total, lines: null });
+    return blob;
+  }
+  const reader = res.body.getReader();
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
+  let bytes = 0;
+  let lines = opts.countLines ? 0 : null;
+  for (;;) {
+    let part: ReadableStreamReadResult<Uint8Array<ArrayBuffer>>;
+    try {
+      part = await reader.read();
+    } catch (err) {
+      if (opts.signal?.aborted) throw err;
+      throw new ApiError(0, 'DOWNLOAD.INTERRUPTED', '下载中断（网络或服务器出错），文件不完整，请重试', [], null, null);
+    }
+    if (part.done) break;
+    chunks.push(part.value);
+    bytes += part.value.length;
+    if (lines !== null) for (const b of part.value) if (b === 10) lines++;
+    onProgress({ bytes, total, lines });
+  }
+  return new Blob(chunks, { type });
+}
+
 export interface UploadProgress {
   /** 0–100 while the file is sent; then the server checks it. */
   percent: number;

@@ -4,6 +4,23 @@
  */
 
 export interface paths {
+    "/api/v1/audit/checkpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 各村各期入账核验码：哈希、覆盖账户数、生成时间、公示栏链接 */
+        get: operations["AuditorController_checkpoints"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit/log": {
         parameters: {
             query?: never;
@@ -106,6 +123,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/audit/timeliness.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 导出评议时效 CSV：from 至 to 各月、各村（与页面相同的截止时间与逾期标记；最多 24 个月） */
+        get: operations["AuditorController_timelinessCsv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit/timeliness.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 导出评议时效 Excel：from 至 to 各月、各村（最多 24 个月） */
+        get: operations["AuditorController_timelinessXlsx"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit/verify": {
         parameters: {
             query?: never;
@@ -113,7 +164,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 即时校验本镇账本（各账户哈希链与余额）及各期入账核验码，报告第一个断点 */
+        /** 即时校验本镇账本（各账户哈希链与余额）及各期入账核验码，报告第一个断点（账户、村民、序号、应为与实际） */
         get: operations["AuditorController_verify"];
         put?: never;
         post?: never;
@@ -642,6 +693,23 @@ export interface paths {
         };
         /** 本村历期公示栏（无需登录）；村可用 ID 或村编号 */
         get: operations["PublicBoardController_villageBoards"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 全镇查找村民（按姓名或卡号；审计与镇管理员，仅本镇） */
+        get: operations["ResidentController_search"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1618,8 +1686,10 @@ export interface components {
             actorId: string | null;
             /** @description 角色 */
             actorRole: string | null;
-            /** @description 工作人员姓名 */
+            /** @description 操作人名称（工作人员姓名；终端为终端名称） */
             actorName: string | null;
+            /** @description 工作人员用户名（终端为终端名称） */
+            actorUsername: string | null;
             /** @description 操作 */
             action: string;
             targetType: string | null;
@@ -1646,6 +1716,8 @@ export interface components {
             checkpoints: components["schemas"]["CheckpointReportDto"];
             /** @description 第一个断点（无问题时为 null） */
             firstBroken: components["schemas"]["FirstBrokenDto"] | null;
+            /** @description 所有断点涉及账户的村民（按账户 ID） */
+            accounts: components["schemas"]["BrokenAccountDto"][];
         };
         BoardOverviewRowDto: {
             /** Format: uuid */
@@ -1706,6 +1778,21 @@ export interface components {
              */
             publishBy: string;
             villages?: components["schemas"]["BoardOverviewRowDto"][];
+        };
+        BrokenAccountDto: {
+            /**
+             * Format: uuid
+             * @description 账户（村民）ID
+             */
+            residentId: string;
+            /** @description 村民姓名 */
+            residentName: string;
+            /** @description 积分卡号 */
+            cardCode: string;
+            /** Format: uuid */
+            villageId: string;
+            /** @description 村（社区） */
+            villageName: string;
         };
         BrokenLinkDto: {
             /** @description 账户（村民）编号 */
@@ -1829,6 +1916,44 @@ export interface components {
              * @example 迁往外地
              */
             reason: string;
+        };
+        CheckpointItemDto: {
+            /**
+             * Format: uuid
+             * @description 评议周期 ID
+             */
+            cycleId: string;
+            /** Format: uuid */
+            villageId: string;
+            /** @description 村编码 */
+            villageCode: string;
+            /** @description 村（社区） */
+            villageName: string;
+            /** @description 期间 */
+            period: string;
+            /** @description 入账核验码（各账户链头的哈希） */
+            hash: string;
+            /** @description 核验码覆盖的账户数 */
+            accounts: number;
+            /**
+             * Format: date-time
+             * @description 生成时间（入账时）
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description 公示时间
+             */
+            publishedAt: string | null;
+            /**
+             * @description 公示栏（可打印页面，公开）
+             * @example /api/v1/public/boards/…/2026-11.html
+             */
+            boardUrl: string;
+        };
+        CheckpointListDto: {
+            /** @description 按期间倒序、村编码 */
+            items: components["schemas"]["CheckpointItemDto"][];
         };
         CheckpointProblemDto: {
             /** Format: uuid */
@@ -2529,6 +2654,10 @@ export interface components {
             source: "ledger" | "checkpoint";
             /** @description 账户链（source=ledger）或周期核验码（source=checkpoint）的第一个断点 */
             link: components["schemas"]["BrokenLinkDto"] | components["schemas"]["CheckpointProblemDto"];
+            /** @description 断点所在账户的村民（核验码整体不符、不涉及单个账户时为 null） */
+            account: components["schemas"]["BrokenAccountDto"] | null;
+            /** @description 断点所在的村（社区） */
+            villageName: string | null;
         };
         GoodsDto: {
             id: string;
@@ -3213,6 +3342,34 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
         };
+        ResidentMatchDto: {
+            /**
+             * Format: uuid
+             * @description 村民（账户）ID
+             */
+            id: string;
+            /** @description 姓名 */
+            name: string;
+            /** @description 积分卡号 */
+            cardCode: string;
+            /** @description 户号 */
+            householdCode: string;
+            /** Format: uuid */
+            villageId: string;
+            /** @description 村（社区） */
+            villageName: string;
+            /**
+             * @description 状态
+             * @enum {string}
+             */
+            status: "active" | "moved" | "deceased" | "excluded";
+        };
+        ResidentMatchListDto: {
+            /** @description 卡号完全相同的排在最前，其后按村、姓名 */
+            items: components["schemas"]["ResidentMatchDto"][];
+            /** @description 是否还有更多匹配（请输入更完整的姓名或卡号） */
+            more: boolean;
+        };
         ResidentPageDto: {
             items: components["schemas"]["ResidentDto"][];
             /** @description 符合条件的总数 */
@@ -3826,6 +3983,80 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    AuditorController_checkpoints: {
+        parameters: {
+            query?: {
+                /** @description 村（社区）ID */
+                villageId?: string;
+                /** @description 期间起（含） */
+                periodFrom?: string;
+                /** @description 期间止（含） */
+                periodTo?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckpointListDto"];
+                };
+            };
+            /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+        };
+    };
     AuditLogController_log: {
         parameters: {
             query?: {
@@ -4249,6 +4480,128 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TimelinessDto"];
+                };
+            };
+            /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN";
+                    };
+                };
+            };
+        };
+    };
+    AuditorController_timelinessCsv: {
+        parameters: {
+            query: {
+                /** @description 起始期间（含） */
+                from: string;
+                /** @description 截止期间（含，默认同起始期间；最多 24 个月） */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description 评议时效 CSV（每村每月一行） */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN";
+                    };
+                };
+            };
+        };
+    };
+    AuditorController_timelinessXlsx: {
+        parameters: {
+            query: {
+                /** @description 起始期间（含） */
+                from: string;
+                /** @description 截止期间（含，默认同起始期间；最多 24 个月） */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description 评议时效 Excel（每村每月一行） */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 };
             };
             /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
@@ -6590,6 +6943,66 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "BOARD.VILLAGE_CODE_AMBIGUOUS";
+                    };
+                };
+            };
+        };
+    };
+    ResidentController_search: {
+        parameters: {
+            query: {
+                /** @description 姓名（包含）或卡号（包含，不分大小写） */
+                q: string;
+                /** @description 最多返回条数（1–50，默认 20） */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResidentMatchListDto"];
+                };
+            };
+            /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN";
                     };
                 };
             };

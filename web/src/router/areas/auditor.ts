@@ -1,7 +1,26 @@
+import type { Role } from '@/stores/session';
 import type { ConsoleArea } from './types';
 
-/** The auditors' desk (issue 17): pages are added here. */
+/** The api lets the town admin read the auditors' queries too; the menu is the auditor's. */
+const READERS: Role[] = ['auditor', 'town_admin'];
+
+/** The auditors' desk (审计/信用办, issue 17): read-only, whole town. */
 export const auditorArea: ConsoleArea = {
-  routes: [],
-  menus: {},
+  routes: [
+    { path: '/audit/postings', component: () => import('@/views/auditor/PostingsPage.vue'), meta: { title: '记账明细', roles: READERS } },
+    { path: '/audit/statement', component: () => import('@/views/auditor/StatementPage.vue'), meta: { title: '村民对账单', roles: READERS } },
+    { path: '/audit/statement/print/:residentId', component: () => import('@/views/auditor/StatementPrintPage.vue'), meta: { title: '打印对账单', roles: READERS, bare: true } },
+    { path: '/audit/log', component: () => import('@/views/auditor/AuditLogPage.vue'), meta: { title: '操作日志', roles: READERS } },
+    { path: '/audit/verify', component: () => import('@/views/auditor/VerifyPage.vue'), meta: { title: '账本校验', roles: READERS } },
+    { path: '/audit/timeliness', component: () => import('@/views/auditor/TimelinessPage.vue'), meta: { title: '评议时效', roles: READERS } },
+  ],
+  menus: {
+    auditor: [
+      { path: '/audit/postings', title: '记账明细' },
+      { path: '/audit/statement', title: '村民对账单' },
+      { path: '/audit/log', title: '操作日志' },
+      { path: '/audit/verify', title: '账本校验' },
+      { path: '/audit/timeliness', title: '评议时效' },
+    ],
+  },
 };
