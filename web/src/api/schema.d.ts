@@ -1596,6 +1596,20 @@ export interface components {
             /** @description 第一个断点（无问题时为 null） */
             firstBroken: components["schemas"]["FirstBrokenDto"] | null;
         };
+        BoardCheckpointDto: {
+            /**
+             * @description 格式版本：1 整体哈希，2 默克尔树根（可逐户核验）
+             * @enum {integer}
+             */
+            version: 1 | 2;
+            /** @description 完整核验码（64 位十六进制） */
+            root: string;
+            /**
+             * @description 简写：前 16 位，每 4 位一组
+             * @example bda8 528a 4697 e659
+             */
+            rootShort: string;
+        };
         BoardOverviewRowDto: {
             /** Format: uuid */
             villageId: string;
@@ -2802,6 +2816,8 @@ export interface components {
             finalizedAt: string | null;
             /** @description 入账核验码（各账户链头的校验哈希），入账后公布 */
             checkpointHash: string | null;
+            /** @description 入账核验码及其格式；版本 2 为默克尔树根，村民可逐户核验（docs/LEDGER.md） */
+            checkpoint: components["schemas"]["BoardCheckpointDto"] | null;
         };
         PublicBoardLineDto: {
             /**
