@@ -61,6 +61,30 @@ describe('checkpoint v2 Merkle tree (RFC 6962, SHA-256)', () => {
     expect(merkleLeafHash(leaf).toString('hex')).toBe(createHash('sha256').update(Buffer.concat([Buffer.from([0]), Buffer.from(text)])).digest('hex'));
   });
 
+  it('gives the worked example of docs/LEDGER.md (known answers: leaf hashes, node, root, proof)', () => {
+    const v = '3f0c1e2d-0000-4000-8000-00000000000a';
+    const hs = [
+      { accountId: '2d3e4f50-0000-4000-8000-000000000004', seq: 0, headHash: '0'.repeat(64) },
+      { accountId: '0b7e6f0c-6a53-4d1e-9a57-2f1c3b7d9e01', seq: 1, headHash: 'bda8528a4697e65954dd534d8ae2d05108a2b1266b54bb1c709c0948c350f732' },
+      { accountId: '1c2d3e4f-0000-4000-8000-000000000003', seq: 4, headHash: '1'.repeat(64) },
+    ];
+    const leaves = headLeaves(v, '2026-03', hs);
+    expect(leaves.map((l) => merkleLeafHash(l).toString('hex'))).toEqual([
+      'a9f70670988c523e07ca36f04cf4e83eabde9080a1f45c4780ed5754c65c3f2c',
+      '2b1691388a5e666dd51b8f75f956510b7c7784421a2d09f7f7ff5e4d265d3fd2',
+      '40bcfcc59c064652cf29bfc9b02e727069e9cc677d6a27733206c75daa4d1806',
+    ]);
+    expect(merkleLevels(leaves.map(merkleLeafHash))[1][0].toString('hex')).toBe('084ba240105617f23e228ab2e72188cb71c4468b13cc972e1d66d24876af1e0d');
+    const root = merkleCheckpointRoot(v, '2026-03', hs);
+    expect(root).toBe('e4e2892694537fbe1c00a3b4e02691b283aa3ee2f6ce237ac793e7f240cb6cab');
+    expect(shortRoot(root)).toBe('e4e2 8926 9453 7fbe');
+    expect(inclusionProof(v, '2026-03', hs, leaves[0]).auditPath).toEqual([
+      '2b1691388a5e666dd51b8f75f956510b7c7784421a2d09f7f7ff5e4d265d3fd2',
+      '40bcfcc59c064652cf29bfc9b02e727069e9cc677d6a27733206c75daa4d1806',
+    ]);
+    expect(inclusionProof(v, '2026-03', hs, leaves[2]).auditPath).toEqual(['084ba240105617f23e228ab2e72188cb71c4468b13cc972e1d66d24876af1e0d']);
+  });
+
   it('the empty tree is SHA-256 of nothing; one leaf is its own leaf hash with an empty path', () => {
     expect(merkleCheckpointRoot(VILLAGE, PERIOD, [])).toBe(EMPTY_TREE_ROOT);
     expect(EMPTY_TREE_ROOT).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
