@@ -191,6 +191,8 @@ export class Objection {
  */
 @Entity({ name: 'cycle_checkpoints' })
 @Check('ck_cycle_checkpoints_version', 'version IN (1, 2)')
+// A resident's proof looks up its village's checkpoint of a period (or the latest) on each view.
+@Index('uq_cycle_checkpoints_village_period', ['villageId', 'period'], { unique: true })
 export class CycleCheckpoint {
   @PrimaryColumn({ name: 'cycle_id', type: 'uuid' })
   cycleId: string;
