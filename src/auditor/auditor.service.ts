@@ -7,7 +7,6 @@ import { fieldProblem } from '@app/common/http/validation-messages';
 import { CreditExportService } from '@app/credit-export/credit-export.service';
 import { ReadReplica } from '@app/database/read-replica';
 import { LedgerVerifier } from '@app/ledger/ledger-verifier';
-import { checkpointHash } from '@app/ledger/posting-hash';
 import { StatementService } from '@app/ledger/statement.service';
 import type { StatementDto, StatementQuery } from '@app/ledger/ledger.dto';
 import { lateFlags, periodDeadlines } from '@app/board/deadlines';
@@ -17,7 +16,6 @@ import {
   type BrokenAccountDto,
   type CheckpointListDto,
   type CheckpointListQuery,
-  type CheckpointProblemDto,
   type PostingFilterQuery,
   type PostingPageDto,
   type PostingSearchQuery,
@@ -111,29 +109,16 @@ export class AuditorService {
   }
 
   /**
-   * The ledger verifier over the town's accounts, then every finalized cycle's checkpoint: its
-   * hash recomputed from the stored heads (and compared with the one on the cycle / board), and
-   * each head still in the ledger with the same hash.
+   * The ledger verifier over the town's accounts and every finalized cycle's checkpoint (v1 flat
+   * hash or v2 Merkle root recomputed from the stored heads, compared with the one on the cycle /
+   * board, and each head still in the ledger with the same hash), in one snapshot.
    */
   async verify(ctx: RequestContext): Promise<AuditVerifyDto> {
     const townId = ctx.principal.townId;
-    const ledger = await this.verifier.verifyTown(townId);
-    const checkpoints = await this.repo.listCheckpoints(townId);
-    const broken = new Map<string, CheckpointProblemDto>();
-    for (const cp of checkpoints) {
-      const heads = cp.heads.map(([accountId, seq, headHash]) => ({ accountId, seq, headHash }));
-      const recomputed = checkpointHash(cp.villageId, cp.period, heads);
-      const base = { cycleId: cp.cycleId, villageId: cp.villageId, period: cp.period, accountId: null, seq: null };
-      if (recomputed !== cp.hash) broken.set(cp.cycleId, { ...base, problem: 'hash_mismatch', expected: recomputed, found: cp.hash });
-      else if (cp.cycleHash !== cp.hash) broken.set(cp.cycleId, { ...base, problem: 'cycle_hash_mismatch', expected: cp.hash, found: cp.cycleHash });
-    }
-    const byCycle = new Map(checkpoints.map((c) => [c.cycleId, c]));
-    for (const m of await this.repo.firstMissingHeads(townId)) {
-      const cp = byCycle.get(m.cycleId);
-      if (!cp || broken.has(m.cycleId)) continue;
-      broken.set(m.cycleId, { cycleId: m.cycleId, villageId: cp.villageId, period: cp.period, problem: 'head_missing', accountId: m.accountId, seq: m.seq, expected: m.expected, found: m.found });
-    }
-    const checkpointProblems = checkpoints.map((c) => broken.get(c.cycleId)).filter((b): b is CheckpointProblemDto => !!b);
+    // The verifier checks the chains and every checkpoint (version 1 hashes, version 2 Merkle roots).
+    const { checkpoints, ...ledger } = await this.verifier.verifyTown(townId);
+    const checkpointProblems = checkpoints.broken;
+    const chainsOk = ledger.broken.length === 0;
     const firstLedger = ledger.broken[0];
     const firstCheckpoint = checkpointProblems[0];
     // Names for the person reading the result: whose account, in which village.
@@ -150,10 +135,10 @@ export class AuditorService {
       firstBroken = { source: 'checkpoint', link: firstCheckpoint, account, villageName: village?.name ?? null };
     }
     return {
-      ok: ledger.ok && checkpointProblems.length === 0,
+      ok: ledger.ok,
       checkedAt: new Date(),
-      ledger,
-      checkpoints: { checked: checkpoints.length, broken: checkpointProblems },
+      ledger: { ...ledger, ok: chainsOk },
+      checkpoints,
       firstBroken,
       accounts,
     };

@@ -5,6 +5,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONSOLE_HEADER } from '@app/auth/refresh-cookie';
 import { nationalIdCheckChar } from '@app/org/national-id';
+import { ReviewService } from '@app/review/review.service';
 import { periodOf } from '@app/review/working-days';
 import { shanghaiToday } from '@app/scoring/entries.service';
 import { startStack, type TestStack } from '../support/app';
@@ -198,6 +199,17 @@ describe('the committed OpenAPI document matches what the api answers', () => {
     await get('/api/v1/objections?open=true', 'village_reviewer');
     await post(`/api/v1/objections/${objection.body.id}/answer`, 'village_reviewer', { outcome: 'dismissed', answer: '有签到记录' });
     await post(`/api/v1/objections/${objection.body.id}/answer`, 'village_reviewer', { outcome: 'dismissed', answer: '有签到记录' });
+
+    // Finalize (what the delayed job does at the window's end): the board with its Merkle checkpoint, and proofs.
+    await get(`/api/v1/ledger/proofs/${r1}`, 'auditor');
+    await stack.db.query(`UPDATE review_cycles SET window_ends_at = now() - interval '1 second' WHERE village_id = $1 AND period = $2`, [f.villageA, period]);
+    const [cycle] = await stack.db.query(`SELECT id FROM review_cycles WHERE village_id = $1 AND period = $2`, [f.villageA, period]);
+    expect(await stack.api.get(ReviewService).finalize(cycle.id)).toBe('finalized');
+    expect((await get(board)).body.checkpoint).toMatchObject({ version: 2 });
+    expect((await get(`/api/v1/ledger/proofs/${r0}`, 'auditor')).status).toBe(200);
+    await get(`/api/v1/ledger/proofs/${r0}?period=2001-01`, 'village_clerk');
+    await get(`/api/v1/ledger/proofs/${r0}?period=2001-1`, 'auditor');
+    await get(`/api/v1/ledger/proofs/${f.residentsB[0]}`, 'village_clerk');
   });
 
   it('shop, terminal, ledger, audit and system', async () => {
