@@ -50,6 +50,9 @@ describe('validateEnv', () => {
     expect(() => validateEnv({ NOTICE_SMS_URL: 'not a url' })).toThrow(/NOTICE_SMS_URL="not a url"/);
     expect(() => validateEnv({ NOTICE_SMS_SECRET: 'short' })).toThrow(/NOTICE_SMS_SECRET=\(hidden\)/);
     expect(() => validateEnv({ NOTICE_SMS_TIMEOUT_MS: '10' })).toThrow(/NOTICE_SMS_TIMEOUT_MS="10"/);
+    expect(validateEnv({}).NOTICE_QUIET_HOURS).toBe('21-8');
+    expect(validateEnv({ NOTICE_QUIET_HOURS: '22-7' }).NOTICE_QUIET_HOURS).toBe('22-7');
+    expect(() => validateEnv({ NOTICE_QUIET_HOURS: '21:00-08:00' })).toThrow(/NOTICE_QUIET_HOURS="21:00-08:00"/);
   });
 
   it('ignores unrelated variables', () => {

@@ -12,6 +12,7 @@ import {
   ValidateBy,
   validateSync,
 } from 'class-validator';
+import { parseQuietHours } from '@app/notices/quiet-hours';
 import { parseTrustProxy } from './trust-proxy';
 
 /**
@@ -151,6 +152,16 @@ export class EnvVars {
   @IsString()
   @MinLength(16)
   NOTICE_SMS_SECRET = 'dev-only-notice-sms-secret-0000';
+
+  /** No SMS in these whole hours, Asia/Shanghai, "from-until" (default 21-8: 21:00–08:00); notices are held, then sent. */
+  @ValidateBy({
+    name: 'quietHours',
+    validator: {
+      validate: (v: unknown) => typeof v === 'string' && parseQuietHours(v) !== null,
+      defaultMessage: () => 'whole hours from-until in Asia/Shanghai, e.g. 21-8 (from and until differ)',
+    },
+  })
+  NOTICE_QUIET_HOURS = '21-8';
 
   /** How long the SMS gateway gets to answer a batch; a claimed notice is leased for twice this. */
   @Transform(({ value }) => (value === undefined ? value : Number(value)))

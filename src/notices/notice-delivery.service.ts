@@ -8,7 +8,7 @@ import { SCHEDULES } from '@app/queue/jobs';
 import { backoffMs, leaseMs, SMS_ANSWER_MAX_CHARS, SMS_BACKOFF_BASE_MS, SMS_BATCH_SIZE, SMS_MAX_ATTEMPTS, SMS_MAX_BATCHES_PER_RUN } from './delivery-policy';
 import type { SkipReason } from './notice.entity';
 import { NoticesRepository, type ClaimedNotice } from './notices.repository';
-import { inQuietHours, sendableFrom } from './quiet-hours';
+import { DEFAULT_QUIET_HOURS, inQuietHours, parseQuietHours, sendableFrom, type QuietHours } from './quiet-hours';
 import { smsText } from './templates';
 
 export interface DeliveryRun {
@@ -58,7 +58,7 @@ export class NoticeDeliveryService {
   async deliverDue(now: Date): Promise<DeliveryRun> {
     const url = this.config.get('NOTICE_SMS_URL');
     if (!url) return { sent: 0, failed: 0, skipped: 0, idle: 'no-gateway' };
-    if (inQuietHours(now)) return { sent: 0, failed: 0, skipped: 0, idle: 'quiet-hours' };
+    if (inQuietHours(now, this.quietHours())) return { sent: 0, failed: 0, skipped: 0, idle: 'quiet-hours' };
     const timeoutMs = this.config.get('NOTICE_SMS_TIMEOUT_MS');
     const run: DeliveryRun = { sent: 0, failed: 0, skipped: 0, idle: null };
     for (let batch = 0; batch < SMS_MAX_BATCHES_PER_RUN; batch++) {
@@ -87,6 +87,10 @@ export class NoticeDeliveryService {
       break;
     }
     return run;
+  }
+
+  quietHours(): QuietHours {
+    return parseQuietHours(this.config.get('NOTICE_QUIET_HOURS')) ?? DEFAULT_QUIET_HOURS;
   }
 
   /** Posts one batch; null when the gateway took it (2xx), else its answer (status and body) or the error. */
@@ -120,7 +124,7 @@ export class NoticeDeliveryService {
   private async scheduleFollowUp(notBeforeMs: number): Promise<void> {
     const next = await this.repo.nextDueAt();
     if (!next) return;
-    const at = sendableFrom(new Date(Math.max(next.getTime(), Date.now() + notBeforeMs)));
+    const at = sendableFrom(new Date(Math.max(next.getTime(), Date.now() + notBeforeMs)), this.quietHours());
     const delayMs = Math.max(0, at.getTime() - Date.now());
     if (delayMs >= SCHEDULES.noticesDeliver.every) return;
     await this.jobs.enqueue('notices.deliver', {}, { jobId: `notices-at-${Math.ceil(at.getTime() / 1000)}`, delayMs: delayMs + 100 });

@@ -51,7 +51,7 @@ export class FailedNoticeDto {
 
 export class NoticeStatusDto {
   @ApiProperty({ description: '是否已配置短信网关（NOTICE_SMS_URL）；未配置时通知照常生成，短信待发' }) gatewayConfigured: boolean;
-  @ApiProperty({ description: '现在是否处于静默时段（21:00–08:00，北京时间）' }) quietHours: boolean;
+  @ApiProperty({ description: '现在是否处于静默时段（默认 21:00–08:00，北京时间；NOTICE_QUIET_HOURS）' }) quietHours: boolean;
   @ApiProperty({ description: '短信最早可发时间（静默时段中为 08:00）' }) sendsFrom: Date;
   @ApiProperty({ type: NoticeStateCountsDto, description: '各状态条数' }) counts: NoticeStateCountsDto;
   @ApiProperty({ type: 'integer', description: '已到发送时间的待发条数（静默时段中即暂缓条数）' }) due: number;

@@ -88,35 +88,22 @@ export class NoticesRepository {
   }
 
   /**
-   * One "points posted" notice per resident of a posting batch (sums of what was added and
-   * deducted, the balance after), and one "grade changed" per account whose grade moved: one
-   * statement for the whole batch (a finalize posts thousands).
+   * Notices computed by the caller from a posting batch (points per resident, grades that moved),
+   * inserted in one statement whatever their number (a finalize posts thousands).
    */
-  async insertPostings(m: EntityManager, postingIds: string[], grades: Array<{ accountId: string; from: string; to: string }>): Promise<number> {
-    if (!postingIds.length) return 0;
-    const rows = await queryRows(
+  async insertMany(m: EntityManager, rows: Array<{ residentId: string; kind: NoticeKind; sourceKey: string; data: Record<string, unknown> }>): Promise<number> {
+    if (!rows.length) return 0;
+    const inserted = await queryRows(
       m,
-      `WITH p AS (
-         SELECT account_id, min(id) AS first_id, max(period) AS period, count(*)::int AS n,
-                coalesce(sum(points) FILTER (WHERE points > 0), 0)::bigint AS gained, coalesce(sum(points) FILTER (WHERE points < 0), 0)::bigint AS lost
-           FROM postings WHERE id = ANY($1::bigint[]) GROUP BY account_id),
-       g AS (SELECT * FROM unnest($2::uuid[], $3::text[], $4::text[]) AS g(account_id, from_grade, to_grade)),
-       n AS (
-         SELECT p.account_id, 'points_posted' AS kind, 'posted:' || p.first_id AS source_key,
-                jsonb_build_object('period', p.period, 'gained', p.gained, 'lost', p.lost, 'count', p.n, 'balance', a.balance) AS data
-           FROM p JOIN accounts a ON a.resident_id = p.account_id
-         UNION ALL
-         SELECT g.account_id, 'grade_changed', 'grade:' || p.first_id,
-                jsonb_build_object('from', g.from_grade, 'to', g.to_grade, 'creditScore', a.credit_score)
-           FROM g JOIN p ON p.account_id = g.account_id JOIN accounts a ON a.resident_id = g.account_id)
-       ${INSERT_COLUMNS}
+      `${INSERT_COLUMNS}
        SELECT r.town_id, r.village_id, r.id, n.kind, n.source_key, n.data, ${SMS_STATE}, ${SKIP_REASON}
-         FROM n JOIN residents r ON r.id = n.account_id
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[]) AS n(resident_id, kind, source_key, data)
+         JOIN residents r ON r.id = n.resident_id
        ON CONFLICT (source_key) DO NOTHING
        RETURNING 1`,
-      [postingIds, grades.map((g) => g.accountId), grades.map((g) => g.from), grades.map((g) => g.to)],
+      [rows.map((r) => r.residentId), rows.map((r) => r.kind), rows.map((r) => r.sourceKey), rows.map((r) => JSON.stringify(r.data))],
     );
-    return rows.length;
+    return inserted.length;
   }
 
   /** The resident whose entry it is hears how the objection to it was answered. */
@@ -221,7 +208,7 @@ export class NoticesRepository {
   }
 
   async lockForRetry(m: EntityManager, townId: string, ids: string[]): Promise<Array<{ id: string; smsState: SmsState }>> {
-    return queryRows(m, `SELECT id::text, sms_state AS "smsState" FROM notices WHERE town_id = $1 AND id = ANY($2::bigint[]) ORDER BY id FOR UPDATE`, [townId, ids]);
+    return queryRows(m, `SELECT n.id::text AS id, n.sms_state AS "smsState" FROM notices n WHERE n.town_id = $1 AND n.id = ANY($2::bigint[]) ORDER BY n.id FOR UPDATE`, [townId, ids]);
   }
 
   /** Failed notices (all of the town's, or those named) back to pending with fresh attempts, due now. */
@@ -240,8 +227,9 @@ export class NoticesRepository {
   async listForResident(residentId: string, limit: number, beforeId?: string): Promise<NoticeListRow[]> {
     return queryRows<NoticeListRow>(
       this.db,
-      `SELECT id::text, kind, data, sms_state AS "smsState", skip_reason AS "skipReason", sent_at AS "sentAt", created_at AS "createdAt"
-         FROM notices WHERE resident_id = $1 ${beforeId ? 'AND id < $3::bigint' : ''} ORDER BY id DESC LIMIT $2`,
+      // n.id, not the text column of the same name: "9" sorts after "20".
+      `SELECT n.id::text AS id, n.kind, n.data, n.sms_state AS "smsState", n.skip_reason AS "skipReason", n.sent_at AS "sentAt", n.created_at AS "createdAt"
+         FROM notices n WHERE n.resident_id = $1 ${beforeId ? 'AND n.id < $3::bigint' : ''} ORDER BY n.id DESC LIMIT $2`,
       beforeId ? [residentId, limit, beforeId] : [residentId, limit],
     );
   }

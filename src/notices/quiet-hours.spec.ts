@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inQuietHours, sendableFrom } from './quiet-hours';
+import { inQuietHours, parseQuietHours, sendableFrom } from './quiet-hours';
 
 // Asia/Shanghai is UTC+8 all year: 21:00 there is 13:00 UTC, 08:00 there is 00:00 UTC.
 describe('SMS quiet hours (21:00–08:00 Asia/Shanghai)', () => {
@@ -32,5 +32,22 @@ describe('SMS quiet hours (21:00–08:00 Asia/Shanghai)', () => {
   ])('held at %s → sent from %s', (at, from) => {
     expect(sendableFrom(new Date(at)).toISOString()).toBe(new Date(from).toISOString());
     expect(inQuietHours(sendableFrom(new Date(at)))).toBe(false);
+  });
+
+  it('takes another window from the setting, also one within a day', () => {
+    const lunch = parseQuietHours('12-14');
+    expect(lunch).toEqual({ from: 12, until: 14 });
+    expect(inQuietHours(new Date('2026-12-01T11:59:00+08:00'), lunch!)).toBe(false);
+    expect(inQuietHours(new Date('2026-12-01T12:00:00+08:00'), lunch!)).toBe(true);
+    expect(inQuietHours(new Date('2026-12-01T13:59:00+08:00'), lunch!)).toBe(true);
+    expect(inQuietHours(new Date('2026-12-01T14:00:00+08:00'), lunch!)).toBe(false);
+    expect(inQuietHours(new Date('2026-12-01T22:00:00+08:00'), lunch!)).toBe(false);
+    expect(sendableFrom(new Date('2026-12-01T12:30:00+08:00'), lunch!).toISOString()).toBe(new Date('2026-12-01T14:00:00+08:00').toISOString());
+    expect(parseQuietHours('21-8')).toEqual({ from: 21, until: 8 });
+    expect(parseQuietHours('22-07')).toEqual({ from: 22, until: 7 });
+  });
+
+  it.each(['', '21', '21-24', '8-8', '21:00-08:00', 'x-y', '-1-8'])('refuses the window %j', (text) => {
+    expect(parseQuietHours(text)).toBeNull();
   });
 });

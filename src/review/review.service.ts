@@ -439,7 +439,7 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
     const entryIds = toPost.map((e) => e.id);
     await this.repo.markPosted(m, c.townId, entryIds, toPost.map((e) => String(postingBySource.get(`entry:${e.id}`)?.id)));
     await this.repo.insertOutbox(m, result.postings.map((p) => p.id));
-    await this.notices.recordPostings(m, result.postings.map((p) => p.id), result.gradeChanges);
+    await this.notices.recordPostings(m, result.postings, result.gradeChanges);
     return result.posted;
   }
 
