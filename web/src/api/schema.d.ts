@@ -497,6 +497,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/notices/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 把发送失败的通知（全部或指定编号）放回待发并立即发送（网关故障排除后） */
+        post: operations["NoticesController_retry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notices/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 本镇村民通知的发送状态：各状态条数、静默时段、不发短信的原因、发送失败的通知及网关答复 */
+        get: operations["NoticesController_status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/objections": {
         parameters: {
             query?: never;
@@ -644,6 +678,40 @@ export interface paths {
         put?: never;
         /** 变更村民状态（在册→迁出/死亡/除名，迁出/除名→在册；死亡不可变更） */
         post: operations["ResidentController_changeStatus"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents/{residentId}/notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 村民收到的通知（最新在前）：全文、短信是否发出 */
+        get: operations["NoticesController_residentNotices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents/{residentId}/sms-consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** 登记村民是否同意接收短信通知（不同意时通知只在村民页面显示） */
+        put: operations["NoticesController_setConsent"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1941,6 +2009,8 @@ export interface components {
              * @example 13800138000
              */
             phone?: string;
+            /** @description 是否同意接收短信通知（默认否：通知只在村民页面显示） */
+            smsConsent?: boolean;
             /**
              * @description 积分卡号（不填则自动生成）
              * @example DC0001A7
@@ -2320,6 +2390,39 @@ export interface components {
             /** @description 计分说明 */
             text: string;
         };
+        FailedNoticeDto: {
+            /** @description 通知编号 */
+            id: string;
+            /** Format: uuid */
+            residentId: string;
+            /** @description 村民姓名 */
+            residentName: string;
+            /** Format: uuid */
+            villageId: string;
+            /** @description 村名 */
+            villageName: string;
+            /**
+             * @description 通知类别
+             * @enum {string}
+             */
+            kind: "breach_published" | "points_posted" | "grade_changed" | "objection_answered" | "redemption";
+            /** @description 短信内容 */
+            text: string;
+            /** @description 已尝试次数 */
+            attempts: number;
+            /** @description 短信网关最后一次的答复（状态码与内容）或网络错误 */
+            lastError: string | null;
+            /**
+             * Format: date-time
+             * @description 最后一次尝试时间
+             */
+            lastAttemptAt: string | null;
+            /**
+             * Format: date-time
+             * @description 通知生成时间
+             */
+            createdAt: string;
+        };
         FieldErrorDto: {
             /**
              * @description 字段路径，如 items[2].quantity
@@ -2513,6 +2616,43 @@ export interface components {
             attendees: string[];
             /** @description 会议纪要 */
             minutes: string;
+        };
+        NoticeSkipCountsDto: {
+            /** @description 无手机号 */
+            no_phone: number;
+            /** @description 未同意接收短信 */
+            no_consent: number;
+            /** @description 已迁出、去世或除名 */
+            inactive: number;
+        };
+        NoticeStateCountsDto: {
+            /** @description 待发（含静默时段暂缓、等待重试） */
+            pending: number;
+            /** @description 已发 */
+            sent: number;
+            /** @description 发送失败（重试次数用尽，待镇管理员重发） */
+            failed: number;
+            /** @description 不发短信（无手机号、未同意或非在册），只在村民页面显示 */
+            skipped: number;
+        };
+        NoticeStatusDto: {
+            /** @description 是否已配置短信网关（NOTICE_SMS_URL）；未配置时通知照常生成，短信待发 */
+            gatewayConfigured: boolean;
+            /** @description 现在是否处于静默时段（默认 21:00–08:00，北京时间；NOTICE_QUIET_HOURS） */
+            quietHours: boolean;
+            /**
+             * Format: date-time
+             * @description 短信最早可发时间（静默时段中为 08:00）
+             */
+            sendsFrom: string;
+            /** @description 各状态条数 */
+            counts: components["schemas"]["NoticeStateCountsDto"];
+            /** @description 已到发送时间的待发条数（静默时段中即暂缓条数） */
+            due: number;
+            /** @description 不发短信的原因 */
+            skipped: components["schemas"]["NoticeSkipCountsDto"];
+            /** @description 发送失败的通知（最新在前） */
+            failed: components["schemas"]["FailedNoticeDto"][];
         };
         ObjectionDto: {
             /**
@@ -2989,6 +3129,8 @@ export interface components {
             cardCode: string;
             /** @description 手机号 */
             phone: string | null;
+            /** @description 是否同意接收短信通知 */
+            smsConsent: boolean;
             /** @description 身份证号后 4 位 */
             idLast4: string;
             /**
@@ -2999,12 +3141,68 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
         };
+        ResidentNoticeDto: {
+            /** @description 通知编号 */
+            id: string;
+            /**
+             * @description 通知类别
+             * @enum {string}
+             */
+            kind: "breach_published" | "points_posted" | "grade_changed" | "objection_answered" | "redemption";
+            /**
+             * @description 类别名称
+             * @example 积分入账
+             */
+            kindLabel: string;
+            /** @description 通知全文 */
+            text: string;
+            /**
+             * Format: date-time
+             * @description 生成时间
+             */
+            createdAt: string;
+            /**
+             * @description 短信状态
+             * @enum {string}
+             */
+            smsState: "pending" | "sent" | "failed" | "skipped";
+            /**
+             * @description 不发短信的原因
+             * @enum {string|null}
+             */
+            skipReason: "no_phone" | "no_consent" | "inactive" | null;
+            /**
+             * Format: date-time
+             * @description 短信发出时间
+             */
+            sentAt: string | null;
+        };
+        ResidentNoticePageDto: {
+            items: components["schemas"]["ResidentNoticeDto"][];
+            /** @description 下一页的 before 参数；没有更多时为 null */
+            nextBefore: string | null;
+        };
         ResidentPageDto: {
             items: components["schemas"]["ResidentDto"][];
             /** @description 符合条件的总数 */
             total: number;
             limit: number;
             offset: number;
+        };
+        RetryNoticesDto: {
+            /**
+             * @description 要重发的失败通知编号（不填则重发本镇全部失败通知；最多 500 条）
+             * @example [
+             *       "42"
+             *     ]
+             */
+            ids?: string[];
+        };
+        RetryNoticesResultDto: {
+            /** @description 放回待发的条数 */
+            requeued: number;
+            /** @description 是否已排队立即发送（Redis 不可用时为 false，每分钟的定时任务会补上） */
+            queued: boolean;
         };
         ReviewSheetDto: {
             /**
@@ -3090,6 +3288,18 @@ export interface components {
             name: string;
             /** @description 服务的村 */
             villageIds: string[];
+        };
+        SmsConsentDto: {
+            /** @description 村民是否同意接收短信通知 */
+            consent: boolean;
+        };
+        SmsConsentResultDto: {
+            /** Format: uuid */
+            residentId: string;
+            /** @description 是否同意接收短信通知 */
+            smsConsent: boolean;
+            /** @description 是否登记了手机号（没有手机号时同意也不发短信） */
+            hasPhone: boolean;
         };
         StaffDto: {
             id: string;
@@ -5734,6 +5944,173 @@ export interface operations {
             };
         };
     };
+    NoticesController_retry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RetryNoticesDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetryNoticesResultDto"];
+                };
+            };
+            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN";
+                    };
+                };
+            };
+            /** @description `NOTICE.NOT_FOUND` 通知不存在或不属于本镇 / no such notice in your town */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "NOTICE.NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `NOTICE.NOT_FAILED` 只能重发发送失败的通知 / only failed notices can be retried */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "NOTICE.NOT_FAILED";
+                    };
+                };
+            };
+            /** @description `REQUEST.TOO_LARGE` 请求体过大 / request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
+        };
+    };
+    NoticesController_status: {
+        parameters: {
+            query?: {
+                /** @description 只看一个村 */
+                villageId?: string;
+                /** @description 列出的失败通知条数（1–200，默认 50） */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NoticeStatusDto"];
+                };
+            };
+            /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+        };
+    };
     ReviewController_objections: {
         parameters: {
             query?: {
@@ -6398,6 +6775,165 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "RESIDENT.INVALID_EFFECTIVE_DATE";
+                    };
+                };
+            };
+        };
+    };
+    NoticesController_residentNotices: {
+        parameters: {
+            query?: {
+                /** @description 条数（1–100，默认 20） */
+                limit?: number;
+                /** @description 翻页：只列编号小于此值的通知（上一页的 nextBefore） */
+                before?: string;
+            };
+            header?: never;
+            path: {
+                residentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResidentNoticePageDto"];
+                };
+            };
+            /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `RESIDENT.NOT_FOUND` 村民不存在 / no such resident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RESIDENT.NOT_FOUND";
+                    };
+                };
+            };
+        };
+    };
+    NoticesController_setConsent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                residentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SmsConsentDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SmsConsentResultDto"];
+                };
+            };
+            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `RESIDENT.NOT_FOUND` 村民不存在 / no such resident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RESIDENT.NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `REQUEST.TOO_LARGE` 请求体过大 / request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REQUEST.TOO_LARGE";
                     };
                 };
             };
