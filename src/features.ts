@@ -6,6 +6,7 @@ import { CatalogModule } from '@app/catalog/catalog.module';
 import { CreditExportModule } from '@app/credit-export/credit-export.module';
 import { HealthModule } from '@app/health/health.module';
 import { LedgerModule } from '@app/ledger/ledger.module';
+import { NoticesModule } from '@app/notices/notices.module';
 import { OrgModule } from '@app/org/org.module';
 import { ReviewModule } from '@app/review/review.module';
 import { EntriesModule } from '@app/scoring/entries.module';
@@ -25,6 +26,7 @@ export const FEATURE_MODULES = [
   ReviewModule,
   ShopModule,
   CreditExportModule,
+  NoticesModule,
   BoardModule,
   AuditorModule,
 ];

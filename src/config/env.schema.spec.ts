@@ -41,6 +41,20 @@ describe('validateEnv', () => {
     expect(validateEnv({ NODE_ENV: 'production', ...secrets }).LOG_FORMAT).toBe('json');
   });
 
+  it('takes an SMS gateway URL and asks for a real key for it in production only when one is set', () => {
+    const secrets = { JWT_SECRET: 'x'.repeat(32), ID_HASH_SECRET: 'y'.repeat(32), CREDIT_EXPORT_SECRET: 'z'.repeat(32) };
+    expect(validateEnv({ NODE_ENV: 'production', ...secrets }).NOTICE_SMS_URL).toBeUndefined();
+    expect(validateEnv({ NODE_ENV: 'production', NOTICE_SMS_URL: '', ...secrets }).NOTICE_SMS_URL).toBeUndefined();
+    expect(() => validateEnv({ NODE_ENV: 'production', NOTICE_SMS_URL: 'https://sms.example.cn/send', ...secrets })).toThrow(/NOTICE_SMS_SECRET: the dev default must be replaced/);
+    expect(validateEnv({ NODE_ENV: 'production', NOTICE_SMS_URL: 'https://sms.example.cn/send', NOTICE_SMS_SECRET: 's'.repeat(32), ...secrets }).NOTICE_SMS_URL).toBe('https://sms.example.cn/send');
+    expect(() => validateEnv({ NOTICE_SMS_URL: 'not a url' })).toThrow(/NOTICE_SMS_URL="not a url"/);
+    expect(() => validateEnv({ NOTICE_SMS_SECRET: 'short' })).toThrow(/NOTICE_SMS_SECRET=\(hidden\)/);
+    expect(() => validateEnv({ NOTICE_SMS_TIMEOUT_MS: '10' })).toThrow(/NOTICE_SMS_TIMEOUT_MS="10"/);
+    expect(validateEnv({}).NOTICE_QUIET_HOURS).toBe('21-8');
+    expect(validateEnv({ NOTICE_QUIET_HOURS: '22-7' }).NOTICE_QUIET_HOURS).toBe('22-7');
+    expect(() => validateEnv({ NOTICE_QUIET_HOURS: '21:00-08:00' })).toThrow(/NOTICE_QUIET_HOURS="21:00-08:00"/);
+  });
+
   it('ignores unrelated variables', () => {
     expect(() => validateEnv({ PATH: '/bin', HOME: '/root' })).not.toThrow();
   });

@@ -12,6 +12,7 @@ import {
   ValidateBy,
   validateSync,
 } from 'class-validator';
+import { parseQuietHours } from '@app/notices/quiet-hours';
 import { parseTrustProxy } from './trust-proxy';
 
 /**
@@ -157,6 +158,33 @@ export class EnvVars {
   @MinLength(16)
   CREDIT_EXPORT_SECRET = 'dev-only-credit-export-secret-00';
 
+  /** The SMS gateway that sends residents' notices (POST, HMAC-signed batches); unset = notices are kept, none sent. */
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
+  NOTICE_SMS_URL?: string;
+
+  /** Key of the HMAC-SHA256 signature (`x-xinyi-signature`) on every request to the SMS gateway. */
+  @IsString()
+  @MinLength(16)
+  NOTICE_SMS_SECRET = 'dev-only-notice-sms-secret-0000';
+
+  /** No SMS in these whole hours, Asia/Shanghai, "from-until" (default 21-8: 21:00–08:00); notices are held, then sent. */
+  @ValidateBy({
+    name: 'quietHours',
+    validator: {
+      validate: (v: unknown) => typeof v === 'string' && parseQuietHours(v) !== null,
+      defaultMessage: () => 'whole hours from-until in Asia/Shanghai, e.g. 21-8 (from and until differ)',
+    },
+  })
+  NOTICE_QUIET_HOURS = '21-8';
+
+  /** How long the SMS gateway gets to answer a batch; a claimed notice is leased for twice this. */
+  @Transform(({ value }) => (value === undefined ? value : Number(value)))
+  @IsInt()
+  @Min(500)
+  @Max(120_000)
+  NOTICE_SMS_TIMEOUT_MS = 10_000;
+
   /** How long a worker's lock on a job lasts; a killed worker's job is retried after it lapses. */
   @Transform(({ value }) => (value === undefined ? value : Number(value)))
   @IsInt()
@@ -184,7 +212,7 @@ export class EnvValidationError extends Error {}
 /** Returns the validated, typed environment or throws one line per bad variable. */
 export function validateEnv(raw: Record<string, unknown>): EnvVars {
   const present = Object.fromEntries(
-    Object.entries(raw).filter(([k, v]) => k in new EnvVars() || (['CREDIT_EXPORT_URL', 'DATABASE_REPLICA_URL', 'METRICS_TOKEN', 'METRICS_PORT'].includes(k) && v !== '')),
+    Object.entries(raw).filter(([k, v]) => k in new EnvVars() || (['CREDIT_EXPORT_URL', 'NOTICE_SMS_URL', 'DATABASE_REPLICA_URL', 'METRICS_TOKEN', 'METRICS_PORT'].includes(k) && v !== '')),
   );
   const env = plainToInstance(EnvVars, present, { exposeDefaultValues: true });
   const errors = validateSync(env, { whitelist: false, forbidUnknownValues: false });
@@ -201,6 +229,10 @@ export function validateEnv(raw: Record<string, unknown>): EnvVars {
       if (env[key].startsWith('dev-only')) {
         throw new EnvValidationError(`invalid environment variable ${key}: the dev default must be replaced in production`);
       }
+    }
+    // Only signed when a gateway is set: a deployment without SMS needs no key for it.
+    if (env.NOTICE_SMS_URL && env.NOTICE_SMS_SECRET.startsWith('dev-only')) {
+      throw new EnvValidationError('invalid environment variable NOTICE_SMS_SECRET: the dev default must be replaced in production when NOTICE_SMS_URL is set');
     }
   }
   return env;

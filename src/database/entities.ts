@@ -3,6 +3,7 @@ import { LoginFailure, RefreshToken, StaffSession, StaffUser, Terminal, Terminal
 import { CatalogAdoption, CatalogItem, CatalogVersion } from '@app/catalog/catalog.entities';
 import { Account, LedgerCorrection, Posting, YearlyRating } from '@app/ledger/ledger.entities';
 import { CreditOutboxRow } from '@app/credit-export/credit-outbox.entity';
+import { Notice } from '@app/notices/notice.entity';
 import { Board, CycleCheckpoint, CycleEvent, Objection, ReviewCycle, ReviewMeeting } from '@app/review/review.entities';
 import { Household, Resident, ResidentStatusEvent, Town, Village } from '@app/org/org.entities';
 import { DeedEntry, EntryBatch, EntryEvent, EntryState } from '@app/scoring/entry.entities';
@@ -48,4 +49,5 @@ export const ENTITIES = [
   StockMovement,
   Redemption,
   RedemptionVoid,
+  Notice,
 ];

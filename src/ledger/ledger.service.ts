@@ -11,7 +11,7 @@ import type { JobPayloads } from '@app/queue/jobs';
 import type { GradeThresholds } from '@app/scoring/grade';
 import { POSTING_KINDS } from './ledger.entities';
 import { LedgerRepository, type AccountHeadUpdate, type LockedAccount, type NewAccountRow, type PostingRow } from './ledger.repository';
-import type { PostedPosting, PostingRequest, PostResult } from './ledger.types';
+import type { GradeChange, PostedPosting, PostingRequest, PostResult } from './ledger.types';
 import { GENESIS_HASH, postingHash } from './posting-hash';
 import { creditScoreDelta, gradeOf, shanghaiPeriod, shanghaiYear } from './projection';
 import type { CorrectionDto, CreateCorrectionDto, CreateOpeningBalancesDto, OpeningBalancesResultDto, YearEndEnqueuedDto } from './ledger.dto';
@@ -59,7 +59,7 @@ export class LedgerService {
    */
   async postBatch(requests: PostingRequest[], manager?: EntityManager): Promise<PostResult> {
     const normalized = requests.map(normalizeRequest);
-    if (normalized.length === 0) return { posted: 0, skipped: 0, postings: [], skippedRequests: [] };
+    if (normalized.length === 0) return { posted: 0, skipped: 0, postings: [], skippedRequests: [], gradeChanges: [] };
     // One transaction: account locks, duplicate check, postings and projection commit together,
     // which is what makes exactly-once and no-overspend hold under concurrency.
     return this.inTransaction(manager, (m) => this.postLocked(m, normalized));
@@ -112,15 +112,18 @@ export class LedgerService {
     const ids = new Map(inserted.map((i) => [sourceKey(i.kind, i.sourceRef), i.id]));
 
     const heads: AccountHeadUpdate[] = [];
+    const gradeChanges: GradeChange[] = [];
     const touched = new Set(rows.map((r) => r.accountId));
     for (const id of touched) {
       const a = accounts.get(id) as LockedAccount;
-      heads.push({ accountId: id, balance: a.balance, creditScore: a.creditScore, grade: gradeOf(a.creditScore, a.gradeThresholds), seq: a.seq, headHash: a.headHash });
+      const grade = gradeOf(a.creditScore, a.gradeThresholds);
+      heads.push({ accountId: id, balance: a.balance, creditScore: a.creditScore, grade, seq: a.seq, headHash: a.headHash });
+      if (grade !== a.grade) gradeChanges.push({ accountId: id, from: a.grade, to: grade });
     }
     await this.repo.updateAccountHeads(m, heads);
 
     const postings: PostedPosting[] = rows.map((r) => ({ ...r, id: ids.get(sourceKey(r.kind, r.sourceRef)) as string }));
-    return { posted: postings.length, skipped: skippedRequests.length, postings, skippedRequests };
+    return { posted: postings.length, skipped: skippedRequests.length, postings, skippedRequests, gradeChanges };
   }
 
   /**
@@ -137,8 +140,10 @@ export class LedgerService {
       if (!a) return this.postLocked(m, [r]);
       const { row, balance, creditScore } = nextPosting(a, r, new Date());
       const id = await this.repo.appendPostingWithHead(m, row, { balance, creditScore, grade: gradeOf(creditScore, a.gradeThresholds) });
-      if (id === null) return { posted: 0, skipped: 1, postings: [], skippedRequests: [r] };
-      return { posted: 1, skipped: 0, postings: [{ ...row, id, balanceAfter: balance, creditScoreAfter: creditScore }], skippedRequests: [] };
+      if (id === null) return { posted: 0, skipped: 1, postings: [], skippedRequests: [r], gradeChanges: [] };
+      const grade = gradeOf(creditScore, a.gradeThresholds);
+      const gradeChanges = grade !== a.grade ? [{ accountId: a.accountId, from: a.grade, to: grade }] : [];
+      return { posted: 1, skipped: 0, postings: [{ ...row, id, balanceAfter: balance, creditScoreAfter: creditScore }], skippedRequests: [], gradeChanges };
     });
   }
 

@@ -50,6 +50,14 @@ export interface PostResult {
   skipped: number;
   postings: PostedPosting[];
   skippedRequests: PostingRequest[];
+  /** Accounts whose grade this batch changed (before → after), for the residents' notices. */
+  gradeChanges: GradeChange[];
+}
+
+export interface GradeChange {
+  accountId: string;
+  from: string;
+  to: string;
 }
 
 export interface BrokenLink {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Gauge } from 'prom-client';
 import type { DataSource } from 'typeorm';
-import { queryOne } from '@app/database/sql';
+import { queryOne, queryRows } from '@app/database/sql';
 import { JobQueue } from '@app/queue/job-queue.service';
 import { registry } from './metrics';
 
@@ -11,6 +11,7 @@ const queueJobs = new Gauge({ name: 'xinyi_queue_jobs', help: 'BullMQ jobs per q
 const queueUp = new Gauge({ name: 'xinyi_queue_up', help: '1 when Redis answered the queue counts at this scrape', registers: [registry] });
 const exportBacklog = new Gauge({ name: 'xinyi_credit_export_backlog', help: 'Credit-platform outbox rows by status (pending, failed)', labelNames: ['status'] as const, registers: [registry] });
 const exportOldest = new Gauge({ name: 'xinyi_credit_export_oldest_pending_age_seconds', help: 'Age of the oldest pending outbox row (0 when none)', registers: [registry] });
+const noticeBacklog = new Gauge({ name: 'xinyi_notices_backlog', help: 'Residents\' notices whose SMS is pending (incl. held in quiet hours, waiting for a retry) or failed', labelNames: ['state'] as const, registers: [registry] });
 const databaseUp = new Gauge({ name: 'xinyi_database_up', help: '1 when PostgreSQL answered the outbox query at this scrape', registers: [registry] });
 
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
@@ -26,7 +27,7 @@ export class MetricsCollector {
 
   async refresh(): Promise<void> {
     this.pool();
-    await Promise.all([this.queueCounts(), this.outbox()]);
+    await Promise.all([this.queueCounts(), this.outbox(), this.notices()]);
   }
 
   private pool(): void {
@@ -63,6 +64,19 @@ export class MetricsCollector {
       databaseUp.set(1);
     } catch {
       databaseUp.set(0);
+    }
+  }
+
+  /** The notices' SMS backlog (sent and skipped only grow: counted by the worker, xinyi_notices_delivered_total). */
+  private async notices(): Promise<void> {
+    try {
+      const rows = await withTimeout(
+        queryRows<{ state: string; n: number }>(this.db, `SELECT sms_state AS state, count(*)::int AS n FROM notices WHERE sms_state IN ('pending', 'failed') GROUP BY sms_state`),
+      );
+      const by = new Map(rows.map((r) => [r.state, r.n]));
+      for (const state of ['pending', 'failed']) noticeBacklog.set({ state }, by.get(state) ?? 0);
+    } catch {
+      // A database that is down is reported by outbox() (xinyi_database_up).
     }
   }
 }

@@ -31,6 +31,13 @@ export const redemptionsTotal = new Counter({
   registers: [registry],
 });
 
+export const noticesDeliveredTotal = new Counter({
+  name: 'xinyi_notices_delivered_total',
+  help: 'Residents\' notices handled by this worker: sent (gateway took them), attempt_failed (gateway refused or did not answer; retried with backoff), failed (out of attempts), skipped (no phone or consent)',
+  labelNames: ['outcome'] as const,
+  registers: [registry],
+});
+
 export const entriesCreatedTotal = new Counter({
   name: 'xinyi_entries_created_total',
   help: 'Deed entries stored by this process, one by one or by upload',

@@ -204,6 +204,11 @@ export class CreateResidentDto {
   @Matches(CN_MOBILE_PATTERN, { message: 'phone must be a mainland mobile number 1[3-9]xxxxxxxxx' })
   phone?: string;
 
+  @ApiPropertyOptional({ description: '是否同意接收短信通知（默认否：通知只在村民页面显示）' })
+  @IsOptional()
+  @IsBoolean()
+  smsConsent?: boolean;
+
   @IsOptional()
   @IsCardCode({ required: false, description: '积分卡号（不填则自动生成）' })
   cardCode?: string;
@@ -221,6 +226,7 @@ export class ResidentDto {
   @ApiProperty({ description: '出生年份' }) birthYear: number;
   @ApiProperty({ description: '积分卡号' }) cardCode: string;
   @ApiProperty({ type: String, nullable: true, description: '手机号' }) phone: string | null;
+  @ApiProperty({ description: '是否同意接收短信通知' }) smsConsent: boolean;
   @ApiProperty({ description: '身份证号后 4 位' }) idLast4: string;
   @ApiProperty({ enum: RESIDENT_STATUSES, description: '状态' }) status: ResidentStatus;
   @ApiProperty() createdAt: Date;

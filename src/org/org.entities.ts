@@ -137,6 +137,10 @@ export class Resident {
   @Column({ type: 'text', nullable: true })
   phone: string | null;
 
+  /** The resident agreed to notices by SMS (src/notices); without it nothing is sent, only shown on their page. */
+  @Column({ name: 'sms_consent', type: 'boolean', default: false })
+  smsConsent: boolean;
+
   @Index({ unique: true })
   @Column({ name: 'id_hash', type: 'text' })
   idHash: string;

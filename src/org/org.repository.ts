@@ -76,6 +76,7 @@ export interface ResidentRow {
   birthYear: number;
   cardCode: string;
   phone: string | null;
+  smsConsent: boolean;
   idLast4: string;
   status: ResidentStatus;
   createdAt: Date;
@@ -93,7 +94,7 @@ export interface ResidentMatchRow {
 
 /** id_hash is deliberately not selected: nothing above the repository needs to see it. */
 const RESIDENT_SELECT = `SELECT r.id, r.town_id AS "townId", r.village_id AS "villageId", r.household_id AS "householdId",
-  h.code AS "householdCode", r.name, r.gender, r.birth_year AS "birthYear", r.card_code AS "cardCode", r.phone,
+  h.code AS "householdCode", r.name, r.gender, r.birth_year AS "birthYear", r.card_code AS "cardCode", r.phone, r.sms_consent AS "smsConsent",
   r.id_last4 AS "idLast4", r.status, r.created_at AS "createdAt"
   FROM residents r JOIN households h ON h.id = r.household_id`;
 
@@ -104,6 +105,7 @@ export interface NewResident {
   birthYear: number;
   cardCode: string;
   phone: string | null;
+  smsConsent: boolean;
   idHash: string;
   idLast4: string;
 }
@@ -233,10 +235,10 @@ export class OrgRepository {
     if (rows.length === 0) return [];
     const inserted = await queryRows<{ id: string }>(
       m,
-      `INSERT INTO residents (town_id, village_id, household_id, name, gender, birth_year, card_code, phone, id_hash, id_last4)
-       SELECT $1, $2, r."householdId", r.name, r.gender, r."birthYear", r."cardCode", r.phone, r."idHash", r."idLast4"
+      `INSERT INTO residents (town_id, village_id, household_id, name, gender, birth_year, card_code, phone, sms_consent, id_hash, id_last4)
+       SELECT $1, $2, r."householdId", r.name, r.gender, r."birthYear", r."cardCode", r.phone, coalesce(r."smsConsent", false), r."idHash", r."idLast4"
        FROM jsonb_to_recordset($3::jsonb)
-         AS r("householdId" uuid, name text, gender char(1), "birthYear" int, "cardCode" text, phone text, "idHash" text, "idLast4" text)
+         AS r("householdId" uuid, name text, gender char(1), "birthYear" int, "cardCode" text, phone text, "smsConsent" boolean, "idHash" text, "idLast4" text)
        RETURNING id`,
       [townId, villageId, JSON.stringify(rows)],
     );

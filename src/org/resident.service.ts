@@ -43,7 +43,7 @@ export class ResidentService {
         const cardCode = dto.cardCode ?? (await this.freeCardCode(m, villageRow?.code ?? ''));
         if (dto.cardCode && (await this.repo.cardCodesInUse(m, [dto.cardCode])).size) throw new AppError('RESIDENT.DUPLICATE_CARD_CODE');
         const [rid] = await this.repo.insertResidents(m, village.townId, villageId, [
-          { householdId: dto.householdId, name: dto.name.trim(), gender: id.gender, birthYear: id.birthYear, cardCode, phone: dto.phone ?? null, idHash: id.idHash, idLast4: id.idLast4 },
+          { householdId: dto.householdId, name: dto.name.trim(), gender: id.gender, birthYear: id.birthYear, cardCode, phone: dto.phone ?? null, smsConsent: dto.smsConsent ?? false, idHash: id.idHash, idLast4: id.idLast4 },
         ]);
         await this.repo.insertStatusEvents(m, [
           { townId: village.townId, residentId: rid as string, fromStatus: null, toStatus: 'active', effectiveOn: shanghaiDate(), reason: '登记 / registered', actorId: ctx.principal.id },

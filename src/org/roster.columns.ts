@@ -11,6 +11,8 @@ export interface RosterRow {
   nationalId: string;
   phone: string | null;
   cardCode: string | null;
+  /** 同意短信: the resident agreed to SMS notices (empty = no). */
+  smsConsent: boolean | null;
 }
 
 const idText = cell.string({ max: 18, transform: (s) => s.normalize('NFKC').replace(/\s+/gu, '').toUpperCase() });
@@ -58,4 +60,5 @@ export const ROSTER_COLUMNS: ColumnSpec<unknown>[] = [
     required: false,
     parse: cell.string({ max: 20, pattern: CARD_CODE_PATTERN, transform: (s) => s.toUpperCase(), message: '须为 6–20 位大写字母或数字 / must be 6–20 letters or digits' }),
   },
+  { key: 'smsConsent', header: '同意短信', aliases: ['短信通知', '同意短信通知', 'smsConsent'], required: false, example: '是', parse: cell.boolean() },
 ];

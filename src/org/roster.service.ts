@@ -69,6 +69,7 @@ export class RosterService {
           birthYear: r.birthYear,
           cardCode: cardCodes[i] as string,
           phone: r.phone,
+          smsConsent: r.smsConsent ?? false,
           idHash: r.idHash,
           idLast4: r.idLast4,
         }));

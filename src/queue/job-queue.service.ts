@@ -24,8 +24,9 @@ export class JobQueue implements OnApplicationShutdown {
     @InjectQueue('cycle') cycle: Queue,
     @InjectQueue('ledger') ledger: Queue,
     @InjectQueue('credit-export') creditExport: Queue,
+    @InjectQueue('notices') notices: Queue,
   ) {
-    this.queues = { system, cycle, ledger, 'credit-export': creditExport };
+    this.queues = { system, cycle, ledger, 'credit-export': creditExport, notices };
   }
 
   queue(name: QueueName): Queue {

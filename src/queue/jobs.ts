@@ -2,7 +2,7 @@
  * The one list of queues, job names and payloads (DESIGN.md §5). Adding a job means adding it
  * here and writing exactly one `@JobHandler` for it; the worker refuses to start otherwise.
  */
-export const QUEUE_NAMES = ['system', 'cycle', 'ledger', 'credit-export'] as const;
+export const QUEUE_NAMES = ['system', 'cycle', 'ledger', 'credit-export', 'notices'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 export interface JobPayloads {
@@ -19,6 +19,8 @@ export interface JobPayloads {
   'cycle.reconcile': Record<string, never>;
   /** Push pending outbox rows to the public credit platform. */
   'credit.export': { townId?: string };
+  /** Send due notices by SMS (quiet hours, backoff and leases are per notice, in PostgreSQL). */
+  'notices.deliver': Record<string, never>;
 }
 export type JobName = keyof JobPayloads;
 
@@ -42,6 +44,8 @@ export const JOBS: { readonly [K in JobName]: JobSpec } = {
   'cycle.finalize': { queue: 'cycle', retry: RETRY.default },
   'cycle.reconcile': { queue: 'system', retry: RETRY.none },
   'credit.export': { queue: 'credit-export', retry: RETRY.export },
+  // Each notice has its own attempts and backoff (src/notices/delivery-policy.ts); the job is a tick.
+  'notices.deliver': { queue: 'notices', retry: RETRY.none },
 };
 
 /** Repeating schedules (BullMQ job schedulers); cron in Asia/Shanghai. Cron only enqueues. */
@@ -50,6 +54,7 @@ export const SCHEDULES = {
   closeDaily: { id: 'cycle-close-daily', pattern: '10 0 * * *', tz: 'Asia/Shanghai', job: 'cycle.close_due' },
   reconcile: { id: 'cycle-reconcile', every: 5 * 60_000, job: 'cycle.reconcile' },
   creditExport: { id: 'credit-export-every-10m', every: 10 * 60_000, job: 'credit.export' },
+  noticesDeliver: { id: 'notices-deliver-every-1m', every: 60_000, job: 'notices.deliver' },
 } as const;
 
 /** Schedulers of earlier versions, removed at worker start so they no longer fire. */

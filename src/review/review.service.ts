@@ -7,6 +7,7 @@ import { BoardService } from '@app/board/board.service';
 import { AppError } from '@app/common/errors/app-error';
 import { LedgerService } from '@app/ledger/ledger.service';
 import { checkpointValue, CURRENT_CHECKPOINT_VERSION } from '@app/ledger/checkpoint';
+import { NoticesService } from '@app/notices/notices.service';
 import type { PostingRequest } from '@app/ledger/ledger.types';
 import { JobHandler } from '@app/queue/job-handler.decorator';
 import { JobQueue } from '@app/queue/job-queue.service';
@@ -69,6 +70,7 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
     private readonly audit: AuditService,
     private readonly jobs: JobQueue,
     private readonly boards: BoardService,
+    private readonly notices: NoticesService,
   ) {}
 
   // ---- close -------------------------------------------------------------------------------
@@ -297,6 +299,7 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
       await this.repo.insertBoard(m, c, board as unknown as Record<string, unknown>);
       await this.repo.appendEventForStatus(m, c, 'approved', 'published', ctx.principal.id);
       await this.repo.transition(m, c, 'publicized', ctx.principal.id, null, { windowEndsAt });
+      await this.notices.recordBreachesPublished(m, c.id);
       await this.audit.record(ctx, { action: 'cycle.publish', targetType: 'cycle', targetId: c.id, summary: { windowEndsAt: windowEndsAt.toISOString(), entries: board.totals.entries } }, m);
       return (await this.repo.findCycleById(m, c.id)) as CycleRow;
     });
@@ -355,6 +358,7 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
           if (c.state === 'finalized') await this.postEntries(m, c, [o.entryId]);
         }
       }
+      await this.notices.recordObjectionAnswered(m, id);
       await this.audit.record(ctx, { action: 'objection.answer', targetType: 'objection', targetId: id, summary: { outcome: dto.outcome, entryId: o.entryId } }, m);
       return { answered, cycle: c };
     });
@@ -439,6 +443,7 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
     const entryIds = toPost.map((e) => e.id);
     await this.repo.markPosted(m, c.townId, entryIds, toPost.map((e) => String(postingBySource.get(`entry:${e.id}`)?.id)));
     await this.repo.insertOutbox(m, result.postings.map((p) => p.id));
+    await this.notices.recordPostings(m, result.postings, result.gradeChanges);
     return result.posted;
   }
 
@@ -552,6 +557,7 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
         { queue: this.jobs.queue('cycle'), s: SCHEDULES.closeDaily, repeat: { pattern: SCHEDULES.closeDaily.pattern, tz: SCHEDULES.closeDaily.tz } },
         { queue: this.jobs.queue('system'), s: SCHEDULES.reconcile, repeat: { every: SCHEDULES.reconcile.every } },
         { queue: this.jobs.queue('credit-export'), s: SCHEDULES.creditExport, repeat: { every: SCHEDULES.creditExport.every } },
+        { queue: this.jobs.queue('notices'), s: SCHEDULES.noticesDeliver, repeat: { every: SCHEDULES.noticesDeliver.every } },
       ];
       for (const { queue, id } of RETIRED_SCHEDULERS) {
         if (await this.jobs.queue(queue).getJobScheduler(id)) await this.jobs.queue(queue).removeJobScheduler(id);

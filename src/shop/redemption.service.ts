@@ -6,6 +6,7 @@ import type { Principal, RequestContext, TerminalPrincipal } from '@app/auth/pri
 import { AppError } from '@app/common/errors/app-error';
 import { maskName } from '@app/common/mask-name';
 import { LedgerService } from '@app/ledger/ledger.service';
+import { NoticesService } from '@app/notices/notices.service';
 import { periodOf } from '@app/review/working-days';
 import { hashRequest, shanghaiToday } from '@app/scoring/entries.service';
 import type { CardHolderDto, ReceiptDto, RedeemDto, TodaySalesDto } from './shop.dto';
@@ -25,6 +26,7 @@ export class RedemptionService {
     private readonly repo: RedemptionRepository,
     private readonly ledger: LedgerService,
     private readonly audit: AuditService,
+    private readonly notices: NoticesService,
   ) {}
 
   async lookup(t: TerminalPrincipal, cardCode: string): Promise<CardHolderDto> {
@@ -122,6 +124,7 @@ export class RedemptionService {
         for (const l of dto.lines) checkLine(now.get(l.goodsId), l, t.shopId);
         throw new RetryRedemption();
       }
+      await this.notices.recordRedemption(m, { residentId: h.id, redemptionId: id, shopName: h.shopName, points: total, balance: posting.balanceAfter, receiptNo });
       // Who sold it: the terminal (the actor) and, at a till, the clerk signed in at it.
       await this.audit.record(
         ctx,

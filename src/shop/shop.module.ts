@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { LedgerModule } from '@app/ledger/ledger.module';
+import { NoticesModule } from '@app/notices/notices.module';
 import { GoodsService } from './goods.service';
 import { RedemptionRepository } from './redemption.repository';
 import { RedemptionService } from './redemption.service';
@@ -9,7 +10,7 @@ import { ShopService } from './shop.service';
 import { TerminalController } from './terminal.controller';
 
 @Module({
-  imports: [LedgerModule],
+  imports: [LedgerModule, NoticesModule],
   controllers: [ShopController, TerminalController],
   providers: [ShopService, ShopRepository, GoodsService, RedemptionService, RedemptionRepository],
   exports: [ShopService, RedemptionService],

@@ -109,6 +109,11 @@ describe('audit log: every write endpoint records who did what', () => {
       'resident.status',
       request(http).post(api(`/residents/${resident.body.id}/status`)).set('authorization', t.village_reviewer).send({ to: 'moved', effectiveOn: today, reason: '迁出本村' }),
     );
+    await step(
+      'PUT /api/v1/residents/{residentId}/sms-consent',
+      'resident.sms_consent',
+      request(http).put(api(`/residents/${f.residentsA[0]}/sms-consent`)).set('authorization', t.village_clerk).send({ consent: true }),
+    );
     const roster = Buffer.from(['户号,姓名,性别,出生年份,身份证号,手机号,卡号', `A-901,${p2.name},${p2.gender === 'M' ? '男' : '女'},${p2.birthYear},${p2.nationalId},,`].join('\r\n'), 'utf8');
     await step('POST /api/v1/villages/{villageId}/roster', 'roster.import', request(http).post(api(`/villages/${f.villageA}/roster`)).set('authorization', t.village_clerk).attach('file', roster, 'roster.csv'));
     // ---- the month's entries
@@ -165,6 +170,7 @@ describe('audit log: every write endpoint records who did what', () => {
     );
     await step('POST /api/v1/ledger/year-end', 'ledger.year_end.request', request(http).post(api('/ledger/year-end')).set('authorization', t.town_admin).send({ year: Number(today.slice(0, 4)) - 1 }));
     await step('POST /api/v1/credit-export/retry', 'credit_export.retry', request(http).post(api('/credit-export/retry')).set('authorization', t.town_admin));
+    await step('POST /api/v1/notices/retry', 'notices.retry', request(http).post(api('/notices/retry')).set('authorization', t.town_admin).send({}));
     // ---- the shop
     const goods = await step('POST /api/v1/shops/{shopId}/goods', 'goods.create', request(http).post(api(`/shops/${f.shopA}/goods`)).set('authorization', t.shop_clerk).send({ name: '毛巾', unit: '条', pricePoints: 5 }));
     await step('PATCH /api/v1/goods/{id}', 'goods.update', request(http).patch(api(`/goods/${goods.body.id}`)).set('authorization', t.shop_clerk).send({ pricePoints: 6 }));

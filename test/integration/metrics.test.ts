@@ -75,7 +75,7 @@ describe('/metrics of a real api and a real worker', () => {
     expect(value(text, 'xinyi_ledger_verify_last_broken_accounts')).toBe(0);
     expect(value(text, 'xinyi_db_pool_connections{state="waiting"}')).toBe(0);
     expect(value(text, 'xinyi_db_pool_connections{state="in_use"}')).toBeGreaterThanOrEqual(0);
-    for (const q of ['system', 'cycle', 'ledger', 'credit-export']) expect(value(text, `xinyi_queue_jobs{queue="${q}",state="failed"}`)).toBe(0);
+    for (const q of ['system', 'cycle', 'ledger', 'credit-export', 'notices']) expect(value(text, `xinyi_queue_jobs{queue="${q}",state="failed"}`)).toBe(0);
     expect(value(text, 'xinyi_queue_up')).toBe(1);
     expect(value(text, 'xinyi_credit_export_backlog{status="pending"}')).toBe(0);
     expect(value(text, 'xinyi_credit_export_oldest_pending_age_seconds')).toBe(0);

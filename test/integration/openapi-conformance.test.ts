@@ -76,6 +76,7 @@ describe('the committed OpenAPI document matches what the api answers', () => {
   const upload = async (url: string, who: FixtureUser, name: string, text: string) =>
     conforms(await request(stack.http).post(url).set(as(who)).attach('file', Buffer.from(text), name), 'post', url);
   const patch = async (url: string, who: FixtureUser, body: object) => conforms(await request(stack.http).patch(url).set(as(who)).send(body), 'patch', url);
+  const put = async (url: string, who: FixtureUser, body: object) => conforms(await request(stack.http).put(url).set(as(who)).send(body), 'put', url);
 
   beforeAll(async () => {
     stack = await startStack();
@@ -284,6 +285,11 @@ describe('the committed OpenAPI document matches what the api answers', () => {
     await post('/api/v1/credit-export/retry', 'town_admin');
     await post('/api/v1/system/queue-dashboard/session', 'town_admin', undefined, { 'x-xinyi-console': '1' });
     await post('/api/v1/system/queue-dashboard/session', 'town_admin');
+    await get('/api/v1/notices/status', 'town_admin');
+    await post('/api/v1/notices/retry', 'town_admin', {});
+    await post('/api/v1/notices/retry', 'town_admin', { ids: ['1'] });
+    await put(`/api/v1/residents/${f.residentsA[0]}/sms-consent`, 'village_clerk', { consent: true });
+    await get(`/api/v1/residents/${f.residentsA[0]}/notices`, 'village_clerk');
     const hb = await post('/api/v1/system/heartbeat', 'town_admin');
     await get(`/api/v1/system/heartbeat/${hb.body.jobId}`, 'town_admin');
   });

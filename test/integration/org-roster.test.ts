@@ -39,7 +39,7 @@ describe('roster import', () => {
   it('any staff downloads the template with Chinese headers, as CSV or xlsx', async () => {
     const c = await request(stack.http).get('/api/v1/roster/template?format=csv').set('authorization', as.shop_clerk).buffer(true).expect(200);
     expect(c.headers['content-type']).toMatch(/^text\/csv/);
-    expect(c.text.replace(/^\uFEFF/, '').split('\r\n')[0]).toBe(HEADER.join(','));
+    expect(c.text.replace(/^\uFEFF/, '').split('\r\n')[0]).toBe([...HEADER, '同意短信'].join(','));
     const x = await request(stack.http)
       .get('/api/v1/roster/template')
       .set('authorization', as.village_clerk)
@@ -52,7 +52,7 @@ describe('roster import', () => {
       .expect(200);
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.load(x.body as Parameters<typeof wb.xlsx.load>[0]);
-    expect((wb.worksheets[0]?.getRow(1).values as unknown[]).slice(1)).toEqual(HEADER);
+    expect((wb.worksheets[0]?.getRow(1).values as unknown[]).slice(1)).toEqual([...HEADER, '同意短信']);
     const bad = await request(stack.http).get('/api/v1/roster/template?format=pdf').set('authorization', as.auditor).expect(400);
     expect(bad.body.code).toBe('VALIDATION.FAILED');
   });
@@ -77,6 +77,24 @@ describe('roster import', () => {
     const again = await upload('town_admin', firstRoster).expect(201);
     expect(again.body).toMatchObject({ created: 0, unchanged: 4, householdsCreated: 0 });
     expect(await snapshot()).toEqual(after);
+  });
+
+  it('takes the optional 同意短信 column (是/否; empty or absent = no consent)', async () => {
+    const ids = [newId(1971, true), newId(1972, false), newId(1973, true)];
+    const body = Buffer.from(
+      [[...HEADER, '同意短信'].join(','), `S-01,孙一,男,1971,${ids[0]},13800138001,,是`, `S-01,孙二,女,1972,${ids[1]},13800138002,,否`, `S-01,孙三,男,1973,${ids[2]},,,`].join('\r\n'),
+      'utf8',
+    );
+    await upload('village_clerk', body).expect(201);
+    const rows = await stack.db.query(`SELECT name, sms_consent FROM residents WHERE village_id = $1 AND name LIKE '孙%' ORDER BY name`, [f.villageA]);
+    expect(rows).toEqual([
+      { name: '孙一', sms_consent: true },
+      { name: '孙三', sms_consent: false },
+      { name: '孙二', sms_consent: false },
+    ]);
+    const bad = Buffer.from([[...HEADER, '同意短信'].join(','), `S-02,孙四,男,1974,${newId(1974, true)},,,也许`].join('\r\n'), 'utf8');
+    const refused = await upload('village_clerk', bad).expect(400);
+    expect(refused.body.details.map((e: { row: number; column: string; code: string }) => [e.row, e.column, e.code])).toEqual([[2, '同意短信', 'UPLOAD.INVALID_VALUE']]);
   });
 
   it('adds only the new people when the roster grows', async () => {

@@ -150,9 +150,9 @@ describe('organisation: towns, villages, households, residents', () => {
       const res = await request(stack.http)
         .post(api(`/villages/${f.villageA}/residents`))
         .set('authorization', as.village_clerk)
-        .send({ householdId: householdA, name: '李小明', nationalId, phone: '13800138000' })
+        .send({ householdId: householdA, name: '李小明', nationalId, phone: '13800138000', smsConsent: true })
         .expect(201);
-      expect(res.body).toMatchObject({ villageId: f.villageA, name: '李小明', maskedName: '李*明', gender: 'F', birthYear: 1956, idLast4: nationalId.slice(-4), status: 'active' });
+      expect(res.body).toMatchObject({ villageId: f.villageA, name: '李小明', maskedName: '李*明', gender: 'F', birthYear: 1956, idLast4: nationalId.slice(-4), status: 'active', smsConsent: true });
       expect(res.body.cardCode).toMatch(CARD_CODE_PATTERN);
       expect(res.body).not.toHaveProperty('idHash');
       expect(JSON.stringify(res.body)).not.toContain(nationalId);

@@ -98,7 +98,7 @@ describe('smoke: the real app on real PostgreSQL and Redis', () => {
     const page = await request(stack.http).get('/admin/queues').set('cookie', cookie[0].split(';')[0]).expect(200);
     expect(page.text).toMatch(/<html/i);
     const api = await request(stack.http).get('/admin/queues/api/queues').set('authorization', admin).expect(200);
-    expect(api.body.queues.map((q: { name: string }) => q.name).sort()).toEqual(['credit-export', 'cycle', 'ledger', 'system']);
+    expect(api.body.queues.map((q: { name: string }) => q.name).sort()).toEqual(['credit-export', 'cycle', 'ledger', 'notices', 'system']);
     // Read-only: the queues serve every town, so one town's admin cannot pause or clean them.
     expect((await request(stack.http).put('/admin/queues/api/queues/cycle/pause').set('authorization', admin).expect(405)).body.code).toBe('QUEUE.DASHBOARD_READ_ONLY');
     await request(stack.http).put('/admin/queues/api/queues/cycle/pause').set('cookie', cookie[0].split(';')[0]).expect(405);

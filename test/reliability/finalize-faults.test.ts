@@ -107,7 +107,7 @@ describe('finalize: run twice, concurrently, killed half-way, and after a Redis 
 
     // The worker's periodic check puts the schedulers back (the reconcile scheduler among them).
     expect((await review.ensureSchedulers()).sort()).toEqual(ids);
-    for (const [name, id] of [['cycle', SCHEDULES.closeDaily.id], ['system', SCHEDULES.reconcile.id], ['credit-export', SCHEDULES.creditExport.id]] as const) {
+    for (const [name, id] of [['cycle', SCHEDULES.closeDaily.id], ['system', SCHEDULES.reconcile.id], ['credit-export', SCHEDULES.creditExport.id], ['notices', SCHEDULES.noticesDeliver.id]] as const) {
       expect(await stack.api.get(JobQueue).queue(name).getJobScheduler(id), id).toBeTruthy();
     }
     const worker = await startWorker();

@@ -7,6 +7,7 @@ import { BOARD_ERRORS } from '@app/board/board.errors';
 import { TERMINAL_ERRORS } from '@app/auth/terminal.errors';
 import { CATALOG_ERRORS } from '@app/catalog/catalog.errors';
 import { LEDGER_ERRORS } from '@app/ledger/ledger.errors';
+import { NOTICE_ERRORS } from '@app/notices/notices.errors';
 import { ORG_ERRORS } from '@app/org/org.errors';
 import { REVIEW_ERRORS } from '@app/review/review.errors';
 import { ENTRY_ERRORS } from '@app/scoring/entry.errors';
@@ -54,6 +55,7 @@ export const ERROR_CODES = {
   ...SHOP_ERRORS,
   ...REVIEW_ERRORS,
   ...BOARD_ERRORS,
+  ...NOTICE_ERRORS,
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
