@@ -5,7 +5,7 @@ import { TtlCache } from '@app/common/ttl-cache';
 import { AppConfig } from '@app/config/app-config';
 import type { BoardContent } from '@app/review/board';
 import { renderBoardHtml } from './board-html';
-import { toPublicBoard, type PublicBoard } from './board-view';
+import { toPublicBoard, type BoardLinks, type PublicBoard } from './board-view';
 import type { BoardOverviewRowDto, BoardsOverviewDto, PublicTownDto, VillageBoardDto } from './board.dto';
 import { BoardRepository } from './board.repository';
 import { RenderedBody } from './rendered-body';
@@ -16,6 +16,13 @@ import { lateFlags, periodDeadlines } from './deadlines';
 export class BoardService {
   /** Rendered boards (JSON and HTML): up to ~1 MB each for a large village, public, read often. */
   private readonly rendered: TtlCache<RenderedBody>;
+  /**
+   * The base addresses boards were rendered for (part of the cache key: the QR codes carry it).
+   * One with PUBLIC_BASE_URL set; without it one per Host a client sent, at most MAX_BASES
+   * cached (a made-up Host beyond that is rendered, never cached, so it cannot crowd others out).
+   */
+  private readonly bases = new Set<string>();
+  private static readonly MAX_BASES = 8;
 
   constructor(
     private readonly repo: BoardRepository,
@@ -26,14 +33,22 @@ export class BoardService {
   }
 
   /** `village` is an id or a village code (see resolveVillage); the cache is keyed by the id either way. */
-  async boardJsonBody(village: string, period: string, townCode?: string): Promise<RenderedBody> {
+  async boardJsonBody(village: string, period: string, townCode: string | undefined, base: string): Promise<RenderedBody> {
     const villageId = await this.resolveVillage(village, townCode, 'BOARD.NOT_FOUND');
-    return this.rendered.get(`json:${villageId}:${period}`, async () => new RenderedBody(JSON.stringify(await this.board(villageId, period))));
+    return this.cached(`json:${villageId}:${period}`, base, async () => new RenderedBody(JSON.stringify(await this.board(villageId, period, base))));
   }
 
-  async boardHtmlBody(village: string, period: string, townCode?: string): Promise<RenderedBody> {
+  async boardHtmlBody(village: string, period: string, townCode: string | undefined, base: string): Promise<RenderedBody> {
     const villageId = await this.resolveVillage(village, townCode, 'BOARD.NOT_FOUND');
-    return this.rendered.get(`html:${villageId}:${period}`, async () => new RenderedBody(await this.boardHtml(villageId, period)));
+    return this.cached(`html:${villageId}:${period}`, base, async () => new RenderedBody(await this.boardHtml(villageId, period, base)));
+  }
+
+  private cached(key: string, base: string, load: () => Promise<RenderedBody>): Promise<RenderedBody> {
+    if (!this.bases.has(base)) {
+      if (this.bases.size >= BoardService.MAX_BASES) return load();
+      this.bases.add(base);
+    }
+    return this.rendered.get(`${key}:${base}`, load);
   }
 
   /**
@@ -42,8 +57,17 @@ export class BoardService {
    * api process keeps its copy up to BOARD_CACHE_MS (docs/ARCHITECTURE.md, "Scaling out").
    */
   invalidate(villageId: string, period: string): void {
-    this.rendered.delete(`json:${villageId}:${period}`);
-    this.rendered.delete(`html:${villageId}:${period}`);
+    for (const base of this.bases) {
+      this.rendered.delete(`json:${villageId}:${period}:${base}`);
+      this.rendered.delete(`html:${villageId}:${period}:${base}`);
+    }
+  }
+
+  /** The village of a public page address (/board/<town code>/<village code>/…), or 404. */
+  async villageByCodes(townCode: string, villageCode: string): Promise<string> {
+    const found = await this.repo.findVillageByCodes(townCode, villageCode);
+    if (!found) throw new AppError('BOARD.NOT_FOUND');
+    return found.id;
   }
 
   /** A UUID as it is; a village code (unique within its town) to the village's id. */
@@ -86,16 +110,19 @@ export class BoardService {
   }
 
   /** Unknown village, no board for the period or not yet publicized: one answer, 404 BOARD.NOT_FOUND. */
-  async board(villageId: string, period: string, now = new Date()): Promise<PublicBoard> {
+  async board(villageId: string, period: string, base: string, now = new Date()): Promise<PublicBoard> {
     const row = await this.repo.findPublishedBoard(villageId, period);
     if (!row) throw new AppError('BOARD.NOT_FOUND');
     const content = row.content as BoardContent;
     const live = await this.repo.exceptionalEntryStates(villageId, period);
-    return toPublicBoard(content, row, live, now);
+    // Boards published before lines carried their record number: the entries have it.
+    const older = content.residents.some((r) => r.lines.some((l) => !l.recordNo));
+    const recordNos = older ? await this.repo.recordNumbers(villageId, period) : undefined;
+    return toPublicBoard(content, row, live, now, { issuer: row, links: publicPageLinks(base, row.townCode, row.villageCode, period), recordNos });
   }
 
-  async boardHtml(villageId: string, period: string): Promise<string> {
-    return renderBoardHtml(await this.board(villageId, period));
+  async boardHtml(villageId: string, period: string, base: string): Promise<string> {
+    return renderBoardHtml(await this.board(villageId, period, base));
   }
 
   async villageBoards(village: string, townCode?: string): Promise<VillageBoardDto[]> {
@@ -132,4 +159,10 @@ export class BoardService {
     }));
     return { period, ...periodDeadlines(period, closeDay), villages };
   }
+}
+
+/** Where residents open a board and its objection page: short, readable, no API prefix. */
+export function publicPageLinks(base: string, townCode: string, villageCode: string, period: string): BoardLinks {
+  const boardUrl = `${base}/board/${encodeURIComponent(townCode)}/${encodeURIComponent(villageCode)}/${period}`;
+  return { boardUrl, objectionPageUrl: `${boardUrl}/objection` };
 }
