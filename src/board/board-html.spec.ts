@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { BoardContent } from '@app/review/board';
 import { escapeHtml, renderBoardHtml } from './board-html';
 import { toPublicBoard, type BoardContext } from './board-view';
-import { SHEET, SHEET_LAYOUT } from './board-html';
+import { printedList, SHEET, SHEET_LAYOUT } from './board-html';
 
 const EVIL = `<script>alert("x")</script>&'`;
 
@@ -142,5 +142,23 @@ describe('the printed board: sheets, page numbers, issuer, QR codes', () => {
     c.residents = [{ name: '王*锤', total: 50, lines: Array.from({ length: 30 }, (_, i) => ({ entryId: `e${i}`, recordNo: `DC-2603-${String(i + 1).padStart(4, '0')}`, itemCode: 'T10', itemName: '参军', category: '守信', occurredOn: '2026-03-02', points: 5, explanation: '' })) }];
     const html = renderBoardHtml(toPublicBoard(c, OPEN, [], new Date('2026-04-09T00:00:00Z'), CONTEXT));
     expect(html).toContain('<span class="one">王*锤（续）</span>');
+  });
+});
+
+describe('the printed red and black lists', () => {
+  const ranked = (...totals: number[]) => {
+    let rank = 0;
+    return totals.map((total, i) => ({ rank: i === 0 || total !== totals[i - 1] ? (rank = i + 1) : rank, name: `n${i}`, total }));
+  };
+
+  it('prints every name while they fit, ties included', () => {
+    expect(printedList(ranked(9, 8, 8, 7), 20)).toHaveLength(4);
+  });
+
+  it('prints a tie group that would not fit as one line with its size, and nothing after it', () => {
+    const list = ranked(10, 10, ...Array<number>(30).fill(5));
+    expect(printedList(list, 20)).toEqual([list[0], list[1], { rank: 3, total: 5, count: 30 }]);
+    const html = renderBoardHtml({ ...toPublicBoard(content(), OPEN, [], new Date('2026-04-09T00:00:00Z'), CONTEXT), redList: list });
+    expect(html).toContain('<td class="num red">第 3 名</td><td class="red"><span class="one">30 人并列（见明细）</span></td><td class="num">+5</td>');
   });
 });

@@ -78,7 +78,7 @@ td.num, th.num { text-align: right; white-space: nowrap; }
 tr.line td { height: ${SHEET.rowMm}mm; }
 .one { display: block; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 small.one { font-size: 7.5pt; color: #444; }
-td.rec { font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: 8.5pt; white-space: nowrap; }
+td.rec { font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: 7.5pt; white-space: nowrap; padding: 0 0.8mm; }
 tr.revoked td.item, tr.revoked td.num.points { text-decoration: line-through; color: #777; }
 .status-disputed { color: #b45309; font-weight: bold; }
 .status-revoked { color: #b91c1c; font-weight: bold; }
@@ -116,7 +116,7 @@ interface EntryItem {
   firstOfResident: boolean;
 }
 
-type Item = PrintItem<EntryItem | { red?: RankedName; black?: RankedName } | null>;
+type Item = PrintItem<EntryItem | { red?: PrintedRank; black?: PrintedRank } | null>;
 
 function entryRow(e: EntryItem, firstOnSheet: boolean): string {
   const l = e.line;
@@ -133,17 +133,49 @@ function entryRow(e: EntryItem, firstOnSheet: boolean): string {
 </tr>`;
 }
 
-const ENTRIES_HEAD = `<colgroup><col style="width:25mm"><col style="width:30mm"><col><col style="width:13mm"><col style="width:21mm"><col style="width:13mm"></colgroup>
+const ENTRIES_HEAD = `<colgroup><col style="width:30mm"><col style="width:27mm"><col><col style="width:13mm"><col style="width:21mm"><col style="width:13mm"></colgroup>
 <thead><tr><th>记录编号</th><th>姓名</th><th>事项</th><th class="num">积分</th><th>状态</th><th class="num">合计</th></tr></thead>`;
 
-function rankCells(x: RankedName | undefined, cls: string): string {
-  return x ? `<td class="num ${cls}">第 ${escapeHtml(x.rank)} 名</td><td class="${cls}"><span class="one">${escapeHtml(x.name)}</span></td><td class="num">${escapeHtml(signed(x.total))}</td>` : '<td></td><td></td><td></td>';
+/** A tie group too large to print name by name: one line "另有 N 人并列" (the JSON lists them all). */
+interface TiedGroup {
+  rank: number;
+  total: number;
+  count: number;
+}
+type PrintedRank = RankedName | TiedGroup;
+
+/** Names printed per list at most; a tie group that would pass it is printed as one line. */
+export const LIST_PRINT_MAX = 20;
+
+/**
+ * The list as printed: every name while it fits in LIST_PRINT_MAX, and a tie group that would
+ * not fit (twenty residents all at +5) as one line, so a month where many scored the same does
+ * not print pages of names. Ranks are those of the list (competition ranking).
+ */
+export function printedList(list: readonly RankedName[], max = LIST_PRINT_MAX): PrintedRank[] {
+  const out: PrintedRank[] = [];
+  for (let i = 0; i < list.length; ) {
+    const group = list.filter((x) => x.rank === list[i].rank);
+    if (out.length + group.length > max && group.length > 1) {
+      out.push({ rank: group[0].rank, total: group[0].total, count: group.length });
+      break;
+    }
+    out.push(...group);
+    i += group.length;
+  }
+  return out;
+}
+
+function rankCells(x: PrintedRank | undefined, cls: string): string {
+  if (!x) return '<td></td><td></td><td></td>';
+  const who = 'count' in x ? `${escapeHtml(x.count)} 人并列（见明细）` : escapeHtml(x.name);
+  return `<td class="num ${cls}">第 ${escapeHtml(x.rank)} 名</td><td class="${cls}"><span class="one">${who}</span></td><td class="num">${escapeHtml(signed(x.total))}</td>`;
 }
 
 function listsTable(items: Item[]): string {
   const rows = items
     .map((it) => {
-      const d = it.data as { red?: RankedName; black?: RankedName };
+      const d = it.data as { red?: PrintedRank; black?: PrintedRank };
       if (!d.red && !d.black) return '<tr><td colspan="3">（无）</td><td class="gap"></td><td colspan="3">（无）</td></tr>';
       return `<tr>${d.red ? rankCells(d.red, 'red') : '<td colspan="3"></td>'}<td class="gap"></td>${d.black ? rankCells(d.black, 'black') : '<td colspan="3"></td>'}</tr>`;
     })
@@ -212,8 +244,9 @@ export function renderBoardHtml(b: PublicBoard): string {
   );
   if (!items.length) items.push({ group: 'empty', heightMm: SHEET.rowBudgetMm, data: null });
   items.push({ group: 'totals', heightMm: SHEET.totalsMm, data: null });
-  const listRows = Math.max(b.redList.length, b.blackList.length, 1);
-  for (let i = 0; i < listRows; i++) items.push({ group: 'lists', heightMm: SHEET.listRowBudgetMm, data: { red: b.redList[i], black: b.blackList[i] } });
+  const red = printedList(b.redList);
+  const black = printedList(b.blackList);
+  for (let i = 0; i < Math.max(red.length, black.length, 1); i++) items.push({ group: 'lists', heightMm: SHEET.listRowBudgetMm, data: { red: red[i], black: black[i] } });
   items.push({ group: 'closing', heightMm: SHEET.closingMm + 2, data: null });
 
   const sheets = paginate(items, SHEET_LAYOUT);
