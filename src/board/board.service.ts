@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { RequestContext } from '@app/auth/principal';
 import { AppError } from '@app/common/errors/app-error';
-import { TtlCache } from '@app/common/ttl-cache';
-import { AppConfig } from '@app/config/app-config';
+import { ReadReplica } from '@app/database/read-replica';
 import type { BoardContent } from '@app/review/board';
+import { BoardCache } from './board-cache';
 import { renderBoardHtml } from './board-html';
 import { toPublicBoard, type BoardLinks, type PublicBoard } from './board-view';
 import type { BoardOverviewRowDto, BoardsOverviewDto, PublicTownDto, VillageBoardDto } from './board.dto';
@@ -14,8 +14,6 @@ import { lateFlags, periodDeadlines } from './deadlines';
 /** The public 公示栏 (no login, masked names only) and the town's view of every village's board. */
 @Injectable()
 export class BoardService {
-  /** Rendered boards (JSON and HTML): up to ~1 MB each for a large village, public, read often. */
-  private readonly rendered: TtlCache<RenderedBody>;
   /**
    * The base addresses boards were rendered for (part of the cache key: the QR codes carry it).
    * One with PUBLIC_BASE_URL set; without it one per Host a client sent, at most MAX_BASES
@@ -26,41 +24,37 @@ export class BoardService {
 
   constructor(
     private readonly repo: BoardRepository,
-    config: AppConfig,
-  ) {
-    // A bound in boards, not bytes: 64 large boards are ~64 MB (+ their gzip, ~10 % of that).
-    this.rendered = new TtlCache<RenderedBody>(config.get('BOARD_CACHE_MS'), 64);
-  }
+    /** Rendered boards (JSON and HTML): up to ~1 MB each for a large village, public, read often. */
+    private readonly rendered: BoardCache,
+    private readonly replica: ReadReplica,
+  ) {}
 
   /** `village` is an id or a village code (see resolveVillage); the cache is keyed by the id either way. */
   async boardJsonBody(village: string, period: string, townCode: string | undefined, base: string): Promise<RenderedBody> {
     const villageId = await this.resolveVillage(village, townCode, 'BOARD.NOT_FOUND');
-    return this.cached(`json:${villageId}:${period}`, base, async () => new RenderedBody(JSON.stringify(await this.board(villageId, period, base))));
+    return this.cached('json', villageId, period, base, async () => new RenderedBody(JSON.stringify(await this.board(villageId, period, base))));
   }
 
   async boardHtmlBody(village: string, period: string, townCode: string | undefined, base: string): Promise<RenderedBody> {
     const villageId = await this.resolveVillage(village, townCode, 'BOARD.NOT_FOUND');
-    return this.cached(`html:${villageId}:${period}`, base, async () => new RenderedBody(await this.boardHtml(villageId, period, base)));
+    return this.cached('html', villageId, period, base, async () => new RenderedBody(await this.boardHtml(villageId, period, base)));
   }
 
-  private cached(key: string, base: string, load: () => Promise<RenderedBody>): Promise<RenderedBody> {
+  private cached(kind: 'json' | 'html', villageId: string, period: string, base: string, load: () => Promise<RenderedBody>): Promise<RenderedBody> {
     if (!this.bases.has(base)) {
       if (this.bases.size >= BoardService.MAX_BASES) return load();
       this.bases.add(base);
     }
-    return this.rendered.get(`${key}:${base}`, load);
+    return this.rendered.get(kind, villageId, period, load, base);
   }
 
   /**
    * Forgets the rendered board of a village-period at once: called after a write that changes
-   * what it shows (an objection, an answer, finalize, a late posting). This process only: another
-   * api process keeps its copy up to BOARD_CACHE_MS (docs/ARCHITECTURE.md, "Scaling out").
+   * what it shows (an objection, an answer, finalize, a late posting), in every api process
+   * (BoardCache; docs/ARCHITECTURE.md, "Scaling out").
    */
-  invalidate(villageId: string, period: string): void {
-    for (const base of this.bases) {
-      this.rendered.delete(`json:${villageId}:${period}:${base}`);
-      this.rendered.delete(`html:${villageId}:${period}:${base}`);
-    }
+  invalidate(villageId: string, period: string): Promise<void> {
+    return this.rendered.invalidate(villageId, period);
   }
 
   /** The village of a public page address (/board/<town code>/<village code>/…), or 404. */
@@ -111,14 +105,17 @@ export class BoardService {
 
   /** Unknown village, no board for the period or not yet publicized: one answer, 404 BOARD.NOT_FOUND. */
   async board(villageId: string, period: string, base: string, now = new Date()): Promise<PublicBoard> {
-    const row = await this.repo.findPublishedBoard(villageId, period);
-    if (!row) throw new AppError('BOARD.NOT_FOUND');
-    const content = row.content as BoardContent;
-    const live = await this.repo.exceptionalEntryStates(villageId, period);
-    // Boards published before lines carried their record number: the entries have it.
-    const older = content.residents.some((r) => r.lines.some((l) => !l.recordNo));
-    const recordNos = older ? await this.repo.recordNumbers(villageId, period) : undefined;
-    return toPublicBoard(content, row, live, now, { issuer: row, links: publicPageLinks(base, row.townCode, row.villageCode, period), recordNos });
+    // The read replica when there is one and it has this board's last change (ReadReplica).
+    return this.replica.read({ board: { villageId, period } }, async (db) => {
+      const row = await this.repo.findPublishedBoard(villageId, period, db);
+      if (!row) throw new AppError('BOARD.NOT_FOUND');
+      const content = row.content as BoardContent;
+      const live = await this.repo.exceptionalEntryStates(villageId, period, db);
+      // Boards published before lines carried their record number: the entries have it.
+      const older = content.residents.some((r) => r.lines.some((l) => !l.recordNo));
+      const recordNos = older ? await this.repo.recordNumbers(villageId, period, db) : undefined;
+      return toPublicBoard(content, row, live, now, { issuer: row, links: publicPageLinks(base, row.townCode, row.villageCode, period), recordNos });
+    });
   }
 
   async boardHtml(villageId: string, period: string, base: string): Promise<string> {
