@@ -265,17 +265,22 @@ async function seedEntries(db: Client, townId: string, villageIds: string[], per
          FROM catalog_items WHERE version_id = $6 AND code = ANY($7::text[])),
      r AS (SELECT id, village_id, (row_number() OVER (ORDER BY card_code))::int AS rn FROM residents WHERE town_id = $1 AND village_id = ANY($2::uuid[])),
      e AS (
-       INSERT INTO deed_entries (town_id, village_id, resident_id, item_id, item_code, period, occurred_on, points, explanation, request_hash, entered_by)
+       INSERT INTO deed_entries (town_id, village_id, resident_id, item_id, item_code, period, occurred_on, points, explanation, request_hash, entered_by, record_no)
        SELECT $1, r.village_id, r.id, i.id, i.code, $3, ($3 || '-01')::date + ((r.rn + g) % 28), i.points,
-              jsonb_build_object('codes', jsonb_build_array('FIXED'), 'text', i.points::text), md5(r.id::text || ':' || g), $5
+              jsonb_build_object('codes', jsonb_build_array('FIXED'), 'text', i.points::text), md5(r.id::text || ':' || g), $5,
+              v.code || '-' || substr($3, 3, 2) || substr($3, 6, 2) || '-' || lpad((row_number() OVER (PARTITION BY r.village_id))::text, 4, '0')
          FROM r CROSS JOIN generate_series(1, $4) AS g
          JOIN items i ON i.k = (r.rn * 7 + g * 3) % (SELECT count(*) FROM items)
-       RETURNING id, village_id, points)
-     INSERT INTO entry_states (entry_id, town_id, village_id, period, status, final_points)
-     SELECT id, $1, village_id, $3, 'approved', points FROM e`,
+         JOIN villages v ON v.id = r.village_id
+       RETURNING id, village_id, points),
+     s AS (INSERT INTO entry_states (entry_id, town_id, village_id, period, status, final_points)
+       SELECT id, $1, village_id, $3, 'approved', points FROM e RETURNING village_id)
+     INSERT INTO record_counters (village_id, period, town_id, last_seq) SELECT village_id, $3, $1, count(*) FROM s GROUP BY village_id`,
     [townId, villageIds, period, perResident, enteredBy, versionId, FIXED_ITEMS],
   );
-  return r.rowCount ?? 0;
+  void r;
+  const [{ n }] = (await db.query(`SELECT count(*)::int AS n FROM entry_states WHERE town_id = $1 AND period = $2 AND village_id = ANY($3::uuid[])`, [townId, period, villageIds])).rows;
+  return n;
 }
 
 /**

@@ -51,9 +51,14 @@ export function configureHttpApp(app: NestExpressApplication): void {
   app.enableShutdownHooks();
 }
 
-/** `/api/v1` for everything but the health probes; the OpenAPI generator applies it too (same paths). */
+/**
+ * `/api/v1` for everything but the health probes and the residents' public pages (/board/…,
+ * the addresses printed on the board: pages, not API); the OpenAPI generator applies it too.
+ */
 export function applyGlobalPrefix(app: INestApplication): void {
-  app.setGlobalPrefix(API_PREFIX, { exclude: ['health', 'health/live', 'health/ready'] });
+  app.setGlobalPrefix(API_PREFIX, {
+    exclude: ['health', 'health/live', 'health/ready', 'board/:town/:village/:period', 'board/:town/:village/:period/objection'],
+  });
 }
 
 export function setupOpenApi(app: INestApplication): void {

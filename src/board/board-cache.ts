@@ -38,9 +38,10 @@ export class BoardCache {
     this.ttlMs = config.get('BOARD_CACHE_MS');
   }
 
-  async get(kind: 'json' | 'html', villageId: string, period: string, load: () => Promise<RenderedBody>): Promise<RenderedBody> {
+  /** `variant`: what else the rendering depends on (the base address its QR codes carry). */
+  async get(kind: 'json' | 'html', villageId: string, period: string, load: () => Promise<RenderedBody>, variant = ''): Promise<RenderedBody> {
     if (this.ttlMs <= 0) return load();
-    const key = `${kind}:${villageId}:${period}`;
+    const key = `${kind}:${villageId}:${period}|${variant}`;
     const generation = await this.generation(villageId, period);
     const hit = this.entries.get(key);
     if (hit && hit.until > Date.now() && (generation === undefined || hit.generation === generation)) return hit.value;
@@ -56,8 +57,10 @@ export class BoardCache {
 
   /** After the commit of a write that changes the board: this process and every other one reload it. */
   async invalidate(villageId: string, period: string): Promise<void> {
-    this.entries.delete(`json:${villageId}:${period}`);
-    this.entries.delete(`html:${villageId}:${period}`);
+    for (const kind of ['json', 'html']) {
+      const prefix = `${kind}:${villageId}:${period}|`;
+      for (const key of [...this.entries.keys()]) if (key.startsWith(prefix)) this.entries.delete(key);
+    }
     // First the position a standby must have replayed, then the generation that makes readers reload.
     await this.replica.noteBoardChange(villageId, period);
     const key = this.generationKey(villageId, period);

@@ -1,6 +1,7 @@
 import { shortRoot } from '@app/ledger/merkle';
 import type { BoardContent } from '@app/review/board';
 import type { CycleState } from '@app/review/review.entities';
+import { competitionRanks } from './ranking';
 
 /** What a line on the board is now: fixed at publish, its standing follows the objections. */
 export type LineStatus = 'approved' | 'disputed' | 'revoked' | 'posted';
@@ -39,6 +40,8 @@ export interface BoardCheckpoint {
 
 export interface PublicBoardLine {
   entryId: string;
+  /** 记录编号 (DC-2611-0042): what a resident quotes in an objection. */
+  recordNo: string;
   itemCode: string;
   itemName: string;
   category: string;
@@ -73,9 +76,45 @@ export interface PublicBoardResident {
   lines: PublicBoardLine[];
 }
 
+/** Who issues the board and whom to call: village and town settings, read when the board is shown. */
+export interface BoardIssuer {
+  townCode: string;
+  townName: string;
+  villageCode: string;
+  /** The village's committee setting, or null (then "<village name>村民委员会"). */
+  committee: string | null;
+  villagePhone: string | null;
+  townPhone: string | null;
+}
+
+/** The public pages' absolute addresses (PUBLIC_BASE_URL, else the request's host): printed as QR codes. */
+export interface BoardLinks {
+  boardUrl: string;
+  objectionPageUrl: string;
+}
+
+export interface RankedName {
+  rank: number;
+  name: string;
+  total: number;
+}
+
 export interface PublicBoard {
   villageId: string;
+  villageCode: string;
   villageName: string;
+  townName: string;
+  /** 发布单位. */
+  committee: string;
+  /** The village committee's phone (村联系电话), if set. */
+  contactPhone: string | null;
+  /** The town's supervision phone (监督电话), if set. */
+  supervisionPhone: string | null;
+  /** The online board (HTML) and its objection page: what the printed QR codes open. */
+  boardUrl: string;
+  objectionPageUrl: string;
+  /** Last moment an objection is accepted (the end of the publicity window). */
+  objectionDeadline: string;
   period: string;
   state: CycleState;
   publishedAt: string;
@@ -86,8 +125,9 @@ export interface PublicBoard {
   objectionEndpoint: string;
   residents: PublicBoardResident[];
   totals: BoardContent['totals'];
-  redList: BoardContent['redList'];
-  blackList: BoardContent['blackList'];
+  /** Ranked by standard competition ranking: equal totals share a place (1, 2, 2, 4). */
+  redList: RankedName[];
+  blackList: RankedName[];
   finalized: boolean;
   finalizedAt: string | null;
   checkpointHash: string | null;
@@ -110,13 +150,38 @@ export function lineStatus(s: LiveEntryState | undefined, finalized: boolean): L
  * 已入账) and the finalize checkpoint are live. Built field by field, so nothing that might be
  * added to the stored content later leaks out unreviewed.
  */
-export function toPublicBoard(content: BoardContent, cycle: BoardCycle, live: LiveEntryState[], now: Date): PublicBoard {
+export interface BoardContext {
+  issuer: BoardIssuer;
+  links: BoardLinks;
+  /** Record numbers by entry id, for boards published before lines carried them. */
+  recordNos?: Map<string, string>;
+}
+
+const NO_CONTEXT: BoardContext = {
+  issuer: { townCode: '', townName: '', villageCode: '', committee: null, villagePhone: null, townPhone: null },
+  links: { boardUrl: '', objectionPageUrl: '' },
+};
+
+export function defaultCommittee(villageName: string): string {
+  return `${villageName}村民委员会`;
+}
+
+export function toPublicBoard(content: BoardContent, cycle: BoardCycle, live: LiveEntryState[], now: Date, context: BoardContext = NO_CONTEXT): PublicBoard {
   const byEntry = new Map(live.map((s) => [s.entryId, s]));
   const windowEndsAt = cycle.windowEndsAt ? cycle.windowEndsAt.toISOString() : content.windowEndsAt;
   const finalized = cycle.state === 'finalized';
+  const { issuer, links } = context;
   return {
     villageId: content.village.id,
+    villageCode: issuer.villageCode,
     villageName: content.village.name,
+    townName: issuer.townName,
+    committee: issuer.committee ?? defaultCommittee(content.village.name),
+    contactPhone: issuer.villagePhone,
+    supervisionPhone: issuer.townPhone,
+    boardUrl: links.boardUrl,
+    objectionPageUrl: links.objectionPageUrl,
+    objectionDeadline: windowEndsAt,
     period: content.period,
     state: cycle.state,
     publishedAt: content.publishedAt,
@@ -132,6 +197,7 @@ export function toPublicBoard(content: BoardContent, cycle: BoardCycle, live: Li
         const status = lineStatus(byEntry.get(l.entryId), finalized);
         return {
           entryId: l.entryId,
+          recordNo: l.recordNo ?? context.recordNos?.get(l.entryId) ?? '',
           itemCode: l.itemCode,
           itemName: l.itemName,
           category: l.category,
@@ -146,8 +212,8 @@ export function toPublicBoard(content: BoardContent, cycle: BoardCycle, live: Li
       }),
     })),
     totals: { residents: content.totals.residents, entries: content.totals.entries, awarded: content.totals.awarded, deducted: content.totals.deducted },
-    redList: content.redList.map((x) => ({ name: x.name, total: x.total })),
-    blackList: content.blackList.map((x) => ({ name: x.name, total: x.total })),
+    redList: competitionRanks(content.redList).map((x) => ({ rank: x.rank, name: x.name, total: x.total })),
+    blackList: competitionRanks(content.blackList).map((x) => ({ rank: x.rank, name: x.name, total: x.total })),
     finalized,
     finalizedAt: cycle.finalizedAt ? cycle.finalizedAt.toISOString() : null,
     checkpointHash: finalized ? cycle.checkpointHash : null,

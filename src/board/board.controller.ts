@@ -5,14 +5,19 @@ import { Ctx, Public, Roles } from '@app/auth/auth.decorators';
 import type { RequestContext } from '@app/auth/principal';
 import { ApiErrors } from '@app/common/errors/api-errors';
 import { ApiFileResponse, HTML_MEDIA_TYPE } from '@app/common/http/api-file-response';
+import { AppConfig } from '@app/config/app-config';
 import { BoardPathParams, BoardsOverviewDto, PeriodQuery, PublicBoardDto, PublicTownDto, TownCodeQuery, VillageBoardDto, VillagePathParams } from './board.dto';
 import { BoardService } from './board.service';
+import { publicBase } from './public-base';
 import { cacheable, sendRendered } from './rendered-body';
 
 @ApiTags('board 公示栏')
 @Controller('public')
 export class PublicBoardController {
-  constructor(private readonly boards: BoardService) {}
+  constructor(
+    private readonly boards: BoardService,
+    private readonly config: AppConfig,
+  ) {}
 
   // Declared before the JSON route: `:period` alone would also match '2026-03.html'.
   @Get('boards/:villageId/:period.html')
@@ -21,7 +26,7 @@ export class PublicBoardController {
   @ApiErrors('BOARD.NOT_FOUND', 'BOARD.VILLAGE_CODE_AMBIGUOUS')
   @ApiOperation({ summary: '公示栏打印页（A4，无需登录；仅显示脱敏姓名）；村可用 ID 或村编号，如 /public/boards/DC/2026-11.html' })
   async html(@Param() p: BoardPathParams, @Query() q: TownCodeQuery, @Req() req: Request, @Res() res: Response): Promise<void> {
-    await sendRendered(req, res, await this.boards.boardHtmlBody(p.villageId, p.period, q.town), 'text/html; charset=utf-8');
+    await sendRendered(req, res, await this.boards.boardHtmlBody(p.villageId, p.period, q.town, publicBase(req, this.config.get('PUBLIC_BASE_URL'))), 'text/html; charset=utf-8');
   }
 
   @Get('boards/:villageId/:period')
@@ -30,7 +35,7 @@ export class PublicBoardController {
   @ApiErrors('BOARD.NOT_FOUND', 'BOARD.VILLAGE_CODE_AMBIGUOUS')
   @ApiOperation({ summary: '公示栏（JSON，无需登录）：逐人逐条积分、异议状态、合计、红黑榜、入账核验码；村可用 ID 或村编号，如 /public/boards/DC/2026-11' })
   async board(@Param() p: BoardPathParams, @Query() q: TownCodeQuery, @Req() req: Request, @Res() res: Response): Promise<void> {
-    await sendRendered(req, res, await this.boards.boardJsonBody(p.villageId, p.period, q.town), 'application/json; charset=utf-8');
+    await sendRendered(req, res, await this.boards.boardJsonBody(p.villageId, p.period, q.town, publicBase(req, this.config.get('PUBLIC_BASE_URL'))), 'application/json; charset=utf-8');
   }
 
   @Get('villages/:villageId/boards')

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsOptional, Matches } from 'class-validator';
+import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { IsPeriod } from '@app/common/http/field-decorators';
 import { CYCLE_STATES, type CycleState } from '@app/review/review.entities';
 import { LINE_STATUS_LABELS, type BoardCheckpoint, type LineStatus, type PublicBoard, type PublicBoardLine, type PublicBoardResident } from './board-view';
@@ -63,7 +63,8 @@ export class PeriodQuery {
 }
 
 export class PublicBoardLineDto implements PublicBoardLine {
-  @ApiProperty({ format: 'uuid', description: '记录编号（提出异议时注明）' }) entryId: string;
+  @ApiProperty({ format: 'uuid', description: '记录 ID' }) entryId: string;
+  @ApiProperty({ description: '记录编号（公示栏上印的，提出异议时注明），如 DC-2611-0042', example: 'DC-2611-0042' }) recordNo: string;
   @ApiProperty({ description: '事项编码' }) itemCode: string;
   @ApiProperty({ description: '事项名称' }) itemName: string;
   @ApiProperty({ description: '事项类别' }) category: string;
@@ -90,6 +91,7 @@ export class BoardTotalsDto {
 }
 
 export class RankedNameDto {
+  @ApiProperty({ type: 'integer', description: '名次（同分同名次：1、2、2、4）', example: 2 }) rank: number;
   @ApiProperty({ description: '姓名（已脱敏）' }) name: string;
   @ApiProperty({ type: 'integer', description: '本期合计' }) total: number;
 }
@@ -102,7 +104,15 @@ export class BoardCheckpointDto implements BoardCheckpoint {
 
 export class PublicBoardDto implements PublicBoard {
   @ApiProperty({ format: 'uuid' }) villageId: string;
+  @ApiProperty({ description: '村编号', example: 'DC' }) villageCode: string;
   @ApiProperty({ description: '村（社区）名称' }) villageName: string;
+  @ApiProperty({ description: '镇（街道）名称' }) townName: string;
+  @ApiProperty({ description: '发布单位', example: '东村村民委员会' }) committee: string;
+  @ApiProperty({ type: String, nullable: true, description: '村联系电话' }) contactPhone: string | null;
+  @ApiProperty({ type: String, nullable: true, description: '镇监督电话' }) supervisionPhone: string | null;
+  @ApiProperty({ description: '网上公示栏（打印页上二维码的地址）' }) boardUrl: string;
+  @ApiProperty({ description: '网上提出异议的页面（打印页上二维码的地址）' }) objectionPageUrl: string;
+  @ApiProperty({ description: '异议截止时间（公示期结束）' }) objectionDeadline: string;
   @ApiProperty({ description: '期间', example: '2026-03' }) period: string;
   @ApiProperty({ enum: CYCLE_STATES, description: '周期状态（publicized 公示中 / finalized 已入账）' }) state: CycleState;
   @ApiProperty({ description: '公示时间' }) publishedAt: string;
@@ -110,7 +120,7 @@ export class PublicBoardDto implements PublicBoard {
   @ApiProperty({ description: '异议期结束' }) windowEndsAt: string;
   @ApiProperty({ description: '现在是否可以提出异议' }) objectionOpen: boolean;
   @ApiProperty({ description: '如何提出异议' }) howToObject: string;
-  @ApiProperty({ description: '网上提出异议的接口（POST）' }) objectionEndpoint: string;
+  @ApiProperty({ description: '提出异议的 JSON 接口（POST，供程序使用；村民用 objectionPageUrl）' }) objectionEndpoint: string;
   @ApiProperty({ type: [PublicBoardResidentDto] }) residents: PublicBoardResidentDto[];
   @ApiProperty({ type: BoardTotalsDto, description: '合计（公示时）' }) totals: BoardTotalsDto;
   @ApiProperty({ type: [RankedNameDto], description: '红榜' }) redList: RankedNameDto[];
@@ -153,4 +163,36 @@ export class BoardsOverviewDto {
   @ApiProperty({ description: '关账截止（不含）' }) closeBy: Date;
   @ApiProperty({ description: '公示截止（不含）' }) publishBy: Date;
   @ApiPropertyOptional({ type: [BoardOverviewRowDto] }) villages: BoardOverviewRowDto[];
+}
+
+/** /board/<town code>/<village code>/<period>: the address printed on the board. */
+export class PublicPageParams {
+  @Matches(/^[A-Za-z0-9_-]{1,40}$/, { message: 'town must be a town code' })
+  town: string;
+
+  @Matches(/^[A-Za-z0-9]{2,8}$/, { message: 'village must be a village code' })
+  village: string;
+
+  @IsPeriod()
+  period: string;
+}
+
+export class ObjectionPageQuery {
+  /** A record number to fill in (the resident page links here from a line). */
+  @IsOptional()
+  @IsString()
+  @MaxLength(40)
+  record?: string;
+}
+
+/**
+ * The objection form's fields, as a browser posts them (urlencoded). Lengths here are only a
+ * ceiling; the field rules and their Chinese messages are in objection-page.ts, shown next to
+ * the field.
+ */
+export class ObjectionFormBody {
+  @IsOptional() @IsString() @MaxLength(100) recordNo?: string;
+  @IsOptional() @IsString() @MaxLength(5000) reason?: string;
+  @IsOptional() @IsString() @MaxLength(200) name?: string;
+  @IsOptional() @IsString() @MaxLength(200) contact?: string;
 }

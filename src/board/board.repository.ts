@@ -5,9 +5,9 @@ import { queryOne, queryRows, type Queryable } from '@app/database/sql';
 import type { BoardContent } from '@app/review/board';
 import type { CycleState } from '@app/review/review.entities';
 import { DEFAULT_CLOSE_DAY } from '@app/review/schedule';
-import type { LiveEntryState } from './board-view';
+import type { BoardIssuer, LiveEntryState } from './board-view';
 
-export interface PublishedBoardRow {
+export interface PublishedBoardRow extends BoardIssuer {
   townId: string;
   content: BoardContent;
   state: CycleState;
@@ -52,8 +52,11 @@ export class BoardRepository {
     return queryOne<PublishedBoardRow>(
       db,
       `SELECT b.town_id AS "townId", b.content, c.state, b.published_at AS "publishedAt", c.window_ends_at AS "windowEndsAt",
-              c.finalized_at AS "finalizedAt", c.checkpoint_hash AS "checkpointHash", cc.version AS "checkpointVersion"
-       FROM boards b JOIN review_cycles c ON c.id = b.cycle_id LEFT JOIN cycle_checkpoints cc ON cc.cycle_id = c.id
+              c.finalized_at AS "finalizedAt", c.checkpoint_hash AS "checkpointHash", cc.version AS "checkpointVersion",
+              t.code AS "townCode", t.name AS "townName", t.contact_phone AS "townPhone",
+              v.code AS "villageCode", v.committee, v.contact_phone AS "villagePhone"
+       FROM boards b JOIN review_cycles c ON c.id = b.cycle_id JOIN villages v ON v.id = b.village_id JOIN towns t ON t.id = b.town_id
+       LEFT JOIN cycle_checkpoints cc ON cc.cycle_id = c.id
        WHERE b.village_id = $1 AND b.period = $2 AND c.state IN ('publicized', 'finalized')`,
       [villageId, period],
     );
@@ -74,6 +77,12 @@ export class BoardRepository {
     );
   }
 
+  /** Record numbers of the village-period's entries: for boards published before lines carried them. */
+  async recordNumbers(villageId: string, period: string, db: Queryable = this.db): Promise<Map<string, string>> {
+    const rows = await queryRows<{ id: string; recordNo: string }>(db, `SELECT id, record_no AS "recordNo" FROM deed_entries WHERE village_id = $1 AND period = $2`, [villageId, period]);
+    return new Map(rows.map((r) => [r.id, r.recordNo]));
+  }
+
   async villageExists(villageId: string): Promise<boolean> {
     return (await queryOne(this.db, `SELECT 1 AS one FROM villages WHERE id = $1`, [villageId])) !== null;
   }
@@ -88,6 +97,11 @@ export class BoardRepository {
        ORDER BY b.period DESC`,
       [villageId],
     );
+  }
+
+  /** The village with this code in the town with this code (any case), or null. */
+  findVillageByCodes(townCode: string, villageCode: string): Promise<{ id: string } | null> {
+    return queryOne(this.db, `SELECT v.id FROM villages v JOIN towns t ON t.id = v.town_id WHERE upper(t.code) = upper($1) AND v.code = upper($2)`, [townCode, villageCode]);
   }
 
   /** Villages with this code (codes are unique within a town only), optionally in one town (code, any case). */

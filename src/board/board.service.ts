@@ -5,7 +5,7 @@ import { ReadReplica } from '@app/database/read-replica';
 import type { BoardContent } from '@app/review/board';
 import { BoardCache } from './board-cache';
 import { renderBoardHtml } from './board-html';
-import { toPublicBoard, type PublicBoard } from './board-view';
+import { toPublicBoard, type BoardLinks, type PublicBoard } from './board-view';
 import type { BoardOverviewRowDto, BoardsOverviewDto, PublicTownDto, VillageBoardDto } from './board.dto';
 import { BoardRepository } from './board.repository';
 import { RenderedBody } from './rendered-body';
@@ -14,6 +14,14 @@ import { lateFlags, periodDeadlines } from './deadlines';
 /** The public 公示栏 (no login, masked names only) and the town's view of every village's board. */
 @Injectable()
 export class BoardService {
+  /**
+   * The base addresses boards were rendered for (part of the cache key: the QR codes carry it).
+   * One with PUBLIC_BASE_URL set; without it one per Host a client sent, at most MAX_BASES
+   * cached (a made-up Host beyond that is rendered, never cached, so it cannot crowd others out).
+   */
+  private readonly bases = new Set<string>();
+  private static readonly MAX_BASES = 8;
+
   constructor(
     private readonly repo: BoardRepository,
     /** Rendered boards (JSON and HTML): up to ~1 MB each for a large village, public, read often. */
@@ -22,14 +30,22 @@ export class BoardService {
   ) {}
 
   /** `village` is an id or a village code (see resolveVillage); the cache is keyed by the id either way. */
-  async boardJsonBody(village: string, period: string, townCode?: string): Promise<RenderedBody> {
+  async boardJsonBody(village: string, period: string, townCode: string | undefined, base: string): Promise<RenderedBody> {
     const villageId = await this.resolveVillage(village, townCode, 'BOARD.NOT_FOUND');
-    return this.rendered.get('json', villageId, period, async () => new RenderedBody(JSON.stringify(await this.board(villageId, period))));
+    return this.cached('json', villageId, period, base, async () => new RenderedBody(JSON.stringify(await this.board(villageId, period, base))));
   }
 
-  async boardHtmlBody(village: string, period: string, townCode?: string): Promise<RenderedBody> {
+  async boardHtmlBody(village: string, period: string, townCode: string | undefined, base: string): Promise<RenderedBody> {
     const villageId = await this.resolveVillage(village, townCode, 'BOARD.NOT_FOUND');
-    return this.rendered.get('html', villageId, period, async () => new RenderedBody(await this.boardHtml(villageId, period)));
+    return this.cached('html', villageId, period, base, async () => new RenderedBody(await this.boardHtml(villageId, period, base)));
+  }
+
+  private cached(kind: 'json' | 'html', villageId: string, period: string, base: string, load: () => Promise<RenderedBody>): Promise<RenderedBody> {
+    if (!this.bases.has(base)) {
+      if (this.bases.size >= BoardService.MAX_BASES) return load();
+      this.bases.add(base);
+    }
+    return this.rendered.get(kind, villageId, period, load, base);
   }
 
   /**
@@ -39,6 +55,13 @@ export class BoardService {
    */
   invalidate(villageId: string, period: string): Promise<void> {
     return this.rendered.invalidate(villageId, period);
+  }
+
+  /** The village of a public page address (/board/<town code>/<village code>/…), or 404. */
+  async villageByCodes(townCode: string, villageCode: string): Promise<string> {
+    const found = await this.repo.findVillageByCodes(townCode, villageCode);
+    if (!found) throw new AppError('BOARD.NOT_FOUND');
+    return found.id;
   }
 
   /** A UUID as it is; a village code (unique within its town) to the village's id. */
@@ -81,19 +104,22 @@ export class BoardService {
   }
 
   /** Unknown village, no board for the period or not yet publicized: one answer, 404 BOARD.NOT_FOUND. */
-  async board(villageId: string, period: string, now = new Date()): Promise<PublicBoard> {
+  async board(villageId: string, period: string, base: string, now = new Date()): Promise<PublicBoard> {
     // The read replica when there is one and it has this board's last change (ReadReplica).
     return this.replica.read({ board: { villageId, period } }, async (db) => {
       const row = await this.repo.findPublishedBoard(villageId, period, db);
       if (!row) throw new AppError('BOARD.NOT_FOUND');
       const content = row.content as BoardContent;
       const live = await this.repo.exceptionalEntryStates(villageId, period, db);
-      return toPublicBoard(content, row, live, now);
+      // Boards published before lines carried their record number: the entries have it.
+      const older = content.residents.some((r) => r.lines.some((l) => !l.recordNo));
+      const recordNos = older ? await this.repo.recordNumbers(villageId, period, db) : undefined;
+      return toPublicBoard(content, row, live, now, { issuer: row, links: publicPageLinks(base, row.townCode, row.villageCode, period), recordNos });
     });
   }
 
-  async boardHtml(villageId: string, period: string): Promise<string> {
-    return renderBoardHtml(await this.board(villageId, period));
+  async boardHtml(villageId: string, period: string, base: string): Promise<string> {
+    return renderBoardHtml(await this.board(villageId, period, base));
   }
 
   async villageBoards(village: string, townCode?: string): Promise<VillageBoardDto[]> {
@@ -130,4 +156,10 @@ export class BoardService {
     }));
     return { period, ...periodDeadlines(period, closeDay), villages };
   }
+}
+
+/** Where residents open a board and its objection page: short, readable, no API prefix. */
+export function publicPageLinks(base: string, townCode: string, villageCode: string, period: string): BoardLinks {
+  const boardUrl = `${base}/board/${encodeURIComponent(townCode)}/${encodeURIComponent(villageCode)}/${period}`;
+  return { boardUrl, objectionPageUrl: `${boardUrl}/objection` };
 }

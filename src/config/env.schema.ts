@@ -140,6 +140,16 @@ export class EnvVars {
   @Matches(/^postgres(ql)?:\/\/.+/, { message: 'must be a postgres:// URL' })
   DATABASE_REPLICA_URL?: string;
 
+  /**
+   * Where residents reach the public pages, e.g. https://xinyi.example.gov.cn (no trailing
+   * slash): the base of the addresses printed as QR codes on the board. Unset = the request's
+   * own scheme and host (right behind a proxy only with TRUST_PROXY set).
+   */
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  @Matches(/^[^?#]*[^/?#]$/, { message: 'no trailing slash, query or fragment' })
+  PUBLIC_BASE_URL?: string;
+
   /** Bearer token a Prometheus scraper sends to GET /metrics (api) and the worker's metrics port; unset = no /metrics. */
   @IsOptional()
   @IsString()
@@ -212,7 +222,7 @@ export class EnvValidationError extends Error {}
 /** Returns the validated, typed environment or throws one line per bad variable. */
 export function validateEnv(raw: Record<string, unknown>): EnvVars {
   const present = Object.fromEntries(
-    Object.entries(raw).filter(([k, v]) => k in new EnvVars() || (['CREDIT_EXPORT_URL', 'NOTICE_SMS_URL', 'DATABASE_REPLICA_URL', 'METRICS_TOKEN', 'METRICS_PORT'].includes(k) && v !== '')),
+    Object.entries(raw).filter(([k, v]) => k in new EnvVars() || (['CREDIT_EXPORT_URL', 'NOTICE_SMS_URL', 'DATABASE_REPLICA_URL', 'METRICS_TOKEN', 'METRICS_PORT', 'PUBLIC_BASE_URL'].includes(k) && v !== '')),
   );
   const env = plainToInstance(EnvVars, present, { exposeDefaultValues: true });
   const errors = validateSync(env, { whitelist: false, forbidUnknownValues: false });

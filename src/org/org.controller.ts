@@ -23,6 +23,7 @@ import {
   SearchResidentsQuery,
   TownDto,
   UpdateTownSettingsDto,
+  UpdateVillageBoardDto,
   VillageDto,
   VillageIdParam,
 } from './org.dto';
@@ -71,6 +72,15 @@ export class OrgController {
   @ApiOkResponse({ type: [VillageDto] })
   listVillages(@Ctx() ctx: RequestContext): Promise<VillageDto[]> {
     return this.org.listVillages(ctx);
+  }
+
+  @Patch('villages/:villageId/board-settings')
+  @Roles('town_admin')
+  @ApiOperation({ summary: '公示栏上印的发布单位与村联系电话（只改所填字段，null 清除）' })
+  @ApiOkResponse({ type: VillageDto })
+  @ApiErrors('ORG.VILLAGE_NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'ORG.INVALID_SETTINGS')
+  updateVillageBoard(@Ctx() ctx: RequestContext, @Param() p: VillageIdParam, @Body() dto: UpdateVillageBoardDto): Promise<VillageDto> {
+    return this.org.updateVillageBoard(ctx, p.villageId, dto);
   }
 
   @Post('villages/:villageId/households')

@@ -22,6 +22,8 @@ export const MAX_SEARCH_RESULTS = 50;
 
 export const ISO_DATE_PATTERN = /^\d{4}-\d{2}-\d{2}$/;
 export const CN_MOBILE_PATTERN = /^1[3-9]\d{9}$/;
+/** An office phone as printed: landline with area code (0631-8888888), mobile, or a short service number (12345). */
+export const PHONE_PATTERN = /^(0\d{2,3}-?\d{7,8}(-\d{1,6})?|1[3-9]\d{9}|\d{5,6})$/;
 export const HOUSEHOLD_CODE_PATTERN = /^[A-Za-z0-9_-]{1,20}$/;
 export const MAX_PAGE_SIZE = 200;
 
@@ -46,6 +48,8 @@ export class TownDto {
   @ApiProperty({ description: '每村自设扣分事项上限' }) villageMaxPenaltyItems: number;
   @ApiProperty({ description: '村自设事项单次最高分值' }) villageItemMaxPoints: number;
   @ApiProperty({ description: '年末清零可用积分' }) expireBalanceAtYearEnd: boolean;
+  @ApiProperty({ type: String, nullable: true, description: '镇监督电话（印在各村公示栏上）', example: '0631-8888888' }) contactPhone: string | null;
+  @ApiProperty({ description: '公示栏在脱敏姓名后加印户号，以区分同名（默认否：户号属个人信息）' }) boardHouseholdNumbers: boolean;
 }
 
 /** Only the fields sent change; grade thresholds are checked by validateGradeThresholds. */
@@ -123,6 +127,31 @@ export class UpdateTownSettingsDto {
   @IsOptional()
   @IsBoolean()
   expireBalanceAtYearEnd?: boolean;
+
+  @ApiPropertyOptional({ type: String, nullable: true, description: '镇监督电话（印在各村公示栏上；null 清除）', example: '0631-8888888' })
+  @IsOptional()
+  @Matches(PHONE_PATTERN, { message: 'contactPhone must be a phone number like 0631-8888888 or 13800000000' })
+  contactPhone?: string | null;
+
+  @ApiPropertyOptional({ description: '公示栏在脱敏姓名后加印户号（默认否）' })
+  @IsOptional()
+  @IsBoolean()
+  boardHouseholdNumbers?: boolean;
+}
+
+/** What the village's board prints about its issuer; only the fields sent change, null clears. */
+export class UpdateVillageBoardDto {
+  @ApiPropertyOptional({ type: String, nullable: true, description: '发布单位（印在公示栏上；不填为“<村名>村民委员会”）', example: '东村村民委员会 东村信用议事会', maxLength: 60 })
+  @IsOptional()
+  @IsString()
+  @MinLength(2)
+  @MaxLength(60)
+  committee?: string | null;
+
+  @ApiPropertyOptional({ type: String, nullable: true, description: '村联系电话（印在公示栏上）', example: '0631-8123456' })
+  @IsOptional()
+  @Matches(PHONE_PATTERN, { message: 'contactPhone must be a phone number like 0631-8123456 or 13800000000' })
+  contactPhone?: string | null;
 }
 
 export class CreateVillageDto {
@@ -142,6 +171,8 @@ export class VillageDto {
   @ApiProperty() townId: string;
   @ApiProperty({ description: '村编号' }) code: string;
   @ApiProperty({ description: '村名称' }) name: string;
+  @ApiProperty({ type: String, nullable: true, description: '发布单位（公示栏；null 为“<村名>村民委员会”）' }) committee: string | null;
+  @ApiProperty({ type: String, nullable: true, description: '村联系电话（公示栏）' }) contactPhone: string | null;
   @ApiProperty() createdAt: Date;
 }
 

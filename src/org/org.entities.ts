@@ -54,6 +54,14 @@ export class Town {
   @Column({ name: 'expire_balance_at_year_end', type: 'boolean', default: false })
   expireBalanceAtYearEnd: boolean;
 
+  /** The town's supervision phone (监督电话) printed on every board; null = none printed. */
+  @Column({ name: 'contact_phone', type: 'text', nullable: true })
+  contactPhone: string | null;
+
+  /** Boards print "masked name（户号 …）" so two 李*明 can be told apart; off by default (personal data). */
+  @Column({ name: 'board_household_numbers', type: 'boolean', default: false })
+  boardHouseholdNumbers: boolean;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 }
@@ -73,6 +81,14 @@ export class Village {
 
   @Column({ type: 'text' })
   name: string;
+
+  /** The issuing committee printed on the board; null = "<name>村民委员会". */
+  @Column({ type: 'text', nullable: true })
+  committee: string | null;
+
+  /** The village committee's phone printed on the board; null = none printed. */
+  @Column({ name: 'contact_phone', type: 'text', nullable: true })
+  contactPhone: string | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

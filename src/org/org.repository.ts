@@ -22,6 +22,8 @@ export interface TownRow {
   villageMaxPenaltyItems: number;
   villageItemMaxPoints: number;
   expireBalanceAtYearEnd: boolean;
+  contactPhone: string | null;
+  boardHouseholdNumbers: boolean;
 }
 
 /** The settings a town admin may change, by property name → column. */
@@ -37,6 +39,8 @@ export const TOWN_SETTING_COLUMNS = {
   villageMaxPenaltyItems: 'village_max_penalty_items',
   villageItemMaxPoints: 'village_item_max_points',
   expireBalanceAtYearEnd: 'expire_balance_at_year_end',
+  contactPhone: 'contact_phone',
+  boardHouseholdNumbers: 'board_household_numbers',
 } as const satisfies Partial<Record<keyof TownRow, string>>;
 
 export type TownSettings = Pick<TownRow, keyof typeof TOWN_SETTING_COLUMNS>;
@@ -52,10 +56,12 @@ export interface VillageRow {
   townId: string;
   code: string;
   name: string;
+  committee: string | null;
+  contactPhone: string | null;
   createdAt: Date;
 }
 
-const VILLAGE_COLUMNS = `id, town_id AS "townId", code, name, created_at AS "createdAt"`;
+const VILLAGE_COLUMNS = `id, town_id AS "townId", code, name, committee, contact_phone AS "contactPhone", created_at AS "createdAt"`;
 
 export interface HouseholdRow {
   id: string;
@@ -172,6 +178,15 @@ export class OrgRepository {
       `SELECT ${VILLAGE_COLUMNS} FROM villages WHERE town_id = $1 AND ($2::uuid IS NULL OR id = $2) ORDER BY code`,
       [townId, onlyVillageId],
     );
+  }
+
+  /** What the board prints for the village: its committee and phone (null = clear). */
+  updateVillageBoardSettings(m: EntityManager, id: string, patch: { committee?: string | null; contactPhone?: string | null }): Promise<VillageRow | null> {
+    const sets: string[] = [];
+    const params: unknown[] = [id];
+    if (patch.committee !== undefined) sets.push(`committee = $${params.push(patch.committee)}`);
+    if (patch.contactPhone !== undefined) sets.push(`contact_phone = $${params.push(patch.contactPhone)}`);
+    return queryOne<VillageRow>(m, `UPDATE villages SET ${sets.join(', ')} WHERE id = $1 RETURNING ${VILLAGE_COLUMNS}`, params);
   }
 
   findVillage(id: string, db: Db = this.db): Promise<VillageRow | null> {

@@ -5,7 +5,7 @@ import { ScopeService } from '@app/auth/scope.service';
 import { AppError } from '@app/common/errors/app-error';
 import { LedgerService } from '@app/ledger/ledger.service';
 import { DEFAULT_GRADE_THRESHOLDS, validateGradeThresholds, type GradeThresholds } from '@app/scoring/grade';
-import type { CreateHouseholdDto, CreateVillageDto, HouseholdDto, TownDto, UpdateTownSettingsDto, VillageDto } from './org.dto';
+import type { CreateHouseholdDto, CreateVillageDto, HouseholdDto, TownDto, UpdateTownSettingsDto, UpdateVillageBoardDto, VillageDto } from './org.dto';
 import { isCalendarDate } from './local-date';
 import { OrgRepository, TOWN_SETTING_COLUMNS, type TownRow, type TownSettings } from './org.repository';
 
@@ -73,6 +73,24 @@ export class OrgService {
         return v;
       })
       .catch(uniqueViolation('ORG.VILLAGE_CODE_TAKEN'));
+  }
+
+  async updateVillageBoard(ctx: RequestContext, villageId: string, dto: UpdateVillageBoardDto): Promise<VillageDto> {
+    await this.scope.village(ctx.principal, villageId);
+    const patch = { committee: dto.committee, contactPhone: dto.contactPhone };
+    if (patch.committee === undefined && patch.contactPhone === undefined) {
+      throw new AppError('ORG.INVALID_SETTINGS', undefined, [{ field: '*', problems: ['nothing to change'], message: '没有要修改的设置：请至少填写一项 / nothing to change' }]);
+    }
+    return this.repo.transaction(async (m) => {
+      const before = await this.repo.findVillage(villageId, m);
+      const after = (await this.repo.updateVillageBoardSettings(m, villageId, patch)) as VillageDto;
+      await this.audit.record(
+        ctx,
+        { action: 'village.board_settings.update', targetType: 'village', targetId: villageId, summary: { before: { committee: before?.committee, contactPhone: before?.contactPhone }, after: { committee: after.committee, contactPhone: after.contactPhone } } },
+        m,
+      );
+      return after;
+    });
   }
 
   listVillages(ctx: RequestContext): Promise<VillageDto[]> {

@@ -2,10 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { PeriodEntry } from './review.repository';
 import { buildBoard, BOARD_LIST_SIZE } from './board';
 
-const entry = (id: string, residentId: string, residentName: string, points: number, status = 'approved'): PeriodEntry => ({
+const entry = (id: string, residentId: string, residentName: string, points: number, status = 'approved', householdCode = 'H1'): PeriodEntry => ({
   id,
+  recordNo: `DC-2611-${id.slice(1).padStart(4, '0')}`,
   residentId,
   residentName,
+  householdCode,
   itemCode: points >= 0 ? 'T10' : 'B02',
   itemName: points >= 0 ? '参军' : '占道',
   category: 'x',
@@ -52,5 +54,27 @@ describe('buildBoard', () => {
     expect(b.redList[0].total).toBe(29);
     expect(b.blackList[0].total).toBe(-28);
     expect(b.redList.every((r) => r.total > 0) && b.blackList.every((r) => r.total < 0)).toBe(true);
+  });
+
+  it('lists every tie at the last place, so two equal totals are never split by the cut-off', () => {
+    // 9 residents above, then three tied for 10th: all three are listed (12 names).
+    const entries = [...Array.from({ length: 9 }, (_, i) => entry(`e${i}`, `r${i}`, `王${i}`, 50 - i)), ...[9, 10, 11].map((i) => entry(`e${i}`, `r${i}`, `王${i}`, 20)), entry('e12', 'r12', '王12', 10)];
+    const b = buildBoard({ ...base, entries });
+    expect(b.redList.map((r) => r.total)).toEqual([50, 49, 48, 47, 46, 45, 44, 43, 42, 20, 20, 20]);
+  });
+
+  it('prints the record number on every line, lines of a resident in record-number order', () => {
+    const b = buildBoard({ ...base, entries: [entry('e7', 'r1', '张三', 5), entry('e3', 'r1', '张三', 2)] });
+    expect(b.residents[0].lines.map((l) => l.recordNo)).toEqual(['DC-2611-0003', 'DC-2611-0007']);
+  });
+
+  it('tells two equal masked names apart: by ordinal by default, by household number when the town prints them', () => {
+    const entries = [entry('e1', 'r1', '李小明', 5, 'approved', '012'), entry('e2', 'r2', '李大明', 3, 'approved', '034'), entry('e3', 'r3', '王五', 1, 'approved', '056')];
+    const plain = buildBoard({ ...base, entries });
+    expect(plain.residents.map((r) => r.name)).toEqual(['李*明（1）', '李*明（2）', '王*']);
+    expect(JSON.stringify(plain)).not.toMatch(/012|034|056/);
+    expect(plain.redList.map((r) => r.name)).toEqual(['李*明（1）', '李*明（2）', '王*']);
+    const withHouseholds = buildBoard({ ...base, entries, householdNumbers: true });
+    expect(withHouseholds.residents.map((r) => r.name)).toEqual(['李*明（012户）', '李*明（034户）', '王*（056户）']);
   });
 });

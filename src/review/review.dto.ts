@@ -10,6 +10,7 @@ import {
   Matches,
   MaxLength,
   MinLength,
+  ValidateIf,
   ValidateNested,
 } from 'class-validator';
 import { IsPeriod, IsCalendarDate } from '@app/common/http/field-decorators';
@@ -82,9 +83,17 @@ export class DecisionsDto {
 }
 
 export class ObjectionDto {
-  @ApiProperty({ format: 'uuid', description: '公示栏上的记录编号' })
+  @ApiPropertyOptional({ format: 'uuid', description: '记录 ID（与 recordNo 二选一）' })
+  @ValidateIf((o: ObjectionDto) => o.recordNo === undefined)
   @IsUUID('all')
-  entryId: string;
+  entryId?: string;
+
+  @ApiPropertyOptional({ description: '公示栏上印的记录编号，如 DC-2611-0042（与 entryId 二选一；大小写、全角字符均可）', example: 'DC-2611-0042', maxLength: 40 })
+  @ValidateIf((o: ObjectionDto) => o.entryId === undefined || o.recordNo !== undefined)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(40)
+  recordNo?: string;
 
   @ApiProperty({ description: '异议人姓名', maxLength: 40 })
   @IsString()
@@ -192,6 +201,7 @@ export class MeetingRecordDto {
 
 export class ReviewSheetEntryDto {
   @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ description: '记录编号（公示栏与异议引用）', example: 'DC-2611-0042' }) recordNo: string;
   @ApiProperty({ format: 'uuid' }) residentId: string;
   @ApiProperty({ description: '村民姓名' }) residentName: string;
   @ApiProperty({ description: '事项编码' }) itemCode: string;
@@ -225,12 +235,17 @@ export class DecisionsResultDto {
 }
 
 export class ObjectionFiledDto {
-  @ApiProperty({ format: 'uuid', description: '异议编号' }) id: string;
+  @ApiProperty({ format: 'uuid', description: '异议 ID' }) id: string;
+  @ApiProperty({ description: '异议编号（记录编号 + 第几次异议），如 DC-2611-0042-Y1', example: 'DC-2611-0042-Y1' }) number: string;
+  @ApiProperty({ format: 'uuid', description: '所异议的记录 ID' }) entryId: string;
+  @ApiProperty({ description: '所异议的记录编号', example: 'DC-2611-0042' }) recordNo: string;
   @ApiProperty({ type: String, format: 'date-time', description: '答复期限（工作日计）' }) dueAt: Date;
 }
 
 export class ObjectionRecordDto {
   @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ description: '异议编号，如 DC-2611-0042-Y1' }) number: string;
+  @ApiProperty({ description: '所异议的记录编号，如 DC-2611-0042' }) recordNo: string;
   @ApiProperty({ format: 'uuid' }) townId: string;
   @ApiProperty({ format: 'uuid' }) villageId: string;
   @ApiProperty({ format: 'uuid' }) cycleId: string;

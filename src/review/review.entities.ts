@@ -134,6 +134,7 @@ export type ObjectionOutcome = (typeof OBJECTION_OUTCOMES)[number];
 /** An objection to an entry on the board; flags the entry until answered. */
 @Entity({ name: 'objections' })
 @Index('ix_objections_town_due', ['townId', 'dueAt'])
+@Index('uq_objections_town_number', ['townId', 'number'], { unique: true })
 @Check('ck_objections_outcome', `outcome IS NULL OR outcome IN ('upheld','dismissed')`)
 export class Objection {
   @PrimaryGeneratedColumn('uuid')
@@ -182,6 +183,10 @@ export class Objection {
 
   @Column({ name: 'answered_at', type: 'timestamptz', nullable: true })
   answeredAt: Date | null;
+
+  /** 异议编号: the record number and the nth objection to it, e.g. DC-2611-0042-Y1. */
+  @Column({ type: 'text' })
+  number: string;
 }
 
 /**

@@ -10,8 +10,9 @@ export const REVIEW_ERRORS = {
   'REVIEW.REASON_REQUIRED': { status: 400, message: '不通过须说明理由 / a rejection needs a reason' },
   'BOARD.NOT_FOUND': { status: 404, message: '公示栏不存在或尚未公示 / no published board' },
   'OBJECTION.WINDOW_CLOSED': { status: 409, message: '异议期已结束 / the objection window is closed' },
-  'OBJECTION.ENTRY_NOT_ON_BOARD': { status: 422, message: '该记录不在公示栏上 / entry is not on this board' },
+  'OBJECTION.ENTRY_NOT_ON_BOARD': { status: 422, message: '该记录不在本期公示栏上 / entry is not on this board' },
   'OBJECTION.NOT_FOUND': { status: 404, message: '异议不存在 / no such objection' },
   'CYCLE.AS_OF_REFUSED': { status: 403, message: '生产环境不能提前结束异议期或按指定时间入账 / not in production: objection windows are never shortened' },
   'OBJECTION.ALREADY_ANSWERED': { status: 409, message: '该异议已答复 / objection already answered' },
+  'OBJECTION.RECORD_NOT_FOUND': { status: 404, message: '没有这个记录编号，请对照公示栏上的编号（如 DC-2611-0042）/ no entry has this record number' },
 } as const satisfies Record<string, { status: number; message: string }>;

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { BoardModule } from '@app/board/board.module';
+import { PublicPagesController } from '@app/board/public-pages.controller';
 import { EntriesModule } from '@app/scoring/entries.module';
 import { LedgerModule } from '@app/ledger/ledger.module';
 import { NoticesModule } from '@app/notices/notices.module';
@@ -9,7 +10,8 @@ import { ReviewService } from './review.service';
 
 @Module({
   imports: [EntriesModule, LedgerModule, BoardModule, NoticesModule],
-  controllers: [ReviewController],
+  // The public objection page files through ReviewService; it lives with the board's pages (src/board).
+  controllers: [ReviewController, PublicPagesController],
   providers: [ReviewService, ReviewRepository],
   exports: [ReviewService],
 })

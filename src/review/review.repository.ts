@@ -28,8 +28,12 @@ const CYCLE_COLUMNS = `id, town_id AS "townId", village_id AS "villageId", perio
 /** An entry of the period with what the assessment and the board need. */
 export interface PeriodEntry {
   id: string;
+  /** 记录编号, e.g. DC-2611-0042. */
+  recordNo: string;
   residentId: string;
   residentName: string;
+  /** The resident's household number (printed beside the masked name only when the town says so). */
+  householdCode: string;
   itemCode: string;
   itemName: string;
   category: string;
@@ -57,6 +61,8 @@ export interface TownSettings {
   closeDay: number;
   holidays: string[];
   makeupWorkdays: string[];
+  /** Boards print the household number beside each masked name. */
+  boardHouseholdNumbers: boolean;
 }
 
 export interface ObjectionRow {
@@ -74,10 +80,15 @@ export interface ObjectionRow {
   answer: string | null;
   answeredBy: string | null;
   answeredAt: Date | null;
+  /** 异议编号, e.g. DC-2611-0042-Y1. */
+  number: string;
+  /** The record number of the entry objected to. */
+  recordNo: string;
 }
 
 const OBJECTION_COLUMNS = `id, town_id AS "townId", village_id AS "villageId", cycle_id AS "cycleId", entry_id AS "entryId", objector_name AS "objectorName",
-  contact, reason, filed_at AS "filedAt", due_at AS "dueAt", outcome, answer, answered_by AS "answeredBy", answered_at AS "answeredAt"`;
+  contact, reason, filed_at AS "filedAt", due_at AS "dueAt", outcome, answer, answered_by AS "answeredBy", answered_at AS "answeredAt", number,
+  (SELECT d.record_no FROM deed_entries d WHERE d.id = objections.entry_id) AS "recordNo"`;
 
 @Injectable()
 export class ReviewRepository {
@@ -146,7 +157,8 @@ export class ReviewRepository {
     return (await queryOne<TownSettings>(
       db,
       `SELECT id, objection_window_days AS "objectionWindowDays", objection_answer_working_days AS "objectionAnswerWorkingDays",
-              close_day AS "closeDay", holidays, makeup_workdays AS "makeupWorkdays" FROM towns WHERE id = $1`,
+              close_day AS "closeDay", holidays, makeup_workdays AS "makeupWorkdays", board_household_numbers AS "boardHouseholdNumbers"
+         FROM towns WHERE id = $1`,
       [townId],
     )) as TownSettings;
   }
@@ -155,13 +167,13 @@ export class ReviewRepository {
   async periodEntries(db: Db, villageId: string, period: string): Promise<PeriodEntry[]> {
     return queryRows<PeriodEntry>(
       db,
-      `SELECT e.id, e.resident_id AS "residentId", r.name AS "residentName", e.item_code AS "itemCode", i.name AS "itemName", i.category,
+      `SELECT e.id, e.record_no AS "recordNo", e.resident_id AS "residentId", r.name AS "residentName", h.code AS "householdCode", e.item_code AS "itemCode", i.name AS "itemName", i.category,
               i.sign, i.rule, i.caps, to_char(e.occurred_on, 'YYYY-MM-DD') AS "occurredOn",
               e.period <> to_char(e.occurred_on, 'YYYY-MM') AS late, e.quantity::float8 AS quantity,
               e.chosen_points AS "chosenPoints", e.points, s.final_points AS "finalPoints", s.final_explanation AS "finalExplanation",
               e.explanation, s.status, s.disputed, s.duplicate_of AS "duplicateOf"
        FROM deed_entries e JOIN entry_states s ON s.entry_id = e.id
-       JOIN residents r ON r.id = e.resident_id JOIN catalog_items i ON i.id = e.item_id
+       JOIN residents r ON r.id = e.resident_id JOIN households h ON h.id = r.household_id JOIN catalog_items i ON i.id = e.item_id
        WHERE e.village_id = $1 AND e.period = $2
        ORDER BY r.name, e.resident_id, e.item_code, e.occurred_on, e.id`,
       [villageId, period],
@@ -249,13 +261,28 @@ export class ReviewRepository {
     return queryOne(db, `SELECT cycle_id AS "cycleId", content, published_at AS "publishedAt" FROM boards WHERE village_id = $1 AND period = $2`, [villageId, period]);
   }
 
-  async insertObjection(m: EntityManager, o: Omit<ObjectionRow, 'id' | 'filedAt' | 'outcome' | 'answer' | 'answeredBy' | 'answeredAt'> & { clientIp: string }): Promise<ObjectionRow> {
+  async insertObjection(m: EntityManager, o: Omit<ObjectionRow, 'id' | 'filedAt' | 'outcome' | 'answer' | 'answeredBy' | 'answeredAt' | 'recordNo'> & { clientIp: string }): Promise<ObjectionRow> {
     return (await queryOne<ObjectionRow>(
       m,
-      `INSERT INTO objections (town_id, village_id, cycle_id, entry_id, objector_name, contact, reason, client_ip, due_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${OBJECTION_COLUMNS}`,
-      [o.townId, o.villageId, o.cycleId, o.entryId, o.objectorName, o.contact, o.reason, o.clientIp, o.dueAt],
+      `INSERT INTO objections (town_id, village_id, cycle_id, entry_id, objector_name, contact, reason, client_ip, due_at, number)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${OBJECTION_COLUMNS}`,
+      [o.townId, o.villageId, o.cycleId, o.entryId, o.objectorName, o.contact, o.reason, o.clientIp, o.dueAt, o.number],
     )) as ObjectionRow;
+  }
+
+  /** The entry of the town with this record number (any village, any period), or null. */
+  findEntryByRecordNo(db: Db, townId: string, recordNo: string): Promise<{ id: string; recordNo: string } | null> {
+    return queryOne(db, `SELECT id, record_no AS "recordNo" FROM deed_entries WHERE town_id = $1 AND record_no = $2`, [townId, recordNo]);
+  }
+
+  async entryRecordNo(db: Db, entryId: string): Promise<string | null> {
+    return (await queryOne<{ recordNo: string }>(db, `SELECT record_no AS "recordNo" FROM deed_entries WHERE id = $1`, [entryId]))?.recordNo ?? null;
+  }
+
+  /** How many objections the entry has had (answered or not): the next one's number is this + 1. */
+  async countObjectionsForEntry(m: EntityManager, entryId: string): Promise<number> {
+    const [r] = await m.query(`SELECT count(*)::int AS n FROM objections WHERE entry_id = $1`, [entryId]);
+    return r.n;
   }
 
   async lockObjection(m: EntityManager, id: string): Promise<ObjectionRow | null> {

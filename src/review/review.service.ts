@@ -13,6 +13,7 @@ import { JobHandler } from '@app/queue/job-handler.decorator';
 import { JobQueue } from '@app/queue/job-queue.service';
 import { RETIRED_SCHEDULERS, SCHEDULES, type JobPayloads } from '@app/queue/jobs';
 import { EntriesRepository } from '@app/scoring/entries.repository';
+import { formatObjectionNumber, normalizeRecordNumber } from '@app/scoring/record-number';
 import { evaluatePeriod } from '@app/scoring/rules/rule-engine';
 import type { Explanation } from '@app/scoring/rules/rule.types';
 import { buildBoard, type BoardContent } from './board';
@@ -26,6 +27,15 @@ const DAY_MS = 86_400_000;
 /** How often the worker checks that its job schedulers still exist in Redis. */
 export const SCHEDULER_CHECK_MS = 30_000;
 
+export interface FiledObjection {
+  id: string;
+  /** 异议编号, e.g. DC-2611-0042-Y1. */
+  number: string;
+  entryId: string;
+  recordNo: string;
+  dueAt: Date;
+}
+
 export interface ReviewSheet {
   /** The period this sheet is about (a village may have last month and this month open). */
   period: string;
@@ -34,6 +44,8 @@ export interface ReviewSheet {
   meeting: { heldOn: string; attendees: string[]; minutes: string } | null;
   entries: Array<{
     id: string;
+    /** 记录编号, as the board prints it. */
+    recordNo: string;
     residentId: string;
     residentName: string;
     itemCode: string;
@@ -229,6 +241,7 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
       meeting: await this.repo.latestMeeting(this.repo.db, cycle.id),
       entries: entries.map((e) => ({
         id: e.id,
+        recordNo: e.recordNo,
         residentId: e.residentId,
         residentName: e.residentName,
         itemCode: e.itemCode,
@@ -295,7 +308,15 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
       const windowEndsAt = new Date(publishedAt.getTime() + town.objectionWindowDays * DAY_MS);
       // The points the board shows, and finalize posts, are those of the entries that stand now.
       await this.assess(m, c);
-      const board = buildBoard({ villageId, villageName: v.name, period, publishedAt, windowEndsAt, entries: await this.repo.periodEntries(m, villageId, period) });
+      const board = buildBoard({
+        villageId,
+        villageName: v.name,
+        period,
+        publishedAt,
+        windowEndsAt,
+        entries: await this.repo.periodEntries(m, villageId, period),
+        householdNumbers: town.boardHouseholdNumbers,
+      });
       await this.repo.insertBoard(m, c, board as unknown as Record<string, unknown>);
       await this.repo.appendEventForStatus(m, c, 'approved', 'published', ctx.principal.id);
       await this.repo.transition(m, c, 'publicized', ctx.principal.id, null, { windowEndsAt });
@@ -316,26 +337,47 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
 
   // ---- objections --------------------------------------------------------------------------
 
-  async fileObjection(pub: PublicContext, villageId: string, period: string, dto: ObjectionDto): Promise<{ id: string; dueAt: Date }> {
+  /**
+   * A resident's objection to a line of the board, by the record number printed on it (or the
+   * entry id). Under the cycle row's lock: the window check, the objection's number (its record
+   * number and the nth objection to it) and the dispute flag see every other filing in order.
+   */
+  async fileObjection(pub: PublicContext, villageId: string, period: string, dto: ObjectionDto): Promise<FiledObjection> {
     const filed = await this.repo.db.transaction(async (m) => {
       const c = await this.repo.findCycle(m, villageId, period);
       const board = await this.repo.findBoard(m, villageId, period);
       if (!c || !board) throw new AppError('BOARD.NOT_FOUND');
       const locked = (await this.repo.lockCycleById(m, c.id)) as CycleRow;
       if (locked.state !== 'publicized' || (locked.windowEndsAt as Date).getTime() <= Date.now()) throw new AppError('OBJECTION.WINDOW_CLOSED');
-      const onBoard = (board.content as unknown as BoardContent).residents.some((r) => r.lines.some((l) => l.entryId === dto.entryId));
-      if (!onBoard) throw new AppError('OBJECTION.ENTRY_NOT_ON_BOARD');
+      const entry = await this.objectedEntry(m, c.townId, dto);
+      const onBoard = (board.content as unknown as BoardContent).residents.some((r) => r.lines.some((l) => l.entryId === entry.id));
+      if (!onBoard) throw new AppError('OBJECTION.ENTRY_NOT_ON_BOARD', `记录 ${entry.recordNo} 不在本村本期公示栏上，请核对村名、月份和编号 / entry is not on this board`);
       const town = await this.repo.townSettings(m, c.townId);
       const dueAt = addWorkingDays(new Date(), town.objectionAnswerWorkingDays, new Set(town.holidays), 'Asia/Shanghai', new Set(town.makeupWorkdays));
-      const o = await this.repo.insertObjection(m, { townId: c.townId, villageId, cycleId: c.id, entryId: dto.entryId, objectorName: dto.name, contact: dto.contact, reason: dto.reason, clientIp: pub.clientIp, dueAt });
-      await this.repo.setDisputed(m, dto.entryId, true);
-      await this.repo.appendEntryEvent(m, c.townId, dto.entryId, 'disputed', null, dto.reason, { objectionId: o.id });
-      await this.audit.recordPublic(pub, c.townId, { action: 'objection.file', targetType: 'entry', targetId: dto.entryId, summary: { objectionId: o.id } }, m);
-      return { id: o.id, dueAt: o.dueAt };
+      const number = formatObjectionNumber(entry.recordNo, (await this.repo.countObjectionsForEntry(m, entry.id)) + 1);
+      const o = await this.repo.insertObjection(m, { townId: c.townId, villageId, cycleId: c.id, entryId: entry.id, objectorName: dto.name, contact: dto.contact, reason: dto.reason, clientIp: pub.clientIp, dueAt, number });
+      await this.repo.setDisputed(m, entry.id, true);
+      await this.repo.appendEntryEvent(m, c.townId, entry.id, 'disputed', null, dto.reason, { objectionId: o.id });
+      await this.audit.recordPublic(pub, c.townId, { action: 'objection.file', targetType: 'entry', targetId: entry.id, summary: { objectionId: o.id, number } }, m);
+      return { id: o.id, number, entryId: entry.id, recordNo: entry.recordNo, dueAt: o.dueAt };
     });
     // After the commit: the board shows the entry under objection from the next request on.
     await this.boards.invalidate(villageId, period);
     return filed;
+  }
+
+  /** The entry an objection names: by record number (any case or width) within the town, or by id. */
+  private async objectedEntry(m: EntityManager, townId: string, dto: ObjectionDto): Promise<{ id: string; recordNo: string }> {
+    if (dto.recordNo !== undefined) {
+      const recordNo = normalizeRecordNumber(dto.recordNo);
+      if (!recordNo) throw new AppError('OBJECTION.RECORD_NOT_FOUND', `“${dto.recordNo.slice(0, 40)}”不是记录编号：请照公示栏上印的编号填写，如 DC-2611-0042 / not a record number`);
+      const found = await this.repo.findEntryByRecordNo(m, townId, recordNo);
+      if (!found || (dto.entryId !== undefined && dto.entryId !== found.id)) throw new AppError('OBJECTION.RECORD_NOT_FOUND', `没有记录编号为 ${recordNo} 的记录，请对照公示栏核对 / no entry has this record number`);
+      return found;
+    }
+    const recordNo = await this.repo.entryRecordNo(m, dto.entryId as string);
+    if (!recordNo) throw new AppError('OBJECTION.ENTRY_NOT_ON_BOARD');
+    return { id: dto.entryId as string, recordNo };
   }
 
   /** Upheld: the entry is withdrawn from posting. Dismissed: it stands (and posts now if the cycle is already finalized). */

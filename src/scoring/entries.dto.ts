@@ -150,6 +150,7 @@ export class EntryDto {
   @ApiProperty({ type: String, nullable: true, description: '疑似重复：同一村民同一事项同一天的较早记录' }) duplicateOf: string | null;
   @ApiProperty() enteredBy: string;
   @ApiProperty() enteredAt: Date;
+  @ApiProperty({ description: '记录编号（公示栏与异议引用；录入时分配，不再改变）', example: 'DC-2611-0042' }) recordNo: string;
 }
 
 /** What an entry would be, were it created now: nothing is stored. */

@@ -4,6 +4,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { queryRows } from '@app/database/sql';
 import type { ItemCaps, Rule, Explanation } from './rules/rule.types';
 import type { EntryEventType, EntryStatus } from './entry.entities';
+import { formatRecordNumber } from './record-number';
 
 export interface ResidentForEntry {
   id: string;
@@ -85,13 +86,16 @@ export interface EntryView {
   enteredAt: Date;
   requestHash: string;
   idempotencyKey: string | null;
+  /** 记录编号, e.g. DC-2611-0042. */
+  recordNo: string;
 }
 
 const ENTRY_VIEW = `SELECT e.id, e.village_id AS "villageId", e.resident_id AS "residentId", r.name AS "residentName", r.card_code AS "cardCode",
     e.item_code AS "itemCode", i.name AS "itemName", i.category, e.period, to_char(e.occurred_on, 'YYYY-MM-DD') AS "occurredOn",
     e.period <> to_char(e.occurred_on, 'YYYY-MM') AS late, e.quantity::float8 AS quantity, e.chosen_points AS "chosenPoints", e.points, s.final_points AS "finalPoints", e.explanation,
     e.reason, e.evidence_note AS "evidenceNote", s.status, s.disputed, s.duplicate_of AS "duplicateOf",
-    e.entered_by AS "enteredBy", e.entered_at AS "enteredAt", e.request_hash AS "requestHash", e.idempotency_key AS "idempotencyKey"
+    e.entered_by AS "enteredBy", e.entered_at AS "enteredAt", e.request_hash AS "requestHash", e.idempotency_key AS "idempotencyKey",
+    e.record_no AS "recordNo"
   FROM deed_entries e
   JOIN entry_states s ON s.entry_id = e.id
   JOIN residents r ON r.id = e.resident_id
@@ -238,15 +242,16 @@ export class EntriesRepository {
   async insertEntries(m: EntityManager, rows: NewEntryRow[]): Promise<void> {
     if (rows.length === 0) return;
     const col = <K extends keyof NewEntryRow>(k: K) => rows.map((r) => r[k]);
+    const recordNos = await this.allocateRecordNumbers(m, rows);
     await m.query(
       `INSERT INTO deed_entries (id, town_id, village_id, resident_id, item_id, item_code, period, occurred_on, quantity, chosen_points,
-          points, explanation, reason, evidence_note, idempotency_key, request_hash, batch_id, entered_by)
+          points, explanation, reason, evidence_note, idempotency_key, request_hash, batch_id, entered_by, record_no)
        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::text[], $7::text[], $8::date[], $9::numeric[],
-          $10::int[], $11::int[], $12::jsonb[], $13::text[], $14::text[], $15::text[], $16::text[], $17::uuid[], $18::uuid[])`,
+          $10::int[], $11::int[], $12::jsonb[], $13::text[], $14::text[], $15::text[], $16::text[], $17::uuid[], $18::uuid[], $19::text[])`,
       [
         col('id'), col('townId'), col('villageId'), col('residentId'), col('itemId'), col('itemCode'), col('period'), col('occurredOn'),
         col('quantity'), col('chosenPoints'), col('points'), rows.map((r) => JSON.stringify(r.explanation)), col('reason'),
-        col('evidenceNote'), col('idempotencyKey'), col('requestHash'), col('batchId'), col('enteredBy'),
+        col('evidenceNote'), col('idempotencyKey'), col('requestHash'), col('batchId'), col('enteredBy'), recordNos,
       ],
     );
     await m.query(
@@ -262,6 +267,34 @@ export class EntriesRepository {
          FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[]) AS t(town_id, id, actor, dup) WHERE dup IS NOT NULL`,
       [col('townId'), col('id'), col('enteredBy'), col('duplicateOf')],
     );
+  }
+
+  /**
+   * The record numbers of `rows`, in their order: one counter upsert per village-period (in
+   * ascending period order, the order every entry transaction locks cycles in), taking a block of
+   * as many sequences as the rows need. The counter row stays locked until the caller commits.
+   */
+  private async allocateRecordNumbers(m: EntityManager, rows: NewEntryRow[]): Promise<string[]> {
+    const groups = new Map<string, { townId: string; villageId: string; period: string; indexes: number[] }>();
+    rows.forEach((r, i) => {
+      const k = `${r.period}|${r.villageId}`;
+      const g = groups.get(k) ?? { townId: r.townId, villageId: r.villageId, period: r.period, indexes: [] };
+      g.indexes.push(i);
+      groups.set(k, g);
+    });
+    const out = new Array<string>(rows.length);
+    for (const k of [...groups.keys()].sort()) {
+      const g = groups.get(k) as { townId: string; villageId: string; period: string; indexes: number[] };
+      const [row] = await m.query(
+        `INSERT INTO record_counters (village_id, period, town_id, last_seq) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (village_id, period) DO UPDATE SET last_seq = record_counters.last_seq + EXCLUDED.last_seq
+         RETURNING last_seq AS "lastSeq", (SELECT code FROM villages WHERE id = $1) AS code`,
+        [g.villageId, g.period, g.townId, g.indexes.length],
+      );
+      const first = Number(row.lastSeq) - g.indexes.length + 1;
+      g.indexes.forEach((rowIndex, j) => (out[rowIndex] = formatRecordNumber(row.code as string, g.period, first + j)));
+    }
+    return out;
   }
 
   /** Standing entries on the same resident, item and day: "likely duplicates" for the meeting. */

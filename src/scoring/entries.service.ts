@@ -433,5 +433,6 @@ export function toDto(e: EntryView): EntryDto {
     duplicateOf: e.duplicateOf,
     enteredBy: e.enteredBy,
     enteredAt: e.enteredAt,
+    recordNo: e.recordNo,
   };
 }

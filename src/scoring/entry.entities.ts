@@ -25,6 +25,7 @@ export type EntryStatus = (typeof ENTRY_STATUSES)[number];
 @Index('ix_entries_village_period_items', ['villageId', 'period', 'itemCode', 'itemId', 'occurredOn', 'points'])
 @Index('ix_entries_resident_item_period', ['residentId', 'itemCode', 'period'])
 @Index('uq_entries_idempotency', ['villageId', 'idempotencyKey'], { unique: true, where: 'idempotency_key IS NOT NULL' })
+@Index('uq_entries_town_record_no', ['townId', 'recordNo'], { unique: true })
 @Check('ck_entries_period', `period ~ '^[0-9]{4}-(0[1-9]|1[0-2])$'`)
 export class DeedEntry {
   @PrimaryGeneratedColumn('uuid')
@@ -90,6 +91,30 @@ export class DeedEntry {
 
   @CreateDateColumn({ name: 'entered_at', type: 'timestamptz' })
   enteredAt: Date;
+
+  /** 记录编号, e.g. DC-2611-0042 (src/scoring/record-number.ts): assigned at creation, never changed. */
+  @Column({ name: 'record_no', type: 'text' })
+  recordNo: string;
+}
+
+/**
+ * The last record-number sequence used per village-period: taken with one upsert per insert
+ * (the row lock serialises concurrent entry inserts of one village-period until they commit,
+ * and a rolled-back insert rolls its numbers back too, so numbers have no gaps at creation).
+ */
+@Entity({ name: 'record_counters' })
+export class RecordCounter {
+  @PrimaryColumn({ name: 'village_id', type: 'uuid' })
+  villageId: string;
+
+  @PrimaryColumn({ type: 'text' })
+  period: string;
+
+  @Column({ name: 'town_id', type: 'uuid' })
+  townId: string;
+
+  @Column({ name: 'last_seq', type: 'integer' })
+  lastSeq: number;
 }
 
 /** The lifecycle of an entry, append-only (trigger). */

@@ -90,6 +90,11 @@ describe('audit log: every write endpoint records who did what', () => {
     );
     await step('PATCH /api/v1/towns/current/settings', 'town.settings.update', request(http).patch(api('/towns/current/settings')).set('authorization', t.town_admin).send({ baseScore: 1000 }));
     await step('POST /api/v1/villages', 'village.create', request(http).post(api('/villages')).set('authorization', t.town_admin).send({ code: 'NC', name: '南村' }));
+    await step(
+      'PATCH /api/v1/villages/{villageId}/board-settings',
+      'village.board_settings.update',
+      request(http).patch(api(`/villages/${f.villageA}/board-settings`)).set('authorization', t.town_admin).send({ committee: '东村村民委员会', contactPhone: '0631-8123456' }),
+    );
     await step('POST /api/v1/catalog/adoptions', 'catalog.adopt', request(http).post(api('/catalog/adoptions')).set('authorization', t.town_admin).send({ versionCode: DEFAULT_CATALOG.version, effectiveFrom: shanghaiDay(30) }));
     await step(
       'POST /api/v1/villages/{villageId}/items',

@@ -38,6 +38,7 @@ const TABLE: Record<string, Access> = {
   'PATCH /api/v1/towns/current/settings': ['town_admin'],
   'POST /api/v1/villages': ['town_admin'],
   'GET /api/v1/villages': ALL,
+  'PATCH /api/v1/villages/{villageId}/board-settings': ['town_admin'],
   'POST /api/v1/villages/{villageId}/households': ['town_admin', 'village_clerk'],
   'GET /api/v1/villages/{villageId}/households': ['town_admin', 'village_clerk', 'village_reviewer', 'auditor'],
   'POST /api/v1/villages/{villageId}/residents': ['town_admin', 'village_clerk'],

@@ -23,7 +23,8 @@ describe('public board: current at once, found by village code', () => {
   const lineOf = (body: { residents: Array<{ lines: Line[] }> }, id: string) => body.residents.flatMap((r) => r.lines).find((l) => l.entryId === id);
 
   beforeAll(async () => {
-    stack = await startStack({ env: { BOARD_CACHE_MS: '60000' } });
+    // A fixed base: supertest's Host changes port per request, and the QR addresses follow the Host.
+    stack = await startStack({ env: { BOARD_CACHE_MS: '60000', PUBLIC_BASE_URL: 'https://xinyi.example.cn' } });
     f = await seedTown(stack.db, 3);
     t = await bearers(stack.http, f);
     // Codes as villages get them through the API (the fixture's are random).

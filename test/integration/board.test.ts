@@ -30,7 +30,7 @@ describe('public board (公示栏): JSON, printable page, village list, town ove
   const url = (villageId: string, period: string, suffix = '') => `/api/v1/public/boards/${villageId}/${period}${suffix}`;
 
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startStack({ env: { PUBLIC_BASE_URL: 'https://xinyi.example.cn' } });
     f = await seedTown(stack.db, 4);
     await personalise(stack, f);
     t = await bearers(stack.http, f);
@@ -100,7 +100,11 @@ describe('public board (公示栏): JSON, printable page, village list, town ove
     const [stored] = await stack.db.query(`SELECT content FROM boards WHERE village_id = $1 AND period = $2`, [f.villageB, open.period]);
     const b = (await request(stack.http).get(url(f.villageB, open.period)).expect(200)).body;
     expect(b.totals).toEqual(stored.content.totals);
-    expect(b.redList).toEqual(stored.content.redList);
+    expect(b.redList.map(({ name, total }: { name: string; total: number }) => ({ name, total }))).toEqual(stored.content.redList);
+    // The QR addresses start with PUBLIC_BASE_URL and name the board by codes, not ids.
+    const [codes] = await stack.db.query(`SELECT t.code AS town, v.code AS village FROM villages v JOIN towns t ON t.id = v.town_id WHERE v.id = $1`, [f.villageB]);
+    expect(b.boardUrl).toBe(`https://xinyi.example.cn/board/${codes.town}/${codes.village}/${open.period}`);
+    expect(b.objectionPageUrl).toBe(`${b.boardUrl}/objection`);
     expect(b.residents.map((r: Resident) => ({ name: r.name, total: r.total, lines: r.lines.map((l) => l.entryId) }))).toEqual(
       stored.content.residents.map((r: Resident) => ({ name: r.name, total: r.total, lines: r.lines.map((l) => l.entryId) })),
     );
@@ -128,8 +132,9 @@ describe('public board (公示栏): JSON, printable page, village list, town ove
     const html = res.text;
     expect(html).toMatch(/^<!DOCTYPE html>\n<html lang="zh-CN">/);
     expect(html).toMatch(/@page \{ size: A4; margin: [^}]+\}/);
-    expect(html).toMatch(/tr \{[^}]*break-inside: avoid/);
-    expect(html).toMatch(/thead \{ display: table-header-group; \}/);
+    // Fixed-height A4 sheets, numbered (the browser test prints them and counts PDF pages).
+    expect(html).toMatch(/\.sheet \{ height: 272mm; overflow: hidden; break-after: page;/);
+    expect(html).toContain('第 1 页 / 共 1 页');
     expect(html).toMatch(/font-family: "Noto Sans CJK SC"[^;]*sans-serif;/);
     const [y, m] = done.period.split('-');
     expect(html).toContain(`<title>东村${y}年${Number(m)}月信义积分公示</title>`);

@@ -116,6 +116,7 @@ describe('the committed OpenAPI document matches what the api answers', () => {
     await patch('/api/v1/towns/current/settings', 'town_admin', { objectionWindowDays: 7 });
     await get('/api/v1/villages', 'village_clerk');
     await post('/api/v1/villages', 'town_admin', { code: 'CONF01', name: '测试村' });
+    await patch(`${v}/board-settings`, 'town_admin', { committee: '测试村村民委员会', contactPhone: '0631-8123456' });
     await get(`${v}/households`, 'village_clerk');
     await post(`${v}/households`, 'village_clerk', { code: 'CONF-H1' });
     const residents = await get(`${v}/residents`, 'village_clerk');

@@ -46,6 +46,8 @@ export async function startStack(opts: { worker?: boolean; env?: Record<string, 
     UPLOAD_MAX_BYTES: String(10 * 1024 * 1024),
     // Tests read a board right after changing it.
     BOARD_CACHE_MS: '0',
+    // Unset (an empty value is): QR addresses follow the request's host unless a file sets it.
+    PUBLIC_BASE_URL: '',
     ...opts.env,
   });
   const { AppModule } = await import('@app/app.module.js');

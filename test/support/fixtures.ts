@@ -48,7 +48,7 @@ export async function seedTown(db: DataSource, residentsPerVillage = 3): Promise
   const [town] = await db.query(`INSERT INTO towns (code, name) VALUES ($1, '测试镇') RETURNING id`, [`T${rand()}`]);
   const [other] = await db.query(`INSERT INTO towns (code, name) VALUES ($1, '邻镇') RETURNING id`, [`T${rand()}`]);
   const village = async (townId: string, name: string) =>
-    (await db.query(`INSERT INTO villages (town_id, code, name) VALUES ($1, $2, $3) RETURNING id`, [townId, `V${rand()}`, name]))[0].id as string;
+    (await db.query(`INSERT INTO villages (town_id, code, name) VALUES ($1, $2, $3) RETURNING id`, [townId, `V${rand().slice(0, 6).toUpperCase()}`, name]))[0].id as string;
   const villageA = await village(town.id, '东村');
   const villageB = await village(town.id, '西村');
   const villageOther = await village(other.id, '邻村');

@@ -1352,6 +1352,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/villages/{villageId}/board-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** 公示栏上印的发布单位与村联系电话（只改所填字段，null 清除） */
+        patch: operations["OrgController_updateVillageBoard"];
+        trace?: never;
+    };
     "/api/v1/villages/{villageId}/cycles": {
         parameters: {
             query?: never;
@@ -2631,6 +2648,11 @@ export interface components {
             enteredBy: string;
             /** Format: date-time */
             enteredAt: string;
+            /**
+             * @description 记录编号（公示栏与异议引用；录入时分配，不再改变）
+             * @example DC-2611-0042
+             */
+            recordNo: string;
         };
         EntryPageDto: {
             items: components["schemas"]["EntryDto"][];
@@ -2951,9 +2973,14 @@ export interface components {
         ObjectionDto: {
             /**
              * Format: uuid
-             * @description 公示栏上的记录编号
+             * @description 记录 ID（与 recordNo 二选一）
              */
-            entryId: string;
+            entryId?: string;
+            /**
+             * @description 公示栏上印的记录编号，如 DC-2611-0042（与 entryId 二选一；大小写、全角字符均可）
+             * @example DC-2611-0042
+             */
+            recordNo?: string;
             /** @description 异议人姓名 */
             name: string;
             /** @description 联系方式 */
@@ -2964,9 +2991,24 @@ export interface components {
         ObjectionFiledDto: {
             /**
              * Format: uuid
-             * @description 异议编号
+             * @description 异议 ID
              */
             id: string;
+            /**
+             * @description 异议编号（记录编号 + 第几次异议），如 DC-2611-0042-Y1
+             * @example DC-2611-0042-Y1
+             */
+            number: string;
+            /**
+             * Format: uuid
+             * @description 所异议的记录 ID
+             */
+            entryId: string;
+            /**
+             * @description 所异议的记录编号
+             * @example DC-2611-0042
+             */
+            recordNo: string;
             /**
              * Format: date-time
              * @description 答复期限（工作日计）
@@ -2976,6 +3018,10 @@ export interface components {
         ObjectionRecordDto: {
             /** Format: uuid */
             id: string;
+            /** @description 异议编号，如 DC-2611-0042-Y1 */
+            number: string;
+            /** @description 所异议的记录编号，如 DC-2611-0042 */
+            recordNo: string;
             /** Format: uuid */
             townId: string;
             /** Format: uuid */
@@ -3110,8 +3156,30 @@ export interface components {
         PublicBoardDto: {
             /** Format: uuid */
             villageId: string;
+            /**
+             * @description 村编号
+             * @example DC
+             */
+            villageCode: string;
             /** @description 村（社区）名称 */
             villageName: string;
+            /** @description 镇（街道）名称 */
+            townName: string;
+            /**
+             * @description 发布单位
+             * @example 东村村民委员会
+             */
+            committee: string;
+            /** @description 村联系电话 */
+            contactPhone: string | null;
+            /** @description 镇监督电话 */
+            supervisionPhone: string | null;
+            /** @description 网上公示栏（打印页上二维码的地址） */
+            boardUrl: string;
+            /** @description 网上提出异议的页面（打印页上二维码的地址） */
+            objectionPageUrl: string;
+            /** @description 异议截止时间（公示期结束） */
+            objectionDeadline: string;
             /**
              * @description 期间
              * @example 2026-03
@@ -3132,7 +3200,7 @@ export interface components {
             objectionOpen: boolean;
             /** @description 如何提出异议 */
             howToObject: string;
-            /** @description 网上提出异议的接口（POST） */
+            /** @description 提出异议的 JSON 接口（POST，供程序使用；村民用 objectionPageUrl） */
             objectionEndpoint: string;
             residents: components["schemas"]["PublicBoardResidentDto"][];
             /** @description 合计（公示时） */
@@ -3153,9 +3221,14 @@ export interface components {
         PublicBoardLineDto: {
             /**
              * Format: uuid
-             * @description 记录编号（提出异议时注明）
+             * @description 记录 ID
              */
             entryId: string;
+            /**
+             * @description 记录编号（公示栏上印的，提出异议时注明），如 DC-2611-0042
+             * @example DC-2611-0042
+             */
+            recordNo: string;
             /** @description 事项编码 */
             itemCode: string;
             /** @description 事项名称 */
@@ -3275,6 +3348,11 @@ export interface components {
             expiresAt: string;
         };
         RankedNameDto: {
+            /**
+             * @description 名次（同分同名次：1、2、2、4）
+             * @example 2
+             */
+            rank: number;
             /** @description 姓名（已脱敏） */
             name: string;
             /** @description 本期合计 */
@@ -3504,6 +3582,11 @@ export interface components {
         ReviewSheetEntryDto: {
             /** Format: uuid */
             id: string;
+            /**
+             * @description 记录编号（公示栏与异议引用）
+             * @example DC-2611-0042
+             */
+            recordNo: string;
             /** Format: uuid */
             residentId: string;
             /** @description 村民姓名 */
@@ -3872,6 +3955,13 @@ export interface components {
             villageItemMaxPoints: number;
             /** @description 年末清零可用积分 */
             expireBalanceAtYearEnd: boolean;
+            /**
+             * @description 镇监督电话（印在各村公示栏上）
+             * @example 0631-8888888
+             */
+            contactPhone: string | null;
+            /** @description 公示栏在脱敏姓名后加印户号，以区分同名（默认否：户号属个人信息） */
+            boardHouseholdNumbers: boolean;
         };
         UpdateGoodsDto: {
             /** @description 商品名称 */
@@ -3931,6 +4021,25 @@ export interface components {
             villageItemMaxPoints?: number;
             /** @description 年末清零可用积分 */
             expireBalanceAtYearEnd?: boolean;
+            /**
+             * @description 镇监督电话（印在各村公示栏上；null 清除）
+             * @example 0631-8888888
+             */
+            contactPhone?: string | null;
+            /** @description 公示栏在脱敏姓名后加印户号（默认否） */
+            boardHouseholdNumbers?: boolean;
+        };
+        UpdateVillageBoardDto: {
+            /**
+             * @description 发布单位（印在公示栏上；不填为“<村名>村民委员会”）
+             * @example 东村村民委员会 东村信用议事会
+             */
+            committee?: string | null;
+            /**
+             * @description 村联系电话（印在公示栏上）
+             * @example 0631-8123456
+             */
+            contactPhone?: string | null;
         };
         UploadPeriodCountDto: {
             /**
@@ -3991,6 +4100,10 @@ export interface components {
             code: string;
             /** @description 村名称 */
             name: string;
+            /** @description 发布单位（公示栏；null 为“<村名>村民委员会”） */
+            committee: string | null;
+            /** @description 村联系电话（公示栏） */
+            contactPhone: string | null;
             /** Format: date-time */
             createdAt: string;
         };
@@ -7019,7 +7132,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `OBJECTION.ENTRY_NOT_ON_BOARD` 该记录不在公示栏上 / entry is not on this board */
+            /** @description `OBJECTION.ENTRY_NOT_ON_BOARD` 该记录不在本期公示栏上 / entry is not on this board */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -10076,6 +10189,91 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "ORG.VILLAGE_CODE_TAKEN";
+                    };
+                };
+            };
+            /** @description `REQUEST.TOO_LARGE` 请求体过大 / request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
+        };
+    };
+    OrgController_updateVillageBoard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                villageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateVillageBoardDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VillageDto"];
+                };
+            };
+            /** @description `ORG.INVALID_SETTINGS` 乡镇设置不合法 / invalid town settings<br>`REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.INVALID_SETTINGS" | "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
                     };
                 };
             };
