@@ -51,7 +51,12 @@ describe('staff console (browser): the town admin’s office', () => {
     return (text ? JSON.parse(text) : null) as T;
   }
   const token = async (username: string, password = PASSWORD) => (await apiCall<{ accessToken: string }>('POST', '/auth/login', null, { username, password })).accessToken;
-  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
+  /** After dialogs have closed and Element Plus's transitions (≈ 300 ms) have run, for a still picture. */
+  async function shot(name: string): Promise<void> {
+    await poll(() => page.locator('.el-overlay:visible').count()).toBe(0);
+    await page.waitForTimeout(400);
+    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
+  }
   const menu = (p: Page) => p.getByRole('navigation', { name: '主菜单' });
 
   async function signIn(p: Page, username: string, password = PASSWORD): Promise<void> {
@@ -249,6 +254,7 @@ describe('staff console (browser): the town admin’s office', () => {
     await page.getByRole('button', { name: '保存设置' }).click();
     await poll(() => page.getByRole('status').filter({ hasText: '已保存' }).count()).toBe(1);
     expect((await apiCall<{ objectionWindowDays: number }>('GET', '/towns/current', admin)).objectionWindowDays).toBe(9);
+    await page.getByRole('heading', { name: /本镇设置/ }).scrollIntoViewIfNeeded();
     await shot('admin-settings');
   });
 
