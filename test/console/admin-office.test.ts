@@ -219,6 +219,31 @@ describe('staff console (browser): the town admin’s office', () => {
       await clerk.getByRole('button', { name: '登录', exact: true }).click();
       await poll(() => clerk.getByRole('alert').innerText()).toContain('停用');
       expect(new URL(clerk.url()).pathname).toBe('/console/login');
+
+      // Activated again and given a one-time password: shown once; first login sets their own.
+      await row.getByRole('button', { name: '启用 dongcun.helper' }).click();
+      await poll(() => row.innerText()).toContain('启用');
+      await row.getByRole('button', { name: '重置密码 dongcun.helper' }).click();
+      await page.getByRole('dialog', { name: '重置密码' }).getByRole('button', { name: '重置' }).click();
+      const otpBox = page.getByRole('dialog', { name: '已生成一次性密码' }).getByLabel('一次性密码', { exact: true });
+      await poll(async () => (await otpBox.textContent())?.trim()).toMatch(/^[A-Za-z2-9]{4}(-[A-Za-z2-9]{4}){3}$/);
+      const otp = ((await otpBox.textContent()) ?? '').trim();
+      await page.getByRole('button', { name: '我已记下' }).click();
+      await poll(() => row.innerText()).toContain('待改密码');
+      await clerk.getByLabel('用户名').fill('dongcun.helper');
+      await clerk.getByLabel('密码').fill(otp);
+      await clerk.getByRole('button', { name: '登录', exact: true }).click();
+      const choose = clerk.getByRole('form', { name: '设置新密码' });
+      await choose.getByLabel('新密码', { exact: true }).fill('short');
+      await choose.getByRole('button', { name: '设置新密码并登录' }).click();
+      await poll(() => choose.locator('.el-form-item__error').first().innerText()).toContain('至少 10 位');
+      await choose.getByLabel('新密码', { exact: true }).fill('helper-password-9');
+      await choose.getByLabel('再次输入新密码').fill('helper-password-9');
+      await choose.getByRole('button', { name: '设置新密码并登录' }).click();
+      // Signed in with the new password, back where the ended session was (录入记录).
+      await clerk.waitForURL((u) => u.pathname === '/console/entries');
+      await clerk.getByRole('button', { name: '退出登录' }).waitFor();
+      await token('dongcun.helper', 'helper-password-9');
     } finally {
       await other.close();
     }
