@@ -20,6 +20,7 @@ import {
   PairDto,
   PairedTerminalDto,
   PairingCodeDto,
+  PasswordResetDto,
   RefreshDto,
   ShopIdParam,
   StaffDto,
@@ -175,6 +176,16 @@ export class StaffController {
   @ApiErrors('STAFF.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   activate(@Ctx() ctx: RequestContext, @Param() p: IdParam): Promise<StaffDto> {
     return this.staff.setActive(ctx, p.id, true);
+  }
+
+  @Post('staff/:id/password-reset')
+  @HttpCode(200)
+  @Roles('town_admin')
+  @ApiOperation({ summary: '重置工作人员密码：生成一次性密码（只显示这一次），其所有登录立即失效，下次登录须先改密码' })
+  @ApiOkResponse({ type: PasswordResetDto })
+  @ApiErrors('STAFF.NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'STAFF.SELF_RESET')
+  resetPassword(@Ctx() ctx: RequestContext, @Param() p: IdParam): Promise<PasswordResetDto> {
+    return this.staff.resetPassword(ctx, p.id);
   }
 
   @Post('shops/:shopId/terminals')

@@ -47,6 +47,12 @@ export class StaffDto {
   @ApiProperty({ type: String, format: 'uuid', nullable: true, description: '所属村（村级角色）' }) villageId: string | null;
   @ApiProperty({ type: String, format: 'uuid', nullable: true, description: '所属超市（超市店员）' }) shopId: string | null;
   @ApiPropertyOptional({ description: '是否启用' }) active?: boolean;
+  @ApiPropertyOptional({ description: '下次登录须先修改密码（一次性密码未改）' }) mustChangePassword?: boolean;
+}
+
+export class PasswordResetDto {
+  @ApiProperty({ type: StaffDto }) staff: StaffDto;
+  @ApiProperty({ description: '一次性密码（只显示这一次；登录后须立即修改）', example: 'abcd-EFGH-2345-jkmn' }) oneTimePassword: string;
 }
 
 /** The staff user a valid access token belongs to (`GET /auth/me`). */

@@ -111,6 +111,20 @@ export class AuthRepository {
     );
   }
 
+  /**
+   * A one-time password set by a town admin: the user must change it at the next login, and
+   * every session of the user ends in the same statement (whoever knew the old password is out).
+   */
+  async resetPassword(staffId: string, passwordHash: string): Promise<void> {
+    await this.db.query(
+      `WITH u AS (UPDATE staff_users SET password_hash = $2, must_change_password = true WHERE id = $1),
+            s AS (UPDATE staff_sessions SET ended_at = now(), end_reason = 'password_reset' WHERE staff_id = $1 AND ended_at IS NULL),
+            r AS (UPDATE refresh_tokens SET revoked_at = now() WHERE staff_id = $1 AND revoked_at IS NULL)
+       SELECT 1`,
+      [staffId, passwordHash],
+    );
+  }
+
   async startSession(id: string, staffId: string): Promise<void> {
     await this.db.query(`INSERT INTO staff_sessions (id, staff_id) VALUES ($1, $2)`, [id, staffId]);
   }

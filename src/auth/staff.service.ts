@@ -4,7 +4,8 @@ import { AppError } from '@app/common/errors/app-error';
 import { newApiKey } from './api-key';
 import { AuthRepository, type StaffRow, type TerminalRow } from './auth.repository';
 import { AuthService } from './auth.service';
-import type { CreateStaffDto, StaffDto, TerminalDto, CreatedTerminalDto } from './auth.dto';
+import type { CreateStaffDto, PasswordResetDto, StaffDto, TerminalDto, CreatedTerminalDto } from './auth.dto';
+import { oneTimePassword } from './one-time-password';
 import type { RequestContext } from './principal';
 import { ScopeService } from './scope.service';
 
@@ -58,6 +59,22 @@ export class StaffService {
     return toStaffDto({ ...row, active });
   }
 
+  /**
+   * A new one-time password, answered once and never stored in clear: the user signs in with it
+   * and must choose a new one first; every session of the user ends now. Not for oneself (that
+   * is a password change, which needs the current password).
+   */
+  async resetPassword(ctx: RequestContext, id: string): Promise<PasswordResetDto> {
+    const row = await this.repo.findStaffById(id);
+    if (!row) throw new AppError('STAFF.NOT_FOUND');
+    this.scope.assertTown(ctx.principal, row.townId);
+    if (row.id === ctx.principal.id) throw new AppError('STAFF.SELF_RESET');
+    const password = oneTimePassword();
+    await this.repo.resetPassword(id, await AuthService.hashPassword(password));
+    await this.audit.record(ctx, { action: 'staff.password_reset', targetType: 'staff', targetId: id, summary: { username: row.username } });
+    return { staff: toStaffDto({ ...row, mustChangePassword: true }), oneTimePassword: password };
+  }
+
   async createTerminal(ctx: RequestContext, shopId: string, name: string): Promise<CreatedTerminalDto> {
     const shop = await this.scope.shop(ctx.principal, shopId);
     const key = newApiKey();
@@ -83,7 +100,7 @@ export class StaffService {
 }
 
 function toStaffDto(r: StaffRow): StaffDto {
-  return { id: r.id, username: r.username, displayName: r.displayName, role: r.role, townId: r.townId, villageId: r.villageId, shopId: r.shopId, active: r.active };
+  return { id: r.id, username: r.username, displayName: r.displayName, role: r.role, townId: r.townId, villageId: r.villageId, shopId: r.shopId, active: r.active, mustChangePassword: r.mustChangePassword };
 }
 
 function toTerminalDto(r: TerminalRow): TerminalDto {

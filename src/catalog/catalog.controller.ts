@@ -1,11 +1,22 @@
-import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Ctx, Roles } from '@app/auth/auth.decorators';
 import { ROLES } from '@app/auth/auth.entities';
 import type { RequestContext } from '@app/auth/principal';
 import { ApiErrors } from '@app/common/errors/api-errors';
 import { VillageIdParam } from '@app/org/org.dto';
-import { AdoptVersionDto, CatalogAdoptionDto, CatalogItemDto, CatalogVersionDto, CreateVillageItemDto, ItemCodeParam, ItemQuery, ListItemsQuery } from './catalog.dto';
+import {
+  AdoptVersionDto,
+  CatalogAdoptionDto,
+  CatalogItemDto,
+  CatalogVersionDto,
+  CreateVillageItemDto,
+  ItemCodeParam,
+  ItemQuery,
+  ListItemsQuery,
+  RetireVillageItemDto,
+  VillageItemParam,
+} from './catalog.dto';
 import { CatalogService } from './catalog.service';
 
 @ApiTags('catalog 积分目录')
@@ -57,9 +68,19 @@ export class CatalogController {
     return this.catalog.createVillageItem(ctx, p.villageId, dto);
   }
 
+  @Post('villages/:villageId/items/:itemId/retire')
+  @HttpCode(200)
+  @Roles('town_admin', 'village_reviewer')
+  @ApiOperation({ summary: '停用村自设事项（自今天起不再用于新的记分，不再占用本镇限额；编号不再复用）' })
+  @ApiOkResponse({ type: CatalogItemDto })
+  @ApiErrors('ORG.VILLAGE_NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'CATALOG.ITEM_NOT_FOUND', 'CATALOG.ITEM_RETIRED')
+  retireVillageItem(@Ctx() ctx: RequestContext, @Param() p: VillageItemParam, @Body() dto: RetireVillageItemDto): Promise<CatalogItemDto> {
+    return this.catalog.retireVillageItem(ctx, p.villageId, p.itemId, dto);
+  }
+
   @Get('villages/:villageId/items')
   @Roles(...ROLES)
-  @ApiOperation({ summary: '村自设事项' })
+  @ApiOperation({ summary: '村自设事项（含已停用的，附停用日期）' })
   @ApiOkResponse({ type: [CatalogItemDto] })
   @ApiErrors('ORG.VILLAGE_NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   villageItems(@Ctx() ctx: RequestContext, @Param() p: VillageIdParam): Promise<CatalogItemDto[]> {

@@ -36,6 +36,7 @@ export class CatalogItemDto {
   @ApiProperty({ description: '计分规则（JSON）', type: 'object', additionalProperties: true }) rule: Rule;
   @ApiProperty({ nullable: true, description: '每月/每年上限', type: 'object', additionalProperties: true }) caps: ItemCaps | null;
   @ApiProperty({ description: '规则的中文说明', example: '每次 +2 分' }) ruleText: string;
+  @ApiProperty({ type: String, nullable: true, description: '村自设事项自该日（YYYY-MM-DD）起停用；未停用为空' }) retiredOn: string | null;
 }
 
 export class ListItemsQuery {
@@ -134,4 +135,22 @@ export class CreateVillageItemDto {
   @IsOptional()
   @IsObject()
   caps?: Record<string, unknown>;
+}
+
+export class VillageItemParam {
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID('all')
+  villageId: string;
+
+  @ApiProperty({ format: 'uuid', description: '村自设事项 id' })
+  @IsUUID('all')
+  itemId: string;
+}
+
+export class RetireVillageItemDto {
+  @ApiProperty({ description: '停用原因', example: '村规民约修订，不再适用' })
+  @IsString()
+  @MinLength(2)
+  @MaxLength(200)
+  reason: string;
 }

@@ -1,4 +1,4 @@
-import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn, Unique } from 'typeorm';
 import type { ItemCaps, Rule } from '@app/scoring/rules/rule.types';
 
 /** A published set of items. Items of a version never change (a trigger refuses it). */
@@ -93,4 +93,34 @@ export class CatalogAdoption {
 
   @CreateDateColumn({ name: 'adopted_at', type: 'timestamptz' })
   adoptedAt: Date;
+}
+
+/**
+ * A village item taken out of use from a date (catalog_items is append-only, so retiring is a row
+ * of its own, append-only too). From `retiredOn` on the item scores no new entries and no longer
+ * counts toward the town's limit of village items; its code is never given to another item.
+ */
+@Entity({ name: 'catalog_item_retirements' })
+export class CatalogItemRetirement {
+  @PrimaryColumn({ name: 'item_id', type: 'uuid' })
+  itemId: string;
+
+  @Column({ name: 'town_id', type: 'uuid' })
+  townId: string;
+
+  @Index('ix_catalog_item_retirements_village')
+  @Column({ name: 'village_id', type: 'uuid' })
+  villageId: string;
+
+  @Column({ name: 'retired_on', type: 'date' })
+  retiredOn: string;
+
+  @Column({ type: 'text' })
+  reason: string;
+
+  @Column({ name: 'retired_by', type: 'uuid' })
+  retiredBy: string;
+
+  @CreateDateColumn({ name: 'retired_at', type: 'timestamptz' })
+  retiredAt: Date;
 }

@@ -8,4 +8,5 @@ export const CATALOG_ERRORS = {
   'CATALOG.VILLAGE_ITEM_LIMIT': { status: 422, message: '超出本镇对村自设事项的限制 / over the town limits for village items' },
   'CATALOG.ADOPTION_IN_PAST': { status: 422, message: '生效日期不能早于今天 / effective date cannot be before today' },
   'CATALOG.ADOPTION_EXISTS': { status: 409, message: '本镇在该日期已有采用记录 / the town already adopts a version from that date' },
+  'CATALOG.ITEM_RETIRED': { status: 409, message: '该事项已停用 / the item is already retired' },
 } as const satisfies Record<string, { status: number; message: string }>;

@@ -34,6 +34,8 @@ export interface ItemRow {
   sign: 1 | -1;
   rule: Rule;
   caps: ItemCaps | null;
+  /** Village items only: the day from which the item is retired (YYYY-MM-DD), else null. */
+  retiredOn: string | null;
 }
 
 export interface ItemFilter {
@@ -43,7 +45,10 @@ export interface ItemFilter {
   sign?: 1 | -1;
 }
 
-const ITEM_COLUMNS = `id, version_id AS "versionId", village_id AS "villageId", code, category, name, description, sign, rule, caps`;
+const ITEM_COLUMNS = `id, version_id AS "versionId", village_id AS "villageId", code, category, name, description, sign, rule, caps,
+  (SELECT to_char(r.retired_on, 'YYYY-MM-DD') FROM catalog_item_retirements r WHERE r.item_id = catalog_items.id) AS "retiredOn"`;
+/** The item is usable on the date $n: not retired on or before it. */
+const NOT_RETIRED_ON = (param: string) => `NOT EXISTS (SELECT 1 FROM catalog_item_retirements r WHERE r.item_id = catalog_items.id AND r.retired_on <= ${param}::date)`;
 const ADOPTION_COLUMNS = `a.version_id AS "versionId", v.code AS "versionCode", to_char(a.effective_from, 'YYYY-MM-DD') AS "effectiveFrom", a.adopted_at AS "adoptedAt"`;
 
 @Injectable()
@@ -95,29 +100,45 @@ export class CatalogRepository {
     return row as { id: string; adoptedAt: Date };
   }
 
-  /** Items of a version plus, when `villageId` is given, that village's own items. */
-  listItems(versionId: string, villageId: string | null, f: ItemFilter): Promise<ItemRow[]> {
+  /** Items of a version plus, when `villageId` is given, that village's own items not retired on `date`. */
+  listItems(versionId: string, villageId: string | null, f: ItemFilter, date: string): Promise<ItemRow[]> {
     return queryRows<ItemRow>(
       this.db,
       `SELECT ${ITEM_COLUMNS} FROM catalog_items
-       WHERE (version_id = $1 OR ($2::uuid IS NOT NULL AND village_id = $2))
+       WHERE (version_id = $1 OR ($2::uuid IS NOT NULL AND village_id = $2)) AND ${NOT_RETIRED_ON('$7')}
          AND ($3::text IS NULL OR strpos(name, $3) > 0 OR strpos(description, $3) > 0)
          AND ($4::text IS NULL OR code = $4) AND ($5::text IS NULL OR category = $5) AND ($6::smallint IS NULL OR sign = $6)
        ORDER BY village_id NULLS FIRST, sign DESC, code`,
-      [versionId, villageId, f.q ?? null, f.code ?? null, f.category ?? null, f.sign ?? null],
+      [versionId, villageId, f.q ?? null, f.code ?? null, f.category ?? null, f.sign ?? null, date],
     );
   }
 
-  /** The version's item with this code, else the village's own (codes never clash: V.. vs T../B..). */
-  findItem(versionId: string, villageId: string | null, code: string): Promise<ItemRow | null> {
+  /**
+   * The version's item with this code, else the village's own (codes never clash: V.. vs T../B..),
+   * as in force on `date`: a village item retired on or before it is not found.
+   */
+  findItem(versionId: string, villageId: string | null, code: string, date: string): Promise<ItemRow | null> {
     return queryOne<ItemRow>(
       this.db,
-      `SELECT ${ITEM_COLUMNS} FROM catalog_items WHERE code = $3 AND (version_id = $1 OR ($2::uuid IS NOT NULL AND village_id = $2))
+      `SELECT ${ITEM_COLUMNS} FROM catalog_items WHERE code = $3 AND (version_id = $1 OR ($2::uuid IS NOT NULL AND village_id = $2)) AND ${NOT_RETIRED_ON('$4')}
        ORDER BY village_id NULLS FIRST LIMIT 1`,
-      [versionId, villageId, code],
+      [versionId, villageId, code, date],
     );
   }
 
+  /** A village's own item by id, retired or not. */
+  findVillageItem(m: EntityManager, villageId: string, id: string): Promise<ItemRow | null> {
+    return queryOne<ItemRow>(m, `SELECT ${ITEM_COLUMNS} FROM catalog_items WHERE id = $1 AND village_id = $2`, [id, villageId]);
+  }
+
+  async insertRetirement(m: EntityManager, r: { itemId: string; townId: string; villageId: string; retiredOn: string; reason: string; retiredBy: string }): Promise<void> {
+    await m.query(
+      `INSERT INTO catalog_item_retirements (item_id, town_id, village_id, retired_on, reason, retired_by) VALUES ($1, $2, $3, $4, $5, $6)`,
+      [r.itemId, r.townId, r.villageId, r.retiredOn, r.reason, r.retiredBy],
+    );
+  }
+
+  /** Every item of the village, retired ones included (they carry retiredOn). */
   listVillageItems(villageId: string): Promise<ItemRow[]> {
     return queryRows<ItemRow>(this.db, `SELECT ${ITEM_COLUMNS} FROM catalog_items WHERE village_id = $1 ORDER BY sign DESC, code`, [villageId]);
   }
@@ -127,11 +148,13 @@ export class CatalogRepository {
     await m.query(`SELECT 1 FROM villages WHERE id = $1 FOR UPDATE`, [villageId]);
   }
 
-  async countVillageItems(m: EntityManager, villageId: string): Promise<{ bonus: number; penalty: number }> {
+  /** Items that count toward the town's limits: those not retired on `date`. */
+  async countVillageItems(m: EntityManager, villageId: string, date: string): Promise<{ bonus: number; penalty: number }> {
     const row = await queryOne<{ bonus: number; penalty: number }>(
       m,
-      `SELECT count(*) FILTER (WHERE sign = 1)::int AS bonus, count(*) FILTER (WHERE sign = -1)::int AS penalty FROM catalog_items WHERE village_id = $1`,
-      [villageId],
+      `SELECT count(*) FILTER (WHERE sign = 1)::int AS bonus, count(*) FILTER (WHERE sign = -1)::int AS penalty FROM catalog_items
+       WHERE village_id = $1 AND ${NOT_RETIRED_ON('$2')}`,
+      [villageId, date],
     );
     return row ?? { bonus: 0, penalty: 0 };
   }
@@ -142,7 +165,7 @@ export class CatalogRepository {
 
   async insertVillageItem(
     m: EntityManager,
-    i: Omit<ItemRow, 'id' | 'versionId'> & { townId: string; villageId: string; createdBy: string },
+    i: Omit<ItemRow, 'id' | 'versionId' | 'retiredOn'> & { townId: string; villageId: string; createdBy: string },
   ): Promise<ItemRow> {
     const row = await queryOne<ItemRow>(
       m,

@@ -8,7 +8,7 @@ import { isCalendarDate, shanghaiDate } from '@app/org/local-date';
 import { OrgService } from '@app/org/org.service';
 import { explainRule, validateRule } from '@app/scoring/rules/rule-engine';
 import type { ItemCaps, Rule } from '@app/scoring/rules/rule.types';
-import type { AdoptVersionDto, CatalogAdoptionDto, CatalogItemDto, CatalogVersionDto, CreateVillageItemDto, ListItemsQuery } from './catalog.dto';
+import type { AdoptVersionDto, CatalogAdoptionDto, CatalogItemDto, CatalogVersionDto, CreateVillageItemDto, ListItemsQuery, RetireVillageItemDto } from './catalog.dto';
 import { CatalogRepository, type AdoptionRow, type ItemRow } from './catalog.repository';
 import { villageItemLimitViolations } from './village-item-limits';
 
@@ -35,7 +35,7 @@ export class CatalogService {
   /** The exact item version an entry of this village on `date` is scored by. */
   async itemInForce(townId: string, villageId: string | null, code: string, date: string = shanghaiDate()): Promise<CatalogItemDto> {
     const version = await this.versionInForce(townId, date);
-    const item = await this.repo.findItem(version.versionId, villageId, code);
+    const item = await this.repo.findItem(version.versionId, villageId, code, date);
     if (!item) throw new AppError('CATALOG.ITEM_NOT_FOUND', undefined, { code, versionCode: version.versionCode });
     return toItemDto(item);
   }
@@ -54,9 +54,10 @@ export class CatalogService {
   }
 
   async listItems(ctx: RequestContext, q: ListItemsQuery): Promise<CatalogItemDto[]> {
-    const version = await this.versionInForce(ctx.principal.townId);
+    const today = shanghaiDate();
+    const version = await this.versionInForce(ctx.principal.townId, today);
     const villageId = q.includeVillage === 'false' ? null : await this.villageOf(ctx.principal, q.villageId);
-    const rows = await this.repo.listItems(version.versionId, villageId, { q: q.q, code: q.code, category: q.category, sign: q.sign });
+    const rows = await this.repo.listItems(version.versionId, villageId, { q: q.q, code: q.code, category: q.category, sign: q.sign }, today);
     return rows.map(toItemDto);
   }
 
@@ -93,7 +94,7 @@ export class CatalogService {
     const item = await this.repo.transaction(async (m) => {
       await this.repo.lockVillage(m, villageId);
       if (await this.repo.villageItemCodeTaken(m, villageId, dto.code)) throw new AppError('CATALOG.ITEM_CODE_TAKEN');
-      const violations = villageItemLimitViolations({ sign: dto.sign, rule, caps }, await this.repo.countVillageItems(m, villageId), limits);
+      const violations = villageItemLimitViolations({ sign: dto.sign, rule, caps }, await this.repo.countVillageItems(m, villageId, shanghaiDate()), limits);
       if (violations.length) throw new AppError('CATALOG.VILLAGE_ITEM_LIMIT', undefined, violations);
       const row = await this.repo.insertVillageItem(m, {
         townId: village.townId,
@@ -109,6 +110,26 @@ export class CatalogService {
       });
       await this.audit.record(ctx, { action: 'catalog.village_item.create', targetType: 'catalog_item', targetId: row.id, summary: { villageId, code: row.code, sign: row.sign, rule } }, m);
       return row;
+    });
+    return toItemDto(item);
+  }
+
+  /**
+   * Retires a village item from today: it scores no new deeds from today on (deeds before today
+   * may still be entered with it) and frees its place under the town's limits. Its code stays
+   * taken, so an entry's item code always names one item.
+   */
+  async retireVillageItem(ctx: RequestContext, villageId: string, itemId: string, dto: RetireVillageItemDto): Promise<CatalogItemDto> {
+    const village = await this.scope.village(ctx.principal, villageId);
+    const retiredOn = shanghaiDate();
+    const item = await this.repo.transaction(async (m) => {
+      await this.repo.lockVillage(m, villageId);
+      const found = await this.repo.findVillageItem(m, villageId, itemId);
+      if (!found) throw new AppError('CATALOG.ITEM_NOT_FOUND');
+      if (found.retiredOn) throw new AppError('CATALOG.ITEM_RETIRED', undefined, { retiredOn: found.retiredOn });
+      await this.repo.insertRetirement(m, { itemId, townId: village.townId, villageId, retiredOn, reason: dto.reason, retiredBy: ctx.principal.id });
+      await this.audit.record(ctx, { action: 'catalog.village_item.retire', targetType: 'catalog_item', targetId: itemId, summary: { villageId, code: found.code, retiredOn, reason: dto.reason } }, m);
+      return { ...found, retiredOn };
     });
     return toItemDto(item);
   }

@@ -4,17 +4,15 @@
  * Everything else (villages, shops, staff, terminals, catalogue adoption, roster) the admin then
  * does through the API or the console. One transaction; refuses a taken code or username.
  */
-import { randomInt } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { AuditService } from '@app/audit/audit.service';
 import { AuthService } from '@app/auth/auth.service';
+import { oneTimePassword } from '@app/auth/one-time-password';
 import { DEFAULT_CATALOG } from '@app/catalog/default-catalog';
 
 export const TOWN_CODE = /^[A-Z0-9]{2,16}$/;
 export const STAFF_USERNAME = /^[a-z0-9._-]{3,40}$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-// No 0/O, 1/l/I: read off a screen and typed in by hand.
-const PASSWORD_ALPHABET = 'abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 
 export interface CreateTownInput {
   name: string;
@@ -27,11 +25,7 @@ export interface CreateTownInput {
 
 export class CreateTownError extends Error {}
 
-/** 4 groups of 4 from a 55-letter alphabet: ≈ 92 bits. */
-export function oneTimePassword(): string {
-  const groups = Array.from({ length: 4 }, () => Array.from({ length: 4 }, () => PASSWORD_ALPHABET[randomInt(PASSWORD_ALPHABET.length)]).join(''));
-  return groups.join('-');
-}
+export { oneTimePassword };
 
 /** Problems with the input, one line each; empty when it is fine. */
 export function checkCreateTownInput(i: Partial<CreateTownInput>): string[] {

@@ -1,6 +1,6 @@
 import { AuditLogEntry } from '@app/audit/audit-log.entity';
 import { LoginFailure, RefreshToken, StaffSession, StaffUser, Terminal, TerminalPairing } from '@app/auth/auth.entities';
-import { CatalogAdoption, CatalogItem, CatalogVersion } from '@app/catalog/catalog.entities';
+import { CatalogAdoption, CatalogItem, CatalogItemRetirement, CatalogVersion } from '@app/catalog/catalog.entities';
 import { Account, LedgerCorrection, Posting, YearlyRating } from '@app/ledger/ledger.entities';
 import { CreditOutboxRow } from '@app/credit-export/credit-outbox.entity';
 import { Notice } from '@app/notices/notice.entity';
@@ -30,6 +30,7 @@ export const ENTITIES = [
   CatalogVersion,
   CatalogItem,
   CatalogAdoption,
+  CatalogItemRetirement,
   DeedEntry,
   EntryEvent,
   EntryState,

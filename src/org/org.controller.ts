@@ -12,13 +12,16 @@ import {
   CreateHouseholdDto,
   CreateResidentDto,
   CreateVillageDto,
+  HouseholdDetailDto,
   HouseholdDto,
+  HouseholdIdParam,
   ListResidentsQuery,
   ResidentDto,
   ResidentIdParam,
   ResidentMatchListDto,
   ResidentPageDto,
   RosterImportResultDto,
+  RosterPreviewDto,
   RosterTemplateQuery,
   SearchResidentsQuery,
   TownDto,
@@ -100,6 +103,15 @@ export class OrgController {
   listHouseholds(@Ctx() ctx: RequestContext, @Param() p: VillageIdParam): Promise<HouseholdDto[]> {
     return this.org.listHouseholds(ctx, p.villageId);
   }
+
+  @Get('households/:id')
+  @Roles(...RESIDENT_READERS)
+  @ApiOperation({ summary: '户详情：成员、各人可用积分与等级（取自积分账户），全户合计' })
+  @ApiOkResponse({ type: HouseholdDetailDto })
+  @ApiErrors('ORG.HOUSEHOLD_NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
+  household(@Ctx() ctx: RequestContext, @Param() p: HouseholdIdParam): Promise<HouseholdDetailDto> {
+    return this.org.getHousehold(ctx, p.id);
+  }
 }
 
 @ApiTags('residents 村民')
@@ -168,6 +180,19 @@ export class RosterController {
   @ApiErrors('ORG.VILLAGE_NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'ROSTER.FILE_MISSING', 'ROSTER.UNSUPPORTED_FORMAT', 'ROSTER.INVALID')
   import(@Ctx() ctx: RequestContext, @Param() p: VillageIdParam, @UploadedFile() file: TableFile | undefined): Promise<RosterImportResultDto> {
     return this.roster.import(ctx, p.villageId, file);
+  }
+
+  @Post('villages/:villageId/roster/preview')
+  @HttpCode(200)
+  @Roles('town_admin', 'village_clerk')
+  @UseInterceptors(FileInterceptor('file'))
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({ schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary', description: '名册（.xlsx 或 CSV）' } } } })
+  @ApiOperation({ summary: '预览名册导入：与导入同一套检查，列出将新登记、将更新（含换户）的村民、将新建的户、名册中没有的在册村民和逐行错误；不保存任何数据' })
+  @ApiOkResponse({ type: RosterPreviewDto })
+  @ApiErrors('ORG.VILLAGE_NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'ROSTER.FILE_MISSING', 'ROSTER.UNSUPPORTED_FORMAT')
+  preview(@Ctx() ctx: RequestContext, @Param() p: VillageIdParam, @UploadedFile() file: TableFile | undefined): Promise<RosterPreviewDto> {
+    return this.roster.preview(ctx, p.villageId, file);
   }
 
   @Get('roster/template')

@@ -202,6 +202,35 @@ export class HouseholdDto {
   @ApiProperty({ description: '在册人数（各状态）' }) residentCount: number;
 }
 
+export class HouseholdIdParam {
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID('all')
+  id: string;
+}
+
+export class HouseholdMemberDto {
+  @ApiProperty() id: string;
+  @ApiProperty({ description: '姓名' }) name: string;
+  @ApiProperty({ enum: ['M', 'F'], description: '性别' }) gender: 'M' | 'F';
+  @ApiProperty({ description: '出生年份' }) birthYear: number;
+  @ApiProperty({ description: '积分卡号' }) cardCode: string;
+  @ApiProperty({ enum: RESIDENT_STATUSES, description: '状态' }) status: ResidentStatus;
+  @ApiProperty({ type: 'integer', description: '可用积分（账户余额；尚无记账为 0）' }) balance: number;
+  @ApiProperty({ type: 'integer', description: '信用分（尚无记账为本镇基础分）' }) creditScore: number;
+  @ApiProperty({ description: '等级' }) grade: string;
+  @ApiProperty({ description: '是否已有积分账户（有过记账）' }) hasAccount: boolean;
+}
+
+export class HouseholdDetailDto {
+  @ApiProperty() id: string;
+  @ApiProperty() villageId: string;
+  @ApiProperty({ description: '村名称' }) villageName: string;
+  @ApiProperty({ description: '户号' }) code: string;
+  @ApiProperty({ type: String, nullable: true, description: '住址' }) address: string | null;
+  @ApiProperty({ type: [HouseholdMemberDto], description: '户成员（各状态）' }) members: HouseholdMemberDto[];
+  @ApiProperty({ type: 'integer', description: '全户可用积分合计（各成员余额之和）' }) totalBalance: number;
+}
+
 export class CreateResidentDto {
   @ApiProperty({ format: 'uuid', description: '所属户（须属本村）' })
   @IsUUID('all')
@@ -375,9 +404,55 @@ export class RosterRowErrorDto {
 }
 
 export class RosterImportResultDto {
+  @ApiProperty({ type: 'integer', description: '名册中通过检查的行数' }) rows: number;
   @ApiProperty({ description: '新登记的村民数' }) created: number;
+  @ApiProperty({ type: 'integer', description: '已在册、按名册更新了姓名/手机号/户号的村民数' }) updated: number;
+  @ApiProperty({ type: 'integer', description: '其中换了户的村民数' }) moved: number;
   @ApiProperty({ description: '已在册、未改动的村民数' }) unchanged: number;
   @ApiProperty({ description: '新建的户数' }) householdsCreated: number;
   @ApiProperty({ description: '文件 SHA-256' }) checksum: string;
   @ApiProperty({ type: 'integer', description: '表头所在行（表头上方的标题行、空行已跳过）' }) headerRow: number;
+}
+
+export class RosterNewResidentDto {
+  @ApiProperty({ type: 'integer', description: 'Excel 行号' }) row: number;
+  @ApiProperty({ description: '姓名' }) name: string;
+  @ApiProperty({ description: '户号' }) householdCode: string;
+  @ApiProperty({ enum: ['M', 'F'], description: '性别' }) gender: 'M' | 'F';
+  @ApiProperty({ type: 'integer', description: '出生年份' }) birthYear: number;
+  @ApiProperty({ description: '身份证号后 4 位' }) idLast4: string;
+  @ApiProperty({ type: String, nullable: true, description: '卡号（空则导入时自动生成）' }) cardCode: string | null;
+}
+
+export class RosterFieldChangeDto {
+  @ApiProperty({ enum: ['name', 'phone', 'householdCode'], description: '字段' }) field: 'name' | 'phone' | 'householdCode';
+  @ApiProperty({ description: '字段中文名' }) label: string;
+  @ApiProperty({ type: String, nullable: true, description: '原值' }) from: string | null;
+  @ApiProperty({ description: '新值' }) to: string;
+}
+
+export class RosterChangedResidentDto {
+  @ApiProperty({ type: 'integer', description: 'Excel 行号' }) row: number;
+  @ApiProperty({ format: 'uuid' }) residentId: string;
+  @ApiProperty({ description: '在册姓名' }) name: string;
+  @ApiProperty({ description: '积分卡号' }) cardCode: string;
+  @ApiProperty({ type: [RosterFieldChangeDto], description: '将改动的字段' }) changes: RosterFieldChangeDto[];
+  @ApiProperty({ description: '是否换户' }) moved: boolean;
+}
+
+export class RosterAbsentResidentDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ description: '姓名' }) name: string;
+  @ApiProperty({ description: '积分卡号' }) cardCode: string;
+  @ApiProperty({ description: '户号' }) householdCode: string;
+}
+
+/** What an import of the same file would do; nothing is written. */
+export class RosterPreviewDto extends RosterImportResultDto {
+  @ApiProperty({ description: '没有错误、可以导入' }) canApply: boolean;
+  @ApiProperty({ type: [RosterRowErrorDto], description: '逐行错误（有错误时导入会整体拒绝）' }) errors: RosterRowErrorDto[];
+  @ApiProperty({ type: [RosterNewResidentDto], description: '将新登记的村民' }) newResidents: RosterNewResidentDto[];
+  @ApiProperty({ type: [RosterChangedResidentDto], description: '将更新的在册村民（含换户）' }) changedResidents: RosterChangedResidentDto[];
+  @ApiProperty({ type: [String], description: '将新建的户号' }) newHouseholdCodes: string[];
+  @ApiProperty({ type: [RosterAbsentResidentDto], description: '本村在册（正常）但名册中没有的村民：只提示，不改动；迁出等请逐人办理' }) notInFile: RosterAbsentResidentDto[];
 }

@@ -71,6 +71,18 @@ export interface HouseholdRow {
   address: string | null;
 }
 
+export interface HouseholdMemberRow {
+  id: string;
+  name: string;
+  gender: 'M' | 'F';
+  birthYear: number;
+  cardCode: string;
+  status: ResidentStatus;
+  balance: number | null;
+  creditScore: number | null;
+  grade: string | null;
+}
+
 export interface ResidentRow {
   id: string;
   townId: string;
@@ -114,6 +126,16 @@ export interface NewResident {
   smsConsent: boolean;
   idHash: string;
   idLast4: string;
+}
+
+export interface RosterMatch {
+  id: string;
+  villageId: string;
+  idHash: string;
+  cardCode: string;
+  name: string;
+  phone: string | null;
+  householdCode: string;
 }
 
 export interface StatusEvent {
@@ -235,6 +257,31 @@ export class OrgRepository {
     );
   }
 
+  /** A household with its village's name, for the household page. */
+  findHousehold(id: string): Promise<(HouseholdRow & { villageName: string }) | null> {
+    return queryOne(
+      this.db,
+      `SELECT h.id, h.town_id AS "townId", h.village_id AS "villageId", h.code, h.address, v.name AS "villageName"
+       FROM households h JOIN villages v ON v.id = h.village_id WHERE h.id = $1`,
+      [id],
+    );
+  }
+
+  /**
+   * The household's members with what their accounts say (the ledger's projection, not a copy):
+   * balance, credit score and grade; null for a resident with no posting yet.
+   */
+  householdMembers(householdId: string): Promise<HouseholdMemberRow[]> {
+    return queryRows<HouseholdMemberRow>(
+      this.db,
+      `SELECT r.id, r.name, r.gender, r.birth_year AS "birthYear", r.card_code AS "cardCode", r.status,
+              a.balance, a.credit_score AS "creditScore", a.grade
+       FROM residents r LEFT JOIN accounts a ON a.resident_id = r.id
+       WHERE r.household_id = $1 ORDER BY r.birth_year, r.name, r.id`,
+      [householdId],
+    );
+  }
+
   findHouseholdInVillage(id: string, villageId: string, db: Db = this.db): Promise<HouseholdRow | null> {
     return queryOne<HouseholdRow>(
       db,
@@ -301,10 +348,38 @@ export class OrgRepository {
   }
 
   /** Residents already registered under any of these ID hashes, anywhere. */
-  findByIdHashes(m: Db, hashes: string[]): Promise<Array<{ id: string; villageId: string; idHash: string; cardCode: string }>> {
-    return queryRows(m, `SELECT id, village_id AS "villageId", id_hash AS "idHash", card_code AS "cardCode" FROM residents WHERE id_hash = ANY($1::text[])`, [
-      hashes,
-    ]);
+  findByIdHashes(m: Db, hashes: string[]): Promise<RosterMatch[]> {
+    return queryRows(
+      m,
+      `SELECT r.id, r.village_id AS "villageId", r.id_hash AS "idHash", r.card_code AS "cardCode", r.name, r.phone, h.code AS "householdCode"
+       FROM residents r JOIN households h ON h.id = r.household_id WHERE r.id_hash = ANY($1::text[])`,
+      [hashes],
+    );
+  }
+
+  /** The village's active residents (with ID hash, for matching a roster against; never answered). */
+  activeResidentsOfVillage(m: Db, villageId: string): Promise<Array<{ id: string; idHash: string; name: string; cardCode: string; householdCode: string }>> {
+    return queryRows(
+      m,
+      `SELECT r.id, r.id_hash AS "idHash", r.name, r.card_code AS "cardCode", h.code AS "householdCode"
+       FROM residents r JOIN households h ON h.id = r.household_id WHERE r.village_id = $1 AND r.status = 'active' ORDER BY h.code, r.name`,
+      [villageId],
+    );
+  }
+
+  async householdCodesIn(m: Db, villageId: string, codes: string[]): Promise<Set<string>> {
+    const rows = await queryRows<{ code: string }>(m, `SELECT code FROM households WHERE village_id = $1 AND code = ANY($2::text[])`, [villageId, codes]);
+    return new Set(rows.map((r) => r.code));
+  }
+
+  /** Name, phone and household of registered residents, as a roster import says. */
+  async updateResidentsFromRoster(m: EntityManager, rows: Array<{ id: string; name: string; phone: string | null; householdId: string }>): Promise<void> {
+    if (rows.length === 0) return;
+    await m.query(
+      `UPDATE residents r SET name = u.name, phone = u.phone, household_id = u."householdId"
+       FROM jsonb_to_recordset($1::jsonb) AS u(id uuid, name text, phone text, "householdId" uuid) WHERE r.id = u.id`,
+      [JSON.stringify(rows)],
+    );
   }
 
   async cardCodesInUse(m: Db, codes: string[]): Promise<Set<string>> {

@@ -4,8 +4,8 @@ import type { RequestContext } from '@app/auth/principal';
 import { ScopeService } from '@app/auth/scope.service';
 import { AppError } from '@app/common/errors/app-error';
 import { LedgerService } from '@app/ledger/ledger.service';
-import { DEFAULT_GRADE_THRESHOLDS, validateGradeThresholds, type GradeThresholds } from '@app/scoring/grade';
-import type { CreateHouseholdDto, CreateVillageDto, HouseholdDto, TownDto, UpdateTownSettingsDto, UpdateVillageBoardDto, VillageDto } from './org.dto';
+import { DEFAULT_GRADE_THRESHOLDS, gradeFor, validateGradeThresholds, type GradeThresholds } from '@app/scoring/grade';
+import type { CreateHouseholdDto, CreateVillageDto, HouseholdDetailDto, HouseholdDto, TownDto, UpdateTownSettingsDto, UpdateVillageBoardDto, VillageDto } from './org.dto';
 import { isCalendarDate } from './local-date';
 import { OrgRepository, TOWN_SETTING_COLUMNS, type TownRow, type TownSettings } from './org.repository';
 
@@ -114,6 +114,21 @@ export class OrgService {
     await this.scope.village(ctx.principal, villageId);
     const rows = await this.repo.listHouseholds(villageId);
     return rows.map((h) => ({ id: h.id, villageId: h.villageId, code: h.code, address: h.address, residentCount: h.residentCount }));
+  }
+
+  /** The household page: members with balance and grade from their accounts, and the total. */
+  async getHousehold(ctx: RequestContext, id: string): Promise<HouseholdDetailDto> {
+    const h = await this.repo.findHousehold(id);
+    if (!h) throw new AppError('ORG.HOUSEHOLD_NOT_FOUND');
+    this.scope.assertVillage(ctx.principal, { id: h.villageId, townId: h.townId });
+    const [rows, town] = await Promise.all([this.repo.householdMembers(id), this.townSettings(h.townId)]);
+    // A resident with no posting yet has no account row; the projection would start them at
+    // balance 0 and the town's base score, so that is what is shown.
+    const members = rows.map((r) => {
+      const creditScore = r.creditScore ?? town.baseScore;
+      return { ...r, balance: r.balance ?? 0, creditScore, grade: r.grade ?? gradeFor(creditScore, town.gradeThresholds), hasAccount: r.balance !== null };
+    });
+    return { id: h.id, villageId: h.villageId, villageName: h.villageName, code: h.code, address: h.address, members, totalBalance: members.reduce((sum, m) => sum + m.balance, 0) };
   }
 
   private checkSettings(dto: UpdateTownSettingsDto): Partial<TownSettings> {

@@ -132,7 +132,7 @@ export class EntriesRepository {
 
   /**
    * The exact item versions a village may score on a date: the town's catalogue version in
-   * force (latest adoption on or before the date) plus the village's own items.
+   * force (latest adoption on or before the date) plus the village's own items not retired by then.
    */
   async findItemsInForce(m: EntityManager | DataSource, townId: string, villageId: string, onDate: string, codes: string[]): Promise<ItemVersion[]> {
     return m.query(
@@ -141,7 +141,8 @@ export class EntriesRepository {
          ORDER BY effective_from DESC LIMIT 1)
        SELECT i.id, i.code, i.name, i.category, i.sign, i.rule, i.caps
        FROM catalog_items i
-       WHERE i.code = ANY($4::text[]) AND (i.version_id = (SELECT version_id FROM v) OR i.village_id = $2)`,
+       WHERE i.code = ANY($4::text[]) AND (i.version_id = (SELECT version_id FROM v) OR i.village_id = $2)
+         AND NOT EXISTS (SELECT 1 FROM catalog_item_retirements r WHERE r.item_id = i.id AND r.retired_on <= $3::date)`,
       [townId, villageId, onDate, codes],
     );
   }
@@ -158,7 +159,8 @@ export class EntriesRepository {
          ORDER BY effective_from DESC LIMIT 1)
        SELECT i.id, i.code, i.name, i.category, i.sign, i.rule, i.caps
        FROM catalog_items i
-       WHERE i.version_id = (SELECT version_id FROM v) OR ($2::uuid IS NOT NULL AND i.village_id = $2::uuid)
+       WHERE (i.version_id = (SELECT version_id FROM v) OR ($2::uuid IS NOT NULL AND i.village_id = $2::uuid))
+         AND NOT EXISTS (SELECT 1 FROM catalog_item_retirements r WHERE r.item_id = i.id AND r.retired_on <= $3::date)
        ORDER BY i.village_id IS NOT NULL, i.sign DESC, i.code`,
       [townId, villageId, onDate],
     );

@@ -17,7 +17,11 @@ interface AuditRow {
  * POSTs that store nothing (a points preview, the error report of a refused upload): they leave
  * no audit row, and the walk checks that too. A new one goes here only if it writes nothing.
  */
-const STORES_NOTHING = new Set(['POST /api/v1/villages/{villageId}/entries/preview', 'POST /api/v1/villages/{villageId}/entries/upload/error-report']);
+const STORES_NOTHING = new Set([
+  'POST /api/v1/villages/{villageId}/entries/preview',
+  'POST /api/v1/villages/{villageId}/entries/upload/error-report',
+  'POST /api/v1/villages/{villageId}/roster/preview',
+]);
 
 const shanghaiDay = (offsetDays = 0) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date(Date.now() + offsetDays * 86_400_000));
 
@@ -78,6 +82,7 @@ describe('audit log: every write endpoint records who did what', () => {
     );
     await step('POST /api/v1/staff/{id}/deactivate', 'staff.deactivate', request(http).post(api(`/staff/${staff.body.id}/deactivate`)).set('authorization', t.town_admin));
     await step('POST /api/v1/staff/{id}/activate', 'staff.activate', request(http).post(api(`/staff/${staff.body.id}/activate`)).set('authorization', t.town_admin));
+    await step('POST /api/v1/staff/{id}/password-reset', 'staff.password_reset', request(http).post(api(`/staff/${staff.body.id}/password-reset`)).set('authorization', t.town_admin));
     await step('POST /api/v1/shops', 'shop.create', request(http).post(api('/shops')).set('authorization', t.town_admin).send({ code: 'S99', name: '西村信义超市', villageIds: [f.villageB] }));
     const terminal = await step('POST /api/v1/shops/{shopId}/terminals', 'terminal.create', request(http).post(api(`/shops/${f.shopA}/terminals`)).set('authorization', t.town_admin).send({ name: '收银台' }));
     const spare = await request(http).post(api(`/shops/${f.shopA}/terminals`)).set('authorization', t.town_admin).send({ name: '备用' }).expect(201);
@@ -101,6 +106,12 @@ describe('audit log: every write endpoint records who did what', () => {
       'catalog.village_item.create',
       request(http).post(api(`/villages/${f.villageA}/items`)).set('authorization', t.village_reviewer).send({ code: 'V01', category: '人居环境', name: '门前三包', description: '本村自设', sign: 1, rule: { type: 'fixed', points: 2 } }),
     );
+    const spareItem = await request(http).post(api(`/villages/${f.villageA}/items`)).set('authorization', t.village_reviewer).send({ code: 'V02', category: '人居环境', name: '庭院整洁', description: '本村自设', sign: 1, rule: { type: 'fixed', points: 1 } }).expect(201);
+    await step(
+      'POST /api/v1/villages/{villageId}/items/{itemId}/retire',
+      'catalog.village_item.retire',
+      request(http).post(api(`/villages/${f.villageA}/items/${spareItem.body.id}/retire`)).set('authorization', t.town_admin).send({ reason: '村规民约修订' }),
+    );
     // ---- the village clerk's roster
     const hh = await step('POST /api/v1/villages/{villageId}/households', 'household.create', request(http).post(api(`/villages/${f.villageA}/households`)).set('authorization', t.village_clerk).send({ code: 'A-900' }));
     const [p1, p2] = demoResidents('ZZ', 7);
@@ -120,6 +131,7 @@ describe('audit log: every write endpoint records who did what', () => {
       request(http).put(api(`/residents/${f.residentsA[0]}/sms-consent`)).set('authorization', t.village_clerk).send({ consent: true }),
     );
     const roster = Buffer.from(['户号,姓名,性别,出生年份,身份证号,手机号,卡号', `A-901,${p2.name},${p2.gender === 'M' ? '男' : '女'},${p2.birthYear},${p2.nationalId},,`].join('\r\n'), 'utf8');
+    await step('POST /api/v1/villages/{villageId}/roster/preview', '', request(http).post(api(`/villages/${f.villageA}/roster/preview`)).set('authorization', t.village_clerk).attach('file', roster, 'roster.csv'));
     await step('POST /api/v1/villages/{villageId}/roster', 'roster.import', request(http).post(api(`/villages/${f.villageA}/roster`)).set('authorization', t.village_clerk).attach('file', roster, 'roster.csv'));
     // ---- the month's entries
     const entry = await step(

@@ -46,6 +46,7 @@ export const ERROR_CODES = {
   'STAFF.USERNAME_TAKEN': { status: 409, message: '用户名已存在 / username taken' },
   'STAFF.NOT_FOUND': { status: 404, message: '工作人员不存在 / no such staff user' },
   'STAFF.INVALID_SCOPE': { status: 400, message: '角色与管辖范围不符 / role and scope do not match' },
+  'STAFF.SELF_RESET': { status: 409, message: '不能重置自己的密码，请在“修改密码”中修改 / reset another user\'s password; change your own instead' },
   'TERMINAL.NOT_FOUND': { status: 404, message: '终端不存在 / no such terminal' },
   ...TERMINAL_ERRORS,
   ...ORG_ERRORS,

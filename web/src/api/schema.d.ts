@@ -514,6 +514,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/households/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 户详情：成员、各人可用积分与等级（取自积分账户），全户合计 */
+        get: operations["OrgController_household"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ledger/corrections": {
         parameters: {
             query?: never;
@@ -1005,6 +1022,23 @@ export interface paths {
         put?: never;
         /** 停用工作人员账号 */
         post: operations["StaffController_deactivate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/staff/{id}/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 重置工作人员密码：生成一次性密码（只显示这一次），其所有登录立即失效，下次登录须先改密码 */
+        post: operations["StaffController_resetPassword"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1582,11 +1616,28 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 村自设事项 */
+        /** 村自设事项（含已停用的，附停用日期） */
         get: operations["CatalogController_villageItems"];
         put?: never;
         /** 新增村自设事项（V01–V99，受本镇数量与分值限制） */
         post: operations["CatalogController_createVillageItem"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/villages/{villageId}/items/{itemId}/retire": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 停用村自设事项（自今天起不再用于新的记分，不再占用本镇限额；编号不再复用） */
+        post: operations["CatalogController_retireVillageItem"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1622,6 +1673,23 @@ export interface paths {
         put?: never;
         /** 导入村民名册：全部无误才导入，有错则一次逐行列出全部错误且不保存任何数据；表头上方的标题行自动跳过；重复上传不改变已在册村民 */
         post: operations["RosterController_import"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/villages/{villageId}/roster/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 预览名册导入：与导入同一套检查，列出将新登记、将更新（含换户）的村民、将新建的户、名册中没有的在册村民和逐行错误；不保存任何数据 */
+        post: operations["RosterController_preview"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1919,6 +1987,8 @@ export interface components {
              * @example 每次 +2 分
              */
             ruleText: string;
+            /** @description 村自设事项自该日（YYYY-MM-DD）起停用；未停用为空 */
+            retiredOn: string | null;
         };
         CatalogVersionDto: {
             id: string;
@@ -2843,6 +2913,20 @@ export interface components {
              */
             processedAt?: string;
         };
+        HouseholdDetailDto: {
+            id: string;
+            villageId: string;
+            /** @description 村名称 */
+            villageName: string;
+            /** @description 户号 */
+            code: string;
+            /** @description 住址 */
+            address: string | null;
+            /** @description 户成员（各状态） */
+            members: components["schemas"]["HouseholdMemberDto"][];
+            /** @description 全户可用积分合计（各成员余额之和） */
+            totalBalance: number;
+        };
         HouseholdDto: {
             id: string;
             villageId: string;
@@ -2852,6 +2936,33 @@ export interface components {
             address: string | null;
             /** @description 在册人数（各状态） */
             residentCount: number;
+        };
+        HouseholdMemberDto: {
+            id: string;
+            /** @description 姓名 */
+            name: string;
+            /**
+             * @description 性别
+             * @enum {string}
+             */
+            gender: "M" | "F";
+            /** @description 出生年份 */
+            birthYear: number;
+            /** @description 积分卡号 */
+            cardCode: string;
+            /**
+             * @description 状态
+             * @enum {string}
+             */
+            status: "active" | "moved" | "deceased" | "excluded";
+            /** @description 可用积分（账户余额；尚无记账为 0） */
+            balance: number;
+            /** @description 信用分（尚无记账为本镇基础分） */
+            creditScore: number;
+            /** @description 等级 */
+            grade: string;
+            /** @description 是否已有积分账户（有过记账） */
+            hasAccount: boolean;
         };
         LedgerReportDto: {
             townId: string | null;
@@ -3109,6 +3220,14 @@ export interface components {
              * @description 过期时间（生成后 10 分钟）
              */
             expiresAt: string;
+        };
+        PasswordResetDto: {
+            staff: components["schemas"]["StaffDto"];
+            /**
+             * @description 一次性密码（只显示这一次；登录后须立即修改）
+             * @example abcd-EFGH-2345-jkmn
+             */
+            oneTimePassword: string;
         };
         PostingDto: {
             /** @description 记账编号 */
@@ -3560,6 +3679,13 @@ export interface components {
             limit: number;
             offset: number;
         };
+        RetireVillageItemDto: {
+            /**
+             * @description 停用原因
+             * @example 村规民约修订，不再适用
+             */
+            reason: string;
+        };
         ReviewSheetDto: {
             /**
              * @description 本评议表所属期间（一个村可能同时有上月和本月两个开放周期）
@@ -3615,9 +3741,52 @@ export interface components {
              */
             duplicateOf: string | null;
         };
+        RosterAbsentResidentDto: {
+            /** Format: uuid */
+            id: string;
+            /** @description 姓名 */
+            name: string;
+            /** @description 积分卡号 */
+            cardCode: string;
+            /** @description 户号 */
+            householdCode: string;
+        };
+        RosterChangedResidentDto: {
+            /** @description Excel 行号 */
+            row: number;
+            /** Format: uuid */
+            residentId: string;
+            /** @description 在册姓名 */
+            name: string;
+            /** @description 积分卡号 */
+            cardCode: string;
+            /** @description 将改动的字段 */
+            changes: components["schemas"]["RosterFieldChangeDto"][];
+            /** @description 是否换户 */
+            moved: boolean;
+        };
+        RosterFieldChangeDto: {
+            /**
+             * @description 字段
+             * @enum {string}
+             */
+            field: "name" | "phone" | "householdCode";
+            /** @description 字段中文名 */
+            label: string;
+            /** @description 原值 */
+            from: string | null;
+            /** @description 新值 */
+            to: string;
+        };
         RosterImportResultDto: {
+            /** @description 名册中通过检查的行数 */
+            rows: number;
             /** @description 新登记的村民数 */
             created: number;
+            /** @description 已在册、按名册更新了姓名/手机号/户号的村民数 */
+            updated: number;
+            /** @description 其中换了户的村民数 */
+            moved: number;
             /** @description 已在册、未改动的村民数 */
             unchanged: number;
             /** @description 新建的户数 */
@@ -3626,6 +3795,65 @@ export interface components {
             checksum: string;
             /** @description 表头所在行（表头上方的标题行、空行已跳过） */
             headerRow: number;
+        };
+        RosterNewResidentDto: {
+            /** @description Excel 行号 */
+            row: number;
+            /** @description 姓名 */
+            name: string;
+            /** @description 户号 */
+            householdCode: string;
+            /**
+             * @description 性别
+             * @enum {string}
+             */
+            gender: "M" | "F";
+            /** @description 出生年份 */
+            birthYear: number;
+            /** @description 身份证号后 4 位 */
+            idLast4: string;
+            /** @description 卡号（空则导入时自动生成） */
+            cardCode: string | null;
+        };
+        RosterPreviewDto: {
+            /** @description 名册中通过检查的行数 */
+            rows: number;
+            /** @description 新登记的村民数 */
+            created: number;
+            /** @description 已在册、按名册更新了姓名/手机号/户号的村民数 */
+            updated: number;
+            /** @description 其中换了户的村民数 */
+            moved: number;
+            /** @description 已在册、未改动的村民数 */
+            unchanged: number;
+            /** @description 新建的户数 */
+            householdsCreated: number;
+            /** @description 文件 SHA-256 */
+            checksum: string;
+            /** @description 表头所在行（表头上方的标题行、空行已跳过） */
+            headerRow: number;
+            /** @description 没有错误、可以导入 */
+            canApply: boolean;
+            /** @description 逐行错误（有错误时导入会整体拒绝） */
+            errors: components["schemas"]["RosterRowErrorDto"][];
+            /** @description 将新登记的村民 */
+            newResidents: components["schemas"]["RosterNewResidentDto"][];
+            /** @description 将更新的在册村民（含换户） */
+            changedResidents: components["schemas"]["RosterChangedResidentDto"][];
+            /** @description 将新建的户号 */
+            newHouseholdCodes: string[];
+            /** @description 本村在册（正常）但名册中没有的村民：只提示，不改动；迁出等请逐人办理 */
+            notInFile: components["schemas"]["RosterAbsentResidentDto"][];
+        };
+        RosterRowErrorDto: {
+            /** @description Excel 行号（含表头；0 表示整个文件） */
+            row: number;
+            /** @description 列名 */
+            column: string | null;
+            /** @description 错误代码 */
+            code: string;
+            /** @description 说明 */
+            message: string;
         };
         RowErrorDto: {
             /** @description Excel 行号（含表头；0 表示整个文件） */
@@ -3690,6 +3918,8 @@ export interface components {
             shopId: string | null;
             /** @description 是否启用 */
             active?: boolean;
+            /** @description 下次登录须先修改密码（一次性密码未改） */
+            mustChangePassword?: boolean;
         };
         StatementDto: {
             residentId: string;
@@ -6349,6 +6579,75 @@ export interface operations {
             };
         };
     };
+    OrgController_household: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HouseholdDetailDto"];
+                };
+            };
+            /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.HOUSEHOLD_NOT_FOUND` 该村没有这个户 / no such household in this village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.HOUSEHOLD_NOT_FOUND";
+                    };
+                };
+            };
+        };
+    };
     LedgerController_correct: {
         parameters: {
             query?: never;
@@ -8831,6 +9130,87 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "STAFF.NOT_FOUND";
+                    };
+                };
+            };
+        };
+    };
+    StaffController_resetPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasswordResetDto"];
+                };
+            };
+            /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `STAFF.NOT_FOUND` 工作人员不存在 / no such staff user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "STAFF.NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `STAFF.SELF_RESET` 不能重置自己的密码，请在“修改密码”中修改 / reset another user's password; change your own instead */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "STAFF.SELF_RESET";
                     };
                 };
             };
@@ -11770,6 +12150,105 @@ export interface operations {
             };
         };
     };
+    CatalogController_retireVillageItem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                villageId: string;
+                /** @description 村自设事项 id */
+                itemId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RetireVillageItemDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogItemDto"];
+                };
+            };
+            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `CATALOG.ITEM_NOT_FOUND` 目录中没有该事项 / no such item in the catalogue in force<br>`ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CATALOG.ITEM_NOT_FOUND" | "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `CATALOG.ITEM_RETIRED` 该事项已停用 / the item is already retired */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "CATALOG.ITEM_RETIRED";
+                    };
+                };
+            };
+            /** @description `REQUEST.TOO_LARGE` 请求体过大 / request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
+        };
+    };
     ResidentController_list: {
         parameters: {
             query?: {
@@ -11985,6 +12464,109 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "ROSTER.FILE_MISSING" | "ROSTER.INVALID" | "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `REQUEST.TOO_LARGE` 请求体过大 / request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
+            /** @description `ROSTER.UNSUPPORTED_FORMAT` 名册须为 .xlsx 或 CSV 文件 / roster must be an .xlsx or CSV file */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ROSTER.UNSUPPORTED_FORMAT";
+                    };
+                };
+            };
+        };
+    };
+    RosterController_preview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                villageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description 名册（.xlsx 或 CSV）
+                     */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RosterPreviewDto"];
+                };
+            };
+            /** @description `ROSTER.FILE_MISSING` 请以 multipart 字段 file 上传名册 / upload the roster as multipart field "file"<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ROSTER.FILE_MISSING" | "VALIDATION.FAILED";
                     };
                 };
             };

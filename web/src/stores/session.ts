@@ -44,11 +44,23 @@ export const useSession = defineStore('session', () => {
     expiryTimer = setTimeout(() => void refresh(), ms);
   }
 
-  async function login(username: string, password: string): Promise<void> {
+  /** True when the password was a one-time one: the user must choose a new one before anything else. */
+  async function login(username: string, password: string): Promise<boolean> {
     const r = await call(api.POST('/api/v1/auth/login', { body: { username, password, client: 'console' } }));
     accept(r);
-    user.value = r.user;
     notice.value = null;
+    if (r.mustChangePassword) return true;
+    user.value = r.user;
+    return false;
+  }
+
+  /**
+   * A one-time password replaced by the user's own: the api ends every session of the user (this
+   * one included), so the console then signs in afresh with the new password (new cookie).
+   */
+  async function replaceOneTimePassword(username: string, oneTime: string, newPassword: string): Promise<void> {
+    await call(api.POST('/api/v1/auth/password', { body: { currentPassword: oneTime, newPassword } }));
+    await login(username, newPassword);
   }
 
   /** One refresh at a time: concurrent 401s share it. False when the session has ended. */
@@ -86,5 +98,5 @@ export const useSession = defineStore('session', () => {
   }
 
   setRefreshHandler(refresh);
-  return { user, role, villageId, notice, login, refresh, logout, end };
+  return { user, role, villageId, notice, login, replaceOneTimePassword, refresh, logout, end };
 });
