@@ -7,6 +7,7 @@ import { CreditExportModule } from '@app/credit-export/credit-export.module';
 import { HealthModule } from '@app/health/health.module';
 import { LedgerModule } from '@app/ledger/ledger.module';
 import { OrgModule } from '@app/org/org.module';
+import { ResidentModule } from '@app/resident/resident.module';
 import { ReviewModule } from '@app/review/review.module';
 import { EntriesModule } from '@app/scoring/entries.module';
 import { ShopModule } from '@app/shop/shop.module';
@@ -27,4 +28,5 @@ export const FEATURE_MODULES = [
   CreditExportModule,
   BoardModule,
   AuditorModule,
+  ResidentModule,
 ];

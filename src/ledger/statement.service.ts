@@ -8,7 +8,7 @@ import { AppError } from '@app/common/errors/app-error';
 import { fieldProblem } from '@app/common/http/validation-messages';
 import type { PostingKind } from './ledger.entities';
 import { explainRule } from '@app/scoring/rules/rule-engine';
-import { LedgerRepository, type StatementPostingRow } from './ledger.repository';
+import { LedgerRepository, type StatementPostingRow, type StatementResident } from './ledger.repository';
 import type { StatementDto, StatementLineDto, StatementQuery } from './ledger.dto';
 import { CREDIT_SCORE_KINDS, gradeOf, ratingYearOfPeriod, shanghaiPeriod } from './projection';
 
@@ -96,7 +96,21 @@ export class StatementService {
     const resident = await this.repo.findStatementResident(residentId);
     if (!resident) throw new AppError('LEDGER.ACCOUNT_NOT_FOUND');
     this.scope.assertVillage(ctx.principal, { id: resident.villageId, townId: resident.townId });
+    return this.build(resident, from, to);
+  }
 
+  /**
+   * The resident's own statement, for their phone page: the caller has already proven who the
+   * resident is (their access token), so there is no staff scope to check.
+   */
+  async ownStatement(residentId: string): Promise<StatementDto> {
+    const resident = await this.repo.findStatementResident(residentId);
+    if (!resident) throw new AppError('LEDGER.ACCOUNT_NOT_FOUND');
+    return this.build(resident, null, null);
+  }
+
+  private async build(resident: StatementResident, from: string | null, to: string | null): Promise<StatementDto> {
+    const residentId = resident.residentId;
     const rows = await this.repo.listStatementPostings(residentId);
     let balance = 0;
     // Running credit score of the posting's rating year: base + that year's deed/correction points so far.

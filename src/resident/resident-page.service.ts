@@ -1,0 +1,94 @@
+import { Injectable } from '@nestjs/common';
+import { BoardService } from '@app/board/board.service';
+import { AppError } from '@app/common/errors/app-error';
+import { StatementService } from '@app/ledger/statement.service';
+import { nextGrade } from './next-grade';
+import type { ResidentBoardAnswerDto, ResidentMeDto } from './resident.dto';
+import { ResidentPageRepository, type TokenHolder } from './resident.repository';
+import { RequestLimiter } from './request-limiter';
+import { isResidentTokenShape, residentTokenHash } from './resident-token';
+
+/** Requests per minute of one resident's token, and of one client address, on the resident api. */
+export const RESIDENT_REQUESTS_PER_MINUTE = 60;
+export const CLIENT_REQUESTS_PER_MINUTE = 300;
+/** Wrong or revoked tokens per minute from one client address before it is refused outright. */
+export const BAD_TOKENS_PER_MINUTE = 20;
+
+/**
+ * The phone page's data, for the one resident whose token came with the request: their
+ * balance, credit score and grade (and what the next grade needs), their explained statement,
+ * and the current board of their village with their own lines marked. Read-only.
+ */
+@Injectable()
+export class ResidentPageService {
+  private readonly perToken = new RequestLimiter(RESIDENT_REQUESTS_PER_MINUTE, 60_000);
+  private readonly perClient = new RequestLimiter(CLIENT_REQUESTS_PER_MINUTE, 60_000);
+  private readonly badTokens = new RequestLimiter(BAD_TOKENS_PER_MINUTE, 60_000);
+
+  constructor(
+    private readonly repo: ResidentPageRepository,
+    private readonly statements: StatementService,
+    private readonly boards: BoardService,
+  ) {}
+
+  /**
+   * Who the token belongs to. One answer for a malformed, unknown or revoked token (nothing
+   * tells them apart); a client sending many wrong ones is refused for the rest of the minute
+   * before any lookup. 144-bit tokens make guessing hopeless anyway: the limit spares the database.
+   */
+  async authenticate(token: unknown, clientIp: string): Promise<TokenHolder> {
+    if (!this.perClient.take(clientIp)) throw new AppError('RATE.LIMITED');
+    if (!isResidentTokenShape(token)) {
+      if (!this.badTokens.take(clientIp)) throw new AppError('RATE.LIMITED');
+      throw new AppError('RESIDENT.TOKEN_INVALID');
+    }
+    const hash = residentTokenHash(token);
+    const holder = await this.repo.findLiveToken(hash);
+    if (!holder) {
+      if (!this.badTokens.take(clientIp)) throw new AppError('RATE.LIMITED');
+      throw new AppError('RESIDENT.TOKEN_INVALID');
+    }
+    if (!this.perToken.take(hash)) throw new AppError('RATE.LIMITED');
+    return holder;
+  }
+
+  async me(holder: TokenHolder): Promise<ResidentMeDto> {
+    const [s, names, thresholds] = await Promise.all([this.statements.ownStatement(holder.residentId), this.repo.townAndVillageNames(holder.residentId), this.repo.gradeThresholdsOf(holder.townId)]);
+    if (!names) throw new AppError('RESIDENT.TOKEN_INVALID');
+    return {
+      name: s.residentName,
+      villageName: names.villageName,
+      townName: names.townName,
+      balance: s.currentBalance,
+      creditScore: s.currentCreditScore,
+      grade: s.currentGrade,
+      nextGrade: nextGrade(s.currentCreditScore, thresholds),
+      lines: [...s.lines].reverse(),
+    };
+  }
+
+  async board(holder: TokenHolder, now = new Date()): Promise<ResidentBoardAnswerDto> {
+    const period = await this.repo.latestBoardPeriod(holder.villageId);
+    if (!period) return { board: null };
+    const [b, mine] = await Promise.all([this.boards.board(holder.villageId, period, now), this.repo.entryIdsOf(holder.residentId, holder.villageId, period)]);
+    const own = new Set(mine);
+    return {
+      board: {
+        villageId: b.villageId,
+        period: b.period,
+        state: b.state,
+        publishedAt: b.publishedAt,
+        windowEndsAt: b.windowEndsAt,
+        objectionOpen: b.objectionOpen,
+        howToObject: b.howToObject,
+        // Only this resident's lines: the board content keeps no resident ids, so they are found by entry id.
+        myLines: b.residents.flatMap((r) => r.lines.filter((l) => own.has(l.entryId))).map((l) => ({ ...l, objectable: b.objectionOpen && l.status !== 'revoked' })),
+        totals: b.totals,
+        redList: b.redList,
+        blackList: b.blackList,
+        checkpointHash: b.checkpointHash,
+        boardPagePath: `/api/v1/public/boards/${b.villageId}/${b.period}.html`,
+      },
+    };
+  }
+}
