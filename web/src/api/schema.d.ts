@@ -616,6 +616,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/resident/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 本人积分（凭积分卡个人二维码的令牌，请求头 x-resident-token）：可用积分、信用分、等级与升级还差多少、逐条说明的对账单 */
+        get: operations["ResidentPageController_me"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/resident/me/board": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 本村当前公示栏（脱敏）及其中关于本人的记录（可提出异议的标明） */
+        get: operations["ResidentPageController_board"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/residents/{id}": {
         parameters: {
             query?: never;
@@ -644,6 +678,40 @@ export interface paths {
         put?: never;
         /** 变更村民状态（在册→迁出/死亡/除名，迁出/除名→在册；死亡不可变更） */
         post: operations["ResidentController_changeStatus"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents/{residentId}/access-token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 发放/补发村民手机页令牌（积分卡上的个人二维码）：旧令牌即刻停用；新令牌只在此返回一次 */
+        post: operations["ResidentAccessController_issue"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents/{residentId}/access-token/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 停用村民手机页令牌（卡丢失等）：个人二维码即刻失效 */
+        post: operations["ResidentAccessController_revoke"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1199,6 +1267,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/villages/{villageId}/card-sheet": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 积分卡打印单（全村或一户）：为每位在册村民补发新令牌，返回卡面内容（姓名、卡号、个人二维码地址）；旧卡二维码即刻失效 */
+        post: operations["ResidentAccessController_cardSheet"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/villages/{villageId}/cycles": {
         parameters: {
             query?: never;
@@ -1654,6 +1739,23 @@ export interface components {
             /** @description 实际 */
             found: string;
         };
+        CardDto: {
+            /** Format: uuid */
+            residentId: string;
+            /** @description 姓名（卡上印全名：卡交本人） */
+            name: string;
+            /** @description 户号 */
+            householdCode: string;
+            /** @description 积分卡号（超市扫码用，条码/二维码） */
+            cardCode: string;
+            /** @description 新的访问令牌（旧卡的二维码即刻失效） */
+            token: string;
+            /**
+             * @description 手机页地址（相对）
+             * @example /r/#mR2d1k0yq3Vb7xW9sT4uPa8e
+             */
+            pagePath: string;
+        };
         CardHolderDto: {
             /** @description 村民姓名（脱敏） */
             name: string;
@@ -1668,6 +1770,30 @@ export interface components {
             grade: string;
             /** @description 状态 */
             status: string;
+        };
+        CardSheetDto: {
+            /** Format: uuid */
+            villageId: string;
+            /** @description 村（社区）名称 */
+            villageName: string;
+            /** @description 镇名称 */
+            townName: string;
+            /** @description 只打印一户时的户号 */
+            householdCode: string | null;
+            /**
+             * Format: date-time
+             * @description 发放时间
+             */
+            issuedAt: string;
+            /** @description 每人一张卡（按户号、姓名） */
+            cards: components["schemas"]["CardDto"][];
+        };
+        CardSheetRequestDto: {
+            /**
+             * Format: uuid
+             * @description 只打印这一户（不填则全村在册村民）
+             */
+            householdId?: string;
         };
         CatalogAdoptionDto: {
             /** @description 目录版本编号 */
@@ -2514,6 +2640,17 @@ export interface components {
             /** @description 会议纪要 */
             minutes: string;
         };
+        NextGradeDto: {
+            /**
+             * @description 上一等级
+             * @example AA
+             */
+            grade: string;
+            /** @description 该等级的起点信用分 */
+            minScore: number;
+            /** @description 还差多少分 */
+            pointsNeeded: number;
+        };
         ObjectionDto: {
             /**
              * Format: uuid
@@ -2964,6 +3101,102 @@ export interface components {
             /** @description 刷新令牌（API 客户端）；控制台不填，改用 Cookie 并带 x-xinyi-console 请求头 */
             refreshToken?: string;
         };
+        ResidentAccessTokenDto: {
+            /** Format: uuid */
+            residentId: string;
+            /**
+             * @description 访问令牌（只在此时给出一次；库里只存其哈希）
+             * @example mR2d1k0yq3Vb7xW9sT4uPa8e
+             */
+            token: string;
+            /**
+             * @description 手机页地址（相对；二维码内容为本站地址 + 此路径）
+             * @example /r/#mR2d1k0yq3Vb7xW9sT4uPa8e
+             */
+            pagePath: string;
+            /**
+             * Format: date-time
+             * @description 发放时间
+             */
+            issuedAt: string;
+            /** @description 是否同时停用了此前的令牌（补发） */
+            revokedPrevious: boolean;
+        };
+        ResidentBoardAnswerDto: {
+            /** @description 本村当前公示栏（尚无公示时为 null） */
+            board: components["schemas"]["ResidentBoardDto"] | null;
+        };
+        ResidentBoardDto: {
+            /** Format: uuid */
+            villageId: string;
+            /**
+             * @description 期间
+             * @example 2026-11
+             */
+            period: string;
+            /**
+             * @description 周期状态（publicized 公示中 / finalized 已入账）
+             * @enum {string}
+             */
+            state: "open" | "closed" | "reviewed" | "publicized" | "finalized";
+            /** @description 公示时间 */
+            publishedAt: string;
+            /** @description 异议期结束 */
+            windowEndsAt: string;
+            /** @description 现在是否可以提出异议 */
+            objectionOpen: boolean;
+            /** @description 如何提出异议 */
+            howToObject: string;
+            /** @description 公示栏上关于本人的记录 */
+            myLines: components["schemas"]["ResidentBoardLineDto"][];
+            totals: components["schemas"]["BoardTotalsDto"];
+            /** @description 红榜（脱敏姓名） */
+            redList: components["schemas"]["RankedNameDto"][];
+            /** @description 黑榜（脱敏姓名） */
+            blackList: components["schemas"]["RankedNameDto"][];
+            /** @description 入账核验码（入账后） */
+            checkpointHash: string | null;
+            /** @description 全村公示栏打印页（A4） */
+            boardPagePath: string;
+        };
+        ResidentBoardLineDto: {
+            /**
+             * Format: uuid
+             * @description 记录编号（提出异议时注明）
+             */
+            entryId: string;
+            /** @description 事项编码 */
+            itemCode: string;
+            /** @description 事项名称 */
+            itemName: string;
+            /** @description 事项类别 */
+            category: string;
+            /**
+             * @description 发生日期
+             * @example 2026-03-05
+             */
+            occurredOn: string;
+            /** @description 补录：发生月份已关账，计入本期公示（发生日期见 occurredOn） */
+            late: boolean;
+            /** @description 积分（公示时） */
+            points: number;
+            /** @description 计分说明 */
+            explanation: string;
+            /**
+             * @description 当前状态：已通过 / 异议处理中 / 撤销（异议成立）/ 已入账
+             * @enum {string}
+             */
+            status: "approved" | "disputed" | "revoked" | "posted";
+            /** @description 状态（中文） */
+            statusLabel: string;
+            /**
+             * @description 积分（显示）：+5、−10；失信事项记 0 分的为“警告”
+             * @example 警告
+             */
+            pointsLabel: string;
+            /** @description 现在能否对这一条提出异议 */
+            objectable: boolean;
+        };
         ResidentDto: {
             id: string;
             townId: string;
@@ -2998,6 +3231,27 @@ export interface components {
             status: "active" | "moved" | "deceased" | "excluded";
             /** Format: date-time */
             createdAt: string;
+        };
+        ResidentMeDto: {
+            /** @description 本人姓名 */
+            name: string;
+            /** @description 所在村（社区） */
+            villageName: string;
+            /** @description 所在镇 */
+            townName: string;
+            /** @description 可用积分（可在信义超市兑换） */
+            balance: number;
+            /** @description 信用分（本评定年度：基础分 + 已入账事项积分） */
+            creditScore: number;
+            /**
+             * @description 信用等级
+             * @example A
+             */
+            grade: string;
+            /** @description 下一等级及还差的分数（已是最高等级为 null） */
+            nextGrade: components["schemas"]["NextGradeDto"] | null;
+            /** @description 对账单（逐条说明：事项、规则、理由、日期、评议结论、小票），新的在前 */
+            lines: components["schemas"]["StatementLineDto"][];
         };
         ResidentPageDto: {
             items: components["schemas"]["ResidentDto"][];
@@ -3055,6 +3309,12 @@ export interface components {
              * @description 疑似重复：同一村民同一事项同一天的较早记录
              */
             duplicateOf: string | null;
+        };
+        RevokeResultDto: {
+            /** Format: uuid */
+            residentId: string;
+            /** @description 是否停用了一个有效令牌（没有有效令牌时为 false） */
+            revoked: boolean;
         };
         RosterImportResultDto: {
             /** @description 新登记的村民数 */
@@ -6225,6 +6485,116 @@ export interface operations {
             };
         };
     };
+    ResidentPageController_me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResidentMeDto"];
+                };
+            };
+            /** @description `RESIDENT.TOKEN_INVALID` 链接无效或已停用，请向村委会索取新的积分卡 / unknown or revoked resident link */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RESIDENT.TOKEN_INVALID";
+                    };
+                };
+            };
+            /** @description `LEDGER.ACCOUNT_NOT_FOUND` 积分账户（村民）不存在 / no such account or resident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "LEDGER.ACCOUNT_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `RATE.LIMITED` 请求过于频繁 / too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RATE.LIMITED";
+                    };
+                };
+            };
+        };
+    };
+    ResidentPageController_board: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResidentBoardAnswerDto"];
+                };
+            };
+            /** @description `RESIDENT.TOKEN_INVALID` 链接无效或已停用，请向村委会索取新的积分卡 / unknown or revoked resident link */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RESIDENT.TOKEN_INVALID";
+                    };
+                };
+            };
+            /** @description `BOARD.NOT_FOUND` 公示栏不存在或尚未公示 / no published board */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "BOARD.NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `RATE.LIMITED` 请求过于频繁 / too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RATE.LIMITED";
+                    };
+                };
+            };
+        };
+    };
     ResidentController_get: {
         parameters: {
             query?: never;
@@ -6398,6 +6768,158 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "RESIDENT.INVALID_EFFECTIVE_DATE";
+                    };
+                };
+            };
+        };
+    };
+    ResidentAccessController_issue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 村民 ID */
+                residentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResidentAccessTokenDto"];
+                };
+            };
+            /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `RESIDENT.NOT_FOUND` 村民不存在 / no such resident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RESIDENT.NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `RESIDENT.NOT_ACTIVE` 该村民已迁出、去世或被除名，不再发放积分卡 / resident is not active, no card is issued */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RESIDENT.NOT_ACTIVE";
+                    };
+                };
+            };
+        };
+    };
+    ResidentAccessController_revoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 村民 ID */
+                residentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevokeResultDto"];
+                };
+            };
+            /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `RESIDENT.NOT_FOUND` 村民不存在 / no such resident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RESIDENT.NOT_FOUND";
                     };
                 };
             };
@@ -8985,6 +9507,92 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "ORG.VILLAGE_CODE_TAKEN";
+                    };
+                };
+            };
+            /** @description `REQUEST.TOO_LARGE` 请求体过大 / request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
+        };
+    };
+    ResidentAccessController_cardSheet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 村（社区）ID */
+                villageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CardSheetRequestDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CardSheetDto"];
+                };
+            };
+            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.HOUSEHOLD_NOT_FOUND` 该村没有这个户 / no such household in this village<br>`ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village<br>`RESIDENT.NO_ACTIVE_RESIDENTS` 所选范围内没有在册村民 / no active residents in this selection */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.HOUSEHOLD_NOT_FOUND" | "ORG.VILLAGE_NOT_FOUND" | "RESIDENT.NO_ACTIVE_RESIDENTS";
                     };
                 };
             };
