@@ -259,6 +259,14 @@ describe('the committed OpenAPI document matches what the api answers', () => {
     await get('/api/v1/audit/log', 'auditor');
     await get('/api/v1/credit-export/status', 'auditor');
     await post('/api/v1/credit-export/retry', 'town_admin');
+    const access = await post(`/api/v1/residents/${resident}/access-token`, 'village_clerk');
+    await post(`/api/v1/residents/${resident}/access-token`, 'clerk_b');
+    await get('/api/v1/resident/me', undefined, { 'x-resident-token': access.body.token as string });
+    await get('/api/v1/resident/me', undefined, { 'x-resident-token': 'nope' });
+    await get('/api/v1/resident/me/board', undefined, { 'x-resident-token': access.body.token as string });
+    await post(`/api/v1/residents/${resident}/access-token/revoke`, 'village_clerk');
+    await post(`/api/v1/villages/${f.villageA}/card-sheet`, 'village_clerk', {});
+    await post(`/api/v1/villages/${f.villageA}/card-sheet`, 'village_clerk', { householdId: '00000000-0000-4000-8000-000000000000' });
     const hb = await post('/api/v1/system/heartbeat', 'town_admin');
     await get(`/api/v1/system/heartbeat/${hb.body.jobId}`, 'town_admin');
   });
