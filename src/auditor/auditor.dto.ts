@@ -4,8 +4,8 @@ import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min
 import { MAX_PAGE } from '@app/audit/audit.dto';
 import { IsPeriod, IsTimestamp, PERIOD_PATTERN } from '@app/common/http/field-decorators';
 import { POSTING_KINDS, type PostingKind } from '@app/ledger/ledger.entities';
-import { BrokenLinkDto } from '@app/ledger/ledger.dto';
-import type { VerificationReport } from '@app/ledger/ledger.types';
+import { BrokenLinkDto, CheckpointProblemDto, CheckpointReportDto } from '@app/ledger/ledger.dto';
+import type { ChainReport } from '@app/ledger/ledger.types';
 import { CYCLE_STATES, type CycleState } from '@app/review/review.entities';
 
 /** Filters of the postings search and its CSV/XLSX exports. */
@@ -140,7 +140,7 @@ export class TimelinessDto {
 
 // BrokenLinkDto is the ledger's (one schema per name in the document).
 
-export class LedgerReportDto implements VerificationReport {
+export class LedgerReportDto implements ChainReport {
   @ApiProperty({ nullable: true, type: String }) townId: string | null;
   @ApiProperty() ok: boolean;
   @ApiProperty({ type: 'integer' }) accountsChecked: number;
@@ -148,23 +148,7 @@ export class LedgerReportDto implements VerificationReport {
   @ApiProperty({ type: [BrokenLinkDto] }) broken: BrokenLinkDto[];
 }
 
-export type CheckpointProblem = 'hash_mismatch' | 'cycle_hash_mismatch' | 'head_missing';
-
-export class CheckpointProblemDto {
-  @ApiProperty({ format: 'uuid' }) cycleId: string;
-  @ApiProperty({ format: 'uuid' }) villageId: string;
-  @ApiProperty() period: string;
-  @ApiProperty({ enum: ['hash_mismatch', 'cycle_hash_mismatch', 'head_missing'], description: '核验码与链头不符 / 与公示的核验码不符 / 链头已不在账本中' }) problem: CheckpointProblem;
-  @ApiProperty({ nullable: true, type: String }) accountId: string | null;
-  @ApiProperty({ nullable: true, type: 'integer' }) seq: number | null;
-  @ApiProperty() expected: string;
-  @ApiProperty({ nullable: true, type: String }) found: string | null;
-}
-
-export class CheckpointReportDto {
-  @ApiProperty({ type: 'integer', description: '已核验的入账核验码数' }) checked: number;
-  @ApiProperty({ type: [CheckpointProblemDto], description: '每个有问题的周期的第一个问题' }) broken: CheckpointProblemDto[];
-}
+// CheckpointProblemDto and CheckpointReportDto are the ledger's (its verifier checks checkpoints).
 
 export class FirstBrokenDto {
   @ApiProperty({ enum: ['ledger', 'checkpoint'] }) source: 'ledger' | 'checkpoint';

@@ -64,23 +64,6 @@ export interface TimelinessRow {
   exportLastError: string | null;
 }
 
-export interface CheckpointRow {
-  cycleId: string;
-  villageId: string;
-  period: string;
-  heads: Array<[string, number, string]>;
-  hash: string;
-  cycleHash: string | null;
-}
-
-export interface MissingHeadRow {
-  cycleId: string;
-  accountId: string;
-  seq: number;
-  expected: string;
-  found: string | null;
-}
-
 /**
  * All SQL of the auditors' desk. Postings are read newest first by keyset on (posted_at, id):
  * each filter has an index whose trailing columns are (posted_at, id) (migration
@@ -214,34 +197,6 @@ export class AuditorRepository {
        WHERE v.town_id = $1
        ORDER BY v.code, v.id`,
       [townId, period],
-    );
-  }
-
-  listCheckpoints(townId: string): Promise<CheckpointRow[]> {
-    return queryRows<CheckpointRow>(
-      this.db,
-      `SELECT cc.cycle_id AS "cycleId", cc.village_id AS "villageId", cc.period, cc.heads, cc.hash, c.checkpoint_hash AS "cycleHash"
-       FROM cycle_checkpoints cc LEFT JOIN review_cycles c ON c.id = cc.cycle_id
-       WHERE cc.town_id = $1 ORDER BY cc.period, cc.village_id`,
-      [townId],
-    );
-  }
-
-  /**
-   * Per checkpoint, the first head (by account) that is no longer in the ledger as it was: no
-   * posting with that (account, seq), or one with another hash. A head at seq 0 (an account with
-   * no postings yet) has nothing to find.
-   */
-  firstMissingHeads(townId: string): Promise<MissingHeadRow[]> {
-    return queryRows<MissingHeadRow>(
-      this.db,
-      `SELECT DISTINCT ON (cc.cycle_id) cc.cycle_id AS "cycleId", (h.e->>0) AS "accountId", (h.e->>1)::int AS seq, (h.e->>2) AS expected, p.hash AS found
-       FROM cycle_checkpoints cc
-       CROSS JOIN LATERAL jsonb_array_elements(cc.heads) AS h(e)
-       LEFT JOIN postings p ON p.account_id = (h.e->>0)::uuid AND p.seq = (h.e->>1)::int
-       WHERE cc.town_id = $1 AND (h.e->>1)::int > 0 AND p.hash IS DISTINCT FROM (h.e->>2)
-       ORDER BY cc.cycle_id, (h.e->>0)`,
-      [townId],
     );
   }
 }

@@ -6,11 +6,10 @@ import { AppError } from '@app/common/errors/app-error';
 import { fieldProblem } from '@app/common/http/validation-messages';
 import { CreditExportService } from '@app/credit-export/credit-export.service';
 import { LedgerVerifier } from '@app/ledger/ledger-verifier';
-import { checkpointHash } from '@app/ledger/posting-hash';
 import { StatementService } from '@app/ledger/statement.service';
 import type { StatementDto, StatementQuery } from '@app/ledger/ledger.dto';
 import { lateFlags, periodDeadlines } from '@app/board/deadlines';
-import type { AuditVerifyDto, CheckpointProblemDto, PostingFilterQuery, PostingPageDto, PostingSearchQuery, TimelinessDto } from './auditor.dto';
+import type { AuditVerifyDto, PostingFilterQuery, PostingPageDto, PostingSearchQuery, TimelinessDto } from './auditor.dto';
 import { AuditorRepository, type PostingFilter } from './auditor.repository';
 import { decodeCursor, page } from './keyset-cursor';
 import { EXPORT_BATCH, postingsCsvStream, postingsXlsxStream, type BatchSource } from './postings-export';
@@ -75,36 +74,20 @@ export class AuditorService {
   }
 
   /**
-   * The ledger verifier over the town's accounts, then every finalized cycle's checkpoint: its
-   * hash recomputed from the stored heads (and compared with the one on the cycle / board), and
-   * each head still in the ledger with the same hash.
+   * The ledger verifier over the town's accounts and every finalized cycle's checkpoint (v1 flat
+   * hash or v2 Merkle root recomputed from the stored heads, compared with the one on the cycle /
+   * board, and each head still in the ledger with the same hash), in one snapshot.
    */
   async verify(ctx: RequestContext): Promise<AuditVerifyDto> {
-    const townId = ctx.principal.townId;
-    const ledger = await this.verifier.verifyTown(townId);
-    const checkpoints = await this.repo.listCheckpoints(townId);
-    const broken = new Map<string, CheckpointProblemDto>();
-    for (const cp of checkpoints) {
-      const heads = cp.heads.map(([accountId, seq, headHash]) => ({ accountId, seq, headHash }));
-      const recomputed = checkpointHash(cp.villageId, cp.period, heads);
-      const base = { cycleId: cp.cycleId, villageId: cp.villageId, period: cp.period, accountId: null, seq: null };
-      if (recomputed !== cp.hash) broken.set(cp.cycleId, { ...base, problem: 'hash_mismatch', expected: recomputed, found: cp.hash });
-      else if (cp.cycleHash !== cp.hash) broken.set(cp.cycleId, { ...base, problem: 'cycle_hash_mismatch', expected: cp.hash, found: cp.cycleHash });
-    }
-    const byCycle = new Map(checkpoints.map((c) => [c.cycleId, c]));
-    for (const m of await this.repo.firstMissingHeads(townId)) {
-      const cp = byCycle.get(m.cycleId);
-      if (!cp || broken.has(m.cycleId)) continue;
-      broken.set(m.cycleId, { cycleId: m.cycleId, villageId: cp.villageId, period: cp.period, problem: 'head_missing', accountId: m.accountId, seq: m.seq, expected: m.expected, found: m.found });
-    }
-    const checkpointProblems = checkpoints.map((c) => broken.get(c.cycleId)).filter((b): b is CheckpointProblemDto => !!b);
+    const { checkpoints, ...ledger } = await this.verifier.verifyTown(ctx.principal.townId);
+    const chainsOk = ledger.broken.length === 0;
     const firstLedger = ledger.broken[0];
-    const firstCheckpoint = checkpointProblems[0];
+    const firstCheckpoint = checkpoints.broken[0];
     return {
-      ok: ledger.ok && checkpointProblems.length === 0,
+      ok: ledger.ok,
       checkedAt: new Date(),
-      ledger,
-      checkpoints: { checked: checkpoints.length, broken: checkpointProblems },
+      ledger: { ...ledger, ok: chainsOk },
+      checkpoints,
       firstBroken: firstLedger ? { source: 'ledger', link: firstLedger } : firstCheckpoint ? { source: 'checkpoint', link: firstCheckpoint } : null,
     };
   }

@@ -46,6 +46,22 @@ describe('printable board HTML', () => {
     expect(pub.objectionOpen).toBe(false);
   });
 
+  it('prints a version 2 checkpoint as a Merkle root, short form and full hex; version 1 as the hash it was', () => {
+    const root = '0123456789abcdef'.repeat(4);
+    const finalized = { state: 'finalized' as const, publishedAt: new Date(), windowEndsAt: new Date('2026-04-15T02:00:00Z'), finalizedAt: new Date('2026-04-15T02:05:00Z'), checkpointHash: root };
+    const v2 = toPublicBoard(content(), { ...finalized, checkpointVersion: 2 }, [], new Date());
+    expect(v2.checkpoint).toEqual({ version: 2, root, rootShort: '0123 4567 89ab cdef' });
+    const html = renderBoardHtml(v2);
+    expect(html).toContain('入账核验码（默克尔树根）：<span class="checkpoint checkpoint-short">0123 4567 89ab cdef</span>');
+    expect(html).toContain(`完整核验码：<span class="checkpoint">${root}</span>`);
+    expect(html).toContain('记录核验');
+    const v1 = toPublicBoard(content(), { ...finalized, checkpointVersion: 1 }, [], new Date());
+    expect(v1.checkpoint).toEqual({ version: 1, root, rootShort: '0123 4567 89ab cdef' });
+    expect(renderBoardHtml(v1)).toContain(`核验码（校验哈希）：<span class="checkpoint">${root}</span>`);
+    expect(renderBoardHtml(v1)).not.toContain('默克尔');
+    expect(toPublicBoard(content(), { ...finalized, state: 'publicized', checkpointVersion: 2 }, [], new Date()).checkpoint).toBeNull();
+  });
+
   it('marks a late line (补录) with its deed date; a board stored before the flag shows none', () => {
     const c = content();
     c.residents[1].lines[0] = { ...c.residents[1].lines[0], occurredOn: '2026-02-27', late: true };

@@ -44,6 +44,8 @@ tr.revoked td.item, tr.revoked td.num.points { text-decoration: line-through; co
 .red h2 { color: #b91c1c; }
 .black h2 { color: #111; }
 .checkpoint { font-family: "Noto Sans Mono CJK SC", "DejaVu Sans Mono", Consolas, monospace; word-break: break-all; }
+.checkpoint-short { font-size: 16pt; font-weight: bold; letter-spacing: 0.5mm; white-space: nowrap; }
+.checkpoint-full, .checkpoint-help { font-size: 9pt; margin: 1mm 0; }
 footer { margin-top: 5mm; font-size: 9pt; color: #444; break-inside: avoid; }
 `;
 
@@ -73,12 +75,26 @@ ${rows}
 </tbody></table></section>`;
 }
 
+/**
+ * The finalize checkpoint. Version 2 (a Merkle root): the short form large enough to copy by
+ * hand, the full value below it, and what it is for; version 1: the hash as before.
+ */
+export function checkpointHtml(b: Pick<PublicBoard, 'checkpoint' | 'checkpointHash'>): string {
+  const cp = b.checkpoint;
+  if (!cp || cp.version !== 2) return `<p>核验码（校验哈希）：<span class="checkpoint">${escapeHtml(b.checkpointHash ?? '')}</span></p>`;
+  return `<div class="merkle-root" data-checkpoint-version="2">
+<p>入账核验码（默克尔树根）：<span class="checkpoint checkpoint-short">${escapeHtml(cp.rootShort)}</span></p>
+<p class="checkpoint-full">完整核验码：<span class="checkpoint">${escapeHtml(cp.root)}</span></p>
+<p class="checkpoint-help">本村每户积分账户的入账记录都包含在此核验码中。村民可在个人积分页“记录核验”中输入上面的简写（前 16 位）核对本户记录；记录若被改动，核验不会通过。</p>
+</div>`;
+}
+
 /** The printable 公示栏 page (A4, Chinese). Every value from the board is escaped. */
 export function renderBoardHtml(b: PublicBoard): string {
   const title = `${b.villageName}${periodTitle(b.period)}信义积分公示`;
   const window = `${formatShanghai(b.windowStartsAt)} 至 ${formatShanghai(b.windowEndsAt)}`;
   const stateLine = b.finalized
-    ? `<p><strong>公示期已结束，结果已入账。</strong>核验码（校验哈希）：<span class="checkpoint">${escapeHtml(b.checkpointHash ?? '')}</span></p>`
+    ? `<p><strong>公示期已结束，结果已入账。</strong></p>${checkpointHtml(b)}`
     : b.objectionOpen
       ? `<p><strong>异议期至 ${escapeHtml(formatShanghai(b.windowEndsAt))} 止。</strong>${escapeHtml(b.howToObject)}</p><p>网上提出异议：POST ${escapeHtml(b.objectionEndpoint)}（注明记录编号）</p>`
       : `<p><strong>异议期已于 ${escapeHtml(formatShanghai(b.windowEndsAt))} 结束，等待入账。</strong></p>`;

@@ -1,3 +1,4 @@
+import { shortRoot } from '@app/ledger/merkle';
 import type { BoardContent } from '@app/review/board';
 import type { CycleState } from '@app/review/review.entities';
 
@@ -23,6 +24,17 @@ export interface BoardCycle {
   windowEndsAt: Date | null;
   finalizedAt: Date | null;
   checkpointHash: string | null;
+  /** The checkpoint's format (cycle_checkpoints.version); absent or null reads as 1. */
+  checkpointVersion?: number | null;
+}
+
+/** The finalize checkpoint as printed: version 2 is a Merkle root a resident can check an account against. */
+export interface BoardCheckpoint {
+  version: number;
+  /** Full 64 hex digits. */
+  root: string;
+  /** The first 16 digits in groups of four, printed large. */
+  rootShort: string;
 }
 
 export interface PublicBoardLine {
@@ -79,6 +91,7 @@ export interface PublicBoard {
   finalized: boolean;
   finalizedAt: string | null;
   checkpointHash: string | null;
+  checkpoint: BoardCheckpoint | null;
 }
 
 /**
@@ -138,5 +151,6 @@ export function toPublicBoard(content: BoardContent, cycle: BoardCycle, live: Li
     finalized,
     finalizedAt: cycle.finalizedAt ? cycle.finalizedAt.toISOString() : null,
     checkpointHash: finalized ? cycle.checkpointHash : null,
+    checkpoint: finalized && cycle.checkpointHash ? { version: cycle.checkpointVersion ?? 1, root: cycle.checkpointHash, rootShort: shortRoot(cycle.checkpointHash) } : null,
   };
 }

@@ -3,7 +3,7 @@ import { Transform } from 'class-transformer';
 import { IsOptional, Matches } from 'class-validator';
 import { IsPeriod } from '@app/common/http/field-decorators';
 import { CYCLE_STATES, type CycleState } from '@app/review/review.entities';
-import { LINE_STATUS_LABELS, type LineStatus, type PublicBoard, type PublicBoardLine, type PublicBoardResident } from './board-view';
+import { LINE_STATUS_LABELS, type BoardCheckpoint, type LineStatus, type PublicBoard, type PublicBoardLine, type PublicBoardResident } from './board-view';
 
 /** A UUID, or a village code (2–8 letters or digits, as villages are created; case-insensitive). */
 export const VILLAGE_REF_PATTERN = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[A-Z0-9]{2,8})$/;
@@ -94,6 +94,12 @@ export class RankedNameDto {
   @ApiProperty({ type: 'integer', description: '本期合计' }) total: number;
 }
 
+export class BoardCheckpointDto implements BoardCheckpoint {
+  @ApiProperty({ type: 'integer', enum: [1, 2], description: '格式版本：1 整体哈希，2 默克尔树根（可逐户核验）' }) version: number;
+  @ApiProperty({ pattern: '^[0-9a-f]{64}$', description: '完整核验码（64 位十六进制）' }) root: string;
+  @ApiProperty({ example: 'bda8 528a 4697 e659', description: '简写：前 16 位，每 4 位一组' }) rootShort: string;
+}
+
 export class PublicBoardDto implements PublicBoard {
   @ApiProperty({ format: 'uuid' }) villageId: string;
   @ApiProperty({ description: '村（社区）名称' }) villageName: string;
@@ -112,6 +118,7 @@ export class PublicBoardDto implements PublicBoard {
   @ApiProperty({ description: '是否已入账（公示期结束并完成入账）' }) finalized: boolean;
   @ApiProperty({ nullable: true, type: String, description: '入账时间' }) finalizedAt: string | null;
   @ApiProperty({ nullable: true, type: String, description: '入账核验码（各账户链头的校验哈希），入账后公布' }) checkpointHash: string | null;
+  @ApiProperty({ nullable: true, type: BoardCheckpointDto, description: '入账核验码及其格式；版本 2 为默克尔树根，村民可逐户核验（docs/LEDGER.md）' }) checkpoint: BoardCheckpointDto | null;
 }
 
 export class VillageBoardDto {

@@ -15,6 +15,7 @@ export interface PublishedBoardRow {
   windowEndsAt: Date | null;
   finalizedAt: Date | null;
   checkpointHash: string | null;
+  checkpointVersion: number | null;
 }
 
 export interface VillageBoardRow {
@@ -51,8 +52,8 @@ export class BoardRepository {
     return queryOne<PublishedBoardRow>(
       this.db,
       `SELECT b.town_id AS "townId", b.content, c.state, b.published_at AS "publishedAt", c.window_ends_at AS "windowEndsAt",
-              c.finalized_at AS "finalizedAt", c.checkpoint_hash AS "checkpointHash"
-       FROM boards b JOIN review_cycles c ON c.id = b.cycle_id
+              c.finalized_at AS "finalizedAt", c.checkpoint_hash AS "checkpointHash", cc.version AS "checkpointVersion"
+       FROM boards b JOIN review_cycles c ON c.id = b.cycle_id LEFT JOIN cycle_checkpoints cc ON cc.cycle_id = c.id
        WHERE b.village_id = $1 AND b.period = $2 AND c.state IN ('publicized', 'finalized')`,
       [villageId, period],
     );

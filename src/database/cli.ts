@@ -9,8 +9,9 @@
  *                                              a real town and its first admin; prints a one-time
  *                                              password that must be changed at first login
  *   node dist/src/database/cli.js verify-ledger [townId]
- *                                              recompute every account's hash chain; exit 1 and
- *                                              print the first broken link per broken account
+ *                                              recompute every account's hash chain and every
+ *                                              checkpoint (v1 hash, v2 Merkle root); exit 1 and
+ *                                              print the first broken link per account/checkpoint
  *   node dist/src/database/cli.js finalize-due --as-of <ISO time with offset>
  *                                              test/training deployments only (refused with
  *                                              NODE_ENV=production): run the month-end work as of
@@ -96,8 +97,12 @@ async function main(): Promise<void> {
       const verifier = new LedgerVerifier(new LedgerRepository(ds));
       const report = name ? await verifier.verifyTown(name) : await verifier.verifyAll();
       console.log(`verified ${report.accountsChecked} accounts, ${report.postingsChecked} postings${name ? ` of town ${name}` : ''}`);
+      console.log(`verified ${report.checkpoints.checked} checkpoints`);
       for (const b of report.broken) {
         console.error(`BROKEN account ${b.accountId} seq ${b.seq}: ${b.problem} (expected ${b.expected}, found ${b.found})`);
+      }
+      for (const c of report.checkpoints.broken) {
+        console.error(`BROKEN checkpoint v${c.version} village ${c.villageId} period ${c.period}: ${c.problem}${c.accountId ? ` at account ${c.accountId} seq ${c.seq}` : ''} (expected ${c.expected}, found ${c.found})`);
       }
       if (report.ok) console.log('ledger OK');
       else process.exitCode = 1;

@@ -3,7 +3,8 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { AppError } from '@app/common/errors/app-error';
 import { LedgerRepository, type AccountProjection } from './ledger.repository';
-import type { BrokenLink, VerificationReport } from './ledger.types';
+import { checkpointValue } from './checkpoint';
+import type { BrokenLink, CheckpointProblem, CheckpointReport, VerificationReport } from './ledger.types';
 import { GENESIS_HASH, postingHash } from './posting-hash';
 import { creditScoreDelta } from './projection';
 
@@ -39,14 +40,16 @@ export class LedgerVerifier {
   constructor(private readonly repo: LedgerRepository) {}
 
   async verifyAll(opts: VerifyOptions = {}): Promise<VerificationReport> {
-    const all: VerificationReport = { townId: null, ok: true, accountsChecked: 0, postingsChecked: 0, broken: [] };
+    const all: VerificationReport = { townId: null, ok: true, accountsChecked: 0, postingsChecked: 0, broken: [], checkpoints: { checked: 0, broken: [] } };
     for (const townId of await this.repo.listTownIds()) {
       const r = await this.verifyTown(townId, opts);
       all.accountsChecked += r.accountsChecked;
       all.postingsChecked += r.postingsChecked;
       all.broken.push(...r.broken);
+      all.checkpoints.checked += r.checkpoints.checked;
+      all.checkpoints.broken.push(...r.checkpoints.broken);
     }
-    all.ok = all.broken.length === 0;
+    all.ok = all.broken.length === 0 && all.checkpoints.broken.length === 0;
     recordLedgerVerification(all);
     return all;
   }
@@ -73,7 +76,7 @@ export class LedgerVerifier {
     if (!town) throw new AppError('ORG.TOWN_NOT_FOUND');
     const accounts = await this.repo.listAccountProjections(townId, m);
     await opts.afterAccountsRead?.();
-    const report: VerificationReport = { townId, ok: true, accountsChecked: accounts.length, postingsChecked: 0, broken: [] };
+    const report: VerificationReport = { townId, ok: true, accountsChecked: accounts.length, postingsChecked: 0, broken: [], checkpoints: { checked: 0, broken: [] } };
 
     for (let i = 0; i < accounts.length; i += group) {
       const states = new Map<string, ChainState>(
@@ -117,8 +120,34 @@ export class LedgerVerifier {
     for (const orphan of await this.repo.findPostingAccountsWithoutAccount(townId, m)) {
       report.broken.push(link(orphan.accountId, orphan.minSeq, 'missing_account', 'an account row', 'postings without an account'));
     }
-    report.ok = report.broken.length === 0;
+    report.checkpoints = await this.verifyCheckpointsIn(m, townId);
+    report.ok = report.broken.length === 0 && report.checkpoints.broken.length === 0;
     return report;
+  }
+
+  /**
+   * Every checkpoint of the town, in its own format: the value recomputed from its stored heads
+   * (version 1 the flat hash, version 2 the Merkle root) equals the stored one and the one on the
+   * cycle (printed on the board), and every stored head is still the ledger's posting at that seq
+   * (whose hash the chain check above recomputed). The first problem per checkpoint.
+   */
+  private async verifyCheckpointsIn(m: EntityManager, townId: string): Promise<CheckpointReport> {
+    const checkpoints = await this.repo.listCheckpoints(townId, m);
+    const broken = new Map<string, CheckpointProblem>();
+    for (const cp of checkpoints) {
+      const heads = cp.heads.map(([accountId, seq, headHash]) => ({ accountId, seq, headHash }));
+      const recomputed = checkpointValue(cp.version, cp.villageId, cp.period, heads);
+      const base = { cycleId: cp.cycleId, villageId: cp.villageId, period: cp.period, version: cp.version, accountId: null, seq: null };
+      if (recomputed !== cp.hash) broken.set(cp.cycleId, { ...base, problem: 'hash_mismatch', expected: recomputed, found: cp.hash });
+      else if (cp.cycleHash !== cp.hash) broken.set(cp.cycleId, { ...base, problem: 'cycle_hash_mismatch', expected: cp.hash, found: cp.cycleHash });
+    }
+    const byCycle = new Map(checkpoints.map((c) => [c.cycleId, c]));
+    for (const h of await this.repo.firstMissingCheckpointHeads(townId, m)) {
+      const cp = byCycle.get(h.cycleId);
+      if (!cp || broken.has(h.cycleId)) continue;
+      broken.set(h.cycleId, { cycleId: h.cycleId, villageId: cp.villageId, period: cp.period, version: cp.version, problem: 'head_missing', accountId: h.accountId, seq: h.seq, expected: h.expected, found: h.found });
+    }
+    return { checked: checkpoints.length, broken: checkpoints.map((c) => broken.get(c.cycleId)).filter((b): b is CheckpointProblem => !!b) };
   }
 }
 

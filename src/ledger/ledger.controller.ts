@@ -5,10 +5,12 @@ import type { RequestContext } from '@app/auth/principal';
 import { ApiErrors } from '@app/common/errors/api-errors';
 import { ApiFileResponse, CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE } from '@app/common/http/api-file-response';
 import {
+  CheckpointProofDto,
   CorrectionDto,
   CreateCorrectionDto,
   CreateOpeningBalancesDto,
   OpeningBalancesResultDto,
+  ProofQuery,
   ResidentParams,
   StatementDto,
   StatementQuery,
@@ -16,6 +18,7 @@ import {
   YearEndEnqueuedDto,
   YearEndRequestDto,
 } from './ledger.dto';
+import { CheckpointProofService } from './checkpoint-proof.service';
 import { LedgerVerifier } from './ledger-verifier';
 import { LedgerService } from './ledger.service';
 import { StatementService } from './statement.service';
@@ -26,6 +29,7 @@ export class LedgerController {
   constructor(
     private readonly ledger: LedgerService,
     private readonly verifier: LedgerVerifier,
+    private readonly proofs: CheckpointProofService,
   ) {}
 
   @Post('corrections')
@@ -63,6 +67,17 @@ export class LedgerController {
   @ApiErrors('ORG.TOWN_NOT_FOUND')
   verify(@Ctx() ctx: RequestContext): Promise<VerificationReportDto> {
     return this.verifier.verifyTown(ctx.principal.townId);
+  }
+
+  @Get('proofs/:residentId')
+  @Roles('auditor', 'town_admin', 'village_clerk', 'village_reviewer')
+  @ApiOperation({
+    summary: '记录核验：村民账户链头在该村某期入账核验码（默克尔树根）中的包含证明；链头按账本现有记录重算，记录被改动则核验失败（docs/LEDGER.md）',
+  })
+  @ApiOkResponse({ type: CheckpointProofDto })
+  @ApiErrors('LEDGER.ACCOUNT_NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'LEDGER.CHECKPOINT_NOT_FOUND', 'LEDGER.CHECKPOINT_WITHOUT_PROOFS', 'LEDGER.NOT_IN_CHECKPOINT')
+  proof(@Ctx() ctx: RequestContext, @Param() params: ResidentParams, @Query() query: ProofQuery): Promise<CheckpointProofDto> {
+    return this.proofs.proofForStaff(ctx, params.residentId, query.period);
   }
 }
 

@@ -18,7 +18,8 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { PERIOD_PATTERN } from '@app/common/http/field-decorators';
-import type { BrokenLink, VerificationReport } from './ledger.types';
+import type { MerkleLeafFields } from './merkle';
+import type { BrokenLink, CheckpointProblem, CheckpointProblemKind, CheckpointReport, VerificationReport } from './ledger.types';
 
 export const MAX_OPENING_BALANCE_LINES = 5000;
 
@@ -132,12 +133,67 @@ export class BrokenLinkDto implements BrokenLink {
   @ApiProperty({ description: '实际' }) found: string;
 }
 
+export class CheckpointProblemDto implements CheckpointProblem {
+  @ApiProperty({ format: 'uuid' }) cycleId: string;
+  @ApiProperty({ format: 'uuid' }) villageId: string;
+  @ApiProperty() period: string;
+  @ApiProperty({ type: 'integer', enum: [1, 2], description: '核验码格式：1 整体哈希，2 默克尔树根' }) version: number;
+  @ApiProperty({ enum: ['hash_mismatch', 'cycle_hash_mismatch', 'head_missing'], description: '核验码与链头不符 / 与公示的核验码不符 / 链头已不在账本中' }) problem: CheckpointProblemKind;
+  @ApiProperty({ nullable: true, type: String }) accountId: string | null;
+  @ApiProperty({ nullable: true, type: 'integer' }) seq: number | null;
+  @ApiProperty() expected: string;
+  @ApiProperty({ nullable: true, type: String }) found: string | null;
+}
+
+export class CheckpointReportDto implements CheckpointReport {
+  @ApiProperty({ type: 'integer', description: '已核验的入账核验码数' }) checked: number;
+  @ApiProperty({ type: [CheckpointProblemDto], description: '每个有问题的周期的第一个问题' }) broken: CheckpointProblemDto[];
+}
+
 export class VerificationReportDto implements VerificationReport {
   @ApiProperty({ nullable: true, type: String }) townId: string | null;
-  @ApiProperty({ description: '全部账户校验通过' }) ok: boolean;
+  @ApiProperty({ description: '全部账户与入账核验码校验通过' }) ok: boolean;
   @ApiProperty({ type: 'integer' }) accountsChecked: number;
   @ApiProperty({ type: 'integer' }) postingsChecked: number;
   @ApiProperty({ type: [BrokenLinkDto], description: '每个有问题账户的第一个断链' }) broken: BrokenLinkDto[];
+  @ApiProperty({ type: CheckpointReportDto, description: '各村各期入账核验码（v1 整体哈希、v2 默克尔树根）' }) checkpoints: CheckpointReportDto;
+}
+
+// ---- checkpoint inclusion proofs ---------------------------------------------------------------
+
+const HEX64 = { pattern: '^[0-9a-f]{64}$', example: 'bda8528a4697e65954dd534d8ae2d05108a2b1266b54bb1c709c0948c350f732' };
+
+export class ProofQuery {
+  @ApiPropertyOptional({ example: '2026-03', description: '哪一期的核验码（缺省为该村最近一次入账）', pattern: PERIOD_PATTERN.source })
+  @IsOptional()
+  @Matches(PERIOD_PATTERN, { message: 'period must be a period YYYY-MM' })
+  period?: string;
+}
+
+/** The leaf fields: the browser recomputes the leaf hash from these (docs/LEDGER.md). */
+export class MerkleLeafDto implements MerkleLeafFields {
+  @ApiProperty({ format: 'uuid', description: '村（社区）ID' }) villageId: string;
+  @ApiProperty({ pattern: PERIOD_PATTERN.source, description: '期间' }) period: string;
+  @ApiProperty({ format: 'uuid', description: '账户（村民）ID' }) accountId: string;
+  @ApiProperty({ type: 'integer', minimum: 0, description: '入账时该账户最后一笔记录的序号（0 = 尚无记录）' }) seq: number;
+  @ApiProperty({ ...HEX64, description: '按账本现有记录重算的第 seq 笔记录哈希（链头）；记录被改动则与入账时不同，核验失败' }) headHash: string;
+}
+
+export class CheckpointProofDto {
+  @ApiProperty({ type: 'integer', enum: [2], description: '核验码格式版本（2 = 默克尔树根）' }) version: number;
+  @ApiProperty({ format: 'uuid', description: '评议周期 ID' }) cycleId: string;
+  @ApiProperty({ format: 'uuid' }) villageId: string;
+  @ApiProperty({ description: '村（社区）名称' }) villageName: string;
+  @ApiProperty({ pattern: PERIOD_PATTERN.source }) period: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: '入账时间' }) finalizedAt: Date | null;
+  @ApiProperty({ ...HEX64, description: '入账核验码（默克尔树根，公示栏上打印的完整值）' }) root: string;
+  @ApiProperty({ example: 'bda8 528a 4697 e659', description: '核验码简写（前 16 位，公示栏上大字打印）' }) rootShort: string;
+  @ApiProperty({ type: 'integer', minimum: 1, description: '树中账户数' }) treeSize: number;
+  @ApiProperty({ type: 'integer', minimum: 0, description: '本账户在树中的位置（按账户 ID 排序，从 0 起）' }) leafIndex: number;
+  @ApiProperty({ type: MerkleLeafDto }) leaf: MerkleLeafDto;
+  @ApiProperty({ ...HEX64, description: '叶哈希 SHA-256(0x00 ‖ 叶编码)（供参考；核验时应自行重算）' }) leafHash: string;
+  @ApiProperty({ type: [String], description: '审计路径：从叶到根的兄弟节点哈希（十六进制）' }) auditPath: string[];
+  @ApiProperty({ type: 'integer', minimum: 0, description: '重算链头所用的本账户记录笔数（记录完整时等于 seq）' }) postingsHashed: number;
 }
 
 // ---- statements ----------------------------------------------------------------------------

@@ -9,4 +9,7 @@ export const LEDGER_ERRORS = {
   'LEDGER.SOURCE_CONFLICT': { status: 409, message: '同一来源正被并发记账，请重试 / the same source is being posted concurrently; retry' },
   'LEDGER.YEAR_NOT_ENDED': { status: 409, message: '该评定年度尚未结束 / the rating year has not ended yet' },
   'LEDGER.DUPLICATE_LINES': { status: 400, message: '同一村民出现多次 / a resident appears more than once' },
+  'LEDGER.CHECKPOINT_NOT_FOUND': { status: 404, message: '该村该期尚未入账，没有核验码 / no finalized checkpoint for this village and period' },
+  'LEDGER.CHECKPOINT_WITHOUT_PROOFS': { status: 409, message: '该期核验码为旧格式（版本 1），不能逐户核验 / a version 1 checkpoint has no inclusion proofs' },
+  'LEDGER.NOT_IN_CHECKPOINT': { status: 404, message: '该账户不在这一期的核验码中（入账后才开户） / the account is not in that checkpoint' },
 } as const satisfies Record<string, { status: number; message: string }>;

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { CheckpointProofService } from './checkpoint-proof.service';
 import { LedgerController, StatementController } from './ledger.controller';
 import { LedgerRepository } from './ledger.repository';
 import { LedgerService } from './ledger.service';
@@ -8,7 +9,7 @@ import { StatementService } from './statement.service';
 /** The append-only ledger: LedgerService is the only writer of postings. */
 @Module({
   controllers: [LedgerController, StatementController],
-  providers: [LedgerService, LedgerRepository, LedgerVerifier, StatementService],
-  exports: [LedgerService, LedgerVerifier, StatementService],
+  providers: [LedgerService, LedgerRepository, LedgerVerifier, StatementService, CheckpointProofService],
+  exports: [LedgerService, LedgerVerifier, StatementService, CheckpointProofService],
 })
 export class LedgerModule {}

@@ -61,11 +61,39 @@ export interface BrokenLink {
   found: string;
 }
 
-export interface VerificationReport {
+/** The account chains and projections alone. */
+export interface ChainReport {
   townId: string | null;
   ok: boolean;
   accountsChecked: number;
   postingsChecked: number;
   /** The first broken link of each broken account, in account order. */
   broken: BrokenLink[];
+}
+
+export type CheckpointProblemKind = 'hash_mismatch' | 'cycle_hash_mismatch' | 'head_missing';
+
+/** The first problem of one village-period checkpoint. */
+export interface CheckpointProblem {
+  cycleId: string;
+  villageId: string;
+  period: string;
+  /** 1 flat hash, 2 Merkle root. */
+  version: number;
+  problem: CheckpointProblemKind;
+  accountId: string | null;
+  seq: number | null;
+  expected: string;
+  found: string | null;
+}
+
+export interface CheckpointReport {
+  checked: number;
+  broken: CheckpointProblem[];
+}
+
+/** Chains, projections and the town's checkpoints (v1 flat hashes and v2 Merkle roots), one snapshot. */
+export interface VerificationReport extends ChainReport {
+  /** ok covers these too. */
+  checkpoints: CheckpointReport;
 }

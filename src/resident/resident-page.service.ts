@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { BoardService } from '@app/board/board.service';
 import { AppError } from '@app/common/errors/app-error';
+import { CheckpointProofService } from '@app/ledger/checkpoint-proof.service';
+import type { CheckpointProofDto } from '@app/ledger/ledger.dto';
 import { StatementService } from '@app/ledger/statement.service';
 import { nextGrade } from './next-grade';
 import type { ResidentBoardAnswerDto, ResidentMeDto } from './resident.dto';
@@ -29,6 +31,7 @@ export class ResidentPageService {
     private readonly repo: ResidentPageRepository,
     private readonly statements: StatementService,
     private readonly boards: BoardService,
+    private readonly proofs: CheckpointProofService,
   ) {}
 
   /**
@@ -65,6 +68,11 @@ export class ResidentPageService {
       nextGrade: nextGrade(s.currentCreditScore, thresholds),
       lines: [...s.lines].reverse(),
     };
+  }
+
+  /** The inclusion proof of this resident's account head in their village's latest checkpoint (checked in the browser). */
+  proof(holder: TokenHolder): Promise<CheckpointProofDto> {
+    return this.proofs.proofFor(holder.residentId);
   }
 
   async board(holder: TokenHolder, now = new Date()): Promise<ResidentBoardAnswerDto> {

@@ -3,6 +3,7 @@ import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestj
 import { Ctx, Roles } from '@app/auth/auth.decorators';
 import type { RequestContext } from '@app/auth/principal';
 import { ApiErrors } from '@app/common/errors/api-errors';
+import { CheckpointProofDto } from '@app/ledger/ledger.dto';
 import { CardSheetDto, CardSheetRequestDto, ResidentAccessTokenDto, ResidentBoardAnswerDto, ResidentIdPathParam, ResidentMeDto, RevokeResultDto, VillagePathParam } from './resident.dto';
 import type { TokenHolder } from './resident.repository';
 import { ResidentAccessService } from './resident-access.service';
@@ -64,5 +65,14 @@ export class ResidentPageController {
   @ApiErrors('BOARD.NOT_FOUND')
   board(@Resident() r: TokenHolder): Promise<ResidentBoardAnswerDto> {
     return this.page.board(r);
+  }
+
+  @Get('me/proof')
+  @ResidentAuth()
+  @ApiOperation({ summary: '记录核验：本人账户链头在本村最近一期入账核验码（默克尔树根）中的包含证明，由手机页在浏览器中核验' })
+  @ApiOkResponse({ type: CheckpointProofDto })
+  @ApiErrors('LEDGER.ACCOUNT_NOT_FOUND', 'LEDGER.CHECKPOINT_NOT_FOUND', 'LEDGER.CHECKPOINT_WITHOUT_PROOFS', 'LEDGER.NOT_IN_CHECKPOINT')
+  proof(@Resident() r: TokenHolder): Promise<CheckpointProofDto> {
+    return this.page.proof(r);
   }
 }

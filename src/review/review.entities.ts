@@ -1,3 +1,4 @@
+import type { CheckpointVersion } from '@app/ledger/checkpoint';
 import { Check, Column, CreateDateColumn, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn, Unique } from 'typeorm';
 
 export const CYCLE_STATES = ['open', 'closed', 'reviewed', 'publicized', 'finalized'] as const;
@@ -185,9 +186,11 @@ export class Objection {
 
 /**
  * The account heads a finalize saw (the checkpoint's input), kept so the checkpoint can be
- * re-verified later even after the chains have grown. Append-only.
+ * re-verified later even after the chains have grown, and (version 2) so any account's inclusion
+ * proof can be built from them. Append-only.
  */
 @Entity({ name: 'cycle_checkpoints' })
+@Check('ck_cycle_checkpoints_version', 'version IN (1, 2)')
 export class CycleCheckpoint {
   @PrimaryColumn({ name: 'cycle_id', type: 'uuid' })
   cycleId: string;
@@ -204,8 +207,13 @@ export class CycleCheckpoint {
   @Column({ type: 'jsonb' })
   heads: Array<[string, number, string]>;
 
+  /** The checkpoint value: version 1 the flat hash, version 2 the Merkle root (what the board prints). */
   @Column({ type: 'char', length: 64 })
   hash: string;
+
+  /** How `hash` was computed from `heads`; rows from before version 2 are 1. */
+  @Column({ type: 'smallint' })
+  version: CheckpointVersion;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

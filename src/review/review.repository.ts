@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { queryOne, queryRows } from '@app/database/sql';
+import type { CheckpointVersion } from '@app/ledger/checkpoint';
 import type { ItemCaps, Rule, Explanation } from '@app/scoring/rules/rule.types';
 import type { CycleState, ObjectionOutcome } from './review.entities';
 
@@ -331,6 +332,19 @@ export class ReviewRepository {
 
   async accountHeads(m: EntityManager, villageId: string): Promise<Array<{ accountId: string; seq: number; headHash: string }>> {
     return queryRows(m, `SELECT resident_id AS "accountId", seq, head_hash AS "headHash" FROM accounts WHERE village_id = $1 ORDER BY resident_id`, [villageId]);
+  }
+
+  /** The checkpoint with the heads it was computed from (kept for re-verification and proofs). */
+  async insertCheckpoint(m: EntityManager, c: CycleRow, version: CheckpointVersion, heads: Array<{ accountId: string; seq: number; headHash: string }>, hash: string): Promise<void> {
+    await m.query(`INSERT INTO cycle_checkpoints (cycle_id, town_id, village_id, period, heads, hash, version) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
+      c.id,
+      c.townId,
+      c.villageId,
+      c.period,
+      JSON.stringify(heads.map((h) => [h.accountId, h.seq, h.headHash])),
+      hash,
+      version,
+    ]);
   }
 
   /**

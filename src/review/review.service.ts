@@ -6,7 +6,7 @@ import { ScopeService } from '@app/auth/scope.service';
 import { BoardService } from '@app/board/board.service';
 import { AppError } from '@app/common/errors/app-error';
 import { LedgerService } from '@app/ledger/ledger.service';
-import { checkpointHash } from '@app/ledger/posting-hash';
+import { checkpointValue, CURRENT_CHECKPOINT_VERSION } from '@app/ledger/checkpoint';
 import type { PostingRequest } from '@app/ledger/ledger.types';
 import { JobHandler } from '@app/queue/job-handler.decorator';
 import { JobQueue } from '@app/queue/job-queue.service';
@@ -386,20 +386,22 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
       if (c.state === 'finalized') return { status: 'already' as const };
       if (c.state !== 'publicized' || !c.windowEndsAt || c.windowEndsAt.getTime() > now.getTime()) return { status: 'not-due' as const };
       const posted = await this.postEntries(m, c);
+      // One set-based read of the village's heads (after the postings, under the cycle lock),
+      // one pass to build the Merkle tree in JS: 2n SHA-256 for n accounts.
       const heads = await this.repo.accountHeads(m, c.villageId);
-      const hash = checkpointHash(c.villageId, c.period, heads);
-      await m.query(`INSERT INTO cycle_checkpoints (cycle_id, town_id, village_id, period, heads, hash) VALUES ($1, $2, $3, $4, $5, $6)`, [
-        c.id,
-        c.townId,
-        c.villageId,
-        c.period,
-        JSON.stringify(heads.map((h) => [h.accountId, h.seq, h.headHash])),
-        hash,
-      ]);
+      const version = CURRENT_CHECKPOINT_VERSION;
+      const hash = checkpointValue(version, c.villageId, c.period, heads);
+      await this.repo.insertCheckpoint(m, c, version, heads, hash);
       await this.repo.transition(m, c, 'finalized', null, null, { checkpointHash: hash });
       await this.audit.record(
         null,
-        { action: 'cycle.finalize', targetType: 'cycle', targetId: c.id, townId: c.townId, summary: { villageId: c.villageId, period: c.period, posted, accounts: heads.length, checkpointHash: hash } },
+        {
+          action: 'cycle.finalize',
+          targetType: 'cycle',
+          targetId: c.id,
+          townId: c.townId,
+          summary: { villageId: c.villageId, period: c.period, posted, accounts: heads.length, checkpointHash: hash, checkpointVersion: version },
+        },
         m,
       );
       return { status: 'finalized' as const, cycle: c };

@@ -275,6 +275,34 @@ describe('resident phone page and card sheet (browser, 360×740)', () => {
     await page.close();
   });
 
+  it('记录核验: before finalize it says there is no checkpoint yet; after, the proof checks in the browser (已核验) and a wrong paper root fails', async () => {
+    const page = await phone.newPage();
+    watch(page);
+    await page.goto(link);
+    await page.getByRole('tab', { name: '记录核验' }).click();
+    await page.getByText('本村还没有入账的核验码').waitFor();
+    // The month runs to its end (what the delayed finalize job does at the window's end).
+    const asOf = new Date(Date.now() + 30 * 86_400_000).toISOString();
+    const fin = spawnBuilt('database/cli', ['finalize-due', '--as-of', asOf], { DATABASE_URL: db.url, REDIS_URL: process.env.REDIS_URL as string, QUEUE_PREFIX: `resident-fin${Date.now().toString(36)}`, NODE_ENV: 'test', LOG_LEVEL: 'warn' });
+    const { code } = await fin.exited;
+    expect(code, tail(fin.output())).toBe(0);
+    const [{ hash }] = (await pg.query(`SELECT coalesce(rc.checkpoint_hash, cc.hash) AS hash FROM cycle_checkpoints cc JOIN review_cycles rc ON rc.id = cc.cycle_id WHERE rc.village_id = $1 AND rc.period = $2`, [villageId, period])).rows;
+    await page.reload();
+    await page.getByRole('tab', { name: '记录核验' }).click();
+    await poll(() => page.getByTestId('proof-verdict').innerText()).toBe('已核验');
+    // The root as printed on the paper board (short form), typed in: 已核验; a wrong one: 核验失败.
+    const short = (hash as string).slice(0, 16).match(/.{4}/g)!.join(' ');
+    await page.getByLabel('公示栏核验码').fill(short);
+    await page.getByRole('button', { name: '对照核验' }).click();
+    await poll(() => page.getByTestId('paper-verdict').innerText()).toBe('已核验');
+    await page.screenshot({ path: join(SHOTS, 'resident-phone-proof.png') });
+    await page.getByLabel('公示栏核验码').fill('0000 1111 2222 3333');
+    await page.getByRole('button', { name: '对照核验' }).click();
+    await poll(() => page.getByTestId('paper-verdict').innerText()).toBe('核验失败');
+    await expect(page.getByText(/与公示栏上的 0000 1111 2222 3333… 不符/).count()).resolves.toBe(1);
+    await page.close();
+  });
+
   it('a stopped or incomplete link shows a friendly page in Chinese', async () => {
     const page = await phone.newPage();
     watch(page);

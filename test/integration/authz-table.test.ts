@@ -64,6 +64,7 @@ const TABLE: Record<string, Access> = {
   'POST /api/v1/ledger/opening-balances': ['town_admin'],
   'POST /api/v1/ledger/year-end': ['town_admin'],
   'GET /api/v1/ledger/verify': ['auditor', 'town_admin'],
+  'GET /api/v1/ledger/proofs/{residentId}': ['auditor', 'town_admin', 'village_clerk', 'village_reviewer'],
   'GET /api/v1/residents/{residentId}/statement': ['town_admin', 'auditor', 'village_clerk', 'village_reviewer'],
   'GET /api/v1/residents/{residentId}/statement.csv': ['town_admin', 'auditor', 'village_clerk', 'village_reviewer'],
   'GET /api/v1/residents/{residentId}/statement.xlsx': ['town_admin', 'auditor', 'village_clerk', 'village_reviewer'],
@@ -116,6 +117,7 @@ const TABLE: Record<string, Access> = {
   'POST /api/v1/villages/{villageId}/card-sheet': ['village_clerk', 'town_admin'],
   'GET /api/v1/resident/me': 'resident',
   'GET /api/v1/resident/me/board': 'resident',
+  'GET /api/v1/resident/me/proof': 'resident',
 };
 
 /** Plausible path values: random ids (nothing real is touched), well-formed codes. */

@@ -264,6 +264,7 @@ describe('the committed OpenAPI document matches what the api answers', () => {
     await get('/api/v1/resident/me', undefined, { 'x-resident-token': access.body.token as string });
     await get('/api/v1/resident/me', undefined, { 'x-resident-token': 'nope' });
     await get('/api/v1/resident/me/board', undefined, { 'x-resident-token': access.body.token as string });
+    await get('/api/v1/resident/me/proof', undefined, { 'x-resident-token': access.body.token as string });
     await post(`/api/v1/residents/${resident}/access-token/revoke`, 'village_clerk');
     await post(`/api/v1/villages/${f.villageA}/card-sheet`, 'village_clerk', {});
     await post(`/api/v1/villages/${f.villageA}/card-sheet`, 'village_clerk', { householdId: '00000000-0000-4000-8000-000000000000' });

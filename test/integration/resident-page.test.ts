@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { residentTokenHash } from '@app/resident/resident-token';
+import { verifyProof } from '../../web/src/lib/merkle-verify';
 import { BAD_TOKENS_PER_MINUTE } from '@app/resident/resident-page.service';
 import { startStack, type TestStack } from '../support/app';
 import { bearers, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
@@ -147,6 +148,18 @@ describe('resident access tokens and the resident page api', () => {
       if (p.name !== PERSONAL[0].name) expect(text).not.toContain(p.name);
     }
     expect(text).not.toMatch(/1[3-9]\d{9}/);
+  });
+
+  it("the resident's proof is of their own account head and checks against the checkpoint root (WebCrypto verifier)", async () => {
+    const token = (await issue(a0(), t.village_clerk).expect(201)).body.token as string;
+    const res = await request(stack.http).get('/api/v1/resident/me/proof').set('x-resident-token', token).expect(200);
+    expect(res.body).toMatchObject({ version: 2, villageId: f.villageA, period, leaf: { accountId: a0() } });
+    const [cp] = await stack.db.query(`SELECT coalesce(rc.checkpoint_hash, cc.hash) AS root FROM cycle_checkpoints cc JOIN review_cycles rc ON rc.id = cc.cycle_id WHERE rc.village_id = $1 AND rc.period = $2`, [f.villageA, period]);
+    expect(await verifyProof(res.body, cp.root)).toMatchObject({ ok: true });
+    expect(await verifyProof(res.body, 'f'.repeat(64))).toMatchObject({ ok: false, reason: 'root_mismatch' });
+    // Before anything was posted in village B there is no checkpoint: a clear 404.
+    const b = (await issue(f.residentsB[0], t.clerk_b).expect(201)).body.token as string;
+    expect((await request(stack.http).get('/api/v1/resident/me/proof').set('x-resident-token', b).expect(404)).body.code).toBe('LEDGER.CHECKPOINT_NOT_FOUND');
   });
 
   it('missing, malformed and unknown tokens → 401 RESIDENT.TOKEN_INVALID; staff tokens do not work; many bad tokens → 429', async () => {

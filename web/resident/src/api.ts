@@ -59,3 +59,10 @@ export function loadBoard(token: string): Promise<Schemas['ResidentBoardAnswerDt
 export function fileObjection(villageId: string, period: string, body: Schemas['ObjectionDto']): Promise<Schemas['ObjectionFiledDto']> {
   return call(client.POST('/api/v1/public/boards/{villageId}/{period}/objections', { params: { path: { villageId, period } }, body }));
 }
+
+export type Proof = Schemas['CheckpointProofDto'];
+
+/** The inclusion proof of the resident's account head in their village's latest checkpoint. */
+export function loadProof(token: string): Promise<Proof> {
+  return call(client.GET('/api/v1/resident/me/proof', { headers: { 'x-resident-token': token } }));
+}

@@ -463,6 +463,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ledger/proofs/{residentId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 记录核验：村民账户链头在该村某期入账核验码（默克尔树根）中的包含证明；链头按账本现有记录重算，记录被改动则核验失败（docs/LEDGER.md） */
+        get: operations["LedgerController_proof"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ledger/verify": {
         parameters: {
             query?: never;
@@ -642,6 +659,23 @@ export interface paths {
         };
         /** 本村当前公示栏（脱敏）及其中关于本人的记录（可提出异议的标明） */
         get: operations["ResidentPageController_board"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/resident/me/proof": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 记录核验：本人账户链头在本村最近一期入账核验码（默克尔树根）中的包含证明，由手机页在浏览器中核验 */
+        get: operations["ResidentPageController_proof"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1664,6 +1698,20 @@ export interface components {
             /** @description 第一个断点（无问题时为 null） */
             firstBroken: components["schemas"]["FirstBrokenDto"] | null;
         };
+        BoardCheckpointDto: {
+            /**
+             * @description 格式版本：1 整体哈希，2 默克尔树根（可逐户核验）
+             * @enum {integer}
+             */
+            version: 1 | 2;
+            /** @description 完整核验码（64 位十六进制） */
+            root: string;
+            /**
+             * @description 简写：前 16 位，每 4 位一组
+             * @example bda8 528a 4697 e659
+             */
+            rootShort: string;
+        };
         BoardOverviewRowDto: {
             /** Format: uuid */
             villageId: string;
@@ -1895,6 +1943,11 @@ export interface components {
             villageId: string;
             period: string;
             /**
+             * @description 核验码格式：1 整体哈希，2 默克尔树根
+             * @enum {integer}
+             */
+            version: 1 | 2;
+            /**
              * @description 核验码与链头不符 / 与公示的核验码不符 / 链头已不在账本中
              * @enum {string}
              */
@@ -1903,6 +1956,52 @@ export interface components {
             seq: number | null;
             expected: string;
             found: string | null;
+        };
+        CheckpointProofDto: {
+            /**
+             * @description 核验码格式版本（2 = 默克尔树根）
+             * @enum {integer}
+             */
+            version: 2;
+            /**
+             * Format: uuid
+             * @description 评议周期 ID
+             */
+            cycleId: string;
+            /** Format: uuid */
+            villageId: string;
+            /** @description 村（社区）名称 */
+            villageName: string;
+            period: string;
+            /**
+             * Format: date-time
+             * @description 入账时间
+             */
+            finalizedAt: string | null;
+            /**
+             * @description 入账核验码（默克尔树根，公示栏上打印的完整值）
+             * @example bda8528a4697e65954dd534d8ae2d05108a2b1266b54bb1c709c0948c350f732
+             */
+            root: string;
+            /**
+             * @description 核验码简写（前 16 位，公示栏上大字打印）
+             * @example bda8 528a 4697 e659
+             */
+            rootShort: string;
+            /** @description 树中账户数 */
+            treeSize: number;
+            /** @description 本账户在树中的位置（按账户 ID 排序，从 0 起） */
+            leafIndex: number;
+            leaf: components["schemas"]["MerkleLeafDto"];
+            /**
+             * @description 叶哈希 SHA-256(0x00 ‖ 叶编码)（供参考；核验时应自行重算）
+             * @example bda8528a4697e65954dd534d8ae2d05108a2b1266b54bb1c709c0948c350f732
+             */
+            leafHash: string;
+            /** @description 审计路径：从叶到根的兄弟节点哈希（十六进制） */
+            auditPath: string[];
+            /** @description 重算链头所用的本账户记录笔数（记录完整时等于 seq） */
+            postingsHashed: number;
         };
         CheckpointReportDto: {
             /** @description 已核验的入账核验码数 */
@@ -2640,6 +2739,27 @@ export interface components {
             /** @description 会议纪要 */
             minutes: string;
         };
+        MerkleLeafDto: {
+            /**
+             * Format: uuid
+             * @description 村（社区）ID
+             */
+            villageId: string;
+            /** @description 期间 */
+            period: string;
+            /**
+             * Format: uuid
+             * @description 账户（村民）ID
+             */
+            accountId: string;
+            /** @description 入账时该账户最后一笔记录的序号（0 = 尚无记录） */
+            seq: number;
+            /**
+             * @description 按账本现有记录重算的第 seq 笔记录哈希（链头）；记录被改动则与入账时不同，核验失败
+             * @example bda8528a4697e65954dd534d8ae2d05108a2b1266b54bb1c709c0948c350f732
+             */
+            headHash: string;
+        };
         NextGradeDto: {
             /**
              * @description 上一等级
@@ -2850,6 +2970,8 @@ export interface components {
             finalizedAt: string | null;
             /** @description 入账核验码（各账户链头的校验哈希），入账后公布 */
             checkpointHash: string | null;
+            /** @description 入账核验码及其格式；版本 2 为默克尔树根，村民可逐户核验（docs/LEDGER.md） */
+            checkpoint: components["schemas"]["BoardCheckpointDto"] | null;
         };
         PublicBoardLineDto: {
             /**
@@ -3717,12 +3839,14 @@ export interface components {
         };
         VerificationReportDto: {
             townId: string | null;
-            /** @description 全部账户校验通过 */
+            /** @description 全部账户与入账核验码校验通过 */
             ok: boolean;
             accountsChecked: number;
             postingsChecked: number;
             /** @description 每个有问题账户的第一个断链 */
             broken: components["schemas"]["BrokenLinkDto"][];
+            /** @description 各村各期入账核验码（v1 整体哈希、v2 默克尔树根） */
+            checkpoints: components["schemas"]["CheckpointReportDto"];
         };
         VillageBoardDto: {
             /** @description 期间 */
@@ -5856,6 +5980,91 @@ export interface operations {
             };
         };
     };
+    LedgerController_proof: {
+        parameters: {
+            query?: {
+                /** @description 哪一期的核验码（缺省为该村最近一次入账） */
+                period?: string;
+            };
+            header?: never;
+            path: {
+                /** @description 村民编号 */
+                residentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckpointProofDto"];
+                };
+            };
+            /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `LEDGER.ACCOUNT_NOT_FOUND` 积分账户（村民）不存在 / no such account or resident<br>`LEDGER.CHECKPOINT_NOT_FOUND` 该村该期尚未入账，没有核验码 / no finalized checkpoint for this village and period<br>`LEDGER.NOT_IN_CHECKPOINT` 该账户不在这一期的核验码中（入账后才开户） / the account is not in that checkpoint */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "LEDGER.ACCOUNT_NOT_FOUND" | "LEDGER.CHECKPOINT_NOT_FOUND" | "LEDGER.NOT_IN_CHECKPOINT";
+                    };
+                };
+            };
+            /** @description `LEDGER.CHECKPOINT_WITHOUT_PROOFS` 该期核验码为旧格式（版本 1），不能逐户核验 / a version 1 checkpoint has no inclusion proofs */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "LEDGER.CHECKPOINT_WITHOUT_PROOFS";
+                    };
+                };
+            };
+        };
+    };
     LedgerController_verify: {
         parameters: {
             query?: never;
@@ -6578,6 +6787,73 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "BOARD.NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `RATE.LIMITED` 请求过于频繁 / too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RATE.LIMITED";
+                    };
+                };
+            };
+        };
+    };
+    ResidentPageController_proof: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckpointProofDto"];
+                };
+            };
+            /** @description `RESIDENT.TOKEN_INVALID` 链接无效或已停用，请向村委会索取新的积分卡 / unknown or revoked resident link */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RESIDENT.TOKEN_INVALID";
+                    };
+                };
+            };
+            /** @description `LEDGER.ACCOUNT_NOT_FOUND` 积分账户（村民）不存在 / no such account or resident<br>`LEDGER.CHECKPOINT_NOT_FOUND` 该村该期尚未入账，没有核验码 / no finalized checkpoint for this village and period<br>`LEDGER.NOT_IN_CHECKPOINT` 该账户不在这一期的核验码中（入账后才开户） / the account is not in that checkpoint */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "LEDGER.ACCOUNT_NOT_FOUND" | "LEDGER.CHECKPOINT_NOT_FOUND" | "LEDGER.NOT_IN_CHECKPOINT";
+                    };
+                };
+            };
+            /** @description `LEDGER.CHECKPOINT_WITHOUT_PROOFS` 该期核验码为旧格式（版本 1），不能逐户核验 / a version 1 checkpoint has no inclusion proofs */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "LEDGER.CHECKPOINT_WITHOUT_PROOFS";
                     };
                 };
             };
