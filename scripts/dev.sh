@@ -38,6 +38,8 @@ cleanup() {
 trap cleanup INT TERM EXIT
 
 export PORT="${PORT:-3000}" HOST="${HOST:-127.0.0.1}"
+# API_PROCESSES=N: N api processes share the port (a supervisor replaces one that exits).
+export API_PROCESSES="${API_PROCESSES:-1}"
 # Human-readable logs here (pino-pretty); JSON, the default, everywhere else.
 export LOG_FORMAT="${LOG_FORMAT:-pretty}"
 node dist/src/main.js &

@@ -5,11 +5,15 @@
 #   scripts/services.sh stop    stop what start started (by the pids it recorded)
 #   scripts/services.sh status  say what runs
 #   scripts/services.sh destroy stop both and delete their data (state dir, and /var/tmp copy)
+#   scripts/services.sh start-replica  a streaming standby of the local primary (pg_basebackup as
+#                       the server's user, loopback only); adds DATABASE_REPLICA_URL to the env file
+#   scripts/services.sh stop-replica   stop the standby (stop and destroy stop it too)
 #
 # Settings (environment):
 #   XINYI_STATE_DIR   where data, logs, pids and the env file live (default .local/dev, git-ignored)
 #   XINYI_PG_PORT     preferred PostgreSQL port (default 55432; 0 = any free port)
 #   XINYI_REDIS_PORT  preferred Redis port (default 56379; 0 = any free port)
+#   XINYI_PG_REPLICA_PORT preferred standby port (default 55433; 0 = any free port)
 #   XINYI_PG_FAST=1   fsync/synchronous_commit off: for throwaway test clusters only
 #   DATABASE_URL / REDIS_URL  when set, that service is used as given and not started here
 set -euo pipefail
@@ -112,6 +116,53 @@ stop_pg() {
   fi
 }
 
+replica_data_dir() { echo "$(pg_data_dir)-replica"; }
+
+primary_port() {
+  local pid_file
+  pid_file="$(pg_data_dir)/postmaster.pid"
+  [ -f "$pid_file" ] && kill -0 "$(head -n 1 "$pid_file")" 2>/dev/null || die "start the primary first (scripts/services.sh start)"
+  sed -n 4p "$pid_file"
+}
+
+# A hot standby fed by streaming replication from the local primary. initdb's pg_hba (trust)
+# already admits replication connections from 127.0.0.1, and wal_level=replica is the default.
+start_replica() {
+  local data pport port pid_file
+  data="$(replica_data_dir)"
+  pport="$(primary_port)"
+  if [ ! -f "$data/PG_VERSION" ]; then
+    mkdir -p "$data"
+    if is_root; then chown postgres:postgres "$data"; fi
+    chmod 700 "$data"
+    log "pg_basebackup from 127.0.0.1:$pport into $data"
+    as_pg "$(pg_bin pg_basebackup)" -h 127.0.0.1 -p "$pport" -U postgres -D "$data" -R -X stream -c fast >"$STATE_DIR/basebackup.log" 2>&1 \
+      || { cat "$STATE_DIR/basebackup.log" >&2; die "pg_basebackup failed"; }
+  fi
+  pid_file="$data/postmaster.pid"
+  if [ -f "$pid_file" ] && kill -0 "$(head -n 1 "$pid_file")" 2>/dev/null; then
+    port="$(sed -n 4p "$pid_file")"
+    log "standby already running (pid $(head -n 1 "$pid_file"), port $port)"
+  else
+    port="$(free_port "${XINYI_PG_REPLICA_PORT:-55433}")"
+    local opts="-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='' -c max_connections=300"
+    opts="$opts -c hot_standby=on -c log_min_messages=warning -c timezone=UTC -c primary_conninfo='host=127.0.0.1 port=$pport user=postgres'"
+    log "starting the standby on 127.0.0.1:$port (primary 127.0.0.1:$pport)"
+    as_pg "$(pg_bin pg_ctl)" -D "$data" -l "$data/server.log" -o "$opts" -w -t 60 start >/dev/null \
+      || { tail -n 20 "$data/server.log" >&2 || true; die "the standby did not start"; }
+  fi
+  echo "postgres://postgres@127.0.0.1:$port/$PG_DB"
+}
+
+stop_replica() {
+  local data
+  data="$(replica_data_dir)"
+  if [ -f "$data/postmaster.pid" ] && kill -0 "$(head -n 1 "$data/postmaster.pid")" 2>/dev/null; then
+    log "stopping the standby (pid $(head -n 1 "$data/postmaster.pid"))"
+    as_pg "$(pg_bin pg_ctl)" -D "$data" -m fast -w -t 60 stop >/dev/null
+  fi
+}
+
 ensure_redis_installed() {
   if command -v redis-server >/dev/null 2>&1; then return; fi
   if is_root; then
@@ -177,17 +228,29 @@ case "$cmd" in
     printf 'DATABASE_URL=%s\nREDIS_URL=%s\n' "$db_url" "$redis_url" >"$ENV_FILE"
     log "env written to $ENV_FILE"
     ;;
+  start-replica)
+    replica_url="$(start_replica)"
+    touch "$ENV_FILE"
+    { grep -v '^DATABASE_REPLICA_URL=' "$ENV_FILE" || true; printf 'DATABASE_REPLICA_URL=%s\n' "$replica_url"; } >"$ENV_FILE.new"
+    mv "$ENV_FILE.new" "$ENV_FILE"
+    log "DATABASE_REPLICA_URL added to $ENV_FILE"
+    ;;
+  stop-replica)
+    stop_replica
+    ;;
   stop)
+    stop_replica
     [ -n "${DATABASE_URL:-}" ] || stop_pg
     [ -n "${REDIS_URL:-}" ] || stop_redis
     ;;
   destroy)
     # Stop both and delete their data: the state dir, and the data directory in /var/tmp that
     # stands in for it when the state dir is private (see pg_data_dir).
+    stop_replica
     stop_pg
     stop_redis
     data="$(pg_data_dir)"
-    case "$data" in /var/tmp/xinyi-pg-*) rm -rf "$data" ;; esac
+    case "$data" in /var/tmp/xinyi-pg-*) rm -rf "$data" "$data-replica" ;; esac
     rm -rf "$STATE_DIR"
     ;;
   status)
@@ -195,11 +258,15 @@ case "$cmd" in
     if [ -f "$data/postmaster.pid" ] && kill -0 "$(head -n 1 "$data/postmaster.pid")" 2>/dev/null; then
       echo "postgres: running, pid $(head -n 1 "$data/postmaster.pid"), port $(sed -n 4p "$data/postmaster.pid")"
     else echo "postgres: stopped"; fi
+    rdata="$(replica_data_dir)"
+    if [ -f "$rdata/postmaster.pid" ] && kill -0 "$(head -n 1 "$rdata/postmaster.pid")" 2>/dev/null; then
+      echo "postgres standby: running, pid $(head -n 1 "$rdata/postmaster.pid"), port $(sed -n 4p "$rdata/postmaster.pid")"
+    fi
     if [ -f "$STATE_DIR/redis.pid" ] && kill -0 "$(cat "$STATE_DIR/redis.pid")" 2>/dev/null; then
       echo "redis: running, pid $(cat "$STATE_DIR/redis.pid"), port $(cat "$STATE_DIR/redis.port")"
     else echo "redis: stopped"; fi
     ;;
   *)
-    die "usage: scripts/services.sh start|stop|status|destroy"
+    die "usage: scripts/services.sh start|stop|status|destroy|start-replica|stop-replica"
     ;;
 esac

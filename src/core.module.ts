@@ -7,10 +7,11 @@ import { AppConfigModule } from '@app/config/config.module';
 import { DatabaseModule } from '@app/database/database.module';
 import { MetricsModule } from '@app/metrics/metrics.module';
 import { QueueModule } from '@app/queue/queue.module';
+import { SharedStateModule } from '@app/shared-state/shared-state.module';
 
-/** What both processes share: config, logs, PostgreSQL, queues, the error shape and validation. */
+/** What both processes share: config, logs, PostgreSQL, queues, shared state in Redis, the error shape and validation. */
 @Module({
-  imports: [AppConfigModule, LoggingModule, DatabaseModule, QueueModule, MetricsModule],
+  imports: [AppConfigModule, LoggingModule, DatabaseModule, QueueModule, SharedStateModule, MetricsModule],
   providers: [
     { provide: APP_FILTER, useClass: GlobalExceptionFilter },
     { provide: APP_PIPE, useFactory: createValidationPipe },

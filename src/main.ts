@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
+import { isClusterPrimary, superviseApiProcesses } from './api-cluster';
 import { configureHttpApp, initHttpApp } from './bootstrap';
 import { armShutdownDeadline } from './common/shutdown-deadline';
 import { AppConfig } from './config/app-config';
@@ -10,7 +11,11 @@ import { EnvValidationError, validateEnv } from './config/env.schema';
 async function main(): Promise<void> {
   // Validate before the modules load: ConfigModule validates at import time and would throw
   // outside this function, with a stack instead of one line.
-  validateEnv(process.env);
+  const env = validateEnv(process.env);
+  if (env.API_PROCESSES > 1 && isClusterPrimary()) {
+    superviseApiProcesses(env.API_PROCESSES);
+    return;
+  }
   const { AppModule } = await import('./app.module.js');
   process.env.XINYI_PROCESS = 'api';
   const app = await NestFactory.create<NestExpressApplication>(AppModule, { bufferLogs: true, bodyParser: false });

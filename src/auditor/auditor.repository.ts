@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { queryOne, queryRows } from '@app/database/sql';
+import { queryOne, queryRows, type Queryable } from '@app/database/sql';
 import type { PostingKind } from '@app/ledger/ledger.entities';
 import type { CycleState } from '@app/review/review.entities';
 import { DEFAULT_CLOSE_DAY } from '@app/review/schedule';
@@ -73,7 +73,8 @@ export interface TimelinessRow {
 export class AuditorRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  async searchPostings(f: PostingFilter, after: KeysetPosition | null, limit: number): Promise<PostingRow[]> {
+  /** `db`: the primary, or the read replica (ReadReplica). */
+  async searchPostings(f: PostingFilter, after: KeysetPosition | null, limit: number, db: Queryable = this.db): Promise<PostingRow[]> {
     const params: unknown[] = [f.townId];
     const where = ['p.town_id = $1'];
     const add = (sql: (n: string) => string, value: unknown) => {
@@ -116,7 +117,7 @@ export class AuditorRepository {
     // The page is cut first (index order + LIMIT), then joined for names: the joins never change
     // the plan of the scan that matters.
     return queryRows<PostingRow>(
-      this.db,
+      db,
       `WITH page AS MATERIALIZED (${scan})
        SELECT page.id::text AS id, page.posted_at AS "postedAt", page.period, page.kind, page.points,
               page.village_id AS "villageId", v.name AS "villageName", page.account_id AS "residentId", r.name AS "residentName",

@@ -5,13 +5,14 @@ import { ScopeService } from '@app/auth/scope.service';
 import { AppError } from '@app/common/errors/app-error';
 import { fieldProblem } from '@app/common/http/validation-messages';
 import { CreditExportService } from '@app/credit-export/credit-export.service';
+import { ReadReplica } from '@app/database/read-replica';
 import { LedgerVerifier } from '@app/ledger/ledger-verifier';
 import { StatementService } from '@app/ledger/statement.service';
 import type { StatementDto, StatementQuery } from '@app/ledger/ledger.dto';
 import { lateFlags, periodDeadlines } from '@app/board/deadlines';
 import type { AuditVerifyDto, PostingFilterQuery, PostingPageDto, PostingSearchQuery, TimelinessDto } from './auditor.dto';
-import { AuditorRepository, type PostingFilter } from './auditor.repository';
-import { decodeCursor, page } from './keyset-cursor';
+import { AuditorRepository, type PostingFilter, type PostingRow } from './auditor.repository';
+import { decodeCursor, page, type KeysetPosition } from './keyset-cursor';
 import { EXPORT_BATCH, postingsCsvStream, postingsXlsxStream, type BatchSource } from './postings-export';
 
 export const DEFAULT_PAGE = 50;
@@ -32,23 +33,27 @@ export class AuditorService {
     private readonly verifier: LedgerVerifier,
     private readonly statements: StatementService,
     private readonly creditExport: CreditExportService,
+    private readonly replica: ReadReplica,
   ) {}
 
   async searchPostings(ctx: RequestContext, q: PostingSearchQuery): Promise<PostingPageDto> {
     const filter = await this.filter(ctx.principal, q);
     const after = decodeCursor(q.cursor);
     const limit = q.limit ?? DEFAULT_PAGE;
-    return page(await this.repo.searchPostings(filter, after, limit + 1), limit);
+    const who = ctx.principal;
+    return page(await this.replica.read({ who }, (db) => this.repo.searchPostings(filter, after, limit + 1, db)), limit);
   }
 
   /** Validates the filter before the first byte goes out; then streams every match, 5,000 at a time. */
   async exportPostings(ctx: RequestContext, q: PostingFilterQuery, format: 'csv' | 'xlsx'): Promise<Readable> {
     const filter = await this.filter(ctx.principal, q);
-    const repo = this.repo;
+    const { repo, replica } = this;
+    const who = ctx.principal;
     const batches: BatchSource = async function* () {
-      let after = null;
+      let after: KeysetPosition | null = null;
       for (;;) {
-        const rows = await repo.searchPostings(filter, after, EXPORT_BATCH);
+        const position: KeysetPosition | null = after;
+        const rows: PostingRow[] = await replica.read({ who }, (db) => repo.searchPostings(filter, position, EXPORT_BATCH, db));
         if (rows.length) yield rows;
         if (rows.length < EXPORT_BATCH) return;
         const last = rows[rows.length - 1];

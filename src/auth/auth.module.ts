@@ -3,6 +3,7 @@ import { createSecretKey } from 'node:crypto';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { ThrottlerModule } from '@nestjs/throttler';
+import { RedisThrottlerStorage } from '@app/shared-state/redis-throttler-storage';
 import { AppConfig } from '@app/config/app-config';
 import { AuthController, StaffController, TerminalPairingController } from './auth.controller';
 import { AuthGuard } from './auth.guard';
@@ -21,10 +22,11 @@ import { StaffService } from './staff.service';
       // public key on every verify (crypto.createPublicKey, ~0.6 ms of CPU per staff request).
       useFactory: (config: AppConfig) => ({ secret: createSecretKey(Buffer.from(config.get('JWT_SECRET'), 'utf8')), signOptions: { algorithm: 'HS256' } }),
     }),
-    // In-process counters: per api replica. Behind several replicas, move to a Redis store.
+    // Counters in Redis, shared by every api process (in-process while Redis is unreachable).
     ThrottlerModule.forRootAsync({
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => ({
+      inject: [AppConfig, RedisThrottlerStorage],
+      useFactory: (config: AppConfig, storage: RedisThrottlerStorage) => ({
+        storage,
         throttlers: [
           { name: 'login', ttl: 60_000, limit: config.get('LOGIN_RATE_LIMIT_PER_MINUTE') },
           { name: 'objection', ttl: 60_000, limit: config.get('OBJECTION_RATE_LIMIT_PER_MINUTE') },

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { queryOne, queryRows } from '@app/database/sql';
+import { queryOne, queryRows, type Queryable } from '@app/database/sql';
 import type { BoardContent } from '@app/review/board';
 import type { CycleState } from '@app/review/review.entities';
 import { DEFAULT_CLOSE_DAY } from '@app/review/schedule';
@@ -48,9 +48,9 @@ export class BoardRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   /** The board fixed at publish, with its cycle's live state; null when not (yet) published. */
-  findPublishedBoard(villageId: string, period: string): Promise<PublishedBoardRow | null> {
+  findPublishedBoard(villageId: string, period: string, db: Queryable = this.db): Promise<PublishedBoardRow | null> {
     return queryOne<PublishedBoardRow>(
-      this.db,
+      db,
       `SELECT b.town_id AS "townId", b.content, c.state, b.published_at AS "publishedAt", c.window_ends_at AS "windowEndsAt",
               c.finalized_at AS "finalizedAt", c.checkpoint_hash AS "checkpointHash", cc.version AS "checkpointVersion"
        FROM boards b JOIN review_cycles c ON c.id = b.cycle_id LEFT JOIN cycle_checkpoints cc ON cc.cycle_id = c.id
@@ -65,9 +65,9 @@ export class BoardRepository {
    * or posted once the cycle is finalized (finalize posts every standing, undisputed entry in
    * one transaction). Reading only the exceptions keeps a 1,500-resident board to a few rows.
    */
-  exceptionalEntryStates(villageId: string, period: string): Promise<LiveEntryState[]> {
+  exceptionalEntryStates(villageId: string, period: string, db: Queryable = this.db): Promise<LiveEntryState[]> {
     return queryRows<LiveEntryState>(
-      this.db,
+      db,
       `SELECT entry_id AS "entryId", status, disputed FROM entry_states
        WHERE village_id = $1 AND period = $2 AND (status IN ('rejected', 'withdrawn') OR disputed)`,
       [villageId, period],

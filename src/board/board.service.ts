@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { RequestContext } from '@app/auth/principal';
 import { AppError } from '@app/common/errors/app-error';
-import { TtlCache } from '@app/common/ttl-cache';
-import { AppConfig } from '@app/config/app-config';
+import { ReadReplica } from '@app/database/read-replica';
 import type { BoardContent } from '@app/review/board';
+import { BoardCache } from './board-cache';
 import { renderBoardHtml } from './board-html';
 import { toPublicBoard, type PublicBoard } from './board-view';
 import type { BoardOverviewRowDto, BoardsOverviewDto, PublicTownDto, VillageBoardDto } from './board.dto';
@@ -14,36 +14,31 @@ import { lateFlags, periodDeadlines } from './deadlines';
 /** The public 公示栏 (no login, masked names only) and the town's view of every village's board. */
 @Injectable()
 export class BoardService {
-  /** Rendered boards (JSON and HTML): up to ~1 MB each for a large village, public, read often. */
-  private readonly rendered: TtlCache<RenderedBody>;
-
   constructor(
     private readonly repo: BoardRepository,
-    config: AppConfig,
-  ) {
-    // A bound in boards, not bytes: 64 large boards are ~64 MB (+ their gzip, ~10 % of that).
-    this.rendered = new TtlCache<RenderedBody>(config.get('BOARD_CACHE_MS'), 64);
-  }
+    /** Rendered boards (JSON and HTML): up to ~1 MB each for a large village, public, read often. */
+    private readonly rendered: BoardCache,
+    private readonly replica: ReadReplica,
+  ) {}
 
   /** `village` is an id or a village code (see resolveVillage); the cache is keyed by the id either way. */
   async boardJsonBody(village: string, period: string, townCode?: string): Promise<RenderedBody> {
     const villageId = await this.resolveVillage(village, townCode, 'BOARD.NOT_FOUND');
-    return this.rendered.get(`json:${villageId}:${period}`, async () => new RenderedBody(JSON.stringify(await this.board(villageId, period))));
+    return this.rendered.get('json', villageId, period, async () => new RenderedBody(JSON.stringify(await this.board(villageId, period))));
   }
 
   async boardHtmlBody(village: string, period: string, townCode?: string): Promise<RenderedBody> {
     const villageId = await this.resolveVillage(village, townCode, 'BOARD.NOT_FOUND');
-    return this.rendered.get(`html:${villageId}:${period}`, async () => new RenderedBody(await this.boardHtml(villageId, period)));
+    return this.rendered.get('html', villageId, period, async () => new RenderedBody(await this.boardHtml(villageId, period)));
   }
 
   /**
    * Forgets the rendered board of a village-period at once: called after a write that changes
-   * what it shows (an objection, an answer, finalize, a late posting). This process only: another
-   * api process keeps its copy up to BOARD_CACHE_MS (docs/ARCHITECTURE.md, "Scaling out").
+   * what it shows (an objection, an answer, finalize, a late posting), in every api process
+   * (BoardCache; docs/ARCHITECTURE.md, "Scaling out").
    */
-  invalidate(villageId: string, period: string): void {
-    this.rendered.delete(`json:${villageId}:${period}`);
-    this.rendered.delete(`html:${villageId}:${period}`);
+  invalidate(villageId: string, period: string): Promise<void> {
+    return this.rendered.invalidate(villageId, period);
   }
 
   /** A UUID as it is; a village code (unique within its town) to the village's id. */
@@ -87,11 +82,14 @@ export class BoardService {
 
   /** Unknown village, no board for the period or not yet publicized: one answer, 404 BOARD.NOT_FOUND. */
   async board(villageId: string, period: string, now = new Date()): Promise<PublicBoard> {
-    const row = await this.repo.findPublishedBoard(villageId, period);
-    if (!row) throw new AppError('BOARD.NOT_FOUND');
-    const content = row.content as BoardContent;
-    const live = await this.repo.exceptionalEntryStates(villageId, period);
-    return toPublicBoard(content, row, live, now);
+    // The read replica when there is one and it has this board's last change (ReadReplica).
+    return this.replica.read({ board: { villageId, period } }, async (db) => {
+      const row = await this.repo.findPublishedBoard(villageId, period, db);
+      if (!row) throw new AppError('BOARD.NOT_FOUND');
+      const content = row.content as BoardContent;
+      const live = await this.repo.exceptionalEntryStates(villageId, period, db);
+      return toPublicBoard(content, row, live, now);
+    });
   }
 
   async boardHtml(villageId: string, period: string): Promise<string> {

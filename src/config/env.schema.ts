@@ -33,6 +33,16 @@ export class EnvVars {
   HOST = '127.0.0.1';
 
   /**
+   * How many api processes share PORT (node:cluster; 1 = this process serves). A process that dies
+   * is replaced; state they must agree on lives in PostgreSQL and Redis (docs/ARCHITECTURE.md).
+   */
+  @Transform(({ value }) => (value === undefined ? value : Number(value)))
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  API_PROCESSES = 1;
+
+  /**
    * Which proxies may tell the client address (X-Forwarded-For): `false`, a hop count 1–10, or a
    * list of loopback / linklocal / uniquelocal / IPs / CIDRs. Rate limits key on that address.
    */
@@ -124,6 +134,11 @@ export class EnvVars {
   @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
   CREDIT_EXPORT_URL?: string;
 
+  /** A streaming standby of DATABASE_URL for public boards, auditors' searches and statements; unset = the primary reads too. */
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/.+/, { message: 'must be a postgres:// URL' })
+  DATABASE_REPLICA_URL?: string;
+
   /** Bearer token a Prometheus scraper sends to GET /metrics (api) and the worker's metrics port; unset = no /metrics. */
   @IsOptional()
   @IsString()
@@ -169,7 +184,7 @@ export class EnvValidationError extends Error {}
 /** Returns the validated, typed environment or throws one line per bad variable. */
 export function validateEnv(raw: Record<string, unknown>): EnvVars {
   const present = Object.fromEntries(
-    Object.entries(raw).filter(([k, v]) => k in new EnvVars() || (['CREDIT_EXPORT_URL', 'METRICS_TOKEN', 'METRICS_PORT'].includes(k) && v !== '')),
+    Object.entries(raw).filter(([k, v]) => k in new EnvVars() || (['CREDIT_EXPORT_URL', 'DATABASE_REPLICA_URL', 'METRICS_TOKEN', 'METRICS_PORT'].includes(k) && v !== '')),
   );
   const env = plainToInstance(EnvVars, present, { exposeDefaultValues: true });
   const errors = validateSync(env, { whitelist: false, forbidUnknownValues: false });

@@ -1,8 +1,12 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '@app/config/app-config';
 import { dataSourceOptions } from './data-source-options';
+import { ReadReplica } from './read-replica';
+import { ReadYourWritesInterceptor } from './read-your-writes.interceptor';
 
+@Global()
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
@@ -15,5 +19,7 @@ import { dataSourceOptions } from './data-source-options';
       }),
     }),
   ],
+  providers: [ReadReplica, { provide: APP_INTERCEPTOR, useClass: ReadYourWritesInterceptor }],
+  exports: [ReadReplica],
 })
 export class DatabaseModule {}

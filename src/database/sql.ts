@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 
-type Queryable = Pick<DataSource | EntityManager, 'query'>;
+export type Queryable = Pick<DataSource | EntityManager, 'query'>;
 
 /**
  * A statement PostgreSQL keeps prepared per connection: parsed once, and after a few runs

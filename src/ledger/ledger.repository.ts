@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { prepared, queryOne, queryRows } from '@app/database/sql';
+import { prepared, queryOne, queryRows, type Queryable } from '@app/database/sql';
 import type { GradeThresholds } from '@app/scoring/grade';
 import type { Explanation, ItemCaps, Rule } from '@app/scoring/rules/rule.types';
 import type { CheckpointVersion } from './checkpoint';
@@ -561,9 +561,9 @@ export class LedgerRepository {
 
   // ---- statements ----------------------------------------------------------------------------
 
-  async findStatementResident(residentId: string): Promise<StatementResident | null> {
+  async findStatementResident(residentId: string, db: Queryable = this.db): Promise<StatementResident | null> {
     return queryOne<StatementResident>(
-      this.db,
+      db,
       `SELECT r.id AS "residentId", r.name, r.town_id AS "townId", r.village_id AS "villageId", v.name AS "villageName",
               t.base_score AS "baseScore", t.grade_thresholds AS "gradeThresholds", a.balance, a.credit_score AS "creditScore", a.grade
          FROM residents r JOIN towns t ON t.id = r.town_id JOIN villages v ON v.id = r.village_id
@@ -578,9 +578,9 @@ export class LedgerRepository {
    * item first, else the town's most recently adopted version that has the code) and, for
    * corrections, the reason and the original posting.
    */
-  async listStatementPostings(residentId: string): Promise<StatementPostingRow[]> {
+  async listStatementPostings(residentId: string, db: Queryable = this.db): Promise<StatementPostingRow[]> {
     return queryRows<StatementPostingRow>(
-      this.db,
+      db,
       `SELECT p.id::text AS id, p.seq, p.posted_at AS "postedAt", p.period, p.kind, p.points, p.item_code AS "itemCode",
               item.name AS "itemName", p.memo, p.source_ref AS "sourceRef",
               c.type AS "correctionType", c.reason AS "correctionReason", c.original_posting_id::text AS "originalPostingId",

@@ -5,6 +5,7 @@ import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import type { RequestContext } from '@app/auth/principal';
 import { ScopeService } from '@app/auth/scope.service';
 import { AppError } from '@app/common/errors/app-error';
+import { ReadReplica } from '@app/database/read-replica';
 import { fieldProblem } from '@app/common/http/validation-messages';
 import type { PostingKind } from './ledger.entities';
 import { explainRule } from '@app/scoring/rules/rule-engine';
@@ -85,6 +86,7 @@ export class StatementService {
   constructor(
     private readonly repo: LedgerRepository,
     private readonly scope: ScopeService,
+    private readonly replica: ReadReplica,
   ) {}
 
   async statement(ctx: RequestContext, residentId: string, query: StatementQuery): Promise<StatementDto> {
@@ -93,25 +95,31 @@ export class StatementService {
     if (from && to && from > to) {
       throw new AppError('VALIDATION.FAILED', undefined, [fieldProblem('from', 'order', '不能晚于截止期间（to）', 'from must not be after to', '起始期间')]);
     }
-    const resident = await this.repo.findStatementResident(residentId);
-    if (!resident) throw new AppError('LEDGER.ACCOUNT_NOT_FOUND');
-    this.scope.assertVillage(ctx.principal, { id: resident.villageId, townId: resident.townId });
-    return this.build(resident, from, to);
+    // The read replica when there is one and it has what this user last wrote (ReadReplica).
+    const { resident, rows } = await this.replica.read({ who: ctx.principal }, async (db) => {
+      const found = await this.repo.findStatementResident(residentId, db);
+      if (!found) throw new AppError('LEDGER.ACCOUNT_NOT_FOUND');
+      this.scope.assertVillage(ctx.principal, { id: found.villageId, townId: found.townId });
+      return { resident: found, rows: await this.repo.listStatementPostings(residentId, db) };
+    });
+    return this.build(resident, rows, from, to);
   }
 
   /**
    * The resident's own statement, for their phone page: the caller has already proven who the
-   * resident is (their access token), so there is no staff scope to check.
+   * resident is (their access token), so there is no staff scope to check. A resident writes
+   * nothing that changes it, so any replica that answers will do.
    */
   async ownStatement(residentId: string): Promise<StatementDto> {
-    const resident = await this.repo.findStatementResident(residentId);
-    if (!resident) throw new AppError('LEDGER.ACCOUNT_NOT_FOUND');
-    return this.build(resident, null, null);
+    const { resident, rows } = await this.replica.read({}, async (db) => {
+      const found = await this.repo.findStatementResident(residentId, db);
+      if (!found) throw new AppError('LEDGER.ACCOUNT_NOT_FOUND');
+      return { resident: found, rows: await this.repo.listStatementPostings(residentId, db) };
+    });
+    return this.build(resident, rows, null, null);
   }
 
-  private async build(resident: StatementResident, from: string | null, to: string | null): Promise<StatementDto> {
-    const residentId = resident.residentId;
-    const rows = await this.repo.listStatementPostings(residentId);
+  private build(resident: StatementResident, rows: StatementPostingRow[], from: string | null, to: string | null): StatementDto {
     let balance = 0;
     // Running credit score of the posting's rating year: base + that year's deed/correction points so far.
     const creditByYear = new Map<number, number>();

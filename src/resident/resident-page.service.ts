@@ -7,14 +7,8 @@ import { StatementService } from '@app/ledger/statement.service';
 import { nextGrade } from './next-grade';
 import type { ResidentBoardAnswerDto, ResidentMeDto } from './resident.dto';
 import { ResidentPageRepository, type TokenHolder } from './resident.repository';
-import { RequestLimiter } from './request-limiter';
+import { ResidentLimits } from './resident-limits';
 import { isResidentTokenShape, residentTokenHash } from './resident-token';
-
-/** Requests per minute of one resident's token, and of one client address, on the resident api. */
-export const RESIDENT_REQUESTS_PER_MINUTE = 60;
-export const CLIENT_REQUESTS_PER_MINUTE = 300;
-/** Wrong or revoked tokens per minute from one client address before it is refused outright. */
-export const BAD_TOKENS_PER_MINUTE = 20;
 
 /**
  * The phone page's data, for the one resident whose token came with the request: their
@@ -23,15 +17,12 @@ export const BAD_TOKENS_PER_MINUTE = 20;
  */
 @Injectable()
 export class ResidentPageService {
-  private readonly perToken = new RequestLimiter(RESIDENT_REQUESTS_PER_MINUTE, 60_000);
-  private readonly perClient = new RequestLimiter(CLIENT_REQUESTS_PER_MINUTE, 60_000);
-  private readonly badTokens = new RequestLimiter(BAD_TOKENS_PER_MINUTE, 60_000);
-
   constructor(
     private readonly repo: ResidentPageRepository,
     private readonly statements: StatementService,
     private readonly boards: BoardService,
     private readonly proofs: CheckpointProofService,
+    private readonly limits: ResidentLimits,
   ) {}
 
   /**
@@ -40,18 +31,18 @@ export class ResidentPageService {
    * before any lookup. 144-bit tokens make guessing hopeless anyway: the limit spares the database.
    */
   async authenticate(token: unknown, clientIp: string): Promise<TokenHolder> {
-    if (!this.perClient.take(clientIp)) throw new AppError('RATE.LIMITED');
+    if (!(await this.limits.take('client', clientIp))) throw new AppError('RATE.LIMITED');
     if (!isResidentTokenShape(token)) {
-      if (!this.badTokens.take(clientIp)) throw new AppError('RATE.LIMITED');
+      if (!(await this.limits.take('bad_token', clientIp))) throw new AppError('RATE.LIMITED');
       throw new AppError('RESIDENT.TOKEN_INVALID');
     }
     const hash = residentTokenHash(token);
     const holder = await this.repo.findLiveToken(hash);
     if (!holder) {
-      if (!this.badTokens.take(clientIp)) throw new AppError('RATE.LIMITED');
+      if (!(await this.limits.take('bad_token', clientIp))) throw new AppError('RATE.LIMITED');
       throw new AppError('RESIDENT.TOKEN_INVALID');
     }
-    if (!this.perToken.take(hash)) throw new AppError('RATE.LIMITED');
+    if (!(await this.limits.take('token', hash))) throw new AppError('RATE.LIMITED');
     return holder;
   }
 

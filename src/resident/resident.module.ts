@@ -5,12 +5,13 @@ import { ResidentAccessController, ResidentPageController } from './resident.con
 import { ResidentAccessService } from './resident-access.service';
 import { ResidentPageRepository } from './resident.repository';
 import { ResidentPageService } from './resident-page.service';
+import { ResidentLimits } from './resident-limits';
 import { ResidentTokenGuard } from './resident-token.guard';
 
 /** Residents' access tokens and card sheets (staff), and the api of the resident's phone page (token). */
 @Module({
   imports: [LedgerModule, BoardModule],
   controllers: [ResidentAccessController, ResidentPageController],
-  providers: [ResidentAccessService, ResidentPageService, ResidentPageRepository, ResidentTokenGuard],
+  providers: [ResidentLimits, ResidentAccessService, ResidentPageService, ResidentPageRepository, ResidentTokenGuard],
 })
 export class ResidentModule {}

@@ -300,6 +300,8 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
       await this.audit.record(ctx, { action: 'cycle.publish', targetType: 'cycle', targetId: c.id, summary: { windowEndsAt: windowEndsAt.toISOString(), entries: board.totals.entries } }, m);
       return (await this.repo.findCycleById(m, c.id)) as CycleRow;
     });
+    // A standby that has not replayed the publish yet is not asked for this board (ReadReplica).
+    await this.boards.invalidate(villageId, period);
     await this.scheduleFinalize(cycle);
     return cycle;
   }
@@ -329,7 +331,7 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
       return { id: o.id, dueAt: o.dueAt };
     });
     // After the commit: the board shows the entry under objection from the next request on.
-    this.boards.invalidate(villageId, period);
+    await this.boards.invalidate(villageId, period);
     return filed;
   }
 
@@ -356,7 +358,7 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
       await this.audit.record(ctx, { action: 'objection.answer', targetType: 'objection', targetId: id, summary: { outcome: dto.outcome, entryId: o.entryId } }, m);
       return { answered, cycle: c };
     });
-    this.boards.invalidate(result.cycle.villageId, result.cycle.period);
+    await this.boards.invalidate(result.cycle.villageId, result.cycle.period);
     if (result.cycle.state === 'finalized') await this.afterPosting(result.cycle);
     return result.answered;
   }
@@ -407,7 +409,7 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
       return { status: 'finalized' as const, cycle: c };
     });
     if (outcome.status === 'finalized') {
-      this.boards.invalidate(outcome.cycle.villageId, outcome.cycle.period);
+      await this.boards.invalidate(outcome.cycle.villageId, outcome.cycle.period);
       await this.afterPosting(outcome.cycle);
     }
     return outcome.status;
@@ -477,7 +479,7 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
         if (n) await this.audit.record(null, { action: 'cycle.post_late', targetType: 'cycle', targetId: c.id, townId: c.townId, summary: { villageId: c.villageId, period: c.period, posted: n } }, m);
         return { c, n };
       });
-      this.boards.invalidate(late.c.villageId, late.c.period);
+      await this.boards.invalidate(late.c.villageId, late.c.period);
       posted += late.n;
     }
     return posted;

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { residentTokenHash } from '@app/resident/resident-token';
 import { verifyProof } from '../../web/src/lib/merkle-verify';
-import { BAD_TOKENS_PER_MINUTE } from '@app/resident/resident-page.service';
+import { BAD_TOKENS_PER_MINUTE } from '@app/resident/resident-limits';
 import { startStack, type TestStack } from '../support/app';
 import { bearers, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
 import { finalizeNow, PERSONAL, personalise, publishMonth, villageA } from './board-helpers';

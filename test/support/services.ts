@@ -13,8 +13,9 @@ export class OwnServices {
   readonly stateDir = join(ROOT, '.local', `fault-${randomBytes(4).toString('hex')}`);
   databaseUrl = '';
   redisUrl = '';
+  replicaUrl = '';
 
-  private run(cmd: 'start' | 'stop' | 'destroy', extra: Record<string, string> = {}): void {
+  private run(cmd: 'start' | 'stop' | 'destroy' | 'start-replica' | 'stop-replica', extra: Record<string, string> = {}): void {
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.DATABASE_URL;
     delete env.REDIS_URL;
@@ -34,6 +35,18 @@ export class OwnServices {
 
   stop(): void {
     this.run('stop');
+  }
+
+  /** A streaming standby of this PostgreSQL (scripts/services.sh start-replica); a restart keeps its port. */
+  startReplica(): void {
+    this.run('start-replica', { DATABASE_URL: this.databaseUrl, REDIS_URL: this.redisUrl, XINYI_PG_REPLICA_PORT: this.replicaUrl ? new URL(this.replicaUrl).port : '0' });
+    const line = readFileSync(join(this.stateDir, 'env'), 'utf8').split('\n').find((l) => l.startsWith('DATABASE_REPLICA_URL='));
+    if (!line) throw new Error('services.sh start-replica wrote no DATABASE_REPLICA_URL');
+    this.replicaUrl = line.slice('DATABASE_REPLICA_URL='.length);
+  }
+
+  stopReplica(): void {
+    this.run('stop-replica');
   }
 
   /** Stops one of them only (the other keeps running). */
