@@ -26,12 +26,14 @@ export class ResidentPageService {
   ) {}
 
   /**
-   * Who the token belongs to. One answer for a malformed, unknown or revoked token (nothing
+   * Who the token belongs to. One answer for a missing, malformed, unknown or revoked token (nothing
    * tells them apart); a client sending many wrong ones is refused for the rest of the minute
    * before any lookup. 144-bit tokens make guessing hopeless anyway: the limit spares the database.
    */
   async authenticate(token: unknown, clientIp: string): Promise<TokenHolder> {
     if (!(await this.limits.take('client', clientIp))) throw new AppError('RATE.LIMITED');
+    // No token at all is no guess (a link opened without its fragment): refused, not counted as wrong.
+    if (token === undefined || token === '') throw new AppError('RESIDENT.TOKEN_INVALID');
     if (!isResidentTokenShape(token)) {
       if (!(await this.limits.take('bad_token', clientIp))) throw new AppError('RATE.LIMITED');
       throw new AppError('RESIDENT.TOKEN_INVALID');
