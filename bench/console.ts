@@ -33,9 +33,14 @@ export interface Asset {
 
 /** The assets index.html references, as the api serves them, and their gzip size. */
 export async function consoleAssets(api: string): Promise<{ assets: Asset[]; indexStatus: number }> {
-  const res = await fetch(`${api}/console/login`);
+  return pageAssets(api, '/console/login');
+}
+
+/** The same for any page the api serves from a Vite build (the resident's phone page at /r/). */
+export async function pageAssets(api: string, page: string): Promise<{ assets: Asset[]; indexStatus: number }> {
+  const res = await fetch(`${api}${page}`);
   const html = await res.text();
-  if (res.status !== 200) throw new Error(`GET /console/login: ${res.status} ${html.slice(0, 300)}`);
+  if (res.status !== 200) throw new Error(`GET ${page}: ${res.status} ${html.slice(0, 300)}`);
   const found = new Map<string, Asset['kind']>();
   for (const m of html.matchAll(/<script\b[^>]*\bsrc="([^"]+)"[^>]*>/g)) found.set(m[1], 'script');
   for (const m of html.matchAll(/<link\b[^>]*>/g)) {
@@ -49,7 +54,7 @@ export async function consoleAssets(api: string): Promise<{ assets: Asset[]; ind
   if (![...found.values()].includes('script')) throw new Error(`index.html has no script: ${html.slice(0, 500)}`);
   const assets: Asset[] = [];
   for (const [path, kind] of found) {
-    const url = new URL(path, `${api}/console/`).toString();
+    const url = new URL(path, `${api}${page}`).toString();
     // Node's fetch inflates a compressed body itself; the header says what was on the wire.
     const r = await fetch(url, { headers: { 'accept-encoding': 'gzip' } });
     const body = Buffer.from(await r.arrayBuffer());

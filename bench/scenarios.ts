@@ -26,7 +26,7 @@ import { DASHBOARD_MONTHS } from '@app/auditor/dashboard.dto';
 import { JOB_RETENTION, JOBS } from '@app/queue/jobs';
 import { redisOptionsFromUrl } from '@app/queue/redis-options';
 import { maskName } from '@app/common/mask-name';
-import { consoleAssets, launch, loginPageLoad, tillTimings, type TillPerson } from './console';
+import { consoleAssets, launch, loginPageLoad, pageAssets, tillTimings, type TillPerson } from './console';
 import { FIXED_ITEMS } from './generate';
 import { runLedgerBatch } from './ledger-batch';
 import { http, load, login, sequential, type LoadResult } from './http';
@@ -968,6 +968,20 @@ class Bench {
       counts: { files: assets.length },
       details: { rawKb, servedEncodings: encodings, assets: assets.map((a) => ({ path: a.path, kind: a.kind, kb: round(a.bytes / 1024, 1), gzipKb: round(a.gzipBytes / 1024, 1) })) },
       notes: [`fetched from the api at /console/ (served as ${encodings.join(', ')}); gzip = zlib level 6 of each file as served; ${rawKb} KB uncompressed`],
+    });
+    // The resident's phone page (issue 18 §2): what /r/ loads before it asks the api anything.
+    const phone = await pageAssets(this.api, '/r/');
+    const phoneKb = round(phone.assets.reduce((a, x) => a + x.gzipBytes, 0) / 1024, 1);
+    const phoneRawKb = round(phone.assets.reduce((a, x) => a + x.bytes, 0) / 1024, 1);
+    this.add({
+      id: 'resident-page-first-load-size',
+      group: 'console',
+      title: "resident phone page first load: JS + CSS /r/ loads (index.html scripts, stylesheets, modulepreloads), gzip",
+      headline: { value: phoneKb, unit: 'KB gzip', better: 'lower' },
+      target: { text: '≤ 150 KB gzip (cheap Android phone, slow connection)', met: phoneKb <= 150 },
+      counts: { files: phone.assets.length },
+      details: { rawKb: phoneRawKb, assets: phone.assets.map((a) => ({ path: a.path, kind: a.kind, kb: round(a.bytes / 1024, 1), gzipKb: round(a.gzipBytes / 1024, 1) })) },
+      notes: [`fetched from the api at /r/; gzip = zlib level 6 of each file as served; ${phoneRawKb} KB uncompressed; the two api answers that follow (/resident/me, /resident/me/board) are not counted`],
     });
     const browser = await launch();
     try {

@@ -10,6 +10,7 @@ import { assignRequestId } from '@app/common/http/request-id';
 import { AppConfig } from '@app/config/app-config';
 import { parseTrustProxy } from '@app/config/trust-proxy';
 import { mountConsole } from '@app/console/serve-console';
+import { mountResidentPage } from '@app/resident/serve-resident-page';
 import { buildOpenApiDocument } from '@app/openapi/document';
 import { MetricsCollector } from '@app/metrics/metrics-collector';
 import { httpMetricsMiddleware, metricsHandler } from '@app/metrics/metrics-http';
@@ -44,6 +45,7 @@ export function configureHttpApp(app: NestExpressApplication): void {
     }),
   );
   mountConsole(app);
+  mountResidentPage(app);
   // Validated at boot (src/config/trust-proxy.ts); decides the client address rate limits see.
   app.set('trust proxy', parseTrustProxy(config.get('TRUST_PROXY')));
   app.set('x-powered-by', false);

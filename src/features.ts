@@ -8,6 +8,7 @@ import { HealthModule } from '@app/health/health.module';
 import { LedgerModule } from '@app/ledger/ledger.module';
 import { NoticesModule } from '@app/notices/notices.module';
 import { OrgModule } from '@app/org/org.module';
+import { ResidentModule } from '@app/resident/resident.module';
 import { ReviewModule } from '@app/review/review.module';
 import { EntriesModule } from '@app/scoring/entries.module';
 import { ShopModule } from '@app/shop/shop.module';
@@ -29,4 +30,5 @@ export const FEATURE_MODULES = [
   NoticesModule,
   BoardModule,
   AuditorModule,
+  ResidentModule,
 ];

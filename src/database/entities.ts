@@ -9,6 +9,7 @@ import { Household, Resident, ResidentStatusEvent, Town, Village } from '@app/or
 import { DeedEntry, EntryBatch, EntryEvent, EntryState, RecordCounter } from '@app/scoring/entry.entities';
 import { Goods, Redemption, RedemptionVoid, Shop, ShopVillage, StockMovement } from '@app/shop/shop.entities';
 import { SystemHeartbeat } from '@app/system/system-heartbeat.entity';
+import { ResidentAccessToken } from '@app/resident/resident.entities';
 
 /** Every TypeORM entity, listed explicitly (a dist glob would also match .d.ts files). */
 export const ENTITIES = [
@@ -52,4 +53,5 @@ export const ENTITIES = [
   Redemption,
   RedemptionVoid,
   Notice,
+  ResidentAccessToken,
 ];

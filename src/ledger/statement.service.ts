@@ -9,7 +9,7 @@ import { ReadReplica } from '@app/database/read-replica';
 import { fieldProblem } from '@app/common/http/validation-messages';
 import type { PostingKind } from './ledger.entities';
 import { explainRule } from '@app/scoring/rules/rule-engine';
-import { LedgerRepository, type StatementPostingRow } from './ledger.repository';
+import { LedgerRepository, type StatementPostingRow, type StatementResident } from './ledger.repository';
 import type { StatementDto, StatementLineDto, StatementQuery } from './ledger.dto';
 import { CREDIT_SCORE_KINDS, gradeOf, ratingYearOfPeriod, shanghaiPeriod } from './projection';
 
@@ -102,6 +102,24 @@ export class StatementService {
       this.scope.assertVillage(ctx.principal, { id: found.villageId, townId: found.townId });
       return { resident: found, rows: await this.repo.listStatementPostings(residentId, db) };
     });
+    return this.build(resident, rows, from, to);
+  }
+
+  /**
+   * The resident's own statement, for their phone page: the caller has already proven who the
+   * resident is (their access token), so there is no staff scope to check. A resident writes
+   * nothing that changes it, so any replica that answers will do.
+   */
+  async ownStatement(residentId: string): Promise<StatementDto> {
+    const { resident, rows } = await this.replica.read({}, async (db) => {
+      const found = await this.repo.findStatementResident(residentId, db);
+      if (!found) throw new AppError('LEDGER.ACCOUNT_NOT_FOUND');
+      return { resident: found, rows: await this.repo.listStatementPostings(residentId, db) };
+    });
+    return this.build(resident, rows, null, null);
+  }
+
+  private build(resident: StatementResident, rows: StatementPostingRow[], from: string | null, to: string | null): StatementDto {
     let balance = 0;
     // Running credit score of the posting's rating year: base + that year's deed/correction points so far.
     const creditByYear = new Map<number, number>();

@@ -33,6 +33,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addServer('/', 'this server')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, 'staff')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key' }, 'terminal')
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'x-resident-token', description: '村民手机页令牌（积分卡个人二维码 /r/#<令牌>）' }, 'resident')
     .build();
   const doc = SwaggerModule.createDocument(app, config, { extraModels: [ErrorBodyDto, FieldErrorDto, RowErrorDto] });
   // DocumentBuilder only sets a license with a URL; ours has none (package.json: UNLICENSED).

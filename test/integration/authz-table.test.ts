@@ -5,7 +5,8 @@ import { startStack, type TestStack } from '../support/app';
 import { bearers, seedTown, type FixtureUser } from '../support/fixtures';
 
 const ALL: Role[] = ['town_admin', 'village_clerk', 'village_reviewer', 'auditor', 'shop_clerk'];
-type Access = Role[] | 'public' | 'terminal';
+/** 'resident': the phone page's token (x-resident-token); no staff identity or terminal key opens it. */
+type Access = Role[] | 'public' | 'terminal' | 'resident';
 
 /**
  * Who may call what: the specification, written by hand and reviewed. Every operation in the
@@ -128,6 +129,12 @@ const TABLE: Record<string, Access> = {
   'GET /api/v1/audit/checkpoints': ['auditor', 'town_admin'],
   'GET /api/v1/audit/verify': ['auditor', 'town_admin'],
   'GET /api/v1/audit/log': ['auditor', 'town_admin'],
+  'POST /api/v1/residents/{residentId}/access-token': ['village_clerk', 'town_admin'],
+  'POST /api/v1/residents/{residentId}/access-token/revoke': ['village_clerk', 'town_admin'],
+  'POST /api/v1/villages/{villageId}/card-sheet': ['village_clerk', 'town_admin'],
+  'GET /api/v1/resident/me': 'resident',
+  'GET /api/v1/resident/me/board': 'resident',
+  'GET /api/v1/resident/me/proof': 'resident',
 };
 
 /** Plausible path values: random ids (nothing real is touched), well-formed codes. */
@@ -180,8 +187,9 @@ describe('authorisation: every endpoint × every role, no credentials and a term
         if (who === 'terminal') req = req.set('x-api-key', apiKey);
         else if (who !== 'none') req = req.set('authorization', tokens[who]);
         const res = method === 'GET' ? await req : await req.send({});
-        const allowed = access === 'public' || (access === 'terminal' ? who === 'terminal' : who !== 'none' && who !== 'terminal' && access.includes(who));
-        const expectedDenyCode = access === 'terminal' ? 'AUTH.INVALID_API_KEY' : who === 'none' || who === 'terminal' ? 'AUTH.UNAUTHENTICATED' : 'AUTH.FORBIDDEN';
+        const allowed = access === 'public' || (access === 'terminal' ? who === 'terminal' : access !== 'resident' && who !== 'none' && who !== 'terminal' && access.includes(who));
+        const expectedDenyCode =
+          access === 'resident' ? 'RESIDENT.TOKEN_INVALID' : access === 'terminal' ? 'AUTH.INVALID_API_KEY' : who === 'none' || who === 'terminal' ? 'AUTH.UNAUTHENTICATED' : 'AUTH.FORBIDDEN';
         if (allowed && DENIED(res)) failures.push(`${op} as ${who}: expected allowed, got ${res.status} ${res.body?.code}`);
         if (!allowed && res.body?.code !== expectedDenyCode) failures.push(`${op} as ${who}: expected ${expectedDenyCode}, got ${res.status} ${res.body?.code}`);
         if (res.status >= 500) failures.push(`${op} as ${who}: ${res.status} ${res.body?.code}`);

@@ -298,6 +298,15 @@ describe('the committed OpenAPI document matches what the api answers', () => {
     await post('/api/v1/notices/retry', 'town_admin', { ids: ['1'] });
     await put(`/api/v1/residents/${f.residentsA[0]}/sms-consent`, 'village_clerk', { consent: true });
     await get(`/api/v1/residents/${f.residentsA[0]}/notices`, 'village_clerk');
+    const access = await post(`/api/v1/residents/${resident}/access-token`, 'village_clerk');
+    await post(`/api/v1/residents/${resident}/access-token`, 'clerk_b');
+    await get('/api/v1/resident/me', undefined, { 'x-resident-token': access.body.token as string });
+    await get('/api/v1/resident/me', undefined, { 'x-resident-token': 'nope' });
+    await get('/api/v1/resident/me/board', undefined, { 'x-resident-token': access.body.token as string });
+    await get('/api/v1/resident/me/proof', undefined, { 'x-resident-token': access.body.token as string });
+    await post(`/api/v1/residents/${resident}/access-token/revoke`, 'village_clerk');
+    await post(`/api/v1/villages/${f.villageA}/card-sheet`, 'village_clerk', {});
+    await post(`/api/v1/villages/${f.villageA}/card-sheet`, 'village_clerk', { householdId: '00000000-0000-4000-8000-000000000000' });
     const hb = await post('/api/v1/system/heartbeat', 'town_admin');
     await get(`/api/v1/system/heartbeat/${hb.body.jobId}`, 'town_admin');
   });

@@ -9,6 +9,7 @@ import { CATALOG_ERRORS } from '@app/catalog/catalog.errors';
 import { LEDGER_ERRORS } from '@app/ledger/ledger.errors';
 import { NOTICE_ERRORS } from '@app/notices/notices.errors';
 import { ORG_ERRORS } from '@app/org/org.errors';
+import { RESIDENT_PAGE_ERRORS } from '@app/resident/resident.errors';
 import { REVIEW_ERRORS } from '@app/review/review.errors';
 import { ENTRY_ERRORS } from '@app/scoring/entry.errors';
 import { SHOP_ERRORS } from '@app/shop/shop.errors';
@@ -57,6 +58,7 @@ export const ERROR_CODES = {
   ...REVIEW_ERRORS,
   ...BOARD_ERRORS,
   ...NOTICE_ERRORS,
+  ...RESIDENT_PAGE_ERRORS,
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -3,12 +3,13 @@ import type { RouteRecordRaw } from 'vue-router';
 import { adminArea } from './admin';
 import { auditorArea } from './auditor';
 import { entriesArea } from './entries';
+import { residentsArea } from './residents';
 import { reviewArea } from './review';
 import { shopArea } from './shop';
 import type { ConsoleArea, MenuItem } from './types';
 
 /** In menu order: an area listed first puts its items first in a role's menu. */
-export const AREAS: ConsoleArea[] = [adminArea, auditorArea, entriesArea, reviewArea, shopArea];
+export const AREAS: ConsoleArea[] = [adminArea, auditorArea, entriesArea, reviewArea, shopArea, residentsArea];
 
 export const AREA_ROUTES: RouteRecordRaw[] = AREAS.flatMap((area) => area.routes);
 
