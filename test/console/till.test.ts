@@ -277,7 +277,7 @@ describe('till (browser): pair (code and QR), scan, sell, retry after a dropped 
     // The till paired before (收银台 2) does not spend a code it is shown; it stays what it is.
     await page.goto(url);
     await expect.poll(() => page.locator('.till-head').innerText().catch(() => '')).toContain('本设备已是超市终端');
-    expect(await page.locator('.till-head').innerText()).toContain('终端：收银台 2');
+    await expect.poll(() => page.locator('.till-head').innerText()).toContain('终端：收银台 2');
     expect(new URL(page.url()).search).toBe('');
     await page.getByLabel('卡号', { exact: true }).waitFor();
   });
@@ -291,6 +291,8 @@ describe('till (browser): pair (code and QR), scan, sell, retry after a dropped 
     expect(text).toContain('东村');
     expect(text).toContain('可用积分 100');
     expect(text).toContain('状态 正常');
+    const { grade } = await one<{ grade: string }>(`SELECT grade FROM accounts WHERE resident_id = $1`, [r.id]);
+    expect(text).toContain(`等级 ${grade}`);
     expect(text).not.toContain(r.name);
     expect(text).toContain(r.name[0]);
 
@@ -309,8 +311,15 @@ describe('till (browser): pair (code and QR), scan, sell, retry after a dropped 
   it('sells two goods: a scanned barcode and a tile, quantities, total against balance; balance and stock change; the receipt shows', async () => {
     const r = dc(0);
     await serve(r);
-    // The scanner types the goods' barcode into the search and presses Enter.
     const search = page.getByLabel('商品搜索');
+    // A part of the name narrows the grid.
+    await search.fill('洗衣');
+    await expect.poll(async () => (await page.locator('.tile-name').allInnerTexts()).every((n) => n.includes('洗衣'))).toBe(true);
+    const names = await page.locator('.tile-name').allInnerTexts();
+    expect(names).toContain('洗衣液');
+    expect(names).not.toContain('肥皂');
+    await search.fill('');
+    // The scanner types the goods' barcode into the search and presses Enter.
     await search.fill('6901234567892');
     await search.press('Enter');
     await tile('洗衣液').click();
@@ -349,7 +358,8 @@ describe('till (browser): pair (code and QR), scan, sell, retry after a dropped 
     const fit = await checkRoll(80);
     expect(await printed()).toBe(before + 1);
     const text = await page.getByTestId('print-sheet').innerText();
-    for (const part of ['东村信义超市', '小票号', '肥皂', '洗衣液', '合计', '18 积分', '兑换后余额', '82 积分', '当天凭小票可撤销']) expect(text).toContain(part);
+    for (const part of ['东村信义超市', '小票号', '时间', maskName(dc(0).name), '肥皂', '洗衣液', '合计', '18 积分', '兑换后余额', '82 积分', '当天凭小票可撤销']) expect(text).toContain(part);
+    expect(text).not.toContain(dc(0).name);
     expect(await page.evaluate(() => localStorage.getItem('xinyi.till.paperMm'))).toBe('80');
     await shotRoll('till-receipt-80mm', 80, fit.height);
   });
@@ -429,7 +439,7 @@ describe('till (browser): pair (code and QR), scan, sell, retry after a dropped 
     await page.getByRole('button', { name: '清空' }).click();
   });
 
-  it('void the same day with a reason, in two steps: points and stock come back; today’s totals and the day’s print', async () => {
+  it('void the same day with a reason, in two steps: points and stock come back; today’s totals, the day’s print (80 and 58 mm), reprints by row and by receipt number', async () => {
     const r = dc(0);
     const receiptNo = (await one<{ receipt_no: string }>(`SELECT receipt_no FROM redemptions WHERE resident_id = $1`, [r.id])).receipt_no;
     await page.getByRole('navigation', { name: '主菜单' }).getByRole('menuitem', { name: '今日兑换' }).click();
@@ -463,9 +473,16 @@ describe('till (browser): pair (code and QR), scan, sell, retry after a dropped 
     // Reprint of the voided receipt says so.
     await page.getByLabel(`补打 ${receiptNo}`).click();
     await expect.poll(() => page.getByTestId('print-sheet').innerText()).toContain('已撤销');
+    // The receipt lookup: a receipt number typed (any case) reprints that receipt, marked 补打.
+    const other = (await one<{ receipt_no: string }>(`SELECT receipt_no FROM redemptions WHERE resident_id = $1 ORDER BY created_at DESC LIMIT 1`, [dc(1).id])).receipt_no;
+    await page.getByLabel('小票号').fill(other.toLowerCase());
+    await page.getByLabel('小票号').press('Enter');
+    await expect.poll(() => page.getByTestId('print-sheet').innerText()).toContain(other);
+    expect(await page.getByTestId('print-sheet').innerText()).toContain('（补打）');
+    await checkRoll(58);
   });
 
-  it('goods and stock: add goods with a barcode, a count correction with its reason, the low-stock list', async () => {
+  it('goods and stock: add goods with a barcode, stock in, a price change, a count correction with its reason, the low-stock list', async () => {
     await page.getByRole('navigation', { name: '主菜单' }).getByRole('menuitem', { name: '商品与库存' }).click();
     await page.getByRole('button', { name: '新增商品' }).click();
     await page.getByLabel('商品名称').fill('酱油');
@@ -477,6 +494,16 @@ describe('till (browser): pair (code and QR), scan, sell, retry after a dropped 
     await page.getByLabel('条码').fill('6900000000018');
     await page.getByRole('button', { name: '保存' }).click();
     await expect.poll(() => page.locator('.el-table').innerText()).toContain('6900000000018');
+    const soy = (await one<{ id: string }>(`SELECT id FROM goods WHERE barcode = '6900000000018'`)).id;
+    await page.getByLabel('入库 酱油').click();
+    await page.getByLabel('入库数量').fill('12');
+    await page.getByLabel('原因').fill('进货');
+    await page.getByRole('button', { name: '保存' }).click();
+    await expect.poll(async () => (await one<{ stock: number }>(`SELECT stock FROM goods WHERE id = $1`, [soy])).stock).toBe(12);
+    await page.getByLabel('修改 酱油').click();
+    await page.getByLabel('积分价格').fill('9');
+    await page.getByRole('button', { name: '保存' }).click();
+    await expect.poll(async () => (await one<{ price_points: number }>(`SELECT price_points FROM goods WHERE id = $1`, [soy])).price_points).toBe(9);
     await page.getByLabel('盘点 洗衣液').click();
     await page.getByLabel('盘点实数').fill('2');
     await page.getByLabel('原因').fill('月末盘点');
