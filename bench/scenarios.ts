@@ -958,7 +958,7 @@ class Bench {
           WHERE r.status = 'active' AND a.balance >= $1 AND r.village_id <> ALL($2::uuid[]) ORDER BY r.card_code LIMIT $3`,
         [g.price, t.uploadVillages, sales],
       );
-      const people: TillPerson[] = buyers.map((b) => ({ cardCode: b.card, maskedName: maskName(b.name), balanceAfter: b.balance - g.price }));
+      const people: TillPerson[] = buyers.map((b) => ({ cardCode: b.card, maskedName: maskName(b.name), balance: b.balance, balanceAfter: b.balance - g.price }));
       const till = await this.probes.measure(() => tillTimings(browser, this.api, { terminalKey: t.terminalKey, clerk: t.users.shopClerk, password: t.password, barcode, goodsName: g.name, people }));
       const scan = percentiles(till.result.scanToBasketMs);
       const sale = percentiles(till.result.redeemToReceiptMs);

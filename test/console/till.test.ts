@@ -525,12 +525,12 @@ describe('till (browser): pair (code and QR), scan, sell, retry after a dropped 
     await page.reload();
     await expect.poll(() => tile('计时皂').isVisible()).toBe(true);
     /** Milliseconds from the Enter (or the click) to the change on screen, measured in the page. */
-    const timed = (action: 'scan' | 'barcode' | 'redeem', expected: string) =>
+    const timed = (action: 'scan' | 'barcode' | 'redeem', ...expected: string[]) =>
       page.evaluate(
         ({ action, expected }) =>
           new Promise<number>((resolve) => {
             const target = { scan: '[aria-label="村民信息"]', barcode: '.line', redeem: '[aria-label="兑换成功"]' }[action];
-            const seen = () => [...document.querySelectorAll(target)].some((el) => (el.textContent ?? '').includes(expected));
+            const seen = () => [...document.querySelectorAll(target)].some((el) => expected.every((x) => (el.textContent ?? '').includes(x)));
             const t0 = performance.now();
             const obs = new MutationObserver(() => {
               if (seen()) {
@@ -552,7 +552,8 @@ describe('till (browser): pair (code and QR), scan, sell, retry after a dropped 
     const people = residents.filter((r) => r.village === 'XC').slice(0, 20);
     for (const r of people) {
       await page.getByLabel('卡号', { exact: true }).fill(r.cardCode);
-      const scan = await timed('scan', maskName(r.name));
+      // The masked name and the balance before the sale: the customer before may share the masked name, never the balance (99 after).
+      const scan = await timed('scan', maskName(r.name), '可用积分 100');
       await page.getByLabel('商品搜索').fill('6909999999994');
       scans.push(scan + (await timed('barcode', '计时皂')));
       sales.push(await timed('redeem', '余额 99 分'));
