@@ -987,6 +987,8 @@ class Bench {
         headline: { value: sale.p95, unit: 'ms p95', better: 'lower' },
         latencyMs: sale,
         target: { text: '≤ 150 ms p95', met: sale.p95 <= 150 },
+        // Same run as the scan (one browser session): the same machine use, and the report prints the notes.
+        use: till.use,
         details: { breakdown, slowest },
         notes: [
           ...common,
