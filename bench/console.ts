@@ -94,7 +94,26 @@ export async function loginPageLoad(browser: Browser, api: string, samples: numb
 export interface TillPerson {
   cardCode: string;
   maskedName: string;
+  /** Before the sale: with the masked name, how the scan knows the card shown is this one. */
+  balance: number;
   balanceAfter: number;
+}
+
+/**
+ * The people in an order where no one follows someone shown the same (masked name and balance):
+ * otherwise the scan would "see" the previous customer still on screen, and 兑换 could go out for
+ * that card while the new one is still being looked up.
+ */
+export function alternate(people: TillPerson[]): TillPerson[] {
+  const key = (p: TillPerson) => `${p.maskedName}|${p.balance}`;
+  const left = [...people];
+  const out: TillPerson[] = [];
+  while (left.length) {
+    const prev = out.length ? key(out[out.length - 1]) : null;
+    const i = left.findIndex((p) => key(p) !== prev);
+    out.push(...left.splice(i === -1 ? 0 : i, 1));
+  }
+  return out;
 }
 
 /**
@@ -106,7 +125,7 @@ export async function tillTimings(
   browser: Browser,
   api: string,
   opts: { terminalKey: string; clerk: string; password: string; barcode: string; goodsName: string; people: TillPerson[] },
-): Promise<{ scanToBasketMs: number[]; redeemToReceiptMs: number[]; pageErrors: string[] }> {
+): Promise<{ scanToBasketMs: number[]; redeemToReceiptMs: number[]; sales: SaleBreakdown[]; pageErrors: string[] }> {
   const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
   const pageErrors: string[] = [];
   try {
@@ -129,31 +148,90 @@ export async function tillTimings(
     await page.getByRole('button', { name: new RegExp(`^${opts.goodsName} `) }).waitFor({ timeout: 20_000 });
     const scans: number[] = [];
     const sales: number[] = [];
-    for (const p of opts.people) {
+    const windows: Array<[number, number]> = [];
+    await page.evaluate(() => {
+      performance.setResourceTimingBufferSize(10_000);
+      performance.clearResourceTimings();
+    });
+    for (const p of alternate(opts.people)) {
       await page.getByLabel('卡号', { exact: true }).fill(p.cardCode);
-      const scan = await timed(page, 'scan', p.maskedName);
+      const scan = await timed(page, 'scan', [p.maskedName, `可用积分 ${p.balance}`]);
       await page.getByLabel('商品搜索').fill(opts.barcode);
-      scans.push(scan + (await timed(page, 'barcode', opts.goodsName)));
-      sales.push(await timed(page, 'redeem', `余额 ${p.balanceAfter} 分`));
+      scans.push(scan.ms + (await timed(page, 'barcode', opts.goodsName)).ms);
+      const sale = await timed(page, 'redeem', `余额 ${p.balanceAfter} 分`);
+      sales.push(sale.ms);
+      windows.push([sale.t0, sale.t1]);
     }
-    return { scanToBasketMs: scans, redeemToReceiptMs: sales, pageErrors };
+    // Read once all sales are done: a request still running when its receipt showed has its entry only once it ends.
+    await page.waitForTimeout(1_000);
+    const entries = await page.evaluate(() =>
+      (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).map((e) => ({ path: new URL(e.name).pathname, startTime: e.startTime, requestStart: e.requestStart, responseStart: e.responseStart, responseEnd: e.responseEnd })),
+    );
+    return { scanToBasketMs: scans, redeemToReceiptMs: sales, sales: windows.map(([t0, t1]) => saleBreakdown(entries, t0, t1)).filter((x): x is SaleBreakdown => x !== null), pageErrors };
   } finally {
     await context.close();
   }
 }
 
-/** Milliseconds from the Enter (or the click) to the change on screen, measured in the page (as test/console/till.test.ts). */
-function timed(page: Page, action: 'scan' | 'barcode' | 'redeem', expected: string): Promise<number> {
+/**
+ * Where one 兑换 → receipt shown went, from the page's Resource Timing of the POST: click → the
+ * request leaves (the till's own work before sending), the request (ttfb: the api's answer on
+ * loopback; then the body), response end → receipt on screen (parse and render), and which other
+ * requests started inside that window (a refetch there competes with the render for the CPU).
+ */
+export interface SaleBreakdown {
+  totalMs: number;
+  beforeRequestMs: number;
+  requestMs: number;
+  ttfbMs: number;
+  afterResponseMs: number;
+  otherRequests: string[];
+}
+
+interface ResourceEntry {
+  path: string;
+  startTime: number;
+  requestStart: number;
+  responseStart: number;
+  responseEnd: number;
+}
+
+function saleBreakdown(entries: ResourceEntry[], t0: number, t1: number): SaleBreakdown | null {
+  const inWindow = entries.filter((e) => e.startTime >= t0 && e.startTime <= t1);
+  const post = inWindow.find((e) => e.path.endsWith('/terminal/redemptions'));
+  if (!post) return null;
+  const r = (x: number) => Math.round(x * 10) / 10;
+  return {
+    totalMs: r(t1 - t0),
+    beforeRequestMs: r(post.startTime - t0),
+    requestMs: r(post.responseEnd - post.startTime),
+    ttfbMs: r(post.responseStart - post.requestStart),
+    afterResponseMs: r(t1 - post.responseEnd),
+    otherRequests: inWindow.filter((e) => e !== post).map((e) => e.path),
+  };
+}
+
+/** One timed action: milliseconds from the Enter (or the click) to the change on screen, and that window on the page's clock. */
+interface Timed {
+  ms: number;
+  t0: number;
+  t1: number;
+}
+
+/** Measured in the page (as test/console/till.test.ts): a MutationObserver from the Enter/click to the expected text. */
+function timed(page: Page, action: 'scan' | 'barcode' | 'redeem', expect: string | string[]): Promise<Timed> {
+  const expected = Array.isArray(expect) ? expect : [expect];
   const run = page.evaluate(
     ({ action, expected }) =>
-      new Promise<number>((resolve) => {
+      new Promise<Timed>((resolve) => {
         const target = { scan: '[aria-label="村民信息"]', barcode: '.line', redeem: '[aria-label="兑换成功"]' }[action];
-        const seen = () => [...document.querySelectorAll(target)].some((el) => (el.textContent ?? '').includes(expected));
+        const seen = () => [...document.querySelectorAll(target)].some((el) => expected.every((x) => (el.textContent ?? '').includes(x)));
         const t0 = performance.now();
         const obs = new MutationObserver(() => {
           if (seen()) {
+            const t1 = performance.now();
             obs.disconnect();
-            resolve(performance.now() - t0);
+            resolve({ ms: t1 - t0, t0, t1 });
           }
         });
         obs.observe(document.body, { subtree: true, childList: true, characterData: true });
@@ -166,5 +244,5 @@ function timed(page: Page, action: 'scan' | 'barcode' | 'redeem', expected: stri
     { action, expected },
   );
   // A sale that never shows (refusal, wrong text) must not hang the bench.
-  return Promise.race([run, new Promise<number>((_, reject) => setTimeout(() => reject(new Error(`till ${action}: "${expected}" not shown within 15 s`)), 15_000))]);
+  return Promise.race([run, new Promise<Timed>((_, reject) => setTimeout(() => reject(new Error(`till ${action}: "${expected.join('", "')}" not shown within 15 s`)), 15_000))]);
 }

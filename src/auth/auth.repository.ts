@@ -19,6 +19,8 @@ export interface StaffRow {
 
 /** What the guard re-checks on every staff request against the claims in the token. */
 export interface LiveSessionRow {
+  username: string;
+  displayName: string;
   active: boolean;
   role: Role;
   townId: string;
@@ -31,7 +33,7 @@ export type SessionEndReason = 'logout' | 'refresh_reuse' | 'deactivated' | 'pas
 
 // Every staff request runs this: two primary-key lookups, prepared once per connection.
 const LIVE_SESSION = prepared(
-  `SELECT u.active, u.role, u.town_id AS "townId", u.village_id AS "villageId", u.shop_id AS "shopId", u.must_change_password AS "mustChangePassword"
+  `SELECT u.username, u.display_name AS "displayName", u.active, u.role, u.town_id AS "townId", u.village_id AS "villageId", u.shop_id AS "shopId", u.must_change_password AS "mustChangePassword"
    FROM staff_sessions s JOIN staff_users u ON u.id = s.staff_id
    WHERE s.id = $1 AND s.staff_id = $2 AND s.ended_at IS NULL`,
 );

@@ -7,7 +7,7 @@ import { AppError } from '@app/common/errors/app-error';
 import { AppConfig } from '@app/config/app-config';
 import { apiKeyMatches, parseApiKey, sha256 } from './api-key';
 import type { Role } from './auth.entities';
-import { AuthRepository, type StaffRow } from './auth.repository';
+import { AuthRepository, type LiveSessionRow, type StaffRow } from './auth.repository';
 import type { PublicContext, RequestContext, StaffPrincipal, TerminalPrincipal, TillClerk } from './principal';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -148,6 +148,11 @@ export class AuthService {
    * one-time password may only reach routes marked for it (`duringPasswordChange`).
    */
   async verifyAccessToken(token: string, opts: { duringPasswordChange?: boolean } = {}): Promise<StaffPrincipal> {
+    return (await this.liveSession(token, opts)).principal;
+  }
+
+  /** The token's claims checked against its live session and the user's row as it is now. */
+  private async liveSession(token: string, opts: { duringPasswordChange?: boolean } = {}): Promise<{ principal: StaffPrincipal; live: LiveSessionRow }> {
     let claims: AccessClaims;
     try {
       claims = await this.jwt.verifyAsync<AccessClaims>(token, { algorithms: ['HS256'] });
@@ -160,7 +165,7 @@ export class AuthService {
       throw new AppError('AUTH.INVALID_TOKEN');
     }
     if (live.mustChangePassword && !opts.duringPasswordChange) throw new AppError('AUTH.PASSWORD_CHANGE_REQUIRED');
-    return { kind: 'staff', id: claims.sub, username: claims.usr, role: claims.role, townId: claims.town, villageId: claims.vil, shopId: claims.shop };
+    return { principal: { kind: 'staff', id: claims.sub, username: claims.usr, role: claims.role, townId: claims.town, villageId: claims.vil, shopId: claims.shop }, live };
   }
 
   /**
@@ -183,17 +188,14 @@ export class AuthService {
 
   /**
    * The shop clerk signed in at a till: a valid access token of an active shop clerk of the
-   * terminal's shop. The staff row is read every time (one primary-key read), not taken from the
-   * token: a clerk moved to another shop stops selling here at once, and the receipt carries the
-   * clerk's current name.
+   * terminal's shop. The staff row is read every time, not taken from the token (in the same
+   * statement as the session, so a till request costs one lookup for both): a clerk moved to
+   * another shop stops selling here at once, and the receipt carries the clerk's current name.
    */
   async verifyClerk(token: string, t: TerminalPrincipal): Promise<TillClerk> {
-    const claims = await this.verifyAccessToken(token);
-    if (claims.role !== 'shop_clerk') throw new AppError('AUTH.OUT_OF_SCOPE', CLERK_NOT_OF_SHOP);
-    const row = await this.repo.findStaffById(claims.id);
-    if (!row || !row.active) throw new AppError('AUTH.INVALID_TOKEN');
-    if (row.role !== 'shop_clerk' || row.shopId !== t.shopId || row.townId !== t.townId) throw new AppError('AUTH.OUT_OF_SCOPE', CLERK_NOT_OF_SHOP);
-    return { id: row.id, username: row.username, displayName: row.displayName };
+    const { principal, live } = await this.liveSession(token);
+    if (live.role !== 'shop_clerk' || live.shopId !== t.shopId || live.townId !== t.townId) throw new AppError('AUTH.OUT_OF_SCOPE', CLERK_NOT_OF_SHOP);
+    return { id: principal.id, username: live.username, displayName: live.displayName };
   }
 
   forgetTerminal(terminalId: string): void {

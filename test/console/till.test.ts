@@ -1,7 +1,9 @@
 /// <reference lib="dom" />
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import jsQR from 'jsqr';
 import pg from 'pg';
+import { PNG } from 'pngjs';
 import { chromium, type Browser, type BrowserContext, type Page, type Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maskName } from '@app/common/mask-name';
@@ -25,7 +27,7 @@ interface Resident {
   village: string;
 }
 
-describe('till (browser): pair, scan, sell, retry after a dropped response, refusals, void, 58 mm receipt', () => {
+describe('till (browser): pair (code and QR), scan, sell, retry after a dropped response, refusals, void, 58/80 mm receipts', () => {
   let db: { name: string; url: string };
   let sql: pg.Client;
   let api: Spawned & { url: string };
@@ -38,6 +40,7 @@ describe('till (browser): pair, scan, sell, retry after a dropped response, refu
   let clerkToken: string;
   const pageErrors: string[] = [];
   const goods: Record<string, string> = {};
+  const devices: BrowserContext[] = [];
 
   async function apiCall<T>(method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<T> {
     const res = await fetch(`${api.url}/api/v1${path}`, { method, headers: { ...headers, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
@@ -58,13 +61,66 @@ describe('till (browser): pair, scan, sell, retry after a dropped response, refu
     await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
   }
 
-  async function signIn(username: string): Promise<void> {
-    await context.clearCookies();
-    await page.goto(`${api.url}/console/login`);
-    await page.getByLabel('用户名').fill(username);
-    await page.getByLabel('密码').fill(PASSWORD);
-    await page.getByRole('button', { name: '登录' }).click();
-    await page.getByRole('button', { name: '退出登录' }).waitFor();
+  async function signIn(username: string, on: Page = page): Promise<void> {
+    await on.context().clearCookies();
+    await on.goto(`${api.url}/console/login`);
+    await fillLogin(username, on);
+  }
+
+  async function fillLogin(username: string, on: Page): Promise<void> {
+    await on.getByLabel('用户名').fill(username);
+    await on.getByLabel('密码').fill(PASSWORD);
+    await on.getByRole('button', { name: '登录' }).click();
+    await on.getByRole('button', { name: '退出登录' }).waitFor();
+  }
+
+  /** A new browser profile (another device): nothing stored, nobody signed in. */
+  async function device(): Promise<Page> {
+    const ctx = await browser.newContext({ viewport: { width: 1024, height: 768 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+    devices.push(ctx);
+    const p = await ctx.newPage();
+    p.on('pageerror', (e) => pageErrors.push(e.message));
+    return p;
+  }
+
+  /** How many times the page called window.print() (stubbed: headless Chromium has no dialog). */
+  const printed = () => page.evaluate(() => (window as unknown as { __printed: number }).__printed);
+
+  /**
+   * What the page prints now, as Chromium prints it (print media, the page size the till set):
+   * one page, `width` mm wide and at least as tall as the sheet, and nothing in the sheet wider
+   * than the paper or cut at its edge.
+   */
+  async function checkRoll(width: 58 | 80): Promise<{ height: number }> {
+    const sheet = page.getByTestId('print-sheet');
+    const paperPx = (width * 96) / 25.4;
+    await expect.poll(() => sheet.evaluate((el) => el.getBoundingClientRect().width)).toBeCloseTo(paperPx, 0);
+    const fit = await sheet.evaluate((el) => {
+      const box = el.getBoundingClientRect();
+      const over = [...el.querySelectorAll('*')].filter((c) => {
+        const b = c.getBoundingClientRect();
+        return b.right > box.right + 0.5 || b.left < box.left - 0.5 || (c as HTMLElement).scrollWidth > (c as HTMLElement).clientWidth + 1;
+      });
+      return { width: box.width, height: el.scrollHeight, over: over.map((c) => c.textContent) };
+    });
+    expect(fit.over).toEqual([]);
+    expect(Math.abs(fit.width - paperPx)).toBeLessThan(1);
+    const pdf = (await page.pdf({ preferCSSPageSize: true, printBackground: true })).toString('latin1');
+    expect([...pdf.matchAll(/\/Type\s*\/Page(?![s\w])/g)].length).toBe(1);
+    const [, w, h] = /\/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]/.exec(pdf) as RegExpExecArray;
+    expect(Math.abs(Number(w) - width * MM_TO_PT)).toBeLessThan(1.5);
+    // The page is as tall as the sheet (plus its margin): nothing runs onto a second page.
+    expect(Number(h)).toBeGreaterThanOrEqual(((fit.height * 25.4) / 96) * MM_TO_PT);
+    return fit;
+  }
+
+  /** The print sheet as it looks on paper, for the README. */
+  async function shotRoll(name: string, width: 58 | 80, height: number): Promise<void> {
+    await page.emulateMedia({ media: 'print' });
+    await page.setViewportSize({ width: Math.ceil((width * 96) / 25.4) + 2, height: Math.ceil(height) + 20 });
+    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+    await page.emulateMedia({ media: 'screen' });
+    await page.setViewportSize({ width: 1366, height: 768 });
   }
 
   async function makeGoods(name: string, pricePoints: number, stock: number, barcode?: string): Promise<void> {
@@ -120,13 +176,18 @@ describe('till (browser): pair, scan, sell, retry after a dropped response, refu
     context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
     // The print dialog cannot be driven headless; page.pdf() prints instead.
     await context.addInitScript(() => {
-      window.print = () => undefined;
+      const w = window as unknown as { __printed: number };
+      w.__printed = 0;
+      window.print = () => {
+        w.__printed++;
+      };
     });
     page = await context.newPage();
     page.on('pageerror', (e) => pageErrors.push(e.message));
   }, 120_000);
 
   afterAll(async () => {
+    for (const d of devices) await d.close();
     await context?.close();
     await browser?.close();
     await sql?.end();
@@ -172,6 +233,58 @@ describe('till (browser): pair, scan, sell, retry after a dropped response, refu
     await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('卡号');
   });
 
+  it('pairs a tablet by the QR: its camera opens the till address with the code, the clerk signs in, it pairs; the code leaves the address bar', async () => {
+    // The town admin, on their own computer.
+    const office = await device();
+    await signIn('admin', office);
+    await office.getByLabel('终端名称').fill('收银台 3');
+    await office.getByRole('button', { name: '生成配对码' }).click();
+    const img = office.getByRole('img', { name: /^配对二维码/ });
+    await img.waitFor();
+    const code = (await office.getByLabel('配对码').locator('.code').innerText()).trim();
+    await office.screenshot({ path: join(SHOTS, 'terminals-qr.png') });
+    // What a camera reads: the QR as drawn on screen, decoded from a screenshot.
+    const png = PNG.sync.read(await img.screenshot());
+    const decoded = jsQR(new Uint8ClampedArray(png.data.buffer, png.data.byteOffset, png.data.length), png.width, png.height);
+    const url = decoded?.data ?? '';
+    expect(url).toBe(`${api.url}/console/till?pair=${code}`);
+
+    // The tablet: a new device, nobody signed in. The till asks for the clerk first, then pairs by itself.
+    const tablet = await device();
+    await tablet.goto(url);
+    await expect.poll(() => new URL(tablet.url()).pathname).toBe('/console/login');
+    await fillLogin('shop.dongcun', tablet);
+    await expect.poll(() => tablet.locator('.till-head').innerText().catch(() => '')).toContain('终端：收银台 3');
+    expect(await tablet.locator('.till-head').innerText()).toContain('东村信义超市');
+    await tablet.getByLabel('卡号', { exact: true }).waitFor();
+    const address = new URL(tablet.url());
+    expect([address.pathname, address.search]).toEqual(['/console/till', '']);
+    const tabletKey = await tablet.evaluate(() => localStorage.getItem('xinyi.till.apiKey'));
+    expect(tabletKey).toMatch(/^xt_/);
+    expect(tabletKey).not.toBe(await page.evaluate(() => localStorage.getItem('xinyi.till.apiKey')));
+    const [row] = (await sql.query(`SELECT p.used_at IS NOT NULL AS used, t.name FROM terminal_pairings p JOIN terminals t ON t.id = p.terminal_id WHERE t.name = '收银台 3'`)).rows;
+    expect(row).toEqual({ used: true, name: '收银台 3' });
+    // A reload keeps the pairing and spends nothing.
+    await tablet.reload();
+    await expect.poll(() => tablet.locator('.till-head').innerText().catch(() => '')).toContain('终端：收银台 3');
+    expect((await sql.query(`SELECT count(*)::int AS n FROM terminals WHERE name = '收银台 3'`)).rows[0].n).toBe(1);
+
+    // The same QR on another tablet: the code is spent, and the till says so.
+    const second = await device();
+    await second.goto(url);
+    await fillLogin('shop.dongcun', second);
+    await expect.poll(() => second.locator('.el-form-item__error').innerText().catch(() => '')).toContain('配对码已经用过');
+    expect(await second.evaluate(() => localStorage.getItem('xinyi.till.apiKey'))).toBeNull();
+    expect(new URL(second.url()).search).toBe('');
+
+    // The till paired before (收银台 2) does not spend a code it is shown; it stays what it is.
+    await page.goto(url);
+    await expect.poll(() => page.locator('.till-head').innerText().catch(() => '')).toContain('本设备已是超市终端');
+    await expect.poll(() => page.locator('.till-head').innerText()).toContain('终端：收银台 2');
+    expect(new URL(page.url()).search).toBe('');
+    await page.getByLabel('卡号', { exact: true }).waitFor();
+  });
+
   it('scans a card (any case, spaces): masked name, village, balance, grade, status; refusals in Chinese', async () => {
     const r = dc(0); // every demo resident opened with 100 points
     await scanCard(` ${r.cardCode.toLowerCase()} `);
@@ -181,6 +294,8 @@ describe('till (browser): pair, scan, sell, retry after a dropped response, refu
     expect(text).toContain('东村');
     expect(text).toContain('可用积分 100');
     expect(text).toContain('状态 正常');
+    const { grade } = await one<{ grade: string }>(`SELECT grade FROM accounts WHERE resident_id = $1`, [r.id]);
+    expect(text).toContain(`等级 ${grade}`);
     expect(text).not.toContain(r.name);
     expect(text).toContain(r.name[0]);
 
@@ -199,8 +314,15 @@ describe('till (browser): pair, scan, sell, retry after a dropped response, refu
   it('sells two goods: a scanned barcode and a tile, quantities, total against balance; balance and stock change; the receipt shows', async () => {
     const r = dc(0);
     await serve(r);
-    // The scanner types the goods' barcode into the search and presses Enter.
     const search = page.getByLabel('商品搜索');
+    // A part of the name narrows the grid.
+    await search.fill('洗衣');
+    await expect.poll(async () => (await page.locator('.tile-name').allInnerTexts()).every((n) => n.includes('洗衣'))).toBe(true);
+    const names = await page.locator('.tile-name').allInnerTexts();
+    expect(names).toContain('洗衣液');
+    expect(names).not.toContain('肥皂');
+    await search.fill('');
+    // The scanner types the goods' barcode into the search and presses Enter.
     await search.fill('6901234567892');
     await search.press('Enter');
     await tile('洗衣液').click();
@@ -226,32 +348,23 @@ describe('till (browser): pair, scan, sell, retry after a dropped response, refu
   });
 
   it('the receipt prints at 58 mm: one page, 58 mm wide, nothing cut', async () => {
+    const before = await printed();
     await page.getByRole('button', { name: '打印小票（58mm）' }).click();
-    const sheet = page.getByTestId('print-sheet');
-    // Laid out at the paper width: no line wider than the paper.
-    const fit = await sheet.evaluate((el) => {
-      const box = el.getBoundingClientRect();
-      const over = [...el.querySelectorAll('*')].filter((c) => {
-        const b = c.getBoundingClientRect();
-        return b.right > box.right + 0.5 || b.left < box.left - 0.5 || (c as HTMLElement).scrollWidth > (c as HTMLElement).clientWidth + 1;
-      });
-      return { width: box.width, height: el.scrollHeight, over: over.map((c) => c.textContent) };
-    });
-    expect(fit.over).toEqual([]);
-    expect(Math.abs(fit.width - (58 * 96) / 25.4)).toBeLessThan(1);
-    const pdf = await page.pdf({ preferCSSPageSize: true, printBackground: true });
-    const text = pdf.toString('latin1');
-    const pages = [...text.matchAll(/\/Type\s*\/Page(?![s\w])/g)].length;
-    expect(pages).toBe(1);
-    const [, w, h] = /\/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]/.exec(text) as RegExpExecArray;
-    expect(Math.abs(Number(w) - 58 * MM_TO_PT)).toBeLessThan(1.5);
-    // The page is as tall as the receipt (plus its margin): nothing runs onto a second page.
-    expect(Number(h)).toBeGreaterThanOrEqual(((fit.height * 25.4) / 96) * MM_TO_PT);
-    await page.emulateMedia({ media: 'print' });
-    await page.setViewportSize({ width: 220, height: Math.ceil(fit.height) + 20 });
-    await page.screenshot({ path: join(SHOTS, 'till-receipt-58mm.png'), fullPage: true });
-    await page.emulateMedia({ media: 'screen' });
-    await page.setViewportSize({ width: 1366, height: 768 });
+    const fit = await checkRoll(58);
+    expect(await printed()).toBe(before + 1);
+    await shotRoll('till-receipt-58mm', 58, fit.height);
+  });
+
+  it('the receipt prints at 80 mm: one page, 80 mm wide, nothing cut; the width stays for this device', async () => {
+    const before = await printed();
+    await page.getByRole('button', { name: '打印（80mm）' }).click();
+    const fit = await checkRoll(80);
+    expect(await printed()).toBe(before + 1);
+    const text = await page.getByTestId('print-sheet').innerText();
+    for (const part of ['东村信义超市', '小票号', '时间', maskName(dc(0).name), '肥皂', '洗衣液', '合计', '18 积分', '兑换后余额', '82 积分', '当天凭小票可撤销']) expect(text).toContain(part);
+    expect(text).not.toContain(dc(0).name);
+    expect(await page.evaluate(() => localStorage.getItem('xinyi.till.paperMm'))).toBe('80');
+    await shotRoll('till-receipt-80mm', 80, fit.height);
   });
 
   it('a dropped response to 兑换 is retried with the same key (正在确认…) and sells once', async () => {
@@ -329,7 +442,7 @@ describe('till (browser): pair, scan, sell, retry after a dropped response, refu
     await page.getByRole('button', { name: '清空' }).click();
   });
 
-  it('void the same day with a reason, in two steps: points and stock come back; today’s totals and the day’s print', async () => {
+  it('void the same day with a reason, in two steps: points and stock come back; today’s totals, the day’s print (80 and 58 mm), reprints by row and by receipt number', async () => {
     const r = dc(0);
     const receiptNo = (await one<{ receipt_no: string }>(`SELECT receipt_no FROM redemptions WHERE resident_id = $1`, [r.id])).receipt_no;
     await page.getByRole('navigation', { name: '主菜单' }).getByRole('menuitem', { name: '今日兑换' }).click();
@@ -348,18 +461,31 @@ describe('till (browser): pair, scan, sell, retry after a dropped response, refu
     await expect.poll(() => page.locator('.el-table').innerText()).toContain('已撤销');
     const [{ net }] = (await sql.query(`SELECT (sum(x.total_points) FILTER (WHERE v.redemption_id IS NULL))::int AS net FROM redemptions x LEFT JOIN redemption_voids v ON v.redemption_id = x.id`)).rows;
     await expect.poll(() => page.getByTestId('net-points').innerText()).toBe(String(net));
-    // The day's reconciliation prints on one roll page too.
+    // The day's reconciliation prints on one roll page too, at the width last printed here (80 mm), on the first click.
+    const before = await printed();
     await page.getByRole('button', { name: '日结对账打印' }).click();
     await expect.poll(() => page.getByTestId('print-sheet').innerText()).toContain(`镇应付超市`);
     expect(await page.getByTestId('print-sheet').innerText()).toContain(`${net} 积分`);
-    const pdf = (await page.pdf({ preferCSSPageSize: true })).toString('latin1');
-    expect([...pdf.matchAll(/\/Type\s*\/Page(?![s\w])/g)].length).toBe(1);
+    await checkRoll(80);
+    expect(await printed()).toBe(before + 1);
+    await page.getByLabel('小票纸宽').getByText('58mm').click();
+    await page.getByRole('button', { name: '日结对账打印' }).click();
+    const day58 = await checkRoll(58);
+    expect(await printed()).toBe(before + 2);
+    await shotRoll('till-day-58mm', 58, day58.height);
     // Reprint of the voided receipt says so.
     await page.getByLabel(`补打 ${receiptNo}`).click();
     await expect.poll(() => page.getByTestId('print-sheet').innerText()).toContain('已撤销');
+    // The receipt lookup: a receipt number typed (any case) reprints that receipt, marked 补打.
+    const other = (await one<{ receipt_no: string }>(`SELECT receipt_no FROM redemptions WHERE resident_id = $1 ORDER BY created_at DESC LIMIT 1`, [dc(1).id])).receipt_no;
+    await page.getByLabel('小票号').fill(other.toLowerCase());
+    await page.getByLabel('小票号').press('Enter');
+    await expect.poll(() => page.getByTestId('print-sheet').innerText()).toContain(other);
+    expect(await page.getByTestId('print-sheet').innerText()).toContain('（补打）');
+    await checkRoll(58);
   });
 
-  it('goods and stock: add goods with a barcode, a count correction with its reason, the low-stock list', async () => {
+  it('goods and stock: add goods with a barcode, stock in, a price change, a count correction with its reason, the low-stock list', async () => {
     await page.getByRole('navigation', { name: '主菜单' }).getByRole('menuitem', { name: '商品与库存' }).click();
     await page.getByRole('button', { name: '新增商品' }).click();
     await page.getByLabel('商品名称').fill('酱油');
@@ -371,6 +497,16 @@ describe('till (browser): pair, scan, sell, retry after a dropped response, refu
     await page.getByLabel('条码').fill('6900000000018');
     await page.getByRole('button', { name: '保存' }).click();
     await expect.poll(() => page.locator('.el-table').innerText()).toContain('6900000000018');
+    const soy = (await one<{ id: string }>(`SELECT id FROM goods WHERE barcode = '6900000000018'`)).id;
+    await page.getByLabel('入库 酱油').click();
+    await page.getByLabel('入库数量').fill('12');
+    await page.getByLabel('原因').fill('进货');
+    await page.getByRole('button', { name: '保存' }).click();
+    await expect.poll(async () => (await one<{ stock: number }>(`SELECT stock FROM goods WHERE id = $1`, [soy])).stock).toBe(12);
+    await page.getByLabel('修改 酱油').click();
+    await page.getByLabel('积分价格').fill('9');
+    await page.getByRole('button', { name: '保存' }).click();
+    await expect.poll(async () => (await one<{ price_points: number }>(`SELECT price_points FROM goods WHERE id = $1`, [soy])).price_points).toBe(9);
     await page.getByLabel('盘点 洗衣液').click();
     await page.getByLabel('盘点实数').fill('2');
     await page.getByLabel('原因').fill('月末盘点');
@@ -392,12 +528,12 @@ describe('till (browser): pair, scan, sell, retry after a dropped response, refu
     await page.reload();
     await expect.poll(() => tile('计时皂').isVisible()).toBe(true);
     /** Milliseconds from the Enter (or the click) to the change on screen, measured in the page. */
-    const timed = (action: 'scan' | 'barcode' | 'redeem', expected: string) =>
+    const timed = (action: 'scan' | 'barcode' | 'redeem', ...expected: string[]) =>
       page.evaluate(
         ({ action, expected }) =>
           new Promise<number>((resolve) => {
             const target = { scan: '[aria-label="村民信息"]', barcode: '.line', redeem: '[aria-label="兑换成功"]' }[action];
-            const seen = () => [...document.querySelectorAll(target)].some((el) => (el.textContent ?? '').includes(expected));
+            const seen = () => [...document.querySelectorAll(target)].some((el) => expected.every((x) => (el.textContent ?? '').includes(x)));
             const t0 = performance.now();
             const obs = new MutationObserver(() => {
               if (seen()) {
@@ -419,7 +555,8 @@ describe('till (browser): pair, scan, sell, retry after a dropped response, refu
     const people = residents.filter((r) => r.village === 'XC').slice(0, 20);
     for (const r of people) {
       await page.getByLabel('卡号', { exact: true }).fill(r.cardCode);
-      const scan = await timed('scan', maskName(r.name));
+      // The masked name and the balance before the sale: the customer before may share the masked name, never the balance (99 after).
+      const scan = await timed('scan', maskName(r.name), '可用积分 100');
       await page.getByLabel('商品搜索').fill('6909999999994');
       scans.push(scan + (await timed('barcode', '计时皂')));
       sales.push(await timed('redeem', '余额 99 分'));

@@ -301,4 +301,21 @@ describe('till: pairing, clerk at the terminal, goods and the day', () => {
     const fresh = await bearer(http, username);
     expect((await request(http).get(api('/terminal/goods')).set('x-api-key', key).set('authorization', fresh).expect(403)).body).toMatchObject({ code: 'AUTH.OUT_OF_SCOPE', message: expect.stringContaining('不是本终端所属超市的店员') });
   });
+
+  it('the clerk’s name is read with the session on each request: renamed, the next receipt carries the new name (one lookup for both)', async () => {
+    const key = await pairedKey('改名');
+    const username = `clerk-renamed-${Date.now()}`;
+    const made = await request(http).post(api('/staff')).set('authorization', t.town_admin).send({ username, displayName: '旧名店员', password: FIXTURE_PASSWORD, role: 'shop_clerk', shopId: f.shopA }).expect(201);
+    const token = await bearer(http, username);
+    const me = (await request(http).get(api('/terminal/me')).set('x-api-key', key).set('authorization', token).expect(200)).body;
+    expect(me.clerk).toEqual({ id: made.body.id, username, displayName: '旧名店员' });
+    await stack.db.query(`UPDATE staff_users SET display_name = '新名店员' WHERE id = $1`, [made.body.id]);
+    const r = f.residentsA[2];
+    await fund(r, 5);
+    const gum = await goods({ name: '口香糖(改名)', pricePoints: 1 });
+    const sold = await request(http).post(api('/terminal/redemptions')).set('x-api-key', key).set('authorization', token).send({ cardCode: await card(r), lines: [{ goodsId: gum, quantity: 1 }], idempotencyKey: idem() }).expect(201);
+    expect(sold.body.clerkName).toBe('新名店员');
+    const [a] = await stack.db.query(`SELECT summary FROM audit_log WHERE action = 'redemption.create' AND summary->>'receiptNo' = $1`, [sold.body.receiptNo]);
+    expect(a.summary).toMatchObject({ clerkId: made.body.id, clerkName: '新名店员' });
+  });
 });

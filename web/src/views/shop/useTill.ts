@@ -1,4 +1,4 @@
-import { ref } from 'vue';
+import { ref, watch } from 'vue';
 import { ApiError, type Schemas } from '@/api/client';
 
 export type TerminalMe = Schemas['TerminalMeDto'];
@@ -30,6 +30,29 @@ export function setTillKey(key: string | null): void {
 export function tillHeaders(): { 'x-api-key': string } {
   return { 'x-api-key': tillKey() ?? '' };
 }
+
+/**
+ * The receipt printer's paper on this device, 58 or 80 mm: the last width printed at the till,
+ * used by the reprints and the day's reconciliation too.
+ */
+const PAPER_STORAGE = 'xinyi.till.paperMm';
+
+function storedPaper(): 58 | 80 {
+  try {
+    return localStorage.getItem(PAPER_STORAGE) === '80' ? 80 : 58;
+  } catch {
+    return 58;
+  }
+}
+
+export const paperWidth = ref<58 | 80>(storedPaper());
+watch(paperWidth, (w) => {
+  try {
+    localStorage.setItem(PAPER_STORAGE, String(w));
+  } catch {
+    // Private mode: the width holds for this page only.
+  }
+});
 
 /** Who this till is, as the api last said (shared by the till's pages). */
 export const terminal = ref<TerminalMe | null>(null);
@@ -77,4 +100,14 @@ export function formatTime(value: string | Date): string {
 /** Today in Asia/Shanghai, as the api counts days. */
 export function shanghaiDay(now = new Date()): string {
   return new Date(now.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
+}
+
+/** The query parameter of the till's address that carries a pairing code (the pairing QR). */
+export const PAIR_PARAM = 'pair';
+
+/** The till's address with a pairing code in it, as the pairing QR holds it. */
+export function pairingUrl(till: URL, code: string): string {
+  const url = new URL(till);
+  url.searchParams.set(PAIR_PARAM, code);
+  return url.toString();
 }
