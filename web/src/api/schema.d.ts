@@ -616,6 +616,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/notices/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 把发送失败的通知（全部或指定编号）放回待发并立即发送（网关故障排除后） */
+        post: operations["NoticesController_retry"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notices/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 本镇村民通知的发送状态：各状态条数、静默时段、不发短信的原因、发送失败的通知及网关答复 */
+        get: operations["NoticesController_status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/objections": {
         parameters: {
             query?: never;
@@ -735,6 +769,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/resident/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 本人积分（凭积分卡个人二维码的令牌，请求头 x-resident-token）：可用积分、信用分、等级与升级还差多少、逐条说明的对账单 */
+        get: operations["ResidentPageController_me"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/resident/me/board": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 本村当前公示栏（脱敏）及其中关于本人的记录（可提出异议的标明） */
+        get: operations["ResidentPageController_board"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/resident/me/proof": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 记录核验：本人账户链头在本村最近一期入账核验码（默克尔树根）中的包含证明，由手机页在浏览器中核验 */
+        get: operations["ResidentPageController_proof"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/residents": {
         parameters: {
             query?: never;
@@ -780,6 +865,74 @@ export interface paths {
         put?: never;
         /** 变更村民状态（在册→迁出/死亡/除名，迁出/除名→在册；死亡不可变更） */
         post: operations["ResidentController_changeStatus"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents/{residentId}/access-token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 发放/补发村民手机页令牌（积分卡上的个人二维码）：旧令牌即刻停用；新令牌只在此返回一次 */
+        post: operations["ResidentAccessController_issue"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents/{residentId}/access-token/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 停用村民手机页令牌（卡丢失等）：个人二维码即刻失效 */
+        post: operations["ResidentAccessController_revoke"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents/{residentId}/notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 村民收到的通知（最新在前）：全文、短信是否发出 */
+        get: operations["NoticesController_residentNotices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/residents/{residentId}/sms-consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** 登记村民是否同意接收短信通知（不同意时通知只在村民页面显示） */
+        put: operations["NoticesController_setConsent"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1403,6 +1556,23 @@ export interface paths {
         patch: operations["OrgController_updateVillageBoard"];
         trace?: never;
     };
+    "/api/v1/villages/{villageId}/card-sheet": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 积分卡打印单（全村或一户）：为每位在册村民补发新令牌，返回卡面内容（姓名、卡号、个人二维码地址）；旧卡二维码即刻失效 */
+        post: operations["ResidentAccessController_cardSheet"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/villages/{villageId}/cycles": {
         parameters: {
             query?: never;
@@ -1925,6 +2095,23 @@ export interface components {
             /** @description 实际 */
             found: string;
         };
+        CardDto: {
+            /** Format: uuid */
+            residentId: string;
+            /** @description 姓名（卡上印全名：卡交本人） */
+            name: string;
+            /** @description 户号 */
+            householdCode: string;
+            /** @description 积分卡号（超市扫码用，条码/二维码） */
+            cardCode: string;
+            /** @description 新的访问令牌（旧卡的二维码即刻失效） */
+            token: string;
+            /**
+             * @description 手机页地址（相对）
+             * @example /r/#mR2d1k0yq3Vb7xW9sT4uPa8e
+             */
+            pagePath: string;
+        };
         CardHolderDto: {
             /** @description 村民姓名（脱敏） */
             name: string;
@@ -1939,6 +2126,30 @@ export interface components {
             grade: string;
             /** @description 状态 */
             status: string;
+        };
+        CardSheetDto: {
+            /** Format: uuid */
+            villageId: string;
+            /** @description 村（社区）名称 */
+            villageName: string;
+            /** @description 镇名称 */
+            townName: string;
+            /** @description 只打印一户时的户号 */
+            householdCode: string | null;
+            /**
+             * Format: date-time
+             * @description 发放时间
+             */
+            issuedAt: string;
+            /** @description 每人一张卡（按户号、姓名） */
+            cards: components["schemas"]["CardDto"][];
+        };
+        CardSheetRequestDto: {
+            /**
+             * Format: uuid
+             * @description 只打印这一户（不填则全村在册村民）
+             */
+            householdId?: string;
         };
         CatalogAdoptionDto: {
             /** @description 目录版本编号 */
@@ -2303,6 +2514,8 @@ export interface components {
              * @example 13800138000
              */
             phone?: string;
+            /** @description 是否同意接收短信通知（默认否：通知只在村民页面显示） */
+            smsConsent?: boolean;
             /**
              * @description 积分卡号（不填则自动生成）
              * @example DC0001A7
@@ -2812,6 +3025,39 @@ export interface components {
             /** @description 计分说明 */
             text: string;
         };
+        FailedNoticeDto: {
+            /** @description 通知编号 */
+            id: string;
+            /** Format: uuid */
+            residentId: string;
+            /** @description 村民姓名 */
+            residentName: string;
+            /** Format: uuid */
+            villageId: string;
+            /** @description 村名 */
+            villageName: string;
+            /**
+             * @description 通知类别
+             * @enum {string}
+             */
+            kind: "breach_published" | "points_posted" | "grade_changed" | "objection_answered" | "redemption";
+            /** @description 短信内容 */
+            text: string;
+            /** @description 已尝试次数 */
+            attempts: number;
+            /** @description 短信网关最后一次的答复（状态码与内容）或网络错误 */
+            lastError: string | null;
+            /**
+             * Format: date-time
+             * @description 最后一次尝试时间
+             */
+            lastAttemptAt: string | null;
+            /**
+             * Format: date-time
+             * @description 通知生成时间
+             */
+            createdAt: string;
+        };
         FieldErrorDto: {
             /**
              * @description 字段路径，如 items[2].quantity
@@ -3080,6 +3326,54 @@ export interface components {
              * @example bda8528a4697e65954dd534d8ae2d05108a2b1266b54bb1c709c0948c350f732
              */
             headHash: string;
+        };
+        NextGradeDto: {
+            /**
+             * @description 上一等级
+             * @example AA
+             */
+            grade: string;
+            /** @description 该等级的起点信用分 */
+            minScore: number;
+            /** @description 还差多少分 */
+            pointsNeeded: number;
+        };
+        NoticeSkipCountsDto: {
+            /** @description 无手机号 */
+            no_phone: number;
+            /** @description 未同意接收短信 */
+            no_consent: number;
+            /** @description 已迁出、去世或除名 */
+            inactive: number;
+        };
+        NoticeStateCountsDto: {
+            /** @description 待发（含静默时段暂缓、等待重试） */
+            pending: number;
+            /** @description 已发 */
+            sent: number;
+            /** @description 发送失败（重试次数用尽，待镇管理员重发） */
+            failed: number;
+            /** @description 不发短信（无手机号、未同意或非在册），只在村民页面显示 */
+            skipped: number;
+        };
+        NoticeStatusDto: {
+            /** @description 是否已配置短信网关（NOTICE_SMS_URL）；未配置时通知照常生成，短信待发 */
+            gatewayConfigured: boolean;
+            /** @description 现在是否处于静默时段（默认 21:00–08:00，北京时间；NOTICE_QUIET_HOURS） */
+            quietHours: boolean;
+            /**
+             * Format: date-time
+             * @description 短信最早可发时间（静默时段中为 08:00）
+             */
+            sendsFrom: string;
+            /** @description 各状态条数 */
+            counts: components["schemas"]["NoticeStateCountsDto"];
+            /** @description 已到发送时间的待发条数（静默时段中即暂缓条数） */
+            due: number;
+            /** @description 不发短信的原因 */
+            skipped: components["schemas"]["NoticeSkipCountsDto"];
+            /** @description 发送失败的通知（最新在前） */
+            failed: components["schemas"]["FailedNoticeDto"][];
         };
         ObjectionDto: {
             /**
@@ -3609,6 +3903,107 @@ export interface components {
             /** @description 刷新令牌（API 客户端）；控制台不填，改用 Cookie 并带 x-xinyi-console 请求头 */
             refreshToken?: string;
         };
+        ResidentAccessTokenDto: {
+            /** Format: uuid */
+            residentId: string;
+            /**
+             * @description 访问令牌（只在此时给出一次；库里只存其哈希）
+             * @example mR2d1k0yq3Vb7xW9sT4uPa8e
+             */
+            token: string;
+            /**
+             * @description 手机页地址（相对；二维码内容为本站地址 + 此路径）
+             * @example /r/#mR2d1k0yq3Vb7xW9sT4uPa8e
+             */
+            pagePath: string;
+            /**
+             * Format: date-time
+             * @description 发放时间
+             */
+            issuedAt: string;
+            /** @description 是否同时停用了此前的令牌（补发） */
+            revokedPrevious: boolean;
+        };
+        ResidentBoardAnswerDto: {
+            /** @description 本村当前公示栏（尚无公示时为 null） */
+            board: components["schemas"]["ResidentBoardDto"] | null;
+        };
+        ResidentBoardDto: {
+            /** Format: uuid */
+            villageId: string;
+            /**
+             * @description 期间
+             * @example 2026-11
+             */
+            period: string;
+            /**
+             * @description 周期状态（publicized 公示中 / finalized 已入账）
+             * @enum {string}
+             */
+            state: "open" | "closed" | "reviewed" | "publicized" | "finalized";
+            /** @description 公示时间 */
+            publishedAt: string;
+            /** @description 异议期结束 */
+            windowEndsAt: string;
+            /** @description 现在是否可以提出异议 */
+            objectionOpen: boolean;
+            /** @description 如何提出异议 */
+            howToObject: string;
+            /** @description 公示栏上关于本人的记录 */
+            myLines: components["schemas"]["ResidentBoardLineDto"][];
+            totals: components["schemas"]["BoardTotalsDto"];
+            /** @description 红榜（脱敏姓名） */
+            redList: components["schemas"]["RankedNameDto"][];
+            /** @description 黑榜（脱敏姓名） */
+            blackList: components["schemas"]["RankedNameDto"][];
+            /** @description 入账核验码（入账后） */
+            checkpointHash: string | null;
+            /** @description 全村公示栏打印页（A4） */
+            boardPagePath: string;
+        };
+        ResidentBoardLineDto: {
+            /**
+             * Format: uuid
+             * @description 记录 ID
+             */
+            entryId: string;
+            /**
+             * @description 记录编号（公示栏上印的，提出异议时注明），如 DC-2611-0042
+             * @example DC-2611-0042
+             */
+            recordNo: string;
+            /** @description 事项编码 */
+            itemCode: string;
+            /** @description 事项名称 */
+            itemName: string;
+            /** @description 事项类别 */
+            category: string;
+            /**
+             * @description 发生日期
+             * @example 2026-03-05
+             */
+            occurredOn: string;
+            /** @description 补录：发生月份已关账，计入本期公示（发生日期见 occurredOn） */
+            late: boolean;
+            /** @description 积分（公示时） */
+            points: number;
+            /** @description 计分说明 */
+            explanation: string;
+            /**
+             * @description 当前状态：已通过 / 异议处理中 / 撤销（异议成立）/ 已入账
+             * @enum {string}
+             */
+            status: "approved" | "disputed" | "revoked" | "posted";
+            /** @description 状态（中文） */
+            statusLabel: string;
+            /**
+             * @description 积分（显示）：+5、−10；失信事项记 0 分的为“警告”
+             * @example 警告
+             */
+            pointsLabel: string;
+            /** @description 现在能否对这一条提出异议 */
+            objectable: boolean;
+        };
         ResidentDto: {
             id: string;
             townId: string;
@@ -3634,6 +4029,8 @@ export interface components {
             cardCode: string;
             /** @description 手机号 */
             phone: string | null;
+            /** @description 是否同意接收短信通知 */
+            smsConsent: boolean;
             /** @description 身份证号后 4 位 */
             idLast4: string;
             /**
@@ -3672,6 +4069,68 @@ export interface components {
             /** @description 是否还有更多匹配（请输入更完整的姓名或卡号） */
             more: boolean;
         };
+        ResidentMeDto: {
+            /** @description 本人姓名 */
+            name: string;
+            /** @description 所在村（社区） */
+            villageName: string;
+            /** @description 所在镇 */
+            townName: string;
+            /** @description 可用积分（可在信义超市兑换） */
+            balance: number;
+            /** @description 信用分（本评定年度：基础分 + 已入账事项积分） */
+            creditScore: number;
+            /**
+             * @description 信用等级
+             * @example A
+             */
+            grade: string;
+            /** @description 下一等级及还差的分数（已是最高等级为 null） */
+            nextGrade: components["schemas"]["NextGradeDto"] | null;
+            /** @description 对账单（逐条说明：事项、规则、理由、日期、评议结论、小票），新的在前 */
+            lines: components["schemas"]["StatementLineDto"][];
+        };
+        ResidentNoticeDto: {
+            /** @description 通知编号 */
+            id: string;
+            /**
+             * @description 通知类别
+             * @enum {string}
+             */
+            kind: "breach_published" | "points_posted" | "grade_changed" | "objection_answered" | "redemption";
+            /**
+             * @description 类别名称
+             * @example 积分入账
+             */
+            kindLabel: string;
+            /** @description 通知全文 */
+            text: string;
+            /**
+             * Format: date-time
+             * @description 生成时间
+             */
+            createdAt: string;
+            /**
+             * @description 短信状态
+             * @enum {string}
+             */
+            smsState: "pending" | "sent" | "failed" | "skipped";
+            /**
+             * @description 不发短信的原因
+             * @enum {string|null}
+             */
+            skipReason: "no_phone" | "no_consent" | "inactive" | null;
+            /**
+             * Format: date-time
+             * @description 短信发出时间
+             */
+            sentAt: string | null;
+        };
+        ResidentNoticePageDto: {
+            items: components["schemas"]["ResidentNoticeDto"][];
+            /** @description 下一页的 before 参数；没有更多时为 null */
+            nextBefore: string | null;
+        };
         ResidentPageDto: {
             items: components["schemas"]["ResidentDto"][];
             /** @description 符合条件的总数 */
@@ -3685,6 +4144,21 @@ export interface components {
              * @example 村规民约修订，不再适用
              */
             reason: string;
+        };
+        RetryNoticesDto: {
+            /**
+             * @description 要重发的失败通知编号（不填则重发本镇全部失败通知；最多 500 条）
+             * @example [
+             *       "42"
+             *     ]
+             */
+            ids?: string[];
+        };
+        RetryNoticesResultDto: {
+            /** @description 放回待发的条数 */
+            requeued: number;
+            /** @description 是否已排队立即发送（Redis 不可用时为 false，每分钟的定时任务会补上） */
+            queued: boolean;
         };
         ReviewSheetDto: {
             /**
@@ -3740,6 +4214,12 @@ export interface components {
              * @description 疑似重复：同一村民同一事项同一天的较早记录
              */
             duplicateOf: string | null;
+        };
+        RevokeResultDto: {
+            /** Format: uuid */
+            residentId: string;
+            /** @description 是否停用了一个有效令牌（没有有效令牌时为 false） */
+            revoked: boolean;
         };
         RosterAbsentResidentDto: {
             /** Format: uuid */
@@ -3892,6 +4372,18 @@ export interface components {
             redemptions: number;
             /** @description 兑换积分（扣除作废退回） */
             points: number;
+        };
+        SmsConsentDto: {
+            /** @description 村民是否同意接收短信通知 */
+            consent: boolean;
+        };
+        SmsConsentResultDto: {
+            /** Format: uuid */
+            residentId: string;
+            /** @description 是否同意接收短信通知 */
+            smsConsent: boolean;
+            /** @description 是否登记了手机号（没有手机号时同意也不发短信） */
+            hasPhone: boolean;
         };
         StaffDto: {
             id: string;
@@ -7061,6 +7553,173 @@ export interface operations {
             };
         };
     };
+    NoticesController_retry: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RetryNoticesDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetryNoticesResultDto"];
+                };
+            };
+            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN";
+                    };
+                };
+            };
+            /** @description `NOTICE.NOT_FOUND` 通知不存在或不属于本镇 / no such notice in your town */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "NOTICE.NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `NOTICE.NOT_FAILED` 只能重发发送失败的通知 / only failed notices can be retried */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "NOTICE.NOT_FAILED";
+                    };
+                };
+            };
+            /** @description `REQUEST.TOO_LARGE` 请求体过大 / request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
+        };
+    };
+    NoticesController_status: {
+        parameters: {
+            query?: {
+                /** @description 只看一个村 */
+                villageId?: string;
+                /** @description 列出的失败通知条数（1–200，默认 50） */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NoticeStatusDto"];
+                };
+            };
+            /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+        };
+    };
     ReviewController_objections: {
         parameters: {
             query?: {
@@ -7552,6 +8211,183 @@ export interface operations {
             };
         };
     };
+    ResidentPageController_me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResidentMeDto"];
+                };
+            };
+            /** @description `RESIDENT.TOKEN_INVALID` 链接无效或已停用，请向村委会索取新的积分卡 / unknown or revoked resident link */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RESIDENT.TOKEN_INVALID";
+                    };
+                };
+            };
+            /** @description `LEDGER.ACCOUNT_NOT_FOUND` 积分账户（村民）不存在 / no such account or resident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "LEDGER.ACCOUNT_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `RATE.LIMITED` 请求过于频繁 / too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RATE.LIMITED";
+                    };
+                };
+            };
+        };
+    };
+    ResidentPageController_board: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResidentBoardAnswerDto"];
+                };
+            };
+            /** @description `RESIDENT.TOKEN_INVALID` 链接无效或已停用，请向村委会索取新的积分卡 / unknown or revoked resident link */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RESIDENT.TOKEN_INVALID";
+                    };
+                };
+            };
+            /** @description `BOARD.NOT_FOUND` 公示栏不存在或尚未公示 / no published board */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "BOARD.NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `RATE.LIMITED` 请求过于频繁 / too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RATE.LIMITED";
+                    };
+                };
+            };
+        };
+    };
+    ResidentPageController_proof: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckpointProofDto"];
+                };
+            };
+            /** @description `RESIDENT.TOKEN_INVALID` 链接无效或已停用，请向村委会索取新的积分卡 / unknown or revoked resident link */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RESIDENT.TOKEN_INVALID";
+                    };
+                };
+            };
+            /** @description `LEDGER.ACCOUNT_NOT_FOUND` 积分账户（村民）不存在 / no such account or resident<br>`LEDGER.CHECKPOINT_NOT_FOUND` 该村该期尚未入账，没有核验码 / no finalized checkpoint for this village and period<br>`LEDGER.NOT_IN_CHECKPOINT` 该账户不在这一期的核验码中（入账后才开户） / the account is not in that checkpoint */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "LEDGER.ACCOUNT_NOT_FOUND" | "LEDGER.CHECKPOINT_NOT_FOUND" | "LEDGER.NOT_IN_CHECKPOINT";
+                    };
+                };
+            };
+            /** @description `LEDGER.CHECKPOINT_WITHOUT_PROOFS` 该期核验码为旧格式（版本 1），不能逐户核验 / a version 1 checkpoint has no inclusion proofs */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "LEDGER.CHECKPOINT_WITHOUT_PROOFS";
+                    };
+                };
+            };
+            /** @description `RATE.LIMITED` 请求过于频繁 / too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RATE.LIMITED";
+                    };
+                };
+            };
+        };
+    };
     ResidentController_search: {
         parameters: {
             query: {
@@ -7785,6 +8621,317 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "RESIDENT.INVALID_EFFECTIVE_DATE";
+                    };
+                };
+            };
+        };
+    };
+    ResidentAccessController_issue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 村民 ID */
+                residentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResidentAccessTokenDto"];
+                };
+            };
+            /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `RESIDENT.NOT_FOUND` 村民不存在 / no such resident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RESIDENT.NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `RESIDENT.NOT_ACTIVE` 该村民已迁出、去世或被除名，不再发放积分卡 / resident is not active, no card is issued */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RESIDENT.NOT_ACTIVE";
+                    };
+                };
+            };
+        };
+    };
+    ResidentAccessController_revoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 村民 ID */
+                residentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevokeResultDto"];
+                };
+            };
+            /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `RESIDENT.NOT_FOUND` 村民不存在 / no such resident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RESIDENT.NOT_FOUND";
+                    };
+                };
+            };
+        };
+    };
+    NoticesController_residentNotices: {
+        parameters: {
+            query?: {
+                /** @description 条数（1–100，默认 20） */
+                limit?: number;
+                /** @description 翻页：只列编号小于此值的通知（上一页的 nextBefore） */
+                before?: string;
+            };
+            header?: never;
+            path: {
+                residentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResidentNoticePageDto"];
+                };
+            };
+            /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `RESIDENT.NOT_FOUND` 村民不存在 / no such resident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RESIDENT.NOT_FOUND";
+                    };
+                };
+            };
+        };
+    };
+    NoticesController_setConsent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                residentId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SmsConsentDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SmsConsentResultDto"];
+                };
+            };
+            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `RESIDENT.NOT_FOUND` 村民不存在 / no such resident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RESIDENT.NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `REQUEST.TOO_LARGE` 请求体过大 / request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REQUEST.TOO_LARGE";
                     };
                 };
             };
@@ -10654,6 +11801,92 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "ORG.VILLAGE_NOT_FOUND";
+                    };
+                };
+            };
+            /** @description `REQUEST.TOO_LARGE` 请求体过大 / request body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REQUEST.TOO_LARGE";
+                    };
+                };
+            };
+        };
+    };
+    ResidentAccessController_cardSheet: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 村（社区）ID */
+                villageId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CardSheetRequestDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CardSheetDto"];
+                };
+            };
+            /** @description `REQUEST.MALFORMED_JSON` 请求体不是合法的 JSON / malformed JSON body<br>`VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "REQUEST.MALFORMED_JSON" | "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `AUTH.INVALID_TOKEN` 令牌无效或已过期 / invalid or expired token<br>`AUTH.UNAUTHENTICATED` 需要登录 / authentication required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.INVALID_TOKEN" | "AUTH.UNAUTHENTICATED";
+                    };
+                };
+            };
+            /** @description `AUTH.FORBIDDEN` 无此操作权限 / role not allowed<br>`AUTH.OUT_OF_SCOPE` 超出管辖范围 / outside your village, town or shop */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "AUTH.FORBIDDEN" | "AUTH.OUT_OF_SCOPE";
+                    };
+                };
+            };
+            /** @description `ORG.HOUSEHOLD_NOT_FOUND` 该村没有这个户 / no such household in this village<br>`ORG.VILLAGE_NOT_FOUND` 村（社区）不存在 / no such village<br>`RESIDENT.NO_ACTIVE_RESIDENTS` 所选范围内没有在册村民 / no active residents in this selection */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "ORG.HOUSEHOLD_NOT_FOUND" | "ORG.VILLAGE_NOT_FOUND" | "RESIDENT.NO_ACTIVE_RESIDENTS";
                     };
                 };
             };
