@@ -314,9 +314,21 @@ describe("auditors' desk (browser): postings, export, statement, audit log, time
     await page.getByRole('button', { name: '重置' }).click();
     await poll(() => log.innerText()).toContain('入账并生成核验码');
     await log.locator('.el-table__body tbody tr').filter({ hasText: '入账并生成核验码' }).getByRole('link', { name: '此对象的全部操作' }).click();
-    await poll(() => log.innerText()).toContain('公示评议结果');
-    expect(new URL(page.url()).searchParams.get('targetType')).toBe('cycle');
-    expect(await log.innerText()).not.toContain('登录');
+    await poll(() => new URL(page.url()).searchParams.get('targetType')).toBe('cycle');
+    // Only that cycle's actions: its publish is there, nobody's logins are.
+    await poll(() => log.innerText()).not.toContain('登录');
+    expect(await log.innerText()).toContain('公示评议结果');
+
+    // The time range goes to the api as instants in Beijing time; a range with nothing in it says so.
+    await page.getByRole('button', { name: '重置' }).click();
+    const form = page.getByRole('search', { name: '查询条件' });
+    await form.getByPlaceholder('开始').fill('2099-01-01 00:00');
+    await form.getByPlaceholder('结束').fill('2099-02-01 00:00');
+    await form.getByPlaceholder('结束').press('Enter');
+    await page.getByRole('button', { name: '查询' }).click();
+    await poll(() => new URL(page.url()).searchParams.get('from')).toBe('2099-01-01T00:00:00+08:00');
+    expect(new URL(page.url()).searchParams.get('to')).toBe('2099-02-01T00:00:00+08:00');
+    await poll(() => log.innerText()).toContain('没有符合条件的操作');
   });
 
   it('timeliness: the month per village with its deadlines; the .xlsx export has the same rows', async () => {
