@@ -167,9 +167,11 @@ export class BoardsOverviewDto {
 
 /** /board/<town code>/<village code>/<period>: the address printed on the board. */
 export class PublicPageParams {
+  @ApiProperty({ description: '镇编号', example: 'HOUYING' })
   @Matches(/^[A-Za-z0-9_-]{1,40}$/, { message: 'town must be a town code' })
   town: string;
 
+  @ApiProperty({ description: '村编号', example: 'DC' })
   @Matches(/^[A-Za-z0-9]{2,8}$/, { message: 'village must be a village code' })
   village: string;
 
@@ -179,6 +181,7 @@ export class PublicPageParams {
 
 export class ObjectionPageQuery {
   /** A record number to fill in (the resident page links here from a line). */
+  @ApiPropertyOptional({ description: '预先填入的记录编号', example: 'DC-2611-0042' })
   @IsOptional()
   @IsString()
   @MaxLength(40)
@@ -191,8 +194,8 @@ export class ObjectionPageQuery {
  * the field.
  */
 export class ObjectionFormBody {
-  @IsOptional() @IsString() @MaxLength(100) recordNo?: string;
-  @IsOptional() @IsString() @MaxLength(5000) reason?: string;
-  @IsOptional() @IsString() @MaxLength(200) name?: string;
-  @IsOptional() @IsString() @MaxLength(200) contact?: string;
+  @ApiPropertyOptional({ description: '记录编号' }) @IsOptional() @IsString() @MaxLength(100) recordNo?: string;
+  @ApiPropertyOptional({ description: '异议内容' }) @IsOptional() @IsString() @MaxLength(5000) reason?: string;
+  @ApiPropertyOptional({ description: '异议人姓名' }) @IsOptional() @IsString() @MaxLength(200) name?: string;
+  @ApiPropertyOptional({ description: '联系方式' }) @IsOptional() @IsString() @MaxLength(200) contact?: string;
 }

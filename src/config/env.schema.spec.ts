@@ -9,6 +9,13 @@ describe('validateEnv', () => {
     expect(env.REDIS_URL).toMatch(/^redis:\/\/127\.0\.0\.1/);
   });
 
+  it('PUBLIC_BASE_URL: a URL without a trailing slash; empty means unset', () => {
+    expect(validateEnv({ PUBLIC_BASE_URL: 'https://xinyi.example.gov.cn' }).PUBLIC_BASE_URL).toBe('https://xinyi.example.gov.cn');
+    expect(validateEnv({ PUBLIC_BASE_URL: '' }).PUBLIC_BASE_URL).toBeUndefined();
+    expect(() => validateEnv({ PUBLIC_BASE_URL: 'https://xinyi.example.gov.cn/' })).toThrow(/PUBLIC_BASE_URL.*no trailing slash/);
+    expect(() => validateEnv({ PUBLIC_BASE_URL: 'xinyi.example.gov.cn' })).toThrow(/PUBLIC_BASE_URL/);
+  });
+
   it('converts numeric strings', () => {
     expect(validateEnv({ PORT: '8080', DATABASE_POOL_SIZE: '5' })).toMatchObject({ PORT: 8080, DATABASE_POOL_SIZE: 5 });
   });

@@ -145,6 +145,7 @@ export class EnvVars {
    * slash): the base of the addresses printed as QR codes on the board. Unset = the request's
    * own scheme and host (right behind a proxy only with TRUST_PROXY set).
    */
+  @Transform(({ value }) => (value === '' ? undefined : value))
   @IsOptional()
   @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
   @Matches(/^[^?#]*[^/?#]$/, { message: 'no trailing slash, query or fragment' })

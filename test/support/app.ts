@@ -33,6 +33,8 @@ export async function startStack(opts: { worker?: boolean; env?: Record<string, 
   if (!base || !redis) throw new Error('DATABASE_URL / REDIS_URL missing: run through vitest globalSetup');
   const db = await createTestDatabase(base);
   const env: TestEnv = { DATABASE_URL: db.url, REDIS_URL: redis, QUEUE_PREFIX: `t${randomBytes(5).toString('hex')}`, dbName: db.name };
+  // Unset unless the file sets it (process.env outlives a file): QR addresses follow the request's host.
+  delete process.env.PUBLIC_BASE_URL;
   Object.assign(process.env, {
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
@@ -46,8 +48,6 @@ export async function startStack(opts: { worker?: boolean; env?: Record<string, 
     UPLOAD_MAX_BYTES: String(10 * 1024 * 1024),
     // Tests read a board right after changing it.
     BOARD_CACHE_MS: '0',
-    // Unset (an empty value is): QR addresses follow the request's host unless a file sets it.
-    PUBLIC_BASE_URL: '',
     ...opts.env,
   });
   const { AppModule } = await import('@app/app.module.js');
