@@ -217,6 +217,11 @@ describe('audit log: every write endpoint records who did what', () => {
     await step('POST /api/v1/shop-redemptions/{receiptNo}/void', 'redemption.void', request(http).post(api(`/shop-redemptions/${sale2.body.receiptNo}/void`)).set('authorization', t.shop_clerk).send({ reason: '村民退回' }));
     await step('POST /api/v1/goods/{id}/deactivate', 'goods.deactivate', request(http).post(api(`/goods/${goods.body.id}/deactivate`)).set('authorization', t.shop_clerk));
 
+    // ---- residents' points cards and phone-page tokens
+    await step('POST /api/v1/residents/{residentId}/access-token', 'resident.access_token_issue', request(http).post(api(`/residents/${f.residentsA[1]}/access-token`)).set('authorization', t.village_clerk));
+    await step('POST /api/v1/residents/{residentId}/access-token/revoke', 'resident.access_token_revoke', request(http).post(api(`/residents/${f.residentsA[1]}/access-token/revoke`)).set('authorization', t.town_admin));
+    await step('POST /api/v1/villages/{villageId}/card-sheet', 'resident.access_token_issue', request(http).post(api(`/villages/${f.villageA}/card-sheet`)).set('authorization', t.village_clerk).send({}));
+
     expect(writes.filter((op) => !done.has(op)), 'write endpoints this walk does not drive: add a step (and an audit row)').toEqual([]);
   });
 
