@@ -5,6 +5,7 @@ import { redisOptionsFromUrl } from '@app/queue/redis-options';
 
 /** How long a shared-state command may take before the caller falls back to what it knows locally. */
 export const SHARED_STATE_TIMEOUT_MS = 250;
+const STARTUP_WAIT_MS = 2_000;
 
 /**
  * One Redis connection per process for state that several api and worker processes must agree on
@@ -31,8 +32,20 @@ export class SharedRedis implements OnModuleInit, OnModuleDestroy {
     this.client.on('error', () => undefined);
   }
 
-  onModuleInit(): void {
-    this.client.connect().catch(() => undefined);
+  /**
+   * Connects before the app serves (at most STARTUP_WAIT_MS; Redis down at start does not hold the
+   * api up): a request answered from the in-process fallback while the connection was still being
+   * made, and counted again in Redis once it was up, let a limit through twice at start.
+   */
+  async onModuleInit(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.client.connect().catch(() => undefined),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, STARTUP_WAIT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   onModuleDestroy(): void {
