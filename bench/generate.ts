@@ -268,7 +268,7 @@ async function seedEntries(db: Client, townId: string, villageIds: string[], per
        INSERT INTO deed_entries (town_id, village_id, resident_id, item_id, item_code, period, occurred_on, points, explanation, request_hash, entered_by, record_no)
        SELECT $1, r.village_id, r.id, i.id, i.code, $3, ($3 || '-01')::date + ((r.rn + g) % 28), i.points,
               jsonb_build_object('codes', jsonb_build_array('FIXED'), 'text', i.points::text), md5(r.id::text || ':' || g), $5,
-              v.code || '-' || substr($3, 3, 2) || substr($3, 6, 2) || '-' || lpad((row_number() OVER (PARTITION BY r.village_id))::text, 4, '0')
+              v.code || '-' || substr($3, 3, 2) || substr($3, 6, 2) || '-' || lpad((row_number() OVER (PARTITION BY r.village_id))::text, greatest(4, length((row_number() OVER (PARTITION BY r.village_id))::text)), '0')
          FROM r CROSS JOIN generate_series(1, $4) AS g
          JOIN items i ON i.k = (r.rn * 7 + g * 3) % (SELECT count(*) FROM items)
          JOIN villages v ON v.id = r.village_id

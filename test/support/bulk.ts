@@ -27,7 +27,7 @@ export async function seedPublishedCycle(db: DataSource, townId: string, village
      e AS (
        INSERT INTO deed_entries (town_id, village_id, resident_id, item_id, item_code, period, occurred_on, points, explanation, request_hash, entered_by, record_no)
        SELECT $1, $2, r.id, $3, 'T10', $4, ($4 || '-01')::date, 5, '{"codes":["FIXED"],"text":"+5"}'::jsonb, md5(r.id::text || g), $1,
-              (SELECT code FROM villages WHERE id = $2) || '-' || substr($4, 3, 2) || substr($4, 6, 2) || '-' || lpad((row_number() OVER ())::text, 4, '0')
+              (SELECT code FROM villages WHERE id = $2) || '-' || substr($4, 3, 2) || substr($4, 6, 2) || '-' || lpad((row_number() OVER ())::text, greatest(4, length((row_number() OVER ())::text)), '0')
        FROM r CROSS JOIN generate_series(1, $6) AS g RETURNING id)
      INSERT INTO entry_states (entry_id, town_id, village_id, period, status, final_points)
      SELECT id, $1, $2, $4, 'approved', 5 FROM e RETURNING 1`,
