@@ -16,7 +16,12 @@ describe('TRUST_PROXY decides which client address the rate limits see', () => {
   beforeAll(async () => {
     db = await createTestDatabase(base());
     const env = { DATABASE_URL: db.url, REDIS_URL: process.env.REDIS_URL as string, LOG_LEVEL: 'warn', LOGIN_RATE_LIMIT_PER_MINUTE: '3' };
-    [trusting, direct] = await Promise.all([spawnApi({ ...env, TRUST_PROXY: 'loopback' }), spawnApi({ ...env, TRUST_PROXY: 'false' })]);
+    // Rate-limit counters are shared through Redis by every api process of one deployment (one
+    // QUEUE_PREFIX): these two stand for two separate deployments, so each has its own prefix.
+    [trusting, direct] = await Promise.all([
+      spawnApi({ ...env, TRUST_PROXY: 'loopback', QUEUE_PREFIX: `tp-loop-${process.pid}` }),
+      spawnApi({ ...env, TRUST_PROXY: 'false', QUEUE_PREFIX: `tp-direct-${process.pid}` }),
+    ]);
   });
   afterAll(async () => {
     await Promise.all([stopSpawned(trusting), stopSpawned(direct)]);
