@@ -178,7 +178,7 @@ describe('staff console (browser): clerk entry, upload, review meeting, publish,
     await signIn('clerk.dongcun');
     expect(new URL(page.url()).pathname).toBe('/console/entries/new');
     const menu = page.getByRole('navigation', { name: '主菜单' });
-    expect(await menu.getByRole('menuitem').allInnerTexts()).toEqual(['本月录入', '录入记录', '批量上传']);
+    expect(await menu.getByRole('menuitem').allInnerTexts()).toEqual(['本月录入', '录入记录', '批量上传', '积分卡打印']);
     // The access token is in memory only; a reload is signed in again by the httpOnly cookie.
     expect(await page.evaluate('document.cookie')).toBe('');
     await page.reload();
