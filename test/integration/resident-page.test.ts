@@ -64,7 +64,8 @@ describe('resident access tokens and the resident page api', () => {
 
   it('an objection filed from a board line through the public api marks that line disputed', async () => {
     const token = (await issue(a0(), t.village_clerk).expect(201)).body.token as string;
-    const line = (await board(token).expect(200)).body.board.myLines[0];
+    // The B01 line (entryIds[1]): the statement test below expects it to wait for its answer.
+    const line = (await board(token).expect(200)).body.board.myLines.find((l: { entryId: string }) => l.entryId === entryIds[1]);
     await request(stack.http).post(`/api/v1/public/boards/${f.villageA}/${period}/objections`).send({ entryId: line.entryId, name: PERSONAL[0].name, contact: '13900000000', reason: '分值有误' }).expect(201);
     const after = (await board(token).expect(200)).body.board.myLines.find((l: { entryId: string }) => l.entryId === line.entryId);
     expect(after).toMatchObject({ status: 'disputed', statusLabel: '异议处理中', objectable: true });
