@@ -237,6 +237,8 @@ describe('till (browser): pair (code and QR), scan, sell, retry after a dropped 
     // The town admin, on their own computer.
     const office = await device();
     await signIn('admin', office);
+    // The admin's home is the dashboard; the terminals page is in the menu.
+    await office.getByRole('navigation', { name: '主菜单' }).getByRole('menuitem', { name: '超市终端' }).click();
     await office.getByLabel('终端名称').fill('收银台 3');
     await office.getByRole('button', { name: '生成配对码' }).click();
     const img = office.getByRole('img', { name: /^配对二维码/ });

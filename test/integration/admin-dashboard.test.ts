@@ -37,7 +37,8 @@ describe('town dashboard and credit-export reads', () => {
     // One open objection on it, already past its answer deadline.
     const [entry] = await stack.db.query(`SELECT id FROM deed_entries WHERE village_id = $1 AND period = $2 LIMIT 1`, [f.villageA, last]);
     await stack.db.query(
-      `INSERT INTO objections (town_id, village_id, cycle_id, entry_id, objector_name, contact, reason, due_at) VALUES ($1, $2, $3, $4, '张三', '13800000000', '没有此事', now() - interval '1 day')`,
+      `INSERT INTO objections (town_id, village_id, cycle_id, entry_id, objector_name, contact, reason, due_at, number)
+       SELECT $1, $2, $3, $4, '张三', '13800000000', '没有此事', now() - interval '1 day', e.record_no || '-Y1' FROM deed_entries e WHERE e.id = $4`,
       [f.townId, f.villageA, cycleId, entry.id],
     );
     // Two of the six outbox rows ran out of attempts, with what the platform answered.
