@@ -104,9 +104,9 @@ export class ReadReplica implements OnModuleInit, OnModuleDestroy {
 
   private async remember(key: string): Promise<void> {
     const [row] = (await this.primary.query(`SELECT pg_current_wal_lsn()::text AS lsn`)) as Array<{ lsn: string }>;
-    const stored = await this.redis.run((c) => c.set(key, row.lsn, 'PX', WRITE_MEMORY_MS));
-    // Redis down: nobody can learn of this write, so the standby is not trusted until it returns.
-    if (stored === undefined) this.replayed = null;
+    // Redis down: not stored, but then `pick` cannot read any position either and sends every read
+    // that names a writer or a board to the primary, so nothing stale is served.
+    await this.redis.run((c) => c.set(key, row.lsn, 'PX', WRITE_MEMORY_MS));
   }
 
   private async pick(opts: { who?: Principal | null; board?: { villageId: string; period: string } }): Promise<DataSource> {
