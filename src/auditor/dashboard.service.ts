@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { RequestContext } from '@app/auth/principal';
 import { lateFlags, periodDeadlines } from '@app/board/deadlines';
-import { previousPeriod } from '@app/review/working-days';
+import { previousPeriod } from '@app/common/time';
 import { DEFAULT_GRADE_THRESHOLDS } from '@app/scoring/grade';
 import { DASHBOARD_MONTHS, DASHBOARD_TOP_ITEMS, type DashboardDto, type GradeCountDto, type ShopMonthRedemptionsDto, type TopItemDto, type VillageMonthPointsDto } from './dashboard.dto';
 import { DashboardRepository, type MonthPostingsRow } from './dashboard.repository';

@@ -3,10 +3,11 @@ import { AuditService } from '@app/audit/audit.service';
 import type { RequestContext } from '@app/auth/principal';
 import { ScopeService } from '@app/auth/scope.service';
 import { AppError } from '@app/common/errors/app-error';
+import { isUniqueViolation } from '@app/common/idempotency';
+import { isCalendarDate } from '@app/common/time';
 import { LedgerService } from '@app/ledger/ledger.service';
 import { DEFAULT_GRADE_THRESHOLDS, gradeFor, validateGradeThresholds, type GradeThresholds } from '@app/scoring/grade';
 import type { CreateHouseholdDto, CreateVillageDto, HouseholdDetailDto, HouseholdDto, TownDto, UpdateTownSettingsDto, UpdateVillageBoardDto, VillageDto } from './org.dto';
-import { isCalendarDate } from './local-date';
 import { OrgRepository, TOWN_SETTING_COLUMNS, type TownRow, type TownSettings } from './org.repository';
 
 /** Towns, their settings, villages and households. Other features read town settings from here. */
@@ -165,7 +166,7 @@ function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Pick<T, K> 
 /** Maps PostgreSQL's unique violation to a domain code; other errors pass through. */
 function uniqueViolation(code: 'ORG.VILLAGE_CODE_TAKEN' | 'ORG.HOUSEHOLD_CODE_TAKEN') {
   return (err: unknown): never => {
-    if ((err as { code?: string }).code === '23505') throw new AppError(code);
+    if (isUniqueViolation(err)) throw new AppError(code);
     throw err;
   };
 }

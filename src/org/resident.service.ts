@@ -4,10 +4,11 @@ import { AuditService } from '@app/audit/audit.service';
 import type { RequestContext } from '@app/auth/principal';
 import { ScopeService } from '@app/auth/scope.service';
 import { AppError } from '@app/common/errors/app-error';
+import { isUniqueViolation } from '@app/common/idempotency';
 import { maskName } from '@app/common/mask-name';
+import { shanghaiDate } from '@app/common/time';
 import { generateCardCode } from './card-code';
 import { IdHasher } from './id-hasher';
-import { shanghaiDate } from './local-date';
 import type { ChangeResidentStatusDto, CreateResidentDto, ListResidentsQuery, ResidentDto, ResidentMatchListDto, ResidentPageDto, SearchResidentsQuery } from './org.dto';
 import { OrgRepository, type ResidentRow } from './org.repository';
 import { allowedNextStatuses, canChangeStatus } from './resident-status';
@@ -116,8 +117,7 @@ export function toResidentDto(r: ResidentRow): ResidentDto {
 
 /** The unique indexes are the backstop for two requests registering the same person at once. */
 export function residentUniqueViolation(err: unknown): never {
-  const e = err as { code?: string; detail?: string };
-  if (e.code === '23505' && /\(id_hash\)/.test(e.detail ?? '')) throw new AppError('RESIDENT.DUPLICATE_ID');
-  if (e.code === '23505' && /\(card_code\)/.test(e.detail ?? '')) throw new AppError('RESIDENT.DUPLICATE_CARD_CODE');
+  if (isUniqueViolation(err, { column: 'id_hash' })) throw new AppError('RESIDENT.DUPLICATE_ID');
+  if (isUniqueViolation(err, { column: 'card_code' })) throw new AppError('RESIDENT.DUPLICATE_CARD_CODE');
   throw err;
 }
