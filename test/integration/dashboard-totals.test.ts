@@ -5,6 +5,7 @@ import { monthsUpTo } from '@app/auditor/dashboard.service';
 import { LedgerService } from '@app/ledger/ledger.service';
 import { ReviewService } from '@app/review/review.service';
 import { shanghaiToday } from '@app/scoring/entries.service';
+import { DashboardTotals1795490000000 } from '../../migrations/1795490000000-DashboardTotals';
 import { startStack, type TestStack } from '../support/app';
 import { seedPublishedCycle } from '../support/bulk';
 import { bearers, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
@@ -159,6 +160,11 @@ describe('dashboard totals equal a recount from scratch', () => {
     );
     await stack.db.transaction((m) => ledger.postOne({ accountId: accounts[0].resident_id, kind: 'redemption_void', points: 2, sourceRef: 'void:totals-0', counterparty: shop, period: current, memo: 'R0 作废' }, m));
     await expectRecount('redemptions and a void');
+    // The same redemption posted again (a retried request): ON CONFLICT DO NOTHING inserts no row, so nothing is counted.
+    await stack.db
+      .transaction((m) => ledger.postOne({ accountId: accounts[1].resident_id, kind: 'redemption', points: -2, sourceRef: 'redemption:totals-1', counterparty: shop, period: current, memo: 'R1' }, m))
+      .catch(() => undefined);
+    await expectRecount('a redemption posted twice');
 
     // A rolled-back write leaves no count behind.
     await expect(
@@ -178,6 +184,30 @@ describe('dashboard totals equal a recount from scratch', () => {
       [f.townId],
     );
     expect(seen).toEqual({ withdrawn: 2, late: 1, kinds: 3, corrections: 1 });
-    expect(steps).toHaveLength(14);
+    expect(steps).toHaveLength(15);
+  });
+
+  it('the migration counts the rows that existed before it, once', async () => {
+    const runner = stack.db.createQueryRunner();
+    try {
+      await runner.startTransaction();
+      await new DashboardTotals1795490000000().down(runner);
+      await new DashboardTotals1795490000000().up(runner);
+      for (const period of [last, current]) {
+        const months = monthsUpTo(period, 6);
+        const want = { entries: sorted(await runner.query(RECOUNT_ENTRIES, [f.townId, period])), postings: sorted(await runner.query(RECOUNT_POSTINGS, [f.townId, months])) };
+        const got = { entries: sorted(await repo.entriesOfPeriod(f.townId, period, runner.manager)), postings: sorted(await repo.postingsByMonth(f.townId, months, runner.manager)) };
+        expect(want.entries.length).toBeGreaterThan(0);
+        expect(want.postings.length).toBeGreaterThan(0);
+        expect(got, period).toEqual(want);
+      }
+      // Counted into one slot, and the triggers are back for what comes after.
+      expect((await runner.query(`SELECT DISTINCT slot FROM dashboard_entry_totals WHERE town_id = $1`, [f.townId])).map((r: { slot: number }) => r.slot)).toEqual([0]);
+      const triggers = await runner.query(`SELECT tgname FROM pg_trigger WHERE tgname LIKE '%dashboard_totals%' ORDER BY 1`);
+      expect(triggers.map((r: { tgname: string }) => r.tgname)).toEqual(['deed_entries_dashboard_totals', 'entry_states_dashboard_totals', 'entry_states_dashboard_totals_insert', 'postings_dashboard_totals']);
+    } finally {
+      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      await runner.release();
+    }
   });
 });
