@@ -15,14 +15,21 @@ const SMS_STATE = `CASE WHEN r.status <> 'active' OR r.phone IS NULL OR r.phone 
 const SKIP_REASON = `CASE WHEN r.status <> 'active' THEN 'inactive' WHEN r.phone IS NULL OR r.phone = '' THEN 'no_phone' WHEN NOT r.sms_consent THEN 'no_consent' END`;
 const INSERT_COLUMNS = `INSERT INTO notices (town_id, village_id, resident_id, kind, source_key, data, sms_state, skip_reason)`;
 
-/** The shop's hot path: one prepared statement per redemption. */
-const INSERT_REDEMPTION = prepared(
-  `${INSERT_COLUMNS}
-   SELECT r.town_id, r.village_id, r.id, 'redemption', 'redemption:' || $2::text,
-          jsonb_build_object('shopName', $3::text, 'points', $4::int, 'balance', $5::int, 'receiptNo', $6::text), ${SMS_STATE}, ${SKIP_REASON}
-     FROM residents r WHERE r.id = $1
-   ON CONFLICT (source_key) DO NOTHING`,
-);
+/**
+ * A redemption's notice as SQL for a statement that writes the whole redemption at once (the
+ * shop's one-statement path): each value is a SQL expression (a `$n` parameter), and `when` a
+ * condition the row is written under.
+ */
+export function redemptionNoticeInsert(v: { residentId: string; redemptionId: string; shopName: string; points: string; balance: string; receiptNo: string }, when = 'true'): string {
+  return `${INSERT_COLUMNS}
+   SELECT r.town_id, r.village_id, r.id, 'redemption', 'redemption:' || ${v.redemptionId}::text,
+          jsonb_build_object('shopName', ${v.shopName}::text, 'points', ${v.points}::int, 'balance', ${v.balance}::int, 'receiptNo', ${v.receiptNo}::text), ${SMS_STATE}, ${SKIP_REASON}
+     FROM residents r WHERE r.id = ${v.residentId} AND ${when}
+   ON CONFLICT (source_key) DO NOTHING`;
+}
+
+/** A redemption written in steps (the locking path, src/shop/redemption.service.ts): one prepared statement. */
+const INSERT_REDEMPTION = prepared(redemptionNoticeInsert({ residentId: '$1', redemptionId: '$2', shopName: '$3', points: '$4', balance: '$5', receiptNo: '$6' }));
 
 export interface ClaimedNotice {
   id: string;
