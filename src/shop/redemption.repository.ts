@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import type { AuditLogInsert } from '@app/audit/audit.service';
 import { prepared, queryOne, queryRows } from '@app/database/sql';
 import type { PostingRow } from '@app/ledger/ledger.types';
 import type { GradeThresholds } from '@app/scoring/grade';
-import { redemptionNoticeInsert } from '@app/notices/notices.repository';
+import { redemptionNoticeInsert } from '@app/notices/notice-sql';
 
 type Db = DataSource | EntityManager;
 
@@ -75,18 +76,6 @@ export interface AccountHeadRead {
   gradeThresholds: GradeThresholds | null;
 }
 
-/** The audit row's values (src/audit/audit.service.ts auditRow). */
-export interface AuditValues {
-  actorType: string;
-  actorId: string | null;
-  actorRole: string | null;
-  action: string;
-  targetType: string | null;
-  targetId: string | null;
-  requestId: string | null;
-  summary: string | null;
-}
-
 /** What a new redemption row holds (the names come from joins when it is read back). */
 export type NewRedemption = Omit<RedemptionRow, 'createdAt' | 'voidedAt' | 'voidReason' | 'voidBalanceAfter' | 'shopName' | 'terminalName' | 'clerkName'>;
 
@@ -128,7 +117,7 @@ const ONE_STATEMENT_PARAMS = {
   postedAt: 'timestamptz', prevHash: 'text',
   goodsIds: 'uuid[]', quantities: 'int[]', prices: 'int[]', shopId: 'uuid', townId: 'uuid', villageId: 'uuid', actor: 'text',
   id: 'uuid', receiptNo: 'text', terminalId: 'uuid', clerkId: 'uuid', idempotencyKey: 'text', requestHash: 'text', lines: 'jsonb', totalPoints: 'int', shopName: 'text',
-  auditActorType: 'text', auditActorId: 'text', auditActorRole: 'text', auditAction: 'text', auditTargetType: 'text', auditTargetId: 'text', auditRequestId: 'text', auditSummary: 'jsonb',
+  auditTownId: 'uuid', auditActorType: 'text', auditActorId: 'text', auditActorRole: 'text', auditAction: 'text', auditTargetType: 'text', auditTargetId: 'text', auditRequestId: 'text', auditSummary: 'jsonb',
 } as const;
 type OneStatementParam = keyof typeof ONE_STATEMENT_PARAMS;
 const ONE_STATEMENT_ORDER = Object.keys(ONE_STATEMENT_PARAMS) as OneStatementParam[];
@@ -180,7 +169,7 @@ const REDEEM_IN_ONE_STATEMENT = prepared(
    nt AS (${redemptionNoticeInsert({ residentId: '{accountId}', redemptionId: '{id}', shopName: '{shopName}', points: '{totalPoints}', balance: '{balance}', receiptNo: '{receiptNo}' }, '(SELECT go FROM go)')}),
    au AS (
      INSERT INTO audit_log (town_id, actor_type, actor_id, actor_role, action, target_type, target_id, request_id, summary)
-     SELECT {townId}, {auditActorType}, {auditActorId}, {auditActorRole}, {auditAction}, {auditTargetType}, {auditTargetId}, {auditRequestId}, {auditSummary} WHERE (SELECT go FROM go))
+     SELECT {auditTownId}, {auditActorType}, {auditActorId}, {auditActorRole}, {auditAction}, {auditTargetType}, {auditTargetId}, {auditRequestId}, {auditSummary} WHERE (SELECT go FROM go))
    SELECT (SELECT head FROM ok) AS head, (SELECT stock FROM ok) AS stock, (SELECT id::text FROM p) AS "postingId", (SELECT created_at FROM rd) AS "createdAt"`),
 );
 
@@ -224,7 +213,7 @@ export class RedemptionRepository {
    * REDEEM_IN_ONE_STATEMENT): `head` false means the account moved on since `expectedSeq` was read,
    * `stock` false that a line lost its price, stock or shelf; then nothing was written.
    */
-  async redeemInOneStatement(r: NewRedemption & { expectedSeq: number; posting: PostingRow; creditScore: number; grade: string; shopName: string; actor: string; audit: AuditValues }): Promise<{ head: boolean; stock: boolean; postingId: string | null; createdAt: Date | null }> {
+  async redeemInOneStatement(r: NewRedemption & { expectedSeq: number; posting: PostingRow; creditScore: number; grade: string; shopName: string; actor: string; audit: AuditLogInsert }): Promise<{ head: boolean; stock: boolean; postingId: string | null; createdAt: Date | null }> {
     const byId = [...r.lines].sort((a, b) => (a.goodsId < b.goodsId ? -1 : a.goodsId > b.goodsId ? 1 : 0));
     const p = r.posting;
     const values: Record<OneStatementParam, unknown> = {
@@ -233,7 +222,7 @@ export class RedemptionRepository {
       postedAt: p.postedAt, prevHash: p.prevHash,
       goodsIds: byId.map((l) => l.goodsId), quantities: byId.map((l) => l.quantity), prices: byId.map((l) => l.pricePoints), shopId: r.shopId, townId: r.townId, villageId: r.villageId, actor: r.actor,
       id: r.id, receiptNo: r.receiptNo, terminalId: r.terminalId, clerkId: r.clerkId, idempotencyKey: r.idempotencyKey, requestHash: r.requestHash, lines: JSON.stringify(r.lines), totalPoints: r.totalPoints, shopName: r.shopName,
-      auditActorType: r.audit.actorType, auditActorId: r.audit.actorId, auditActorRole: r.audit.actorRole, auditAction: r.audit.action, auditTargetType: r.audit.targetType, auditTargetId: r.audit.targetId, auditRequestId: r.audit.requestId, auditSummary: r.audit.summary,
+      auditTownId: r.audit.townId, auditActorType: r.audit.actorType, auditActorId: r.audit.actorId, auditActorRole: r.audit.actorRole, auditAction: r.audit.action, auditTargetType: r.audit.targetType, auditTargetId: r.audit.targetId, auditRequestId: r.audit.requestId, auditSummary: r.audit.summary ? JSON.stringify(r.audit.summary) : null,
     };
     const row = await queryOne<{ head: boolean; stock: boolean; postingId: string | null; createdAt: Date | null }>(this.db, REDEEM_IN_ONE_STATEMENT, ONE_STATEMENT_ORDER.map((k) => values[k]));
     return row ?? { head: false, stock: false, postingId: null, createdAt: null };

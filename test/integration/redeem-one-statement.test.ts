@@ -137,7 +137,7 @@ describe('redemptions in one statement', () => {
         id: randomUUID(), townId: f.townId, shopId: f.shopA, villageId: f.villageA, residentId: r, terminalId: randomUUID(), clerkId: null,
         receiptNo: `T-${++n}`, idempotencyKey: `k-${n}`, requestHash: 'h', lines: [{ goodsId: g, name: '牙刷', unit: '件', quantity, pricePoints: 10, points: 10 * quantity }],
         totalPoints: 10 * quantity, balanceAfter: next.balance, postingId: '', expectedSeq, posting: next.row, creditScore: next.creditScore, grade: next.grade, shopName: '超市', actor: 'test',
-        audit: { actorType: 'system', actorId: null, actorRole: null, action: 'redemption.create', targetType: null, targetId: null, requestId: null, summary: null },
+        audit: { townId: f.townId, actorType: 'system', actorId: null, actorRole: null, action: 'redemption.create', targetType: null, targetId: null, requestId: null, summary: null },
       });
     };
     expect(await attempt(head.seq - 1, 1)).toMatchObject({ head: false, postingId: null, createdAt: null });
