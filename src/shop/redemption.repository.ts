@@ -112,7 +112,7 @@ const BASKET = prepared(
  * `$n::type`, so every use of a value carries the same type and the text stays readable.
  */
 const ONE_STATEMENT_PARAMS = {
-  accountId: 'uuid', expectedSeq: 'int', seq: 'int', balance: 'int', creditScore: 'int', grade: 'text', headHash: 'text',
+  accountId: 'uuid', expectedSeq: 'int', readBalance: 'int', readCreditScore: 'int', readGrade: 'text', readRatingYear: 'int', seq: 'int', balance: 'int', creditScore: 'int', grade: 'text', headHash: 'text',
   postingTownId: 'uuid', postingVillageId: 'uuid', kind: 'text', points: 'int', sourceRef: 'text', counterparty: 'text', period: 'text', itemCode: 'text', memo: 'text',
   postedAt: 'timestamptz', prevHash: 'text',
   goodsIds: 'uuid[]', quantities: 'int[]', prices: 'int[]', shopId: 'uuid', townId: 'uuid', villageId: 'uuid', actor: 'text',
@@ -130,7 +130,9 @@ const named = (text: string) =>
 
 /**
  * A whole redemption in ONE statement, committed on its own (no BEGIN/COMMIT round trips): the
- * account row is locked only if its head is still the one the posting was computed from (`a`),
+ * account row is locked only if its head is still the one the posting was computed from (`a`:
+ * the same seq, and the same balance, credit score, grade and rating year, which a year end or a
+ * regrade changes without a posting),
  * then the basket's goods rows, in id order, only if each still has its price, is on sale and
  * in stock (`c`; FOR UPDATE re-checks these on the newest row version). Only if both hold
  * (`go`) are the account head, the posting, the stock, the stock movements, the receipt, the
@@ -140,7 +142,10 @@ const named = (text: string) =>
  */
 const REDEEM_IN_ONE_STATEMENT = prepared(
   named(`WITH t AS (SELECT * FROM unnest({goodsIds}, {quantities}, {prices}) AS t(goods_id, q, price)),
-   a AS (SELECT resident_id FROM accounts WHERE resident_id = {accountId} AND seq = {expectedSeq} FOR UPDATE),
+   a AS (
+     SELECT resident_id FROM accounts
+      WHERE resident_id = {accountId} AND seq = {expectedSeq} AND balance = {readBalance} AND credit_score = {readCreditScore} AND grade = {readGrade} AND rating_year = {readRatingYear}
+      FOR UPDATE),
    c AS (
      SELECT g.id FROM goods g JOIN t ON t.goods_id = g.id
       WHERE EXISTS (SELECT 1 FROM a) AND g.shop_id = {shopId} AND g.active AND g.price_points = t.price AND g.stock >= t.q
@@ -213,11 +218,11 @@ export class RedemptionRepository {
    * REDEEM_IN_ONE_STATEMENT): `head` false means the account moved on since `expectedSeq` was read,
    * `stock` false that a line lost its price, stock or shelf; then nothing was written.
    */
-  async redeemInOneStatement(r: NewRedemption & { expectedSeq: number; posting: PostingRow; creditScore: number; grade: string; shopName: string; actor: string; audit: AuditLogInsert }): Promise<{ head: boolean; stock: boolean; postingId: string | null; createdAt: Date | null }> {
+  async redeemInOneStatement(r: NewRedemption & { expectedSeq: number; read: { balance: number; creditScore: number; grade: string; ratingYear: number }; posting: PostingRow; creditScore: number; grade: string; shopName: string; actor: string; audit: AuditLogInsert }): Promise<{ head: boolean; stock: boolean; postingId: string | null; createdAt: Date | null }> {
     const byId = [...r.lines].sort((a, b) => (a.goodsId < b.goodsId ? -1 : a.goodsId > b.goodsId ? 1 : 0));
     const p = r.posting;
     const values: Record<OneStatementParam, unknown> = {
-      accountId: r.residentId, expectedSeq: r.expectedSeq, seq: p.seq, balance: r.balanceAfter, creditScore: r.creditScore, grade: r.grade, headHash: p.hash,
+      accountId: r.residentId, expectedSeq: r.expectedSeq, readBalance: r.read.balance, readCreditScore: r.read.creditScore, readGrade: r.read.grade, readRatingYear: r.read.ratingYear, seq: p.seq, balance: r.balanceAfter, creditScore: r.creditScore, grade: r.grade, headHash: p.hash,
       postingTownId: p.townId, postingVillageId: p.villageId, kind: p.kind, points: p.points, sourceRef: p.sourceRef, counterparty: p.counterparty, period: p.period, itemCode: p.itemCode ?? null, memo: p.memo ?? null,
       postedAt: p.postedAt, prevHash: p.prevHash,
       goodsIds: byId.map((l) => l.goodsId), quantities: byId.map((l) => l.quantity), prices: byId.map((l) => l.pricePoints), shopId: r.shopId, townId: r.townId, villageId: r.villageId, actor: r.actor,

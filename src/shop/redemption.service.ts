@@ -130,6 +130,7 @@ export class RedemptionService {
           balanceAfter: next.balance,
           postingId: '',
           expectedSeq: head.seq,
+          read: head,
           posting: next.row,
           creditScore: next.creditScore,
           grade: next.grade,

@@ -95,6 +95,21 @@ describe('redemptions in one statement', () => {
     expect(report.broken).toEqual([]);
   });
 
+  it('an account whose projection changed without a posting (a year end, a regrade) goes through the locking path and keeps that change', async () => {
+    const r = f.residentsA[5];
+    await fund(r, 100);
+    const g = await goods('火柴盒', 10, 5);
+    const locking = vi.spyOn(stack.api.get(LedgerService), 'postOne');
+    // As a year end does for an account without expiry: a new rating year and score, no posting.
+    between(() => stack.db.query(`UPDATE accounts SET credit_score = credit_score + 7, rating_year = rating_year + 1 WHERE resident_id = $1`, [r]));
+    const before = (await stack.db.query(`SELECT credit_score AS score, rating_year AS year FROM accounts WHERE resident_id = $1`, [r]))[0] as { score: number; year: number };
+    const res = await redeem(r, g);
+    expect(res.status).toBe(201);
+    expect(locking).toHaveBeenCalledTimes(1);
+    const after = (await stack.db.query(`SELECT credit_score AS score, rating_year AS year, balance FROM accounts WHERE resident_id = $1`, [r]))[0];
+    expect(after).toEqual({ score: before.score + 7, year: before.year + 1, balance: 90 });
+  });
+
   it('stock gone between the read and the write: OUT_OF_STOCK and nothing written, not even the posting', async () => {
     const r = f.residentsA[2];
     await fund(r, 100);
@@ -136,7 +151,7 @@ describe('redemptions in one statement', () => {
       return repo.redeemInOneStatement({
         id: randomUUID(), townId: f.townId, shopId: f.shopA, villageId: f.villageA, residentId: r, terminalId: randomUUID(), clerkId: null,
         receiptNo: `T-${++n}`, idempotencyKey: `k-${n}`, requestHash: 'h', lines: [{ goodsId: g, name: '牙刷', unit: '件', quantity, pricePoints: 10, points: 10 * quantity }],
-        totalPoints: 10 * quantity, balanceAfter: next.balance, postingId: '', expectedSeq, posting: next.row, creditScore: next.creditScore, grade: next.grade, shopName: '超市', actor: 'test',
+        totalPoints: 10 * quantity, balanceAfter: next.balance, postingId: '', expectedSeq, read: head, posting: next.row, creditScore: next.creditScore, grade: next.grade, shopName: '超市', actor: 'test',
         audit: { townId: f.townId, actorType: 'system', actorId: null, actorRole: null, action: 'redemption.create', targetType: null, targetId: null, requestId: null, summary: null },
       });
     };
