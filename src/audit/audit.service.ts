@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { PublicContext, RequestContext } from '@app/auth/principal';
-import { AuditLogRepository } from './audit.repository';
+import { AuditLogRepository, type AuditLogInsert } from './audit.repository';
+
+export type { AuditLogInsert };
 
 export interface AuditRecord {
   action: string; // e.g. 'resident.create', 'entry.withdraw'
@@ -20,21 +22,7 @@ export class AuditService {
   constructor(private readonly repo: AuditLogRepository) {}
 
   async record(ctx: RequestContext | null, rec: AuditRecord, manager?: EntityManager): Promise<void> {
-    const p = ctx?.principal;
-    await this.repo.insert(
-      {
-        townId: rec.townId ?? p?.townId ?? null,
-        actorType: p ? p.kind : 'system',
-        actorId: p?.id ?? null,
-        actorRole: p?.kind === 'staff' ? p.role : p?.kind === 'terminal' ? 'terminal' : null,
-        action: rec.action,
-        targetType: rec.targetType ?? null,
-        targetId: rec.targetId ?? null,
-        requestId: ctx?.requestId ?? null,
-        summary: rec.summary ?? null,
-      },
-      manager,
-    );
+    await this.repo.insert(auditRow(ctx, rec), manager);
   }
 
   /** A write by the public (an objection): no staff actor, the client address instead. */
@@ -54,4 +42,23 @@ export class AuditService {
       manager,
     );
   }
+}
+
+/**
+ * The column values of a staff or terminal audit row: for a write that records its audit row in
+ * its own statement (a shop redemption), so who-did-what is worked out in one place.
+ */
+export function auditRow(ctx: RequestContext | null, rec: AuditRecord): AuditLogInsert {
+  const p = ctx?.principal;
+  return {
+    townId: rec.townId ?? p?.townId ?? null,
+    actorType: p ? p.kind : 'system',
+    actorId: p?.id ?? null,
+    actorRole: p?.kind === 'staff' ? p.role : p?.kind === 'terminal' ? 'terminal' : null,
+    action: rec.action,
+    targetType: rec.targetType ?? null,
+    targetId: rec.targetId ?? null,
+    requestId: ctx?.requestId ?? null,
+    summary: rec.summary ?? null,
+  };
 }

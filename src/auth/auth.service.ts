@@ -5,6 +5,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { AuditService } from '@app/audit/audit.service';
 import { AppError } from '@app/common/errors/app-error';
 import { AppConfig } from '@app/config/app-config';
+import { SharedRedis } from '@app/shared-state/shared-redis';
 import { apiKeyMatches, parseApiKey, sha256 } from './api-key';
 import type { Role } from './auth.entities';
 import { AuthRepository, type LiveSessionRow, type StaffRow } from './auth.repository';
@@ -44,13 +45,15 @@ export interface TokenPair {
 @Injectable()
 export class AuthService {
   private readonly logger = new Logger(AuthService.name);
-  private readonly apiKeys = new Map<string, { principal: TerminalPrincipal; until: number }>();
+  /** `generation`: the terminal revocation generation when the key was verified; null if Redis did not answer. */
+  private readonly apiKeys = new Map<string, { principal: TerminalPrincipal; until: number; generation: string | null }>();
 
   constructor(
     private readonly repo: AuthRepository,
     private readonly jwt: JwtService,
     private readonly config: AppConfig,
     private readonly audit: AuditService,
+    private readonly redis: SharedRedis,
   ) {}
 
   static hashPassword(password: string): Promise<string> {
@@ -170,19 +173,25 @@ export class AuthService {
 
   /**
    * Terminal keys are checked on every till request, so a verified key is remembered for
-   * API_KEY_CACHE_MS. Revoking clears it here at once; another api replica may accept a revoked
-   * key for at most that long.
+   * API_KEY_CACHE_MS, but only while the terminal revocation generation in Redis is the one it
+   * was verified under: a revocation in any api process bumps it (forgetTerminal), and every
+   * process re-checks its keys against the database on the next request. That costs one Redis GET
+   * per till request instead of a database lookup. While Redis does not answer, a cached key lives
+   * out its API_KEY_CACHE_MS (per process) and the till keeps selling.
    */
   async verifyApiKey(key: string): Promise<TerminalPrincipal> {
+    // Read before the database: a revocation committed after this read bumps the generation
+    // after its commit, so a key verified here against the old row is dropped on the next request.
+    const generation = await this.revocationGeneration();
     const cached = this.apiKeys.get(key);
-    if (cached && cached.until > Date.now()) return cached.principal;
+    if (cached && cached.until > Date.now() && (generation === undefined || cached.generation === generation)) return cached.principal;
     const parsed = parseApiKey(key);
     if (!parsed) throw new AppError('AUTH.INVALID_API_KEY');
     const t = await this.repo.findTerminalByPrefix(parsed.prefix);
     if (!t || t.revokedAt || !apiKeyMatches(key, t.keyHash)) throw new AppError('AUTH.INVALID_API_KEY');
     const principal: TerminalPrincipal = { kind: 'terminal', id: t.id, townId: t.townId, shopId: t.shopId, name: t.name, requiresClerk: t.requiresClerk };
     if (this.apiKeys.size >= API_KEY_CACHE_MAX) this.apiKeys.clear();
-    this.apiKeys.set(key, { principal, until: Date.now() + API_KEY_CACHE_MS });
+    this.apiKeys.set(key, { principal, until: Date.now() + API_KEY_CACHE_MS, generation: generation ?? null });
     return principal;
   }
 
@@ -198,8 +207,20 @@ export class AuthService {
     return { id: principal.id, username: live.username, displayName: live.displayName };
   }
 
-  forgetTerminal(terminalId: string): void {
+  /** After the revocation's commit: this process drops the key now, every other one on its next request. */
+  async forgetTerminal(terminalId: string): Promise<void> {
     for (const [k, v] of this.apiKeys) if (v.principal.id === terminalId) this.apiKeys.delete(k);
+    await this.redis.run((c) => c.incr(this.revocationKey()));
+  }
+
+  /** undefined when Redis does not answer. */
+  private async revocationGeneration(): Promise<string | undefined> {
+    const value = await this.redis.run((c) => c.get(this.revocationKey()));
+    return value === undefined ? undefined : (value ?? '0');
+  }
+
+  private revocationKey(): string {
+    return this.redis.key('terminal-revocations');
   }
 
   principalOf(u: StaffRow): StaffPrincipal {

@@ -94,7 +94,7 @@ export class StaffService {
     if (!row) throw new AppError('TERMINAL.NOT_FOUND');
     await this.scope.shop(ctx.principal, row.shopId);
     await this.repo.revokeTerminal(id);
-    this.auth.forgetTerminal(id);
+    await this.auth.forgetTerminal(id);
     await this.audit.record(ctx, { action: 'terminal.revoke', targetType: 'terminal', targetId: id });
     return toTerminalDto((await this.repo.findTerminal(id)) as TerminalRow);
   }

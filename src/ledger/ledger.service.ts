@@ -149,6 +149,18 @@ export class LedgerService {
     });
   }
 
+  /**
+   * The next posting of an account computed from a head read WITHOUT a lock: seq, chain link,
+   * hash and the projection after it, for a caller that writes posting and head in one statement
+   * which first checks, under the account's row lock, that the head is still at `head.seq`
+   * (shop redemptions; src/shop/redemption.repository.ts). Same rules as postOne; a covered
+   * posting the head's balance cannot cover throws LEDGER.INSUFFICIENT_POINTS.
+   */
+  prepareOne(head: LockedAccount, request: PostingRequest): { row: PostingRow; balance: number; creditScore: number; grade: string } {
+    const { row, balance, creditScore } = nextPosting(head, normalizeRequest(request), new Date());
+    return { row, balance, creditScore, grade: gradeOf(creditScore, head.gradeThresholds) };
+  }
+
   /** Opens accounts for residents that have none: town base score, its grade, head = genesis. */
   private async openMissingAccounts(m: EntityManager, residentIds: string[]): Promise<void> {
     const missing = await this.repo.findResidentsWithoutAccount(m, residentIds, shanghaiYear(new Date()));

@@ -3,26 +3,13 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { prepared, queryOne, queryRows } from '@app/database/sql';
 import type { SkipReason, SmsState } from './notice.entity';
+import { INSERT_COLUMNS, SKIP_REASON, SMS_STATE, redemptionNoticeInsert } from './notice-sql';
 import type { NoticeKind } from './templates';
 
 type Db = DataSource | EntityManager;
 
-/**
- * Whether a new notice goes out by SMS, from the resident row `r`: not for a resident who moved
- * or died, has no phone or has not agreed. Such a notice is stored all the same (their page).
- */
-const SMS_STATE = `CASE WHEN r.status <> 'active' OR r.phone IS NULL OR r.phone = '' OR NOT r.sms_consent THEN 'skipped' ELSE 'pending' END`;
-const SKIP_REASON = `CASE WHEN r.status <> 'active' THEN 'inactive' WHEN r.phone IS NULL OR r.phone = '' THEN 'no_phone' WHEN NOT r.sms_consent THEN 'no_consent' END`;
-const INSERT_COLUMNS = `INSERT INTO notices (town_id, village_id, resident_id, kind, source_key, data, sms_state, skip_reason)`;
-
-/** The shop's hot path: one prepared statement per redemption. */
-const INSERT_REDEMPTION = prepared(
-  `${INSERT_COLUMNS}
-   SELECT r.town_id, r.village_id, r.id, 'redemption', 'redemption:' || $2::text,
-          jsonb_build_object('shopName', $3::text, 'points', $4::int, 'balance', $5::int, 'receiptNo', $6::text), ${SMS_STATE}, ${SKIP_REASON}
-     FROM residents r WHERE r.id = $1
-   ON CONFLICT (source_key) DO NOTHING`,
-);
+/** A redemption written in steps (the locking path, src/shop/redemption.service.ts): one prepared statement. */
+const INSERT_REDEMPTION = prepared(redemptionNoticeInsert({ residentId: '$1', redemptionId: '$2', shopName: '$3', points: '$4', balance: '$5', receiptNo: '$6' }));
 
 export interface ClaimedNotice {
   id: string;

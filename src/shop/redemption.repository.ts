@@ -1,7 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import type { AuditLogInsert } from '@app/audit/audit.service';
 import { prepared, queryOne, queryRows } from '@app/database/sql';
+import type { PostingRow } from '@app/ledger/ledger.types';
+import type { GradeThresholds } from '@app/scoring/grade';
+import { redemptionNoticeInsert } from '@app/notices/notice-sql';
 
 type Db = DataSource | EntityManager;
 
@@ -57,6 +61,21 @@ export interface RedemptionRow {
   clerkName: string | null;
 }
 
+/** An account head as read without a lock before a redemption (LockedAccount's fields). */
+export interface AccountHeadRead {
+  accountId: string;
+  townId: string;
+  villageId: string;
+  balance: number;
+  creditScore: number;
+  grade: string;
+  ratingYear: number;
+  seq: number;
+  headHash: string;
+  baseScore: number;
+  gradeThresholds: GradeThresholds | null;
+}
+
 /** What a new redemption row holds (the names come from joins when it is read back). */
 export type NewRedemption = Omit<RedemptionRow, 'createdAt' | 'voidedAt' | 'voidReason' | 'voidBalanceAfter' | 'shopName' | 'terminalName' | 'clerkName'>;
 
@@ -81,8 +100,82 @@ const CARD_HOLDER = prepared(`${CARD_HOLDER_SELECT} ${CARD_HOLDER_FROM}`);
 const BASKET = prepared(
   `${CARD_HOLDER_SELECT},
        (SELECT coalesce(json_agg(g), '[]'::json) FROM (SELECT ${GOODS_COLUMNS} FROM goods WHERE id = ANY($3::uuid[])) g) AS goods,
-       nextval('receipt_seq')::int AS "receiptSeq"
-   ${CARD_HOLDER_FROM}`,
+       nextval('receipt_seq')::int AS "receiptSeq",
+       CASE WHEN a.resident_id IS NOT NULL THEN json_build_object(
+         'accountId', a.resident_id, 'townId', a.town_id, 'villageId', a.village_id, 'balance', a.balance, 'creditScore', a.credit_score, 'grade', a.grade,
+         'ratingYear', a.rating_year, 'seq', a.seq, 'headHash', a.head_hash, 'baseScore', tw.base_score, 'gradeThresholds', tw.grade_thresholds) END AS head
+   ${CARD_HOLDER_FROM.replace('LEFT JOIN accounts a ON a.resident_id = r.id', 'LEFT JOIN accounts a ON a.resident_id = r.id LEFT JOIN towns tw ON tw.id = a.town_id')}`,
+);
+
+/**
+ * The parameters of REDEEM_IN_ONE_STATEMENT, by name and type. `{name}` in its text becomes
+ * `$n::type`, so every use of a value carries the same type and the text stays readable.
+ */
+const ONE_STATEMENT_PARAMS = {
+  accountId: 'uuid', expectedSeq: 'int', readBalance: 'int', readCreditScore: 'int', readGrade: 'text', readRatingYear: 'int', seq: 'int', balance: 'int', creditScore: 'int', grade: 'text', headHash: 'text',
+  postingTownId: 'uuid', postingVillageId: 'uuid', kind: 'text', points: 'int', sourceRef: 'text', counterparty: 'text', period: 'text', itemCode: 'text', memo: 'text',
+  postedAt: 'timestamptz', prevHash: 'text',
+  goodsIds: 'uuid[]', quantities: 'int[]', prices: 'int[]', shopId: 'uuid', townId: 'uuid', villageId: 'uuid', actor: 'text',
+  id: 'uuid', receiptNo: 'text', terminalId: 'uuid', clerkId: 'uuid', idempotencyKey: 'text', requestHash: 'text', lines: 'jsonb', totalPoints: 'int', shopName: 'text',
+  auditTownId: 'uuid', auditActorType: 'text', auditActorId: 'text', auditActorRole: 'text', auditAction: 'text', auditTargetType: 'text', auditTargetId: 'text', auditRequestId: 'text', auditSummary: 'jsonb',
+} as const;
+type OneStatementParam = keyof typeof ONE_STATEMENT_PARAMS;
+const ONE_STATEMENT_ORDER = Object.keys(ONE_STATEMENT_PARAMS) as OneStatementParam[];
+const named = (text: string) =>
+  text.replace(/\{(\w+)\}/g, (_, n: string) => {
+    const i = ONE_STATEMENT_ORDER.indexOf(n as OneStatementParam);
+    if (i < 0) throw new Error(`unknown parameter {${n}}`);
+    return `$${i + 1}::${ONE_STATEMENT_PARAMS[n as OneStatementParam]}`;
+  });
+
+/**
+ * A whole redemption in ONE statement, committed on its own (no BEGIN/COMMIT round trips): the
+ * account row is locked only if its head is still the one the posting was computed from (`a`:
+ * the same seq, and the same balance, credit score, grade and rating year, which a year end or a
+ * regrade changes without a posting),
+ * then the basket's goods rows, in id order, only if each still has its price, is on sale and
+ * in stock (`c`; FOR UPDATE re-checks these on the newest row version). Only if both hold
+ * (`go`) are the account head, the posting, the stock, the stock movements, the receipt, the
+ * resident's notice and the audit row written; otherwise nothing is, and `head` / `stock` say
+ * why. So the hot goods row is locked inside PostgreSQL for microseconds plus the commit, never
+ * across a round trip to the api.
+ */
+const REDEEM_IN_ONE_STATEMENT = prepared(
+  named(`WITH t AS (SELECT * FROM unnest({goodsIds}, {quantities}, {prices}) AS t(goods_id, q, price)),
+   a AS (
+     SELECT resident_id FROM accounts
+      WHERE resident_id = {accountId} AND seq = {expectedSeq} AND balance = {readBalance} AND credit_score = {readCreditScore} AND grade = {readGrade} AND rating_year = {readRatingYear}
+      FOR UPDATE),
+   c AS (
+     SELECT g.id FROM goods g JOIN t ON t.goods_id = g.id
+      WHERE EXISTS (SELECT 1 FROM a) AND g.shop_id = {shopId} AND g.active AND g.price_points = t.price AND g.stock >= t.q
+      ORDER BY g.id FOR UPDATE OF g),
+   ok AS (SELECT EXISTS (SELECT 1 FROM a) AS head, (SELECT count(*) FROM c) = cardinality({goodsIds}) AS stock),
+   go AS (SELECT head AND stock AS go FROM ok),
+   acc AS (
+     UPDATE accounts SET balance = {balance}, credit_score = {creditScore}, grade = {grade}, seq = {seq}, head_hash = {headHash}, updated_at = now()
+      WHERE resident_id = {accountId} AND (SELECT go FROM go)
+     RETURNING 1),
+   p AS (
+     INSERT INTO postings (town_id, village_id, account_id, seq, kind, points, source_ref, counterparty, period, item_code, memo, posted_at, prev_hash, hash)
+     SELECT {postingTownId}, {postingVillageId}, {accountId}, {seq}, {kind}, {points}, {sourceRef}, {counterparty}, {period}, {itemCode}, {memo}, {postedAt}, {prevHash}, {headHash}
+      WHERE (SELECT go FROM go)
+     RETURNING id),
+   g AS (
+     UPDATE goods SET stock = goods.stock - t.q FROM t WHERE goods.id = t.goods_id AND (SELECT go FROM go)
+     RETURNING goods.id),
+   mv AS (
+     INSERT INTO stock_movements (town_id, shop_id, goods_id, kind, quantity, reason, actor, redemption_id)
+     SELECT {townId}, {shopId}, t.goods_id, 'redeemed', -t.q, {receiptNo}, {actor}, {id} FROM t WHERE (SELECT go FROM go)),
+   rd AS (
+     INSERT INTO redemptions (id, town_id, shop_id, village_id, resident_id, terminal_id, clerk_id, receipt_no, idempotency_key, request_hash, lines, total_points, balance_after, posting_id)
+     SELECT {id}, {townId}, {shopId}, {villageId}, {accountId}, {terminalId}, {clerkId}, {receiptNo}, {idempotencyKey}, {requestHash}, {lines}, {totalPoints}, {balance}, p.id FROM p
+     RETURNING created_at),
+   nt AS (${redemptionNoticeInsert({ residentId: '{accountId}', redemptionId: '{id}', shopName: '{shopName}', points: '{totalPoints}', balance: '{balance}', receiptNo: '{receiptNo}' }, '(SELECT go FROM go)')}),
+   au AS (
+     INSERT INTO audit_log (town_id, actor_type, actor_id, actor_role, action, target_type, target_id, request_id, summary)
+     SELECT {auditTownId}, {auditActorType}, {auditActorId}, {auditActorRole}, {auditAction}, {auditTargetType}, {auditTargetId}, {auditRequestId}, {auditSummary} WHERE (SELECT go FROM go))
+   SELECT (SELECT head FROM ok) AS head, (SELECT stock FROM ok) AS stock, (SELECT id::text FROM p) AS "postingId", (SELECT created_at FROM rd) AS "createdAt"`),
 );
 
 const TAKE_STOCK_AND_RECORD = prepared(
@@ -116,8 +209,28 @@ export class RedemptionRepository {
    * (as findCardHolder), the basket's goods as they are now (no lock) and a receipt number. No
    * row when the card is unknown.
    */
-  async findBasket(db: Db, cardCode: string, shopId: string, goodsIds: string[]): Promise<(CardHolder & { goods: GoodsRow[]; receiptSeq: number }) | null> {
+  async findBasket(db: Db, cardCode: string, shopId: string, goodsIds: string[]): Promise<(CardHolder & { goods: GoodsRow[]; receiptSeq: number; head: AccountHeadRead | null }) | null> {
     return queryOne(db, BASKET, [cardCode, shopId, goodsIds]);
+  }
+
+  /**
+   * Writes a whole redemption in one statement on its own connection, committed by itself (see
+   * REDEEM_IN_ONE_STATEMENT): `head` false means the account moved on since `expectedSeq` was read,
+   * `stock` false that a line lost its price, stock or shelf; then nothing was written.
+   */
+  async redeemInOneStatement(r: NewRedemption & { expectedSeq: number; read: { balance: number; creditScore: number; grade: string; ratingYear: number }; posting: PostingRow; creditScore: number; grade: string; shopName: string; actor: string; audit: AuditLogInsert }): Promise<{ head: boolean; stock: boolean; postingId: string | null; createdAt: Date | null }> {
+    const byId = [...r.lines].sort((a, b) => (a.goodsId < b.goodsId ? -1 : a.goodsId > b.goodsId ? 1 : 0));
+    const p = r.posting;
+    const values: Record<OneStatementParam, unknown> = {
+      accountId: r.residentId, expectedSeq: r.expectedSeq, readBalance: r.read.balance, readCreditScore: r.read.creditScore, readGrade: r.read.grade, readRatingYear: r.read.ratingYear, seq: p.seq, balance: r.balanceAfter, creditScore: r.creditScore, grade: r.grade, headHash: p.hash,
+      postingTownId: p.townId, postingVillageId: p.villageId, kind: p.kind, points: p.points, sourceRef: p.sourceRef, counterparty: p.counterparty, period: p.period, itemCode: p.itemCode ?? null, memo: p.memo ?? null,
+      postedAt: p.postedAt, prevHash: p.prevHash,
+      goodsIds: byId.map((l) => l.goodsId), quantities: byId.map((l) => l.quantity), prices: byId.map((l) => l.pricePoints), shopId: r.shopId, townId: r.townId, villageId: r.villageId, actor: r.actor,
+      id: r.id, receiptNo: r.receiptNo, terminalId: r.terminalId, clerkId: r.clerkId, idempotencyKey: r.idempotencyKey, requestHash: r.requestHash, lines: JSON.stringify(r.lines), totalPoints: r.totalPoints, shopName: r.shopName,
+      auditTownId: r.audit.townId, auditActorType: r.audit.actorType, auditActorId: r.audit.actorId, auditActorRole: r.audit.actorRole, auditAction: r.audit.action, auditTargetType: r.audit.targetType, auditTargetId: r.audit.targetId, auditRequestId: r.audit.requestId, auditSummary: r.audit.summary ? JSON.stringify(r.audit.summary) : null,
+    };
+    const row = await queryOne<{ head: boolean; stock: boolean; postingId: string | null; createdAt: Date | null }>(this.db, REDEEM_IN_ONE_STATEMENT, ONE_STATEMENT_ORDER.map((k) => values[k]));
+    return row ?? { head: false, stock: false, postingId: null, createdAt: null };
   }
 
   /**
@@ -155,6 +268,11 @@ export class RedemptionRepository {
       ],
     );
     return row ?? { ok: false, createdAt: null };
+  }
+
+  /** The basket's goods as they are now, without a lock. */
+  async findGoodsByIds(db: Db, ids: string[]): Promise<GoodsRow[]> {
+    return queryRows<GoodsRow>(db, `SELECT ${GOODS_COLUMNS} FROM goods WHERE id = ANY($1::uuid[])`, [ids]);
   }
 
   /** Locks the basket's goods rows in id order, so two baskets never deadlock on each other. */

@@ -3,11 +3,12 @@ import { periodOf, shanghaiDate } from '@app/common/time';
 import { redemptionsTotal } from '@app/metrics/metrics';
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { AuditService } from '@app/audit/audit.service';
+import { AuditService, auditRow } from '@app/audit/audit.service';
 import type { Principal, RequestContext, TerminalPrincipal } from '@app/auth/principal';
 import { AppError } from '@app/common/errors/app-error';
 import { maskName } from '@app/common/mask-name';
 import { LedgerService } from '@app/ledger/ledger.service';
+import type { PostingRequest } from '@app/ledger/ledger.types';
 import { NoticesService } from '@app/notices/notices.service';
 import type { CardHolderDto, ReceiptDto, RedeemDto, TodaySalesDto } from './shop.dto';
 
@@ -80,9 +81,12 @@ export class RedemptionService {
   }
 
   /**
-   * One read before the transaction (card holder, goods, a receipt number), then a short
-   * transaction: the ledger posting first (account lock, balance check), then the stock and the
-   * receipt in one statement, so a popular good is locked only for that and the commit.
+   * One read (card holder, goods, the account head, a receipt number), then the whole redemption
+   * in ONE statement that commits by itself (RedemptionRepository.redeemInOneStatement): two round
+   * trips, no lock held across the network. If the account moved on between the read and the
+   * statement (a concurrent posting), or has no account yet, or the read balance looks short, the
+   * locking path decides instead: a short transaction, the ledger posting first (account lock,
+   * balance check under it), then the stock and the receipt in one statement.
    */
   private async redeemOnce(ctx: RequestContext, dto: KeyedRedemption, requestHash: string): Promise<{ receipt: ReceiptDto; replayed: boolean }> {
     const t = ctx.principal as TerminalPrincipal;
@@ -94,7 +98,7 @@ export class RedemptionService {
     const seq = h.receiptSeq;
     const goods = new Map(h.goods.map((g) => [g.id, g]));
     // In the basket's order: the receipt, its replays and reprints all list the lines this way.
-    // (takeStockAndRecord sorts its own copy by id, for the lock order.)
+    // (The stock statements sort their own copy by id, for the lock order.)
     const lines = dto.lines.map((l) => {
         const g = checkLine(goods.get(l.goodsId), l, t.shopId);
         return { goodsId: g.id, name: g.name, unit: g.unit, quantity: l.quantity, pricePoints: g.pricePoints, points: g.pricePoints * l.quantity };
@@ -103,9 +107,54 @@ export class RedemptionService {
     const id = randomUUID();
     const now = new Date();
     const receiptNo = `${h.shopCode}-${shanghaiDate(now).replace(/-/g, '')}-${String(seq).padStart(6, '0')}`;
+    const posting: PostingRequest = { accountId: h.id, kind: 'redemption', points: -total, sourceRef: `redemption:${id}`, counterparty: `shop:${t.shopId}`, period: periodOf(now), memo: receiptNo, requireCovered: true };
+    const base = { id, townId: t.townId, shopId: t.shopId, villageId: h.villageId, residentId: h.id, terminalId: t.id, clerkId: t.clerk?.id ?? null, receiptNo, idempotencyKey: dto.idempotencyKey, requestHash, lines, totalPoints: total };
+    const names = { shopName: h.shopName, terminalName: t.name, clerkName: t.clerk?.displayName ?? null };
+    // Who sold it: the terminal (the actor) and, at a till, the clerk signed in at it.
+    const audit = { action: 'redemption.create', targetType: 'redemption', targetId: id, summary: { receiptNo, shopId: t.shopId, residentId: h.id, points: total, lines: lines.length, ...tillActors(t) } };
+
+    if (h.head) {
+      const head = h.head;
+      const next = (() => {
+        try {
+          return this.ledger.prepareOne(head, posting);
+        } catch (err) {
+          // Short by the read balance: decided under the account lock below, with its balance.
+          if (err instanceof AppError && err.code === 'LEDGER.INSUFFICIENT_POINTS') return null;
+          throw err;
+        }
+      })();
+      if (next) {
+        const done = await this.repo.redeemInOneStatement({
+          ...base,
+          balanceAfter: next.balance,
+          postingId: '',
+          expectedSeq: head.seq,
+          read: head,
+          posting: next.row,
+          creditScore: next.creditScore,
+          grade: next.grade,
+          shopName: h.shopName,
+          actor: `terminal:${t.id}`,
+          audit: auditRow(ctx, audit),
+        });
+        if (done.head && done.stock) {
+          const row = { ...base, balanceAfter: next.balance, postingId: done.postingId as string, createdAt: done.createdAt as Date, voidedAt: null, voidReason: null, voidBalanceAfter: null, ...names };
+          return { receipt: toReceipt(row, h.name), replayed: false };
+        }
+        if (done.head && !done.stock) {
+          // Something changed since the read: say what, or try once more (a new price).
+          const current = new Map((await this.repo.findGoodsByIds(this.repo.db, ids)).map((g) => [g.id, g]));
+          for (const l of dto.lines) checkLine(current.get(l.goodsId), l, t.shopId);
+          throw new RetryRedemption();
+        }
+        // The account moved on since the read: the locking path below.
+      }
+    }
+
     const row = await this.repo.db.transaction(async (m) => {
       const posted = await this.ledger
-        .postOne({ accountId: h.id, kind: 'redemption', points: -total, sourceRef: `redemption:${id}`, counterparty: `shop:${t.shopId}`, period: periodOf(now), memo: receiptNo, requireCovered: true }, m)
+        .postOne(posting, m)
         .catch((err: unknown) => {
           if (err instanceof AppError && err.code === 'LEDGER.INSUFFICIENT_POINTS') {
             // The balance the ledger checked under the account lock, not the one read before it.
@@ -114,9 +163,9 @@ export class RedemptionService {
           }
           throw err;
         });
-      const posting = posted.postings[0];
-      if (!posting) throw new Error(`redemption ${id} was already in the ledger`);
-      const record = { id, townId: t.townId, shopId: t.shopId, villageId: h.villageId, residentId: h.id, terminalId: t.id, clerkId: t.clerk?.id ?? null, receiptNo, idempotencyKey: dto.idempotencyKey, requestHash, lines, totalPoints: total, balanceAfter: posting.balanceAfter, postingId: posting.id };
+      const made = posted.postings[0];
+      if (!made) throw new Error(`redemption ${id} was already in the ledger`);
+      const record = { ...base, balanceAfter: made.balanceAfter, postingId: made.id };
       const taken = await this.repo.takeStockAndRecord(m, record, `terminal:${t.id}`);
       if (!taken.ok) {
         // Something changed since the read: find what, under the locks, and roll back.
@@ -124,28 +173,9 @@ export class RedemptionService {
         for (const l of dto.lines) checkLine(now.get(l.goodsId), l, t.shopId);
         throw new RetryRedemption();
       }
-      await this.notices.recordRedemption(m, { residentId: h.id, redemptionId: id, shopName: h.shopName, points: total, balance: posting.balanceAfter, receiptNo });
-      // Who sold it: the terminal (the actor) and, at a till, the clerk signed in at it.
-      await this.audit.record(
-        ctx,
-        {
-          action: 'redemption.create',
-          targetType: 'redemption',
-          targetId: id,
-          summary: { receiptNo, shopId: t.shopId, residentId: h.id, points: total, lines: lines.length, ...tillActors(t) },
-        },
-        m,
-      );
-      return {
-        ...record,
-        createdAt: taken.createdAt as Date,
-        voidedAt: null,
-        voidReason: null,
-        voidBalanceAfter: null,
-        shopName: h.shopName,
-        terminalName: t.name,
-        clerkName: t.clerk?.displayName ?? null,
-      };
+      await this.notices.recordRedemption(m, { residentId: h.id, redemptionId: id, shopName: h.shopName, points: total, balance: made.balanceAfter, receiptNo });
+      await this.audit.record(ctx, audit, m);
+      return { ...record, createdAt: taken.createdAt as Date, voidedAt: null, voidReason: null, voidBalanceAfter: null, ...names };
     });
     return { receipt: toReceipt(row, h.name), replayed: false };
   }

@@ -1,6 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { request } from 'node:http';
+import supertest from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_KEY_CACHE_MS } from '@app/auth/auth.service';
 import { shanghaiDate } from '@app/common/time';
 import { startStack, type TestStack } from '../support/app';
 import { bearers, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
@@ -59,6 +61,22 @@ describe('many api processes', () => {
     expect(await line()).toEqual({ finalized: false, status: 'approved' });
     await finalizeNow(stack, f.villageA, period);
     expect((await line()).finalized).toBe(true);
+  });
+
+  it('a terminal revoked through one process is refused at once by another that had just verified its key', async () => {
+    const other = await spawn();
+    const make = async (name: string) =>
+      (await supertest(stack.http).post(`/api/v1/shops/${f.shopA}/terminals`).set('authorization', t.town_admin).send({ name }).expect(201)).body as { id: string; apiKey: string };
+    const [gone, kept] = [await make('收银台 甲'), await make('收银台 乙')];
+    const goods = (key: string) => fetch(`${other.url}/api/v1/terminal/goods`, { headers: { 'x-api-key': key } }).then((r) => r.status);
+    // Verified there, so remembered there for API_KEY_CACHE_MS.
+    expect([await goods(gone.apiKey), await goods(kept.apiKey)]).toEqual([200, 200]);
+    await supertest(stack.http).post(`/api/v1/terminals/${gone.id}/revoke`).set('authorization', t.town_admin).expect(200);
+    const started = Date.now();
+    expect(await goods(gone.apiKey)).toBe(401);
+    expect(Date.now() - started).toBeLessThan(API_KEY_CACHE_MS);
+    // Every other terminal keeps selling (its key is checked against the database once more).
+    expect(await goods(kept.apiKey)).toBe(200);
   });
 
   it('the login rate limit counts once across two processes, not once per process', async () => {
