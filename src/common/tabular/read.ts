@@ -326,6 +326,18 @@ function detectDelimiter(headerLine: string): string {
   return ',';
 }
 
+/** The first line with content, without splitting the whole text into lines (a copy of it). */
+function firstNonBlankLine(text: string): string {
+  for (let at = 0; at < text.length; ) {
+    const end = text.indexOf('\n', at);
+    const line = text.slice(at, end === -1 ? text.length : end);
+    if (line.trim() !== '') return line;
+    if (end === -1) break;
+    at = end + 1;
+  }
+  return '';
+}
+
 class StopReading extends Error {}
 
 export function readCsv(buffer: Buffer, maxRows: number, isHeader: HeaderTest): ReadResult {
@@ -342,8 +354,7 @@ export function readCsv(buffer: Buffer, maxRows: number, isHeader: HeaderTest): 
     text = text.slice(firstLine.length);
   }
   if (delimiter === null) {
-    const headerLine = text.split('\n').find((l) => l.trim() !== '') ?? '';
-    delimiter = detectDelimiter(headerLine);
+    delimiter = detectDelimiter(firstNonBlankLine(text));
   }
 
   const collector = new SheetCollector(emptySheet('csv', null), isHeader, maxRows);
