@@ -1138,6 +1138,7 @@ class Bench {
           apiPoolSize: Number(process.env.DATABASE_POOL_SIZE ?? 20),
           workerConcurrency: Number(process.env.WORKER_CONCURRENCY ?? 4),
           logLevel: process.env.LOG_LEVEL ?? 'info',
+          apiNodeOptions: process.env.BENCH_API_NODE_OPTIONS ?? '',
           postgres: settings,
           buildSeconds: Number(process.env.BENCH_BUILD_SECONDS ?? NaN),
         },
