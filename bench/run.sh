@@ -10,7 +10,7 @@
 #   BENCH_HISTORY_POSTINGS=N     history postings for the read scenarios (default 1,000,000)
 #   BENCH_SEED, BENCH_VILLAGES, BENCH_RESIDENTS, BENCH_ENTRIES_PER_RESIDENT   the town
 #   BENCH_REDEEM_SECONDS (15), BENCH_READ_SECONDS (10)                         run lengths
-#   BENCH_ONLY=finalize,redeem,upload,read,verify,console,dashboard            a subset
+#   BENCH_ONLY=finalize,redeem,upload,read,replica,verify,console,dashboard    a subset (replica: the reads, then again with a standby)
 #   BENCH_ENTRY_SECONDS (10), BENCH_TILL_SALES (40), BENCH_CONSOLE_LOAD_SAMPLES (10)  console group
 #   DATABASE_POOL_SIZE, WORKER_CONCURRENCY                                     passed to api/worker
 #   BENCH_API_NODE_OPTIONS     NODE_OPTIONS of the api alone (default: the deployed heap cap, scripts/api-node-options.sh)
