@@ -596,8 +596,8 @@ class Bench {
     const t0 = performance.now();
     await this.q(
       `WITH e AS (
-         INSERT INTO bench_limit.deed_entries (town_id, village_id, resident_id, item_id, item_code, period, occurred_on, points, explanation, request_hash, entered_by)
-         SELECT r.town_id, r.village_id, r.id, i.id, i.code, $2, ($2 || '-01')::date, 5, '{"codes":["FIXED"],"text":"+5"}'::jsonb, md5(r.id::text || g), r.town_id
+         INSERT INTO bench_limit.deed_entries (town_id, village_id, resident_id, item_id, item_code, period, occurred_on, points, explanation, request_hash, entered_by, record_no)
+         SELECT r.town_id, r.village_id, r.id, i.id, i.code, $2, ($2 || '-01')::date, 5, '{"codes":["FIXED"],"text":"+5"}'::jsonb, md5(r.id::text || g), r.town_id, md5(r.id::text || g)
            FROM (SELECT * FROM residents WHERE village_id = $1) r CROSS JOIN generate_series(1, 10) g
            CROSS JOIN (SELECT id, code FROM catalog_items WHERE code = 'T10' LIMIT 1) i
          RETURNING id, town_id, village_id, period, points)
