@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '@app/database/data-source-options';
-import { shanghaiToday } from '@app/scoring/entries.service';
+import { shanghaiDate } from '@app/common/time';
 import { ENTRY_UPLOAD_MAX_ROWS } from '@app/scoring/entries-upload.service';
 import { createTestDatabase, dropTestDatabase } from '../support/db';
 import { bearer, seedTown, type TownFixture } from '../support/fixtures';
@@ -28,7 +28,7 @@ describe('the largest .xlsx upload under the api heap cap', () => {
   let api: Awaited<ReturnType<typeof spawnApi>>;
   let clerk: string;
   let people: Array<{ card: string; name: string }>;
-  const today = shanghaiToday(new Date());
+  const today = shanghaiDate(new Date());
   const items = ['T10', 'T11', 'T17', 'T19', 'T22', 'T24', 'T43', 'B02', 'B05', 'B06'];
 
   const workbook = async (rows: string[][]): Promise<Buffer> => {
