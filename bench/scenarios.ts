@@ -908,6 +908,8 @@ class Bench {
         }, 'replica', base);
         const after = await standbyStats();
         const scenario = this.scenarios[this.scenarios.length - 1];
+        // The sampler reads the first api's RSS, idle here: not this api's.
+        if (scenario.waits) scenario.waits.apiRssMaxMb = null;
         scenario.details = { ...scenario.details, standby: { transactions: after.x - before.x, statementMs: round(after.ms - before.ms, 1), msPerRequest: r.ok ? round((after.ms - before.ms) / r.ok, 2) : null } };
         scenario.notes.push(`standby: ${after.x - before.x} transactions, ${round((after.ms - before.ms) / Math.max(1, r.ok), 2)} ms of its statement time per request (PG ms/op is the primary's)`);
         // Beside its primary-only row in the report.
