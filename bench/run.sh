@@ -10,10 +10,10 @@
 #   BENCH_HISTORY_POSTINGS=N     history postings for the read scenarios (default 1,000,000)
 #   BENCH_SEED, BENCH_VILLAGES, BENCH_RESIDENTS, BENCH_ENTRIES_PER_RESIDENT   the town
 #   BENCH_REDEEM_SECONDS (15), BENCH_READ_SECONDS (10)                         run lengths
-#   BENCH_ONLY=finalize,redeem,upload,read,verify,console,dashboard            a subset
+#   BENCH_ONLY=finalize,redeem,upload,read,replica,verify,console,dashboard    a subset (replica: the reads, then again with a standby)
 #   BENCH_ENTRY_SECONDS (10), BENCH_TILL_SALES (40), BENCH_CONSOLE_LOAD_SAMPLES (10)  console group
 #   DATABASE_POOL_SIZE, WORKER_CONCURRENCY                                     passed to api/worker
-#   BENCH_API_NODE_OPTIONS                                                     NODE_OPTIONS of the api alone
+#   BENCH_API_NODE_OPTIONS     NODE_OPTIONS of the api alone (default: the deployed heap cap, scripts/api-node-options.sh)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -117,8 +117,11 @@ if [ "${BENCH_PROFILE:-0}" = "1" ]; then
   API_PROF=(--cpu-prof --cpu-prof-dir="$PROFILE_DIR" --cpu-prof-name=api.cpuprofile)
   WORKER_PROF=(--cpu-prof --cpu-prof-dir="$PROFILE_DIR" --cpu-prof-name=worker.cpuprofile)
 fi
-# BENCH_API_NODE_OPTIONS: NODE_OPTIONS for the api only (e.g. a heap cap to study RSS).
-PORT="$API_PORT" NODE_OPTIONS="${BENCH_API_NODE_OPTIONS:-${NODE_OPTIONS:-}}" node "${API_PROF[@]}" "$BUILD/src/main.js" >"$STATE/api.log" 2>&1 &
+# BENCH_API_NODE_OPTIONS: NODE_OPTIONS for the api only; by default the deployment's heap cap.
+# shellcheck source=scripts/api-node-options.sh
+. scripts/api-node-options.sh
+export BENCH_API_NODE_OPTIONS="${BENCH_API_NODE_OPTIONS-$XINYI_API_NODE_OPTIONS}"
+PORT="$API_PORT" NODE_OPTIONS="$BENCH_API_NODE_OPTIONS" node "${API_PROF[@]}" "$BUILD/src/main.js" >"$STATE/api.log" 2>&1 &
 API_PID=$!
 node "${WORKER_PROF[@]}" "$BUILD/src/worker.js" >"$STATE/worker.log" 2>&1 &
 WORKER_PID=$!

@@ -8,7 +8,7 @@
  * Environment (set by run.sh): DATABASE_URL, REDIS_URL, API_URL, API_PID, WORKER_PID, PG_PID,
  * REDIS_PID, PGDATA, BENCH_STATE, BENCH_BUILD, BENCH_RESULTS, PGBENCH; optional
  * BENCH_REDEEM_SECONDS (15), BENCH_READ_SECONDS (10), BENCH_ONLY (comma list of groups:
- * finalize,redeem,upload,read,verify,console,dashboard), QUEUE_PREFIX (xinyi).
+ * finalize,redeem,upload,read,replica,verify,console,dashboard), QUEUE_PREFIX (xinyi).
  */
 import 'reflect-metadata';
 import { Queue } from 'bullmq';
@@ -38,7 +38,7 @@ type Pct = ReturnType<typeof percentiles>;
 
 export interface Scenario {
   id: string;
-  group: 'finalize' | 'redeem' | 'upload' | 'read' | 'verify' | 'console' | 'dashboard';
+  group: 'finalize' | 'redeem' | 'upload' | 'read' | 'replica' | 'verify' | 'console' | 'dashboard';
   title: string;
   headline: { value: number; unit: string; better: 'higher' | 'lower' } | null;
   latencyMs?: Pct;
@@ -101,6 +101,9 @@ class Bench {
   db!: Client;
   probes!: Probes;
   rssUnderLoad = 0;
+  /** The 16-connection read loads of reads(), to run again against an api reading the standby (replica group). */
+  readonly readLoads: Array<{ id: string; title: string; next: () => { path: string }; headers: Record<string, string> }> = [];
+  readTarget: ((p95: number) => Scenario['target']) | null = null;
 
   want(group: Scenario['group']): boolean {
     return this.only.size === 0 || this.only.has(group);
@@ -528,6 +531,8 @@ class Bench {
       runs.push({ format, s: round(r.ms / 1000, 3), status: r.status, created: r.body.created, bytes: file.length, use });
       log(`upload ${format}: ${r.status} ${round(r.ms / 1000, 2)} s, created ${String(r.body.created)}`);
     }
+    // The largest upload accepted (ENTRY_UPLOAD_MAX_ROWS), as .xlsx: it must go through under the api's heap cap.
+    await this.bigXlsxUpload(headers, items, today, day);
     const limitS = await this.uploadLimit();
     for (const format of ['csv', 'xlsx']) {
       const mine = runs.filter((r) => r.format === format);
@@ -548,6 +553,41 @@ class Bench {
     }
   }
 
+  private async bigXlsxUpload(headers: string[], items: string[], today: string, day: number): Promise<void> {
+    const t = this.town;
+    const villageId = t.uploadVillages[0];
+    const people = await this.q<{ card: string; name: string }>(`SELECT card_code AS card, name FROM residents WHERE village_id = $1 ORDER BY card_code`, [villageId]);
+    const wb = new ExcelJS.Workbook();
+    const ws = wb.addWorksheet('积分记录');
+    ws.addRow(headers);
+    for (let k = 0; k < 20_000; k++) {
+      const p = people[k % people.length];
+      const round10 = Math.floor(k / people.length);
+      ws.addRow([p.card, p.name, items[round10 % items.length], `${today.slice(0, 8)}${String(1 + ((k + round10 * 7) % day)).padStart(2, '0')}`, '', '', '', '基准测试：两万行']);
+    }
+    const file = Buffer.from(await wb.xlsx.writeBuffer());
+    const token = await login(this.api, t.users.clerks[villageId], t.password);
+    const form = new FormData();
+    form.append('file', new Blob([new Uint8Array(file)], { type: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' }), 'bench-20000.xlsx');
+    const stop = this.probes.sampleWaits(100);
+    const { result: r, use } = await this.probes.measure(() => http<{ created?: number }>(this.api, 'POST', `/api/v1/villages/${villageId}/entries/upload`, { token, form }));
+    const waits = await stop();
+    if (r.status >= 300) throw new Error(`upload 20,000-row xlsx: ${r.status} ${JSON.stringify(r.body).slice(0, 800)}`);
+    log(`upload 20,000-row xlsx: ${r.status} ${round(r.ms / 1000, 2)} s, created ${String(r.body.created)}`);
+    this.add({
+      id: 'upload-xlsx-20k',
+      group: 'upload',
+      title: 'the largest accepted upload: 20,000 entries as one .xlsx over HTTP (village clerk), under the api heap cap',
+      headline: { value: round(r.ms / 1000, 3), unit: 's per file', better: 'lower' },
+      pgMsPerOp: round(use.pgActiveS * 1000, 0),
+      use,
+      waits,
+      counts: { [`status ${r.status}`]: 1, created: Number(r.body.created ?? 0) },
+      details: { fileKb: Math.round(file.length / 1024) },
+      notes: ['api RSS max is sampled every 100 ms during the request'],
+    });
+  }
+
   private async uploadLimit(): Promise<number> {
     await this.q(`CREATE SCHEMA IF NOT EXISTS bench_limit`);
     await this.q(`DROP TABLE IF EXISTS bench_limit.deed_entries, bench_limit.entry_states`);
@@ -556,8 +596,8 @@ class Bench {
     const t0 = performance.now();
     await this.q(
       `WITH e AS (
-         INSERT INTO bench_limit.deed_entries (town_id, village_id, resident_id, item_id, item_code, period, occurred_on, points, explanation, request_hash, entered_by)
-         SELECT r.town_id, r.village_id, r.id, i.id, i.code, $2, ($2 || '-01')::date, 5, '{"codes":["FIXED"],"text":"+5"}'::jsonb, md5(r.id::text || g), r.town_id
+         INSERT INTO bench_limit.deed_entries (town_id, village_id, resident_id, item_id, item_code, period, occurred_on, points, explanation, request_hash, entered_by, record_no)
+         SELECT r.town_id, r.village_id, r.id, i.id, i.code, $2, ($2 || '-01')::date, 5, '{"codes":["FIXED"],"text":"+5"}'::jsonb, md5(r.id::text || g), r.town_id, md5(r.id::text || g)
            FROM (SELECT * FROM residents WHERE village_id = $1) r CROSS JOIN generate_series(1, 10) g
            CROSS JOIN (SELECT id, code FROM catalog_items WHERE code = 'T10' LIMIT 1) i
          RETURNING id, town_id, village_id, period, points)
@@ -576,6 +616,7 @@ class Bench {
     const volume = await this.postingCount();
     const vol = `${(volume / 1e6).toFixed(2)} M postings`;
     const readTarget = (p95: number) => ({ text: `p95 ≤ 50 ms (target stated at 10 M postings; measured at ${vol})`, met: p95 <= 50 });
+    this.readTarget = readTarget;
 
     // Statements of a 2 % sample of the town's residents, as the auditor.
     const auditor = await login(this.api, t.users.auditor, t.password);
@@ -628,6 +669,7 @@ class Bench {
       notes: explain.length ? [`EXPLAIN (ANALYZE, BUFFERS) of the statement SQL for one resident: ${[explain.find((l) => /^\s*Buffers/.test(l)), ...explain.filter((l) => /Planning Time|Execution Time/.test(l))].filter(Boolean).map((l) => (l as string).trim()).join('; ')}`] : [],
     });
     let si = 0;
+    this.readLoads.push({ id: 'statement-c16', title: 'resident statement, 16 connections', next: () => ({ path: stPath(si++) }), headers: { authorization: `Bearer ${auditor}` } });
     await this.readLoad('statement-c16', 'resident statement, 16 connections', () => ({ path: stPath(si++) }), { authorization: `Bearer ${auditor}` }, readTarget);
 
     // Auditors' postings search: a few realistic filters.
@@ -693,6 +735,7 @@ class Bench {
     });
     const paths = Object.values(variants);
     let vi = 0;
+    this.readLoads.push({ id: 'search-c16', title: 'auditor postings search, 16 connections, filter shapes rotating', next: () => ({ path: paths[vi++ % paths.length] }), headers: { authorization: `Bearer ${auditor}` } });
     await this.readLoad('search-c16', 'auditor postings search, 16 connections, filter shapes rotating', () => ({ path: paths[vi++ % paths.length] }), { authorization: `Bearer ${auditor}` }, readTarget);
   }
 
@@ -734,6 +777,7 @@ class Bench {
         ],
       });
       // As browsers do: ask for gzip (autocannon counts the bytes and does not inflate them).
+      this.readLoads.push({ id: 'board-c16', title: 'board JSON, 16 connections, Accept-Encoding: gzip (cache as configured)', next: () => ({ path: boardPath }), headers: { 'accept-encoding': 'gzip' } });
       await this.readLoad('board-c16', `board JSON, 16 connections, Accept-Encoding: gzip (cache as configured)`, () => ({ path: boardPath }), { 'accept-encoding': 'gzip' }, readTarget, (r) => [
         `${Math.round(r.bytesPerReq / 1024)} KB per response on the wire (gzip); the board is ${Math.round(seq.result.bytes / 1024)} K characters unpacked`,
       ]);
@@ -794,9 +838,10 @@ class Bench {
     target: (p95: number) => Scenario['target'],
     notes: (r: LoadResult) => string[] = () => [],
     group: Scenario['group'] = 'read',
+    base: string = this.api,
   ): Promise<LoadResult> {
     const stop = this.probes.sampleWaits(100);
-    const { result, use } = await this.probes.measure(() => load({ base: this.api, connections: 16, seconds: this.readSeconds, method: 'GET', headers, next }));
+    const { result, use } = await this.probes.measure(() => load({ base, connections: 16, seconds: this.readSeconds, method: 'GET', headers, next }));
     const waits = await stop();
     this.add({
       id,
@@ -812,6 +857,84 @@ class Bench {
       notes: notes(result),
     });
     return result;
+  }
+
+  // ---- d2. reads with the read replica -----------------------------------------------------------
+
+  /**
+   * The 16-connection reads again, against a second api process with DATABASE_REPLICA_URL set
+   * (a streaming standby started by scripts/services.sh start-replica on this machine), each row
+   * put beside its primary-only row. The standby's own statement time is read from its
+   * pg_stat_database, which shows that the reads went there.
+   */
+  async replicaReads(): Promise<void> {
+    if (this.readLoads.length === 0 || !this.readTarget) return;
+    // run.sh runs from the repository's root.
+    const root = process.cwd();
+    execFileSync('bash', [`${root}/scripts/services.sh`, 'start-replica'], { env: process.env, cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+    const envFile = readFileSync(`${this.state}/env`, 'utf8');
+    const replicaUrl = /^DATABASE_REPLICA_URL=(.*)$/m.exec(envFile)?.[1];
+    if (!replicaUrl) throw new Error('start-replica wrote no DATABASE_REPLICA_URL');
+    const replicaDb = new Client({ connectionString: replicaUrl, application_name: 'bench-probe' });
+    await replicaDb.connect();
+    const port = await freePort();
+    const child = spawn(process.execPath, [`${this.build}/src/main.js`], {
+      env: { ...process.env, PORT: String(port), DATABASE_REPLICA_URL: replicaUrl, NODE_OPTIONS: process.env.BENCH_API_NODE_OPTIONS ?? '' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const base = `http://127.0.0.1:${port}`;
+    const standbyStats = async () => {
+      const [r] = (await replicaDb.query(`SELECT xact_commit::float8 AS x, active_time::float8 AS ms FROM pg_stat_database WHERE datname = current_database()`)).rows as Array<{ x: number; ms: number }>;
+      return r;
+    };
+    try {
+      for (let i = 0; ; i++) {
+        const ok = await fetch(`${base}/health`).then((r) => r.ok).catch(() => false);
+        if (ok) break;
+        if (i > 120 || child.exitCode !== null) throw new Error(`the replica api did not start: ${stderr.slice(-2000)}`);
+        await sleep(500);
+      }
+      // The api polls the standby every 250 ms; a few requests warm both pools.
+      await sleep(1000);
+      for (const l of this.readLoads) await fetch(`${base}${l.next().path}`, { headers: l.headers }).then((r) => r.arrayBuffer());
+      for (const l of this.readLoads) {
+        const before = await standbyStats();
+        const primaryRow = this.scenarios.find((x) => x.id === l.id);
+        const r = await this.readLoad(`${l.id}-replica`, `${l.title}; api with DATABASE_REPLICA_URL (reads on the standby)`, l.next, l.headers, this.readTarget, (res) => {
+          const primary = primaryRow?.latencyMs ? `primary only (${l.id}, same run): ${primaryRow.headline?.value} req/s, p95 ${primaryRow.latencyMs.p95} ms` : '';
+          return [primary, `a second api process (same flags and pool) with DATABASE_REPLICA_URL; the standby is a second PostgreSQL on the same 2 cores (its CPU is in "others")`, `${res.ok} answers`].filter(Boolean);
+        }, 'replica', base);
+        const after = await standbyStats();
+        const scenario = this.scenarios[this.scenarios.length - 1];
+        // The sampler reads the first api's RSS, idle here: not this api's.
+        if (scenario.waits) scenario.waits.apiRssMaxMb = null;
+        scenario.details = { ...scenario.details, standby: { transactions: after.x - before.x, statementMs: round(after.ms - before.ms, 1), msPerRequest: r.ok ? round((after.ms - before.ms) / r.ok, 2) : null } };
+        scenario.notes.push(`standby: ${after.x - before.x} transactions, ${round((after.ms - before.ms) / Math.max(1, r.ok), 2)} ms of its statement time per request (PG ms/op is the primary's)`);
+        // Beside its primary-only row in the report.
+        const at = this.scenarios.findIndex((x) => x.id === l.id);
+        if (at >= 0) {
+          this.scenarios.pop();
+          this.scenarios.splice(at + 1, 0, scenario);
+        }
+      }
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          resolve();
+        }, 10_000);
+        child.on('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      await replicaDb.end();
+      execFileSync('bash', [`${root}/scripts/services.sh`, 'stop-replica'], { env: process.env, cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+    }
   }
 
   // ---- g. the town admin's dashboard -----------------------------------------------------------
@@ -1117,7 +1240,9 @@ class Bench {
       if (this.want('finalize') && num('BENCH_POSTBATCH_POSTINGS', 100_000) > 0) await this.ledgerBatch();
       if (this.want('redeem')) await this.redemptions();
       if (this.want('upload')) await this.upload();
-      if (this.want('read')) await this.reads();
+      // The replica group runs the reads first (its rows go beside theirs).
+      if (this.want('read') || this.only.has('replica')) await this.reads();
+      if (this.want('replica')) await this.replicaReads();
       if (this.want('dashboard')) await this.dashboardReads();
       if (this.want('verify')) await this.verify();
       if (this.want('console')) await this.consoleBudgets();
@@ -1138,6 +1263,7 @@ class Bench {
           apiPoolSize: Number(process.env.DATABASE_POOL_SIZE ?? 20),
           workerConcurrency: Number(process.env.WORKER_CONCURRENCY ?? 4),
           logLevel: process.env.LOG_LEVEL ?? 'info',
+          apiNodeOptions: process.env.BENCH_API_NODE_OPTIONS ?? '',
           postgres: settings,
           buildSeconds: Number(process.env.BENCH_BUILD_SECONDS ?? NaN),
         },

@@ -42,7 +42,10 @@ export PORT="${PORT:-3000}" HOST="${HOST:-127.0.0.1}"
 export API_PROCESSES="${API_PROCESSES:-1}"
 # Human-readable logs here (pino-pretty); JSON, the default, everywhere else.
 export LOG_FORMAT="${LOG_FORMAT:-pretty}"
-node dist/src/main.js &
+# The api's heap cap (scripts/api-node-options.sh); NODE_OPTIONS set by the caller wins.
+# shellcheck source=scripts/api-node-options.sh
+. scripts/api-node-options.sh
+NODE_OPTIONS="${NODE_OPTIONS:-$XINYI_API_NODE_OPTIONS}" node dist/src/main.js &
 pids+=($!)
 node dist/src/worker.js &
 pids+=($!)

@@ -1,4 +1,5 @@
 import cluster, { type Worker } from 'node:cluster';
+import { relayMetricReports } from './metrics/cluster-metrics';
 
 /** A process that dies sooner than this after its start is restarted only after a pause (no tight crash loop). */
 const QUICK_DEATH_MS = 5_000;
@@ -18,22 +19,30 @@ function log(level: 30 | 40 | 50, msg: string, extra: Record<string, unknown> = 
 export function superviseApiProcesses(count: number): void {
   let stopping = false;
   const started = new Map<number, number>();
+  // Each process has a slot, 0 … count−1, which its replacement takes over: the `api_process`
+  // label of its metrics (stable across restarts, unlike a pid).
+  const slots = new Map<number, number>();
 
-  const fork = (): void => {
-    const worker = cluster.fork();
+  const fork = (slot: number): void => {
+    const worker = cluster.fork({ API_PROCESS_SLOT: String(slot) });
     started.set(worker.id, Date.now());
-    worker.once('online', () => log(30, `api process ${worker.process.pid} started`, { apiPid: worker.process.pid }));
+    slots.set(worker.id, slot);
+    worker.once('online', () => log(30, `api process ${worker.process.pid} started`, { apiPid: worker.process.pid, slot }));
   };
+
+  relayMetricReports(count);
 
   cluster.on('exit', (worker: Worker, code, signal) => {
     const lived = Date.now() - (started.get(worker.id) ?? 0);
+    const slot = slots.get(worker.id) ?? 0;
     started.delete(worker.id);
+    slots.delete(worker.id);
     if (stopping) {
       if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
       return;
     }
-    log(40, `api process ${worker.process.pid} exited (${signal ?? `code ${code}`}); starting another`, { apiPid: worker.process.pid });
-    setTimeout(fork, lived < QUICK_DEATH_MS ? RESTART_PAUSE_MS : 0).unref();
+    log(40, `api process ${worker.process.pid} exited (${signal ?? `code ${code}`}); starting another`, { apiPid: worker.process.pid, slot });
+    setTimeout(() => fork(slot), lived < QUICK_DEATH_MS ? RESTART_PAUSE_MS : 0).unref();
   });
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
@@ -47,7 +56,10 @@ export function superviseApiProcesses(count: number): void {
   }
 
   log(30, `starting ${count} api processes`);
-  for (let i = 0; i < count; i++) fork();
+  for (let i = 0; i < count; i++) fork(i);
 }
 
 export const isClusterPrimary = (): boolean => cluster.isPrimary;
+
+/** This process's slot when it is one of the supervisor's api processes, else null. */
+export const apiProcessSlot = (): string | null => (cluster.isWorker ? (process.env.API_PROCESS_SLOT ?? String(cluster.worker?.id ?? 0)) : null);

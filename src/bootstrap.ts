@@ -14,6 +14,9 @@ import { mountResidentPage } from '@app/resident/serve-resident-page';
 import { buildOpenApiDocument } from '@app/openapi/document';
 import { MetricsCollector } from '@app/metrics/metrics-collector';
 import { httpMetricsMiddleware, metricsHandler } from '@app/metrics/metrics-http';
+import { answerMetricReports } from '@app/metrics/cluster-metrics';
+import { registry } from '@app/metrics/metrics';
+import { apiProcessSlot } from './api-cluster';
 import { mountQueueDashboard } from '@app/queue/queue-dashboard';
 
 export const API_PREFIX = 'api/v1';
@@ -30,7 +33,10 @@ export function configureHttpApp(app: NestExpressApplication): void {
   });
   app.use(httpMetricsMiddleware);
   // Outside Nest's router (like /admin/queues): its own token, and not in the OpenAPI document.
-  (app.getHttpAdapter().getInstance() as Express).get('/metrics', metricsHandler(config.get('METRICS_TOKEN'), app.get(MetricsCollector)));
+  // One of several api processes (API_PROCESSES > 1): a scrape answers for all of them.
+  const slot = apiProcessSlot();
+  if (slot !== null) answerMetricReports(registry, slot);
+  (app.getHttpAdapter().getInstance() as Express).get('/metrics', metricsHandler(config.get('METRICS_TOKEN'), app.get(MetricsCollector), slot));
   applyGlobalPrefix(app);
   mountQueueDashboard(app);
   // The depth check runs on the raw bytes, before JSON.parse and before any pipe sees the value.

@@ -3,16 +3,32 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Gauge } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import { JobQueue } from '@app/queue/job-queue.service';
-import { registry } from './metrics';
+import { registry, serviceRegistry } from './metrics';
 import { MetricsRepository } from './metrics.repository';
 
-const dbPool = new Gauge({ name: 'xinyi_db_pool_connections', help: 'PostgreSQL pool of this process: in_use, idle, waiting (callers queued for a connection)', labelNames: ['state'] as const, registers: [registry] });
-const queueJobs = new Gauge({ name: 'xinyi_queue_jobs', help: 'BullMQ jobs per queue and state (waiting, active, delayed, failed, completed)', labelNames: ['queue', 'state'] as const, registers: [registry] });
-const queueUp = new Gauge({ name: 'xinyi_queue_up', help: '1 when Redis answered the queue counts at this scrape', registers: [registry] });
-const exportBacklog = new Gauge({ name: 'xinyi_credit_export_backlog', help: 'Credit-platform outbox rows by status (pending, failed)', labelNames: ['status'] as const, registers: [registry] });
-const exportOldest = new Gauge({ name: 'xinyi_credit_export_oldest_pending_age_seconds', help: 'Age of the oldest pending outbox row (0 when none)', registers: [registry] });
-const noticeBacklog = new Gauge({ name: 'xinyi_notices_backlog', help: 'Residents\' notices whose SMS is pending (incl. held in quiet hours, waiting for a retry) or failed', labelNames: ['state'] as const, registers: [registry] });
-const databaseUp = new Gauge({ name: 'xinyi_database_up', help: '1 when PostgreSQL answered the outbox query at this scrape', registers: [registry] });
+type Pool = { totalCount: number; idleCount: number; waitingCount: number };
+let poolOf: (() => Pool | undefined) | null = null;
+
+// Read when this process's metrics are collected (with several api processes, each reports its own pool).
+new Gauge({
+  name: 'xinyi_db_pool_connections',
+  help: 'PostgreSQL pool of this process: in_use, idle, waiting (callers queued for a connection)',
+  labelNames: ['state'] as const,
+  registers: [registry],
+  collect() {
+    const pool = poolOf?.();
+    if (!pool) return;
+    this.set({ state: 'in_use' }, pool.totalCount - pool.idleCount);
+    this.set({ state: 'idle' }, pool.idleCount);
+    this.set({ state: 'waiting' }, pool.waitingCount);
+  },
+});
+const queueJobs = new Gauge({ name: 'xinyi_queue_jobs', help: 'BullMQ jobs per queue and state (waiting, active, delayed, failed, completed)', labelNames: ['queue', 'state'] as const, registers: [serviceRegistry] });
+const queueUp = new Gauge({ name: 'xinyi_queue_up', help: '1 when Redis answered the queue counts at this scrape', registers: [serviceRegistry] });
+const exportBacklog = new Gauge({ name: 'xinyi_credit_export_backlog', help: 'Credit-platform outbox rows by status (pending, failed)', labelNames: ['status'] as const, registers: [serviceRegistry] });
+const exportOldest = new Gauge({ name: 'xinyi_credit_export_oldest_pending_age_seconds', help: 'Age of the oldest pending outbox row (0 when none)', registers: [serviceRegistry] });
+const noticeBacklog = new Gauge({ name: 'xinyi_notices_backlog', help: 'Residents\' notices whose SMS is pending (incl. held in quiet hours, waiting for a retry) or failed', labelNames: ['state'] as const, registers: [serviceRegistry] });
+const databaseUp = new Gauge({ name: 'xinyi_database_up', help: '1 when PostgreSQL answered the outbox query at this scrape', registers: [serviceRegistry] });
 
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
 const SCRAPE_TIMEOUT_MS = 2_000;
@@ -24,19 +40,13 @@ export class MetricsCollector {
     @InjectDataSource() private readonly db: DataSource,
     private readonly queues: JobQueue,
     private readonly repo: MetricsRepository,
-  ) {}
-
-  async refresh(): Promise<void> {
-    this.pool();
-    await Promise.all([this.queueCounts(), this.outbox(), this.notices()]);
+  ) {
+    poolOf = () => (this.db.driver as unknown as { master?: Pool }).master;
   }
 
-  private pool(): void {
-    const pool = (this.db.driver as unknown as { master?: { totalCount: number; idleCount: number; waitingCount: number } }).master;
-    if (!pool) return;
-    dbPool.set({ state: 'in_use' }, pool.totalCount - pool.idleCount);
-    dbPool.set({ state: 'idle' }, pool.idleCount);
-    dbPool.set({ state: 'waiting' }, pool.waitingCount);
+  /** The service gauges (serviceRegistry); this process's pool is read when its registry is. */
+  async refresh(): Promise<void> {
+    await Promise.all([this.queueCounts(), this.outbox(), this.notices()]);
   }
 
   private async queueCounts(): Promise<void> {

@@ -2,8 +2,10 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { AppError } from '@app/common/errors/app-error';
 import { GlobalExceptionFilter } from '@app/common/errors/global-exception.filter';
+import { Gauge, Registry } from 'prom-client';
 import type { MetricsCollector } from './metrics-collector';
-import { httpRequestDuration, registry } from './metrics';
+import { httpRequestDuration, registry, renderMetrics } from './metrics';
+import { collectFromAllProcesses, mergeProcessReports } from './cluster-metrics';
 
 /**
  * Times every request, labelled by the route template Express matched (never the raw URL, so
@@ -31,7 +33,7 @@ export function metricsTokenMatches(header: string | undefined, token: string): 
  * <METRICS_TOKEN>`. Without METRICS_TOKEN the endpoint does not exist (404): metrics name
  * routes, volumes and backlogs, which are not for the public.
  */
-export function metricsHandler(token: string | undefined, collector: MetricsCollector) {
+export function metricsHandler(token: string | undefined, collector: MetricsCollector, processSlot: string | null = null) {
   const filter = new GlobalExceptionFilter();
   return async (req: Request, res: Response): Promise<void> => {
     const refuse = (err: AppError) => {
@@ -42,6 +44,20 @@ export function metricsHandler(token: string | undefined, collector: MetricsColl
     if (!metricsTokenMatches(req.headers.authorization, token)) return refuse(new AppError('AUTH.UNAUTHENTICATED'));
     await collector.refresh();
     res.setHeader('content-type', registry.contentType);
-    res.end(await registry.metrics());
+    res.end(processSlot === null ? await renderMetrics() : await clusterMetrics(processSlot));
   };
+}
+
+/**
+ * With several api processes (./cluster-metrics.ts): every process's series labelled with its
+ * slot, the service gauges once, and how many processes answered.
+ */
+async function clusterMetrics(slot: string): Promise<string> {
+  const { reports, configured } = await collectFromAllProcesses(async () => ({ slot, metrics: await registry.getMetricsAsJSON() }));
+  const merged = mergeProcessReports(reports);
+  const counts = new Registry();
+  const processes = new Gauge({ name: 'xinyi_api_processes', help: 'api processes: configured (API_PROCESSES), reporting (answered this scrape)', labelNames: ['state'] as const, registers: [counts] });
+  processes.set({ state: 'configured' }, configured);
+  processes.set({ state: 'reporting' }, reports.length);
+  return `${await renderMetrics(merged)}${await counts.metrics()}`;
 }

@@ -8,6 +8,18 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry, prefix: 'xinyi_' });
 
+/**
+ * Gauges of the service's shared state (queues, outbox, notices, database and Redis up), read
+ * from PostgreSQL and Redis at scrape time by the process that answers: the same for every
+ * process, so with several api processes they are given once, not once per process.
+ */
+export const serviceRegistry = new Registry();
+
+/** This process's metrics and the service's, as one exposition (the two hold different names). */
+export async function renderMetrics(own: Registry = registry): Promise<string> {
+  return `${await own.metrics()}${await serviceRegistry.metrics()}`;
+}
+
 export const httpRequestDuration = new Histogram({
   name: 'xinyi_http_request_duration_seconds',
   help: 'HTTP requests by method, route template and status; _count is the number of requests',

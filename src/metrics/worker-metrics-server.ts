@@ -5,7 +5,7 @@ import { AppConfig } from '@app/config/app-config';
 import { JobWorkerService } from '@app/queue/job-worker.service';
 import { MetricsCollector } from './metrics-collector';
 import { metricsTokenMatches } from './metrics-http';
-import { registry } from './metrics';
+import { registry, renderMetrics } from './metrics';
 
 /**
  * The worker has no HTTP api; with METRICS_PORT set it listens there (on HOST) for
@@ -38,7 +38,7 @@ export class WorkerMetricsServer implements OnApplicationBootstrap, OnApplicatio
         if (!metricsTokenMatches(req.headers.authorization, token)) return reply(401, { statusCode: 401, code: 'AUTH.UNAUTHENTICATED', message: '需要登录 / authentication required' });
         void this.collector
           .refresh()
-          .then(() => registry.metrics())
+          .then(() => renderMetrics())
           .then((text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text))
           .catch(() => reply(500, { statusCode: 500, code: 'INTERNAL.ERROR', message: '服务器内部错误 / internal error' }));
         return;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { validateEnv } from '@app/config/env.schema';
-import { ROOT } from '../support/processes';
+import { apiNodeOptions, ROOT } from '../support/processes';
 
 /**
  * No Docker engine runs on our machines, so docker-compose.yml and the Dockerfile are checked
@@ -48,6 +48,11 @@ describe('docker-compose.yml', () => {
     }
     expect(services.api.healthcheck?.test.join(' ')).toContain(`:${services.api.environment?.PORT}/health/ready`);
     expect(services.worker.healthcheck?.test.join(' ')).toContain(`:${services.worker.environment?.METRICS_PORT}/health/live`);
+  });
+
+  it('the api runs with the heap cap of scripts/api-node-options.sh (what dev.sh and the bench use)', () => {
+    expect(services.api.environment?.NODE_OPTIONS).toBe(apiNodeOptions());
+    expect(apiNodeOptions()).toMatch(/--max-old-space-size=\d+/);
   });
 
   it('every app environment passes the production check (apart from the local secrets, which are not dev defaults)', () => {

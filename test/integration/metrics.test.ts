@@ -1,10 +1,11 @@
+import { get } from 'node:http';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '@app/database/data-source-options';
 import { createTestDatabase, dropTestDatabase } from '../support/db';
 import { bearer, seedTown, type TownFixture } from '../support/fixtures';
-import { freePort, spawnApi, spawnBuilt, stopSpawned, type Spawned } from '../support/processes';
+import { explainWith, freePort, spawnApi, spawnBuilt, stopSpawned, type Spawned } from '../support/processes';
 import { waitFor } from '../support/wait-for';
 
 const TOKEN = 'metrics-token-for-the-test-0123';
@@ -96,5 +97,40 @@ describe('/metrics of a real api and a real worker', () => {
     expect(text).not.toContain('xinyi_http_request_duration_seconds_count{');
     const live = await fetch(`${workerUrl}/health/live`);
     expect([live.status, await live.json()]).toEqual([200, { status: 'ok', workers: 'running' }]);
+  });
+
+  it('API_PROCESSES=2: every scrape, whichever process answers, has both processes’ series, labelled api_process, and the service gauges once', { timeout: 240_000 }, async () => {
+    const env = { DATABASE_URL: db.url, REDIS_URL: process.env.REDIS_URL as string, QUEUE_PREFIX: `m${db.name}`, LOG_LEVEL: 'info', METRICS_TOKEN: TOKEN, API_PROCESSES: '2' };
+    const cluster = await spawnApi(env, 180_000);
+    try {
+      await explainWith([cluster], async () => {
+        await waitFor(() => [...cluster.output().matchAll(/api process (\d+) started/g)].length >= 2, { timeoutMs: 30_000, description: 'two api processes' });
+        // A new connection per request (no keep-alive): the primary hands them out round-robin.
+        const once = (path: string, headers: Record<string, string> = {}) =>
+          new Promise<{ status: number; body: string }>((resolve, reject) => {
+            get(`${cluster.url}${path}`, { agent: false, headers }, (res) => {
+              let body = '';
+              res.on('data', (d: Buffer) => (body += d.toString()));
+              res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+            }).on('error', reject);
+          });
+        for (let i = 0; i < 20; i++) expect((await once('/api/v1/auth/me')).status).toBe(401);
+        const series = 'xinyi_http_request_duration_seconds_count{method="GET",route="/api/v1/auth/me",status="401"';
+        for (let scrape = 0; scrape < 4; scrape++) {
+          const { status, body } = await once('/metrics', { authorization: `Bearer ${TOKEN}` });
+          expect(status).toBe(200);
+          const lines = body.split('\n');
+          const requests = lines.filter((l) => l.startsWith(series)).map((l) => Number(l.split(' ').pop()));
+          expect(requests.reduce((a, b) => a + b, 0)).toBe(20);
+          for (const slot of ['0', '1']) expect(lines.some((l) => l.startsWith('xinyi_process_resident_memory_bytes{') && l.includes(`api_process="${slot}"`))).toBe(true);
+          expect(value(body, 'xinyi_api_processes{state="configured"}')).toBe(2);
+          expect(value(body, 'xinyi_api_processes{state="reporting"}')).toBe(2);
+          expect(lines.filter((l) => l.startsWith('xinyi_queue_up'))).toEqual(['xinyi_queue_up 1']);
+          expect(lines.filter((l) => l === '# TYPE xinyi_http_request_duration_seconds histogram')).toHaveLength(1);
+        }
+      });
+    } finally {
+      await stopSpawned(cluster);
+    }
   });
 });

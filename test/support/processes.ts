@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const ROOT = join(__dirname, '..', '..');
@@ -104,4 +104,11 @@ export async function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** The api's Node flags (its heap cap) as scripts/api-node-options.sh sets them for dev.sh and the bench. */
+export function apiNodeOptions(): string {
+  const m = /^XINYI_API_NODE_OPTIONS="([^"]*)"$/m.exec(readFileSync(join(ROOT, 'scripts', 'api-node-options.sh'), 'utf8'));
+  if (!m) throw new Error('scripts/api-node-options.sh sets no XINYI_API_NODE_OPTIONS');
+  return m[1];
 }

@@ -1,10 +1,10 @@
 /** Uploaded spreadsheets: reading the file into a neutral sheet. The module as a whole is described in ./tabular.ts. */
-import ExcelJS from 'exceljs';
 import yauzl from 'yauzl';
-import type { Cell, Worksheet } from 'exceljs';
+import colCache from 'exceljs/lib/utils/col-cache';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { CellValue, HEADER_SCAN_ROWS, RowError, TabularErrorCode, UploadedFile } from './types';
 import { EXCEL_ERROR_LITERALS } from './cells';
+import { type RawValue, type SheetInfo, XlsxStream } from './xlsx-stream';
 
 interface CellIssue {
   code: TabularErrorCode;
@@ -141,49 +141,59 @@ function richTextOf(v: unknown): string | null {
 }
 
 /** Cell content as the committee sees it, with what we must refuse flagged as an issue. */
-function excelCell(c: Cell, mergeRangeOf: (address: string) => string | undefined): SheetCell {
-  // The other cells of a merged range repeat the top-left value in exceljs; the range is
-  // reported once, at its top-left cell.
-  if (c.type === ExcelJS.ValueType.Merge) return EMPTY_CELL;
-  const v: unknown = c.value;
-  let out: SheetCell;
-  if (v === null || v === undefined) out = EMPTY_CELL;
-  else if (typeof v === 'string') out = textCell(v);
-  else if (typeof v === 'number' || typeof v === 'boolean') out = { value: v };
-  else if (v instanceof Date) out = { value: v };
-  else if (typeof v === 'object' && ('formula' in v || 'sharedFormula' in v)) {
-    // Even a formula that shows blank is refused: exceljs reads an empty cached result and a
-    // missing one (files written by tools that never calculate) alike, so blank is not provable.
-    out = { value: null, issue: { code: 'UPLOAD.FORMULA_NOT_ALLOWED', message: FORMULA_MESSAGE } };
-  } else if (typeof v === 'object' && 'error' in v) {
+function excelCell(v: RawValue | undefined): SheetCell {
+  if (v === null || v === undefined) return EMPTY_CELL;
+  if (typeof v === 'string') return textCell(v);
+  if (typeof v === 'number' || typeof v === 'boolean') return { value: v };
+  if (v instanceof Date) return { value: v };
+  if ('formula' in v) {
+    // Even a formula that shows blank is refused: an empty cached result and a missing one
+    // (files written by tools that never calculate) look alike, so blank is not provable.
+    return { value: null, issue: { code: 'UPLOAD.FORMULA_NOT_ALLOWED', message: FORMULA_MESSAGE } };
+  }
+  if ('error' in v) {
     const e = String(v.error);
-    out = { value: null, issue: { code: 'UPLOAD.CELL_ERROR', message: `是错误值 ${e}（通常是公式出错）/ contains the error value ${e}` } };
-  } else if (typeof v === 'object' && 'hyperlink' in v && 'text' in v) {
-    out = textCell(richTextOf(v.text) ?? String(v.text ?? ''));
-  } else {
-    const rich = richTextOf(v);
-    out = rich !== null ? textCell(rich) : textCell(c.text);
+    return { value: null, issue: { code: 'UPLOAD.CELL_ERROR', message: `是错误值 ${e}（通常是公式出错）/ contains the error value ${e}` } };
   }
-  if (c.isMerged && !isEmptyCell(out)) {
-    const range = mergeRangeOf(c.address);
-    return {
-      value: out.value,
-      issue: {
-        code: 'UPLOAD.MERGED_CELLS',
-        message: `是合并单元格${range ? `（${range}）` : ''}；请取消合并，并在每一行填上内容 / is a merged cell; unmerge it and fill in every row`,
-      },
-    };
-  }
-  return out;
+  const rich = richTextOf(v);
+  // A shared-string index past the table: the workbook is inconsistent; what Excel would show is unknown.
+  return rich !== null ? textCell(rich) : EMPTY_CELL;
 }
 
-/** Top-left address → 'A4:A6'; built on first use, since `model` serialises the whole sheet. */
-function mergeRanges(ws: Worksheet): (address: string) => string | undefined {
-  let byMaster: Map<string, string> | null = null;
-  return (address) => {
-    byMaster ??= new Map((ws.model.merges ?? []).map((range) => [range.split(':')[0] ?? range, range]));
-    return byMaster.get(address);
-  };
+/**
+ * Merged ranges are listed after the rows in a sheet's XML, so they are applied to the rows kept
+ * once the sheet has been read: the top-left cell of a range carries the issue (when it is not
+ * empty), and the other cells of the range read as empty (Excel keeps no value there).
+ */
+function applyMerges(sheet: Sheet, merges: string[]): void {
+  if (merges.length === 0) return;
+  const byLine = new Map<number, SheetRow>();
+  for (const r of [...sheet.preamble, ...(sheet.header ? [sheet.header] : []), ...sheet.rows]) byLine.set(r.line, r);
+  for (const range of merges) {
+    const [a, b] = range.split(':');
+    if (!a) continue;
+    const from = colCache.decodeAddress(a);
+    const to = colCache.decodeAddress(b ?? a);
+    for (let line = from.row; line <= to.row; line++) {
+      const row = byLine.get(line);
+      if (!row) continue;
+      for (let col = from.col; col <= to.col && col <= row.cells.length; col++) {
+        const c = row.cells[col - 1] ?? EMPTY_CELL;
+        if (line === from.row && col === from.col) {
+          if (isEmptyCell(c)) continue;
+          row.cells[col - 1] = {
+            value: c.value,
+            issue: {
+              code: 'UPLOAD.MERGED_CELLS',
+              message: `是合并单元格（${range}）；请取消合并，并在每一行填上内容 / is a merged cell; unmerge it and fill in every row`,
+            },
+          };
+        } else {
+          row.cells[col - 1] = EMPTY_CELL;
+        }
+      }
+    }
+  }
 }
 
 type ZipCheck = { ok: true } | { ok: false; reason: 'unreadable' } | { ok: false; reason: 'too-large'; bytes: number };
@@ -227,7 +237,6 @@ function checkZip(buffer: Buffer, max: number): Promise<ZipCheck> {
 }
 
 export async function readXlsx(buffer: Buffer, maxRows: number, maxUnpacked: number, isHeader: HeaderTest): Promise<ReadResult> {
-  const workbook = new ExcelJS.Workbook();
   const unreadable = fileError(
     'UPLOAD.UNREADABLE',
     '无法读取该 Excel 文件，可能已损坏；请在 Excel 中打开并另存为 .xlsx 或 CSV 后重新上传 / ' +
@@ -247,43 +256,53 @@ export async function readXlsx(buffer: Buffer, maxRows: number, maxUnpacked: num
       ),
     };
   }
+  let workbook: XlsxStream;
   try {
-    await workbook.xlsx.load(buffer as unknown as Parameters<typeof workbook.xlsx.load>[0]);
+    workbook = await XlsxStream.open(buffer);
   } catch {
     return { ok: false, format: 'xlsx', error: unreadable };
   }
-  // The committee checked the sheets they could see; a hidden sheet is someone's scratch. The
-  // data sheet is the first visible one whose header names our columns (a template may put its
-  // instructions first); without one, the first visible sheet, so its header errors are reported.
-  const visible = workbook.worksheets.filter((w) => w.state === undefined || w.state === 'visible');
-  const candidates = visible.length > 0 ? visible : workbook.worksheets.slice(0, 1);
-  let first: Sheet | null = null;
-  for (const ws of candidates) {
-    const sheet = readWorksheet(ws, maxRows, isHeader);
-    if (sheet.headerFound) return { ok: true, sheet };
-    first ??= sheet;
+  try {
+    // The committee checked the sheets they could see; a hidden sheet is someone's scratch. The
+    // data sheet is the first visible one whose header names our columns (a template may put its
+    // instructions first); without one, the first visible sheet, so its header errors are reported.
+    const all = workbook.sheets();
+    const visible = all.filter((w) => w.visible);
+    const candidates = visible.length > 0 ? visible : all.slice(0, 1);
+    let first: Sheet | null = null;
+    for (const info of candidates) {
+      // Only the first candidate is kept without a header; the others are read until it is clear.
+      const sheet = await readWorksheet(workbook, info, maxRows, isHeader, first === null);
+      if (sheet.headerFound) return { ok: true, sheet };
+      first ??= sheet;
+    }
+    if (!first) return { ok: false, format: 'xlsx', error: unreadable };
+    return { ok: true, sheet: first };
+  } catch {
+    return { ok: false, format: 'xlsx', error: unreadable };
+  } finally {
+    workbook.close();
   }
-  if (!first) return { ok: false, format: 'xlsx', error: unreadable };
-  return { ok: true, sheet: first };
 }
 
-function readWorksheet(ws: Worksheet, maxRows: number, isHeader: HeaderTest): Sheet {
-  const collector = new SheetCollector(emptySheet('xlsx', ws.name), isHeader, maxRows);
-  const mergeRangeOf = mergeRanges(ws);
-  for (let r = 1; r <= ws.rowCount; r++) {
-    const row = ws.findRow(r);
-    if (!row) continue;
-    const cells: SheetCell[] = [];
-    for (let c = 1; c <= row.cellCount; c++) cells.push(excelCell(row.getCell(c), mergeRangeOf));
-    if (cells.every(isEmptyCell)) continue;
-    if (!collector.add({ line: r, cells, hidden: row.hidden === true })) break;
-  }
+async function readWorksheet(workbook: XlsxStream, info: SheetInfo, maxRows: number, isHeader: HeaderTest, keepWithoutHeader: boolean): Promise<Sheet> {
+  const collector = new SheetCollector(emptySheet('xlsx', info.name), isHeader, maxRows);
+  const { hiddenColumns, merges } = await workbook.readSheet(info, (raw) => {
+    const cells = raw.values.map(excelCell);
+    for (let i = 0; i < cells.length; i++) cells[i] ??= EMPTY_CELL;
+    if (cells.every(isEmptyCell)) return true;
+    if (!collector.add({ line: raw.line, cells, hidden: raw.hidden })) return false;
+    // A later sheet whose first rows name none of our columns is not the data sheet.
+    return keepWithoutHeader || collector.sheet.headerFound || collector.sheet.header === null;
+  });
   const sheet = collector.finish();
+  applyMerges(sheet, merges);
+  // Rows left with nothing but the hidden parts of merged ranges were never rows of content.
+  sheet.rows = sheet.rows.filter((r) => !r.cells.every(isEmptyCell));
+  sheet.preamble = sheet.preamble.filter((r) => !r.cells.every(isEmptyCell));
   let width = sheet.header?.cells.length ?? 0;
   for (const r of sheet.rows) width = Math.max(width, r.cells.length);
-  for (let c = 1; c <= width; c++) {
-    if (ws.getColumn(c).hidden) sheet.hiddenColumns.add(c - 1);
-  }
+  for (const c of hiddenColumns) if (c < width) sheet.hiddenColumns.add(c);
   return sheet;
 }
 
@@ -307,6 +326,18 @@ function detectDelimiter(headerLine: string): string {
   return ',';
 }
 
+/** The first line with content, without splitting the whole text into lines (a copy of it). */
+function firstNonBlankLine(text: string): string {
+  for (let at = 0; at < text.length; ) {
+    const end = text.indexOf('\n', at);
+    const line = text.slice(at, end === -1 ? text.length : end);
+    if (line.trim() !== '') return line;
+    if (end === -1) break;
+    at = end + 1;
+  }
+  return '';
+}
+
 class StopReading extends Error {}
 
 export function readCsv(buffer: Buffer, maxRows: number, isHeader: HeaderTest): ReadResult {
@@ -323,8 +354,7 @@ export function readCsv(buffer: Buffer, maxRows: number, isHeader: HeaderTest): 
     text = text.slice(firstLine.length);
   }
   if (delimiter === null) {
-    const headerLine = text.split('\n').find((l) => l.trim() !== '') ?? '';
-    delimiter = detectDelimiter(headerLine);
+    delimiter = detectDelimiter(firstNonBlankLine(text));
   }
 
   const collector = new SheetCollector(emptySheet('csv', null), isHeader, maxRows);

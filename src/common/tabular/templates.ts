@@ -1,4 +1,5 @@
 /** Uploaded spreadsheets: templates. The module as a whole is described in ./tabular.ts. */
+import { PassThrough } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import { ColumnSpec, ERROR_REPORT_COLUMN, ParsedTable, RowError } from './types';
@@ -146,22 +147,30 @@ export async function buildTemplate(columns: ColumnSpec<unknown>[], format: 'csv
  * corrects this workbook and uploads it as it is: the error column is read past.
  */
 export async function buildErrorReport(table: Pick<ParsedTable<unknown>, 'source'>, errors: RowError[]): Promise<Buffer> {
-  const workbook = new ExcelJS.Workbook();
-  const ws = workbook.addWorksheet(table.source?.name ?? '错误报告');
+  // Written row by row (each row committed as it is done): the report of a 20,000-row upload
+  // must fit the api's heap cap, which a whole Workbook model of it did not.
+  const out = new PassThrough();
+  const chunks: Buffer[] = [];
+  out.on('data', (c: Buffer) => chunks.push(c));
+  const written = new Promise<void>((resolve, reject) => {
+    out.on('end', resolve);
+    out.on('error', reject);
+  });
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: true });
   const byRow = new Map<number, RowError[]>();
   for (const e of errors) byRow.set(e.row, [...(byRow.get(e.row) ?? []), e]);
   const source = table.source;
   const header = source?.lines.find((l) => l.role === 'header');
+  const ws = workbook.addWorksheet(source?.name ?? '错误报告', header ? { views: [{ state: 'frozen', ySplit: header.row }] } : {});
   if (source && header) {
     const headerTexts = header.cells.map((v) => {
       const t = cellToString(v);
       return t.ok ? t.value.trim() : '';
     });
-    const width = Math.max(...source.lines.map((l) => l.cells.length));
+    const width = source.lines.reduce((w, l) => Math.max(w, l.cells.length), 0);
     const existing = headerTexts.findIndex((t) => normaliseHeader(t) === normaliseHeader(ERROR_REPORT_COLUMN));
     const errorCol = existing >= 0 ? existing : width;
     const indexOf = new Map(headerTexts.map((t, i) => [t, i]));
-    ws.views = [{ state: 'frozen', ySplit: header.row }];
     for (let i = 0; i < width; i++) ws.getColumn(i + 1).width = Math.min(40, Math.max(10, displayWidth(headerTexts[i] ?? '') + 4));
     ws.getColumn(errorCol + 1).width = 70;
     const errorFill: ExcelJS.Fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: 'FFFFC7CE' } };
@@ -179,20 +188,21 @@ export async function buildErrorReport(table: Pick<ParsedTable<unknown>, 'source
       if (line.role === 'header') {
         row.font = { bold: true };
         note.value = ERROR_REPORT_COLUMN;
-        continue;
+      } else if (line.role === 'data') {
+        const found = byRow.get(line.row) ?? [];
+        note.value = found.length ? found.map((e) => (e.severity === 'warning' ? `提示：${e.message}` : e.message)).join('\n') : null;
+        note.alignment = { wrapText: true, vertical: 'top' };
+        const real = found.filter((e) => e.severity !== 'warning');
+        if (found.length) note.fill = real.length ? errorFill : warnFill;
+        for (const e of real) {
+          const i = e.column === null ? undefined : indexOf.get(e.column);
+          if (i !== undefined) row.getCell(i + 1).fill = errorFill;
+        }
       }
-      if (line.role !== 'data') continue;
-      const found = byRow.get(line.row) ?? [];
-      note.value = found.length ? found.map((e) => (e.severity === 'warning' ? `提示：${e.message}` : e.message)).join('\n') : null;
-      note.alignment = { wrapText: true, vertical: 'top' };
-      const real = found.filter((e) => e.severity !== 'warning');
-      if (found.length) note.fill = real.length ? errorFill : warnFill;
-      for (const e of real) {
-        const i = e.column === null ? undefined : indexOf.get(e.column);
-        if (i !== undefined) row.getCell(i + 1).fill = errorFill;
-      }
+      row.commit();
     }
   }
+  ws.commit();
   const list = workbook.addWorksheet('错误列表', { views: [{ state: 'frozen', ySplit: 1 }] });
   list.columns = [
     { header: '行号', width: 8 },
@@ -203,7 +213,10 @@ export async function buildErrorReport(table: Pick<ParsedTable<unknown>, 'source
   ];
   list.getRow(1).font = { bold: true };
   for (const e of [...errors].sort((a, b) => a.row - b.row)) {
-    list.addRow([e.row === 0 ? '整个文件' : e.row, e.column ?? '', e.severity === 'warning' ? '提示' : '错误', e.code, e.message]);
+    list.addRow([e.row === 0 ? '整个文件' : e.row, e.column ?? '', e.severity === 'warning' ? '提示' : '错误', e.code, e.message]).commit();
   }
-  return Buffer.from(await workbook.xlsx.writeBuffer());
+  list.commit();
+  await workbook.commit();
+  await written;
+  return Buffer.concat(chunks);
 }
