@@ -68,9 +68,32 @@ describe('tamper evidence: a database superuser rewriting history is caught', ()
     expect(cli.output()).toContain(`BROKEN account ${deleted} seq 3: seq_gap`);
     expect(cli.output()).toContain(`BROKEN account ${lastDeleted} seq 4: seq_mismatch`);
 
+    // The same in worker threads (forced for this small town): each thread reads its own
+    // partitions of accounts in the verifier's snapshot; the same accounts, the same seqs.
+    const threaded = spawnBuilt('database/cli', ['verify-ledger', f.townId], {
+      DATABASE_URL: stack.env.DATABASE_URL,
+      LOG_LEVEL: 'silent',
+      LEDGER_VERIFY_WORKERS: '2',
+      LEDGER_VERIFY_WORKER_MIN_POSTINGS: '0',
+    });
+    expect((await threaded.exited).code).toBe(1);
+    expect(threaded.output()).toContain('(2 worker threads)');
+    expect(threaded.output()).toContain(`BROKEN account ${changed} seq 2: hash_mismatch`);
+    expect(threaded.output()).toContain(`BROKEN account ${deleted} seq 3: seq_gap`);
+    expect(threaded.output()).toContain(`BROKEN account ${lastDeleted} seq 4: seq_mismatch`);
+    expect(threaded.output().match(/BROKEN account/g)).toHaveLength(3);
+
     // The other town is untouched: verify-ledger for it succeeds.
     const clean = spawnBuilt('database/cli', ['verify-ledger', f.otherTownId], { DATABASE_URL: stack.env.DATABASE_URL, LOG_LEVEL: 'silent' });
     expect((await clean.exited).code).toBe(0);
     expect(clean.output()).toContain('ledger OK');
+    const cleanThreaded = spawnBuilt('database/cli', ['verify-ledger', f.otherTownId], {
+      DATABASE_URL: stack.env.DATABASE_URL,
+      LOG_LEVEL: 'silent',
+      LEDGER_VERIFY_WORKERS: '2',
+      LEDGER_VERIFY_WORKER_MIN_POSTINGS: '0',
+    });
+    expect((await cleanThreaded.exited).code).toBe(0);
+    expect(cleanThreaded.output()).toContain('ledger OK');
   });
 });
