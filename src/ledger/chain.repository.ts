@@ -20,10 +20,15 @@ export async function beginChainRead(client: ClientBase, snapshot: string | null
   await setChainReadSession(client);
 }
 
-/** Inside an open transaction: UTC, ISO dates, for this transaction only. */
+/**
+ * Inside an open transaction, for this transaction only: UTC, ISO dates, and no idle timeout
+ * (the verifier's own connection waits, idle in its transaction, while worker threads read
+ * under its snapshot; the pool's 60 s idle-in-transaction limit would end it mid-run).
+ */
 export async function setChainReadSession(client: ClientBase): Promise<void> {
   await client.query(`SET LOCAL TimeZone = 'UTC'`);
   await client.query(`SET LOCAL DateStyle = 'ISO, YMD'`);
+  await client.query(`SET LOCAL idle_in_transaction_session_timeout = 0`);
 }
 
 /** The snapshot of the caller's (repeatable read) transaction, for other sessions to import. */

@@ -352,6 +352,9 @@ export class ReviewRepository {
          RETURNING entry_id, final_points)
        SELECT e.id, e.resident_id AS "residentId", e.item_code AS "itemCode", i.name AS "itemName", COALESCE(s.final_points, e.points) AS points
          FROM s JOIN deed_entries e ON e.id = s.entry_id JOIN catalog_items i ON i.id = e.item_id
+        -- The entry's own village and period (the state's copies): without them the planner,
+        -- blind to the CTE's rows, hashed a scan of every entry of the town per village.
+        WHERE e.village_id = $1 AND e.period = $2
         ORDER BY e.occurred_on, e.id`,
       entryIds ? [villageId, period, entryIds] : [villageId, period],
     );

@@ -1,6 +1,9 @@
 import type { PostingRequest } from '@app/ledger/ledger.types';
+import { DataSource, type DataSourceOptions } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dataSourceOptions } from '@app/database/data-source-options';
 import { LedgerVerifier } from '@app/ledger/ledger-verifier';
+import { LedgerRepository } from '@app/ledger/ledger.repository';
 import { LedgerService } from '@app/ledger/ledger.service';
 import { startStack, type TestStack } from '../support/app';
 import { seedTown, type TownFixture } from '../support/fixtures';
@@ -45,6 +48,21 @@ describe('tamper evidence: a database superuser rewriting history is caught', ()
   it('an untouched ledger verifies', async () => {
     const report = await verifier.verifyTown(f.townId);
     expect(report).toMatchObject({ ok: true, accountsChecked: 3, postingsChecked: 12, broken: [] });
+  });
+
+  it('the verifier’s own connection may wait in its transaction longer than the pool’s idle limit (worker threads read meanwhile)', async () => {
+    // A pool whose sessions end after 300 ms idle in a transaction (production: 60 s), and a
+    // verifier that waits 1 s between reading the accounts and the postings, as its connection
+    // does while worker threads hash a large town.
+    const options = dataSourceOptions(stack.env.DATABASE_URL, 2, 'verify-idle-test');
+    const ds = new DataSource({ ...options, extra: { ...(options as { extra: object }).extra, idle_in_transaction_session_timeout: 300 } } as DataSourceOptions);
+    await ds.initialize();
+    try {
+      const report = await new LedgerVerifier(new LedgerRepository(ds)).verifyTown(f.townId, { afterAccountsRead: () => new Promise((r) => setTimeout(r, 1000)) });
+      expect(report).toMatchObject({ ok: true, accountsChecked: 3, postingsChecked: 12 });
+    } finally {
+      await ds.destroy();
+    }
   });
 
   it('names the account and the exact seq of an updated and of a deleted posting; the CLI exits 1', async () => {
