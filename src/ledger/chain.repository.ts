@@ -31,6 +31,11 @@ export async function setChainReadSession(client: ClientBase): Promise<void> {
   await client.query(`SET LOCAL idle_in_transaction_session_timeout = 0`);
 }
 
+/** Ends a worker's read (its transaction wrote nothing). */
+export async function endChainRead(client: ClientBase): Promise<void> {
+  await client.query('COMMIT');
+}
+
 /** The snapshot of the caller's (repeatable read) transaction, for other sessions to import. */
 export async function exportSnapshot(client: ClientBase): Promise<string> {
   const r = await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id');

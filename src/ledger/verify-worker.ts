@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Client, type ClientConfig } from 'pg';
 import { ChainChecker, type ProjectionOfAccount } from './chain-check';
-import { beginChainRead, readChains } from './chain.repository';
+import { beginChainRead, endChainRead, readChains } from './chain.repository';
 import type { BrokenLink } from './ledger.types';
 
 export interface VerifyWorkerData {
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
       for await (const rows of readChains(client, data.townId, first, last, data.fetchSize)) checker.add(rows);
       send({ type: 'done', id: msg.id, postingsChecked: checker.postingsChecked, broken: checker.finish() });
     }
-    await client.query('COMMIT');
+    await endChainRead(client);
   } catch (err) {
     send({ type: 'error', message: (err as Error).message });
   } finally {
