@@ -91,51 +91,17 @@ export class NoticesRepository {
    * Notices computed by the caller from a posting batch (points per resident, grades that moved),
    * inserted in one statement whatever their number (a finalize posts thousands).
    */
-  /**
-   * Notices of a posting batch in one INSERT. The two kinds a batch makes (points posted, grade
-   * changed) go in as typed columns and their data is built in SQL: a jsonb[] parameter of 2,000
-   * small documents cost PostgreSQL more to parse than the rows cost to store. Any other kind
-   * goes in as jsonb.
-   */
   async insertMany(m: EntityManager, rows: Array<{ residentId: string; kind: NoticeKind; sourceKey: string; data: Record<string, unknown> }>): Promise<number> {
     if (!rows.length) return 0;
-    const points = rows.filter((r) => r.kind === 'points_posted');
-    const grades = rows.filter((r) => r.kind === 'grade_changed');
-    const other = rows.filter((r) => r.kind !== 'points_posted' && r.kind !== 'grade_changed');
     const inserted = await queryRows(
       m,
       `${INSERT_COLUMNS}
        SELECT r.town_id, r.village_id, r.id, n.kind, n.source_key, n.data, ${SMS_STATE}, ${SKIP_REASON}
-         FROM (SELECT t.resident_id, 'points_posted'::text AS kind, t.source_key,
-                      jsonb_build_object('period', t.period, 'gained', t.gained, 'lost', t.lost, 'count', t.count, 'balance', t.balance) AS data
-                 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::int[], $6::int[], $7::int[]) AS t(resident_id, source_key, period, gained, lost, count, balance)
-               UNION ALL
-               SELECT g.resident_id, 'grade_changed', g.source_key, jsonb_build_object('from', g.from_grade, 'to', g.to_grade, 'creditScore', g.credit_score)
-                 FROM unnest($8::uuid[], $9::text[], $10::text[], $11::text[], $12::int[]) AS g(resident_id, source_key, from_grade, to_grade, credit_score)
-               UNION ALL
-               SELECT o.resident_id, o.kind, o.source_key, o.data
-                 FROM unnest($13::uuid[], $14::text[], $15::text[], $16::jsonb[]) AS o(resident_id, kind, source_key, data)) n
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[]) AS n(resident_id, kind, source_key, data)
          JOIN residents r ON r.id = n.resident_id
        ON CONFLICT (source_key) DO NOTHING
        RETURNING 1`,
-      [
-        points.map((r) => r.residentId),
-        points.map((r) => r.sourceKey),
-        points.map((r) => r.data.period),
-        points.map((r) => r.data.gained),
-        points.map((r) => r.data.lost),
-        points.map((r) => r.data.count),
-        points.map((r) => r.data.balance),
-        grades.map((r) => r.residentId),
-        grades.map((r) => r.sourceKey),
-        grades.map((r) => r.data.from),
-        grades.map((r) => r.data.to),
-        grades.map((r) => r.data.creditScore),
-        other.map((r) => r.residentId),
-        other.map((r) => r.kind),
-        other.map((r) => r.sourceKey),
-        other.map((r) => JSON.stringify(r.data)),
-      ],
+      [rows.map((r) => r.residentId), rows.map((r) => r.kind), rows.map((r) => r.sourceKey), rows.map((r) => JSON.stringify(r.data))],
     );
     return inserted.length;
   }
