@@ -6,6 +6,7 @@ import { ScopeService } from '@app/auth/scope.service';
 import { AppError } from '@app/common/errors/app-error';
 import { buildTemplate, parseTable, type RowError, type UploadedFile } from '@app/common/tabular/tabular';
 import { shanghaiDate } from '@app/common/time';
+import { UPLOAD_GATE } from '@app/common/tabular/upload-gate';
 import { setTransactionReadOnly } from '@app/database/sql';
 import { generateCardCode } from './card-code';
 import { IdHasher } from './id-hasher';
@@ -79,7 +80,11 @@ export class RosterService {
    * READ ONLY transaction: nothing is written, and the errors come back in the answer (200), not
    * as a refusal, so the page can show them next to the rows.
    */
-  async preview(ctx: RequestContext, villageId: string, file: UploadedFile | undefined): Promise<RosterPreviewDto> {
+  preview(ctx: RequestContext, villageId: string, file: UploadedFile | undefined): Promise<RosterPreviewDto> {
+    return UPLOAD_GATE.run(() => this.previewNow(ctx, villageId, file));
+  }
+
+  private async previewNow(ctx: RequestContext, villageId: string, file: UploadedFile | undefined): Promise<RosterPreviewDto> {
     const { parsed, rows, errors } = await this.parse(ctx, villageId, file, true);
     const plan = await this.repo.transaction(async (m) => {
       await setTransactionReadOnly(m);
@@ -99,7 +104,11 @@ export class RosterService {
     };
   }
 
-  async import(ctx: RequestContext, villageId: string, file: UploadedFile | undefined): Promise<RosterImportResultDto> {
+  import(ctx: RequestContext, villageId: string, file: UploadedFile | undefined): Promise<RosterImportResultDto> {
+    return UPLOAD_GATE.run(() => this.importNow(ctx, villageId, file));
+  }
+
+  private async importNow(ctx: RequestContext, villageId: string, file: UploadedFile | undefined): Promise<RosterImportResultDto> {
     const { parsed, rows, errors, village } = await this.parse(ctx, villageId, file, false);
 
     // One transaction: a roster is either imported whole or not at all (and the village lock makes

@@ -9,6 +9,7 @@ import type { RequestContext } from '@app/auth/principal';
 import { ScopeService, type VillageRef } from '@app/auth/scope.service';
 import { AppError } from '@app/common/errors/app-error';
 import { CARD_CODE_PATTERN } from '@app/common/http/field-decorators';
+import { UPLOAD_GATE } from '@app/common/tabular/upload-gate';
 import { buildErrorReport, buildTemplate, cell, parseTable, type CheckedRow, type ColumnSpec, type ParsedTable, type RowError, type UploadedFile } from '@app/common/tabular/tabular';
 import type { UploadResultDto } from './entries.dto';
 import { EntriesRepository } from './entries.repository';
@@ -150,7 +151,12 @@ export class EntriesUploadService {
     });
   }
 
-  async upload(ctx: RequestContext, villageId: string, file: UploadedFile | undefined): Promise<UploadResultDto> {
+  /** Stores a month's file, or nothing (one upload at a time in this process: UPLOAD_GATE). */
+  upload(ctx: RequestContext, villageId: string, file: UploadedFile | undefined): Promise<UploadResultDto> {
+    return UPLOAD_GATE.run(() => this.uploadNow(ctx, villageId, file));
+  }
+
+  private async uploadNow(ctx: RequestContext, villageId: string, file: UploadedFile | undefined): Promise<UploadResultDto> {
     const village = await this.scope.village(ctx.principal, villageId);
     if (!file) throw new AppError('ENTRY.UPLOAD_INVALID', '缺少文件（字段名 file）/ no file in field "file"');
     const table = await parseTable<EntryRow>(file, COLUMNS, { maxRows: ENTRY_UPLOAD_MAX_ROWS, ignoreColumns: IGNORED_COLUMNS });
@@ -182,7 +188,11 @@ export class EntriesUploadService {
    * column (错误说明) and a sheet listing every problem. Stateless: the console sends the same
    * file again rather than the server keeping reports.
    */
-  async errorReport(ctx: RequestContext, villageId: string, file: UploadedFile | undefined): Promise<{ workbook: Buffer; errors: number; warnings: number }> {
+  errorReport(ctx: RequestContext, villageId: string, file: UploadedFile | undefined): Promise<{ workbook: Buffer; errors: number; warnings: number }> {
+    return UPLOAD_GATE.run(() => this.errorReportNow(ctx, villageId, file));
+  }
+
+  private async errorReportNow(ctx: RequestContext, villageId: string, file: UploadedFile | undefined): Promise<{ workbook: Buffer; errors: number; warnings: number }> {
     const village = await this.scope.village(ctx.principal, villageId);
     if (!file) throw new AppError('ENTRY.UPLOAD_INVALID', '缺少文件（字段名 file）/ no file in field "file"');
     const table = await parseTable<EntryRow>(file, COLUMNS, { maxRows: ENTRY_UPLOAD_MAX_ROWS, ignoreColumns: IGNORED_COLUMNS });

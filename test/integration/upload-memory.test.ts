@@ -93,4 +93,14 @@ describe('the largest .xlsx upload under the api heap cap', () => {
     if (process.env.UPLOAD_MEMORY_REPORT) console.log(`api peak RSS ${peak.toFixed(1)} MB`);
     expect(peak).toBeLessThanOrEqual(250);
   });
+
+  it('three clerks sending the largest file at once: each is answered in turn, the api stays up within 250 MB', { timeout: 300_000 }, async () => {
+    const bad = rows();
+    bad[7] = ['NOSUCHCARD', '无名', 'T10', today, '', '', '', ''];
+    const file = await workbook(bad);
+    const answers = await Promise.all([0, 1, 2].map(() => post('upload/error-report', file).then(async (r) => [r.status, r.headers.get('x-upload-errors'), (await r.arrayBuffer()).byteLength > 0])));
+    expect(answers).toEqual(Array(3).fill([200, '1', true]));
+    expect(api.child.exitCode).toBeNull();
+    expect(peakRssMb(api.child.pid as number)).toBeLessThanOrEqual(250);
+  });
 });
