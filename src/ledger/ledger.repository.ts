@@ -194,18 +194,15 @@ export class LedgerRepository {
   async findResidentsWithoutAccount(m: Db, residentIds: string[], fallbackYear: number): Promise<NewAccountSource[]> {
     // Driven by the id list (index lookups per id), so the plan stays linear even when the
     // statistics of a fast-growing accounts table are stale.
-    // The accounts index alone first: at a month end every account exists, and this answers
-    // with nothing after one look-up per id; only the missing ones join residents and towns.
     const missing = await queryRows<Omit<NewAccountSource, 'ratingYear'>>(
       m,
-      `WITH ids AS MATERIALIZED (
-         SELECT ids.id FROM unnest($1::uuid[]) AS ids(id)
-          WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.resident_id = ids.id))
-       SELECT r.id AS "residentId", r.town_id AS "townId", r.village_id AS "villageId", t.base_score AS "baseScore",
+      `SELECT r.id AS "residentId", r.town_id AS "townId", r.village_id AS "villageId", t.base_score AS "baseScore",
               t.grade_thresholds AS "gradeThresholds"
-         FROM ids
+         FROM unnest($1::uuid[]) AS ids(id)
          JOIN residents r ON r.id = ids.id
-         JOIN towns t ON t.id = r.town_id`,
+         JOIN towns t ON t.id = r.town_id
+         LEFT JOIN accounts a ON a.resident_id = ids.id
+        WHERE a.resident_id IS NULL`,
       [residentIds],
     );
     if (missing.length === 0) return [];
@@ -481,6 +478,18 @@ export class LedgerRepository {
       `SELECT resident_id AS "accountId", balance, credit_score AS "creditScore", rating_year AS "ratingYear", seq, head_hash AS "headHash"
          FROM accounts WHERE town_id = $1 ORDER BY resident_id`,
       [townId],
+    );
+  }
+
+  /** One chunk of the postings of `accountIds`, keyset-paged over (account_id, seq). */
+  async readPostingsChunk(accountIds: string[], after: { accountId: string; seq: number } | null, limit: number, m: Db = this.db): Promise<StoredPosting[]> {
+    return queryRows<StoredPosting>(
+      m,
+      `SELECT ${POSTING_COLUMNS} FROM postings p
+        WHERE p.account_id = ANY($1::uuid[]) AND (p.account_id, p.seq) > ($2::uuid, $3::int)
+        ORDER BY p.account_id, p.seq
+        LIMIT $4`,
+      [accountIds, after?.accountId ?? '00000000-0000-0000-0000-000000000000', after?.seq ?? -1, limit],
     );
   }
 

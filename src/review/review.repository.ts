@@ -336,33 +336,20 @@ export class ReviewRepository {
    * (occurredOn, then id, as the rule engine orders them), so each account's postings take
    * their seq in the order the deeds happened, the same on every run.
    */
-  /**
-   * Takes the entries to post (approved, undisputed; with `entryIds`, only those) and marks them
-   * posted, in one statement: the (village, period, status) index finds them, the same pass
-   * moves their state, and the entry and item rows come back in posting order. Runs in the
-   * posting transaction (the cycle row locked), so the mark commits or rolls back with the
-   * postings; the entry events are written after them (recordPostedEvents).
-   */
-  async takeEntriesToPost(m: EntityManager, villageId: string, period: string, entryIds?: string[]): Promise<Array<{ id: string; residentId: string; itemCode: string; itemName: string; points: number }>> {
+  async entriesToPost(m: EntityManager, villageId: string, period: string, entryIds?: string[]): Promise<Array<{ id: string; residentId: string; itemCode: string; itemName: string; points: number }>> {
     return queryRows(
       m,
-      `WITH s AS (
-         UPDATE entry_states SET status = 'posted', updated_at = now()
-          WHERE village_id = $1 AND period = $2 AND status = 'approved' AND NOT disputed ${entryIds ? 'AND entry_id = ANY($3::uuid[])' : ''}
-         RETURNING entry_id, final_points)
-       SELECT e.id, e.resident_id AS "residentId", e.item_code AS "itemCode", i.name AS "itemName", COALESCE(s.final_points, e.points) AS points
-         FROM s JOIN deed_entries e ON e.id = s.entry_id JOIN catalog_items i ON i.id = e.item_id
-        -- The entry's own village and period (the state's copies): without them the planner,
-        -- blind to the CTE's rows, hashed a scan of every entry of the town per village.
-        WHERE e.village_id = $1 AND e.period = $2
-        ORDER BY e.occurred_on, e.id`,
+      `SELECT e.id, e.resident_id AS "residentId", e.item_code AS "itemCode", i.name AS "itemName", COALESCE(s.final_points, e.points) AS points
+       FROM entry_states s JOIN deed_entries e ON e.id = s.entry_id JOIN catalog_items i ON i.id = e.item_id
+       WHERE s.village_id = $1 AND s.period = $2 AND s.status = 'approved' AND NOT s.disputed ${entryIds ? 'AND s.entry_id = ANY($3::uuid[])' : ''}
+       ORDER BY e.occurred_on, e.id`,
       entryIds ? [villageId, period, entryIds] : [villageId, period],
     );
   }
 
-  /** The 'posted' event of each entry, naming its posting. */
-  async recordPostedEvents(m: EntityManager, townId: string, entryIds: string[], postingIds: string[]): Promise<void> {
+  async markPosted(m: EntityManager, townId: string, entryIds: string[], postingIds: string[]): Promise<void> {
     if (!entryIds.length) return;
+    await m.query(`UPDATE entry_states SET status = 'posted', updated_at = now() WHERE entry_id = ANY($1::uuid[]) AND status = 'approved'`, [entryIds]);
     await m.query(
       `INSERT INTO entry_events (town_id, entry_id, type, data) SELECT $1, t.entry_id, 'posted', jsonb_build_object('postingId', t.posting_id)
        FROM unnest($2::uuid[], $3::text[]) AS t(entry_id, posting_id)`,
