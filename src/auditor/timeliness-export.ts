@@ -1,6 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import ExcelJS from 'exceljs';
-import { formatShanghai } from '@app/board/deadlines';
+import { shanghaiDateTime } from '@app/common/time';
 import type { CycleState } from '@app/review/review.entities';
 import type { TimelinessDto, VillageTimelinessDto } from './auditor.dto';
 
@@ -19,7 +19,7 @@ interface Row {
   v: VillageTimelinessDto;
 }
 
-const at = (d: Date | null) => (d ? formatShanghai(d) : '');
+const at = (d: Date | null) => (d ? shanghaiDateTime(d) : '');
 const yes = (b: boolean) => (b ? '是' : '');
 
 /** Export columns: one row per village and month, the same deadlines and flags as the page. */
@@ -28,11 +28,11 @@ export const TIMELINESS_COLUMNS: Array<{ header: string; width: number; value: (
   { header: '村编码', width: 8, value: (r) => r.v.villageCode },
   { header: '村（社区）', width: 14, value: (r) => r.v.villageName },
   { header: '状态', width: 8, value: (r) => (r.v.state ? CYCLE_STATE_LABELS[r.v.state] : '未开始') },
-  { header: '关账截止（北京时间）', width: 18, value: (r) => formatShanghai(r.closeBy) },
+  { header: '关账截止（北京时间）', width: 18, value: (r) => shanghaiDateTime(r.closeBy) },
   { header: '关账时间', width: 18, value: (r) => at(r.v.closedAt) },
   { header: '逾期关账', width: 8, value: (r) => yes(r.v.closeLate) },
   { header: '评议完成', width: 18, value: (r) => at(r.v.reviewedAt) },
-  { header: '公示截止（北京时间）', width: 18, value: (r) => formatShanghai(r.publishBy) },
+  { header: '公示截止（北京时间）', width: 18, value: (r) => shanghaiDateTime(r.publishBy) },
   { header: '公示时间', width: 18, value: (r) => at(r.v.publishedAt) },
   { header: '逾期公示', width: 8, value: (r) => yes(r.v.publishLate) },
   { header: '异议期结束', width: 18, value: (r) => at(r.v.windowEndsAt) },

@@ -1,4 +1,4 @@
-import { formatShanghai } from './deadlines';
+import { shanghaiDateTime } from '@app/common/time';
 import type { PublicBoard, PublicBoardLine, PublicBoardResident, RankedName } from './board-view';
 import { paginate, runsOf, type PrintItem, type SheetLayout } from './paginate';
 import { qrSvg } from './qr-svg';
@@ -206,7 +206,7 @@ export function checkpointHtml(b: Pick<PublicBoard, 'finalized' | 'checkpoint' |
 
 function closingBlock(b: PublicBoard): string {
   return `<div class="closing">
-<p class="notes">说明：姓名按规定隐去部分字符，同名者以（1）（2）或户号区分；记录编号不连续处为未通过或已撤回的记录；“撤销”为经异议核实后不予入账的记录，“异议处理中”的记录在答复前不入账；0 分的失信记录为“警告”，不扣分。公示编制于 ${escapeHtml(formatShanghai(b.publishedAt))}。</p>
+<p class="notes">说明：姓名按规定隐去部分字符，同名者以（1）（2）或户号区分；记录编号不连续处为未通过或已撤回的记录；“撤销”为经异议核实后不予入账的记录，“异议处理中”的记录在答复前不入账；0 分的失信记录为“警告”，不扣分。公示编制于 ${escapeHtml(shanghaiDateTime(b.publishedAt))}。</p>
 ${checkpointHtml(b)}
 <div class="sign"><div class="stamp">（盖章处）</div><div class="lines">
 <p>发布单位：${escapeHtml(b.committee)}（盖章）</p>
@@ -217,11 +217,11 @@ ${checkpointHtml(b)}
 }
 
 function stateNotice(b: PublicBoard): string {
-  if (b.finalized) return `<p><strong>公示期已结束，结果已入账（${escapeHtml(formatShanghai(b.finalizedAt ?? b.windowEndsAt))}）。</strong>入账核验码印在末页。</p>`;
+  if (b.finalized) return `<p><strong>公示期已结束，结果已入账（${escapeHtml(shanghaiDateTime(b.finalizedAt ?? b.windowEndsAt))}）。</strong>入账核验码印在末页。</p>`;
   if (b.objectionOpen) {
-    return `<p><strong>异议期至 ${escapeHtml(formatShanghai(b.windowEndsAt))} 止。</strong>${escapeHtml(b.howToObject)}</p><p>网上提出异议：用手机扫右侧“提出异议”二维码，填写记录编号和异议内容即可。</p>`;
+    return `<p><strong>异议期至 ${escapeHtml(shanghaiDateTime(b.windowEndsAt))} 止。</strong>${escapeHtml(b.howToObject)}</p><p>网上提出异议：用手机扫右侧“提出异议”二维码，填写记录编号和异议内容即可。</p>`;
   }
-  return `<p><strong>异议期已于 ${escapeHtml(formatShanghai(b.windowEndsAt))} 结束，等待入账。</strong></p>`;
+  return `<p><strong>异议期已于 ${escapeHtml(shanghaiDateTime(b.windowEndsAt))} 结束，等待入账。</strong></p>`;
 }
 
 function qrFigures(b: PublicBoard): string {
@@ -241,7 +241,7 @@ function firstHead(b: PublicBoard, title: string): string {
   return `<header class="first-head">
 <h1>${escapeHtml(title)}</h1>
 <p class="meta">发布单位：${issuer}${phones(b) ? `\u3000${phones(b)}` : ''}</p>
-<p class="meta">公示期：${escapeHtml(formatShanghai(b.windowStartsAt))} 至 ${escapeHtml(formatShanghai(b.windowEndsAt))}\u3000异议截止：${escapeHtml(formatShanghai(b.objectionDeadline))}</p>
+<p class="meta">公示期：${escapeHtml(shanghaiDateTime(b.windowStartsAt))} 至 ${escapeHtml(shanghaiDateTime(b.windowEndsAt))}\u3000异议截止：${escapeHtml(shanghaiDateTime(b.objectionDeadline))}</p>
 <div class="grid"><div class="notice">${stateNotice(b)}</div>${qrFigures(b)}</div>
 </header>`;
 }
@@ -267,7 +267,7 @@ export function renderBoardHtml(b: PublicBoard): string {
   const body = sheets
     .map((sheet, index) => {
       const k = index + 1;
-      const head = k === 1 ? firstHead(b, title) : `<header class="run-head"><span>${escapeHtml(title)}（续）</span><span>异议截止：${escapeHtml(formatShanghai(b.objectionDeadline))}</span></header>`;
+      const head = k === 1 ? firstHead(b, title) : `<header class="run-head"><span>${escapeHtml(title)}（续）</span><span>异议截止：${escapeHtml(shanghaiDateTime(b.objectionDeadline))}</span></header>`;
       const runs = runsOf(sheet)
         .map((run) => {
           if (run.group === 'entries') {

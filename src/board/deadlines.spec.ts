@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatShanghai, lateFlags, periodDeadlines } from './deadlines';
+import { shanghaiDateTime } from '@app/common/time';
+import { lateFlags, periodDeadlines } from './deadlines';
 
 describe('period deadlines (Asia/Shanghai)', () => {
   it('close by the end of the 5th, publish by the end of the 10th of the next month', () => {
@@ -30,6 +31,6 @@ describe('period deadlines (Asia/Shanghai)', () => {
   });
 
   it('formats instants as Shanghai wall-clock time', () => {
-    expect(formatShanghai('2026-04-10T16:30:00Z')).toBe('2026-04-11 00:30');
+    expect(shanghaiDateTime('2026-04-10T16:30:00Z')).toBe('2026-04-11 00:30');
   });
 });

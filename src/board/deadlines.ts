@@ -1,4 +1,4 @@
-import { shanghaiDateTime, shanghaiInstant } from '@app/common/time';
+import { shanghaiInstant } from '@app/common/time';
 import { DEFAULT_CLOSE_DAY } from '@app/review/schedule';
 
 /**
@@ -51,9 +51,4 @@ export function lateFlags(period: string, c: CycleTimes | null, now: Date, close
     publishLate: late(c?.publishedAt, d.publishBy),
     finalizeOverdue: !!c?.windowEndsAt && !c.finalizedAt && c.windowEndsAt.getTime() <= now.getTime(),
   };
-}
-
-/** A Date as 'YYYY-MM-DD HH:mm' in Asia/Shanghai (for printed notices). */
-export function formatShanghai(d: Date | string): string {
-  return shanghaiDateTime(d);
 }

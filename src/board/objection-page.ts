@@ -1,6 +1,6 @@
+import { shanghaiDateTime } from '@app/common/time';
 import { escapeHtml } from './board-html';
 import type { PublicBoard } from './board-view';
-import { formatShanghai } from './deadlines';
 
 /**
  * The public objection page: a plain HTML form (works without JavaScript, on a phone), in
@@ -97,12 +97,12 @@ export function renderObjectionForm(b: PublicBoard, action: string, values: Obje
   const head = `<h1>对公示提出异议</h1>
 <p class="sub">${escapeHtml(boardTitle(b))}\u3000<a href="${escapeHtml(b.boardUrl)}">查看公示栏</a></p>`;
   if (!b.objectionOpen) {
-    return page(`提出异议 - ${boardTitle(b)}`, `${head}<p class="closed">本期异议期已于 ${escapeHtml(formatShanghai(b.objectionDeadline))} 结束，不能再在网上提出异议。如有问题请联系村委会。</p>${contacts(b)}`);
+    return page(`提出异议 - ${boardTitle(b)}`, `${head}<p class="closed">本期异议期已于 ${escapeHtml(shanghaiDateTime(b.objectionDeadline))} 结束，不能再在网上提出异议。如有问题请联系村委会。</p>${contacts(b)}`);
   }
   const lines = b.residents.flatMap((r) => r.lines.map((l) => ({ recordNo: l.recordNo, label: `${r.name} ${l.itemName} ${l.pointsLabel}` })));
   const datalist = lines.length <= DATALIST_MAX ? `<datalist id="records">${lines.map((l) => `<option value="${escapeHtml(l.recordNo)}">${escapeHtml(l.label)}</option>`).join('')}</datalist>` : '';
   const body = `${head}
-<p>异议截止：<strong>${escapeHtml(formatShanghai(b.objectionDeadline))}</strong>。请照公示栏上印的<strong>记录编号</strong>填写，并写明哪里不对。</p>
+<p>异议截止：<strong>${escapeHtml(shanghaiDateTime(b.objectionDeadline))}</strong>。请照公示栏上印的<strong>记录编号</strong>填写，并写明哪里不对。</p>
 ${formError ? `<p class="form-error" role="alert">${escapeHtml(formError)}</p>` : ''}
 <form method="post" action="${escapeHtml(action)}" accept-charset="utf-8" novalidate>
 ${field('recordNo', '记录编号（必填）', '公示栏每行最左边的编号，如 DC-2611-0042', values, errors, (a) => `<input ${a} value="${escapeHtml(values.recordNo)}" autocomplete="off" autocapitalize="characters" spellcheck="false" maxlength="40"${datalist ? ' list="records"' : ''}>`)}
@@ -134,7 +134,7 @@ export function renderObjectionFiled(b: PublicBoard, filed: FiledForPage, leftCo
 <h2>接下来</h2>
 <ol>
 <li>这条记录从现在起标为“异议处理中”，答复前不入账。</li>
-<li>村信用议事会将在 <strong>${escapeHtml(formatShanghai(filed.dueAt))}</strong> 前核实并书面答复：异议成立的，记录撤销；不成立的，照常入账。</li>
+<li>村信用议事会将在 <strong>${escapeHtml(shanghaiDateTime(filed.dueAt))}</strong> 前核实并书面答复：异议成立的，记录撤销；不成立的，照常入账。</li>
 <li>${leftContact ? '答复会按您留下的联系方式告诉您；' : '您没有留联系方式：'}也可以凭异议编号到村委会查询结果。请记下或截图保存异议编号。</li>
 </ol>
 <p><a href="${escapeHtml(b.boardUrl)}">返回公示栏</a></p>
