@@ -23,7 +23,7 @@ export class ShopRepository {
     return this.db.transaction(async (m) => {
       const [row] = await m.query(`INSERT INTO shops (town_id, code, name) VALUES ($1, $2, $3) RETURNING id`, [townId, code, name]);
       if (villageIds.length) {
-        await m.query(`INSERT INTO shop_villages (shop_id, village_id) SELECT $1, unnest($2::uuid[])`, [row.id, villageIds]);
+        await m.query(`INSERT INTO shop_villages (shop_id, village_id, town_id) SELECT $1, unnest($2::uuid[]), $3`, [row.id, villageIds, townId]);
       }
       return { id: row.id as string, townId, code, name, villageIds: [...villageIds].sort() };
     });
