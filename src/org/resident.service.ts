@@ -114,10 +114,13 @@ export function toResidentDto(r: ResidentRow): ResidentDto {
   return { ...r, maskedName: maskName(r.name) };
 }
 
-/** The unique indexes are the backstop for two requests registering the same person at once. */
+/**
+ * The unique indexes are the backstop for two requests registering the same person at once
+ * (named in the entity; both are per town, migration ShardReady).
+ */
 export function residentUniqueViolation(err: unknown): never {
-  const e = err as { code?: string; detail?: string };
-  if (e.code === '23505' && /\(id_hash\)/.test(e.detail ?? '')) throw new AppError('RESIDENT.DUPLICATE_ID');
-  if (e.code === '23505' && /\(card_code\)/.test(e.detail ?? '')) throw new AppError('RESIDENT.DUPLICATE_CARD_CODE');
+  const e = err as { code?: string; constraint?: string };
+  if (e.code === '23505' && e.constraint === 'uq_residents_id_hash') throw new AppError('RESIDENT.DUPLICATE_ID');
+  if (e.code === '23505' && e.constraint === 'uq_residents_card_code') throw new AppError('RESIDENT.DUPLICATE_CARD_CODE');
   throw err;
 }

@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '@app/database/data-source-options';
 import { seedDemo } from '@app/database/demo-seed';
+import { residentUniqueViolation } from '@app/org/resident.service';
 import { createTestDatabase, dropTestDatabase } from '../support/db';
 
 /**
@@ -231,6 +232,29 @@ describe('the ShardReady migration on a database that already holds a town', () 
       { tgname: 'audit_log_no_truncate', tgenabled: 'O' },
     ]);
     await expect(ds.query(`UPDATE audit_log SET action = 'x' WHERE action = 'auth.refresh_reused'`)).rejects.toThrow(/append-only/);
+  });
+
+  it('a second resident with the same ID hash or card code in the town is still refused, under its error code', async () => {
+    const [r] = await ds.query(`SELECT * FROM residents ORDER BY id LIMIT 1`);
+    const copy = (cardCode: string, idHash: string) =>
+      ds.query(
+        `INSERT INTO residents (town_id, village_id, household_id, name, gender, birth_year, card_code, id_hash, id_last4, status)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active')`,
+        [r.town_id, r.village_id, r.household_id, r.name, r.gender, r.birth_year, cardCode, idHash, r.id_last4],
+      );
+    const codeOf = (p: Promise<unknown>) =>
+      p.then(
+        () => 'inserted',
+        (err: unknown) => {
+          try {
+            residentUniqueViolation(err);
+          } catch (e) {
+            return (e as { code?: string }).code;
+          }
+        },
+      );
+    expect(await codeOf(copy('SHARDTEST1', r.id_hash))).toBe('RESIDENT.DUPLICATE_ID');
+    expect(await codeOf(copy(r.card_code, 'f'.repeat(64)))).toBe('RESIDENT.DUPLICATE_CARD_CODE');
   });
 
   it('refuses, and changes nothing, when the town of an audit row cannot be told', async () => {
