@@ -30,12 +30,12 @@ export class ShopRepository {
   }
 
   async listShopsOfTown(townId: string): Promise<ShopRow[]> {
-    return this.db.query(`${SHOP_SELECT} WHERE s.town_id = $1 GROUP BY s.id ORDER BY s.code`, [townId]);
+    return this.db.query(`${SHOP_SELECT} WHERE s.town_id = $1 GROUP BY s.id, s.town_id ORDER BY s.code`, [townId]);
   }
 
   /** One shop of the town (a shop clerk's own), as a list: empty when it is not there. */
   async listOneShopOfTown(townId: string, shopId: string): Promise<ShopRow[]> {
-    return this.db.query(`${SHOP_SELECT} WHERE s.town_id = $1 AND s.id = $2 GROUP BY s.id`, [townId, shopId]);
+    return this.db.query(`${SHOP_SELECT} WHERE s.town_id = $1 AND s.id = $2 GROUP BY s.id, s.town_id`, [townId, shopId]);
   }
 
   async countVillagesInTown(townId: string, villageIds: string[]): Promise<number> {
