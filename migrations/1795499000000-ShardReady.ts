@@ -89,8 +89,11 @@ export class ShardReady1795499000000 implements MigrationInterface {
   name = 'ShardReady1795499000000';
 
   async up(q: QueryRunner): Promise<void> {
-    // Index builds are the whole cost here; give them memory for this transaction only.
+    // Index builds are the whole cost here; give them memory for this transaction only. A key
+    // rebuild on a large postings table can outlast the 60 s statement limit every connection
+    // of ours carries (data-source-options.ts): this is maintenance, not a stuck statement.
     await q.query(`SET LOCAL maintenance_work_mem = '256MB'`);
+    await q.query(`SET LOCAL statement_timeout = 0`);
 
     // shop_villages: the one town table without town_id. Backfill before NOT NULL.
     await q.query(`ALTER TABLE "shop_villages" ADD "town_id" uuid`);
