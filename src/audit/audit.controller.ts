@@ -2,7 +2,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Ctx, Roles } from '@app/auth/auth.decorators';
 import type { RequestContext } from '@app/auth/principal';
-import { AuditLogService } from '@app/auditor/audit-log.service';
+import { AuditLogService } from './audit-log.service';
 import { AuditLogPageDto, AuditLogQuery } from './audit.dto';
 
 @ApiTags('audit 审计查询')

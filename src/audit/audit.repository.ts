@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { queryRows } from '@app/database/sql';
-import { cursorAtSql, type KeysetPosition } from '@app/auditor/keyset-cursor';
+import { cursorAtSql, type KeysetPosition } from '@app/common/http/keyset-cursor';
 
 export interface AuditLogFilter {
   townId: string;
@@ -32,10 +32,32 @@ export interface AuditLogRow {
   cursorAt: string;
 }
 
-/** Reads of the append-only audit log (writes stay in AuditService). */
+/** One row of the append-only audit log as AuditService writes it. */
+export interface AuditLogInsert {
+  townId: string | null;
+  actorType: 'staff' | 'terminal' | 'system' | 'public';
+  actorId: string | null;
+  actorRole: string | null;
+  action: string;
+  targetType: string | null;
+  targetId: string | null;
+  requestId: string | null;
+  summary: Record<string, unknown> | null;
+}
+
+/** The append-only audit log: the one INSERT (for AuditService) and the auditors' reads. */
 @Injectable()
 export class AuditLogRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** Pass the transaction's manager so the row commits or rolls back with the change it describes. */
+  async insert(row: AuditLogInsert, manager?: EntityManager): Promise<void> {
+    await (manager ?? this.db.manager).query(
+      `INSERT INTO audit_log (town_id, actor_type, actor_id, actor_role, action, target_type, target_id, request_id, summary)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [row.townId, row.actorType, row.actorId, row.actorRole, row.action, row.targetType, row.targetId, row.requestId, row.summary ? JSON.stringify(row.summary) : null],
+    );
+  }
 
   /** Newest first, keyset on (at, id); uses ix_audit_town_at / ix_audit_actor_at / ix_audit_target. */
   search(f: AuditLogFilter, after: KeysetPosition | null, limit: number): Promise<AuditLogRow[]> {

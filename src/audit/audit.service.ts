@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import type { PublicContext, RequestContext } from '@app/auth/principal';
+import { AuditLogRepository } from './audit.repository';
 
 export interface AuditRecord {
   action: string; // e.g. 'resident.create', 'entry.withdraw'
@@ -17,33 +17,41 @@ export interface AuditRecord {
  */
 @Injectable()
 export class AuditService {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(private readonly repo: AuditLogRepository) {}
 
   async record(ctx: RequestContext | null, rec: AuditRecord, manager?: EntityManager): Promise<void> {
     const p = ctx?.principal;
-    await (manager ?? this.db.manager).query(
-      `INSERT INTO audit_log (town_id, actor_type, actor_id, actor_role, action, target_type, target_id, request_id, summary)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [
-        rec.townId ?? p?.townId ?? null,
-        p ? p.kind : 'system',
-        p?.id ?? null,
-        p?.kind === 'staff' ? p.role : p?.kind === 'terminal' ? 'terminal' : null,
-        rec.action,
-        rec.targetType ?? null,
-        rec.targetId ?? null,
-        ctx?.requestId ?? null,
-        rec.summary ? JSON.stringify(rec.summary) : null,
-      ],
+    await this.repo.insert(
+      {
+        townId: rec.townId ?? p?.townId ?? null,
+        actorType: p ? p.kind : 'system',
+        actorId: p?.id ?? null,
+        actorRole: p?.kind === 'staff' ? p.role : p?.kind === 'terminal' ? 'terminal' : null,
+        action: rec.action,
+        targetType: rec.targetType ?? null,
+        targetId: rec.targetId ?? null,
+        requestId: ctx?.requestId ?? null,
+        summary: rec.summary ?? null,
+      },
+      manager,
     );
   }
 
   /** A write by the public (an objection): no staff actor, the client address instead. */
   async recordPublic(pub: PublicContext, townId: string, rec: AuditRecord, manager?: EntityManager): Promise<void> {
-    await (manager ?? this.db.manager).query(
-      `INSERT INTO audit_log (town_id, actor_type, actor_id, action, target_type, target_id, request_id, summary)
-       VALUES ($1, 'public', $2, $3, $4, $5, $6, $7)`,
-      [townId, pub.clientIp, rec.action, rec.targetType ?? null, rec.targetId ?? null, pub.requestId, rec.summary ? JSON.stringify(rec.summary) : null],
+    await this.repo.insert(
+      {
+        townId,
+        actorType: 'public',
+        actorId: pub.clientIp,
+        actorRole: null,
+        action: rec.action,
+        targetType: rec.targetType ?? null,
+        targetId: rec.targetId ?? null,
+        requestId: pub.requestId,
+        summary: rec.summary ?? null,
+      },
+      manager,
     );
   }
 }

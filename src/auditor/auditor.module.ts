@@ -1,9 +1,6 @@
 import { Module } from '@nestjs/common';
-import { AuditLogController } from '@app/audit/audit.controller';
-import { AuditLogRepository } from '@app/audit/audit.repository';
 import { CreditExportModule } from '@app/credit-export/credit-export.module';
 import { LedgerModule } from '@app/ledger/ledger.module';
-import { AuditLogService } from './audit-log.service';
 import { AuditorController } from './auditor.controller';
 import { AuditorRepository } from './auditor.repository';
 import { AuditorService } from './auditor.service';
@@ -12,12 +9,12 @@ import { DashboardRepository } from './dashboard.repository';
 import { DashboardService } from './dashboard.service';
 
 /**
- * The auditors' desk (审计查询): postings search and exports, statements, audit log,
+ * The auditors' desk (审计查询): postings search and exports, statements (the audit log search is AuditModule's),
  * review timeliness, verification, the town's dashboard (首页). Read-only, whole town.
  */
 @Module({
   imports: [LedgerModule, CreditExportModule],
-  controllers: [AuditorController, AuditLogController, DashboardController],
-  providers: [AuditorService, AuditorRepository, AuditLogService, AuditLogRepository, DashboardService, DashboardRepository],
+  controllers: [AuditorController, DashboardController],
+  providers: [AuditorService, AuditorRepository, DashboardService, DashboardRepository],
 })
 export class AuditorModule {}

@@ -5,7 +5,7 @@ import { queryOne, queryRows, type Queryable } from '@app/database/sql';
 import type { PostingKind } from '@app/ledger/ledger.entities';
 import type { CycleState } from '@app/review/review.entities';
 import { DEFAULT_CLOSE_DAY } from '@app/review/schedule';
-import { cursorAtSql, type KeysetPosition } from './keyset-cursor';
+import { cursorAtSql, type KeysetPosition } from '@app/common/http/keyset-cursor';
 
 /** Above this many periods a range is dense enough that one newest-first scan is cheaper. */
 const MAX_PERIODS_ONE_BY_ONE = 120;

@@ -23,10 +23,9 @@ import {
   type TimelinessExportQuery,
 } from './auditor.dto';
 import { AuditorRepository, type PostingFilter, type PostingRow } from './auditor.repository';
-import { decodeCursor, page, type KeysetPosition } from './keyset-cursor';
+import { DEFAULT_PAGE, decodeCursor, page, type KeysetPosition } from '@app/common/http/keyset-cursor';
 import { EXPORT_BATCH, postingsCsvStream, postingsXlsxStream, type BatchSource } from './postings-export';
 
-export const DEFAULT_PAGE = 50;
 
 function invalid(field: string, zh: string, message: string): AppError {
   return new AppError('VALIDATION.FAILED', undefined, [fieldProblem(field, 'range', zh, message)]);

@@ -29,6 +29,12 @@ export interface LiveSessionRow {
   mustChangePassword: boolean;
 }
 
+/** A village or a shop and its town: what the scope checks compare with the principal. */
+export interface VillageRef {
+  id: string;
+  townId: string;
+}
+
 export type SessionEndReason = 'logout' | 'refresh_reuse' | 'deactivated' | 'password_changed';
 
 // Every staff request runs this: two primary-key lookups, prepared once per connection.
@@ -78,6 +84,14 @@ export interface TerminalProfileRow {
 @Injectable()
 export class AuthRepository {
   constructor(@InjectDataSource() readonly db: DataSource) {}
+
+  villageRef(villageId: string): Promise<VillageRef | null> {
+    return queryOne<VillageRef>(this.db, `SELECT id, town_id AS "townId" FROM villages WHERE id = $1`, [villageId]);
+  }
+
+  shopRef(shopId: string): Promise<VillageRef | null> {
+    return queryOne<VillageRef>(this.db, `SELECT id, town_id AS "townId" FROM shops WHERE id = $1`, [shopId]);
+  }
 
   async findStaffByUsername(username: string): Promise<StaffRow | null> {
     const rows: StaffRow[] = await this.db.query(`SELECT ${STAFF_COLUMNS} FROM staff_users WHERE username = $1`, [username]);

@@ -1,13 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
 import { AppError } from '@app/common/errors/app-error';
+import { AuthRepository, type VillageRef } from './auth.repository';
 import type { Principal } from './principal';
 
-export interface VillageRef {
-  id: string;
-  townId: string;
-}
+export type { VillageRef } from './auth.repository';
 
 /**
  * DESIGN.md §4.6 in one place: a staff user reads and writes only within their village or
@@ -15,12 +11,11 @@ export interface VillageRef {
  */
 @Injectable()
 export class ScopeService {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(private readonly repo: AuthRepository) {}
 
   /** The village, if the principal may act on it; 404 if it does not exist, 403 if out of scope. */
   async village(principal: Principal, villageId: string): Promise<VillageRef> {
-    const rows: VillageRef[] = await this.db.query(`SELECT id, town_id AS "townId" FROM villages WHERE id = $1`, [villageId]);
-    const v = rows[0];
+    const v = await this.repo.villageRef(villageId);
     if (!v) throw new AppError('ORG.VILLAGE_NOT_FOUND');
     this.assertVillage(principal, v);
     return v;
@@ -37,8 +32,7 @@ export class ScopeService {
 
   /** Shop clerks and terminals act only for their own shop; town roles for shops of their town. */
   async shop(principal: Principal, shopId: string): Promise<{ id: string; townId: string }> {
-    const rows: Array<{ id: string; townId: string }> = await this.db.query(`SELECT id, town_id AS "townId" FROM shops WHERE id = $1`, [shopId]);
-    const s = rows[0];
+    const s = await this.repo.shopRef(shopId);
     if (!s) throw new AppError('SHOP.NOT_FOUND');
     if (s.townId !== principal.townId) throw new AppError('AUTH.OUT_OF_SCOPE');
     const ownShop = principal.kind === 'terminal' ? principal.shopId : principal.shopId;

@@ -5,6 +5,7 @@
  * does through the API or the console. One transaction; refuses a taken code or username.
  */
 import type { DataSource } from 'typeorm';
+import { AuditLogRepository } from '@app/audit/audit.repository';
 import { AuditService } from '@app/audit/audit.service';
 import { AuthService } from '@app/auth/auth.service';
 import { oneTimePassword } from '@app/auth/one-time-password';
@@ -58,7 +59,7 @@ export async function createTown(ds: DataSource, input: CreateTownInput): Promis
       await m.query(`INSERT INTO catalog_adoptions (town_id, version_id, effective_from) VALUES ($1, $2, $3)`, [town.id, version.id, input.catalogFrom]);
       lines.push(`  catalogue ${DEFAULT_CATALOG.version} in force from ${input.catalogFrom}`);
     }
-    await new AuditService(ds).record(
+    await new AuditService(new AuditLogRepository(ds)).record(
       null,
       { action: 'town.create', targetType: 'town', targetId: town.id, townId: town.id, summary: { code: input.code, admin: input.admin, catalogFrom: input.catalogFrom ?? null } },
       m,

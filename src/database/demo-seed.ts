@@ -7,6 +7,7 @@
  * Staff log in with the documented demo password below; never run this against production.
  */
 import type { DataSource, EntityManager } from 'typeorm';
+import { AuditLogRepository } from '@app/audit/audit.repository';
 import { AuditService } from '@app/audit/audit.service';
 import { newApiKey } from '@app/auth/api-key';
 import { AuthService } from '@app/auth/auth.service';
@@ -159,7 +160,7 @@ export async function seedDemo(ds: DataSource, idHashSecret: string): Promise<De
       key.prefix,
       key.hash,
     ]);
-    await new AuditService(ds).record(
+    await new AuditService(new AuditLogRepository(ds)).record(
       null,
       { action: 'demo.seed', targetType: 'town', targetId: town.id, townId: town.id, summary: { villages: VILLAGES.length, residents: residentCount, terminalKeyPrefix: key.prefix } },
       m,
@@ -196,7 +197,7 @@ async function stockDemoShop(m: EntityManager, ds: DataSource, townId: string, s
     await m.query(`INSERT INTO stock_movements (town_id, shop_id, goods_id, kind, quantity, reason, actor) VALUES ($1, $2, $3, 'received', $4, '演示数据：期初库存', 'system:demo-seed')`, [townId, shopId, row.id, g.stock]);
     added++;
   }
-  if (added) await new AuditService(ds).record(null, { action: 'demo.stock_shop', targetType: 'shop', targetId: shopId, townId, summary: { goods: added } }, m);
+  if (added) await new AuditService(new AuditLogRepository(ds)).record(null, { action: 'demo.stock_shop', targetType: 'shop', targetId: shopId, townId, summary: { goods: added } }, m);
   return added;
 }
 
@@ -205,7 +206,7 @@ async function stockDemoShop(m: EntityManager, ds: DataSource, townId: string, s
  * by writing postings here. postBatch needs only the repository; scope and jobs are not used.
  */
 async function openDemoBalances(m: EntityManager, ds: DataSource, townId: string): Promise<number> {
-  const ledger = new LedgerService(new LedgerRepository(ds), new AuditService(ds), undefined as never, undefined as never);
+  const ledger = new LedgerService(new LedgerRepository(ds), new AuditService(new AuditLogRepository(ds)), undefined as never, undefined as never);
   const residents: Array<{ id: string }> = await m.query(`SELECT id FROM residents WHERE town_id = $1 ORDER BY id`, [townId]);
   const period = DEMO_ADOPTION_DATE.slice(0, 7);
   const result = await ledger.postBatch(

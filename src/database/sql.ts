@@ -44,3 +44,8 @@ export async function queryOne<T>(db: Queryable, sql: string | PreparedSql, para
   const rows = await queryRows<T>(db, sql, params);
   return rows[0] ?? null;
 }
+
+/** Makes the transaction `m` runs in READ ONLY (its first statement): a preview or a check writes nothing. */
+export async function setTransactionReadOnly(m: Queryable): Promise<void> {
+  await m.query('SET TRANSACTION READ ONLY');
+}

@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Gauge } from 'prom-client';
 import type { DataSource } from 'typeorm';
-import { queryOne, queryRows } from '@app/database/sql';
 import { JobQueue } from '@app/queue/job-queue.service';
 import { registry } from './metrics';
+import { MetricsRepository } from './metrics.repository';
 
 const dbPool = new Gauge({ name: 'xinyi_db_pool_connections', help: 'PostgreSQL pool of this process: in_use, idle, waiting (callers queued for a connection)', labelNames: ['state'] as const, registers: [registry] });
 const queueJobs = new Gauge({ name: 'xinyi_queue_jobs', help: 'BullMQ jobs per queue and state (waiting, active, delayed, failed, completed)', labelNames: ['queue', 'state'] as const, registers: [registry] });
@@ -23,6 +23,7 @@ export class MetricsCollector {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly queues: JobQueue,
+    private readonly repo: MetricsRepository,
   ) {}
 
   async refresh(): Promise<void> {
@@ -50,14 +51,7 @@ export class MetricsCollector {
 
   private async outbox(): Promise<void> {
     try {
-      const row = await withTimeout(
-        queryOne<{ pending: number; failed: number; oldest: number | null }>(
-          this.db,
-          `SELECT count(*) FILTER (WHERE status = 'pending')::int AS pending, count(*) FILTER (WHERE status = 'failed')::int AS failed,
-                  extract(epoch FROM now() - min(created_at) FILTER (WHERE status = 'pending'))::float8 AS oldest
-           FROM credit_outbox WHERE status IN ('pending', 'failed')`,
-        ),
-      );
+      const row = await withTimeout(this.repo.outboxBacklog());
       exportBacklog.set({ status: 'pending' }, row?.pending ?? 0);
       exportBacklog.set({ status: 'failed' }, row?.failed ?? 0);
       exportOldest.set(row?.oldest ?? 0);
@@ -70,9 +64,7 @@ export class MetricsCollector {
   /** The notices' SMS backlog (sent and skipped only grow: counted by the worker, xinyi_notices_delivered_total). */
   private async notices(): Promise<void> {
     try {
-      const rows = await withTimeout(
-        queryRows<{ state: string; n: number }>(this.db, `SELECT sms_state AS state, count(*)::int AS n FROM notices WHERE sms_state IN ('pending', 'failed') GROUP BY sms_state`),
-      );
+      const rows = await withTimeout(this.repo.noticeSmsBacklog());
       const by = new Map(rows.map((r) => [r.state, r.n]));
       for (const state of ['pending', 'failed']) noticeBacklog.set({ state }, by.get(state) ?? 0);
     } catch {

@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { MetricsCollector } from './metrics-collector';
+import { MetricsRepository } from './metrics.repository';
 
 @Global()
-@Module({ providers: [MetricsCollector], exports: [MetricsCollector] })
+@Module({ providers: [MetricsCollector, MetricsRepository], exports: [MetricsCollector] })
 export class MetricsModule {}

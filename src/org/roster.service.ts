@@ -5,6 +5,7 @@ import type { RequestContext } from '@app/auth/principal';
 import { ScopeService } from '@app/auth/scope.service';
 import { AppError } from '@app/common/errors/app-error';
 import { buildTemplate, parseTable, type RowError, type UploadedFile } from '@app/common/tabular/tabular';
+import { setTransactionReadOnly } from '@app/database/sql';
 import { generateCardCode } from './card-code';
 import { IdHasher } from './id-hasher';
 import { shanghaiDate } from './local-date';
@@ -81,7 +82,7 @@ export class RosterService {
   async preview(ctx: RequestContext, villageId: string, file: UploadedFile | undefined): Promise<RosterPreviewDto> {
     const { parsed, rows, errors } = await this.parse(ctx, villageId, file, true);
     const plan = await this.repo.transaction(async (m) => {
-      await m.query('SET TRANSACTION READ ONLY');
+      await setTransactionReadOnly(m);
       return this.plan(m, villageId, rows, errors);
     });
     return {

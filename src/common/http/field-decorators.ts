@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, type ApiPropertyOptions } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsInt, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateBy, buildMessage } from 'class-validator';
+import { IsString, Matches, MaxLength, ValidateBy, buildMessage } from 'class-validator';
 import { isCalendarDate } from '@app/org/local-date';
 
 export const PERIOD_PATTERN = /^\d{4}-(0[1-9]|1[0-2])$/;
@@ -13,16 +13,6 @@ export function IsPeriod(options: ApiPropertyOptions = {}) {
     IsString(),
     Matches(PERIOD_PATTERN, { message: '$property must be a period YYYY-MM' }),
     ApiProperty({ example: '2026-11', pattern: PERIOD_PATTERN.source, description: '期间（年-月）', ...options } as ApiPropertyOptions),
-  );
-}
-
-/** Signed integer points within a sane bound. */
-export function IsPoints(options: ApiPropertyOptions = {}) {
-  return applyDecorators(
-    IsInt(),
-    Min(-100000),
-    Max(100000),
-    ApiProperty({ type: 'integer', description: '积分（整数）', ...options } as ApiPropertyOptions),
   );
 }
 
@@ -40,10 +30,6 @@ export function IsCardCode(options: ApiPropertyOptions = {}) {
     Matches(CARD_CODE_PATTERN, { message: '$property must be 6–20 upper-case letters or digits' }),
     ApiProperty({ example: 'DC0001A7', description: '积分卡号', ...options } as ApiPropertyOptions),
   );
-}
-
-export function IsUuidField(options: ApiPropertyOptions = {}) {
-  return applyDecorators(IsUUID('all'), ApiProperty({ format: 'uuid', ...options } as ApiPropertyOptions));
 }
 
 /** A real calendar date 'YYYY-MM-DD' (isCalendarDate) between 1900 and 2999: PostgreSQL takes no year 0, V8 takes 2026-02-30. */

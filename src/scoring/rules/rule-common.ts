@@ -1,5 +1,5 @@
 /** The rule engine (see ./rule-engine.ts): the shared error type, limits, quantity scale and formatting helpers. */
-import type { ItemSign, RuleType } from './rule.types.js';
+import type { ItemSign } from './rule.types.js';
 
 export class RuleInputError extends Error {
   readonly code: string;
@@ -14,14 +14,6 @@ export class RuleInputError extends Error {
     if (details !== undefined) this.details = details;
   }
 }
-
-export const RULE_TYPES: readonly RuleType[] = [
-  'fixed',
-  'range',
-  'per_unit',
-  'cumulative_bands',
-  'repeat_threshold',
-];
 
 /** Largest quantity one entry may carry (hours, yuan, …): catches typos such as 1e9 yuan. */
 export const MAX_ENTRY_QUANTITY = 1_000_000;

@@ -3,7 +3,7 @@
  * Pure functions, no I/O, so that entry submission, `cycle.close` and the review sheet all
  * compute the same numbers from the same inputs.
  */
-export { RuleInputError, RULE_TYPES, MAX_ENTRY_QUANTITY } from './rule-common';
+export { RuleInputError, MAX_ENTRY_QUANTITY } from './rule-common';
 export { validateRule, assertValidRule } from './validate';
 export type { EntryInputProblem } from './evaluate';
 export { entryInputProblems, evaluatePeriod } from './evaluate';

@@ -2,10 +2,9 @@ import { Injectable } from '@nestjs/common';
 import type { RequestContext } from '@app/auth/principal';
 import { AppError } from '@app/common/errors/app-error';
 import { fieldProblem } from '@app/common/http/validation-messages';
-import type { AuditLogPageDto, AuditLogQuery } from '@app/audit/audit.dto';
-import { AuditLogRepository } from '@app/audit/audit.repository';
-import { DEFAULT_PAGE } from './auditor.service';
-import { decodeCursor, page } from './keyset-cursor';
+import { DEFAULT_PAGE, decodeCursor, page } from '@app/common/http/keyset-cursor';
+import type { AuditLogPageDto, AuditLogQuery } from './audit.dto';
+import { AuditLogRepository } from './audit.repository';
 
 /** Search of the append-only audit log: the login's town only, newest first. */
 @Injectable()

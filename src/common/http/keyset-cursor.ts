@@ -2,6 +2,9 @@ import { AppError } from '@app/common/errors/app-error';
 import { fieldProblem } from '@app/common/http/validation-messages';
 import { isPlausibleTimestamp } from '@app/common/http/field-decorators';
 
+/** Rows per keyset page when the client asks for no limit (postings search, audit log). */
+export const DEFAULT_PAGE = 50;
+
 /**
  * Opaque keyset cursor over (timestamp, bigint id), newest first. The timestamp is carried as
  * PostgreSQL wrote it (microseconds, UTC), never through a JS Date, so no row is skipped or
