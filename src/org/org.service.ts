@@ -3,8 +3,12 @@ import { AuditService } from '@app/audit/audit.service';
 import type { RequestContext } from '@app/auth/principal';
 import { ScopeService } from '@app/auth/scope.service';
 import { AppError } from '@app/common/errors/app-error';
+<<<<<<< HEAD
 import { isUniqueViolation } from '@app/common/idempotency';
 import { isCalendarDate } from '@app/common/time';
+=======
+import { ReadReplica } from '@app/database/read-replica';
+>>>>>>> h/dash
 import { LedgerService } from '@app/ledger/ledger.service';
 import { DEFAULT_GRADE_THRESHOLDS, gradeFor, validateGradeThresholds, type GradeThresholds } from '@app/scoring/grade';
 import type { CreateHouseholdDto, CreateVillageDto, HouseholdDetailDto, HouseholdDto, TownDto, UpdateTownSettingsDto, UpdateVillageBoardDto, VillageDto } from './org.dto';
@@ -18,6 +22,7 @@ export class OrgService {
     private readonly scope: ScopeService,
     private readonly audit: AuditService,
     private readonly ledger: LedgerService,
+    private readonly replica: ReadReplica,
   ) {}
 
   /** The town's settings with defaults applied, for features that compute with them. */
@@ -113,16 +118,21 @@ export class OrgService {
 
   async listHouseholds(ctx: RequestContext, villageId: string): Promise<HouseholdDto[]> {
     await this.scope.village(ctx.principal, villageId);
-    const rows = await this.repo.listHouseholds(villageId);
+    const rows = await this.replica.read({ who: ctx.principal }, (db) => this.repo.listHouseholds(villageId, db));
     return rows.map((h) => ({ id: h.id, villageId: h.villageId, code: h.code, address: h.address, residentCount: h.residentCount }));
   }
 
   /** The household page: members with balance and grade from their accounts, and the total. */
   async getHousehold(ctx: RequestContext, id: string): Promise<HouseholdDetailDto> {
-    const h = await this.repo.findHousehold(id);
+    // The household and its members on the read replica when there is one and it has what this
+    // user last wrote (ReadReplica); one pick for both, so they agree.
+    const { h, rows } = await this.replica.read({ who: ctx.principal }, async (db) => {
+      const found = await this.repo.findHousehold(id, db);
+      return { h: found, rows: found ? await this.repo.householdMembers(id, db) : [] };
+    });
     if (!h) throw new AppError('ORG.HOUSEHOLD_NOT_FOUND');
     this.scope.assertVillage(ctx.principal, { id: h.villageId, townId: h.townId });
-    const [rows, town] = await Promise.all([this.repo.householdMembers(id), this.townSettings(h.townId)]);
+    const town = await this.townSettings(h.townId);
     // A resident with no posting yet has no account row; the projection would start them at
     // balance 0 and the town's base score, so that is what is shown.
     const members = rows.map((r) => {
