@@ -19,7 +19,8 @@ import { BoardRecordNumbers1795483000000 } from './1795483000000-BoardRecordNumb
 import { ResidentAccessTokens1795484000000 } from './1795484000000-ResidentAccessTokens';
 import { Notices1795485000000 } from './1795485000000-Notices';
 import { CheckpointVersion1795486000000 } from './1795486000000-CheckpointVersion';
+import { DashboardTotals1795490000000 } from './1795490000000-DashboardTotals';
 import { ShardReady1795499000000 } from './1795499000000-ShardReady';
 
 /** Migrations in the order they apply; a new migration is added at the end. */
-export const MIGRATIONS: Function[] = [Foundation1795438628449, Schema1795439245805, AppendOnlyTriggers1795439300000, SeedDefaultCatalog1795439400000, ReviewCycles1795439563652, ReviewPublicity1795440042277, Checkpoints1795440151298, Shop1795440751801, AuditorIndexes1795441022974, LedgerIndexTidy1795450000000, CheckpointsNoTruncate1795460000000, TownCloseDay1795470000000, StaffSessions1795474000000, LoginThrottle1795474000001, Till1795476000000, DashboardIndexes1795480000000, VillageItemRetirements1795481000000, BoardRecordNumbers1795483000000, ResidentAccessTokens1795484000000, Notices1795485000000, CheckpointVersion1795486000000, ShardReady1795499000000];
+export const MIGRATIONS: Function[] = [Foundation1795438628449, Schema1795439245805, AppendOnlyTriggers1795439300000, SeedDefaultCatalog1795439400000, ReviewCycles1795439563652, ReviewPublicity1795440042277, Checkpoints1795440151298, Shop1795440751801, AuditorIndexes1795441022974, LedgerIndexTidy1795450000000, CheckpointsNoTruncate1795460000000, TownCloseDay1795470000000, StaffSessions1795474000000, LoginThrottle1795474000001, Till1795476000000, DashboardIndexes1795480000000, VillageItemRetirements1795481000000, BoardRecordNumbers1795483000000, ResidentAccessTokens1795484000000, Notices1795485000000, CheckpointVersion1795486000000, DashboardTotals1795490000000, ShardReady1795499000000];

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { queryOne, queryRows } from '@app/database/sql';
+import { queryOne, queryRows, type Queryable } from '@app/database/sql';
 import type { CycleState } from '@app/review/review.entities';
 import { DEFAULT_CLOSE_DAY } from '@app/review/schedule';
 import type { GradeThresholds } from '@app/scoring/grade';
@@ -47,16 +47,20 @@ export interface MonthPostingsRow {
 }
 
 /**
- * The town admin's dashboard (首页): a few aggregates over one town, each query bounded by the
- * town's villages and the chosen months so that it reads only what it shows.
+ * The town admin's dashboard (首页): a few small reads over one town. Entries and postings come
+ * from the running totals that triggers keep in the writes' own transactions
+ * (dashboard_entry_totals, dashboard_posting_totals; migration DashboardTotals), so a request
+ * reads a few hundred counter rows, never the months of postings behind them.
+ *
+ * Every method takes `db`: the primary, or the read replica (ReadReplica).
  */
 @Injectable()
 export class DashboardRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  async townSettings(townId: string): Promise<{ closeDay: number; gradeThresholds: GradeThresholds | null }> {
+  async townSettings(townId: string, db: Queryable = this.db): Promise<{ closeDay: number; gradeThresholds: GradeThresholds | null }> {
     const row = await queryOne<{ closeDay: number; gradeThresholds: GradeThresholds | null }>(
-      this.db,
+      db,
       `SELECT close_day AS "closeDay", grade_thresholds AS "gradeThresholds" FROM towns WHERE id = $1`,
       [townId],
     );
@@ -64,9 +68,9 @@ export class DashboardRepository {
   }
 
   /** Per village of the town: the period's cycle and its unanswered objections. */
-  cyclesOfPeriod(townId: string, period: string): Promise<DashboardCycleRow[]> {
+  cyclesOfPeriod(townId: string, period: string, db: Queryable = this.db): Promise<DashboardCycleRow[]> {
     return queryRows<DashboardCycleRow>(
-      this.db,
+      db,
       `SELECT v.id AS "villageId", v.code AS "villageCode", v.name AS "villageName", c.id AS "cycleId", c.state,
               c.closed_at AS "closedAt", c.published_at AS "publishedAt", c.window_ends_at AS "windowEndsAt", c.finalized_at AS "finalizedAt",
               COALESCE(o.open, 0)::int AS "openObjections", COALESCE(o.overdue, 0)::int AS "overdueObjections"
@@ -84,39 +88,28 @@ export class DashboardRepository {
 
   /**
    * The period's entries per village and item, withdrawn ones left out: one pass gives both the
-   * villages' counts and the top items. All entries come from ix_entries_village_period_items
-   * alone (no heap: deed entries are append-only); the withdrawn ones, few, are found through
-   * entry_states (village, period, status) and taken off.
+   * villages' counts and the top items. The item's name is that of the lowest item id entered
+   * under the code (a code keeps its name across catalogue versions, almost always).
    */
-  entriesOfPeriod(townId: string, period: string): Promise<VillageItemEntriesRow[]> {
+  entriesOfPeriod(townId: string, period: string, db: Queryable = this.db): Promise<VillageItemEntriesRow[]> {
     return queryRows<VillageItemEntriesRow>(
-      this.db,
-      `WITH v AS (SELECT id FROM villages WHERE town_id = $1),
-       a AS (
-         SELECT e.village_id, e.item_code, min(e.item_id::text)::uuid AS item_id, count(*) AS n,
-                count(*) FILTER (WHERE e.period <> to_char(e.occurred_on, 'YYYY-MM')) AS late, COALESCE(sum(e.points), 0) AS points
-           FROM v JOIN deed_entries e ON e.village_id = v.id AND e.period = $2
-          GROUP BY e.village_id, e.item_code),
-       w AS (
-         SELECT e.village_id, e.item_code, count(*) AS n,
-                count(*) FILTER (WHERE e.period <> to_char(e.occurred_on, 'YYYY-MM')) AS late, COALESCE(sum(e.points), 0) AS points
-           FROM v JOIN entry_states s ON s.village_id = v.id AND s.period = $2 AND s.status = 'withdrawn'
-           JOIN deed_entries e ON e.id = s.entry_id
-          GROUP BY e.village_id, e.item_code)
+      db,
+      `WITH a AS (
+         SELECT village_id, item_code, min(item_id::text)::uuid AS item_id, sum(entries) AS n, sum(late_entries) AS late, sum(points) AS points
+           FROM dashboard_entry_totals WHERE town_id = $1 AND period = $2
+          GROUP BY village_id, item_code)
        SELECT a.village_id AS "villageId", a.item_code AS "itemCode", COALESCE(ci.name, a.item_code) AS "itemName",
-              (a.n - COALESCE(w.n, 0))::int AS entries, (a.late - COALESCE(w.late, 0))::int AS "lateEntries", (a.points - COALESCE(w.points, 0))::int AS points
-         FROM a
-         LEFT JOIN w ON w.village_id = a.village_id AND w.item_code = a.item_code
-         LEFT JOIN catalog_items ci ON ci.id = a.item_id
-        WHERE a.n > COALESCE(w.n, 0)`,
+              a.n::int AS entries, a.late::int AS "lateEntries", a.points::int AS points
+         FROM a LEFT JOIN catalog_items ci ON ci.id = a.item_id
+        WHERE a.n > 0`,
       [townId, period],
     );
   }
 
   /** Outbox rows not yet accepted by the platform: per village for the period, and the town's total over all periods. */
-  exportBacklog(townId: string, period: string): Promise<ExportBacklogRow[]> {
+  exportBacklog(townId: string, period: string, db: Queryable = this.db): Promise<ExportBacklogRow[]> {
     return queryRows<ExportBacklogRow>(
-      this.db,
+      db,
       `SELECT CASE WHEN GROUPING(x.village) = 1 THEN NULL ELSE x.village END AS "villageId",
               count(*) FILTER (WHERE x.status = 'pending')::int AS pending, count(*) FILTER (WHERE x.status = 'failed')::int AS failed
          FROM (SELECT status, CASE WHEN payload->>'period' = $2 THEN payload->>'villageId' END AS village
@@ -130,24 +123,22 @@ export class DashboardRepository {
    * Deed and shop postings of the months, summed per month, village, kind and counterparty (the
    * shop for redemptions and voids): the points and redemption charts from one pass.
    */
-  postingsByMonth(townId: string, months: string[]): Promise<MonthPostingsRow[]> {
+  postingsByMonth(townId: string, months: string[], db: Queryable = this.db): Promise<MonthPostingsRow[]> {
     return queryRows<MonthPostingsRow>(
-      this.db,
-      `SELECT period, village_id AS "villageId", kind, counterparty, count(*)::int AS n,
-              COALESCE(sum(points) FILTER (WHERE points > 0), 0)::int AS added,
-              COALESCE(-sum(points) FILTER (WHERE points < 0), 0)::int AS deducted
-         FROM postings
-        WHERE town_id = $1 AND period = ANY($2::text[]) AND kind IN ('deed', 'redemption', 'redemption_void')
+      db,
+      `SELECT period, village_id AS "villageId", kind, counterparty, sum(postings)::int AS n, sum(added)::int AS added, sum(deducted)::int AS deducted
+         FROM dashboard_posting_totals
+        WHERE town_id = $1 AND period = ANY($2::text[])
         GROUP BY period, village_id, kind, counterparty`,
       [townId, months],
     );
   }
 
-  shopNames(townId: string): Promise<Array<{ id: string; name: string }>> {
-    return queryRows(this.db, `SELECT id, name FROM shops WHERE town_id = $1 ORDER BY code, id`, [townId]);
+  shopNames(townId: string, db: Queryable = this.db): Promise<Array<{ id: string; name: string }>> {
+    return queryRows(db, `SELECT id, name FROM shops WHERE town_id = $1 ORDER BY code, id`, [townId]);
   }
 
-  gradeCounts(townId: string): Promise<Array<{ grade: string; residents: number }>> {
-    return queryRows(this.db, `SELECT grade, count(*)::int AS residents FROM accounts WHERE town_id = $1 GROUP BY grade`, [townId]);
+  gradeCounts(townId: string, db: Queryable = this.db): Promise<Array<{ grade: string; residents: number }>> {
+    return queryRows(db, `SELECT grade, count(*)::int AS residents FROM accounts WHERE town_id = $1 GROUP BY grade`, [townId]);
   }
 }

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { RequestContext } from '@app/auth/principal';
+import { ReadReplica } from '@app/database/read-replica';
 import { lateFlags, periodDeadlines } from '@app/board/deadlines';
-import { previousPeriod } from '@app/review/working-days';
+import { previousPeriod } from '@app/common/time';
 import { DEFAULT_GRADE_THRESHOLDS } from '@app/scoring/grade';
 import { DASHBOARD_MONTHS, DASHBOARD_TOP_ITEMS, type DashboardDto, type GradeCountDto, type ShopMonthRedemptionsDto, type TopItemDto, type VillageMonthPointsDto } from './dashboard.dto';
 import { DashboardRepository, type MonthPostingsRow } from './dashboard.repository';
@@ -16,24 +17,33 @@ export function monthsUpTo(period: string, count: number): string[] {
 /**
  * The town admin's 首页: this period's progress per village (cycle state, entries, late close and
  * publish, objections, export backlog) and the charts' series. The town is the login's, never a
- * parameter. The queries run side by side, each on its own pooled connection.
+ * parameter. The queries run side by side, each on its own pooled connection, on the standby
+ * when there is one.
  */
 @Injectable()
 export class DashboardService {
-  constructor(private readonly repo: DashboardRepository) {}
+  constructor(
+    private readonly repo: DashboardRepository,
+    private readonly replica: ReadReplica,
+  ) {}
 
   async dashboard(ctx: RequestContext, period: string, now = new Date()): Promise<DashboardDto> {
     const townId = ctx.principal.townId;
     const months = monthsUpTo(period, DASHBOARD_MONTHS);
-    const [settings, cycles, entries, backlog, postings, shops, gradeRows] = await Promise.all([
-      this.repo.townSettings(townId),
-      this.repo.cyclesOfPeriod(townId, period),
-      this.repo.entriesOfPeriod(townId, period),
-      this.repo.exportBacklog(townId, period),
-      this.repo.postingsByMonth(townId, months),
-      this.repo.shopNames(townId),
-      this.repo.gradeCounts(townId),
-    ]);
+    const { repo } = this;
+    // The read replica when there is one and it has what this user last wrote (ReadReplica): one
+    // pick for all seven reads, so they see one state.
+    const [settings, cycles, entries, backlog, postings, shops, gradeRows] = await this.replica.read({ who: ctx.principal }, (db) =>
+      Promise.all([
+        repo.townSettings(townId, db),
+        repo.cyclesOfPeriod(townId, period, db),
+        repo.entriesOfPeriod(townId, period, db),
+        repo.exportBacklog(townId, period, db),
+        repo.postingsByMonth(townId, months, db),
+        repo.shopNames(townId, db),
+        repo.gradeCounts(townId, db),
+      ]),
+    );
 
     const perVillage = new Map<string, { entries: number; late: number }>();
     const perItem = new Map<string, TopItemDto>();

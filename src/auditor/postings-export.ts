@@ -2,16 +2,14 @@ import { once } from 'node:events';
 import { PassThrough, Readable, pipeline } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import ExcelJS from 'exceljs';
+import { shanghaiDateTime } from '@app/common/time';
 import { KIND_LABELS } from '@app/ledger/statement.service';
 import type { PostingRow } from './auditor.repository';
 
 /** Rows per read while exporting: one keyset page, so memory stays flat however many rows. */
 export const EXPORT_BATCH = 5000;
 
-const shanghai = (d: Date) => {
-  const s = new Date(new Date(d).getTime() + 8 * 3600_000).toISOString();
-  return `${s.slice(0, 10)} ${s.slice(11, 19)}`;
-};
+const shanghai = (d: Date) => shanghaiDateTime(d, true);
 
 /** Export columns: Chinese header, width, and how to read a posting. */
 export const POSTING_COLUMNS: Array<{ header: string; width: number; value: (p: PostingRow) => string | number }> = [

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '@app/audit/audit.service';
 import { AppError } from '@app/common/errors/app-error';
+import { isUniqueViolation } from '@app/common/idempotency';
 import { newApiKey } from './api-key';
 import { AuthRepository, type StaffRow, type TerminalRow } from './auth.repository';
 import { AuthService } from './auth.service';
@@ -38,7 +39,7 @@ export class StaffService {
         shopId: dto.shopId ?? null,
       })
       .catch((err: { code?: string }) => {
-        if (err.code === '23505') throw new AppError('STAFF.USERNAME_TAKEN');
+        if (isUniqueViolation(err)) throw new AppError('STAFF.USERNAME_TAKEN');
         throw err;
       });
     await this.audit.record(ctx, { action: 'staff.create', targetType: 'staff', targetId: row.id, summary: { username: row.username, role: row.role } });

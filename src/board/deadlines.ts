@@ -1,3 +1,4 @@
+import { shanghaiDateTime, shanghaiInstant } from '@app/common/time';
 import { DEFAULT_CLOSE_DAY } from '@app/review/schedule';
 
 /**
@@ -8,13 +9,10 @@ import { DEFAULT_CLOSE_DAY } from '@app/review/schedule';
  * - finalized once the objection window has ended (the finalize job runs then; a window that
  *   ended and is still not finalized is overdue).
  */
-const SHANGHAI_OFFSET_MS = 8 * 3600_000;
-
 /** 00:00 Asia/Shanghai of day `day` of the month after `period` ('YYYY-MM'). */
 function startOfDayAfterPeriod(period: string, day: number): Date {
   const [y, m] = period.split('-').map(Number);
-  // Date.UTC months are 0-based: `m` (1-based) is already the next month's index.
-  return new Date(Date.UTC(y, m, day) - SHANGHAI_OFFSET_MS);
+  return shanghaiInstant(y, m + 1, day);
 }
 
 export interface PeriodDeadlines {
@@ -57,6 +55,5 @@ export function lateFlags(period: string, c: CycleTimes | null, now: Date, close
 
 /** A Date as 'YYYY-MM-DD HH:mm' in Asia/Shanghai (for printed notices). */
 export function formatShanghai(d: Date | string): string {
-  const s = new Date(new Date(d).getTime() + SHANGHAI_OFFSET_MS).toISOString();
-  return `${s.slice(0, 10)} ${s.slice(11, 16)}`;
+  return shanghaiDateTime(d);
 }

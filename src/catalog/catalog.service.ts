@@ -4,7 +4,8 @@ import type { Principal, RequestContext } from '@app/auth/principal';
 import { ScopeService } from '@app/auth/scope.service';
 import { AppError } from '@app/common/errors/app-error';
 import { fieldProblem } from '@app/common/http/validation-messages';
-import { isCalendarDate, shanghaiDate } from '@app/org/local-date';
+import { isUniqueViolation } from '@app/common/idempotency';
+import { isCalendarDate, shanghaiDate } from '@app/common/time';
 import { OrgService } from '@app/org/org.service';
 import { explainRule, validateRule } from '@app/scoring/rules/rule-engine';
 import type { ItemCaps, Rule } from '@app/scoring/rules/rule.types';
@@ -79,7 +80,7 @@ export class CatalogService {
         return { versionCode: version.code, effectiveFrom: dto.effectiveFrom, adoptedAt: row.adoptedAt };
       })
       .catch((err: unknown) => {
-        if ((err as { code?: string }).code === '23505') throw new AppError('CATALOG.ADOPTION_EXISTS', undefined, { effectiveFrom: dto.effectiveFrom });
+        if (isUniqueViolation(err)) throw new AppError('CATALOG.ADOPTION_EXISTS', undefined, { effectiveFrom: dto.effectiveFrom });
         throw err;
       });
   }

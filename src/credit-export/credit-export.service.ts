@@ -4,12 +4,12 @@ import { createHmac } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { AuditService } from '@app/audit/audit.service';
 import type { RequestContext } from '@app/auth/principal';
+import { periodOf, previousPeriod } from '@app/common/time';
 import { AppConfig } from '@app/config/app-config';
 import { queryRows } from '@app/database/sql';
 import { JobHandler } from '@app/queue/job-handler.decorator';
 import { JobQueue } from '@app/queue/job-queue.service';
 import type { JobPayloads } from '@app/queue/jobs';
-import { periodOf, previousPeriod } from '@app/review/working-days';
 import { EXPORT_STATUS_MONTHS } from './credit-export.dto';
 import { CreditExportRepository, type ExportMonthRow, type FailedExportRow } from './credit-export.repository';
 

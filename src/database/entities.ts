@@ -1,4 +1,5 @@
 import { AuditLogEntry } from '@app/audit/audit-log.entity';
+import { DashboardEntryTotal, DashboardPostingTotal } from '@app/auditor/dashboard.entities';
 import { LoginFailure, RefreshToken, StaffSession, StaffUser, Terminal, TerminalPairing } from '@app/auth/auth.entities';
 import { CatalogAdoption, CatalogItem, CatalogItemRetirement, CatalogVersion } from '@app/catalog/catalog.entities';
 import { Account, LedgerCorrection, Posting, YearlyRating } from '@app/ledger/ledger.entities';
@@ -54,4 +55,6 @@ export const ENTITIES = [
   RedemptionVoid,
   Notice,
   ResidentAccessToken,
+  DashboardPostingTotal,
+  DashboardEntryTotal,
 ];

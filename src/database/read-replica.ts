@@ -103,7 +103,10 @@ export class ReadReplica implements OnModuleInit, OnModuleDestroy {
   }
 
   private async remember(key: string): Promise<void> {
-    const [row] = (await this.primary.query(`SELECT pg_current_wal_lsn()::text AS lsn`)) as Array<{ lsn: string }>;
+    // The insert position, not pg_current_wal_lsn() (the write position): with synchronous_commit
+    // off a commit returns before its record is written, so the write position can still be
+    // short of it and a standby that has not replayed the write would pass for one that has.
+    const [row] = (await this.primary.query(`SELECT pg_current_wal_insert_lsn()::text AS lsn`)) as Array<{ lsn: string }>;
     // Redis down: not stored, but then `pick` cannot read any position either and sends every read
     // that names a writer or a board to the primary, so nothing stale is served.
     await this.redis.run((c) => c.set(key, row.lsn, 'PX', WRITE_MEMORY_MS));

@@ -5,6 +5,8 @@ import type { RequestContext } from '@app/auth/principal';
 import { ScopeService } from '@app/auth/scope.service';
 import { AppError } from '@app/common/errors/app-error';
 import { fieldProblem } from '@app/common/http/validation-messages';
+import { isUniqueViolation } from '@app/common/idempotency';
+import { shanghaiPeriod, shanghaiYear } from '@app/common/time';
 import { JobHandler } from '@app/queue/job-handler.decorator';
 import { JobQueue } from '@app/queue/job-queue.service';
 import type { JobPayloads } from '@app/queue/jobs';
@@ -13,7 +15,7 @@ import { POSTING_KINDS } from './ledger.entities';
 import { LedgerRepository, type AccountHeadUpdate, type LockedAccount, type NewAccountRow, type PostingRow } from './ledger.repository';
 import type { GradeChange, PostedPosting, PostingRequest, PostResult } from './ledger.types';
 import { GENESIS_HASH, postingHash } from './posting-hash';
-import { creditScoreDelta, gradeOf, shanghaiPeriod, shanghaiYear } from './projection';
+import { creditScoreDelta, gradeOf } from './projection';
 import type { CorrectionDto, CreateCorrectionDto, CreateOpeningBalancesDto, OpeningBalancesResultDto, YearEndEnqueuedDto } from './ledger.dto';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -202,7 +204,7 @@ export class LedgerService {
           createdBy: ctx.principal.id,
         })
         .catch((err: { code?: string }) => {
-          if (err.code === '23505') throw new AppError('LEDGER.ALREADY_REVERSED', undefined, { postingId: original.id });
+          if (isUniqueViolation(err)) throw new AppError('LEDGER.ALREADY_REVERSED', undefined, { postingId: original.id });
           throw err;
         });
       const label = dto.type === 'reversal' ? '冲正' : '更正';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { creditScoreDelta, gradeOf, ratingYearOfPeriod, shanghaiPeriod, shanghaiYear } from './projection';
+import { shanghaiPeriod, shanghaiYear } from '@app/common/time';
+import { creditScoreDelta, gradeOf, ratingYearOfPeriod } from './projection';
 
 describe('projection rules', () => {
   it('only deeds and corrections of the current rating year move the credit score', () => {

@@ -8,18 +8,6 @@ import type { PostingKind } from './ledger.entities';
 /** Only deeds and their corrections move the credit score; every kind moves the balance. */
 export const CREDIT_SCORE_KINDS: ReadonlySet<PostingKind> = new Set<PostingKind>(['deed', 'correction']);
 
-const SHANGHAI_OFFSET_MS = 8 * 60 * 60 * 1000;
-
-/** The calendar year in Asia/Shanghai (fixed UTC+8, no DST) of an instant. */
-export function shanghaiYear(date: Date): number {
-  return new Date(date.getTime() + SHANGHAI_OFFSET_MS).getUTCFullYear();
-}
-
-/** 'YYYY-MM' of an instant in Asia/Shanghai. */
-export function shanghaiPeriod(date: Date): string {
-  return new Date(date.getTime() + SHANGHAI_OFFSET_MS).toISOString().slice(0, 7);
-}
-
 /** A posting counts for the rating year of its period (a December deed posted in January counts for December's year). */
 export function ratingYearOfPeriod(period: string): number {
   return Number(period.slice(0, 4));

@@ -5,13 +5,14 @@ import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import type { RequestContext } from '@app/auth/principal';
 import { ScopeService } from '@app/auth/scope.service';
 import { AppError } from '@app/common/errors/app-error';
+import { shanghaiDate, shanghaiPeriod } from '@app/common/time';
 import { ReadReplica } from '@app/database/read-replica';
 import { fieldProblem } from '@app/common/http/validation-messages';
 import type { PostingKind } from './ledger.entities';
 import { explainRule } from '@app/scoring/rules/rule-engine';
 import { LedgerRepository, type StatementPostingRow, type StatementResident } from './ledger.repository';
 import type { StatementDto, StatementLineDto, StatementQuery } from './ledger.dto';
-import { CREDIT_SCORE_KINDS, gradeOf, ratingYearOfPeriod, shanghaiPeriod } from './projection';
+import { CREDIT_SCORE_KINDS, gradeOf, ratingYearOfPeriod } from './projection';
 
 export const KIND_LABELS: Record<PostingKind, string> = {
   deed: '积分事项',
@@ -141,7 +142,7 @@ export class StatementService {
         seq: r.seq,
         postingId: r.id,
         postedAt: r.postedAt,
-        date: new Date(r.postedAt.getTime() + 8 * 3600_000).toISOString().slice(0, 10),
+        date: shanghaiDate(r.postedAt),
         period: r.period,
         kind: r.kind,
         kindLabel: KIND_LABELS[r.kind],

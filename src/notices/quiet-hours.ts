@@ -1,3 +1,5 @@
+import { SHANGHAI_OFFSET_MS, shanghaiHour } from '@app/common/time';
+
 /**
  * Quiet hours for SMS: by default none between 21:00 and 08:00 Asia/Shanghai (UTC+8 all year, no
  * DST). A notice due in them is held, never dropped, and sent from the end of the window on.
@@ -13,7 +15,6 @@ export interface QuietHours {
 export const DEFAULT_QUIET_HOURS: QuietHours = { from: 21, until: 8 };
 export const QUIET_HOURS_PATTERN = /^([01]?\d|2[0-3])-([01]?\d|2[0-3])$/;
 
-const SHANGHAI_OFFSET_MS = 8 * 3_600_000;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
@@ -31,7 +32,7 @@ function inWindow(hour: number, q: QuietHours): boolean {
 
 /** True when `at` falls in the quiet window, [from:00, until:00) Shanghai time. */
 export function inQuietHours(at: Date, q: QuietHours = DEFAULT_QUIET_HOURS): boolean {
-  return inWindow(new Date(at.getTime() + SHANGHAI_OFFSET_MS).getUTCHours(), q);
+  return inWindow(shanghaiHour(at), q);
 }
 
 /** `at` itself outside quiet hours; otherwise the until:00 Shanghai that ends them. */

@@ -1,3 +1,5 @@
+import { SHANGHAI_OFFSET_MS } from '@app/common/time';
+
 /**
  * The Chinese texts of the notices. A text with any Chinese character is sent as UCS-2, where
  * one SMS segment holds 70 characters (UTF-16 units, which is what String.length counts), the
@@ -34,8 +36,6 @@ export const NOTICE_KIND_LABELS: Record<NoticeKind, string> = {
  * or a detail that is left out when even the shortened message is too long.
  */
 type Part = string | { flex: string; min: number } | { optional: string };
-
-const SHANGHAI_OFFSET_MS = 8 * 3_600_000;
 
 /** '2026-02' → '2026年2月'. */
 export function periodText(period: string): string {

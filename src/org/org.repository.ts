@@ -247,9 +247,9 @@ export class OrgRepository {
     return { ids: new Map(rows.map((r) => [r.code, r.id])), created: inserted.length };
   }
 
-  listHouseholds(villageId: string): Promise<Array<HouseholdRow & { residentCount: number }>> {
+  listHouseholds(villageId: string, db: Db = this.db): Promise<Array<HouseholdRow & { residentCount: number }>> {
     return queryRows(
-      this.db,
+      db,
       `SELECT h.id, h.town_id AS "townId", h.village_id AS "villageId", h.code, h.address, count(r.id)::int AS "residentCount"
        FROM households h LEFT JOIN residents r ON r.household_id = h.id
        WHERE h.village_id = $1 GROUP BY h.id, h.town_id ORDER BY h.code`,
@@ -258,9 +258,9 @@ export class OrgRepository {
   }
 
   /** A household with its village's name, for the household page. */
-  findHousehold(id: string): Promise<(HouseholdRow & { villageName: string }) | null> {
+  findHousehold(id: string, db: Db = this.db): Promise<(HouseholdRow & { villageName: string }) | null> {
     return queryOne(
-      this.db,
+      db,
       `SELECT h.id, h.town_id AS "townId", h.village_id AS "villageId", h.code, h.address, v.name AS "villageName"
        FROM households h JOIN villages v ON v.id = h.village_id WHERE h.id = $1`,
       [id],
@@ -271,9 +271,9 @@ export class OrgRepository {
    * The household's members with what their accounts say (the ledger's projection, not a copy):
    * balance, credit score and grade; null for a resident with no posting yet.
    */
-  householdMembers(householdId: string): Promise<HouseholdMemberRow[]> {
+  householdMembers(householdId: string, db: Db = this.db): Promise<HouseholdMemberRow[]> {
     return queryRows<HouseholdMemberRow>(
-      this.db,
+      db,
       `SELECT r.id, r.name, r.gender, r.birth_year AS "birthYear", r.card_code AS "cardCode", r.status,
               a.balance, a.credit_score AS "creditScore", a.grade
        FROM residents r LEFT JOIN accounts a ON a.resident_id = r.id
@@ -335,9 +335,9 @@ export class OrgRepository {
    * upper case). An exact card code first. A town has tens of thousands of residents: one scan of
    * its rows by town, cut at `limit`.
    */
-  searchTownResidents(townId: string, q: string, limit: number): Promise<ResidentMatchRow[]> {
+  searchTownResidents(townId: string, q: string, limit: number, db: Db = this.db): Promise<ResidentMatchRow[]> {
     return queryRows<ResidentMatchRow>(
-      this.db,
+      db,
       `SELECT r.id, r.name, r.card_code AS "cardCode", h.code AS "householdCode", r.village_id AS "villageId", v.name AS "villageName", r.status
        FROM residents r JOIN households h ON h.id = r.household_id JOIN villages v ON v.id = r.village_id
        WHERE r.town_id = $1 AND (strpos(r.name, $2) > 0 OR strpos(r.card_code, upper($2)) > 0)

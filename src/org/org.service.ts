@@ -3,10 +3,12 @@ import { AuditService } from '@app/audit/audit.service';
 import type { RequestContext } from '@app/auth/principal';
 import { ScopeService } from '@app/auth/scope.service';
 import { AppError } from '@app/common/errors/app-error';
+import { isUniqueViolation } from '@app/common/idempotency';
+import { isCalendarDate } from '@app/common/time';
+import { ReadReplica } from '@app/database/read-replica';
 import { LedgerService } from '@app/ledger/ledger.service';
 import { DEFAULT_GRADE_THRESHOLDS, gradeFor, validateGradeThresholds, type GradeThresholds } from '@app/scoring/grade';
 import type { CreateHouseholdDto, CreateVillageDto, HouseholdDetailDto, HouseholdDto, TownDto, UpdateTownSettingsDto, UpdateVillageBoardDto, VillageDto } from './org.dto';
-import { isCalendarDate } from './local-date';
 import { OrgRepository, TOWN_SETTING_COLUMNS, type TownRow, type TownSettings } from './org.repository';
 
 /** Towns, their settings, villages and households. Other features read town settings from here. */
@@ -17,6 +19,7 @@ export class OrgService {
     private readonly scope: ScopeService,
     private readonly audit: AuditService,
     private readonly ledger: LedgerService,
+    private readonly replica: ReadReplica,
   ) {}
 
   /** The town's settings with defaults applied, for features that compute with them. */
@@ -112,16 +115,21 @@ export class OrgService {
 
   async listHouseholds(ctx: RequestContext, villageId: string): Promise<HouseholdDto[]> {
     await this.scope.village(ctx.principal, villageId);
-    const rows = await this.repo.listHouseholds(villageId);
+    const rows = await this.replica.read({ who: ctx.principal }, (db) => this.repo.listHouseholds(villageId, db));
     return rows.map((h) => ({ id: h.id, villageId: h.villageId, code: h.code, address: h.address, residentCount: h.residentCount }));
   }
 
   /** The household page: members with balance and grade from their accounts, and the total. */
   async getHousehold(ctx: RequestContext, id: string): Promise<HouseholdDetailDto> {
-    const h = await this.repo.findHousehold(id);
+    // The household and its members on the read replica when there is one and it has what this
+    // user last wrote (ReadReplica); one pick for both, so they agree.
+    const { h, rows } = await this.replica.read({ who: ctx.principal }, async (db) => {
+      const found = await this.repo.findHousehold(id, db);
+      return { h: found, rows: found ? await this.repo.householdMembers(id, db) : [] };
+    });
     if (!h) throw new AppError('ORG.HOUSEHOLD_NOT_FOUND');
     this.scope.assertVillage(ctx.principal, { id: h.villageId, townId: h.townId });
-    const [rows, town] = await Promise.all([this.repo.householdMembers(id), this.townSettings(h.townId)]);
+    const town = await this.townSettings(h.townId);
     // A resident with no posting yet has no account row; the projection would start them at
     // balance 0 and the town's base score, so that is what is shown.
     const members = rows.map((r) => {
@@ -165,7 +173,7 @@ function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Pick<T, K> 
 /** Maps PostgreSQL's unique violation to a domain code; other errors pass through. */
 function uniqueViolation(code: 'ORG.VILLAGE_CODE_TAKEN' | 'ORG.HOUSEHOLD_CODE_TAKEN') {
   return (err: unknown): never => {
-    if ((err as { code?: string }).code === '23505') throw new AppError(code);
+    if (isUniqueViolation(err)) throw new AppError(code);
     throw err;
   };
 }

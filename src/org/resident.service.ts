@@ -4,10 +4,12 @@ import { AuditService } from '@app/audit/audit.service';
 import type { RequestContext } from '@app/auth/principal';
 import { ScopeService } from '@app/auth/scope.service';
 import { AppError } from '@app/common/errors/app-error';
+import { isUniqueViolation } from '@app/common/idempotency';
 import { maskName } from '@app/common/mask-name';
+import { shanghaiDate } from '@app/common/time';
+import { ReadReplica } from '@app/database/read-replica';
 import { generateCardCode } from './card-code';
 import { IdHasher } from './id-hasher';
-import { shanghaiDate } from './local-date';
 import type { ChangeResidentStatusDto, CreateResidentDto, ListResidentsQuery, ResidentDto, ResidentMatchListDto, ResidentPageDto, SearchResidentsQuery } from './org.dto';
 import { OrgRepository, type ResidentRow } from './org.repository';
 import { allowedNextStatuses, canChangeStatus } from './resident-status';
@@ -24,6 +26,7 @@ export class ResidentService {
     private readonly scope: ScopeService,
     private readonly audit: AuditService,
     private readonly ids: IdHasher,
+    private readonly replica: ReadReplica,
   ) {}
 
   async create(ctx: RequestContext, villageId: string, dto: CreateResidentDto): Promise<ResidentDto> {
@@ -66,7 +69,8 @@ export class ResidentService {
   /** The login's town only: the town comes from the principal, never from the query. */
   async search(ctx: RequestContext, q: SearchResidentsQuery): Promise<ResidentMatchListDto> {
     const limit = q.limit ?? DEFAULT_SEARCH_RESULTS;
-    const rows = await this.repo.searchTownResidents(ctx.principal.townId, q.q.trim(), limit + 1);
+    // A look-up: the read replica when there is one and it has what this user last wrote.
+    const rows = await this.replica.read({ who: ctx.principal }, (db) => this.repo.searchTownResidents(ctx.principal.townId, q.q.trim(), limit + 1, db));
     return { items: rows.slice(0, limit), more: rows.length > limit };
   }
 
@@ -119,8 +123,7 @@ export function toResidentDto(r: ResidentRow): ResidentDto {
  * (named in the entity; both are per town, migration ShardReady).
  */
 export function residentUniqueViolation(err: unknown): never {
-  const e = err as { code?: string; constraint?: string };
-  if (e.code === '23505' && e.constraint === 'uq_residents_id_hash') throw new AppError('RESIDENT.DUPLICATE_ID');
-  if (e.code === '23505' && e.constraint === 'uq_residents_card_code') throw new AppError('RESIDENT.DUPLICATE_CARD_CODE');
+  if (isUniqueViolation(err, { column: 'id_hash' })) throw new AppError('RESIDENT.DUPLICATE_ID');
+  if (isUniqueViolation(err, { column: 'card_code' })) throw new AppError('RESIDENT.DUPLICATE_CARD_CODE');
   throw err;
 }

@@ -1,5 +1,6 @@
 import { topRanks } from '@app/board/ranking';
 import { maskName } from '@app/common/mask-name';
+import { shanghaiDateTime } from '@app/common/time';
 import type { PeriodEntry } from './review.repository';
 
 export interface BoardLine {
@@ -103,7 +104,7 @@ export function buildBoard(input: {
     period: input.period,
     publishedAt: input.publishedAt.toISOString(),
     windowEndsAt: windowEnd,
-    howToObject: `如对公示内容有异议，请于 ${formatShanghai(input.windowEndsAt)} 前向村信用议事会口头、书面或在平台上提出（注明记录编号、您的姓名与联系方式）。`,
+    howToObject: `如对公示内容有异议，请于 ${shanghaiDateTime(input.windowEndsAt)} 前向村信用议事会口头、书面或在平台上提出（注明记录编号、您的姓名与联系方式）。`,
     residents: residents.map(({ name, lines: l, total }) => ({ name, lines: l, total })),
     totals: {
       residents: residents.length,
@@ -114,9 +115,4 @@ export function buildBoard(input: {
     redList: ranked(1),
     blackList: ranked(-1),
   };
-}
-
-function formatShanghai(d: Date): string {
-  const s = new Date(d.getTime() + 8 * 3600_000).toISOString();
-  return `${s.slice(0, 10)} ${s.slice(11, 16)}`;
 }

@@ -5,6 +5,7 @@ import type { PublicContext, RequestContext } from '@app/auth/principal';
 import { ScopeService } from '@app/auth/scope.service';
 import { BoardService } from '@app/board/board.service';
 import { AppError } from '@app/common/errors/app-error';
+import { periodOf, previousPeriod } from '@app/common/time';
 import { LedgerService } from '@app/ledger/ledger.service';
 import { checkpointValue, CURRENT_CHECKPOINT_VERSION } from '@app/ledger/checkpoint';
 import { NoticesService } from '@app/notices/notices.service';
@@ -21,7 +22,7 @@ import type { AnswerDto, CycleListDto, DecisionDto, MeetingDto, ObjectionDto } f
 import type { CycleState } from './review.entities';
 import { ReviewRepository, type CycleRow, type ObjectionRow, type PeriodEntry } from './review.repository';
 import { isCloseDue, scheduledCloseAt } from './schedule';
-import { addWorkingDays, periodOf, previousPeriod } from './working-days';
+import { addWorkingDays } from './working-days';
 
 const DAY_MS = 86_400_000;
 /** How often the worker checks that its job schedulers still exist in Redis. */

@@ -1,7 +1,6 @@
 import { CronExpressionParser } from 'cron-parser';
+import { shanghaiInstant } from '@app/common/time';
 import { SCHEDULES } from '@app/queue/jobs';
-
-const SHANGHAI_OFFSET_MS = 8 * 3600_000;
 
 /** The close day when a town has not set one (the 5th of the next month). */
 export const DEFAULT_CLOSE_DAY = 5;
@@ -19,8 +18,7 @@ export function nextCloseRun(from: Date): Date {
  */
 export function scheduledCloseAt(period: string, closeDay: number): Date {
   const [y, m] = period.split('-').map(Number);
-  // Date.UTC months are 0-based: `m` (1-based) is already the next month's index.
-  return new Date(Date.UTC(y, m, closeDay, 0, 10) - SHANGHAI_OFFSET_MS);
+  return shanghaiInstant(y, m + 1, closeDay, 0, 10);
 }
 
 export function isCloseDue(period: string, closeDay: number, now: Date): boolean {

@@ -1,13 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import {
-  addWorkingDays,
-  isValidPeriod,
-  nextPeriod,
-  periodOf,
-  periodStart,
-  previousPeriod,
-} from './working-days.js';
+import { isValidPeriod, nextPeriod, periodOf, periodStart, previousPeriod } from '@app/common/time';
+import { addWorkingDays } from './working-days.js';
 
 const NO_HOLIDAYS = new Set<string>();
 

@@ -1,6 +1,6 @@
 /**
- * Calendar arithmetic for review deadlines and periods. Periods, windows and schedules follow
- * Asia/Shanghai (DESIGN.md §6), whatever time zone the server runs in.
+ * Working-day arithmetic for review deadlines (holidays and 调休 from the town's settings).
+ * Shanghai dates and periods themselves live in common/time.
  */
 
 /**
@@ -18,8 +18,6 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Guards the day loop against absurd inputs; a year has about 250 working days. */
 const MAX_WORKING_DAYS = 3660;
-
-const PERIOD_PATTERN = /^([1-9]\d{3})-(0[1-9]|1[0-2])$/;
 
 function offsetOf(tz: string): number {
   const offset = FIXED_UTC_OFFSETS_MS[tz];
@@ -85,40 +83,4 @@ export function addWorkingDays(
     if (isWorkingDay(day)) counted += 1;
   }
   return new Date((day + 1) * DAY_MS - offset - 1);
-}
-
-/** The period 'YYYY-MM' that `date` falls in, in Asia/Shanghai. */
-export function periodOf(date: Date): string {
-  assertValidDate(date, 'date');
-  return dayKey(localDayNumber(date, offsetOf(DEFAULT_TIME_ZONE))).slice(0, 7);
-}
-
-export function isValidPeriod(period: unknown): period is string {
-  return typeof period === 'string' && PERIOD_PATTERN.test(period);
-}
-
-function shiftPeriod(period: string, months: number): string {
-  const m = PERIOD_PATTERN.exec(period);
-  if (m === null) throw new RangeError(`invalid period ${JSON.stringify(period)}; expected YYYY-MM`);
-  const index = Number(m[1]) * 12 + (Number(m[2]) - 1) + months;
-  const year = Math.floor(index / 12);
-  const month = (index % 12) + 1;
-  const shifted = `${year}-${String(month).padStart(2, '0')}`;
-  if (!isValidPeriod(shifted)) throw new RangeError(`period ${period} has no neighbour ${shifted}`);
-  return shifted;
-}
-
-export function previousPeriod(period: string): string {
-  return shiftPeriod(period, -1);
-}
-
-export function nextPeriod(period: string): string {
-  return shiftPeriod(period, 1);
-}
-
-/** The first instant of a period (00:00 Asia/Shanghai on its 1st day), for range queries. */
-export function periodStart(period: string): Date {
-  const m = PERIOD_PATTERN.exec(period);
-  if (m === null) throw new RangeError(`invalid period ${JSON.stringify(period)}; expected YYYY-MM`);
-  return new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, 1) - offsetOf(DEFAULT_TIME_ZONE));
 }

@@ -1,3 +1,5 @@
+import { hashRequest, isUniqueViolation } from '@app/common/idempotency';
+import { shanghaiDate } from '@app/common/time';
 import { entriesCreatedTotal } from '@app/metrics/metrics';
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
@@ -10,7 +12,7 @@ import { CARD_CODE_PATTERN } from '@app/common/http/field-decorators';
 import { buildErrorReport, buildTemplate, cell, parseTable, type CheckedRow, type ColumnSpec, type ParsedTable, type RowError, type UploadedFile } from '@app/common/tabular/tabular';
 import type { UploadResultDto } from './entries.dto';
 import { EntriesRepository } from './entries.repository';
-import { EntriesService, hashRequest, shanghaiToday, type EntryInput, type EntryProblemField, type PreparedEntry } from './entries.service';
+import { EntriesService, type EntryInput, type EntryProblemField, type PreparedEntry } from './entries.service';
 import { ItemIndex, itemChoice, resolveItem } from './item-lookup';
 import { explainRule } from './rules/rule-engine';
 import type { Rule } from './rules/rule.types';
@@ -129,7 +131,7 @@ export class EntriesUploadService {
   /** The template: the catalogue in force for the clerk's village (or the town), today. */
   async template(ctx: RequestContext, format: 'csv' | 'xlsx', villageId?: string): Promise<Buffer> {
     const village = villageId ? await this.scope.village(ctx.principal, villageId) : null;
-    const onDate = shanghaiToday(new Date());
+    const onDate = shanghaiDate(new Date());
     const staffVillage = ctx.principal.kind === 'staff' ? ctx.principal.villageId : null;
     const items = await this.repo.listItemsInForce(ctx.principal.townId, village?.id ?? staffVillage, onDate);
     const examples = TEMPLATE_EXAMPLES.map((e) => ({ ...e, occurredOn: onDate }));
@@ -170,7 +172,7 @@ export class EntriesUploadService {
       entriesCreatedTotal.inc({ source: 'upload' }, result.created);
       return result;
     } catch (err) {
-      if ((err as { code?: string }).code === '23505') throw new AppError('ENTRY.DUPLICATE_BATCH');
+      if (isUniqueViolation(err)) throw new AppError('ENTRY.DUPLICATE_BATCH');
       throw err;
     }
   }
@@ -218,7 +220,7 @@ export class EntriesUploadService {
     const add = (row: number, column: string | null, code: string, predicate: string, severity?: 'warning') =>
       problems.push({ row, column, code, message: column ? `第 ${row} 行“${column}”：${predicate}` : `第 ${row} 行：${predicate}`, ...(severity ? { severity } : {}) });
 
-    const today = shanghaiToday(new Date());
+    const today = shanghaiDate(new Date());
     const rows = table.checkedRows;
     const cards = [...new Set(rows.flatMap((r) => (r.values.cardCode ? [r.values.cardCode] : [])))];
     const byCard = new Map((await this.repo.findResidentsByCardCode(cards)).map((r) => [r.cardCode, r]));

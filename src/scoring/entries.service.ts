@@ -1,13 +1,14 @@
+import { hashRequest, isUniqueViolation } from '@app/common/idempotency';
+import { nextPeriod, periodOf, periodStart, previousPeriod, shanghaiDate } from '@app/common/time';
 import { entriesCreatedTotal } from '@app/metrics/metrics';
 import { Injectable } from '@nestjs/common';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { AuditService } from '@app/audit/audit.service';
 import type { RequestContext } from '@app/auth/principal';
 import { ScopeService, type VillageRef } from '@app/auth/scope.service';
 import { AppError } from '@app/common/errors/app-error';
 import { ERROR_CODES, type ErrorCode } from '@app/common/errors/error-codes';
-import { nextPeriod, periodOf, periodStart, previousPeriod } from '@app/review/working-days';
 import type { CreateEntryDto, EntryDto, EntryPageDto, EntryPreviewDto } from './entries.dto';
 import { EntriesRepository, type EntryView, type ItemVersion, type NewEntryRow, type ResidentForEntry, type StandingEntry } from './entries.repository';
 import { entryInputProblems, evaluatePeriod, explainRule, RuleInputError } from './rules/rule-engine';
@@ -49,12 +50,6 @@ export interface EntryProblem {
   message: string;
 }
 
-const SHANGHAI_OFFSET_MS = 8 * 3600 * 1000;
-
-/** Today in Asia/Shanghai as YYYY-MM-DD. */
-export function shanghaiToday(now: Date): string {
-  return new Date(now.getTime() + SHANGHAI_OFFSET_MS).toISOString().slice(0, 10);
-}
 
 /**
  * Deed entries: what village clerks type in. The rule engine decides the points (the client
@@ -88,7 +83,7 @@ export class EntriesService {
       return { entry: toDto((await this.repo.findEntry(id)) as EntryView), replayed: false };
     } catch (err) {
       // Two requests with the same key raced: the loser answers like a retry would.
-      if ((err as { code?: string }).code === '23505' && dto.idempotencyKey) {
+      if (isUniqueViolation(err) && dto.idempotencyKey) {
         const prior = await this.replay(village.id, dto.idempotencyKey, requestHash);
         if (prior) return { entry: prior, replayed: true };
       }
@@ -112,8 +107,8 @@ export class EntriesService {
     opts: { dryRun?: boolean } = {},
   ): Promise<{ rows: PreparedEntry[]; problems: EntryProblem[]; periods: string[] }> {
     const now = new Date();
-    const today = shanghaiToday(now);
-    const earliest = isoDate(periodStart(previousPeriod(periodOf(now))));
+    const today = shanghaiDate(now);
+    const earliest = shanghaiDate(periodStart(previousPeriod(periodOf(now))));
     const problems: EntryProblem[] = [];
     const fail = (row: number, column: string | null, code: ErrorCode, message?: string) =>
       problems.push({ row, column, code, message: message ?? ERROR_CODES[code].message });
@@ -396,16 +391,6 @@ function groupBy<T>(xs: T[], key: (x: T) => string): Map<string, T[]> {
     else out.set(k, [x]);
   }
   return out;
-}
-
-function isoDate(d: Date): string {
-  return new Date(d.getTime() + SHANGHAI_OFFSET_MS).toISOString().slice(0, 10);
-}
-
-/** Canonical hash of an entry request, for idempotency: same key + same body = same entry. */
-export function hashRequest(body: Record<string, unknown>): string {
-  const keys = Object.keys(body).filter((k) => body[k] !== undefined && body[k] !== null).sort();
-  return createHash('sha256').update(JSON.stringify(keys.map((k) => [k, body[k]]))).digest('hex');
 }
 
 export function toDto(e: EntryView): EntryDto {

@@ -5,6 +5,7 @@ import { AuditService } from '@app/audit/audit.service';
 import type { RequestContext } from '@app/auth/principal';
 import { ScopeService } from '@app/auth/scope.service';
 import { AppError } from '@app/common/errors/app-error';
+import { isUniqueViolation } from '@app/common/idempotency';
 import type { CreateGoodsDto, GoodsDto, StockAdjustDto, StockCountDto, StockCountResultDto, UpdateGoodsDto } from './shop.dto';
 import { RedemptionRepository, type GoodsRow } from './redemption.repository';
 
@@ -158,8 +159,7 @@ function toDto(g: GoodsRow): GoodsDto {
 }
 
 function uniqueGoodsError(err: { code?: string; constraint?: string; driverError?: { code?: string; constraint?: string } }): never {
-  const e = err.driverError ?? err;
-  if (e.code === '23505' && e.constraint === 'uq_goods_shop_code') throw new AppError('GOODS.CODE_TAKEN');
-  if (e.code === '23505' && e.constraint === 'uq_goods_shop_barcode') throw new AppError('GOODS.BARCODE_TAKEN');
+  if (isUniqueViolation(err, { constraint: 'uq_goods_shop_code' })) throw new AppError('GOODS.CODE_TAKEN');
+  if (isUniqueViolation(err, { constraint: 'uq_goods_shop_barcode' })) throw new AppError('GOODS.BARCODE_TAKEN');
   throw err;
 }

@@ -1,3 +1,5 @@
+import { hashRequest } from '@app/common/idempotency';
+import { periodOf, shanghaiDate } from '@app/common/time';
 import { redemptionsTotal } from '@app/metrics/metrics';
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
@@ -7,8 +9,6 @@ import { AppError } from '@app/common/errors/app-error';
 import { maskName } from '@app/common/mask-name';
 import { LedgerService } from '@app/ledger/ledger.service';
 import { NoticesService } from '@app/notices/notices.service';
-import { periodOf } from '@app/review/working-days';
-import { hashRequest, shanghaiToday } from '@app/scoring/entries.service';
 import type { CardHolderDto, ReceiptDto, RedeemDto, TodaySalesDto } from './shop.dto';
 
 /** A redemption with its idempotency key settled (from the Idempotency-Key header or the body). */
@@ -102,7 +102,7 @@ export class RedemptionService {
     const total = lines.reduce((s, l) => s + l.points, 0);
     const id = randomUUID();
     const now = new Date();
-    const receiptNo = `${h.shopCode}-${shanghaiToday(now).replace(/-/g, '')}-${String(seq).padStart(6, '0')}`;
+    const receiptNo = `${h.shopCode}-${shanghaiDate(now).replace(/-/g, '')}-${String(seq).padStart(6, '0')}`;
     const row = await this.repo.db.transaction(async (m) => {
       const posted = await this.ledger
         .postOne({ accountId: h.id, kind: 'redemption', points: -total, sourceRef: `redemption:${id}`, counterparty: `shop:${t.shopId}`, period: periodOf(now), memo: receiptNo, requireCovered: true }, m)
@@ -157,7 +157,7 @@ export class RedemptionService {
     if (!r || r.townId !== principal.townId) throw new AppError('REDEMPTION.NOT_FOUND');
     if (principal.shopId !== r.shopId) throw new AppError('AUTH.OUT_OF_SCOPE');
     if (r.voidedAt) return this.receipt(r);
-    if (shanghaiToday(r.createdAt) !== shanghaiToday(new Date())) throw new AppError('REDEMPTION.VOID_WINDOW_PASSED');
+    if (shanghaiDate(r.createdAt) !== shanghaiDate(new Date())) throw new AppError('REDEMPTION.VOID_WINDOW_PASSED');
     // At a till the clerk is the actor, and the void records the terminal too.
     const terminal = principal.kind === 'terminal' ? principal : null;
     const actor = terminal?.clerk ? `staff:${terminal.clerk.id}` : `${principal.kind}:${principal.id}`;
@@ -191,14 +191,14 @@ export class RedemptionService {
   }
 
   async today(t: TerminalPrincipal): Promise<ReceiptDto[]> {
-    const since = new Date(`${shanghaiToday(new Date())}T00:00:00+08:00`);
+    const since = new Date(`${shanghaiDate(new Date())}T00:00:00+08:00`);
     const rows = await this.repo.listForTerminalSince(this.repo.db, t.id, since);
     return Promise.all(rows.map((r) => this.receipt(r)));
   }
 
   /** The shop's sales today (Asia/Shanghai) at all its terminals, with totals: the till's 今日兑换. */
   async salesToday(t: TerminalPrincipal): Promise<TodaySalesDto> {
-    const day = shanghaiToday(new Date());
+    const day = shanghaiDate(new Date());
     const rows = await this.repo.listForShopSince(this.repo.db, t.shopId, new Date(`${day}T00:00:00+08:00`));
     const receipts = await Promise.all(rows.map((r) => this.receipt(r)));
     const totalPoints = receipts.reduce((s, r) => s + r.totalPoints, 0);

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AuditService } from '@app/audit/audit.service';
 import type { RequestContext } from '@app/auth/principal';
 import { AppError } from '@app/common/errors/app-error';
+import { isUniqueViolation } from '@app/common/idempotency';
 import type { CreateShopDto, ShopDto } from './shop.dto';
 import { ShopRepository } from './shop.repository';
 
@@ -18,7 +19,7 @@ export class ShopService {
       throw new AppError('AUTH.OUT_OF_SCOPE', 'a village is not in your town');
     }
     const shop = await this.repo.insertShop(townId, dto.code, dto.name, dto.villageIds).catch((err: { code?: string }) => {
-      if (err.code === '23505') throw new AppError('SHOP.CODE_TAKEN');
+      if (isUniqueViolation(err)) throw new AppError('SHOP.CODE_TAKEN');
       throw err;
     });
     await this.audit.record(ctx, { action: 'shop.create', targetType: 'shop', targetId: shop.id, summary: { code: shop.code, villageIds: shop.villageIds } });

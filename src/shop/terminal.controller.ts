@@ -5,7 +5,7 @@ import { Ctx, TerminalAuth } from '@app/auth/auth.decorators';
 import type { RequestContext, TerminalPrincipal } from '@app/auth/principal';
 import { ApiErrors } from '@app/common/errors/api-errors';
 import { idempotencyKeyOf } from '@app/common/http/idempotency-key';
-import { shanghaiToday } from '@app/scoring/entries.service';
+import { shanghaiDate } from '@app/common/time';
 import {
   CardHolderDto,
   CardParams,
@@ -98,7 +98,7 @@ export class TerminalController {
   @ApiOperation({ summary: '本超市某日（默认今天）对账：按商品的兑换、撤销与净积分，即镇应付超市的积分（日结打印）' })
   @ApiOkResponse({ type: ReconciliationReportDto })
   reconciliation(@Ctx() ctx: RequestContext, @Query() q: DayQuery): Promise<ReconciliationReportDto> {
-    const day = q.day ?? shanghaiToday(new Date());
+    const day = q.day ?? shanghaiDate(new Date());
     return this.goods.reconciliation(ctx, { shopId: (ctx.principal as TerminalPrincipal).shopId, from: day, to: day });
   }
 }

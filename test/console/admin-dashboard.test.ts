@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../support/browser';
 import { createTestDatabase, dropTestDatabase } from '../support/db';
 import { ROOT, spawnApi, spawnBuilt, stopSpawned, tail, type Spawned } from '../support/processes';
+import { shanghaiDate } from '@app/common/time';
 
 /**
  * The town admin's 首页, 评议周期 and 信用报送 pages in Chromium against the built api over a real
@@ -23,7 +24,6 @@ function shanghaiMonth(monthsBack = 0): string {
   return `${Math.floor(idx / 12)}-${String((idx % 12) + 1).padStart(2, '0')}`;
 }
 const label = (period: string) => `${period.slice(0, 4)}年${Number(period.slice(5))}月`;
-const shanghaiToday = () => new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
 
 interface Village {
   id: string;
@@ -115,7 +115,7 @@ describe('town admin console (browser): dashboard, cycles, credit export', () =>
     residents = (await apiCall<{ items: Array<{ id: string; name: string }> }>('GET', `/villages/${dc.id}/residents?limit=10`, admin)).items;
     // Last month (still open: no worker closes it here): two deeds dated its first day. This month: three.
     for (const r of residents.slice(0, 2)) await apiCall('POST', `/villages/${dc.id}/entries`, clerk, { residentId: r.id, itemCode: 'T10', occurredOn: `${last}-01` });
-    for (const r of residents.slice(2, 5)) await apiCall('POST', `/villages/${dc.id}/entries`, clerk, { residentId: r.id, itemCode: 'B02', occurredOn: shanghaiToday() });
+    for (const r of residents.slice(2, 5)) await apiCall('POST', `/villages/${dc.id}/entries`, clerk, { residentId: r.id, itemCode: 'B02', occurredOn: shanghaiDate() });
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
     context.setDefaultTimeout(10_000);
@@ -173,7 +173,7 @@ describe('town admin console (browser): dashboard, cycles, credit export', () =>
   it('the dashboard shows the numbers the api gives for the month, and a village opens its cycles', async () => {
     // Last month to its board: close, meeting, decisions, publish; one objection filed on the board.
     await apiCall('POST', `/villages/${dc.id}/cycles/${last}/close`, admin);
-    await apiCall('POST', `/villages/${dc.id}/cycles/${last}/meeting`, reviewer, { heldOn: shanghaiToday(), attendees: ['王书记', '李主任'], minutes: '逐条评议' });
+    await apiCall('POST', `/villages/${dc.id}/cycles/${last}/meeting`, reviewer, { heldOn: shanghaiDate(), attendees: ['王书记', '李主任'], minutes: '逐条评议' });
     const sheet = await apiCall<{ entries: Array<{ id: string; status: string }> }>('GET', `/villages/${dc.id}/cycles/${last}`, reviewer);
     await apiCall('POST', `/villages/${dc.id}/cycles/${last}/decisions`, reviewer, { decisions: sheet.entries.map((e) => ({ entryId: e.id, decision: 'approve' })) });
     await apiCall('POST', `/villages/${dc.id}/cycles/${last}/publish`, reviewer);

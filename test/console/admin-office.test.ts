@@ -7,6 +7,7 @@ import { demoResidents } from '@app/database/demo-seed';
 import { launchChromium } from '../support/browser';
 import { createTestDatabase, dropTestDatabase } from '../support/db';
 import { ROOT, spawnApi, spawnBuilt, stopSpawned, tail, type Spawned } from '../support/processes';
+import { shanghaiDate } from '@app/common/time';
 
 /**
  * The town admin's office in the console (issue 17), driven in Chromium against the built api
@@ -17,7 +18,6 @@ import { ROOT, spawnApi, spawnBuilt, stopSpawned, tail, type Spawned } from '../
 const PASSWORD = 'xinyi-demo-2026';
 const SHOTS = process.env.CONSOLE_SCREENSHOTS_DIR ?? join(ROOT, 'test-results', 'console');
 const poll = <T>(fn: () => Promise<T> | T) => expect.poll(fn, { timeout: 10_000 });
-const shanghaiToday = () => new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
 
 interface Village {
   id: string;
@@ -38,7 +38,7 @@ describe('staff console (browser): the town admin’s office', () => {
   let admin: string;
   let dc: Village;
   const pageErrors: string[] = [];
-  const year = Number(shanghaiToday().slice(0, 4));
+  const year = Number(shanghaiDate().slice(0, 4));
 
   async function apiCall<T>(method: string, path: string, token: string | null, body?: unknown): Promise<T> {
     const res = await fetch(`${api.url}/api/v1${path}`, {
@@ -309,9 +309,9 @@ describe('staff console (browser): the town admin’s office', () => {
     await poll(() => retire.locator('.el-form-item__error').innerText()).toContain('停用原因');
     await retire.getByLabel('停用原因').fill('村规民约修订，不再适用');
     await retire.getByRole('button', { name: '确定停用' }).click();
-    await poll(() => row.innerText()).toContain(`自 ${shanghaiToday()} 停用`);
+    await poll(() => row.innerText()).toContain(`自 ${shanghaiDate()} 停用`);
     const listed = await apiCall<Array<{ code: string; retiredOn: string | null }>>('GET', `/villages/${dc.id}/items`, admin);
-    expect(listed.find((i) => i.code === 'V01')?.retiredOn).toBe(shanghaiToday());
+    expect(listed.find((i) => i.code === 'V01')?.retiredOn).toBe(shanghaiDate());
   });
 
   it('no page error on the way', () => {

@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, linkPages } from '../support/browser';
 import { createTestDatabase, dropTestDatabase } from '../support/db';
 import { ROOT, spawnApi, spawnBuilt, stopSpawned, tail, type Spawned } from '../support/processes';
+import { shanghaiDate } from '@app/common/time';
 
 /**
  * The auditors' desk (审计/信用办) as an auditor uses it: the built api over a real PostgreSQL and
@@ -17,10 +18,6 @@ import { ROOT, spawnApi, spawnBuilt, stopSpawned, tail, type Spawned } from '../
 const PASSWORD = 'xinyi-demo-2026';
 const SHOTS = process.env.CONSOLE_SCREENSHOTS_DIR ?? join(ROOT, 'test-results', 'console');
 const poll = <T>(fn: () => Promise<T> | T) => expect.poll(fn, { timeout: 15_000 });
-
-function shanghaiToday(): string {
-  return new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
-}
 
 interface Resident {
   id: string;
@@ -118,7 +115,7 @@ describe("auditors' desk (browser): postings, export, statement, audit log, time
     // One month of 东村, the real way: entered, closed, met, decided, published, finalized.
     const clerk = await token('clerk.dongcun');
     const reviewer = await token('reviewer.dongcun');
-    const today = shanghaiToday();
+    const today = shanghaiDate();
     const specs = [
       { residentId: residents[0].id, itemCode: 'T10' },
       { residentId: residents[0].id, itemCode: 'T57', points: 10, reason: '扑救邻居家火情', evidenceNote: '村委会证明' },

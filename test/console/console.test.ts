@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, linkPages } from '../support/browser';
 import { createTestDatabase, dropTestDatabase } from '../support/db';
 import { ROOT, spawnApi, spawnBuilt, stopSpawned, tail, type Spawned } from '../support/processes';
+import { shanghaiDate } from '@app/common/time';
 
 /**
  * The staff console as the village clerk and the village reviewer use it: the built api (from
@@ -21,11 +22,6 @@ const SHOTS = process.env.CONSOLE_SCREENSHOTS_DIR ?? join(ROOT, 'test-results', 
 
 /** A page settles within seconds on this shared 2-core machine, not vitest's default 1 s. */
 const poll = <T>(fn: () => Promise<T> | T) => expect.poll(fn, { timeout: 10_000 });
-
-/** Today in Asia/Shanghai, as the console and the api count days. */
-function shanghaiToday(): string {
-  return new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
-}
 
 interface Resident {
   id: string;
@@ -109,7 +105,7 @@ describe('staff console (browser): clerk entry, upload, review meeting, publish,
     context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai', acceptDownloads: true });
     context.setDefaultTimeout(10_000);
     page = await context.newPage();
-    period = shanghaiToday().slice(0, 7);
+    period = shanghaiDate().slice(0, 7);
     page.on('pageerror', (e) => pageErrors.push(e.message));
     page.on('console', (m) => {
       if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) pageErrors.push(m.text());
@@ -292,7 +288,7 @@ describe('staff console (browser): clerk entry, upload, review meeting, publish,
   }
 
   it('upload: every row error in a table, the error sheet downloaded, then the fixed file imported', async () => {
-    const day = shanghaiToday();
+    const day = shanghaiDate();
     const good = goodRows(day);
     const bad = good.map((r) => [...r]);
     bad[2][0] = 'NOSUCHCARD';
@@ -344,7 +340,7 @@ describe('staff console (browser): clerk entry, upload, review meeting, publish,
     await page.getByRole('navigation', { name: '主菜单' }).getByRole('menuitem', { name: '会议与决定' }).click();
     await page.getByRole('button', { name: '保存会议记录' }).click();
     await poll(() => fieldError('会议地点').innerText()).toBe('请填写会议地点');
-    const [y, m, d] = shanghaiToday().split('-').map(Number);
+    const [y, m, d] = shanghaiDate().split('-').map(Number);
     await page.getByLabel('会议日期').fill(`${y}年${m}月${d}日`);
     await page.getByLabel('会议日期').press('Enter');
     await page.getByLabel('会议地点').fill('村委会会议室');

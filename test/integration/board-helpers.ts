@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { expect } from 'vitest';
+import { shanghaiDate } from '@app/common/time';
 import { ReviewService } from '@app/review/review.service';
-import { shanghaiToday } from '@app/scoring/entries.service';
 import type { TestStack } from '../support/app';
 import { bearer, type FixtureUser, type TownFixture } from '../support/fixtures';
 
@@ -62,7 +62,7 @@ export async function villageB(stack: TestStack, f: TownFixture, t: Record<Fixtu
 
 /** Enters, closes (town admin, early), records the meeting, approves all and publishes. */
 export async function publishMonth(stack: TestStack, t: Record<FixtureUser, string>, v: VillageActors, entries: EntrySpec[]): Promise<{ period: string; entryIds: string[] }> {
-  const today = shanghaiToday(new Date());
+  const today = shanghaiDate(new Date());
   const entryIds: string[] = [];
   let period = '';
   for (const e of entries) {

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { shanghaiToday } from '@app/scoring/entries.service';
+import { shanghaiDate } from '@app/common/time';
 import { BoardRecordNumbers1795483000000 } from '../../migrations/1795483000000-BoardRecordNumbers';
 import { startStack, type TestStack } from '../support/app';
 import { bearers, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
@@ -30,7 +30,7 @@ describe('record numbers on the board and in objections', () => {
   let period: string;
   /** Entry id → record number, as the clerk's POST answered. */
   const numbers = new Map<string, string>();
-  const today = shanghaiToday(new Date());
+  const today = shanghaiDate(new Date());
   const cyc = (v: VillageActors) => `/api/v1/villages/${v.villageId}/cycles/${period}`;
   const board = async (villageId: string) => (await request(stack.http).get(`/api/v1/public/boards/${villageId}/${period}`).expect(200)).body;
   const boardLines = async (villageId: string): Promise<Line[]> => (await board(villageId)).residents.flatMap((r: { lines: Line[] }) => r.lines);

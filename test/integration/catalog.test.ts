@@ -3,7 +3,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthService } from '@app/auth/auth.service';
 import { DEFAULT_CATALOG, validateCatalogData, type CatalogData } from '@app/catalog/default-catalog';
-import { shanghaiDate } from '@app/org/local-date';
+import { shanghaiDate } from '@app/common/time';
 import { startStack, type TestStack } from '../support/app';
 import { bearer, bearers, FIXTURE_PASSWORD, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
 

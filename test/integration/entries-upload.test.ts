@@ -1,7 +1,7 @@
 import ExcelJS from 'exceljs';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { shanghaiToday } from '@app/scoring/entries.service';
+import { shanghaiDate } from '@app/common/time';
 import { startStack, type TestStack } from '../support/app';
 import { bearers, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
 
@@ -13,7 +13,7 @@ describe('deed entries: bulk upload (CSV / .xlsx)', () => {
   let t: Record<FixtureUser, string>;
   let people: Array<{ id: string; cardCode: string; name: string }>;
   let outsider: { cardCode: string; name: string };
-  const today = shanghaiToday(new Date());
+  const today = shanghaiDate(new Date());
   const upload = (buf: Buffer, name: string, who: FixtureUser = 'village_clerk', village?: string) =>
     request(stack.http)
       .post(`/api/v1/villages/${village ?? f.villageA}/entries/upload`)

@@ -1,7 +1,6 @@
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { periodOf, nextPeriod } from '@app/review/working-days';
-import { shanghaiToday } from '@app/scoring/entries.service';
+import { nextPeriod, periodOf, shanghaiDate } from '@app/common/time';
 import { startStack, type TestStack } from '../support/app';
 import { bearers, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
 
@@ -9,7 +8,7 @@ describe('deed entries (single)', () => {
   let stack: TestStack;
   let f: TownFixture;
   let t: Record<FixtureUser, string>;
-  const today = shanghaiToday(new Date());
+  const today = shanghaiDate(new Date());
   const url = (v: string) => `/api/v1/villages/${v}/entries`;
   const post = (body: Record<string, unknown>, who: FixtureUser = 'village_clerk', village?: string) =>
     request(stack.http).post(url(village ?? f.villageA)).set('authorization', t[who]).send(body);
@@ -40,7 +39,7 @@ describe('deed entries (single)', () => {
 
   // Same-day occurrences are ordered by id (never by typing order), so the offences are a day apart.
   it('records the first parking offence as a 0-point warning and scores the second −10', async () => {
-    const yesterday = shanghaiToday(new Date(Date.now() - 86_400_000));
+    const yesterday = shanghaiDate(new Date(Date.now() - 86_400_000));
     const first = await post({ residentId: resident, itemCode: 'B01', occurredOn: yesterday }).expect(201);
     expect(first.body.points).toBe(0);
     expect(first.body.explanation.codes).toContain('THRESHOLD_WARNING');
@@ -50,7 +49,7 @@ describe('deed entries (single)', () => {
 
   // Entries are ordered by (occurredOn, id), never by typing order: a day apart, so the second crosses the band.
   it('awards volunteer hours by cumulative band: 12 h → +2, then 10 h more (22 h) → +3', async () => {
-    const yesterday = shanghaiToday(new Date(Date.now() - 86_400_000));
+    const yesterday = shanghaiDate(new Date(Date.now() - 86_400_000));
     expect((await post({ residentId: resident, itemCode: 'T01', occurredOn: yesterday, quantity: 12 }).expect(201)).body.points).toBe(2);
     expect((await post({ residentId: resident, itemCode: 'T01', occurredOn: today, quantity: 10 }).expect(201)).body.points).toBe(3);
   });

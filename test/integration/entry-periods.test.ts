@@ -1,10 +1,9 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { periodOf, previousPeriod, shanghaiDate } from '@app/common/time';
 import { JobQueue } from '@app/queue/job-queue.service';
 import { ReviewService } from '@app/review/review.service';
 import { scheduledCloseAt } from '@app/review/schedule';
-import { periodOf, previousPeriod } from '@app/review/working-days';
-import { shanghaiToday } from '@app/scoring/entries.service';
 import { startStack, type TestStack } from '../support/app';
 import { bearers, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
 import { waitFor } from '../support/wait-for';
@@ -20,7 +19,7 @@ describe('deed periods: the month of the deed, late (补录) once that month is 
   let t: Record<FixtureUser, string>;
   const current = periodOf(new Date());
   const last = previousPeriod(current);
-  const today = shanghaiToday(new Date());
+  const today = shanghaiDate(new Date());
   const lastMonthDay = (day: number) => `${last}-${String(day).padStart(2, '0')}`;
   const entries = (village: string) => `/api/v1/villages/${village}/entries`;
   const enter = (body: Record<string, unknown>, who: FixtureUser = 'village_clerk', village?: string) =>

@@ -1,8 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { periodOf, previousPeriod, shanghaiDate } from '@app/common/time';
 import { scheduledCloseAt } from '@app/review/schedule';
-import { periodOf, previousPeriod } from '@app/review/working-days';
-import { shanghaiToday } from '@app/scoring/entries.service';
 import { startStack, type TestStack } from '../support/app';
 import { bearers, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
 
@@ -13,7 +12,7 @@ describe('entry preview and the village cycle list', () => {
   let t: Record<FixtureUser, string>;
   const current = periodOf(new Date());
   const last = previousPeriod(current);
-  const today = shanghaiToday(new Date());
+  const today = shanghaiDate(new Date());
   const lastMonthDay = (day: number) => `${last}-${String(day).padStart(2, '0')}`;
   const preview = (body: Record<string, unknown>, who: FixtureUser = 'village_clerk', village?: string) =>
     request(stack.http).post(`/api/v1/villages/${village ?? f.villageA}/entries/preview`).set('authorization', t[who]).send(body);

@@ -1,8 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { periodOf, previousPeriod, shanghaiDate } from '@app/common/time';
 import { ReviewService } from '@app/review/review.service';
-import { periodOf, previousPeriod } from '@app/review/working-days';
-import { shanghaiToday } from '@app/scoring/entries.service';
 import { DEFAULT_GRADE_THRESHOLDS } from '@app/scoring/grade';
 import { startStack, type TestStack } from '../support/app';
 import { bearers, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
@@ -14,7 +13,7 @@ describe('grades without postings, and postings in deed order', () => {
   let t: Record<FixtureUser, string>;
   let apiKey: string;
   const last = previousPeriod(periodOf(new Date()));
-  const today = shanghaiToday(new Date());
+  const today = shanghaiDate(new Date());
   const day = (d: number) => `${last}-${String(d).padStart(2, '0')}`;
   const card = async (id: string) => (await stack.db.query(`SELECT card_code FROM residents WHERE id = $1`, [id]))[0].card_code as string;
   const statement = (id: string) => request(stack.http).get(`/api/v1/residents/${id}/statement`).set('authorization', t.auditor);

@@ -2,13 +2,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { periodOf, shanghaiDate } from '@app/common/time';
 import { NoticeDeliveryService, signSmsBody, smsMessageId } from '@app/notices/notice-delivery.service';
 import { SMS_MAX_ATTEMPTS } from '@app/notices/delivery-policy';
 import { SMS_SEGMENT_CHARS } from '@app/notices/templates';
 import { JobQueue } from '@app/queue/job-queue.service';
 import { ReviewService } from '@app/review/review.service';
-import { periodOf } from '@app/review/working-days';
-import { shanghaiToday } from '@app/scoring/entries.service';
 import { startStack, type TestStack } from '../support/app';
 import { seedPublishedCycle } from '../support/bulk';
 import { bearers, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
@@ -54,7 +53,7 @@ class SmsSink {
 }
 
 /** Shanghai wall-clock time `hhmm` on the day `days` from today: the delivery runs' "now". */
-const shanghaiAt = (days: number, hhmm: string) => new Date(`${shanghaiToday(new Date(Date.now() + days * DAY_MS))}T${hhmm}:00+08:00`);
+const shanghaiAt = (days: number, hhmm: string) => new Date(`${shanghaiDate(new Date(Date.now() + days * DAY_MS))}T${hhmm}:00+08:00`);
 
 describe('notices: outbox in the cause’s transaction, SMS with consent, quiet hours, retries, status', () => {
   let stack: TestStack;
@@ -63,7 +62,7 @@ describe('notices: outbox in the cause’s transaction, SMS with consent, quiet 
   const sink = new SmsSink();
   let sinkUrl: string;
   const period = periodOf(new Date());
-  const today = shanghaiToday(new Date());
+  const today = shanghaiDate(new Date());
   const cyc = (suffix = '') => `/api/v1/villages/${f.villageA}/cycles/${period}${suffix}`;
   const as = (who: FixtureUser) => ({ authorization: t[who] });
   const ids: Record<string, string> = {};

@@ -4,10 +4,9 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONSOLE_HEADER } from '@app/auth/refresh-cookie';
+import { periodOf, shanghaiDate } from '@app/common/time';
 import { nationalIdCheckChar } from '@app/org/national-id';
 import { ReviewService } from '@app/review/review.service';
-import { periodOf } from '@app/review/working-days';
-import { shanghaiToday } from '@app/scoring/entries.service';
 import { startStack, type TestStack } from '../support/app';
 import { bearers, FIXTURE_PASSWORD, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
 
@@ -41,7 +40,7 @@ describe('the committed OpenAPI document matches what the api answers', () => {
   const templates = Object.keys(doc.paths).map((p) => ({ p, re: new RegExp(`^${p.replace(/\{[^}]+\}/g, '[^/]+').replace(/\./g, '\\.')}$`) }));
   const checked = new Set<string>();
   const period = periodOf(new Date());
-  const today = shanghaiToday(new Date());
+  const today = shanghaiDate(new Date());
   const as = (who: FixtureUser) => ({ authorization: t[who] });
 
   /** Finds the operation, checks the status is documented and the body fits its schema. */

@@ -1,8 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { periodOf, previousPeriod, shanghaiDate } from '@app/common/time';
 import { ReviewService } from '@app/review/review.service';
-import { periodOf, previousPeriod } from '@app/review/working-days';
-import { shanghaiToday } from '@app/scoring/entries.service';
 import { startStack, type TestStack } from '../support/app';
 import { bearers, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
 
@@ -16,7 +15,7 @@ describe('after close: decisions re-score the period, and a reopened cycle stays
   let f: TownFixture;
   let t: Record<FixtureUser, string>;
   const period = periodOf(new Date());
-  const today = shanghaiToday(new Date());
+  const today = shanghaiDate(new Date());
   const cyc = (suffix = '') => `/api/v1/villages/${f.villageA}/cycles/${period}${suffix}`;
   const pointsOf = async (id: string) => (await stack.db.query(`SELECT final_points AS p FROM entry_states WHERE entry_id = $1`, [id]))[0].p as number;
 

@@ -1,8 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { periodOf, nextPeriod, previousPeriod } from '@app/review/working-days';
+import { nextPeriod, periodOf, previousPeriod, shanghaiDate } from '@app/common/time';
 import { ReviewService } from '@app/review/review.service';
-import { shanghaiToday } from '@app/scoring/entries.service';
 import { startStack, type TestStack } from '../support/app';
 import { bearers, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
 import { waitFor } from '../support/wait-for';
@@ -12,8 +11,8 @@ describe('the monthly cycle end to end: enter, close, review, publish, object, a
   let f: TownFixture;
   let t: Record<FixtureUser, string>;
   const period = periodOf(new Date());
-  const today = shanghaiToday(new Date());
-  const yesterday = shanghaiToday(new Date(Date.now() - 86_400_000));
+  const today = shanghaiDate(new Date());
+  const yesterday = shanghaiDate(new Date(Date.now() - 86_400_000));
   const cyc = (suffix = '') => `/api/v1/villages/${f.villageA}/cycles/${period}${suffix}`;
   const as = (who: FixtureUser) => ({ authorization: t[who] });
   const ids: Record<string, string> = {};

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { shanghaiToday } from '@app/scoring/entries.service';
+import { shanghaiDate } from '@app/common/time';
 import { startStack, type TestStack } from '../support/app';
 import { bearers, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
 import { spawnApi, stopSpawned, type Spawned } from '../support/processes';
@@ -80,7 +80,7 @@ describe('many api processes', () => {
     const cluster = await spawn({ API_PROCESSES: '2', LOG_LEVEL: 'info' });
     await waitFor(() => [...cluster.output().matchAll(/api process (\d+) started/g)].length >= 2, { timeoutMs: 30_000 });
     const victim = Number([...cluster.output().matchAll(/api process (\d+) started/g)][0][1]);
-    const today = shanghaiToday(new Date());
+    const today = shanghaiDate(new Date());
     const keys = Array.from({ length: 120 }, () => randomUUID());
     const created = new Map<string, string>();
     let failures = 0;

@@ -1,9 +1,9 @@
 import ExcelJS from 'exceljs';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { shanghaiDate } from '@app/common/time';
 import { LedgerService } from '@app/ledger/ledger.service';
 import { STATEMENT_HEADERS } from '@app/ledger/statement.service';
-import { shanghaiToday } from '@app/scoring/entries.service';
 import { startStack, type TestStack } from '../support/app';
 import { bearers, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
 import { finalizeNow, publishMonth, villageA } from './board-helpers';
@@ -32,7 +32,7 @@ describe('statement lines that explain every movement', () => {
   let t: Record<FixtureUser, string>;
   let period: string;
   let receiptNo: string;
-  const today = shanghaiToday(new Date());
+  const today = shanghaiDate(new Date());
   const r = () => f.residentsA[0] as string;
   const binary = (res: request.Response, cb: (err: Error | null, body: Buffer) => void) => {
     const chunks: Buffer[] = [];

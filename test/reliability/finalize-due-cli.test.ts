@@ -1,8 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { periodOf, previousPeriod, shanghaiDate } from '@app/common/time';
 import { ReviewService } from '@app/review/review.service';
-import { periodOf, previousPeriod } from '@app/review/working-days';
-import { shanghaiToday } from '@app/scoring/entries.service';
 import { startStack, type TestStack } from '../support/app';
 import { bearers, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
 import { spawnBuilt, tail } from '../support/processes';
@@ -17,7 +16,7 @@ describe('cli.js finalize-due --as-of (test and training deployments only)', () 
   let t: Record<FixtureUser, string>;
   let cycleId: string;
   const last = previousPeriod(periodOf(new Date()));
-  const today = shanghaiToday(new Date());
+  const today = shanghaiDate(new Date());
   const DAY = 86_400_000;
 
   const cli = async (args: string[], env: Record<string, string> = {}) => {

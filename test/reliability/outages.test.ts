@@ -1,8 +1,8 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
+import { shanghaiDate } from '@app/common/time';
 import { dataSourceOptions } from '@app/database/data-source-options';
-import { shanghaiToday } from '@app/scoring/entries.service';
 import { bearers, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
 import { explainWith, spawnApi, spawnBuilt, stopSpawned, type Spawned } from '../support/processes';
 import { OwnServices } from '../support/services';
@@ -77,7 +77,7 @@ describe('outages: Redis down while serving, PostgreSQL restarted under load', (
     const entry = await request(url)
       .post(`/api/v1/villages/${f.villageA}/entries`)
       .set('authorization', t.village_clerk)
-      .send({ residentId: f.residentsA[0], itemCode: 'T10', occurredOn: shanghaiToday(new Date()) });
+      .send({ residentId: f.residentsA[0], itemCode: 'T10', occurredOn: shanghaiDate(new Date()) });
     expect(entry.status).toBe(201);
     const sale = await request(url).post('/api/v1/terminal/redemptions').set('x-api-key', apiKey).send({ cardCode: cards[0], lines: [{ goodsId, quantity: 1 }], idempotencyKey: 'redis-down-0001' });
     expect(sale.status).toBe(201);

@@ -2,7 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, type ApiPropertyOptions } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsString, Matches, MaxLength, ValidateBy, buildMessage } from 'class-validator';
-import { isCalendarDate } from '@app/org/local-date';
+import { isCalendarDate } from '@app/common/time';
 
 export const PERIOD_PATTERN = /^\d{4}-(0[1-9]|1[0-2])$/;
 export const CARD_CODE_PATTERN = /^[A-Z0-9]{6,20}$/;

@@ -1,8 +1,20 @@
 import type { Role } from '@/stores/session';
 import type { ConsoleArea } from './types';
 
-/** The api lets the town admin read the auditors' queries too; the menu is the auditor's. */
+/**
+ * The api lets the town admin read every auditors' query (its guards: `@Roles('auditor',
+ * 'town_admin')`): the town admin answers for the town's ledger, so they reach the desk from
+ * their own menu, folded under 审计查询 after their office.
+ */
 const READERS: Role[] = ['auditor', 'town_admin'];
+
+const DESK = [
+  { path: '/audit/postings', title: '记账明细' },
+  { path: '/audit/statement', title: '村民对账单' },
+  { path: '/audit/log', title: '操作日志' },
+  { path: '/audit/verify', title: '账本校验' },
+  { path: '/audit/timeliness', title: '评议时效' },
+];
 
 /** The auditors' desk (审计/信用办, issue 17): read-only, whole town. */
 export const auditorArea: ConsoleArea = {
@@ -15,12 +27,7 @@ export const auditorArea: ConsoleArea = {
     { path: '/audit/timeliness', component: () => import('@/views/auditor/TimelinessPage.vue'), meta: { title: '评议时效', roles: READERS } },
   ],
   menus: {
-    auditor: [
-      { path: '/audit/postings', title: '记账明细' },
-      { path: '/audit/statement', title: '村民对账单' },
-      { path: '/audit/log', title: '操作日志' },
-      { path: '/audit/verify', title: '账本校验' },
-      { path: '/audit/timeliness', title: '评议时效' },
-    ],
+    auditor: DESK,
+    town_admin: DESK.map((item) => ({ ...item, group: '审计查询' })),
   },
 };

@@ -4,6 +4,8 @@ import type { Role } from '@/stores/session';
 export interface MenuItem {
   path: string;
   title: string;
+  /** Items of one group follow each other and fold under its title (a role with many pages). */
+  group?: string;
 }
 
 /**
