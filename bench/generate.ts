@@ -137,7 +137,7 @@ async function main(): Promise<void> {
     // ---- shop, goods, terminal, staff --------------------------------------------------------
     const shopCode = 'BENCHSHOP';
     const [shop] = await q<{ id: string }>(`INSERT INTO shops (town_id, code, name) VALUES ($1, $2, '镇信义超市') RETURNING id`, [town.id, shopCode]);
-    await q(`INSERT INTO shop_villages (shop_id, village_id) SELECT $1, unnest($2::uuid[])`, [shop.id, villages.map((v) => v.id)]);
+    await q(`INSERT INTO shop_villages (shop_id, village_id, town_id) SELECT $1, unnest($2::uuid[]), $3`, [shop.id, villages.map((v) => v.id), town.id]);
     const goodsSpecs: Array<[string, string, number, number]> = [
       ['花生油 5L', '桶', 10, 2_000_000_000],
       ['洗衣粉', '袋', 5, 1_000_000_000],

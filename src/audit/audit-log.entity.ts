@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 
 /** Every staff/terminal write: who, role, what, target, when, request id, summary. Append-only (trigger). */
 @Entity({ name: 'audit_log' })
@@ -9,8 +9,8 @@ export class AuditLogEntry {
   @PrimaryGeneratedColumn('identity', { type: 'bigint' })
   id: string;
 
-  @Column({ name: 'town_id', type: 'uuid', nullable: true })
-  townId: string | null;
+  @PrimaryColumn({ name: 'town_id', type: 'uuid' })
+  townId: string;
 
   @Column({ name: 'actor_type', type: 'text' })
   actorType: 'staff' | 'terminal' | 'system' | 'public';

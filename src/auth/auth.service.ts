@@ -110,8 +110,10 @@ export class AuthService {
     if (consumed === 'reused') {
       // A used token presented again: stolen or replayed. The whole session ends, access tokens too.
       const staffId = await this.repo.endSessionOf(hash, 'refresh_reuse');
-      // Worth a row: it logs the owner out of that session.
-      if (staffId) await this.audit.record(null, { action: 'auth.refresh_reused', targetType: 'staff', targetId: staffId, summary: { requestId } });
+      // Worth a row: it logs the owner out of that session. The row belongs to the owner's town
+      // (audit_log.town_id is NOT NULL: the log is distributed by town).
+      const owner = staffId ? await this.repo.findStaffById(staffId) : null;
+      if (owner) await this.audit.record(null, { action: 'auth.refresh_reused', targetType: 'staff', targetId: owner.id, townId: owner.townId, summary: { requestId } });
       throw new AppError('AUTH.INVALID_TOKEN');
     }
     if (!consumed || consumed.expiresAt.getTime() <= Date.now()) throw new AppError('AUTH.INVALID_TOKEN');

@@ -79,7 +79,7 @@ export class CatalogAdoption {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
-  @Column({ name: 'town_id', type: 'uuid' })
+  @PrimaryColumn({ name: 'town_id', type: 'uuid' })
   townId: string;
 
   @Column({ name: 'version_id', type: 'uuid' })
@@ -105,7 +105,7 @@ export class CatalogItemRetirement {
   @PrimaryColumn({ name: 'item_id', type: 'uuid' })
   itemId: string;
 
-  @Column({ name: 'town_id', type: 'uuid' })
+  @PrimaryColumn({ name: 'town_id', type: 'uuid' })
   townId: string;
 
   @Index('ix_catalog_item_retirements_village')

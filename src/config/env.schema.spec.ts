@@ -16,6 +16,11 @@ describe('validateEnv', () => {
     expect(() => validateEnv({ PUBLIC_BASE_URL: 'xinyi.example.gov.cn' })).toThrow(/PUBLIC_BASE_URL/);
   });
 
+  it('QUEUE_PREFIX takes a Redis Cluster hash tag (docs/ARCHITECTURE.md, sharding by town)', () => {
+    expect(validateEnv({ QUEUE_PREFIX: '{xinyi}' }).QUEUE_PREFIX).toBe('{xinyi}');
+    expect(() => validateEnv({ QUEUE_PREFIX: 'xinyi:prod' })).toThrow(/QUEUE_PREFIX/);
+  });
+
   it('converts numeric strings', () => {
     expect(validateEnv({ PORT: '8080', DATABASE_POOL_SIZE: '5' })).toMatchObject({ PORT: 8080, DATABASE_POOL_SIZE: 5 });
   });

@@ -1,4 +1,4 @@
-import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 
 /**
  * Posted deeds waiting to be reported to the public credit information platform. Written in
@@ -6,13 +6,13 @@ import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn 
  */
 @Entity({ name: 'credit_outbox' })
 @Index('ix_credit_outbox_status', ['status', 'id'])
-@Index('uq_credit_outbox_posting', ['postingId'], { unique: true })
+@Index('uq_credit_outbox_posting', ['postingId', 'townId'], { unique: true })
 @Check('ck_credit_outbox_status', `status IN ('pending','sent','failed')`)
 export class CreditOutboxRow {
   @PrimaryGeneratedColumn('identity', { type: 'bigint' })
   id: string;
 
-  @Column({ name: 'town_id', type: 'uuid' })
+  @PrimaryColumn({ name: 'town_id', type: 'uuid' })
   townId: string;
 
   @Column({ name: 'posting_id', type: 'bigint' })

@@ -134,7 +134,7 @@ export async function seedDemo(ds: DataSource, idHashSecret: string): Promise<De
     }
 
     const [shop] = await m.query(`INSERT INTO shops (town_id, code, name) VALUES ($1, 'DC-SHOP', '东村信义超市') RETURNING id`, [town.id]);
-    await m.query(`INSERT INTO shop_villages (shop_id, village_id) VALUES ($1, $2), ($1, $3)`, [shop.id, villageIds.DC, villageIds.XC]);
+    await m.query(`INSERT INTO shop_villages (shop_id, village_id, town_id) VALUES ($1, $2, $4), ($1, $3, $4)`, [shop.id, villageIds.DC, villageIds.XC, town.id]);
 
     const staff: Array<[string, string, string, string | null, string | null]> = [
       ['admin', '镇管理员', 'town_admin', null, null],

@@ -8,8 +8,8 @@ export type PostingKind = (typeof POSTING_KINDS)[number];
  * (seq 1, 2, …; prev_hash → hash). A source posts once per kind (unique index).
  */
 @Entity({ name: 'postings' })
-@Unique('uq_postings_account_seq', ['accountId', 'seq'])
-@Unique('uq_postings_kind_source', ['kind', 'sourceRef'])
+@Unique('uq_postings_account_seq', ['accountId', 'seq', 'townId'])
+@Unique('uq_postings_kind_source', ['kind', 'sourceRef', 'townId'])
 @Index('ix_postings_village_period', ['villageId', 'period'])
 // Keyset pagination of the auditors' postings search (docs/QUERIES.md).
 @Index('ix_postings_town_posted', ['townId', 'postedAt', 'id'])
@@ -25,7 +25,7 @@ export class Posting {
   @PrimaryGeneratedColumn('identity', { type: 'bigint' })
   id: string;
 
-  @Column({ name: 'town_id', type: 'uuid' })
+  @PrimaryColumn({ name: 'town_id', type: 'uuid' })
   townId: string;
 
   @Column({ name: 'village_id', type: 'uuid' })
@@ -78,7 +78,7 @@ export class Account {
   @PrimaryColumn({ name: 'resident_id', type: 'uuid' })
   residentId: string;
 
-  @Column({ name: 'town_id', type: 'uuid' })
+  @PrimaryColumn({ name: 'town_id', type: 'uuid' })
   townId: string;
 
   @Column({ name: 'village_id', type: 'uuid' })
@@ -108,13 +108,13 @@ export class Account {
 
 /** A correction of a posted deed: a full reversal or a corrective amount, with its reason. */
 @Entity({ name: 'ledger_corrections' })
-@Index('uq_corrections_one_reversal', ['originalPostingId'], { unique: true, where: `type = 'reversal'` })
+@Index('uq_corrections_one_reversal', ['originalPostingId', 'townId'], { unique: true, where: `type = 'reversal'` })
 @Check('ck_corrections_type', `type IN ('reversal','amount')`)
 export class LedgerCorrection {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
-  @Column({ name: 'town_id', type: 'uuid' })
+  @PrimaryColumn({ name: 'town_id', type: 'uuid' })
   townId: string;
 
   @Column({ name: 'resident_id', type: 'uuid' })
@@ -148,7 +148,7 @@ export class YearlyRating {
   @PrimaryColumn({ type: 'integer' })
   year: number;
 
-  @Column({ name: 'town_id', type: 'uuid' })
+  @PrimaryColumn({ name: 'town_id', type: 'uuid' })
   townId: string;
 
   @Column({ name: 'credit_score', type: 'integer' })

@@ -22,7 +22,7 @@ const APPEND_POSTING_WITH_HEAD = prepared(
   `WITH p AS (
      INSERT INTO postings (town_id, village_id, account_id, seq, kind, points, source_ref, counterparty, period, item_code, memo, posted_at, prev_hash, hash)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-     ON CONFLICT (kind, source_ref) DO NOTHING
+     ON CONFLICT (kind, source_ref, town_id) DO NOTHING
      RETURNING id),
    u AS (
      UPDATE accounts SET balance = $15, credit_score = $16, grade = $17, seq = $4, head_hash = $14, updated_at = now()
@@ -230,7 +230,7 @@ export class LedgerRepository {
        SELECT u.resident_id, u.town_id, u.village_id, 0, u.credit_score, u.grade, u.rating_year, 0, u.head_hash
          FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::text[], $6::int[], $7::text[])
               AS u(resident_id, town_id, village_id, credit_score, grade, rating_year, head_hash)
-       ON CONFLICT (resident_id) DO NOTHING`,
+       ON CONFLICT (resident_id, town_id) DO NOTHING`,
       [
         rows.map((r) => r.residentId),
         rows.map((r) => r.townId),
@@ -326,7 +326,7 @@ export class LedgerRepository {
         `INSERT INTO postings (town_id, village_id, account_id, seq, kind, points, source_ref, counterparty, period, item_code, memo, posted_at, prev_hash, hash)
          SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::int[], $5::text[], $6::int[], $7::text[], $8::text[], $9::text[],
                               $10::text[], $11::text[], $12::timestamptz[], $13::text[], $14::text[])
-         ON CONFLICT (kind, source_ref) DO NOTHING
+         ON CONFLICT (kind, source_ref, town_id) DO NOTHING
          RETURNING id::text AS id, kind, source_ref AS "sourceRef"`,
         [
           chunk.map((r) => r.townId),
@@ -422,7 +422,7 @@ export class LedgerRepository {
       `INSERT INTO yearly_ratings (resident_id, year, town_id, credit_score, grade)
        SELECT a.resident_id, $2, a.town_id, a.credit_score, a.grade FROM accounts a
         WHERE a.town_id = $1 AND a.rating_year = $2 AND a.resident_id = ANY($3::uuid[])
-       ON CONFLICT (resident_id, year) DO NOTHING
+       ON CONFLICT (resident_id, year, town_id) DO NOTHING
        RETURNING resident_id AS "residentId"`,
       [townId, year, accountIds],
     );

@@ -20,5 +20,5 @@ export function redemptionNoticeInsert(v: { residentId: string; redemptionId: st
    SELECT r.town_id, r.village_id, r.id, 'redemption', 'redemption:' || ${v.redemptionId}::text,
           jsonb_build_object('shopName', ${v.shopName}::text, 'points', ${v.points}::int, 'balance', ${v.balance}::int, 'receiptNo', ${v.receiptNo}::text), ${SMS_STATE}, ${SKIP_REASON}
      FROM residents r WHERE r.id = ${v.residentId} AND ${when}
-   ON CONFLICT (source_key) DO NOTHING`;
+   ON CONFLICT (source_key, town_id) DO NOTHING`;
 }

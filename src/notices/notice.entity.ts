@@ -1,4 +1,4 @@
-import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 import type { NoticeKind } from './templates';
 
 export const SMS_STATES = ['pending', 'sent', 'failed', 'skipped'] as const;
@@ -14,7 +14,7 @@ export type SkipReason = (typeof SKIP_REASONS)[number];
  * sent from here by the notices.deliver job, at least once; the row keeps its state.
  */
 @Entity({ name: 'notices' })
-@Index('uq_notices_source_key', ['sourceKey'], { unique: true })
+@Index('uq_notices_source_key', ['sourceKey', 'townId'], { unique: true })
 @Index('ix_notices_resident', ['residentId', 'id'])
 @Index('ix_notices_town_state', ['townId', 'smsState'])
 @Index('ix_notices_due', ['nextAttemptAt', 'id'], { where: `sms_state = 'pending'` })
@@ -24,7 +24,7 @@ export class Notice {
   @PrimaryGeneratedColumn('identity', { type: 'bigint' })
   id: string;
 
-  @Column({ name: 'town_id', type: 'uuid' })
+  @PrimaryColumn({ name: 'town_id', type: 'uuid' })
   townId: string;
 
   @Column({ name: 'village_id', type: 'uuid' })

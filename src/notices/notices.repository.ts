@@ -67,7 +67,7 @@ export class NoticesRepository {
          JOIN catalog_items i ON i.id = e.item_id AND i.sign = -1
          JOIN residents r ON r.id = e.resident_id
         WHERE c.id = $1
-       ON CONFLICT (source_key) DO NOTHING
+       ON CONFLICT (source_key, town_id) DO NOTHING
        RETURNING 1`,
       [cycleId],
     );
@@ -86,7 +86,7 @@ export class NoticesRepository {
        SELECT r.town_id, r.village_id, r.id, n.kind, n.source_key, n.data, ${SMS_STATE}, ${SKIP_REASON}
          FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[]) AS n(resident_id, kind, source_key, data)
          JOIN residents r ON r.id = n.resident_id
-       ON CONFLICT (source_key) DO NOTHING
+       ON CONFLICT (source_key, town_id) DO NOTHING
        RETURNING 1`,
       [rows.map((r) => r.residentId), rows.map((r) => r.kind), rows.map((r) => r.sourceKey), rows.map((r) => JSON.stringify(r.data))],
     );
@@ -103,7 +103,7 @@ export class NoticesRepository {
               ${SMS_STATE}, ${SKIP_REASON}
          FROM objections o JOIN deed_entries e ON e.id = o.entry_id JOIN catalog_items i ON i.id = e.item_id JOIN residents r ON r.id = e.resident_id
         WHERE o.id = $1 AND o.outcome IS NOT NULL
-       ON CONFLICT (source_key) DO NOTHING
+       ON CONFLICT (source_key, town_id) DO NOTHING
        RETURNING 1`,
       [objectionId],
     );

@@ -1,4 +1,4 @@
-import { Check, Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, Unique } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn, Unique } from 'typeorm';
 import type { GradeThresholds } from '@app/scoring/grade';
 
 export const RESIDENT_STATUSES = ['active', 'moved', 'deceased', 'excluded'] as const;
@@ -73,7 +73,7 @@ export class Village {
   id: string;
 
   @Index()
-  @Column({ name: 'town_id', type: 'uuid' })
+  @PrimaryColumn({ name: 'town_id', type: 'uuid' })
   townId: string;
 
   @Column({ type: 'text' })
@@ -95,12 +95,12 @@ export class Village {
 }
 
 @Entity({ name: 'households' })
-@Unique('uq_households_village_code', ['villageId', 'code'])
+@Unique('uq_households_village_code', ['villageId', 'code', 'townId'])
 export class Household {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
-  @Column({ name: 'town_id', type: 'uuid' })
+  @PrimaryColumn({ name: 'town_id', type: 'uuid' })
   townId: string;
 
   @Index()
@@ -119,6 +119,9 @@ export class Household {
 
 /** A resident. National ID only as keyed hash + last 4. Never deleted; status changes are events. */
 @Entity({ name: 'residents' })
+// Unique within a town (the distribution column last, so lookups by card or ID hash alone keep the index).
+@Index('uq_residents_card_code', ['cardCode', 'townId'], { unique: true })
+@Index('uq_residents_id_hash', ['idHash', 'townId'], { unique: true })
 @Check('ck_residents_status', `status IN ('active','moved','deceased','excluded')`)
 @Check('ck_residents_gender', `gender IN ('M','F')`)
 export class Resident {
@@ -126,7 +129,7 @@ export class Resident {
   id: string;
 
   @Index()
-  @Column({ name: 'town_id', type: 'uuid' })
+  @PrimaryColumn({ name: 'town_id', type: 'uuid' })
   townId: string;
 
   @Index()
@@ -146,7 +149,6 @@ export class Resident {
   @Column({ name: 'birth_year', type: 'integer' })
   birthYear: number;
 
-  @Index({ unique: true })
   @Column({ name: 'card_code', type: 'text' })
   cardCode: string;
 
@@ -157,7 +159,6 @@ export class Resident {
   @Column({ name: 'sms_consent', type: 'boolean', default: false })
   smsConsent: boolean;
 
-  @Index({ unique: true })
   @Column({ name: 'id_hash', type: 'text' })
   idHash: string;
 
@@ -177,7 +178,7 @@ export class ResidentStatusEvent {
   @PrimaryGeneratedColumn('identity', { type: 'bigint' })
   id: string;
 
-  @Column({ name: 'town_id', type: 'uuid' })
+  @PrimaryColumn({ name: 'town_id', type: 'uuid' })
   townId: string;
 
   @Index()

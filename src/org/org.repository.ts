@@ -252,7 +252,7 @@ export class OrgRepository {
       db,
       `SELECT h.id, h.town_id AS "townId", h.village_id AS "villageId", h.code, h.address, count(r.id)::int AS "residentCount"
        FROM households h LEFT JOIN residents r ON r.household_id = h.id
-       WHERE h.village_id = $1 GROUP BY h.id ORDER BY h.code`,
+       WHERE h.village_id = $1 GROUP BY h.id, h.town_id ORDER BY h.code`,
       [villageId],
     );
   }

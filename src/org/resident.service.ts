@@ -118,7 +118,10 @@ export function toResidentDto(r: ResidentRow): ResidentDto {
   return { ...r, maskedName: maskName(r.name) };
 }
 
-/** The unique indexes are the backstop for two requests registering the same person at once. */
+/**
+ * The unique indexes are the backstop for two requests registering the same person at once
+ * (named in the entity; both are per town, migration ShardReady).
+ */
 export function residentUniqueViolation(err: unknown): never {
   if (isUniqueViolation(err, { column: 'id_hash' })) throw new AppError('RESIDENT.DUPLICATE_ID');
   if (isUniqueViolation(err, { column: 'card_code' })) throw new AppError('RESIDENT.DUPLICATE_CARD_CODE');

@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 
 /**
  * A resident's access token for the phone page (only its hash). At most one live token per
@@ -6,13 +6,14 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 
  * Revoked rows stay, so who issued and revoked which card, and when, remains on record.
  */
 @Entity({ name: 'resident_access_tokens' })
-@Index('uq_resident_access_tokens_live', ['residentId'], { unique: true, where: 'revoked_at IS NULL' })
+@Index('uq_resident_access_tokens_hash', ['tokenHash', 'townId'], { unique: true })
+@Index('uq_resident_access_tokens_live', ['residentId', 'townId'], { unique: true, where: 'revoked_at IS NULL' })
 @Index('ix_resident_access_tokens_resident', ['residentId', 'issuedAt'])
 export class ResidentAccessToken {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
-  @Column({ name: 'town_id', type: 'uuid' })
+  @PrimaryColumn({ name: 'town_id', type: 'uuid' })
   townId: string;
 
   @Column({ name: 'village_id', type: 'uuid' })
@@ -21,7 +22,6 @@ export class ResidentAccessToken {
   @Column({ name: 'resident_id', type: 'uuid' })
   residentId: string;
 
-  @Index('uq_resident_access_tokens_hash', { unique: true })
   @Column({ name: 'token_hash', type: 'text' })
   tokenHash: string;
 

@@ -6,14 +6,14 @@ export type CycleState = (typeof CYCLE_STATES)[number];
 
 /** One review cycle per village per period: open → closed → reviewed → publicized → finalized. */
 @Entity({ name: 'review_cycles' })
-@Unique('uq_review_cycles_village_period', ['villageId', 'period'])
+@Unique('uq_review_cycles_village_period', ['villageId', 'period', 'townId'])
 @Index('ix_review_cycles_town_period', ['townId', 'period'])
 @Check('ck_review_cycles_state', `state IN ('open','closed','reviewed','publicized','finalized')`)
 export class ReviewCycle {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
-  @Column({ name: 'town_id', type: 'uuid' })
+  @PrimaryColumn({ name: 'town_id', type: 'uuid' })
   townId: string;
 
   @Column({ name: 'village_id', type: 'uuid' })
@@ -53,7 +53,7 @@ export class CycleEvent {
   @PrimaryGeneratedColumn('identity', { type: 'bigint' })
   id: string;
 
-  @Column({ name: 'town_id', type: 'uuid' })
+  @PrimaryColumn({ name: 'town_id', type: 'uuid' })
   townId: string;
 
   @Index()
@@ -82,7 +82,7 @@ export class ReviewMeeting {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
-  @Column({ name: 'town_id', type: 'uuid' })
+  @PrimaryColumn({ name: 'town_id', type: 'uuid' })
   townId: string;
 
   @Index()
@@ -111,7 +111,7 @@ export class Board {
   @PrimaryColumn({ name: 'cycle_id', type: 'uuid' })
   cycleId: string;
 
-  @Column({ name: 'town_id', type: 'uuid' })
+  @PrimaryColumn({ name: 'town_id', type: 'uuid' })
   townId: string;
 
   @Index()
@@ -140,7 +140,7 @@ export class Objection {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
-  @Column({ name: 'town_id', type: 'uuid' })
+  @PrimaryColumn({ name: 'town_id', type: 'uuid' })
   townId: string;
 
   @Column({ name: 'village_id', type: 'uuid' })
@@ -197,12 +197,12 @@ export class Objection {
 @Entity({ name: 'cycle_checkpoints' })
 @Check('ck_cycle_checkpoints_version', 'version IN (1, 2)')
 // A resident's proof looks up its village's checkpoint of a period (or the latest) on each view.
-@Index('uq_cycle_checkpoints_village_period', ['villageId', 'period'], { unique: true })
+@Index('uq_cycle_checkpoints_village_period', ['villageId', 'period', 'townId'], { unique: true })
 export class CycleCheckpoint {
   @PrimaryColumn({ name: 'cycle_id', type: 'uuid' })
   cycleId: string;
 
-  @Column({ name: 'town_id', type: 'uuid' })
+  @PrimaryColumn({ name: 'town_id', type: 'uuid' })
   townId: string;
 
   @Column({ name: 'village_id', type: 'uuid' })

@@ -119,7 +119,7 @@ export class ReviewRepository {
 
   /** The cycle row, locked for the transaction: every transition goes through this lock. */
   async lockCycle(m: EntityManager, townId: string, villageId: string, period: string): Promise<CycleRow> {
-    await m.query(`INSERT INTO review_cycles (town_id, village_id, period) VALUES ($1, $2, $3) ON CONFLICT (village_id, period) DO NOTHING`, [townId, villageId, period]);
+    await m.query(`INSERT INTO review_cycles (town_id, village_id, period) VALUES ($1, $2, $3) ON CONFLICT (village_id, period, town_id) DO NOTHING`, [townId, villageId, period]);
     return (await queryOne<CycleRow>(m, `SELECT ${CYCLE_COLUMNS} FROM review_cycles WHERE village_id = $1 AND period = $2 FOR UPDATE`, [villageId, period])) as CycleRow;
   }
 
@@ -390,7 +390,7 @@ export class ReviewRepository {
                                  'postedAt', to_char(p.posted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'hash', p.hash)
          FROM unnest($1::bigint[]) AS t(id) JOIN postings p ON p.id = t.id
         ORDER BY p.id
-       ON CONFLICT (posting_id) DO NOTHING`,
+       ON CONFLICT (posting_id, town_id) DO NOTHING`,
       [postingIds],
     );
   }

@@ -173,7 +173,7 @@ export class EntriesRepository {
    */
   async lockCycleForEntry(m: EntityManager, townId: string, villageId: string, period: string): Promise<string> {
     await m.query(
-      `INSERT INTO review_cycles (town_id, village_id, period) VALUES ($1, $2, $3) ON CONFLICT (village_id, period) DO NOTHING`,
+      `INSERT INTO review_cycles (town_id, village_id, period) VALUES ($1, $2, $3) ON CONFLICT (village_id, period, town_id) DO NOTHING`,
       [townId, villageId, period],
     );
     const [row] = await m.query(`SELECT state FROM review_cycles WHERE village_id = $1 AND period = $2 FOR SHARE`, [villageId, period]);
@@ -289,7 +289,7 @@ export class EntriesRepository {
       const g = groups.get(k) as { townId: string; villageId: string; period: string; indexes: number[] };
       const [row] = await m.query(
         `INSERT INTO record_counters (village_id, period, town_id, last_seq) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (village_id, period) DO UPDATE SET last_seq = record_counters.last_seq + EXCLUDED.last_seq
+         ON CONFLICT (village_id, period, town_id) DO UPDATE SET last_seq = record_counters.last_seq + EXCLUDED.last_seq
          RETURNING last_seq AS "lastSeq", (SELECT code FROM villages WHERE id = $1) AS code`,
         [g.villageId, g.period, g.townId, g.indexes.length],
       );

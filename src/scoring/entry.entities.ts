@@ -24,7 +24,7 @@ export type EntryStatus = (typeof ENTRY_STATUSES)[number];
 // (village, period) look-ups, and the town dashboard's per-item counts from the index alone.
 @Index('ix_entries_village_period_items', ['villageId', 'period', 'itemCode', 'itemId', 'occurredOn', 'points'])
 @Index('ix_entries_resident_item_period', ['residentId', 'itemCode', 'period'])
-@Index('uq_entries_idempotency', ['villageId', 'idempotencyKey'], { unique: true, where: 'idempotency_key IS NOT NULL' })
+@Index('uq_entries_idempotency', ['villageId', 'idempotencyKey', 'townId'], { unique: true, where: 'idempotency_key IS NOT NULL' })
 @Index('uq_entries_town_record_no', ['townId', 'recordNo'], { unique: true })
 @Check('ck_entries_period', `period ~ '^[0-9]{4}-(0[1-9]|1[0-2])$'`)
 export class DeedEntry {
@@ -32,7 +32,7 @@ export class DeedEntry {
   id: string;
 
   @Index()
-  @Column({ name: 'town_id', type: 'uuid' })
+  @PrimaryColumn({ name: 'town_id', type: 'uuid' })
   townId: string;
 
   @Column({ name: 'village_id', type: 'uuid' })
@@ -110,7 +110,7 @@ export class RecordCounter {
   @PrimaryColumn({ type: 'text' })
   period: string;
 
-  @Column({ name: 'town_id', type: 'uuid' })
+  @PrimaryColumn({ name: 'town_id', type: 'uuid' })
   townId: string;
 
   @Column({ name: 'last_seq', type: 'integer' })
@@ -123,7 +123,7 @@ export class EntryEvent {
   @PrimaryGeneratedColumn('identity', { type: 'bigint' })
   id: string;
 
-  @Column({ name: 'town_id', type: 'uuid' })
+  @PrimaryColumn({ name: 'town_id', type: 'uuid' })
   townId: string;
 
   @Index()
@@ -156,7 +156,7 @@ export class EntryState {
   @PrimaryColumn({ name: 'entry_id', type: 'uuid' })
   entryId: string;
 
-  @Column({ name: 'town_id', type: 'uuid' })
+  @PrimaryColumn({ name: 'town_id', type: 'uuid' })
   townId: string;
 
   @Column({ name: 'village_id', type: 'uuid' })
@@ -187,12 +187,12 @@ export class EntryState {
 
 /** One uploaded file of entries; the same bytes twice for a village is refused. */
 @Entity({ name: 'entry_batches' })
-@Index('uq_entry_batches_village_checksum', ['villageId', 'checksum'], { unique: true })
+@Index('uq_entry_batches_village_checksum', ['villageId', 'checksum', 'townId'], { unique: true })
 export class EntryBatch {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
-  @Column({ name: 'town_id', type: 'uuid' })
+  @PrimaryColumn({ name: 'town_id', type: 'uuid' })
   townId: string;
 
   @Column({ name: 'village_id', type: 'uuid' })

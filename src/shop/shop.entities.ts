@@ -8,7 +8,7 @@ export class Shop {
   id: string;
 
   @Index()
-  @Column({ name: 'town_id', type: 'uuid' })
+  @PrimaryColumn({ name: 'town_id', type: 'uuid' })
   townId: string;
 
   @Column({ type: 'text' })
@@ -29,6 +29,10 @@ export class ShopVillage {
   @Index()
   @PrimaryColumn({ name: 'village_id', type: 'uuid' })
   villageId: string;
+
+  /** The shop's town (the distribution column): a shop serves villages of its own town only. */
+  @PrimaryColumn({ name: 'town_id', type: 'uuid' })
+  townId: string;
 }
 
 /** Goods on a shop's shelf, priced in points. Stock never below zero (a CHECK backs the code). */
@@ -36,13 +40,13 @@ export class ShopVillage {
 @Index('ix_goods_shop', ['shopId', 'active'])
 @Check('ck_goods_stock', 'stock >= 0')
 @Check('ck_goods_price', 'price_points > 0')
-@Index('uq_goods_shop_code', ['shopId', 'code'], { unique: true, where: 'code IS NOT NULL' })
-@Index('uq_goods_shop_barcode', ['shopId', 'barcode'], { unique: true, where: 'barcode IS NOT NULL' })
+@Index('uq_goods_shop_code', ['shopId', 'code', 'townId'], { unique: true, where: 'code IS NOT NULL' })
+@Index('uq_goods_shop_barcode', ['shopId', 'barcode', 'townId'], { unique: true, where: 'barcode IS NOT NULL' })
 export class Goods {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
-  @Column({ name: 'town_id', type: 'uuid' })
+  @PrimaryColumn({ name: 'town_id', type: 'uuid' })
   townId: string;
 
   @Column({ name: 'shop_id', type: 'uuid' })
@@ -83,7 +87,7 @@ export class StockMovement {
   @PrimaryGeneratedColumn('identity', { type: 'bigint' })
   id: string;
 
-  @Column({ name: 'town_id', type: 'uuid' })
+  @PrimaryColumn({ name: 'town_id', type: 'uuid' })
   townId: string;
 
   @Column({ name: 'shop_id', type: 'uuid' })
@@ -114,14 +118,15 @@ export class StockMovement {
 
 /** A redemption at a terminal: immutable once written (a void is its own row). */
 @Entity({ name: 'redemptions' })
-@Unique('uq_redemptions_terminal_key', ['terminalId', 'idempotencyKey'])
+@Index('uq_redemptions_receipt_no', ['receiptNo', 'townId'], { unique: true })
+@Unique('uq_redemptions_terminal_key', ['terminalId', 'idempotencyKey', 'townId'])
 @Index('ix_redemptions_shop_at', ['shopId', 'createdAt'])
 @Index('ix_redemptions_resident', ['residentId'])
 export class Redemption {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
-  @Column({ name: 'town_id', type: 'uuid' })
+  @PrimaryColumn({ name: 'town_id', type: 'uuid' })
   townId: string;
 
   @Column({ name: 'shop_id', type: 'uuid' })
@@ -140,7 +145,6 @@ export class Redemption {
   @Column({ name: 'clerk_id', type: 'uuid', nullable: true })
   clerkId: string | null;
 
-  @Index({ unique: true })
   @Column({ name: 'receipt_no', type: 'text' })
   receiptNo: string;
 
@@ -172,7 +176,7 @@ export class RedemptionVoid {
   @PrimaryColumn({ name: 'redemption_id', type: 'uuid' })
   redemptionId: string;
 
-  @Column({ name: 'town_id', type: 'uuid' })
+  @PrimaryColumn({ name: 'town_id', type: 'uuid' })
   townId: string;
 
   @Column({ type: 'text' })

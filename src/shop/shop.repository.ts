@@ -23,19 +23,19 @@ export class ShopRepository {
     return this.db.transaction(async (m) => {
       const [row] = await m.query(`INSERT INTO shops (town_id, code, name) VALUES ($1, $2, $3) RETURNING id`, [townId, code, name]);
       if (villageIds.length) {
-        await m.query(`INSERT INTO shop_villages (shop_id, village_id) SELECT $1, unnest($2::uuid[])`, [row.id, villageIds]);
+        await m.query(`INSERT INTO shop_villages (shop_id, village_id, town_id) SELECT $1, unnest($2::uuid[]), $3`, [row.id, villageIds, townId]);
       }
       return { id: row.id as string, townId, code, name, villageIds: [...villageIds].sort() };
     });
   }
 
   async listShopsOfTown(townId: string): Promise<ShopRow[]> {
-    return this.db.query(`${SHOP_SELECT} WHERE s.town_id = $1 GROUP BY s.id ORDER BY s.code`, [townId]);
+    return this.db.query(`${SHOP_SELECT} WHERE s.town_id = $1 GROUP BY s.id, s.town_id ORDER BY s.code`, [townId]);
   }
 
   /** One shop of the town (a shop clerk's own), as a list: empty when it is not there. */
   async listOneShopOfTown(townId: string, shopId: string): Promise<ShopRow[]> {
-    return this.db.query(`${SHOP_SELECT} WHERE s.town_id = $1 AND s.id = $2 GROUP BY s.id`, [townId, shopId]);
+    return this.db.query(`${SHOP_SELECT} WHERE s.town_id = $1 AND s.id = $2 GROUP BY s.id, s.town_id`, [townId, shopId]);
   }
 
   async countVillagesInTown(townId: string, villageIds: string[]): Promise<number> {

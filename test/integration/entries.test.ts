@@ -168,7 +168,7 @@ describe('deed entries (single)', () => {
   it('files entries typed after the period was closed early into the next period', async () => {
     const period = periodOf(new Date());
     await stack.db.query(`INSERT INTO review_cycles (town_id, village_id, period, state) VALUES ($1, $2, $3, 'closed')
-      ON CONFLICT (village_id, period) DO UPDATE SET state = 'closed'`, [f.townId, f.villageA, period]);
+      ON CONFLICT (village_id, period, town_id) DO UPDATE SET state = 'closed'`, [f.townId, f.villageA, period]);
     const res = await post({ residentId: resident, itemCode: 'B02', occurredOn: today }).expect(201);
     expect(res.body.period).toBe(nextPeriod(period));
     await stack.db.query(`UPDATE review_cycles SET state = 'open' WHERE village_id = $1 AND period = $2`, [f.villageA, period]);

@@ -54,7 +54,7 @@ export async function seedTown(db: DataSource, residentsPerVillage = 3): Promise
   const villageOther = await village(other.id, '邻村');
   const shop = async (townId: string, villageId: string) => {
     const [s] = await db.query(`INSERT INTO shops (town_id, code, name) VALUES ($1, $2, '信义超市') RETURNING id`, [townId, `S${rand()}`]);
-    await db.query(`INSERT INTO shop_villages (shop_id, village_id) VALUES ($1, $2)`, [s.id, villageId]);
+    await db.query(`INSERT INTO shop_villages (shop_id, village_id, town_id) VALUES ($1, $2, $3)`, [s.id, villageId, townId]);
     return s.id as string;
   };
   const shopA = await shop(town.id, villageA);
