@@ -70,8 +70,12 @@ export class RedemptionBatcher {
         this.lockTimeoutMs,
       );
       results.forEach((res, i) => ('error' in res ? batch[i].reject(res.error) : batch[i].resolve(res)));
-    } catch (err) {
-      for (const p of batch) p.reject(err);
+    } catch {
+      // The batch as a whole failed (no pooled connection in time, a lost connection, a failed
+      // commit): each goes once more on its own, so one bad moment is not 32 failed sales. Safe
+      // even if the commit did happen: the terminal + key is unique, and each statement re-checks
+      // the account head, so a redemption already made is found and replayed, never made twice.
+      await Promise.all(batch.map((p) => this.repo.redeemInOneStatement(p.r).then(p.resolve, p.reject)));
     }
   }
 }

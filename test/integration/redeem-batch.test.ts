@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import type { DataSource, QueryRunner } from 'typeorm';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LedgerVerifier } from '@app/ledger/ledger-verifier';
 import { LedgerService } from '@app/ledger/ledger.service';
 import { RedemptionRepository, type OneStatementRedemption } from '@app/shop/redemption.repository';
@@ -75,7 +75,7 @@ describe('redemptions in batches (group commit)', () => {
 
   beforeAll(async () => {
     stack = await startStack();
-    f = await seedTown(stack.db, 13);
+    f = await seedTown(stack.db, 17);
     t = await bearers(stack.http, f);
     const made = (await request(stack.http).post(`/api/v1/shops/${f.shopA}/terminals`).set('authorization', t.town_admin).send({ name: '收银台 1' }).expect(201)).body as { id: string; apiKey: string };
     key = made.apiKey;
@@ -193,14 +193,41 @@ describe('redemptions in batches (group commit)', () => {
     expect((await stack.api.get(LedgerVerifier).verifyTown(f.townId)).broken).toEqual([]);
   });
 
+  it('a batch that fails as a whole (say, no pooled connection in time) runs each of its redemptions on its own', async () => {
+    const rs = f.residentsA.slice(9, 12);
+    for (const r of rs) await fund(r, 100);
+    const slow = await goods('香皂', 10, 10);
+    const g = await goods('面条', 10, 10);
+    const failed = vi.spyOn(repo, 'redeemBatch').mockRejectedValueOnce(new Error('timeout exceeded when trying to connect'));
+    const lock = await hold(stack.db, `SELECT 1 FROM goods WHERE id = $1 FOR UPDATE`, [slow]);
+    const post = async (b: object) => request(stack.http).post('/api/v1/terminal/redemptions').set('x-api-key', key).send(b);
+    const other = f.residentsA[12];
+    await fund(other, 100);
+    const blocked = [post(await body(other, slow, 'whole-slow-1')), post(await body(other, slow, 'whole-slow-2'))];
+    await waitFor(async () => (await lockWaiters(stack.db)) >= 2, { description: 'both slots waiting' });
+    const queued: Array<ReturnType<typeof post>> = [];
+    for (const [i, r] of rs.entries()) {
+      queued.push(post(await body(r, g, `whole-key-${i}`)));
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    await end(lock, 'COMMIT');
+    await Promise.all(blocked);
+    expect((await Promise.all(queued)).map((x) => x.status)).toEqual([201, 201, 201]);
+    expect(failed).toHaveBeenCalledTimes(1);
+    expect(failed.mock.calls[0][0]).toHaveLength(3);
+    for (const r of rs) expect((await written(r)).receipts).toBe(1);
+    expect(await stockOf(g)).toBe(7);
+    failed.mockRestore();
+  });
+
   it('an api process killed mid-batch commits nothing of it; retried with the same keys, each basket sells once', async () => {
     const api = await spawnApi({ DATABASE_URL: stack.env.DATABASE_URL, QUEUE_PREFIX: stack.env.QUEUE_PREFIX, LOG_LEVEL: 'warn', REDEEM_BATCH_IN_FLIGHT: '1', REDEEM_BATCH_LOCK_TIMEOUT_MS: '30000' });
     spawned.push(api);
-    const rs = f.residentsA.slice(9, 12);
+    const rs = f.residentsA.slice(13, 16);
     for (const r of rs) await fund(r, 100);
     const slow = await goods('火柴', 10, 10);
     const g = await goods('大米', 10, 10);
-    const other = f.residentsA[12];
+    const other = f.residentsA[16];
     await fund(other, 100);
     await request(stack.http).post('/api/v1/terminal/redemptions').set('x-api-key', key).send(await body(other, slow, 'kill-key-seed')).expect(201);
     const before = await Promise.all(rs.map((r) => written(r)));
