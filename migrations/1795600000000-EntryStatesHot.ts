@@ -13,6 +13,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *   transaction, so a page needs room for a second version of each of its rows. Applies to pages
  *   written from now on; pages already full stay as they are (their entries are long posted).
  * Built and dropped CONCURRENTLY (outside a transaction), so a live service is not locked.
+ * (`down` is not: TypeORM runs an undo inside a transaction whatever `transaction` says.)
  */
 export class EntryStatesHot1795600000000 implements MigrationInterface {
   name = 'EntryStatesHot1795600000000';
@@ -26,7 +27,7 @@ export class EntryStatesHot1795600000000 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE "entry_states" RESET (fillfactor)`);
-    await q.query(`CREATE INDEX CONCURRENTLY IF NOT EXISTS "ix_entry_states_village_period_status" ON "entry_states" ("village_id", "period", "status")`);
-    await q.query(`DROP INDEX CONCURRENTLY IF EXISTS "ix_entry_states_village_period"`);
+    await q.query(`CREATE INDEX IF NOT EXISTS "ix_entry_states_village_period_status" ON "entry_states" ("village_id", "period", "status")`);
+    await q.query(`DROP INDEX IF EXISTS "ix_entry_states_village_period"`);
   }
 }
