@@ -6,16 +6,9 @@ import type { Request, Response } from 'express';
 const gzipAsync = promisify(gzip);
 
 /**
- * zlib level 2, not the default 6: on a 1,500-resident board (1.6 MB of UTF-8) level 6 took
- * ≈ 16 ms of CPU for 128 KB, level 2 ≈ 6 ms for 133 KB (+3 %). A board rendered on a cache miss
- * (after an objection, an answer, finalize) is gzipped once per render, so this is on its path.
- */
-const GZIP_LEVEL = 2;
-
-/**
  * A rendered public page kept as bytes, the way it is sent: the UTF-8 body and its ETag computed
  * once (Express would otherwise convert and hash a ~1 MB board on every request), the gzip form
- * made on first demand (a board compresses ~12×; residents read it on phones).
+ * made on first demand (a board compresses ~10×; residents read it on phones).
  */
 export class RenderedBody {
   readonly body: Buffer;
@@ -28,7 +21,7 @@ export class RenderedBody {
   }
 
   gzip(): Promise<Buffer> {
-    this.gzipped ??= gzipAsync(this.body, { level: GZIP_LEVEL });
+    this.gzipped ??= gzipAsync(this.body, { level: 6 });
     return this.gzipped;
   }
 }
