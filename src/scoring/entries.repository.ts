@@ -9,8 +9,8 @@ import { formatRecordNumber } from './record-number';
 /**
  * Rows per INSERT of `insertEntries`. pg builds each statement whole (every array parameter as
  * one text literal, then one message buffer grown by half again each time it is full): for all
- * 20,000 rows of the largest upload at once that was ≈ 25 MB of buffers outside the heap on top of
- * the heap, the api's resident-memory peak. 2,000 rows is 10 statements of each kind instead.
+ * 20,000 rows of the largest upload at once that was ≈ 25 MB of buffers outside the heap, at the
+ * top of the upload's own memory. 2,000 rows is 10 statements of each kind instead.
  */
 export const INSERT_CHUNK = 2_000;
 
