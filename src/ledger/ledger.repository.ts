@@ -194,15 +194,18 @@ export class LedgerRepository {
   async findResidentsWithoutAccount(m: Db, residentIds: string[], fallbackYear: number): Promise<NewAccountSource[]> {
     // Driven by the id list (index lookups per id), so the plan stays linear even when the
     // statistics of a fast-growing accounts table are stale.
+    // The accounts index alone first: at a month end every account exists, and this answers
+    // with nothing after one look-up per id; only the missing ones join residents and towns.
     const missing = await queryRows<Omit<NewAccountSource, 'ratingYear'>>(
       m,
-      `SELECT r.id AS "residentId", r.town_id AS "townId", r.village_id AS "villageId", t.base_score AS "baseScore",
+      `WITH ids AS MATERIALIZED (
+         SELECT ids.id FROM unnest($1::uuid[]) AS ids(id)
+          WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.resident_id = ids.id))
+       SELECT r.id AS "residentId", r.town_id AS "townId", r.village_id AS "villageId", t.base_score AS "baseScore",
               t.grade_thresholds AS "gradeThresholds"
-         FROM unnest($1::uuid[]) AS ids(id)
+         FROM ids
          JOIN residents r ON r.id = ids.id
-         JOIN towns t ON t.id = r.town_id
-         LEFT JOIN accounts a ON a.resident_id = ids.id
-        WHERE a.resident_id IS NULL`,
+         JOIN towns t ON t.id = r.town_id`,
       [residentIds],
     );
     if (missing.length === 0) return [];
