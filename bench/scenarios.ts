@@ -651,9 +651,10 @@ class Bench {
       // Capture the repository's own SQL (no copy of it here) to EXPLAIN it afterwards.
       let captured: { sql: string; params: unknown[] } | null = null;
       const query = ds.query.bind(ds);
-      ds.query = (async (sql: string, params?: unknown[]) => {
-        captured ??= { sql, params: params ?? [] };
-        return query(sql, params);
+      ds.query = (async (sql: string | { text: string }, params?: unknown[]) => {
+        // A prepared statement arrives as pg's { name, text }.
+        captured ??= { sql: typeof sql === 'string' ? sql : sql.text, params: params ?? [] };
+        return query(sql as string, params);
       }) as typeof ds.query;
       const repo = new LedgerRepository(ds);
       const lat: number[] = [];

@@ -4,12 +4,24 @@ import * as argon2 from 'argon2';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AuditService } from '@app/audit/audit.service';
 import { AppError } from '@app/common/errors/app-error';
+import { Gate } from '@app/common/tabular/upload-gate';
 import { AppConfig } from '@app/config/app-config';
 import { SharedRedis } from '@app/shared-state/shared-redis';
 import { apiKeyMatches, parseApiKey, sha256 } from './api-key';
 import type { Role } from './auth.entities';
 import { AuthRepository, type LiveSessionRow, type StaffRow } from './auth.repository';
 import type { PublicContext, RequestContext, StaffPrincipal, TerminalPrincipal, TillClerk } from './principal';
+
+/**
+ * argon2id as configured (its defaults: m = 64 MiB, t = 3, p = 4) takes 64 MB of memory for each
+ * hash or check, outside the heap (the api's heap cap does not bound it), for the fraction of a
+ * second it runs: four logins at once were 256 MB on top of the api's resident memory, one was
+ * the api's peak in the upload benchmark (README, "Upload memory"). One at a time per process,
+ * in arrival order, as uploads are (UPLOAD_GATE).
+ */
+export const PASSWORD_GATE = new Gate(1);
+
+const verifyPassword = (hash: string, password: string): Promise<boolean> => PASSWORD_GATE.run(() => argon2.verify(hash, password));
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -57,7 +69,7 @@ export class AuthService {
   ) {}
 
   static hashPassword(password: string): Promise<string> {
-    return argon2.hash(password, { type: argon2.argon2id });
+    return PASSWORD_GATE.run(() => argon2.hash(password, { type: argon2.argon2id }));
   }
 
   async login(
@@ -70,9 +82,9 @@ export class AuthService {
     if (attempt === null) throw this.throttled(await this.repo.loginBlockedForSeconds(username, ctx.clientIp));
     const user = await this.repo.findStaffByUsername(username);
     const ok = user
-      ? await argon2.verify(user.passwordHash, password)
+      ? await verifyPassword(user.passwordHash, password)
       : // Same work as a real check, so timing does not reveal which usernames exist.
-        await argon2.verify(DUMMY_HASH, password).catch(() => false);
+        await verifyPassword(DUMMY_HASH, password).catch(() => false);
     if (!user || !ok) {
       await this.loginFailed(username, user, attempt, ctx);
       throw new AppError('AUTH.INVALID_CREDENTIALS');
@@ -138,7 +150,7 @@ export class AuthService {
   async changePassword(ctx: RequestContext, currentPassword: string, newPassword: string): Promise<TokenPair> {
     const user = await this.repo.findStaffById(ctx.principal.id);
     if (!user || !user.active) throw new AppError('AUTH.INVALID_TOKEN');
-    if (!(await argon2.verify(user.passwordHash, currentPassword))) throw new AppError('AUTH.WRONG_PASSWORD');
+    if (!(await verifyPassword(user.passwordHash, currentPassword))) throw new AppError('AUTH.WRONG_PASSWORD');
     if (currentPassword === newPassword) throw new AppError('AUTH.PASSWORD_UNCHANGED');
     const sessionId = randomUUID();
     await this.repo.replacePassword(user.id, await AuthService.hashPassword(newPassword), sessionId);

@@ -159,7 +159,7 @@ export class RosterService {
   private async parse(ctx: RequestContext, villageId: string, file: UploadedFile | undefined, preview: boolean) {
     if (!file) throw new AppError('ROSTER.FILE_MISSING');
     const village = await this.scope.village(ctx.principal, villageId);
-    const parsed = await parseTable<RosterRow>(file, ROSTER_COLUMNS, { ignoreColumns: ['序号', '编号'] });
+    const parsed = await parseTable<RosterRow>(file, ROSTER_COLUMNS, { ignoreColumns: ['序号', '编号'], keepSource: false });
     if (parsed.format === null) throw new AppError('ROSTER.UNSUPPORTED_FORMAT', undefined, parsed.errors);
     if (parsed.checkedRows.length === 0 && !preview) throw new AppError('ROSTER.INVALID', undefined, parsed.errors);
     // One pass: the cell errors, the ID checks of the rows whose ID parsed, and (in plan) the

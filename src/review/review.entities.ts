@@ -121,7 +121,8 @@ export class Board {
   @Column({ type: 'text' })
   period: string;
 
-  @Column({ type: 'jsonb' })
+  /** json, not jsonb: stored and sent as the text written at publish (read whole, never queried inside). */
+  @Column({ type: 'json' })
   content: Record<string, unknown>;
 
   @CreateDateColumn({ name: 'published_at', type: 'timestamptz' })

@@ -463,7 +463,7 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   private async postEntries(m: EntityManager, c: CycleRow, only?: string[]): Promise<number> {
-    const toPost = await this.repo.entriesToPost(m, c.villageId, c.period, only);
+    const toPost = await this.repo.takeEntriesToPost(m, c.villageId, c.period, only);
     if (!toPost.length) return 0;
     const requests: PostingRequest[] = toPost.map((e) => ({
       accountId: e.residentId,
@@ -484,7 +484,7 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
       for (const r of rows) postingBySource.set(r.source_ref, { id: r.id } as never);
     }
     const entryIds = toPost.map((e) => e.id);
-    await this.repo.markPosted(m, c.townId, entryIds, toPost.map((e) => String(postingBySource.get(`entry:${e.id}`)?.id)));
+    await this.repo.recordPostedEvents(m, c.townId, entryIds, toPost.map((e) => String(postingBySource.get(`entry:${e.id}`)?.id)));
     await this.repo.insertOutbox(m, result.postings.map((p) => p.id));
     await this.notices.recordPostings(m, result.postings, result.gradeChanges);
     return result.posted;

@@ -97,11 +97,36 @@ export function columnsNeeded(rule: Rule): string {
 
 interface Checked {
   table: ParsedTable<EntryRow>;
-  /** Errors and warnings (likely duplicates), by row. */
+  /** Errors, by row (the likely duplicates' notices are added by `withNotices`). */
   problems: RowError[];
   rows: PreparedEntry[];
   /** false when the file or its header stopped the row checks. */
   ready: boolean;
+  /**
+   * Likely duplicates within the file, as pairs [row, earlier row] one after the other: their
+   * notices are written out only for an answer that lists them (an error list, the report), not
+   * for a file that is stored (one notice per repeated row is ≈ 0.5 KB of heap).
+   */
+  duplicates: number[];
+  /** Header of the card column as in the file, for those notices. */
+  cardLabel: string;
+}
+
+/** The problems with the likely duplicates' notices among them, by row (each after the errors of its row). */
+function withNotices(c: Checked): RowError[] {
+  const notices: RowError[] = [];
+  for (let i = 0; i < c.duplicates.length; i += 2) {
+    const row = c.duplicates[i] as number;
+    const seen = c.duplicates[i + 1] as number;
+    notices.push({
+      row,
+      column: c.cardLabel,
+      code: 'UPLOAD.LIKELY_DUPLICATE',
+      message: `第 ${row} 行“${c.cardLabel}”：与第 ${seen} 行是同一人、同一事项、同一天，导入后标为疑似重复，由议事会判断 / same resident, item and day as row ${seen}: flagged for the meeting`,
+      severity: 'warning',
+    });
+  }
+  return notices.length ? [...c.problems, ...notices].sort((a, b) => a.row - b.row) : c.problems;
 }
 
 const isError = (e: RowError) => e.severity !== 'warning';
@@ -159,14 +184,16 @@ export class EntriesUploadService {
   private async uploadNow(ctx: RequestContext, villageId: string, file: UploadedFile | undefined): Promise<UploadResultDto> {
     const village = await this.scope.village(ctx.principal, villageId);
     if (!file) throw new AppError('ENTRY.UPLOAD_INVALID', '缺少文件（字段名 file）/ no file in field "file"');
-    const table = await parseTable<EntryRow>(file, COLUMNS, { maxRows: ENTRY_UPLOAD_MAX_ROWS, ignoreColumns: IGNORED_COLUMNS });
+    // No report is written here: the cells as read are not kept beside the parsed rows.
+    const table = await parseTable<EntryRow>(file, COLUMNS, { maxRows: ENTRY_UPLOAD_MAX_ROWS, ignoreColumns: IGNORED_COLUMNS, keepSource: false });
     // Identical bytes parse identically: a file stored before had clean cells.
     if (table.errors.length === 0 && (await this.repo.batchExists(village.id, table.checksum))) throw new AppError('ENTRY.DUPLICATE_BATCH');
     const batchId = randomUUID();
     try {
       const result = await this.repo.db.transaction(async (m) => {
-        const { problems, rows, ready } = await this.check(m, ctx, village, table, batchId);
-        if (problems.some(isError) || !ready || rows.length === 0) throw invalid(table, problems);
+        const checked = await this.check(m, ctx, village, table, batchId);
+        const { problems, rows, ready } = checked;
+        if (problems.some(isError) || !ready || rows.length === 0) throw invalid(table, withNotices(checked));
         const periods = countByPeriod(rows);
         const period = periods[0].period;
         await this.repo.insertBatch(m, { id: batchId, townId: village.townId, villageId: village.id, period, checksum: table.checksum, filename: file.originalname.slice(0, 200), rowCount: rows.length, uploadedBy: ctx.principal.id });
@@ -206,7 +233,7 @@ export class EntriesUploadService {
       if (!(err instanceof DryRun)) throw err;
       checked = err.result;
     }
-    const problems = [...checked.problems];
+    const problems = [...withNotices(checked)];
     if (await this.repo.batchExists(village.id, table.checksum)) {
       const { message } = new AppError('ENTRY.DUPLICATE_BATCH');
       problems.unshift({ row: 0, column: null, code: 'ENTRY.DUPLICATE_BATCH', message });
@@ -217,7 +244,7 @@ export class EntriesUploadService {
   /** Every problem of every row, and the rows ready to store when there is none. */
   private async check(m: EntityManager, ctx: RequestContext, village: VillageRef, table: ParsedTable<EntryRow>, batchId: string | null): Promise<Checked> {
     const problems: RowError[] = [...table.errors];
-    const done = (): Checked => ({ table, problems, rows: [], ready: false });
+    const done = (): Checked => ({ table, problems, rows: [], ready: false, duplicates: [], cardLabel: '' });
     if (table.checkedRows.length === 0) return done();
     const labels = table.columnLabels;
     if (!labels.itemCode && !labels.itemName) {
@@ -227,8 +254,8 @@ export class EntriesUploadService {
     }
     const label = (key: keyof EntryRow) => labels[key] ?? COLUMNS.find((c) => c.key === key)?.header ?? key;
     const itemLabel = labels.itemCode ? label('itemCode') : label('itemName');
-    const add = (row: number, column: string | null, code: string, predicate: string, severity?: 'warning') =>
-      problems.push({ row, column, code, message: column ? `第 ${row} 行“${column}”：${predicate}` : `第 ${row} 行：${predicate}`, ...(severity ? { severity } : {}) });
+    const add = (row: number, column: string | null, code: string, predicate: string) =>
+      problems.push({ row, column, code, message: column ? `第 ${row} 行“${column}”：${predicate}` : `第 ${row} 行：${predicate}` });
 
     const today = shanghaiDate(new Date());
     const rows = table.checkedRows;
@@ -247,9 +274,8 @@ export class EntriesUploadService {
       const message = p.code === 'ENTRY.RESIDENT_NOT_FOUND' ? `没有卡号为 ${cardOf.get(p.row) ?? ''} 的村民 / no resident has this card` : p.message;
       add(p.row, column, p.code, message);
     }
-    this.noteDuplicates(inputs, label, add);
     problems.sort((a, b) => a.row - b.row);
-    return { table, problems, rows: prepared, ready: true };
+    return { table, problems, rows: prepared, ready: true, duplicates: likelyDuplicates(inputs), cardLabel: label('cardCode') };
   }
 
   /** One row as an entry to check: cells that failed are marked, so only the rest is checked again. */
@@ -298,18 +324,23 @@ export class EntriesUploadService {
       reported: [...reported],
     };
   }
+}
 
-  /** Same resident, item and day twice in the file: stored and flagged for the meeting, said now. */
-  private noteDuplicates(inputs: EntryInput[], label: (key: keyof EntryRow) => string, add: (row: number, column: string | null, code: string, predicate: string, severity?: 'warning') => void): void {
-    const first = new Map<string, number>();
-    for (const i of inputs) {
-      if (!i.resident || !i.itemCode || i.reported?.includes('occurredOn')) continue;
-      const key = `${i.resident.id}|${i.itemCode}|${i.occurredOn}`;
-      const seen = first.get(key);
-      if (seen === undefined) first.set(key, i.row);
-      else add(i.row, label('cardCode'), 'UPLOAD.LIKELY_DUPLICATE', `与第 ${seen} 行是同一人、同一事项、同一天，导入后标为疑似重复，由议事会判断 / same resident, item and day as row ${seen}: flagged for the meeting`, 'warning');
-    }
+/**
+ * Same resident, item and day twice in the file: stored and flagged for the meeting, said now.
+ * Pairs [row, earlier row], in file order.
+ */
+function likelyDuplicates(inputs: EntryInput[]): number[] {
+  const first = new Map<string, number>();
+  const out: number[] = [];
+  for (const i of inputs) {
+    if (!i.resident || !i.itemCode || i.reported?.includes('occurredOn')) continue;
+    const key = `${i.resident.id}|${i.itemCode}|${i.occurredOn}`;
+    const seen = first.get(key);
+    if (seen === undefined) first.set(key, i.row);
+    else out.push(i.row, seen);
   }
+  return out;
 }
 
 /** Rows per period they go to, oldest first: an upload may carry last month's and this month's deeds. */

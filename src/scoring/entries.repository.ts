@@ -6,6 +6,14 @@ import type { ItemCaps, Rule, Explanation } from './rules/rule.types';
 import type { EntryEventType, EntryStatus } from './entry.entities';
 import { formatRecordNumber } from './record-number';
 
+/**
+ * Rows per INSERT of `insertEntries`. pg builds each statement whole (every array parameter as
+ * one text literal, then one message buffer grown by half again each time it is full): for all
+ * 20,000 rows of the largest upload at once that was ≈ 25 MB of buffers outside the heap, at the
+ * top of the upload's own memory. 2,000 rows is 10 statements of each kind instead.
+ */
+export const INSERT_CHUNK = 2_000;
+
 export interface ResidentForEntry {
   id: string;
   townId: string;
@@ -238,37 +246,57 @@ export class EntriesRepository {
   }
 
   /**
-   * Inserts entries with their 'submitted' (and 'flagged_duplicate') events and state rows: three
-   * statements for any number of rows, so a 10,000-row upload is not 30,000 round-trips.
+   * Inserts entries with their 'submitted' (and 'flagged_duplicate') events and state rows: a few
+   * statements per INSERT_CHUNK rows, so a 10,000-row upload is not 30,000 round-trips, and the
+   * statements of a 20,000-row upload are not built and sent whole (the api's memory, see
+   * INSERT_CHUNK). Record numbers are taken for all rows first, in one counter upsert per
+   * village-period; entries, states, 'submitted' and 'flagged_duplicate' events are then written
+   * in that order, each in row order, as one statement of each would write them.
    */
   async insertEntries(m: EntityManager, rows: NewEntryRow[]): Promise<void> {
     if (rows.length === 0) return;
-    const col = <K extends keyof NewEntryRow>(k: K) => rows.map((r) => r[k]);
     const recordNos = await this.allocateRecordNumbers(m, rows);
-    await m.query(
-      `INSERT INTO deed_entries (id, town_id, village_id, resident_id, item_id, item_code, period, occurred_on, quantity, chosen_points,
-          points, explanation, reason, evidence_note, idempotency_key, request_hash, batch_id, entered_by, record_no)
-       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::text[], $7::text[], $8::date[], $9::numeric[],
-          $10::int[], $11::int[], $12::jsonb[], $13::text[], $14::text[], $15::text[], $16::text[], $17::uuid[], $18::uuid[], $19::text[])`,
-      [
-        col('id'), col('townId'), col('villageId'), col('residentId'), col('itemId'), col('itemCode'), col('period'), col('occurredOn'),
-        col('quantity'), col('chosenPoints'), col('points'), rows.map((r) => JSON.stringify(r.explanation)), col('reason'),
-        col('evidenceNote'), col('idempotencyKey'), col('requestHash'), col('batchId'), col('enteredBy'), recordNos,
-      ],
-    );
-    await m.query(
-      `INSERT INTO entry_states (entry_id, town_id, village_id, period, status, duplicate_of)
-       SELECT id, town_id, village_id, period, 'submitted', dup FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::uuid[]) AS t(id, town_id, village_id, period, dup)`,
-      [col('id'), col('townId'), col('villageId'), col('period'), col('duplicateOf')],
-    );
-    await m.query(
-      `INSERT INTO entry_events (town_id, entry_id, type, actor_id, data)
-       SELECT town_id, id, 'submitted', actor, NULL FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) AS t(town_id, id, actor)
-       UNION ALL
-       SELECT town_id, id, 'flagged_duplicate', actor, jsonb_build_object('duplicateOf', dup)
-         FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[]) AS t(town_id, id, actor, dup) WHERE dup IS NOT NULL`,
-      [col('townId'), col('id'), col('enteredBy'), col('duplicateOf')],
-    );
+    const chunks: Array<{ rows: NewEntryRow[]; from: number }> = [];
+    for (let from = 0; from < rows.length; from += INSERT_CHUNK) chunks.push({ rows: rows.slice(from, from + INSERT_CHUNK), from });
+    for (const c of chunks) {
+      const col = <K extends keyof NewEntryRow>(k: K) => c.rows.map((r) => r[k]);
+      await m.query(
+        `INSERT INTO deed_entries (id, town_id, village_id, resident_id, item_id, item_code, period, occurred_on, quantity, chosen_points,
+            points, explanation, reason, evidence_note, idempotency_key, request_hash, batch_id, entered_by, record_no)
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::text[], $7::text[], $8::date[], $9::numeric[],
+            $10::int[], $11::int[], $12::jsonb[], $13::text[], $14::text[], $15::text[], $16::text[], $17::uuid[], $18::uuid[], $19::text[])`,
+        [
+          col('id'), col('townId'), col('villageId'), col('residentId'), col('itemId'), col('itemCode'), col('period'), col('occurredOn'),
+          col('quantity'), col('chosenPoints'), col('points'), c.rows.map((r) => JSON.stringify(r.explanation)), col('reason'),
+          col('evidenceNote'), col('idempotencyKey'), col('requestHash'), col('batchId'), col('enteredBy'), recordNos.slice(c.from, c.from + c.rows.length),
+        ],
+      );
+    }
+    for (const c of chunks) {
+      const col = <K extends keyof NewEntryRow>(k: K) => c.rows.map((r) => r[k]);
+      await m.query(
+        `INSERT INTO entry_states (entry_id, town_id, village_id, period, status, duplicate_of)
+         SELECT id, town_id, village_id, period, 'submitted', dup FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::uuid[]) AS t(id, town_id, village_id, period, dup)`,
+        [col('id'), col('townId'), col('villageId'), col('period'), col('duplicateOf')],
+      );
+    }
+    for (const c of chunks) {
+      await m.query(
+        `INSERT INTO entry_events (town_id, entry_id, type, actor_id, data)
+         SELECT town_id, id, 'submitted', actor, NULL FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) AS t(town_id, id, actor)`,
+        [c.rows.map((r) => r.townId), c.rows.map((r) => r.id), c.rows.map((r) => r.enteredBy)],
+      );
+    }
+    for (const c of chunks) {
+      const flagged = c.rows.filter((r) => r.duplicateOf !== null);
+      if (flagged.length === 0) continue;
+      await m.query(
+        `INSERT INTO entry_events (town_id, entry_id, type, actor_id, data)
+         SELECT town_id, id, 'flagged_duplicate', actor, jsonb_build_object('duplicateOf', dup)
+           FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[]) AS t(town_id, id, actor, dup)`,
+        [flagged.map((r) => r.townId), flagged.map((r) => r.id), flagged.map((r) => r.enteredBy), flagged.map((r) => r.duplicateOf)],
+      );
+    }
   }
 
   /**

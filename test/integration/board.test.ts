@@ -113,6 +113,12 @@ describe('public board (公示栏): JSON, printable page, village list, town ove
     expect(lineOf(after.residents, open.entryIds[1]).status).toBe('approved');
   });
 
+  it('the content is stored as the text publish wrote (json, not jsonb): a render reads it back without PostgreSQL re-encoding it', async () => {
+    const [row] = await stack.db.query(`SELECT content::text AS text, pg_typeof(content)::text AS type FROM boards WHERE village_id = $1 AND period = $2`, [f.villageB, open.period]);
+    expect(row.type).toBe('json');
+    expect(row.text).toBe(JSON.stringify(JSON.parse(row.text)));
+  });
+
   it('a finalized board: posted lines, the upheld one shown as 撤销, totals as published, the checkpoint hash', async () => {
     const b = (await request(stack.http).get(url(f.villageA, done.period)).expect(200)).body;
     const [cycle] = await stack.db.query(`SELECT checkpoint_hash FROM review_cycles WHERE village_id = $1 AND period = $2`, [f.villageA, done.period]);

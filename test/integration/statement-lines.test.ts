@@ -2,6 +2,7 @@ import ExcelJS from 'exceljs';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shanghaiDate } from '@app/common/time';
+import { LedgerRepository } from '@app/ledger/ledger.repository';
 import { LedgerService } from '@app/ledger/ledger.service';
 import { STATEMENT_HEADERS } from '@app/ledger/statement.service';
 import { startStack, type TestStack } from '../support/app';
@@ -91,6 +92,20 @@ describe('statement lines that explain every movement', () => {
     expect(deeds.find((l) => l.itemCode === 'T57')).toMatchObject({ committeeReason: '救起落水儿童', evidenceNote: '村委会证明', explanation: expect.stringContaining('议事会评定 5 分') });
     const sale = lines.find((l) => l.kind === 'redemption');
     expect(sale).toMatchObject({ receiptNo, shopName: '信义超市', pointsLabel: '−10', occurredOn: null, decision: null });
+  });
+
+  it('the statement SQL is prepared: after a few runs on a connection PostgreSQL reuses a generic plan (no planning per request)', async () => {
+    const qr = stack.db.createQueryRunner();
+    try {
+      const repo = stack.api.get(LedgerRepository);
+      const first = await repo.listStatementPostings(r(), qr.manager);
+      for (let i = 0; i < 6; i++) expect(await repo.listStatementPostings(r(), qr.manager)).toEqual(first);
+      const [stmt] = await qr.query(`SELECT generic_plans::int AS generic, custom_plans::int AS custom FROM pg_prepared_statements WHERE statement LIKE '%FROM postings p%WHERE p.account_id = $1%'`);
+      expect(stmt).toBeDefined();
+      expect(stmt.generic).toBeGreaterThan(0);
+    } finally {
+      await qr.release();
+    }
   });
 
   it('CSV and XLSX carry the same columns, with 警告 for the warning', async () => {

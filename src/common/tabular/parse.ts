@@ -215,7 +215,7 @@ export async function parseTable<R = Record<string, unknown>>(
     headerRow: sheet.header?.line ?? null,
     checkedRows: checked,
     columnLabels: Object.fromEntries(mapped.map((m) => [m.spec.key, m.label])),
-    source: sourceOf(sheet),
+    source: opts.keepSource === false ? null : sourceOf(sheet),
   });
   if (sheet.header === null) return result([fileError('UPLOAD.EMPTY', '文件是空的 / the file is empty')]);
 

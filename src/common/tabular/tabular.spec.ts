@@ -1055,6 +1055,15 @@ describe('parseTable: finding the header below title rows', () => {
     expect(t.source?.name).toBe('数据');
   });
 
+  it('keeps the cells as read only for a caller that may write a report (keepSource)', async () => {
+    const file = csv(`${HEADER}\n110101199003077777,张三,2.5,2026-03-05,帮助邻居\n`);
+    const kept = await parseEntries(file);
+    const dropped = await parseEntries(file, { keepSource: false });
+    expect(kept.source?.lines.map((l) => l.role)).toEqual(['header', 'data']);
+    expect(dropped.source).toBeNull();
+    expect({ ...dropped, source: kept.source }).toEqual(kept);
+  });
+
   it('falls back to the first row when no row names the columns, so the header errors say what is wrong', async () => {
     const t = await parseEntries(csv('foo,bar\nx,y\n'));
     expect(t.headerRow).toBe(1);

@@ -68,7 +68,7 @@ export interface ParsedTable<R> {
   checkedRows: Array<CheckedRow<R>>;
   /** Header text as written in the file, by column key, for the columns found. */
   columnLabels: Record<string, string>;
-  /** The rows read, with their line numbers; null when the file could not be read. */
+  /** The rows read, with their line numbers; null when the file could not be read (or with `keepSource: false`). */
   source: SourceSheet | null;
 }
 
@@ -89,6 +89,11 @@ export interface ParseTableOptions {
   maxUnpackedBytes?: number;
   /** Headers of columns a committee's own sheet often has and that are read past, e.g. '序号'. */
   ignoreColumns?: string[];
+  /**
+   * false: `source` is null, for a caller that writes no error report (it would hold every cell
+   * of every row as read, beside the parsed rows, for as long as the table is kept); default true.
+   */
+  keepSource?: boolean;
 }
 
 /** The column our annotated error report adds; a corrected report uploads again as it is. */
