@@ -344,12 +344,12 @@ class Bench {
     const headers = { 'content-type': 'application/json', 'x-api-key': t.terminalKey };
     let cursor = 0;
     let key = 0;
-    const run = async (id: string, title: string, connections: number, seconds: number, goods: string[], card: () => string) => {
+    const run = async (id: string, title: string, connections: number, seconds: number, goods: string[], card: () => string, base = this.api) => {
       const runTag = `${id}-${Date.now().toString(36)}`;
       const stop = this.probes.sampleWaits(100);
       const { result, use } = await this.probes.measure(() =>
         load({
-          base: this.api,
+          base,
           connections,
           seconds,
           method: 'POST',
@@ -382,7 +382,7 @@ class Bench {
       };
       if (targeted) s.target = { text: '≥ 2,000/s and p99 ≤ 50 ms at 64 connections', met: r.result.okPerS >= 2000 && r.result.latencyMs.p99 <= 50 };
       if (r.result.requests > r.result.ok) s.notes.push(`${r.result.requests - r.result.ok} non-2xx`);
-      this.add(s);
+      return this.add(s);
     };
     for (const c of [1, 16, 64]) {
       add(`redeem-1good-c${c}`, await run(`h${c}`, `redemptions, one good (one goods row), ${c} connection(s), many residents`, c, this.redeemSeconds, [t.goods.hot], nextCard), `hot-c${c}`, c === 64);
@@ -417,6 +417,25 @@ class Bench {
     });
     for (const c of [16, 64]) {
       add(`redeem-8goods-c${c}`, await run(`s${c}`, `redemptions spread over ${t.goods.spread.length} goods, ${c} connections, many residents`, c, this.redeemSeconds, t.goods.spread, nextCard), `spread-c${c}`, c === 64);
+    }
+    // The same 64-connection runs against a second api without group commit, right after each
+    // other (interleaved with the first api's), so both see the same shared machine.
+    if (process.env.BENCH_REDEEM_COMPARE !== '0') {
+      await this.withSecondApi({ REDEEM_BATCH_IN_FLIGHT: '0' }, async (base, cpu) => {
+        // Warm it up first (JIT, pool, prepared statements), as the first api is by now; not reported.
+        await run('warm-b', 'warm-up of the second api', 16, 5, [...t.goods.spread], nextCard, base);
+        for (const [id, goods, limitKey] of [['redeem-1good-c64', [t.goods.hot], 'hot-c64'], ['redeem-8goods-c64', t.goods.spread, 'spread-c64']] as const) {
+          const again = await run(`${id}-a`, `as ${id}, group commit on (REDEEM_BATCH_IN_FLIGHT default), run again beside the next row`, 64, this.redeemSeconds, [...goods], nextCard);
+          const withId = add(`${id}-again`, again, limitKey, false);
+          withId.details = { ...withId.details, apiCpuMsPerRedemption: round(((again.use.cores.api ?? 0) * again.use.wallS * 1000) / Math.max(1, again.result.requests), 2) };
+          const c0 = cpu();
+          const off = await run(`${id}-b`, `as ${id}, a second api with REDEEM_BATCH_IN_FLIGHT=0 (each redemption its own statement and commit)`, 64, this.redeemSeconds, [...goods], nextCard, base);
+          const offCpu = cpu() - c0;
+          const without = add(`${id}-nobatch`, off, limitKey, false);
+          without.details = { ...without.details, apiCpuMsPerRedemption: round((offCpu * 1000) / Math.max(1, off.result.requests), 2) };
+          without.notes.push('the second api\'s CPU is in "others", not "api"');
+        }
+      });
     }
     // One hot resident with 1,000 points, goods of 10: exactly 100 may succeed, the rest must be INSUFFICIENT_POINTS.
     const one = await run('one', `one resident (balance ${HOT_BALANCE}, price 10), 16 connections: overspend attempt`, 16, Math.min(10, this.redeemSeconds), [t.goods.hot], () => hot.card);
@@ -783,6 +802,35 @@ class Bench {
         `${Math.round(r.bytesPerReq / 1024)} KB per response on the wire (gzip); the board is ${Math.round(seq.result.bytes / 1024)} K characters unpacked`,
       ]);
       await this.boardWithoutCache(boardPath, limit, readTarget);
+    }
+  }
+
+  /** A second, short-lived api process with `env` on top of the bench's, for `fn(base, cpuSecondsOfIt)`. */
+  private async withSecondApi(env: Record<string, string>, fn: (base: string, cpu: () => number) => Promise<void>): Promise<void> {
+    const port = await freePort();
+    const child = spawn(process.execPath, [`${this.build}/src/main.js`], { env: { ...process.env, PORT: String(port), NODE_OPTIONS: process.env.BENCH_API_NODE_OPTIONS ?? '', ...env }, stdio: 'ignore' });
+    const base = `http://127.0.0.1:${port}`;
+    try {
+      for (let i = 0; ; i++) {
+        const ok = await fetch(`${base}/health`).then((r) => r.ok).catch(() => false);
+        if (ok) break;
+        if (i > 120 || child.exitCode !== null) throw new Error(`the second api (${JSON.stringify(env)}) did not start`);
+        await sleep(500);
+      }
+      await fn(base, () => cpuSeconds(child.pid as number));
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          resolve();
+        }, 10_000);
+        child.on('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
     }
   }
 

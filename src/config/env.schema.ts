@@ -119,6 +119,31 @@ export class EnvVars {
   @Max(100000)
   OBJECTION_RATE_LIMIT_PER_MINUTE = 5;
 
+  /**
+   * Group commit of redemptions (src/shop/redemption-batcher.ts): at most this many batches of
+   * one-statement redemptions in flight per api process; what arrives meanwhile waits and goes
+   * in the next batch, in one transaction and one commit. 0 = off (each its own statement).
+   */
+  @Transform(({ value }) => (value === undefined ? value : Number(value)))
+  @IsInt()
+  @Min(0)
+  @Max(64)
+  REDEEM_BATCH_IN_FLIGHT = 2;
+
+  /** Most redemptions in one batch (each is a savepoint; PostgreSQL caches 64 subtransactions per transaction). */
+  @Transform(({ value }) => (value === undefined ? value : Number(value)))
+  @IsInt()
+  @Min(1)
+  @Max(60)
+  REDEEM_BATCH_MAX = 32;
+
+  /** How long one redemption in a batch may wait on a row lock before it leaves the batch and runs on its own. */
+  @Transform(({ value }) => (value === undefined ? value : Number(value)))
+  @IsInt()
+  @Min(1)
+  @Max(60_000)
+  REDEEM_BATCH_LOCK_TIMEOUT_MS = 100;
+
   /** How long a rendered public board (JSON/HTML) is reused; 0 = render every time. */
   @Transform(({ value }) => (value === undefined ? value : Number(value)))
   @IsInt()

@@ -43,6 +43,13 @@ export const redemptionsTotal = new Counter({
   registers: [registry],
 });
 
+export const redemptionBatchSize = new Histogram({
+  name: 'xinyi_redemption_batch_size',
+  help: 'Redemptions per group commit (src/shop/redemption-batcher.ts); 1 = the plain one-statement redemption',
+  buckets: [1, 2, 4, 8, 16, 32, 60],
+  registers: [registry],
+});
+
 export const noticesDeliveredTotal = new Counter({
   name: 'xinyi_notices_delivered_total',
   help: 'Residents\' notices handled by this worker: sent (gateway took them), attempt_failed (gateway refused or did not answer; retried with backoff), failed (out of attempts), skipped (no phone or consent)',

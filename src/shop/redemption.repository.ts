@@ -178,6 +178,49 @@ const REDEEM_IN_ONE_STATEMENT = prepared(
    SELECT (SELECT head FROM ok) AS head, (SELECT stock FROM ok) AS stock, (SELECT id::text FROM p) AS "postingId", (SELECT created_at FROM rd) AS "createdAt"`),
 );
 
+/**
+ * The batch form of REDEEM_IN_ONE_STATEMENT: the same statement, but an account row another
+ * transaction holds is skipped (`head` false) instead of waited for; see redeemBatch.
+ */
+const REDEEM_IN_BATCH = prepared(REDEEM_IN_ONE_STATEMENT.text.replace(/\bFOR UPDATE\),\s+c AS/, 'FOR UPDATE SKIP LOCKED),\n   c AS'));
+if (REDEEM_IN_BATCH.text === REDEEM_IN_ONE_STATEMENT.text) throw new Error('REDEEM_IN_BATCH: the account lock was not found');
+
+/** A batch's goods rows, in id order (the one lock order of every goods writer). */
+const LOCK_GOODS_IN_ORDER = prepared(`SELECT id FROM goods WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`);
+
+/** What a one-statement redemption needs besides the receipt row. */
+export type OneStatementRedemption = NewRedemption & {
+  expectedSeq: number;
+  read: { balance: number; creditScore: number; grade: string; ratingYear: number };
+  posting: PostingRow;
+  creditScore: number;
+  grade: string;
+  shopName: string;
+  actor: string;
+  audit: AuditLogInsert;
+};
+export interface OneStatementResult {
+  head: boolean;
+  stock: boolean;
+  postingId: string | null;
+  createdAt: Date | null;
+}
+const NOTHING_WRITTEN: OneStatementResult = { head: false, stock: false, postingId: null, createdAt: null };
+
+function oneStatementValues(r: OneStatementRedemption): unknown[] {
+  const byId = [...r.lines].sort((a, b) => (a.goodsId < b.goodsId ? -1 : a.goodsId > b.goodsId ? 1 : 0));
+  const p = r.posting;
+  const values: Record<OneStatementParam, unknown> = {
+    accountId: r.residentId, expectedSeq: r.expectedSeq, readBalance: r.read.balance, readCreditScore: r.read.creditScore, readGrade: r.read.grade, readRatingYear: r.read.ratingYear, seq: p.seq, balance: r.balanceAfter, creditScore: r.creditScore, grade: r.grade, headHash: p.hash,
+    postingTownId: p.townId, postingVillageId: p.villageId, kind: p.kind, points: p.points, sourceRef: p.sourceRef, counterparty: p.counterparty, period: p.period, itemCode: p.itemCode ?? null, memo: p.memo ?? null,
+    postedAt: p.postedAt, prevHash: p.prevHash,
+    goodsIds: byId.map((l) => l.goodsId), quantities: byId.map((l) => l.quantity), prices: byId.map((l) => l.pricePoints), shopId: r.shopId, townId: r.townId, villageId: r.villageId, actor: r.actor,
+    id: r.id, receiptNo: r.receiptNo, terminalId: r.terminalId, clerkId: r.clerkId, idempotencyKey: r.idempotencyKey, requestHash: r.requestHash, lines: JSON.stringify(r.lines), totalPoints: r.totalPoints, shopName: r.shopName,
+    auditTownId: r.audit.townId, auditActorType: r.audit.actorType, auditActorId: r.audit.actorId, auditActorRole: r.audit.actorRole, auditAction: r.audit.action, auditTargetType: r.audit.targetType, auditTargetId: r.audit.targetId, auditRequestId: r.audit.requestId, auditSummary: r.audit.summary ? JSON.stringify(r.audit.summary) : null,
+  };
+  return ONE_STATEMENT_ORDER.map((k) => values[k]);
+}
+
 const TAKE_STOCK_AND_RECORD = prepared(
   `WITH t AS (SELECT * FROM unnest($1::uuid[], $2::int[], $3::int[]) WITH ORDINALITY AS t(goods_id, q, price, n)),
    g AS (
@@ -218,19 +261,50 @@ export class RedemptionRepository {
    * REDEEM_IN_ONE_STATEMENT): `head` false means the account moved on since `expectedSeq` was read,
    * `stock` false that a line lost its price, stock or shelf; then nothing was written.
    */
-  async redeemInOneStatement(r: NewRedemption & { expectedSeq: number; read: { balance: number; creditScore: number; grade: string; ratingYear: number }; posting: PostingRow; creditScore: number; grade: string; shopName: string; actor: string; audit: AuditLogInsert }): Promise<{ head: boolean; stock: boolean; postingId: string | null; createdAt: Date | null }> {
-    const byId = [...r.lines].sort((a, b) => (a.goodsId < b.goodsId ? -1 : a.goodsId > b.goodsId ? 1 : 0));
-    const p = r.posting;
-    const values: Record<OneStatementParam, unknown> = {
-      accountId: r.residentId, expectedSeq: r.expectedSeq, readBalance: r.read.balance, readCreditScore: r.read.creditScore, readGrade: r.read.grade, readRatingYear: r.read.ratingYear, seq: p.seq, balance: r.balanceAfter, creditScore: r.creditScore, grade: r.grade, headHash: p.hash,
-      postingTownId: p.townId, postingVillageId: p.villageId, kind: p.kind, points: p.points, sourceRef: p.sourceRef, counterparty: p.counterparty, period: p.period, itemCode: p.itemCode ?? null, memo: p.memo ?? null,
-      postedAt: p.postedAt, prevHash: p.prevHash,
-      goodsIds: byId.map((l) => l.goodsId), quantities: byId.map((l) => l.quantity), prices: byId.map((l) => l.pricePoints), shopId: r.shopId, townId: r.townId, villageId: r.villageId, actor: r.actor,
-      id: r.id, receiptNo: r.receiptNo, terminalId: r.terminalId, clerkId: r.clerkId, idempotencyKey: r.idempotencyKey, requestHash: r.requestHash, lines: JSON.stringify(r.lines), totalPoints: r.totalPoints, shopName: r.shopName,
-      auditTownId: r.audit.townId, auditActorType: r.audit.actorType, auditActorId: r.audit.actorId, auditActorRole: r.audit.actorRole, auditAction: r.audit.action, auditTargetType: r.audit.targetType, auditTargetId: r.audit.targetId, auditRequestId: r.audit.requestId, auditSummary: r.audit.summary ? JSON.stringify(r.audit.summary) : null,
-    };
-    const row = await queryOne<{ head: boolean; stock: boolean; postingId: string | null; createdAt: Date | null }>(this.db, REDEEM_IN_ONE_STATEMENT, ONE_STATEMENT_ORDER.map((k) => values[k]));
-    return row ?? { head: false, stock: false, postingId: null, createdAt: null };
+  async redeemInOneStatement(r: OneStatementRedemption): Promise<OneStatementResult> {
+    const row = await queryOne<OneStatementResult>(this.db, REDEEM_IN_ONE_STATEMENT, oneStatementValues(r));
+    return row ?? NOTHING_WRITTEN;
+  }
+
+  /**
+   * Group commit: several redemptions in ONE transaction and one commit, each in a savepoint of
+   * its own, so each has its own answer and its own failure (a statement error rolls back that
+   * redemption alone, and is returned in its place). First the batch's goods rows are locked, in
+   * id order, once; then each redemption is REDEEM_IN_ONE_STATEMENT with the account taken
+   * `SKIP LOCKED` (an account another transaction holds answers `head` false: the locking path,
+   * after the batch), so the batch never waits on an account while holding goods. A redemption
+   * that waits longer than `lockTimeoutMs` on any other row lock (a twin with the same
+   * idempotency key in flight elsewhere) fails alone with 55P03. Nothing is returned before the
+   * commit; if the commit fails, every redemption of the batch gets that error (none is written).
+   */
+  async redeemBatch(rs: OneStatementRedemption[], lockTimeoutMs: number): Promise<Array<OneStatementResult | { error: unknown }>> {
+    const goodsIds = [...new Set(rs.flatMap((r) => r.lines.map((l) => l.goodsId)))].sort();
+    const qr = this.db.createQueryRunner();
+    try {
+      await qr.connect();
+      await qr.query('BEGIN');
+      try {
+        await queryRows(qr.manager, LOCK_GOODS_IN_ORDER, [goodsIds]);
+        await qr.query(`SET LOCAL lock_timeout = ${Math.floor(lockTimeoutMs)}`);
+        const out: Array<OneStatementResult | { error: unknown }> = [];
+        for (const [i, r] of rs.entries()) {
+          await qr.query(i === 0 ? 'SAVEPOINT redemption' : 'RELEASE SAVEPOINT redemption; SAVEPOINT redemption');
+          try {
+            out.push((await queryOne<OneStatementResult>(qr.manager, REDEEM_IN_BATCH, oneStatementValues(r))) ?? NOTHING_WRITTEN);
+          } catch (error) {
+            await qr.query('ROLLBACK TO SAVEPOINT redemption');
+            out.push({ error });
+          }
+        }
+        await qr.query('COMMIT');
+        return out;
+      } catch (err) {
+        await qr.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    } finally {
+      await qr.release();
+    }
   }
 
   /**
@@ -297,8 +371,9 @@ export class RedemptionRepository {
     return queryOne<RedemptionRow>(db, BY_KEY, [terminalId, key]);
   }
 
-  async findByReceipt(db: Db, receiptNo: string): Promise<RedemptionRow | null> {
-    return queryOne<RedemptionRow>(db, `${REDEMPTION_SELECT} WHERE r.receipt_no = $1`, [receiptNo]);
+  /** A receipt number is unique per town (uq_redemptions_receipt_no), not across towns. */
+  async findByReceipt(db: Db, townId: string, receiptNo: string): Promise<RedemptionRow | null> {
+    return queryOne<RedemptionRow>(db, `${REDEMPTION_SELECT} WHERE r.receipt_no = $1 AND r.town_id = $2`, [receiptNo, townId]);
   }
 
   async lockRedemption(m: EntityManager, id: string): Promise<void> {

@@ -14,6 +14,7 @@ import type { CardHolderDto, ReceiptDto, RedeemDto, TodaySalesDto } from './shop
 
 /** A redemption with its idempotency key settled (from the Idempotency-Key header or the body). */
 export type KeyedRedemption = Omit<RedeemDto, 'idempotencyKey'> & { idempotencyKey: string };
+import { RedemptionBatcher } from './redemption-batcher';
 import { RedemptionRepository, type GoodsRow, type RedemptionRow } from './redemption.repository';
 
 /**
@@ -28,6 +29,7 @@ export class RedemptionService {
     private readonly ledger: LedgerService,
     private readonly audit: AuditService,
     private readonly notices: NoticesService,
+    private readonly batcher: RedemptionBatcher,
   ) {}
 
   async lookup(t: TerminalPrincipal, cardCode: string): Promise<CardHolderDto> {
@@ -66,8 +68,9 @@ export class RedemptionService {
       const prior = await this.replayByKey(t, dto, requestHash, err);
       if (prior) return prior;
       const code = (err as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (err as { code?: string }).code;
-      // Price changed between reading and taking the stock, or a rare deadlock: once more.
-      if (err instanceof RetryRedemption || code === '40P01') {
+      // Price changed between reading and taking the stock, a rare deadlock, or a wait on a row
+      // lock that took this redemption out of its batch (REDEEM_BATCH_LOCK_TIMEOUT_MS): once more.
+      if (err instanceof RetryRedemption || code === '40P01' || code === '55P03') {
         return this.redeemOnce(ctx, dto, requestHash).catch(async (again: unknown) => {
           // A twin with the same key may have committed between the two attempts.
           const failure = again instanceof RetryRedemption ? new AppError('REDEMPTION.BASKET_CHANGED') : again;
@@ -125,7 +128,7 @@ export class RedemptionService {
         }
       })();
       if (next) {
-        const done = await this.repo.redeemInOneStatement({
+        const done = await this.batcher.redeem({
           ...base,
           balanceAfter: next.balance,
           postingId: '',
@@ -183,7 +186,7 @@ export class RedemptionService {
   /** Same day only; a void of a voided receipt answers with the existing void (idempotent). */
   async void(ctx: RequestContext, receiptNo: string, reason: string): Promise<ReceiptDto> {
     const { principal } = ctx;
-    const r = await this.repo.findByReceipt(this.repo.db, receiptNo);
+    const r = await this.repo.findByReceipt(this.repo.db, principal.townId, receiptNo);
     if (!r || r.townId !== principal.townId) throw new AppError('REDEMPTION.NOT_FOUND');
     if (principal.shopId !== r.shopId) throw new AppError('AUTH.OUT_OF_SCOPE');
     if (r.voidedAt) return this.receipt(r);
@@ -193,7 +196,7 @@ export class RedemptionService {
     const actor = terminal?.clerk ? `staff:${terminal.clerk.id}` : `${principal.kind}:${principal.id}`;
     await this.repo.db.transaction(async (m) => {
       await this.repo.lockRedemption(m, r.id);
-      if ((await this.repo.findByReceipt(m, receiptNo))?.voidedAt) return;
+      if ((await this.repo.findByReceipt(m, principal.townId, receiptNo))?.voidedAt) return;
       const posted = await this.ledger.postBatch(
         [{ accountId: r.residentId, kind: 'redemption_void', points: r.totalPoints, sourceRef: `void:${r.id}`, counterparty: `shop:${r.shopId}`, period: periodOf(new Date()), memo: `${receiptNo} ${reason}` }],
         m,
@@ -210,11 +213,11 @@ export class RedemptionService {
       );
     });
     redemptionsTotal.inc({ outcome: 'voided' });
-    return this.receipt((await this.repo.findByReceipt(this.repo.db, receiptNo)) as RedemptionRow);
+    return this.receipt((await this.repo.findByReceipt(this.repo.db, principal.townId, receiptNo)) as RedemptionRow);
   }
 
   async byReceipt(principal: Principal, receiptNo: string): Promise<ReceiptDto> {
-    const r = await this.repo.findByReceipt(this.repo.db, receiptNo);
+    const r = await this.repo.findByReceipt(this.repo.db, principal.townId, receiptNo);
     if (!r || r.townId !== principal.townId) throw new AppError('REDEMPTION.NOT_FOUND');
     if (principal.shopId && principal.shopId !== r.shopId) throw new AppError('AUTH.OUT_OF_SCOPE');
     return this.receipt(r);

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { LedgerModule } from '@app/ledger/ledger.module';
 import { NoticesModule } from '@app/notices/notices.module';
 import { GoodsService } from './goods.service';
+import { RedemptionBatcher } from './redemption-batcher';
 import { RedemptionRepository } from './redemption.repository';
 import { RedemptionService } from './redemption.service';
 import { ShopController } from './shop.controller';
@@ -12,7 +13,7 @@ import { TerminalController } from './terminal.controller';
 @Module({
   imports: [LedgerModule, NoticesModule],
   controllers: [ShopController, TerminalController],
-  providers: [ShopService, ShopRepository, GoodsService, RedemptionService, RedemptionRepository],
+  providers: [ShopService, ShopRepository, GoodsService, RedemptionService, RedemptionRepository, RedemptionBatcher],
   exports: [ShopService, RedemptionService],
 })
 export class ShopModule {}

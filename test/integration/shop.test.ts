@@ -238,6 +238,36 @@ describe('shop terminals: look up, redeem, void, reconcile', () => {
     expect((await request(stack.http).post(term(`/redemptions/${old.receipt_no}/void`)).set('x-api-key', key).send({ reason: '隔天' }).expect(409)).body.code).toBe('REDEMPTION.VOID_WINDOW_PASSED');
   });
 
+  it('the same receipt number in two towns: each town reprints and voids its own receipt only', async () => {
+    const r = f.residentsA[50];
+    await fund(r, 50);
+    const oil = await goods('花生油', 10, 5);
+    const mine = await redeem(await card(r), [{ goodsId: oil, quantity: 1 }]).expect(201);
+    expect(await balanceOf(r)).toBe(40);
+    // The other town's sale, then a receipt of that town carrying this town's number (unique per town only).
+    const otherKey = (await request(stack.http).post(`/api/v1/shops/${f.shopOther}/terminals`).set('authorization', t.other_town_admin).send({ name: '邻镇收银台' }).expect(201)).body.apiKey;
+    const [og] = await stack.db.query(`INSERT INTO goods (town_id, shop_id, name, unit, price_points, stock) VALUES ($1, $2, '邻镇油', '件', 20, 5) RETURNING id`, [f.otherTownId, f.shopOther]);
+    const o = f.residentsOther[0];
+    await fund(o, 50);
+    const theirs = await redeem(await card(o), [{ goodsId: og.id, quantity: 1 }], idem(), otherKey).expect(201);
+    await stack.db.query(
+      `INSERT INTO redemptions (town_id, shop_id, village_id, resident_id, terminal_id, receipt_no, idempotency_key, request_hash, lines, total_points, balance_after, posting_id)
+       SELECT town_id, shop_id, village_id, resident_id, terminal_id, $2, 'same-receipt-no', request_hash, lines, total_points, balance_after, posting_id FROM redemptions WHERE receipt_no = $1`,
+      [theirs.body.receiptNo, mine.body.receiptNo],
+    );
+    const reprint = (apiKey: string) => request(stack.http).get(term(`/receipts/${mine.body.receiptNo}`)).set('x-api-key', apiKey).expect(200);
+    expect((await reprint(key)).body).toMatchObject({ totalPoints: 10, residentName: maskName('测试50'), voidedAt: null });
+    expect((await reprint(otherKey)).body).toMatchObject({ totalPoints: 20, terminalName: '邻镇收银台', voidedAt: null });
+    // The other town voids its receipt of that number; this town's stays as it was, then is voided by its own terminal.
+    await request(stack.http).post(term(`/redemptions/${mine.body.receiptNo}/void`)).set('x-api-key', otherKey).send({ reason: '邻镇退货' }).expect(200);
+    expect((await reprint(key)).body.voidedAt).toBeNull();
+    expect((await reprint(otherKey)).body.voidReason).toBe('邻镇退货');
+    expect(await balanceOf(r)).toBe(40);
+    const v = await request(stack.http).post(term(`/redemptions/${mine.body.receiptNo}/void`)).set('x-api-key', key).send({ reason: '本镇退货' }).expect(200);
+    expect(v.body).toMatchObject({ totalPoints: 10, voidReason: '本镇退货' });
+    expect([await balanceOf(r), await stockOf(oil)]).toEqual([50, 5]);
+  });
+
   it('goods management and daily reconciliation', async () => {
     const pen = await goods('笔', 2, 3);
     const wo = await request(stack.http).post(`/api/v1/goods/${pen}/stock`).set('authorization', t.shop_clerk).send({ kind: 'written_off', quantity: 4, reason: '损坏' }).expect(409);

@@ -1,0 +1,280 @@
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import type { DataSource, QueryRunner } from 'typeorm';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { LedgerVerifier } from '@app/ledger/ledger-verifier';
+import { LedgerService } from '@app/ledger/ledger.service';
+import { RedemptionRepository, type OneStatementRedemption } from '@app/shop/redemption.repository';
+import { startStack, type TestStack } from '../support/app';
+import { bearers, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
+import { spawnApi, stopSpawned, type Spawned } from '../support/processes';
+import { waitFor } from '../support/wait-for';
+
+/**
+ * Group commit of redemptions (src/shop/redemption-batcher.ts, RedemptionRepository.redeemBatch):
+ * concurrent redemptions share one transaction and one commit, each in its own savepoint, so one
+ * that fails fails alone, and a process killed before the commit leaves nothing behind that a
+ * retry with the same idempotency key could sell twice.
+ */
+describe('redemptions in batches (group commit)', () => {
+  let stack: TestStack;
+  let f: TownFixture;
+  let t: Record<FixtureUser, string>;
+  let key: string;
+  let terminalId: string;
+  let repo: RedemptionRepository;
+  let n = 0;
+  const held: QueryRunner[] = [];
+  const spawned: Spawned[] = [];
+
+  const cardOf = async (id: string) => (await stack.db.query(`SELECT card_code FROM residents WHERE id = $1`, [id]))[0].card_code as string;
+  const fund = (residentId: string, points: number) =>
+    stack.api.get(LedgerService).postBatch([{ accountId: residentId, kind: 'opening_balance', points, sourceRef: `batch:${residentId}:${++n}`, counterparty: `town:${f.townId}`, period: '2026-01', memo: '测试' }]);
+  async function goods(name: string, price: number, stock: number): Promise<string> {
+    const g = await request(stack.http).post(`/api/v1/shops/${f.shopA}/goods`).set('authorization', t.shop_clerk).send({ name, unit: '件', pricePoints: price }).expect(201);
+    await request(stack.http).post(`/api/v1/goods/${g.body.id}/stock`).set('authorization', t.shop_clerk).send({ kind: 'received', quantity: stock, reason: '进货' }).expect(200);
+    return g.body.id;
+  }
+  const body = async (residentId: string, goodsId: string, idempotencyKey: string) => ({ cardCode: await cardOf(residentId), lines: [{ goodsId, quantity: 1 }], idempotencyKey });
+  const stockOf = async (id: string) => (await stack.db.query(`SELECT stock FROM goods WHERE id = $1`, [id]))[0].stock as number;
+  const written = async (residentId: string) =>
+    (
+      await stack.db.query(
+        `SELECT (SELECT balance FROM accounts WHERE resident_id = $1) AS balance,
+                (SELECT coalesce(sum(points), 0)::int FROM postings WHERE account_id = $1) AS sum,
+                (SELECT count(*)::int FROM postings WHERE account_id = $1 AND kind = 'redemption') AS postings,
+                (SELECT count(*)::int FROM redemptions WHERE resident_id = $1) AS receipts,
+                (SELECT count(*)::int FROM notices WHERE resident_id = $1 AND kind = 'redemption') AS notices,
+                (SELECT count(*)::int FROM audit_log WHERE action = 'redemption.create' AND summary->>'residentId' = $1::text) AS audits`,
+        [residentId],
+      )
+    )[0] as { balance: number; sum: number; postings: number; receipts: number; notices: number; audits: number };
+  /** When the transaction that wrote each receipt started (created_at = now()): receipts of one batch share it. */
+  const startOf = async (keys: string[]) =>
+    (await stack.db.query(`SELECT idempotency_key AS k, created_at::text AS x FROM redemptions WHERE idempotency_key = ANY($1) ORDER BY idempotency_key`, [keys])) as Array<{ k: string; x: string }>;
+  /** A transaction of the test's own that holds row locks until it is ended. */
+  async function hold(db: DataSource, sql: string, params: unknown[]): Promise<QueryRunner> {
+    const qr = db.createQueryRunner();
+    await qr.connect();
+    await qr.query('BEGIN');
+    await qr.query(sql, params);
+    held.push(qr);
+    return qr;
+  }
+  async function end(qr: QueryRunner, how: 'COMMIT' | 'ROLLBACK'): Promise<void> {
+    await qr.query(how);
+    await qr.release();
+    held.splice(held.indexOf(qr), 1);
+  }
+  /** A receipt row of this terminal under `idempotencyKey`, copied from `fromKey`'s, in the open transaction `qr`. */
+  const copyReceiptSql = `INSERT INTO redemptions (town_id, shop_id, village_id, resident_id, terminal_id, receipt_no, idempotency_key, request_hash, lines, total_points, balance_after, posting_id)
+     SELECT town_id, shop_id, village_id, resident_id, terminal_id, receipt_no || '-X', $2, 'another-body', lines, total_points, balance_after, posting_id FROM redemptions WHERE idempotency_key = $1`;
+  /** Backends of this database waiting on a lock, other than the test's own. */
+  const lockWaiters = async (db: DataSource) =>
+    Number((await db.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`))[0].n);
+
+  beforeAll(async () => {
+    stack = await startStack();
+    f = await seedTown(stack.db, 17);
+    t = await bearers(stack.http, f);
+    const made = (await request(stack.http).post(`/api/v1/shops/${f.shopA}/terminals`).set('authorization', t.town_admin).send({ name: '收银台 1' }).expect(201)).body as { id: string; apiKey: string };
+    key = made.apiKey;
+    terminalId = made.id;
+    repo = stack.api.get(RedemptionRepository);
+  });
+  afterEach(async () => {
+    for (const qr of [...held]) await end(qr, 'ROLLBACK').catch(() => undefined);
+  });
+  afterAll(async () => {
+    await Promise.all(spawned.map((p) => stopSpawned(p)));
+    await stack?.close();
+  });
+
+  it('a statement that fails in a batch fails alone: the others are written in the same transaction, it writes nothing', async () => {
+    const [a, b, c] = [f.residentsA[0], f.residentsA[1], f.residentsA[2]];
+    for (const r of [a, b, c]) await fund(r, 100);
+    const g = await goods('酱油', 10, 10);
+    const ledger = stack.api.get(LedgerService);
+    const item = async (residentId: string, id: string = randomUUID()): Promise<OneStatementRedemption> => {
+      const head = (await repo.findBasket(repo.db, await cardOf(residentId), f.shopA, [g]))?.head;
+      if (!head) throw new Error('no account head read');
+      const next = ledger.prepareOne(head, { accountId: residentId, kind: 'redemption', points: -10, sourceRef: `redemption:${id}`, counterparty: `shop:${f.shopA}`, period: '2026-01', requireCovered: true });
+      return {
+        id, townId: f.townId, shopId: f.shopA, villageId: f.villageA, residentId, terminalId, clerkId: null,
+        receiptNo: `B-${++n}`, idempotencyKey: `batch-${n}`, requestHash: 'h', lines: [{ goodsId: g, name: '酱油', unit: '件', quantity: 1, pricePoints: 10, points: 10 }],
+        totalPoints: 10, balanceAfter: next.balance, postingId: '', expectedSeq: head.seq, read: head, posting: next.row, creditScore: next.creditScore, grade: next.grade, shopName: '超市', actor: 'test',
+        audit: { townId: f.townId, actorType: 'system', actorId: null, actorRole: null, action: 'redemption.create', targetType: null, targetId: null, requestId: null, summary: { residentId } },
+      };
+    };
+    const first = await item(a);
+    // The second reuses the first's redemption id: a unique violation inside the batch.
+    const [x, y, z] = await repo.redeemBatch([first, await item(b, first.id), await item(c)], 100);
+    expect(x).toMatchObject({ head: true, stock: true });
+    expect((y as { error: { code?: string; driverError?: { code?: string } } }).error).toBeTruthy();
+    const err = (y as { error: { code?: string; driverError?: { code?: string } } }).error;
+    expect(err.driverError?.code ?? err.code).toBe('23505');
+    expect(z).toMatchObject({ head: true, stock: true });
+    expect(await written(a)).toEqual({ balance: 90, sum: 90, postings: 1, receipts: 1, notices: 1, audits: 1 });
+    expect(await written(b)).toEqual({ balance: 100, sum: 100, postings: 0, receipts: 0, notices: 0, audits: 0 });
+    expect(await written(c)).toEqual({ balance: 90, sum: 90, postings: 1, receipts: 1, notices: 1, audits: 1 });
+    expect(await stockOf(g)).toBe(8);
+    // One transaction: its rows carry its start time (now()); each savepoint has an xid of its own.
+    const xs = await stack.db.query(`SELECT DISTINCT created_at FROM redemptions WHERE resident_id = ANY($1)`, [[a, c]]);
+    expect(xs).toHaveLength(1);
+  });
+
+  it('a redemption waiting on a row lock leaves the batch after the lock timeout; the others commit without it', async () => {
+    const [a, b] = [f.residentsA[3], f.residentsA[4]];
+    for (const r of [a, b]) await fund(r, 100);
+    const g = await goods('食盐', 10, 10);
+    // A receipt to copy, then a twin of key "held" in flight in another transaction.
+    await request(stack.http).post('/api/v1/terminal/redemptions').set('x-api-key', key).send(await body(a, g, 'batch-lock-seed')).expect(201);
+    const twin = await hold(stack.db, copyReceiptSql, ['batch-lock-seed', 'batch-lock-held']);
+    const ledger = stack.api.get(LedgerService);
+    const item = async (residentId: string, idempotencyKey: string): Promise<OneStatementRedemption> => {
+      const id = randomUUID();
+      const head = (await repo.findBasket(repo.db, await cardOf(residentId), f.shopA, [g]))?.head;
+      if (!head) throw new Error('no account head read');
+      const next = ledger.prepareOne(head, { accountId: residentId, kind: 'redemption', points: -10, sourceRef: `redemption:${id}`, counterparty: `shop:${f.shopA}`, period: '2026-01', requireCovered: true });
+      return {
+        id, townId: f.townId, shopId: f.shopA, villageId: f.villageA, residentId, terminalId, clerkId: null,
+        receiptNo: `B-${++n}`, idempotencyKey, requestHash: 'h', lines: [{ goodsId: g, name: '食盐', unit: '件', quantity: 1, pricePoints: 10, points: 10 }],
+        totalPoints: 10, balanceAfter: next.balance, postingId: '', expectedSeq: head.seq, read: head, posting: next.row, creditScore: next.creditScore, grade: next.grade, shopName: '超市', actor: 'test',
+        audit: { townId: f.townId, actorType: 'system', actorId: null, actorRole: null, action: 'redemption.create', targetType: null, targetId: null, requestId: null, summary: { residentId } },
+      };
+    };
+    const started = Date.now();
+    const [waited, free] = await repo.redeemBatch([await item(b, 'batch-lock-held'), await item(a, 'batch-lock-free')], 100);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    const err = (waited as { error: { code?: string; driverError?: { code?: string } } }).error;
+    expect(err.driverError?.code ?? err.code).toBe('55P03');
+    expect(free).toMatchObject({ head: true, stock: true });
+    await end(twin, 'ROLLBACK');
+    expect(await written(b)).toEqual({ balance: 100, sum: 100, postings: 0, receipts: 0, notices: 0, audits: 0 });
+    expect((await written(a)).receipts).toBe(2);
+  });
+
+  it('over HTTP: a batch with a same-key twin and a same-key different basket answers each on its own, one commit for the rest', async () => {
+    const rs = f.residentsA.slice(5, 9);
+    for (const r of rs) await fund(r, 100);
+    const slow = await goods('毛巾', 10, 10);
+    const g = await goods('肥皂', 10, 10);
+    const other = await goods('牙膏', 10, 10);
+    // Both slots of REDEEM_BATCH_IN_FLIGHT (2) wait on a goods row the test holds; what comes next queues.
+    const lock = await hold(stack.db, `SELECT 1 FROM goods WHERE id = $1 FOR UPDATE`, [slow]);
+    const post = async (b: object) => request(stack.http).post('/api/v1/terminal/redemptions').set('x-api-key', key).send(b);
+    const blocked = [post(await body(rs[0], slow, 'http-slow-1')), post(await body(rs[1], slow, 'http-slow-2'))];
+    await waitFor(async () => (await lockWaiters(stack.db)) >= 2, { description: 'both redemptions of the held goods waiting' });
+    const bodies = [await body(rs[2], g, 'http-key-1'), await body(rs[2], g, 'http-key-1'), await body(rs[3], g, 'http-key-2'), await body(rs[3], other, 'http-key-2')];
+    // In this order into the queue, before the slots free up.
+    const queued: Array<ReturnType<typeof post>> = [];
+    for (const b of bodies) {
+      queued.push(post(b));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await end(lock, 'COMMIT');
+    const [s1, s2] = await Promise.all(blocked);
+    expect([s1.status, s2.status]).toEqual([201, 201]);
+    const [k1, k1again, k2, k2other] = await Promise.all(queued);
+    expect(k1.status).toBe(201);
+    expect(k1again.status).toBe(200);
+    expect(k1again.headers['idempotent-replayed']).toBe('true');
+    expect(k1again.body.receiptNo).toBe(k1.body.receiptNo);
+    expect(k2.status).toBe(201);
+    expect(k2other.status).toBe(409);
+    expect(k2other.body.code).toBe('REDEMPTION.IDEMPOTENCY_CONFLICT');
+    // k1 and k2 went in one transaction (one commit).
+    const xs = await startOf(['http-key-1', 'http-key-2']);
+    expect(xs).toHaveLength(2);
+    expect(xs[0].x).toBe(xs[1].x);
+    expect(await written(rs[2])).toEqual({ balance: 90, sum: 90, postings: 1, receipts: 1, notices: 1, audits: 1 });
+    expect(await written(rs[3])).toEqual({ balance: 90, sum: 90, postings: 1, receipts: 1, notices: 1, audits: 1 });
+    expect([await stockOf(g), await stockOf(other), await stockOf(slow)]).toEqual([8, 10, 8]);
+    expect((await stack.api.get(LedgerVerifier).verifyTown(f.townId)).broken).toEqual([]);
+  });
+
+  it('a batch that fails as a whole (say, no pooled connection in time) runs each of its redemptions on its own', async () => {
+    const rs = f.residentsA.slice(9, 12);
+    for (const r of rs) await fund(r, 100);
+    const slow = await goods('香皂', 10, 10);
+    const g = await goods('面条', 10, 10);
+    const failed = vi.spyOn(repo, 'redeemBatch').mockRejectedValueOnce(new Error('timeout exceeded when trying to connect'));
+    const lock = await hold(stack.db, `SELECT 1 FROM goods WHERE id = $1 FOR UPDATE`, [slow]);
+    const post = async (b: object) => request(stack.http).post('/api/v1/terminal/redemptions').set('x-api-key', key).send(b);
+    const other = f.residentsA[12];
+    await fund(other, 100);
+    const blocked = [post(await body(other, slow, 'whole-slow-1')), post(await body(other, slow, 'whole-slow-2'))];
+    await waitFor(async () => (await lockWaiters(stack.db)) >= 2, { description: 'both slots waiting' });
+    const queued: Array<ReturnType<typeof post>> = [];
+    for (const [i, r] of rs.entries()) {
+      queued.push(post(await body(r, g, `whole-key-${i}`)));
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    await end(lock, 'COMMIT');
+    await Promise.all(blocked);
+    expect((await Promise.all(queued)).map((x) => x.status)).toEqual([201, 201, 201]);
+    expect(failed).toHaveBeenCalledTimes(1);
+    expect(failed.mock.calls[0][0]).toHaveLength(3);
+    for (const r of rs) expect((await written(r)).receipts).toBe(1);
+    expect(await stockOf(g)).toBe(7);
+    failed.mockRestore();
+  });
+
+  it('an api process killed mid-batch commits nothing of it; retried with the same keys, each basket sells once', async () => {
+    const api = await spawnApi({ DATABASE_URL: stack.env.DATABASE_URL, QUEUE_PREFIX: stack.env.QUEUE_PREFIX, LOG_LEVEL: 'warn', REDEEM_BATCH_IN_FLIGHT: '1', REDEEM_BATCH_LOCK_TIMEOUT_MS: '30000' });
+    spawned.push(api);
+    const rs = f.residentsA.slice(13, 16);
+    for (const r of rs) await fund(r, 100);
+    const slow = await goods('火柴', 10, 10);
+    const g = await goods('大米', 10, 10);
+    const other = f.residentsA[16];
+    await fund(other, 100);
+    await request(stack.http).post('/api/v1/terminal/redemptions').set('x-api-key', key).send(await body(other, slow, 'kill-key-seed')).expect(201);
+    const before = await Promise.all(rs.map((r) => written(r)));
+    const post = async (b: object) =>
+      fetch(`${api.url}/api/v1/terminal/redemptions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': key }, body: JSON.stringify(b) }).then(
+        (res) => res.status,
+        () => 'lost' as const,
+      );
+    // The one slot waits on a goods row the test holds; the three baskets queue behind it.
+    const lock = await hold(stack.db, `SELECT 1 FROM goods WHERE id = $1 FOR UPDATE`, [slow]);
+    const first = post(await body(other, slow, 'kill-key-slow'));
+    await waitFor(async () => (await lockWaiters(stack.db)) >= 1, { description: 'the first redemption waiting' });
+    // The third basket's key is in flight in another transaction: the batch will wait there,
+    // after writing the first two.
+    const twin = await hold(stack.db, copyReceiptSql, ['kill-key-seed', 'kill-key-3']);
+    const bodies = [await body(rs[0], g, 'kill-key-1'), await body(rs[1], g, 'kill-key-2'), await body(rs[2], g, 'kill-key-3')];
+    const answers: Array<Promise<number | 'lost'>> = [];
+    for (const b of bodies) {
+      answers.push(post(b));
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    await end(lock, 'COMMIT');
+    expect(await first).toBe(201);
+    // The batch [kill-1, kill-2, kill-3] has written two and waits on the twin's key.
+    await waitFor(async () => (await lockWaiters(stack.db)) >= 1, { description: 'the batch waiting on the third key' });
+    // Waiting in the redemption statement, with writes of its transaction already made (an xid).
+    const inBatch = await stack.db.query(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND backend_xid IS NOT NULL AND query LIKE 'WITH t AS%' AND pid <> pg_backend_pid()`,
+    );
+    expect(inBatch[0].n).toBe(1);
+    api.child.kill('SIGKILL');
+    await api.exited;
+    expect(await Promise.all(answers)).toEqual(['lost', 'lost', 'lost']);
+    await end(twin, 'ROLLBACK');
+    // Its backend ends once it finds the client gone: the open batch is rolled back.
+    await waitFor(async () => (await lockWaiters(stack.db)) === 0 && Number((await stack.db.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'`))[0].n) === 0, {
+      description: 'the killed process’s batch rolled back',
+    });
+    expect(await startOf(['kill-key-1', 'kill-key-2', 'kill-key-3'])).toEqual([]);
+    expect(await Promise.all(rs.map((r) => written(r)))).toEqual(before);
+    expect(await stockOf(g)).toBe(10);
+    // The tills retry with the same keys (here through the in-process api): each sells once.
+    for (const b of bodies) await request(stack.http).post('/api/v1/terminal/redemptions').set('x-api-key', key).send(b).expect(201);
+    for (const b of bodies) expect((await request(stack.http).post('/api/v1/terminal/redemptions').set('x-api-key', key).send(b).expect(200)).headers['idempotent-replayed']).toBe('true');
+    expect(await stockOf(g)).toBe(7);
+    const after = await Promise.all(rs.map((r) => written(r)));
+    after.forEach((w, i) => expect(w).toEqual({ ...before[i], balance: before[i].balance - 10, sum: before[i].sum - 10, postings: before[i].postings + 1, receipts: before[i].receipts + 1, notices: before[i].notices + 1, audits: before[i].audits + 1 }));
+    expect((await stack.api.get(LedgerVerifier).verifyTown(f.townId)).broken).toEqual([]);
+  });
+});
