@@ -95,8 +95,10 @@ async function main(): Promise<void> {
       }
     } else if (command === 'verify-ledger') {
       const verifier = new LedgerVerifier(new LedgerRepository(ds));
-      const report = name ? await verifier.verifyTown(name) : await verifier.verifyAll();
-      console.log(`verified ${report.accountsChecked} accounts, ${report.postingsChecked} postings${name ? ` of town ${name}` : ''}`);
+      let threads = 0;
+      const opts = { onPlan: (p: { workers: number }) => (threads = Math.max(threads, p.workers)) };
+      const report = name ? await verifier.verifyTown(name, opts) : await verifier.verifyAll(opts);
+      console.log(`verified ${report.accountsChecked} accounts, ${report.postingsChecked} postings${name ? ` of town ${name}` : ''} (${threads ? `${threads} worker threads` : 'in one thread'})`);
       console.log(`verified ${report.checkpoints.checked} checkpoints`);
       for (const b of report.broken) {
         console.error(`BROKEN account ${b.accountId} seq ${b.seq}: ${b.problem} (expected ${b.expected}, found ${b.found})`);

@@ -481,18 +481,6 @@ export class LedgerRepository {
     );
   }
 
-  /** One chunk of the postings of `accountIds`, keyset-paged over (account_id, seq). */
-  async readPostingsChunk(accountIds: string[], after: { accountId: string; seq: number } | null, limit: number, m: Db = this.db): Promise<StoredPosting[]> {
-    return queryRows<StoredPosting>(
-      m,
-      `SELECT ${POSTING_COLUMNS} FROM postings p
-        WHERE p.account_id = ANY($1::uuid[]) AND (p.account_id, p.seq) > ($2::uuid, $3::int)
-        ORDER BY p.account_id, p.seq
-        LIMIT $4`,
-      [accountIds, after?.accountId ?? '00000000-0000-0000-0000-000000000000', after?.seq ?? -1, limit],
-    );
-  }
-
   /** Accounts of a town that have postings but no account row (a deleted projection). */
   async findPostingAccountsWithoutAccount(townId: string, m: Db = this.db): Promise<Array<{ accountId: string; minSeq: number }>> {
     return queryRows(
