@@ -15,8 +15,6 @@ const NO_ONLY_SKIP = [
 const SQL_OUTSIDE_REPOSITORIES_DEBT = [
   'src/credit-export/credit-export.service.ts',
   'src/review/review.service.ts',
-  'src/ledger/ledger.service.ts',
-  'src/ledger/ledger-verifier.ts',
 ];
 const FOREIGN_REPOSITORY_DEBT = ['src/review/review.service.ts'];
 

@@ -4,15 +4,13 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { recordLedgerVerification } from '@app/metrics/metrics';
 import { Injectable } from '@nestjs/common';
-import type { ClientConfig, PoolClient } from 'pg';
 import type { EntityManager } from 'typeorm';
-import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions';
-import type { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
 import { AppError } from '@app/common/errors/app-error';
 import { ChainChecker, link, partitionAccounts, type ProjectionOfAccount } from './chain-check';
 import { exportSnapshot, readChains, setChainReadSession } from './chain.repository';
 import { checkpointValue } from './checkpoint';
 import { LedgerRepository } from './ledger.repository';
+import { VerificationRepository } from './verification.repository';
 import type { BrokenLink, CheckpointProblem, CheckpointReport, VerificationReport } from './ledger.types';
 import type { VerifyWorkerAnswer, VerifyWorkerData, VerifyWorkerRequest } from './verify-worker';
 
@@ -66,11 +64,14 @@ function envInt(name: string): number | undefined {
  */
 @Injectable()
 export class LedgerVerifier {
-  constructor(private readonly repo: LedgerRepository) {}
+  constructor(
+    private readonly ledger: LedgerRepository,
+    private readonly repo: VerificationRepository,
+  ) {}
 
   async verifyAll(opts: VerifyOptions = {}): Promise<VerificationReport> {
     const all: VerificationReport = { townId: null, ok: true, accountsChecked: 0, postingsChecked: 0, broken: [], checkpoints: { checked: 0, broken: [] } };
-    for (const townId of await this.repo.listTownIds()) {
+    for (const townId of await this.ledger.listTownIds()) {
       const r = await this.verifyTown(townId, opts);
       all.accountsChecked += r.accountsChecked;
       all.postingsChecked += r.postingsChecked;
@@ -90,10 +91,7 @@ export class LedgerVerifier {
    * (minutes at 10 M postings), which only delays vacuum meanwhile.
    */
   async verifyTown(townId: string, opts: VerifyOptions = {}): Promise<VerificationReport> {
-    const report = await this.repo.dataSource.transaction('REPEATABLE READ', async (m) => {
-      await m.query('SET TRANSACTION READ ONLY');
-      return this.verifyTownIn(m, townId, opts);
-    });
+    const report = await this.repo.inSnapshot((m) => this.verifyTownIn(m, townId, opts));
     recordLedgerVerification(report);
     return report;
   }
@@ -101,9 +99,9 @@ export class LedgerVerifier {
   private async verifyTownIn(m: EntityManager, townId: string, opts: VerifyOptions): Promise<VerificationReport> {
     const fetchSize = opts.chunkSize ?? 20_000;
     const maxAccounts = opts.accountsPerGroup ?? 5_000;
-    const town = await this.repo.findTown(m, townId);
+    const town = await this.ledger.findTown(m, townId);
     if (!town) throw new AppError('ORG.TOWN_NOT_FOUND');
-    const client = (await (m.queryRunner as PostgresQueryRunner).connect()) as PoolClient;
+    const client = await this.repo.clientOf(m);
     await setChainReadSession(client);
     const accounts = await this.repo.listAccountProjections(townId, m);
     await opts.afterAccountsRead?.();
@@ -120,7 +118,7 @@ export class LedgerVerifier {
     let orphans: Array<{ accountId: string; minSeq: number }>;
     if (useWorkers) {
       const snapshot = await exportSnapshot(client);
-      const data = { connection: this.connectionConfig(), snapshot, townId, baseScore: town.baseScore, fetchSize };
+      const data = { connection: this.repo.workerConnectionConfig(), snapshot, townId, baseScore: town.baseScore, fetchSize };
       // The workers read the postings; this connection meanwhile does the other checks.
       const running = runInWorkers(script, Math.min(workers, parts.length), data, parts);
       const others = Promise.all([this.repo.findPostingAccountsWithoutAccount(townId, m), this.verifyCheckpointsIn(m, townId)]);
@@ -148,21 +146,6 @@ export class LedgerVerifier {
     }
     report.ok = report.broken.length === 0 && report.checkpoints.broken.length === 0;
     return report;
-  }
-
-  /** How the worker threads reach the same database as this verifier. */
-  private connectionConfig(): ClientConfig {
-    const o = this.repo.dataSource.options as PostgresDataSourceOptions;
-    return {
-      connectionString: o.url,
-      host: o.host,
-      port: o.port,
-      user: o.username,
-      password: typeof o.password === 'string' ? o.password : undefined,
-      database: o.database,
-      ssl: o.ssl as ClientConfig['ssl'],
-      application_name: `${o.applicationName ?? 'xinyi'}-verify`,
-    };
   }
 
   /**

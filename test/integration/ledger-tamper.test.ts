@@ -5,6 +5,7 @@ import { dataSourceOptions } from '@app/database/data-source-options';
 import { LedgerVerifier } from '@app/ledger/ledger-verifier';
 import { LedgerRepository } from '@app/ledger/ledger.repository';
 import { LedgerService } from '@app/ledger/ledger.service';
+import { VerificationRepository } from '@app/ledger/verification.repository';
 import { startStack, type TestStack } from '../support/app';
 import { seedTown, type TownFixture } from '../support/fixtures';
 import { spawnBuilt } from '../support/processes';
@@ -58,7 +59,7 @@ describe('tamper evidence: a database superuser rewriting history is caught', ()
     const ds = new DataSource({ ...options, extra: { ...(options as { extra: object }).extra, idle_in_transaction_session_timeout: 300 } } as DataSourceOptions);
     await ds.initialize();
     try {
-      const report = await new LedgerVerifier(new LedgerRepository(ds)).verifyTown(f.townId, { afterAccountsRead: () => new Promise((r) => setTimeout(r, 1000)) });
+      const report = await new LedgerVerifier(new LedgerRepository(ds), new VerificationRepository(ds)).verifyTown(f.townId, { afterAccountsRead: () => new Promise((r) => setTimeout(r, 1000)) });
       expect(report).toMatchObject({ ok: true, accountsChecked: 3, postingsChecked: 12 });
     } finally {
       await ds.destroy();
