@@ -14,14 +14,12 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import type { AuditService } from '@app/audit/audit.service';
-import type { ScopeService } from '@app/auth/scope.service';
 import { dataSourceOptions } from '@app/database/data-source-options';
 import { LedgerVerifier } from '@app/ledger/ledger-verifier';
 import { LedgerRepository } from '@app/ledger/ledger.repository';
 import { LedgerService } from '@app/ledger/ledger.service';
+import { VerificationRepository } from '@app/ledger/verification.repository';
 import type { PostingRequest } from '@app/ledger/ledger.types';
-import type { JobQueue } from '@app/queue/job-queue.service';
 
 export interface LedgerBatchResult {
   residents: number;
@@ -72,8 +70,7 @@ export async function runLedgerBatch(ds: DataSource, residents: number, postings
       }
     };
   }
-  // postBatch needs none of these; they serve the HTTP-facing methods.
-  const ledger = new LedgerService(repo, undefined as unknown as AuditService, undefined as unknown as ScopeService, undefined as unknown as JobQueue);
+  const ledger = new LedgerService(repo);
   const t0 = performance.now();
   const result = await ledger.postBatch(requests);
   const postSeconds = (performance.now() - t0) / 1000;
@@ -83,7 +80,7 @@ export async function runLedgerBatch(ds: DataSource, residents: number, postings
   const rerun = await ledger.postBatch(requests);
   const rerunSeconds = (performance.now() - t1) / 1000;
   const t2 = performance.now();
-  const report = await new LedgerVerifier(repo).verifyTown(town.id);
+  const report = await new LedgerVerifier(repo, new VerificationRepository(ds)).verifyTown(town.id);
   const verifySeconds = (performance.now() - t2) / 1000;
   return { residents: ids.length, posted: result.posted, postSeconds, breakdownMs, rerunSkipped: rerun.skipped, rerunSeconds, verified: report.postingsChecked, verifyOk: report.ok, verifySeconds };
 }

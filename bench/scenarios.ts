@@ -19,7 +19,7 @@ import os from 'node:os';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '@app/database/data-source-options';
-import { LedgerRepository } from '@app/ledger/ledger.repository';
+import { StatementRepository } from '@app/ledger/statement.repository';
 import { DashboardRepository } from '@app/auditor/dashboard.repository';
 import { monthsUpTo } from '@app/auditor/dashboard.service';
 import { DASHBOARD_MONTHS } from '@app/auditor/dashboard.dto';
@@ -656,7 +656,7 @@ class Bench {
         captured ??= { sql: typeof sql === 'string' ? sql : sql.text, params: params ?? [] };
         return query(sql as string, params);
       }) as typeof ds.query;
-      const repo = new LedgerRepository(ds);
+      const repo = new StatementRepository(ds);
       const lat: number[] = [];
       for (let i = 0; i < Math.min(100, ids.length); i++) {
         const t0 = performance.now();
@@ -682,7 +682,7 @@ class Bench {
       headline: { value: round(1000 / st.result.latencyMs.mean, 1), unit: 'req/s', better: 'higher' },
       latencyMs: st.result.latencyMs,
       pgMsPerOp: round((st.use.pgActiveS * 1000) / st.result.latencyMs.n, 2),
-      limit: { what: 'LedgerRepository.listStatementPostings alone (same SQL, no HTTP/Nest/JSON)', value: limitStmt.p95, unit: 'ms p95', latencyMs: limitStmt, ratio: round(st.result.latencyMs.p95 / limitStmt.p95, 1) },
+      limit: { what: 'StatementRepository.listStatementPostings alone (same SQL, no HTTP/Nest/JSON)', value: limitStmt.p95, unit: 'ms p95', latencyMs: limitStmt, ratio: round(st.result.latencyMs.p95 / limitStmt.p95, 1) },
       target: readTarget(st.result.latencyMs.p95),
       use: st.use,
       details: { responseKb: Math.round(st.result.bytes / 1024), explainStatementSql: explain },

@@ -4,6 +4,7 @@ import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min
 import { MAX_PAGE } from '@app/audit/audit.dto';
 import { IsPeriod, IsTimestamp, PERIOD_PATTERN } from '@app/common/http/field-decorators';
 import { POSTING_KINDS, type PostingKind } from '@app/ledger/ledger.entities';
+import { CreditExportStatusDto } from '@app/credit-export/credit-export.dto';
 import { BrokenLinkDto, CheckpointProblemDto, CheckpointReportDto } from '@app/ledger/ledger.dto';
 import type { ChainReport } from '@app/ledger/ledger.types';
 import { CYCLE_STATES, type CycleState } from '@app/review/review.entities';
@@ -168,13 +169,6 @@ export class VillageTimelinessDto {
   @ApiProperty({ type: 'integer', description: '待上报信用平台条数' }) exportPending: number;
   @ApiProperty({ type: 'integer', description: '上报失败条数' }) exportFailed: number;
   @ApiProperty({ nullable: true, type: String, description: '最近一次上报错误' }) exportLastError: string | null;
-}
-
-export class CreditExportStatusDto {
-  @ApiProperty({ enum: ['pending', 'sent', 'failed'] }) status: string;
-  @ApiProperty({ type: 'integer' }) n: number;
-  @ApiProperty({ nullable: true, type: Date, description: '最早一条的生成时间' }) oldest: Date | null;
-  @ApiProperty({ nullable: true, type: String }) lastError: string | null;
 }
 
 export class TimelinessDto {

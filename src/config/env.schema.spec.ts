@@ -21,6 +21,16 @@ describe('validateEnv', () => {
     expect(() => validateEnv({ QUEUE_PREFIX: 'xinyi:prod' })).toThrow(/QUEUE_PREFIX/);
   });
 
+  it('LEDGER_VERIFY_WORKERS: unset or 0–16; a bad value stops the start instead of being ignored by the verifier', () => {
+    expect(validateEnv({}).LEDGER_VERIFY_WORKERS).toBeUndefined();
+    expect(validateEnv({ LEDGER_VERIFY_WORKERS: '' }).LEDGER_VERIFY_WORKERS).toBeUndefined();
+    expect(validateEnv({ LEDGER_VERIFY_WORKERS: '0', LEDGER_VERIFY_WORKER_MIN_POSTINGS: '0' })).toMatchObject({ LEDGER_VERIFY_WORKERS: 0, LEDGER_VERIFY_WORKER_MIN_POSTINGS: 0 });
+    expect(validateEnv({}).LEDGER_VERIFY_WORKER_MIN_POSTINGS).toBe(20_000);
+    expect(() => validateEnv({ LEDGER_VERIFY_WORKERS: 'two' })).toThrow(/LEDGER_VERIFY_WORKERS/);
+    expect(() => validateEnv({ LEDGER_VERIFY_WORKERS: '64' })).toThrow(/LEDGER_VERIFY_WORKERS/);
+    expect(() => validateEnv({ LEDGER_VERIFY_WORKER_MIN_POSTINGS: '-1' })).toThrow(/LEDGER_VERIFY_WORKER_MIN_POSTINGS/);
+  });
+
   it('converts numeric strings', () => {
     expect(validateEnv({ PORT: '8080', DATABASE_POOL_SIZE: '5' })).toMatchObject({ PORT: 8080, DATABASE_POOL_SIZE: 5 });
   });

@@ -241,6 +241,24 @@ export class EnvVars {
   @Min(1)
   @Max(64)
   WORKER_CONCURRENCY = 4;
+
+  /**
+   * Worker threads of a chain verification (unset: the machine's cores; 0: the calling thread).
+   * Read by LedgerVerifier itself, which the CLI also builds outside Nest; declared here so a bad
+   * value stops the process at start instead of being ignored.
+   */
+  @IsOptional()
+  @Transform(({ value }) => (value === undefined || value === '' ? undefined : Number(value)))
+  @IsInt()
+  @Min(0)
+  @Max(16)
+  LEDGER_VERIFY_WORKERS?: number;
+
+  /** A town with fewer postings is verified in the calling thread (starting threads costs more). */
+  @Transform(({ value }) => (value === undefined ? value : Number(value)))
+  @IsInt()
+  @Min(0)
+  LEDGER_VERIFY_WORKER_MIN_POSTINGS = 20_000;
 }
 
 export class EnvValidationError extends Error {}
@@ -248,7 +266,7 @@ export class EnvValidationError extends Error {}
 /** Returns the validated, typed environment or throws one line per bad variable. */
 export function validateEnv(raw: Record<string, unknown>): EnvVars {
   const present = Object.fromEntries(
-    Object.entries(raw).filter(([k, v]) => k in new EnvVars() || (['CREDIT_EXPORT_URL', 'NOTICE_SMS_URL', 'DATABASE_REPLICA_URL', 'METRICS_TOKEN', 'METRICS_PORT', 'PUBLIC_BASE_URL'].includes(k) && v !== '')),
+    Object.entries(raw).filter(([k, v]) => k in new EnvVars() || (['CREDIT_EXPORT_URL', 'NOTICE_SMS_URL', 'DATABASE_REPLICA_URL', 'METRICS_TOKEN', 'METRICS_PORT', 'PUBLIC_BASE_URL', 'LEDGER_VERIFY_WORKERS'].includes(k) && v !== '')),
   );
   const env = plainToInstance(EnvVars, present, { exposeDefaultValues: true });
   const errors = validateSync(env, { whitelist: false, forbidUnknownValues: false });

@@ -1,9 +1,8 @@
 import { Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { CreditExportStatusDto } from '@app/auditor/auditor.dto';
 import { Ctx, Roles } from '@app/auth/auth.decorators';
 import type { RequestContext } from '@app/auth/principal';
-import { CreditExportFailedQuery, CreditExportFailedRowDto, CreditExportMonthDto, CreditExportMonthsQuery } from './credit-export.dto';
+import { CreditExportFailedQuery, CreditExportFailedRowDto, CreditExportMonthDto, CreditExportMonthsQuery, CreditExportStatusDto } from './credit-export.dto';
 import { CreditExportService } from './credit-export.service';
 
 export class CreditExportRetryDto {

@@ -7,6 +7,14 @@ import { IsPeriod } from '@app/common/http/field-decorators';
 export const EXPORT_STATUS_MONTHS = 12;
 export const MAX_FAILED_ROWS = 500;
 
+/** Rows of the town's outbox per status (all periods). */
+export class CreditExportStatusDto {
+  @ApiProperty({ enum: ['pending', 'sent', 'failed'] }) status: string;
+  @ApiProperty({ type: 'integer' }) n: number;
+  @ApiProperty({ nullable: true, type: Date, description: '最早一条的生成时间' }) oldest: Date | null;
+  @ApiProperty({ nullable: true, type: String }) lastError: string | null;
+}
+
 export class CreditExportMonthsQuery {
   @IsOptional()
   @IsPeriod({ required: false, description: '从此期起（含）；默认近 12 个月' })

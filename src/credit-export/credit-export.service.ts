@@ -1,17 +1,15 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { createHmac } from 'node:crypto';
-import type { DataSource } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { AuditService } from '@app/audit/audit.service';
 import type { RequestContext } from '@app/auth/principal';
 import { periodOf, previousPeriod } from '@app/common/time';
 import { AppConfig } from '@app/config/app-config';
-import { queryRows } from '@app/database/sql';
 import { JobHandler } from '@app/queue/job-handler.decorator';
 import { JobQueue } from '@app/queue/job-queue.service';
 import type { JobPayloads } from '@app/queue/jobs';
 import { EXPORT_STATUS_MONTHS } from './credit-export.dto';
-import { CreditExportRepository, type ExportMonthRow, type FailedExportRow } from './credit-export.repository';
+import { CreditExportRepository, type ExportMonthRow, type ExportStatusRow, type FailedExportRow } from './credit-export.repository';
 
 /** Rows per HTTP batch, and how long the platform gets to answer. */
 export const EXPORT_BATCH_SIZE = 500;
@@ -54,12 +52,20 @@ export class CreditExportService {
   private readonly logger = new Logger(CreditExportService.name);
 
   constructor(
-    @InjectDataSource() private readonly db: DataSource,
     private readonly config: AppConfig,
     private readonly audit: AuditService,
     private readonly jobs: JobQueue,
     private readonly repo: CreditExportRepository,
   ) {}
+
+  /**
+   * Puts these postings in the outbox for the platform, in the caller's transaction (finalize:
+   * the rows commit with the postings, so none is posted without its export or exported unposted).
+   * One statement for all of them; a posting already enqueued is not enqueued again.
+   */
+  enqueuePostings(m: EntityManager, postingIds: string[]): Promise<void> {
+    return this.repo.enqueuePostings(m, postingIds);
+  }
 
   @JobHandler('credit.export')
   async handleExport(payload: JobPayloads['credit.export']): Promise<ExportRunResult> {
@@ -75,11 +81,7 @@ export class CreditExportService {
     let sent = 0;
     let failed = 0;
     for (;;) {
-      const rows = await queryRows<{ id: string; payload: Record<string, unknown> }>(
-        this.db,
-        `SELECT id::text, payload FROM credit_outbox WHERE status = 'pending' ${townId ? 'AND town_id = $2' : ''} ORDER BY id LIMIT $1`,
-        townId ? [EXPORT_BATCH_SIZE, townId] : [EXPORT_BATCH_SIZE],
-      );
+      const rows = await this.repo.pendingBatch(EXPORT_BATCH_SIZE, townId);
       if (!rows.length) break;
       const body = JSON.stringify({ source: 'xinyi-ledger', sentAt: new Date().toISOString(), records: rows.map((r) => ({ outboxId: r.id, ...r.payload })) });
       const ids = rows.map((r) => r.id);
@@ -91,16 +93,11 @@ export class CreditExportService {
           signal: AbortSignal.timeout(EXPORT_TIMEOUT_MS),
         });
         if (!res.ok) throw new Error(await platformAnswer(res));
-        await this.db.query(`UPDATE credit_outbox SET status = 'sent', sent_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = ANY($1::bigint[])`, [ids]);
+        await this.repo.markSent(ids);
         sent += rows.length;
       } catch (err) {
         const message = (err as Error).message.slice(0, 500);
-        // Only rows still pending: an export running beside this one may have sent them meanwhile.
-        await this.db.query(
-          `UPDATE credit_outbox SET attempts = attempts + 1, last_error = $2, status = CASE WHEN attempts + 1 >= $3 THEN 'failed' ELSE 'pending' END
-            WHERE id = ANY($1::bigint[]) AND status = 'pending'`,
-          [ids, message, EXPORT_MAX_ATTEMPTS],
-        );
+        await this.repo.recordFailedAttempt(ids, message, EXPORT_MAX_ATTEMPTS);
         this.logger.warn({ rows: rows.length, err: message }, 'credit export batch failed');
         failed += rows.length;
         break;
@@ -115,25 +112,17 @@ export class CreditExportService {
    */
   async retryFailed(ctx: RequestContext): Promise<{ requeued: number; queued: boolean }> {
     const townId = ctx.principal.townId;
-    const requeued = await this.db.transaction(async (m) => {
-      const rows = await queryRows<{ id: string }>(
-        m,
-        `UPDATE credit_outbox SET status = 'pending', attempts = 0 WHERE town_id = $1 AND status = 'failed' RETURNING id::text`,
-        [townId],
-      );
-      await this.audit.record(ctx, { action: 'credit_export.retry', targetType: 'town', targetId: townId, summary: { requeued: rows.length } }, m);
-      return rows.length;
+    const requeued = await this.repo.transaction(async (m) => {
+      const n = await this.repo.requeueFailed(m, townId);
+      await this.audit.record(ctx, { action: 'credit_export.retry', targetType: 'town', targetId: townId, summary: { requeued: n } }, m);
+      return n;
     });
     const job = requeued ? await this.jobs.enqueue('credit.export', { townId }, { jobId: `export-${townId}` }) : null;
     return { requeued, queued: job !== null };
   }
 
-  async status(townId: string): Promise<Array<{ status: string; n: number; oldest: Date | null; lastError: string | null }>> {
-    return this.db.query(
-      `SELECT status, count(*)::int AS n, min(created_at) AS oldest, (array_agg(last_error ORDER BY id DESC) FILTER (WHERE last_error IS NOT NULL))[1] AS "lastError"
-       FROM credit_outbox WHERE town_id = $1 GROUP BY status ORDER BY status`,
-      [townId],
-    );
+  status(townId: string): Promise<ExportStatusRow[]> {
+    return this.repo.statusCounts(townId);
   }
 
   /** Per month of the town's posted deeds, from `from` (default: the last 12 months). */

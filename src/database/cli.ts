@@ -25,6 +25,7 @@ import { DataSource } from 'typeorm';
 import { validateEnv } from '@app/config/env.schema';
 import { LedgerVerifier } from '@app/ledger/ledger-verifier';
 import { LedgerRepository } from '@app/ledger/ledger.repository';
+import { VerificationRepository } from '@app/ledger/verification.repository';
 import { dataSourceOptions } from './data-source-options';
 import { createTown, CreateTownError } from './create-town';
 import { seedDemo } from './demo-seed';
@@ -94,9 +95,11 @@ async function main(): Promise<void> {
         console.log(`wrote ${file}; add it to migrations/index.ts`);
       }
     } else if (command === 'verify-ledger') {
-      const verifier = new LedgerVerifier(new LedgerRepository(ds));
-      const report = name ? await verifier.verifyTown(name) : await verifier.verifyAll();
-      console.log(`verified ${report.accountsChecked} accounts, ${report.postingsChecked} postings${name ? ` of town ${name}` : ''}`);
+      const verifier = new LedgerVerifier(new LedgerRepository(ds), new VerificationRepository(ds));
+      let threads = 0;
+      const opts = { onPlan: (p: { workers: number }) => (threads = Math.max(threads, p.workers)) };
+      const report = name ? await verifier.verifyTown(name, opts) : await verifier.verifyAll(opts);
+      console.log(`verified ${report.accountsChecked} accounts, ${report.postingsChecked} postings${name ? ` of town ${name}` : ''} (${threads ? `${threads} worker threads` : 'in one thread'})`);
       console.log(`verified ${report.checkpoints.checked} checkpoints`);
       for (const b of report.broken) {
         console.error(`BROKEN account ${b.accountId} seq ${b.seq}: ${b.problem} (expected ${b.expected}, found ${b.found})`);

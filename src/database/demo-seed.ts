@@ -203,10 +203,10 @@ async function stockDemoShop(m: EntityManager, ds: DataSource, townId: string, s
 
 /**
  * Opening balances through the ledger (hash chains, accounts, audit like the real endpoint), not
- * by writing postings here. postBatch needs only the repository; scope and jobs are not used.
+ * by writing postings here. postBatch needs only the repository.
  */
 async function openDemoBalances(m: EntityManager, ds: DataSource, townId: string): Promise<number> {
-  const ledger = new LedgerService(new LedgerRepository(ds), new AuditService(new AuditLogRepository(ds)), undefined as never, undefined as never);
+  const ledger = new LedgerService(new LedgerRepository(ds));
   const residents: Array<{ id: string }> = await m.query(`SELECT id FROM residents WHERE town_id = $1 ORDER BY id`, [townId]);
   const period = DEMO_ADOPTION_DATE.slice(0, 7);
   const result = await ledger.postBatch(

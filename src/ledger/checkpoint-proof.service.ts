@@ -3,7 +3,7 @@ import type { RequestContext } from '@app/auth/principal';
 import { ScopeService } from '@app/auth/scope.service';
 import { AppError } from '@app/common/errors/app-error';
 import type { CheckpointProofDto } from './ledger.dto';
-import { LedgerRepository } from './ledger.repository';
+import { VerificationRepository } from './verification.repository';
 import { inclusionProof, merkleLeafHash, shortRoot, type MerkleLeafFields } from './merkle';
 import { GENESIS_HASH, postingHash } from './posting-hash';
 
@@ -20,7 +20,7 @@ import { GENESIS_HASH, postingHash } from './posting-hash';
 @Injectable()
 export class CheckpointProofService {
   constructor(
-    private readonly repo: LedgerRepository,
+    private readonly repo: VerificationRepository,
     private readonly scope: ScopeService,
   ) {}
 

@@ -1,47 +1,77 @@
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { recordLedgerVerification } from '@app/metrics/metrics';
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { AppError } from '@app/common/errors/app-error';
-import { LedgerRepository, type AccountProjection } from './ledger.repository';
+import { ChainChecker, link, partitionAccounts, type ProjectionOfAccount } from './chain-check';
+import { exportSnapshot, readChains, setChainReadSession } from './chain.repository';
 import { checkpointValue } from './checkpoint';
+import { LedgerRepository } from './ledger.repository';
+import { VerificationRepository } from './verification.repository';
 import type { BrokenLink, CheckpointProblem, CheckpointReport, VerificationReport } from './ledger.types';
-import { GENESIS_HASH, postingHash } from './posting-hash';
-import { creditScoreDelta } from './projection';
+import type { VerifyWorkerAnswer, VerifyWorkerData, VerifyWorkerRequest } from './verify-worker';
 
 export interface VerifyOptions {
-  /** Accounts whose postings are read together (keyset-paged). */
+  /** At most this many accounts per partition (a partition is read with one cursor). */
   accountsPerGroup?: number;
-  /** Postings per read. */
+  /** Postings per FETCH from the cursor. */
   chunkSize?: number;
+  /**
+   * Worker threads hashing partitions side by side (default LEDGER_VERIFY_WORKERS, else the
+   * machine's cores). 0 checks in this thread. Workers run only from the built code (their
+   * script is dist/src/ledger/verify-worker.js) and only for a town of at least
+   * `workerMinPostings` postings (default LEDGER_VERIFY_WORKER_MIN_POSTINGS, else 20,000).
+   */
+  workers?: number;
+  workerMinPostings?: number;
   /**
    * Called once the account projections are read, before any posting is: a point where tests
    * commit postings to show the verifier does not see them (it reads one snapshot).
    */
   afterAccountsRead?: () => Promise<void>;
+  /** Told, per town, how the chains are checked: worker threads (0: this thread) and partitions. */
+  onPlan?: (plan: { townId: string; workers: number; partitions: number; postings: number }) => void;
 }
 
-interface ChainState {
-  account: AccountProjection;
-  nextSeq: number;
-  prevHash: string;
-  balance: number;
-  creditPoints: number;
-  broken: BrokenLink | null;
+/** Partitions per worker: small enough that one slow partition does not leave a core idle at the end. */
+const PARTITIONS_PER_WORKER = 4;
+
+/** The compiled worker script beside this file, if this is the built code. */
+function workerScript(): string | null {
+  const dir = typeof __dirname === 'string' ? __dirname : null;
+  if (!dir) return null;
+  const file = join(dir, 'verify-worker.js');
+  return existsSync(file) ? file : null;
+}
+
+function envInt(name: string): number | undefined {
+  const v = process.env[name];
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  return Number.isInteger(n) && n >= 0 ? n : undefined;
 }
 
 /**
  * Recomputes every account's chain from its postings and compares it with what is stored
- * (DESIGN.md §4.3–4.4). Reads postings in (account_id, seq) order, a chunk at a time, so a town
- * with millions of postings never sits in memory at once. Reports, per broken account, the first
- * link that does not hold.
+ * (DESIGN.md §4.3–4.4). The town's accounts are cut into contiguous partitions; each is read
+ * through a server-side cursor in (account_id, seq) order, so memory stays flat whatever the size
+ * of the town, and hashed in worker threads (one PostgreSQL connection each, all in the
+ * verifier's exported snapshot) or, for a small town or from the TypeScript sources, in this
+ * thread. Reports, per broken account, the first link that does not hold.
  */
 @Injectable()
 export class LedgerVerifier {
-  constructor(private readonly repo: LedgerRepository) {}
+  constructor(
+    private readonly ledger: LedgerRepository,
+    private readonly repo: VerificationRepository,
+  ) {}
 
   async verifyAll(opts: VerifyOptions = {}): Promise<VerificationReport> {
     const all: VerificationReport = { townId: null, ok: true, accountsChecked: 0, postingsChecked: 0, broken: [], checkpoints: { checked: 0, broken: [] } };
-    for (const townId of await this.repo.listTownIds()) {
+    for (const townId of await this.ledger.listTownIds()) {
       const r = await this.verifyTown(townId, opts);
       all.accountsChecked += r.accountsChecked;
       all.postingsChecked += r.postingsChecked;
@@ -55,72 +85,65 @@ export class LedgerVerifier {
   }
 
   /**
-   * All reads of a town in one REPEATABLE READ, READ ONLY transaction: one snapshot, so postings
-   * committed while it runs (a shop open, a finalize) are neither half-seen nor reported as a
-   * projection that ran ahead of its chain. Holds that snapshot for the run (minutes at 10 M
-   * postings), which only delays vacuum meanwhile.
+   * All reads of a town in one REPEATABLE READ, READ ONLY snapshot (the worker threads import
+   * it): postings committed while it runs (a shop open, a finalize) are neither half-seen nor
+   * reported as a projection that ran ahead of its chain. Holds that snapshot for the run
+   * (minutes at 10 M postings), which only delays vacuum meanwhile.
    */
   async verifyTown(townId: string, opts: VerifyOptions = {}): Promise<VerificationReport> {
-    const report = await this.repo.dataSource.transaction('REPEATABLE READ', async (m) => {
-      await m.query('SET TRANSACTION READ ONLY');
-      return this.verifyTownIn(m, townId, opts);
-    });
+    const report = await this.repo.inSnapshot((m) => this.verifyTownIn(m, townId, opts));
     recordLedgerVerification(report);
     return report;
   }
 
   private async verifyTownIn(m: EntityManager, townId: string, opts: VerifyOptions): Promise<VerificationReport> {
-    const group = opts.accountsPerGroup ?? 1000;
-    const chunkSize = opts.chunkSize ?? 50_000;
-    const town = await this.repo.findTown(m, townId);
+    const fetchSize = opts.chunkSize ?? 20_000;
+    const maxAccounts = opts.accountsPerGroup ?? 5_000;
+    const town = await this.ledger.findTown(m, townId);
     if (!town) throw new AppError('ORG.TOWN_NOT_FOUND');
+    const client = await this.repo.clientOf(m);
+    await setChainReadSession(client);
     const accounts = await this.repo.listAccountProjections(townId, m);
     await opts.afterAccountsRead?.();
     const report: VerificationReport = { townId, ok: true, accountsChecked: accounts.length, postingsChecked: 0, broken: [], checkpoints: { checked: 0, broken: [] } };
 
-    for (let i = 0; i < accounts.length; i += group) {
-      const states = new Map<string, ChainState>(
-        accounts.slice(i, i + group).map((a) => [a.accountId, { account: a, nextSeq: 1, prevHash: GENESIS_HASH, balance: 0, creditPoints: 0, broken: null }]),
-      );
-      const ids = [...states.keys()];
-      let after: { accountId: string; seq: number } | null = null;
-      for (;;) {
-        const chunk = await this.repo.readPostingsChunk(ids, after, chunkSize, m);
-        for (const p of chunk) {
-          const s = states.get(p.accountId) as ChainState;
-          report.postingsChecked += 1;
-          if (s.broken) continue;
-          if (p.seq !== s.nextSeq) {
-            s.broken = link(p.accountId, s.nextSeq, 'seq_gap', `seq ${s.nextSeq}`, `seq ${p.seq}`);
-            continue;
-          }
-          if (p.prevHash !== s.prevHash) {
-            s.broken = link(p.accountId, p.seq, 'prev_hash_mismatch', s.prevHash, p.prevHash);
-            continue;
-          }
-          const recomputed = postingHash(p);
-          if (recomputed !== p.hash) {
-            s.broken = link(p.accountId, p.seq, 'hash_mismatch', recomputed, p.hash);
-            continue;
-          }
-          s.nextSeq += 1;
-          s.prevHash = p.hash;
-          s.balance += p.points;
-          s.creditPoints += creditScoreDelta(p.kind, p.points, p.period, s.account.ratingYear);
-        }
-        if (chunk.length < chunkSize) break;
-        const last = chunk[chunk.length - 1];
-        after = { accountId: last.accountId, seq: last.seq };
+    const expectedPostings = accounts.reduce((s, a) => s + a.seq, 0);
+    const script = workerScript();
+    const workers = Math.min(opts.workers ?? envInt('LEDGER_VERIFY_WORKERS') ?? availableParallelism(), 16);
+    const useWorkers = script !== null && workers > 0 && expectedPostings >= (opts.workerMinPostings ?? envInt('LEDGER_VERIFY_WORKER_MIN_POSTINGS') ?? 20_000);
+    const parts = partitionAccounts(accounts, useWorkers ? workers * PARTITIONS_PER_WORKER : 1, maxAccounts);
+    opts.onPlan?.({ townId, workers: useWorkers ? Math.min(workers, parts.length) : 0, partitions: parts.length, postings: expectedPostings });
+
+    let results: PartitionResult[];
+    let orphans: Array<{ accountId: string; minSeq: number }>;
+    if (useWorkers) {
+      const snapshot = await exportSnapshot(client);
+      const data = { connection: this.repo.workerConnectionConfig(), snapshot, townId, baseScore: town.baseScore, fetchSize };
+      // The workers read the postings; this connection meanwhile does the other checks.
+      const running = runInWorkers(script, Math.min(workers, parts.length), data, parts);
+      const others = Promise.all([this.repo.findPostingAccountsWithoutAccount(townId, m), this.verifyCheckpointsIn(m, townId)]);
+      const [r, o] = await Promise.allSettled([running, others]);
+      if (r.status === 'rejected') throw r.reason;
+      if (o.status === 'rejected') throw o.reason;
+      results = r.value;
+      [orphans, report.checkpoints] = o.value;
+    } else {
+      results = [];
+      for (const accountsOfPart of parts) {
+        const checker = new ChainChecker(accountsOfPart, town.baseScore);
+        for await (const rows of readChains(client, townId, accountsOfPart[0].accountId, accountsOfPart[accountsOfPart.length - 1].accountId, fetchSize)) checker.add(rows);
+        results.push({ postingsChecked: checker.postingsChecked, broken: checker.finish() });
       }
-      for (const s of states.values()) {
-        const broken = s.broken ?? projectionProblem(s, town.baseScore);
-        if (broken) report.broken.push(broken);
-      }
+      orphans = await this.repo.findPostingAccountsWithoutAccount(townId, m);
+      report.checkpoints = await this.verifyCheckpointsIn(m, townId);
     }
-    for (const orphan of await this.repo.findPostingAccountsWithoutAccount(townId, m)) {
+    for (const r of results) {
+      report.postingsChecked += r.postingsChecked;
+      report.broken.push(...r.broken);
+    }
+    for (const orphan of orphans) {
       report.broken.push(link(orphan.accountId, orphan.minSeq, 'missing_account', 'an account row', 'postings without an account'));
     }
-    report.checkpoints = await this.verifyCheckpointsIn(m, townId);
     report.ok = report.broken.length === 0 && report.checkpoints.broken.length === 0;
     return report;
   }
@@ -151,19 +174,49 @@ export class LedgerVerifier {
   }
 }
 
-function link(accountId: string, seq: number, problem: BrokenLink['problem'], expected: string, found: string): BrokenLink {
-  return { accountId, seq, problem, expected, found };
+interface PartitionResult {
+  postingsChecked: number;
+  broken: BrokenLink[];
 }
 
-/** The chain holds; does the stored projection agree with it? */
-function projectionProblem(s: ChainState, baseScore: number): BrokenLink | null {
-  const a = s.account;
-  const lastSeq = s.nextSeq - 1;
-  // Postings missing at the end of the chain (deleted) show as a projection ahead of its postings.
-  if (a.seq !== lastSeq) return link(a.accountId, Math.max(a.seq, lastSeq), 'seq_mismatch', `seq ${lastSeq} (last posting)`, `seq ${a.seq} (account)`);
-  if (a.headHash !== s.prevHash) return link(a.accountId, lastSeq, 'head_mismatch', s.prevHash, a.headHash);
-  if (a.balance !== s.balance) return link(a.accountId, lastSeq, 'balance_mismatch', String(s.balance), String(a.balance));
-  const credit = baseScore + s.creditPoints;
-  if (a.creditScore !== credit) return link(a.accountId, lastSeq, 'credit_score_mismatch', String(credit), String(a.creditScore));
-  return null;
+/**
+ * Checks the partitions in `count` worker threads, each taking the next partition when done
+ * with one; answers in partition order. Any worker's failure fails the whole run (and stops the
+ * others): a verification that did not read everything says nothing.
+ */
+async function runInWorkers(script: string, count: number, data: VerifyWorkerData, parts: ProjectionOfAccount[][]): Promise<PartitionResult[]> {
+  const results: PartitionResult[] = new Array(parts.length);
+  let next = 0;
+  const workers: Worker[] = [];
+  const one = () =>
+    new Promise<void>((resolve, reject) => {
+      const w = new Worker(script, { workerData: data });
+      workers.push(w);
+      let finished = false;
+      const give = () => {
+        if (next >= parts.length) {
+          finished = true;
+          w.postMessage({ type: 'end' } satisfies VerifyWorkerRequest);
+          return;
+        }
+        const id = next++;
+        w.postMessage({ type: 'partition', id, accounts: parts[id] } satisfies VerifyWorkerRequest);
+      };
+      w.on('message', (a: VerifyWorkerAnswer) => {
+        if (a.type === 'ready') give();
+        else if (a.type === 'done') {
+          results[a.id] = { postingsChecked: a.postingsChecked, broken: a.broken };
+          give();
+        } else reject(new Error(`ledger verify worker: ${a.message}`));
+      });
+      w.on('error', reject);
+      w.on('exit', (code) => (finished ? resolve() : reject(new Error(`ledger verify worker exited (${code}) before it finished`))));
+    });
+  try {
+    await Promise.all(Array.from({ length: count }, one));
+  } catch (err) {
+    await Promise.all(workers.map((w) => w.terminate()));
+    throw err;
+  }
+  return results;
 }

@@ -20,14 +20,16 @@ import {
 } from './ledger.dto';
 import { CheckpointProofService } from './checkpoint-proof.service';
 import { LedgerVerifier } from './ledger-verifier';
-import { LedgerService } from './ledger.service';
+import { CorrectionsService } from './corrections.service';
+import { YearEndService } from './year-end.service';
 import { StatementService } from './statement.service';
 
 @ApiTags('ledger 积分账本')
 @Controller('ledger')
 export class LedgerController {
   constructor(
-    private readonly ledger: LedgerService,
+    private readonly corrections: CorrectionsService,
+    private readonly yearEnds: YearEndService,
     private readonly verifier: LedgerVerifier,
     private readonly proofs: CheckpointProofService,
   ) {}
@@ -38,7 +40,7 @@ export class LedgerController {
   @ApiCreatedResponse({ type: CorrectionDto })
   @ApiErrors('LEDGER.POSTING_NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'LEDGER.NOT_CORRECTABLE', 'LEDGER.ALREADY_REVERSED', 'LEDGER.INSUFFICIENT_POINTS', 'LEDGER.SOURCE_CONFLICT')
   correct(@Ctx() ctx: RequestContext, @Body() dto: CreateCorrectionDto): Promise<CorrectionDto> {
-    return this.ledger.correct(ctx, dto);
+    return this.corrections.correct(ctx, dto);
   }
 
   @Post('opening-balances')
@@ -47,7 +49,7 @@ export class LedgerController {
   @ApiCreatedResponse({ type: OpeningBalancesResultDto })
   @ApiErrors('LEDGER.DUPLICATE_LINES', 'LEDGER.ACCOUNT_NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'LEDGER.OPENING_BALANCE_EXISTS', 'LEDGER.SOURCE_CONFLICT')
   openingBalances(@Ctx() ctx: RequestContext, @Body() dto: CreateOpeningBalancesDto): Promise<OpeningBalancesResultDto> {
-    return this.ledger.recordOpeningBalances(ctx, dto);
+    return this.corrections.recordOpeningBalances(ctx, dto);
   }
 
   @Post('year-end')
@@ -57,7 +59,7 @@ export class LedgerController {
   @ApiAcceptedResponse({ type: YearEndEnqueuedDto })
   @ApiErrors('LEDGER.YEAR_NOT_ENDED')
   yearEnd(@Ctx() ctx: RequestContext, @Body() dto: YearEndRequestDto): Promise<YearEndEnqueuedDto> {
-    return this.ledger.requestYearEnd(ctx, dto.year);
+    return this.yearEnds.requestYearEnd(ctx, dto.year);
   }
 
   @Get('verify')

@@ -1,38 +1,18 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { AuditService } from '@app/audit/audit.service';
-import type { RequestContext } from '@app/auth/principal';
-import { ScopeService } from '@app/auth/scope.service';
 import { AppError } from '@app/common/errors/app-error';
-import { fieldProblem } from '@app/common/http/validation-messages';
-import { isUniqueViolation } from '@app/common/idempotency';
-import { shanghaiPeriod, shanghaiYear } from '@app/common/time';
-import { JobHandler } from '@app/queue/job-handler.decorator';
-import { JobQueue } from '@app/queue/job-queue.service';
-import type { JobPayloads } from '@app/queue/jobs';
+import { shanghaiYear } from '@app/common/time';
 import type { GradeThresholds } from '@app/scoring/grade';
 import { POSTING_KINDS } from './ledger.entities';
 import { LedgerRepository, type AccountHeadUpdate, type LockedAccount, type NewAccountRow, type PostingRow } from './ledger.repository';
 import type { GradeChange, PostedPosting, PostingRequest, PostResult } from './ledger.types';
 import { GENESIS_HASH, postingHash } from './posting-hash';
 import { creditScoreDelta, gradeOf } from './projection';
-import type { CorrectionDto, CreateCorrectionDto, CreateOpeningBalancesDto, OpeningBalancesResultDto, YearEndEnqueuedDto } from './ledger.dto';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const COUNTERPARTY = /^(town|shop):[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const PERIOD = /^[1-9]\d{3}-(0[1-9]|1[0-2])$/;
 const INT32_MAX = 2_147_483_647;
-
-export interface YearEndResult {
-  townId: string;
-  year: number;
-  /** Accounts moved from `year` into `year + 1`. */
-  accounts: number;
-  /** yearly_ratings rows written. */
-  archived: number;
-  /** Expiry postings made (towns that expire balances at year end). */
-  expired: number;
-}
 
 const sourceKey = (kind: string, sourceRef: string) => `${kind}\u0000${sourceRef}`;
 
@@ -40,17 +20,12 @@ const sourceKey = (kind: string, sourceRef: string) => `${kind}\u0000${sourceRef
  * The only writer of postings (DESIGN.md §3, §4.2–4.4). Every invariant of the ledger is checked
  * here: exactly-once per (kind, source_ref), per-account hash chain and seq, no overspend for
  * covered postings, and the account projection (balance, credit score, grade) moving with it.
+ * Corrections and opening balances (CorrectionsService) and the year end (YearEndService) post
+ * through it.
  */
 @Injectable()
 export class LedgerService {
-  private readonly logger = new Logger(LedgerService.name);
-
-  constructor(
-    private readonly repo: LedgerRepository,
-    private readonly audit: AuditService,
-    private readonly scope: ScopeService,
-    private readonly jobs: JobQueue,
-  ) {}
+  constructor(private readonly repo: LedgerRepository) {}
 
   /**
    * Posts a batch (e.g. a village-period at finalize, a redemption, a year end). Requests whose
@@ -64,7 +39,7 @@ export class LedgerService {
     if (normalized.length === 0) return { posted: 0, skipped: 0, postings: [], skippedRequests: [], gradeChanges: [] };
     // One transaction: account locks, duplicate check, postings and projection commit together,
     // which is what makes exactly-once and no-overspend hold under concurrency.
-    return this.inTransaction(manager, (m) => this.postLocked(m, normalized));
+    return this.repo.transaction((m) => this.postLocked(m, normalized), manager);
   }
 
   private async postLocked(m: EntityManager, requests: PostingRequest[]): Promise<PostResult> {
@@ -137,7 +112,7 @@ export class LedgerService {
    */
   async postOne(request: PostingRequest, manager: EntityManager): Promise<PostResult> {
     const r = normalizeRequest(request);
-    return this.inTransaction(manager, async (m) => {
+    return this.repo.transaction(async (m) => {
       const a = await this.repo.lockAccount(m, r.accountId);
       if (!a) return this.postLocked(m, [r]);
       const { row, balance, creditScore } = nextPosting(a, r, new Date());
@@ -146,7 +121,7 @@ export class LedgerService {
       const grade = gradeOf(creditScore, a.gradeThresholds);
       const gradeChanges = grade !== a.grade ? [{ accountId: a.accountId, from: a.grade, to: grade }] : [];
       return { posted: 1, skipped: 0, postings: [{ ...row, id, balanceAfter: balance, creditScoreAfter: creditScore }], skippedRequests: [], gradeChanges };
-    });
+    }, manager);
   }
 
   /**
@@ -177,131 +152,6 @@ export class LedgerService {
     await this.repo.insertAccounts(m, rows);
   }
 
-  /** Runs `work` in the caller's transaction if it has one, else in a new one. */
-  private async inTransaction<T>(manager: EntityManager | undefined, work: (m: EntityManager) => Promise<T>): Promise<T> {
-    if (manager?.queryRunner?.isTransactionActive) return work(manager);
-    return (manager ?? this.repo.dataSource.manager).transaction(work);
-  }
-
-  // ---- corrections -------------------------------------------------------------------------
-
-  /**
-   * A reversal (−(original + earlier amount corrections): the deed's net effect undone) or a
-   * corrective amount, recorded with its reason and posted as a 'correction' posting whose
-   * source is the correction row. Only deed postings; nothing after a reversal.
-   */
-  async correct(ctx: RequestContext, dto: CreateCorrectionDto): Promise<CorrectionDto> {
-    if (dto.type === 'reversal' && dto.points !== undefined) {
-      throw new AppError('VALIDATION.FAILED', undefined, [fieldProblem('points', 'isEmpty', '冲正（reversal）不能填写积分，积分取自被冲正的记账', 'points is not allowed for a reversal', '积分')]);
-    }
-    // One transaction: correction row, its posting and the audit record stand or fall together.
-    return this.inTransaction(undefined, async (m) => {
-      const original = await this.repo.findPostingWithResident(m, dto.postingId);
-      if (!original) throw new AppError('LEDGER.POSTING_NOT_FOUND');
-      this.scope.assertVillage(ctx.principal, { id: original.residentVillageId, townId: original.residentTownId });
-      if (original.kind !== 'deed') throw new AppError('LEDGER.NOT_CORRECTABLE', undefined, { postingId: original.id, kind: original.kind });
-      // The account lock serialises corrections of one resident, so "already reversed" cannot race.
-      await this.repo.lockAccounts(m, [original.accountId]);
-      const prior = await this.repo.listCorrectionsOf(m, original.id);
-      if (prior.some((c) => c.type === 'reversal')) throw new AppError('LEDGER.ALREADY_REVERSED', undefined, { postingId: original.id });
-      const points = dto.type === 'reversal' ? -(original.points + prior.reduce((s, c) => s + c.points, 0)) : (dto.points as number);
-      const correction = await this.repo
-        .insertCorrection(m, {
-          townId: original.townId,
-          residentId: original.accountId,
-          originalPostingId: original.id,
-          type: dto.type,
-          points,
-          reason: dto.reason,
-          createdBy: ctx.principal.id,
-        })
-        .catch((err: { code?: string }) => {
-          if (isUniqueViolation(err)) throw new AppError('LEDGER.ALREADY_REVERSED', undefined, { postingId: original.id });
-          throw err;
-        });
-      const label = dto.type === 'reversal' ? '冲正' : '更正';
-      const result = await this.postBatch(
-        [
-          {
-            accountId: original.accountId,
-            kind: 'correction',
-            points,
-            sourceRef: correction.id,
-            counterparty: original.counterparty,
-            // The original's period: a correction counts for the rating year of the deed it corrects.
-            period: original.period,
-            itemCode: original.itemCode,
-            memo: `${label} #${original.id}：${dto.reason}`,
-          },
-        ],
-        m,
-      );
-      const posting = result.postings[0];
-      await this.audit.record(
-        ctx,
-        {
-          action: 'ledger.correct',
-          targetType: 'posting',
-          targetId: original.id,
-          townId: original.townId,
-          summary: { correctionId: correction.id, type: dto.type, points, reason: dto.reason, residentId: original.accountId, postingId: posting.id },
-        },
-        m,
-      );
-      return {
-        correctionId: correction.id,
-        type: dto.type,
-        originalPostingId: original.id,
-        residentId: original.accountId,
-        points,
-        reason: dto.reason,
-        postingId: posting.id,
-        seq: posting.seq,
-        balance: posting.balanceAfter,
-        creditScore: posting.creditScoreAfter,
-      };
-    });
-  }
-
-  // ---- opening balances --------------------------------------------------------------------
-
-  /** Carried-over balances from the paper era: once per resident, all lines or none. */
-  async recordOpeningBalances(ctx: RequestContext, dto: CreateOpeningBalancesDto): Promise<OpeningBalancesResultDto> {
-    const townId = ctx.principal.townId;
-    const ids = dto.lines.map((l) => l.residentId.toLowerCase());
-    const dupes = [...new Set(ids.filter((id, i) => ids.indexOf(id) !== i))];
-    if (dupes.length) throw new AppError('LEDGER.DUPLICATE_LINES', undefined, { residentIds: dupes });
-    // One transaction: every line posts, or (a resident out of town, one already opened) none.
-    return this.inTransaction(undefined, async (m) => {
-      const inTown = new Set(await this.repo.findResidentsInTown(m, townId, ids));
-      const outside = ids.filter((id) => !inTown.has(id));
-      if (outside.length) throw new AppError('AUTH.OUT_OF_SCOPE', '村民不在本镇 / residents outside your town', { residentIds: outside });
-      const period = shanghaiPeriod(new Date());
-      const result = await this.postBatch(
-        dto.lines.map((l, i) => ({
-          accountId: ids[i],
-          kind: 'opening_balance' as const,
-          points: l.points,
-          sourceRef: `opening:${ids[i]}`,
-          counterparty: `town:${townId}`,
-          period,
-          memo: l.note ? `期初余额（${dto.sourceDocument}）：${l.note}` : `期初余额（${dto.sourceDocument}）`,
-        })),
-        m,
-      );
-      if (result.skipped > 0) {
-        throw new AppError('LEDGER.OPENING_BALANCE_EXISTS', undefined, { residentIds: result.skippedRequests.map((r) => r.accountId) });
-      }
-      const totalPoints = dto.lines.reduce((s, l) => s + l.points, 0);
-      await this.audit.record(
-        ctx,
-        { action: 'ledger.opening_balances', targetType: 'town', targetId: townId, summary: { sourceDocument: dto.sourceDocument, lines: dto.lines.length, totalPoints } },
-        m,
-      );
-      return { posted: result.posted, totalPoints, sourceDocument: dto.sourceDocument, period };
-    });
-  }
-
   // ---- grade table change ------------------------------------------------------------------
 
   /**
@@ -321,77 +171,6 @@ export class LedgerService {
    */
   async regradeTown(townId: string, thresholds: GradeThresholds, manager: EntityManager): Promise<number> {
     return this.repo.regradeTown(manager, townId, thresholds);
-  }
-
-  // ---- rating year end ---------------------------------------------------------------------
-
-  /** Enqueues the year end of the admin's town; only for a year that is over (Asia/Shanghai). */
-  async requestYearEnd(ctx: RequestContext, year: number): Promise<YearEndEnqueuedDto> {
-    const current = shanghaiYear(new Date());
-    if (year >= current) throw new AppError('LEDGER.YEAR_NOT_ENDED', undefined, { year, currentYear: current });
-    const townId = ctx.principal.townId;
-    const jobId = `ledger-year-end-${townId}-${year}`;
-    const job = await this.jobs.enqueue('ledger.year_end', { townId, year }, { jobId });
-    await this.audit.record(ctx, { action: 'ledger.year_end.request', targetType: 'town', targetId: townId, summary: { year, jobId, queued: job !== null } });
-    return { jobId, queued: job !== null };
-  }
-
-  @JobHandler('ledger.year_end')
-  async handleYearEnd(payload: JobPayloads['ledger.year_end']): Promise<void> {
-    const result = await this.runYearEnd(payload.townId, payload.year);
-    this.logger.log(result, 'rating year closed');
-  }
-
-  /**
-   * Closes rating year `year` of a town: archives each account's score and grade, expires
-   * positive balances if the town says so, and opens `year + 1` at the town base (plus any
-   * deed points already posted for periods of `year + 1`). Only accounts still in `year` are
-   * touched, so running it again changes nothing.
-   */
-  async runYearEnd(townId: string, year: number): Promise<YearEndResult> {
-    // One transaction: archive, expiry postings and the new year commit together; a crash
-    // half-way leaves the year open and a rerun does all of it.
-    return this.inTransaction(undefined, async (m) => {
-      // The town row first, for update: accounts being opened meanwhile (which share-lock it)
-      // finish before the accounts are read, so none is left behind in `year`.
-      await m.query(`SELECT 1 FROM towns WHERE id = $1 FOR UPDATE`, [townId]);
-      const town = await this.repo.findTown(m, townId);
-      if (!town) throw new AppError('ORG.TOWN_NOT_FOUND');
-      const accounts = await this.repo.lockAccountsInRatingYear(m, townId, year);
-      if (accounts.length === 0) return { townId, year, accounts: 0, archived: 0, expired: 0 };
-      const ids = accounts.map((a) => a.accountId);
-      const archived = await this.repo.archiveYearlyRatings(m, townId, year, ids);
-      let expired = 0;
-      if (town.expireBalanceAtYearEnd) {
-        const result = await this.postBatch(
-          accounts
-            .filter((a) => a.balance > 0)
-            .map((a) => ({
-              accountId: a.accountId,
-              kind: 'expiry' as const,
-              points: -a.balance,
-              sourceRef: `expiry:${a.accountId}:${year}`,
-              counterparty: `town:${townId}`,
-              period: `${year}-12`,
-              memo: `${year} 年度积分到期清零`,
-            })),
-          m,
-        );
-        expired = result.posted;
-      }
-      const early = await this.repo.sumCreditPointsOfYear(m, townId, year + 1);
-      await this.repo.startRatingYear(
-        m,
-        year + 1,
-        accounts.map((a) => {
-          const creditScore = town.baseScore + (early.get(a.accountId) ?? 0);
-          return { accountId: a.accountId, creditScore, grade: gradeOf(creditScore, town.gradeThresholds) };
-        }),
-      );
-      const result = { townId, year, accounts: accounts.length, archived, expired };
-      await this.audit.record(null, { action: 'ledger.year_end', targetType: 'town', targetId: townId, townId, summary: { ...result } }, m);
-      return result;
-    });
   }
 }
 

@@ -49,6 +49,42 @@ export function postingHash(p: HashedPostingFields): string {
   return createHash('sha256').update(canonicalPosting(p), 'utf8').digest('hex');
 }
 
+/**
+ * The same hash from the posting's fields as text, posted-at already as its ISO string (the
+ * verifier reads rows as text and never builds a Date): the same canonical bytes as
+ * canonicalPosting, so the same hash.
+ */
+export function postingHashOfText(
+  accountId: string,
+  seq: number,
+  kind: string,
+  points: number,
+  sourceRef: string,
+  counterparty: string,
+  period: string,
+  itemCode: string | null,
+  memo: string | null,
+  postedAtIso: string,
+  prevHash: string,
+): string {
+  const canonical = JSON.stringify([POSTING_HASH_VERSION, accountId, seq, kind, points, sourceRef, counterparty, period, itemCode, memo, postedAtIso, prevHash]);
+  return createHash('sha256').update(canonical, 'utf8').digest('hex');
+}
+
+const PG_UTC_TIMESTAMP = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?\+00$/;
+
+/**
+ * A timestamptz as PostgreSQL prints it with TimeZone = UTC ('2026-04-10 02:03:04.5+00') to the
+ * ISO string a JS Date of it gives ('2026-04-10T02:03:04.500Z'): milliseconds truncated, as
+ * node-postgres's Date parsing does. Anything else (years outside 1000–9999, another zone) goes
+ * through Date.
+ */
+export function isoOfPgUtcTimestamp(text: string): string {
+  const m = PG_UTC_TIMESTAMP.exec(text);
+  if (!m) return new Date(text).toISOString();
+  return `${m[1]}T${m[2]}.${((m[3] ?? '') + '000').slice(0, 3)}Z`;
+}
+
 export interface AccountHead {
   accountId: string;
   seq: number;

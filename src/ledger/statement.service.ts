@@ -10,7 +10,7 @@ import { ReadReplica } from '@app/database/read-replica';
 import { fieldProblem } from '@app/common/http/validation-messages';
 import type { PostingKind } from './ledger.entities';
 import { explainRule } from '@app/scoring/rules/rule-engine';
-import { LedgerRepository, type StatementPostingRow, type StatementResident } from './ledger.repository';
+import { StatementRepository, type StatementPostingRow, type StatementResident } from './statement.repository';
 import type { StatementDto, StatementLineDto, StatementQuery } from './ledger.dto';
 import { CREDIT_SCORE_KINDS, gradeOf, ratingYearOfPeriod } from './projection';
 
@@ -85,7 +85,7 @@ export const STATEMENT_HEADERS = COLUMNS.map((c) => c.header);
 @Injectable()
 export class StatementService {
   constructor(
-    private readonly repo: LedgerRepository,
+    private readonly repo: StatementRepository,
     private readonly scope: ScopeService,
     private readonly replica: ReadReplica,
   ) {}

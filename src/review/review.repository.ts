@@ -389,27 +389,6 @@ export class ReviewRepository {
     ]);
   }
 
-  /**
-   * The export payload of each posting, built in SQL from the posting row itself: passing 2,000
-   * JSON payloads as a jsonb[] parameter cost PostgreSQL more to parse than to store them
-   * (2.7 s of a month-end finalize). Same fields and formats as before (postedAt as ISO UTC with
-   * milliseconds, like JSON.stringify of a Date).
-   */
-  async insertOutbox(m: EntityManager, postingIds: string[]): Promise<void> {
-    if (!postingIds.length) return;
-    await m.query(
-      `INSERT INTO credit_outbox (town_id, posting_id, payload)
-       SELECT p.town_id, p.id,
-              jsonb_build_object('postingId', p.id::text, 'residentId', p.account_id, 'villageId', p.village_id, 'period', p.period,
-                                 'itemCode', p.item_code, 'itemName', p.memo, 'points', p.points,
-                                 'postedAt', to_char(p.posted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'hash', p.hash)
-         FROM unnest($1::bigint[]) AS t(id) JOIN postings p ON p.id = t.id
-        ORDER BY p.id
-       ON CONFLICT (posting_id, town_id) DO NOTHING`,
-      [postingIds],
-    );
-  }
-
   /** Each town's close day: when its villages' last month is due to close. */
   async townCloseDays(db: Db): Promise<Array<{ townId: string; closeDay: number }>> {
     return queryRows(db, `SELECT id AS "townId", close_day AS "closeDay" FROM towns ORDER BY id`);

@@ -5,6 +5,7 @@ import type { PublicContext, RequestContext } from '@app/auth/principal';
 import { ScopeService } from '@app/auth/scope.service';
 import { BoardService } from '@app/board/board.service';
 import { AppError } from '@app/common/errors/app-error';
+import { CreditExportService } from '@app/credit-export/credit-export.service';
 import { periodOf, previousPeriod } from '@app/common/time';
 import { LedgerService } from '@app/ledger/ledger.service';
 import { checkpointValue, CURRENT_CHECKPOINT_VERSION } from '@app/ledger/checkpoint';
@@ -84,6 +85,7 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
     private readonly jobs: JobQueue,
     private readonly boards: BoardService,
     private readonly notices: NoticesService,
+    private readonly creditExport: CreditExportService,
   ) {}
 
   // ---- close -------------------------------------------------------------------------------
@@ -485,7 +487,7 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
     }
     const entryIds = toPost.map((e) => e.id);
     await this.repo.recordPostedEvents(m, c.townId, entryIds, toPost.map((e) => String(postingBySource.get(`entry:${e.id}`)?.id)));
-    await this.repo.insertOutbox(m, result.postings.map((p) => p.id));
+    await this.creditExport.enqueuePostings(m, result.postings.map((p) => p.id));
     await this.notices.recordPostings(m, result.postings, result.gradeChanges);
     return result.posted;
   }

@@ -4,6 +4,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LedgerVerifier } from '@app/ledger/ledger-verifier';
 import { LedgerService } from '@app/ledger/ledger.service';
+import { YearEndService } from '@app/ledger/year-end.service';
 import type { PostingRequest } from '@app/ledger/ledger.types';
 import { STATEMENT_HEADERS } from '@app/ledger/statement.service';
 import { startStack, type TestStack } from '../support/app';
@@ -251,7 +252,7 @@ describe('ledger API: corrections, opening balances, year end, statements, verif
       await ledger.postBatch([issue(early, 7, `${YEAR + 1}-01`)]);
       expect(await accountOf(early)).toMatchObject({ balance: 12, creditScore: 1005 });
 
-      const first = await ledger.runYearEnd(town, YEAR);
+      const first = await stack.api.get(YearEndService).runYearEnd(town, YEAR);
       expect(first).toEqual({ townId: town, year: YEAR, accounts: 3, archived: 3, expired: 2 });
       const ratings = await stack.db.query(`SELECT resident_id AS "residentId", credit_score AS "creditScore", grade FROM yearly_ratings WHERE year = $1 AND town_id = $2 ORDER BY credit_score`, [YEAR, town]);
       expect(ratings).toEqual([
@@ -271,7 +272,7 @@ describe('ledger API: corrections, opening balances, year end, statements, verif
         accounts: await stack.db.query(`SELECT resident_id, balance, credit_score, grade, rating_year, seq, head_hash FROM accounts WHERE town_id = $1 ORDER BY resident_id`, [town]),
       });
       const before = await snapshot();
-      expect(await ledger.runYearEnd(town, YEAR)).toEqual({ townId: town, year: YEAR, accounts: 0, archived: 0, expired: 0 });
+      expect(await stack.api.get(YearEndService).runYearEnd(town, YEAR)).toEqual({ townId: town, year: YEAR, accounts: 0, archived: 0, expired: 0 });
       expect(await snapshot()).toEqual(before);
       expect(await stack.api.get(LedgerVerifier).verifyTown(town)).toMatchObject({ ok: true, broken: [] });
     });

@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestContext } from '@app/auth/principal';
 import { AppError } from '@app/common/errors/app-error';
 import { LedgerVerifier } from '@app/ledger/ledger-verifier';
+import { CorrectionsService } from '@app/ledger/corrections.service';
 import { LedgerService } from '@app/ledger/ledger.service';
+import { YearEndService } from '@app/ledger/year-end.service';
 import type { PostingRequest } from '@app/ledger/ledger.types';
 import { startStack, type TestStack } from '../support/app';
 import { seedTown, type TownFixture } from '../support/fixtures';
@@ -45,6 +47,8 @@ describe('ledger invariants (real PostgreSQL)', () => {
   let stack: TestStack;
   let f: TownFixture;
   let ledger: LedgerService;
+  let corrections: CorrectionsService;
+  let yearEnds: YearEndService;
   let verifier: LedgerVerifier;
   let adminCtx: RequestContext;
   const town = () => `town:${f.townId}`;
@@ -62,6 +66,8 @@ describe('ledger invariants (real PostgreSQL)', () => {
     stack = await startStack();
     f = await seedTown(stack.db, 2);
     ledger = stack.api.get(LedgerService);
+    corrections = stack.api.get(CorrectionsService);
+    yearEnds = stack.api.get(YearEndService);
     verifier = stack.api.get(LedgerVerifier);
     adminCtx = { principal: { kind: 'staff', id: f.users.town_admin.id, username: 'admin', role: 'town_admin', townId: f.townId, villageId: null, shopId: null }, requestId: 'test' };
   });
@@ -131,7 +137,7 @@ describe('ledger invariants (real PostgreSQL)', () => {
     await runner.startTransaction();
     try {
       await ledger.postBatch([at(late, 3)], runner.manager);
-      const yearEnd = ledger.runYearEnd(town.id, year);
+      const yearEnd = yearEnds.runYearEnd(town.id, year);
       await new Promise((r) => setTimeout(r, 300));
       await runner.commitTransaction();
       expect((await yearEnd).accounts).toBe(2);
@@ -251,9 +257,9 @@ describe('ledger invariants (real PostgreSQL)', () => {
             const d = deeds[o.idx % deeds.length];
             const dto = o.t === 'reverse' ? { postingId: d.postingId, type: 'reversal' as const, reason: '复核冲正' } : { postingId: d.postingId, type: 'amount' as const, points: o.points, reason: '复核调整' };
             if (d.reversed) {
-              await expect(ledger.correct(adminCtx, dto)).rejects.toMatchObject({ code: 'LEDGER.ALREADY_REVERSED' });
+              await expect(corrections.correct(adminCtx, dto)).rejects.toMatchObject({ code: 'LEDGER.ALREADY_REVERSED' });
             } else {
-              const c = await ledger.correct(adminCtx, dto);
+              const c = await corrections.correct(adminCtx, dto);
               const delta = o.t === 'reverse' ? -d.net : o.points;
               expect(c.points).toBe(delta);
               d.net += delta;

@@ -2,7 +2,7 @@ import ExcelJS from 'exceljs';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shanghaiDate } from '@app/common/time';
-import { LedgerRepository } from '@app/ledger/ledger.repository';
+import { StatementRepository } from '@app/ledger/statement.repository';
 import { LedgerService } from '@app/ledger/ledger.service';
 import { STATEMENT_HEADERS } from '@app/ledger/statement.service';
 import { startStack, type TestStack } from '../support/app';
@@ -97,7 +97,7 @@ describe('statement lines that explain every movement', () => {
   it('the statement SQL is prepared: after a few runs on a connection PostgreSQL reuses a generic plan (no planning per request)', async () => {
     const qr = stack.db.createQueryRunner();
     try {
-      const repo = stack.api.get(LedgerRepository);
+      const repo = stack.api.get(StatementRepository);
       const first = await repo.listStatementPostings(r(), qr.manager);
       for (let i = 0; i < 6; i++) expect(await repo.listStatementPostings(r(), qr.manager)).toEqual(first);
       const [stmt] = await qr.query(`SELECT generic_plans::int AS generic, custom_plans::int AS custom FROM pg_prepared_statements WHERE statement LIKE '%FROM postings p%WHERE p.account_id = $1%'`);
