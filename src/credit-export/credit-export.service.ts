@@ -8,6 +8,7 @@ import { periodOf, previousPeriod } from '@app/common/time';
 import { AppConfig } from '@app/config/app-config';
 import { queryRows } from '@app/database/sql';
 import { JobHandler } from '@app/queue/job-handler.decorator';
+import { jobIds } from '@app/queue/job-ids';
 import { JobQueue } from '@app/queue/job-queue.service';
 import type { JobPayloads } from '@app/queue/jobs';
 import { EXPORT_STATUS_MONTHS } from './credit-export.dto';
@@ -124,7 +125,7 @@ export class CreditExportService {
       await this.audit.record(ctx, { action: 'credit_export.retry', targetType: 'town', targetId: townId, summary: { requeued: rows.length } }, m);
       return rows.length;
     });
-    const job = requeued ? await this.jobs.enqueue('credit.export', { townId }, { jobId: `export-${townId}` }) : null;
+    const job = requeued ? await this.jobs.enqueue('credit.export', { townId }, { jobId: jobIds.townExport(townId) }) : null;
     return { requeued, queued: job !== null };
   }
 

@@ -10,6 +10,7 @@ import { LedgerService } from '@app/ledger/ledger.service';
 import { checkpointValue, CURRENT_CHECKPOINT_VERSION } from '@app/ledger/checkpoint';
 import { NoticesService } from '@app/notices/notices.service';
 import type { PostingRequest } from '@app/ledger/ledger.types';
+import { jobIds } from '@app/queue/job-ids';
 import { JobHandler } from '@app/queue/job-handler.decorator';
 import { JobQueue } from '@app/queue/job-queue.service';
 import { RETIRED_SCHEDULERS, SCHEDULES, type JobPayloads } from '@app/queue/jobs';
@@ -182,7 +183,7 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
   private async enqueueDueCloses(now: Date): Promise<number> {
     const due = await this.dueCloses(now);
     for (const { villageId, period } of due) {
-      await this.jobs.enqueue('cycle.close', { villageId, period }, { jobId: `close-${villageId}-${period}` });
+      await this.jobs.enqueue('cycle.close', { villageId, period }, { jobId: jobIds.close(villageId, period) });
     }
     return due.length;
   }
@@ -333,7 +334,7 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
 
   private async scheduleFinalize(c: CycleRow): Promise<void> {
     const delayMs = Math.max(0, (c.windowEndsAt as Date).getTime() - Date.now());
-    await this.jobs.enqueue('cycle.finalize', { cycleId: c.id }, { jobId: `finalize-${c.villageId}-${c.period}`, delayMs });
+    await this.jobs.enqueue('cycle.finalize', { cycleId: c.id }, { jobId: jobIds.finalize(c.villageId, c.period), delayMs });
   }
 
   // ---- objections --------------------------------------------------------------------------
@@ -497,7 +498,7 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
    * town in its own transaction, OrgService.updateSettings).
    */
   private async afterPosting(c: CycleRow): Promise<void> {
-    await this.jobs.enqueue('credit.export', { townId: c.townId }, { jobId: `export-${c.townId}` });
+    await this.jobs.enqueue('credit.export', { townId: c.townId }, { jobId: jobIds.townExport(c.townId) });
   }
 
   // ---- reconcile ---------------------------------------------------------------------------
@@ -510,10 +511,10 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
     const due = await this.repo.dueWork(this.repo.db, now);
     for (const cycleId of due.toFinalize) {
       const c = await this.repo.findCycleById(this.repo.db, cycleId);
-      if (c) await this.jobs.enqueue('cycle.finalize', { cycleId }, { jobId: `finalize-${c.villageId}-${c.period}` });
+      if (c) await this.jobs.enqueue('cycle.finalize', { cycleId }, { jobId: jobIds.finalize(c.villageId, c.period) });
     }
     const posted = await this.postLateDismissed(due.lateDismissed);
-    if (due.pendingExport) await this.jobs.enqueue('credit.export', {}, { jobId: `export-reconcile-${Math.floor(Date.now() / 60_000)}` });
+    if (due.pendingExport) await this.jobs.enqueue('credit.export', {}, { jobId: jobIds.reconcileExport(new Date()) });
     return { close, finalize: due.toFinalize.length, posted, export: due.pendingExport };
   }
 
@@ -612,7 +613,7 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
       }
       if (installed.length) {
         this.logger.log({ installed }, 'job schedulers installed');
-        await this.jobs.enqueue('cycle.reconcile', {}, { jobId: `reconcile-start-${process.pid}-${Date.now()}` });
+        await this.jobs.enqueue('cycle.reconcile', {}, { jobId: jobIds.reconcileAfterInstall(process.pid, new Date()) });
       }
     } catch (err) {
       this.logger.warn({ err: (err as Error).message }, `could not check the job schedulers (Redis down?); trying again in ${SCHEDULER_CHECK_MS / 1000} s`);

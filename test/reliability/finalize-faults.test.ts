@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import IORedis from 'ioredis';
+import { jobIds } from '@app/queue/job-ids';
 import { JobQueue } from '@app/queue/job-queue.service';
 import { SCHEDULES } from '@app/queue/jobs';
 import { ReviewService } from '@app/review/review.service';
@@ -53,7 +54,7 @@ describe('finalize: run twice, concurrently, killed half-way, and after a Redis 
     expect(entries).toBe(30_000);
     const env = { DATABASE_URL: stack.env.DATABASE_URL, REDIS_URL: stack.env.REDIS_URL, QUEUE_PREFIX: stack.env.QUEUE_PREFIX, WORKER_LOCK_DURATION_MS: '4000', LOG_LEVEL: 'warn' };
     const doomed = spawnBuilt('worker', [], env);
-    await stack.api.get(JobQueue).enqueue('cycle.finalize', { cycleId }, { jobId: `finalize-${f.villageA}-${period}` });
+    await stack.api.get(JobQueue).enqueue('cycle.finalize', { cycleId }, { jobId: jobIds.finalize(f.villageA, period) });
     // Kill it while it is writing postings (its statement is visible in pg_stat_activity).
     await waitFor(
       async () => {
@@ -97,7 +98,7 @@ describe('finalize: run twice, concurrently, killed half-way, and after a Redis 
     await review.ensureSchedulers();
     expect(await review.ensureSchedulers()).toEqual([]); // present: left alone
     // The job publish would have scheduled, then everything of ours in Redis is gone.
-    await stack.api.get(JobQueue).enqueue('cycle.finalize', { cycleId }, { jobId: `finalize-${village.id}-${period}`, delayMs: 3_600_000 });
+    await stack.api.get(JobQueue).enqueue('cycle.finalize', { cycleId }, { jobId: jobIds.finalize(village.id, period), delayMs: 3_600_000 });
     const redis = new IORedis(stack.env.REDIS_URL);
     const keys = await redis.keys(`${stack.env.QUEUE_PREFIX}:*`);
     expect(keys.length).toBeGreaterThan(0);
