@@ -5,6 +5,7 @@ import type { PublicContext, RequestContext } from '@app/auth/principal';
 import { ScopeService } from '@app/auth/scope.service';
 import { BoardService } from '@app/board/board.service';
 import { AppError } from '@app/common/errors/app-error';
+import { AppConfig } from '@app/config/app-config';
 import { periodOf, previousPeriod } from '@app/common/time';
 import { LedgerService } from '@app/ledger/ledger.service';
 import { checkpointValue, CURRENT_CHECKPOINT_VERSION } from '@app/ledger/checkpoint';
@@ -85,6 +86,7 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
     private readonly jobs: JobQueue,
     private readonly boards: BoardService,
     private readonly notices: NoticesService,
+    private readonly config: AppConfig,
   ) {}
 
   // ---- close -------------------------------------------------------------------------------
@@ -577,7 +579,7 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
    * nothing would put them back until the worker restarted (no month-end close, no reconcile).
    */
   async onApplicationBootstrap(): Promise<void> {
-    if (process.env.XINYI_PROCESS !== 'worker') return;
+    if (this.config.get('XINYI_PROCESS') !== 'worker') return;
     await this.ensureSchedulers();
     this.schedulerCheck = setInterval(() => void this.ensureSchedulers(), SCHEDULER_CHECK_MS);
     this.schedulerCheck.unref();
