@@ -1,11 +1,10 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { AuditService } from '@app/audit/audit.service';
 import type { PublicContext, RequestContext } from '@app/auth/principal';
 import { ScopeService } from '@app/auth/scope.service';
 import { BoardService } from '@app/board/board.service';
 import { AppError } from '@app/common/errors/app-error';
-import { AppConfig } from '@app/config/app-config';
 import { periodOf, previousPeriod } from '@app/common/time';
 import { LedgerService } from '@app/ledger/ledger.service';
 import { checkpointValue, CURRENT_CHECKPOINT_VERSION } from '@app/ledger/checkpoint';
@@ -14,7 +13,7 @@ import type { PostingRequest } from '@app/ledger/ledger.types';
 import { jobIds } from '@app/queue/job-ids';
 import { JobHandler } from '@app/queue/job-handler.decorator';
 import { JobQueue } from '@app/queue/job-queue.service';
-import { RETIRED_SCHEDULERS, SCHEDULES, type JobPayloads } from '@app/queue/jobs';
+import type { JobPayloads } from '@app/queue/jobs';
 import { EntriesRepository } from '@app/scoring/entries.repository';
 import { formatObjectionNumber, normalizeRecordNumber } from '@app/scoring/record-number';
 import { evaluatePeriod } from '@app/scoring/rules/rule-engine';
@@ -27,8 +26,6 @@ import { isCloseDue, scheduledCloseAt } from './schedule';
 import { addWorkingDays } from './working-days';
 
 const DAY_MS = 86_400_000;
-/** How often the worker checks that its job schedulers still exist in Redis. */
-export const SCHEDULER_CHECK_MS = 30_000;
 
 export interface FiledObjection {
   id: string;
@@ -71,12 +68,7 @@ export interface ReviewSheet {
  * jobs only carry "do the due work now" (so a lost job is re-created by reconcile).
  */
 @Injectable()
-export class ReviewService implements OnApplicationBootstrap, OnApplicationShutdown {
-  private schedulerCheck?: NodeJS.Timeout;
-  private ensuring = false;
-
-  private readonly logger = new Logger(ReviewService.name);
-
+export class ReviewService {
   constructor(
     private readonly repo: ReviewRepository,
     private readonly entries: EntriesRepository,
@@ -86,7 +78,6 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
     private readonly jobs: JobQueue,
     private readonly boards: BoardService,
     private readonly notices: NoticesService,
-    private readonly config: AppConfig,
   ) {}
 
   // ---- close -------------------------------------------------------------------------------
@@ -570,59 +561,6 @@ export class ReviewService implements OnApplicationBootstrap, OnApplicationShutd
     }
     const posted = await this.postLateDismissed((await this.repo.dueWork(this.repo.db)).lateDismissed);
     return { closed, windowsEnded, finalized, posted };
-  }
-
-  /**
-   * Worker start-up: install the schedulers and reconcile once, then check every
-   * SCHEDULER_CHECK_MS that they are still there. Redis may be down when the worker starts, or
-   * restart without its data; the 5-minute reconcile is itself a scheduler, so without this
-   * nothing would put them back until the worker restarted (no month-end close, no reconcile).
-   */
-  async onApplicationBootstrap(): Promise<void> {
-    if (this.config.get('XINYI_PROCESS') !== 'worker') return;
-    await this.ensureSchedulers();
-    this.schedulerCheck = setInterval(() => void this.ensureSchedulers(), SCHEDULER_CHECK_MS);
-    this.schedulerCheck.unref();
-  }
-
-  onApplicationShutdown(): void {
-    if (this.schedulerCheck) clearInterval(this.schedulerCheck);
-  }
-
-  /**
-   * Installs whichever scheduler is missing (an existing one is left alone: upserting an `every`
-   * scheduler again would move its next run), and when any was, queues a reconcile, since
-   * whatever else Redis held is gone too. Returns the ids installed; never throws.
-   */
-  async ensureSchedulers(): Promise<string[]> {
-    if (this.ensuring) return [];
-    this.ensuring = true;
-    const installed: string[] = [];
-    try {
-      const wanted = [
-        { queue: this.jobs.queue('cycle'), s: SCHEDULES.closeDaily, repeat: { pattern: SCHEDULES.closeDaily.pattern, tz: SCHEDULES.closeDaily.tz } },
-        { queue: this.jobs.queue('system'), s: SCHEDULES.reconcile, repeat: { every: SCHEDULES.reconcile.every } },
-        { queue: this.jobs.queue('credit-export'), s: SCHEDULES.creditExport, repeat: { every: SCHEDULES.creditExport.every } },
-        { queue: this.jobs.queue('notices'), s: SCHEDULES.noticesDeliver, repeat: { every: SCHEDULES.noticesDeliver.every } },
-      ];
-      for (const { queue, id } of RETIRED_SCHEDULERS) {
-        if (await this.jobs.queue(queue).getJobScheduler(id)) await this.jobs.queue(queue).removeJobScheduler(id);
-      }
-      for (const { queue, s, repeat } of wanted) {
-        if (await queue.getJobScheduler(s.id)) continue;
-        await queue.upsertJobScheduler(s.id, repeat, { name: s.job, data: {} });
-        installed.push(s.id);
-      }
-      if (installed.length) {
-        this.logger.log({ installed }, 'job schedulers installed');
-        await this.jobs.enqueue('cycle.reconcile', {}, { jobId: jobIds.reconcileAfterInstall(process.pid, new Date()) });
-      }
-    } catch (err) {
-      this.logger.warn({ err: (err as Error).message }, `could not check the job schedulers (Redis down?); trying again in ${SCHEDULER_CHECK_MS / 1000} s`);
-    } finally {
-      this.ensuring = false;
-    }
-    return installed;
   }
 
   private async lockExisting(m: EntityManager, townId: string, villageId: string, period: string, allowed: CycleState[]): Promise<CycleRow> {

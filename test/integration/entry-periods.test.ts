@@ -2,6 +2,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { periodOf, previousPeriod, shanghaiDate } from '@app/common/time';
 import { JobQueue } from '@app/queue/job-queue.service';
+import { JobSchedulers } from '@app/queue/job-schedulers.service';
 import { ReviewService } from '@app/review/review.service';
 import { scheduledCloseAt } from '@app/review/schedule';
 import { startStack, type TestStack } from '../support/app';
@@ -124,11 +125,11 @@ describe('deed periods: the month of the deed, late (补录) once that month is 
   });
 
   it('the worker replaces the old monthly close scheduler with the daily one', async () => {
-    const review = stack.api.get(ReviewService);
+    const schedulers = stack.api.get(JobSchedulers);
     const queue = stack.api.get(JobQueue).queue('cycle');
     await queue.upsertJobScheduler('cycle-close-monthly', { pattern: '10 0 1 * *', tz: 'Asia/Shanghai' }, { name: 'cycle.close_due', data: {} });
     try {
-      expect(await review.ensureSchedulers()).toContain('cycle-close-daily');
+      expect(await schedulers.ensure()).toContain('cycle-close-daily');
       expect(await queue.getJobScheduler('cycle-close-monthly')).toBeFalsy();
       expect(await queue.getJobScheduler('cycle-close-daily')).toMatchObject({ pattern: '10 0 * * *', tz: 'Asia/Shanghai' });
     } finally {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import IORedis from 'ioredis';
 import { jobIds } from '@app/queue/job-ids';
+import { JobSchedulers } from '@app/queue/job-schedulers.service';
 import { JobQueue } from '@app/queue/job-queue.service';
 import { SCHEDULES } from '@app/queue/jobs';
 import { ReviewService } from '@app/review/review.service';
@@ -94,9 +95,10 @@ describe('finalize: run twice, concurrently, killed half-way, and after a Redis 
     await stack.db.query(`INSERT INTO catalog_adoptions (town_id, version_id, effective_from) VALUES ($1, $2, '2020-01-01')`, [town.id, version.id]);
     const { cycleId, entries } = await seedPublishedCycle(stack.db, town.id, village.id, period, 50, 2);
     const review = stack.api.get(ReviewService);
+    const schedulers = stack.api.get(JobSchedulers);
     const ids = Object.values(SCHEDULES).map((x) => x.id).sort();
-    await review.ensureSchedulers();
-    expect(await review.ensureSchedulers()).toEqual([]); // present: left alone
+    await schedulers.ensure();
+    expect(await schedulers.ensure()).toEqual([]); // present: left alone
     // The job publish would have scheduled, then everything of ours in Redis is gone.
     await stack.api.get(JobQueue).enqueue('cycle.finalize', { cycleId }, { jobId: jobIds.finalize(village.id, period), delayMs: 3_600_000 });
     const redis = new IORedis(stack.env.REDIS_URL);
@@ -107,7 +109,7 @@ describe('finalize: run twice, concurrently, killed half-way, and after a Redis 
     redis.disconnect();
 
     // The worker's periodic check puts the schedulers back (the reconcile scheduler among them).
-    expect((await review.ensureSchedulers()).sort()).toEqual(ids);
+    expect((await schedulers.ensure()).sort()).toEqual(ids);
     for (const [name, id] of [['cycle', SCHEDULES.closeDaily.id], ['system', SCHEDULES.reconcile.id], ['credit-export', SCHEDULES.creditExport.id], ['notices', SCHEDULES.noticesDeliver.id]] as const) {
       expect(await stack.api.get(JobQueue).queue(name).getJobScheduler(id), id).toBeTruthy();
     }
