@@ -14,7 +14,7 @@ import { jobIds } from '@app/queue/job-ids';
 import { JobHandler } from '@app/queue/job-handler.decorator';
 import { JobQueue } from '@app/queue/job-queue.service';
 import type { JobPayloads } from '@app/queue/jobs';
-import { EntriesRepository } from '@app/scoring/entries.repository';
+import { EntryStatesService } from '@app/scoring/entry-states.service';
 import { formatObjectionNumber, normalizeRecordNumber } from '@app/scoring/record-number';
 import { evaluatePeriod } from '@app/scoring/rules/rule-engine';
 import type { Explanation } from '@app/scoring/rules/rule.types';
@@ -71,7 +71,7 @@ export interface ReviewSheet {
 export class ReviewService {
   constructor(
     private readonly repo: ReviewRepository,
-    private readonly entries: EntriesRepository,
+    private readonly entryStates: EntryStatesService,
     private readonly ledger: LedgerService,
     private readonly scope: ScopeService,
     private readonly audit: AuditService,
@@ -123,7 +123,7 @@ export class ReviewService {
     const year = c.period.slice(0, 4);
     const residentIds = [...new Set(standing.map((e) => e.residentId))];
     const codes = [...new Set(standing.map((e) => e.itemCode))];
-    const earlier = c.period.endsWith('-01') ? [] : await this.entries.findStandingEntries(m, residentIds, codes, `${year}-01`, previousPeriod(c.period));
+    const earlier = c.period.endsWith('-01') ? [] : await this.entryStates.standingEntries(m, residentIds, codes, `${year}-01`, previousPeriod(c.period));
     const history = new Map<string, { quantity: number; points: number; occurrences: number }>();
     for (const e of earlier) {
       const k = `${e.residentId}|${e.itemCode}`;
@@ -153,7 +153,7 @@ export class ReviewService {
       const e = before.get(o.entryId);
       return !e || e.finalPoints !== o.points || stableJson(e.finalExplanation) !== stableJson(o.explanation);
     });
-    await this.repo.writeAssessments(m, c.townId, changed);
+    await this.entryStates.recordAssessments(m, c.townId, changed);
   }
 
   /**
@@ -272,7 +272,7 @@ export class ReviewService {
     return this.repo.db.transaction(async (m) => {
       const c = await this.lockExisting(m, village.townId, villageId, period, ['closed', 'reviewed']);
       const list = [...latest.values()].map((d) => ({ entryId: d.entryId, decision: d.decision, reason: d.reason ?? null }));
-      const changed = new Set(await this.repo.recordDecisions(m, c, ctx.principal.id, list));
+      const changed = new Set(await this.entryStates.recordDecisions(m, c, ctx.principal.id, list));
       const notInCycle = list.filter((d) => !changed.has(d.entryId)).map((d) => d.entryId);
       if (notInCycle.length) throw new AppError('REVIEW.ENTRY_NOT_IN_CYCLE', undefined, { entryIds: notInCycle });
       await this.assess(m, c);
@@ -313,7 +313,7 @@ export class ReviewService {
         householdNumbers: town.boardHouseholdNumbers,
       });
       await this.repo.insertBoard(m, c, board as unknown as Record<string, unknown>);
-      await this.repo.appendEventForStatus(m, c, 'approved', 'published', ctx.principal.id);
+      await this.entryStates.markPublished(m, c, ctx.principal.id);
       await this.repo.transition(m, c, 'publicized', ctx.principal.id, null, { windowEndsAt });
       await this.notices.recordBreachesPublished(m, c.id);
       await this.audit.record(ctx, { action: 'cycle.publish', targetType: 'cycle', targetId: c.id, summary: { windowEndsAt: windowEndsAt.toISOString(), entries: board.totals.entries } }, m);
@@ -351,8 +351,7 @@ export class ReviewService {
       const dueAt = addWorkingDays(new Date(), town.objectionAnswerWorkingDays, new Set(town.holidays), 'Asia/Shanghai', new Set(town.makeupWorkdays));
       const number = formatObjectionNumber(entry.recordNo, (await this.repo.countObjectionsForEntry(m, entry.id)) + 1);
       const o = await this.repo.insertObjection(m, { townId: c.townId, villageId, cycleId: c.id, entryId: entry.id, objectorName: dto.name, contact: dto.contact, reason: dto.reason, clientIp: pub.clientIp, dueAt, number });
-      await this.repo.setDisputed(m, entry.id, true);
-      await this.repo.appendEntryEvent(m, c.townId, entry.id, 'disputed', null, dto.reason, { objectionId: o.id });
+      await this.entryStates.markDisputed(m, c.townId, entry.id, o.id, dto.reason);
       await this.audit.recordPublic(pub, c.townId, { action: 'objection.file', targetType: 'entry', targetId: entry.id, summary: { objectionId: o.id, number } }, m);
       return { id: o.id, number, entryId: entry.id, recordNo: entry.recordNo, dueAt: o.dueAt };
     });
@@ -385,13 +384,11 @@ export class ReviewService {
       const answered = await this.repo.answerObjection(m, id, dto.outcome, dto.answer, ctx.principal.id);
       const c = (await this.repo.lockCycleById(m, o.cycleId)) as CycleRow;
       if (dto.outcome === 'upheld') {
-        await this.repo.setEntryStatus(m, o.entryId, ['approved'], 'rejected');
-        await this.repo.setDisputed(m, o.entryId, false);
-        await this.repo.appendEntryEvent(m, o.townId, o.entryId, 'objection_upheld', ctx.principal.id, dto.answer, { objectionId: id });
+        await this.entryStates.upholdObjection(m, o.townId, o.entryId, id, ctx.principal.id, dto.answer);
       } else {
-        await this.repo.appendEntryEvent(m, o.townId, o.entryId, 'objection_dismissed', ctx.principal.id, dto.answer, { objectionId: id });
+        await this.entryStates.recordObjectionDismissed(m, o.townId, o.entryId, id, ctx.principal.id, dto.answer);
         if ((await this.repo.openObjectionsForEntry(m, o.entryId)) === 0) {
-          await this.repo.setDisputed(m, o.entryId, false);
+          await this.entryStates.clearDispute(m, o.entryId);
           if (c.state === 'finalized') await this.postEntries(m, c, [o.entryId]);
         }
       }
@@ -478,7 +475,7 @@ export class ReviewService {
       for (const r of rows) postingBySource.set(r.source_ref, { id: r.id } as never);
     }
     const entryIds = toPost.map((e) => e.id);
-    await this.repo.markPosted(m, c.townId, entryIds, toPost.map((e) => String(postingBySource.get(`entry:${e.id}`)?.id)));
+    await this.entryStates.markPosted(m, c.townId, entryIds, toPost.map((e) => String(postingBySource.get(`entry:${e.id}`)?.id)));
     await this.repo.insertOutbox(m, result.postings.map((p) => p.id));
     await this.notices.recordPostings(m, result.postings, result.gradeChanges);
     return result.posted;
