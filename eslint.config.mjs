@@ -14,11 +14,10 @@ const NO_ONLY_SKIP = [
  */
 const SQL_OUTSIDE_REPOSITORIES_DEBT = [
   'src/credit-export/credit-export.service.ts',
-  'src/review/review.service.ts',
   'src/ledger/ledger.service.ts',
   'src/ledger/ledger-verifier.ts',
 ];
-const FOREIGN_REPOSITORY_DEBT = ['src/review/review.service.ts'];
+const FOREIGN_REPOSITORY_DEBT = [];
 
 const repositoryOwner = {
   meta: { type: 'problem', messages: { foreign: "{{repo}} belongs to src/{{owner}}/: call that feature's service instead" } },

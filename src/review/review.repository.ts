@@ -153,6 +153,16 @@ export class ReviewRepository {
     ]);
   }
 
+  /** The village's town, or null for an unknown village (a close job of a deleted village). */
+  async villageTownId(db: Db, villageId: string): Promise<string | null> {
+    return (await queryOne<{ townId: string }>(db, `SELECT town_id AS "townId" FROM villages WHERE id = $1`, [villageId]))?.townId ?? null;
+  }
+
+  /** The village's name as printed on its board. */
+  async villageName(db: Db, villageId: string): Promise<string | null> {
+    return (await queryOne<{ name: string }>(db, `SELECT name FROM villages WHERE id = $1`, [villageId]))?.name ?? null;
+  }
+
   async townSettings(db: Db, townId: string): Promise<TownSettings> {
     return (await queryOne<TownSettings>(
       db,
@@ -274,6 +284,15 @@ export class ReviewRepository {
        ORDER BY e.occurred_on, e.id`,
       entryIds ? [villageId, period, entryIds] : [villageId, period],
     );
+  }
+
+  /**
+   * The ids of deed postings that already exist for these source refs (`entry:<id>`): the
+   * ledger skipped them as posted before, and their entries still need their posting id. A read
+   * of the ledger's table; the ledger alone writes it.
+   */
+  async deedPostingIds(m: EntityManager, sourceRefs: string[]): Promise<Array<{ sourceRef: string; id: string }>> {
+    return queryRows(m, `SELECT source_ref AS "sourceRef", id::text AS id FROM postings WHERE kind = 'deed' AND source_ref = ANY($1::text[])`, [sourceRefs]);
   }
 
   async accountHeads(m: EntityManager, villageId: string): Promise<Array<{ accountId: string; seq: number; headHash: string }>> {

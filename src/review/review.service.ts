@@ -183,9 +183,9 @@ export class ReviewService {
 
   @JobHandler('cycle.close')
   async handleClose(payload: JobPayloads['cycle.close']): Promise<'closed' | 'not-open'> {
-    const [v] = await this.repo.db.query(`SELECT town_id AS "townId" FROM villages WHERE id = $1`, [payload.villageId]);
-    if (!v) return 'not-open';
-    return this.close(v.townId, payload.villageId, payload.period, null);
+    const townId = await this.repo.villageTownId(this.repo.db, payload.villageId);
+    if (!townId) return 'not-open';
+    return this.close(townId, payload.villageId, payload.period, null);
   }
 
   async reopen(ctx: RequestContext, villageId: string, period: string, reason: string): Promise<CycleRow> {
@@ -298,14 +298,14 @@ export class ReviewService {
       if (counts.submitted) throw new AppError('CYCLE.UNDECIDED_ENTRIES', undefined, { undecided: counts.submitted });
       if (c.state !== 'reviewed') throw new AppError('CYCLE.NO_MEETING');
       const town = await this.repo.townSettings(m, c.townId);
-      const [v] = await m.query(`SELECT name FROM villages WHERE id = $1`, [villageId]);
+      const villageName = (await this.repo.villageName(m, villageId)) as string;
       const publishedAt = new Date();
       const windowEndsAt = new Date(publishedAt.getTime() + town.objectionWindowDays * DAY_MS);
       // The points the board shows, and finalize posts, are those of the entries that stand now.
       await this.assess(m, c);
       const board = buildBoard({
         villageId,
-        villageName: v.name,
+        villageName,
         period,
         publishedAt,
         windowEndsAt,
@@ -469,10 +469,8 @@ export class ReviewService {
     const result = await this.ledger.postBatch(requests, m);
     const postingBySource = new Map(result.postings.map((p) => [p.sourceRef, p]));
     if (result.skipped) {
-      const rows: Array<{ source_ref: string; id: string }> = await m.query(`SELECT source_ref, id::text AS id FROM postings WHERE kind = 'deed' AND source_ref = ANY($1::text[])`, [
-        result.skippedRequests.map((r) => r.sourceRef),
-      ]);
-      for (const r of rows) postingBySource.set(r.source_ref, { id: r.id } as never);
+      const rows = await this.repo.deedPostingIds(m, result.skippedRequests.map((r) => r.sourceRef));
+      for (const r of rows) postingBySource.set(r.sourceRef, { id: r.id } as never);
     }
     const entryIds = toPost.map((e) => e.id);
     await this.entryStates.markPosted(m, c.townId, entryIds, toPost.map((e) => String(postingBySource.get(`entry:${e.id}`)?.id)));
