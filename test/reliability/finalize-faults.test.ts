@@ -4,7 +4,8 @@ import { jobIds } from '@app/queue/job-ids';
 import { JobSchedulers } from '@app/queue/job-schedulers.service';
 import { JobQueue } from '@app/queue/job-queue.service';
 import { SCHEDULES } from '@app/queue/jobs';
-import { ReviewService } from '@app/review/review.service';
+import { FinalizeService } from '@app/review/finalize.service';
+import { ReconcileService } from '@app/review/reconcile.service';
 import { startStack, startWorker, type TestStack } from '../support/app';
 import { seedPublishedCycle } from '../support/bulk';
 import { seedTown, type TownFixture } from '../support/fixtures';
@@ -43,10 +44,10 @@ describe('finalize: run twice, concurrently, killed half-way, and after a Redis 
 
   it('run twice in a row, and twice at once: one posting per entry (invariant 2)', async () => {
     const { cycleId, entries } = await seedPublishedCycle(stack.db, f.townId, f.villageB, period, 200, 3);
-    const review = stack.api.get(ReviewService);
-    const outcomes = await Promise.all([review.finalize(cycleId), review.finalize(cycleId)]);
+    const finalizing = stack.api.get(FinalizeService);
+    const outcomes = await Promise.all([finalizing.finalize(cycleId), finalizing.finalize(cycleId)]);
     expect(outcomes.sort()).toEqual(['already', 'finalized']);
-    expect(await review.finalize(cycleId)).toBe('already');
+    expect(await finalizing.finalize(cycleId)).toBe('already');
     await expectExactlyOnce(stack, f.villageB, entries, 5);
   });
 
@@ -94,7 +95,6 @@ describe('finalize: run twice, concurrently, killed half-way, and after a Redis 
     const [version] = await stack.db.query(`SELECT id FROM catalog_versions LIMIT 1`);
     await stack.db.query(`INSERT INTO catalog_adoptions (town_id, version_id, effective_from) VALUES ($1, $2, '2020-01-01')`, [town.id, version.id]);
     const { cycleId, entries } = await seedPublishedCycle(stack.db, town.id, village.id, period, 50, 2);
-    const review = stack.api.get(ReviewService);
     const schedulers = stack.api.get(JobSchedulers);
     const ids = Object.values(SCHEDULES).map((x) => x.id).sort();
     await schedulers.ensure();
@@ -115,7 +115,7 @@ describe('finalize: run twice, concurrently, killed half-way, and after a Redis 
     }
     const worker = await startWorker();
     try {
-      const found = await review.reconcile();
+      const found = await stack.api.get(ReconcileService).reconcile();
       expect(found.finalize).toBeGreaterThanOrEqual(1);
       await waitFor(async () => (await cycleState(stack, cycleId)) === 'finalized', { timeoutMs: 20_000, description: 'finalize after reconcile' });
     } finally {
