@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { previousPeriod } from '@app/common/time';
-import { EntryStatesService } from '@app/scoring/entry-states.service';
+import { EntryStatesService } from '@app/entries/entry-states.service';
 import { evaluatePeriod } from '@app/scoring/rules/rule-engine';
 import type { Explanation } from '@app/scoring/rules/rule.types';
 import { ReviewRepository, type CycleRow, type PeriodEntry } from './review.repository';

@@ -10,7 +10,7 @@ import { jobIds } from '@app/queue/job-ids';
 import { JobHandler } from '@app/queue/job-handler.decorator';
 import { JobQueue } from '@app/queue/job-queue.service';
 import type { JobPayloads } from '@app/queue/jobs';
-import { EntryStatesService } from '@app/scoring/entry-states.service';
+import { EntryStatesService } from '@app/entries/entry-states.service';
 import { ReviewRepository, type CycleRow } from './review.repository';
 
 /**

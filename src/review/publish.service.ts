@@ -8,7 +8,7 @@ import { AppError } from '@app/common/errors/app-error';
 import { NoticesService } from '@app/notices/notices.service';
 import { jobIds } from '@app/queue/job-ids';
 import { JobQueue } from '@app/queue/job-queue.service';
-import { EntryStatesService } from '@app/scoring/entry-states.service';
+import { EntryStatesService } from '@app/entries/entry-states.service';
 import { CycleAssessment } from './cycle-assessment.service';
 import { lockCycleIn } from './cycle-lock';
 import { ReviewRepository, type CycleRow } from './review.repository';

@@ -4,7 +4,7 @@ import { AuditService } from '@app/audit/audit.service';
 import type { RequestContext } from '@app/auth/principal';
 import { ScopeService } from '@app/auth/scope.service';
 import { AppError } from '@app/common/errors/app-error';
-import { EntryStatesService } from '@app/scoring/entry-states.service';
+import { EntryStatesService } from '@app/entries/entry-states.service';
 import type { Explanation } from '@app/scoring/rules/rule.types';
 import { CycleAssessment } from './cycle-assessment.service';
 import { lockCycleIn } from './cycle-lock';

@@ -4,7 +4,7 @@ import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
 import { Ctx, Public, PublicCtx, Roles } from '@app/auth/auth.decorators';
 import type { PublicContext, RequestContext } from '@app/auth/principal';
 import { ApiErrors } from '@app/common/errors/api-errors';
-import { VillageIdParam } from '@app/scoring/entries.dto';
+import { VillageIdParam } from '@app/entries/entries.dto';
 import {
   AnswerDto,
   BoardParams,

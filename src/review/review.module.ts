@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { BoardModule } from '@app/board/board.module';
 import { PublicPagesController } from '@app/board/public-pages.controller';
-import { EntriesModule } from '@app/scoring/entries.module';
+import { EntriesModule } from '@app/entries/entries.module';
 import { LedgerModule } from '@app/ledger/ledger.module';
 import { NoticesModule } from '@app/notices/notices.module';
 import { ReviewController } from './review.controller';

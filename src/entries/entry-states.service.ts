@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { EntriesRepository, type StandingEntry } from './entries.repository';
 import { EntryStatesRepository, type CycleOfEntries } from './entry-states.repository';
-import type { Explanation } from './rules/rule.types';
+import type { Explanation } from '@app/scoring/rules/rule.types';
 
 export type { CycleOfEntries } from './entry-states.repository';
 

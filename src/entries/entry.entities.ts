@@ -1,5 +1,5 @@
 import { Check, Column, CreateDateColumn, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
-import type { Explanation } from './rules/rule.types';
+import type { Explanation } from '@app/scoring/rules/rule.types';
 
 export const ENTRY_EVENT_TYPES = [
   'submitted',

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { queryRows } from '@app/database/sql';
-import type { Explanation } from './rules/rule.types';
+import type { Explanation } from '@app/scoring/rules/rule.types';
 import type { EntryEventType, EntryStatus } from './entry.entities';
 
 /** The village-period whose entries a review-cycle step changes. */
