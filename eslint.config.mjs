@@ -10,19 +10,14 @@ const NO_ONLY_SKIP = [
  * SQL lives in repositories (docs/ARCHITECTURE.md): `.query(`, queryRows( and queryOne( only in
  * `*.repository.ts` and src/database/ (migrations CLI, seeds, the sql helpers). A repository is
  * imported only from its own feature folder (and src/database/ wiring); others call its service.
- * The files listed below still break both rules: issue 14 §1–§2, to be emptied, never added to.
  */
-const SQL_OUTSIDE_REPOSITORIES_DEBT = [
-  'src/review/review.service.ts',
-];
-const FOREIGN_REPOSITORY_DEBT = ['src/review/review.service.ts'];
 
 const repositoryOwner = {
   meta: { type: 'problem', messages: { foreign: "{{repo}} belongs to src/{{owner}}/: call that feature's service instead" } },
   create(context) {
     const file = context.filename.replaceAll('\\', '/');
     const here = /\/src\/([^/]+)\//.exec(file)?.[1];
-    if (!here || here === 'database' || FOREIGN_REPOSITORY_DEBT.some((f) => file.endsWith(f))) return {};
+    if (!here || here === 'database') return {};
     return {
       ImportDeclaration(node) {
         const m = /^@app\/([^/]+)\/.+\.repository$/.exec(String(node.source.value));
@@ -46,7 +41,7 @@ export default tseslint.config(
   },
   {
     files: ['src/**/*.ts'],
-    ignores: ['src/**/*.repository.ts', 'src/**/*.spec.ts', 'src/database/**', ...SQL_OUTSIDE_REPOSITORIES_DEBT],
+    ignores: ['src/**/*.repository.ts', 'src/**/*.spec.ts', 'src/database/**'],
     rules: {
       'no-restricted-syntax': [
         'error',

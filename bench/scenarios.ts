@@ -23,6 +23,7 @@ import { StatementRepository } from '@app/ledger/statement.repository';
 import { DashboardRepository } from '@app/auditor/dashboard.repository';
 import { monthsUpTo } from '@app/auditor/dashboard.service';
 import { DASHBOARD_MONTHS } from '@app/auditor/dashboard.dto';
+import { jobIds } from '@app/queue/job-ids';
 import { JOB_RETENTION, JOBS } from '@app/queue/jobs';
 import { redisOptionsFromUrl } from '@app/queue/redis-options';
 import { maskName } from '@app/common/mask-name';
@@ -192,7 +193,7 @@ class Bench {
           cycles.map((v) => ({
             name: 'cycle.finalize',
             data: { cycleId: v.cycleId as string },
-            opts: { jobId: `finalize-${v.id}-${t.finalizePeriod}`, attempts: JOBS['cycle.finalize'].retry.attempts, backoff: JOBS['cycle.finalize'].retry.backoff, ...JOB_RETENTION },
+            opts: { jobId: jobIds.finalize(v.id, t.finalizePeriod), attempts: JOBS['cycle.finalize'].retry.attempts, backoff: JOBS['cycle.finalize'].retry.backoff, ...JOB_RETENTION },
           })),
         );
         for (;;) {

@@ -10,7 +10,7 @@ import { NoticesModule } from '@app/notices/notices.module';
 import { OrgModule } from '@app/org/org.module';
 import { ResidentModule } from '@app/resident/resident.module';
 import { ReviewModule } from '@app/review/review.module';
-import { EntriesModule } from '@app/scoring/entries.module';
+import { EntriesModule } from '@app/entries/entries.module';
 import { ShopModule } from '@app/shop/shop.module';
 import { SystemModule } from '@app/system/system.module';
 

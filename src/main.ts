@@ -9,6 +9,8 @@ import { AppConfig } from './config/app-config';
 import { EnvValidationError, validateEnv } from './config/env.schema';
 
 async function main(): Promise<void> {
+  // Before the modules load: ConfigModule reads the environment at import time.
+  process.env.XINYI_PROCESS = 'api';
   // Validate before the modules load: ConfigModule validates at import time and would throw
   // outside this function, with a stack instead of one line.
   const env = validateEnv(process.env);
@@ -17,7 +19,6 @@ async function main(): Promise<void> {
     return;
   }
   const { AppModule } = await import('./app.module.js');
-  process.env.XINYI_PROCESS = 'api';
   const app = await NestFactory.create<NestExpressApplication>(AppModule, { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(Logger));
   configureHttpApp(app);

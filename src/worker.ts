@@ -6,11 +6,13 @@ import { AppConfig } from './config/app-config';
 import { EnvValidationError, validateEnv } from './config/env.schema';
 
 async function main(): Promise<void> {
+  // Before the modules load: ConfigModule reads and validates the environment at import time,
+  // so XINYI_PROCESS must be set by then (it decides that this process installs the schedulers).
+  process.env.XINYI_PROCESS = 'worker';
   // Validate before the modules load: ConfigModule validates at import time and would throw
   // outside this function, with a stack instead of one line.
   validateEnv(process.env);
   const { WorkerModule } = await import('./worker.module.js');
-  process.env.XINYI_PROCESS = 'worker';
   const app = await NestFactory.createApplicationContext(WorkerModule, { bufferLogs: true });
   app.useLogger(app.get(Logger));
   // SIGTERM: close workers (current jobs finish), then the database and Redis connections.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { BoardContent } from '@app/review/board';
+import type { BoardContent } from './board-content';
 import { escapeHtml, renderBoardHtml } from './board-html';
 import { toPublicBoard, type BoardContext } from './board-view';
 import { printedList, SHEET, SHEET_LAYOUT } from './board-html';

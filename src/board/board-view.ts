@@ -1,5 +1,5 @@
 import { shortRoot } from '@app/ledger/merkle';
-import type { BoardContent } from '@app/review/board';
+import type { BoardContent } from './board-content';
 import type { CycleState } from '@app/review/review.entities';
 import { competitionRanks } from './ranking';
 

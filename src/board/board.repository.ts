@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { queryOne, queryRows, type Queryable } from '@app/database/sql';
-import type { BoardContent } from '@app/review/board';
+import type { BoardContent } from './board-content';
 import type { CycleState } from '@app/review/review.entities';
 import { DEFAULT_CLOSE_DAY } from '@app/review/schedule';
 import type { BoardIssuer, LiveEntryState } from './board-view';

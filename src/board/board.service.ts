@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { RequestContext } from '@app/auth/principal';
 import { AppError } from '@app/common/errors/app-error';
 import { ReadReplica } from '@app/database/read-replica';
-import type { BoardContent } from '@app/review/board';
+import type { BoardContent } from './board-content';
 import { BoardCache } from './board-cache';
 import { renderBoardHtml } from './board-html';
 import { toPublicBoard, type BoardLinks, type PublicBoard } from './board-view';

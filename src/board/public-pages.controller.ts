@@ -7,7 +7,7 @@ import type { PublicContext } from '@app/auth/principal';
 import { AppError } from '@app/common/errors/app-error';
 import { GlobalExceptionFilter } from '@app/common/errors/global-exception.filter';
 import { AppConfig } from '@app/config/app-config';
-import { ReviewService } from '@app/review/review.service';
+import { ObjectionsService } from '@app/review/objections.service';
 import { ObjectionFormBody, ObjectionPageQuery, PublicPageParams } from './board.dto';
 import { BoardService } from './board.service';
 import { checkObjectionForm, renderObjectionFiled, renderObjectionForm, renderPublicError, type FieldErrors, type ObjectionFormValues } from './objection-page';
@@ -54,7 +54,7 @@ export class PublicPageFilter implements ExceptionFilter {
 export class PublicPagesController {
   constructor(
     private readonly boards: BoardService,
-    private readonly review: ReviewService,
+    private readonly objections: ObjectionsService,
     private readonly config: AppConfig,
   ) {}
 
@@ -97,7 +97,7 @@ export class PublicPagesController {
     const errors = checkObjectionForm(values);
     if (Object.keys(errors).length) return void again(errors);
     try {
-      const filed = await this.review.fileObjection(pub, villageId, p.period, { recordNo: values.recordNo, reason: values.reason.trim(), name: values.name.trim(), contact: values.contact.trim() });
+      const filed = await this.objections.fileObjection(pub, villageId, p.period, { recordNo: values.recordNo, reason: values.reason.trim(), name: values.name.trim(), contact: values.contact.trim() });
       res.status(201).type(HTML).send(renderObjectionFiled(b, filed, values.contact.trim() !== ''));
     } catch (err) {
       if (!(err instanceof AppError)) throw err;

@@ -40,7 +40,7 @@ export const requestLogSerializers = {
             genReqId: assignRequestId,
             serializers: requestLogSerializers,
             autoLogging: { ignore: (req: IncomingMessage) => UNLOGGED.has(req.url ?? '') },
-            customProps: (req: IncomingMessage, _res: ServerResponse) => ({ service: process.env.XINYI_PROCESS ?? 'api', ...actorOf(req) }),
+            customProps: (req: IncomingMessage, _res: ServerResponse) => ({ service: config.get('XINYI_PROCESS'), ...actorOf(req) }),
           },
           await logStream(config.get('LOG_FORMAT')),
         ],

@@ -77,6 +77,13 @@ describe('validateEnv', () => {
     expect(() => validateEnv({ NOTICE_QUIET_HOURS: '21:00-08:00' })).toThrow(/NOTICE_QUIET_HOURS="21:00-08:00"/);
   });
 
+  it('XINYI_PROCESS says which process this is: api unless the entry point says otherwise', () => {
+    expect(validateEnv({}).XINYI_PROCESS).toBe('api');
+    expect(validateEnv({ XINYI_PROCESS: 'worker' }).XINYI_PROCESS).toBe('worker');
+    expect(validateEnv({ XINYI_PROCESS: 'openapi' }).XINYI_PROCESS).toBe('openapi');
+    expect(() => validateEnv({ XINYI_PROCESS: 'wroker' })).toThrow(/XINYI_PROCESS="wroker"/);
+  });
+
   it('ignores unrelated variables', () => {
     expect(() => validateEnv({ PATH: '/bin', HOME: '/root' })).not.toThrow();
   });

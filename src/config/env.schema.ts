@@ -24,6 +24,14 @@ export class EnvVars {
   @IsIn(['development', 'test', 'production'])
   NODE_ENV: 'development' | 'test' | 'production' = 'development';
 
+  /**
+   * Which process this is. Set by the entry point before any module loads (src/main.ts `api`,
+   * src/worker.ts `worker`, scripts/openapi.sh `openapi`), not by operators; unset (tests, the
+   * database CLI) is `api`. Only the worker installs the job schedulers; logs carry it as `service`.
+   */
+  @IsIn(['api', 'worker', 'openapi'])
+  XINYI_PROCESS: 'api' | 'worker' | 'openapi' = 'api';
+
   @Transform(({ value }) => (value === undefined ? value : Number(value)))
   @IsInt()
   @Min(0)

@@ -6,6 +6,7 @@ import type { RequestContext } from '@app/auth/principal';
 import { periodOf, previousPeriod } from '@app/common/time';
 import { AppConfig } from '@app/config/app-config';
 import { JobHandler } from '@app/queue/job-handler.decorator';
+import { jobIds } from '@app/queue/job-ids';
 import { JobQueue } from '@app/queue/job-queue.service';
 import type { JobPayloads } from '@app/queue/jobs';
 import { EXPORT_STATUS_MONTHS } from './credit-export.dto';
@@ -117,7 +118,7 @@ export class CreditExportService {
       await this.audit.record(ctx, { action: 'credit_export.retry', targetType: 'town', targetId: townId, summary: { requeued: n } }, m);
       return n;
     });
-    const job = requeued ? await this.jobs.enqueue('credit.export', { townId }, { jobId: `export-${townId}` }) : null;
+    const job = requeued ? await this.jobs.enqueue('credit.export', { townId }, { jobId: jobIds.townExport(townId) }) : null;
     return { requeued, queued: job !== null };
   }
 

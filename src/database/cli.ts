@@ -130,10 +130,10 @@ async function finalizeDue(args: string[]): Promise<void> {
   // The application context (no HTTP server): the same services and code paths as the jobs.
   const { NestFactory } = await import('@nestjs/core');
   const { AppModule } = await import('@app/app.module.js');
-  const { ReviewService } = await import('@app/review/review.service.js');
+  const { ReconcileService } = await import('@app/review/reconcile.service.js');
   const app = await NestFactory.createApplicationContext(AppModule, { logger: ['error', 'warn'] });
   try {
-    const r = await app.get(ReviewService).runDueAsOf(asOf);
+    const r = await app.get(ReconcileService).runDueAsOf(asOf);
     console.log(`as of ${asOf.toISOString()}: closed ${r.closed} cycles, ended ${r.windowsEnded} objection windows early, finalized ${r.finalized} cycles, posted ${r.posted} late-dismissed entries`);
   } finally {
     await app.close();

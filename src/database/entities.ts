@@ -7,7 +7,7 @@ import { CreditOutboxRow } from '@app/credit-export/credit-outbox.entity';
 import { Notice } from '@app/notices/notice.entity';
 import { Board, CycleCheckpoint, CycleEvent, Objection, ReviewCycle, ReviewMeeting } from '@app/review/review.entities';
 import { Household, Resident, ResidentStatusEvent, Town, Village } from '@app/org/org.entities';
-import { DeedEntry, EntryBatch, EntryEvent, EntryState, RecordCounter } from '@app/scoring/entry.entities';
+import { DeedEntry, EntryBatch, EntryEvent, EntryState, RecordCounter } from '@app/entries/entry.entities';
 import { Goods, Redemption, RedemptionVoid, Shop, ShopVillage, StockMovement } from '@app/shop/shop.entities';
 import { SystemHeartbeat } from '@app/system/system-heartbeat.entity';
 import { ResidentAccessToken } from '@app/resident/resident.entities';

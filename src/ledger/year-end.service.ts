@@ -4,6 +4,7 @@ import type { RequestContext } from '@app/auth/principal';
 import { AppError } from '@app/common/errors/app-error';
 import { shanghaiYear } from '@app/common/time';
 import { JobHandler } from '@app/queue/job-handler.decorator';
+import { jobIds } from '@app/queue/job-ids';
 import { JobQueue } from '@app/queue/job-queue.service';
 import type { JobPayloads } from '@app/queue/jobs';
 import type { YearEndEnqueuedDto } from './ledger.dto';
@@ -41,7 +42,7 @@ export class YearEndService {
     const current = shanghaiYear(new Date());
     if (year >= current) throw new AppError('LEDGER.YEAR_NOT_ENDED', undefined, { year, currentYear: current });
     const townId = ctx.principal.townId;
-    const jobId = `ledger-year-end-${townId}-${year}`;
+    const jobId = jobIds.yearEnd(townId, year);
     const job = await this.jobs.enqueue('ledger.year_end', { townId, year }, { jobId });
     await this.audit.record(ctx, { action: 'ledger.year_end.request', targetType: 'town', targetId: townId, summary: { year, jobId, queued: job !== null } });
     return { jobId, queued: job !== null };

@@ -3,6 +3,7 @@ import { createHmac } from 'node:crypto';
 import { AppConfig } from '@app/config/app-config';
 import { noticesDeliveredTotal } from '@app/metrics/metrics';
 import { JobHandler } from '@app/queue/job-handler.decorator';
+import { jobIds } from '@app/queue/job-ids';
 import { JobQueue } from '@app/queue/job-queue.service';
 import { SCHEDULES } from '@app/queue/jobs';
 import { backoffMs, leaseMs, SMS_ANSWER_MAX_CHARS, SMS_BACKOFF_BASE_MS, SMS_BATCH_SIZE, SMS_MAX_ATTEMPTS, SMS_MAX_BATCHES_PER_RUN } from './delivery-policy';
@@ -127,7 +128,7 @@ export class NoticeDeliveryService {
     const at = sendableFrom(new Date(Math.max(next.getTime(), Date.now() + notBeforeMs)), this.quietHours());
     const delayMs = Math.max(0, at.getTime() - Date.now());
     if (delayMs >= SCHEDULES.noticesDeliver.every) return;
-    await this.jobs.enqueue('notices.deliver', {}, { jobId: `notices-at-${Math.ceil(at.getTime() / 1000)}`, delayMs: delayMs + 100 });
+    await this.jobs.enqueue('notices.deliver', {}, { jobId: jobIds.noticesAt(at), delayMs: delayMs + 100 });
   }
 }
 

@@ -7,6 +7,7 @@ import { AppError } from '@app/common/errors/app-error';
 import { AppConfig } from '@app/config/app-config';
 import type { GradeChange, PostedPosting } from '@app/ledger/ledger.types';
 import { postingNotices } from './posting-notices';
+import { jobIds } from '@app/queue/job-ids';
 import { JobQueue } from '@app/queue/job-queue.service';
 import type { NoticeStatusDto, ResidentNoticePageDto, RetryNoticesResultDto, SmsConsentResultDto } from './notices.dto';
 import { NoticesRepository } from './notices.repository';
@@ -145,7 +146,7 @@ export class NoticesService {
       await this.audit.record(ctx, { action: 'notices.retry', targetType: 'town', targetId: townId, summary: { requeued: n, ids: wanted } }, m);
       return n;
     });
-    const job = requeued ? await this.jobs.enqueue('notices.deliver', {}, { jobId: `notices-retry-${Date.now()}` }) : null;
+    const job = requeued ? await this.jobs.enqueue('notices.deliver', {}, { jobId: jobIds.noticesRetry(new Date()) }) : null;
     return { requeued, queued: job !== null };
   }
 }

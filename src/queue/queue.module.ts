@@ -3,6 +3,7 @@ import { Global, Module } from '@nestjs/common';
 import { AppConfig } from '@app/config/app-config';
 import { QUEUE_NAMES } from './jobs';
 import { JobQueue } from './job-queue.service';
+import { JobSchedulers } from './job-schedulers.service';
 import { redisOptionsFromUrl } from './redis-options';
 
 @Global()
@@ -19,7 +20,8 @@ import { redisOptionsFromUrl } from './redis-options';
     }),
     ...QUEUE_NAMES.map((name) => BullModule.registerQueue({ name })),
   ],
-  providers: [JobQueue],
-  exports: [JobQueue, BullModule],
+  // JobSchedulers installs the schedulers only in the worker (XINYI_PROCESS); tests call it directly.
+  providers: [JobQueue, JobSchedulers],
+  exports: [JobQueue, JobSchedulers, BullModule],
 })
 export class QueueModule {}

@@ -4,7 +4,7 @@ import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
 import { Ctx, Public, PublicCtx, Roles } from '@app/auth/auth.decorators';
 import type { PublicContext, RequestContext } from '@app/auth/principal';
 import { ApiErrors } from '@app/common/errors/api-errors';
-import { VillageIdParam } from '@app/scoring/entries.dto';
+import { VillageIdParam } from '@app/entries/entries.dto';
 import {
   AnswerDto,
   BoardParams,
@@ -22,12 +22,20 @@ import {
   ReasonDto,
   ReviewSheetDto,
 } from './review.dto';
-import { ReviewService } from './review.service';
+import { CycleCloseService } from './cycle-close.service';
+import { ObjectionsService } from './objections.service';
+import { PublishService } from './publish.service';
+import { ReviewSheetService } from './review-sheet.service';
 
 @ApiTags('review 月度评议与公示')
 @Controller()
 export class ReviewController {
-  constructor(private readonly review: ReviewService) {}
+  constructor(
+    private readonly closing: CycleCloseService,
+    private readonly sheets: ReviewSheetService,
+    private readonly publishing: PublishService,
+    private readonly objectionsService: ObjectionsService,
+  ) {}
 
   @Get('villages/:villageId/cycles')
   @Roles('village_clerk', 'village_reviewer', 'town_admin', 'auditor')
@@ -35,7 +43,7 @@ export class ReviewController {
   @ApiOkResponse({ type: CycleListDto })
   @ApiErrors('ORG.VILLAGE_NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   cycles(@Ctx() ctx: RequestContext, @Param() p: VillageIdParam): Promise<CycleListDto> {
-    return this.review.listCycles(ctx, p.villageId);
+    return this.sheets.listCycles(ctx, p.villageId);
   }
 
   @Get('villages/:villageId/cycles/:period')
@@ -44,7 +52,7 @@ export class ReviewController {
   @ApiOkResponse({ type: ReviewSheetDto })
   @ApiErrors('ORG.VILLAGE_NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'CYCLE.NOT_FOUND')
   sheet(@Ctx() ctx: RequestContext, @Param() p: CycleParams): Promise<ReviewSheetDto> {
-    return this.review.sheet(ctx, p.villageId, p.period);
+    return this.sheets.sheet(ctx, p.villageId, p.period);
   }
 
   @Post('villages/:villageId/cycles/:period/close')
@@ -54,7 +62,7 @@ export class ReviewController {
   @ApiOkResponse({ type: CycleDto })
   @ApiErrors('ORG.VILLAGE_NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'CYCLE.PERIOD_NOT_ENDED', 'CYCLE.WRONG_STATE')
   close(@Ctx() ctx: RequestContext, @Param() p: CycleParams): Promise<CycleDto> {
-    return this.review.closeByAdmin(ctx, p.villageId, p.period);
+    return this.closing.closeByAdmin(ctx, p.villageId, p.period);
   }
 
   @Post('villages/:villageId/cycles/:period/reopen')
@@ -64,7 +72,7 @@ export class ReviewController {
   @ApiOkResponse({ type: CycleDto })
   @ApiErrors('ORG.VILLAGE_NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'CYCLE.NOT_FOUND', 'CYCLE.WRONG_STATE')
   reopen(@Ctx() ctx: RequestContext, @Param() p: CycleParams, @Body() dto: ReasonDto): Promise<CycleDto> {
-    return this.review.reopen(ctx, p.villageId, p.period, dto.reason);
+    return this.closing.reopen(ctx, p.villageId, p.period, dto.reason);
   }
 
   @Post('villages/:villageId/cycles/:period/meeting')
@@ -74,7 +82,7 @@ export class ReviewController {
   @ApiOkResponse({ type: CycleDto })
   @ApiErrors('ORG.VILLAGE_NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'CYCLE.NOT_FOUND', 'CYCLE.WRONG_STATE')
   meeting(@Ctx() ctx: RequestContext, @Param() p: CycleParams, @Body() dto: MeetingDto): Promise<CycleDto> {
-    return this.review.recordMeeting(ctx, p.villageId, p.period, dto);
+    return this.sheets.recordMeeting(ctx, p.villageId, p.period, dto);
   }
 
   @Post('villages/:villageId/cycles/:period/decisions')
@@ -84,7 +92,7 @@ export class ReviewController {
   @ApiOkResponse({ type: DecisionsResultDto })
   @ApiErrors('ORG.VILLAGE_NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'CYCLE.NOT_FOUND', 'CYCLE.WRONG_STATE', 'REVIEW.REASON_REQUIRED', 'REVIEW.ENTRY_NOT_IN_CYCLE')
   decide(@Ctx() ctx: RequestContext, @Param() p: CycleParams, @Body() dto: DecisionsDto): Promise<DecisionsResultDto> {
-    return this.review.decide(ctx, p.villageId, p.period, dto.decisions);
+    return this.sheets.decide(ctx, p.villageId, p.period, dto.decisions);
   }
 
   @Post('villages/:villageId/cycles/:period/publish')
@@ -94,7 +102,7 @@ export class ReviewController {
   @ApiOkResponse({ type: CycleDto })
   @ApiErrors('ORG.VILLAGE_NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'CYCLE.NOT_FOUND', 'CYCLE.WRONG_STATE', 'CYCLE.UNDECIDED_ENTRIES', 'CYCLE.NO_MEETING')
   publish(@Ctx() ctx: RequestContext, @Param() p: CycleParams): Promise<CycleDto> {
-    return this.review.publish(ctx, p.villageId, p.period);
+    return this.publishing.publish(ctx, p.villageId, p.period);
   }
 
   @Post('public/boards/:villageId/:period/objections')
@@ -105,7 +113,7 @@ export class ReviewController {
   @ApiCreatedResponse({ type: ObjectionFiledDto })
   @ApiErrors('BOARD.NOT_FOUND', 'OBJECTION.WINDOW_CLOSED', 'OBJECTION.ENTRY_NOT_ON_BOARD', 'RATE.LIMITED')
   object(@PublicCtx() pub: PublicContext, @Param() p: BoardParams, @Body() dto: ObjectionDto): Promise<ObjectionFiledDto> {
-    return this.review.fileObjection(pub, p.villageId, p.period, dto);
+    return this.objectionsService.fileObjection(pub, p.villageId, p.period, dto);
   }
 
   @Post('objections/:id/answer')
@@ -115,7 +123,7 @@ export class ReviewController {
   @ApiOkResponse({ type: ObjectionRecordDto })
   @ApiErrors('OBJECTION.NOT_FOUND', 'ORG.VILLAGE_NOT_FOUND', 'AUTH.OUT_OF_SCOPE', 'OBJECTION.ALREADY_ANSWERED')
   answer(@Ctx() ctx: RequestContext, @Param() p: ObjectionIdParam, @Body() dto: AnswerDto): Promise<ObjectionRecordDto> {
-    return this.review.answerObjection(ctx, p.id, dto);
+    return this.objectionsService.answerObjection(ctx, p.id, dto);
   }
 
   @Get('objections')
@@ -124,6 +132,6 @@ export class ReviewController {
   @ApiOkResponse({ type: [ObjectionRecordDto] })
   @ApiErrors('ORG.VILLAGE_NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   objections(@Ctx() ctx: RequestContext, @Query() q: ObjectionQuery): Promise<ObjectionRecordDto[]> {
-    return this.review.listObjections(ctx, q);
+    return this.objectionsService.listObjections(ctx, q);
   }
 }

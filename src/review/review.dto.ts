@@ -14,8 +14,8 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { IsPeriod, IsCalendarDate } from '@app/common/http/field-decorators';
-import { DATE_PATTERN, ExplanationDto } from '@app/scoring/entries.dto';
-import { ENTRY_STATUSES, type EntryStatus } from '@app/scoring/entry.entities';
+import { DATE_PATTERN, ExplanationDto } from '@app/entries/entries.dto';
+import { ENTRY_STATUSES, type EntryStatus } from '@app/entries/entry.entities';
 import { CYCLE_STATES, OBJECTION_OUTCOMES, type CycleState, type ObjectionOutcome } from './review.entities';
 
 export class CycleParams {

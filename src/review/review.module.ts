@@ -2,18 +2,25 @@ import { Module } from '@nestjs/common';
 import { BoardModule } from '@app/board/board.module';
 import { CreditExportModule } from '@app/credit-export/credit-export.module';
 import { PublicPagesController } from '@app/board/public-pages.controller';
-import { EntriesModule } from '@app/scoring/entries.module';
+import { EntriesModule } from '@app/entries/entries.module';
 import { LedgerModule } from '@app/ledger/ledger.module';
 import { NoticesModule } from '@app/notices/notices.module';
 import { ReviewController } from './review.controller';
+import { CycleAssessment } from './cycle-assessment.service';
+import { CycleCloseService } from './cycle-close.service';
+import { FinalizeService } from './finalize.service';
+import { ObjectionsService } from './objections.service';
+import { PublishService } from './publish.service';
+import { ReconcileService } from './reconcile.service';
 import { ReviewRepository } from './review.repository';
-import { ReviewService } from './review.service';
+import { ReviewSheetService } from './review-sheet.service';
 
 @Module({
   imports: [EntriesModule, LedgerModule, BoardModule, NoticesModule, CreditExportModule],
-  // The public objection page files through ReviewService; it lives with the board's pages (src/board).
+  // The public objection page files through ObjectionsService; it lives with the board's pages (src/board).
   controllers: [ReviewController, PublicPagesController],
-  providers: [ReviewService, ReviewRepository],
-  exports: [ReviewService],
+  // One service per stage of the cycle (docs/ARCHITECTURE.md, the review cycle).
+  providers: [CycleAssessment, CycleCloseService, ReviewSheetService, PublishService, ObjectionsService, FinalizeService, ReconcileService, ReviewRepository],
+  exports: [CycleCloseService, ReviewSheetService, PublishService, ObjectionsService, FinalizeService, ReconcileService],
 })
 export class ReviewModule {}

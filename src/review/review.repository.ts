@@ -153,6 +153,16 @@ export class ReviewRepository {
     ]);
   }
 
+  /** The village's town, or null for an unknown village (a close job of a deleted village). */
+  async villageTownId(db: Db, villageId: string): Promise<string | null> {
+    return (await queryOne<{ townId: string }>(db, `SELECT town_id AS "townId" FROM villages WHERE id = $1`, [villageId]))?.townId ?? null;
+  }
+
+  /** The village's name as printed on its board. */
+  async villageName(db: Db, villageId: string): Promise<string | null> {
+    return (await queryOne<{ name: string }>(db, `SELECT name FROM villages WHERE id = $1`, [villageId]))?.name ?? null;
+  }
+
   async townSettings(db: Db, townId: string): Promise<TownSettings> {
     return (await queryOne<TownSettings>(
       db,
@@ -180,24 +190,6 @@ export class ReviewRepository {
     );
   }
 
-  /** Writes the close-time assessment of each standing entry (one statement each for states and events). */
-  async writeAssessments(m: EntityManager, townId: string, rows: Array<{ entryId: string; points: number; explanation: Explanation }>): Promise<void> {
-    if (!rows.length) return;
-    const ids = rows.map((r) => r.entryId);
-    const explanations = rows.map((r) => JSON.stringify(r.explanation));
-    await m.query(
-      `UPDATE entry_states s SET final_points = t.points, final_explanation = t.explanation, updated_at = now()
-       FROM unnest($1::uuid[], $2::int[], $3::jsonb[]) AS t(entry_id, points, explanation) WHERE s.entry_id = t.entry_id`,
-      [ids, rows.map((r) => r.points), explanations],
-    );
-    await m.query(
-      `INSERT INTO entry_events (town_id, entry_id, type, data)
-       SELECT $1, t.entry_id, 'assessed', jsonb_build_object('points', t.points, 'explanation', t.explanation)
-       FROM unnest($2::uuid[], $3::int[], $4::jsonb[]) AS t(entry_id, points, explanation)`,
-      [townId, ids, rows.map((r) => r.points), explanations],
-    );
-  }
-
   async insertMeeting(m: EntityManager, mt: { townId: string; cycleId: string; heldOn: string; attendees: string[]; minutes: string; recordedBy: string }): Promise<string> {
     const [row] = await m.query(
       `INSERT INTO review_meetings (town_id, cycle_id, held_on, attendees, minutes, recorded_by) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
@@ -212,45 +204,12 @@ export class ReviewRepository {
     ]);
   }
 
-  /**
-   * Records decisions for entries of this village-period that are still open to decision
-   * (submitted, or decided before publish). Returns the ids actually changed.
-   */
-  async recordDecisions(m: EntityManager, c: CycleRow, actorId: string, decisions: Array<{ entryId: string; decision: 'approve' | 'reject'; reason: string | null }>): Promise<string[]> {
-    const changed = await queryRows<{ entryId: string }>(
-      m,
-      `UPDATE entry_states s SET status = CASE t.decision WHEN 'approve' THEN 'approved' ELSE 'rejected' END, updated_at = now()
-       FROM unnest($1::uuid[], $2::text[]) AS t(entry_id, decision)
-       WHERE s.entry_id = t.entry_id AND s.village_id = $3 AND s.period = $4 AND s.status IN ('submitted', 'approved', 'rejected')
-       RETURNING s.entry_id AS "entryId"`,
-      [decisions.map((d) => d.entryId), decisions.map((d) => d.decision), c.villageId, c.period],
-    );
-    const ok = new Set(changed.map((r) => r.entryId));
-    const kept = decisions.filter((d) => ok.has(d.entryId));
-    if (kept.length) {
-      await m.query(
-        `INSERT INTO entry_events (town_id, entry_id, type, actor_id, reason)
-         SELECT $1, t.entry_id, CASE t.decision WHEN 'approve' THEN 'approved' ELSE 'rejected' END, $2, t.reason
-         FROM unnest($3::uuid[], $4::text[], $5::text[]) AS t(entry_id, decision, reason)`,
-        [c.townId, actorId, kept.map((d) => d.entryId), kept.map((d) => d.decision), kept.map((d) => d.reason)],
-      );
-    }
-    return [...ok];
-  }
-
   async countByStatus(db: Db, villageId: string, period: string): Promise<Record<string, number>> {
     const rows = await queryRows<{ status: string; n: number }>(db, `SELECT status, count(*)::int AS n FROM entry_states WHERE village_id = $1 AND period = $2 GROUP BY status`, [
       villageId,
       period,
     ]);
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
-  }
-
-  async appendEventForStatus(m: EntityManager, c: CycleRow, status: string, type: string, actorId: string | null): Promise<void> {
-    await m.query(
-      `INSERT INTO entry_events (town_id, entry_id, type, actor_id) SELECT $1, entry_id, $2, $3 FROM entry_states WHERE village_id = $4 AND period = $5 AND status = $6`,
-      [c.townId, type, actorId, c.villageId, c.period, status],
-    );
   }
 
   async insertBoard(m: EntityManager, c: CycleRow, content: Record<string, unknown>): Promise<void> {
@@ -311,65 +270,13 @@ export class ReviewRepository {
     return queryRows<ObjectionRow>(db, `SELECT ${OBJECTION_COLUMNS} FROM objections WHERE ${where.join(' AND ')} ORDER BY due_at, id LIMIT 1000`, params);
   }
 
-  async setDisputed(m: EntityManager, entryId: string, disputed: boolean): Promise<void> {
-    await m.query(`UPDATE entry_states SET disputed = $2, updated_at = now() WHERE entry_id = $1`, [entryId, disputed]);
-  }
-
-  async setEntryStatus(m: EntityManager, entryId: string, from: string[], to: string): Promise<boolean> {
-    const rows = await queryRows(m, `UPDATE entry_states SET status = $3, updated_at = now() WHERE entry_id = $1 AND status = ANY($2::text[]) RETURNING entry_id`, [entryId, from, to]);
-    return rows.length === 1;
-  }
-
-  async appendEntryEvent(m: EntityManager, townId: string, entryId: string, type: string, actorId: string | null, reason: string | null, data?: Record<string, unknown>): Promise<void> {
-    await m.query(`INSERT INTO entry_events (town_id, entry_id, type, actor_id, reason, data) VALUES ($1, $2, $3, $4, $5, $6)`, [
-      townId,
-      entryId,
-      type,
-      actorId,
-      reason,
-      data ? JSON.stringify(data) : null,
-    ]);
-  }
-
   /**
-   * Takes the entries to post (approved, undisputed; with `entryIds`, only those) and marks them
-   * posted, in one statement, returning them in deed order (occurredOn, then id, as the rule
-   * engine orders them), so each account's postings take their seq in the order the deeds
-   * happened, the same on every run. Runs in the posting transaction (the cycle row locked), so
-   * the mark commits or rolls back with the postings; the entry events are written after them
-   * (recordPostedEvents).
-   *
-   * The entry and its item are read per taken row, by primary key, in a LATERAL subquery that
-   * cannot be flattened (OFFSET 0): the planner cannot see how many rows the UPDATE returns, and
-   * on tables not yet analyzed (a village's entries just uploaded) it once put the CTE inside a
-   * nested loop over the village's entries, rescanning it per entry: 30,000 × 30,000 rows, minutes.
+   * The ids of deed postings that already exist for these source refs (`entry:<id>`): the
+   * ledger skipped them as posted before, and their entries still need their posting id. A read
+   * of the ledger's table; the ledger alone writes it.
    */
-  async takeEntriesToPost(m: EntityManager, villageId: string, period: string, entryIds?: string[]): Promise<Array<{ id: string; residentId: string; itemCode: string; itemName: string; points: number }>> {
-    return queryRows(
-      m,
-      `WITH s AS (
-         UPDATE entry_states SET status = 'posted', updated_at = now()
-          WHERE village_id = $1 AND period = $2 AND status = 'approved' AND NOT disputed ${entryIds ? 'AND entry_id = ANY($3::uuid[])' : ''}
-         RETURNING entry_id, town_id, final_points)
-       SELECT e.id, e."residentId", e."itemCode", e."itemName", COALESCE(s.final_points, e.points) AS points
-         FROM s CROSS JOIN LATERAL (
-           SELECT e.id, e.resident_id AS "residentId", e.item_code AS "itemCode", i.name AS "itemName", e.points, e.occurred_on
-             FROM deed_entries e JOIN catalog_items i ON i.id = e.item_id
-            WHERE e.id = s.entry_id AND e.town_id = s.town_id
-           OFFSET 0) e
-        ORDER BY e.occurred_on, e.id`,
-      entryIds ? [villageId, period, entryIds] : [villageId, period],
-    );
-  }
-
-  /** The 'posted' event of each entry, naming its posting. */
-  async recordPostedEvents(m: EntityManager, townId: string, entryIds: string[], postingIds: string[]): Promise<void> {
-    if (!entryIds.length) return;
-    await m.query(
-      `INSERT INTO entry_events (town_id, entry_id, type, data) SELECT $1, t.entry_id, 'posted', jsonb_build_object('postingId', t.posting_id)
-       FROM unnest($2::uuid[], $3::text[]) AS t(entry_id, posting_id)`,
-      [townId, entryIds, postingIds],
-    );
+  async deedPostingIds(m: EntityManager, sourceRefs: string[]): Promise<Array<{ sourceRef: string; id: string }>> {
+    return queryRows(m, `SELECT source_ref AS "sourceRef", id::text AS id FROM postings WHERE kind = 'deed' AND source_ref = ANY($1::text[])`, [sourceRefs]);
   }
 
   async accountHeads(m: EntityManager, villageId: string): Promise<Array<{ accountId: string; seq: number; headHash: string }>> {

@@ -19,7 +19,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { IsCardCode, IsCalendarDate } from '@app/common/http/field-decorators';
-import { DATE_PATTERN } from '@app/scoring/entries.dto';
+import { DATE_PATTERN } from '@app/entries/entries.dto';
 
 export class CreateShopDto {
   @ApiProperty({ description: '超市编号', example: 'S01' })

@@ -3,6 +3,7 @@ import { AuditService } from '@app/audit/audit.service';
 import type { RequestContext } from '@app/auth/principal';
 import { randomUUID } from 'node:crypto';
 import { JobHandler } from '@app/queue/job-handler.decorator';
+import { jobIds } from '@app/queue/job-ids';
 import { JobQueue } from '@app/queue/job-queue.service';
 import type { JobPayloads } from '@app/queue/jobs';
 import { hostname } from 'node:os';
@@ -19,7 +20,7 @@ export class SystemService {
   ) {}
 
   async requestHeartbeat(ctx: RequestContext): Promise<HeartbeatEnqueuedDto> {
-    const jobId = `heartbeat-${randomUUID()}`;
+    const jobId = jobIds.heartbeat(randomUUID());
     const job = await this.jobs.enqueue('system.heartbeat', { requestedAt: new Date().toISOString() }, { jobId });
     await this.audit.record(ctx, { action: 'system.heartbeat', targetType: 'job', targetId: jobId, summary: { queued: job !== null } });
     return { jobId, queued: job !== null };

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LedgerService } from '@app/ledger/ledger.service';
-import { ReviewService } from '@app/review/review.service';
+import { FinalizeService } from '@app/review/finalize.service';
 import { startStack, type TestStack } from '../support/app';
 import { seedPublishedCycle } from '../support/bulk';
 import { bearers, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
@@ -33,7 +33,7 @@ describe('town dashboard and credit-export reads', () => {
 
     // Last month in village A: 3 residents × 2 approved T10 (+5) entries, finalized → 6 postings of +5, 6 outbox rows.
     const { cycleId } = await seedPublishedCycle(stack.db, f.townId, f.villageA, last, 3, 2);
-    expect(await stack.api.get(ReviewService).finalize(cycleId)).toBe('finalized');
+    expect(await stack.api.get(FinalizeService).finalize(cycleId)).toBe('finalized');
     // One open objection on it, already past its answer deadline.
     const [entry] = await stack.db.query(`SELECT id FROM deed_entries WHERE village_id = $1 AND period = $2 LIMIT 1`, [f.villageA, last]);
     await stack.db.query(

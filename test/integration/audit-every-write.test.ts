@@ -2,7 +2,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CATALOG } from '@app/catalog/default-catalog';
 import { demoResidents } from '@app/database/demo-seed';
-import { ReviewService } from '@app/review/review.service';
+import { FinalizeService } from '@app/review/finalize.service';
 import { startStack, type TestStack } from '../support/app';
 import { bearers, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
 
@@ -177,7 +177,7 @@ describe('audit log: every write endpoint records who did what', () => {
     // ---- month end (the system) and the ledger
     const [cycle] = await stack.db.query(`SELECT id FROM review_cycles WHERE village_id = $1 AND period = $2`, [f.villageA, period]);
     ids.cycle = cycle.id;
-    expect(await stack.api.get(ReviewService).finalize(cycle.id, new Date(Date.now() + 30 * 86_400_000))).toBe('finalized');
+    expect(await stack.api.get(FinalizeService).finalize(cycle.id, new Date(Date.now() + 30 * 86_400_000))).toBe('finalized');
     const [deed] = await stack.db.query(`SELECT id::text FROM postings WHERE kind = 'deed' AND account_id = $1`, [f.residentsA[0]]);
     await step('POST /api/v1/ledger/corrections', 'ledger.correct', request(http).post(api('/ledger/corrections')).set('authorization', t.village_reviewer).send({ postingId: deed.id, type: 'reversal', reason: '复核：同一件事记了两次' }));
     await step(

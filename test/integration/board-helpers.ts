@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { expect } from 'vitest';
 import { shanghaiDate } from '@app/common/time';
-import { ReviewService } from '@app/review/review.service';
+import { FinalizeService } from '@app/review/finalize.service';
 import type { TestStack } from '../support/app';
 import { bearer, type FixtureUser, type TownFixture } from '../support/fixtures';
 
@@ -100,6 +100,6 @@ export async function answer(stack: TestStack, v: VillageActors, objectionId: st
 export async function finalizeNow(stack: TestStack, villageId: string, period: string): Promise<string> {
   await stack.db.query(`UPDATE review_cycles SET window_ends_at = now() - interval '1 second' WHERE village_id = $1 AND period = $2`, [villageId, period]);
   const [c] = await stack.db.query(`SELECT id FROM review_cycles WHERE village_id = $1 AND period = $2`, [villageId, period]);
-  expect(await stack.api.get(ReviewService).finalize(c.id)).toBe('finalized');
+  expect(await stack.api.get(FinalizeService).finalize(c.id)).toBe('finalized');
   return c.id as string;
 }

@@ -4,7 +4,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signBody, CreditExportService } from '@app/credit-export/credit-export.service';
 import { JobQueue } from '@app/queue/job-queue.service';
-import { ReviewService } from '@app/review/review.service';
+import { FinalizeService } from '@app/review/finalize.service';
 import { startStack, startWorker, type TestStack } from '../support/app';
 import { seedPublishedCycle } from '../support/bulk';
 import { bearers, seedTown, type TownFixture } from '../support/fixtures';
@@ -62,7 +62,7 @@ describe('credit export to the public platform', () => {
 
   it('finalize fills the outbox; export sends signed batches once and marks rows sent; auditors see the status', async () => {
     const { cycleId, entries } = await seedPublishedCycle(stack.db, f.townId, f.villageA, '2026-02', 300, 2);
-    expect(await stack.api.get(ReviewService).finalize(cycleId)).toBe('finalized');
+    expect(await stack.api.get(FinalizeService).finalize(cycleId)).toBe('finalized');
     const svc = stack.api.get(CreditExportService);
     const run = await svc.exportPending(f.townId);
     expect(run).toEqual({ sent: entries, failed: 0, skipped: null });
@@ -90,7 +90,7 @@ describe('credit export to the public platform', () => {
 
   it('a platform failure leaves rows pending with the error, and the job fails so BullMQ retries it', async () => {
     const { cycleId, entries } = await seedPublishedCycle(stack.db, f.townId, f.villageB, '2026-02', 10, 1);
-    expect(await stack.api.get(ReviewService).finalize(cycleId)).toBe('finalized');
+    expect(await stack.api.get(FinalizeService).finalize(cycleId)).toBe('finalized');
     sink.mode = 'fail';
     await expect(stack.api.get(CreditExportService).handleExport({ townId: f.townId })).rejects.toThrow(/not accepted/);
     const [row] = await stack.db.query(`SELECT count(*)::int AS n, max(attempts) AS attempts, max(last_error) AS err FROM credit_outbox WHERE status = 'pending'`);
@@ -102,7 +102,7 @@ describe('credit export to the public platform', () => {
   it('rows that ran out of attempts are failed until a town admin retries them; then they are sent', async () => {
     const [village] = await stack.db.query(`INSERT INTO villages (town_id, code, name) VALUES ($1, 'R1', '重发村') RETURNING id`, [f.townId]);
     const { cycleId, entries } = await seedPublishedCycle(stack.db, f.townId, village.id, '2026-03', 6, 1);
-    expect(await stack.api.get(ReviewService).finalize(cycleId)).toBe('finalized');
+    expect(await stack.api.get(FinalizeService).finalize(cycleId)).toBe('finalized');
     await stack.db.query(`UPDATE credit_outbox SET attempts = 9 WHERE status = 'pending'`);
     sink.mode = 'fail';
     await expect(stack.api.get(CreditExportService).handleExport({ townId: f.townId })).rejects.toThrow(/not accepted/);
@@ -129,7 +129,7 @@ describe('credit export to the public platform', () => {
     const [version] = await stack.db.query(`SELECT id FROM catalog_versions LIMIT 1`);
     await stack.db.query(`INSERT INTO catalog_adoptions (town_id, version_id, effective_from) VALUES ($1, $2, '2020-01-01')`, [town.id, version.id]);
     const { cycleId, entries } = await seedPublishedCycle(stack.db, town.id, village.id, '2026-02', 100, 1);
-    expect(await stack.api.get(ReviewService).finalize(cycleId)).toBe('finalized');
+    expect(await stack.api.get(FinalizeService).finalize(cycleId)).toBe('finalized');
     const postingsBefore = (await stack.db.query(`SELECT count(*)::int AS n, sum(points)::int AS s FROM postings WHERE village_id = $1`, [village.id]))[0];
 
     sink.mode = 'stall';

@@ -4,7 +4,7 @@ import { DashboardRepository } from '@app/auditor/dashboard.repository';
 import { monthsUpTo } from '@app/auditor/dashboard.service';
 import { shanghaiDate } from '@app/common/time';
 import { LedgerService } from '@app/ledger/ledger.service';
-import { ReviewService } from '@app/review/review.service';
+import { FinalizeService } from '@app/review/finalize.service';
 import { DashboardTotals1795490000000 } from '../../migrations/1795490000000-DashboardTotals';
 import { startStack, type TestStack } from '../support/app';
 import { seedPublishedCycle } from '../support/bulk';
@@ -100,7 +100,7 @@ describe('dashboard totals equal a recount from scratch', () => {
     // Last month of village A, finalized: 3 × 2 entries of T10 posted.
     const { cycleId } = await seedPublishedCycle(stack.db, f.townId, f.villageA, last, 3, 2);
     await expectRecount('entries written in one statement');
-    expect(await stack.api.get(ReviewService).finalize(cycleId)).toBe('finalized');
+    expect(await stack.api.get(FinalizeService).finalize(cycleId)).toBe('finalized');
     await expectRecount('finalize of last month');
 
     // This month in village A: entries one by one, and a deed of last month (closed) → late.

@@ -2,7 +2,9 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { periodOf, previousPeriod, shanghaiDate } from '@app/common/time';
 import { JobQueue } from '@app/queue/job-queue.service';
-import { ReviewService } from '@app/review/review.service';
+import { JobSchedulers } from '@app/queue/job-schedulers.service';
+import { CycleCloseService } from '@app/review/cycle-close.service';
+import { ReconcileService } from '@app/review/reconcile.service';
 import { scheduledCloseAt } from '@app/review/schedule';
 import { startStack, type TestStack } from '../support/app';
 import { bearers, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
@@ -124,11 +126,11 @@ describe('deed periods: the month of the deed, late (补录) once that month is 
   });
 
   it('the worker replaces the old monthly close scheduler with the daily one', async () => {
-    const review = stack.api.get(ReviewService);
+    const schedulers = stack.api.get(JobSchedulers);
     const queue = stack.api.get(JobQueue).queue('cycle');
     await queue.upsertJobScheduler('cycle-close-monthly', { pattern: '10 0 1 * *', tz: 'Asia/Shanghai' }, { name: 'cycle.close_due', data: {} });
     try {
-      expect(await review.ensureSchedulers()).toContain('cycle-close-daily');
+      expect(await schedulers.ensure()).toContain('cycle-close-daily');
       expect(await queue.getJobScheduler('cycle-close-monthly')).toBeFalsy();
       expect(await queue.getJobScheduler('cycle-close-daily')).toMatchObject({ pattern: '10 0 * * *', tz: 'Asia/Shanghai' });
     } finally {
@@ -140,11 +142,11 @@ describe('deed periods: the month of the deed, late (补录) once that month is 
   });
 
   it('the close is due on each town’s own close day at 00:10 Shanghai; the daily tick and reconcile enqueue the same', async () => {
-    const review = stack.api.get(ReviewService);
+    const closing = stack.api.get(CycleCloseService);
     // This town now closes on the 10th, the other town on the default 5th. Days of the month
     // after `current`, so `current` is "last month" for those instants.
     const at = (day: number, hh: number, mm: number) => new Date(Date.UTC(Number(current.slice(0, 4)), Number(current.slice(5, 7)), day, hh, mm) - 8 * 3600_000);
-    const duePeriods = async (now: Date) => (await review.dueCloses(now)).filter((d) => d.period === current).map((d) => d.villageId);
+    const duePeriods = async (now: Date) => (await closing.dueCloses(now)).filter((d) => d.period === current).map((d) => d.villageId);
     expect(await duePeriods(at(5, 0, 9))).toEqual([]);
     expect(await duePeriods(at(5, 0, 10))).toEqual([f.villageOther]);
     expect((await duePeriods(at(10, 0, 9))).sort()).toEqual([f.villageOther]);
@@ -156,11 +158,11 @@ describe('deed periods: the month of the deed, late (补录) once that month is 
     const old = previousPeriod(last);
     await stack.db.query(`INSERT INTO review_cycles (town_id, village_id, period) VALUES ($1, $2, $3)`, [f.townId, f.villageB, old]);
     await stack.db.query(`INSERT INTO review_cycles (town_id, village_id, period, closed_at) VALUES ($1, $2, $3, now())`, [f.otherTownId, f.villageOther, old]);
-    const now = await review.dueCloses(new Date());
+    const now = await closing.dueCloses(new Date());
     expect(now).toContainEqual({ villageId: f.villageB, period: old });
     expect(now).not.toContainEqual({ villageId: f.villageOther, period: old });
-    const ticked = await review.handleCloseDue();
-    expect((await review.reconcile()).close).toBe(ticked);
+    const ticked = await closing.handleCloseDue();
+    expect((await stack.api.get(ReconcileService).reconcile()).close).toBe(ticked);
     expect(ticked).toBe(now.length);
     const job = await stack.api.get(JobQueue).queue('cycle').getJob(`close-${f.villageB}-${old}`);
     expect(job?.data).toEqual({ villageId: f.villageB, period: old });
@@ -174,7 +176,7 @@ describe('deed periods: the month of the deed, late (补录) once that month is 
       await enter({ residentId: f.residentsB[0], itemCode: 'T10', occurredOn: lastMonthDay(2) }, 'clerk_b', f.villageB).expect(201);
       const c = await cycle(f.villageB, last);
       expect(c?.state).toBe('open');
-      // A close in progress holds the cycle row exclusively (as ReviewService.close does) ...
+      // A close in progress holds the cycle row exclusively (as CycleCloseService.close does) ...
       const closer = stack.db.createQueryRunner();
       await closer.connect();
       await closer.startTransaction();
@@ -208,11 +210,11 @@ describe('deed periods: the month of the deed, late (补录) once that month is 
     it('entries and a real close racing: every entry of the closed month was assessed by the close, the rest are late', async () => {
       const c = await cycle(f.villageB, last);
       await request(stack.http).post(`/api/v1/villages/${f.villageB}/cycles/${last}/reopen`).set('authorization', t.town_admin).send({ reason: '补录' }).expect(200);
-      const review = stack.api.get(ReviewService);
+      const closing = stack.api.get(CycleCloseService);
       const residents = f.residentsB;
       // More entries in flight than the api has database connections (DATABASE_POOL_SIZE 10 in tests).
       const posts = Array.from({ length: 16 }, (_, i) => clerkB({ residentId: residents[i % residents.length], itemCode: 'T10', occurredOn: lastMonthDay(10 + (i % 10)) }));
-      const [closed, ...results] = await Promise.all([new Promise((r) => setTimeout(r, 40)).then(() => review.close(f.townId, f.villageB, last, f.users.town_admin.id)), ...posts]);
+      const [closed, ...results] = await Promise.all([new Promise((r) => setTimeout(r, 40)).then(() => closing.close(f.townId, f.villageB, last, f.users.town_admin.id)), ...posts]);
       expect(closed).toBe('closed');
       expect(results.map((r) => (r.status === 201 ? 201 : `${r.status} ${r.body.code}`))).toEqual(Array(16).fill(201));
       // Assessed at close = has final points; an entry that slipped in after the assessment would not.

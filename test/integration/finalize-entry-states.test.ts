@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ReviewService } from '@app/review/review.service';
+import { FinalizeService } from '@app/review/finalize.service';
+import { ReconcileService } from '@app/review/reconcile.service';
 import { startStack, type TestStack } from '../support/app';
 import { seedPublishedCycle } from '../support/bulk';
 import { seedTown, type TownFixture } from '../support/fixtures';
@@ -27,7 +28,7 @@ describe('finalize and entry_states', () => {
     expect(reltuples).toBeLessThan(entries);
     const before = await hotUpdates();
     const t0 = Date.now();
-    expect(await stack.api.get(ReviewService).finalize(cycleId)).toBe('finalized');
+    expect(await stack.api.get(FinalizeService).finalize(cycleId)).toBe('finalized');
     expect(Date.now() - t0).toBeLessThan(30_000);
     const [{ posted, postings }] = await stack.db.query(
       `SELECT (SELECT count(*)::int FROM entry_states WHERE village_id = $1 AND status = 'posted') AS posted,
@@ -49,17 +50,16 @@ describe('finalize and entry_states', () => {
        VALUES ($1, $2, $3, $4, '张三', '', '不属实', now() + interval '7 days', 990001) RETURNING id`,
       [f.townId, f.villageB, cycleId, entry.id],
     );
-    const review = stack.api.get(ReviewService);
-    expect(await review.finalize(cycleId)).toBe('finalized');
+    expect(await stack.api.get(FinalizeService).finalize(cycleId)).toBe('finalized');
     const deeds = async () => (await stack.db.query(`SELECT count(*)::int AS n FROM postings WHERE village_id = $1 AND kind = 'deed'`, [f.villageB]))[0].n as number;
     expect(await deeds()).toBe(entries - 1);
     // Dismissed, undisputed, not yet posted: what reconcile is the backstop for.
     await stack.db.query(`UPDATE objections SET outcome = 'dismissed', answer = '经核实属实', answered_at = now() WHERE id = $1`, [objection.id]);
     await stack.db.query(`UPDATE entry_states SET disputed = false WHERE entry_id = $1`, [entry.id]);
-    expect((await review.reconcile()).posted).toBe(1);
+    expect((await stack.api.get(ReconcileService).reconcile()).posted).toBe(1);
     expect(await deeds()).toBe(entries);
     const [{ status }] = await stack.db.query(`SELECT status FROM entry_states WHERE entry_id = $1`, [entry.id]);
     expect(status).toBe('posted');
-    expect((await review.reconcile()).posted).toBe(0);
+    expect((await stack.api.get(ReconcileService).reconcile()).posted).toBe(0);
   });
 });

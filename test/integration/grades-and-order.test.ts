@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { periodOf, previousPeriod, shanghaiDate } from '@app/common/time';
-import { ReviewService } from '@app/review/review.service';
+import { FinalizeService } from '@app/review/finalize.service';
 import { DEFAULT_GRADE_THRESHOLDS } from '@app/scoring/grade';
 import { startStack, type TestStack } from '../support/app';
 import { bearers, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
@@ -74,7 +74,7 @@ describe('grades without postings, and postings in deed order', () => {
       .send({ decisions: sheet.body.entries.map((e: { id: string }) => ({ entryId: e.id, decision: 'approve' })) })
       .expect(200);
     const published = await request(stack.http).post(cyc('/publish')).set('authorization', t.village_reviewer).expect(200);
-    expect(await stack.api.get(ReviewService).finalize(published.body.id, new Date(Date.now() + 30 * 86_400_000))).toBe('finalized');
+    expect(await stack.api.get(FinalizeService).finalize(published.body.id, new Date(Date.now() + 30 * 86_400_000))).toBe('finalized');
 
     for (const r of parkers) {
       const postings = await stack.db.query(

@@ -7,7 +7,7 @@ import { NoticeDeliveryService, signSmsBody, smsMessageId } from '@app/notices/n
 import { SMS_MAX_ATTEMPTS } from '@app/notices/delivery-policy';
 import { SMS_SEGMENT_CHARS } from '@app/notices/templates';
 import { JobQueue } from '@app/queue/job-queue.service';
-import { ReviewService } from '@app/review/review.service';
+import { FinalizeService } from '@app/review/finalize.service';
 import { startStack, type TestStack } from '../support/app';
 import { seedPublishedCycle } from '../support/bulk';
 import { bearers, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
@@ -184,15 +184,15 @@ describe('notices: outbox in the cause’s transaction, SMS with consent, quiet 
   it('finalize writes points and grade notices in its transaction (one statement per batch); none when it rolls back', async () => {
     const [cycle] = await stack.db.query(`SELECT id FROM review_cycles WHERE village_id = $1 AND period = $2`, [f.villageA, period]);
     ids.cycle = cycle.id;
-    const review = stack.api.get(ReviewService);
+    const finalizing = stack.api.get(FinalizeService);
     const later = new Date(Date.now() + 30 * DAY_MS);
     await withAuditFailing('cycle.finalize', async () => {
-      await expect(review.finalize(cycle.id, later)).rejects.toThrow(/injected failure/);
+      await expect(finalizing.finalize(cycle.id, later)).rejects.toThrow(/injected failure/);
     });
     expect(await countNotices('points_posted')).toBe(0);
     expect((await stack.db.query(`SELECT count(*)::int AS n FROM postings WHERE village_id = $1`, [f.villageA]))[0].n).toBe(0);
 
-    expect(await review.finalize(cycle.id, later)).toBe('finalized');
+    expect(await finalizing.finalize(cycle.id, later)).toBe('finalized');
     // r0: three −20 and a warning: 1000 − 60 = 940, grade A → B.
     const r0 = (await notices(r[0])).filter((n) => n.kind !== 'breach_published');
     expect(r0.map((n) => [n.kind, n.data]).sort()).toEqual([
@@ -205,7 +205,7 @@ describe('notices: outbox in the cause’s transaction, SMS with consent, quiet 
     expect((await notices(r[3])).map((n) => [n.kind, n.data.gained, n.data.balance])).toEqual([['points_posted', 5, 5]]);
     // Run again: nothing new (the cycle is finalized; source keys are unique besides).
     const before = await countNotices();
-    expect(await review.finalize(cycle.id, later)).toBe('already');
+    expect(await finalizing.finalize(cycle.id, later)).toBe('already');
     expect(await countNotices()).toBe(before);
   });
 
@@ -388,7 +388,7 @@ describe('notices: outbox in the cause’s transaction, SMS with consent, quiet 
       `UPDATE residents r SET phone = '139' || lpad(x.n::text, 8, '0'), sms_consent = true FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM residents WHERE village_id = $1) x WHERE r.id = x.id`,
       [village.id],
     );
-    expect(await stack.api.get(ReviewService).finalize(cycleId)).toBe('finalized');
+    expect(await stack.api.get(FinalizeService).finalize(cycleId)).toBe('finalized');
     const kill = async () => (await stack.db.query(`SELECT id::text, sms_state FROM notices WHERE village_id = $1`, [village.id])) as Array<{ id: string; sms_state: string }>;
     expect((await kill()).map((n) => n.sms_state)).toEqual(Array(150).fill('pending'));
 

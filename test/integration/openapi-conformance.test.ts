@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONSOLE_HEADER } from '@app/auth/refresh-cookie';
 import { periodOf, shanghaiDate } from '@app/common/time';
 import { nationalIdCheckChar } from '@app/org/national-id';
-import { ReviewService } from '@app/review/review.service';
+import { FinalizeService } from '@app/review/finalize.service';
 import { startStack, type TestStack } from '../support/app';
 import { bearers, FIXTURE_PASSWORD, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
 
@@ -212,7 +212,7 @@ describe('the committed OpenAPI document matches what the api answers', () => {
     await get(`/api/v1/ledger/proofs/${r1}`, 'auditor');
     await stack.db.query(`UPDATE review_cycles SET window_ends_at = now() - interval '1 second' WHERE village_id = $1 AND period = $2`, [f.villageA, period]);
     const [cycle] = await stack.db.query(`SELECT id FROM review_cycles WHERE village_id = $1 AND period = $2`, [f.villageA, period]);
-    expect(await stack.api.get(ReviewService).finalize(cycle.id)).toBe('finalized');
+    expect(await stack.api.get(FinalizeService).finalize(cycle.id)).toBe('finalized');
     expect((await get(board)).body.checkpoint).toMatchObject({ version: 2 });
     expect((await get(`/api/v1/ledger/proofs/${r0}`, 'auditor')).status).toBe(200);
     await get(`/api/v1/ledger/proofs/${r0}?period=2001-01`, 'village_clerk');

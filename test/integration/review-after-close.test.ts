@@ -1,7 +1,8 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { periodOf, previousPeriod, shanghaiDate } from '@app/common/time';
-import { ReviewService } from '@app/review/review.service';
+import { CycleCloseService } from '@app/review/cycle-close.service';
+import { ReconcileService } from '@app/review/reconcile.service';
 import { startStack, type TestStack } from '../support/app';
 import { bearers, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
 
@@ -63,18 +64,19 @@ describe('after close: decisions re-score the period, and a reopened cycle stays
     const past = previousPeriod(previousPeriod(period));
     const path = (suffix: string) => `/api/v1/villages/${f.villageB}/cycles/${past}${suffix}`;
     await stack.db.query(`INSERT INTO review_cycles (town_id, village_id, period) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [f.townId, f.villageB, past]);
-    const review = stack.api.get(ReviewService);
+    const closing = stack.api.get(CycleCloseService);
+    const reconciling = stack.api.get(ReconcileService);
     const state = async () => (await stack.db.query(`SELECT state FROM review_cycles WHERE village_id = $1 AND period = $2`, [f.villageB, past]))[0].state as string;
     // A past period left open is due: reconcile queues its close (run here as the job would).
-    expect((await review.reconcile()).close).toBeGreaterThanOrEqual(1);
-    await review.handleClose({ villageId: f.villageB, period: past });
+    expect((await reconciling.reconcile()).close).toBeGreaterThanOrEqual(1);
+    await closing.handleClose({ villageId: f.villageB, period: past });
     expect(await state()).toBe('closed');
     await request(stack.http).post(path('/reopen')).set('authorization', t.town_admin).send({ reason: '补录漏记的事项' }).expect(200);
     expect(await state()).toBe('open');
     const due = await stack.db.query(`SELECT 1 FROM review_cycles WHERE village_id = $1 AND period = $2 AND state = 'open' AND closed_at IS NULL`, [f.villageB, past]);
     expect(due).toEqual([]);
-    await review.reconcile();
-    await review.handleClose({ villageId: f.villageB, period: past }); // what a close job queued before the reopen would do
+    await reconciling.reconcile();
+    await closing.handleClose({ villageId: f.villageB, period: past }); // what a close job queued before the reopen would do
     expect(await state()).toBe('open');
     await request(stack.http).post(path('/close')).set('authorization', t.town_admin).expect(200);
     expect(await state()).toBe('closed');

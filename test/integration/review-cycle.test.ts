@@ -1,7 +1,8 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nextPeriod, periodOf, previousPeriod, shanghaiDate } from '@app/common/time';
-import { ReviewService } from '@app/review/review.service';
+import { FinalizeService } from '@app/review/finalize.service';
+import { ReconcileService } from '@app/review/reconcile.service';
 import { startStack, type TestStack } from '../support/app';
 import { bearers, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
 import { waitFor } from '../support/wait-for';
@@ -152,7 +153,7 @@ describe('the monthly cycle end to end: enter, close, review, publish, object, a
   it('at the end of the window the worker finalizes: what stands is posted once, with a checkpoint', async () => {
     // The window is 7 days; move its end to now instead of waiting, then let reconcile find it.
     await stack.db.query(`UPDATE review_cycles SET window_ends_at = now() - interval '1 second' WHERE village_id = $1 AND period = $2`, [f.villageA, period]);
-    await stack.api.get(ReviewService).reconcile();
+    await stack.api.get(ReconcileService).reconcile();
     const cycle = await waitFor(
       async () => {
         const [c] = await stack.db.query(`SELECT state, checkpoint_hash FROM review_cycles WHERE village_id = $1 AND period = $2`, [f.villageA, period]);
@@ -168,7 +169,7 @@ describe('the monthly cycle end to end: enter, close, review, publish, object, a
     const [outbox] = await stack.db.query(`SELECT count(*)::int AS n FROM credit_outbox WHERE town_id = $1`, [f.townId]);
     expect(outbox.n).toBe(4);
 
-    expect(await stack.api.get(ReviewService).finalize(cycle.id ?? (await stack.db.query(`SELECT id FROM review_cycles WHERE village_id = $1 AND period = $2`, [f.villageA, period]))[0].id)).toBe('already');
+    expect(await stack.api.get(FinalizeService).finalize(cycle.id ?? (await stack.db.query(`SELECT id FROM review_cycles WHERE village_id = $1 AND period = $2`, [f.villageA, period]))[0].id)).toBe('already');
     const [{ n }] = await stack.db.query(`SELECT count(*)::int AS n FROM postings WHERE village_id = $1`, [f.villageA]);
     expect(n).toBe(4);
     const [board] = await stack.db.query(`SELECT content FROM boards WHERE village_id = $1 AND period = $2`, [f.villageA, period]);

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shanghaiDate } from '@app/common/time';
-import { INSERT_CHUNK } from '@app/scoring/entries.repository';
+import { INSERT_CHUNK } from '@app/entries/entries.repository';
 import { startStack, type TestStack } from '../support/app';
 import { bearers, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '@app/database/data-source-options';
 import { shanghaiDate } from '@app/common/time';
-import { ENTRY_UPLOAD_MAX_ROWS } from '@app/scoring/entries-upload.service';
+import { ENTRY_UPLOAD_MAX_ROWS } from '@app/entries/entries-upload.service';
 import { createTestDatabase, dropTestDatabase } from '../support/db';
 import { bearer, seedTown, type TownFixture } from '../support/fixtures';
 import { apiNodeOptions, spawnApi, stopSpawned } from '../support/processes';

@@ -3,7 +3,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppConfig } from '@app/config/app-config';
 import { DEMO_PASSWORD, demoResidents, seedDemo } from '@app/database/demo-seed';
-import { TEMPLATE_EXAMPLES } from '@app/scoring/entries-upload.service';
+import { TEMPLATE_EXAMPLES } from '@app/entries/entries-upload.service';
 import { startStack, type TestStack } from '../support/app';
 
 /** The downloaded templates, as they are, upload cleanly into the demo town (东村). */

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { periodOf, previousPeriod, shanghaiDate } from '@app/common/time';
-import { ReviewService } from '@app/review/review.service';
+import { ReconcileService } from '@app/review/reconcile.service';
 import { startStack, type TestStack } from '../support/app';
 import { bearers, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
 import { spawnBuilt, tail } from '../support/processes';
@@ -70,11 +70,11 @@ describe('cli.js finalize-due --as-of (test and training deployments only)', () 
   });
 
   it('the service refuses too when the process runs in production (a second lock on the same door)', async () => {
-    const review = stack.api.get(ReviewService);
+    const reconciling = stack.api.get(ReconcileService);
     const saved = process.env.NODE_ENV;
     process.env.NODE_ENV = 'production';
     try {
-      await expect(review.runDueAsOf(new Date(Date.now() + 30 * DAY))).rejects.toMatchObject({ code: 'CYCLE.AS_OF_REFUSED' });
+      await expect(reconciling.runDueAsOf(new Date(Date.now() + 30 * DAY))).rejects.toMatchObject({ code: 'CYCLE.AS_OF_REFUSED' });
     } finally {
       process.env.NODE_ENV = saved;
     }

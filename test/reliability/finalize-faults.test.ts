@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import IORedis from 'ioredis';
+import { jobIds } from '@app/queue/job-ids';
+import { JobSchedulers } from '@app/queue/job-schedulers.service';
 import { JobQueue } from '@app/queue/job-queue.service';
 import { SCHEDULES } from '@app/queue/jobs';
-import { ReviewService } from '@app/review/review.service';
+import { FinalizeService } from '@app/review/finalize.service';
+import { ReconcileService } from '@app/review/reconcile.service';
 import { startStack, startWorker, type TestStack } from '../support/app';
 import { seedPublishedCycle } from '../support/bulk';
 import { seedTown, type TownFixture } from '../support/fixtures';
@@ -41,10 +44,10 @@ describe('finalize: run twice, concurrently, killed half-way, and after a Redis 
 
   it('run twice in a row, and twice at once: one posting per entry (invariant 2)', async () => {
     const { cycleId, entries } = await seedPublishedCycle(stack.db, f.townId, f.villageB, period, 200, 3);
-    const review = stack.api.get(ReviewService);
-    const outcomes = await Promise.all([review.finalize(cycleId), review.finalize(cycleId)]);
+    const finalizing = stack.api.get(FinalizeService);
+    const outcomes = await Promise.all([finalizing.finalize(cycleId), finalizing.finalize(cycleId)]);
     expect(outcomes.sort()).toEqual(['already', 'finalized']);
-    expect(await review.finalize(cycleId)).toBe('already');
+    expect(await finalizing.finalize(cycleId)).toBe('already');
     await expectExactlyOnce(stack, f.villageB, entries, 5);
   });
 
@@ -53,7 +56,7 @@ describe('finalize: run twice, concurrently, killed half-way, and after a Redis 
     expect(entries).toBe(30_000);
     const env = { DATABASE_URL: stack.env.DATABASE_URL, REDIS_URL: stack.env.REDIS_URL, QUEUE_PREFIX: stack.env.QUEUE_PREFIX, WORKER_LOCK_DURATION_MS: '4000', LOG_LEVEL: 'warn' };
     const doomed = spawnBuilt('worker', [], env);
-    await stack.api.get(JobQueue).enqueue('cycle.finalize', { cycleId }, { jobId: `finalize-${f.villageA}-${period}` });
+    await stack.api.get(JobQueue).enqueue('cycle.finalize', { cycleId }, { jobId: jobIds.finalize(f.villageA, period) });
     // Kill it while it is writing postings (its statement is visible in pg_stat_activity).
     await waitFor(
       async () => {
@@ -92,12 +95,12 @@ describe('finalize: run twice, concurrently, killed half-way, and after a Redis 
     const [version] = await stack.db.query(`SELECT id FROM catalog_versions LIMIT 1`);
     await stack.db.query(`INSERT INTO catalog_adoptions (town_id, version_id, effective_from) VALUES ($1, $2, '2020-01-01')`, [town.id, version.id]);
     const { cycleId, entries } = await seedPublishedCycle(stack.db, town.id, village.id, period, 50, 2);
-    const review = stack.api.get(ReviewService);
+    const schedulers = stack.api.get(JobSchedulers);
     const ids = Object.values(SCHEDULES).map((x) => x.id).sort();
-    await review.ensureSchedulers();
-    expect(await review.ensureSchedulers()).toEqual([]); // present: left alone
+    await schedulers.ensure();
+    expect(await schedulers.ensure()).toEqual([]); // present: left alone
     // The job publish would have scheduled, then everything of ours in Redis is gone.
-    await stack.api.get(JobQueue).enqueue('cycle.finalize', { cycleId }, { jobId: `finalize-${village.id}-${period}`, delayMs: 3_600_000 });
+    await stack.api.get(JobQueue).enqueue('cycle.finalize', { cycleId }, { jobId: jobIds.finalize(village.id, period), delayMs: 3_600_000 });
     const redis = new IORedis(stack.env.REDIS_URL);
     const keys = await redis.keys(`${stack.env.QUEUE_PREFIX}:*`);
     expect(keys.length).toBeGreaterThan(0);
@@ -106,13 +109,13 @@ describe('finalize: run twice, concurrently, killed half-way, and after a Redis 
     redis.disconnect();
 
     // The worker's periodic check puts the schedulers back (the reconcile scheduler among them).
-    expect((await review.ensureSchedulers()).sort()).toEqual(ids);
+    expect((await schedulers.ensure()).sort()).toEqual(ids);
     for (const [name, id] of [['cycle', SCHEDULES.closeDaily.id], ['system', SCHEDULES.reconcile.id], ['credit-export', SCHEDULES.creditExport.id], ['notices', SCHEDULES.noticesDeliver.id]] as const) {
       expect(await stack.api.get(JobQueue).queue(name).getJobScheduler(id), id).toBeTruthy();
     }
     const worker = await startWorker();
     try {
-      const found = await review.reconcile();
+      const found = await stack.api.get(ReconcileService).reconcile();
       expect(found.finalize).toBeGreaterThanOrEqual(1);
       await waitFor(async () => (await cycleState(stack, cycleId)) === 'finalized', { timeoutMs: 20_000, description: 'finalize after reconcile' });
     } finally {

@@ -11,7 +11,7 @@ import { NOTICE_ERRORS } from '@app/notices/notices.errors';
 import { ORG_ERRORS } from '@app/org/org.errors';
 import { RESIDENT_PAGE_ERRORS } from '@app/resident/resident.errors';
 import { REVIEW_ERRORS } from '@app/review/review.errors';
-import { ENTRY_ERRORS } from '@app/scoring/entry.errors';
+import { ENTRY_ERRORS } from '@app/entries/entry.errors';
 import { SHOP_ERRORS } from '@app/shop/shop.errors';
 
 export const ERROR_CODES = {

@@ -5,6 +5,8 @@ import { EntriesUploadService } from './entries-upload.service';
 import { EntriesController } from './entries.controller';
 import { EntriesRepository } from './entries.repository';
 import { EntriesService } from './entries.service';
+import { EntryStatesRepository } from './entry-states.repository';
+import { EntryStatesService } from './entry-states.service';
 
 @Module({
   imports: [
@@ -15,7 +17,8 @@ import { EntriesService } from './entries.service';
     }),
   ],
   controllers: [EntriesController],
-  providers: [EntriesService, EntriesUploadService, EntriesRepository],
-  exports: [EntriesService, EntriesRepository],
+  providers: [EntriesService, EntriesUploadService, EntriesRepository, EntryStatesService, EntryStatesRepository],
+  // The review cycle writes entry states and events through EntryStatesService, never the repositories.
+  exports: [EntriesService, EntryStatesService],
 })
 export class EntriesModule {}

@@ -15,8 +15,8 @@ import type { UploadResultDto } from './entries.dto';
 import { EntriesRepository } from './entries.repository';
 import { EntriesService, type EntryInput, type EntryProblemField, type PreparedEntry } from './entries.service';
 import { ItemIndex, itemChoice, resolveItem } from './item-lookup';
-import { explainRule } from './rules/rule-engine';
-import type { Rule } from './rules/rule.types';
+import { explainRule } from '@app/scoring/rules/rule-engine';
+import type { Rule } from '@app/scoring/rules/rule.types';
 
 /** Most rows one upload may carry: a month of a large village, with room to spare. */
 export const ENTRY_UPLOAD_MAX_ROWS = 20_000;

@@ -1,7 +1,26 @@
-import { topRanks } from '@app/board/ranking';
 import { maskName } from '@app/common/mask-name';
 import { shanghaiDateTime } from '@app/common/time';
-import type { PeriodEntry } from './review.repository';
+import type { Explanation } from '@app/scoring/rules/rule.types';
+import { topRanks } from './ranking';
+
+/** What the board is built from, per entry of the period (review's period entries carry these and more). */
+export interface BoardEntry {
+  id: string;
+  recordNo: string;
+  residentId: string;
+  residentName: string;
+  householdCode: string;
+  itemCode: string;
+  itemName: string;
+  category: string;
+  occurredOn: string;
+  late: boolean;
+  points: number;
+  finalPoints: number | null;
+  finalExplanation: Explanation | null;
+  explanation: Explanation;
+  status: string;
+}
 
 export interface BoardLine {
   entryId: string;
@@ -74,7 +93,7 @@ export function buildBoard(input: {
   period: string;
   publishedAt: Date;
   windowEndsAt: Date;
-  entries: PeriodEntry[];
+  entries: BoardEntry[];
   /** The town's board_household_numbers setting at publish. */
   householdNumbers?: boolean;
 }): BoardContent {

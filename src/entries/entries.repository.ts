@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { queryRows } from '@app/database/sql';
-import type { ItemCaps, Rule, Explanation } from './rules/rule.types';
+import type { ItemCaps, Rule, Explanation } from '@app/scoring/rules/rule.types';
 import type { EntryEventType, EntryStatus } from './entry.entities';
 import { formatRecordNumber } from './record-number';
 

@@ -1,5 +1,5 @@
 import { Check, Column, CreateDateColumn, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
-import type { Explanation } from './rules/rule.types';
+import type { Explanation } from '@app/scoring/rules/rule.types';
 
 export const ENTRY_EVENT_TYPES = [
   'submitted',
@@ -92,7 +92,7 @@ export class DeedEntry {
   @CreateDateColumn({ name: 'entered_at', type: 'timestamptz' })
   enteredAt: Date;
 
-  /** 记录编号, e.g. DC-2611-0042 (src/scoring/record-number.ts): assigned at creation, never changed. */
+  /** 记录编号, e.g. DC-2611-0042 (src/entries/record-number.ts): assigned at creation, never changed. */
   @Column({ name: 'record_no', type: 'text' })
   recordNo: string;
 }

@@ -11,8 +11,8 @@ import { AppError } from '@app/common/errors/app-error';
 import { ERROR_CODES, type ErrorCode } from '@app/common/errors/error-codes';
 import type { CreateEntryDto, EntryDto, EntryPageDto, EntryPreviewDto } from './entries.dto';
 import { EntriesRepository, type EntryView, type ItemVersion, type NewEntryRow, type ResidentForEntry, type StandingEntry } from './entries.repository';
-import { entryInputProblems, evaluatePeriod, explainRule, RuleInputError } from './rules/rule-engine';
-import type { ItemYearHistory, PeriodEntryInput } from './rules/rule.types';
+import { entryInputProblems, evaluatePeriod, explainRule, RuleInputError } from '@app/scoring/rules/rule-engine';
+import type { ItemYearHistory, PeriodEntryInput } from '@app/scoring/rules/rule.types';
 
 /** A scored entry ready to insert, with what a preview shows of it. */
 export interface PreparedEntry extends NewEntryRow {

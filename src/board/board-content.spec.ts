@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { PeriodEntry } from './review.repository';
-import { buildBoard, BOARD_LIST_SIZE } from './board';
+import { buildBoard, BOARD_LIST_SIZE, type BoardEntry } from './board-content';
 
-const entry = (id: string, residentId: string, residentName: string, points: number, status = 'approved', householdCode = 'H1'): PeriodEntry => ({
+const entry = (id: string, residentId: string, residentName: string, points: number, status = 'approved', householdCode = 'H1'): BoardEntry => ({
   id,
   recordNo: `DC-2611-${id.slice(1).padStart(4, '0')}`,
   residentId,
@@ -11,20 +10,13 @@ const entry = (id: string, residentId: string, residentName: string, points: num
   itemCode: points >= 0 ? 'T10' : 'B02',
   itemName: points >= 0 ? '参军' : '占道',
   category: 'x',
-  sign: points >= 0 ? 1 : -1,
-  rule: { type: 'fixed', points: Math.abs(points) },
-  caps: null,
   occurredOn: '2026-11-03',
   late: false,
-  quantity: null,
-  chosenPoints: null,
   points,
   finalPoints: null,
   finalExplanation: null,
   explanation: { codes: ['FIXED'], text: `按规定 ${points} 分` },
   status,
-  disputed: false,
-  duplicateOf: null,
 });
 
 const base = { villageId: 'v', villageName: '东村', period: '2026-11', publishedAt: new Date('2026-12-03T02:00:00Z'), windowEndsAt: new Date('2026-12-10T02:00:00Z') };
