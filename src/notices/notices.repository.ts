@@ -1,12 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { prepared, queryOne, queryRows } from '@app/database/sql';
+import { prepared, queryOne, queryRows, type Db } from '@app/database/sql';
 import type { SkipReason, SmsState } from './notice.entity';
 import { INSERT_COLUMNS, SKIP_REASON, SMS_STATE, redemptionNoticeInsert } from './notice-sql';
 import type { NoticeKind } from './templates';
-
-type Db = DataSource | EntityManager;
 
 /** A redemption written in steps (the locking path, src/shop/redemption.service.ts): one prepared statement. */
 const INSERT_REDEMPTION = prepared(redemptionNoticeInsert({ residentId: '$1', redemptionId: '$2', shopName: '$3', points: '$4', balance: '$5', receiptNo: '$6' }));

@@ -1,12 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { queryOne, queryRows } from '@app/database/sql';
+import { queryOne, queryRows, type Db } from '@app/database/sql';
 import type { CheckpointVersion } from '@app/ledger/checkpoint';
 import type { ItemCaps, Rule, Explanation } from '@app/scoring/rules/rule.types';
 import type { CycleState, ObjectionOutcome } from './review.entities';
-
-type Db = DataSource | EntityManager;
 
 export interface CycleRow {
   id: string;

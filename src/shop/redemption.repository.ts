@@ -2,12 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AuditLogInsert } from '@app/audit/audit.service';
-import { prepared, queryOne, queryRows } from '@app/database/sql';
+import { prepared, queryOne, queryRows, type Db } from '@app/database/sql';
 import type { PostingRow } from '@app/ledger/ledger.types';
 import type { GradeThresholds } from '@app/scoring/grade';
 import { redemptionNoticeInsert } from '@app/notices/notice-sql';
-
-type Db = DataSource | EntityManager;
 
 export interface CardHolder {
   id: string;
