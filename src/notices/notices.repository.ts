@@ -46,7 +46,12 @@ export interface FailedNoticeRow {
 /** All SQL of the notices: recording (in the cause's transaction), delivery, status, the resident's list. */
 @Injectable()
 export class NoticesRepository {
-  constructor(@InjectDataSource() readonly db: DataSource) {}
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** Runs `work` in one transaction (the feature's only way to open one). */
+  transaction<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
+  }
 
   // ---- recording: every method runs in the caller's transaction and is set-based ------------
 
@@ -219,7 +224,7 @@ export class NoticesRepository {
     );
   }
 
-  async findResident(db: Db, id: string): Promise<{ id: string; townId: string; villageId: string; phone: string | null; smsConsent: boolean } | null> {
+  async findResident(id: string, db: Db = this.db): Promise<{ id: string; townId: string; villageId: string; phone: string | null; smsConsent: boolean } | null> {
     return queryOne(db, `SELECT id, town_id AS "townId", village_id AS "villageId", phone, sms_consent AS "smsConsent" FROM residents WHERE id = $1`, [id]);
   }
 
