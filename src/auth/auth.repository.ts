@@ -83,7 +83,12 @@ export interface TerminalProfileRow {
 
 @Injectable()
 export class AuthRepository {
-  constructor(@InjectDataSource() readonly db: DataSource) {}
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** Runs `work` in one transaction (the feature's only way to open one). */
+  transaction<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
+  }
 
   villageRef(villageId: string): Promise<VillageRef | null> {
     return queryOne<VillageRef>(this.db, `SELECT id, town_id AS "townId" FROM villages WHERE id = $1`, [villageId]);

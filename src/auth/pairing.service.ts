@@ -27,7 +27,7 @@ export class PairingService {
     const shop = await this.scope.shop(ctx.principal, shopId);
     const code = newPairingCode();
     // The code and its audit row commit together.
-    const row = await this.repo.db.transaction(async (m) => {
+    const row = await this.repo.transaction(async (m) => {
       const r = await this.repo.insertPairing(
         { townId: shop.townId, shopId, terminalName, codeHash: pairingCodeHash(normalizePairingCode(code) as string), createdBy: ctx.principal.id, ttlMinutes: PAIRING_CODE_TTL_MINUTES },
         m,
@@ -42,7 +42,7 @@ export class PairingService {
   async pair(pub: PublicContext, input: string): Promise<PairedTerminalDto> {
     const code = normalizePairingCode(input);
     if (!code) throw new AppError('TERMINAL.PAIRING_CODE_INVALID');
-    const paired = await this.repo.db.transaction(async (m) => {
+    const paired = await this.repo.transaction(async (m) => {
       const p = await this.repo.lockPairingByHash(m, pairingCodeHash(code));
       if (!p) throw new AppError('TERMINAL.PAIRING_CODE_INVALID');
       if (p.usedAt) throw new AppError('TERMINAL.PAIRING_CODE_USED');

@@ -1,10 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { queryOne, queryRows } from '@app/database/sql';
+import { queryOne, queryRows, type Db } from '@app/database/sql';
 import type { ItemCaps, Rule } from '@app/scoring/rules/rule.types';
-
-type Db = DataSource | EntityManager;
 
 export interface VersionRow {
   id: string;

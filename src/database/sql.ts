@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 
+/** A connection a repository method runs on: the pool, or a transaction's manager. */
+export type Db = DataSource | EntityManager;
+
+/** The least queryRows/queryOne need (also a raw pg client, as the ledger's verification workers hand in). */
 export type Queryable = Pick<DataSource | EntityManager, 'query'>;
 
 /**

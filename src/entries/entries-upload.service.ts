@@ -190,7 +190,7 @@ export class EntriesUploadService {
     if (table.errors.length === 0 && (await this.repo.batchExists(village.id, table.checksum))) throw new AppError('ENTRY.DUPLICATE_BATCH');
     const batchId = randomUUID();
     try {
-      const result = await this.repo.db.transaction(async (m) => {
+      const result = await this.repo.transaction(async (m) => {
         const checked = await this.check(m, ctx, village, table, batchId);
         const { problems, rows, ready } = checked;
         if (problems.some(isError) || !ready || rows.length === 0) throw invalid(table, withNotices(checked));
@@ -225,7 +225,7 @@ export class EntriesUploadService {
     const table = await parseTable<EntryRow>(file, COLUMNS, { maxRows: ENTRY_UPLOAD_MAX_ROWS, ignoreColumns: IGNORED_COLUMNS });
     let checked: Checked;
     try {
-      await this.repo.db.transaction(async (m) => {
+      await this.repo.transaction(async (m) => {
         throw new DryRun(await this.check(m, ctx, village, table, null));
       });
       throw new Error('unreachable: the dry run always rolls back');

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { queryRows } from '@app/database/sql';
+import { queryRows, type Db } from '@app/database/sql';
 import type { ItemCaps, Rule, Explanation } from '@app/scoring/rules/rule.types';
 import type { EntryEventType, EntryStatus } from './entry.entities';
 import { formatRecordNumber } from './record-number';
@@ -111,7 +111,12 @@ const ENTRY_VIEW = `SELECT e.id, e.village_id AS "villageId", e.resident_id AS "
 
 @Injectable()
 export class EntriesRepository {
-  constructor(@InjectDataSource() readonly db: DataSource) {}
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** Runs `work` in one transaction (the feature's only way to open one). */
+  transaction<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
+  }
 
   /**
    * Runs `fn` in a READ ONLY transaction: PostgreSQL itself refuses any write in it, which is
@@ -212,7 +217,7 @@ export class EntriesRepository {
     );
   }
 
-  async findByIdempotencyKey(m: EntityManager | DataSource, villageId: string, key: string): Promise<EntryView | null> {
+  async findByIdempotencyKey(villageId: string, key: string, m: Db = this.db): Promise<EntryView | null> {
     const rows: EntryView[] = await m.query(`${ENTRY_VIEW} WHERE e.village_id = $1 AND e.idempotency_key = $2`, [villageId, key]);
     return rows[0] ?? null;
   }

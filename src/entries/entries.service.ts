@@ -73,7 +73,7 @@ export class EntriesService {
     }
     const input = await this.singleInput(dto, requestHash);
     try {
-      const id = await this.repo.db.transaction(async (m) => {
+      const id = await this.repo.transaction(async (m) => {
         const { rows } = throwFirstProblem(await this.prepare(m, ctx, village, [input], null));
         await this.repo.insertEntries(m, rows);
         await this.audit.record(ctx, { action: 'entry.create', targetType: 'entry', targetId: rows[0].id, summary: { itemCode: rows[0].itemCode, points: rows[0].points, period: rows[0].period, late: rows[0].late } }, m);
@@ -320,7 +320,7 @@ export class EntriesService {
     const entry = await this.repo.findEntry(entryId);
     if (!entry) throw new AppError('ENTRY.NOT_FOUND');
     const village = await this.scope.village(ctx.principal, entry.villageId);
-    await this.repo.db.transaction(async (m) => {
+    await this.repo.transaction(async (m) => {
       const state = await this.repo.lockCycleForEntry(m, village.townId, village.id, entry.period);
       if (state !== 'open') throw new AppError('CYCLE.NOT_OPEN');
       if (!(await this.repo.transitionState(m, entryId, ['submitted'], 'withdrawn'))) throw new AppError('ENTRY.NOT_WITHDRAWABLE');
@@ -357,7 +357,7 @@ export class EntriesService {
   }
 
   private async replay(villageId: string, key: string, requestHash: string): Promise<EntryDto | null> {
-    const prior = await this.repo.findByIdempotencyKey(this.repo.db, villageId, key);
+    const prior = await this.repo.findByIdempotencyKey(villageId, key);
     if (!prior) return null;
     if (prior.requestHash !== requestHash) throw new AppError('ENTRY.IDEMPOTENCY_CONFLICT');
     return toDto(prior);

@@ -1,8 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { queryOne, queryRows, type Queryable } from '@app/database/sql';
+import { queryOne, queryRows, type Db } from '@app/database/sql';
 import { POSTING_COLUMNS, type StoredPosting } from './ledger.repository';
-
-type Db = Queryable;
 
 export interface CorrectablePosting extends StoredPosting {
   residentVillageId: string;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { prepared, queryOne, queryRows, type Queryable } from '@app/database/sql';
+import { prepared, queryOne, queryRows, type Db } from '@app/database/sql';
 import type { GradeThresholds } from '@app/scoring/grade';
 import type { PostingRow } from './ledger.types';
 
@@ -27,8 +27,6 @@ const APPEND_POSTING_WITH_HEAD = prepared(
      RETURNING 1)
    SELECT (SELECT id::text FROM p) AS id, (SELECT count(*) FROM u) AS updated`,
 );
-
-type Db = Queryable;
 
 /** Rows per INSERT … SELECT FROM unnest: keeps each statement's parameters a few MB. */
 const INSERT_CHUNK = 10_000;

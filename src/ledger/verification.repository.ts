@@ -4,11 +4,9 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { ClientConfig, PoolClient } from 'pg';
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions';
 import type { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner';
-import { queryOne, queryRows, setTransactionReadOnly, type Queryable } from '@app/database/sql';
+import { queryOne, queryRows, setTransactionReadOnly, type Db } from '@app/database/sql';
 import type { CheckpointVersion } from './checkpoint';
 import { POSTING_COLUMNS, type StoredPosting } from './ledger.repository';
-
-type Db = Queryable;
 
 export interface StoredCheckpoint {
   cycleId: string;

@@ -1,8 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { queryRows, type Queryable } from '@app/database/sql';
+import { queryRows, type Db } from '@app/database/sql';
 import { LOCKED_ACCOUNT_COLUMNS, type LockedAccount } from './ledger.repository';
-
-type Db = Queryable;
 
 /** The SQL of a rating year end (YearEndService). Every method runs in the caller's transaction. */
 @Injectable()

@@ -1,12 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { prepared, queryOne, queryRows } from '@app/database/sql';
+import { prepared, queryOne, queryRows, type Db } from '@app/database/sql';
 import type { SkipReason, SmsState } from './notice.entity';
 import { INSERT_COLUMNS, SKIP_REASON, SMS_STATE, redemptionNoticeInsert } from './notice-sql';
 import type { NoticeKind } from './templates';
-
-type Db = DataSource | EntityManager;
 
 /** A redemption written in steps (the locking path, src/shop/redemption.service.ts): one prepared statement. */
 const INSERT_REDEMPTION = prepared(redemptionNoticeInsert({ residentId: '$1', redemptionId: '$2', shopName: '$3', points: '$4', balance: '$5', receiptNo: '$6' }));
@@ -48,7 +46,12 @@ export interface FailedNoticeRow {
 /** All SQL of the notices: recording (in the cause's transaction), delivery, status, the resident's list. */
 @Injectable()
 export class NoticesRepository {
-  constructor(@InjectDataSource() readonly db: DataSource) {}
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** Runs `work` in one transaction (the feature's only way to open one). */
+  transaction<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
+  }
 
   // ---- recording: every method runs in the caller's transaction and is set-based ------------
 
@@ -221,7 +224,7 @@ export class NoticesRepository {
     );
   }
 
-  async findResident(db: Db, id: string): Promise<{ id: string; townId: string; villageId: string; phone: string | null; smsConsent: boolean } | null> {
+  async findResident(id: string, db: Db = this.db): Promise<{ id: string; townId: string; villageId: string; phone: string | null; smsConsent: boolean } | null> {
     return queryOne(db, `SELECT id, town_id AS "townId", village_id AS "villageId", phone, sms_consent AS "smsConsent" FROM residents WHERE id = $1`, [id]);
   }
 

@@ -89,7 +89,7 @@ export class NoticesService {
   /** Records the resident's consent to SMS (or its withdrawal); audited. */
   async setConsent(ctx: RequestContext, residentId: string, consent: boolean): Promise<SmsConsentResultDto> {
     const r = await this.residentInScope(ctx, residentId);
-    await this.repo.db.transaction(async (m) => {
+    await this.repo.transaction(async (m) => {
       await this.repo.setConsent(m, residentId, consent);
       await this.audit.record(ctx, { action: 'resident.sms_consent', targetType: 'resident', targetId: residentId, summary: { before: r.smsConsent, after: consent } }, m);
     });
@@ -97,7 +97,7 @@ export class NoticesService {
   }
 
   private async residentInScope(ctx: RequestContext, residentId: string) {
-    const r = await this.repo.findResident(this.repo.db, residentId);
+    const r = await this.repo.findResident(residentId);
     if (!r) throw new AppError('RESIDENT.NOT_FOUND');
     this.scope.assertVillage(ctx.principal, { id: r.villageId, townId: r.townId });
     return r;
@@ -133,7 +133,7 @@ export class NoticesService {
   async retry(ctx: RequestContext, ids: string[] | undefined): Promise<RetryNoticesResultDto> {
     const townId = ctx.principal.townId;
     const wanted = ids ? [...new Set(ids)] : null;
-    const requeued = await this.repo.db.transaction(async (m) => {
+    const requeued = await this.repo.transaction(async (m) => {
       if (wanted) {
         const found = await this.repo.lockForRetry(m, townId, wanted);
         const have = new Set(found.map((f) => f.id));

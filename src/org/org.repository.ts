@@ -1,11 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { queryOne, queryRows } from '@app/database/sql';
+import { queryOne, queryRows, type Db } from '@app/database/sql';
 import type { GradeThresholds } from '@app/scoring/grade';
 import type { ResidentStatus } from './org.entities';
-
-type Db = DataSource | EntityManager;
 
 export interface TownRow {
   id: string;

@@ -25,7 +25,7 @@ export class ResidentAccessService {
   async issue(ctx: RequestContext, residentId: string): Promise<ResidentAccessTokenDto> {
     // Revoking the old token, storing the new one and the audit row commit together, under the
     // resident's row lock: two reissues at once leave exactly one live token.
-    return this.repo.db.transaction(async (m) => {
+    return this.repo.transaction(async (m) => {
       const r = await this.repo.lockCardResident(m, residentId);
       if (!r) throw new AppError('RESIDENT.NOT_FOUND');
       this.scope.assertVillage(ctx.principal, { id: r.villageId, townId: r.townId });
@@ -36,7 +36,7 @@ export class ResidentAccessService {
   }
 
   async revoke(ctx: RequestContext, residentId: string): Promise<RevokeResultDto> {
-    return this.repo.db.transaction(async (m) => {
+    return this.repo.transaction(async (m) => {
       const r = await this.repo.lockCardResident(m, residentId);
       if (!r) throw new AppError('RESIDENT.NOT_FOUND');
       this.scope.assertVillage(ctx.principal, { id: r.villageId, townId: r.townId });
@@ -52,7 +52,7 @@ export class ResidentAccessService {
     if (householdId && !(await this.repo.householdInVillage(householdId, villageId))) throw new AppError('ORG.HOUSEHOLD_NOT_FOUND');
     const names = await this.repo.villageNames(villageId);
     if (!names) throw new AppError('ORG.VILLAGE_NOT_FOUND');
-    return this.repo.db.transaction(async (m) => {
+    return this.repo.transaction(async (m) => {
       const residents = await this.repo.lockActiveCardResidents(m, villageId, householdId);
       if (residents.length === 0) throw new AppError('RESIDENT.NO_ACTIVE_RESIDENTS');
       const cards = await this.reissue(m, ctx, residents, householdId ? 'household_sheet' : 'village_sheet');

@@ -35,7 +35,12 @@ const LIVE_TOKEN = prepared(
 /** All SQL of resident access tokens and the resident page. */
 @Injectable()
 export class ResidentPageRepository {
-  constructor(@InjectDataSource() readonly db: DataSource) {}
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** Runs `work` in one transaction (the feature's only way to open one). */
+  transaction<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
+  }
 
   /** The resident, locked: two reissues of one card run one after the other (one live token each time). */
   async lockCardResident(m: EntityManager, residentId: string): Promise<CardResident | null> {

@@ -22,7 +22,7 @@ export class CycleAssessment {
    * entries whose points or explanation changed.
    */
   async assess(m: EntityManager, c: CycleRow): Promise<void> {
-    const standing = (await this.repo.periodEntries(m, c.villageId, c.period)).filter((e) => e.status !== 'rejected' && e.status !== 'withdrawn');
+    const standing = (await this.repo.periodEntries(c.villageId, c.period, m)).filter((e) => e.status !== 'rejected' && e.status !== 'withdrawn');
     if (!standing.length) return;
     const year = c.period.slice(0, 4);
     const residentIds = [...new Set(standing.map((e) => e.residentId))];

@@ -34,7 +34,7 @@ export class CycleCloseService {
     const result = await this.close(village.townId, villageId, period, ctx.principal.id);
     if (result === 'not-open') throw new AppError('CYCLE.WRONG_STATE');
     await this.audit.record(ctx, { action: 'cycle.close', targetType: 'cycle', targetId: `${villageId}/${period}` });
-    return (await this.repo.findCycle(this.repo.db, villageId, period)) as CycleRow;
+    return (await this.repo.findCycle(villageId, period)) as CycleRow;
   }
 
   /**
@@ -42,7 +42,7 @@ export class CycleCloseService {
    * (thresholds, bands, caps) over the whole period. Idempotent: closing a closed cycle is a no-op.
    */
   async close(townId: string, villageId: string, period: string, actorId: string | null): Promise<'closed' | 'not-open'> {
-    return this.repo.db.transaction(async (m) => {
+    return this.repo.transaction(async (m) => {
       const c = await this.repo.lockCycle(m, townId, villageId, period);
       if (c.state !== 'open') return 'not-open';
       // The jobs (actor null) leave a cycle an admin reopened to the admin: only they close it again.
@@ -67,9 +67,9 @@ export class CycleCloseService {
   /** Village-periods whose scheduled close has come by `now` and that are not closed yet. */
   async dueCloses(now: Date): Promise<Array<{ villageId: string; period: string }>> {
     const last = previousPeriod(periodOf(now));
-    const towns = await this.repo.townCloseDays(this.repo.db);
+    const towns = await this.repo.townCloseDays();
     const due = towns.filter((t) => isCloseDue(last, t.closeDay, now)).map((t) => t.townId);
-    return this.repo.cyclesDueToClose(this.repo.db, last, due);
+    return this.repo.cyclesDueToClose(last, due);
   }
 
   /** Enqueues the close of each village-period due by `now` (the daily tick and reconcile). */
@@ -83,19 +83,19 @@ export class CycleCloseService {
 
   @JobHandler('cycle.close')
   async handleClose(payload: JobPayloads['cycle.close']): Promise<'closed' | 'not-open'> {
-    const townId = await this.repo.villageTownId(this.repo.db, payload.villageId);
+    const townId = await this.repo.villageTownId(payload.villageId);
     if (!townId) return 'not-open';
     return this.close(townId, payload.villageId, payload.period, null);
   }
 
   async reopen(ctx: RequestContext, villageId: string, period: string, reason: string): Promise<CycleRow> {
     const village = await this.scope.village(ctx.principal, villageId);
-    await this.repo.db.transaction(async (m) => {
+    await this.repo.transaction(async (m) => {
       const c = await this.repo.lockCycle(m, village.townId, villageId, period);
       if (c.state !== 'closed' && c.state !== 'reviewed') throw new AppError('CYCLE.WRONG_STATE', '只能重开已关账、未公示的周期 / only a closed or reviewed cycle can be reopened');
       await this.repo.transition(m, c, 'open', ctx.principal.id, reason);
       await this.audit.record(ctx, { action: 'cycle.reopen', targetType: 'cycle', targetId: c.id, summary: { reason, before: c.state, after: 'open' } }, m);
     });
-    return (await this.repo.findCycle(this.repo.db, villageId, period)) as CycleRow;
+    return (await this.repo.findCycle(villageId, period)) as CycleRow;
   }
 }

@@ -8,7 +8,7 @@ import type { ReviewRepository, CycleRow } from './review.repository';
  * caller's town and in one of the `allowed` states (meeting, decisions and publish).
  */
 export async function lockCycleIn(repo: ReviewRepository, m: EntityManager, townId: string, villageId: string, period: string, allowed: CycleState[]): Promise<CycleRow> {
-  const found = await repo.findCycle(m, villageId, period);
+  const found = await repo.findCycle(villageId, period, m);
   if (!found) throw new AppError('CYCLE.NOT_FOUND');
   const c = (await repo.lockCycleById(m, found.id)) as CycleRow;
   if (c.townId !== townId) throw new AppError('AUTH.OUT_OF_SCOPE');

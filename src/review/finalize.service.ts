@@ -43,7 +43,7 @@ export class FinalizeService {
    * second run finds the cycle finalized (and the ledger's unique source refs are the backstop).
    */
   async finalize(cycleId: string, now = new Date()): Promise<'finalized' | 'already' | 'not-due'> {
-    const outcome = await this.repo.db.transaction(async (m) => {
+    const outcome = await this.repo.transaction(async (m) => {
       const c = await this.repo.lockCycleById(m, cycleId);
       if (!c) return { status: 'not-due' as const };
       if (c.state === 'finalized') return { status: 'already' as const };
@@ -121,7 +121,7 @@ export class FinalizeService {
   async postLateDismissed(cycleIds: string[]): Promise<number> {
     let posted = 0;
     for (const cycleId of cycleIds) {
-      const late = await this.repo.db.transaction(async (m) => {
+      const late = await this.repo.transaction(async (m) => {
         const c = (await this.repo.lockCycleById(m, cycleId)) as CycleRow;
         const n = await this.postEntries(m, c);
         if (n) await this.audit.record(null, { action: 'cycle.post_late', targetType: 'cycle', targetId: c.id, townId: c.townId, summary: { villageId: c.villageId, period: c.period, posted: n } }, m);

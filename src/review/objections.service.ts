@@ -46,8 +46,8 @@ export class ObjectionsService {
    * number and the nth objection to it) and the dispute flag see every other filing in order.
    */
   async fileObjection(pub: PublicContext, villageId: string, period: string, dto: ObjectionDto): Promise<FiledObjection> {
-    const filed = await this.repo.db.transaction(async (m) => {
-      const c = await this.repo.findCycle(m, villageId, period);
+    const filed = await this.repo.transaction(async (m) => {
+      const c = await this.repo.findCycle(villageId, period, m);
       const board = await this.repo.findBoard(m, villageId, period);
       if (!c || !board) throw new AppError('BOARD.NOT_FOUND');
       const locked = (await this.repo.lockCycleById(m, c.id)) as CycleRow;
@@ -55,7 +55,7 @@ export class ObjectionsService {
       const entry = await this.objectedEntry(m, c.townId, dto);
       const onBoard = (board.content as unknown as BoardContent).residents.some((r) => r.lines.some((l) => l.entryId === entry.id));
       if (!onBoard) throw new AppError('OBJECTION.ENTRY_NOT_ON_BOARD', `记录 ${entry.recordNo} 不在本村本期公示栏上，请核对村名、月份和编号 / entry is not on this board`);
-      const town = await this.repo.townSettings(m, c.townId);
+      const town = await this.repo.townSettings(c.townId, m);
       const dueAt = addWorkingDays(new Date(), town.objectionAnswerWorkingDays, new Set(town.holidays), 'Asia/Shanghai', new Set(town.makeupWorkdays));
       const number = formatObjectionNumber(entry.recordNo, (await this.repo.countObjectionsForEntry(m, entry.id)) + 1);
       const o = await this.repo.insertObjection(m, { townId: c.townId, villageId, cycleId: c.id, entryId: entry.id, objectorName: dto.name, contact: dto.contact, reason: dto.reason, clientIp: pub.clientIp, dueAt, number });
@@ -84,7 +84,7 @@ export class ObjectionsService {
 
   /** Upheld: the entry is withdrawn from posting. Dismissed: it stands (and posts now if the cycle is already finalized). */
   async answerObjection(ctx: RequestContext, id: string, dto: AnswerDto): Promise<ObjectionRow> {
-    const result = await this.repo.db.transaction(async (m) => {
+    const result = await this.repo.transaction(async (m) => {
       const o = await this.repo.lockObjection(m, id);
       if (!o) throw new AppError('OBJECTION.NOT_FOUND');
       await this.scope.village(ctx.principal, o.villageId);
@@ -112,6 +112,6 @@ export class ObjectionsService {
   async listObjections(ctx: RequestContext, q: { villageId?: string; overdue?: string; open?: string }): Promise<ObjectionRow[]> {
     if (q.villageId) await this.scope.village(ctx.principal, q.villageId);
     const villageId = q.villageId ?? (ctx.principal.kind === 'staff' ? (ctx.principal.villageId ?? undefined) : undefined);
-    return this.repo.listObjections(this.repo.db, { townId: ctx.principal.townId, villageId, overdueOnly: q.overdue === 'true', openOnly: q.open === 'true' });
+    return this.repo.listObjections({ townId: ctx.principal.townId, villageId, overdueOnly: q.overdue === 'true', openOnly: q.open === 'true' });
   }
 }

@@ -34,12 +34,12 @@ export class PublishService {
 
   async publish(ctx: RequestContext, villageId: string, period: string): Promise<CycleRow> {
     const village = await this.scope.village(ctx.principal, villageId);
-    const cycle = await this.repo.db.transaction(async (m) => {
+    const cycle = await this.repo.transaction(async (m) => {
       const c = await lockCycleIn(this.repo, m, village.townId, villageId, period, ['closed', 'reviewed']);
-      const counts = await this.repo.countByStatus(m, villageId, period);
+      const counts = await this.repo.countByStatus(villageId, period, m);
       if (counts.submitted) throw new AppError('CYCLE.UNDECIDED_ENTRIES', undefined, { undecided: counts.submitted });
       if (c.state !== 'reviewed') throw new AppError('CYCLE.NO_MEETING');
-      const town = await this.repo.townSettings(m, c.townId);
+      const town = await this.repo.townSettings(c.townId, m);
       const villageName = (await this.repo.villageName(m, villageId)) as string;
       const publishedAt = new Date();
       const windowEndsAt = new Date(publishedAt.getTime() + town.objectionWindowDays * DAY_MS);
@@ -51,7 +51,7 @@ export class PublishService {
         period,
         publishedAt,
         windowEndsAt,
-        entries: await this.repo.periodEntries(m, villageId, period),
+        entries: await this.repo.periodEntries(villageId, period, m),
         householdNumbers: town.boardHouseholdNumbers,
       });
       await this.repo.insertBoard(m, c, board as unknown as Record<string, unknown>);
@@ -59,7 +59,7 @@ export class PublishService {
       await this.repo.transition(m, c, 'publicized', ctx.principal.id, null, { windowEndsAt });
       await this.notices.recordBreachesPublished(m, c.id);
       await this.audit.record(ctx, { action: 'cycle.publish', targetType: 'cycle', targetId: c.id, summary: { windowEndsAt: windowEndsAt.toISOString(), entries: board.totals.entries } }, m);
-      return (await this.repo.findCycleById(m, c.id)) as CycleRow;
+      return (await this.repo.findCycleById(c.id, m)) as CycleRow;
     });
     // A standby that has not replayed the publish yet is not asked for this board (ReadReplica).
     await this.boards.invalidate(villageId, period);

@@ -29,9 +29,9 @@ export class ReconcileService {
   async reconcile(): Promise<{ close: number; finalize: number; posted: number; export: boolean }> {
     const now = new Date();
     const close = await this.closing.enqueueDueCloses(now);
-    const due = await this.repo.dueWork(this.repo.db, now);
+    const due = await this.repo.dueWork(now);
     for (const cycleId of due.toFinalize) {
-      const c = await this.repo.findCycleById(this.repo.db, cycleId);
+      const c = await this.repo.findCycleById(cycleId);
       if (c) await this.jobs.enqueue('cycle.finalize', { cycleId }, { jobId: jobIds.finalize(c.villageId, c.period) });
     }
     const posted = await this.finalizing.postLateDismissed(due.lateDismissed);
@@ -56,8 +56,8 @@ export class ReconcileService {
     }
     let windowsEnded = 0;
     let finalized = 0;
-    for (const cycleId of await this.repo.windowsEndingBy(this.repo.db, asOf)) {
-      const ended = await this.repo.db.transaction(async (m) => {
+    for (const cycleId of await this.repo.windowsEndingBy(asOf)) {
+      const ended = await this.repo.transaction(async (m) => {
         const c = await this.repo.lockCycleById(m, cycleId);
         if (!c || c.state !== 'publicized' || !c.windowEndsAt || c.windowEndsAt.getTime() > asOf.getTime()) return false;
         if (c.windowEndsAt.getTime() <= Date.now()) return false;
@@ -69,7 +69,7 @@ export class ReconcileService {
       if (ended) windowsEnded += 1;
       if ((await this.finalizing.finalize(cycleId, new Date())) === 'finalized') finalized += 1;
     }
-    const posted = await this.finalizing.postLateDismissed((await this.repo.dueWork(this.repo.db)).lateDismissed);
+    const posted = await this.finalizing.postLateDismissed((await this.repo.dueWork()).lateDismissed);
     return { closed, windowsEnded, finalized, posted };
   }
 }

@@ -55,7 +55,7 @@ export class ReviewSheetService {
   /** The village's cycles (open ones first), scoped like the review sheet. */
   async listCycles(ctx: RequestContext, villageId: string): Promise<CycleListDto> {
     const village = await this.scope.village(ctx.principal, villageId);
-    const [rows, town] = await Promise.all([this.repo.listVillageCycles(this.repo.db, village.id), this.repo.townSettings(this.repo.db, village.townId)]);
+    const [rows, town] = await Promise.all([this.repo.listVillageCycles(village.id), this.repo.townSettings(village.townId)]);
     return {
       villageId: village.id,
       closeDay: town.closeDay,
@@ -77,14 +77,14 @@ export class ReviewSheetService {
 
   async sheet(ctx: RequestContext, villageId: string, period: string): Promise<ReviewSheet> {
     await this.scope.village(ctx.principal, villageId);
-    const cycle = await this.repo.findCycle(this.repo.db, villageId, period);
+    const cycle = await this.repo.findCycle(villageId, period);
     if (!cycle) throw new AppError('CYCLE.NOT_FOUND');
-    const entries = await this.repo.periodEntries(this.repo.db, villageId, period);
+    const entries = await this.repo.periodEntries(villageId, period);
     return {
       period: cycle.period,
       cycle,
-      counts: await this.repo.countByStatus(this.repo.db, villageId, period),
-      meeting: await this.repo.latestMeeting(this.repo.db, cycle.id),
+      counts: await this.repo.countByStatus(villageId, period),
+      meeting: await this.repo.latestMeeting(cycle.id),
       entries: entries.map((e) => ({
         id: e.id,
         recordNo: e.recordNo,
@@ -106,7 +106,7 @@ export class ReviewSheetService {
 
   async recordMeeting(ctx: RequestContext, villageId: string, period: string, dto: MeetingDto): Promise<CycleRow> {
     const village = await this.scope.village(ctx.principal, villageId);
-    return this.repo.db.transaction(async (m) => {
+    return this.repo.transaction(async (m) => {
       const c = await lockCycleIn(this.repo, m, village.townId, villageId, period, ['closed', 'reviewed']);
       const id = await this.repo.insertMeeting(m, { townId: c.townId, cycleId: c.id, heldOn: dto.heldOn, attendees: dto.attendees, minutes: dto.minutes, recordedBy: ctx.principal.id });
       await this.audit.record(ctx, { action: 'cycle.meeting', targetType: 'cycle', targetId: c.id, summary: { meetingId: id, heldOn: dto.heldOn, attendees: dto.attendees.length } }, m);
@@ -120,7 +120,7 @@ export class ReviewSheetService {
     const missingReason = decisions.filter((d) => d.decision === 'reject' && !d.reason).map((d) => d.entryId);
     if (missingReason.length) throw new AppError('REVIEW.REASON_REQUIRED', undefined, { entryIds: missingReason });
     const latest = new Map(decisions.map((d) => [d.entryId, d]));
-    return this.repo.db.transaction(async (m) => {
+    return this.repo.transaction(async (m) => {
       const c = await lockCycleIn(this.repo, m, village.townId, villageId, period, ['closed', 'reviewed']);
       const list = [...latest.values()].map((d) => ({ entryId: d.entryId, decision: d.decision, reason: d.reason ?? null }));
       const changed = new Set(await this.entryStates.recordDecisions(m, c, ctx.principal.id, list));
@@ -133,9 +133,9 @@ export class ReviewSheetService {
   }
 
   private async markReviewedIfDone(m: EntityManager, c: CycleRow, actorId: string): Promise<CycleRow> {
-    const counts = await this.repo.countByStatus(m, c.villageId, c.period);
-    const meeting = await this.repo.latestMeeting(m, c.id);
+    const counts = await this.repo.countByStatus(c.villageId, c.period, m);
+    const meeting = await this.repo.latestMeeting(c.id, m);
     if (c.state === 'closed' && !counts.submitted && meeting) await this.repo.transition(m, c, 'reviewed', actorId, null);
-    return (await this.repo.findCycleById(m, c.id)) as CycleRow;
+    return (await this.repo.findCycleById(c.id, m)) as CycleRow;
   }
 }

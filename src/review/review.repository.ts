@@ -1,12 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { queryOne, queryRows } from '@app/database/sql';
+import { queryOne, queryRows, type Db } from '@app/database/sql';
 import type { CheckpointVersion } from '@app/ledger/checkpoint';
 import type { ItemCaps, Rule, Explanation } from '@app/scoring/rules/rule.types';
 import type { CycleState, ObjectionOutcome } from './review.entities';
-
-type Db = DataSource | EntityManager;
 
 export interface CycleRow {
   id: string;
@@ -92,13 +90,18 @@ const OBJECTION_COLUMNS = `id, town_id AS "townId", village_id AS "villageId", c
 
 @Injectable()
 export class ReviewRepository {
-  constructor(@InjectDataSource() readonly db: DataSource) {}
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  async findCycle(db: Db, villageId: string, period: string): Promise<CycleRow | null> {
+  /** Runs `work` in one transaction (the feature's only way to open one). */
+  transaction<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
+  }
+
+  async findCycle(villageId: string, period: string, db: Db = this.db): Promise<CycleRow | null> {
     return queryOne<CycleRow>(db, `SELECT ${CYCLE_COLUMNS} FROM review_cycles WHERE village_id = $1 AND period = $2`, [villageId, period]);
   }
 
-  async findCycleById(db: Db, id: string): Promise<CycleRow | null> {
+  async findCycleById(id: string, db: Db = this.db): Promise<CycleRow | null> {
     return queryOne<CycleRow>(db, `SELECT ${CYCLE_COLUMNS} FROM review_cycles WHERE id = $1`, [id]);
   }
 
@@ -106,7 +109,7 @@ export class ReviewRepository {
    * The village's cycles with their entry counts: open ones first (oldest first: the next to
    * close), then the others newest first. Ten years of months at most.
    */
-  async listVillageCycles(db: Db, villageId: string): Promise<Array<CycleRow & { entries: number }>> {
+  async listVillageCycles(villageId: string, db: Db = this.db): Promise<Array<CycleRow & { entries: number }>> {
     return queryRows(
       db,
       `SELECT ${CYCLE_COLUMNS}, (SELECT count(*)::int FROM entry_states s WHERE s.village_id = c.village_id AND s.period = c.period) AS entries
@@ -154,7 +157,7 @@ export class ReviewRepository {
   }
 
   /** The village's town, or null for an unknown village (a close job of a deleted village). */
-  async villageTownId(db: Db, villageId: string): Promise<string | null> {
+  async villageTownId(villageId: string, db: Db = this.db): Promise<string | null> {
     return (await queryOne<{ townId: string }>(db, `SELECT town_id AS "townId" FROM villages WHERE id = $1`, [villageId]))?.townId ?? null;
   }
 
@@ -163,7 +166,7 @@ export class ReviewRepository {
     return (await queryOne<{ name: string }>(db, `SELECT name FROM villages WHERE id = $1`, [villageId]))?.name ?? null;
   }
 
-  async townSettings(db: Db, townId: string): Promise<TownSettings> {
+  async townSettings(townId: string, db: Db = this.db): Promise<TownSettings> {
     return (await queryOne<TownSettings>(
       db,
       `SELECT id, objection_window_days AS "objectionWindowDays", objection_answer_working_days AS "objectionAnswerWorkingDays",
@@ -174,7 +177,7 @@ export class ReviewRepository {
   }
 
   /** Every entry of the village-period (all statuses), with its item version and resident. */
-  async periodEntries(db: Db, villageId: string, period: string): Promise<PeriodEntry[]> {
+  async periodEntries(villageId: string, period: string, db: Db = this.db): Promise<PeriodEntry[]> {
     return queryRows<PeriodEntry>(
       db,
       `SELECT e.id, e.record_no AS "recordNo", e.resident_id AS "residentId", r.name AS "residentName", h.code AS "householdCode", e.item_code AS "itemCode", i.name AS "itemName", i.category,
@@ -198,13 +201,13 @@ export class ReviewRepository {
     return row.id;
   }
 
-  async latestMeeting(db: Db, cycleId: string): Promise<{ id: string; heldOn: string; attendees: string[]; minutes: string } | null> {
+  async latestMeeting(cycleId: string, db: Db = this.db): Promise<{ id: string; heldOn: string; attendees: string[]; minutes: string } | null> {
     return queryOne(db, `SELECT id, to_char(held_on, 'YYYY-MM-DD') AS "heldOn", attendees, minutes FROM review_meetings WHERE cycle_id = $1 ORDER BY recorded_at DESC, id LIMIT 1`, [
       cycleId,
     ]);
   }
 
-  async countByStatus(db: Db, villageId: string, period: string): Promise<Record<string, number>> {
+  async countByStatus(villageId: string, period: string, db: Db = this.db): Promise<Record<string, number>> {
     const rows = await queryRows<{ status: string; n: number }>(db, `SELECT status, count(*)::int AS n FROM entry_states WHERE village_id = $1 AND period = $2 GROUP BY status`, [
       villageId,
       period,
@@ -261,7 +264,7 @@ export class ReviewRepository {
     return r.n;
   }
 
-  async listObjections(db: Db, f: { townId: string; villageId?: string; overdueOnly?: boolean; openOnly?: boolean }): Promise<ObjectionRow[]> {
+  async listObjections(f: { townId: string; villageId?: string; overdueOnly?: boolean; openOnly?: boolean }, db: Db = this.db): Promise<ObjectionRow[]> {
     const where = ['town_id = $1'];
     const params: unknown[] = [f.townId];
     if (f.villageId) where.push(`village_id = $${params.push(f.villageId)}`);
@@ -297,7 +300,7 @@ export class ReviewRepository {
   }
 
   /** Each town's close day: when its villages' last month is due to close. */
-  async townCloseDays(db: Db): Promise<Array<{ townId: string; closeDay: number }>> {
+  async townCloseDays(db: Db = this.db): Promise<Array<{ townId: string; closeDay: number }>> {
     return queryRows(db, `SELECT id AS "townId", close_day AS "closeDay" FROM towns ORDER BY id`);
   }
 
@@ -307,7 +310,7 @@ export class ReviewRepository {
    * (its close day passed long ago). A cycle an admin reopened (closed_at survives the reopen)
    * stays open until they close it again: closing it behind their back would undo the reopen.
    */
-  async cyclesDueToClose(db: Db, lastPeriod: string, dueTownIds: string[]): Promise<Array<{ villageId: string; period: string }>> {
+  async cyclesDueToClose(lastPeriod: string, dueTownIds: string[], db: Db = this.db): Promise<Array<{ villageId: string; period: string }>> {
     return queryRows(
       db,
       `SELECT v.id AS "villageId", $1::text AS period FROM villages v
@@ -321,7 +324,7 @@ export class ReviewRepository {
   }
 
   /** Publicized cycles whose objection window ends by `asOf` (already ended ones included). */
-  async windowsEndingBy(db: Db, asOf: Date): Promise<string[]> {
+  async windowsEndingBy(asOf: Date, db: Db = this.db): Promise<string[]> {
     const rows = await queryRows<{ id: string }>(db, `SELECT id FROM review_cycles WHERE state = 'publicized' AND window_ends_at <= $1 ORDER BY window_ends_at, id`, [asOf]);
     return rows.map((r) => r.id);
   }
@@ -333,7 +336,7 @@ export class ReviewRepository {
   }
 
   /** Cycles with work due after the close: for reconcile. */
-  async dueWork(db: Db, now: Date = new Date()): Promise<{ toFinalize: string[]; lateDismissed: string[]; pendingExport: boolean }> {
+  async dueWork(now: Date = new Date(), db: Db = this.db): Promise<{ toFinalize: string[]; lateDismissed: string[]; pendingExport: boolean }> {
     const toFinalize = (await queryRows<{ id: string }>(db, `SELECT id FROM review_cycles WHERE state = 'publicized' AND window_ends_at <= $1`, [now])).map((r) => r.id);
     const lateDismissed = (
       await queryRows<{ id: string }>(

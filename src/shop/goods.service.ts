@@ -32,7 +32,7 @@ export class GoodsService {
 
   async create(ctx: RequestContext, shopId: string, dto: CreateGoodsDto): Promise<GoodsDto> {
     const shop = await this.scope.shop(ctx.principal, shopId);
-    return this.repo.db.transaction(async (m) => {
+    return this.repo.transaction(async (m) => {
       const g = await this.repo
         .insertGoods(m, { townId: shop.townId, shopId, name: dto.name, unit: dto.unit, pricePoints: dto.pricePoints, code: dto.code ?? null, barcode: dto.barcode ?? null })
         .catch(uniqueGoodsError);
@@ -43,15 +43,15 @@ export class GoodsService {
 
   async list(ctx: RequestContext, shopId: string, f: { lowStock?: number; q?: string } = {}): Promise<GoodsDto[]> {
     await this.scope.shop(ctx.principal, shopId);
-    return (await this.repo.listGoods(this.repo.db, shopId, f)).map(toDto);
+    return (await this.repo.listGoods(shopId, f)).map(toDto);
   }
 
   /** Name, unit, price, code, barcode, on sale: the fields given, with before and after in the audit log. */
   async update(ctx: RequestContext, goodsId: string, dto: UpdateGoodsDto): Promise<GoodsDto> {
-    const g = await this.repo.findGoods(this.repo.db, goodsId);
+    const g = await this.repo.findGoods(goodsId);
     if (!g) throw new AppError('GOODS.NOT_FOUND');
     await this.scope.shop(ctx.principal, g.shopId);
-    return this.repo.db.transaction(async (m) => {
+    return this.repo.transaction(async (m) => {
       const [before] = await this.repo.lockGoods(m, [goodsId]);
       const after = await this.repo.updateGoods(m, goodsId, dto).catch(uniqueGoodsError);
       const changed = (Object.keys(dto) as Array<keyof UpdateGoodsDto>).filter((k) => dto[k] !== undefined && before[k] !== after[k]);
@@ -68,10 +68,10 @@ export class GoodsService {
    * difference with the reason, even when it is zero (the count itself is worth a record).
    */
   async count(ctx: RequestContext, goodsId: string, dto: StockCountDto): Promise<StockCountResultDto> {
-    const g = await this.repo.findGoods(this.repo.db, goodsId);
+    const g = await this.repo.findGoods(goodsId);
     if (!g) throw new AppError('GOODS.NOT_FOUND');
     await this.scope.shop(ctx.principal, g.shopId);
-    return this.repo.db.transaction(async (m) => {
+    return this.repo.transaction(async (m) => {
       const [locked] = await this.repo.lockGoods(m, [goodsId]);
       const delta = dto.counted - locked.stock;
       await this.repo.moveStock(m, [{ townId: g.townId, shopId: g.shopId, goodsId, kind: 'counted', quantity: delta, reason: dto.reason, actor: `staff:${ctx.principal.id}`, redemptionId: null }]);
@@ -81,10 +81,10 @@ export class GoodsService {
   }
 
   async adjustStock(ctx: RequestContext, goodsId: string, dto: StockAdjustDto): Promise<GoodsDto> {
-    const g = await this.repo.findGoods(this.repo.db, goodsId);
+    const g = await this.repo.findGoods(goodsId);
     if (!g) throw new AppError('GOODS.NOT_FOUND');
     await this.scope.shop(ctx.principal, g.shopId);
-    return this.repo.db.transaction(async (m) => {
+    return this.repo.transaction(async (m) => {
       const [locked] = await this.repo.lockGoods(m, [goodsId]);
       const delta = dto.kind === 'received' ? dto.quantity : -dto.quantity;
       if (locked.stock + delta < 0) throw new AppError('GOODS.STOCK_NEGATIVE', undefined, { stock: locked.stock, writeOff: dto.quantity });
@@ -95,10 +95,10 @@ export class GoodsService {
   }
 
   async setActive(ctx: RequestContext, goodsId: string, active: boolean): Promise<GoodsDto> {
-    const g = await this.repo.findGoods(this.repo.db, goodsId);
+    const g = await this.repo.findGoods(goodsId);
     if (!g) throw new AppError('GOODS.NOT_FOUND');
     await this.scope.shop(ctx.principal, g.shopId);
-    await this.repo.db.transaction(async (m) => {
+    await this.repo.transaction(async (m) => {
       await this.repo.setGoodsActive(m, goodsId, active);
       await this.audit.record(ctx, { action: active ? 'goods.activate' : 'goods.deactivate', targetType: 'goods', targetId: goodsId, summary: { before: g.active, after: active } }, m);
     });
@@ -113,7 +113,7 @@ export class GoodsService {
     if (!(days >= 0 && days <= RECONCILIATION_MAX_DAYS)) {
       throw new AppError('VALIDATION.FAILED', `日期范围须为 0–${RECONCILIATION_MAX_DAYS} 天，且 from ≤ to / range must be 0–${RECONCILIATION_MAX_DAYS} days`);
     }
-    const rows = await this.repo.reconciliation(this.repo.db, { townId: ctx.principal.townId, shopId: f.shopId, from: f.from, to: f.to });
+    const rows = await this.repo.reconciliation({ townId: ctx.principal.townId, shopId: f.shopId, from: f.from, to: f.to });
     const byDay = new Map<string, { points: number; voidedPoints: number }>();
     const byGoods = new Map<string, { goodsName: string; unit: string; quantity: number; voidedQuantity: number; points: number; voidedPoints: number }>();
     for (const r of rows) {

@@ -2,12 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AuditLogInsert } from '@app/audit/audit.service';
-import { prepared, queryOne, queryRows } from '@app/database/sql';
+import { prepared, queryOne, queryRows, type Db } from '@app/database/sql';
 import type { PostingRow } from '@app/ledger/ledger.types';
 import type { GradeThresholds } from '@app/scoring/grade';
 import { redemptionNoticeInsert } from '@app/notices/notice-sql';
-
-type Db = DataSource | EntityManager;
 
 export interface CardHolder {
   id: string;
@@ -240,10 +238,15 @@ const TAKE_STOCK_AND_RECORD = prepared(
 
 @Injectable()
 export class RedemptionRepository {
-  constructor(@InjectDataSource() readonly db: DataSource) {}
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** Runs `work` in one transaction (the feature's only way to open one). */
+  transaction<T>(work: (m: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
+  }
 
   /** The card holder with everything a terminal shows, and whether this shop serves their village: one query. */
-  async findCardHolder(db: Db, cardCode: string, shopId: string): Promise<CardHolder | null> {
+  async findCardHolder(cardCode: string, shopId: string, db: Db = this.db): Promise<CardHolder | null> {
     return queryOne<CardHolder>(db, CARD_HOLDER, [cardCode, shopId]);
   }
 
@@ -252,7 +255,7 @@ export class RedemptionRepository {
    * (as findCardHolder), the basket's goods as they are now (no lock) and a receipt number. No
    * row when the card is unknown.
    */
-  async findBasket(db: Db, cardCode: string, shopId: string, goodsIds: string[]): Promise<(CardHolder & { goods: GoodsRow[]; receiptSeq: number; head: AccountHeadRead | null }) | null> {
+  async findBasket(cardCode: string, shopId: string, goodsIds: string[], db: Db = this.db): Promise<(CardHolder & { goods: GoodsRow[]; receiptSeq: number; head: AccountHeadRead | null }) | null> {
     return queryOne(db, BASKET, [cardCode, shopId, goodsIds]);
   }
 
@@ -345,7 +348,7 @@ export class RedemptionRepository {
   }
 
   /** The basket's goods as they are now, without a lock. */
-  async findGoodsByIds(db: Db, ids: string[]): Promise<GoodsRow[]> {
+  async findGoodsByIds(ids: string[], db: Db = this.db): Promise<GoodsRow[]> {
     return queryRows<GoodsRow>(db, `SELECT ${GOODS_COLUMNS} FROM goods WHERE id = ANY($1::uuid[])`, [ids]);
   }
 
@@ -367,12 +370,12 @@ export class RedemptionRepository {
     );
   }
 
-  async findByKey(db: Db, terminalId: string, key: string): Promise<RedemptionRow | null> {
+  async findByKey(terminalId: string, key: string, db: Db = this.db): Promise<RedemptionRow | null> {
     return queryOne<RedemptionRow>(db, BY_KEY, [terminalId, key]);
   }
 
   /** A receipt number is unique per town (uq_redemptions_receipt_no), not across towns. */
-  async findByReceipt(db: Db, townId: string, receiptNo: string): Promise<RedemptionRow | null> {
+  async findByReceipt(townId: string, receiptNo: string, db: Db = this.db): Promise<RedemptionRow | null> {
     return queryOne<RedemptionRow>(db, `${REDEMPTION_SELECT} WHERE r.receipt_no = $1 AND r.town_id = $2`, [receiptNo, townId]);
   }
 
@@ -392,17 +395,17 @@ export class RedemptionRepository {
     ]);
   }
 
-  async listForTerminalSince(db: Db, terminalId: string, since: Date): Promise<RedemptionRow[]> {
+  async listForTerminalSince(terminalId: string, since: Date, db: Db = this.db): Promise<RedemptionRow[]> {
     return queryRows<RedemptionRow>(db, `${REDEMPTION_SELECT} WHERE r.terminal_id = $1 AND r.created_at >= $2 ORDER BY r.created_at DESC LIMIT 1000`, [terminalId, since]);
   }
 
   /** A shop's receipts made since `since` at any of its terminals, newest first. */
-  async listForShopSince(db: Db, shopId: string, since: Date): Promise<RedemptionRow[]> {
+  async listForShopSince(shopId: string, since: Date, db: Db = this.db): Promise<RedemptionRow[]> {
     return queryRows<RedemptionRow>(db, `${REDEMPTION_SELECT} WHERE r.shop_id = $1 AND r.created_at >= $2 ORDER BY r.created_at DESC, r.receipt_no DESC LIMIT 5000`, [shopId, since]);
   }
 
   /** Masked on the way out by the caller; the raw name never leaves the service. */
-  async residentNameOf(db: Db, residentId: string): Promise<string | null> {
+  async residentNameOf(residentId: string, db: Db = this.db): Promise<string | null> {
     return (await queryOne<{ name: string }>(db, `SELECT name FROM residents WHERE id = $1`, [residentId]))?.name ?? null;
   }
 
@@ -423,16 +426,16 @@ export class RedemptionRepository {
     const sets = Object.entries(f)
       .filter(([k, v]) => v !== undefined && k in cols)
       .map(([k, v]) => `${cols[k]} = $${params.push(v)}`);
-    if (!sets.length) return (await this.findGoods(m, id)) as GoodsRow;
+    if (!sets.length) return (await this.findGoods(id, m)) as GoodsRow;
     return (await queryOne<GoodsRow>(m, `UPDATE goods SET ${sets.join(', ')} WHERE id = $1 RETURNING ${GOODS_COLUMNS}`, params)) as GoodsRow;
   }
 
-  async findGoods(db: Db, id: string): Promise<GoodsRow | null> {
+  async findGoods(id: string, db: Db = this.db): Promise<GoodsRow | null> {
     return queryOne<GoodsRow>(db, `SELECT ${GOODS_COLUMNS} FROM goods WHERE id = $1`, [id]);
   }
 
   /** `q`: the name contains it (any case), or the code (any case) or the barcode is exactly it. */
-  async listGoods(db: Db, shopId: string, f: { activeOnly?: boolean; lowStock?: number; q?: string }): Promise<GoodsRow[]> {
+  async listGoods(shopId: string, f: { activeOnly?: boolean; lowStock?: number; q?: string }, db: Db = this.db): Promise<GoodsRow[]> {
     const where = ['shop_id = $1'];
     const params: unknown[] = [shopId];
     if (f.activeOnly) where.push('active');
@@ -452,7 +455,7 @@ export class RedemptionRepository {
   // ---- reconciliation ----
 
   /** Per day (Asia/Shanghai) and goods: units out, points redeemed, points voided. */
-  async reconciliation(db: Db, f: { townId: string; shopId?: string; from: string; to: string }) {
+  async reconciliation(f: { townId: string; shopId?: string; from: string; to: string }, db: Db = this.db) {
     const params: unknown[] = [f.townId, f.from, f.to];
     const shop = f.shopId ? `AND r.shop_id = $${params.push(f.shopId)}` : '';
     return queryRows<{ day: string; shopId: string; goodsId: string; goodsName: string; unit: string; quantity: number; points: number; voidedQuantity: number; voidedPoints: number }>(

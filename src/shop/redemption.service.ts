@@ -33,7 +33,7 @@ export class RedemptionService {
   ) {}
 
   async lookup(t: TerminalPrincipal, cardCode: string): Promise<CardHolderDto> {
-    const h = await this.repo.findCardHolder(this.repo.db, cardCode, t.shopId);
+    const h = await this.repo.findCardHolder(cardCode, t.shopId);
     if (!h || h.townId !== t.townId) throw new AppError('REDEMPTION.RESIDENT_NOT_FOUND');
     if (!h.served) throw new AppError('REDEMPTION.RESIDENT_NOT_SERVED');
     if (h.status !== 'active') throw new AppError('REDEMPTION.RESIDENT_NOT_ACTIVE', undefined, { status: h.status });
@@ -94,7 +94,7 @@ export class RedemptionService {
   private async redeemOnce(ctx: RequestContext, dto: KeyedRedemption, requestHash: string): Promise<{ receipt: ReceiptDto; replayed: boolean }> {
     const t = ctx.principal as TerminalPrincipal;
     const ids = dto.lines.map((l) => l.goodsId);
-    const h = await this.repo.findBasket(this.repo.db, dto.cardCode, t.shopId, ids);
+    const h = await this.repo.findBasket(dto.cardCode, t.shopId, ids);
     if (!h || h.townId !== t.townId) throw new AppError('REDEMPTION.RESIDENT_NOT_FOUND');
     if (!h.served) throw new AppError('REDEMPTION.RESIDENT_NOT_SERVED');
     if (h.status !== 'active') throw new AppError('REDEMPTION.RESIDENT_NOT_ACTIVE');
@@ -147,7 +147,7 @@ export class RedemptionService {
         }
         if (done.head && !done.stock) {
           // Something changed since the read: say what, or try once more (a new price).
-          const current = new Map((await this.repo.findGoodsByIds(this.repo.db, ids)).map((g) => [g.id, g]));
+          const current = new Map((await this.repo.findGoodsByIds(ids)).map((g) => [g.id, g]));
           for (const l of dto.lines) checkLine(current.get(l.goodsId), l, t.shopId);
           throw new RetryRedemption();
         }
@@ -155,7 +155,7 @@ export class RedemptionService {
       }
     }
 
-    const row = await this.repo.db.transaction(async (m) => {
+    const row = await this.repo.transaction(async (m) => {
       const posted = await this.ledger
         .postOne(posting, m)
         .catch((err: unknown) => {
@@ -186,7 +186,7 @@ export class RedemptionService {
   /** Same day only; a void of a voided receipt answers with the existing void (idempotent). */
   async void(ctx: RequestContext, receiptNo: string, reason: string): Promise<ReceiptDto> {
     const { principal } = ctx;
-    const r = await this.repo.findByReceipt(this.repo.db, principal.townId, receiptNo);
+    const r = await this.repo.findByReceipt(principal.townId, receiptNo);
     if (!r || r.townId !== principal.townId) throw new AppError('REDEMPTION.NOT_FOUND');
     if (principal.shopId !== r.shopId) throw new AppError('AUTH.OUT_OF_SCOPE');
     if (r.voidedAt) return this.receipt(r);
@@ -194,9 +194,9 @@ export class RedemptionService {
     // At a till the clerk is the actor, and the void records the terminal too.
     const terminal = principal.kind === 'terminal' ? principal : null;
     const actor = terminal?.clerk ? `staff:${terminal.clerk.id}` : `${principal.kind}:${principal.id}`;
-    await this.repo.db.transaction(async (m) => {
+    await this.repo.transaction(async (m) => {
       await this.repo.lockRedemption(m, r.id);
-      if ((await this.repo.findByReceipt(m, principal.townId, receiptNo))?.voidedAt) return;
+      if ((await this.repo.findByReceipt(principal.townId, receiptNo, m))?.voidedAt) return;
       const posted = await this.ledger.postBatch(
         [{ accountId: r.residentId, kind: 'redemption_void', points: r.totalPoints, sourceRef: `void:${r.id}`, counterparty: `shop:${r.shopId}`, period: periodOf(new Date()), memo: `${receiptNo} ${reason}` }],
         m,
@@ -213,11 +213,11 @@ export class RedemptionService {
       );
     });
     redemptionsTotal.inc({ outcome: 'voided' });
-    return this.receipt((await this.repo.findByReceipt(this.repo.db, principal.townId, receiptNo)) as RedemptionRow);
+    return this.receipt((await this.repo.findByReceipt(principal.townId, receiptNo)) as RedemptionRow);
   }
 
   async byReceipt(principal: Principal, receiptNo: string): Promise<ReceiptDto> {
-    const r = await this.repo.findByReceipt(this.repo.db, principal.townId, receiptNo);
+    const r = await this.repo.findByReceipt(principal.townId, receiptNo);
     if (!r || r.townId !== principal.townId) throw new AppError('REDEMPTION.NOT_FOUND');
     if (principal.shopId && principal.shopId !== r.shopId) throw new AppError('AUTH.OUT_OF_SCOPE');
     return this.receipt(r);
@@ -225,14 +225,14 @@ export class RedemptionService {
 
   async today(t: TerminalPrincipal): Promise<ReceiptDto[]> {
     const since = new Date(`${shanghaiDate(new Date())}T00:00:00+08:00`);
-    const rows = await this.repo.listForTerminalSince(this.repo.db, t.id, since);
+    const rows = await this.repo.listForTerminalSince(t.id, since);
     return Promise.all(rows.map((r) => this.receipt(r)));
   }
 
   /** The shop's sales today (Asia/Shanghai) at all its terminals, with totals: the till's 今日兑换. */
   async salesToday(t: TerminalPrincipal): Promise<TodaySalesDto> {
     const day = shanghaiDate(new Date());
-    const rows = await this.repo.listForShopSince(this.repo.db, t.shopId, new Date(`${day}T00:00:00+08:00`));
+    const rows = await this.repo.listForShopSince(t.shopId, new Date(`${day}T00:00:00+08:00`));
     const receipts = await Promise.all(rows.map((r) => this.receipt(r)));
     const totalPoints = receipts.reduce((s, r) => s + r.totalPoints, 0);
     const voided = receipts.filter((r) => r.voidedAt);
@@ -245,7 +245,7 @@ export class RedemptionService {
    * instead when the lookup itself fails.
    */
   private async replayByKey(t: TerminalPrincipal, dto: KeyedRedemption, requestHash: string, failure: unknown): Promise<{ receipt: ReceiptDto; replayed: true } | null> {
-    const prior = await this.repo.findByKey(this.repo.db, t.id, dto.idempotencyKey).catch(() => {
+    const prior = await this.repo.findByKey(t.id, dto.idempotencyKey).catch(() => {
       throw failure;
     });
     return prior ? { receipt: await this.replay(prior, requestHash), replayed: true } : null;
@@ -258,7 +258,7 @@ export class RedemptionService {
   }
 
   private async receipt(r: RedemptionRow): Promise<ReceiptDto> {
-    return toReceipt(r, await this.repo.residentNameOf(this.repo.db, r.residentId));
+    return toReceipt(r, await this.repo.residentNameOf(r.residentId));
   }
 }
 

@@ -96,7 +96,7 @@ describe('redemptions in batches (group commit)', () => {
     const g = await goods('酱油', 10, 10);
     const ledger = stack.api.get(LedgerService);
     const item = async (residentId: string, id: string = randomUUID()): Promise<OneStatementRedemption> => {
-      const head = (await repo.findBasket(repo.db, await cardOf(residentId), f.shopA, [g]))?.head;
+      const head = (await repo.findBasket(await cardOf(residentId), f.shopA, [g]))?.head;
       if (!head) throw new Error('no account head read');
       const next = ledger.prepareOne(head, { accountId: residentId, kind: 'redemption', points: -10, sourceRef: `redemption:${id}`, counterparty: `shop:${f.shopA}`, period: '2026-01', requireCovered: true });
       return {
@@ -133,7 +133,7 @@ describe('redemptions in batches (group commit)', () => {
     const ledger = stack.api.get(LedgerService);
     const item = async (residentId: string, idempotencyKey: string): Promise<OneStatementRedemption> => {
       const id = randomUUID();
-      const head = (await repo.findBasket(repo.db, await cardOf(residentId), f.shopA, [g]))?.head;
+      const head = (await repo.findBasket(await cardOf(residentId), f.shopA, [g]))?.head;
       if (!head) throw new Error('no account head read');
       const next = ledger.prepareOne(head, { accountId: residentId, kind: 'redemption', points: -10, sourceRef: `redemption:${id}`, counterparty: `shop:${f.shopA}`, period: '2026-01', requireCovered: true });
       return {

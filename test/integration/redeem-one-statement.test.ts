@@ -142,7 +142,7 @@ describe('redemptions in one statement', () => {
     const r = f.residentsA[4];
     await fund(r, 100);
     const g = await goods('牙刷', 10, 1);
-    const basket = await repo.findBasket(repo.db, await cardOf(r), f.shopA, [g]);
+    const basket = await repo.findBasket(await cardOf(r), f.shopA, [g]);
     const head = basket?.head;
     if (!head) throw new Error('no account head read');
     const ledger = stack.api.get(LedgerService);
