@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { prepared, queryOne, queryRows, type Db } from '@app/database/sql';
 import type { GradeThresholds } from '@app/scoring/grade';
-import type { PostingRow } from './ledger.types';
+import type { LockedAccount, PostingRow } from './ledger.types';
 
 export type { PostingRow };
 
@@ -50,19 +50,7 @@ export interface NewAccountRow {
   headHash: string;
 }
 
-export interface LockedAccount {
-  accountId: string;
-  townId: string;
-  villageId: string;
-  balance: number;
-  creditScore: number;
-  grade: string;
-  ratingYear: number;
-  seq: number;
-  headHash: string;
-  baseScore: number;
-  gradeThresholds: GradeThresholds | null;
-}
+export type { LockedAccount } from './ledger.types';
 
 export interface StoredPosting extends PostingRow {
   id: string;

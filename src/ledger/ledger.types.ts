@@ -1,3 +1,4 @@
+import type { GradeThresholds } from '@app/scoring/grade';
 import type { PostingKind } from './ledger.entities';
 
 /** What a feature asks the ledger to post. LedgerService is the only writer of postings. */
@@ -104,4 +105,19 @@ export interface CheckpointReport {
 export interface VerificationReport extends ChainReport {
   /** ok covers these too. */
   checkpoints: CheckpointReport;
+}
+
+/** An account's head as the ledger computes the next posting from it (locked, or read for a one-statement redemption). */
+export interface LockedAccount {
+  accountId: string;
+  townId: string;
+  villageId: string;
+  balance: number;
+  creditScore: number;
+  grade: string;
+  ratingYear: number;
+  seq: number;
+  headHash: string;
+  baseScore: number;
+  gradeThresholds: GradeThresholds | null;
 }

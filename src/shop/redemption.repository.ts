@@ -3,8 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AuditLogInsert } from '@app/audit/audit.service';
 import { prepared, queryOne, queryRows, type Db } from '@app/database/sql';
-import type { PostingRow } from '@app/ledger/ledger.types';
-import type { GradeThresholds } from '@app/scoring/grade';
+import type { LockedAccount, PostingRow } from '@app/ledger/ledger.types';
 import { redemptionNoticeInsert } from '@app/notices/notice-sql';
 
 export interface CardHolder {
@@ -59,20 +58,8 @@ export interface RedemptionRow {
   clerkName: string | null;
 }
 
-/** An account head as read without a lock before a redemption (LockedAccount's fields). */
-export interface AccountHeadRead {
-  accountId: string;
-  townId: string;
-  villageId: string;
-  balance: number;
-  creditScore: number;
-  grade: string;
-  ratingYear: number;
-  seq: number;
-  headHash: string;
-  baseScore: number;
-  gradeThresholds: GradeThresholds | null;
-}
+/** An account head as read without a lock before a redemption: the ledger's LockedAccount, unlocked. */
+export type AccountHeadRead = LockedAccount;
 
 /** What a new redemption row holds (the names come from joins when it is read back). */
 export type NewRedemption = Omit<RedemptionRow, 'createdAt' | 'voidedAt' | 'voidReason' | 'voidBalanceAfter' | 'shopName' | 'terminalName' | 'clerkName'>;
