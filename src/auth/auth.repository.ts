@@ -146,8 +146,21 @@ export class AuthRepository {
     );
   }
 
-  async startSession(id: string, staffId: string): Promise<void> {
-    await this.db.query(`INSERT INTO staff_sessions (id, staff_id) VALUES ($1, $2)`, [id, staffId]);
+  /**
+   * Starts a session at login. With `rehash`, the same statement also replaces the stored password
+   * hash (checked at login, made with older argon2 parameters) by one with the current parameters,
+   * only if it is still the hash that was checked: a password changed meanwhile is not overwritten.
+   */
+  async startSession(id: string, staffId: string, rehash?: { from: string; to: string }): Promise<void> {
+    if (!rehash) {
+      await this.db.query(`INSERT INTO staff_sessions (id, staff_id) VALUES ($1, $2)`, [id, staffId]);
+      return;
+    }
+    await this.db.query(
+      `WITH u AS (UPDATE staff_users SET password_hash = $4 WHERE id = $2 AND password_hash = $3)
+       INSERT INTO staff_sessions (id, staff_id) VALUES ($1, $2)`,
+      [id, staffId, rehash.from, rehash.to],
+    );
   }
 
   /** The session `sessionId` of `staffId` if it has not ended, with the user's current role and scope. */

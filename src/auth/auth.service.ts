@@ -13,11 +13,27 @@ import { AuthRepository, type LiveSessionRow, type StaffRow } from './auth.repos
 import type { PublicContext, RequestContext, StaffPrincipal, TerminalPrincipal, TillClerk } from './principal';
 
 /**
- * argon2id as configured (its defaults: m = 64 MiB, t = 3, p = 4) takes 64 MB of memory for each
- * hash or check, outside the heap (the api's heap cap does not bound it), for the fraction of a
- * second it runs: four logins at once were 256 MB on top of the api's resident memory, one was
- * the api's peak in the upload benchmark (README, "Upload memory"). One at a time per process,
- * in arrival order, as uploads are (UPLOAD_GATE).
+ * Parameters of every new password hash (staff created, password changed or reset, seeds):
+ * argon2id with m = 19 MiB, t = 2, p = 1, OWASP's password storage cheat sheet's minimum
+ * configuration for argon2id. A hash made with other parameters (the library's defaults,
+ * m = 64 MiB, t = 3, p = 4, before 2026-12) still verifies, and is rewritten with these at the
+ * next successful login (`AuthService.login`).
+ */
+export const PASSWORD_HASH_OPTIONS = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+
+/** A stored hash that is not argon2id with PASSWORD_HASH_OPTIONS (older parameters). */
+export function passwordNeedsRehash(hash: string): boolean {
+  if (!hash.startsWith('$argon2id$')) return true;
+  const { memoryCost, timeCost, parallelism } = PASSWORD_HASH_OPTIONS;
+  return argon2.needsRehash(hash, { memoryCost, timeCost, parallelism });
+}
+
+/**
+ * argon2 takes its memory cost (19 MiB now, 64 MiB for hashes made before) for each hash or
+ * check, outside the heap (the api's heap cap does not bound it), for the fraction of a second it
+ * runs: four logins at once were 256 MB on top of the api's resident memory with the old
+ * parameters, one was the api's peak in the upload benchmark (README, "Upload memory"). One at a
+ * time per process, in arrival order, as uploads are (UPLOAD_GATE).
  */
 export const PASSWORD_GATE = new Gate(1);
 
@@ -69,7 +85,7 @@ export class AuthService {
   ) {}
 
   static hashPassword(password: string): Promise<string> {
-    return PASSWORD_GATE.run(() => argon2.hash(password, { type: argon2.argon2id }));
+    return PASSWORD_GATE.run(() => argon2.hash(password, PASSWORD_HASH_OPTIONS));
   }
 
   async login(
@@ -91,10 +107,15 @@ export class AuthService {
     }
     if (!user.active) throw new AppError('AUTH.ACCOUNT_DISABLED');
     await this.repo.clearLoginFailures(username, ctx.clientIp);
+    // A hash made with older parameters is replaced now, while the password is at hand.
+    const rehash = passwordNeedsRehash(user.passwordHash) ? { from: user.passwordHash, to: await AuthService.hashPassword(password) } : undefined;
     const sessionId = randomUUID();
-    await this.repo.startSession(sessionId, user.id);
+    await this.repo.startSession(sessionId, user.id, rehash);
     const tokens = await this.issue(user, sessionId);
-    await this.audit.record({ principal: this.principalOf(user), requestId: ctx.requestId }, { action: 'auth.login', targetType: 'staff', targetId: user.id });
+    await this.audit.record(
+      { principal: this.principalOf(user), requestId: ctx.requestId },
+      { action: 'auth.login', targetType: 'staff', targetId: user.id, ...(rehash ? { summary: { passwordRehashed: true } } : {}) },
+    );
     return { ...tokens, user: this.describe(user), mustChangePassword: user.mustChangePassword };
   }
 
@@ -269,5 +290,6 @@ export class AuthService {
 
 const CLERK_NOT_OF_SHOP = '登录的账号不是本终端所属超市的店员 / the signed-in user is not a clerk of this terminal’s shop';
 
-// argon2id hash of a random string, verified against when the username does not exist.
-const DUMMY_HASH = '$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHRzb21lc2FsdA$2Wq3mU4sK1oQ8l3fX0m7yq0m3Jk1cT2m9y1x7lV0b3Q';
+// argon2id hash (PASSWORD_HASH_OPTIONS) of a random string, verified against when the username
+// does not exist: the same work as checking a current hash.
+const DUMMY_HASH = '$argon2id$v=19$m=19456,p=1,t=2$FUYLIXEo3P8EOSNUDjQ/NA$iyrRvVBvRsJVmX7P3ZwwcRCEqVrPZOdiEr+K76JQ7sU';
