@@ -1,5 +1,6 @@
 import { ValidationPipe, type ArgumentMetadata } from '@nestjs/common';
 import { AppError } from '@app/common/errors/app-error';
+import { cacheValidationMetadata } from './validation-metadata-cache';
 import { describeValidationErrors, fieldProblem } from './validation-messages';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -42,6 +43,7 @@ class AppValidationPipe extends ValidationPipe {
 
 /** whitelist + forbidNonWhitelisted: an unknown field is an error, never silently dropped. */
 export function createValidationPipe(): ValidationPipe {
+  cacheValidationMetadata();
   return new AppValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
