@@ -4,6 +4,7 @@ import * as argon2 from 'argon2';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AuditService } from '@app/audit/audit.service';
 import { AppError } from '@app/common/errors/app-error';
+import { FreshRead } from '@app/common/fresh-read';
 import { Gate } from '@app/common/tabular/upload-gate';
 import { AppConfig } from '@app/config/app-config';
 import { SharedRedis } from '@app/shared-state/shared-redis';
@@ -211,7 +212,7 @@ export class AuthService {
    * API_KEY_CACHE_MS, but only while the terminal revocation generation in Redis is the one it
    * was verified under: a revocation in any api process bumps it (forgetTerminal), and every
    * process re-checks its keys against the database on the next request. That costs one Redis GET
-   * per till request instead of a database lookup. While Redis does not answer, a cached key lives
+   * per till request (shared by concurrent ones, revocationGeneration) instead of a database lookup. While Redis does not answer, a cached key lives
    * out its API_KEY_CACHE_MS (per process) and the till keeps selling.
    */
   async verifyApiKey(key: string): Promise<TerminalPrincipal> {
@@ -248,11 +249,19 @@ export class AuthService {
     await this.redis.run((c) => c.incr(this.revocationKey()));
   }
 
-  /** undefined when Redis does not answer. */
-  private async revocationGeneration(): Promise<string | undefined> {
+  /**
+   * undefined when Redis does not answer. Concurrent till requests share a GET, but only one sent
+   * after each of them arrived (FreshRead): a revocation bumped before a request came in is always
+   * seen by it, as with a GET of its own.
+   */
+  private revocationGeneration(): Promise<string | undefined> {
+    return this.generationRead.get();
+  }
+
+  private readonly generationRead = new FreshRead(async (): Promise<string | undefined> => {
     const value = await this.redis.run((c) => c.get(this.revocationKey()));
     return value === undefined ? undefined : (value ?? '0');
-  }
+  });
 
   private revocationKey(): string {
     return this.redis.key('terminal-revocations');
