@@ -28,6 +28,19 @@ export const requestLogSerializers = {
   res: (r: { statusCode?: number }) => ({ statusCode: r.statusCode }),
 };
 
+/** pino's level numbers (pino.levels.values), for the one comparison below. */
+const LEVEL_VALUES: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
+
+/**
+ * The level of the request line: pino-http writes it at `info` whatever the outcome. When `info`
+ * is off (production runs at warn), 'silent' tells pino-http so before it builds the line (a
+ * child logger with the request's bindings per response, for nothing): the same lines come out,
+ * with less work per request.
+ */
+export function requestLineLevel(logLevel: string): 'info' | 'silent' {
+  return (LEVEL_VALUES[logLevel] ?? LEVEL_VALUES.info) <= LEVEL_VALUES.info ? 'info' : 'silent';
+}
+
 /** pino logs (JSON; pretty in development); every line of a request carries its id (x-request-id if sane). */
 @Module({
   imports: [
@@ -40,6 +53,7 @@ export const requestLogSerializers = {
             genReqId: assignRequestId,
             serializers: requestLogSerializers,
             autoLogging: { ignore: (req: IncomingMessage) => UNLOGGED.has(req.url ?? '') },
+            customLogLevel: ((level) => () => level)(requestLineLevel(config.get('LOG_LEVEL'))),
             customProps: (req: IncomingMessage, _res: ServerResponse) => ({ service: config.get('XINYI_PROCESS'), ...actorOf(req) }),
           },
           await logStream(config.get('LOG_FORMAT')),
