@@ -5,6 +5,9 @@
  * answer with numbers.
  *
  *   node .local/bench-build/bench/profile.js bench/results/tmp/profiles/api.cpuprofile
+ *   node .local/bench-build/bench/profile.js <file> timeline          CPU per second since start
+ *   node .local/bench-build/bench/profile.js <file> <fromS> <toS>      only that window (e.g. one
+ *                                                                     scenario, found on the timeline)
  */
 import { readFileSync } from 'node:fs';
 
@@ -85,8 +88,40 @@ export function summarize(p: Profile, top = 30): string {
   ].join('\n');
 }
 
+/** Busy CPU per second since the profile started, one digit a second (tenths of a core), ten a line. */
+export function timeline(p: Profile): string {
+  const idle = new Set(p.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
+  const perSecond: number[] = [];
+  let ts = p.startTime;
+  p.samples.forEach((id, i) => {
+    ts += p.timeDeltas[i] ?? 0;
+    const s = Math.floor((ts - p.startTime) / 1e6);
+    if (!idle.has(id)) perSecond[s] = (perSecond[s] ?? 0) + (p.timeDeltas[i] ?? 0);
+  });
+  const lines: string[] = [];
+  for (let s = 0; s <= (p.endTime - p.startTime) / 1e6; s += 10) {
+    const digits = Array.from({ length: 10 }, (_, k) => String(Math.min(9, Math.round((perSecond[s + k] ?? 0) / 1e5)))).join('');
+    lines.push(`${String(s).padStart(5)} s  ${digits}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The profile with only the samples between `fromS` and `toS` seconds after its start counted. */
+export function windowOf(p: Profile, fromS: number, toS: number): Profile {
+  let ts = p.startTime;
+  const timeDeltas = p.timeDeltas.map((d) => {
+    ts += d;
+    const s = (ts - p.startTime) / 1e6;
+    return s >= fromS && s < toS ? d : 0;
+  });
+  return { ...p, timeDeltas };
+}
+
 if (require.main === module) {
-  const file = process.argv[2];
-  if (!file) throw new Error('usage: node profile.js <file.cpuprofile>');
-  process.stdout.write(summarize(JSON.parse(readFileSync(file, 'utf8')) as Profile));
+  const [file, from, to] = process.argv.slice(2);
+  if (!file) throw new Error('usage: node profile.js <file.cpuprofile> [timeline | <fromS> <toS>]');
+  const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+  if (from === 'timeline') process.stdout.write(timeline(p));
+  else if (from !== undefined && to !== undefined) process.stdout.write(`window ${from}–${to} s after start\n${summarize(windowOf(p, Number(from), Number(to)))}`);
+  else process.stdout.write(summarize(p));
 }
