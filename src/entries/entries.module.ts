@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { MulterModule } from '@nestjs/platform-express';
 import { AppConfig } from '@app/config/app-config';
+import { CycleGateModule } from '@app/review/cycle-gate.module';
 import { EntriesUploadService } from './entries-upload.service';
 import { EntriesController } from './entries.controller';
 import { EntriesRepository } from './entries.repository';
@@ -10,6 +11,8 @@ import { EntryStatesService } from './entry-states.service';
 
 @Module({
   imports: [
+    // The review cycle's gate: entries make and share-lock their month's cycle through it (review owns review_cycles).
+    CycleGateModule,
     // In memory: uploads are bounded by UPLOAD_MAX_BYTES (413 beyond) and parsed whole anyway.
     MulterModule.registerAsync({
       inject: [AppConfig],

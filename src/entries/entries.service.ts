@@ -10,6 +10,7 @@ import { ScopeService, type VillageRef } from '@app/auth/scope.service';
 import { AppError } from '@app/common/errors/app-error';
 import { ERROR_CODES, type ErrorCode } from '@app/common/errors/error-codes';
 import type { CreateEntryDto, EntryDto, EntryPageDto, EntryPreviewDto } from './entries.dto';
+import { CycleGateService } from '@app/review/cycle-gate.service';
 import { EntriesRepository, type EntryView, type ItemVersion, type NewEntryRow, type ResidentForEntry, type StandingEntry } from './entries.repository';
 import { entryInputProblems, evaluatePeriod, explainRule, RuleInputError } from '@app/scoring/rules/rule-engine';
 import type { ItemYearHistory, PeriodEntryInput } from '@app/scoring/rules/rule.types';
@@ -62,6 +63,7 @@ export class EntriesService {
     private readonly repo: EntriesRepository,
     private readonly scope: ScopeService,
     private readonly audit: AuditService,
+    private readonly cycles: CycleGateService,
   ) {}
 
   async create(ctx: RequestContext, villageId: string, dto: CreateEntryDto): Promise<{ entry: EntryDto; replayed: boolean }> {
@@ -256,7 +258,7 @@ export class EntriesService {
     const stateOf = async (period: string): Promise<string> => {
       let state = states.get(period);
       if (state === undefined) {
-        state = dryRun ? ((await this.repo.cycleState(village.id, period, m)) ?? 'open') : await this.repo.lockCycleForEntry(m, village.townId, village.id, period);
+        state = dryRun ? ((await this.cycles.stateOf(village.id, period, m)) ?? 'open') : await this.cycles.lockForEntry(m, village.townId, village.id, period);
         states.set(period, state);
       }
       return state;
@@ -321,7 +323,7 @@ export class EntriesService {
     if (!entry) throw new AppError('ENTRY.NOT_FOUND');
     const village = await this.scope.village(ctx.principal, entry.villageId);
     await this.repo.transaction(async (m) => {
-      const state = await this.repo.lockCycleForEntry(m, village.townId, village.id, entry.period);
+      const state = await this.cycles.lockForEntry(m, village.townId, village.id, entry.period);
       if (state !== 'open') throw new AppError('CYCLE.NOT_OPEN');
       if (!(await this.repo.transitionState(m, entryId, ['submitted'], 'withdrawn'))) throw new AppError('ENTRY.NOT_WITHDRAWABLE');
       await this.repo.appendEvent(m, { townId: village.townId, entryId, type: 'withdrawn', actorId: ctx.principal.id, reason });
@@ -336,7 +338,7 @@ export class EntriesService {
     const limit = q.limit ?? 100;
     const rows = await this.repo.listEntries({ villageId: village.id, period, status: q.status, residentId: q.residentId, itemCode: q.itemCode, after: q.after, limit: limit + 1 });
     const items = rows.slice(0, limit).map(toDto);
-    const open = await this.repo.openCyclePeriods(village.id);
+    const open = await this.cycles.openPeriods(village.id);
     const current = await this.currentOpenPeriod(village);
     const openPeriods = [...new Set([...open, current])].sort();
     return { items, period, openPeriods, next: rows.length > limit ? items[items.length - 1].id : null };
@@ -352,7 +354,7 @@ export class EntriesService {
   /** The list's default period: this month, or the next one if this month was closed early. */
   private async currentOpenPeriod(village: VillageRef): Promise<string> {
     const current = periodOf(new Date());
-    const state = await this.repo.cycleState(village.id, current);
+    const state = await this.cycles.stateOf(village.id, current);
     return state === null || state === 'open' ? current : nextPeriod(current);
   }
 
