@@ -6,6 +6,7 @@ import { EntriesUploadService } from './entries-upload.service';
 import { EntriesController } from './entries.controller';
 import { EntriesRepository } from './entries.repository';
 import { EntriesService } from './entries.service';
+import { EntryPreparationService } from './entry-preparation.service';
 import { EntryStatesRepository } from './entry-states.repository';
 import { EntryStatesService } from './entry-states.service';
 
@@ -20,7 +21,7 @@ import { EntryStatesService } from './entry-states.service';
     }),
   ],
   controllers: [EntriesController],
-  providers: [EntriesService, EntriesUploadService, EntriesRepository, EntryStatesService, EntryStatesRepository],
+  providers: [EntriesService, EntryPreparationService, EntriesUploadService, EntriesRepository, EntryStatesService, EntryStatesRepository],
   // The review cycle writes entry states and events through EntryStatesService, never the repositories.
   exports: [EntriesService, EntryStatesService],
 })
