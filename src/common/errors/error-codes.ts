@@ -88,7 +88,7 @@ export class ErrorCodeRegistry {
     if (entry) return entry;
     const hint =
       this.entries.size === 0
-        ? "no error code is registered: import '@app/error-codes' (src/error-codes.ts) first in this entry point (api, worker, CLI, test setup)"
+        ? 'no error code is registered: load src/error-codes.ts (@app/error-codes) first in this entry point (api, worker, CLI script, test setup)'
         : "add it to its feature's *.errors.ts and that table to registerErrorCodes in src/error-codes.ts";
     throw new Error(`error code ${code} is not registered: ${hint}`);
   }
