@@ -5,7 +5,7 @@ import { nextPeriod, periodOf, periodStart, previousPeriod, shanghaiDate } from 
 import type { RequestContext } from '@app/auth/principal';
 import type { VillageRef } from '@app/auth/scope.service';
 import { AppError } from '@app/common/errors/app-error';
-import { ERROR_CODES, type ErrorCode } from '@app/common/errors/error-codes';
+import { errorEntry, isErrorCode, type ErrorCode } from '@app/common/errors/error-codes';
 import { CycleGateService } from '@app/review/cycle-gate.service';
 import { EntriesRepository, type ItemVersion, type NewEntryRow, type ResidentForEntry, type StandingEntry } from './entries.repository';
 import { entryInputProblems, evaluatePeriod, RuleInputError } from '@app/scoring/rules/rule-engine';
@@ -80,7 +80,7 @@ export class EntryPreparationService {
     const earliest = shanghaiDate(periodStart(previousPeriod(periodOf(now))));
     const problems: EntryProblem[] = [];
     const fail = (row: number, column: string | null, code: ErrorCode, message?: string) =>
-      problems.push({ row, column, code, message: message ?? ERROR_CODES[code].message });
+      problems.push({ row, column, code, message: message ?? errorEntry(code).message });
 
     const itemsByDate = new Map<string, Map<string, ItemVersion>>();
     for (const date of new Set(inputs.map((i) => i.occurredOn))) {
@@ -117,8 +117,8 @@ export class EntryPreparationService {
       if (item) {
         if (item.rule.type === 'range' && !input.reason && !skip.has('reason')) fail(input.row, 'reason', 'ENTRY.REASON_REQUIRED');
         for (const p of entryInputProblems(item.rule, input)) {
-          const code = (p.code in ERROR_CODES ? p.code : 'ENTRY.RULE_INPUT_INVALID') as ErrorCode;
-          if (!skip.has(p.field)) fail(input.row, p.field, code, `${ERROR_CODES[code].message}（${item.code}）`);
+          const code: ErrorCode = isErrorCode(p.code) ? p.code : 'ENTRY.RULE_INPUT_INVALID';
+          if (!skip.has(p.field)) fail(input.row, p.field, code, `${errorEntry(code).message}（${item.code}）`);
         }
       }
       if (problems.length === before && skip.size === 0 && r && item) accepted.push({ input, item, resident: r, id: randomUUID(), period: '' });
@@ -155,8 +155,8 @@ export class EntryPreparationService {
       } catch (err) {
         if (!(err instanceof RuleInputError)) throw err;
         const bad = group.find((a) => a.id === err.details?.entryId) ?? group[0];
-        const code = (err.code in ERROR_CODES ? err.code : 'ENTRY.RULE_INPUT_INVALID') as ErrorCode;
-        fail(bad.input.row, code.includes('QUANTITY') ? 'quantity' : code.includes('POINTS') ? 'points' : null, code, `${ERROR_CODES[code].message}（${item.code}）`);
+        const code: ErrorCode = isErrorCode(err.code) ? err.code : 'ENTRY.RULE_INPUT_INVALID';
+        fail(bad.input.row, code.includes('QUANTITY') ? 'quantity' : code.includes('POINTS') ? 'points' : null, code, `${errorEntry(code).message}（${item.code}）`);
         continue;
       }
       const byId = new Map(scores.map((sc) => [sc.id, sc]));
