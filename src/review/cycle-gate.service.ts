@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { Db } from '@app/database/sql';
+import { requireTransaction, type Db } from '@app/database/sql';
 import { CycleGateRepository } from './cycle-gate.repository';
 import type { CycleState } from './review.entities';
 
@@ -16,9 +16,13 @@ import type { CycleState } from './review.entities';
 export class CycleGateService {
   constructor(private readonly repo: CycleGateRepository) {}
 
-  /** The cycle of `period` (made if there is none), share-locked in the caller's transaction `m`; its state. */
+  /**
+   * The cycle of `period` (made if there is none), share-locked in the caller's transaction `m`;
+   * its state. Refuses a manager outside a transaction: there the lock would end with the
+   * statement, and the entry could slip into a cycle being closed after all.
+   */
   lockForEntry(m: EntityManager, townId: string, villageId: string, period: string): Promise<CycleState> {
-    return this.repo.lockForEntry(m, townId, villageId, period);
+    return this.repo.lockForEntry(requireTransaction(m, "an entry's cycle lock"), townId, villageId, period);
   }
 
   /** The cycle's state, neither made nor locked (null: no cycle yet). */

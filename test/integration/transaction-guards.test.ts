@@ -5,6 +5,7 @@ import { AuditService } from '@app/audit/audit.service';
 import { CreditExportService } from '@app/credit-export/credit-export.service';
 import { EntryStatesService } from '@app/entries/entry-states.service';
 import { NoticesService } from '@app/notices/notices.service';
+import { CycleGateService } from '@app/review/cycle-gate.service';
 import { startStack, type TestStack } from '../support/app';
 import { seedTown, type TownFixture } from '../support/fixtures';
 
@@ -54,5 +55,15 @@ describe('outbox-style writers run only inside their cause’s transaction', () 
     await refused(() => states.clearDispute(stack.db.manager, randomUUID()));
     await refused(() => states.markDisputed(ended, f.townId, randomUUID(), randomUUID(), '理由'));
     await refused(() => states.recordPostedEvents(stack.db.manager, f.townId, [], []));
+  });
+
+  it('an entry’s cycle lock: refused outside a transaction, no cycle made; inside one it makes and locks the cycle', async () => {
+    const gate = stack.api.get(CycleGateService);
+    const cycles = () => count(`SELECT count(*)::int AS n FROM review_cycles WHERE village_id = $1 AND period = '2019-01'`, [f.villageA]);
+    await refused(() => gate.lockForEntry(stack.db.manager, f.townId, f.villageA, '2019-01'));
+    await refused(() => gate.lockForEntry(ended, f.townId, f.villageA, '2019-01'));
+    expect(await cycles()).toBe(0);
+    expect(await stack.db.transaction((m) => gate.lockForEntry(m, f.townId, f.villageA, '2019-01'))).toBe('open');
+    expect(await cycles()).toBe(1);
   });
 });
