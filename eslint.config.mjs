@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -26,6 +27,20 @@ const repositoryOwner = {
     };
   },
 };
+
+/**
+ * common/ sits below every feature (docs/ARCHITECTURE.md): it imports only itself and config,
+ * never a feature nor the root files that gather them (error-codes.ts, features.ts). Type imports
+ * count too: a feature's type is still a dependency on it. A relative path up to another folder
+ * or root file of src/ is caught as well (the names are read from src/ itself).
+ */
+const COMMON_MAY_IMPORT = ['common', 'config'];
+const OUTSIDE_COMMON = readdirSync(new URL('./src/', import.meta.url), { withFileTypes: true })
+  .filter((d) => d.isDirectory() || (d.name.endsWith('.ts') && !d.name.endsWith('.spec.ts')))
+  .map((d) => d.name.replace(/\.ts$/, ''))
+  .filter((name) => !COMMON_MAY_IMPORT.includes(name))
+  .map((name) => name.replaceAll('.', '\\.'));
+const COMMON_MESSAGE = 'common/ imports no feature: move the code to the feature, or give common/ its own (structural) type';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.local/**', 'bench/results/**', 'web/**'] },
@@ -58,5 +73,19 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     plugins: { local: { rules: { 'repository-owner': repositoryOwner } } },
     rules: { 'local/repository-owner': 'error' },
+  },
+  {
+    files: ['src/common/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: `^@app/(?!(${COMMON_MAY_IMPORT.join('|')})/)`, message: COMMON_MESSAGE },
+            { regex: `^(\\.\\./)+(${OUTSIDE_COMMON.join('|')})(/|$)`, message: COMMON_MESSAGE },
+          ],
+        },
+      ],
+    },
   },
 );

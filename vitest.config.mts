@@ -20,7 +20,8 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['src/**/*.spec.ts', 'test/support/**/*.spec.ts'], environment: 'node', sequence: { groupOrder: 0 } },
+        // The error-code table (src/error-codes.ts) is registered before any spec builds an AppError.
+        test: { name: 'unit', include: ['src/**/*.spec.ts', 'test/support/**/*.spec.ts'], environment: 'node', sequence: { groupOrder: 0 }, setupFiles: ['src/error-codes.ts'] },
       },
       {
         extends: true,
@@ -30,6 +31,8 @@ export default defineConfig({
           environment: 'node',
           sequence: { groupOrder: 1 },
           globalSetup: ['test/support/global-setup.ts'],
+          // Test files that build services without the app (which loads it too) still get the codes.
+          setupFiles: ['src/error-codes.ts'],
           pool: 'forks',
           // Each file has its own database and queue prefix, so files run side by side.
           maxWorkers: 2,

@@ -25,6 +25,7 @@
  * Writes the ids and credentials the scenarios need to $BENCH_STATE/town.json.
  */
 import 'reflect-metadata';
+import '@app/error-codes';
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Client } from 'pg';

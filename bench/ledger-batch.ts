@@ -12,6 +12,7 @@
  * stays there. Use a scratch/dev database, never production.
  */
 import 'reflect-metadata';
+import '@app/error-codes';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '@app/database/data-source-options';

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import './error-codes';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';

@@ -1,3 +1,5 @@
+// First: the codes are registered before any feature file loads (src/error-codes.ts).
+import './error-codes';
 import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { WorkerMetricsServer } from '@app/metrics/worker-metrics-server';

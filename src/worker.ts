@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import './error-codes';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import { armShutdownDeadline } from './common/shutdown-deadline';

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { PublicContext, RequestContext } from '@app/auth/principal';
+import { requireTransaction } from '@app/database/sql';
 import { AuditLogRepository, type AuditLogInsert } from './audit.repository';
 
 export type { AuditLogInsert };
@@ -15,14 +16,15 @@ export interface AuditRecord {
 
 /**
  * Writes the append-only audit log. Pass the transaction's manager so the audit row commits or
- * rolls back with the change it describes.
+ * rolls back with the change it describes; a manager given must be in an open transaction
+ * (`requireTransaction`). Without one the row is written on its own (a login, a refresh).
  */
 @Injectable()
 export class AuditService {
   constructor(private readonly repo: AuditLogRepository) {}
 
   async record(ctx: RequestContext | null, rec: AuditRecord, manager?: EntityManager): Promise<void> {
-    await this.repo.insert(auditRow(ctx, rec), manager);
+    await this.repo.insert(auditRow(ctx, rec), callersTransaction(manager));
   }
 
   /** A write by the public (an objection): no staff actor, the client address instead. */
@@ -39,9 +41,13 @@ export class AuditService {
         requestId: pub.requestId,
         summary: rec.summary ?? null,
       },
-      manager,
+      callersTransaction(manager),
     );
   }
+}
+
+function callersTransaction(manager: EntityManager | undefined): EntityManager | undefined {
+  return manager && requireTransaction(manager, 'an audit row given a manager');
 }
 
 /**

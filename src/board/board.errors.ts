@@ -1,5 +1,5 @@
 /**
- * Stable error codes of the public board (merged into ERROR_CODES). The board answers with codes
+ * Stable error codes of the public board (registered in src/error-codes.ts). The board answers with codes
  * that already exist: 404 BOARD.NOT_FOUND (review.errors.ts: unknown or not yet publicized board),
  * 404 ORG.VILLAGE_NOT_FOUND, 400 VALIDATION.FAILED (malformed uuid or period). A new one goes here, never renamed or reused.
  */

@@ -1,4 +1,4 @@
-/** Stable error codes of this feature (merged into ERROR_CODES). Never rename or reuse a code. */
+/** Stable error codes of this feature (registered in src/error-codes.ts). Never rename or reuse a code. */
 export const CATALOG_ERRORS = {
   'CATALOG.NO_VERSION_ADOPTED': { status: 409, message: '本镇在该日期没有生效的积分目录 / no catalogue version in force for the town on that date' },
   'CATALOG.VERSION_NOT_FOUND': { status: 404, message: '目录版本不存在 / no such catalogue version' },

@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Principal } from '@app/auth/principal';
 import { assignRequestId } from '@app/common/http/request-id';
 import { AppConfig } from '@app/config/app-config';
 import { logStream } from './log-destination';
@@ -10,10 +9,17 @@ import { logStream } from './log-destination';
 const UNLOGGED = new Set(['/health', '/health/live', '/health/ready', '/metrics']);
 
 /**
+ * What a request's log line says of who made it: the least of the auth guard's principal that
+ * logging needs, declared here so `common/` does not import `auth/` (the principal satisfies it
+ * as it is).
+ */
+export type LoggedActor = { kind: 'staff'; id: string; role: string } | { kind: 'terminal'; id: string; shopId: string };
+
+/**
  * Who made the request, for its log line: the staff user and role, or the terminal and its
  * shop; nothing for public requests. Set by the auth guard on the request.
  */
-export function actorOf(req: IncomingMessage & { principal?: Principal }): Record<string, unknown> {
+export function actorOf(req: IncomingMessage & { principal?: LoggedActor }): Record<string, unknown> {
   const p = req.principal;
   if (!p) return {};
   return p.kind === 'staff' ? { user: { id: p.id, role: p.role } } : { terminal: { id: p.id, shopId: p.shopId } };

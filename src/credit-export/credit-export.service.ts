@@ -5,6 +5,7 @@ import { AuditService } from '@app/audit/audit.service';
 import type { RequestContext } from '@app/auth/principal';
 import { periodOf, previousPeriod } from '@app/common/time';
 import { AppConfig } from '@app/config/app-config';
+import { requireTransaction } from '@app/database/sql';
 import { JobHandler } from '@app/queue/job-handler.decorator';
 import { jobIds } from '@app/queue/job-ids';
 import { JobQueue } from '@app/queue/job-queue.service';
@@ -65,7 +66,7 @@ export class CreditExportService {
    * One statement for all of them; a posting already enqueued is not enqueued again.
    */
   enqueuePostings(m: EntityManager, postingIds: string[]): Promise<void> {
-    return this.repo.enqueuePostings(m, postingIds);
+    return this.repo.enqueuePostings(requireTransaction(m, 'a credit-export outbox row'), postingIds);
   }
 
   @JobHandler('credit.export')

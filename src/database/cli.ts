@@ -18,6 +18,7 @@
  *                                              that time — close what is due, end objection
  *                                              windows that end by then, finalize, post
  */
+import '@app/error-codes';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';

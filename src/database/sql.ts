@@ -53,3 +53,16 @@ export async function queryOne<T>(db: Queryable, sql: string | PreparedSql, para
 export async function setTransactionReadOnly(m: Queryable): Promise<void> {
   await m.query('SET TRANSACTION READ ONLY');
 }
+
+/**
+ * `m`, checked to be the manager of an open transaction, for a write whose promise is that it
+ * commits with its cause or not at all: an outbox row (a notice, a posting for the credit
+ * platform), an entry's state and event written by another feature's step. Handed the pool's
+ * manager, or one whose transaction has ended, such a write would commit on its own; this
+ * throws instead. A programming error, never a client's: a plain Error (500), not an AppError.
+ * `what` names the write for the message.
+ */
+export function requireTransaction(m: EntityManager, what: string): EntityManager {
+  if (!m.queryRunner?.isTransactionActive) throw new Error(`${what} must run inside the transaction of what causes it`);
+  return m;
+}

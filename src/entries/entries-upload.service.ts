@@ -13,7 +13,7 @@ import { UPLOAD_GATE } from '@app/common/tabular/upload-gate';
 import { buildErrorReport, buildTemplate, cell, parseTable, type CheckedRow, type ColumnSpec, type ParsedTable, type RowError, type UploadedFile } from '@app/common/tabular/tabular';
 import type { UploadResultDto } from './entries.dto';
 import { EntriesRepository } from './entries.repository';
-import { EntriesService, type EntryInput, type EntryProblemField, type PreparedEntry } from './entries.service';
+import { EntryPreparationService, type EntryInput, type EntryProblemField, type PreparedEntry } from './entry-preparation.service';
 import { ItemIndex, itemChoice, resolveItem } from './item-lookup';
 import { explainRule } from '@app/scoring/rules/rule-engine';
 import type { Rule } from '@app/scoring/rules/rule.types';
@@ -62,7 +62,7 @@ export const TEMPLATE_EXAMPLES: ReadonlyArray<Omit<Record<keyof EntryRow, string
   { cardCode: 'DCGHNUEA', name: '黄海龙', itemCode: 'T57 见义勇为', quantity: '', points: '5', reason: '跳入河中救起落水儿童', evidenceNote: '村委会证明' },
 ];
 
-/** Entry fields (as the entries service names them) → column key of this sheet. */
+/** Entry fields (as EntryPreparationService names them) → column key of this sheet. */
 const COLUMN_OF: Record<EntryProblemField, keyof EntryRow> = {
   resident: 'cardCode',
   occurredOn: 'occurredOn',
@@ -149,7 +149,7 @@ class DryRun extends Error {
 export class EntriesUploadService {
   constructor(
     private readonly repo: EntriesRepository,
-    private readonly entries: EntriesService,
+    private readonly preparation: EntryPreparationService,
     private readonly scope: ScopeService,
     private readonly audit: AuditService,
   ) {}
@@ -267,7 +267,7 @@ export class EntriesUploadService {
     }
 
     const inputs: EntryInput[] = rows.map((r) => this.toInput(r, village, byCard, itemsOn, today, itemLabel, label, add));
-    const { rows: prepared, problems: found } = await this.entries.prepare(m, ctx, village, inputs, batchId);
+    const { rows: prepared, problems: found } = await this.preparation.prepare(m, ctx, village, inputs, batchId);
     const cardOf = new Map(rows.map((r) => [r.row, r.values.cardCode]));
     for (const p of found) {
       const column = p.column ? (p.column === 'itemCode' ? itemLabel : label(COLUMN_OF[p.column as EntryProblemField] ?? (p.column as keyof EntryRow))) : null;

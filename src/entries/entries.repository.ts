@@ -179,32 +179,6 @@ export class EntriesRepository {
     );
   }
 
-  /**
-   * Makes sure the village has a cycle for `period` and returns its state, holding a share
-   * lock on the cycle row until the caller's transaction ends: closing a cycle takes the row
-   * exclusively, so an entry can never slip into a cycle that is being closed.
-   */
-  async lockCycleForEntry(m: EntityManager, townId: string, villageId: string, period: string): Promise<string> {
-    await m.query(
-      `INSERT INTO review_cycles (town_id, village_id, period) VALUES ($1, $2, $3) ON CONFLICT (village_id, period, town_id) DO NOTHING`,
-      [townId, villageId, period],
-    );
-    const [row] = await m.query(`SELECT state FROM review_cycles WHERE village_id = $1 AND period = $2 FOR SHARE`, [villageId, period]);
-    return row.state as string;
-  }
-
-  /** The cycle's state without creating or locking it (null: no cycle yet). */
-  async cycleState(villageId: string, period: string, m: EntityManager | DataSource = this.db): Promise<string | null> {
-    const [row] = await m.query(`SELECT state FROM review_cycles WHERE village_id = $1 AND period = $2`, [villageId, period]);
-    return (row?.state as string | undefined) ?? null;
-  }
-
-  /** Periods of the village's open cycles, oldest first (last month and this month for a few days). */
-  async openCyclePeriods(villageId: string): Promise<string[]> {
-    const rows: Array<{ period: string }> = await this.db.query(`SELECT period FROM review_cycles WHERE village_id = $1 AND state = 'open' ORDER BY period`, [villageId]);
-    return rows.map((r) => r.period);
-  }
-
   /** Standing entries of these residents for these items in the rating year up to `toPeriod`. */
   async findStandingEntries(m: EntityManager | DataSource, residentIds: string[], itemCodes: string[], fromPeriod: string, toPeriod: string): Promise<StandingEntry[]> {
     return m.query(

@@ -1,4 +1,4 @@
-/** Stable error codes of deed entries (merged into ERROR_CODES). Never rename or reuse a code. */
+/** Stable error codes of deed entries (registered in src/error-codes.ts). Never rename or reuse a code. */
 export const ENTRY_ERRORS = {
   'ENTRY.NOT_FOUND': { status: 404, message: '积分记录不存在 / no such entry' },
   'ENTRY.RESIDENT_NOT_FOUND': { status: 404, message: '村民不存在 / no such resident' },

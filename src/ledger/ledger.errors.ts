@@ -1,4 +1,4 @@
-/** Stable error codes of this feature (merged into ERROR_CODES). Never rename or reuse a code. */
+/** Stable error codes of this feature (registered in src/error-codes.ts). Never rename or reuse a code. */
 export const LEDGER_ERRORS = {
   'LEDGER.ACCOUNT_NOT_FOUND': { status: 404, message: '积分账户（村民）不存在 / no such account or resident' },
   'LEDGER.POSTING_NOT_FOUND': { status: 404, message: '记账记录不存在 / no such posting' },

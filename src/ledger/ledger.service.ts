@@ -128,7 +128,7 @@ export class LedgerService {
    * The next posting of an account computed from a head read WITHOUT a lock: seq, chain link,
    * hash and the projection after it, for a caller that writes posting and head in one statement
    * which first checks, under the account's row lock, that the head is still at `head.seq`
-   * (shop redemptions; src/shop/redemption.repository.ts). Same rules as postOne; a covered
+   * (shop redemptions; src/shop/redemption-statement.repository.ts). Same rules as postOne; a covered
    * posting the head's balance cannot cover throws LEDGER.INSUFFICIENT_POINTS.
    */
   prepareOne(head: LockedAccount, request: PostingRequest): { row: PostingRow; balance: number; creditScore: number; grade: string } {

@@ -1,7 +1,7 @@
 /**
  * SQL pieces of a notice row, shared by the notices repository and by a statement of another
  * feature that writes its notice in the same statement (the shop's one-statement redemption,
- * src/shop/redemption.repository.ts): the notice's shape and SMS rules stay in one place.
+ * src/shop/redemption-statement.repository.ts): the notice's shape and SMS rules stay in one place.
  *
  * Whether a new notice goes out by SMS, from the resident row `r`: not for a resident who moved
  * or died, has no phone or has not agreed. Such a notice is stored all the same (their page).

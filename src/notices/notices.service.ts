@@ -4,6 +4,7 @@ import { AuditService } from '@app/audit/audit.service';
 import type { RequestContext } from '@app/auth/principal';
 import { ScopeService } from '@app/auth/scope.service';
 import { AppError } from '@app/common/errors/app-error';
+import { requireTransaction } from '@app/database/sql';
 import { AppConfig } from '@app/config/app-config';
 import type { GradeChange, PostedPosting } from '@app/ledger/ledger.types';
 import { postingNotices } from './posting-notices';
@@ -36,7 +37,7 @@ export class NoticesService {
 
   /** At publish: each approved breach entry (warnings too) on the board, to the resident it is about. */
   recordBreachesPublished(m: EntityManager, cycleId: string): Promise<number> {
-    return this.repo.insertBreachesPublished(inTransaction(m), cycleId);
+    return this.repo.insertBreachesPublished(requireTransaction(m, 'a notice'), cycleId);
   }
 
   /**
@@ -45,16 +46,16 @@ export class NoticesService {
    * just wrote it), so the database gets one INSERT for the whole batch and reads nothing back.
    */
   recordPostings(m: EntityManager, postings: PostedPosting[], gradeChanges: GradeChange[]): Promise<number> {
-    return this.repo.insertMany(inTransaction(m), postingNotices(postings, gradeChanges));
+    return this.repo.insertMany(requireTransaction(m, 'a notice'), postingNotices(postings, gradeChanges));
   }
 
   /** An objection answered (upheld or dismissed): to the resident whose entry it is. */
   recordObjectionAnswered(m: EntityManager, objectionId: string): Promise<number> {
-    return this.repo.insertObjectionAnswered(inTransaction(m), objectionId);
+    return this.repo.insertObjectionAnswered(requireTransaction(m, 'a notice'), objectionId);
   }
 
   recordRedemption(m: EntityManager, r: { residentId: string; redemptionId: string; shopName: string; points: number; balance: number; receiptNo: string }): Promise<void> {
-    return this.repo.insertRedemption(inTransaction(m), r);
+    return this.repo.insertRedemption(requireTransaction(m, 'a notice'), r);
   }
 
   // ---- the resident ----------------------------------------------------------------------------
@@ -149,10 +150,4 @@ export class NoticesService {
     const job = requeued ? await this.jobs.enqueue('notices.deliver', {}, { jobId: jobIds.noticesRetry(new Date()) }) : null;
     return { requeued, queued: job !== null };
   }
-}
-
-/** The outbox promise: a notice is written with its cause or not at all, never on its own. */
-function inTransaction(m: EntityManager): EntityManager {
-  if (!m.queryRunner?.isTransactionActive) throw new Error('notices are recorded only inside the transaction of what caused them');
-  return m;
 }

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import '@app/error-codes';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';

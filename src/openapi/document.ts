@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { ErrorBodyDto, errorResponse, FieldErrorDto, RowErrorDto } from '@app/common/errors/api-errors';
-import { ERROR_CODES, type ErrorCode } from '@app/common/errors/error-codes';
+import { errorEntry, type ErrorCode } from '@app/common/errors/error-codes';
 
 type Json = Record<string, unknown>;
 type Operation = {
@@ -82,7 +82,7 @@ export function finishDocument(doc: OpenAPIObject): void {
 
 function addErrorCodes(op: Operation, codes: readonly ErrorCode[]): void {
   for (const code of codes) {
-    const status = String(ERROR_CODES[code].status);
+    const status = String(errorEntry(code).status);
     const existing = op.responses[status];
     const known = existing ? codesOf(existing) : [];
     if (known.includes(code)) continue;

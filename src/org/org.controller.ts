@@ -7,29 +7,9 @@ import type { RequestContext } from '@app/auth/principal';
 import { ApiErrors } from '@app/common/errors/api-errors';
 import { ApiFileResponse, CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE } from '@app/common/http/api-file-response';
 import type { UploadedFile as TableFile } from '@app/common/tabular/tabular';
-import {
-  ChangeResidentStatusDto,
-  CreateHouseholdDto,
-  CreateResidentDto,
-  CreateVillageDto,
-  HouseholdDetailDto,
-  HouseholdDto,
-  HouseholdIdParam,
-  ListResidentsQuery,
-  ResidentDto,
-  ResidentIdParam,
-  ResidentMatchListDto,
-  ResidentPageDto,
-  RosterImportResultDto,
-  RosterPreviewDto,
-  RosterTemplateQuery,
-  SearchResidentsQuery,
-  TownDto,
-  UpdateTownSettingsDto,
-  UpdateVillageBoardDto,
-  VillageDto,
-  VillageIdParam,
-} from './org.dto';
+import { CreateHouseholdDto, CreateVillageDto, HouseholdDetailDto, HouseholdDto, HouseholdIdParam, TownDto, UpdateTownSettingsDto, UpdateVillageBoardDto, VillageDto, VillageIdParam } from './org.dto';
+import { ChangeResidentStatusDto, CreateResidentDto, ListResidentsQuery, ResidentDto, ResidentIdParam, ResidentMatchListDto, ResidentPageDto, SearchResidentsQuery } from './resident.dto';
+import { RosterImportResultDto, RosterPreviewDto, RosterTemplateQuery } from './roster.dto';
 import { OrgService } from './org.service';
 import { ResidentService } from './resident.service';
 import { RosterService } from './roster.service';

@@ -10,7 +10,7 @@ import { shanghaiDate } from '@app/common/time';
 import { ReadReplica } from '@app/database/read-replica';
 import { generateCardCode } from './card-code';
 import { IdHasher } from './id-hasher';
-import type { ChangeResidentStatusDto, CreateResidentDto, ListResidentsQuery, ResidentDto, ResidentMatchListDto, ResidentPageDto, SearchResidentsQuery } from './org.dto';
+import type { ChangeResidentStatusDto, CreateResidentDto, ListResidentsQuery, ResidentDto, ResidentMatchListDto, ResidentPageDto, SearchResidentsQuery } from './resident.dto';
 import { OrgRepository, type ResidentRow } from './org.repository';
 import { allowedNextStatuses, canChangeStatus } from './resident-status';
 

@@ -10,7 +10,7 @@ import { UPLOAD_GATE } from '@app/common/tabular/upload-gate';
 import { setTransactionReadOnly } from '@app/database/sql';
 import { generateCardCode } from './card-code';
 import { IdHasher } from './id-hasher';
-import type { RosterImportResultDto, RosterPreviewDto } from './org.dto';
+import type { RosterImportResultDto, RosterPreviewDto } from './roster.dto';
 import { OrgRepository, type NewResident, type RosterMatch } from './org.repository';
 import { residentUniqueViolation } from './resident.service';
 import { ROSTER_COLUMNS, type RosterRow } from './roster.columns';

@@ -1,4 +1,4 @@
-/** Stable error codes of the resident page and its tokens (merged into ERROR_CODES). Never rename or reuse a code. */
+/** Stable error codes of the resident page and its tokens (registered in src/error-codes.ts). Never rename or reuse a code. */
 export const RESIDENT_PAGE_ERRORS = {
   'RESIDENT.TOKEN_INVALID': { status: 401, message: '链接无效或已停用，请向村委会索取新的积分卡 / unknown or revoked resident link' },
   'RESIDENT.NOT_ACTIVE': { status: 409, message: '该村民已迁出、去世或被除名，不再发放积分卡 / resident is not active, no card is issued' },

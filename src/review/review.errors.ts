@@ -1,4 +1,4 @@
-/** Stable error codes of the review cycle (merged into ERROR_CODES). Never rename or reuse a code. */
+/** Stable error codes of the review cycle (registered in src/error-codes.ts). Never rename or reuse a code. */
 export const REVIEW_ERRORS = {
   'CYCLE.NOT_OPEN': { status: 409, message: '本期已关闭，不能再修改 / the period is not open' },
   'CYCLE.NOT_FOUND': { status: 404, message: '该村该期间没有评议周期 / no review cycle for this village and period' },

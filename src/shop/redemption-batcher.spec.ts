@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AppConfig } from '@app/config/app-config';
 import { RedemptionBatcher } from './redemption-batcher';
-import type { OneStatementRedemption, OneStatementResult, RedemptionRepository } from './redemption.repository';
+import type { OneStatementRedemption, OneStatementResult, RedemptionStatementRepository } from './redemption-statement.repository';
 
 /** A repository whose statements and batches finish only when the test says so. */
 function fakeRepo() {
@@ -15,7 +15,7 @@ function fakeRepo() {
         calls.push({ kind: 'batch', ids: rs.map((r) => r.id), finish: (fail) => (fail ? reject(fail) : resolve(rs.map((r) => (r.id === 'bad' ? { error: new Error('bad') } : ok(r))))) }),
       ),
   };
-  return { repo: repo as unknown as RedemptionRepository, calls };
+  return { repo: repo as unknown as RedemptionStatementRepository, calls };
 }
 const config = (v: Record<string, number>) => ({ get: (k: string) => v[k] }) as unknown as AppConfig;
 const item = (id: string) => ({ id }) as OneStatementRedemption;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@app/config/app-config';
 import { redemptionBatchSize } from '@app/metrics/metrics';
-import { RedemptionRepository, type OneStatementRedemption, type OneStatementResult } from './redemption.repository';
+import { RedemptionStatementRepository, type OneStatementRedemption, type OneStatementResult } from './redemption-statement.repository';
 
 interface Pending {
   r: OneStatementRedemption;
@@ -13,7 +13,7 @@ interface Pending {
  * Group commit of one-statement redemptions, per api process. While fewer than
  * REDEEM_BATCH_IN_FLIGHT batches run, a redemption goes at once (alone, it is the plain
  * self-committing statement: no added wait at low load); what arrives while they all run waits
- * and goes with the others in the next batch (RedemptionRepository.redeemBatch): one transaction,
+ * and goes with the others in the next batch (RedemptionStatementRepository.redeemBatch): one transaction,
  * one commit, a savepoint per redemption. So the wait is at most one batch, never a timer.
  *
  * Each redemption still gets its own answer: its result, or its own error (a statement error
@@ -29,7 +29,7 @@ export class RedemptionBatcher {
   private inFlight = 0;
 
   constructor(
-    private readonly repo: RedemptionRepository,
+    private readonly repo: RedemptionStatementRepository,
     config: AppConfig,
   ) {
     this.inFlightMax = config.get('REDEEM_BATCH_IN_FLIGHT');

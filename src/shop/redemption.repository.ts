@@ -1,10 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { AuditLogInsert } from '@app/audit/audit.service';
 import { prepared, queryOne, queryRows, type Db } from '@app/database/sql';
-import type { LockedAccount, PostingRow } from '@app/ledger/ledger.types';
-import { redemptionNoticeInsert } from '@app/notices/notice-sql';
+import type { LockedAccount } from '@app/ledger/ledger.types';
+
+/*
+ * A redemption's reads (card holder, basket), the locking path (takeStockAndRecord), receipts and
+ * voids, goods and the reconciliation. The one-statement redemption and its group commit are in
+ * ./redemption-statement.repository.ts.
+ */
 
 export interface CardHolder {
   id: string;
@@ -92,120 +96,6 @@ const BASKET = prepared(
    ${CARD_HOLDER_FROM.replace('LEFT JOIN accounts a ON a.resident_id = r.id', 'LEFT JOIN accounts a ON a.resident_id = r.id LEFT JOIN towns tw ON tw.id = a.town_id')}`,
 );
 
-/**
- * The parameters of REDEEM_IN_ONE_STATEMENT, by name and type. `{name}` in its text becomes
- * `$n::type`, so every use of a value carries the same type and the text stays readable.
- */
-const ONE_STATEMENT_PARAMS = {
-  accountId: 'uuid', expectedSeq: 'int', readBalance: 'int', readCreditScore: 'int', readGrade: 'text', readRatingYear: 'int', seq: 'int', balance: 'int', creditScore: 'int', grade: 'text', headHash: 'text',
-  postingTownId: 'uuid', postingVillageId: 'uuid', kind: 'text', points: 'int', sourceRef: 'text', counterparty: 'text', period: 'text', itemCode: 'text', memo: 'text',
-  postedAt: 'timestamptz', prevHash: 'text',
-  goodsIds: 'uuid[]', quantities: 'int[]', prices: 'int[]', shopId: 'uuid', townId: 'uuid', villageId: 'uuid', actor: 'text',
-  id: 'uuid', receiptNo: 'text', terminalId: 'uuid', clerkId: 'uuid', idempotencyKey: 'text', requestHash: 'text', lines: 'jsonb', totalPoints: 'int', shopName: 'text',
-  auditTownId: 'uuid', auditActorType: 'text', auditActorId: 'text', auditActorRole: 'text', auditAction: 'text', auditTargetType: 'text', auditTargetId: 'text', auditRequestId: 'text', auditSummary: 'jsonb',
-} as const;
-type OneStatementParam = keyof typeof ONE_STATEMENT_PARAMS;
-const ONE_STATEMENT_ORDER = Object.keys(ONE_STATEMENT_PARAMS) as OneStatementParam[];
-const named = (text: string) =>
-  text.replace(/\{(\w+)\}/g, (_, n: string) => {
-    const i = ONE_STATEMENT_ORDER.indexOf(n as OneStatementParam);
-    if (i < 0) throw new Error(`unknown parameter {${n}}`);
-    return `$${i + 1}::${ONE_STATEMENT_PARAMS[n as OneStatementParam]}`;
-  });
-
-/**
- * A whole redemption in ONE statement, committed on its own (no BEGIN/COMMIT round trips): the
- * account row is locked only if its head is still the one the posting was computed from (`a`:
- * the same seq, and the same balance, credit score, grade and rating year, which a year end or a
- * regrade changes without a posting),
- * then the basket's goods rows, in id order, only if each still has its price, is on sale and
- * in stock (`c`; FOR UPDATE re-checks these on the newest row version). Only if both hold
- * (`go`) are the account head, the posting, the stock, the stock movements, the receipt, the
- * resident's notice and the audit row written; otherwise nothing is, and `head` / `stock` say
- * why. So the hot goods row is locked inside PostgreSQL for microseconds plus the commit, never
- * across a round trip to the api.
- */
-const REDEEM_IN_ONE_STATEMENT = prepared(
-  named(`WITH t AS (SELECT * FROM unnest({goodsIds}, {quantities}, {prices}) AS t(goods_id, q, price)),
-   a AS (
-     SELECT resident_id FROM accounts
-      WHERE resident_id = {accountId} AND seq = {expectedSeq} AND balance = {readBalance} AND credit_score = {readCreditScore} AND grade = {readGrade} AND rating_year = {readRatingYear}
-      FOR UPDATE),
-   c AS (
-     SELECT g.id FROM goods g JOIN t ON t.goods_id = g.id
-      WHERE EXISTS (SELECT 1 FROM a) AND g.shop_id = {shopId} AND g.active AND g.price_points = t.price AND g.stock >= t.q
-      ORDER BY g.id FOR UPDATE OF g),
-   ok AS (SELECT EXISTS (SELECT 1 FROM a) AS head, (SELECT count(*) FROM c) = cardinality({goodsIds}) AS stock),
-   go AS (SELECT head AND stock AS go FROM ok),
-   acc AS (
-     UPDATE accounts SET balance = {balance}, credit_score = {creditScore}, grade = {grade}, seq = {seq}, head_hash = {headHash}, updated_at = now()
-      WHERE resident_id = {accountId} AND (SELECT go FROM go)
-     RETURNING 1),
-   p AS (
-     INSERT INTO postings (town_id, village_id, account_id, seq, kind, points, source_ref, counterparty, period, item_code, memo, posted_at, prev_hash, hash)
-     SELECT {postingTownId}, {postingVillageId}, {accountId}, {seq}, {kind}, {points}, {sourceRef}, {counterparty}, {period}, {itemCode}, {memo}, {postedAt}, {prevHash}, {headHash}
-      WHERE (SELECT go FROM go)
-     RETURNING id),
-   g AS (
-     UPDATE goods SET stock = goods.stock - t.q FROM t WHERE goods.id = t.goods_id AND (SELECT go FROM go)
-     RETURNING goods.id),
-   mv AS (
-     INSERT INTO stock_movements (town_id, shop_id, goods_id, kind, quantity, reason, actor, redemption_id)
-     SELECT {townId}, {shopId}, t.goods_id, 'redeemed', -t.q, {receiptNo}, {actor}, {id} FROM t WHERE (SELECT go FROM go)),
-   rd AS (
-     INSERT INTO redemptions (id, town_id, shop_id, village_id, resident_id, terminal_id, clerk_id, receipt_no, idempotency_key, request_hash, lines, total_points, balance_after, posting_id)
-     SELECT {id}, {townId}, {shopId}, {villageId}, {accountId}, {terminalId}, {clerkId}, {receiptNo}, {idempotencyKey}, {requestHash}, {lines}, {totalPoints}, {balance}, p.id FROM p
-     RETURNING created_at),
-   nt AS (${redemptionNoticeInsert({ residentId: '{accountId}', redemptionId: '{id}', shopName: '{shopName}', points: '{totalPoints}', balance: '{balance}', receiptNo: '{receiptNo}' }, '(SELECT go FROM go)')}),
-   au AS (
-     INSERT INTO audit_log (town_id, actor_type, actor_id, actor_role, action, target_type, target_id, request_id, summary)
-     SELECT {auditTownId}, {auditActorType}, {auditActorId}, {auditActorRole}, {auditAction}, {auditTargetType}, {auditTargetId}, {auditRequestId}, {auditSummary} WHERE (SELECT go FROM go))
-   SELECT (SELECT head FROM ok) AS head, (SELECT stock FROM ok) AS stock, (SELECT id::text FROM p) AS "postingId", (SELECT created_at FROM rd) AS "createdAt"`),
-);
-
-/**
- * The batch form of REDEEM_IN_ONE_STATEMENT: the same statement, but an account row another
- * transaction holds is skipped (`head` false) instead of waited for; see redeemBatch.
- */
-const REDEEM_IN_BATCH = prepared(REDEEM_IN_ONE_STATEMENT.text.replace(/\bFOR UPDATE\),\s+c AS/, 'FOR UPDATE SKIP LOCKED),\n   c AS'));
-if (REDEEM_IN_BATCH.text === REDEEM_IN_ONE_STATEMENT.text) throw new Error('REDEEM_IN_BATCH: the account lock was not found');
-
-/** A batch's goods rows, in id order (the one lock order of every goods writer). */
-const LOCK_GOODS_IN_ORDER = prepared(`SELECT id FROM goods WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`);
-
-/** What a one-statement redemption needs besides the receipt row. */
-export type OneStatementRedemption = NewRedemption & {
-  expectedSeq: number;
-  read: { balance: number; creditScore: number; grade: string; ratingYear: number };
-  posting: PostingRow;
-  creditScore: number;
-  grade: string;
-  shopName: string;
-  actor: string;
-  audit: AuditLogInsert;
-};
-export interface OneStatementResult {
-  head: boolean;
-  stock: boolean;
-  postingId: string | null;
-  createdAt: Date | null;
-}
-const NOTHING_WRITTEN: OneStatementResult = { head: false, stock: false, postingId: null, createdAt: null };
-
-function oneStatementValues(r: OneStatementRedemption): unknown[] {
-  const byId = [...r.lines].sort((a, b) => (a.goodsId < b.goodsId ? -1 : a.goodsId > b.goodsId ? 1 : 0));
-  const p = r.posting;
-  const values: Record<OneStatementParam, unknown> = {
-    accountId: r.residentId, expectedSeq: r.expectedSeq, readBalance: r.read.balance, readCreditScore: r.read.creditScore, readGrade: r.read.grade, readRatingYear: r.read.ratingYear, seq: p.seq, balance: r.balanceAfter, creditScore: r.creditScore, grade: r.grade, headHash: p.hash,
-    postingTownId: p.townId, postingVillageId: p.villageId, kind: p.kind, points: p.points, sourceRef: p.sourceRef, counterparty: p.counterparty, period: p.period, itemCode: p.itemCode ?? null, memo: p.memo ?? null,
-    postedAt: p.postedAt, prevHash: p.prevHash,
-    goodsIds: byId.map((l) => l.goodsId), quantities: byId.map((l) => l.quantity), prices: byId.map((l) => l.pricePoints), shopId: r.shopId, townId: r.townId, villageId: r.villageId, actor: r.actor,
-    id: r.id, receiptNo: r.receiptNo, terminalId: r.terminalId, clerkId: r.clerkId, idempotencyKey: r.idempotencyKey, requestHash: r.requestHash, lines: JSON.stringify(r.lines), totalPoints: r.totalPoints, shopName: r.shopName,
-    auditTownId: r.audit.townId, auditActorType: r.audit.actorType, auditActorId: r.audit.actorId, auditActorRole: r.audit.actorRole, auditAction: r.audit.action, auditTargetType: r.audit.targetType, auditTargetId: r.audit.targetId, auditRequestId: r.audit.requestId, auditSummary: r.audit.summary ? JSON.stringify(r.audit.summary) : null,
-  };
-  return ONE_STATEMENT_ORDER.map((k) => values[k]);
-}
-
 const TAKE_STOCK_AND_RECORD = prepared(
   `WITH t AS (SELECT * FROM unnest($1::uuid[], $2::int[], $3::int[]) WITH ORDINALITY AS t(goods_id, q, price, n)),
    g AS (
@@ -244,57 +134,6 @@ export class RedemptionRepository {
    */
   async findBasket(cardCode: string, shopId: string, goodsIds: string[], db: Db = this.db): Promise<(CardHolder & { goods: GoodsRow[]; receiptSeq: number; head: AccountHeadRead | null }) | null> {
     return queryOne(db, BASKET, [cardCode, shopId, goodsIds]);
-  }
-
-  /**
-   * Writes a whole redemption in one statement on its own connection, committed by itself (see
-   * REDEEM_IN_ONE_STATEMENT): `head` false means the account moved on since `expectedSeq` was read,
-   * `stock` false that a line lost its price, stock or shelf; then nothing was written.
-   */
-  async redeemInOneStatement(r: OneStatementRedemption): Promise<OneStatementResult> {
-    const row = await queryOne<OneStatementResult>(this.db, REDEEM_IN_ONE_STATEMENT, oneStatementValues(r));
-    return row ?? NOTHING_WRITTEN;
-  }
-
-  /**
-   * Group commit: several redemptions in ONE transaction and one commit, each in a savepoint of
-   * its own, so each has its own answer and its own failure (a statement error rolls back that
-   * redemption alone, and is returned in its place). First the batch's goods rows are locked, in
-   * id order, once; then each redemption is REDEEM_IN_ONE_STATEMENT with the account taken
-   * `SKIP LOCKED` (an account another transaction holds answers `head` false: the locking path,
-   * after the batch), so the batch never waits on an account while holding goods. A redemption
-   * that waits longer than `lockTimeoutMs` on any other row lock (a twin with the same
-   * idempotency key in flight elsewhere) fails alone with 55P03. Nothing is returned before the
-   * commit; if the commit fails, every redemption of the batch gets that error (none is written).
-   */
-  async redeemBatch(rs: OneStatementRedemption[], lockTimeoutMs: number): Promise<Array<OneStatementResult | { error: unknown }>> {
-    const goodsIds = [...new Set(rs.flatMap((r) => r.lines.map((l) => l.goodsId)))].sort();
-    const qr = this.db.createQueryRunner();
-    try {
-      await qr.connect();
-      await qr.query('BEGIN');
-      try {
-        await queryRows(qr.manager, LOCK_GOODS_IN_ORDER, [goodsIds]);
-        await qr.query(`SET LOCAL lock_timeout = ${Math.floor(lockTimeoutMs)}`);
-        const out: Array<OneStatementResult | { error: unknown }> = [];
-        for (const [i, r] of rs.entries()) {
-          await qr.query(i === 0 ? 'SAVEPOINT redemption' : 'RELEASE SAVEPOINT redemption; SAVEPOINT redemption');
-          try {
-            out.push((await queryOne<OneStatementResult>(qr.manager, REDEEM_IN_BATCH, oneStatementValues(r))) ?? NOTHING_WRITTEN);
-          } catch (error) {
-            await qr.query('ROLLBACK TO SAVEPOINT redemption');
-            out.push({ error });
-          }
-        }
-        await qr.query('COMMIT');
-        return out;
-      } catch (err) {
-        await qr.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      }
-    } finally {
-      await qr.release();
-    }
   }
 
   /**

@@ -85,7 +85,7 @@ export class RedemptionService {
 
   /**
    * One read (card holder, goods, the account head, a receipt number), then the whole redemption
-   * in ONE statement that commits by itself (RedemptionRepository.redeemInOneStatement): two round
+   * in ONE statement that commits by itself (RedemptionStatementRepository.redeemInOneStatement): two round
    * trips, no lock held across the network. If the account moved on between the read and the
    * statement (a concurrent posting), or has no account yet, or the read balance looks short, the
    * locking path decides instead: a short transaction, the ledger posting first (account lock,

@@ -4,6 +4,7 @@ import { NoticesModule } from '@app/notices/notices.module';
 import { GoodsService } from './goods.service';
 import { RedemptionBatcher } from './redemption-batcher';
 import { RedemptionRepository } from './redemption.repository';
+import { RedemptionStatementRepository } from './redemption-statement.repository';
 import { RedemptionService } from './redemption.service';
 import { ShopController } from './shop.controller';
 import { ShopRepository } from './shop.repository';
@@ -13,7 +14,7 @@ import { TerminalController } from './terminal.controller';
 @Module({
   imports: [LedgerModule, NoticesModule],
   controllers: [ShopController, TerminalController],
-  providers: [ShopService, ShopRepository, GoodsService, RedemptionService, RedemptionRepository, RedemptionBatcher],
+  providers: [ShopService, ShopRepository, GoodsService, RedemptionService, RedemptionRepository, RedemptionStatementRepository, RedemptionBatcher],
   exports: [ShopService, RedemptionService],
 })
 export class ShopModule {}

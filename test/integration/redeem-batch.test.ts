@@ -4,14 +4,15 @@ import type { DataSource, QueryRunner } from 'typeorm';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LedgerVerifier } from '@app/ledger/ledger-verifier';
 import { LedgerService } from '@app/ledger/ledger.service';
-import { RedemptionRepository, type OneStatementRedemption } from '@app/shop/redemption.repository';
+import { RedemptionRepository } from '@app/shop/redemption.repository';
+import { RedemptionStatementRepository, type OneStatementRedemption } from '@app/shop/redemption-statement.repository';
 import { startStack, type TestStack } from '../support/app';
 import { bearers, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
 import { spawnApi, stopSpawned, type Spawned } from '../support/processes';
 import { waitFor } from '../support/wait-for';
 
 /**
- * Group commit of redemptions (src/shop/redemption-batcher.ts, RedemptionRepository.redeemBatch):
+ * Group commit of redemptions (src/shop/redemption-batcher.ts, RedemptionStatementRepository.redeemBatch):
  * concurrent redemptions share one transaction and one commit, each in its own savepoint, so one
  * that fails fails alone, and a process killed before the commit leaves nothing behind that a
  * retry with the same idempotency key could sell twice.
@@ -23,6 +24,7 @@ describe('redemptions in batches (group commit)', () => {
   let key: string;
   let terminalId: string;
   let repo: RedemptionRepository;
+  let statement: RedemptionStatementRepository;
   let n = 0;
   const held: QueryRunner[] = [];
   const spawned: Spawned[] = [];
@@ -81,6 +83,7 @@ describe('redemptions in batches (group commit)', () => {
     key = made.apiKey;
     terminalId = made.id;
     repo = stack.api.get(RedemptionRepository);
+    statement = stack.api.get(RedemptionStatementRepository);
   });
   afterEach(async () => {
     for (const qr of [...held]) await end(qr, 'ROLLBACK').catch(() => undefined);
@@ -108,7 +111,7 @@ describe('redemptions in batches (group commit)', () => {
     };
     const first = await item(a);
     // The second reuses the first's redemption id: a unique violation inside the batch.
-    const [x, y, z] = await repo.redeemBatch([first, await item(b, first.id), await item(c)], 100);
+    const [x, y, z] = await statement.redeemBatch([first, await item(b, first.id), await item(c)], 100);
     expect(x).toMatchObject({ head: true, stock: true });
     expect((y as { error: { code?: string; driverError?: { code?: string } } }).error).toBeTruthy();
     const err = (y as { error: { code?: string; driverError?: { code?: string } } }).error;
@@ -144,7 +147,7 @@ describe('redemptions in batches (group commit)', () => {
       };
     };
     const started = Date.now();
-    const [waited, free] = await repo.redeemBatch([await item(b, 'batch-lock-held'), await item(a, 'batch-lock-free')], 100);
+    const [waited, free] = await statement.redeemBatch([await item(b, 'batch-lock-held'), await item(a, 'batch-lock-free')], 100);
     expect(Date.now() - started).toBeLessThan(5_000);
     const err = (waited as { error: { code?: string; driverError?: { code?: string } } }).error;
     expect(err.driverError?.code ?? err.code).toBe('55P03');
@@ -198,7 +201,7 @@ describe('redemptions in batches (group commit)', () => {
     for (const r of rs) await fund(r, 100);
     const slow = await goods('香皂', 10, 10);
     const g = await goods('面条', 10, 10);
-    const failed = vi.spyOn(repo, 'redeemBatch').mockRejectedValueOnce(new Error('timeout exceeded when trying to connect'));
+    const failed = vi.spyOn(statement, 'redeemBatch').mockRejectedValueOnce(new Error('timeout exceeded when trying to connect'));
     const lock = await hold(stack.db, `SELECT 1 FROM goods WHERE id = $1 FOR UPDATE`, [slow]);
     const post = async (b: object) => request(stack.http).post('/api/v1/terminal/redemptions').set('x-api-key', key).send(b);
     const other = f.residentsA[12];

@@ -4,11 +4,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { LedgerVerifier } from '@app/ledger/ledger-verifier';
 import { LedgerService } from '@app/ledger/ledger.service';
 import { RedemptionRepository } from '@app/shop/redemption.repository';
+import { RedemptionStatementRepository } from '@app/shop/redemption-statement.repository';
 import { startStack, type TestStack } from '../support/app';
 import { bearers, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
 
 /**
- * A redemption is one read and one self-committing statement (RedemptionRepository.redeemInOneStatement);
+ * A redemption is one read and one self-committing statement (RedemptionStatementRepository.redeemInOneStatement);
  * what changed between the two is found by the statement itself, under its locks: an account that
  * moved on goes through the locking transaction, goods that changed are refused or retried, and in
  * every case nothing is written twice or half.
@@ -148,7 +149,7 @@ describe('redemptions in one statement', () => {
     const ledger = stack.api.get(LedgerService);
     const attempt = (expectedSeq: number, quantity: number) => {
       const next = ledger.prepareOne({ ...head, seq: expectedSeq }, { accountId: r, kind: 'redemption', points: -10 * quantity, sourceRef: `redemption:${randomUUID()}`, counterparty: `shop:${f.shopA}`, period: '2026-01', requireCovered: true });
-      return repo.redeemInOneStatement({
+      return stack.api.get(RedemptionStatementRepository).redeemInOneStatement({
         id: randomUUID(), townId: f.townId, shopId: f.shopA, villageId: f.villageA, residentId: r, terminalId: randomUUID(), clerkId: null,
         receiptNo: `T-${++n}`, idempotencyKey: `k-${n}`, requestHash: 'h', lines: [{ goodsId: g, name: '牙刷', unit: '件', quantity, pricePoints: 10, points: 10 * quantity }],
         totalPoints: 10 * quantity, balanceAfter: next.balance, postingId: '', expectedSeq, read: head, posting: next.row, creditScore: next.creditScore, grade: next.grade, shopName: '超市', actor: 'test',

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiResponse, getSchemaPath } from '@nestjs/swagger';
-import { ERROR_CODES, type ErrorCode } from './error-codes';
+import { errorEntry, isErrorCode, type ErrorCode } from './error-codes';
 
 /** `details` of VALIDATION.FAILED: one per refused field. */
 export class FieldErrorDto {
@@ -63,7 +63,7 @@ export function ApiErrors(...codes: ErrorCode[]): MethodDecorator & ClassDecorat
 export function groupByStatus(codes: readonly ErrorCode[]): Map<number, ErrorCode[]> {
   const out = new Map<number, ErrorCode[]>();
   for (const code of [...codes].sort()) {
-    const status = ERROR_CODES[code].status;
+    const status = errorEntry(code).status;
     out.set(status, [...(out.get(status) ?? []), code]);
   }
   return out;
@@ -72,7 +72,7 @@ export function groupByStatus(codes: readonly ErrorCode[]): Map<number, ErrorCod
 export function errorResponse(status: number, codes: readonly string[]) {
   return {
     status,
-    description: codes.map((c) => `\`${c}\` ${ERROR_CODES[c as ErrorCode]?.message ?? ''}`.trim()).join('<br>'),
+    description: codes.map((c) => `\`${c}\` ${isErrorCode(c) ? errorEntry(c).message : ''}`.trim()).join('<br>'),
     schema: {
       allOf: [{ $ref: '#/components/schemas/ErrorBodyDto' }, { type: 'object' as const, properties: { code: { type: 'string' as const, enum: [...codes] } } }],
     },

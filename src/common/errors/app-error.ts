@@ -1,9 +1,10 @@
-import { ERROR_CODES, type ErrorCode } from './error-codes';
+import { errorEntry, type ErrorCode } from './error-codes';
 
 /**
  * The one error type domain code throws. The global filter turns it into
  * `{ statusCode, code, message, details?, requestId }`; status comes from the code table so the
- * same code always means the same status.
+ * same code always means the same status. A code must be registered (src/error-codes.ts loaded):
+ * building one with an unregistered code throws, rather than answering with status undefined.
  */
 export class AppError extends Error {
   readonly status: number;
@@ -15,8 +16,9 @@ export class AppError extends Error {
     /** Response headers that belong to this error (e.g. Retry-After on a 429). */
     readonly headers?: Record<string, string>,
   ) {
-    super(message ?? ERROR_CODES[code].message);
-    this.status = ERROR_CODES[code].status;
+    const entry = errorEntry(code);
+    super(message ?? entry.message);
+    this.status = entry.status;
     this.name = 'AppError';
   }
 }

@@ -1,20 +1,34 @@
 /**
- * Every error code the service can answer with, and its HTTP status. Codes are part of the API:
- * clients branch on them, so a code is never renamed or reused for something else.
- * Each feature keeps its codes in its own `<feature>.errors.ts`, merged here.
+ * The error-code registry. Codes are part of the API: clients branch on them, so a code is never
+ * renamed or reused for something else, and a code always answers with the same HTTP status.
+ *
+ * `common/` holds only the mechanism and the codes that belong to no feature (request shape,
+ * infrastructure, rate limit, unknown route, internal error). Each feature keeps its codes in its
+ * own `<feature>.errors.ts`; the root file `src/error-codes.ts` (beside `features.ts`) imports
+ * them all, fills the runtime map once with `registerErrorCodes(...)` and adds them to
+ * `ErrorCodeTable` by declaration merging, so `ErrorCode` stays a precise union of literals (a
+ * misspelt code in `new AppError(...)` is a compile error) without `common/` importing a feature.
  */
-import { BOARD_ERRORS } from '@app/board/board.errors';
-import { TERMINAL_ERRORS } from '@app/auth/terminal.errors';
-import { CATALOG_ERRORS } from '@app/catalog/catalog.errors';
-import { LEDGER_ERRORS } from '@app/ledger/ledger.errors';
-import { NOTICE_ERRORS } from '@app/notices/notices.errors';
-import { ORG_ERRORS } from '@app/org/org.errors';
-import { RESIDENT_PAGE_ERRORS } from '@app/resident/resident.errors';
-import { REVIEW_ERRORS } from '@app/review/review.errors';
-import { ENTRY_ERRORS } from '@app/entries/entry.errors';
-import { SHOP_ERRORS } from '@app/shop/shop.errors';
 
-export const ERROR_CODES = {
+export interface ErrorEntry {
+  readonly status: number;
+  readonly message: string;
+}
+
+/** What a feature's `*.errors.ts` exports: code → status and Chinese (and English) message. */
+export type ErrorTable = Readonly<Record<string, ErrorEntry>>;
+
+/**
+ * Every code the service can answer with, as types. Empty here; `src/error-codes.ts` augments it:
+ * `declare module '@app/common/errors/error-codes' { interface ErrorCodeTable extends ... {} }`.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by declaration merging
+export interface ErrorCodeTable {}
+
+export type ErrorCode = keyof ErrorCodeTable & string;
+
+/** The codes of no feature in particular. */
+export const COMMON_ERRORS = {
   // request shape
   'VALIDATION.FAILED': { status: 400, message: '请求参数不合法 / request validation failed' },
   'REQUEST.MALFORMED_JSON': { status: 400, message: '请求体不是合法的 JSON / malformed JSON body' },
@@ -28,37 +42,81 @@ export const ERROR_CODES = {
   'SERVICE.DATABASE_UNAVAILABLE': { status: 503, message: '数据库暂不可用 / database unavailable' },
   'SERVICE.QUEUE_UNAVAILABLE': { status: 503, message: '任务队列暂不可用 / job queue unavailable' },
   'INTERNAL.ERROR': { status: 500, message: '服务器内部错误 / internal error' },
-  // system
-  'JOB.NOT_FOUND': { status: 404, message: '任务不存在 / no such job' },
-  'QUEUE.DASHBOARD_READ_ONLY': { status: 405, message: '任务队列面板只读 / the queue dashboard is read-only' },
-  // authentication and scope
-  'AUTH.UNAUTHENTICATED': { status: 401, message: '需要登录 / authentication required' },
-  'AUTH.INVALID_CREDENTIALS': { status: 401, message: '用户名或密码错误 / wrong username or password' },
-  'AUTH.LOGIN_THROTTLED': { status: 429, message: '登录失败次数过多，请稍后再试 / too many failed logins from this client, retry later' },
-  'AUTH.ACCOUNT_DISABLED': { status: 403, message: '账号已停用 / account disabled' },
-  'AUTH.PASSWORD_CHANGE_REQUIRED': { status: 403, message: '请先修改一次性密码（POST /auth/password） / change your one-time password first' },
-  'AUTH.WRONG_PASSWORD': { status: 400, message: '当前密码不正确 / current password is wrong' },
-  'AUTH.PASSWORD_UNCHANGED': { status: 400, message: '新密码不能与当前密码相同 / the new password must differ' },
-  'AUTH.CONSOLE_HEADER_REQUIRED': { status: 403, message: '使用登录 Cookie 时须带 x-xinyi-console 请求头 / the session cookie needs the x-xinyi-console header' },
-  'AUTH.INVALID_TOKEN': { status: 401, message: '令牌无效或已过期 / invalid or expired token' },
-  'AUTH.INVALID_API_KEY': { status: 401, message: '终端密钥无效或已吊销 / unknown or revoked API key' },
-  'AUTH.FORBIDDEN': { status: 403, message: '无此操作权限 / role not allowed' },
-  'AUTH.OUT_OF_SCOPE': { status: 403, message: '超出管辖范围 / outside your village, town or shop' },
-  'STAFF.USERNAME_TAKEN': { status: 409, message: '用户名已存在 / username taken' },
-  'STAFF.NOT_FOUND': { status: 404, message: '工作人员不存在 / no such staff user' },
-  'STAFF.INVALID_SCOPE': { status: 400, message: '角色与管辖范围不符 / role and scope do not match' },
-  'STAFF.SELF_RESET': { status: 409, message: '不能重置自己的密码，请在“修改密码”中修改 / reset another user\'s password; change your own instead' },
-  'TERMINAL.NOT_FOUND': { status: 404, message: '终端不存在 / no such terminal' },
-  ...TERMINAL_ERRORS,
-  ...ORG_ERRORS,
-  ...CATALOG_ERRORS,
-  ...ENTRY_ERRORS,
-  ...LEDGER_ERRORS,
-  ...SHOP_ERRORS,
-  ...REVIEW_ERRORS,
-  ...BOARD_ERRORS,
-  ...NOTICE_ERRORS,
-  ...RESIDENT_PAGE_ERRORS,
-} as const satisfies Record<string, { status: number; message: string }>;
+} as const satisfies ErrorTable;
 
-export type ErrorCode = keyof typeof ERROR_CODES;
+/** `AREA.WHAT`: upper case, digits and underscores on both sides of one dot. */
+const CODE_SHAPE = /^[A-Z][A-Z0-9_]*\.[A-Z][A-Z0-9_]*$/;
+
+/** A code → entry map with the checks the registration needs; one instance serves the process. */
+export class ErrorCodeRegistry {
+  private readonly entries = new Map<string, ErrorEntry>();
+
+  /**
+   * Adds the tables. Throws when given no code at all, when a code is malformed or its status is
+   * not a 4xx/5xx, when two of the tables given hold the same code (two owners of one code), and
+   * when a code already registered comes again with another status or message. The same code
+   * with the same entry in a later call is accepted (the root module evaluated twice).
+   */
+  register(...tables: ErrorTable[]): void {
+    const incoming = new Map<string, ErrorEntry>();
+    for (const table of tables) {
+      for (const [code, entry] of Object.entries(table)) {
+        if (!CODE_SHAPE.test(code)) throw new Error(`error code "${code}" is not of the form AREA.WHAT (upper case)`);
+        if (!Number.isInteger(entry.status) || entry.status < 400 || entry.status > 599) throw new Error(`error code ${code}: status ${entry.status} is not a 4xx or 5xx`);
+        if (typeof entry.message !== 'string' || entry.message.trim() === '') throw new Error(`error code ${code} has no message`);
+        if (incoming.has(code)) throw new Error(`error code ${code} is in two of the tables registered together: one owner per code`);
+        incoming.set(code, { status: entry.status, message: entry.message });
+      }
+    }
+    if (incoming.size === 0) throw new Error('registerErrorCodes: no error code given');
+    for (const [code, entry] of incoming) {
+      const known = this.entries.get(code);
+      if (known && (known.status !== entry.status || known.message !== entry.message)) {
+        throw new Error(`error code ${code} registered twice: ${known.status} "${known.message}" and ${entry.status} "${entry.message}"`);
+      }
+    }
+    for (const [code, entry] of incoming) this.entries.set(code, entry);
+  }
+
+  has(code: string): boolean {
+    return this.entries.has(code);
+  }
+
+  /** The entry of a registered code; throws, naming what to import, for any other. */
+  entry(code: string): ErrorEntry {
+    const entry = this.entries.get(code);
+    if (entry) return entry;
+    const hint =
+      this.entries.size === 0
+        ? 'no error code is registered: load src/error-codes.ts (@app/error-codes) first in this entry point (api, worker, CLI script, test setup)'
+        : "add it to its feature's *.errors.ts and that table to registerErrorCodes in src/error-codes.ts";
+    throw new Error(`error code ${code} is not registered: ${hint}`);
+  }
+
+  /** Every registered code, sorted. */
+  codes(): string[] {
+    return [...this.entries.keys()].sort();
+  }
+}
+
+const registry = new ErrorCodeRegistry();
+
+/** Fills the process's code map; called once, by `src/error-codes.ts`. See `ErrorCodeRegistry.register`. */
+export function registerErrorCodes(...tables: ErrorTable[]): void {
+  registry.register(...tables);
+}
+
+/** Status and message of a code; throws when the code is not registered (see `ErrorCodeRegistry.entry`). */
+export function errorEntry(code: ErrorCode): ErrorEntry {
+  return registry.entry(code);
+}
+
+/** Whether a string (say, a rule engine's problem code) is a registered error code. */
+export function isErrorCode(code: string): code is ErrorCode {
+  return registry.has(code);
+}
+
+/** Every registered code, sorted (for the specs that check the table). */
+export function registeredErrorCodes(): ErrorCode[] {
+  return registry.codes() as ErrorCode[];
+}

@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { AppError, type ErrorBody } from './app-error';
-import { ERROR_CODES, type ErrorCode } from './error-codes';
+import { errorEntry, type ErrorCode } from './error-codes';
 
 const PG_UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004']);
 
@@ -75,8 +75,8 @@ export class GlobalExceptionFilter implements ExceptionFilter {
       const message =
         typeof response === 'object' && response && 'message' in response && typeof response.message === 'string'
           ? response.message
-          : ERROR_CODES[code].message;
-      return this.shape(status, code, status === HttpStatus.NOT_FOUND ? ERROR_CODES[code].message : message, undefined, requestId);
+          : errorEntry(code).message;
+      return this.shape(status, code, status === HttpStatus.NOT_FOUND ? errorEntry(code).message : message, undefined, requestId);
     }
     if (isDatabaseUnavailable(exception)) return this.fromCode('SERVICE.DATABASE_UNAVAILABLE', requestId);
     if (isBadValueFromDatabase(exception)) {
@@ -106,7 +106,8 @@ export class GlobalExceptionFilter implements ExceptionFilter {
   }
 
   private fromCode(code: ErrorCode, requestId: string): ErrorBody {
-    return this.shape(ERROR_CODES[code].status, code, ERROR_CODES[code].message, undefined, requestId);
+    const { status, message } = errorEntry(code);
+    return this.shape(status, code, message, undefined, requestId);
   }
 
   private shape(statusCode: number, code: string, message: string, details: unknown, requestId: string): ErrorBody {

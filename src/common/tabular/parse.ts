@@ -1,7 +1,9 @@
 /** Uploaded spreadsheets: parsing. The module as a whole is described in ./tabular.ts. */
 import { createHash } from 'node:crypto';
 import { CheckedRow, ColumnSpec, DEFAULT_MAX_ERRORS, DEFAULT_MAX_ROWS, ERROR_REPORT_COLUMN, ParseTableOptions, ParsedTable, RowError, SourceSheet, UploadedFile, XLSX_MAX_UNPACKED_BYTES } from './types';
-import { EMPTY_CELL, HeaderTest, Sheet, SheetRow, columnLetter, detectFormat, fileError, isEmptyCell, readCsv, readXlsx } from './read';
+import { EMPTY_CELL, HeaderTest, Sheet, SheetRow, columnLetter, detectFormat, fileError, isEmptyCell } from './read';
+import { readCsv } from './read-csv';
+import { readXlsx } from './read-xlsx';
 import { buildHeaderLookup, headerText, normaliseHeader } from './headers';
 
 interface Mapped {

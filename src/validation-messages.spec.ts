@@ -4,8 +4,10 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RedeemDto, StockAdjustDto } from '@app/shop/shop.dto';
-import { describeValidationErrors, labelForProperty, shortLabel } from './validation-messages';
+import { describeValidationErrors, labelForProperty, shortLabel } from '@app/common/http/validation-messages';
 
+// At the root, not beside common/http/validation-messages.ts: it reads every feature's DTOs (and
+// shop's for examples), and common/ imports no feature (eslint.config.mjs).
 const HAN = /\p{Script=Han}/u;
 // vitest runs from the repository root.
 const SRC = join(process.cwd(), 'src/');
