@@ -20,7 +20,16 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['src/**/*.spec.ts', 'test/support/**/*.spec.ts'], environment: 'node', sequence: { groupOrder: 0 } },
+        test: {
+          name: 'unit',
+          include: ['src/**/*.spec.ts', 'test/support/**/*.spec.ts'],
+          environment: 'node',
+          sequence: { groupOrder: 0 },
+          // Pure logic: the spec files share a worker's module cache instead of each paying a fresh
+          // process and a fresh import of Nest, class-validator and the rest (56 files: 56 → 20
+          // CPU-seconds). A spec that changes process-wide state (process.env, vi.mock) must undo it.
+          isolate: false,
+        },
       },
       {
         extends: true,
