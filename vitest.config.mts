@@ -20,8 +20,18 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        // The error-code table (src/error-codes.ts) is registered before any spec builds an AppError.
-        test: { name: 'unit', include: ['src/**/*.spec.ts', 'test/support/**/*.spec.ts'], environment: 'node', sequence: { groupOrder: 0 }, setupFiles: ['src/error-codes.ts'] },
+        test: {
+          name: 'unit',
+          include: ['src/**/*.spec.ts', 'test/support/**/*.spec.ts'],
+          environment: 'node',
+          sequence: { groupOrder: 0 },
+          // The error-code table (src/error-codes.ts) is registered before any spec builds an AppError.
+          setupFiles: ['src/error-codes.ts'],
+          // Pure logic: the spec files share a worker's module cache instead of each paying a fresh
+          // process and a fresh import of Nest, class-validator and the rest (56 files: 56 → 20
+          // CPU-seconds). A spec that changes process-wide state (process.env, vi.mock) must undo it.
+          isolate: false,
+        },
       },
       {
         extends: true,

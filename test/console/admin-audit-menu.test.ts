@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../support/browser';
-import { createTestDatabase, dropTestDatabase } from '../support/db';
-import { ROOT, spawnApi, spawnBuilt, stopSpawned, tail, type Spawned } from '../support/processes';
+import { createDemoDatabase, dropTestDatabase } from '../support/db';
+import { ROOT, spawnApi, stopSpawned, type Spawned } from '../support/processes';
 
 /**
  * The town admin reaches the auditors' desk from their own menu (the api lets them read every
@@ -55,10 +55,7 @@ describe('staff console (browser): the town admin opens the audit pages from the
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
-    db = await createTestDatabase(process.env.DATABASE_URL as string);
-    const seed = spawnBuilt('database/cli', ['seed-demo'], { DATABASE_URL: db.url, LOG_LEVEL: 'silent' });
-    const { code } = await seed.exited;
-    if (code !== 0) throw new Error(`seed-demo failed:\n${tail(seed.output())}`);
+    db = await createDemoDatabase(process.env.DATABASE_URL as string);
     api = await spawnApi({
       DATABASE_URL: db.url,
       REDIS_URL: process.env.REDIS_URL as string,

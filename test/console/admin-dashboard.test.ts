@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../support/browser';
-import { createTestDatabase, dropTestDatabase } from '../support/db';
+import { createDemoDatabase, dropTestDatabase } from '../support/db';
 import { ROOT, spawnApi, spawnBuilt, stopSpawned, tail, type Spawned } from '../support/processes';
 import { shanghaiDate } from '@app/common/time';
 
@@ -95,10 +95,7 @@ describe('town admin console (browser): dashboard, cycles, credit export', () =>
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     const base = process.env.DATABASE_URL as string;
-    db = await createTestDatabase(base);
-    const seed = spawnBuilt('database/cli', ['seed-demo'], { DATABASE_URL: db.url, LOG_LEVEL: 'silent' });
-    const { code } = await seed.exited;
-    if (code !== 0) throw new Error(`seed-demo failed:\n${tail(seed.output())}`);
+    db = await createDemoDatabase(base);
     api = await spawnApi({
       DATABASE_URL: db.url,
       REDIS_URL: process.env.REDIS_URL as string,

@@ -5,8 +5,8 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { demoResidents } from '@app/database/demo-seed';
 import { launchChromium } from '../support/browser';
-import { createTestDatabase, dropTestDatabase } from '../support/db';
-import { ROOT, spawnApi, spawnBuilt, stopSpawned, tail, type Spawned } from '../support/processes';
+import { createDemoDatabase, dropTestDatabase } from '../support/db';
+import { ROOT, spawnApi, stopSpawned, type Spawned } from '../support/processes';
 import { shanghaiDate } from '@app/common/time';
 
 /**
@@ -77,10 +77,7 @@ describe('staff console (browser): the town admin’s office', () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     const base = process.env.DATABASE_URL as string;
-    db = await createTestDatabase(base);
-    const seed = spawnBuilt('database/cli', ['seed-demo'], { DATABASE_URL: db.url, LOG_LEVEL: 'silent' });
-    const { code } = await seed.exited;
-    if (code !== 0) throw new Error(`seed-demo failed:\n${tail(seed.output())}`);
+    db = await createDemoDatabase(base);
     api = await spawnApi({
       DATABASE_URL: db.url,
       REDIS_URL: process.env.REDIS_URL as string,

@@ -3,8 +3,8 @@ import pg from 'pg';
 import { chromium, type Browser, type BrowserContext, type Page, type Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maskName } from '@app/common/mask-name';
-import { createTestDatabase, dropTestDatabase } from '../support/db';
-import { spawnApi, spawnBuilt, stopSpawned, tail, type Spawned } from '../support/processes';
+import { createDemoDatabase, dropTestDatabase } from '../support/db';
+import { spawnApi, stopSpawned, type Spawned } from '../support/processes';
 
 /**
  * The till's two retry paths not covered by till.test.ts: an answer held past the till's 8 s
@@ -62,10 +62,7 @@ describe('till (browser): a response held past the timeout, a basket changed aft
   }
 
   beforeAll(async () => {
-    db = await createTestDatabase(process.env.DATABASE_URL as string);
-    const seed = spawnBuilt('database/cli', ['seed-demo'], { DATABASE_URL: db.url, LOG_LEVEL: 'silent' });
-    const { code } = await seed.exited;
-    if (code !== 0) throw new Error(`seed-demo failed:\n${tail(seed.output())}`);
+    db = await createDemoDatabase(process.env.DATABASE_URL as string);
     api = await spawnApi({ DATABASE_URL: db.url, REDIS_URL: process.env.REDIS_URL as string, QUEUE_PREFIX: `tillr${Date.now().toString(36)}`, LOG_LEVEL: 'warn', LOGIN_RATE_LIMIT_PER_MINUTE: '1000' });
     sql = new pg.Client({ connectionString: db.url });
     await sql.connect();

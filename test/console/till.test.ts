@@ -7,8 +7,8 @@ import { PNG } from 'pngjs';
 import { chromium, type Browser, type BrowserContext, type Page, type Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maskName } from '@app/common/mask-name';
-import { createTestDatabase, dropTestDatabase } from '../support/db';
-import { ROOT, spawnApi, spawnBuilt, stopSpawned, tail, type Spawned } from '../support/processes';
+import { createDemoDatabase, dropTestDatabase } from '../support/db';
+import { ROOT, spawnApi, stopSpawned, type Spawned } from '../support/processes';
 
 /**
  * The 信义超市 till as a shop clerk uses it: the built api (dist/, serving web/dist at /console/)
@@ -147,10 +147,7 @@ describe('till (browser): pair (code and QR), scan, sell, retry after a dropped 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     const base = process.env.DATABASE_URL as string;
-    db = await createTestDatabase(base);
-    const seed = spawnBuilt('database/cli', ['seed-demo'], { DATABASE_URL: db.url, LOG_LEVEL: 'silent' });
-    const { code } = await seed.exited;
-    if (code !== 0) throw new Error(`seed-demo failed:\n${tail(seed.output())}`);
+    db = await createDemoDatabase(base);
     api = await spawnApi({
       DATABASE_URL: db.url,
       REDIS_URL: process.env.REDIS_URL as string,

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '@app/database/data-source-options';
-import { adminQuery, TEMPLATE_DB, withDatabase } from './db';
+import { adminQuery, DEMO_TEMPLATE_DB, TEMPLATE_DB, withDatabase } from './db';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -27,6 +27,8 @@ export default async function setup(): Promise<() => Promise<void>> {
     startedHere = true;
   }
   const base = process.env.DATABASE_URL as string;
+  // The demo template is seeded from this one on first use (createDemoDatabase): drop last run's.
+  await adminQuery(base, `DROP DATABASE IF EXISTS "${DEMO_TEMPLATE_DB}" WITH (FORCE)`);
   await adminQuery(base, `DROP DATABASE IF EXISTS "${TEMPLATE_DB}" WITH (FORCE)`);
   await adminQuery(base, `CREATE DATABASE "${TEMPLATE_DB}"`);
   const ds = new DataSource(dataSourceOptions(withDatabase(base, TEMPLATE_DB), 2, 'xinyi-test-setup'));
