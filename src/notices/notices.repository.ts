@@ -79,19 +79,23 @@ export class NoticesRepository {
 
   /**
    * Notices computed by the caller from a posting batch (points per resident, grades that moved),
-   * inserted in one statement whatever their number (a finalize posts thousands).
+   * inserted in one statement whatever their number (a finalize posts thousands), in the order
+   * given (their ids order the resident's page). The rows come as ONE `json` parameter, checked
+   * on the way in and split by json_to_recordset: four array parameters, one a jsonb[] of a
+   * thousand documents, cost PostgreSQL more to take apart (issue 19, README "rows per posting").
    */
   async insertMany(m: EntityManager, rows: Array<{ residentId: string; kind: NoticeKind; sourceKey: string; data: Record<string, unknown> }>): Promise<number> {
     if (!rows.length) return 0;
     const inserted = await queryRows(
       m,
       `${INSERT_COLUMNS}
-       SELECT r.town_id, r.village_id, r.id, n.kind, n.source_key, n.data, ${SMS_STATE}, ${SKIP_REASON}
-         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[]) AS n(resident_id, kind, source_key, data)
-         JOIN residents r ON r.id = n.resident_id
+       SELECT r.town_id, r.village_id, r.id, n.kind, n."sourceKey", n.data, ${SMS_STATE}, ${SKIP_REASON}
+         FROM ROWS FROM (json_to_recordset($1::json) AS ("residentId" uuid, kind text, "sourceKey" text, data jsonb)) WITH ORDINALITY AS n
+         JOIN residents r ON r.id = n."residentId"
+        ORDER BY n.ordinality
        ON CONFLICT (source_key, town_id) DO NOTHING
        RETURNING 1`,
-      [rows.map((r) => r.residentId), rows.map((r) => r.kind), rows.map((r) => r.sourceKey), rows.map((r) => JSON.stringify(r.data))],
+      [JSON.stringify(rows.map((r) => ({ residentId: r.residentId, kind: r.kind, sourceKey: r.sourceKey, data: r.data })))],
     );
     return inserted.length;
   }
