@@ -114,6 +114,13 @@ describe('/metrics of a real api and a real worker', () => {
               res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
             }).on('error', reject);
           });
+        // "Started" is logged before a process answers the supervisor in time: one still warming up
+        // on a loaded machine misses the 2 s report window of a scrape (REPORT_TIMEOUT_MS) and, not
+        // yet listening, gets none of the requests. Wait until one scrape has both; then every one must.
+        await waitFor(async () => value((await once('/metrics', { authorization: `Bearer ${TOKEN}` })).body, 'xinyi_api_processes{state="reporting"}') === 2, {
+          timeoutMs: 60_000,
+          description: 'both api processes answering the scrape',
+        });
         for (let i = 0; i < 20; i++) expect((await once('/api/v1/auth/me')).status).toBe(401);
         const series = 'xinyi_http_request_duration_seconds_count{method="GET",route="/api/v1/auth/me",status="401"';
         for (let scrape = 0; scrape < 4; scrape++) {
