@@ -121,7 +121,7 @@ fi
 # shellcheck source=scripts/api-node-options.sh
 . scripts/api-node-options.sh
 export BENCH_API_NODE_OPTIONS="${BENCH_API_NODE_OPTIONS-$XINYI_API_NODE_OPTIONS}"
-PORT="$API_PORT" NODE_OPTIONS="$BENCH_API_NODE_OPTIONS" node "${API_PROF[@]}" "$BUILD/src/main.js" >"$STATE/api.log" 2>&1 &
+PORT="$API_PORT" GLIBC_TUNABLES="$XINYI_API_GLIBC_TUNABLES" NODE_OPTIONS="$BENCH_API_NODE_OPTIONS" node "${API_PROF[@]}" "$BUILD/src/main.js" >"$STATE/api.log" 2>&1 &
 API_PID=$!
 node "${WORKER_PROF[@]}" "$BUILD/src/worker.js" >"$STATE/worker.log" 2>&1 &
 WORKER_PID=$!

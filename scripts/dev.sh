@@ -42,10 +42,11 @@ export PORT="${PORT:-3000}" HOST="${HOST:-127.0.0.1}"
 export API_PROCESSES="${API_PROCESSES:-1}"
 # Human-readable logs here (pino-pretty); JSON, the default, everywhere else.
 export LOG_FORMAT="${LOG_FORMAT:-pretty}"
-# The api's heap cap (scripts/api-node-options.sh); NODE_OPTIONS set by the caller wins.
+# The api's heap cap and malloc setting (scripts/api-node-options.sh); NODE_OPTIONS or
+# GLIBC_TUNABLES set by the caller win.
 # shellcheck source=scripts/api-node-options.sh
 . scripts/api-node-options.sh
-NODE_OPTIONS="${NODE_OPTIONS:-$XINYI_API_NODE_OPTIONS}" node dist/src/main.js &
+GLIBC_TUNABLES="${GLIBC_TUNABLES:-$XINYI_API_GLIBC_TUNABLES}" NODE_OPTIONS="${NODE_OPTIONS:-$XINYI_API_NODE_OPTIONS}" node dist/src/main.js &
 pids+=($!)
 node dist/src/worker.js &
 pids+=($!)

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { validateEnv } from '@app/config/env.schema';
-import { apiNodeOptions, ROOT } from '../support/processes';
+import { apiGlibcTunables, apiNodeOptions, ROOT } from '../support/processes';
 
 /**
  * No Docker engine runs on our machines, so docker-compose.yml and the Dockerfile are checked
@@ -50,9 +50,10 @@ describe('docker-compose.yml', () => {
     expect(services.worker.healthcheck?.test.join(' ')).toContain(`:${services.worker.environment?.METRICS_PORT}/health/live`);
   });
 
-  it('the api runs with the heap cap of scripts/api-node-options.sh (what dev.sh and the bench use)', () => {
+  it('the api runs with the heap cap and malloc setting of scripts/api-node-options.sh (what dev.sh and the bench use)', () => {
     expect(services.api.environment?.NODE_OPTIONS).toBe(apiNodeOptions());
     expect(apiNodeOptions()).toMatch(/--max-old-space-size=\d+/);
+    expect(services.api.environment?.GLIBC_TUNABLES).toBe(apiGlibcTunables());
   });
 
   it('every app environment passes the production check (apart from the local secrets, which are not dev defaults)', () => {

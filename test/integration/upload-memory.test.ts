@@ -7,7 +7,13 @@ import { shanghaiDate } from '@app/common/time';
 import { ENTRY_UPLOAD_MAX_ROWS } from '@app/entries/entries-upload.service';
 import { createTestDatabase, dropTestDatabase } from '../support/db';
 import { bearer, seedTown, type TownFixture } from '../support/fixtures';
-import { apiNodeOptions, spawnApi, stopSpawned } from '../support/processes';
+import { apiGlibcTunables, apiNodeOptions, spawnApi, stopSpawned } from '../support/processes';
+
+/** Resident memory of a process now (VmRSS), MB. */
+function rssMb(pid: number): number {
+  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+  return Number(kb) / 1024;
+}
 
 /** Peak resident memory of a process (VmHWM), MB. */
 function peakRssMb(pid: number): number {
@@ -61,12 +67,22 @@ describe('the largest .xlsx upload under the api heap cap', () => {
       [f.townId, f.villageA, hh.id],
     );
     await ds.destroy();
-    api = await spawnApi({ DATABASE_URL: db.url, REDIS_URL: process.env.REDIS_URL as string, QUEUE_PREFIX: `u${db.name}`, LOG_LEVEL: 'warn', NODE_OPTIONS: apiNodeOptions() }, 60_000);
+    api = await spawnApi({ DATABASE_URL: db.url, REDIS_URL: process.env.REDIS_URL as string, QUEUE_PREFIX: `u${db.name}`, LOG_LEVEL: 'warn', NODE_OPTIONS: apiNodeOptions(), GLIBC_TUNABLES: apiGlibcTunables() }, 60_000);
     clerk = await bearer(api.url, f.users.village_clerk.username);
   }, 180_000);
   afterAll(async () => {
     await stopSpawned(api);
     if (db) await dropTestDatabase(base(), db.name);
+  });
+
+  it('logins leave no password-hashing memory resident (argon2 19 MiB a check; the malloc setting of scripts/api-node-options.sh)', { timeout: 120_000 }, async () => {
+    // Without the setting, glibc serves every check after the first from a pool thread's malloc
+    // arena and keeps it: ≥ 19 MB more after these logins (up to 19 MB for each of four threads).
+    const before = rssMb(api.child.pid as number);
+    for (let i = 0; i < 8; i++) await bearer(api.url, f.users.village_clerk.username);
+    const grown = rssMb(api.child.pid as number) - before;
+    if (process.env.UPLOAD_MEMORY_REPORT) console.log(`api RSS ${before.toFixed(1)} MB before 8 logins, ${grown.toFixed(1)} MB more after`);
+    expect(grown).toBeLessThan(12);
   });
 
   it('one bad row in 20,000: 400 with that row, and the annotated 20,000-row error report', { timeout: 300_000 }, async () => {

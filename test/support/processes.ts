@@ -106,6 +106,13 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** The api's glibc malloc setting (GLIBC_TUNABLES) as scripts/api-node-options.sh sets it for dev.sh and the bench. */
+export function apiGlibcTunables(): string {
+  const m = /^XINYI_API_GLIBC_TUNABLES="([^"]*)"$/m.exec(readFileSync(join(ROOT, 'scripts', 'api-node-options.sh'), 'utf8'));
+  if (!m) throw new Error('scripts/api-node-options.sh sets no XINYI_API_GLIBC_TUNABLES');
+  return m[1];
+}
+
 /** The api's Node flags (its heap cap) as scripts/api-node-options.sh sets them for dev.sh and the bench. */
 export function apiNodeOptions(): string {
   const m = /^XINYI_API_NODE_OPTIONS="([^"]*)"$/m.exec(readFileSync(join(ROOT, 'scripts', 'api-node-options.sh'), 'utf8'));
