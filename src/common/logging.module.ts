@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
+import { levels } from 'pino';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { assignRequestId } from '@app/common/http/request-id';
 import { AppConfig } from '@app/config/app-config';
@@ -34,8 +35,6 @@ export const requestLogSerializers = {
   res: (r: { statusCode?: number }) => ({ statusCode: r.statusCode }),
 };
 
-/** pino's level numbers (pino.levels.values), for the one comparison below. */
-const LEVEL_VALUES: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
 
 /**
  * The level of the request line: pino-http writes it at `info` whatever the outcome. When `info`
@@ -44,7 +43,9 @@ const LEVEL_VALUES: Record<string, number> = { trace: 10, debug: 20, info: 30, w
  * with less work per request.
  */
 export function requestLineLevel(logLevel: string): 'info' | 'silent' {
-  return (LEVEL_VALUES[logLevel] ?? LEVEL_VALUES.info) <= LEVEL_VALUES.info ? 'info' : 'silent';
+  // pino's level numbers; 'silent' is not among them (it is above every level).
+  const value = logLevel === 'silent' ? Infinity : (levels.values[logLevel] ?? levels.values.info);
+  return value <= levels.values.info ? 'info' : 'silent';
 }
 
 /** pino logs (JSON; pretty in development); every line of a request carries its id (x-request-id if sane). */
