@@ -4,6 +4,9 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { queryOne, queryRows, type Db } from '@app/database/sql';
 import type { CycleState } from './review.entities';
 
+/** Makes the village's cycle for a period if it has none ($1 town, $2 village, $3 period): entries and the close share it. */
+export const ENSURE_CYCLE_SQL = `INSERT INTO review_cycles (town_id, village_id, period) VALUES ($1, $2, $3) ON CONFLICT (village_id, period, town_id) DO NOTHING`;
+
 /** The review cycle as deed entries see it: made when a month's first entry comes, share-locked by each entry. */
 @Injectable()
 export class CycleGateRepository {
@@ -15,7 +18,7 @@ export class CycleGateRepository {
    * exclusively, so an entry can never slip into a cycle that is being closed.
    */
   async lockForEntry(m: EntityManager, townId: string, villageId: string, period: string): Promise<CycleState> {
-    await m.query(`INSERT INTO review_cycles (town_id, village_id, period) VALUES ($1, $2, $3) ON CONFLICT (village_id, period, town_id) DO NOTHING`, [townId, villageId, period]);
+    await m.query(ENSURE_CYCLE_SQL, [townId, villageId, period]);
     const row = await queryOne<{ state: CycleState }>(m, `SELECT state FROM review_cycles WHERE village_id = $1 AND period = $2 FOR SHARE`, [villageId, period]);
     return (row as { state: CycleState }).state;
   }

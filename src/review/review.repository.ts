@@ -5,6 +5,7 @@ import { queryOne, queryRows, type Db } from '@app/database/sql';
 import type { CheckpointVersion } from '@app/ledger/checkpoint';
 import type { ItemCaps, Rule, Explanation } from '@app/scoring/rules/rule.types';
 import type { CycleState, ObjectionOutcome } from './review.entities';
+import { ENSURE_CYCLE_SQL } from './cycle-gate.repository';
 
 export interface CycleRow {
   id: string;
@@ -122,7 +123,7 @@ export class ReviewRepository {
 
   /** The cycle row, locked for the transaction: every transition goes through this lock. */
   async lockCycle(m: EntityManager, townId: string, villageId: string, period: string): Promise<CycleRow> {
-    await m.query(`INSERT INTO review_cycles (town_id, village_id, period) VALUES ($1, $2, $3) ON CONFLICT (village_id, period, town_id) DO NOTHING`, [townId, villageId, period]);
+    await m.query(ENSURE_CYCLE_SQL, [townId, villageId, period]);
     return (await queryOne<CycleRow>(m, `SELECT ${CYCLE_COLUMNS} FROM review_cycles WHERE village_id = $1 AND period = $2 FOR UPDATE`, [villageId, period])) as CycleRow;
   }
 
