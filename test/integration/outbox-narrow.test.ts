@@ -31,6 +31,17 @@ describe('the OutboxNarrow migration on a town with outbox rows', () => {
     await seedDemo(ds, 'test-id-hash-secret');
     expect((await ds.query(`SELECT name FROM schema_migrations ORDER BY id DESC LIMIT 1`))[0].name).toBe('OutboxNarrow1796100000000');
     await ds.undoLastMigration({ transaction: 'each' });
+    // The previous release's outbox: its enqueue, verbatim, for the demo's postings.
+    await ds.query(
+      `INSERT INTO credit_outbox (town_id, posting_id, payload)
+       SELECT p.town_id, p.id,
+              jsonb_build_object('postingId', p.id::text, 'residentId', p.account_id, 'villageId', p.village_id, 'period', p.period,
+                                 'itemCode', p.item_code, 'itemName', p.memo, 'points', p.points,
+                                 'postedAt', to_char(p.posted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'hash', p.hash)
+         FROM postings p
+        ORDER BY p.id
+       ON CONFLICT (posting_id, town_id) DO NOTHING`,
+    );
     const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM credit_outbox`);
     expect(n).toBeGreaterThan(10);
     // The previous release's states: some failed with an answer, some sent, the rest pending.
@@ -39,12 +50,12 @@ describe('the OutboxNarrow migration on a town with outbox rows', () => {
     const before = await ds.query(
       `SELECT id::text, town_id, posting_id::text, status, attempts, last_error, sent_at, created_at, payload, payload::text AS body,
               payload->>'villageId' AS village_id, payload->>'period' AS period
-         FROM credit_outbox ORDER BY id`,
+         FROM credit_outbox ORDER BY credit_outbox.id`,
     );
 
     expect((await ds.runMigrations({ transaction: 'each' })).map((m) => m.name)).toEqual(['OutboxNarrow1796100000000']);
 
-    const after = await ds.query(`SELECT id::text, town_id, posting_id::text, status, attempts, last_error, sent_at, created_at, village_id, period FROM credit_outbox ORDER BY id`);
+    const after = await ds.query(`SELECT id::text, town_id, posting_id::text, status, attempts, last_error, sent_at, created_at, village_id, period FROM credit_outbox ORDER BY credit_outbox.id`);
     expect(after).toEqual(before.map(({ payload: _p, body: _b, ...row }: Record<string, unknown>) => row));
     expect(await ds.query(`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'credit_outbox' AND column_name = 'payload'`)).toEqual([{ n: 0 }]);
 
