@@ -19,6 +19,7 @@ import os from 'node:os';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '@app/database/data-source-options';
+import { CreditExportRepository } from '@app/credit-export/credit-export.repository';
 import { StatementRepository } from '@app/ledger/statement.repository';
 import { DashboardRepository } from '@app/auditor/dashboard.repository';
 import { monthsUpTo } from '@app/auditor/dashboard.service';
@@ -222,6 +223,18 @@ class Bench {
       }
       follow.drainS = round((performance.now() - drainStart) / 1000);
       await exportQ.close();
+      // No export endpoint here, so the jobs above skip: what the export itself reads, the month's
+      // records built from their postings (CreditExportRepository.pendingBatch), timed as one read.
+      const exportDs = new DataSource(dataSourceOptions(this.dbUrl, 2, 'bench-export-read'));
+      await exportDs.initialize();
+      try {
+        const r0 = performance.now();
+        const records = await new CreditExportRepository(exportDs).pendingBatch(posted + 1000, t.townId);
+        follow.exportReadRecords = records.length;
+        follow.exportReadS = round((performance.now() - r0) / 1000, 2);
+      } finally {
+        await exportDs.destroy();
+      }
 
       const limit = await this.finalizeLimit(posted);
       const rate = Math.round(posted / wallS);
@@ -248,7 +261,7 @@ class Bench {
         },
         notes: [
           `latency columns: per-village job time; ${traced.count} app statements took ${round(traced.totalMs / 1000, 1)} s of PostgreSQL time in all (statement log on during this run): ${phaseText(traced.phasesMs)}`,
-          `after-posting jobs: ${follow.exportDone} credit.export job(s) completed, ${follow.exportFailed} failed; the export queue drained ${follow.drainS} s after the last finalize`,
+          `after-posting jobs: ${follow.exportDone} credit.export job(s) completed, ${follow.exportFailed} failed; the export queue drained ${follow.drainS} s after the last finalize; the export's read of the ${follow.exportReadRecords} pending records (built from their postings) took ${follow.exportReadS} s as one query`,
         ],
       });
     } finally {
