@@ -32,7 +32,7 @@ import { consoleAssets, launch, loginPageLoad, pageAssets, tillTimings, type Til
 import { FIXED_ITEMS } from './generate';
 import { runLedgerBatch } from './ledger-batch';
 import { http, load, login, sequential, type LoadResult } from './http';
-import { type BenchTown, cpuSeconds, freePort, fsyncRate, loadAverage, log, memMb, percentiles, prng, round, sleep } from './lib';
+import { type BenchTown, freePort, treeCpuSeconds, fsyncRate, loadAverage, log, memMb, percentiles, prng, round, sleep } from './lib';
 import { Probes, type ResourceUse, type WaitSample } from './probes';
 import { renderMarkdown } from './report';
 
@@ -434,10 +434,12 @@ class Bench {
     }
     // The same 64-connection runs against a second api without group commit, right after each
     // other (interleaved with the first api's), so both see the same shared machine.
+    // And against a third api of two processes (API_PROCESSES=2, one per core of this machine).
     if (process.env.BENCH_REDEEM_COMPARE !== '0') {
-      await this.withSecondApi({ REDEEM_BATCH_IN_FLIGHT: '0' }, async (base, cpu) => {
-        // Warm it up first (JIT, pool, prepared statements), as the first api is by now; not reported.
+      await this.withSecondApis([{ REDEEM_BATCH_IN_FLIGHT: '0' }, { API_PROCESSES: '2' }], async ([{ base, cpu }, { base: twoBase, cpu: twoCpu }]) => {
+        // Warm them up first (JIT, pool, prepared statements), as the first api is by now; not reported.
         await run('warm-b', 'warm-up of the second api', 16, 5, [...t.goods.spread], nextCard, base);
+        await run('warm-p', 'warm-up of the two-process api', 16, 5, [...t.goods.spread], nextCard, twoBase);
         for (const [id, goods, limitKey] of [['redeem-1good-c64', [t.goods.hot], 'hot-c64'], ['redeem-8goods-c64', t.goods.spread, 'spread-c64']] as const) {
           const again = await run(`${id}-a`, `as ${id}, group commit on (REDEEM_BATCH_IN_FLIGHT default), run again beside the next row`, 64, this.redeemSeconds, [...goods], nextCard);
           const withId = add(`${id}-again`, again, limitKey, false);
@@ -448,6 +450,13 @@ class Bench {
           const without = add(`${id}-nobatch`, off, limitKey, false);
           without.details = { ...without.details, apiCpuMsPerRedemption: round((offCpu * 1000) / Math.max(1, off.result.requests), 2) };
           without.notes.push('the second api\'s CPU is in "others", not "api"');
+          const p0 = twoCpu();
+          const two = await run(`${id}-p`, `as ${id}, an api of two processes (API_PROCESSES=2; group commit on in each)`, 64, this.redeemSeconds, [...goods], nextCard, twoBase);
+          const twoCpuS = twoCpu() - p0;
+          const withTwo = add(`${id}-2proc`, two, limitKey, false);
+          withTwo.details = { ...withTwo.details, apiCpuMsPerRedemption: round((twoCpuS * 1000) / Math.max(1, two.result.requests), 2), apiCores: round(twoCpuS / two.use.wallS, 2) };
+          withTwo.notes.push(`the two api processes used ${round(twoCpuS / two.use.wallS, 2)} cores (in "others", not "api")`);
+          if (withTwo.waits) withTwo.waits.apiRssMaxMb = null;
         }
       });
     }
@@ -716,6 +725,7 @@ class Bench {
     }
     // The board last: its ~1 MB responses grow the api's heap, which would colour the RSS of what follows.
     await this.boardReads(readTarget);
+    await this.twoProcessReads();
   }
 
   private async searchReads(auditor: string, nextCursor: string | null, ids: string[], readTarget: (p95: number) => Scenario['target']): Promise<void> {
@@ -819,7 +829,56 @@ class Bench {
     }
   }
 
-  /** A second, short-lived api process with `env` on top of the bench's, for `fn(base, cpuSecondsOfIt)`. */
+  /**
+   * The 16-connection reads again against a second api of two processes (API_PROCESSES=2, one per
+   * core of this machine), each row put beside its one-process row. BENCH_READ_COMPARE=0 skips it.
+   */
+  private async twoProcessReads(): Promise<void> {
+    if (process.env.BENCH_READ_COMPARE === '0' || this.readLoads.length === 0 || !this.readTarget) return;
+    const target = this.readTarget;
+    await this.withSecondApi({ API_PROCESSES: '2' }, async (base, cpu) => {
+      // Both processes warm (JIT, pools, prepared statements), as the first api is by now.
+      for (let i = 0; i < 8; i++) for (const l of this.readLoads) await fetch(`${base}${l.next().path}`, { headers: l.headers }).then((r) => r.arrayBuffer());
+      for (const l of this.readLoads) {
+        const one = this.scenarios.find((x) => x.id === l.id);
+        const c0 = cpu();
+        const r = await this.readLoad(`${l.id}-2proc`, `${l.title}; an api of two processes (API_PROCESSES=2)`, l.next, l.headers, target, (res) => [
+          one?.latencyMs ? `one process (${l.id}, same run): ${one.headline?.value} req/s, p95 ${one.latencyMs.p95} ms` : '',
+          `${res.ok} answers`,
+        ].filter(Boolean), 'read', base);
+        const cpuS = cpu() - c0;
+        const row = this.scenarios[this.scenarios.length - 1];
+        // The sampler reads the first api's RSS, idle here: not these processes'.
+        if (row.waits) row.waits.apiRssMaxMb = null;
+        row.details = { ...row.details, apiCpuMsPerRequest: round((cpuS * 1000) / Math.max(1, r.ok), 2), apiCores: round(cpuS / Math.max(0.001, row.use?.wallS ?? 0), 2) };
+        row.notes.push(`the two api processes used ${row.details.apiCores} cores, ${row.details.apiCpuMsPerRequest} ms of CPU per answer (in "others", not "api")`);
+        this.placeBeside(l.id);
+      }
+    });
+  }
+
+  /** Moves the row just added to sit right after the row `id` in the report. */
+  private placeBeside(id: string): void {
+    const at = this.scenarios.findIndex((x) => x.id === id);
+    if (at < 0) return;
+    const row = this.scenarios.pop() as Scenario;
+    this.scenarios.splice(at + 1, 0, row);
+  }
+
+  /** withSecondApi for each of `envs` at once (all started, then `fn`, then all stopped). */
+  private async withSecondApis(envs: Array<Record<string, string>>, fn: (apis: Array<{ base: string; cpu: () => number }>) => Promise<void>): Promise<void> {
+    const apis: Array<{ base: string; cpu: () => number }> = [];
+    const next = async (i: number): Promise<void> =>
+      i === envs.length
+        ? fn(apis)
+        : this.withSecondApi(envs[i], async (base, cpu) => {
+            apis.push({ base, cpu });
+            await next(i + 1);
+          });
+    await next(0);
+  }
+
+  /** A second, short-lived api process with `env` on top of the bench's, for `fn(base, cpuSecondsOfIt)` (its children's included). */
   private async withSecondApi(env: Record<string, string>, fn: (base: string, cpu: () => number) => Promise<void>): Promise<void> {
     const port = await freePort();
     const child = spawn(process.execPath, [`${this.build}/src/main.js`], { env: { ...process.env, PORT: String(port), NODE_OPTIONS: process.env.BENCH_API_NODE_OPTIONS ?? '', ...env }, stdio: 'ignore' });
@@ -831,7 +890,7 @@ class Bench {
         if (i > 120 || child.exitCode !== null) throw new Error(`the second api (${JSON.stringify(env)}) did not start`);
         await sleep(500);
       }
-      await fn(base, () => cpuSeconds(child.pid as number));
+      await fn(base, () => treeCpuSeconds(child.pid as number));
     } finally {
       child.kill('SIGTERM');
       await new Promise<void>((resolve) => {
@@ -955,11 +1014,7 @@ class Bench {
         scenario.details = { ...scenario.details, standby: { transactions: after.x - before.x, statementMs: round(after.ms - before.ms, 1), msPerRequest: r.ok ? round((after.ms - before.ms) / r.ok, 2) : null } };
         scenario.notes.push(`standby: ${after.x - before.x} transactions, ${round((after.ms - before.ms) / Math.max(1, r.ok), 2)} ms of its statement time per request (PG ms/op is the primary's)`);
         // Beside its primary-only row in the report.
-        const at = this.scenarios.findIndex((x) => x.id === l.id);
-        if (at >= 0) {
-          this.scenarios.pop();
-          this.scenarios.splice(at + 1, 0, scenario);
-        }
+        this.placeBeside(l.id);
       }
     } finally {
       child.kill('SIGTERM');
