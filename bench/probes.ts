@@ -47,6 +47,19 @@ export interface WaitSample {
   apiRssMaxMb: number | null;
 }
 
+/** Row writes to one table between two snapshots (pg_stat_user_tables): how many updates were HOT. */
+export interface TableWrites {
+  inserts: number;
+  updates: number;
+  hotUpdates: number;
+  /** Share of the updates that were HOT (no new index entries, the new version on the same page); null without updates. */
+  hotPct: number | null;
+  autovacuums: number;
+  autoanalyzes: number;
+}
+
+type TableCounters = Record<string, { ins: number; upd: number; hot: number; av: number; aa: number }>;
+
 export class Probes {
   constructor(
     private readonly db: Client,
@@ -102,6 +115,28 @@ export class Probes {
         blksHit: b.db.blksHit - a.db.blksHit,
       },
     };
+  }
+
+  /** pg_stat_user_tables counters of these tables now (flushed lazily: take the second after measure()'s wait). */
+  async tableCounters(tables: string[]): Promise<TableCounters> {
+    await this.db.query('SELECT pg_stat_clear_snapshot()');
+    const r = await this.db.query(
+      `SELECT relname AS t, n_tup_ins::float8 AS ins, n_tup_upd::float8 AS upd, n_tup_hot_upd::float8 AS hot, autovacuum_count::float8 AS av, autoanalyze_count::float8 AS aa
+         FROM pg_stat_user_tables WHERE schemaname = 'public' AND relname = ANY($1::text[])`,
+      [tables],
+    );
+    return Object.fromEntries(r.rows.map((x) => [x.t, { ins: x.ins, upd: x.upd, hot: x.hot, av: x.av, aa: x.aa }]));
+  }
+
+  static tableWrites(a: TableCounters, b: TableCounters): Record<string, TableWrites> {
+    const out: Record<string, TableWrites> = {};
+    for (const [t, y] of Object.entries(b)) {
+      const x = a[t] ?? { ins: 0, upd: 0, hot: 0, av: 0, aa: 0 };
+      const updates = y.upd - x.upd;
+      const hotUpdates = y.hot - x.hot;
+      out[t] = { inserts: y.ins - x.ins, updates, hotUpdates, hotPct: updates ? round((100 * hotUpdates) / updates, 1) : null, autovacuums: y.av - x.av, autoanalyzes: y.aa - x.aa };
+    }
+    return out;
   }
 
   /** Samples pg_stat_activity of the app's backends (application_name 'xinyi') and the api's RSS until stopped. */

@@ -33,7 +33,7 @@ import { FIXED_ITEMS } from './generate';
 import { runLedgerBatch } from './ledger-batch';
 import { http, load, login, sequential, type LoadResult } from './http';
 import { type BenchTown, freePort, treeCpuSeconds, fsyncRate, loadAverage, log, memMb, percentiles, prng, round, sleep } from './lib';
-import { Probes, type ResourceUse, type WaitSample } from './probes';
+import { Probes, type ResourceUse, type TableWrites, type WaitSample } from './probes';
 import { renderMarkdown } from './report';
 
 type Pct = ReturnType<typeof percentiles>;
@@ -84,6 +84,8 @@ const env = (name: string): string => {
   return v;
 };
 const num = (name: string, fallback: number) => (process.env[name] ? Number(process.env[name]) : fallback);
+/** Tables whose row writes (HOT share of the updates) each scenario reports (issue 19: the account head update). */
+const HOT_TABLES = { finalize: ['accounts', 'notices', 'entry_states'], redeem: ['accounts', 'goods'] };
 
 class Bench {
   readonly api = env('API_URL');
@@ -188,6 +190,7 @@ class Bench {
       // The window ends now (generated in the future, so the worker's start-up reconcile left them alone).
       await this.q(`UPDATE review_cycles SET window_ends_at = now() - interval '1 second' WHERE town_id = $1 AND period = $2 AND state = 'publicized'`, [t.townId, t.finalizePeriod]);
       const stopWaits = this.probes.sampleWaits(200);
+      const tables0 = await this.probes.tableCounters(HOT_TABLES.finalize);
       const traced = await this.traceStatements(() => this.probes.measure(async () => {
         const t0 = performance.now();
         await queue.addBulk(
@@ -207,6 +210,7 @@ class Bench {
       }));
       const { result: wallS, use } = traced.result;
       const waits = await stopWaits();
+      const tableWrites = Probes.tableWrites(tables0, await this.probes.tableCounters(HOT_TABLES.finalize));
       const [{ n: posted }] = await this.q<{ n: number }>(`SELECT count(*)::int AS n FROM postings WHERE town_id = $1 AND kind = 'deed' AND period = $2 AND source_ref LIKE 'entry:%'`, [t.townId, t.finalizePeriod]);
       const jobs = (await queue.getJobs(['completed', 'failed'])).filter((j) => j.name === 'cycle.finalize');
       const durations = jobs.filter((j) => j.finishedOn && j.processedOn).map((j) => (j.finishedOn as number) - (j.processedOn as number));
@@ -258,9 +262,11 @@ class Bench {
           workerConcurrency: Number(process.env.WORKER_CONCURRENCY ?? 4),
           appStatements: traced.count,
           appStatementMs: traced.totalMs,
+          tableWrites,
         },
         notes: [
           `latency columns: per-village job time; ${traced.count} app statements took ${round(traced.totalMs / 1000, 1)} s of PostgreSQL time in all (statement log on during this run): ${phaseText(traced.phasesMs)}`,
+          tableWritesNote(tableWrites),
           `after-posting jobs: ${follow.exportDone} credit.export job(s) completed, ${follow.exportFailed} failed; the export queue drained ${follow.drainS} s after the last finalize; the export's read of the ${follow.exportReadRecords} pending records (built from their postings) took ${follow.exportReadS} s as one query`,
         ],
       });
@@ -361,6 +367,7 @@ class Bench {
     const run = async (id: string, title: string, connections: number, seconds: number, goods: string[], card: () => string, base = this.api) => {
       const runTag = `${id}-${Date.now().toString(36)}`;
       const stop = this.probes.sampleWaits(100);
+      const tables0 = await this.probes.tableCounters(HOT_TABLES.redeem);
       const { result, use } = await this.probes.measure(() =>
         load({
           base,
@@ -374,7 +381,8 @@ class Bench {
           }),
         }),
       );
-      return { result, use, waits: await stop(), title };
+      const tableWrites = Probes.tableWrites(tables0, await this.probes.tableCounters(HOT_TABLES.redeem));
+      return { result, use, waits: await stop(), title, tableWrites };
     };
     const nextCard = () => cards[cursor++ % cards.length];
     const limits = await this.redemptionLimits();
@@ -391,8 +399,8 @@ class Bench {
         use: r.use,
         waits: r.waits,
         counts: { ...prefixKeys('status ', r.result.statuses), ...prefixKeys('', r.result.codes), errors: r.result.errors, timeouts: r.result.timeouts },
-        details: { commitsPerWalSync: r.use.walSyncs ? round(r.use.commits / r.use.walSyncs, 2) : null, requests: r.result.requests },
-        notes: [],
+        details: { commitsPerWalSync: r.use.walSyncs ? round(r.use.commits / r.use.walSyncs, 2) : null, requests: r.result.requests, tableWrites: r.tableWrites },
+        notes: [tableWritesNote(r.tableWrites)],
       };
       if (targeted) s.target = { text: '≥ 2,000/s and p99 ≤ 50 ms at 64 connections', met: r.result.okPerS >= 2000 && r.result.latencyMs.p99 <= 50 };
       if (r.result.requests > r.result.ok) s.notes.push(`${r.result.requests - r.result.ok} non-2xx`);
@@ -1434,6 +1442,11 @@ class Bench {
     }
     return [...by.values()].sort((a, b) => b.ms - a.ms).slice(0, 15);
   }
+}
+
+function tableWritesNote(w: Record<string, TableWrites>): string {
+  const parts = Object.entries(w).map(([t, x]) => `${t} ${x.inserts} inserts, ${x.updates} updates (${x.hotUpdates} HOT${x.hotPct === null ? '' : `, ${x.hotPct} %`})${x.autovacuums ? `, ${x.autovacuums} autovacuum(s)` : ''}`);
+  return `row writes (pg_stat_user_tables): ${parts.join('; ')}`;
 }
 
 function phaseText(p: Record<string, number>): string {
