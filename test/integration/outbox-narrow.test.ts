@@ -29,8 +29,12 @@ describe('the OutboxNarrow migration on a town with outbox rows', () => {
 
   it('keeps every row and its state, and the records built from the postings equal the stored payloads', async () => {
     await seedDemo(ds, 'test-id-hash-secret');
-    expect((await ds.query(`SELECT name FROM schema_migrations ORDER BY id DESC LIMIT 1`))[0].name).toBe('OutboxNarrow1796100000000');
-    await ds.undoLastMigration({ transaction: 'each' });
+    // Back to the schema before OutboxNarrow (undoing the migrations newer than it first).
+    for (;;) {
+      const [{ name }] = await ds.query(`SELECT name FROM schema_migrations ORDER BY id DESC LIMIT 1`);
+      await ds.undoLastMigration({ transaction: 'each' });
+      if (name === 'OutboxNarrow1796100000000') break;
+    }
     // The previous release's outbox: its enqueue, verbatim, for the demo's postings.
     await ds.query(
       `INSERT INTO credit_outbox (town_id, posting_id, payload)
@@ -53,7 +57,7 @@ describe('the OutboxNarrow migration on a town with outbox rows', () => {
          FROM credit_outbox ORDER BY credit_outbox.id`,
     );
 
-    expect((await ds.runMigrations({ transaction: 'each' })).map((m) => m.name)).toEqual(['OutboxNarrow1796100000000']);
+    expect((await ds.runMigrations({ transaction: 'each' })).map((m) => m.name)[0]).toBe('OutboxNarrow1796100000000');
 
     const after = await ds.query(`SELECT id::text, town_id, posting_id::text, status, attempts, last_error, sent_at, created_at, village_id, period FROM credit_outbox ORDER BY credit_outbox.id`);
     expect(after).toEqual(before.map(({ payload: _p, body: _b, ...row }: Record<string, unknown>) => row));
