@@ -381,7 +381,10 @@ async function accountsFromHistory(db: Client, townId: string, ratingYear: numbe
      SELECT s.account_id, $1, s.village_id, s.balance, s.score,
             (SELECT g.grade FROM jsonb_to_recordset($3::jsonb) AS g(grade text, min bigint) WHERE s.score >= g.min ORDER BY g.min DESC LIMIT 1),
             $2, s.seq, p.hash
-       FROM s JOIN postings p ON p.account_id = s.account_id AND p.seq = s.seq`,
+       FROM s JOIN postings p ON p.account_id = s.account_id AND p.seq = s.seq
+      -- Village by village, as the service opens them (postBatch per village at a month end), so
+      -- a page holds one village's accounts and a village's month end updates whole pages.
+      ORDER BY s.village_id, s.account_id`,
     [townId, ratingYear, JSON.stringify(DEFAULT_GRADE_THRESHOLDS)],
   );
 }

@@ -210,6 +210,8 @@ class Bench {
       }));
       const { result: wallS, use } = traced.result;
       const waits = await stopWaits();
+      // An idle backend reports its table counters up to 10 s after its last transaction.
+      await sleep(11_000);
       const tableWrites = Probes.tableWrites(tables0, await this.probes.tableCounters(HOT_TABLES.finalize));
       const [{ n: posted }] = await this.q<{ n: number }>(`SELECT count(*)::int AS n FROM postings WHERE town_id = $1 AND kind = 'deed' AND period = $2 AND source_ref LIKE 'entry:%'`, [t.townId, t.finalizePeriod]);
       const jobs = (await queue.getJobs(['completed', 'failed'])).filter((j) => j.name === 'cycle.finalize');
@@ -334,6 +336,7 @@ class Bench {
     if (!hot) throw new Error('no resident for the one-hot-resident run');
     const HOT_BALANCE = 1000;
     const lines = residents.map((r) => ({ residentId: r.id, points: r.id === hot.id ? HOT_BALANCE - (r.balance ?? 0) : 1_000_000 }));
+    const fundTables0 = await this.probes.tableCounters(HOT_TABLES.redeem);
     const fund = await this.probes.measure(async () => {
       const times: number[] = [];
       for (let i = 0; i < lines.length; i += 5000) {
@@ -343,6 +346,7 @@ class Bench {
       }
       return times;
     });
+    const fundWrites = Probes.tableWrites(fundTables0, await this.probes.tableCounters(HOT_TABLES.redeem));
     const fundRate = Math.round(lines.length / fund.use.wallS);
     this.add({
       id: 'fund',
@@ -352,7 +356,8 @@ class Bench {
       latencyMs: percentiles(fund.result),
       pgMsPerOp: round((fund.use.pgActiveS * 1000) / lines.length, 3),
       use: fund.use,
-      notes: ['latency = per 5,000-line request'],
+      details: { tableWrites: fundWrites },
+      notes: ['latency = per 5,000-line request', tableWritesNote(fundWrites)],
     });
 
     const rnd = prng(t.seed + 1);
