@@ -125,6 +125,10 @@ export class Board {
   @Column({ type: 'json' })
   content: Record<string, unknown>;
 
+  /** The JSON board's fixed parts as UTF-8 (src/board/board-json.ts); null on boards published before them. */
+  @Column({ name: 'public_parts', type: 'bytea', nullable: true })
+  publicParts: Buffer | null;
+
   @CreateDateColumn({ name: 'published_at', type: 'timestamptz' })
   publishedAt: Date;
 }

@@ -216,8 +216,16 @@ export class ReviewRepository {
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
   }
 
-  async insertBoard(m: EntityManager, c: CycleRow, content: Record<string, unknown>): Promise<void> {
-    await m.query(`INSERT INTO boards (cycle_id, town_id, village_id, period, content) VALUES ($1, $2, $3, $4, $5)`, [c.id, c.townId, c.villageId, c.period, JSON.stringify(content)]);
+  /** `publicParts`: the JSON board's fixed parts (src/board/board-json.ts), written with the content. */
+  async insertBoard(m: EntityManager, c: CycleRow, content: Record<string, unknown>, publicParts: Buffer | null): Promise<void> {
+    await m.query(`INSERT INTO boards (cycle_id, town_id, village_id, period, content, public_parts) VALUES ($1, $2, $3, $4, $5, $6)`, [
+      c.id,
+      c.townId,
+      c.villageId,
+      c.period,
+      JSON.stringify(content),
+      publicParts,
+    ]);
   }
 
   async findBoard(db: Db, villageId: string, period: string): Promise<{ cycleId: string; content: Record<string, unknown>; publishedAt: Date } | null> {
