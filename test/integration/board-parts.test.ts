@@ -69,17 +69,17 @@ describe('public board JSON from its stored parts', () => {
   it('an objection, its answer and finalize show on the next request, the same either way', async () => {
     const objection = await object(stack, f.villageA, month.period, month.entryIds[1]);
     let { fromParts, fromContent } = await bothWays();
-    expect(fromParts.text).toBe(fromContent.text);
+    expect(fromParts).toEqual(fromContent);
     expect(statuses(fromParts.text)[month.entryIds[1]]).toBe('disputed');
 
     await answer(stack, A, objection, 'upheld');
     ({ fromParts, fromContent } = await bothWays());
-    expect(fromParts.text).toBe(fromContent.text);
+    expect(fromParts).toEqual(fromContent);
     expect(statuses(fromParts.text)[month.entryIds[1]]).toBe('revoked');
 
     await finalizeNow(stack, f.villageA, month.period);
     ({ fromParts, fromContent } = await bothWays());
-    expect(fromParts.text).toBe(fromContent.text);
+    expect(fromParts).toEqual(fromContent);
     const after = statuses(fromParts.text);
     expect(after[month.entryIds[1]]).toBe('revoked');
     expect(after[month.entryIds[0]]).toBe('posted');
