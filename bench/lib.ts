@@ -105,6 +105,14 @@ export function cpuSeconds(pid: number | 'self', reaped = false): number {
   }
 }
 
+/**
+ * CPU seconds of a process and every descendant, live or exited and reaped (an api started with
+ * API_PROCESSES=N is a supervisor whose N api processes are its children).
+ */
+export function treeCpuSeconds(pid: number): number {
+  return cpuSeconds(pid, true) + childPids(pid).reduce((s, c) => s + treeCpuSeconds(c), 0);
+}
+
 /** Children of a process (PostgreSQL backends are children of the postmaster). */
 export function childPids(pid: number): number[] {
   try {

@@ -19,6 +19,7 @@ import os from 'node:os';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '@app/database/data-source-options';
+import { CreditExportRepository } from '@app/credit-export/credit-export.repository';
 import { StatementRepository } from '@app/ledger/statement.repository';
 import { DashboardRepository } from '@app/auditor/dashboard.repository';
 import { monthsUpTo } from '@app/auditor/dashboard.service';
@@ -31,7 +32,7 @@ import { consoleAssets, launch, loginPageLoad, pageAssets, tillTimings, type Til
 import { FIXED_ITEMS } from './generate';
 import { runLedgerBatch } from './ledger-batch';
 import { http, load, login, sequential, type LoadResult } from './http';
-import { type BenchTown, cpuSeconds, freePort, fsyncRate, loadAverage, log, memMb, percentiles, prng, round, sleep } from './lib';
+import { type BenchTown, freePort, treeCpuSeconds, fsyncRate, loadAverage, log, memMb, percentiles, prng, round, sleep } from './lib';
 import { Probes, type ResourceUse, type WaitSample } from './probes';
 import { renderMarkdown } from './report';
 
@@ -222,6 +223,18 @@ class Bench {
       }
       follow.drainS = round((performance.now() - drainStart) / 1000);
       await exportQ.close();
+      // No export endpoint here, so the jobs above skip: what the export itself reads, the month's
+      // records built from their postings (CreditExportRepository.pendingBatch), timed as one read.
+      const exportDs = new DataSource(dataSourceOptions(this.dbUrl, 2, 'bench-export-read'));
+      await exportDs.initialize();
+      try {
+        const r0 = performance.now();
+        const records = await new CreditExportRepository(exportDs).pendingBatch(posted + 1000, t.townId);
+        follow.exportReadRecords = records.length;
+        follow.exportReadS = round((performance.now() - r0) / 1000, 2);
+      } finally {
+        await exportDs.destroy();
+      }
 
       const limit = await this.finalizeLimit(posted);
       const rate = Math.round(posted / wallS);
@@ -248,7 +261,7 @@ class Bench {
         },
         notes: [
           `latency columns: per-village job time; ${traced.count} app statements took ${round(traced.totalMs / 1000, 1)} s of PostgreSQL time in all (statement log on during this run): ${phaseText(traced.phasesMs)}`,
-          `after-posting jobs: ${follow.exportDone} credit.export job(s) completed, ${follow.exportFailed} failed; the export queue drained ${follow.drainS} s after the last finalize`,
+          `after-posting jobs: ${follow.exportDone} credit.export job(s) completed, ${follow.exportFailed} failed; the export queue drained ${follow.drainS} s after the last finalize; the export's read of the ${follow.exportReadRecords} pending records (built from their postings) took ${follow.exportReadS} s as one query`,
         ],
       });
     } finally {
@@ -421,10 +434,12 @@ class Bench {
     }
     // The same 64-connection runs against a second api without group commit, right after each
     // other (interleaved with the first api's), so both see the same shared machine.
+    // And against a third api of two processes (API_PROCESSES=2, one per core of this machine).
     if (process.env.BENCH_REDEEM_COMPARE !== '0') {
-      await this.withSecondApi({ REDEEM_BATCH_IN_FLIGHT: '0' }, async (base, cpu) => {
-        // Warm it up first (JIT, pool, prepared statements), as the first api is by now; not reported.
+      await this.withSecondApis([{ REDEEM_BATCH_IN_FLIGHT: '0' }, { API_PROCESSES: '2' }], async ([{ base, cpu }, { base: twoBase, cpu: twoCpu }]) => {
+        // Warm them up first (JIT, pool, prepared statements), as the first api is by now; not reported.
         await run('warm-b', 'warm-up of the second api', 16, 5, [...t.goods.spread], nextCard, base);
+        await run('warm-p', 'warm-up of the two-process api', 16, 5, [...t.goods.spread], nextCard, twoBase);
         for (const [id, goods, limitKey] of [['redeem-1good-c64', [t.goods.hot], 'hot-c64'], ['redeem-8goods-c64', t.goods.spread, 'spread-c64']] as const) {
           const again = await run(`${id}-a`, `as ${id}, group commit on (REDEEM_BATCH_IN_FLIGHT default), run again beside the next row`, 64, this.redeemSeconds, [...goods], nextCard);
           const withId = add(`${id}-again`, again, limitKey, false);
@@ -435,6 +450,13 @@ class Bench {
           const without = add(`${id}-nobatch`, off, limitKey, false);
           without.details = { ...without.details, apiCpuMsPerRedemption: round((offCpu * 1000) / Math.max(1, off.result.requests), 2) };
           without.notes.push('the second api\'s CPU is in "others", not "api"');
+          const p0 = twoCpu();
+          const two = await run(`${id}-p`, `as ${id}, an api of two processes (API_PROCESSES=2; group commit on in each)`, 64, this.redeemSeconds, [...goods], nextCard, twoBase);
+          const twoCpuS = twoCpu() - p0;
+          const withTwo = add(`${id}-2proc`, two, limitKey, false);
+          withTwo.details = { ...withTwo.details, apiCpuMsPerRedemption: round((twoCpuS * 1000) / Math.max(1, two.result.requests), 2), apiCores: round(twoCpuS / two.use.wallS, 2) };
+          withTwo.notes.push(`the two api processes used ${round(twoCpuS / two.use.wallS, 2)} cores (in "others", not "api")`);
+          if (withTwo.waits) withTwo.waits.apiRssMaxMb = null;
         }
       });
     }
@@ -703,6 +725,7 @@ class Bench {
     }
     // The board last: its ~1 MB responses grow the api's heap, which would colour the RSS of what follows.
     await this.boardReads(readTarget);
+    await this.twoProcessReads();
   }
 
   private async searchReads(auditor: string, nextCursor: string | null, ids: string[], readTarget: (p95: number) => Scenario['target']): Promise<void> {
@@ -806,7 +829,56 @@ class Bench {
     }
   }
 
-  /** A second, short-lived api process with `env` on top of the bench's, for `fn(base, cpuSecondsOfIt)`. */
+  /**
+   * The 16-connection reads again against a second api of two processes (API_PROCESSES=2, one per
+   * core of this machine), each row put beside its one-process row. BENCH_READ_COMPARE=0 skips it.
+   */
+  private async twoProcessReads(): Promise<void> {
+    if (process.env.BENCH_READ_COMPARE === '0' || this.readLoads.length === 0 || !this.readTarget) return;
+    const target = this.readTarget;
+    await this.withSecondApi({ API_PROCESSES: '2' }, async (base, cpu) => {
+      // Both processes warm (JIT, pools, prepared statements), as the first api is by now.
+      for (let i = 0; i < 8; i++) for (const l of this.readLoads) await fetch(`${base}${l.next().path}`, { headers: l.headers }).then((r) => r.arrayBuffer());
+      for (const l of this.readLoads) {
+        const one = this.scenarios.find((x) => x.id === l.id);
+        const c0 = cpu();
+        const r = await this.readLoad(`${l.id}-2proc`, `${l.title}; an api of two processes (API_PROCESSES=2)`, l.next, l.headers, target, (res) => [
+          one?.latencyMs ? `one process (${l.id}, same run): ${one.headline?.value} req/s, p95 ${one.latencyMs.p95} ms` : '',
+          `${res.ok} answers`,
+        ].filter(Boolean), 'read', base);
+        const cpuS = cpu() - c0;
+        const row = this.scenarios[this.scenarios.length - 1];
+        // The sampler reads the first api's RSS, idle here: not these processes'.
+        if (row.waits) row.waits.apiRssMaxMb = null;
+        row.details = { ...row.details, apiCpuMsPerRequest: round((cpuS * 1000) / Math.max(1, r.ok), 2), apiCores: round(cpuS / Math.max(0.001, row.use?.wallS ?? 0), 2) };
+        row.notes.push(`the two api processes used ${row.details.apiCores} cores, ${row.details.apiCpuMsPerRequest} ms of CPU per answer (in "others", not "api")`);
+        this.placeBeside(l.id);
+      }
+    });
+  }
+
+  /** Moves the row just added to sit right after the row `id` in the report. */
+  private placeBeside(id: string): void {
+    const at = this.scenarios.findIndex((x) => x.id === id);
+    if (at < 0) return;
+    const row = this.scenarios.pop() as Scenario;
+    this.scenarios.splice(at + 1, 0, row);
+  }
+
+  /** withSecondApi for each of `envs` at once (all started, then `fn`, then all stopped). */
+  private async withSecondApis(envs: Array<Record<string, string>>, fn: (apis: Array<{ base: string; cpu: () => number }>) => Promise<void>): Promise<void> {
+    const apis: Array<{ base: string; cpu: () => number }> = [];
+    const next = async (i: number): Promise<void> =>
+      i === envs.length
+        ? fn(apis)
+        : this.withSecondApi(envs[i], async (base, cpu) => {
+            apis.push({ base, cpu });
+            await next(i + 1);
+          });
+    await next(0);
+  }
+
+  /** A second, short-lived api process with `env` on top of the bench's, for `fn(base, cpuSecondsOfIt)` (its children's included). */
   private async withSecondApi(env: Record<string, string>, fn: (base: string, cpu: () => number) => Promise<void>, profileName?: string): Promise<void> {
     const port = await freePort();
     // BENCH_PROFILE=1: a V8 CPU profile of this process too (bench/run.sh summarizes every profile in the directory).
@@ -820,7 +892,7 @@ class Bench {
         if (i > 120 || child.exitCode !== null) throw new Error(`the second api (${JSON.stringify(env)}) did not start`);
         await sleep(500);
       }
-      await fn(base, () => cpuSeconds(child.pid as number));
+      await fn(base, () => treeCpuSeconds(child.pid as number));
     } finally {
       child.kill('SIGTERM');
       await new Promise<void>((resolve) => {
@@ -944,11 +1016,7 @@ class Bench {
         scenario.details = { ...scenario.details, standby: { transactions: after.x - before.x, statementMs: round(after.ms - before.ms, 1), msPerRequest: r.ok ? round((after.ms - before.ms) / r.ok, 2) : null } };
         scenario.notes.push(`standby: ${after.x - before.x} transactions, ${round((after.ms - before.ms) / Math.max(1, r.ok), 2)} ms of its statement time per request (PG ms/op is the primary's)`);
         // Beside its primary-only row in the report.
-        const at = this.scenarios.findIndex((x) => x.id === l.id);
-        if (at >= 0) {
-          this.scenarios.pop();
-          this.scenarios.splice(at + 1, 0, scenario);
-        }
+        this.placeBeside(l.id);
       }
     } finally {
       child.kill('SIGTERM');
@@ -1002,6 +1070,7 @@ class Bench {
     await ds.initialize();
     let limit: Pct;
     let explain: string[];
+    let backlogPlan: string[];
     try {
       const repo = new DashboardRepository(ds);
       const months = monthsUpTo(t.finalizePeriod, DASHBOARD_MONTHS);
@@ -1026,6 +1095,10 @@ class Bench {
         [t.townId, months],
       );
       explain = (plan as Array<{ 'QUERY PLAN': string }>).map((r) => r['QUERY PLAN']);
+      // The export backlog panel's query as the repository sends it, explained (after the
+      // finalize group the month's outbox rows are all pending: no export endpoint here).
+      const explaining = { query: (sql: string, params?: unknown[]) => ds.query(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, params) };
+      backlogPlan = (await repo.exportBacklog(t.townId, t.finalizePeriod, explaining)).map((r) => (r as unknown as { 'QUERY PLAN': string })['QUERY PLAN']);
     } finally {
       await ds.destroy();
     }
@@ -1040,8 +1113,11 @@ class Bench {
       limit: { what: 'the repository queries alone, side by side (pg pool, no HTTP/Nest/JSON), last month', value: limit.p95, unit: 'ms p95', latencyMs: limit, ratio: round(percentiles(perPeriod[t.finalizePeriod]).p95 / limit.p95, 1) },
       target: target(seq.result.latencyMs.p95),
       use: seq.use,
-      details: { perPeriod: Object.fromEntries(Object.entries(perPeriod).map(([p, l]) => [p, percentiles(l)])), responseKb: Math.round(seq.result.bytes / 1024), explainPostingsByMonth: explain },
-      notes: explain.length ? [`EXPLAIN (ANALYZE, BUFFERS) of the chart query (dashboard_posting_totals): ${explain.filter((l) => /Planning Time|Execution Time/.test(l)).map((l) => l.trim()).join('; ')}`] : [],
+      details: { perPeriod: Object.fromEntries(Object.entries(perPeriod).map(([p, l]) => [p, percentiles(l)])), responseKb: Math.round(seq.result.bytes / 1024), explainPostingsByMonth: explain, explainExportBacklog: backlogPlan },
+      notes: [
+        ...(explain.length ? [`EXPLAIN (ANALYZE, BUFFERS) of the chart query (dashboard_posting_totals): ${explain.filter((l) => /Planning Time|Execution Time/.test(l)).map((l) => l.trim()).join('; ')}`] : []),
+        `EXPLAIN (ANALYZE, BUFFERS) of the export backlog query (${(await this.q<{ n: number }>(`SELECT count(*)::int AS n FROM credit_outbox WHERE status = 'pending'`))[0].n} pending outbox rows): ${backlogPlan.filter((l) => /Planning Time|Execution Time/.test(l)).map((l) => l.trim()).join('; ')}`,
+      ],
     });
     let i = 0;
     await this.readLoad('dashboard-c16', 'town dashboard, 16 connections (as if 16 admins and auditors at once)', () => ({ path: path(i++) }), { authorization: `Bearer ${admin}` }, target, () => [], 'dashboard');

@@ -220,7 +220,7 @@ export class AuditorRepository {
                 count(*) FILTER (WHERE status = 'failed') AS failed,
                 (array_agg(last_error ORDER BY id DESC) FILTER (WHERE last_error IS NOT NULL AND status <> 'sent'))[1] AS last_error
          FROM credit_outbox
-         WHERE town_id = $1 AND status <> 'sent' AND payload->>'villageId' = v.id::text AND payload->>'period' = $2
+         WHERE town_id = $1 AND period = $2 AND village_id = v.id AND status <> 'sent'
        ) x ON true
        WHERE v.town_id = $1
        ORDER BY v.code, v.id`,

@@ -112,8 +112,8 @@ export class DashboardRepository {
       db,
       `SELECT CASE WHEN GROUPING(x.village) = 1 THEN NULL ELSE x.village END AS "villageId",
               count(*) FILTER (WHERE x.status = 'pending')::int AS pending, count(*) FILTER (WHERE x.status = 'failed')::int AS failed
-         FROM (SELECT status, CASE WHEN payload->>'period' = $2 THEN payload->>'villageId' END AS village
-                 FROM credit_outbox WHERE town_id = $1 AND status IN ('pending', 'failed')) x
+         FROM (SELECT status, CASE WHEN period = $2 THEN village_id END AS village
+                 FROM credit_outbox WHERE town_id = $1 AND status <> 'sent') x
         GROUP BY GROUPING SETS ((x.village), ())`,
       [townId, period],
     );

@@ -11,7 +11,7 @@ import { jobIds } from '@app/queue/job-ids';
 import { JobQueue } from '@app/queue/job-queue.service';
 import type { JobPayloads } from '@app/queue/jobs';
 import { EXPORT_STATUS_MONTHS } from './credit-export.dto';
-import { CreditExportRepository, type ExportMonthRow, type ExportStatusRow, type FailedExportRow } from './credit-export.repository';
+import { CreditExportRepository, type ExportMonthRow, type ExportStatusRow, type FailedExportRow, type OutboxPosting } from './credit-export.repository';
 
 /** Rows per HTTP batch, and how long the platform gets to answer. */
 export const EXPORT_BATCH_SIZE = 500;
@@ -63,10 +63,11 @@ export class CreditExportService {
   /**
    * Puts these postings in the outbox for the platform, in the caller's transaction (finalize:
    * the rows commit with the postings, so none is posted without its export or exported unposted).
-   * One statement for all of them; a posting already enqueued is not enqueued again.
+   * One statement for all of them; a posting already enqueued is not enqueued again. The record
+   * the platform gets is built from the posting when it is sent.
    */
-  enqueuePostings(m: EntityManager, postingIds: string[]): Promise<void> {
-    return this.repo.enqueuePostings(requireTransaction(m, 'a credit-export outbox row'), postingIds);
+  enqueuePostings(m: EntityManager, postings: OutboxPosting[]): Promise<void> {
+    return this.repo.enqueuePostings(requireTransaction(m, 'a credit-export outbox row'), postings);
   }
 
   @JobHandler('credit.export')

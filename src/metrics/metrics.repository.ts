@@ -14,7 +14,7 @@ export class MetricsRepository {
       this.db,
       `SELECT count(*) FILTER (WHERE status = 'pending')::int AS pending, count(*) FILTER (WHERE status = 'failed')::int AS failed,
               extract(epoch FROM now() - min(created_at) FILTER (WHERE status = 'pending'))::float8 AS oldest
-       FROM credit_outbox WHERE status IN ('pending', 'failed')`,
+       FROM credit_outbox WHERE status <> 'sent'`,
     );
   }
 

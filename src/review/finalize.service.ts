@@ -102,7 +102,7 @@ export class FinalizeService {
     }
     const entryIds = toPost.map((e) => e.id);
     await this.entryStates.recordPostedEvents(m, c.townId, entryIds, toPost.map((e) => String(postingBySource.get(`entry:${e.id}`)?.id)));
-    await this.creditExport.enqueuePostings(m, result.postings.map((p) => p.id));
+    await this.creditExport.enqueuePostings(m, result.postings);
     await this.notices.recordPostings(m, result.postings, result.gradeChanges);
     return result.posted;
   }

@@ -236,7 +236,7 @@ describe('town admin console (browser): dashboard, cycles, credit export', () =>
     await pg.connect();
     try {
       const { rowCount } = await pg.query(
-        `UPDATE credit_outbox SET status = 'failed', attempts = 10, last_error = $1 WHERE id = (SELECT min(id) FROM credit_outbox WHERE payload->>'period' = $2)`,
+        `UPDATE credit_outbox SET status = 'failed', attempts = 10, last_error = $1 WHERE id = (SELECT min(id) FROM credit_outbox WHERE period = $2)`,
         [PLATFORM_ANSWER, last],
       );
       expect(rowCount).toBe(1);

@@ -257,7 +257,7 @@ describe("auditors' desk: postings search and exports, statement, audit log, tim
 
   it('timeliness: per village when each step happened, late and overdue objections, credit export failures', async () => {
     await stack.db.query(
-      `UPDATE credit_outbox SET status = 'failed', attempts = 10, last_error = 'platform answered 503' WHERE id = (SELECT min(id) FROM credit_outbox WHERE town_id = $1 AND payload->>'villageId' = $2)`,
+      `UPDATE credit_outbox SET status = 'failed', attempts = 10, last_error = 'platform answered 503' WHERE id = (SELECT min(id) FROM credit_outbox WHERE town_id = $1 AND village_id = $2)`,
       [f.townId, f.villageA],
     );
     const res = await get('/audit/timeliness', 'auditor', { period: month.period }).expect(200);

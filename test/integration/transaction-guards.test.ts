@@ -50,7 +50,7 @@ describe('outbox-style writers run only inside their cause’s transaction', () 
   });
 
   it('a credit-export outbox row and an entry’s state or event: refused outside a transaction', async () => {
-    await refused(() => stack.api.get(CreditExportService).enqueuePostings(stack.db.manager, [randomUUID()]));
+    await refused(() => stack.api.get(CreditExportService).enqueuePostings(stack.db.manager, [{ id: '1', townId: randomUUID(), villageId: randomUUID(), period: '2026-01' }]));
     const states = stack.api.get(EntryStatesService);
     await refused(() => states.clearDispute(stack.db.manager, randomUUID()));
     await refused(() => states.markDisputed(ended, f.townId, randomUUID(), randomUUID(), '理由'));
