@@ -86,6 +86,7 @@ export function renderBoardJson(stored: Buffer, cycle: BoardCycle, live: LiveEnt
   let size = before.length + after.length + stored.length - split - 1;
   for (let open = stored.indexOf(MARK_BYTE, split + 1); open >= 0; ) {
     const close = stored.indexOf(MARK_BYTE, open + 1);
+    if (close < 0) throw new Error('board parts with an unclosed mark');
     const s = byEntry.size === 0 ? undefined : byEntry.get(stored.toString('latin1', open + 1, close));
     const b = s ? standing(lineStatus(s, finalized)) : usual;
     marks.push(open, close);
