@@ -15,6 +15,13 @@ import { boardPointsLabel, LINE_STATUS_LABELS, lineStatus, toPublicBoard, type B
  * text is always a mark. The answer is the same bytes as JSON.stringify(toPublicBoard(content, …)).
  */
 const MARK = '\u0001';
+/**
+ * The format of the stored parts, kept beside them (boards.public_parts_version). Change it with
+ * any change to what the JSON board sends (toPublicBoard's fields or their order, the mark): a
+ * board whose parts have another version renders from its content, so stored bytes written by
+ * an older release are never sent in a newer release's place.
+ */
+export const BOARD_PARTS_VERSION = 1;
 const MARK_BYTE = 0x01;
 /** `toPublicBoard` of content without lines: where the stored residents text goes. */
 const NO_RESIDENTS = '"residents":[]';

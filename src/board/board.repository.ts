@@ -5,6 +5,7 @@ import { queryOne, queryRows, type Queryable } from '@app/database/sql';
 import type { BoardContent } from './board-content';
 import type { CycleState } from '@app/review/review.entities';
 import { DEFAULT_CLOSE_DAY } from '@app/review/schedule';
+import { BOARD_PARTS_VERSION } from './board-json';
 import type { BoardIssuer, LiveEntryState } from './board-view';
 
 export interface PublishedBoardRow extends BoardIssuer {
@@ -52,12 +53,13 @@ export class BoardRepository {
   /**
    * The board fixed at publish, with its cycle's live state; null when not (yet) published.
    * `parts`: the JSON board's fixed parts instead of the content where the board has them (the
-   * content only for boards published before), sent as base64 and decoded to the bytes here.
+   * content only for boards published before, or whose parts are in another format than
+   * BOARD_PARTS_VERSION), sent as base64 and decoded to the bytes here.
    */
   async findPublishedBoard(villageId: string, period: string, db: Queryable = this.db, parts = false): Promise<PublishedBoardRow | null> {
     const row = await queryOne<PublishedBoardRow & { publicParts?: string | null }>(
       db,
-      `SELECT b.town_id AS "townId", ${parts ? `CASE WHEN b.public_parts IS NULL THEN b.content END AS content, encode(b.public_parts, 'base64') AS "publicParts"` : 'b.content'},
+      `SELECT b.town_id AS "townId", ${parts ? `CASE WHEN b.public_parts IS NULL OR b.public_parts_version IS DISTINCT FROM ${BOARD_PARTS_VERSION} THEN b.content END AS content, CASE WHEN b.public_parts_version = ${BOARD_PARTS_VERSION} THEN encode(b.public_parts, 'base64') END AS "publicParts"` : 'b.content'},
               c.state, b.published_at AS "publishedAt", c.window_ends_at AS "windowEndsAt",
               c.finalized_at AS "finalizedAt", c.checkpoint_hash AS "checkpointHash", cc.version AS "checkpointVersion",
               t.code AS "townCode", t.name AS "townName", t.contact_phone AS "townPhone",

@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BOARD_PARTS_VERSION } from '@app/board/board-json';
 import { startStack, type TestStack } from '../support/app';
 import { bearers, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
 import { answer, finalizeNow, object, personalise, publishMonth, villageA, type VillageActors } from './board-helpers';
@@ -84,5 +85,20 @@ describe('public board JSON from its stored parts', () => {
     expect(after[month.entryIds[1]]).toBe('revoked');
     expect(after[month.entryIds[0]]).toBe('posted');
     expect(JSON.parse(fromParts.text)).toMatchObject({ finalized: true, state: 'finalized' });
+  });
+
+  it('parts written in another format (an older release) are not used: the board renders from its content', async () => {
+    const [{ parts, version }] = await stack.db.query(`SELECT public_parts AS parts, public_parts_version AS version FROM boards WHERE village_id = $1 AND period = $2`, [f.villageA, month.period]);
+    expect(version).toBe(BOARD_PARTS_VERSION);
+    const good = await get();
+    await stack.db.query(`ALTER TABLE boards DISABLE TRIGGER boards_append_only`);
+    try {
+      // Bytes that would not even parse as this format's parts, under another version number.
+      await stack.db.query(`UPDATE boards SET public_parts = $3, public_parts_version = $4 WHERE village_id = $1 AND period = $2`, [f.villageA, month.period, Buffer.from('{"old":1}\n[\u0001x'), BOARD_PARTS_VERSION - 1]);
+      expect(await get()).toEqual(good);
+    } finally {
+      await stack.db.query(`UPDATE boards SET public_parts = $3, public_parts_version = $4 WHERE village_id = $1 AND period = $2`, [f.villageA, month.period, parts, version]);
+      await stack.db.query(`ALTER TABLE boards ENABLE TRIGGER boards_append_only`);
+    }
   });
 });
