@@ -892,9 +892,11 @@ class Bench {
   }
 
   /** A second, short-lived api process with `env` on top of the bench's, for `fn(base, cpuSecondsOfIt)` (its children's included). */
-  private async withSecondApi(env: Record<string, string>, fn: (base: string, cpu: () => number) => Promise<void>): Promise<void> {
+  private async withSecondApi(env: Record<string, string>, fn: (base: string, cpu: () => number) => Promise<void>, profileName?: string): Promise<void> {
     const port = await freePort();
-    const child = spawn(process.execPath, [`${this.build}/src/main.js`], { env: { ...process.env, PORT: String(port), NODE_OPTIONS: process.env.BENCH_API_NODE_OPTIONS ?? '', ...env }, stdio: 'ignore' });
+    // BENCH_PROFILE=1: a V8 CPU profile of this process too (bench/run.sh summarizes every profile in the directory).
+    const prof = process.env.BENCH_PROFILE === '1' && profileName ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_RESULTS}/tmp/profiles`, `--cpu-prof-name=${profileName}.cpuprofile`] : [];
+    const child = spawn(process.execPath, [...prof, `${this.build}/src/main.js`], { env: { ...process.env, PORT: String(port), NODE_OPTIONS: process.env.BENCH_API_NODE_OPTIONS ?? '', ...env }, stdio: 'ignore' });
     const base = `http://127.0.0.1:${port}`;
     try {
       for (let i = 0; ; i++) {
@@ -941,7 +943,7 @@ class Bench {
         details: { apiCpuMsPerRequest: apiMsPerReq, responseKb: Math.round(seq.result.bytes / 1024) },
         notes: [`the cache-less api spent ${apiMsPerReq} ms of CPU per board (its cores are not in the "api" column)`],
       });
-    });
+    }, 'api-board-nocache');
   }
 
   private async readLoad(

@@ -5,11 +5,14 @@ import { queryOne, queryRows, type Queryable } from '@app/database/sql';
 import type { BoardContent } from './board-content';
 import type { CycleState } from '@app/review/review.entities';
 import { DEFAULT_CLOSE_DAY } from '@app/review/schedule';
+import { BOARD_PARTS_VERSION } from './board-json';
 import type { BoardIssuer, LiveEntryState } from './board-view';
 
 export interface PublishedBoardRow extends BoardIssuer {
   townId: string;
   content: BoardContent;
+  /** Only with `parts`: the JSON board's fixed parts (boards.public_parts); then `content` is null where they exist. */
+  publicParts?: Buffer | null;
   state: CycleState;
   publishedAt: Date;
   windowEndsAt: Date | null;
@@ -47,11 +50,17 @@ export interface OverviewRow {
 export class BoardRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  /** The board fixed at publish, with its cycle's live state; null when not (yet) published. */
-  findPublishedBoard(villageId: string, period: string, db: Queryable = this.db): Promise<PublishedBoardRow | null> {
-    return queryOne<PublishedBoardRow>(
+  /**
+   * The board fixed at publish, with its cycle's live state; null when not (yet) published.
+   * `parts`: the JSON board's fixed parts instead of the content where the board has them (the
+   * content only for boards published before, or whose parts are in another format than
+   * BOARD_PARTS_VERSION), sent as base64 and decoded to the bytes here.
+   */
+  async findPublishedBoard(villageId: string, period: string, db: Queryable = this.db, parts = false): Promise<PublishedBoardRow | null> {
+    const row = await queryOne<PublishedBoardRow & { publicParts?: string | null }>(
       db,
-      `SELECT b.town_id AS "townId", b.content, c.state, b.published_at AS "publishedAt", c.window_ends_at AS "windowEndsAt",
+      `SELECT b.town_id AS "townId", ${parts ? `CASE WHEN b.public_parts IS NULL OR b.public_parts_version IS DISTINCT FROM ${BOARD_PARTS_VERSION} THEN b.content END AS content, CASE WHEN b.public_parts_version = ${BOARD_PARTS_VERSION} THEN encode(b.public_parts, 'base64') END AS "publicParts"` : 'b.content'},
+              c.state, b.published_at AS "publishedAt", c.window_ends_at AS "windowEndsAt",
               c.finalized_at AS "finalizedAt", c.checkpoint_hash AS "checkpointHash", cc.version AS "checkpointVersion",
               t.code AS "townCode", t.name AS "townName", t.contact_phone AS "townPhone",
               v.code AS "villageCode", v.committee, v.contact_phone AS "villagePhone"
@@ -60,6 +69,9 @@ export class BoardRepository {
        WHERE b.village_id = $1 AND b.period = $2 AND c.state IN ('publicized', 'finalized')`,
       [villageId, period],
     );
+    if (!row || !parts) return row;
+    // PostgreSQL's base64 has a line break every 76 characters: Buffer's decoder skips them.
+    return { ...row, publicParts: typeof row.publicParts === 'string' ? Buffer.from(row.publicParts, 'base64') : null };
   }
 
   /**

@@ -2,12 +2,13 @@ import { Injectable } from '@nestjs/common';
 import type { RequestContext } from '@app/auth/principal';
 import { AppError } from '@app/common/errors/app-error';
 import { ReadReplica } from '@app/database/read-replica';
-import type { BoardContent } from './board-content';
+import type { Queryable } from '@app/database/sql';
 import { BoardCache } from './board-cache';
 import { renderBoardHtml } from './board-html';
-import { toPublicBoard, type BoardLinks, type PublicBoard } from './board-view';
+import { renderBoardJson } from './board-json';
+import { toPublicBoard, type BoardLinks, type LiveEntryState, type PublicBoard } from './board-view';
 import type { BoardOverviewRowDto, BoardsOverviewDto, PublicTownDto, VillageBoardDto } from './board.dto';
-import { BoardRepository } from './board.repository';
+import { BoardRepository, type PublishedBoardRow } from './board.repository';
 import { RenderedBody } from './rendered-body';
 import { lateFlags, periodDeadlines } from './deadlines';
 
@@ -32,7 +33,7 @@ export class BoardService {
   /** `village` is an id or a village code (see resolveVillage); the cache is keyed by the id either way. */
   async boardJsonBody(village: string, period: string, townCode: string | undefined, base: string): Promise<RenderedBody> {
     const villageId = await this.resolveVillage(village, townCode, 'BOARD.NOT_FOUND');
-    return this.cached('json', villageId, period, base, async () => new RenderedBody(JSON.stringify(await this.board(villageId, period, base))));
+    return this.cached('json', villageId, period, base, async () => new RenderedBody(await this.boardJson(villageId, period, base)));
   }
 
   async boardHtmlBody(village: string, period: string, townCode: string | undefined, base: string): Promise<RenderedBody> {
@@ -109,13 +110,31 @@ export class BoardService {
     return this.replica.read({ board: { villageId, period } }, async (db) => {
       const row = await this.repo.findPublishedBoard(villageId, period, db);
       if (!row) throw new AppError('BOARD.NOT_FOUND');
-      const content = row.content as BoardContent;
-      const live = await this.repo.exceptionalEntryStates(villageId, period, db);
-      // Boards published before lines carried their record number: the entries have it.
-      const older = content.residents.some((r) => r.lines.some((l) => !l.recordNo));
-      const recordNos = older ? await this.repo.recordNumbers(villageId, period, db) : undefined;
-      return toPublicBoard(content, row, live, now, { issuer: row, links: publicPageLinks(base, row.townCode, row.villageCode, period), recordNos });
+      return this.fromContent(villageId, period, row, await this.repo.exceptionalEntryStates(villageId, period, db), now, base, db);
     });
+  }
+
+  /**
+   * The JSON board as UTF-8, the bytes of JSON.stringify(board(…)): spliced from the parts stored
+   * at publish (board-json.ts), without parsing the content; boards published before those parts
+   * existed are built from the content.
+   */
+  async boardJson(villageId: string, period: string, base: string, now = new Date()): Promise<Buffer> {
+    return this.replica.read({ board: { villageId, period } }, async (db) => {
+      const row = await this.repo.findPublishedBoard(villageId, period, db, true);
+      if (!row) throw new AppError('BOARD.NOT_FOUND');
+      const live = await this.repo.exceptionalEntryStates(villageId, period, db);
+      if (row.publicParts) return renderBoardJson(row.publicParts, row, live, now, { issuer: row, links: publicPageLinks(base, row.townCode, row.villageCode, period) });
+      return Buffer.from(JSON.stringify(await this.fromContent(villageId, period, row, live, now, base, db)), 'utf8');
+    });
+  }
+
+  private async fromContent(villageId: string, period: string, row: PublishedBoardRow, live: LiveEntryState[], now: Date, base: string, db: Queryable): Promise<PublicBoard> {
+    const { content } = row;
+    // Boards published before lines carried their record number: the entries have it.
+    const older = content.residents.some((r) => r.lines.some((l) => !l.recordNo));
+    const recordNos = older ? await this.repo.recordNumbers(villageId, period, db) : undefined;
+    return toPublicBoard(content, row, live, now, { issuer: row, links: publicPageLinks(base, row.townCode, row.villageCode, period), recordNos });
   }
 
   async boardHtml(villageId: string, period: string, base: string): Promise<string> {

@@ -15,8 +15,9 @@ export class RenderedBody {
   readonly etag: string;
   private gzipped?: Promise<Buffer>;
 
-  constructor(text: string) {
-    this.body = Buffer.from(text, 'utf8');
+  /** `text`: the page, or its UTF-8 bytes already (the JSON board, spliced as bytes: board-json.ts). */
+  constructor(text: string | Buffer) {
+    this.body = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
     this.etag = `"${createHash('sha256').update(this.body).digest('base64url').slice(0, 32)}"`;
   }
 

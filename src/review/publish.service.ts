@@ -3,6 +3,7 @@ import { AuditService } from '@app/audit/audit.service';
 import type { RequestContext } from '@app/auth/principal';
 import { ScopeService } from '@app/auth/scope.service';
 import { buildBoard } from '@app/board/board-content';
+import { publicBoardParts } from '@app/board/board-json';
 import { BoardService } from '@app/board/board.service';
 import { AppError } from '@app/common/errors/app-error';
 import { NoticesService } from '@app/notices/notices.service';
@@ -54,7 +55,7 @@ export class PublishService {
         entries: await this.repo.periodEntries(villageId, period, m),
         householdNumbers: town.boardHouseholdNumbers,
       });
-      await this.repo.insertBoard(m, c, board as unknown as Record<string, unknown>);
+      await this.repo.insertBoard(m, c, board as unknown as Record<string, unknown>, publicBoardParts(board));
       await this.entryStates.markPublished(m, c, ctx.principal.id);
       await this.repo.transition(m, c, 'publicized', ctx.principal.id, null, { windowEndsAt });
       await this.notices.recordBreachesPublished(m, c.id);

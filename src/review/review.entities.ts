@@ -125,6 +125,14 @@ export class Board {
   @Column({ type: 'json' })
   content: Record<string, unknown>;
 
+  /** The JSON board's fixed parts as UTF-8 (src/board/board-json.ts); null on boards published before them. */
+  @Column({ name: 'public_parts', type: 'bytea', nullable: true })
+  publicParts: Buffer | null;
+
+  /** The format the parts were written in (BOARD_PARTS_VERSION); they are used only in that format. */
+  @Column({ name: 'public_parts_version', type: 'smallint', nullable: true })
+  publicPartsVersion: number | null;
+
   @CreateDateColumn({ name: 'published_at', type: 'timestamptz' })
   publishedAt: Date;
 }

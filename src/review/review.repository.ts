@@ -6,6 +6,7 @@ import type { CheckpointVersion } from '@app/ledger/checkpoint';
 import type { ItemCaps, Rule, Explanation } from '@app/scoring/rules/rule.types';
 import type { CycleState, ObjectionOutcome } from './review.entities';
 import { ENSURE_CYCLE_SQL } from './cycle-gate.repository';
+import { BOARD_PARTS_VERSION } from '@app/board/board-json';
 
 export interface CycleRow {
   id: string;
@@ -216,8 +217,17 @@ export class ReviewRepository {
     return Object.fromEntries(rows.map((r) => [r.status, r.n]));
   }
 
-  async insertBoard(m: EntityManager, c: CycleRow, content: Record<string, unknown>): Promise<void> {
-    await m.query(`INSERT INTO boards (cycle_id, town_id, village_id, period, content) VALUES ($1, $2, $3, $4, $5)`, [c.id, c.townId, c.villageId, c.period, JSON.stringify(content)]);
+  /** `publicParts`: the JSON board's fixed parts (src/board/board-json.ts), written with the content. */
+  async insertBoard(m: EntityManager, c: CycleRow, content: Record<string, unknown>, publicParts: Buffer | null): Promise<void> {
+    await m.query(`INSERT INTO boards (cycle_id, town_id, village_id, period, content, public_parts, public_parts_version) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
+      c.id,
+      c.townId,
+      c.villageId,
+      c.period,
+      JSON.stringify(content),
+      publicParts,
+      publicParts ? BOARD_PARTS_VERSION : null,
+    ]);
   }
 
   async findBoard(db: Db, villageId: string, period: string): Promise<{ cycleId: string; content: Record<string, unknown>; publishedAt: Date } | null> {
