@@ -362,7 +362,8 @@ export class ReviewRepository {
           WHERE o.outcome = 'dismissed' AND c.state = 'finalized' AND s.status = 'approved' AND NOT s.disputed`,
       )
     ).map((r) => r.id);
-    const [{ n }] = await queryRows<{ n: number }>(db, `SELECT count(*)::int AS n FROM credit_outbox WHERE status = 'pending'`);
-    return { toFinalize, lateDismissed, pendingExport: n > 0 };
+    // Whether any row waits, not how many: after a month end with the platform unreachable there are 100,000s.
+    const [{ any }] = await queryRows<{ any: boolean }>(db, `SELECT EXISTS (SELECT 1 FROM credit_outbox WHERE status = 'pending') AS any`);
+    return { toFinalize, lateDismissed, pendingExport: any };
   }
 }

@@ -153,7 +153,8 @@ describe('the monthly cycle end to end: enter, close, review, publish, object, a
   it('at the end of the window the worker finalizes: what stands is posted once, with a checkpoint', async () => {
     // The window is 7 days; move its end to now instead of waiting, then let reconcile find it.
     await stack.db.query(`UPDATE review_cycles SET window_ends_at = now() - interval '1 second' WHERE village_id = $1 AND period = $2`, [f.villageA, period]);
-    await stack.api.get(ReconcileService).reconcile();
+    // Nothing waits for the credit platform yet: reconcile starts no export.
+    expect((await stack.api.get(ReconcileService).reconcile()).export).toBe(false);
     const cycle = await waitFor(
       async () => {
         const [c] = await stack.db.query(`SELECT state, checkpoint_hash FROM review_cycles WHERE village_id = $1 AND period = $2`, [f.villageA, period]);
@@ -168,6 +169,9 @@ describe('the monthly cycle end to end: enter, close, review, publish, object, a
     expect(acc).toEqual({ balance: -10, credit_score: 990 });
     const [outbox] = await stack.db.query(`SELECT count(*)::int AS n FROM credit_outbox WHERE town_id = $1`, [f.townId]);
     expect(outbox.n).toBe(4);
+    // Four rows wait for the platform (none is configured here): the next reconcile starts an export.
+    expect((await stack.db.query(`SELECT count(*)::int AS n FROM credit_outbox WHERE town_id = $1 AND status = 'pending'`, [f.townId]))[0].n).toBe(4);
+    expect((await stack.api.get(ReconcileService).reconcile()).export).toBe(true);
 
     expect(await stack.api.get(FinalizeService).finalize(cycle.id ?? (await stack.db.query(`SELECT id FROM review_cycles WHERE village_id = $1 AND period = $2`, [f.villageA, period]))[0].id)).toBe('already');
     const [{ n }] = await stack.db.query(`SELECT count(*)::int AS n FROM postings WHERE village_id = $1`, [f.villageA]);
