@@ -1,5 +1,5 @@
 import type { BoardContent, BoardResident } from './board-content';
-import { boardPointsLabel, LINE_STATUS_LABELS, lineStatus, toPublicBoard, type BoardContext, type BoardCycle, type LiveEntryState, type LineStatus } from './board-view';
+import { LINE_STATUS_LABELS, lineStatus, toPublicBoard, toPublicResident, type BoardContext, type BoardCycle, type LiveEntryState, type LineStatus } from './board-view';
 
 /**
  * The JSON board without parsing and re-serialising its lines on every render (issue 19).
@@ -38,25 +38,22 @@ export function publicBoardParts(content: BoardContent): Buffer | null {
   return Buffer.from(`${JSON.stringify(head)}\n[${residents.map(residentText).join(',')}]`, 'utf8');
 }
 
-/** One resident as `toPublicBoard` and JSON.stringify write it: name, total, lines (in this order). */
+/**
+ * One resident as the JSON board writes it (toPublicResident, the same function toPublicBoard
+ * uses), each line's standing written as `approved` and then replaced by its mark. The last
+ * `"status":"approved","statusLabel":…` of a line is its own: inside a string every quote is
+ * escaped, and only pointsLabel (no quote in it) comes after.
+ */
 function residentText(r: BoardResident): string {
-  const lines = r.lines.map((l) => {
-    // The line's fields up to explanation, in toPublicBoard's order; then the mark where status and statusLabel go.
-    const fixed = JSON.stringify({
-      entryId: l.entryId,
-      recordNo: l.recordNo,
-      itemCode: l.itemCode,
-      itemName: l.itemName,
-      category: l.category,
-      occurredOn: l.occurredOn,
-      late: l.late === true,
-      points: l.points,
-      explanation: l.explanation,
-    });
-    return `${fixed.slice(0, -1)},${MARK}${l.entryId}${MARK},"pointsLabel":${JSON.stringify(boardPointsLabel(l.points, l.explanation))}}`;
+  const placeholder = standingText('approved');
+  const resident = toPublicResident(r, (l) => ({ recordNo: l.recordNo ?? '', status: 'approved' }));
+  const lines = resident.lines.map((l) => {
+    const text = JSON.stringify(l);
+    const at = text.lastIndexOf(placeholder);
+    return `${text.slice(0, at)}${MARK}${l.entryId}${MARK}${text.slice(at + placeholder.length)}`;
   });
   // `{"name":…,"total":…,"lines":[]}` with the lines put between the brackets.
-  return `${JSON.stringify({ name: r.name, total: r.total, lines: [] }).slice(0, -2)}${lines.join(',')}]}`;
+  return `${JSON.stringify({ ...resident, lines: [] }).slice(0, -2)}${lines.join(',')}]}`;
 }
 
 function standingText(status: LineStatus): string {

@@ -1,5 +1,5 @@
 import { shortRoot } from '@app/ledger/merkle';
-import type { BoardContent } from './board-content';
+import type { BoardContent, BoardLine, BoardResident } from './board-content';
 import type { CycleState } from '@app/review/review.entities';
 import { competitionRanks } from './ranking';
 
@@ -166,6 +166,35 @@ export function defaultCommittee(villageName: string): string {
   return `${villageName}村民委员会`;
 }
 
+/**
+ * One resident of the public board, field by field in the order the JSON board sends them; what
+ * a line gets from outside its stored content (its record number, its standing now) from `line`.
+ * Also how the stored public parts are written (board-json.ts), so both give the same bytes.
+ */
+export function toPublicResident(r: BoardResident, line: (l: BoardLine) => { recordNo: string; status: LineStatus }): PublicBoardResident {
+  return {
+    name: r.name,
+    total: r.total,
+    lines: r.lines.map((l) => {
+      const { recordNo, status } = line(l);
+      return {
+        entryId: l.entryId,
+        recordNo,
+        itemCode: l.itemCode,
+        itemName: l.itemName,
+        category: l.category,
+        occurredOn: l.occurredOn,
+        late: l.late === true,
+        points: l.points,
+        explanation: l.explanation,
+        status,
+        statusLabel: LINE_STATUS_LABELS[status],
+        pointsLabel: boardPointsLabel(l.points, l.explanation),
+      };
+    }),
+  };
+}
+
 export function toPublicBoard(content: BoardContent, cycle: BoardCycle, live: LiveEntryState[], now: Date, context: BoardContext = NO_CONTEXT): PublicBoard {
   const byEntry = new Map(live.map((s) => [s.entryId, s]));
   const windowEndsAt = cycle.windowEndsAt ? cycle.windowEndsAt.toISOString() : content.windowEndsAt;
@@ -190,27 +219,9 @@ export function toPublicBoard(content: BoardContent, cycle: BoardCycle, live: Li
     objectionOpen: cycle.state === 'publicized' && new Date(windowEndsAt).getTime() > now.getTime(),
     howToObject: content.howToObject,
     objectionEndpoint: `/api/v1/public/boards/${content.village.id}/${content.period}/objections`,
-    residents: content.residents.map((r) => ({
-      name: r.name,
-      total: r.total,
-      lines: r.lines.map((l) => {
-        const status = lineStatus(byEntry.get(l.entryId), finalized);
-        return {
-          entryId: l.entryId,
-          recordNo: l.recordNo ?? context.recordNos?.get(l.entryId) ?? '',
-          itemCode: l.itemCode,
-          itemName: l.itemName,
-          category: l.category,
-          occurredOn: l.occurredOn,
-          late: l.late === true,
-          points: l.points,
-          explanation: l.explanation,
-          status,
-          statusLabel: LINE_STATUS_LABELS[status],
-          pointsLabel: boardPointsLabel(l.points, l.explanation),
-        };
-      }),
-    })),
+    residents: content.residents.map((r) =>
+      toPublicResident(r, (l) => ({ recordNo: l.recordNo ?? context.recordNos?.get(l.entryId) ?? '', status: lineStatus(byEntry.get(l.entryId), finalized) })),
+    ),
     totals: { residents: content.totals.residents, entries: content.totals.entries, awarded: content.totals.awarded, deducted: content.totals.deducted },
     redList: competitionRanks(content.redList).map((x) => ({ rank: x.rank, name: x.name, total: x.total })),
     blackList: competitionRanks(content.blackList).map((x) => ({ rank: x.rank, name: x.name, total: x.total })),
