@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '@app/database/data-source-options';
 import { seedDemo } from '@app/database/demo-seed';
 import { residentUniqueViolation } from '@app/org/resident.service';
 import { createTestDatabase, dropTestDatabase } from '../support/db';
+import { undoMigrationsThrough, useOwnDataSource } from '../support/own-database';
 
 /**
  * Sharding by town (issue 19; docs/ARCHITECTURE.md "Sharding by town"): the migrated schema must be
@@ -189,62 +188,43 @@ describe('schema ready for sharding by town (Citus distribution column town_id)'
 });
 
 describe('the ShardReady migration on a database that already holds a town', () => {
-  let ds: DataSource;
-  let dbName: string;
-  const base = () => process.env.DATABASE_URL as string;
-
-  beforeAll(async () => {
-    const db = await createTestDatabase(base());
-    dbName = db.name;
-    ds = new DataSource(dataSourceOptions(db.url, 2, 'xinyi-test-shard'));
-    await ds.initialize();
-  });
-  afterAll(async () => {
-    await ds?.destroy();
-    if (dbName) await dropTestDatabase(base(), dbName);
-  });
+  const ds = useOwnDataSource('xinyi-test-shard');
 
   /** Undoes the migrations newer than ShardReady, then ShardReady itself. */
-  const undoShardReady = async () => {
-    for (;;) {
-      const [{ name }] = await ds.query(`SELECT name FROM schema_migrations ORDER BY id DESC LIMIT 1`);
-      await ds.undoLastMigration({ transaction: 'each' });
-      if (name === 'ShardReady1795499000000') return;
-    }
-  };
-  const count = async (table: string) => Number((await ds.query(`SELECT count(*)::int AS n FROM ${table}`))[0].n);
+  const undoShardReady = () => undoMigrationsThrough(ds(), 'ShardReady1795499000000');
+  const count = async (table: string) => Number((await ds().query(`SELECT count(*)::int AS n FROM ${table}`))[0].n);
   /** Every posting's content and hash, in order: the ledger and its chains, as one digest. */
   const ledgerDigest = async () =>
-    (await ds.query(`SELECT md5(string_agg(concat_ws('|', id, town_id, account_id, seq, kind, points, source_ref, prev_hash, hash), ',' ORDER BY id)) AS d FROM postings`))[0].d as string;
+    (await ds().query(`SELECT md5(string_agg(concat_ws('|', id, town_id, account_id, seq, kind, points, source_ref, prev_hash, hash), ',' ORDER BY id)) AS d FROM postings`))[0].d as string;
 
   it('backfills shop_villages and town-less audit rows, changes no posting, and leaves the append-only triggers on', async () => {
-    await seedDemo(ds, 'test-id-hash-secret');
+    await seedDemo(ds(), 'test-id-hash-secret');
     // Back to the schema before this migration, with the one kind of town-less audit row the
     // previous release wrote (a reused refresh token, about a staff member).
     await undoShardReady();
-    const [staff] = await ds.query(`SELECT id, town_id FROM staff_users WHERE username = 'admin'`);
-    await ds.query(`INSERT INTO audit_log (town_id, actor_type, action, target_type, target_id) VALUES (NULL, 'system', 'auth.refresh_reused', 'staff', $1)`, [staff.id]);
+    const [staff] = await ds().query(`SELECT id, town_id FROM staff_users WHERE username = 'admin'`);
+    await ds().query(`INSERT INTO audit_log (town_id, actor_type, action, target_type, target_id) VALUES (NULL, 'system', 'auth.refresh_reused', 'staff', $1)`, [staff.id]);
     const before = { postings: await count('postings'), shopVillages: await count('shop_villages'), audit: await count('audit_log'), ledger: await ledgerDigest() };
     expect(before.postings).toBeGreaterThan(100);
     expect(before.shopVillages).toBe(2);
 
-    expect((await ds.runMigrations({ transaction: 'each' })).map((m) => m.name)[0]).toBe('ShardReady1795499000000');
+    expect((await ds().runMigrations({ transaction: 'each' })).map((m) => m.name)[0]).toBe('ShardReady1795499000000');
 
     expect({ postings: await count('postings'), shopVillages: await count('shop_villages'), audit: await count('audit_log'), ledger: await ledgerDigest() }).toEqual(before);
-    expect(await ds.query(`SELECT count(*)::int AS n FROM shop_villages sv JOIN shops s ON s.id = sv.shop_id WHERE sv.town_id = s.town_id`)).toEqual([{ n: 2 }]);
-    expect(await ds.query(`SELECT town_id FROM audit_log WHERE action = 'auth.refresh_reused'`)).toEqual([{ town_id: staff.town_id }]);
-    const triggers = await ds.query(`SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'audit_log'::regclass AND NOT tgisinternal ORDER BY tgname`);
+    expect(await ds().query(`SELECT count(*)::int AS n FROM shop_villages sv JOIN shops s ON s.id = sv.shop_id WHERE sv.town_id = s.town_id`)).toEqual([{ n: 2 }]);
+    expect(await ds().query(`SELECT town_id FROM audit_log WHERE action = 'auth.refresh_reused'`)).toEqual([{ town_id: staff.town_id }]);
+    const triggers = await ds().query(`SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'audit_log'::regclass AND NOT tgisinternal ORDER BY tgname`);
     expect(triggers).toEqual([
       { tgname: 'audit_log_append_only', tgenabled: 'O' },
       { tgname: 'audit_log_no_truncate', tgenabled: 'O' },
     ]);
-    await expect(ds.query(`UPDATE audit_log SET action = 'x' WHERE action = 'auth.refresh_reused'`)).rejects.toThrow(/append-only/);
+    await expect(ds().query(`UPDATE audit_log SET action = 'x' WHERE action = 'auth.refresh_reused'`)).rejects.toThrow(/append-only/);
   });
 
   it('a second resident with the same ID hash or card code in the town is still refused, under its error code', async () => {
-    const [r] = await ds.query(`SELECT * FROM residents ORDER BY id LIMIT 1`);
+    const [r] = await ds().query(`SELECT * FROM residents ORDER BY id LIMIT 1`);
     const copy = (cardCode: string, idHash: string) =>
-      ds.query(
+      ds().query(
         `INSERT INTO residents (town_id, village_id, household_id, name, gender, birth_year, card_code, id_hash, id_last4, status)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active')`,
         [r.town_id, r.village_id, r.household_id, r.name, r.gender, r.birth_year, cardCode, idHash, r.id_last4],
@@ -266,8 +246,8 @@ describe('the ShardReady migration on a database that already holds a town', () 
 
   it('refuses, and changes nothing, when the town of an audit row cannot be told', async () => {
     await undoShardReady();
-    await ds.query(`INSERT INTO audit_log (town_id, actor_type, action) VALUES (NULL, 'system', 'mystery')`);
-    await expect(ds.runMigrations({ transaction: 'each' })).rejects.toThrow(/1 audit_log row\(s\) without a town/);
-    expect(await ds.query(`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'shop_villages' AND column_name = 'town_id'`)).toEqual([{ n: 0 }]);
+    await ds().query(`INSERT INTO audit_log (town_id, actor_type, action) VALUES (NULL, 'system', 'mystery')`);
+    await expect(ds().runMigrations({ transaction: 'each' })).rejects.toThrow(/1 audit_log row\(s\) without a town/);
+    expect(await ds().query(`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'shop_villages' AND column_name = 'town_id'`)).toEqual([{ n: 0 }]);
   });
 });

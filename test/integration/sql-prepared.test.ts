@@ -1,24 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '@app/database/data-source-options';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { prepared, queryOne, queryRows } from '@app/database/sql';
-import { createTestDatabase, dropTestDatabase } from '../support/db';
+import { useOwnDataSource } from '../support/own-database';
 
 describe('prepared statements through TypeORM (src/database/sql.ts)', () => {
-  let ds: DataSource;
-  let dbName: string;
-  const base = () => process.env.DATABASE_URL as string;
-
+  const ds = useOwnDataSource('xinyi-test-prepared');
   beforeAll(async () => {
-    const db = await createTestDatabase(base());
-    dbName = db.name;
-    ds = new DataSource(dataSourceOptions(db.url, 2, 'xinyi-test-prepared'));
-    await ds.initialize();
-    await ds.query(`CREATE TABLE prep_t (id int PRIMARY KEY, v text)`);
-  });
-  afterAll(async () => {
-    await ds?.destroy();
-    if (dbName) await dropTestDatabase(base(), dbName);
+    await ds().query(`CREATE TABLE prep_t (id int PRIMARY KEY, v text)`);
   });
 
   it('names are derived from the text: same text, same name; other text, other name', () => {
@@ -31,7 +18,7 @@ describe('prepared statements through TypeORM (src/database/sql.ts)', () => {
     const insert = prepared(`INSERT INTO prep_t (id, v) SELECT * FROM unnest($1::int[], $2::text[]) RETURNING id`);
     const update = prepared(`UPDATE prep_t SET v = v || '!' WHERE id = ANY($1::int[]) RETURNING id, v`);
     const select = prepared(`SELECT id, v FROM prep_t WHERE id = $1`);
-    const qr = ds.createQueryRunner();
+    const qr = ds().createQueryRunner();
     try {
       // Twice on one connection: the second run reuses the statement (pg would refuse a clash).
       expect(await queryRows(qr.manager, insert, [[1, 2], ['a', 'b']])).toEqual([{ id: 1 }, { id: 2 }]);
@@ -51,9 +38,9 @@ describe('prepared statements through TypeORM (src/database/sql.ts)', () => {
 
   it('errors keep the driver code callers map (a unique violation is still 23505)', async () => {
     const insert = prepared(`INSERT INTO prep_t (id, v) VALUES ($1, $2)`);
-    const err = await queryRows(ds, insert, [1, 'again']).catch((e: unknown) => e);
+    const err = await queryRows(ds(), insert, [1, 'again']).catch((e: unknown) => e);
     expect((err as { driverError?: { code?: string } }).driverError?.code).toBe('23505');
     // The pool's connections still work afterwards.
-    expect(await queryOne(ds, prepared(`SELECT count(*)::int AS n FROM prep_t`))).toEqual({ n: 3 });
+    expect(await queryOne(ds(), prepared(`SELECT count(*)::int AS n FROM prep_t`))).toEqual({ n: 3 });
   });
 });
