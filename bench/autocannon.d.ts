@@ -55,3 +55,15 @@ declare module 'autocannon' {
   function autocannon(opts: Options): Instance;
   export default autocannon;
 }
+
+/** autocannon's per-connection queue of requests in flight (lib/pipelinedRequestsQueue.js), patched by http.ts. */
+declare module 'autocannon/lib/pipelinedRequestsQueue.js' {
+  interface PendingRequest {
+    headers?: { statusCode?: number };
+  }
+  class PipelinedRequestsQueue {
+    peek(): PendingRequest | undefined;
+    addBody(data: unknown): void;
+  }
+  export = PipelinedRequestsQueue;
+}

@@ -58,7 +58,7 @@ export function renderMarkdown(r: BenchResults, jsonName: string): string {
     `Raw data: \`bench/results/${jsonName}\`.${(c.only as string[] | undefined)?.length ? ` Partial run: ${(c.only as string[]).join(', ')} only.` : ''} Size \`${c.size}\`: ${c.villages} villages, ${fmt(c.residents as number, 0)} residents, ${fmt(c.finalizeEntries as number, 0)} entries to finalize, ${fmt(c.historyPostings as number, 0)} history postings; postings in the database ${fmt(r.volume.postingsAtStart, 0)} → ${fmt(r.volume.postingsAtEnd, 0)}.`,
     '',
     `Machine: ${m.nproc} × ${m.cpuModel}, ${m.memoryGb} GB, ${m.postgres}, ${m.redis}, Node ${m.node}; fdatasync ${m.dataDirFdatasyncPerS}/s on the data disk. Load average at start ${r.loadAverage.start.join(' ')}, at end ${r.loadAverage.end.join(' ')} (the machine is shared).`,
-    `PostgreSQL durable defaults: ${Object.entries(c.postgres as Record<string, string>).map(([k, v]) => `${k}=${v}`).join(', ')}. api pool ${c.apiPoolSize}, worker concurrency ${c.workerConcurrency}, LOG_LEVEL=${c.logLevel}, api NODE_OPTIONS=${c.apiNodeOptions ? `\`${String(c.apiNodeOptions)}\`` : '(none)'}.`,
+    `PostgreSQL durable defaults: ${Object.entries(c.postgres as Record<string, string>).map(([k, v]) => `${k}=${v}`).join(', ')}. api pool ${c.apiPoolSize}, worker concurrency ${c.workerConcurrency}, LOG_LEVEL=${c.logLevel}, api NODE_OPTIONS=${c.apiNodeOptions ? `\`${String(c.apiNodeOptions)}\`` : '(none)'}${c.loadGeneratorKeepsBodies ? '; load generator keeps every response body (BENCH_KEEP_BODIES=1)' : ''}.`,
     '',
     '| scenario | throughput | p50 ms | p95 ms | p99 ms | PG ms/op | limit (cheapest SQL) | ours / limit | target | |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',

@@ -1384,6 +1384,8 @@ class Bench {
           workerConcurrency: Number(process.env.WORKER_CONCURRENCY ?? 4),
           logLevel: process.env.LOG_LEVEL ?? 'info',
           apiNodeOptions: process.env.BENCH_API_NODE_OPTIONS ?? '',
+          // autocannon keeps every response body (as shipped) only with BENCH_KEEP_BODIES=1 (bench/http.ts).
+          loadGeneratorKeepsBodies: process.env.BENCH_KEEP_BODIES === '1',
           postgres: settings,
           buildSeconds: Number(process.env.BENCH_BUILD_SECONDS ?? NaN),
         },
