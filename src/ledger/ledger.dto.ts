@@ -219,7 +219,7 @@ export class StatementQuery {
 export class StatementLineDto {
   @ApiProperty({ type: 'integer', description: '账户内序号' }) seq: number;
   @ApiProperty({ description: '记账编号' }) postingId: string;
-  @ApiProperty({ description: '记账时间' }) postedAt: Date;
+  @ApiProperty({ type: String, format: 'date-time', description: '记账时间' }) postedAt: string;
   @ApiProperty({ description: '记账日期（北京时间）', example: '2026-03-05' }) date: string;
   @ApiProperty({ description: '所属期间' }) period: string;
   @ApiProperty({ enum: ['deed', 'redemption', 'redemption_void', 'correction', 'opening_balance', 'expiry'] }) kind: string;

@@ -5,7 +5,6 @@ import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import type { RequestContext } from '@app/auth/principal';
 import { ScopeService } from '@app/auth/scope.service';
 import { AppError } from '@app/common/errors/app-error';
-import { shanghaiDate, shanghaiPeriod } from '@app/common/time';
 import { ReadReplica } from '@app/database/read-replica';
 import { fieldProblem } from '@app/common/http/validation-messages';
 import type { PostingKind } from './ledger.entities';
@@ -130,7 +129,7 @@ export class StatementService {
       balance += r.points;
       const year = ratingYearOfPeriod(r.period);
       if (CREDIT_SCORE_KINDS.has(r.kind)) creditByYear.set(year, (creditByYear.get(year) ?? 0) + r.points);
-      const postedPeriod = shanghaiPeriod(r.postedAt);
+      const postedPeriod = r.postedDate.slice(0, 7);
       if (from && postedPeriod < from) {
         openingBalance = balance;
         continue;
@@ -142,7 +141,7 @@ export class StatementService {
         seq: r.seq,
         postingId: r.id,
         postedAt: r.postedAt,
-        date: shanghaiDate(r.postedAt),
+        date: r.postedDate,
         period: r.period,
         kind: r.kind,
         kindLabel: KIND_LABELS[r.kind],

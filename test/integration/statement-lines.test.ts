@@ -2,7 +2,7 @@ import ExcelJS from 'exceljs';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shanghaiDate } from '@app/common/time';
-import { StatementRepository } from '@app/ledger/statement.repository';
+import { postedAtJson, postedDateShanghai, StatementRepository } from '@app/ledger/statement.repository';
 import { LedgerService } from '@app/ledger/ledger.service';
 import { STATEMENT_HEADERS } from '@app/ledger/statement.service';
 import { startStack, type TestStack } from '../support/app';
@@ -92,6 +92,26 @@ describe('statement lines that explain every movement', () => {
     expect(deeds.find((l) => l.itemCode === 'T57')).toMatchObject({ committeeReason: '救起落水儿童', evidenceNote: '村委会证明', explanation: expect.stringContaining('议事会评定 5 分') });
     const sale = lines.find((l) => l.kind === 'redemption');
     expect(sale).toMatchObject({ receiptNo, shopName: '信义超市', pointsLabel: '−10', occurredOn: null, decision: null });
+  });
+
+  it('posting times and Shanghai dates come from SQL exactly as a pg Date and src/common/time.ts would give them', async () => {
+    // Every line against its posting's timestamp read the usual way (pg's Date), microseconds and all.
+    const res = await request(stack.http).get(`/api/v1/residents/${r()}/statement`).set('authorization', t.auditor).expect(200);
+    const rows: Array<{ id: string; posted_at: Date }> = await stack.db.query(`SELECT id::text, posted_at FROM postings WHERE account_id = $1`, [r()]);
+    const at = new Map(rows.map((p) => [p.id, p.posted_at]));
+    const lines = res.body.lines as Array<{ postingId: string; postedAt: string; date: string }>;
+    expect(lines.length).toBe(rows.length);
+    for (const l of lines) {
+      const d = at.get(l.postingId) as Date;
+      expect(l.postedAt).toBe(d.toISOString());
+      expect(l.date).toBe(shanghaiDate(d));
+    }
+    // And at the edges: Shanghai midnight (16:00 UTC), the last microsecond before it, a year's turn, sub-millisecond fractions.
+    const edges = ['2026-03-04 15:59:59.999999+00', '2026-03-04 16:00:00+00', '2026-12-31 15:59:59.9995+00', '2026-12-31 16:00:00.000999+00', '2027-02-28 23:30:00.5+08', '2028-02-28 16:00:00.123456+00'];
+    for (const e of edges) {
+      const [row] = await stack.db.query(`SELECT $1::timestamptz AS d, ${postedAtJson('$1::timestamptz')} AS json, ${postedDateShanghai('$1::timestamptz')} AS date`, [e]);
+      expect({ e, json: row.json, date: row.date }).toEqual({ e, json: (row.d as Date).toISOString(), date: shanghaiDate(row.d as Date) });
+    }
   });
 
   it('the statement SQL is prepared: after a few runs on a connection PostgreSQL reuses a generic plan (no planning per request)', async () => {
