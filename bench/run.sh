@@ -30,6 +30,15 @@ export PGBENCH="${PGBENCH:-$(ls -d /usr/lib/postgresql/*/bin/pgbench 2>/dev/null
 [ -x "$PGBENCH" ] || { echo "pgbench not found (apt-get install postgresql-client)" >&2; exit 1; }
 
 step() { printf '\n==> %s\n' "$*" >&2; }
+
+# The console group drives Debian's chromium (bench/console.ts): without it the run would fail at
+# its very end, after every other group, and write no results. Check first.
+if [ -z "${BENCH_ONLY:-}" ] || [[ ",$BENCH_ONLY," == *",console,"* ]]; then
+  [ -x "${CHROMIUM:-/usr/bin/chromium}" ] || {
+    echo "${CHROMIUM:-/usr/bin/chromium} not found (the console group needs it): apt-get install -y chromium fonts-wqy-microhei, or BENCH_ONLY without console" >&2
+    exit 1
+  }
+fi
 step "benchmark (load average at start: $BENCH_LOAD_START; $(nproc) cores)"
 
 API_PID=""
