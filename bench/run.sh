@@ -14,6 +14,8 @@
 #   BENCH_ENTRY_SECONDS (10), BENCH_TILL_SALES (40), BENCH_CONSOLE_LOAD_SAMPLES (10)  console group
 #   DATABASE_POOL_SIZE, WORKER_CONCURRENCY                                     passed to api/worker
 #   BENCH_API_NODE_OPTIONS     NODE_OPTIONS of the api alone (default: the deployed heap cap, scripts/api-node-options.sh)
+#   BENCH_KEEP_BODIES=1        autocannon as shipped, keeping every response body (default: error bodies only, bench/http.ts)
+#   CHROMIUM                   the browser of the console group (default /usr/bin/chromium; checked before the run)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
