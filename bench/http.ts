@@ -7,8 +7,8 @@ import { percentiles } from './lib';
  * autocannon (9.0) appends every response body to a string (`body += chunk`, a UTF-8 decode of
  * each chunk) whether or not anyone reads it. For the board's 153 KB gzip answers that cost the
  * load generator ≈ 2.4 ms of CPU per response, on the same 2 cores as the api: the generator, not
- * the api, was the limit of `board-c16` (0.87–0.94 cores of "bench" in 20261202T025042Z /
- * 20261202T051748Z). The harness reads a body only to count a non-2xx answer's error `code`
+ * the api, was the limit of `board-c16` (0.87–0.95 cores of "bench" in 20261202T025042Z,
+ * 20261202T054515Z and 20261202T054929Z). The harness reads a body only to count a non-2xx answer's error `code`
  * (`onResponse` below), so a 2xx body is not kept: a bare server's 153 KB answers at 16
  * connections went from 2.4–2.6 to 0.07 ms of client CPU each (445 → 13,000+ req/s).
  * BENCH_KEEP_BODIES=1 leaves autocannon as shipped.
