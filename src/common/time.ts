@@ -17,6 +17,15 @@ export function shanghaiDate(at: Date | string | number = new Date()): string {
   return wall(at).toISOString().slice(0, 10);
 }
 
+/**
+ * SQL: timestamptz expression `t` as the text JSON.stringify writes for the Date pg makes of it
+ * ('YYYY-MM-DDTHH:mm:ss.sssZ', UTC; to_char's MS truncates as pg's Date does).
+ */
+export const sqlJsonInstant = (t: string): string => `to_char(${t} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/** SQL: `t`'s calendar date in Asia/Shanghai, 'YYYY-MM-DD' (shanghaiDate, in PostgreSQL). */
+export const sqlShanghaiDate = (t: string): string => `to_char(${t} AT TIME ZONE '${SHANGHAI_TIME_ZONE}', 'YYYY-MM-DD')`;
+
 /** The period 'YYYY-MM' an instant falls in, in Asia/Shanghai. */
 export function shanghaiPeriod(at: Date): string {
   return wall(at).toISOString().slice(0, 7);

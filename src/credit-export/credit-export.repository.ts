@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import { sqlJsonInstant } from '@app/common/time';
 import { queryRows } from '@app/database/sql';
 
 /** What the outbox keeps of a posting (PostedPosting has these). */
@@ -91,7 +92,7 @@ export class CreditExportRepository {
       `SELECT o.id::text,
               jsonb_build_object('postingId', p.id::text, 'residentId', p.account_id, 'villageId', p.village_id, 'period', p.period,
                                  'itemCode', p.item_code, 'itemName', p.memo, 'points', p.points,
-                                 'postedAt', to_char(p.posted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'hash', p.hash) AS payload
+                                 'postedAt', ${sqlJsonInstant('p.posted_at')}, 'hash', p.hash) AS payload
          FROM (SELECT id, town_id, posting_id FROM credit_outbox WHERE status = 'pending' ${townId ? 'AND town_id = $2' : ''} ORDER BY id LIMIT $1) o
          JOIN postings p ON p.id = o.posting_id AND p.town_id = o.town_id
         ORDER BY o.id`,

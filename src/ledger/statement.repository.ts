@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { sqlJsonInstant, sqlShanghaiDate } from '@app/common/time';
 import { prepared, queryOne, queryRows, type Queryable } from '@app/database/sql';
 import type { GradeThresholds } from '@app/scoring/grade';
 import type { Explanation, ItemCaps, Rule } from '@app/scoring/rules/rule.types';
@@ -57,10 +58,59 @@ export interface StatementPostingRow {
   shopName: string | null;
 }
 
-/** `t` (a timestamptz) as the text JSON writes for the Date pg would make of it: UTC, milliseconds truncated. */
-export const postedAtJson = (t: string) => `to_char(${t} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-/** `t`'s calendar date in Shanghai: the fixed +08:00 of src/common/time.ts (no DST since 1991). */
-export const postedDateShanghai = (t: string) => `to_char((${t} AT TIME ZONE 'UTC') + interval '8 hours', 'YYYY-MM-DD')`;
+/**
+ * Every posting of an account in seq order (StatementRepository.listStatementPostings), prepared:
+ * planned once per connection, then a cached generic plan; planning these thirteen relations took
+ * longer than running them (issue 19, README "Reads at 10 M postings"). The posting time comes as
+ * the text the answer carries, with its Shanghai date beside it: parsing a Date per line and
+ * formatting it three times was ≈ 8 % of the api's CPU on a 194-line statement (README "The
+ * statement's dates from SQL").
+ */
+const STATEMENT_POSTINGS = prepared(`SELECT p.id::text AS id, p.seq,
+          ${sqlJsonInstant('p.posted_at')} AS "postedAt", ${sqlShanghaiDate('p.posted_at')} AS "postedDate", p.period, p.kind, p.points, p.item_code AS "itemCode",
+          item.name AS "itemName", p.memo, p.source_ref AS "sourceRef",
+          c.type AS "correctionType", c.reason AS "correctionReason", c.original_posting_id::text AS "originalPostingId",
+          d.entry, rd.receipt_no AS "receiptNo", rd.shop_name AS "shopName"
+     FROM postings p
+     LEFT JOIN LATERAL (
+       -- CASE fixes the evaluation order: only a correction's source ref (a correction id) is cast.
+       SELECT lc.type, lc.reason, lc.original_posting_id FROM ledger_corrections lc
+        WHERE lc.id = CASE WHEN p.kind = 'correction' THEN p.source_ref::uuid END
+     ) c ON true
+     LEFT JOIN LATERAL (
+       SELECT ci.name FROM catalog_items ci
+         LEFT JOIN catalog_adoptions ca ON ca.version_id = ci.version_id AND ca.town_id = p.town_id
+        WHERE p.item_code IS NOT NULL AND ci.code = p.item_code AND (ci.village_id = p.village_id OR ca.id IS NOT NULL)
+        ORDER BY (ci.village_id IS NOT NULL) DESC, ca.effective_from DESC NULLS LAST
+        LIMIT 1
+     ) item ON true
+     LEFT JOIN LATERAL (
+       -- A deed's source ref is 'entry:<uuid>'; CASE keeps the cast to deed postings.
+       SELECT jsonb_build_object(
+                'occurredOn', to_char(e.occurred_on, 'YYYY-MM-DD'), 'period', e.period, 'reason', e.reason,
+                'evidenceNote', e.evidence_note, 'explanation', coalesce(s.final_explanation, e.explanation),
+                'sign', ci.sign, 'rule', ci.rule, 'caps', ci.caps,
+                'decision', dec.type, 'decisionReason', dec.reason, 'decidedAt', dec.at,
+                'meetingOn', (SELECT to_char(rm.held_on, 'YYYY-MM-DD') FROM review_meetings rm JOIN review_cycles rc ON rc.id = rm.cycle_id
+                               WHERE rc.village_id = e.village_id AND rc.period = e.period ORDER BY rm.recorded_at DESC, rm.id LIMIT 1),
+                'objectionDismissed', EXISTS (SELECT 1 FROM entry_events ob WHERE ob.entry_id = e.id AND ob.type = 'objection_dismissed')
+              ) AS entry
+         FROM deed_entries e
+         JOIN entry_states s ON s.entry_id = e.id
+         JOIN catalog_items ci ON ci.id = e.item_id
+         LEFT JOIN LATERAL (
+           SELECT ev.type, ev.reason, ev.at FROM entry_events ev
+            WHERE ev.entry_id = e.id AND ev.type IN ('approved', 'rejected') ORDER BY ev.id DESC LIMIT 1
+         ) dec ON true
+        WHERE e.id = CASE WHEN p.kind = 'deed' AND p.source_ref LIKE 'entry:%' THEN substr(p.source_ref, 7)::uuid END
+     ) d ON true
+     LEFT JOIN LATERAL (
+       SELECT r.receipt_no, sh.name AS shop_name FROM redemptions r JOIN shops sh ON sh.id = r.shop_id
+        WHERE r.id = CASE WHEN p.kind = 'redemption' AND p.source_ref LIKE 'redemption:%' THEN substr(p.source_ref, 12)::uuid
+                          WHEN p.kind = 'redemption_void' AND p.source_ref LIKE 'void:%' THEN substr(p.source_ref, 6)::uuid END
+     ) rd ON true
+    WHERE p.account_id = $1
+    ORDER BY p.seq`);
 
 /** The resident's statement (StatementService): read only, on the primary or the read replica (`db`). */
 @Injectable()
@@ -85,59 +135,6 @@ export class StatementRepository {
    * corrections, the reason and the original posting.
    */
   async listStatementPostings(residentId: string, db: Queryable = this.db): Promise<StatementPostingRow[]> {
-    // Prepared (planned once per connection, then a cached generic plan): planning these
-    // thirteen relations took longer than running them (issue 19, README "Reads at 10 M postings").
-    // The posting time comes as the text the answer carries, with its Shanghai date beside it
-    // (DESIGN §6's fixed +08:00, as src/common/time.ts): parsing a Date per line and formatting
-    // it three times was ≈ 8 % of the api's CPU on a 194-line statement (README "The statement's dates").
-    return queryRows<StatementPostingRow>(
-      db,
-      prepared(`SELECT p.id::text AS id, p.seq,
-              ${postedAtJson('p.posted_at')} AS "postedAt", ${postedDateShanghai('p.posted_at')} AS "postedDate", p.period, p.kind, p.points, p.item_code AS "itemCode",
-              item.name AS "itemName", p.memo, p.source_ref AS "sourceRef",
-              c.type AS "correctionType", c.reason AS "correctionReason", c.original_posting_id::text AS "originalPostingId",
-              d.entry, rd.receipt_no AS "receiptNo", rd.shop_name AS "shopName"
-         FROM postings p
-         LEFT JOIN LATERAL (
-           -- CASE fixes the evaluation order: only a correction's source ref (a correction id) is cast.
-           SELECT lc.type, lc.reason, lc.original_posting_id FROM ledger_corrections lc
-            WHERE lc.id = CASE WHEN p.kind = 'correction' THEN p.source_ref::uuid END
-         ) c ON true
-         LEFT JOIN LATERAL (
-           SELECT ci.name FROM catalog_items ci
-             LEFT JOIN catalog_adoptions ca ON ca.version_id = ci.version_id AND ca.town_id = p.town_id
-            WHERE p.item_code IS NOT NULL AND ci.code = p.item_code AND (ci.village_id = p.village_id OR ca.id IS NOT NULL)
-            ORDER BY (ci.village_id IS NOT NULL) DESC, ca.effective_from DESC NULLS LAST
-            LIMIT 1
-         ) item ON true
-         LEFT JOIN LATERAL (
-           -- A deed's source ref is 'entry:<uuid>'; CASE keeps the cast to deed postings.
-           SELECT jsonb_build_object(
-                    'occurredOn', to_char(e.occurred_on, 'YYYY-MM-DD'), 'period', e.period, 'reason', e.reason,
-                    'evidenceNote', e.evidence_note, 'explanation', coalesce(s.final_explanation, e.explanation),
-                    'sign', ci.sign, 'rule', ci.rule, 'caps', ci.caps,
-                    'decision', dec.type, 'decisionReason', dec.reason, 'decidedAt', dec.at,
-                    'meetingOn', (SELECT to_char(rm.held_on, 'YYYY-MM-DD') FROM review_meetings rm JOIN review_cycles rc ON rc.id = rm.cycle_id
-                                   WHERE rc.village_id = e.village_id AND rc.period = e.period ORDER BY rm.recorded_at DESC, rm.id LIMIT 1),
-                    'objectionDismissed', EXISTS (SELECT 1 FROM entry_events ob WHERE ob.entry_id = e.id AND ob.type = 'objection_dismissed')
-                  ) AS entry
-             FROM deed_entries e
-             JOIN entry_states s ON s.entry_id = e.id
-             JOIN catalog_items ci ON ci.id = e.item_id
-             LEFT JOIN LATERAL (
-               SELECT ev.type, ev.reason, ev.at FROM entry_events ev
-                WHERE ev.entry_id = e.id AND ev.type IN ('approved', 'rejected') ORDER BY ev.id DESC LIMIT 1
-             ) dec ON true
-            WHERE e.id = CASE WHEN p.kind = 'deed' AND p.source_ref LIKE 'entry:%' THEN substr(p.source_ref, 7)::uuid END
-         ) d ON true
-         LEFT JOIN LATERAL (
-           SELECT r.receipt_no, sh.name AS shop_name FROM redemptions r JOIN shops sh ON sh.id = r.shop_id
-            WHERE r.id = CASE WHEN p.kind = 'redemption' AND p.source_ref LIKE 'redemption:%' THEN substr(p.source_ref, 12)::uuid
-                              WHEN p.kind = 'redemption_void' AND p.source_ref LIKE 'void:%' THEN substr(p.source_ref, 6)::uuid END
-         ) rd ON true
-        WHERE p.account_id = $1
-        ORDER BY p.seq`),
-      [residentId],
-    );
+    return queryRows<StatementPostingRow>(db, STATEMENT_POSTINGS, [residentId]);
   }
 }

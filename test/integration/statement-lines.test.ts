@@ -1,8 +1,8 @@
 import ExcelJS from 'exceljs';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { shanghaiDate } from '@app/common/time';
-import { postedAtJson, postedDateShanghai, StatementRepository } from '@app/ledger/statement.repository';
+import { shanghaiDate, sqlJsonInstant, sqlShanghaiDate } from '@app/common/time';
+import { StatementRepository } from '@app/ledger/statement.repository';
 import { LedgerService } from '@app/ledger/ledger.service';
 import { STATEMENT_HEADERS } from '@app/ledger/statement.service';
 import { startStack, type TestStack } from '../support/app';
@@ -109,7 +109,7 @@ describe('statement lines that explain every movement', () => {
     // And at the edges: Shanghai midnight (16:00 UTC), the last microsecond before it, a year's turn, sub-millisecond fractions.
     const edges = ['2026-03-04 15:59:59.999999+00', '2026-03-04 16:00:00+00', '2026-12-31 15:59:59.9995+00', '2026-12-31 16:00:00.000999+00', '2027-02-28 23:30:00.5+08', '2028-02-28 16:00:00.123456+00'];
     for (const e of edges) {
-      const [row] = await stack.db.query(`SELECT $1::timestamptz AS d, ${postedAtJson('$1::timestamptz')} AS json, ${postedDateShanghai('$1::timestamptz')} AS date`, [e]);
+      const [row] = await stack.db.query(`SELECT $1::timestamptz AS d, ${sqlJsonInstant('$1::timestamptz')} AS json, ${sqlShanghaiDate('$1::timestamptz')} AS date`, [e]);
       expect({ e, json: row.json, date: row.date }).toEqual({ e, json: (row.d as Date).toISOString(), date: shanghaiDate(row.d as Date) });
     }
   });
