@@ -4,7 +4,7 @@ import type { DataSource } from 'typeorm';
 import { sqlJsonInstant, sqlShanghaiDate } from '@app/common/time';
 import { prepared, queryOne, queryRows, type Queryable } from '@app/database/sql';
 import type { GradeThresholds } from '@app/scoring/grade';
-import type { Explanation, ItemCaps, Rule } from '@app/scoring/rules/rule.types';
+import type { ItemCaps, Rule } from '@app/scoring/rules/rule.types';
 import type { PostingKind } from './ledger.entities';
 
 export interface StatementResident {
@@ -37,25 +37,34 @@ export interface StatementPostingRow {
   correctionType: 'reversal' | 'amount' | null;
   correctionReason: string | null;
   originalPostingId: string | null;
-  /** Deed postings: the entry behind them, the exact item version that scored it, its review. */
-  entry: {
-    occurredOn: string;
-    period: string;
-    reason: string | null;
-    evidenceNote: string | null;
-    explanation: Explanation;
-    sign: 1 | -1;
-    rule: Rule;
-    caps: ItemCaps | null;
-    decision: 'approved' | 'rejected' | null;
-    decisionReason: string | null;
-    decidedAt: string | null;
-    meetingOn: string | null;
-    objectionDismissed: boolean;
-  } | null;
+  /**
+   * Deed postings: the entry behind them, as flat columns (null for other kinds). `ruleItemId` is
+   * the exact catalogue item version that scored it: its rule is read once per item and its words
+   * kept (catalog_items is append-only), not sent and parsed again on every line.
+   */
+  ruleItemId: string | null;
+  sign: 1 | -1 | null;
+  occurredOn: string | null;
+  reviewPeriod: string | null;
+  committeeReason: string | null;
+  evidenceNote: string | null;
+  explanation: string | null;
+  decision: 'approved' | 'rejected' | null;
+  decisionReason: string | null;
+  meetingOn: string | null;
+  objectionDismissed: boolean | null;
   /** Redemptions and their voids: the receipt and the shop. */
   receiptNo: string | null;
   shopName: string | null;
+}
+
+/** A catalogue item version's rule, to put in words (explainRule). */
+export interface RuleSource {
+  id: string;
+  code: string;
+  sign: 1 | -1;
+  rule: Rule;
+  caps: ItemCaps | null;
 }
 
 /**
@@ -70,7 +79,10 @@ const STATEMENT_POSTINGS = prepared(`SELECT p.id::text AS id, p.seq,
           ${sqlJsonInstant('p.posted_at')} AS "postedAt", ${sqlShanghaiDate('p.posted_at')} AS "postedDate", p.period, p.kind, p.points, p.item_code AS "itemCode",
           item.name AS "itemName", p.memo, p.source_ref AS "sourceRef",
           c.type AS "correctionType", c.reason AS "correctionReason", c.original_posting_id::text AS "originalPostingId",
-          d.entry, rd.receipt_no AS "receiptNo", rd.shop_name AS "shopName"
+          d.rule_item_id AS "ruleItemId", d.sign, d.occurred_on AS "occurredOn", d.review_period AS "reviewPeriod",
+          d.reason AS "committeeReason", d.evidence_note AS "evidenceNote", d.explanation, d.decision, d.decision_reason AS "decisionReason",
+          d.meeting_on AS "meetingOn", d.objection_dismissed AS "objectionDismissed",
+          rd.receipt_no AS "receiptNo", rd.shop_name AS "shopName"
      FROM postings p
      LEFT JOIN LATERAL (
        -- CASE fixes the evaluation order: only a correction's source ref (a correction id) is cast.
@@ -86,20 +98,17 @@ const STATEMENT_POSTINGS = prepared(`SELECT p.id::text AS id, p.seq,
      ) item ON true
      LEFT JOIN LATERAL (
        -- A deed's source ref is 'entry:<uuid>'; CASE keeps the cast to deed postings.
-       SELECT jsonb_build_object(
-                'occurredOn', to_char(e.occurred_on, 'YYYY-MM-DD'), 'period', e.period, 'reason', e.reason,
-                'evidenceNote', e.evidence_note, 'explanation', coalesce(s.final_explanation, e.explanation),
-                'sign', ci.sign, 'rule', ci.rule, 'caps', ci.caps,
-                'decision', dec.type, 'decisionReason', dec.reason, 'decidedAt', dec.at,
-                'meetingOn', (SELECT to_char(rm.held_on, 'YYYY-MM-DD') FROM review_meetings rm JOIN review_cycles rc ON rc.id = rm.cycle_id
-                               WHERE rc.village_id = e.village_id AND rc.period = e.period ORDER BY rm.recorded_at DESC, rm.id LIMIT 1),
-                'objectionDismissed', EXISTS (SELECT 1 FROM entry_events ob WHERE ob.entry_id = e.id AND ob.type = 'objection_dismissed')
-              ) AS entry
+       SELECT ci.id::text AS rule_item_id, ci.sign, to_char(e.occurred_on, 'YYYY-MM-DD') AS occurred_on, e.period AS review_period,
+              e.reason, e.evidence_note, coalesce(s.final_explanation, e.explanation) ->> 'text' AS explanation,
+              dec.type AS decision, dec.reason AS decision_reason,
+              (SELECT to_char(rm.held_on, 'YYYY-MM-DD') FROM review_meetings rm JOIN review_cycles rc ON rc.id = rm.cycle_id
+                WHERE rc.village_id = e.village_id AND rc.period = e.period ORDER BY rm.recorded_at DESC, rm.id LIMIT 1) AS meeting_on,
+              EXISTS (SELECT 1 FROM entry_events ob WHERE ob.entry_id = e.id AND ob.type = 'objection_dismissed') AS objection_dismissed
          FROM deed_entries e
          JOIN entry_states s ON s.entry_id = e.id
          JOIN catalog_items ci ON ci.id = e.item_id
          LEFT JOIN LATERAL (
-           SELECT ev.type, ev.reason, ev.at FROM entry_events ev
+           SELECT ev.type, ev.reason FROM entry_events ev
             WHERE ev.entry_id = e.id AND ev.type IN ('approved', 'rejected') ORDER BY ev.id DESC LIMIT 1
          ) dec ON true
         WHERE e.id = CASE WHEN p.kind = 'deed' AND p.source_ref LIKE 'entry:%' THEN substr(p.source_ref, 7)::uuid END
@@ -136,5 +145,10 @@ export class StatementRepository {
    */
   async listStatementPostings(residentId: string, db: Queryable = this.db): Promise<StatementPostingRow[]> {
     return queryRows<StatementPostingRow>(db, STATEMENT_POSTINGS, [residentId]);
+  }
+
+  /** The scoring rules of these catalogue item versions (the ones a statement has not seen yet). */
+  ruleSources(itemIds: string[], db: Queryable = this.db): Promise<RuleSource[]> {
+    return queryRows<RuleSource>(db, `SELECT id::text AS id, code, sign, rule, caps FROM catalog_items WHERE id = ANY($1::uuid[])`, [itemIds]);
   }
 }

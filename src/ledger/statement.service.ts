@@ -5,11 +5,12 @@ import { stringify as stringifyCsv } from 'csv-stringify/sync';
 import type { RequestContext } from '@app/auth/principal';
 import { ScopeService } from '@app/auth/scope.service';
 import { AppError } from '@app/common/errors/app-error';
+import type { DataSource } from 'typeorm';
 import { ReadReplica } from '@app/database/read-replica';
 import { fieldProblem } from '@app/common/http/validation-messages';
 import type { PostingKind } from './ledger.entities';
 import { explainRule } from '@app/scoring/rules/rule-engine';
-import { StatementRepository, type StatementPostingRow, type StatementResident } from './statement.repository';
+import { StatementRepository, type RuleSource, type StatementPostingRow, type StatementResident } from './statement.repository';
 import type { StatementDto, StatementLineDto, StatementQuery } from './ledger.dto';
 import { CREDIT_SCORE_KINDS, gradeOf, ratingYearOfPeriod } from './projection';
 
@@ -57,20 +58,27 @@ export function pointsLabel(points: number, warning: boolean): string {
   return points > 0 ? `+${points}` : points < 0 ? `${MINUS}${-points}` : '0';
 }
 
-function ruleInWords(e: NonNullable<StatementPostingRow['entry']>, itemCode: string | null): string | null {
+function ruleInWords(source: RuleSource, itemCode: string | null): string | null {
   try {
-    return explainRule({ code: itemCode ?? '', sign: e.sign, rule: e.rule, caps: e.caps ?? undefined });
+    return explainRule({ code: itemCode ?? '', sign: source.sign, rule: source.rule, caps: source.caps ?? undefined });
   } catch {
     // A rule the engine cannot read is shown without words rather than failing the statement.
     return null;
   }
 }
 
-function decisionText(e: NonNullable<StatementPostingRow['entry']>): string | null {
-  if (!e.decision) return null;
-  const verdict = e.decision === 'approved' ? '议事会通过' : '议事会未通过';
-  const meeting = e.meetingOn ? `（${e.meetingOn} 会议）` : '';
-  return `${verdict}${meeting}${e.objectionDismissed ? '；公示期异议经核实不成立' : ''}`;
+function decisionText(r: StatementPostingRow): string | null {
+  if (!r.decision) return null;
+  const verdict = r.decision === 'approved' ? '议事会通过' : '议事会未通过';
+  const meeting = r.meetingOn ? `（${r.meetingOn} 会议）` : '';
+  return `${verdict}${meeting}${r.objectionDismissed ? '；公示期异议经核实不成立' : ''}`;
+}
+
+/** Rule texts remembered (item version × posting item code); a town's catalogue versions have a few hundred. */
+const RULE_TEXTS_MAX = 20_000;
+
+function ruleKey(r: StatementPostingRow): string {
+  return `${r.ruleItemId}|${r.itemCode ?? ''}`;
 }
 
 export const STATEMENT_HEADERS = COLUMNS.map((c) => c.header);
@@ -89,6 +97,34 @@ export class StatementService {
     private readonly replica: ReadReplica,
   ) {}
 
+  /**
+   * The rule in words of each catalogue item version a statement line was scored by, keyed by the
+   * version's id and the posting's item code. catalog_items is append-only (PostgreSQL refuses an
+   * UPDATE), so a version's words never change; reading its rule and caps on every line of every
+   * statement, as JSON, and putting them in words again was per-line work for the same answer.
+   */
+  private readonly ruleTexts = new Map<string, string | null>();
+
+  /** Fills ruleTexts for the lines' item versions not seen yet: one query for all of them, none when all are known. */
+  private async learnRuleTexts(rows: StatementPostingRow[], db: DataSource): Promise<void> {
+    const missing = new Set<string>();
+    for (const r of rows) if (r.ruleItemId !== null && !this.ruleTexts.has(ruleKey(r))) missing.add(r.ruleItemId);
+    if (missing.size === 0) return;
+    const sources = new Map((await this.repo.ruleSources([...missing], db)).map((s) => [s.id, s]));
+    if (this.ruleTexts.size + missing.size > RULE_TEXTS_MAX) this.ruleTexts.clear();
+    for (const r of rows) {
+      if (r.ruleItemId === null) continue;
+      const key = ruleKey(r);
+      if (this.ruleTexts.has(key)) continue;
+      const source = sources.get(r.ruleItemId);
+      this.ruleTexts.set(key, source ? ruleInWords(source, r.itemCode) : null);
+    }
+  }
+
+  private ruleText(r: StatementPostingRow): string | null {
+    return r.ruleItemId === null ? null : (this.ruleTexts.get(ruleKey(r)) ?? null);
+  }
+
   async statement(ctx: RequestContext, residentId: string, query: StatementQuery): Promise<StatementDto> {
     const from = query.from ?? null;
     const to = query.to ?? null;
@@ -100,7 +136,9 @@ export class StatementService {
       const found = await this.repo.findStatementResident(residentId, db);
       if (!found) throw new AppError('LEDGER.ACCOUNT_NOT_FOUND');
       this.scope.assertVillage(ctx.principal, { id: found.villageId, townId: found.townId });
-      return { resident: found, rows: await this.repo.listStatementPostings(residentId, db) };
+      const rows = await this.repo.listStatementPostings(residentId, db);
+      await this.learnRuleTexts(rows, db);
+      return { resident: found, rows };
     });
     return this.build(resident, rows, from, to);
   }
@@ -114,7 +152,9 @@ export class StatementService {
     const { resident, rows } = await this.replica.read({}, async (db) => {
       const found = await this.repo.findStatementResident(residentId, db);
       if (!found) throw new AppError('LEDGER.ACCOUNT_NOT_FOUND');
-      return { resident: found, rows: await this.repo.listStatementPostings(residentId, db) };
+      const rows = await this.repo.listStatementPostings(residentId, db);
+      await this.learnRuleTexts(rows, db);
+      return { resident: found, rows };
     });
     return this.build(resident, rows, null, null);
   }
@@ -135,8 +175,8 @@ export class StatementService {
         continue;
       }
       if (to && postedPeriod > to) break;
-      const e = r.entry;
-      const warning = r.kind === 'deed' && r.points === 0 && e?.sign === -1;
+      const deed = r.ruleItemId !== null;
+      const warning = r.kind === 'deed' && r.points === 0 && r.sign === -1;
       lines.push({
         seq: r.seq,
         postingId: r.id,
@@ -153,14 +193,14 @@ export class StatementService {
         points: r.points,
         pointsLabel: pointsLabel(r.points, warning),
         warning,
-        occurredOn: e?.occurredOn ?? null,
-        ruleText: e ? ruleInWords(e, r.itemCode) : null,
-        explanation: e?.explanation.text ?? null,
-        committeeReason: e?.reason ?? null,
-        evidenceNote: e?.evidenceNote ?? null,
-        decision: e ? decisionText(e) : null,
-        decisionReason: e?.decisionReason ?? null,
-        reviewPeriod: e?.period ?? null,
+        occurredOn: r.occurredOn,
+        ruleText: this.ruleText(r),
+        explanation: r.explanation,
+        committeeReason: r.committeeReason,
+        evidenceNote: r.evidenceNote,
+        decision: deed ? decisionText(r) : null,
+        decisionReason: r.decisionReason,
+        reviewPeriod: r.reviewPeriod,
         receiptNo: r.receiptNo,
         shopName: r.shopName,
         balance,

@@ -1,6 +1,6 @@
 import ExcelJS from 'exceljs';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { shanghaiDate, sqlJsonInstant, sqlShanghaiDate } from '@app/common/time';
 import { StatementRepository } from '@app/ledger/statement.repository';
 import { LedgerService } from '@app/ledger/ledger.service';
@@ -111,6 +111,25 @@ describe('statement lines that explain every movement', () => {
     for (const e of edges) {
       const [row] = await stack.db.query(`SELECT $1::timestamptz AS d, ${sqlJsonInstant('$1::timestamptz')} AS json, ${sqlShanghaiDate('$1::timestamptz')} AS date`, [e]);
       expect({ e, json: row.json, date: row.date }).toEqual({ e, json: (row.d as Date).toISOString(), date: shanghaiDate(row.d as Date) });
+    }
+  });
+
+  it('puts a catalogue item version\'s rule in words once: later statements read no rule and give the same words', async () => {
+    const repo = stack.api.get(StatementRepository);
+    const spy = vi.spyOn(repo, 'ruleSources');
+    try {
+      const path = `/api/v1/residents/${r()}/statement`;
+      const first = await request(stack.http).get(path).set('authorization', t.village_clerk).expect(200);
+      // Earlier statements in this file may have taught it already: at most one read of the rules here.
+      expect(spy.mock.calls.length).toBeLessThanOrEqual(1);
+      const learned = spy.mock.calls.length;
+      const again = await request(stack.http).get(path).set('authorization', t.town_admin).expect(200);
+      expect(spy.mock.calls.length).toBe(learned);
+      expect(again.body.lines).toEqual(first.body.lines);
+      const ruled = (first.body.lines as Line[]).filter((l) => l.kind === 'deed');
+      expect(ruled.map((l) => l.ruleText)).toEqual(ruled.map(() => expect.stringMatching(/分/)));
+    } finally {
+      spy.mockRestore();
     }
   });
 
