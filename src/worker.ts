@@ -1,3 +1,5 @@
+// First: a SIGTERM during start-up is kept until Nest's shutdown listeners are in (startup-signals.ts).
+import { releaseStartupSignals } from './common/startup-signals';
 import 'reflect-metadata';
 import './error-codes';
 import { NestFactory } from '@nestjs/core';
@@ -19,6 +21,7 @@ async function main(): Promise<void> {
   // SIGTERM: close workers (current jobs finish), then the database and Redis connections.
   app.enableShutdownHooks();
   armShutdownDeadline(app.get(AppConfig).get('SHUTDOWN_TIMEOUT_MS'), (m) => app.get(Logger).error(m));
+  releaseStartupSignals();
   await app.init();
 }
 

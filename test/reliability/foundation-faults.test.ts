@@ -153,4 +153,35 @@ describe('SIGTERM shuts both processes down cleanly', () => {
       await adminQuery(baseUrl(), `DROP DATABASE IF EXISTS "${db.name}" WITH (FORCE)`);
     }
   }, 180_000);
+
+  it('a SIGTERM while the worker is still starting is kept: it starts, then closes its workers and exits', async () => {
+    const db = await createTestDatabase(baseUrl());
+    const env = { DATABASE_URL: db.url, REDIS_URL: process.env.REDIS_URL as string, QUEUE_PREFIX: `sig0${db.name}`, LOG_LEVEL: 'info' };
+    let worker: ReturnType<typeof spawnBuilt> | undefined;
+    try {
+      // How long a start takes on this machine now: spawn to "workers started".
+      const t0 = Date.now();
+      worker = spawnBuilt('worker', [], env);
+      await waitFor(() => worker?.output().includes('workers started'), { timeoutMs: 60_000, description: 'worker up' });
+      const startMs = Date.now() - t0;
+      worker.child.kill('SIGTERM');
+      await worker.exited;
+      // Again, with SIGTERM half-way through that: Node itself is up long before (the entry point's
+      // first import listens for the signal, src/common/startup-signals.ts), the queues not yet.
+      worker = spawnBuilt('worker', [], env);
+      await new Promise((r) => setTimeout(r, Math.round(startMs / 2)));
+      const sentAt = Date.now();
+      worker.child.kill('SIGTERM');
+      const w = await worker.exited;
+      expect(w.code === 0 || w.signal === 'SIGTERM').toBe(true);
+      const lines = worker.output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg?: string; time?: number });
+      // It came while the worker was starting, and the worker still started and shut down as on any
+      // SIGTERM; without the early listener the signal's default action killed it there, silently.
+      expect(lines.find((l) => l.msg === 'workers started')?.time ?? 0).toBeGreaterThan(sentAt);
+      expect(lines.some((l) => l.msg === 'workers closed')).toBe(true);
+    } finally {
+      await stopSpawned(worker, 1000);
+      await adminQuery(baseUrl(), `DROP DATABASE IF EXISTS "${db.name}" WITH (FORCE)`);
+    }
+  }, 180_000);
 });
