@@ -20,11 +20,13 @@ let deadline: NodeJS.Timeout | null = null;
 const keep = (signal: NodeJS.Signals): void => {
   if (received) process.exit(1);
   received = signal;
-  const ms = Number(process.env.SHUTDOWN_TIMEOUT_MS);
+  // The environment is not validated yet (env.schema.ts's default is 30,000 too).
+  const set = Number(process.env.SHUTDOWN_TIMEOUT_MS);
+  const ms = set > 0 ? set : 30_000;
   deadline = setTimeout(() => {
-    console.error(`${signal} during start-up, and start-up did not finish within ${ms > 0 ? ms : 30_000} ms; exiting`);
+    console.error(`${signal} during start-up, and start-up did not finish within ${ms} ms; exiting`);
     process.exit(1);
-  }, ms > 0 ? ms : 30_000);
+  }, ms);
   deadline.unref();
 };
 for (const s of SIGNALS) process.on(s, keep);

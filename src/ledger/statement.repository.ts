@@ -61,7 +61,6 @@ export interface StatementPostingRow {
 /** A catalogue item version's rule, to put in words (explainRule). */
 export interface RuleSource {
   id: string;
-  code: string;
   sign: 1 | -1;
   rule: Rule;
   caps: ItemCaps | null;
@@ -149,6 +148,6 @@ export class StatementRepository {
 
   /** The scoring rules of these catalogue item versions (the ones a statement has not seen yet). */
   ruleSources(itemIds: string[], db: Queryable = this.db): Promise<RuleSource[]> {
-    return queryRows<RuleSource>(db, `SELECT id::text AS id, code, sign, rule, caps FROM catalog_items WHERE id = ANY($1::uuid[])`, [itemIds]);
+    return queryRows<RuleSource>(db, `SELECT id::text AS id, sign, rule, caps FROM catalog_items WHERE id = ANY($1::uuid[])`, [itemIds]);
   }
 }

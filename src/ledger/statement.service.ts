@@ -67,6 +67,7 @@ function ruleInWords(source: RuleSource, itemCode: string | null): string | null
   }
 }
 
+/** Null for lines without a review decision, which all but deed lines are. */
 function decisionText(r: StatementPostingRow): string | null {
   if (!r.decision) return null;
   const verdict = r.decision === 'approved' ? '议事会通过' : '议事会未通过';
@@ -175,7 +176,6 @@ export class StatementService {
         continue;
       }
       if (to && postedPeriod > to) break;
-      const deed = r.ruleItemId !== null;
       const warning = r.kind === 'deed' && r.points === 0 && r.sign === -1;
       lines.push({
         seq: r.seq,
@@ -198,7 +198,7 @@ export class StatementService {
         explanation: r.explanation,
         committeeReason: r.committeeReason,
         evidenceNote: r.evidenceNote,
-        decision: deed ? decisionText(r) : null,
+        decision: decisionText(r),
         decisionReason: r.decisionReason,
         reviewPeriod: r.reviewPeriod,
         receiptNo: r.receiptNo,
