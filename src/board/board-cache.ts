@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@app/config/app-config';
 import { ReadReplica } from '@app/database/read-replica';
 import { SharedRedis } from '@app/shared-state/shared-redis';
-import type { RenderedBody } from './rendered-body';
+import type { PageBody } from './rendered-body';
 
 /** Generation keys outlive any cached copy by far; they only need to stop growing forever. */
 const GENERATION_TTL_S = 90 * 24 * 3600;
@@ -13,7 +13,7 @@ interface Cached {
   until: number;
   /** The village-period's generation when this copy was loaded; null if Redis did not answer. */
   generation: string | null;
-  value: Promise<RenderedBody>;
+  value: Promise<PageBody>;
 }
 
 /**
@@ -39,7 +39,7 @@ export class BoardCache {
   }
 
   /** `variant`: what else the rendering depends on (the base address its QR codes carry). */
-  async get(kind: 'json' | 'html', villageId: string, period: string, load: () => Promise<RenderedBody>, variant = ''): Promise<RenderedBody> {
+  async get(kind: 'json' | 'html', villageId: string, period: string, load: () => Promise<PageBody>, variant = ''): Promise<PageBody> {
     if (this.ttlMs <= 0) return load();
     const key = `${kind}:${villageId}:${period}|${variant}`;
     const generation = await this.generation(villageId, period);

@@ -1,59 +1,82 @@
 import type { BoardContent, BoardResident } from './board-content';
+import { deflatePiece, inflatePiece, type DeflatedPiece } from './gzip-pieces';
+import { PiecedBody, type PlainPiece } from './rendered-body';
 import { LINE_STATUS_LABELS, lineStatus, toPublicBoard, toPublicResident, type BoardContext, type BoardCycle, type LiveEntryState, type LineStatus } from './board-view';
 
 /**
- * The JSON board without parsing and re-serialising its lines on every render (issue 19).
+ * The JSON board without building, serialising or compressing its lines on every render (issue 19).
  *
  * At publish, `publicBoardParts` writes what of the public board does not depend on the request
- * or on later events (boards.public_parts, UTF-8 bytes): the content without its lines as JSON
- * on the first line, then the `residents` array exactly as the JSON board sends it, except that
- * each line's live standing (`status`, `statusLabel`: approved / disputed / 撤销 / 已入账) is a
- * mark U+0001 <entry id> U+0001. A render (`renderBoardJson`) parses only the small first line,
- * builds the rest of the board through `toPublicBoard` as before, and splices the stored
- * residents bytes in with each mark replaced by the line's standing now. JSON.stringify writes a
- * control character inside a string as an escape (\u0001), never raw, so a raw U+0001 in the
- * text is always a mark. The answer is the same bytes as JSON.stringify(toPublicBoard(content, …)).
+ * or on later events (boards.public_parts): the content without its lines as JSON on the first
+ * line, an index on the second, then the `residents` array exactly as the JSON board sends it,
+ * twice: once with every line's standing "approved" (the board while it is publicized) and once
+ * "posted" (已入账, once the cycle is finalized). Each copy is cut between residents into pieces
+ * of about PIECE_BYTES, and each piece is stored deflated on its own (gzip-pieces.ts).
+ *
+ * A render (`renderBoardJson`) parses only the small head and index, builds the rest of the board
+ * through `toPublicBoard` as before, and answers with the copy for the cycle's state: a gzip
+ * client gets the stored pieces as they are between the freshly compressed head and tail (no
+ * deflate of the 1.6 MB body, no inflate either); a line whose standing is not the usual one
+ * (under objection, revoked) is changed in its piece, and only that piece is compressed again.
+ * The answer inflates to the same bytes as JSON.stringify(toPublicBoard(content, …)).
  */
-const MARK = '\u0001';
+
 /**
  * The format of the stored parts, kept beside them (boards.public_parts_version). Change it with
- * any change to what the JSON board sends (toPublicBoard's fields or their order, the mark): a
- * board whose parts have another version renders from its content, so stored bytes written by
- * an older release are never sent in a newer release's place.
+ * any change to what the JSON board sends (toPublicBoard's fields or their order) or to this
+ * layout: a board whose parts have another version renders from its content, so stored bytes
+ * written by an older release are never sent in a newer release's place.
+ * 1: the residents text once, each line's standing a mark (until 2026-12-02).
  */
-export const BOARD_PARTS_VERSION = 1;
-const MARK_BYTE = 0x01;
-/** `toPublicBoard` of content without lines: where the stored residents text goes. */
+export const BOARD_PARTS_VERSION = 2;
+/**
+ * About how large a piece is before compression. Pieces are compressed apart, so smaller ones
+ * lose back-references (the bench's 1.57 MB board: 173 KB gzipped whole, 179 KB in 256 KB
+ * pieces, 199 KB in 64 KB ones) but make a changed line cheaper to compress again (≈ 2 ms per
+ * 256 KB piece).
+ */
+const PIECE_BYTES = 256 * 1024;
+/** `toPublicBoard` of content without lines: where the residents text goes. */
 const NO_RESIDENTS = '"residents":[]';
+const USUAL = ['approved', 'posted'] as const;
+type Usual = (typeof USUAL)[number];
 
 export type BoardHead = Omit<BoardContent, 'residents'>;
+/** Per copy, per piece: [deflated length, length, CRC-32]. */
+type PartsIndex = Record<Usual, Array<[number, number, number]>>;
 
 /**
- * The stored text of a board's public parts, or null when a line has no record number (content
- * of a board published before lines carried one: those are rendered from the content).
+ * The stored public parts, or null when a line has no record number (content of a board
+ * published before lines carried one: those are rendered from the content).
  */
 export function publicBoardParts(content: BoardContent): Buffer | null {
   const { residents, ...head } = content;
   if (residents.some((r) => r.lines.some((l) => !l.recordNo))) return null;
-  return Buffer.from(`${JSON.stringify(head)}\n[${residents.map(residentText).join(',')}]`, 'utf8');
+  const copies = USUAL.map((status) => residentPieces(residents, status));
+  const index = Object.fromEntries(USUAL.map((status, i) => [status, copies[i].map((p) => [p.z.length, p.n, p.crc])])) as PartsIndex;
+  return Buffer.concat([Buffer.from(`${JSON.stringify(head)}\n${JSON.stringify(index)}\n`, 'utf8'), ...copies.flat().map((p) => p.z)]);
 }
 
-/**
- * One resident as the JSON board writes it (toPublicResident, the same function toPublicBoard
- * uses), each line's standing written as `approved` and then replaced by its mark. The last
- * `"status":"approved","statusLabel":…` of a line is its own: inside a string every quote is
- * escaped, and only pointsLabel (no quote in it) comes after.
- */
-function residentText(r: BoardResident): string {
-  const placeholder = standingText('approved');
-  const resident = toPublicResident(r, (l) => ({ recordNo: l.recordNo ?? '', status: 'approved' }));
-  const lines = resident.lines.map((l) => {
-    const text = JSON.stringify(l);
-    const at = text.lastIndexOf(placeholder);
-    return `${text.slice(0, at)}${MARK}${l.entryId}${MARK}${text.slice(at + placeholder.length)}`;
+/** The residents array as the JSON board writes it with every line's standing `status`, in deflated pieces cut between residents. */
+function residentPieces(residents: BoardResident[], status: Usual): DeflatedPiece[] {
+  const pieces: DeflatedPiece[] = [];
+  let texts: string[] = ['['];
+  let size = 1;
+  const cut = (): void => {
+    pieces.push(deflatePiece(Buffer.from(texts.join(''), 'utf8')));
+    texts = [];
+    size = 0;
+  };
+  residents.forEach((r, i) => {
+    // toPublicResident: the same function toPublicBoard uses, so the bytes are the same.
+    const text = `${i > 0 ? ',' : ''}${JSON.stringify(toPublicResident(r, (l) => ({ recordNo: l.recordNo ?? '', status })))}`;
+    texts.push(text);
+    size += Buffer.byteLength(text, 'utf8');
+    if (size >= PIECE_BYTES) cut();
   });
-  // `{"name":…,"total":…,"lines":[]}` with the lines put between the brackets.
-  return `${JSON.stringify({ ...resident, lines: [] }).slice(0, -2)}${lines.join(',')}]}`;
+  texts.push(']');
+  cut();
+  return pieces;
 }
 
 function standingText(status: LineStatus): string {
@@ -61,55 +84,70 @@ function standingText(status: LineStatus): string {
 }
 
 /**
- * The JSON board (UTF-8) from its stored public parts: the same bytes as
- * Buffer.from(JSON.stringify(toPublicBoard(content, …))). The residents part is copied as the
- * stored bytes, never decoded or encoded: in UTF-8 the bytes 0x01 and 0x0a are only ever the
- * characters U+0001 and newline (every byte of a longer character is ≥ 0x80).
+ * The JSON board from its stored public parts (a PiecedBody: its gzip form is mostly the stored
+ * pieces; its plain form the same bytes as Buffer.from(JSON.stringify(toPublicBoard(content, …)))).
  */
-export function renderBoardJson(stored: Buffer, cycle: BoardCycle, live: LiveEntryState[], now: Date, context: BoardContext): Buffer {
-  const split = stored.indexOf(0x0a);
-  const head = JSON.parse(stored.toString('utf8', 0, split)) as BoardHead;
+export function renderBoardJson(stored: Buffer, cycle: BoardCycle, live: LiveEntryState[], now: Date, context: BoardContext): PiecedBody {
+  const first = stored.indexOf(0x0a);
+  const second = stored.indexOf(0x0a, first + 1);
+  if (first < 0 || second < 0) throw new Error('board parts without their head and index');
+  const head = JSON.parse(stored.toString('utf8', 0, first)) as BoardHead;
+  const index = JSON.parse(stored.toString('utf8', first + 1, second)) as PartsIndex;
   const text = JSON.stringify(toPublicBoard({ ...head, residents: [] }, cycle, live, now, context));
   // Unique: the one array-valued "residents" key (inside a JSON string every quote is escaped).
   const at = text.indexOf(NO_RESIDENTS);
   if (at < 0) throw new Error('board JSON without its residents key');
   const finalized = cycle.state === 'finalized';
-  const byEntry = new Map(live.map((s) => [s.entryId, s]));
-  const standings = new Map<LineStatus, Buffer>();
-  const standing = (status: LineStatus): Buffer => {
-    let b = standings.get(status);
-    if (!b) standings.set(status, (b = Buffer.from(standingText(status), 'utf8')));
-    return b;
-  };
-  const usual = standing(lineStatus(undefined, finalized));
-  // First where the marks are and what replaces each, then one copy into a buffer of the exact size.
-  const before = Buffer.from(`${text.slice(0, at)}"residents":`, 'utf8');
-  const after = Buffer.from(text.slice(at + NO_RESIDENTS.length), 'utf8');
-  const marks: number[] = [];
-  const standingOf: Buffer[] = [];
-  let size = before.length + after.length + stored.length - split - 1;
-  for (let open = stored.indexOf(MARK_BYTE, split + 1); open >= 0; ) {
-    const close = stored.indexOf(MARK_BYTE, open + 1);
-    if (close < 0) throw new Error('board parts with an unclosed mark');
-    const s = byEntry.size === 0 ? undefined : byEntry.get(stored.toString('latin1', open + 1, close));
-    const b = s ? standing(lineStatus(s, finalized)) : usual;
-    marks.push(open, close);
-    standingOf.push(b);
-    size += b.length - (close - open + 1);
-    open = stored.indexOf(MARK_BYTE, close + 1);
+  const usual = lineStatus(undefined, finalized) as Usual;
+  let offset = second + 1;
+  if (usual === 'posted') for (const [z] of index.approved) offset += z;
+  const pieces: PlainPiece[] = index[usual].map(([z, n, crc]) => {
+    const piece = { z: stored.subarray(offset, offset + z), n, crc };
+    offset += z;
+    return piece;
+  });
+  if (offset > stored.length) throw new Error('board parts shorter than their index');
+  const changed = live.map((s) => ({ entryId: s.entryId, status: lineStatus(s, finalized) })).filter((s) => s.status !== usual);
+  const lines = changed.length > 0 ? withStandings(pieces, changed, usual) : pieces;
+  return new PiecedBody([plainPiece(Buffer.from(`${text.slice(0, at)}"residents":`, 'utf8')), ...lines, plainPiece(Buffer.from(text.slice(at + NO_RESIDENTS.length), 'utf8'))]);
+}
+
+function plainPiece(plain: Buffer): PlainPiece {
+  return { ...deflatePiece(plain), plain };
+}
+
+/**
+ * The pieces with each changed line's standing written in: a line is found by its entry id (a
+ * raw `"entryId":"…"` occurs only as a line's own key, since inside a string every quote is
+ * escaped), its standing is the first `"status":…` after it, in the same line. A piece with a
+ * changed line is compressed again; the others are kept as stored (with their bytes, inflated to
+ * look, for a client that does not take gzip). An entry not on the board changes nothing.
+ */
+function withStandings(pieces: PlainPiece[], changed: Array<{ entryId: string; status: LineStatus }>, usual: Usual): PlainPiece[] {
+  const plains = pieces.map((p) => p.plain ?? inflatePiece(p));
+  const usualText = Buffer.from(standingText(usual), 'utf8');
+  const edits: Array<Array<{ at: number; text: Buffer }>> = pieces.map(() => []);
+  for (const c of changed) {
+    const key = Buffer.from(`"entryId":${JSON.stringify(c.entryId)},`, 'utf8');
+    let i = 0;
+    let line = -1;
+    for (; i < plains.length && line < 0; i++) line = plains[i].indexOf(key);
+    if (line < 0) continue;
+    i--;
+    const standing = plains[i].indexOf(usualText, line);
+    const nextLine = plains[i].indexOf('"entryId":', line + key.length);
+    if (standing < 0 || (nextLine >= 0 && standing > nextLine)) throw new Error(`board parts: no standing on the line of ${c.entryId}`);
+    edits[i].push({ at: standing, text: Buffer.from(standingText(c.status), 'utf8') });
   }
-  const out = Buffer.allocUnsafe(size);
-  out.set(before, 0);
-  let o = before.length;
-  let pos = split + 1;
-  for (let i = 0; i < standingOf.length; i++) {
-    out.set(stored.subarray(pos, marks[2 * i]), o);
-    o += marks[2 * i] - pos;
-    out.set(standingOf[i], o);
-    o += standingOf[i].length;
-    pos = marks[2 * i + 1] + 1;
-  }
-  out.set(stored.subarray(pos), o);
-  out.set(after, o + stored.length - pos);
-  return out;
+  return pieces.map((p, i) => {
+    if (edits[i].length === 0) return { ...p, plain: plains[i] };
+    const parts: Buffer[] = [];
+    let pos = 0;
+    for (const e of edits[i].sort((a, b) => a.at - b.at)) {
+      parts.push(plains[i].subarray(pos, e.at), e.text);
+      pos = e.at + usualText.length;
+    }
+    parts.push(plains[i].subarray(pos));
+    return plainPiece(Buffer.concat(parts));
+  });
 }

@@ -9,7 +9,7 @@ import { renderBoardJson } from './board-json';
 import { toPublicBoard, type BoardLinks, type LiveEntryState, type PublicBoard } from './board-view';
 import type { BoardOverviewRowDto, BoardsOverviewDto, PublicTownDto, VillageBoardDto } from './board.dto';
 import { BoardRepository, type PublishedBoardRow } from './board.repository';
-import { RenderedBody } from './rendered-body';
+import { RenderedBody, type PageBody } from './rendered-body';
 import { lateFlags, periodDeadlines } from './deadlines';
 
 /** The public 公示栏 (no login, masked names only) and the town's view of every village's board. */
@@ -31,17 +31,17 @@ export class BoardService {
   ) {}
 
   /** `village` is an id or a village code (see resolveVillage); the cache is keyed by the id either way. */
-  async boardJsonBody(village: string, period: string, townCode: string | undefined, base: string): Promise<RenderedBody> {
+  async boardJsonBody(village: string, period: string, townCode: string | undefined, base: string): Promise<PageBody> {
     const villageId = await this.resolveVillage(village, townCode, 'BOARD.NOT_FOUND');
-    return this.cached('json', villageId, period, base, async () => new RenderedBody(await this.boardJson(villageId, period, base)));
+    return this.cached('json', villageId, period, base, () => this.boardJson(villageId, period, base));
   }
 
-  async boardHtmlBody(village: string, period: string, townCode: string | undefined, base: string): Promise<RenderedBody> {
+  async boardHtmlBody(village: string, period: string, townCode: string | undefined, base: string): Promise<PageBody> {
     const villageId = await this.resolveVillage(village, townCode, 'BOARD.NOT_FOUND');
     return this.cached('html', villageId, period, base, async () => new RenderedBody(await this.boardHtml(villageId, period, base)));
   }
 
-  private cached(kind: 'json' | 'html', villageId: string, period: string, base: string, load: () => Promise<RenderedBody>): Promise<RenderedBody> {
+  private cached(kind: 'json' | 'html', villageId: string, period: string, base: string, load: () => Promise<PageBody>): Promise<PageBody> {
     if (!this.bases.has(base)) {
       if (this.bases.size >= BoardService.MAX_BASES) return load();
       this.bases.add(base);
@@ -115,17 +115,17 @@ export class BoardService {
   }
 
   /**
-   * The JSON board as UTF-8, the bytes of JSON.stringify(board(…)): spliced from the parts stored
-   * at publish (board-json.ts), without parsing the content; boards published before those parts
-   * existed are built from the content.
+   * The JSON board, whose plain form is the bytes of JSON.stringify(board(…)): from the pieces
+   * stored at publish (board-json.ts), without parsing the content or compressing its lines;
+   * boards published before those parts existed (or in another format) are built from the content.
    */
-  async boardJson(villageId: string, period: string, base: string, now = new Date()): Promise<Buffer> {
+  async boardJson(villageId: string, period: string, base: string, now = new Date()): Promise<PageBody> {
     return this.replica.read({ board: { villageId, period } }, async (db) => {
       const row = await this.repo.findPublishedBoard(villageId, period, db, true);
       if (!row) throw new AppError('BOARD.NOT_FOUND');
       const live = await this.repo.exceptionalEntryStates(villageId, period, db);
       if (row.publicParts) return renderBoardJson(row.publicParts, row, live, now, { issuer: row, links: publicPageLinks(base, row.townCode, row.villageCode, period) });
-      return Buffer.from(JSON.stringify(await this.fromContent(villageId, period, row, live, now, base, db)), 'utf8');
+      return new RenderedBody(JSON.stringify(await this.fromContent(villageId, period, row, live, now, base, db)));
     });
   }
 

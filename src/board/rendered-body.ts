@@ -2,28 +2,80 @@ import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { Request, Response } from 'express';
+import { gzipOfPieces, inflatePiece, type DeflatedPiece } from './gzip-pieces';
 
 const gzipAsync = promisify(gzip);
+
+/** A public page as sent: its plain and gzip forms, each with its own ETag (they are different bytes). */
+export interface PageBody {
+  etag(gzip: boolean): string;
+  bytes(gzip: boolean): Promise<Buffer>;
+}
+
+function tag(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('base64url').slice(0, 32);
+}
 
 /**
  * A rendered public page kept as bytes, the way it is sent: the UTF-8 body and its ETag computed
  * once (Express would otherwise convert and hash a ~1 MB board on every request), the gzip form
  * made on first demand (a board compresses ~10×; residents read it on phones).
  */
-export class RenderedBody {
+export class RenderedBody implements PageBody {
   readonly body: Buffer;
-  readonly etag: string;
+  private readonly tag: string;
   private gzipped?: Promise<Buffer>;
 
-  /** `text`: the page, or its UTF-8 bytes already (the JSON board, spliced as bytes: board-json.ts). */
+  /** `text`: the page, or its UTF-8 bytes already. */
   constructor(text: string | Buffer) {
     this.body = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
-    this.etag = `"${createHash('sha256').update(this.body).digest('base64url').slice(0, 32)}"`;
+    this.tag = tag(this.body);
   }
 
-  gzip(): Promise<Buffer> {
+  etag(gz: boolean): string {
+    return gz ? `"${this.tag}-gz"` : `"${this.tag}"`;
+  }
+
+  bytes(gz: boolean): Promise<Buffer> {
+    if (!gz) return Promise.resolve(this.body);
     this.gzipped ??= gzipAsync(this.body, { level: 6 });
     return this.gzipped;
+  }
+}
+
+/** A piece of a PiecedBody, with its bytes where they are at hand (else they are inflated when asked for). */
+export type PlainPiece = DeflatedPiece & { plain?: Buffer };
+
+/**
+ * A page kept as deflated pieces (gzip-pieces.ts; the JSON board: board-json.ts): the gzip form
+ * is the pieces as they are, put together at once (a copy); the plain form is inflated only for a
+ * client that does not take gzip. The gzip form's ETag is the hash of its own bytes, the plain
+ * form's that of its bytes, as RenderedBody's.
+ */
+export class PiecedBody implements PageBody {
+  private readonly gzipped: Buffer;
+  private readonly gzipTag: string;
+  private plain?: { bytes: Buffer; tag: string };
+
+  constructor(private readonly pieces: readonly PlainPiece[]) {
+    this.gzipped = gzipOfPieces(pieces);
+    this.gzipTag = tag(this.gzipped);
+  }
+
+  etag(gz: boolean): string {
+    return gz ? `"${this.gzipTag}-gz"` : `"${this.plainForm().tag}"`;
+  }
+
+  bytes(gz: boolean): Promise<Buffer> {
+    return Promise.resolve(gz ? this.gzipped : this.plainForm().bytes);
+  }
+
+  private plainForm(): { bytes: Buffer; tag: string } {
+    if (!this.plain) {
+      const bytes = Buffer.concat(this.pieces.map((p) => p.plain ?? inflatePiece(p)));
+      this.plain = { bytes, tag: tag(bytes) };
+    }
+    return this.plain;
   }
 }
 
@@ -47,21 +99,17 @@ function wantsGzip(req: Request): boolean {
  * Sends a rendered page with the public cache headers: a matching If-None-Match is answered 304
  * without a body; gzip when accepted. Each encoding has its own ETag (they are different bytes).
  */
-export async function sendRendered(req: Request, res: Response, page: RenderedBody, contentType: string): Promise<void> {
+export async function sendRendered(req: Request, res: Response, page: PageBody, contentType: string): Promise<void> {
   const gz = wantsGzip(req);
   cacheable(res);
   res.setHeader('content-type', contentType);
   res.setHeader('vary', 'Accept-Encoding');
-  res.setHeader('etag', gz ? `${page.etag.slice(0, -1)}-gz"` : page.etag);
+  res.setHeader('etag', page.etag(gz));
   if (req.fresh) {
     res.status(304).end();
     return;
   }
-  if (gz) {
-    const body = await page.gzip();
-    res.setHeader('content-encoding', 'gzip');
-    res.status(200).send(body);
-    return;
-  }
-  res.status(200).send(page.body);
+  const body = await page.bytes(gz);
+  if (gz) res.setHeader('content-encoding', 'gzip');
+  res.status(200).send(body);
 }

@@ -446,6 +446,9 @@ describe('staff console (browser): clerk entry, upload, review meeting, publish,
     await page.getByRole('navigation', { name: '主菜单' }).getByRole('menuitem', { name: '公示预览' }).click();
     await page.getByLabel('公示内容', { exact: true }).waitFor();
     expect(await page.getByText(/信义积分公示$/).count()).toBe(1);
+    // The board JSON came gzipped from its stored pieces (board-json.ts): Chromium inflated it, every line is there with its standing.
+    const shown = await apiCall<{ residents: Array<{ lines: unknown[] }> }>('GET', `/public/boards/${villageId}/${period}`, null);
+    expect(await page.getByLabel('公示内容', { exact: true }).locator('tbody tr').count()).toBe(shown.residents.flatMap((r) => r.lines).length);
     await shot('board-preview');
   });
 

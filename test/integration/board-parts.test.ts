@@ -34,9 +34,14 @@ describe('public board JSON from its stored parts', () => {
   });
   afterAll(async () => stack?.close());
 
+  const boardPath = () => `/api/v1/public/boards/${f.villageA}/${month.period}`;
+  /** The plain answer, and the gzip answer as a browser reads it (superagent inflates it, checking its CRC and length). */
   const get = async () => {
-    const res = await request(stack.http).get(`/api/v1/public/boards/${f.villageA}/${month.period}`).set('accept-encoding', 'identity').expect(200);
-    return { text: res.text, etag: res.headers.etag as string };
+    const res = await request(stack.http).get(boardPath()).set('accept-encoding', 'identity').expect(200);
+    expect(res.headers['content-encoding']).toBeUndefined();
+    const gz = await request(stack.http).get(boardPath()).set('accept-encoding', 'gzip').expect(200);
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    return { text: res.text, etag: res.headers.etag as string, gzipText: gz.text };
   };
 
   /** The answer from the stored parts, then from the content alone (the parts set aside, as on a board published before them). */
@@ -63,6 +68,7 @@ describe('public board JSON from its stored parts', () => {
     const { fromParts, fromContent } = await bothWays();
     expect(fromParts.text).toBe(fromContent.text);
     expect(fromParts.etag).toBe(fromContent.etag);
+    expect(fromParts.gzipText).toBe(fromParts.text);
     expect(Object.values(statuses(fromParts.text))).toEqual(['approved', 'approved', 'approved', 'approved']);
     expect(JSON.parse(fromParts.text).objectionOpen).toBe(true);
   });
@@ -85,6 +91,18 @@ describe('public board JSON from its stored parts', () => {
     expect(after[month.entryIds[1]]).toBe('revoked');
     expect(after[month.entryIds[0]]).toBe('posted');
     expect(JSON.parse(fromParts.text)).toMatchObject({ finalized: true, state: 'finalized' });
+    expect(fromParts.gzipText).toBe(fromParts.text);
+  });
+
+  it('the gzip answer from the pieces has its own ETag: a browser asking again with it gets 304 (the ETag is stable across renders)', async () => {
+    const first = await request(stack.http).get(boardPath()).set('accept-encoding', 'gzip').expect(200);
+    const etag = first.headers.etag as string;
+    expect(etag).toMatch(/^"[\w-]{32}-gz"$/);
+    const plain = await request(stack.http).get(boardPath()).set('accept-encoding', 'identity').expect(200);
+    expect(plain.headers.etag).not.toBe(etag);
+    const again = await request(stack.http).get(boardPath()).set('accept-encoding', 'gzip').set('if-none-match', etag).expect(304);
+    expect(again.text).toBe('');
+    expect((await request(stack.http).get(boardPath()).set('accept-encoding', 'gzip')).headers.etag).toBe(etag);
   });
 
   it('parts written in another format (an older release) are not used: the board renders from its content', async () => {
