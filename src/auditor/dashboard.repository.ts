@@ -106,15 +106,21 @@ export class DashboardRepository {
     );
   }
 
-  /** Outbox rows not yet accepted by the platform: per village for the period, and the town's total over all periods. */
+  /**
+   * Outbox rows not yet accepted by the platform: per village for the period (villages with some),
+   * and the town's total over all periods (the one row whose villageId is null). From the
+   * trigger-kept counts (migration DashboardOutboxTotals): a few rows per village and month
+   * instead of every unsent outbox row.
+   */
   exportBacklog(townId: string, period: string, db: Queryable = this.db): Promise<ExportBacklogRow[]> {
     return queryRows<ExportBacklogRow>(
       db,
       `SELECT CASE WHEN GROUPING(x.village) = 1 THEN NULL ELSE x.village END AS "villageId",
-              count(*) FILTER (WHERE x.status = 'pending')::int AS pending, count(*) FILTER (WHERE x.status = 'failed')::int AS failed
-         FROM (SELECT status, CASE WHEN period = $2 THEN village_id END AS village
-                 FROM credit_outbox WHERE town_id = $1 AND status <> 'sent') x
-        GROUP BY GROUPING SETS ((x.village), ())`,
+              COALESCE(sum(x.n) FILTER (WHERE x.status = 'pending'), 0)::int AS pending, COALESCE(sum(x.n) FILTER (WHERE x.status = 'failed'), 0)::int AS failed
+         FROM (SELECT status, n, CASE WHEN period = $2 THEN village_id END AS village
+                 FROM dashboard_outbox_totals WHERE town_id = $1) x
+        GROUP BY GROUPING SETS ((x.village), ())
+       HAVING GROUPING(x.village) = 1 OR (x.village IS NOT NULL AND sum(x.n) <> 0)`,
       [townId, period],
     );
   }
