@@ -141,6 +141,19 @@ describe('renderBoardJson', () => {
     );
   });
 
+  it('a board with hundreds of lines revoked or under objection (one pass over the lines, not a search per line)', async () => {
+    const big = bigBoard(900);
+    const stored = publicBoardParts(big) as Buffer;
+    const states = big.residents.flatMap((r) => r.lines).filter((_, i) => i % 9 === 0).map((l, i) => ({ entryId: l.entryId, status: i % 2 ? 'rejected' : 'approved', disputed: i % 2 === 0 }));
+    expect(states.length).toBe(300);
+    for (const st of ['publicized', 'finalized'] as const) {
+      const expected = JSON.stringify(toPublicBoard(big, cycle(st), states, now, context));
+      const f = await forms(stored, cycle(st), states);
+      expect(f.gzip).toBe(expected);
+      expect(f.plain).toBe(expected);
+    }
+  });
+
   it('sends the stored pieces as they are: only a piece with a changed line is compressed again', async () => {
     const big = bigBoard(900);
     const stored = publicBoardParts(big) as Buffer;

@@ -116,6 +116,9 @@ function plainPiece(plain: Buffer): PlainPiece {
   return { ...deflatePiece(plain), plain };
 }
 
+/** A line's first key and the quote its id opens with (a raw quote only ever delimits a JSON string). */
+const ENTRY_KEY = Buffer.from('"entryId":"', 'utf8');
+
 /**
  * The pieces with each changed line's standing written in: a line is found by its entry id (a
  * raw `"entryId":"…"` occurs only as a line's own key, since inside a string every quote is
@@ -126,24 +129,29 @@ function plainPiece(plain: Buffer): PlainPiece {
 function withStandings(pieces: PlainPiece[], changed: Array<{ entryId: string; status: LineStatus }>, usual: Usual): PlainPiece[] {
   const plains = pieces.map((p) => p.plain ?? inflatePiece(p));
   const usualText = Buffer.from(standingText(usual), 'utf8');
+  const statusOf = new Map(changed.map((c) => [c.entryId, c.status]));
   const edits: Array<Array<{ at: number; text: Buffer }>> = pieces.map(() => []);
-  for (const c of changed) {
-    const key = Buffer.from(`"entryId":${JSON.stringify(c.entryId)},`, 'utf8');
-    let i = 0;
-    let line = -1;
-    for (; i < plains.length && line < 0; i++) line = plains[i].indexOf(key);
-    if (line < 0) continue;
-    i--;
-    const standing = plains[i].indexOf(usualText, line);
-    const nextLine = plains[i].indexOf('"entryId":', line + key.length);
-    if (standing < 0 || (nextLine >= 0 && standing > nextLine)) throw new Error(`board parts: no standing on the line of ${c.entryId}`);
-    edits[i].push({ at: standing, text: Buffer.from(standingText(c.status), 'utf8') });
+  // One pass over the lines (not one search per changed line: a board may have hundreds revoked).
+  for (const [i, plain] of plains.entries()) {
+    for (let line = plain.indexOf(ENTRY_KEY); line >= 0; ) {
+      const from = line + ENTRY_KEY.length;
+      const to = plain.indexOf(0x22, from);
+      if (to < 0) throw new Error('board parts: an entry id without its closing quote');
+      const next = plain.indexOf(ENTRY_KEY, to);
+      const status = statusOf.get(plain.toString('utf8', from, to));
+      if (status !== undefined) {
+        const standing = plain.indexOf(usualText, to);
+        if (standing < 0 || (next >= 0 && standing > next)) throw new Error('board parts: a line without its standing');
+        edits[i].push({ at: standing, text: Buffer.from(standingText(status), 'utf8') });
+      }
+      line = next;
+    }
   }
   return pieces.map((p, i) => {
     if (edits[i].length === 0) return { ...p, plain: plains[i] };
     const parts: Buffer[] = [];
     let pos = 0;
-    for (const e of edits[i].sort((a, b) => a.at - b.at)) {
+    for (const e of edits[i]) {
       parts.push(plains[i].subarray(pos, e.at), e.text);
       pos = e.at + usualText.length;
     }
