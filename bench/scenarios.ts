@@ -936,6 +936,8 @@ class Bench {
         disputed.map((l, i) => http(base, 'POST', `${boardPath}/objections`, { json: { entryId: l.entryId, name: `核对人${i + 1}`, contact: `1380000${String(i).padStart(4, '0')}`, reason: '记录与事实不符，请核实' } })),
       );
       const statuses = filed.map((r) => r.status).join(', ');
+      // A row named "disputed" must measure a board with disputed lines.
+      if (filed.some((r) => r.status !== 201)) throw new Error(`board objections for the disputed row: answers ${statuses}`);
       await this.boardRenders(base, cpu, boardPath, 'board-nocache-disputed-c1', `the same, with ${disputed.length} lines under objection spread over the board (objections filed over HTTP first)`, limit, readTarget, [
         `${disputed.length} objections filed before the run (answers ${statuses}); each render compresses again every stored piece with a disputed line, and sends the others as stored`,
       ]);

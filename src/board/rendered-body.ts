@@ -26,9 +26,8 @@ export class RenderedBody implements PageBody {
   private readonly tag: string;
   private gzipped?: Promise<Buffer>;
 
-  /** `text`: the page, or its UTF-8 bytes already. */
-  constructor(text: string | Buffer) {
-    this.body = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  constructor(text: string) {
+    this.body = Buffer.from(text, 'utf8');
     this.tag = tag(this.body);
   }
 
