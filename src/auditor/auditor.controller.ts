@@ -1,11 +1,9 @@
-import { Controller, Get, Param, Query, Res, StreamableFile } from '@nestjs/common';
-import type { Response } from 'express';
+import { Controller, Get, Param, Query, StreamableFile } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Ctx, Roles } from '@app/auth/auth.decorators';
 import type { RequestContext } from '@app/auth/principal';
 import { ApiErrors } from '@app/common/errors/api-errors';
 import { ApiFileResponse } from '@app/common/http/api-file-response';
-import { jsonText } from '@app/common/http/json-text';
 import { StatementDto, StatementQuery } from '@app/ledger/ledger.dto';
 import {
   AuditVerifyDto,
@@ -63,8 +61,8 @@ export class AuditorController {
   @ApiOkResponse({ type: StatementDto })
   @ApiErrors('RESIDENT.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   @ApiOperation({ summary: '村民对账单（与账本对账单相同）' })
-  async statement(@Ctx() ctx: RequestContext, @Param() p: ResidentIdParams, @Query() q: StatementQuery, @Res({ passthrough: true }) res: Response): Promise<string> {
-    return jsonText(res, await this.auditor.statementJson(ctx, p.residentId, q));
+  statement(@Ctx() ctx: RequestContext, @Param() p: ResidentIdParams, @Query() q: StatementQuery): Promise<StatementDto> {
+    return this.auditor.statement(ctx, p.residentId, q);
   }
 
   @Get('timeliness')

@@ -8,7 +8,7 @@ import { CreditExportService } from '@app/credit-export/credit-export.service';
 import { ReadReplica } from '@app/database/read-replica';
 import { LedgerVerifier } from '@app/ledger/ledger-verifier';
 import { StatementService } from '@app/ledger/statement.service';
-import type { StatementQuery } from '@app/ledger/ledger.dto';
+import type { StatementDto, StatementQuery } from '@app/ledger/ledger.dto';
 import { lateFlags, periodDeadlines } from '@app/board/deadlines';
 import {
   MAX_TIMELINESS_MONTHS,
@@ -73,9 +73,8 @@ export class AuditorService {
     return format === 'csv' ? postingsCsvStream(batches) : postingsXlsxStream(batches);
   }
 
-  /** The statement as JSON text (StatementService.statementJson), the same as GET /residents/:id/statement. */
-  statementJson(ctx: RequestContext, residentId: string, q: StatementQuery): Promise<string> {
-    return this.statements.statementJson(ctx, residentId, q);
+  statement(ctx: RequestContext, residentId: string, q: StatementQuery): Promise<StatementDto> {
+    return this.statements.statement(ctx, residentId, q);
   }
 
   async timeliness(ctx: RequestContext, period: string, now = new Date()): Promise<TimelinessDto> {

@@ -3,7 +3,7 @@ import { PassThrough, Readable, pipeline } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import ExcelJS from 'exceljs';
 import { shanghaiDateTime } from '@app/common/time';
-import { KIND_LABELS } from '@app/ledger/kind-labels';
+import { KIND_LABELS } from '@app/ledger/statement.service';
 import type { PostingRow } from './auditor.repository';
 
 /** Rows per read while exporting: one keyset page, so memory stays flat however many rows. */

@@ -1,11 +1,9 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Res, StreamableFile } from '@nestjs/common';
-import type { Response } from 'express';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, StreamableFile } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Ctx, Roles } from '@app/auth/auth.decorators';
 import type { RequestContext } from '@app/auth/principal';
 import { ApiErrors } from '@app/common/errors/api-errors';
 import { ApiFileResponse, CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE } from '@app/common/http/api-file-response';
-import { jsonText } from '@app/common/http/json-text';
 import {
   CheckpointProofDto,
   CorrectionDto,
@@ -95,8 +93,8 @@ export class StatementController {
   @ApiOperation({ summary: '村民积分对账单：逐笔记账、累计余额与信用分；积分事项附发生日期、计分规则、本次计分说明、理由、证据、评议结论与期间，兑换附小票号与超市' })
   @ApiOkResponse({ type: StatementDto })
   @ApiErrors('LEDGER.ACCOUNT_NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
-  async statement(@Ctx() ctx: RequestContext, @Param() params: ResidentParams, @Query() query: StatementQuery, @Res({ passthrough: true }) res: Response): Promise<string> {
-    return jsonText(res, await this.statements.statementJson(ctx, params.residentId, query));
+  statement(@Ctx() ctx: RequestContext, @Param() params: ResidentParams, @Query() query: StatementQuery): Promise<StatementDto> {
+    return this.statements.statement(ctx, params.residentId, query);
   }
 
   @Get(':residentId/statement.csv')

@@ -8,10 +8,20 @@ import { AppError } from '@app/common/errors/app-error';
 import type { DataSource } from 'typeorm';
 import { ReadReplica } from '@app/database/read-replica';
 import { fieldProblem } from '@app/common/http/validation-messages';
+import type { PostingKind } from './ledger.entities';
 import { explainRule } from '@app/scoring/rules/rule-engine';
-import { StatementRepository, type RuleSource, type StatementDocumentRow, type StatementResident } from './statement.repository';
+import { StatementRepository, type RuleSource, type StatementPostingRow, type StatementResident } from './statement.repository';
 import type { StatementDto, StatementLineDto, StatementQuery } from './ledger.dto';
-import { gradeOf } from './projection';
+import { CREDIT_SCORE_KINDS, gradeOf, ratingYearOfPeriod } from './projection';
+
+export const KIND_LABELS: Record<PostingKind, string> = {
+  deed: '积分事项',
+  redemption: '兑换',
+  redemption_void: '兑换撤销',
+  correction: '更正',
+  opening_balance: '期初余额',
+  expiry: '年度清零',
+};
 
 /** Export columns: header (Chinese) and how to read it from a line. */
 const COLUMNS: Array<{ header: string; width: number; value: (l: StatementLineDto) => string | number | null }> = [
@@ -40,6 +50,14 @@ const COLUMNS: Array<{ header: string; width: number; value: (l: StatementLineDt
   { header: '记账编号', width: 10, value: (l) => l.postingId },
 ];
 
+const MINUS = '\u2212';
+
+/** '+5', '−10', '0'; a breach item's 0-point record is a warning (警告). */
+export function pointsLabel(points: number, warning: boolean): string {
+  if (warning) return '警告';
+  return points > 0 ? `+${points}` : points < 0 ? `${MINUS}${-points}` : '0';
+}
+
 function ruleInWords(source: RuleSource, itemCode: string | null): string | null {
   try {
     return explainRule({ code: itemCode ?? '', sign: source.sign, rule: source.rule, caps: source.caps ?? undefined });
@@ -49,10 +67,18 @@ function ruleInWords(source: RuleSource, itemCode: string | null): string | null
   }
 }
 
+/** Null for lines without a review decision, which all but deed lines are. */
+function decisionText(r: StatementPostingRow): string | null {
+  if (!r.decision) return null;
+  const verdict = r.decision === 'approved' ? '议事会通过' : '议事会未通过';
+  const meeting = r.meetingOn ? `（${r.meetingOn} 会议）` : '';
+  return `${verdict}${meeting}${r.objectionDismissed ? '；公示期异议经核实不成立' : ''}`;
+}
+
 /** Rule texts remembered (item version × posting item code); a town's catalogue versions have a few hundred. */
 const RULE_TEXTS_MAX = 20_000;
 
-function ruleKey(r: StatementDocumentRow): string {
+function ruleKey(r: StatementPostingRow): string {
   return `${r.ruleItemId}|${r.itemCode ?? ''}`;
 }
 
@@ -74,15 +100,14 @@ export class StatementService {
 
   /**
    * The rule in words of each catalogue item version a statement line was scored by, keyed by the
-   * version's id and the posting's item code, as JSON text ready to put in a line. catalog_items
-   * is append-only (PostgreSQL refuses an UPDATE), so a version's words never change; reading its
-   * rule and caps on every line of every statement, as JSON, and putting them in words again was
-   * per-line work for the same answer.
+   * version's id and the posting's item code. catalog_items is append-only (PostgreSQL refuses an
+   * UPDATE), so a version's words never change; reading its rule and caps on every line of every
+   * statement, as JSON, and putting them in words again was per-line work for the same answer.
    */
-  private readonly ruleTexts = new Map<string, string>();
+  private readonly ruleTexts = new Map<string, string | null>();
 
   /** Fills ruleTexts for the lines' item versions not seen yet: one query for all of them, none when all are known. */
-  private async learnRuleTexts(rows: StatementDocumentRow[], db: DataSource): Promise<void> {
+  private async learnRuleTexts(rows: StatementPostingRow[], db: DataSource): Promise<void> {
     const missing = new Set<string>();
     for (const r of rows) if (r.ruleItemId !== null && !this.ruleTexts.has(ruleKey(r))) missing.add(r.ruleItemId);
     if (missing.size === 0) return;
@@ -93,46 +118,30 @@ export class StatementService {
       const key = ruleKey(r);
       if (this.ruleTexts.has(key)) continue;
       const source = sources.get(r.ruleItemId);
-      this.ruleTexts.set(key, JSON.stringify(source ? ruleInWords(source, r.itemCode) : null));
+      this.ruleTexts.set(key, source ? ruleInWords(source, r.itemCode) : null);
     }
   }
 
-  /** The statement's rows, read where ReadReplica says (`who`: the replica only if it has what they last wrote), the rules of its lines learned. */
-  private async read(residentId: string, who: RequestContext['principal'] | null, check: (resident: StatementResident) => void): Promise<{ resident: StatementResident; rows: StatementDocumentRow[] }> {
-    return this.replica.read(who ? { who } : {}, async (db) => {
-      const rows = await this.repo.statementRows(residentId, db);
-      if (rows.length === 0 || rows[0].seq !== 0) throw new AppError('LEDGER.ACCOUNT_NOT_FOUND');
-      const resident = JSON.parse(rows[0].json) as StatementResident;
-      check(resident);
-      await this.learnRuleTexts(rows, db);
-      return { resident, rows };
-    });
+  private ruleText(r: StatementPostingRow): string | null {
+    return r.ruleItemId === null ? null : (this.ruleTexts.get(ruleKey(r)) ?? null);
   }
 
-  private static checkRange(query: StatementQuery): { from: string | null; to: string | null } {
+  async statement(ctx: RequestContext, residentId: string, query: StatementQuery): Promise<StatementDto> {
     const from = query.from ?? null;
     const to = query.to ?? null;
     if (from && to && from > to) {
       throw new AppError('VALIDATION.FAILED', undefined, [fieldProblem('from', 'order', '不能晚于截止期间（to）', 'from must not be after to', '起始期间')]);
     }
-    return { from, to };
-  }
-
-  /**
-   * The statement as the JSON text of a StatementDto, what GET …/statement sends as it is: its
-   * lines come from PostgreSQL as JSON (StatementRepository), each gets its rule in words put in
-   * front, and the head is the only object serialized here.
-   */
-  async statementJson(ctx: RequestContext, residentId: string, query: StatementQuery): Promise<string> {
-    const { from, to } = StatementService.checkRange(query);
     // The read replica when there is one and it has what this user last wrote (ReadReplica).
-    const { resident, rows } = await this.read(residentId, ctx.principal, (found) => this.scope.assertVillage(ctx.principal, { id: found.villageId, townId: found.townId }));
-    return this.assemble(resident, rows, from, to);
-  }
-
-  /** The statement as an object, for the CSV and Excel exports: the same text as GET …/statement, parsed. */
-  async statement(ctx: RequestContext, residentId: string, query: StatementQuery): Promise<StatementDto> {
-    return JSON.parse(await this.statementJson(ctx, residentId, query)) as StatementDto;
+    const { resident, rows } = await this.replica.read({ who: ctx.principal }, async (db) => {
+      const found = await this.repo.findStatementResident(residentId, db);
+      if (!found) throw new AppError('LEDGER.ACCOUNT_NOT_FOUND');
+      this.scope.assertVillage(ctx.principal, { id: found.villageId, townId: found.townId });
+      const rows = await this.repo.listStatementPostings(residentId, db);
+      await this.learnRuleTexts(rows, db);
+      return { resident: found, rows };
+    });
+    return this.build(resident, rows, from, to);
   }
 
   /**
@@ -141,46 +150,77 @@ export class StatementService {
    * nothing that changes it, so any replica that answers will do.
    */
   async ownStatement(residentId: string): Promise<StatementDto> {
-    const { resident, rows } = await this.read(residentId, null, () => undefined);
-    return JSON.parse(this.assemble(resident, rows, null, null)) as StatementDto;
+    const { resident, rows } = await this.replica.read({}, async (db) => {
+      const found = await this.repo.findStatementResident(residentId, db);
+      if (!found) throw new AppError('LEDGER.ACCOUNT_NOT_FOUND');
+      const rows = await this.repo.listStatementPostings(residentId, db);
+      await this.learnRuleTexts(rows, db);
+      return { resident: found, rows };
+    });
+    return this.build(resident, rows, null, null);
   }
 
-  /**
-   * The lines posted within [from, to] (by the Shanghai month of posting; what was posted before
-   * `from` is the opening balance), each with `"ruleText"` put first, under the head.
-   */
-  private assemble(resident: StatementResident, rows: StatementDocumentRow[], from: string | null, to: string | null): string {
+  private build(resident: StatementResident, rows: StatementPostingRow[], from: string | null, to: string | null): StatementDto {
+    let balance = 0;
+    // Running credit score of the posting's rating year: base + that year's deed/correction points so far.
+    const creditByYear = new Map<number, number>();
     let openingBalance = 0;
-    let closingBalance: number | null = null;
-    const lines: string[] = [];
-    for (let i = 1; i < rows.length; i++) {
-      const r = rows[i];
-      const period = r.postedPeriod as string;
-      if (from && period < from) {
-        openingBalance = r.balance as number;
+    const lines: StatementLineDto[] = [];
+    for (const r of rows) {
+      balance += r.points;
+      const year = ratingYearOfPeriod(r.period);
+      if (CREDIT_SCORE_KINDS.has(r.kind)) creditByYear.set(year, (creditByYear.get(year) ?? 0) + r.points);
+      const postedPeriod = r.postedDate.slice(0, 7);
+      if (from && postedPeriod < from) {
+        openingBalance = balance;
         continue;
       }
-      if (to && period > to) break;
-      const ruleText = r.ruleItemId === null ? 'null' : (this.ruleTexts.get(ruleKey(r)) ?? 'null');
-      // r.json is '{"seq":…}': the rule goes in as its first member.
-      lines.push(`{"ruleText":${ruleText},${r.json.slice(1)}`);
-      closingBalance = r.balance;
+      if (to && postedPeriod > to) break;
+      const warning = r.kind === 'deed' && r.points === 0 && r.sign === -1;
+      lines.push({
+        seq: r.seq,
+        postingId: r.id,
+        postedAt: r.postedAt,
+        date: r.postedDate,
+        period: r.period,
+        kind: r.kind,
+        kindLabel: KIND_LABELS[r.kind],
+        itemCode: r.itemCode,
+        itemName: r.itemName,
+        memo: r.memo,
+        reason: r.correctionReason,
+        originalPostingId: r.originalPostingId,
+        points: r.points,
+        pointsLabel: pointsLabel(r.points, warning),
+        warning,
+        occurredOn: r.occurredOn,
+        ruleText: this.ruleText(r),
+        explanation: r.explanation,
+        committeeReason: r.committeeReason,
+        evidenceNote: r.evidenceNote,
+        decision: decisionText(r),
+        decisionReason: r.decisionReason,
+        reviewPeriod: r.reviewPeriod,
+        receiptNo: r.receiptNo,
+        shopName: r.shopName,
+        balance,
+        creditScore: resident.baseScore + (creditByYear.get(year) ?? 0),
+      });
     }
-    const head: Omit<StatementDto, 'lines'> = {
+    return {
       residentId: resident.residentId,
       residentName: resident.name,
       villageName: resident.villageName,
       from,
       to,
       openingBalance,
-      closingBalance: closingBalance ?? openingBalance,
+      closingBalance: lines.length ? lines[lines.length - 1].balance : openingBalance,
       currentBalance: resident.balance ?? 0,
       currentCreditScore: resident.creditScore ?? resident.baseScore,
       // No postings yet means no account: the grade of the town's base score, never ''.
       currentGrade: resident.grade ?? gradeOf(resident.baseScore, resident.gradeThresholds),
+      lines,
     };
-    const text = JSON.stringify(head);
-    return `${text.slice(0, -1)},"lines":[${lines.join(',')}]}`;
   }
 
   /**
