@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import ExcelJS from 'exceljs';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -145,6 +146,65 @@ describe('statement lines that explain every movement', () => {
     } finally {
       await qr.release();
     }
+  });
+
+  it('running balance and credit score over two rating years and every kind, and a from/to range, match a recount of the postings', async () => {
+    // Recounted from the postings table by the plain rule: balance over every line, credit score per rating year.
+    const who = f.residentsA[1] as string;
+    const ledger = stack.api.get(LedgerService);
+    const town = `town:${f.townId}`;
+    const steps: Array<{ kind: 'deed' | 'opening_balance' | 'redemption' | 'expiry'; points: number; period: string; itemCode?: string }> = [
+      { kind: 'opening_balance', points: 30, period: '2025-11' },
+      { kind: 'deed', points: 5, period: '2025-11', itemCode: 'T01' },
+      { kind: 'deed', points: -10, period: '2025-12', itemCode: 'B01' },
+      { kind: 'redemption', points: -7, period: '2025-12' },
+      { kind: 'deed', points: 0, period: '2025-12', itemCode: 'B01' },
+      { kind: 'deed', points: 8, period: '2026-01', itemCode: 'T01' },
+      { kind: 'expiry', points: -3, period: '2026-01' },
+      { kind: 'deed', points: -2, period: '2025-12', itemCode: 'B01' },
+      { kind: 'redemption', points: -1, period: '2026-01' },
+      { kind: 'deed', points: 4, period: '2026-02', itemCode: 'T57' },
+    ];
+    for (const [i, step] of steps.entries()) {
+      await ledger.postBatch([{ accountId: who, kind: step.kind, points: step.points, sourceRef: `${step.kind === 'deed' ? 'entry' : step.kind}:${randomUUID()}`, counterparty: town, period: step.period, itemCode: step.itemCode, memo: `第 ${i + 1} 笔` }]);
+    }
+    const [deed2026] = await stack.db.query(`SELECT id::text FROM postings WHERE account_id = $1 AND kind = 'deed' AND period = '2026-01'`, [who]);
+    await request(stack.http).post('/api/v1/ledger/corrections').set('authorization', t.town_admin).send({ postingId: deed2026.id, type: 'amount', points: -6, reason: '复核' }).expect(201);
+
+    const [{ base }] = await stack.db.query(`SELECT base_score AS base FROM towns WHERE id = $1`, [f.townId]);
+    const postings: Array<{ id: string; seq: number; kind: string; points: number; period: string }> = await stack.db.query(
+      `SELECT id::text, seq, kind, points, period FROM postings WHERE account_id = $1 ORDER BY seq`,
+      [who],
+    );
+    expect(postings.length).toBe(steps.length + 1);
+    let balance = 0;
+    const byYear = new Map<string, number>();
+    const label = { deed: '积分事项', redemption: '兑换', correction: '更正', opening_balance: '期初余额', expiry: '年度清零' } as Record<string, string>;
+    const expected = postings.map((p) => {
+      balance += p.points;
+      const year = p.period.slice(0, 4);
+      if (p.kind === 'deed' || p.kind === 'correction') byYear.set(year, (byYear.get(year) ?? 0) + p.points);
+      const pointsLabel = p.points > 0 ? `+${p.points}` : p.points < 0 ? `\u2212${-p.points}` : '0';
+      return { seq: p.seq, postingId: p.id, kind: p.kind, kindLabel: label[p.kind], points: p.points, pointsLabel, warning: false, balance, creditScore: base + (byYear.get(year) ?? 0) };
+    });
+    const res = await request(stack.http).get(`/api/v1/residents/${who}/statement`).set('authorization', t.auditor).expect(200);
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+    const lines = res.body.lines as Array<Record<string, unknown>>;
+    expect(lines.map((l) => ({ seq: l.seq, postingId: l.postingId, kind: l.kind, kindLabel: l.kindLabel, points: l.points, pointsLabel: l.pointsLabel, warning: l.warning, balance: l.balance, creditScore: l.creditScore }))).toEqual(expected);
+    // Postings without an entry or a receipt behind them: nothing made up for them.
+    expect(lines.filter((l) => l.kind !== 'correction').every((l) => l.ruleText === null && l.decision === null && l.receiptNo === null && l.reason === null)).toBe(true);
+    expect(lines.find((l) => l.kind === 'correction')).toMatchObject({ reason: '复核', originalPostingId: deed2026.id, itemCode: 'T01' });
+    expect(res.body).toMatchObject({ openingBalance: 0, closingBalance: balance, currentBalance: balance });
+    // Every line was posted this month: a range that ends before it leaves none, one that starts after it leaves the balance as the opening.
+    const month = shanghaiDate(new Date()).slice(0, 7);
+    const next = `${Number(month.slice(0, 4)) + (month.endsWith('12') ? 1 : 0)}-${month.endsWith('12') ? '01' : String(Number(month.slice(5)) + 1).padStart(2, '0')}`;
+    const within = await request(stack.http).get(`/api/v1/audit/residents/${who}/statement?from=${month}&to=${month}`).set('authorization', t.auditor).expect(200);
+    expect(within.body).toMatchObject({ from: month, to: month, openingBalance: 0, closingBalance: balance });
+    expect(within.body.lines).toEqual(lines);
+    const after = await request(stack.http).get(`/api/v1/residents/${who}/statement?from=${next}`).set('authorization', t.auditor).expect(200);
+    expect(after.body).toMatchObject({ openingBalance: balance, closingBalance: balance, lines: [] });
+    const before = await request(stack.http).get(`/api/v1/residents/${who}/statement?to=2000-01`).set('authorization', t.auditor).expect(200);
+    expect(before.body).toMatchObject({ openingBalance: 0, closingBalance: 0, lines: [] });
   });
 
   it('CSV and XLSX carry the same columns, with 警告 for the warning', async () => {
