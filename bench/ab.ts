@@ -14,7 +14,8 @@
  *   node .local/bench-build/bench/ab.js <label>=<build dir>[|<node flags>] ...
  *
  * Environment: DATABASE_URL, REDIS_URL, BENCH_STATE (town.json), PG_PID; AB_ROUNDS (4),
- * AB_SECONDS (10), AB_CONNECTIONS (16), AB_READS (statement,search), AB_OUT (a .jsonl path).
+ * AB_SECONDS (10), AB_CONNECTIONS (16), AB_READS (statement,search; or search-village, the
+ * village-filtered search alone), AB_OUT (a .jsonl path).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
@@ -27,7 +28,8 @@ interface Build {
   flags: string[];
 }
 
-type Read = 'statement' | 'search';
+/** search-village: the postings search of one village only (the shape that checks the village's scope). */
+type Read = 'statement' | 'search' | 'search-village';
 
 interface Row {
   round: number;
@@ -117,7 +119,9 @@ function pathsOf(read: Read, residents: string[], villages: string[]): () => { p
   ];
   return () => {
     const n = i++;
-    return { path: read === 'statement' ? `/api/v1/residents/${residents[n % residents.length]}/statement` : search[n % search.length](Math.floor(n / search.length)) };
+    if (read === 'statement') return { path: `/api/v1/residents/${residents[n % residents.length]}/statement` };
+    if (read === 'search-village') return { path: search[1](n) };
+    return { path: search[n % search.length](Math.floor(n / search.length)) };
   };
 }
 
