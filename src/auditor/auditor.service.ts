@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { Readable } from 'node:stream';
 import type { Principal, RequestContext } from '@app/auth/principal';
-import { ScopeService, TOWN_OF_MAX } from '@app/auth/scope.service';
+import { FixedPlaces, ScopeService } from '@app/auth/scope.service';
 import { AppError } from '@app/common/errors/app-error';
 import { fieldProblem } from '@app/common/http/validation-messages';
 import { CreditExportService } from '@app/credit-export/credit-export.service';
@@ -143,31 +143,16 @@ export class AuditorService {
     };
   }
 
-  /**
-   * The village and town of each resident a search was filtered by. A resident's id, town and
-   * village never change and a resident is never deleted (PostgreSQL refuses it: migration
-   * ResidentPlaceFixed), so what was found stands for the life of the process; not found is not
-   * kept. Bounded like ScopeService's (TOWN_OF_MAX).
-   */
-  private readonly residentPlaces = new Map<string, { townId: string; villageId: string }>();
-
-  private async residentPlace(residentId: string): Promise<{ townId: string; villageId: string } | null> {
-    const known = this.residentPlaces.get(residentId);
-    if (known) return known;
-    const r = await this.repo.findResidentTown(residentId);
-    if (!r) return null;
-    if (this.residentPlaces.size >= TOWN_OF_MAX) this.residentPlaces.clear();
-    const place = { townId: r.townId, villageId: r.villageId };
-    this.residentPlaces.set(r.id, place);
-    return place;
-  }
+  /** The village and town of each resident a search was filtered by (FixedPlaces: a resident never moves). */
+  private readonly residentPlaces = new FixedPlaces<{ id: string; townId: string; villageId: string }>();
 
   private async filter(principal: Principal, q: PostingFilterQuery): Promise<PostingFilter> {
     if (q.periodFrom && q.periodTo && q.periodFrom > q.periodTo) throw invalid('periodFrom', '不能晚于所属期间止（periodTo）', 'periodFrom must not be after periodTo');
     if (q.postedFrom && q.postedTo && new Date(q.postedFrom).getTime() > new Date(q.postedTo).getTime()) throw invalid('postedFrom', '不能晚于记账时间止（postedTo）', 'postedFrom must not be after postedTo');
     if (q.villageId) await this.scope.village(principal, q.villageId);
-    if (q.residentId) {
-      const r = await this.residentPlace(q.residentId);
+    const residentId = q.residentId;
+    if (residentId) {
+      const r = await this.residentPlaces.get(residentId, () => this.repo.findResidentTown(residentId));
       if (!r) throw new AppError('RESIDENT.NOT_FOUND');
       this.scope.assertVillage(principal, { id: r.villageId, townId: r.townId });
     }

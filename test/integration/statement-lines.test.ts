@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import ExcelJS from 'exceljs';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { shanghaiDate, sqlJsonInstant, sqlShanghaiDate } from '@app/common/time';
+import { nextPeriod, shanghaiDate, shanghaiPeriod, sqlJsonInstant, sqlShanghaiDate } from '@app/common/time';
 import { StatementRepository } from '@app/ledger/statement.repository';
 import { LedgerService } from '@app/ledger/ledger.service';
 import { STATEMENT_HEADERS } from '@app/ledger/statement.service';
@@ -196,8 +196,8 @@ describe('statement lines that explain every movement', () => {
     expect(lines.find((l) => l.kind === 'correction')).toMatchObject({ reason: '复核', originalPostingId: deed2026.id, itemCode: 'T01' });
     expect(res.body).toMatchObject({ openingBalance: 0, closingBalance: balance, currentBalance: balance });
     // Every line was posted this month: a range that ends before it leaves none, one that starts after it leaves the balance as the opening.
-    const month = shanghaiDate(new Date()).slice(0, 7);
-    const next = `${Number(month.slice(0, 4)) + (month.endsWith('12') ? 1 : 0)}-${month.endsWith('12') ? '01' : String(Number(month.slice(5)) + 1).padStart(2, '0')}`;
+    const month = shanghaiPeriod(new Date());
+    const next = nextPeriod(month);
     const within = await request(stack.http).get(`/api/v1/audit/residents/${who}/statement?from=${month}&to=${month}`).set('authorization', t.auditor).expect(200);
     expect(within.body).toMatchObject({ from: month, to: month, openingBalance: 0, closingBalance: balance });
     expect(within.body.lines).toEqual(lines);
