@@ -15,7 +15,9 @@
  *
  * Environment: DATABASE_URL, REDIS_URL, BENCH_STATE (town.json), PG_PID; AB_ROUNDS (4),
  * AB_SECONDS (10), AB_CONNECTIONS (16), AB_READS (statement,search; or search-village, the
- * village-filtered search alone), AB_OUT (a .jsonl path).
+ * village-filtered search alone; live, GET /health/live, the HTTP stack with no guard and no
+ * query; goods, the till's goods list, a terminal's guard and one small query; redeem, a one-good
+ * redemption at the till, unique idempotency keys, residents the bench funded), AB_OUT (a .jsonl path).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
@@ -28,8 +30,21 @@ interface Build {
   flags: string[];
 }
 
-/** search-village: the postings search of one village only (the shape that checks the village's scope). */
-type Read = 'statement' | 'search' | 'search-village';
+/**
+ * search-village: the postings search of one village only (the shape that checks the village's
+ * scope). live / goods / redeem: the cost ladder of a till request (no guard and no query; a
+ * terminal's guard and one query; the whole redemption), to see what the stack costs per request
+ * before our code runs.
+ */
+type Read = 'statement' | 'search' | 'search-village' | 'live' | 'goods' | 'redeem';
+const READS: readonly Read[] = ['statement', 'search', 'search-village', 'live', 'goods', 'redeem'];
+
+/** What a load sends: method, headers and the next request. */
+interface Shape {
+  method: 'GET' | 'POST';
+  headers: Record<string, string>;
+  next: () => { path: string; body?: string };
+}
 
 interface Row {
   round: number;
@@ -108,6 +123,38 @@ async function stopApi(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+interface Inputs {
+  residents: string[];
+  villages: string[];
+  /** Card codes of residents with at least 1,000 points (the bench funded 1,000,000 each), shuffled by seq. */
+  cards: string[];
+  town: BenchTown;
+}
+
+let redeemKey = 0;
+const redeemRun = Date.now().toString(36);
+
+function shapeOf(read: Read, auditorToken: string, inputs: Inputs): Shape {
+  if (read === 'live') return { method: 'GET', headers: {}, next: () => ({ path: '/health/live' }) };
+  const till = { 'x-api-key': inputs.town.terminalKey };
+  if (read === 'goods') return { method: 'GET', headers: till, next: () => ({ path: '/api/v1/terminal/goods' }) };
+  if (read === 'redeem') {
+    const { cards, town } = inputs;
+    return {
+      method: 'POST',
+      headers: { ...till, 'content-type': 'application/json' },
+      next: () => {
+        const n = redeemKey++;
+        return {
+          path: '/api/v1/terminal/redemptions',
+          body: JSON.stringify({ cardCode: cards[n % cards.length], lines: [{ goodsId: town.goods.hot, quantity: 1 }], idempotencyKey: `ab-${redeemRun}-${n}` }),
+        };
+      },
+    };
+  }
+  return { method: 'GET', headers: { authorization: `Bearer ${auditorToken}` }, next: pathsOf(read, inputs.residents, inputs.villages) };
+}
+
 function pathsOf(read: Read, residents: string[], villages: string[]): () => { path: string } {
   let i = 0;
   // The search's shapes as the bench's read scenario has them: the town, a village, a resident, a kind.
@@ -139,22 +186,32 @@ async function main(): Promise<void> {
   const seconds = Number(process.env.AB_SECONDS ?? 10);
   const connections = Number(process.env.AB_CONNECTIONS ?? 16);
   const reads = (process.env.AB_READS ?? 'statement,search').split(',') as Read[];
+  for (const r of reads) if (!READS.includes(r)) throw new Error(`AB_READS: unknown ${r} (one of ${READS.join(', ')})`);
   const out = process.env.AB_OUT;
-  const { residents, villages } = await withClient(env('DATABASE_URL'), 'xinyi-bench-ab', async (c) => ({
+  const inputs: Inputs = await withClient(env('DATABASE_URL'), 'xinyi-bench-ab', async (c) => ({
+    town,
     residents: (await c.query<{ id: string }>(`SELECT id::text FROM residents WHERE town_id = $1 ORDER BY id LIMIT 5000`, [town.townId])).rows.map((r) => r.id),
     villages: (await c.query<{ id: string }>(`SELECT id::text FROM villages WHERE town_id = $1 ORDER BY id`, [town.townId])).rows.map((r) => r.id),
+    cards: (
+      await c.query<{ card: string }>(
+        `SELECT r.card_code AS card FROM residents r JOIN accounts a ON a.resident_id = r.id
+          WHERE r.town_id = $1 AND r.status = 'active' AND a.balance >= 1000 ORDER BY md5(r.card_code)`,
+        [town.townId],
+      )
+    ).rows.map((r) => r.card),
   }));
+  const { residents } = inputs;
+  if (reads.includes('redeem') && inputs.cards.length === 0) throw new Error('redeem: no funded resident (run npm run bench with BENCH_ONLY=redeem first)');
   const rows: Row[] = [];
   for (let r = 0; r < rounds; r++) {
     for (const b of builds) {
       const api = await startApi(b, town);
       const pid = api.child.pid as number;
-      const headers = { authorization: `Bearer ${api.token}` };
       try {
-        for (const read of reads) await load({ base: api.base, connections, seconds: 2, method: 'GET', headers, next: pathsOf(read, residents, villages) });
+        for (const read of reads) await load({ base: api.base, connections, seconds: 2, ...shapeOf(read, api.token, inputs) });
         for (const read of reads) {
           const [cpu0, main0, pg0] = [cpuSeconds(pid), mainThreadCpuSeconds(pid), treeCpuSeconds(pgPid)];
-          const res: LoadResult = await load({ base: api.base, connections, seconds, method: 'GET', headers, next: pathsOf(read, residents, villages) });
+          const res: LoadResult = await load({ base: api.base, connections, seconds, ...shapeOf(read, api.token, inputs) });
           const n = res.ok;
           const per = (s: number) => round((s * 1000) / n, 2);
           const row: Row = {

@@ -6,6 +6,7 @@ import helmet from 'helmet';
 import { AppError } from '@app/common/errors/app-error';
 import { GlobalExceptionFilter } from '@app/common/errors/global-exception.filter';
 import { refuseDeepJson } from '@app/common/http/json-depth';
+import { requestLineMiddleware } from '@app/common/logging.module';
 import { assignRequestId } from '@app/common/http/request-id';
 import { AppConfig } from '@app/config/app-config';
 import { parseTrustProxy } from '@app/config/trust-proxy';
@@ -32,6 +33,8 @@ export function configureHttpApp(app: NestExpressApplication): void {
     next();
   });
   app.use(httpMetricsMiddleware);
+  const requestLine = requestLineMiddleware(config.get('LOG_LEVEL'), config.get('XINYI_PROCESS'));
+  if (requestLine) app.use(requestLine);
   // Outside Nest's router (like /admin/queues): its own token, and not in the OpenAPI document.
   // One of several api processes (API_PROCESSES > 1): a scrape answers for all of them.
   const slot = apiProcessSlot();

@@ -34,7 +34,7 @@ export class PublicPageFilter implements ExceptionFilter {
     const req = host.switchToHttp().getRequest<Request & { id?: string }>();
     const res = host.switchToHttp().getResponse<Response>();
     const body = this.shapes.toBody(exception, String(req.id ?? ''));
-    if (body.statusCode >= 500) this.logger.error({ err: exception, code: body.code }, 'public page failed');
+    if (body.statusCode >= 500) this.logger.error({ err: exception, code: body.code, requestId: body.requestId }, 'public page failed');
     if (res.headersSent) return;
     if (exception instanceof AppError && exception.headers) res.set(exception.headers);
     const message = PLAIN[body.code] ?? (body.statusCode >= 500 ? '系统暂时出了问题，请稍后再试。' : body.message.split(' / ')[0]);

@@ -1,5 +1,5 @@
-import { BadRequestException, NotFoundException } from '@nestjs/common';
-import { describe, expect, it } from 'vitest';
+import { type ArgumentsHost, BadRequestException, Logger, NotFoundException } from '@nestjs/common';
+import { describe, expect, it, vi } from 'vitest';
 import { AppError } from './app-error';
 import { GlobalExceptionFilter, isBadValueFromDatabase, isDatabaseUnavailable } from './global-exception.filter';
 
@@ -61,5 +61,23 @@ describe('GlobalExceptionFilter.toBody', () => {
 
   it('answers a lost database as 503', () => {
     expect(filter.toBody({ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' }, 'r')).toMatchObject({ statusCode: 503, code: 'SERVICE.DATABASE_UNAVAILABLE' });
+  });
+});
+
+describe('GlobalExceptionFilter.catch', () => {
+  // No request context carries the id into log lines (README "The request line without
+  // pino-http"): the line about a failed request names it itself.
+  it('logs a 5xx with the request id the client was given', () => {
+    const error = vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    try {
+      const sent: unknown[] = [];
+      const res = { headersSent: false, set: () => res, status: () => res, json: (b: unknown) => sent.push(b) };
+      const host = { switchToHttp: () => ({ getRequest: () => ({ id: 'rid-500' }), getResponse: () => res }) } as unknown as ArgumentsHost;
+      new GlobalExceptionFilter().catch(new Error('boom'), host);
+      expect(sent).toEqual([expect.objectContaining({ statusCode: 500, requestId: 'rid-500' })]);
+      expect(error).toHaveBeenCalledWith(expect.objectContaining({ requestId: 'rid-500', code: 'INTERNAL.ERROR' }), 'request failed');
+    } finally {
+      error.mockRestore();
+    }
   });
 });

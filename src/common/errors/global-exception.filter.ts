@@ -49,7 +49,7 @@ export class GlobalExceptionFilter implements ExceptionFilter {
     const res = ctx.getResponse<Response>();
     const body = this.toBody(exception, String(req.id ?? ''));
     if (body.statusCode >= 500) {
-      this.logger.error({ err: exception, code: body.code }, 'request failed');
+      this.logger.error({ err: exception, code: body.code, requestId: body.requestId }, 'request failed');
     }
     if (res.headersSent) return;
     if (exception instanceof AppError && exception.headers) res.set(exception.headers);
@@ -80,7 +80,7 @@ export class GlobalExceptionFilter implements ExceptionFilter {
     }
     if (isDatabaseUnavailable(exception)) return this.fromCode('SERVICE.DATABASE_UNAVAILABLE', requestId);
     if (isBadValueFromDatabase(exception)) {
-      this.logger.warn({ err: exception }, 'PostgreSQL refused a value the validation let through');
+      this.logger.warn({ err: exception, requestId }, 'PostgreSQL refused a value the validation let through');
       return this.fromCode('VALIDATION.FAILED', requestId);
     }
     return this.fromCode('INTERNAL.ERROR', requestId);
