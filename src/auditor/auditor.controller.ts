@@ -59,7 +59,7 @@ export class AuditorController {
   @Get('residents/:residentId/statement')
   @Roles('auditor', 'town_admin')
   @ApiOkResponse({ type: StatementDto })
-  @ApiErrors('RESIDENT.NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
+  @ApiErrors('LEDGER.ACCOUNT_NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   @ApiOperation({ summary: '村民对账单（与账本对账单相同）' })
   statement(@Ctx() ctx: RequestContext, @Param() p: ResidentIdParams, @Query() q: StatementQuery): Promise<StatementDto> {
     return this.auditor.statement(ctx, p.residentId, q);

@@ -227,6 +227,8 @@ describe("auditors' desk: postings search and exports, statement, audit log, tim
     expect(res.body.closingBalance).toBe(res.body.currentBalance);
     expect((await get(`/audit/residents/${f.residentsOther[0]}/statement`, 'auditor').expect(403)).body.code).toBe('AUTH.OUT_OF_SCOPE');
     expect((await get(`/audit/residents/not-a-uuid/statement`, 'auditor').expect(400)).body.code).toBe('VALIDATION.FAILED');
+    // The code the OpenAPI document declares for it (it said RESIDENT.NOT_FOUND until 2026-12-03).
+    expect((await get(`/audit/residents/00000000-0000-4000-8000-000000000000/statement`, 'auditor').expect(404)).body.code).toBe('LEDGER.ACCOUNT_NOT_FOUND');
   });
 
   it('audit log: the town’s staff actions, filtered and keyset-paged; another town sees none of them', async () => {

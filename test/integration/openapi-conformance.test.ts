@@ -276,6 +276,8 @@ describe('the committed OpenAPI document matches what the api answers', () => {
     await get('/api/v1/audit/postings.csv', 'auditor');
     await get('/api/v1/audit/postings.xlsx', 'auditor');
     await get(`/api/v1/audit/residents/${resident}/statement`, 'auditor');
+    await get('/api/v1/audit/residents/00000000-0000-4000-8000-000000000000/statement', 'auditor');
+    await get('/api/v1/residents/00000000-0000-4000-8000-000000000000/statement', 'auditor');
     await get(`/api/v1/audit/timeliness?period=${period}`, 'auditor');
     await get(`/api/v1/audit/timeliness.csv?from=${period}`, 'auditor');
     await get(`/api/v1/audit/timeliness.xlsx?from=${period}&to=${period}`, 'auditor');

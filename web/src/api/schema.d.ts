@@ -5390,7 +5390,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description `RESIDENT.NOT_FOUND` 村民不存在 / no such resident */
+            /** @description `LEDGER.ACCOUNT_NOT_FOUND` 积分账户（村民）不存在 / no such account or resident */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5398,7 +5398,7 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
-                        code?: "RESIDENT.NOT_FOUND";
+                        code?: "LEDGER.ACCOUNT_NOT_FOUND";
                     };
                 };
             };
