@@ -56,15 +56,15 @@ cleanup() {
   local status=$?
   stop_node "$API_PID"
   stop_node "$WORKER_PID"
-  # services.sh leaves alone a service whose URL is set: these are ours, so stop them by pid.
-  env -u DATABASE_URL -u REDIS_URL bash scripts/services.sh stop || true
+  # Ours: services.sh stops them by the pids it recorded.
+  bash scripts/services.sh stop || true
   exit "$status"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 step "fresh state in .local/bench"
-env -u DATABASE_URL -u REDIS_URL bash scripts/services.sh stop 2>/dev/null || true
+bash scripts/services.sh stop 2>/dev/null || true
 # services.sh may keep PostgreSQL's data in /var/tmp behind a link (root, unreachable state dir).
 if [ -L "$STATE/pg" ]; then rm -rf "$(readlink "$STATE/pg")"; fi
 rm -rf "$STATE"

@@ -31,9 +31,8 @@ cleanup() {
   echo "[dev] stopping api and worker"
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  # With the env file sourced both URLs are set, and services.sh leaves alone a service whose URL
-  # is set; unset, it stops only what its state dir records (ours), by pid.
-  if [ "$was_running" = "0" ]; then env -u DATABASE_URL -u REDIS_URL bash scripts/services.sh stop; else echo "[dev] PostgreSQL/Redis were running before: left running"; fi
+  # services.sh stop stops only what its state dir records (ours), by pid.
+  if [ "$was_running" = "0" ]; then bash scripts/services.sh stop; else echo "[dev] PostgreSQL/Redis were running before: left running"; fi
 }
 trap cleanup INT TERM EXIT
 

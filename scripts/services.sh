@@ -15,7 +15,8 @@
 #   XINYI_REDIS_PORT  preferred Redis port (default 56379; 0 = any free port)
 #   XINYI_PG_REPLICA_PORT preferred standby port (default 55433; 0 = any free port)
 #   XINYI_PG_FAST=1   fsync/synchronous_commit off: for throwaway test clusters only
-#   DATABASE_URL / REDIS_URL  when set, that service is used as given and not started here
+#   DATABASE_URL / REDIS_URL  when set, start uses that service as given and starts none (stop
+#                    still stops only what this state dir started)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -239,9 +240,11 @@ case "$cmd" in
     stop_replica
     ;;
   stop)
+    # What this state dir started, by the pids it recorded, whatever DATABASE_URL / REDIS_URL say:
+    # with the env file sourced both are set, and a service given by URL has no pid here.
     stop_replica
-    [ -n "${DATABASE_URL:-}" ] || stop_pg
-    [ -n "${REDIS_URL:-}" ] || stop_redis
+    stop_pg
+    stop_redis
     ;;
   destroy)
     # Stop both and delete their data: the state dir, and the data directory in /var/tmp that

@@ -15,8 +15,8 @@ pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  # Ours, though their URLs are set (services.sh would leave them alone): stop them by pid.
-  env -u DATABASE_URL -u REDIS_URL bash scripts/services.sh stop || true
+  # Ours: services.sh stops them by the pids it recorded.
+  bash scripts/services.sh stop || true
 }
 trap cleanup EXIT
 bash scripts/services.sh start
