@@ -55,6 +55,12 @@ export default tseslint.config(
     },
   },
   {
+    // bench/adapters: plain CommonJS run by node from .local/adapters, with its own dependencies.
+    files: ['bench/adapters/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['src/**/*.ts'],
     ignores: ['src/**/*.repository.ts', 'src/**/*.spec.ts', 'src/database/**'],
     rules: {
