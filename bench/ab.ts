@@ -17,7 +17,9 @@
  * AB_SECONDS (10), AB_CONNECTIONS (16), AB_READS (statement,search; or search-village, the
  * village-filtered search alone; live, GET /health/live, the HTTP stack with no guard and no
  * query; goods, the till's goods list, a terminal's guard and one small query; redeem, a one-good
- * redemption at the till, unique idempotency keys, residents the bench funded), AB_OUT (a .jsonl path).
+ * redemption at the till, unique idempotency keys, residents the bench funded; redeem8, the same
+ * spread over the 8 other goods), AB_OUT (a .jsonl path). A build given as
+ * `<label>=<dir>|<node flags or 'deployed'>|K=V ...` runs its api with those settings too.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
@@ -28,6 +30,8 @@ interface Build {
   label: string;
   dir: string;
   flags: string[];
+  /** Settings of this build's api alone (`|…|K=V K2=V2`), e.g. REDEEM_BATCH_IN_FLIGHT=4. */
+  env: Record<string, string>;
 }
 
 /**
@@ -36,8 +40,8 @@ interface Build {
  * terminal's guard and one query; the whole redemption), to see what the stack costs per request
  * before our code runs.
  */
-type Read = 'statement' | 'search' | 'search-village' | 'live' | 'goods' | 'redeem';
-const READS: readonly Read[] = ['statement', 'search', 'search-village', 'live', 'goods', 'redeem'];
+type Read = 'statement' | 'search' | 'search-village' | 'live' | 'goods' | 'redeem' | 'redeem8';
+const READS: readonly Read[] = ['statement', 'search', 'search-village', 'live', 'goods', 'redeem', 'redeem8'];
 
 /** What a load sends: method, headers and the next request. */
 interface Shape {
@@ -73,9 +77,18 @@ const deployedFlags = (): string[] => env('XINYI_API_NODE_OPTIONS').split(' ').f
 
 function parseBuild(arg: string): Build {
   const eq = arg.indexOf('=');
-  if (eq <= 0) throw new Error(`expected <label>=<build dir>[|<node flags>], got ${arg}`);
-  const [dir, flags] = arg.slice(eq + 1).split('|');
-  return { label: arg.slice(0, eq), dir, flags: flags === undefined ? deployedFlags() : flags.split(' ').filter(Boolean) };
+  if (eq <= 0) throw new Error(`expected <label>=<build dir>[|<node flags>[|K=V ...]], got ${arg}`);
+  const [dir, flags, settings] = arg.slice(eq + 1).split('|');
+  const env = Object.fromEntries(
+    (settings ?? '')
+      .split(' ')
+      .filter(Boolean)
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  );
+  // 'deployed' (or nothing) = the deployed flags; '' = none.
+  const nodeFlags = flags === undefined || flags === 'deployed' ? deployedFlags() : flags.split(' ').filter(Boolean);
+  const label = settings ? `${arg.slice(0, eq)} ${settings}` : arg.slice(0, eq);
+  return { label, dir, flags: nodeFlags, env };
 }
 
 /** CPU seconds of the process's main thread alone (its task whose id is the pid). */
@@ -100,6 +113,7 @@ async function startApi(b: Build, town: BenchTown): Promise<{ child: ChildProces
       CREDIT_EXPORT_SECRET: secret,
       GLIBC_TUNABLES: env('XINYI_API_GLIBC_TUNABLES'),
       NODE_OPTIONS: '',
+      ...b.env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -138,8 +152,9 @@ function shapeOf(read: Read, auditorToken: string, inputs: Inputs): Shape {
   if (read === 'live') return { method: 'GET', headers: {}, next: () => ({ path: '/health/live' }) };
   const till = { 'x-api-key': inputs.town.terminalKey };
   if (read === 'goods') return { method: 'GET', headers: till, next: () => ({ path: '/api/v1/terminal/goods' }) };
-  if (read === 'redeem') {
+  if (read === 'redeem' || read === 'redeem8') {
     const { cards, town } = inputs;
+    const goods = read === 'redeem' ? [town.goods.hot] : town.goods.spread;
     return {
       method: 'POST',
       headers: { ...till, 'content-type': 'application/json' },
@@ -147,7 +162,7 @@ function shapeOf(read: Read, auditorToken: string, inputs: Inputs): Shape {
         const n = redeemKey++;
         return {
           path: '/api/v1/terminal/redemptions',
-          body: JSON.stringify({ cardCode: cards[n % cards.length], lines: [{ goodsId: town.goods.hot, quantity: 1 }], idempotencyKey: `ab-${redeemRun}-${n}` }),
+          body: JSON.stringify({ cardCode: cards[n % cards.length], lines: [{ goodsId: goods[n % goods.length], quantity: 1 }], idempotencyKey: `ab-${redeemRun}-${n}` }),
         };
       },
     };
@@ -201,7 +216,7 @@ async function main(): Promise<void> {
     ).rows.map((r) => r.card),
   }));
   const { residents } = inputs;
-  if (reads.includes('redeem') && inputs.cards.length === 0) throw new Error('redeem: no funded resident (run npm run bench with BENCH_ONLY=redeem first)');
+  if ((reads.includes('redeem') || reads.includes('redeem8')) && inputs.cards.length === 0) throw new Error('redeem: no funded resident (run npm run bench with BENCH_ONLY=redeem first)');
   const rows: Row[] = [];
   for (let r = 0; r < rounds; r++) {
     for (const b of builds) {
@@ -230,7 +245,7 @@ async function main(): Promise<void> {
             non2xx: res.requests - res.ok,
           };
           rows.push(row);
-          if (out) appendFileSync(out, `${JSON.stringify({ ...row, build: b.dir, flags: b.flags.join(' ') })}\n`);
+          if (out) appendFileSync(out, `${JSON.stringify({ ...row, build: b.dir, flags: b.flags.join(' '), env: b.env })}\n`);
           process.stderr.write(`round ${r} ${read} ${b.label}: ${row.reqPerS} req/s, p95 ${row.p95} ms, api ${row.apiCpuMsPerReq} ms/req (main thread ${row.apiMainThreadMsPerReq}), PostgreSQL ${row.pgCpuMsPerReq} ms/req\n`);
           if (row.non2xx) throw new Error(`${b.label} ${read}: ${row.non2xx} answers were not 2xx: ${JSON.stringify(res.statuses)} ${JSON.stringify(res.codes)}`);
         }

@@ -5,7 +5,8 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
 /**
  * Gives every request its id before anything else runs (body parsing can fail first), taking a
- * sane `x-request-id` from the caller so ids join up across services. pino-http reuses it.
+ * sane `x-request-id` from the caller so ids join up across services. The request line
+ * (requestLineMiddleware) and the error filters log it.
  */
 export function assignRequestId(req: IncomingMessage & { id?: string }, res: ServerResponse): string {
   if (req.id) return req.id;
