@@ -2,7 +2,8 @@
 # Project-local PostgreSQL and Redis on 127.0.0.1, started and stopped by pid.
 #
 #   scripts/services.sh start   create (first time) and start both; write $XINYI_STATE_DIR/env
-#   scripts/services.sh stop    stop what start started (by the pids it recorded)
+#   scripts/services.sh stop    stop what start started (by the pids it recorded); `stop postgres`
+#                               or `stop redis` stops that one alone
 #   scripts/services.sh status  say what runs
 #   scripts/services.sh destroy stop both and delete their data (state dir, and /var/tmp copy)
 #   scripts/services.sh start-replica  a streaming standby of the local primary (pg_basebackup as
@@ -242,9 +243,13 @@ case "$cmd" in
   stop)
     # What this state dir started, by the pids it recorded, whatever DATABASE_URL / REDIS_URL say:
     # with the env file sourced both are set, and a service given by URL has no pid here.
-    stop_replica
-    stop_pg
-    stop_redis
+    # `stop postgres` / `stop redis`: that one alone (the outage tests).
+    case "${2:-}" in
+      postgres) stop_replica; stop_pg ;;
+      redis) stop_redis ;;
+      "") stop_replica; stop_pg; stop_redis ;;
+      *) die "usage: scripts/services.sh stop [postgres|redis]" ;;
+    esac
     ;;
   destroy)
     # Stop both and delete their data: the state dir, and the data directory in /var/tmp that

@@ -6,11 +6,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 const ROOT = join(__dirname, '..', '..');
 const STATE = join(ROOT, '.local', 'services-stop-test');
 
-function services(cmd: string, extra: Record<string, string> = {}): string {
+function services(cmd: string, extra: Record<string, string> = {}, args: string[] = []): string {
   const env: NodeJS.ProcessEnv = { ...process.env, XINYI_STATE_DIR: STATE, XINYI_PG_PORT: '0', XINYI_REDIS_PORT: '0', XINYI_PG_FAST: '1', XINYI_PG_DB: 'xinyi' };
   delete env.DATABASE_URL;
   delete env.REDIS_URL;
-  return execFileSync('bash', [join(ROOT, 'scripts', 'services.sh'), cmd], { env: { ...env, ...extra }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync('bash', [join(ROOT, 'scripts', 'services.sh'), cmd, ...args], { env: { ...env, ...extra }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /**
@@ -35,6 +35,17 @@ describe('scripts/services.sh stop', () => {
     ) as Record<string, string>;
     expect(urls.DATABASE_URL).toMatch(/^postgres(ql)?:\/\/.*127\.0\.0\.1/);
     services('stop', { DATABASE_URL: urls.DATABASE_URL, REDIS_URL: urls.REDIS_URL });
+    expect(services('status')).toMatch(/postgres: stopped[\s\S]*redis: stopped/);
+  }, 120_000);
+
+  it('stop redis / stop postgres stop that one alone', () => {
+    services('start');
+    services('stop', {}, ['redis']);
+    expect(services('status')).toMatch(/postgres: running[\s\S]*redis: stopped/);
+    services('start');
+    services('stop', {}, ['postgres']);
+    expect(services('status')).toMatch(/postgres: stopped[\s\S]*redis: running/);
+    services('stop');
     expect(services('status')).toMatch(/postgres: stopped[\s\S]*redis: stopped/);
   }, 120_000);
 

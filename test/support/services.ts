@@ -15,12 +15,12 @@ export class OwnServices {
   redisUrl = '';
   replicaUrl = '';
 
-  private run(cmd: 'start' | 'stop' | 'destroy' | 'start-replica' | 'stop-replica', extra: Record<string, string> = {}): void {
+  private run(cmd: 'start' | 'stop' | 'destroy' | 'start-replica' | 'stop-replica', extra: Record<string, string> = {}, args: string[] = []): void {
     const env: NodeJS.ProcessEnv = { ...process.env };
     delete env.DATABASE_URL;
     delete env.REDIS_URL;
     Object.assign(env, { XINYI_STATE_DIR: this.stateDir, XINYI_PG_FAST: '1', XINYI_PG_DB: 'xinyi' }, extra);
-    execFileSync('bash', [join(ROOT, 'scripts', 'services.sh'), cmd], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync('bash', [join(ROOT, 'scripts', 'services.sh'), cmd, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   }
 
   /** Starts both; a restart reuses the ports it had, so clients can reconnect. */
@@ -51,7 +51,7 @@ export class OwnServices {
 
   /** Stops one of them only (the other keeps running). */
   stopOnly(which: 'postgres' | 'redis'): void {
-    this.run('stop', which === 'postgres' ? { REDIS_URL: this.redisUrl } : { DATABASE_URL: this.databaseUrl });
+    this.run('stop', {}, [which]);
   }
 
   startOnly(which: 'postgres' | 'redis'): void {
