@@ -10,7 +10,8 @@ const out = process.argv[2];
 const rounds = Number(process.env.ADAPTER_ROUNDS ?? 3);
 const seconds = Number(process.env.ADAPTER_SECONDS ?? 8);
 const cpuSeconds = (pid) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ');
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(f[11]) + Number(f[12])) / 100;
 };
 const freePort = () =>
