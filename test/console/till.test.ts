@@ -91,9 +91,12 @@ describe('till (browser): pair (code and QR), scan, sell, retry after a dropped 
   /**
    * What the page prints now, as Chromium prints it (print media, the page size the till set):
    * one page, `width` mm wide and at least as tall as the sheet, and nothing in the sheet wider
-   * than the paper or cut at its edge.
+   * than the paper or cut at its edge. `prints` is how many times the page has called print() by
+   * then: the till sizes the page in that call (after it has loaded what it prints), so the PDF is
+   * taken only once it has happened; before, it would be the previous print's page.
    */
-  async function checkRoll(width: 58 | 80): Promise<{ height: number }> {
+  async function checkRoll(width: 58 | 80, prints: number): Promise<{ height: number }> {
+    await expect.poll(printed).toBe(prints);
     const sheet = page.getByTestId('print-sheet');
     const paperPx = (width * 96) / 25.4;
     await expect.poll(() => sheet.evaluate((el) => el.getBoundingClientRect().width)).toBeCloseTo(paperPx, 0);
@@ -356,16 +359,14 @@ describe('till (browser): pair (code and QR), scan, sell, retry after a dropped 
   it('the receipt prints at 58 mm: one page, 58 mm wide, nothing cut', async () => {
     const before = await printed();
     await page.getByRole('button', { name: '打印小票（58mm）' }).click();
-    const fit = await checkRoll(58);
-    expect(await printed()).toBe(before + 1);
+    const fit = await checkRoll(58, before + 1);
     await shotRoll('till-receipt-58mm', 58, fit.height);
   });
 
   it('the receipt prints at 80 mm: one page, 80 mm wide, nothing cut; the width stays for this device', async () => {
     const before = await printed();
     await page.getByRole('button', { name: '打印（80mm）' }).click();
-    const fit = await checkRoll(80);
-    expect(await printed()).toBe(before + 1);
+    const fit = await checkRoll(80, before + 1);
     const text = await page.getByTestId('print-sheet').innerText();
     for (const part of ['东村信义超市', '小票号', '时间', maskName(dc(0).name), '肥皂', '洗衣液', '合计', '18 积分', '兑换后余额', '82 积分', '当天凭小票可撤销']) expect(text).toContain(part);
     expect(text).not.toContain(dc(0).name);
@@ -472,12 +473,17 @@ describe('till (browser): pair (code and QR), scan, sell, retry after a dropped 
     await page.getByRole('button', { name: '日结对账打印' }).click();
     await expect.poll(() => page.getByTestId('print-sheet').innerText()).toContain(`镇应付超市`);
     expect(await page.getByTestId('print-sheet').innerText()).toContain(`${net} 积分`);
-    await checkRoll(80);
-    expect(await printed()).toBe(before + 1);
+    await checkRoll(80, before + 1);
     await page.getByLabel('小票纸宽').getByText('58mm').click();
+    // A slow network: the sheet is 58 mm wide at once, but the page is sized only when the
+    // reconciliation has come back and print() runs; the PDF must be that print, not the last one.
+    await page.route('**/api/v1/terminal/reconciliation*', async (route: Route) => {
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      await route.continue();
+    });
     await page.getByRole('button', { name: '日结对账打印' }).click();
-    const day58 = await checkRoll(58);
-    expect(await printed()).toBe(before + 2);
+    const day58 = await checkRoll(58, before + 2);
+    await page.unroute('**/api/v1/terminal/reconciliation*');
     await shotRoll('till-day-58mm', 58, day58.height);
     // Reprint of the voided receipt says so.
     await page.getByLabel(`补打 ${receiptNo}`).click();
@@ -488,7 +494,7 @@ describe('till (browser): pair (code and QR), scan, sell, retry after a dropped 
     await page.getByLabel('小票号').press('Enter');
     await expect.poll(() => page.getByTestId('print-sheet').innerText()).toContain(other);
     expect(await page.getByTestId('print-sheet').innerText()).toContain('（补打）');
-    await checkRoll(58);
+    await checkRoll(58, before + 4);
   });
 
   it('goods and stock: add goods with a barcode, stock in, a price change, a count correction with its reason, the low-stock list', async () => {
