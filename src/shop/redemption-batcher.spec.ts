@@ -74,6 +74,30 @@ describe('RedemptionBatcher', () => {
     expect(await Promise.all(again)).toEqual(['q', 'r']);
   });
 
+  it('redeemAlone goes at once in its own statement, past busy slots and a queue, and takes no slot', async () => {
+    const { repo, calls } = fakeRepo();
+    const b = new RedemptionBatcher(repo, config({ REDEEM_BATCH_IN_FLIGHT: 1, REDEEM_BATCH_MAX: 10, REDEEM_BATCH_LOCK_TIMEOUT_MS: 100 }));
+    const busy = b.redeem(item('busy'));
+    const queued = ['q1', 'q2'].map((id) => b.redeem(item(id)));
+    const alone = b.redeemAlone(item('retry'));
+    await tick();
+    expect(calls.map((c) => [c.kind, c.ids])).toEqual([
+      ['one', ['busy']],
+      ['one', ['retry']],
+    ]);
+    calls[1].finish();
+    expect((await alone).postingId).toBe('retry');
+    // Its end frees no slot: the queue still waits for the busy one.
+    await tick();
+    expect(calls).toHaveLength(2);
+    calls[0].finish();
+    await busy;
+    await tick();
+    expect(calls[2]).toMatchObject({ kind: 'batch', ids: ['q1', 'q2'] });
+    calls[2].finish();
+    expect((await Promise.all(queued)).map((r) => r.postingId)).toEqual(['q1', 'q2']);
+  });
+
   it('REDEEM_BATCH_IN_FLIGHT=0: every redemption is its own statement, at once', async () => {
     const { repo, calls } = fakeRepo();
     const b = new RedemptionBatcher(repo, config({ REDEEM_BATCH_IN_FLIGHT: 0, REDEEM_BATCH_MAX: 10, REDEEM_BATCH_LOCK_TIMEOUT_MS: 100 }));

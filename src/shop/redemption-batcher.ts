@@ -46,6 +46,16 @@ export class RedemptionBatcher {
     });
   }
 
+  /**
+   * `r` at once on its own: the plain self-committing statement, no slot, no queue and so no
+   * batch lock timeout. For the one retry of a redemption a batch took out with 55P03: in a batch
+   * again it could meet the same lock and time out again, and its till would get a 500.
+   */
+  redeemAlone(r: OneStatementRedemption): Promise<OneStatementResult> {
+    redemptionBatchSize.observe(1);
+    return this.repo.redeemInOneStatement(r);
+  }
+
   private pump(): void {
     while (this.inFlight < this.inFlightMax && this.queue.length) {
       const batch = this.queue.splice(0, this.max);

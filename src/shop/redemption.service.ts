@@ -70,8 +70,9 @@ export class RedemptionService {
       const code = (err as { code?: string; driverError?: { code?: string } }).driverError?.code ?? (err as { code?: string }).code;
       // Price changed between reading and taking the stock, a rare deadlock, or a wait on a row
       // lock that took this redemption out of its batch (REDEEM_BATCH_LOCK_TIMEOUT_MS): once more.
+      // The retry runs alone (no batch, no lock timeout): waiting on that lock is what it has to do.
       if (err instanceof RetryRedemption || code === '40P01' || code === '55P03') {
-        return this.redeemOnce(ctx, dto, requestHash).catch(async (again: unknown) => {
+        return this.redeemOnce(ctx, dto, requestHash, true).catch(async (again: unknown) => {
           // A twin with the same key may have committed between the two attempts.
           const failure = again instanceof RetryRedemption ? new AppError('REDEMPTION.BASKET_CHANGED') : again;
           const twin = await this.replayByKey(t, dto, requestHash, failure);
@@ -91,7 +92,7 @@ export class RedemptionService {
    * locking path decides instead: a short transaction, the ledger posting first (account lock,
    * balance check under it), then the stock and the receipt in one statement.
    */
-  private async redeemOnce(ctx: RequestContext, dto: KeyedRedemption, requestHash: string): Promise<{ receipt: ReceiptDto; replayed: boolean }> {
+  private async redeemOnce(ctx: RequestContext, dto: KeyedRedemption, requestHash: string, alone = false): Promise<{ receipt: ReceiptDto; replayed: boolean }> {
     const t = ctx.principal as TerminalPrincipal;
     const ids = dto.lines.map((l) => l.goodsId);
     const h = await this.repo.findBasket(dto.cardCode, t.shopId, ids);
@@ -128,7 +129,7 @@ export class RedemptionService {
         }
       })();
       if (next) {
-        const done = await this.batcher.redeem({
+        const one = {
           ...base,
           balanceAfter: next.balance,
           postingId: '',
@@ -140,7 +141,8 @@ export class RedemptionService {
           shopName: h.shopName,
           actor: `terminal:${t.id}`,
           audit: auditRow(ctx, audit),
-        });
+        };
+        const done = await (alone ? this.batcher.redeemAlone(one) : this.batcher.redeem(one));
         if (done.head && done.stock) {
           const row = { ...base, balanceAfter: next.balance, postingId: done.postingId as string, createdAt: done.createdAt as Date, voidedAt: null, voidReason: null, voidBalanceAfter: null, ...names };
           return { receipt: toReceipt(row, h.name), replayed: false };

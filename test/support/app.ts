@@ -35,6 +35,8 @@ export async function startStack(opts: { worker?: boolean; env?: Record<string, 
   const env: TestEnv = { DATABASE_URL: db.url, REDIS_URL: redis, QUEUE_PREFIX: `t${randomBytes(5).toString('hex')}`, dbName: db.name };
   // Unset unless the file sets it (process.env outlives a file): QR addresses follow the request's host.
   delete process.env.PUBLIC_BASE_URL;
+  // What this file sets for itself is put back on close: process.env outlives a file in a fork.
+  const before = Object.fromEntries(Object.keys(opts.env ?? {}).map((k) => [k, process.env[k]]));
   Object.assign(process.env, {
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
@@ -69,6 +71,10 @@ export async function startStack(opts: { worker?: boolean; env?: Record<string, 
     async close() {
       await Promise.allSettled([api.close(), stack.worker?.close()]);
       process.env.DATABASE_URL = base;
+      for (const [k, v] of Object.entries(before)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
       await dropTestDatabase(base, env.dbName);
     },
   };
