@@ -18,7 +18,8 @@ function fakeRepo() {
   return { repo: repo as unknown as RedemptionStatementRepository, calls };
 }
 const config = (v: Record<string, number>) => ({ get: (k: string) => v[k] }) as unknown as AppConfig;
-const item = (id: string) => ({ id }) as OneStatementRedemption;
+/** A redemption of one line; each of its own good unless told. */
+const item = (id: string, goods = [`goods-${id}`]) => ({ id, lines: goods.map((goodsId) => ({ goodsId, quantity: 1 })) }) as unknown as OneStatementRedemption;
 const tick = () => new Promise((r) => setImmediate(r));
 
 describe('RedemptionBatcher', () => {
@@ -96,6 +97,31 @@ describe('RedemptionBatcher', () => {
     expect(calls[2]).toMatchObject({ kind: 'batch', ids: ['q1', 'q2'] });
     calls[2].finish();
     expect((await Promise.all(queued)).map((r) => r.postingId)).toEqual(['q1', 'q2']);
+
+  it('batches in flight share no goods: a sale of goods a batch holds waits for the next one, others go beside it', async () => {
+    const { repo, calls } = fakeRepo();
+    const b = new RedemptionBatcher(repo, config({ REDEEM_BATCH_IN_FLIGHT: 2, REDEEM_BATCH_MAX: 10, REDEEM_BATCH_LOCK_TIMEOUT_MS: 100 }));
+    const oil = item('oil-1', ['oil']);
+    const answers = [oil, item('oil-2', ['oil']), item('salt-1', ['salt']), item('both', ['salt', 'oil']), item('oil-3', ['oil'])].map((r) => b.redeem(r));
+    await tick();
+    // oil-1 takes the oil row; salt-1 is the first that shares nothing with it.
+    expect(calls.map((c) => [c.kind, c.ids])).toEqual([
+      ['one', ['oil-1']],
+      ['one', ['salt-1']],
+    ]);
+    calls[0].finish();
+    await tick();
+    // salt is still held: only the oil sales go; 'both' needs salt too and waits.
+    expect(calls[2]).toMatchObject({ kind: 'batch', ids: ['oil-2', 'oil-3'] });
+    expect(calls).toHaveLength(3);
+    calls[1].finish();
+    await tick();
+    expect(calls).toHaveLength(3);
+    calls[2].finish();
+    await tick();
+    expect(calls[3]).toMatchObject({ kind: 'one', ids: ['both'] });
+    calls[3].finish();
+    expect((await Promise.all(answers)).map((a) => a.postingId)).toEqual(['oil-1', 'oil-2', 'salt-1', 'both', 'oil-3']);
   });
 
   it('REDEEM_BATCH_IN_FLIGHT=0: every redemption is its own statement, at once', async () => {

@@ -161,12 +161,14 @@ describe('redemptions in batches (group commit)', () => {
     const rs = f.residentsA.slice(5, 9);
     for (const r of rs) await fund(r, 100);
     const slow = await goods('毛巾', 10, 10);
+    const slow2 = await goods('毛巾（大）', 10, 10);
     const g = await goods('肥皂', 10, 10);
     const other = await goods('牙膏', 10, 10);
-    // Both slots of REDEEM_BATCH_IN_FLIGHT (2) wait on a goods row the test holds; what comes next queues.
-    const lock = await hold(stack.db, `SELECT 1 FROM goods WHERE id = $1 FOR UPDATE`, [slow]);
+    // Both slots of REDEEM_BATCH_IN_FLIGHT (2) wait on a goods row the test holds (one each: batches
+    // in flight share no goods); what comes next queues.
+    const lock = await hold(stack.db, `SELECT 1 FROM goods WHERE id = ANY($1::uuid[]) FOR UPDATE`, [[slow, slow2]]);
     const post = async (b: object) => request(stack.http).post('/api/v1/terminal/redemptions').set('x-api-key', key).send(b);
-    const blocked = [post(await body(rs[0], slow, 'http-slow-1')), post(await body(rs[1], slow, 'http-slow-2'))];
+    const blocked = [post(await body(rs[0], slow, 'http-slow-1')), post(await body(rs[1], slow2, 'http-slow-2'))];
     await waitFor(async () => (await lockWaiters(stack.db)) >= 2, { description: 'both redemptions of the held goods waiting' });
     const bodies = [await body(rs[2], g, 'http-key-1'), await body(rs[2], g, 'http-key-1'), await body(rs[3], g, 'http-key-2'), await body(rs[3], other, 'http-key-2')];
     // In this order into the queue, before the slots free up.
@@ -192,7 +194,7 @@ describe('redemptions in batches (group commit)', () => {
     expect(xs[0].x).toBe(xs[1].x);
     expect(await written(rs[2])).toEqual({ balance: 90, sum: 90, postings: 1, receipts: 1, notices: 1, audits: 1 });
     expect(await written(rs[3])).toEqual({ balance: 90, sum: 90, postings: 1, receipts: 1, notices: 1, audits: 1 });
-    expect([await stockOf(g), await stockOf(other), await stockOf(slow)]).toEqual([8, 10, 8]);
+    expect([await stockOf(g), await stockOf(other), await stockOf(slow), await stockOf(slow2)]).toEqual([8, 10, 9, 9]);
     expect((await stack.api.get(LedgerVerifier).verifyTown(f.townId)).broken).toEqual([]);
   });
 
@@ -200,13 +202,14 @@ describe('redemptions in batches (group commit)', () => {
     const rs = f.residentsA.slice(9, 12);
     for (const r of rs) await fund(r, 100);
     const slow = await goods('香皂', 10, 10);
+    const slow2 = await goods('香皂（大）', 10, 10);
     const g = await goods('面条', 10, 10);
     const failed = vi.spyOn(statement, 'redeemBatch').mockRejectedValueOnce(new Error('timeout exceeded when trying to connect'));
-    const lock = await hold(stack.db, `SELECT 1 FROM goods WHERE id = $1 FOR UPDATE`, [slow]);
+    const lock = await hold(stack.db, `SELECT 1 FROM goods WHERE id = ANY($1::uuid[]) FOR UPDATE`, [[slow, slow2]]);
     const post = async (b: object) => request(stack.http).post('/api/v1/terminal/redemptions').set('x-api-key', key).send(b);
     const other = f.residentsA[12];
     await fund(other, 100);
-    const blocked = [post(await body(other, slow, 'whole-slow-1')), post(await body(other, slow, 'whole-slow-2'))];
+    const blocked = [post(await body(other, slow, 'whole-slow-1')), post(await body(other, slow2, 'whole-slow-2'))];
     await waitFor(async () => (await lockWaiters(stack.db)) >= 2, { description: 'both slots waiting' });
     const queued: Array<ReturnType<typeof post>> = [];
     for (const [i, r] of rs.entries()) {
