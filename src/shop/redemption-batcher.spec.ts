@@ -97,6 +97,7 @@ describe('RedemptionBatcher', () => {
     expect(calls[2]).toMatchObject({ kind: 'batch', ids: ['q1', 'q2'] });
     calls[2].finish();
     expect((await Promise.all(queued)).map((r) => r.postingId)).toEqual(['q1', 'q2']);
+  });
 
   it('batches in flight share no goods: a sale of goods a batch holds waits for the next one, others go beside it', async () => {
     const { repo, calls } = fakeRepo();

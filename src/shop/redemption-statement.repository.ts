@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { AuditLogInsert } from '@app/audit/audit.service';
@@ -91,6 +92,51 @@ const REDEEM_IN_ONE_STATEMENT = prepared(
 const REDEEM_IN_BATCH = prepared(REDEEM_IN_ONE_STATEMENT.text.replace(/\bFOR UPDATE\),\s+c AS/, 'FOR UPDATE SKIP LOCKED),\n   c AS'));
 if (REDEEM_IN_BATCH.text === REDEEM_IN_ONE_STATEMENT.text) throw new Error('REDEEM_IN_BATCH: the account lock was not found');
 
+/**
+ * The whole batch as ONE server-side call: REDEEM_IN_BATCH run for each redemption inside a
+ * PL/pgSQL loop, each in a BEGIN … EXCEPTION block (a subtransaction, as the savepoints of the
+ * client-side form), after the goods rows are locked in id order and the lock timeout set for the
+ * transaction. One round trip instead of two per redemption plus four: the batch no longer waits
+ * on the api's event loop between its statements, holding its goods rows meanwhile.
+ *
+ * The function is generated from REDEEM_IN_BATCH's own text (each `$n::type` becomes element
+ * n-1 of the redemption's JSON array of values), and its name carries a hash of that text: a
+ * changed statement is a new function, so processes of two versions side by side each call their
+ * own (RedemptionStatementRepository.onModuleInit creates it if it is not there).
+ */
+export function batchFunctionSql(): { name: string; ddl: string } {
+  const body = REDEEM_IN_BATCH.text.replace(/\$(\d+)::([a-z]+)(\[\])?/g, (_, n: string, type: string, array?: string) =>
+    array
+      ? `(SELECT array_agg(x::${type} ORDER BY o) FROM jsonb_array_elements_text(_it->${Number(n) - 1}) WITH ORDINALITY AS e(x, o))`
+      : `(_it->>${Number(n) - 1})::${type}`,
+  );
+  if (/\$\d/.test(body)) throw new Error('batchFunctionSql: a parameter was left in the statement');
+  const name = `xinyi_redeem_batch_${createHash('sha1').update(body).digest('hex').slice(0, 16)}`;
+  const ddl = `CREATE OR REPLACE FUNCTION ${name}(_items jsonb, _goods uuid[], _lock_timeout_ms int) RETURNS jsonb LANGUAGE plpgsql AS $fn$
+DECLARE
+  _it jsonb;
+  _r record;
+  _out jsonb := '[]'::jsonb;
+  _code text;
+  _message text;
+BEGIN
+  PERFORM 1 FROM goods WHERE id = ANY(_goods) ORDER BY id FOR UPDATE;
+  PERFORM set_config('lock_timeout', _lock_timeout_ms::text, true);
+  FOR _it IN SELECT value FROM jsonb_array_elements(_items) WITH ORDINALITY AS i(value, o) ORDER BY o LOOP
+    BEGIN
+      ${body}
+      INTO _r;
+      _out := _out || jsonb_build_array(jsonb_build_object('head', _r.head, 'stock', _r.stock, 'postingId', _r."postingId", 'createdAt', _r."createdAt"));
+    EXCEPTION WHEN OTHERS THEN
+      GET STACKED DIAGNOSTICS _code = RETURNED_SQLSTATE, _message = MESSAGE_TEXT;
+      _out := _out || jsonb_build_array(jsonb_build_object('code', _code, 'message', _message));
+    END;
+  END LOOP;
+  RETURN _out;
+END $fn$`;
+  return { name, ddl };
+}
+
 /** A batch's goods rows, in id order (the one lock order of every goods writer). */
 const LOCK_GOODS_IN_ORDER = prepared(`SELECT id FROM goods WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`);
 
@@ -127,9 +173,35 @@ function oneStatementValues(r: OneStatementRedemption): unknown[] {
   return ONE_STATEMENT_ORDER.map((k) => values[k]);
 }
 
+const BATCH_FUNCTION = batchFunctionSql();
+const CALL_BATCH_FUNCTION = prepared(`SELECT ${BATCH_FUNCTION.name}($1::jsonb, $2::uuid[], $3::int) AS out`);
+type BatchFunctionOut = Array<OneStatementResult | { code: string; message: string }>;
+
 @Injectable()
-export class RedemptionStatementRepository {
+export class RedemptionStatementRepository implements OnModuleInit {
+  private readonly log = new Logger(RedemptionStatementRepository.name);
+  /** Whether the batch function is there (else batches take the client-side savepoint form). */
+  private batchFunction = false;
+
   constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /**
+   * Creates this version's batch function unless it is there already, under a transaction
+   * advisory lock so that processes starting together do not race on it. Where the role may not
+   * create functions, batches go the client-side way (one round trip per statement), as before.
+   */
+  async onModuleInit(): Promise<void> {
+    try {
+      await this.db.transaction(async (m) => {
+        await m.query(`SELECT pg_advisory_xact_lock(hashtext('xinyi_redeem_batch'))`);
+        const [{ n }] = (await m.query(`SELECT count(*)::int AS n FROM pg_proc WHERE proname = $1`, [BATCH_FUNCTION.name])) as Array<{ n: number }>;
+        if (n === 0) await m.query(BATCH_FUNCTION.ddl);
+      });
+      this.batchFunction = true;
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message, function: BATCH_FUNCTION.name }, 'redemption batch function not created: batches use one round trip per statement');
+    }
+  }
 
   /**
    * Writes a whole redemption in one statement on its own connection, committed by itself (see
@@ -154,6 +226,13 @@ export class RedemptionStatementRepository {
    */
   async redeemBatch(rs: OneStatementRedemption[], lockTimeoutMs: number): Promise<Array<OneStatementResult | { error: unknown }>> {
     const goodsIds = [...new Set(rs.flatMap((r) => r.lines.map((l) => l.goodsId)))].sort();
+    if (this.batchFunction) {
+      // One statement: its own transaction, committed when it returns.
+      const row = await queryOne<{ out: BatchFunctionOut }>(this.db, CALL_BATCH_FUNCTION, [JSON.stringify(rs.map(oneStatementValues)), goodsIds, Math.floor(lockTimeoutMs)]);
+      return (row?.out ?? []).map((o) =>
+        'code' in o ? { error: Object.assign(new Error(o.message), { code: o.code }) } : { ...o, createdAt: o.createdAt ? new Date(o.createdAt) : null },
+      );
+    }
     const qr = this.db.createQueryRunner();
     try {
       await qr.connect();

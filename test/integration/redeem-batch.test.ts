@@ -77,7 +77,7 @@ describe('redemptions in batches (group commit)', () => {
 
   beforeAll(async () => {
     stack = await startStack();
-    f = await seedTown(stack.db, 17);
+    f = await seedTown(stack.db, 22);
     t = await bearers(stack.http, f);
     const made = (await request(stack.http).post(`/api/v1/shops/${f.shopA}/terminals`).set('authorization', t.town_admin).send({ name: '收银台 1' }).expect(201)).body as { id: string; apiKey: string };
     key = made.apiKey;
@@ -93,69 +93,81 @@ describe('redemptions in batches (group commit)', () => {
     await stack?.close();
   });
 
-  it('a statement that fails in a batch fails alone: the others are written in the same transaction, it writes nothing', async () => {
-    const [a, b, c] = [f.residentsA[0], f.residentsA[1], f.residentsA[2]];
-    for (const r of [a, b, c]) await fund(r, 100);
-    const g = await goods('酱油', 10, 10);
-    const ledger = stack.api.get(LedgerService);
-    const item = async (residentId: string, id: string = randomUUID()): Promise<OneStatementRedemption> => {
-      const head = (await repo.findBasket(await cardOf(residentId), f.shopA, [g]))?.head;
-      if (!head) throw new Error('no account head read');
-      const next = ledger.prepareOne(head, { accountId: residentId, kind: 'redemption', points: -10, sourceRef: `redemption:${id}`, counterparty: `shop:${f.shopA}`, period: '2026-01', requireCovered: true });
-      return {
-        id, townId: f.townId, shopId: f.shopA, villageId: f.villageA, residentId, terminalId, clerkId: null,
-        receiptNo: `B-${++n}`, idempotencyKey: `batch-${n}`, requestHash: 'h', lines: [{ goodsId: g, name: '酱油', unit: '件', quantity: 1, pricePoints: 10, points: 10 }],
-        totalPoints: 10, balanceAfter: next.balance, postingId: '', expectedSeq: head.seq, read: head, posting: next.row, creditScore: next.creditScore, grade: next.grade, shopName: '超市', actor: 'test',
-        audit: { townId: f.townId, actorType: 'system', actorId: null, actorRole: null, action: 'redemption.create', targetType: null, targetId: null, requestId: null, summary: { residentId } },
+  /**
+   * Both forms of a batch: the server-side function (one round trip; what runs wherever the api
+   * could create it) and the client-side savepoints (where it could not).
+   */
+  const useForm = (form: 'function' | 'savepoints') => {
+    (statement as unknown as { batchFunction: boolean }).batchFunction = form === 'function';
+  };
+  for (const [form, base] of [['function', 0], ['savepoints', 17]] as const) {
+    it(`${form}: a statement that fails in a batch fails alone: the others are written in the same transaction, it writes nothing`, async () => {
+      useForm(form);
+      const [a, b, c] = [f.residentsA[base], f.residentsA[base + 1], f.residentsA[base + 2]];
+      for (const r of [a, b, c]) await fund(r, 100);
+      const g = await goods(`酱油 ${form}`, 10, 10);
+      const ledger = stack.api.get(LedgerService);
+      const item = async (residentId: string, id: string = randomUUID()): Promise<OneStatementRedemption> => {
+        const head = (await repo.findBasket(await cardOf(residentId), f.shopA, [g]))?.head;
+        if (!head) throw new Error('no account head read');
+        const next = ledger.prepareOne(head, { accountId: residentId, kind: 'redemption', points: -10, sourceRef: `redemption:${id}`, counterparty: `shop:${f.shopA}`, period: '2026-01', requireCovered: true });
+        return {
+          id, townId: f.townId, shopId: f.shopA, villageId: f.villageA, residentId, terminalId, clerkId: null,
+          receiptNo: `B-${++n}`, idempotencyKey: `batch-${n}`, requestHash: 'h', lines: [{ goodsId: g, name: '酱油', unit: '件', quantity: 1, pricePoints: 10, points: 10 }],
+          totalPoints: 10, balanceAfter: next.balance, postingId: '', expectedSeq: head.seq, read: head, posting: next.row, creditScore: next.creditScore, grade: next.grade, shopName: '超市', actor: 'test',
+          audit: { townId: f.townId, actorType: 'system', actorId: null, actorRole: null, action: 'redemption.create', targetType: null, targetId: null, requestId: null, summary: { residentId } },
+        };
       };
-    };
-    const first = await item(a);
-    // The second reuses the first's redemption id: a unique violation inside the batch.
-    const [x, y, z] = await statement.redeemBatch([first, await item(b, first.id), await item(c)], 100);
-    expect(x).toMatchObject({ head: true, stock: true });
-    expect((y as { error: { code?: string; driverError?: { code?: string } } }).error).toBeTruthy();
-    const err = (y as { error: { code?: string; driverError?: { code?: string } } }).error;
-    expect(err.driverError?.code ?? err.code).toBe('23505');
-    expect(z).toMatchObject({ head: true, stock: true });
-    expect(await written(a)).toEqual({ balance: 90, sum: 90, postings: 1, receipts: 1, notices: 1, audits: 1 });
-    expect(await written(b)).toEqual({ balance: 100, sum: 100, postings: 0, receipts: 0, notices: 0, audits: 0 });
-    expect(await written(c)).toEqual({ balance: 90, sum: 90, postings: 1, receipts: 1, notices: 1, audits: 1 });
-    expect(await stockOf(g)).toBe(8);
-    // One transaction: its rows carry its start time (now()); each savepoint has an xid of its own.
-    const xs = await stack.db.query(`SELECT DISTINCT created_at FROM redemptions WHERE resident_id = ANY($1)`, [[a, c]]);
-    expect(xs).toHaveLength(1);
-  });
+      const first = await item(a);
+      // The second reuses the first's redemption id: a unique violation inside the batch.
+      const [x, y, z] = await statement.redeemBatch([first, await item(b, first.id), await item(c)], 100);
+      expect(x).toMatchObject({ head: true, stock: true });
+      expect((y as { error: { code?: string; driverError?: { code?: string } } }).error).toBeTruthy();
+      const err = (y as { error: { code?: string; driverError?: { code?: string } } }).error;
+      expect(err.driverError?.code ?? err.code).toBe('23505');
+      expect(z).toMatchObject({ head: true, stock: true });
+      expect(await written(a)).toEqual({ balance: 90, sum: 90, postings: 1, receipts: 1, notices: 1, audits: 1 });
+      expect(await written(b)).toEqual({ balance: 100, sum: 100, postings: 0, receipts: 0, notices: 0, audits: 0 });
+      expect(await written(c)).toEqual({ balance: 90, sum: 90, postings: 1, receipts: 1, notices: 1, audits: 1 });
+      expect(await stockOf(g)).toBe(8);
+      // One transaction: its rows carry its start time (now()); each savepoint has an xid of its own.
+      const xs = await stack.db.query(`SELECT DISTINCT created_at FROM redemptions WHERE resident_id = ANY($1)`, [[a, c]]);
+      expect(xs).toHaveLength(1);
+    });
 
-  it('a redemption waiting on a row lock leaves the batch after the lock timeout; the others commit without it', async () => {
-    const [a, b] = [f.residentsA[3], f.residentsA[4]];
-    for (const r of [a, b]) await fund(r, 100);
-    const g = await goods('食盐', 10, 10);
-    // A receipt to copy, then a twin of key "held" in flight in another transaction.
-    await request(stack.http).post('/api/v1/terminal/redemptions').set('x-api-key', key).send(await body(a, g, 'batch-lock-seed')).expect(201);
-    const twin = await hold(stack.db, copyReceiptSql, ['batch-lock-seed', 'batch-lock-held']);
-    const ledger = stack.api.get(LedgerService);
-    const item = async (residentId: string, idempotencyKey: string): Promise<OneStatementRedemption> => {
-      const id = randomUUID();
-      const head = (await repo.findBasket(await cardOf(residentId), f.shopA, [g]))?.head;
-      if (!head) throw new Error('no account head read');
-      const next = ledger.prepareOne(head, { accountId: residentId, kind: 'redemption', points: -10, sourceRef: `redemption:${id}`, counterparty: `shop:${f.shopA}`, period: '2026-01', requireCovered: true });
-      return {
-        id, townId: f.townId, shopId: f.shopA, villageId: f.villageA, residentId, terminalId, clerkId: null,
-        receiptNo: `B-${++n}`, idempotencyKey, requestHash: 'h', lines: [{ goodsId: g, name: '食盐', unit: '件', quantity: 1, pricePoints: 10, points: 10 }],
-        totalPoints: 10, balanceAfter: next.balance, postingId: '', expectedSeq: head.seq, read: head, posting: next.row, creditScore: next.creditScore, grade: next.grade, shopName: '超市', actor: 'test',
-        audit: { townId: f.townId, actorType: 'system', actorId: null, actorRole: null, action: 'redemption.create', targetType: null, targetId: null, requestId: null, summary: { residentId } },
+    it(`${form}: a redemption waiting on a row lock leaves the batch after the lock timeout; the others commit without it`, async () => {
+      useForm(form);
+      const [a, b] = [f.residentsA[base + 3], f.residentsA[base + 4]];
+      for (const r of [a, b]) await fund(r, 100);
+      const g = await goods(`食盐 ${form}`, 10, 10);
+      // A receipt to copy, then a twin of key "held" in flight in another transaction.
+      await request(stack.http).post('/api/v1/terminal/redemptions').set('x-api-key', key).send(await body(a, g, `batch-lock-seed-${base}`)).expect(201);
+      const twin = await hold(stack.db, copyReceiptSql, [`batch-lock-seed-${base}`, `batch-lock-held-${base}`]);
+      const ledger = stack.api.get(LedgerService);
+      const item = async (residentId: string, idempotencyKey: string): Promise<OneStatementRedemption> => {
+        const id = randomUUID();
+        const head = (await repo.findBasket(await cardOf(residentId), f.shopA, [g]))?.head;
+        if (!head) throw new Error('no account head read');
+        const next = ledger.prepareOne(head, { accountId: residentId, kind: 'redemption', points: -10, sourceRef: `redemption:${id}`, counterparty: `shop:${f.shopA}`, period: '2026-01', requireCovered: true });
+        return {
+          id, townId: f.townId, shopId: f.shopA, villageId: f.villageA, residentId, terminalId, clerkId: null,
+          receiptNo: `B-${++n}`, idempotencyKey, requestHash: 'h', lines: [{ goodsId: g, name: '食盐', unit: '件', quantity: 1, pricePoints: 10, points: 10 }],
+          totalPoints: 10, balanceAfter: next.balance, postingId: '', expectedSeq: head.seq, read: head, posting: next.row, creditScore: next.creditScore, grade: next.grade, shopName: '超市', actor: 'test',
+          audit: { townId: f.townId, actorType: 'system', actorId: null, actorRole: null, action: 'redemption.create', targetType: null, targetId: null, requestId: null, summary: { residentId } },
+        };
       };
-    };
-    const started = Date.now();
-    const [waited, free] = await statement.redeemBatch([await item(b, 'batch-lock-held'), await item(a, 'batch-lock-free')], 100);
-    expect(Date.now() - started).toBeLessThan(5_000);
-    const err = (waited as { error: { code?: string; driverError?: { code?: string } } }).error;
-    expect(err.driverError?.code ?? err.code).toBe('55P03');
-    expect(free).toMatchObject({ head: true, stock: true });
-    await end(twin, 'ROLLBACK');
-    expect(await written(b)).toEqual({ balance: 100, sum: 100, postings: 0, receipts: 0, notices: 0, audits: 0 });
-    expect((await written(a)).receipts).toBe(2);
-  });
+      const started = Date.now();
+      const [waited, free] = await statement.redeemBatch([await item(b, `batch-lock-held-${base}`), await item(a, `batch-lock-free-${base}`)], 100);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      const err = (waited as { error: { code?: string; driverError?: { code?: string } } }).error;
+      expect(err.driverError?.code ?? err.code).toBe('55P03');
+      expect(free).toMatchObject({ head: true, stock: true });
+      await end(twin, 'ROLLBACK');
+      expect(await written(b)).toEqual({ balance: 100, sum: 100, postings: 0, receipts: 0, notices: 0, audits: 0 });
+      expect((await written(a)).receipts).toBe(2);
+    });
+  }
+  afterAll(() => useForm('function'));
 
   it('over HTTP: a batch with a same-key twin and a same-key different basket answers each on its own, one commit for the rest', async () => {
     const rs = f.residentsA.slice(5, 9);
