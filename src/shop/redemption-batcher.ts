@@ -18,7 +18,9 @@ interface Pending {
  *
  * Each redemption still gets its own answer: its result, or its own error (a statement error
  * rolls back only its savepoint), and only after the batch's commit. A process killed mid-batch
- * commits nothing of it; the till's retry with the same idempotency key then sells once.
+ * never leaves half of it: the batch function commits whole in PostgreSQL (the savepoint form
+ * rolls back whole); the till's retry with the same idempotency key gets the first receipt or
+ * sells once.
  *
  * Batches in flight at once have no goods in common. A batch keeps every goods row it took stock
  * from locked until its commit, so a second batch with one of those goods only waited on the

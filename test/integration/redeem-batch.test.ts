@@ -14,7 +14,7 @@ import { waitFor } from '../support/wait-for';
 /**
  * Group commit of redemptions (src/shop/redemption-batcher.ts, RedemptionStatementRepository.redeemBatch):
  * concurrent redemptions share one transaction and one commit, each in its own savepoint, so one
- * that fails fails alone, and a process killed before the commit leaves nothing behind that a
+ * that fails fails alone, and a process killed mid-batch leaves nothing half-written that a
  * retry with the same idempotency key could sell twice.
  */
 describe('redemptions in batches (group commit)', () => {
@@ -238,7 +238,7 @@ describe('redemptions in batches (group commit)', () => {
     failed.mockRestore();
   });
 
-  it('an api process killed mid-batch commits nothing of it; retried with the same keys, each basket sells once', async () => {
+  it('an api process killed mid-batch: the batch, in PostgreSQL’s hands, commits whole; retried with the same keys, each basket sells once, the first receipt again', async () => {
     const api = await spawnApi({ DATABASE_URL: stack.env.DATABASE_URL, QUEUE_PREFIX: stack.env.QUEUE_PREFIX, LOG_LEVEL: 'warn', REDEEM_BATCH_IN_FLIGHT: '1', REDEEM_BATCH_LOCK_TIMEOUT_MS: '30000' });
     spawned.push(api);
     const rs = f.residentsA.slice(13, 16);
@@ -271,25 +271,30 @@ describe('redemptions in batches (group commit)', () => {
     expect(await first).toBe(201);
     // The batch [kill-1, kill-2, kill-3] has written two and waits on the twin's key.
     await waitFor(async () => (await lockWaiters(stack.db)) >= 1, { description: 'the batch waiting on the third key' });
-    // Waiting in the redemption statement, with writes of its transaction already made (an xid).
+    // Waiting in the batch function, with writes of its transaction already made (an xid).
     const inBatch = await stack.db.query(
-      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND backend_xid IS NOT NULL AND query LIKE 'WITH t AS%' AND pid <> pg_backend_pid()`,
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND backend_xid IS NOT NULL AND query LIKE 'SELECT xinyi_redeem_batch_%' AND pid <> pg_backend_pid()`,
     );
     expect(inBatch[0].n).toBe(1);
     api.child.kill('SIGKILL');
     await api.exited;
     expect(await Promise.all(answers)).toEqual(['lost', 'lost', 'lost']);
-    await end(twin, 'ROLLBACK');
-    // Its backend ends once it finds the client gone: the open batch is rolled back.
-    await waitFor(async () => (await lockWaiters(stack.db)) === 0 && Number((await stack.db.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'`))[0].n) === 0, {
-      description: 'the killed process’s batch rolled back',
-    });
+    // Half of it is written and nobody will answer the tills: a partial batch must never be seen.
     expect(await startOf(['kill-key-1', 'kill-key-2', 'kill-key-3'])).toEqual([]);
-    expect(await Promise.all(rs.map((r) => written(r)))).toEqual(before);
-    expect(await stockOf(g)).toBe(10);
-    // The tills retry with the same keys (here through the in-process api): each sells once.
-    for (const b of bodies) await request(stack.http).post('/api/v1/terminal/redemptions').set('x-api-key', key).send(b).expect(201);
-    for (const b of bodies) expect((await request(stack.http).post('/api/v1/terminal/redemptions').set('x-api-key', key).send(b).expect(200)).headers['idempotent-replayed']).toBe('true');
+    await end(twin, 'ROLLBACK');
+    // The batch is one statement: with the twin gone it finishes and commits whole, api or not
+    // (the savepoint form would have waited for a COMMIT that never came, and rolled back).
+    await waitFor(async () => (await startOf(['kill-key-1', 'kill-key-2', 'kill-key-3'])).length === 3, { description: 'the batch committed' });
+    const xs = await startOf(['kill-key-1', 'kill-key-2', 'kill-key-3']);
+    expect(new Set(xs.map((x) => x.x)).size).toBe(1); // one transaction
+    expect(await stockOf(g)).toBe(7);
+    // The tills retry with the same keys (here through the in-process api): the first receipt, once.
+    const receipts = new Map((await stack.db.query(`SELECT idempotency_key AS k, receipt_no AS r FROM redemptions WHERE idempotency_key = ANY($1)`, [['kill-key-1', 'kill-key-2', 'kill-key-3']])).map((x: { k: string; r: string }) => [x.k, x.r]));
+    for (const b of bodies) {
+      const res = await request(stack.http).post('/api/v1/terminal/redemptions').set('x-api-key', key).send(b).expect(200);
+      expect(res.headers['idempotent-replayed']).toBe('true');
+      expect(res.body.receiptNo).toBe(receipts.get((b as { idempotencyKey: string }).idempotencyKey));
+    }
     expect(await stockOf(g)).toBe(7);
     const after = await Promise.all(rs.map((r) => written(r)));
     after.forEach((w, i) => expect(w).toEqual({ ...before[i], balance: before[i].balance - 10, sum: before[i].sum - 10, postings: before[i].postings + 1, receipts: before[i].receipts + 1, notices: before[i].notices + 1, audits: before[i].audits + 1 }));
