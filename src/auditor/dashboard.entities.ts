@@ -4,9 +4,10 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
  * The town dashboard's running totals (migration DashboardTotals). Written only by PostgreSQL
  * triggers, in the transaction of the write they count; read only by DashboardRepository.
  *
- * `slot` spreads concurrent writers of one key over a few rows (the writer's backend pid modulo
- * 8), so that two redemptions in one shop and village never wait for each other's commit on a
- * counter row; a reader sums the slots.
+ * `slot` is the writing backend's own (dashboard_totals_slot(), migration DashboardTotalsSlots),
+ * so that two redemptions in one shop and village never wait for each other's commit on a
+ * counter row; a reader sums the slots. (The outbox and grade totals, DashboardOutboxTotals and
+ * DashboardGradeTotals, are kept the same way and have no entity.)
  */
 @Entity({ name: 'dashboard_posting_totals' })
 export class DashboardPostingTotal {

@@ -145,6 +145,7 @@ export class DashboardRepository {
   }
 
   gradeCounts(townId: string, db: Queryable = this.db): Promise<Array<{ grade: string; residents: number }>> {
-    return queryRows(db, `SELECT grade, count(*)::int AS residents FROM accounts WHERE town_id = $1 GROUP BY grade`, [townId]);
+    // Trigger-kept counts (migration DashboardGradeTotals), summed over the writers' slots.
+    return queryRows(db, `SELECT grade, sum(residents)::int AS residents FROM dashboard_grade_totals WHERE town_id = $1 GROUP BY grade HAVING sum(residents) <> 0`, [townId]);
   }
 }

@@ -3,9 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DashboardRepository } from '@app/auditor/dashboard.repository';
 import { monthsUpTo } from '@app/auditor/dashboard.service';
 import { shanghaiDate } from '@app/common/time';
+import { DEFAULT_GRADE_THRESHOLDS } from '@app/scoring/grade';
 import { LedgerService } from '@app/ledger/ledger.service';
 import { FinalizeService } from '@app/review/finalize.service';
 import { DashboardTotals1795490000000 } from '../../migrations/1795490000000-DashboardTotals';
+import { DashboardGradeTotals1796700000000 } from '../../migrations/1796700000000-DashboardGradeTotals';
 import { startStack, type TestStack } from '../support/app';
 import { seedPublishedCycle } from '../support/bulk';
 import { bearers, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
@@ -40,6 +42,8 @@ const RECOUNT_POSTINGS = `
     FROM postings WHERE town_id = $1 AND period = ANY($2::text[]) AND kind IN ('deed', 'redemption', 'redemption_void')
    GROUP BY period, village_id, kind, counterparty`;
 
+const RECOUNT_GRADES = `SELECT grade, count(*)::int AS residents FROM accounts WHERE town_id = $1 GROUP BY grade`;
+
 const sorted = <T>(rows: T[]): T[] => [...rows].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 const lastMonth = (period: string) => monthsUpTo(period, 2)[0];
 const dayOf = (period: string, day: number) => `${period}-${String(day).padStart(2, '0')}`;
@@ -58,6 +62,8 @@ describe('dashboard totals equal a recount from scratch', () => {
   /** Compares the dashboard's reads (repository and HTTP) with the recount, for both months. */
   async function expectRecount(step: string): Promise<void> {
     steps.push(step);
+    const grades = { want: sorted(await stack.db.query(RECOUNT_GRADES, [f.townId])), got: sorted(await repo.gradeCounts(f.townId)) };
+    expect(grades.got, `${step}: grades`).toEqual(grades.want);
     for (const period of [last, current]) {
       const months = monthsUpTo(period, 6);
       const want = { entries: sorted(await stack.db.query(RECOUNT_ENTRIES, [f.townId, period])), postings: sorted(await stack.db.query(RECOUNT_POSTINGS, [f.townId, months])) };
@@ -175,6 +181,20 @@ describe('dashboard totals equal a recount from scratch', () => {
     ).rejects.toThrow('rollback');
     await expectRecount('a rolled-back redemption');
 
+    // A new grade table regrades the town's accounts (one UPDATE of many rows), and back.
+    const gradesBefore = sorted(await stack.db.query(RECOUNT_GRADES, [f.townId]));
+    const stars = [
+      { grade: '★★★', min: 1001 },
+      { grade: '★★', min: 1000 },
+      { grade: '★', min: Number.MIN_SAFE_INTEGER },
+    ];
+    await request(stack.http).patch(api('/towns/current/settings')).set('authorization', t.town_admin).send({ gradeThresholds: stars }).expect(200);
+    expect(sorted(await stack.db.query(RECOUNT_GRADES, [f.townId]))).not.toEqual(gradesBefore);
+    await expectRecount('a new grade table');
+    await request(stack.http).patch(api('/towns/current/settings')).set('authorization', t.town_admin).send({ gradeThresholds: DEFAULT_GRADE_THRESHOLDS }).expect(200);
+    await expectRecount('the grade table back');
+    expect(sorted(await repo.gradeCounts(f.townId))).toEqual(gradesBefore);
+
     // Not vacuous: the months really have entries, late ones, withdrawals and postings of each kind.
     const [seen] = await stack.db.query(
       `SELECT (SELECT count(*)::int FROM entry_states WHERE town_id = $1 AND status = 'withdrawn') AS withdrawn,
@@ -184,7 +204,7 @@ describe('dashboard totals equal a recount from scratch', () => {
       [f.townId],
     );
     expect(seen).toEqual({ withdrawn: 2, late: 1, kinds: 3, corrections: 1 });
-    expect(steps).toHaveLength(15);
+    expect(steps).toHaveLength(17);
   });
 
   it('the migration counts the rows that existed before it, once', async () => {
@@ -205,6 +225,21 @@ describe('dashboard totals equal a recount from scratch', () => {
       expect((await runner.query(`SELECT DISTINCT slot FROM dashboard_entry_totals WHERE town_id = $1`, [f.townId])).map((r: { slot: number }) => r.slot)).toEqual([0]);
       const triggers = await runner.query(`SELECT tgname FROM pg_trigger WHERE tgname LIKE '%dashboard_totals%' ORDER BY 1`);
       expect(triggers.map((r: { tgname: string }) => r.tgname)).toEqual(['deed_entries_dashboard_totals', 'entry_states_dashboard_totals', 'entry_states_dashboard_totals_insert', 'postings_dashboard_totals']);
+    } finally {
+      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      await runner.release();
+    }
+  });
+  it('the grade totals migration counts the accounts that existed before it, once', async () => {
+    const runner = stack.db.createQueryRunner();
+    try {
+      await runner.startTransaction();
+      await new DashboardGradeTotals1796700000000().down(runner);
+      await new DashboardGradeTotals1796700000000().up(runner);
+      const want = sorted(await runner.query(RECOUNT_GRADES, [f.townId]));
+      expect(want.length).toBeGreaterThan(0);
+      expect(sorted(await repo.gradeCounts(f.townId, runner.manager))).toEqual(want);
+      expect((await runner.query(`SELECT DISTINCT slot FROM dashboard_grade_totals WHERE town_id = $1`, [f.townId])).map((r: { slot: number }) => r.slot)).toEqual([0]);
     } finally {
       if (runner.isTransactionActive) await runner.rollbackTransaction();
       await runner.release();
