@@ -5,6 +5,7 @@ import { AuditorController } from './auditor.controller';
 import { AuditorRepository } from './auditor.repository';
 import { AuditorService } from './auditor.service';
 import { DashboardController } from './dashboard.controller';
+import { DashboardFoldService } from './dashboard-fold.service';
 import { DashboardRepository } from './dashboard.repository';
 import { DashboardService } from './dashboard.service';
 
@@ -15,6 +16,6 @@ import { DashboardService } from './dashboard.service';
 @Module({
   imports: [LedgerModule, CreditExportModule],
   controllers: [AuditorController, DashboardController],
-  providers: [AuditorService, AuditorRepository, DashboardService, DashboardRepository],
+  providers: [AuditorService, AuditorRepository, DashboardService, DashboardRepository, DashboardFoldService],
 })
 export class AuditorModule {}

@@ -144,6 +144,15 @@ export class DashboardRepository {
     return queryRows(db, `SELECT id, name FROM shops WHERE town_id = $1 ORDER BY code, id`, [townId]);
   }
 
+  /**
+   * Folds the totals' rows of every writer slot no live backend holds into slot -1 (migration
+   * DashboardTotalsFold); writers never wait for it. Returns how many slots were folded. Primary only.
+   */
+  async foldTotals(): Promise<number> {
+    const row = await queryOne<{ folded: number }>(this.db, `SELECT dashboard_fold_totals() AS folded`, []);
+    return row?.folded ?? 0;
+  }
+
   gradeCounts(townId: string, db: Queryable = this.db): Promise<Array<{ grade: string; residents: number }>> {
     // Trigger-kept counts (migration DashboardGradeTotals), summed over the writers' slots.
     return queryRows(db, `SELECT grade, sum(residents)::int AS residents FROM dashboard_grade_totals WHERE town_id = $1 GROUP BY grade HAVING sum(residents) <> 0`, [townId]);

@@ -9,6 +9,7 @@ describe('wantedSchedulers', () => {
       { id: 'cycle-reconcile', job: 'cycle.reconcile', queue: 'system', repeat: { every: 300_000 } },
       { id: 'credit-export-every-10m', job: 'credit.export', queue: 'credit-export', repeat: { every: 600_000 } },
       { id: 'notices-deliver-every-1m', job: 'notices.deliver', queue: 'notices', repeat: { every: 60_000 } },
+      { id: 'fold-totals-hourly', job: 'system.fold_totals', queue: 'system', repeat: { every: 3_600_000 } },
     ]);
   });
 

@@ -7,6 +7,8 @@ export type QueueName = (typeof QUEUE_NAMES)[number];
 
 export interface JobPayloads {
   'system.heartbeat': { requestedAt: string };
+  /** Hourly: fold the dashboard totals' rows of writer slots no backend holds into one (dashboard_fold_totals()). */
+  'system.fold_totals': Record<string, never>;
   /** Close a town's rating year (archive ratings, reset scores, expire balances if configured). */
   'ledger.year_end': { townId: string; year: number };
   /** Scheduler tick (daily, 00:10 Asia/Shanghai): enqueue cycle.close for every village-period due (town close day reached). */
@@ -38,6 +40,7 @@ export interface JobSpec {
 
 export const JOBS: { readonly [K in JobName]: JobSpec } = {
   'system.heartbeat': { queue: 'system', retry: RETRY.none },
+  'system.fold_totals': { queue: 'system', retry: RETRY.none },
   'ledger.year_end': { queue: 'ledger', retry: RETRY.default },
   'cycle.close_due': { queue: 'cycle', retry: RETRY.default },
   'cycle.close': { queue: 'cycle', retry: RETRY.default },
@@ -55,6 +58,7 @@ export const SCHEDULES = {
   reconcile: { id: 'cycle-reconcile', every: 5 * 60_000, job: 'cycle.reconcile' },
   creditExport: { id: 'credit-export-every-10m', every: 10 * 60_000, job: 'credit.export' },
   noticesDeliver: { id: 'notices-deliver-every-1m', every: 60_000, job: 'notices.deliver' },
+  foldTotals: { id: 'fold-totals-hourly', every: 60 * 60_000, job: 'system.fold_totals' },
 } as const;
 
 /** Schedulers of earlier versions, removed at worker start so they no longer fire. */

@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import type { QueryRunner } from 'typeorm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DashboardFoldService } from '@app/auditor/dashboard-fold.service';
 import { DashboardRepository } from '@app/auditor/dashboard.repository';
 import { LedgerService } from '@app/ledger/ledger.service';
 import { DashboardTotalsSlots1796600000000 } from '../../migrations/1796600000000-DashboardTotalsSlots';
@@ -14,6 +15,8 @@ import { seedTown, type TownFixture } from '../support/fixtures';
  * backends with equal pids mod 8 shared rows, and a redemption batch waiting on another's commit
  * was canceled by its lock timeout.
  */
+const sorted = <T>(rows: T[]): T[] => [...rows].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+
 describe('dashboard totals: a counter slot per backend', () => {
   let stack: TestStack;
   let f: TownFixture;
@@ -106,7 +109,7 @@ describe('dashboard totals: a counter slot per backend', () => {
   it('the migration rewrites the four counting functions, and its down puts pid % 8 back', async () => {
     const runner = stack.db.createQueryRunner();
     const defs = async () =>
-      (await runner.query(`SELECT pg_get_functiondef(p.oid) AS def FROM pg_proc p WHERE proname LIKE 'dashboard_count_%' ORDER BY proname`)).map((r: { def: string }) => r.def) as string[];
+      (await runner.query(`SELECT pg_get_functiondef(p.oid) AS def FROM pg_proc p WHERE proname = ANY('{dashboard_count_postings,dashboard_count_entries,dashboard_count_withdrawal,dashboard_count_outbox}') ORDER BY proname`)).map((r: { def: string }) => r.def) as string[];
     try {
       await runner.startTransaction();
       const now = await defs();
@@ -120,5 +123,56 @@ describe('dashboard totals: a counter slot per backend', () => {
       if (runner.isTransactionActive) await runner.rollbackTransaction();
       await runner.release();
     }
+  });
+  it('the fold moves the rows of slots no backend holds into slot -1: sums unchanged, live writers untouched and never waiting', async () => {
+    const repo = stack.api.get(DashboardRepository);
+    const recount = async () => sorted(await stack.db.query(`SELECT grade, count(*)::int AS residents FROM accounts WHERE town_id = $1 GROUP BY grade`, [f.townId]));
+    const slotsOf = async () => (await stack.db.query(`SELECT DISTINCT slot FROM dashboard_grade_totals WHERE town_id = $1 ORDER BY slot`, [f.townId])).map((r: { slot: number }) => r.slot) as number[];
+    const writer = async () => {
+      const c = new Client({ connectionString: stack.env.DATABASE_URL });
+      clients.push(c);
+      await c.connect();
+      return c;
+    };
+    /** A grade change by `c` (whoever writes, the trigger counts it in c's slot); returns c's slot. */
+    const regrade = async (c: Client, residentId: string, grade: string) => {
+      await c.query(`UPDATE accounts SET grade = $2 WHERE resident_id = $1`, [residentId, grade]);
+      return Number((await c.query(`SELECT dashboard_totals_slot() AS s`)).rows[0].s);
+    };
+    const [r0, r1, r2] = f.residentsA;
+    const [w0, w1, live] = [await writer(), await writer(), await writer()];
+    const written = [await regrade(w0, r0, 'X1'), await regrade(w1, r1, 'X2'), await regrade(live, r2, 'X3')];
+    expect(new Set(written).size).toBe(3);
+    expect(sorted(await repo.gradeCounts(f.townId))).toEqual(await recount());
+    for (const c of [w0, w1]) {
+      await c.end();
+      clients.splice(clients.indexOf(c), 1);
+    }
+    await expect.poll(async () => Number((await stack.db.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND classid = 2020175481::oid AND objid::int = ANY($1)`, [written.slice(0, 2)]))[0].n)).toBe(0);
+
+    // The fold, left open: meanwhile the live writer and a new one write without waiting.
+    const fold = await connection();
+    await fold.qr.startTransaction();
+    const folded = Number((await fold.qr.query(`SELECT dashboard_fold_totals() AS n`))[0].n);
+    expect(folded).toBeGreaterThanOrEqual(2);
+    await live.query(`SET lock_timeout = 300`);
+    await regrade(live, r2, 'X4');
+    const fresh = await writer();
+    await fresh.query(`SET lock_timeout = 300`);
+    const freshSlot = await regrade(fresh, r0, 'X5');
+    expect(written.slice(0, 2)).not.toContain(freshSlot); // the fold holds those slots until it commits
+    await fold.qr.commitTransaction();
+
+    const after = await slotsOf();
+    expect(after).toContain(-1);
+    expect(after).toContain(written[2]);
+    for (const gone of written.slice(0, 2)) expect(after).not.toContain(gone);
+    expect(sorted(await repo.gradeCounts(f.townId))).toEqual(await recount());
+    // The other totals read the same after it as before.
+    const months = await repo.postingsByMonth(f.townId, ['2026-01']);
+    const [{ n }] = await stack.db.query(`SELECT count(*)::int AS n FROM postings WHERE town_id = $1 AND kind = 'redemption' AND period = '2026-01'`, [f.townId]);
+    expect(months.filter((m) => m.kind === 'redemption').reduce((x, m) => x + m.n, 0)).toBe(n);
+    // Via the worker's job handler too (nothing left to fold but the slots freed since).
+    expect(await stack.api.get(DashboardFoldService).fold()).toMatchObject({ folded: expect.any(Number) });
   });
 });
