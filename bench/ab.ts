@@ -87,7 +87,8 @@ function parseBuild(arg: string): Build {
   );
   // 'deployed' (or nothing) = the deployed flags; '' = none.
   const nodeFlags = flags === undefined || flags === 'deployed' ? deployedFlags() : flags.split(' ').filter(Boolean);
-  const label = settings ? `${arg.slice(0, eq)} ${settings}` : arg.slice(0, eq);
+  // The label names what differs, so that two runs of one tree (say, with and without a profiler) stay apart.
+  const label = [arg.slice(0, eq), flags !== undefined && flags !== 'deployed' ? `[${flags}]` : '', settings ?? ''].filter(Boolean).join(' ');
   return { label, dir, flags: nodeFlags, env };
 }
 
@@ -194,6 +195,11 @@ function median(xs: number[]): number {
 
 async function main(): Promise<void> {
   const builds = process.argv.slice(2).map(parseBuild);
+  // The same build twice ('bench/ab.sh . .', an A/A run): #2, #3, so their rows do not merge.
+  builds.forEach((b, i) => {
+    const same = builds.slice(0, i).filter((x) => x.label === b.label || x.label.startsWith(`${b.label} #`)).length;
+    if (same) b.label = `${b.label} #${same + 1}`;
+  });
   if (builds.length === 0) throw new Error('usage: ab.js <label>=<build dir>[|<node flags>] ...');
   const town = JSON.parse(readFileSync(`${env('BENCH_STATE')}/town.json`, 'utf8')) as BenchTown;
   const pgPid = Number(env('PG_PID'));
