@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import type { DataSource, QueryRunner } from 'typeorm';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LedgerVerifier } from '@app/ledger/ledger-verifier';
 import { LedgerService } from '@app/ledger/ledger.service';
@@ -9,6 +8,7 @@ import { RedemptionStatementRepository, type OneStatementRedemption } from '@app
 import { startStack, type TestStack } from '../support/app';
 import { bearers, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
 import { spawnApi, stopSpawned, type Spawned } from '../support/processes';
+import { COPY_RECEIPT_SQL, HeldLocks, lockWaiters } from '../support/locks';
 import { waitFor } from '../support/wait-for';
 
 /**
@@ -26,7 +26,7 @@ describe('redemptions in batches (group commit)', () => {
   let repo: RedemptionRepository;
   let statement: RedemptionStatementRepository;
   let n = 0;
-  const held: QueryRunner[] = [];
+  const locks = new HeldLocks();
   const spawned: Spawned[] = [];
 
   const cardOf = async (id: string) => (await stack.db.query(`SELECT card_code FROM residents WHERE id = $1`, [id]))[0].card_code as string;
@@ -54,27 +54,6 @@ describe('redemptions in batches (group commit)', () => {
   /** When the transaction that wrote each receipt started (created_at = now()): receipts of one batch share it. */
   const startOf = async (keys: string[]) =>
     (await stack.db.query(`SELECT idempotency_key AS k, created_at::text AS x FROM redemptions WHERE idempotency_key = ANY($1) ORDER BY idempotency_key`, [keys])) as Array<{ k: string; x: string }>;
-  /** A transaction of the test's own that holds row locks until it is ended. */
-  async function hold(db: DataSource, sql: string, params: unknown[]): Promise<QueryRunner> {
-    const qr = db.createQueryRunner();
-    await qr.connect();
-    await qr.query('BEGIN');
-    await qr.query(sql, params);
-    held.push(qr);
-    return qr;
-  }
-  async function end(qr: QueryRunner, how: 'COMMIT' | 'ROLLBACK'): Promise<void> {
-    await qr.query(how);
-    await qr.release();
-    held.splice(held.indexOf(qr), 1);
-  }
-  /** A receipt row of this terminal under `idempotencyKey`, copied from `fromKey`'s, in the open transaction `qr`. */
-  const copyReceiptSql = `INSERT INTO redemptions (town_id, shop_id, village_id, resident_id, terminal_id, receipt_no, idempotency_key, request_hash, lines, total_points, balance_after, posting_id)
-     SELECT town_id, shop_id, village_id, resident_id, terminal_id, receipt_no || '-X', $2, 'another-body', lines, total_points, balance_after, posting_id FROM redemptions WHERE idempotency_key = $1`;
-  /** Backends of this database waiting on a lock, other than the test's own. */
-  const lockWaiters = async (db: DataSource) =>
-    Number((await db.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`))[0].n);
-
   beforeAll(async () => {
     stack = await startStack();
     f = await seedTown(stack.db, 22);
@@ -86,7 +65,7 @@ describe('redemptions in batches (group commit)', () => {
     statement = stack.api.get(RedemptionStatementRepository);
   });
   afterEach(async () => {
-    for (const qr of [...held]) await end(qr, 'ROLLBACK').catch(() => undefined);
+    await locks.endAll();
   });
   afterAll(async () => {
     await Promise.all(spawned.map((p) => stopSpawned(p)));
@@ -142,7 +121,7 @@ describe('redemptions in batches (group commit)', () => {
       const g = await goods(`食盐 ${form}`, 10, 10);
       // A receipt to copy, then a twin of key "held" in flight in another transaction.
       await request(stack.http).post('/api/v1/terminal/redemptions').set('x-api-key', key).send(await body(a, g, `batch-lock-seed-${base}`)).expect(201);
-      const twin = await hold(stack.db, copyReceiptSql, [`batch-lock-seed-${base}`, `batch-lock-held-${base}`]);
+      const twin = await locks.hold(stack.db, COPY_RECEIPT_SQL, [`batch-lock-seed-${base}`, `batch-lock-held-${base}`]);
       const ledger = stack.api.get(LedgerService);
       const item = async (residentId: string, idempotencyKey: string): Promise<OneStatementRedemption> => {
         const id = randomUUID();
@@ -162,7 +141,7 @@ describe('redemptions in batches (group commit)', () => {
       const err = (waited as { error: { code?: string; driverError?: { code?: string } } }).error;
       expect(err.driverError?.code ?? err.code).toBe('55P03');
       expect(free).toMatchObject({ head: true, stock: true });
-      await end(twin, 'ROLLBACK');
+      await locks.end(twin, 'ROLLBACK');
       expect(await written(b)).toEqual({ balance: 100, sum: 100, postings: 0, receipts: 0, notices: 0, audits: 0 });
       expect((await written(a)).receipts).toBe(2);
     });
@@ -178,7 +157,7 @@ describe('redemptions in batches (group commit)', () => {
     const other = await goods('牙膏', 10, 10);
     // Both slots of REDEEM_BATCH_IN_FLIGHT (2) wait on a goods row the test holds (one each: batches
     // in flight share no goods); what comes next queues.
-    const lock = await hold(stack.db, `SELECT 1 FROM goods WHERE id = ANY($1::uuid[]) FOR UPDATE`, [[slow, slow2]]);
+    const lock = await locks.hold(stack.db, `SELECT 1 FROM goods WHERE id = ANY($1::uuid[]) FOR UPDATE`, [[slow, slow2]]);
     const post = async (b: object) => request(stack.http).post('/api/v1/terminal/redemptions').set('x-api-key', key).send(b);
     const blocked = [post(await body(rs[0], slow, 'http-slow-1')), post(await body(rs[1], slow2, 'http-slow-2'))];
     await waitFor(async () => (await lockWaiters(stack.db)) >= 2, { description: 'both redemptions of the held goods waiting' });
@@ -189,7 +168,7 @@ describe('redemptions in batches (group commit)', () => {
       queued.push(post(b));
       await new Promise((r) => setTimeout(r, 100));
     }
-    await end(lock, 'COMMIT');
+    await locks.end(lock, 'COMMIT');
     const [s1, s2] = await Promise.all(blocked);
     expect([s1.status, s2.status]).toEqual([201, 201]);
     const [k1, k1again, k2, k2other] = await Promise.all(queued);
@@ -217,7 +196,7 @@ describe('redemptions in batches (group commit)', () => {
     const slow2 = await goods('香皂（大）', 10, 10);
     const g = await goods('面条', 10, 10);
     const failed = vi.spyOn(statement, 'redeemBatch').mockRejectedValueOnce(new Error('timeout exceeded when trying to connect'));
-    const lock = await hold(stack.db, `SELECT 1 FROM goods WHERE id = ANY($1::uuid[]) FOR UPDATE`, [[slow, slow2]]);
+    const lock = await locks.hold(stack.db, `SELECT 1 FROM goods WHERE id = ANY($1::uuid[]) FOR UPDATE`, [[slow, slow2]]);
     const post = async (b: object) => request(stack.http).post('/api/v1/terminal/redemptions').set('x-api-key', key).send(b);
     const other = f.residentsA[12];
     await fund(other, 100);
@@ -228,7 +207,7 @@ describe('redemptions in batches (group commit)', () => {
       queued.push(post(await body(r, g, `whole-key-${i}`)));
       await new Promise((res) => setTimeout(res, 100));
     }
-    await end(lock, 'COMMIT');
+    await locks.end(lock, 'COMMIT');
     await Promise.all(blocked);
     expect((await Promise.all(queued)).map((x) => x.status)).toEqual([201, 201, 201]);
     expect(failed).toHaveBeenCalledTimes(1);
@@ -255,19 +234,19 @@ describe('redemptions in batches (group commit)', () => {
         () => 'lost' as const,
       );
     // The one slot waits on a goods row the test holds; the three baskets queue behind it.
-    const lock = await hold(stack.db, `SELECT 1 FROM goods WHERE id = $1 FOR UPDATE`, [slow]);
+    const lock = await locks.hold(stack.db, `SELECT 1 FROM goods WHERE id = $1 FOR UPDATE`, [slow]);
     const first = post(await body(other, slow, 'kill-key-slow'));
     await waitFor(async () => (await lockWaiters(stack.db)) >= 1, { description: 'the first redemption waiting' });
     // The third basket's key is in flight in another transaction: the batch will wait there,
     // after writing the first two.
-    const twin = await hold(stack.db, copyReceiptSql, ['kill-key-seed', 'kill-key-3']);
+    const twin = await locks.hold(stack.db, COPY_RECEIPT_SQL, ['kill-key-seed', 'kill-key-3']);
     const bodies = [await body(rs[0], g, 'kill-key-1'), await body(rs[1], g, 'kill-key-2'), await body(rs[2], g, 'kill-key-3')];
     const answers: Array<Promise<number | 'lost'>> = [];
     for (const b of bodies) {
       answers.push(post(b));
       await new Promise((r) => setTimeout(r, 150));
     }
-    await end(lock, 'COMMIT');
+    await locks.end(lock, 'COMMIT');
     expect(await first).toBe(201);
     // The batch [kill-1, kill-2, kill-3] has written two and waits on the twin's key.
     await waitFor(async () => (await lockWaiters(stack.db)) >= 1, { description: 'the batch waiting on the third key' });
@@ -281,7 +260,7 @@ describe('redemptions in batches (group commit)', () => {
     expect(await Promise.all(answers)).toEqual(['lost', 'lost', 'lost']);
     // Half of it is written and nobody will answer the tills: a partial batch must never be seen.
     expect(await startOf(['kill-key-1', 'kill-key-2', 'kill-key-3'])).toEqual([]);
-    await end(twin, 'ROLLBACK');
+    await locks.end(twin, 'ROLLBACK');
     // The batch is one statement: with the twin gone it finishes and commits whole, api or not
     // (the savepoint form would have waited for a COMMIT that never came, and rolled back).
     await waitFor(async () => (await startOf(['kill-key-1', 'kill-key-2', 'kill-key-3'])).length === 3, { description: 'the batch committed' });

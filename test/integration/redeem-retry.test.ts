@@ -1,11 +1,11 @@
 import request from 'supertest';
-import type { QueryRunner } from 'typeorm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LedgerVerifier } from '@app/ledger/ledger-verifier';
 import { LedgerService } from '@app/ledger/ledger.service';
 import { RedemptionBatcher } from '@app/shop/redemption-batcher';
 import { startStack, type TestStack } from '../support/app';
 import { bearers, seedTown, type FixtureUser, type TownFixture } from '../support/fixtures';
+import { COPY_RECEIPT_SQL, HeldLocks, lockWaiters } from '../support/locks';
 import { waitFor } from '../support/wait-for';
 
 /**
@@ -24,7 +24,7 @@ describe('a redemption a batch timed out is retried alone', () => {
   let t: Record<FixtureUser, string>;
   let key: string;
   let n = 0;
-  const held: QueryRunner[] = [];
+  const locks = new HeldLocks();
 
   const cardOf = async (id: string) => (await stack.db.query(`SELECT card_code FROM residents WHERE id = $1`, [id]))[0].card_code as string;
   const fund = (residentId: string, points: number) =>
@@ -39,21 +39,6 @@ describe('a redemption a batch timed out is retried alone', () => {
       .post('/api/v1/terminal/redemptions')
       .set('x-api-key', key)
       .send({ cardCode: await cardOf(residentId), lines: [{ goodsId, quantity: 1 }], idempotencyKey });
-  async function hold(sql: string, params: unknown[]): Promise<QueryRunner> {
-    const qr = stack.db.createQueryRunner();
-    await qr.connect();
-    await qr.query('BEGIN');
-    await qr.query(sql, params);
-    held.push(qr);
-    return qr;
-  }
-  async function end(qr: QueryRunner, how: 'COMMIT' | 'ROLLBACK'): Promise<void> {
-    await qr.query(how);
-    await qr.release();
-    held.splice(held.indexOf(qr), 1);
-  }
-  const lockWaiters = async () =>
-    Number((await stack.db.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`))[0].n);
   /** The batcher's queue (private): which redemptions wait for a slot. */
   const queued = () => (stack.api.get(RedemptionBatcher) as unknown as { queue: Array<{ r: { idempotencyKey: string } }> }).queue.map((p) => p.r.idempotencyKey);
   const inQueue = (k: string) => waitFor(() => queued().includes(k), { description: `${k} queued` });
@@ -66,7 +51,7 @@ describe('a redemption a batch timed out is retried alone', () => {
     key = (await request(stack.http).post(`/api/v1/shops/${f.shopA}/terminals`).set('authorization', t.town_admin).send({ name: '收银台 1' }).expect(201)).body.apiKey;
   });
   afterEach(async () => {
-    for (const qr of [...held]) await end(qr, 'ROLLBACK').catch(() => undefined);
+    await locks.endAll();
   });
   afterAll(async () => {
     await stack?.close();
@@ -78,17 +63,14 @@ describe('a redemption a batch timed out is retried alone', () => {
     const [gA, gB, gC, g] = [await goods('毛巾', 10), await goods('香皂', 10), await goods('食盐', 10), await goods('肥皂', 10)];
     // A receipt to copy; then its copy under key "retry-key-K", in flight in a transaction that stays open.
     expect((await post(seed, g, 'retry-seed')).status).toBe(201);
-    const twin = await hold(
-      `INSERT INTO redemptions (town_id, shop_id, village_id, resident_id, terminal_id, receipt_no, idempotency_key, request_hash, lines, total_points, balance_after, posting_id)
-       SELECT town_id, shop_id, village_id, resident_id, terminal_id, receipt_no || '-X', 'retry-key-K', 'another-body', lines, total_points, balance_after, posting_id FROM redemptions WHERE idempotency_key = 'retry-seed'`,
-      [],
-    );
-    const [lockA, lockB, lockC] = [await hold(`SELECT 1 FROM goods WHERE id = $1 FOR UPDATE`, [gA]), await hold(`SELECT 1 FROM goods WHERE id = $1 FOR UPDATE`, [gB]), await hold(`SELECT 1 FROM goods WHERE id = $1 FOR UPDATE`, [gC])];
+    const twin = await locks.hold(stack.db, COPY_RECEIPT_SQL, ['retry-seed', 'retry-key-K']);
+    const goodsRow = (id: string) => locks.hold(stack.db, `SELECT 1 FROM goods WHERE id = $1 FOR UPDATE`, [id]);
+    const [lockA, lockB, lockC] = [await goodsRow(gA), await goodsRow(gB), await goodsRow(gC)];
 
     // Both slots: one redemption each, waiting on a goods row the test holds.
     const s1 = post(rS1, gA, 'retry-key-S1');
     const s2 = post(rS2, gB, 'retry-key-S2');
-    await waitFor(async () => (await lockWaiters()) >= 2, { description: 'both slots waiting' });
+    await waitFor(async () => (await lockWaiters(stack.db)) >= 2, { description: 'both slots waiting' });
     // Queued in this order: [K, Q2] will be one batch (REDEEM_BATCH_MAX 2), Q3 the next.
     const k = post(rK, g, 'retry-key-K');
     await inQueue('retry-key-K');
@@ -99,20 +81,20 @@ describe('a redemption a batch timed out is retried alone', () => {
 
     // Slot 1 frees: [K, Q2] runs; K waits on its twin past the lock timeout (55P03), Q2 commits;
     // Q3 takes slot 1 at once (and waits on its goods row), so slot 2 is busy too when K retries.
-    await end(lockA, 'COMMIT');
+    await locks.end(lockA, 'COMMIT');
     await waitFor(async () => (await receipts(rQ2)) === 1, { description: 'the batch [K, Q2] committed' });
     // K's retry: in the queue (the old way), or running alone and waiting on its twin.
-    await waitFor(async () => queued().includes('retry-key-K') || (await lockWaiters()) >= 3, { description: 'K retried' });
+    await waitFor(async () => queued().includes('retry-key-K') || (await lockWaiters(stack.db)) >= 3, { description: 'K retried' });
     // Something to share a batch with, queued behind it.
     const q4 = post(rQ4, g, 'retry-key-Q4');
     await inQueue('retry-key-Q4');
     // Slot 2 frees. A retry still in the queue would go with Q4 in a batch and time out again.
-    await end(lockB, 'COMMIT');
+    await locks.end(lockB, 'COMMIT');
     expect((await s1).status).toBe(201);
     expect((await s2).status).toBe(201);
-    await end(lockC, 'COMMIT');
+    await locks.end(lockC, 'COMMIT');
     await new Promise((r) => setTimeout(r, 300)); // well past the batch lock timeout
-    await end(twin, 'ROLLBACK');
+    await locks.end(twin, 'ROLLBACK');
 
     const [kr, q2r, q3r, q4r] = await Promise.all([k, q2, q3, q4]);
     expect({ status: kr.status, code: kr.body.code }).toEqual({ status: 201, code: undefined });
