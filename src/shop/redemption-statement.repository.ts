@@ -92,6 +92,9 @@ const REDEEM_IN_ONE_STATEMENT = prepared(
 const REDEEM_IN_BATCH = prepared(REDEEM_IN_ONE_STATEMENT.text.replace(/\bFOR UPDATE\),\s+c AS/, 'FOR UPDATE SKIP LOCKED),\n   c AS'));
 if (REDEEM_IN_BATCH.text === REDEEM_IN_ONE_STATEMENT.text) throw new Error('REDEEM_IN_BATCH: the account lock was not found');
 
+/** A batch's goods rows, in id order (the one lock order of every goods writer). */
+const LOCK_GOODS_IN_ORDER = prepared(`SELECT id FROM goods WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`);
+
 /**
  * The whole batch as ONE server-side call: REDEEM_IN_BATCH run for each redemption inside a
  * PL/pgSQL loop, each in a BEGIN … EXCEPTION block (a subtransaction, as the savepoints of the
@@ -100,9 +103,9 @@ if (REDEEM_IN_BATCH.text === REDEEM_IN_ONE_STATEMENT.text) throw new Error('REDE
  * on the api's event loop between its statements, holding its goods rows meanwhile.
  *
  * The function is generated from REDEEM_IN_BATCH's own text (each `$n::type` becomes element
- * n-1 of the redemption's JSON array of values), and its name carries a hash of that text: a
- * changed statement is a new function, so processes of two versions side by side each call their
- * own (RedemptionStatementRepository.onModuleInit creates it if it is not there).
+ * n-1 of the redemption's JSON array of values), and its name carries a hash of its whole
+ * definition: a changed statement or loop is a new function, so processes of two versions side by
+ * side each call their own (RedemptionStatementRepository.onModuleInit creates it if it is not there).
  */
 export function batchFunctionSql(): { name: string; ddl: string } {
   const body = REDEEM_IN_BATCH.text.replace(/\$(\d+)::([a-z]+)(\[\])?/g, (_, n: string, type: string, array?: string) =>
@@ -111,8 +114,7 @@ export function batchFunctionSql(): { name: string; ddl: string } {
       : `(_it->>${Number(n) - 1})::${type}`,
   );
   if (/\$\d/.test(body)) throw new Error('batchFunctionSql: a parameter was left in the statement');
-  const name = `xinyi_redeem_batch_${createHash('sha1').update(body).digest('hex').slice(0, 16)}`;
-  const ddl = `CREATE OR REPLACE FUNCTION ${name}(_items jsonb, _goods uuid[], _lock_timeout_ms int) RETURNS jsonb LANGUAGE plpgsql AS $fn$
+  const ddl = (name: string) => `CREATE OR REPLACE FUNCTION ${name}(_items jsonb, _goods uuid[], _lock_timeout_ms int) RETURNS jsonb LANGUAGE plpgsql AS $fn$
 DECLARE
   _it jsonb;
   _r record;
@@ -120,7 +122,7 @@ DECLARE
   _code text;
   _message text;
 BEGIN
-  PERFORM 1 FROM goods WHERE id = ANY(_goods) ORDER BY id FOR UPDATE;
+  ${LOCK_GOODS_IN_ORDER.text.replace(/^SELECT /, 'PERFORM ').replace('$1::uuid[]', '_goods')};
   PERFORM set_config('lock_timeout', _lock_timeout_ms::text, true);
   FOR _it IN SELECT value FROM jsonb_array_elements(_items) WITH ORDINALITY AS i(value, o) ORDER BY o LOOP
     BEGIN
@@ -134,11 +136,10 @@ BEGIN
   END LOOP;
   RETURN _out;
 END $fn$`;
-  return { name, ddl };
+  // Named by a hash of the whole definition: any change to it, not only to the statement, is a new function.
+  const name = `xinyi_redeem_batch_${createHash('sha1').update(ddl('')).digest('hex').slice(0, 16)}`;
+  return { name, ddl: ddl(name) };
 }
-
-/** A batch's goods rows, in id order (the one lock order of every goods writer). */
-const LOCK_GOODS_IN_ORDER = prepared(`SELECT id FROM goods WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`);
 
 /** What a one-statement redemption needs besides the receipt row. */
 export type OneStatementRedemption = NewRedemption & {
@@ -223,6 +224,8 @@ export class RedemptionStatementRepository implements OnModuleInit {
    * that waits longer than `lockTimeoutMs` on any other row lock (a twin with the same
    * idempotency key in flight elsewhere) fails alone with 55P03. Nothing is returned before the
    * commit; if the commit fails, every redemption of the batch gets that error (none is written).
+   * Where the batch function exists (batchFunctionSql) all of this is that one call; otherwise the
+   * same steps go from here, one round trip each.
    */
   async redeemBatch(rs: OneStatementRedemption[], lockTimeoutMs: number): Promise<Array<OneStatementResult | { error: unknown }>> {
     const goodsIds = [...new Set(rs.flatMap((r) => r.lines.map((l) => l.goodsId)))].sort();
