@@ -4,7 +4,7 @@ import { Ctx, Roles } from '@app/auth/auth.decorators';
 import type { RequestContext } from '@app/auth/principal';
 import { ApiErrors } from '@app/common/errors/api-errors';
 import { ApiFileResponse } from '@app/common/http/api-file-response';
-import { StatementDto, StatementQuery } from '@app/ledger/ledger.dto';
+import { StatementDto, StatementPageQuery } from '@app/ledger/ledger.dto';
 import {
   AuditVerifyDto,
   CheckpointListDto,
@@ -61,7 +61,7 @@ export class AuditorController {
   @ApiOkResponse({ type: StatementDto })
   @ApiErrors('LEDGER.ACCOUNT_NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
   @ApiOperation({ summary: '村民对账单（与账本对账单相同）' })
-  statement(@Ctx() ctx: RequestContext, @Param() p: ResidentIdParams, @Query() q: StatementQuery): Promise<StatementDto> {
+  statement(@Ctx() ctx: RequestContext, @Param() p: ResidentIdParams, @Query() q: StatementPageQuery): Promise<StatementDto> {
     return this.auditor.statement(ctx, p.residentId, q);
   }
 

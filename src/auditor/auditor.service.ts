@@ -8,7 +8,7 @@ import { CreditExportService } from '@app/credit-export/credit-export.service';
 import { ReadReplica } from '@app/database/read-replica';
 import { LedgerVerifier } from '@app/ledger/ledger-verifier';
 import { StatementService } from '@app/ledger/statement.service';
-import type { StatementDto, StatementQuery } from '@app/ledger/ledger.dto';
+import type { StatementDto, StatementPageQuery } from '@app/ledger/ledger.dto';
 import { lateFlags, periodDeadlines } from '@app/board/deadlines';
 import {
   MAX_TIMELINESS_MONTHS,
@@ -73,7 +73,7 @@ export class AuditorService {
     return format === 'csv' ? postingsCsvStream(batches) : postingsXlsxStream(batches);
   }
 
-  statement(ctx: RequestContext, residentId: string, q: StatementQuery): Promise<StatementDto> {
+  statement(ctx: RequestContext, residentId: string, q: StatementPageQuery): Promise<StatementDto> {
     return this.statements.statement(ctx, residentId, q);
   }
 

@@ -13,6 +13,7 @@ import {
   ProofQuery,
   ResidentParams,
   StatementDto,
+  StatementPageQuery,
   StatementQuery,
   VerificationReportDto,
   YearEndEnqueuedDto,
@@ -93,7 +94,7 @@ export class StatementController {
   @ApiOperation({ summary: '村民积分对账单：逐笔记账、累计余额与信用分；积分事项附发生日期、计分规则、本次计分说明、理由、证据、评议结论与期间，兑换附小票号与超市' })
   @ApiOkResponse({ type: StatementDto })
   @ApiErrors('LEDGER.ACCOUNT_NOT_FOUND', 'AUTH.OUT_OF_SCOPE')
-  statement(@Ctx() ctx: RequestContext, @Param() params: ResidentParams, @Query() query: StatementQuery): Promise<StatementDto> {
+  statement(@Ctx() ctx: RequestContext, @Param() params: ResidentParams, @Query() query: StatementPageQuery): Promise<StatementDto> {
     return this.statements.statement(ctx, params.residentId, query);
   }
 

@@ -216,6 +216,32 @@ export class StatementQuery {
   to?: string;
 }
 
+/** Most lines a statement page holds. */
+export const MAX_STATEMENT_PAGE = 500;
+
+/**
+ * The statement on screen (the console and the phone page): its newest lines first, `limit` at a
+ * time, each page ending before `beforeSeq` (the first line's seq of the page shown). The
+ * exports (.csv, .xlsx) and the print take every line of the range (StatementQuery).
+ */
+export class StatementPageQuery extends StatementQuery {
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_STATEMENT_PAGE, description: '每页条数（最多 500）；不传则返回期间内全部明细' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_STATEMENT_PAGE)
+  limit?: number;
+
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, description: '更早记录的截止序号（上一页第一条明细的 seq；只返回序号更小的明细）' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(2_147_483_647)
+  beforeSeq?: number;
+}
+
 export class StatementLineDto {
   @ApiProperty({ type: 'integer', description: '账户内序号' }) seq: number;
   @ApiProperty({ description: '记账编号' }) postingId: string;
@@ -257,5 +283,6 @@ export class StatementDto {
   @ApiProperty({ type: 'integer', description: '当前余额' }) currentBalance: number;
   @ApiProperty({ type: 'integer', description: '当前信用分' }) currentCreditScore: number;
   @ApiProperty({ description: '当前等级' }) currentGrade: string;
-  @ApiProperty({ type: [StatementLineDto] }) lines: StatementLineDto[];
+  @ApiProperty({ type: 'integer', description: '期间内排在本页之前、未返回的明细条数（分页时；不分页为 0）' }) earlierLines: number;
+  @ApiProperty({ type: [StatementLineDto], description: '期间内的明细（按序号升序）；分页时为最新的 limit 条（或 beforeSeq 之前的 limit 条）' }) lines: StatementLineDto[];
 }

@@ -10,8 +10,8 @@ import { ReadReplica } from '@app/database/read-replica';
 import { fieldProblem } from '@app/common/http/validation-messages';
 import type { PostingKind } from './ledger.entities';
 import { explainRule } from '@app/scoring/rules/rule-engine';
-import { StatementRepository, type RuleSource, type StatementPostingRow, type StatementResident } from './statement.repository';
-import type { StatementDto, StatementLineDto, StatementQuery } from './ledger.dto';
+import { StatementRepository, type RuleSource, type StatementPostingRow, type StatementResident, type StatementRunningRow } from './statement.repository';
+import type { StatementDto, StatementLineDto, StatementPageQuery } from './ledger.dto';
 import { CREDIT_SCORE_KINDS, gradeOf, ratingYearOfPeriod } from './projection';
 
 export const KIND_LABELS: Record<PostingKind, string> = {
@@ -84,6 +84,42 @@ function ruleKey(r: StatementPostingRow): string {
 
 export const STATEMENT_HEADERS = COLUMNS.map((c) => c.header);
 
+/** The lines of a range, by their index in the account's postings, with their running figures. */
+export interface RunningLines {
+  /** The balance before the range's first line (after the last posting before `from`). */
+  openingBalance: number;
+  /** The balance after the range's last line (the opening balance when the range has none). */
+  closingBalance: number;
+  lines: Array<{ row: number; balance: number; creditScore: number }>;
+}
+
+/**
+ * Running balance (every posting from the first) and credit score (the base score plus the
+ * points so far of the posting's rating year, of the kinds that count) of each posting whose
+ * Shanghai posting month is in from..to; `rows` are all the account's postings in seq order.
+ */
+export function runningLines(baseScore: number, rows: readonly StatementRunningRow[], from: string | null, to: string | null): RunningLines {
+  let balance = 0;
+  // Running credit score of the posting's rating year: base + that year's deed/correction points so far.
+  const creditByYear = new Map<number, number>();
+  let openingBalance = 0;
+  const lines: RunningLines['lines'] = [];
+  for (let row = 0; row < rows.length; row++) {
+    const r = rows[row];
+    balance += r.points;
+    const year = ratingYearOfPeriod(r.period);
+    if (CREDIT_SCORE_KINDS.has(r.kind)) creditByYear.set(year, (creditByYear.get(year) ?? 0) + r.points);
+    const postedPeriod = r.postedDate.slice(0, 7);
+    if (from && postedPeriod < from) {
+      openingBalance = balance;
+      continue;
+    }
+    if (to && postedPeriod > to) break;
+    lines.push({ row, balance, creditScore: baseScore + (creditByYear.get(year) ?? 0) });
+  }
+  return { openingBalance, closingBalance: lines.length ? lines[lines.length - 1].balance : openingBalance, lines };
+}
+
 /**
  * A resident's statement (对账单): every posting with running balance and credit score, and what
  * explains it: for a deed the date, the item, its rule in words and what this occurrence was (the
@@ -126,22 +162,23 @@ export class StatementService {
     return r.ruleItemId === null ? null : (this.ruleTexts.get(ruleKey(r)) ?? null);
   }
 
-  async statement(ctx: RequestContext, residentId: string, query: StatementQuery): Promise<StatementDto> {
+  /**
+   * The statement of `from`..`to` (StatementQuery; every line of it), or one page of it on screen
+   * (StatementPageQuery's `limit`: its newest lines before `beforeSeq`).
+   */
+  async statement(ctx: RequestContext, residentId: string, query: StatementPageQuery): Promise<StatementDto> {
     const from = query.from ?? null;
     const to = query.to ?? null;
     if (from && to && from > to) {
       throw new AppError('VALIDATION.FAILED', undefined, [fieldProblem('from', 'order', '不能晚于截止期间（to）', 'from must not be after to', '起始期间')]);
     }
     // The read replica when there is one and it has what this user last wrote (ReadReplica).
-    const { resident, rows } = await this.replica.read({ who: ctx.principal }, async (db) => {
+    return this.replica.read({ who: ctx.principal }, async (db) => {
       const found = await this.repo.findStatementResident(residentId, db);
       if (!found) throw new AppError('LEDGER.ACCOUNT_NOT_FOUND');
       this.scope.assertVillage(ctx.principal, { id: found.villageId, townId: found.townId });
-      const rows = await this.repo.listStatementPostings(residentId, db);
-      await this.learnRuleTexts(rows, db);
-      return { resident: found, rows };
+      return query.limit === undefined ? this.whole(found, residentId, from, to, db) : this.page(found, residentId, from, to, query.limit, query.beforeSeq ?? null, db);
     });
-    return this.build(resident, rows, from, to);
   }
 
   /**
@@ -150,76 +187,95 @@ export class StatementService {
    * nothing that changes it, so any replica that answers will do.
    */
   async ownStatement(residentId: string): Promise<StatementDto> {
-    const { resident, rows } = await this.replica.read({}, async (db) => {
+    return this.replica.read({}, async (db) => {
       const found = await this.repo.findStatementResident(residentId, db);
       if (!found) throw new AppError('LEDGER.ACCOUNT_NOT_FOUND');
-      const rows = await this.repo.listStatementPostings(residentId, db);
-      await this.learnRuleTexts(rows, db);
-      return { resident: found, rows };
+      return this.whole(found, residentId, null, null, db);
     });
-    return this.build(resident, rows, null, null);
   }
 
-  private build(resident: StatementResident, rows: StatementPostingRow[], from: string | null, to: string | null): StatementDto {
-    let balance = 0;
-    // Running credit score of the posting's rating year: base + that year's deed/correction points so far.
-    const creditByYear = new Map<number, number>();
-    let openingBalance = 0;
-    const lines: StatementLineDto[] = [];
-    for (const r of rows) {
-      balance += r.points;
-      const year = ratingYearOfPeriod(r.period);
-      if (CREDIT_SCORE_KINDS.has(r.kind)) creditByYear.set(year, (creditByYear.get(year) ?? 0) + r.points);
-      const postedPeriod = r.postedDate.slice(0, 7);
-      if (from && postedPeriod < from) {
-        openingBalance = balance;
-        continue;
-      }
-      if (to && postedPeriod > to) break;
-      const warning = r.kind === 'deed' && r.points === 0 && r.sign === -1;
-      lines.push({
-        seq: r.seq,
-        postingId: r.id,
-        postedAt: r.postedAt,
-        date: r.postedDate,
-        period: r.period,
-        kind: r.kind,
-        kindLabel: KIND_LABELS[r.kind],
-        itemCode: r.itemCode,
-        itemName: r.itemName,
-        memo: r.memo,
-        reason: r.correctionReason,
-        originalPostingId: r.originalPostingId,
-        points: r.points,
-        pointsLabel: pointsLabel(r.points, warning),
-        warning,
-        occurredOn: r.occurredOn,
-        ruleText: this.ruleText(r),
-        explanation: r.explanation,
-        committeeReason: r.committeeReason,
-        evidenceNote: r.evidenceNote,
-        decision: decisionText(r),
-        decisionReason: r.decisionReason,
-        reviewPeriod: r.reviewPeriod,
-        receiptNo: r.receiptNo,
-        shopName: r.shopName,
-        balance,
-        creditScore: resident.baseScore + (creditByYear.get(year) ?? 0),
-      });
-    }
+  /** Every line of the range: one query reads and joins every posting of the account. */
+  private async whole(resident: StatementResident, residentId: string, from: string | null, to: string | null, db: DataSource): Promise<StatementDto> {
+    const rows = await this.repo.listStatementPostings(residentId, db);
+    await this.learnRuleTexts(rows, db);
+    const run = runningLines(resident.baseScore, rows, from, to);
+    return this.dto(resident, from, to, run, 0, run.lines.map((l) => this.line(rows[l.row], l.balance, l.creditScore)));
+  }
+
+  /**
+   * The newest `limit` lines of the range before `beforeSeq`. Every posting of the account is
+   * still counted (a line's balance and credit score are sums from the first posting), from a
+   * narrow read; only the page's postings are joined and sent. Postings are append-only and a
+   * page is a seq range the narrow read has seen, so the second read finds exactly those rows.
+   */
+  private async page(resident: StatementResident, residentId: string, from: string | null, to: string | null, limit: number, beforeSeq: number | null, db: DataSource): Promise<StatementDto> {
+    const running = await this.repo.listStatementRunning(residentId, db);
+    const run = runningLines(resident.baseScore, running, from, to);
+    let end = run.lines.length;
+    if (beforeSeq !== null) while (end > 0 && running[run.lines[end - 1].row].seq >= beforeSeq) end--;
+    const start = Math.max(0, end - limit);
+    const shown = run.lines.slice(start, end);
+    if (shown.length === 0) return this.dto(resident, from, to, run, start, []);
+    const rows = await this.repo.listStatementPostingsBetween(residentId, running[shown[0].row].seq, running[shown[shown.length - 1].row].seq, db);
+    await this.learnRuleTexts(rows, db);
+    const bySeq = new Map(rows.map((r) => [r.seq, r]));
+    const lines = shown.map((l) => {
+      const r = bySeq.get(running[l.row].seq);
+      // Append-only postings: a seq once read is there on the next read. Never a client's error.
+      if (!r) throw new Error(`statement page: posting seq ${running[l.row].seq} of ${residentId} not found on the second read`);
+      return this.line(r, l.balance, l.creditScore);
+    });
+    return this.dto(resident, from, to, run, start, lines);
+  }
+
+  private dto(resident: StatementResident, from: string | null, to: string | null, run: RunningLines, earlierLines: number, lines: StatementLineDto[]): StatementDto {
     return {
       residentId: resident.residentId,
       residentName: resident.name,
       villageName: resident.villageName,
       from,
       to,
-      openingBalance,
-      closingBalance: lines.length ? lines[lines.length - 1].balance : openingBalance,
+      openingBalance: run.openingBalance,
+      closingBalance: run.closingBalance,
       currentBalance: resident.balance ?? 0,
       currentCreditScore: resident.creditScore ?? resident.baseScore,
       // No postings yet means no account: the grade of the town's base score, never ''.
       currentGrade: resident.grade ?? gradeOf(resident.baseScore, resident.gradeThresholds),
+      earlierLines,
       lines,
+    };
+  }
+
+  private line(r: StatementPostingRow, balance: number, creditScore: number): StatementLineDto {
+    const warning = r.kind === 'deed' && r.points === 0 && r.sign === -1;
+    return {
+      seq: r.seq,
+      postingId: r.id,
+      postedAt: r.postedAt,
+      date: r.postedDate,
+      period: r.period,
+      kind: r.kind,
+      kindLabel: KIND_LABELS[r.kind],
+      itemCode: r.itemCode,
+      itemName: r.itemName,
+      memo: r.memo,
+      reason: r.correctionReason,
+      originalPostingId: r.originalPostingId,
+      points: r.points,
+      pointsLabel: pointsLabel(r.points, warning),
+      warning,
+      occurredOn: r.occurredOn,
+      ruleText: this.ruleText(r),
+      explanation: r.explanation,
+      committeeReason: r.committeeReason,
+      evidenceNote: r.evidenceNote,
+      decision: decisionText(r),
+      decisionReason: r.decisionReason,
+      reviewPeriod: r.reviewPeriod,
+      receiptNo: r.receiptNo,
+      shopName: r.shopName,
+      balance,
+      creditScore,
     };
   }
 

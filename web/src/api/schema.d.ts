@@ -4431,6 +4431,9 @@ export interface components {
             currentCreditScore: number;
             /** @description 当前等级 */
             currentGrade: string;
+            /** @description 期间内排在本页之前、未返回的明细条数（分页时；不分页为 0） */
+            earlierLines: number;
+            /** @description 期间内的明细（按序号升序）；分页时为最新的 limit 条（或 beforeSeq 之前的 limit 条） */
             lines: components["schemas"]["StatementLineDto"][];
         };
         StatementLineDto: {
@@ -5336,6 +5339,10 @@ export interface operations {
                 from?: string;
                 /** @description 截止期间（含） */
                 to?: string;
+                /** @description 每页条数（最多 500）；不传则返回期间内全部明细 */
+                limit?: number;
+                /** @description 更早记录的截止序号（上一页第一条明细的 seq；只返回序号更小的明细） */
+                beforeSeq?: number;
             };
             header?: never;
             path: {
@@ -8944,6 +8951,10 @@ export interface operations {
                 from?: string;
                 /** @description 截止期间（含） */
                 to?: string;
+                /** @description 每页条数（最多 500）；不传则返回期间内全部明细 */
+                limit?: number;
+                /** @description 更早记录的截止序号（上一页第一条明细的 seq；只返回序号更小的明细） */
+                beforeSeq?: number;
             };
             header?: never;
             path: {
