@@ -346,6 +346,53 @@ describe("auditors' desk (browser): postings, export, statement, audit log, time
     expect(names).toEqual(json.villages.map((v) => v.villageName));
   });
 
+  it('statement: a long one shows its newest 50 lines first; 显示更早的记录 puts the rest on top, a failure said beside the button', async () => {
+    // 55 purchases at the till (1 point each) after the demo's opening balance: 56 lines.
+    const long = residents[3];
+    const admin = await token('admin');
+    const shop = (await apiCall<Array<{ id: string; code: string }>>('GET', '/shops', admin)).find((x) => x.code === 'DC-SHOP')!;
+    const { apiKey } = await apiCall<{ apiKey: string }>('POST', `/shops/${shop.id}/terminals`, admin, { name: '对账单测试收银台' });
+    const clerk = await token('shop.dongcun');
+    const goods = await apiCall<{ id: string }>('POST', `/shops/${shop.id}/goods`, clerk, { name: '火柴', unit: '盒', pricePoints: 1 });
+    await apiCall('POST', `/goods/${goods.id}/stock`, clerk, { kind: 'received', quantity: 100, reason: '进货' });
+    for (let i = 0; i < 55; i++) {
+      const res = await fetch(`${api.url}/api/v1/terminal/redemptions`, {
+        method: 'POST',
+        headers: { 'x-api-key': apiKey, 'content-type': 'application/json' },
+        body: JSON.stringify({ cardCode: long.cardCode, lines: [{ goodsId: goods.id, quantity: 1 }], idempotencyKey: `statement-page-${i}` }),
+      });
+      expect(res.status).toBe(201);
+    }
+    const whole = await apiCall<{ lines: Array<{ seq: number; balance: number }> }>('GET', `/audit/residents/${long.id}/statement`, auditor);
+    expect(whole.lines).toHaveLength(56);
+
+    await menu('村民对账单');
+    await chooseResident(long);
+    const lines = table('对账单明细');
+    const rows = lines.locator('.el-table__body tbody tr');
+    await poll(() => rows.count()).toBe(50);
+    // Newest 50: seq 7..56, each with the balance the whole statement gives it.
+    expect((await column(lines, 1))[0]).toBe('7');
+    expect((await column(lines, 7)).map(Number)).toEqual(whole.lines.slice(6).map((l) => l.balance));
+    expect(await page.getByLabel('对账单概要').innerText()).toContain('共 56 条明细，下表先显示最近的 50 条');
+    const earlier = page.getByRole('button', { name: '显示更早的记录' });
+    expect(await earlier.innerText()).toBe('显示更早的 6 条记录（还有 6 条）');
+    await shot('auditor-statement-long');
+
+    // The api refuses once: the message beside the button, the 50 lines kept.
+    await page.route('**/statement?*beforeSeq=*', (route) => route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ statusCode: 503, code: 'SERVICE.UNAVAILABLE', message: '服务暂时不可用，请稍后重试' }) }), { times: 1 });
+    await earlier.click();
+    await poll(() => page.locator('.earlier [role="alert"]').innerText()).toBe('更早的记录没有加载成功：服务暂时不可用，请稍后重试');
+    expect(await rows.count()).toBe(50);
+
+    await earlier.click();
+    await poll(() => rows.count()).toBe(56);
+    expect((await column(lines, 1)).map(Number)).toEqual(whole.lines.map((l) => l.seq));
+    expect((await column(lines, 7)).map(Number)).toEqual(whole.lines.map((l) => l.balance));
+    expect(await earlier.count()).toBe(0);
+    expect(await page.getByLabel('对账单概要').innerText()).not.toContain('下表先显示');
+  });
+
   it('verification: a clean ledger in words; a tampered posting named with its resident, account and seq', async () => {
     await menu('账本校验');
     await page.getByRole('button', { name: '开始校验' }).click();
