@@ -186,11 +186,11 @@ export class StatementService {
    * resident is (their access token), so there is no staff scope to check. A resident writes
    * nothing that changes it, so any replica that answers will do.
    */
-  async ownStatement(residentId: string): Promise<StatementDto> {
+  async ownStatement(residentId: string, page?: { limit: number; beforeSeq?: number }): Promise<StatementDto> {
     return this.replica.read({}, async (db) => {
       const found = await this.repo.findStatementResident(residentId, db);
       if (!found) throw new AppError('LEDGER.ACCOUNT_NOT_FOUND');
-      return this.whole(found, residentId, null, null, db);
+      return page ? this.page(found, residentId, null, null, page.limit, page.beforeSeq ?? null, db) : this.whole(found, residentId, null, null, db);
     });
   }
 

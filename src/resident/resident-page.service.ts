@@ -5,7 +5,7 @@ import { CheckpointProofService } from '@app/ledger/checkpoint-proof.service';
 import type { CheckpointProofDto } from '@app/ledger/ledger.dto';
 import { StatementService } from '@app/ledger/statement.service';
 import { nextGrade } from './next-grade';
-import type { ResidentBoardAnswerDto, ResidentMeDto } from './resident.dto';
+import { RESIDENT_STATEMENT_PAGE, type ResidentBoardAnswerDto, type ResidentMeDto, type ResidentStatementPageDto } from './resident.dto';
 import { ResidentPageRepository, type TokenHolder } from './resident.repository';
 import { ResidentLimits } from './resident-limits';
 import { isResidentTokenShape, residentTokenHash } from './resident-token';
@@ -49,7 +49,11 @@ export class ResidentPageService {
   }
 
   async me(holder: TokenHolder): Promise<ResidentMeDto> {
-    const [s, names, thresholds] = await Promise.all([this.statements.ownStatement(holder.residentId), this.repo.townAndVillageNames(holder.residentId), this.repo.gradeThresholdsOf(holder.townId)]);
+    const [s, names, thresholds] = await Promise.all([
+      this.statements.ownStatement(holder.residentId, { limit: RESIDENT_STATEMENT_PAGE }),
+      this.repo.townAndVillageNames(holder.residentId),
+      this.repo.gradeThresholdsOf(holder.townId),
+    ]);
     if (!names) throw new AppError('RESIDENT.TOKEN_INVALID');
     return {
       name: s.residentName,
@@ -60,7 +64,14 @@ export class ResidentPageService {
       grade: s.currentGrade,
       nextGrade: nextGrade(s.currentCreditScore, thresholds),
       lines: [...s.lines].reverse(),
+      earlierLines: s.earlierLines,
     };
+  }
+
+  /** The 50 lines before `beforeSeq` of the resident's own statement, newest first (the phone page's 查看更早的记录). */
+  async earlier(holder: TokenHolder, beforeSeq: number): Promise<ResidentStatementPageDto> {
+    const s = await this.statements.ownStatement(holder.residentId, { limit: RESIDENT_STATEMENT_PAGE, beforeSeq });
+    return { lines: [...s.lines].reverse(), earlierLines: s.earlierLines };
   }
 
   /** The inclusion proof of this resident's account head in their village's latest checkpoint (checked in the browser). */

@@ -1,10 +1,21 @@
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Ctx, Roles } from '@app/auth/auth.decorators';
 import type { RequestContext } from '@app/auth/principal';
 import { ApiErrors } from '@app/common/errors/api-errors';
 import { CheckpointProofDto } from '@app/ledger/ledger.dto';
-import { CardSheetDto, CardSheetRequestDto, ResidentAccessTokenDto, ResidentBoardAnswerDto, ResidentIdPathParam, ResidentMeDto, RevokeResultDto, VillagePathParam } from './resident.dto';
+import {
+  CardSheetDto,
+  CardSheetRequestDto,
+  ResidentAccessTokenDto,
+  ResidentBoardAnswerDto,
+  ResidentIdPathParam,
+  ResidentMeDto,
+  ResidentStatementPageDto,
+  ResidentStatementQuery,
+  RevokeResultDto,
+  VillagePathParam,
+} from './resident.dto';
 import type { TokenHolder } from './resident.repository';
 import { ResidentAccessService } from './resident-access.service';
 import { ResidentPageService } from './resident-page.service';
@@ -56,6 +67,15 @@ export class ResidentPageController {
   @ApiErrors('LEDGER.ACCOUNT_NOT_FOUND')
   me(@Resident() r: TokenHolder): Promise<ResidentMeDto> {
     return this.page.me(r);
+  }
+
+  @Get('me/statement')
+  @ResidentAuth()
+  @ApiOperation({ summary: '本人对账单中更早的记录：序号小于 beforeSeq 的最近 50 条，新的在前（手机页“查看更早的记录”）' })
+  @ApiOkResponse({ type: ResidentStatementPageDto })
+  @ApiErrors('LEDGER.ACCOUNT_NOT_FOUND')
+  statement(@Resident() r: TokenHolder, @Query() q: ResidentStatementQuery): Promise<ResidentStatementPageDto> {
+    return this.page.earlier(r, q.beforeSeq);
   }
 
   @Get('me/board')

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsUUID } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
 import { BoardTotalsDto, PublicBoardLineDto, RankedNameDto } from '@app/board/board.dto';
 import { StatementLineDto } from '@app/ledger/ledger.dto';
 import { CYCLE_STATES, type CycleState } from '@app/review/review.entities';
@@ -68,7 +69,25 @@ export class ResidentMeDto {
   @ApiProperty({ type: 'integer', description: '信用分（本评定年度：基础分 + 已入账事项积分）' }) creditScore: number;
   @ApiProperty({ description: '信用等级', example: 'A' }) grade: string;
   @ApiProperty({ type: NextGradeDto, nullable: true, description: '下一等级及还差的分数（已是最高等级为 null）' }) nextGrade: NextGradeDto | null;
-  @ApiProperty({ type: [StatementLineDto], description: '对账单（逐条说明：事项、规则、理由、日期、评议结论、小票），新的在前' }) lines: StatementLineDto[];
+  @ApiProperty({ type: [StatementLineDto], description: '对账单（逐条说明：事项、规则、理由、日期、评议结论、小票），新的在前；最近的 50 条，更早的见 GET /resident/me/statement' }) lines: StatementLineDto[];
+  @ApiProperty({ type: 'integer', description: '比 lines 更早、尚未返回的记录条数' }) earlierLines: number;
+}
+
+/** Lines a page of the resident's own statement holds (the phone page's first view and each 查看更早的记录). */
+export const RESIDENT_STATEMENT_PAGE = 50;
+
+export class ResidentStatementQuery {
+  @ApiProperty({ type: 'integer', minimum: 1, description: '更早记录的截止序号（已显示的最早一条的 seq；只返回序号更小的记录）' })
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(2_147_483_647)
+  beforeSeq: number;
+}
+
+export class ResidentStatementPageDto {
+  @ApiProperty({ type: [StatementLineDto], description: '序号小于 beforeSeq 的最近 50 条记录，新的在前' }) lines: StatementLineDto[];
+  @ApiProperty({ type: 'integer', description: '比这些更早、尚未返回的记录条数' }) earlierLines: number;
 }
 
 export class ResidentBoardLineDto extends PublicBoardLineDto {

@@ -300,6 +300,59 @@ describe('resident phone page and card sheet (browser, 360×740)', () => {
     await page.close();
   });
 
+  it('a long statement: the newest 50 first, 查看更早的记录 adds the rest underneath, a failure said under the list', async () => {
+    // Another villager with 55 purchases at the till (1 point each) after the demo's opening balance.
+    const other = people.find((p) => p.id !== me.id)!;
+    const [admin, clerk, shopClerk] = await Promise.all([login('admin'), login('clerk.dongcun'), login('shop.dongcun')]);
+    const shop = (await apiCall<Array<{ id: string; code: string }>>('GET', '/shops', admin)).find((x) => x.code === 'DC-SHOP')!;
+    const { apiKey } = await apiCall<{ apiKey: string }>('POST', `/shops/${shop.id}/terminals`, admin, { name: '手机页测试收银台' });
+    const goods = await apiCall<{ id: string }>('POST', `/shops/${shop.id}/goods`, shopClerk, { name: '火柴', unit: '盒', pricePoints: 1 });
+    await apiCall('POST', `/goods/${goods.id}/stock`, shopClerk, { kind: 'received', quantity: 100, reason: '进货' });
+    const [{ card_code: cardCode }] = (await pg.query(`SELECT card_code FROM residents WHERE id = $1`, [other.id])).rows;
+    for (let i = 0; i < 55; i++) {
+      const res = await fetch(`${api.url}/api/v1/terminal/redemptions`, {
+        method: 'POST',
+        headers: { 'x-api-key': apiKey, 'content-type': 'application/json' },
+        body: JSON.stringify({ cardCode, lines: [{ goodsId: goods.id, quantity: 1 }], idempotencyKey: `phone-page-${i}` }),
+      });
+      expect(res.status).toBe(201);
+    }
+    const { token: otherToken, pagePath } = await apiCall<{ token: string; pagePath: string }>('POST', `/residents/${other.id}/access-token`, clerk);
+    // The api: bad cursors refused in Chinese, as every field.
+    for (const q of ['', '?beforeSeq=0', '?beforeSeq=abc']) {
+      const res = await fetch(`${api.url}/api/v1/resident/me/statement${q}`, { headers: { 'x-resident-token': otherToken } });
+      expect(res.status, q).toBe(400);
+      const body = (await res.json()) as { code: string; details: Array<{ field: string; message: string }> };
+      expect(body.code).toBe('VALIDATION.FAILED');
+      expect(body.details[0].message).toMatch(/^更早记录的截止序号（beforeSeq）/);
+    }
+
+    const page = await phone.newPage();
+    watch(page);
+    await page.goto(`${api.url}${pagePath}`);
+    const list = page.getByRole('list', { name: '对账单' });
+    const items = list.locator('li');
+    await poll(() => items.count()).toBe(50);
+    // Newest first, each with its running balance from the postings.
+    const running = (await pg.query<{ seq: number; balance: number }>(`SELECT seq, (sum(points) OVER (ORDER BY seq))::int AS balance FROM postings WHERE account_id = $1 ORDER BY seq DESC`, [other.id])).rows;
+    expect(running.length).toBeGreaterThan(55);
+    const earlier = running.length - 50;
+    const balances = async () => (await items.allInnerTexts()).map((t) => Number(/余额 (-?\d+)/.exec(t)?.[1]));
+    expect(await balances()).toEqual(running.slice(0, 50).map((r) => r.balance));
+    const more = page.getByRole('button', { name: `查看更早的记录（还有 ${earlier} 条）` });
+    await more.waitFor();
+    await page.route('**/api/v1/resident/me/statement?*', (route) => route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ statusCode: 503, code: 'SERVICE.UNAVAILABLE', message: '服务暂时不可用，请稍后重试 / unavailable' }) }), { times: 1 });
+    await more.click();
+    await poll(() => page.locator('.earlier [role="alert"]').innerText()).toBe('没有加载成功：服务暂时不可用，请稍后重试');
+    expect(await items.count()).toBe(50);
+    await more.click();
+    await poll(() => items.count()).toBe(running.length);
+    expect(await balances()).toEqual(running.map((r) => r.balance));
+    expect(await page.getByRole('button', { name: /查看更早的记录/ }).count()).toBe(0);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    await page.close();
+  });
+
   it('a stopped or incomplete link shows a friendly page in Chinese', async () => {
     const page = await phone.newPage();
     watch(page);

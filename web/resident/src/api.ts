@@ -51,6 +51,11 @@ export function loadMe(token: string): Promise<Me> {
   return call(client.GET('/api/v1/resident/me', { headers: { 'x-resident-token': token } }));
 }
 
+/** The lines before `beforeSeq` (the oldest shown), newest first: the phone page's 查看更早的记录. */
+export function loadEarlier(token: string, beforeSeq: number): Promise<Schemas['ResidentStatementPageDto']> {
+  return call(client.GET('/api/v1/resident/me/statement', { headers: { 'x-resident-token': token }, params: { query: { beforeSeq } } }));
+}
+
 export function loadBoard(token: string): Promise<Schemas['ResidentBoardAnswerDto']> {
   return call(client.GET('/api/v1/resident/me/board', { headers: { 'x-resident-token': token } }));
 }

@@ -820,6 +820,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/resident/me/statement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 本人对账单中更早的记录：序号小于 beforeSeq 的最近 50 条，新的在前（手机页“查看更早的记录”） */
+        get: operations["ResidentPageController_statement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/residents": {
         parameters: {
             query?: never;
@@ -4087,8 +4104,10 @@ export interface components {
             grade: string;
             /** @description 下一等级及还差的分数（已是最高等级为 null） */
             nextGrade: components["schemas"]["NextGradeDto"] | null;
-            /** @description 对账单（逐条说明：事项、规则、理由、日期、评议结论、小票），新的在前 */
+            /** @description 对账单（逐条说明：事项、规则、理由、日期、评议结论、小票），新的在前；最近的 50 条，更早的见 GET /resident/me/statement */
             lines: components["schemas"]["StatementLineDto"][];
+            /** @description 比 lines 更早、尚未返回的记录条数 */
+            earlierLines: number;
         };
         ResidentNoticeDto: {
             /** @description 通知编号 */
@@ -4137,6 +4156,12 @@ export interface components {
             total: number;
             limit: number;
             offset: number;
+        };
+        ResidentStatementPageDto: {
+            /** @description 序号小于 beforeSeq 的最近 50 条记录，新的在前 */
+            lines: components["schemas"]["StatementLineDto"][];
+            /** @description 比这些更早、尚未返回的记录条数 */
+            earlierLines: number;
         };
         RetireVillageItemDto: {
             /**
@@ -8378,6 +8403,76 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBodyDto"] & {
                         /** @enum {string} */
                         code?: "LEDGER.CHECKPOINT_WITHOUT_PROOFS";
+                    };
+                };
+            };
+            /** @description `RATE.LIMITED` 请求过于频繁 / too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RATE.LIMITED";
+                    };
+                };
+            };
+        };
+    };
+    ResidentPageController_statement: {
+        parameters: {
+            query: {
+                /** @description 更早记录的截止序号（已显示的最早一条的 seq；只返回序号更小的记录） */
+                beforeSeq: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResidentStatementPageDto"];
+                };
+            };
+            /** @description `VALIDATION.FAILED` 请求参数不合法 / request validation failed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "VALIDATION.FAILED";
+                    };
+                };
+            };
+            /** @description `RESIDENT.TOKEN_INVALID` 链接无效或已停用，请向村委会索取新的积分卡 / unknown or revoked resident link */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "RESIDENT.TOKEN_INVALID";
+                    };
+                };
+            };
+            /** @description `LEDGER.ACCOUNT_NOT_FOUND` 积分账户（村民）不存在 / no such account or resident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBodyDto"] & {
+                        /** @enum {string} */
+                        code?: "LEDGER.ACCOUNT_NOT_FOUND";
                     };
                 };
             };
