@@ -218,6 +218,8 @@ export class StatementQuery {
 
 /** Most lines a statement page holds. */
 export const MAX_STATEMENT_PAGE = 500;
+/** The page the screens ask for: the console's statement page (web STATEMENT_PAGE) and the phone page. */
+export const STATEMENT_SCREEN_PAGE = 50;
 
 /**
  * The statement on screen (the console and the phone page): its newest lines first, `limit` at a

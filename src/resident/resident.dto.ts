@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
 import { BoardTotalsDto, PublicBoardLineDto, RankedNameDto } from '@app/board/board.dto';
-import { StatementLineDto } from '@app/ledger/ledger.dto';
+import { STATEMENT_SCREEN_PAGE, StatementLineDto } from '@app/ledger/ledger.dto';
 import { CYCLE_STATES, type CycleState } from '@app/review/review.entities';
 
 export class ResidentIdPathParam {
@@ -74,7 +74,7 @@ export class ResidentMeDto {
 }
 
 /** Lines a page of the resident's own statement holds (the phone page's first view and each 查看更早的记录). */
-export const RESIDENT_STATEMENT_PAGE = 50;
+export const RESIDENT_STATEMENT_PAGE = STATEMENT_SCREEN_PAGE;
 
 export class ResidentStatementQuery {
   @ApiProperty({ type: 'integer', minimum: 1, description: '更早记录的截止序号（已显示的最早一条的 seq；只返回序号更小的记录）' })

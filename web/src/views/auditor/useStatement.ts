@@ -8,7 +8,7 @@ export type StatementLine = Schemas['StatementLineDto'];
 export type StatementField = 'residentId' | 'from' | 'to';
 export const STATEMENT_FIELDS: StatementField[] = ['residentId', 'from', 'to'];
 
-/** Lines a page of the statement on screen shows at first and adds each time 更早的记录 is asked for. */
+/** Lines a page of the statement on screen shows at first and adds each time 更早的记录 is asked for (the api's STATEMENT_SCREEN_PAGE; the bench measures this page). */
 export const STATEMENT_PAGE = 50;
 
 /**
