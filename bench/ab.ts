@@ -14,7 +14,8 @@
  *   node .local/bench-build/bench/ab.js <label>=<build dir>[|<node flags>] ...
  *
  * Environment: DATABASE_URL, REDIS_URL, BENCH_STATE (town.json), PG_PID; AB_ROUNDS (4),
- * AB_SECONDS (10), AB_CONNECTIONS (16), AB_READS (statement,search; or search-village, the
+ * AB_SECONDS (10), AB_CONNECTIONS (16), AB_READS (statement,search; statement-page, the newest 50
+ * lines as the screens ask; or search-village, the
  * village-filtered search alone; live, GET /health/live, the HTTP stack with no guard and no
  * query; goods, the till's goods list, a terminal's guard and one small query; redeem, a one-good
  * redemption at the till, unique idempotency keys, residents the bench funded; redeem8, the same
@@ -23,6 +24,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
+import { STATEMENT_SCREEN_PAGE } from '@app/ledger/ledger.dto';
 import { http, load, login, type LoadResult } from './http';
 import { cpuSeconds, freePort, loadAverage, memMb, round, sleep, treeCpuSeconds, withClient, type BenchTown } from './lib';
 
@@ -40,8 +42,8 @@ interface Build {
  * terminal's guard and one query; the whole redemption), to see what the stack costs per request
  * before our code runs.
  */
-type Read = 'statement' | 'search' | 'search-village' | 'live' | 'goods' | 'redeem' | 'redeem8';
-const READS: readonly Read[] = ['statement', 'search', 'search-village', 'live', 'goods', 'redeem', 'redeem8'];
+type Read = 'statement' | 'statement-page' | 'search' | 'search-village' | 'live' | 'goods' | 'redeem' | 'redeem8';
+const READS: readonly Read[] = ['statement', 'statement-page', 'search', 'search-village', 'live', 'goods', 'redeem', 'redeem8'];
 
 /** What a load sends: method, headers and the next request. */
 interface Shape {
@@ -183,6 +185,7 @@ function pathsOf(read: Read, residents: string[], villages: string[]): () => { p
   return () => {
     const n = i++;
     if (read === 'statement') return { path: `/api/v1/residents/${residents[n % residents.length]}/statement` };
+    if (read === 'statement-page') return { path: `/api/v1/residents/${residents[n % residents.length]}/statement?limit=${STATEMENT_SCREEN_PAGE}` };
     if (read === 'search-village') return { path: search[1](n) };
     return { path: search[n % search.length](Math.floor(n / search.length)) };
   };
