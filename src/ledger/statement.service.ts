@@ -172,6 +172,10 @@ export class StatementService {
     if (from && to && from > to) {
       throw new AppError('VALIDATION.FAILED', undefined, [fieldProblem('from', 'order', '不能晚于截止期间（to）', 'from must not be after to', '起始期间')]);
     }
+    // A cursor without a page size would be ignored by the whole statement: say so instead.
+    if (query.beforeSeq !== undefined && query.limit === undefined) {
+      throw new AppError('VALIDATION.FAILED', undefined, [fieldProblem('beforeSeq', 'withLimit', '需与每页条数（limit）一起使用', 'beforeSeq needs limit', '更早记录的截止序号')]);
+    }
     // The read replica when there is one and it has what this user last wrote (ReadReplica).
     return this.replica.read({ who: ctx.principal }, async (db) => {
       const found = await this.repo.findStatementResident(residentId, db);

@@ -133,6 +133,7 @@ const TABLE: Record<string, Access> = {
   'POST /api/v1/residents/{residentId}/access-token/revoke': ['village_clerk', 'town_admin'],
   'POST /api/v1/villages/{villageId}/card-sheet': ['village_clerk', 'town_admin'],
   'GET /api/v1/resident/me': 'resident',
+  'GET /api/v1/resident/me/statement': 'resident',
   'GET /api/v1/resident/me/board': 'resident',
   'GET /api/v1/resident/me/proof': 'resident',
 };

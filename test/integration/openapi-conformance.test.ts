@@ -303,6 +303,9 @@ describe('the committed OpenAPI document matches what the api answers', () => {
     await post(`/api/v1/residents/${resident}/access-token`, 'clerk_b');
     await get('/api/v1/resident/me', undefined, { 'x-resident-token': access.body.token as string });
     await get('/api/v1/resident/me', undefined, { 'x-resident-token': 'nope' });
+    await get('/api/v1/resident/me/statement?beforeSeq=2', undefined, { 'x-resident-token': access.body.token as string });
+    await get('/api/v1/resident/me/statement?beforeSeq=0', undefined, { 'x-resident-token': access.body.token as string });
+    await get(`/api/v1/residents/${resident}/statement?limit=1`, 'village_clerk');
     await get('/api/v1/resident/me/board', undefined, { 'x-resident-token': access.body.token as string });
     await get('/api/v1/resident/me/proof', undefined, { 'x-resident-token': access.body.token as string });
     await post(`/api/v1/residents/${resident}/access-token/revoke`, 'village_clerk');

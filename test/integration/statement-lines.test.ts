@@ -264,6 +264,7 @@ describe('statement lines that explain every movement', () => {
       [{ limit: 5, beforeSeq: 0 }, 'beforeSeq'],
       [{ limit: 5, beforeSeq: '1 OR 1=1' }, 'beforeSeq'],
       [{ limit: 5, beforeSeq: 99999999999 }, 'beforeSeq'],
+      [{ beforeSeq: 3 }, 'beforeSeq'],
     ];
     for (const [q, field] of bad) {
       for (const path of [`/api/v1/residents/${r()}/statement`, `/api/v1/audit/residents/${r()}/statement`]) {
