@@ -72,7 +72,8 @@ describe("auditors' desk (browser): postings, export, statement, audit log, time
     const box = page.getByRole('combobox', { name: label, exact: true });
     await box.click();
     await box.pressSequentially(typed);
-    await page.getByRole('option').filter({ hasText: option }).first().click();
+    // Only the open dropdown's options: a select opened earlier keeps its (hidden) options in the page.
+    await page.getByRole('option').filter({ hasText: option, visible: true }).first().click();
   }
   /** Demo names repeat: a resident is picked by name, the option by its card code. */
   const chooseResident = (r: Resident) => choose('村民', r.name, r.cardCode);
@@ -391,6 +392,13 @@ describe("auditors' desk (browser): postings, export, statement, audit log, time
     expect((await column(lines, 7)).map(Number)).toEqual(whole.lines.map((l) => l.balance));
     expect(await earlier.count()).toBe(0);
     expect(await page.getByLabel('对账单概要').innerText()).not.toContain('下表先显示');
+
+    // Opened at a line (as the verification page links a broken one): earlier pages load until it shows, marked.
+    await page.goto(`${api.url}/console/audit/statement?residentId=${long.id}&seq=3`);
+    const focused = lines.locator('tr.focus-row');
+    await poll(() => focused.count()).toBe(1);
+    expect((await focused.locator('td').first().innerText()).trim()).toBe('3');
+    expect(await rows.count()).toBe(56);
   });
 
   it('verification: a clean ledger in words; a tampered posting named with its resident, account and seq', async () => {
@@ -425,6 +433,12 @@ describe("auditors' desk (browser): postings, export, statement, audit log, time
     expect(first).toContain('本条记账的内容与其哈希不符，内容被改动');
     expect(first).toMatch(/应为：[0-9a-f]{64}/);
     await shot('auditor-verify');
+
+    // The broken account's link opens its statement at the tampered line, marked.
+    await page.getByLabel('有问题的账户').getByRole('link').first().click();
+    const focused = table('对账单明细').locator('tr.focus-row');
+    await poll(() => focused.count()).toBe(1);
+    expect((await focused.locator('td').first().innerText()).trim()).toBe(String(seq));
     expect(pageErrors).toEqual([]);
   });
 });
