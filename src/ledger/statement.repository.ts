@@ -18,6 +18,8 @@ export interface StatementResident {
   balance: number | null;
   creditScore: number | null;
   grade: string | null;
+  /** The account's last seq (how many postings it has); null without an account. */
+  headSeq: number | null;
 }
 
 export interface StatementPostingRow {
@@ -144,7 +146,7 @@ export class StatementRepository {
     return queryOne<StatementResident>(
       db,
       `SELECT r.id AS "residentId", r.name, r.town_id AS "townId", r.village_id AS "villageId", v.name AS "villageName",
-              t.base_score AS "baseScore", t.grade_thresholds AS "gradeThresholds", a.balance, a.credit_score AS "creditScore", a.grade
+              t.base_score AS "baseScore", t.grade_thresholds AS "gradeThresholds", a.balance, a.credit_score AS "creditScore", a.grade, a.seq AS "headSeq"
          FROM residents r JOIN towns t ON t.id = r.town_id JOIN villages v ON v.id = r.village_id
          LEFT JOIN accounts a ON a.resident_id = r.id
         WHERE r.id = $1`,

@@ -211,16 +211,22 @@ export class StatementService {
    * still counted (a line's balance and credit score are sums from the first posting), from a
    * narrow read; only the page's postings are joined and sent. Postings are append-only and a
    * page is a seq range the narrow read has seen, so the second read finds exactly those rows.
+   * An account whose postings all fit in a page (most, at a town's size) is read whole in one
+   * query instead: the same lines, one round trip fewer (a posting that lands meanwhile is
+   * simply one more row read, and the page is still cut from what was read).
    */
   private async page(resident: StatementResident, residentId: string, from: string | null, to: string | null, limit: number, beforeSeq: number | null, db: DataSource): Promise<StatementDto> {
-    const running = await this.repo.listStatementRunning(residentId, db);
+    const short = (resident.headSeq ?? 0) <= limit;
+    const running: StatementRunningRow[] = short ? await this.repo.listStatementPostings(residentId, db) : await this.repo.listStatementRunning(residentId, db);
     const run = runningLines(resident.baseScore, running, from, to);
     let end = run.lines.length;
     if (beforeSeq !== null) while (end > 0 && running[run.lines[end - 1].row].seq >= beforeSeq) end--;
     const start = Math.max(0, end - limit);
     const shown = run.lines.slice(start, end);
     if (shown.length === 0) return this.dto(resident, from, to, run, start, []);
-    const rows = await this.repo.listStatementPostingsBetween(residentId, running[shown[0].row].seq, running[shown[shown.length - 1].row].seq, db);
+    const rows = short
+      ? (running as StatementPostingRow[])
+      : await this.repo.listStatementPostingsBetween(residentId, running[shown[0].row].seq, running[shown[shown.length - 1].row].seq, db);
     await this.learnRuleTexts(rows, db);
     const bySeq = new Map(rows.map((r) => [r.seq, r]));
     const lines = shown.map((l) => {
