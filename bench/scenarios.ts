@@ -699,9 +699,13 @@ class Bench {
       const lat: number[] = [];
       for (let i = 0; i < Math.min(100, ids.length); i++) {
         const t0 = performance.now();
-        // The page's two reads: every posting's running figures, then the page's lines joined.
-        const running = await repo.listStatementRunning(ids[i]);
-        if (running.length) await repo.listStatementPostingsBetween(ids[i], running[Math.max(0, running.length - STATEMENT_PAGE)].seq, running[running.length - 1].seq);
+        // The page's reads as the service does them: an account that fits in a page in one
+        // query; a longer one, every posting's running figures, then the page's lines joined.
+        if (sample[i].seq <= STATEMENT_PAGE) await repo.listStatementPostings(ids[i]);
+        else {
+          const running = await repo.listStatementRunning(ids[i]);
+          if (running.length) await repo.listStatementPostingsBetween(ids[i], running[Math.max(0, running.length - STATEMENT_PAGE)].seq, running[running.length - 1].seq);
+        }
         lat.push(performance.now() - t0);
       }
       limitStmt = percentiles(lat);
@@ -724,11 +728,11 @@ class Bench {
       headline: { value: round(1000 / st.result.latencyMs.mean, 1), unit: 'req/s', better: 'higher' },
       latencyMs: st.result.latencyMs,
       pgMsPerOp: round((st.use.pgActiveS * 1000) / st.result.latencyMs.n, 2),
-      limit: { what: `the page's two reads alone (StatementRepository.listStatementRunning + listStatementPostingsBetween, same SQL, no HTTP/Nest/JSON)`, value: limitStmt.p95, unit: 'ms p95', latencyMs: limitStmt, ratio: round(st.result.latencyMs.p95 / limitStmt.p95, 1) },
+      limit: { what: `the page's reads alone, as the service does them (listStatementPostings for an account that fits in a page, else listStatementRunning + listStatementPostingsBetween; same SQL, no HTTP/Nest/JSON)`, value: limitStmt.p95, unit: 'ms p95', latencyMs: limitStmt, ratio: round(st.result.latencyMs.p95 / limitStmt.p95, 1) },
       target: readTarget(st.result.latencyMs.p95),
       use: st.use,
       details: { responseKb: Math.round(st.result.bytes / 1024), explainStatementSql: explain },
-      notes: explain.map((plan, k) => `EXPLAIN (ANALYZE, BUFFERS) of the page's ${k === 0 ? 'running-figures read' : 'lines read'} for one resident: ${planLine(plan)}`),
+      notes: explain.map((plan, k) => `EXPLAIN (ANALYZE, BUFFERS) of the page's read ${k + 1} of ${explain.length} (first use, in the order the sample used them) for one resident: ${planLine(plan)}`),
     });
     let si = 0;
     this.readLoads.push({ id: 'statement-c16', title: `resident statement, newest ${STATEMENT_PAGE} lines, 16 connections`, next: () => ({ path: stPath(si++) }), headers: { authorization: `Bearer ${auditor}` } });
