@@ -399,6 +399,17 @@ describe("auditors' desk (browser): postings, export, statement, audit log, time
     await poll(() => focused.count()).toBe(1);
     expect((await focused.locator('td').first().innerText()).trim()).toBe('3');
     expect(await rows.count()).toBe(56);
+
+    // From the postings search: the resident's name opens the statement at that posting.
+    await menu('记账明细');
+    await chooseResident(long);
+    await page.getByRole('button', { name: '查询' }).click();
+    const postings = table('记账明细');
+    // Newest first, 20 a page: seq 56 … 37; open the one at seq 40.
+    const row40 = postings.locator('.el-table__body tbody tr').filter({ has: page.getByRole('cell', { name: '40', exact: true }) });
+    await poll(() => row40.count()).toBe(1);
+    await row40.getByRole('link', { name: long.name }).click();
+    await poll(() => lines.locator('tr.focus-row td').first().innerText()).toBe('40');
   });
 
   it('verification: a clean ledger in words; a tampered posting named with its resident, account and seq', async () => {
