@@ -218,7 +218,7 @@ export class StatementQuery {
 
 /** Most lines a statement page holds. */
 export const MAX_STATEMENT_PAGE = 500;
-/** The page the screens ask for: the console's statement page (web STATEMENT_PAGE) and the phone page. */
+/** The page the screens ask for: the console's statement page (web STATEMENT_PAGE) and the phone page (ResidentPageService). */
 export const STATEMENT_SCREEN_PAGE = 50;
 
 /**

@@ -181,7 +181,7 @@ export class StatementService {
       const found = await this.repo.findStatementResident(residentId, db);
       if (!found) throw new AppError('LEDGER.ACCOUNT_NOT_FOUND');
       this.scope.assertVillage(ctx.principal, { id: found.villageId, townId: found.townId });
-      return query.limit === undefined ? this.whole(found, residentId, from, to, db) : this.page(found, residentId, from, to, query.limit, query.beforeSeq ?? null, db);
+      return this.page(found, residentId, from, to, query.limit ?? null, query.beforeSeq ?? null, db);
     });
   }
 
@@ -194,48 +194,44 @@ export class StatementService {
     return this.replica.read({}, async (db) => {
       const found = await this.repo.findStatementResident(residentId, db);
       if (!found) throw new AppError('LEDGER.ACCOUNT_NOT_FOUND');
-      return page ? this.page(found, residentId, null, null, page.limit, page.beforeSeq ?? null, db) : this.whole(found, residentId, null, null, db);
+      return this.page(found, residentId, null, null, page?.limit ?? null, page?.beforeSeq ?? null, db);
     });
-  }
-
-  /** Every line of the range: one query reads and joins every posting of the account. */
-  private async whole(resident: StatementResident, residentId: string, from: string | null, to: string | null, db: DataSource): Promise<StatementDto> {
-    const rows = await this.repo.listStatementPostings(residentId, db);
-    await this.learnRuleTexts(rows, db);
-    const run = runningLines(resident.baseScore, rows, from, to);
-    return this.dto(resident, from, to, run, 0, run.lines.map((l) => this.line(rows[l.row], l.balance, l.creditScore)));
   }
 
   /**
-   * The newest `limit` lines of the range before `beforeSeq`. Every posting of the account is
-   * still counted (a line's balance and credit score are sums from the first posting), from a
-   * narrow read; only the page's postings are joined and sent. Postings are append-only and a
-   * page is a seq range the narrow read has seen, so the second read finds exactly those rows.
-   * An account whose postings all fit in a page (most, at a town's size) is read whole in one
-   * query instead: the same lines, one round trip fewer (a posting that lands meanwhile is
-   * simply one more row read, and the page is still cut from what was read).
+   * The newest `limit` lines of the range before `beforeSeq` (every line of it when `limit` is
+   * null). An account whose postings all fit (every one when there is no limit) is read and
+   * joined in one query. A longer one is still counted whole (a line's balance and credit score
+   * are sums from the first posting) but from a narrow read, and only the page's postings are
+   * joined and sent: postings are append-only and the page is a seq range the narrow read has
+   * seen, so the second read finds exactly those rows. A posting that lands between the reads
+   * is one more row read, and the page is cut from what was read.
    */
-  private async page(resident: StatementResident, residentId: string, from: string | null, to: string | null, limit: number, beforeSeq: number | null, db: DataSource): Promise<StatementDto> {
-    const short = (resident.headSeq ?? 0) <= limit;
-    const running: StatementRunningRow[] = short ? await this.repo.listStatementPostings(residentId, db) : await this.repo.listStatementRunning(residentId, db);
+  private async page(resident: StatementResident, residentId: string, from: string | null, to: string | null, limit: number | null, beforeSeq: number | null, db: DataSource): Promise<StatementDto> {
+    const inOneRead = limit === null || (resident.headSeq ?? 0) <= limit;
+    const running: StatementRunningRow[] = inOneRead ? await this.repo.listStatementPostings(residentId, db) : await this.repo.listStatementRunning(residentId, db);
     const run = runningLines(resident.baseScore, running, from, to);
     let end = run.lines.length;
     if (beforeSeq !== null) while (end > 0 && running[run.lines[end - 1].row].seq >= beforeSeq) end--;
-    const start = Math.max(0, end - limit);
+    const start = limit === null ? 0 : Math.max(0, end - limit);
     const shown = run.lines.slice(start, end);
-    if (shown.length === 0) return this.dto(resident, from, to, run, start, []);
-    const rows = short
-      ? (running as StatementPostingRow[])
-      : await this.repo.listStatementPostingsBetween(residentId, running[shown[0].row].seq, running[shown[shown.length - 1].row].seq, db);
-    await this.learnRuleTexts(rows, db);
-    const bySeq = new Map(rows.map((r) => [r.seq, r]));
-    const lines = shown.map((l) => {
-      const r = bySeq.get(running[l.row].seq);
-      // Append-only postings: a seq once read is there on the next read. Never a client's error.
-      if (!r) throw new Error(`statement page: posting seq ${running[l.row].seq} of ${residentId} not found on the second read`);
-      return this.line(r, l.balance, l.creditScore);
-    });
-    return this.dto(resident, from, to, run, start, lines);
+    let rowOf: (row: number) => StatementPostingRow;
+    if (inOneRead) {
+      const rows = running as StatementPostingRow[];
+      await this.learnRuleTexts(rows, db);
+      rowOf = (row) => rows[row];
+    } else {
+      const rows = shown.length ? await this.repo.listStatementPostingsBetween(residentId, running[shown[0].row].seq, running[shown[shown.length - 1].row].seq, db) : [];
+      await this.learnRuleTexts(rows, db);
+      const bySeq = new Map(rows.map((r) => [r.seq, r]));
+      rowOf = (row) => {
+        const r = bySeq.get(running[row].seq);
+        // Append-only postings: a seq once read is there on the next read. Never a client's error.
+        if (!r) throw new Error(`statement page: posting seq ${running[row].seq} of ${residentId} not found on the second read`);
+        return r;
+      };
+    }
+    return this.dto(resident, from, to, run, start, shown.map((l) => this.line(rowOf(l.row), l.balance, l.creditScore)));
   }
 
   private dto(resident: StatementResident, from: string | null, to: string | null, run: RunningLines, earlierLines: number, lines: StatementLineDto[]): StatementDto {

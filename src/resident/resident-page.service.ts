@@ -2,10 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { BoardService } from '@app/board/board.service';
 import { AppError } from '@app/common/errors/app-error';
 import { CheckpointProofService } from '@app/ledger/checkpoint-proof.service';
-import type { CheckpointProofDto } from '@app/ledger/ledger.dto';
+import { STATEMENT_SCREEN_PAGE, type CheckpointProofDto } from '@app/ledger/ledger.dto';
 import { StatementService } from '@app/ledger/statement.service';
 import { nextGrade } from './next-grade';
-import { RESIDENT_STATEMENT_PAGE, type ResidentBoardAnswerDto, type ResidentMeDto, type ResidentStatementPageDto } from './resident.dto';
+import type { ResidentBoardAnswerDto, ResidentMeDto, ResidentStatementPageDto } from './resident.dto';
 import { ResidentPageRepository, type TokenHolder } from './resident.repository';
 import { ResidentLimits } from './resident-limits';
 import { isResidentTokenShape, residentTokenHash } from './resident-token';
@@ -50,7 +50,7 @@ export class ResidentPageService {
 
   async me(holder: TokenHolder): Promise<ResidentMeDto> {
     const [s, names, thresholds] = await Promise.all([
-      this.statements.ownStatement(holder.residentId, { limit: RESIDENT_STATEMENT_PAGE }),
+      this.statements.ownStatement(holder.residentId, { limit: STATEMENT_SCREEN_PAGE }),
       this.repo.townAndVillageNames(holder.residentId),
       this.repo.gradeThresholdsOf(holder.townId),
     ]);
@@ -70,7 +70,7 @@ export class ResidentPageService {
 
   /** The 50 lines before `beforeSeq` of the resident's own statement, newest first (the phone page's 查看更早的记录). */
   async earlier(holder: TokenHolder, beforeSeq: number): Promise<ResidentStatementPageDto> {
-    const s = await this.statements.ownStatement(holder.residentId, { limit: RESIDENT_STATEMENT_PAGE, beforeSeq });
+    const s = await this.statements.ownStatement(holder.residentId, { limit: STATEMENT_SCREEN_PAGE, beforeSeq });
     return { lines: [...s.lines].reverse(), earlierLines: s.earlierLines };
   }
 

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
 import { BoardTotalsDto, PublicBoardLineDto, RankedNameDto } from '@app/board/board.dto';
-import { STATEMENT_SCREEN_PAGE, StatementLineDto } from '@app/ledger/ledger.dto';
+import { StatementLineDto } from '@app/ledger/ledger.dto';
 import { CYCLE_STATES, type CycleState } from '@app/review/review.entities';
 
 export class ResidentIdPathParam {
@@ -72,9 +72,6 @@ export class ResidentMeDto {
   @ApiProperty({ type: [StatementLineDto], description: '对账单（逐条说明：事项、规则、理由、日期、评议结论、小票），新的在前；最近的 50 条，更早的见 GET /resident/me/statement' }) lines: StatementLineDto[];
   @ApiProperty({ type: 'integer', description: '比 lines 更早、尚未返回的记录条数' }) earlierLines: number;
 }
-
-/** Lines a page of the resident's own statement holds (the phone page's first view and each 查看更早的记录). */
-export const RESIDENT_STATEMENT_PAGE = STATEMENT_SCREEN_PAGE;
 
 export class ResidentStatementQuery {
   @ApiProperty({ type: 'integer', minimum: 1, description: '更早记录的截止序号（已显示的最早一条的 seq；只返回序号更小的记录）' })
