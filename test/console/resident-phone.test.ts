@@ -341,6 +341,8 @@ describe('resident phone page and card sheet (browser, 360×740)', () => {
     expect(await balances()).toEqual(running.slice(0, 50).map((r) => r.balance));
     const more = page.getByRole('button', { name: `查看更早的记录（还有 ${earlier} 条）` });
     await more.waitFor();
+    await more.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SHOTS, 'resident-phone-earlier.png') });
     await page.route('**/api/v1/resident/me/statement?*', (route) => route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ statusCode: 503, code: 'SERVICE.UNAVAILABLE', message: '服务暂时不可用，请稍后重试 / unavailable' }) }), { times: 1 });
     await more.click();
     await poll(() => page.locator('.earlier [role="alert"]').innerText()).toBe('没有加载成功：服务暂时不可用，请稍后重试');
