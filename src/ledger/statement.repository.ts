@@ -137,21 +137,40 @@ if (STATEMENT_POSTINGS_BETWEEN.text === STATEMENT_POSTINGS.text) throw new Error
 const STATEMENT_RUNNING = prepared(`SELECT p.seq, p.points, p.kind, p.period, ${sqlShanghaiDate('p.posted_at')} AS "postedDate"
      FROM postings p WHERE p.account_id = $1 ORDER BY p.seq`);
 
+const STATEMENT_RESIDENT_COLUMNS = `r.id AS "residentId", r.name, r.town_id AS "townId", r.village_id AS "villageId", v.name AS "villageName",
+              t.base_score AS "baseScore", t.grade_thresholds AS "gradeThresholds", a.balance, a.credit_score AS "creditScore", a.grade, a.seq AS "headSeq"`;
+const STATEMENT_RESIDENT_FROM = `FROM residents r JOIN towns t ON t.id = r.town_id JOIN villages v ON v.id = r.village_id
+         LEFT JOIN accounts a ON a.resident_id = r.id
+        WHERE r.id = $1`;
+
+/**
+ * The resident with what every line's running balance and credit score need (STATEMENT_RUNNING's
+ * columns), in one round trip: a page of the statement asked for this and the account's narrow
+ * read one after the other. The lines come as one JSON array of [seq, points, kind, period,
+ * postedDate] arrays (pg parses it with JSON.parse, not field by field per row).
+ */
+const STATEMENT_RESIDENT_RUNNING = prepared(`SELECT ${STATEMENT_RESIDENT_COLUMNS},
+              (SELECT json_agg(json_build_array(p.seq, p.points, p.kind, p.period, ${sqlShanghaiDate('p.posted_at')}) ORDER BY p.seq)
+                 FROM postings p WHERE p.account_id = a.resident_id) AS running
+         ${STATEMENT_RESIDENT_FROM}`);
+
+type RunningTuple = [number, number, PostingKind, string, string];
+
 /** The resident's statement (StatementService): read only, on the primary or the read replica (`db`). */
 @Injectable()
 export class StatementRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   async findStatementResident(residentId: string, db: Queryable = this.db): Promise<StatementResident | null> {
-    return queryOne<StatementResident>(
-      db,
-      `SELECT r.id AS "residentId", r.name, r.town_id AS "townId", r.village_id AS "villageId", v.name AS "villageName",
-              t.base_score AS "baseScore", t.grade_thresholds AS "gradeThresholds", a.balance, a.credit_score AS "creditScore", a.grade, a.seq AS "headSeq"
-         FROM residents r JOIN towns t ON t.id = r.town_id JOIN villages v ON v.id = r.village_id
-         LEFT JOIN accounts a ON a.resident_id = r.id
-        WHERE r.id = $1`,
-      [residentId],
-    );
+    return queryOne<StatementResident>(db, `SELECT ${STATEMENT_RESIDENT_COLUMNS} ${STATEMENT_RESIDENT_FROM}`, [residentId]);
+  }
+
+  /** The resident (as findStatementResident) and listStatementRunning's rows of its account, in one query. */
+  async findStatementResidentRunning(residentId: string, db: Queryable = this.db): Promise<(StatementResident & { running: StatementRunningRow[] }) | null> {
+    const found = await queryOne<StatementResident & { running: RunningTuple[] | null }>(db, STATEMENT_RESIDENT_RUNNING, [residentId]);
+    if (!found) return null;
+    const running = (found.running ?? []).map(([seq, points, kind, period, postedDate]) => ({ seq, points, kind, period, postedDate }));
+    return { ...found, running };
   }
 
   /**

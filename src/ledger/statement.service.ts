@@ -178,8 +178,7 @@ export class StatementService {
     }
     // The read replica when there is one and it has what this user last wrote (ReadReplica).
     return this.replica.read({ who: ctx.principal }, async (db) => {
-      const found = await this.repo.findStatementResident(residentId, db);
-      if (!found) throw new AppError('LEDGER.ACCOUNT_NOT_FOUND');
+      const found = await this.findResident(residentId, query.limit ?? null, db);
       this.scope.assertVillage(ctx.principal, { id: found.villageId, townId: found.townId });
       return this.page(found, residentId, from, to, query.limit ?? null, query.beforeSeq ?? null, db);
     });
@@ -192,24 +191,29 @@ export class StatementService {
    */
   async ownStatement(residentId: string, page?: { limit: number; beforeSeq?: number }): Promise<StatementDto> {
     return this.replica.read({}, async (db) => {
-      const found = await this.repo.findStatementResident(residentId, db);
-      if (!found) throw new AppError('LEDGER.ACCOUNT_NOT_FOUND');
+      const found = await this.findResident(residentId, page?.limit ?? null, db);
       return this.page(found, residentId, null, null, page?.limit ?? null, page?.beforeSeq ?? null, db);
     });
   }
 
+  /** The resident, and for a page (a `limit`) every posting's narrow row in the same query. */
+  private async findResident(residentId: string, limit: number | null, db: DataSource): Promise<StatementResident & { running?: StatementRunningRow[] }> {
+    const found = limit === null ? await this.repo.findStatementResident(residentId, db) : await this.repo.findStatementResidentRunning(residentId, db);
+    if (!found) throw new AppError('LEDGER.ACCOUNT_NOT_FOUND');
+    return found;
+  }
+
   /**
    * The newest `limit` lines of the range before `beforeSeq` (every line of it when `limit` is
-   * null). An account whose postings all fit (every one when there is no limit) is read and
-   * joined in one query. A longer one is still counted whole (a line's balance and credit score
-   * are sums from the first posting) but from a narrow read, and only the page's postings are
-   * joined and sent: postings are append-only and the page is a seq range the narrow read has
-   * seen, so the second read finds exactly those rows. A posting that lands between the reads
-   * is one more row read, and the page is cut from what was read.
+   * null). The whole statement is read and joined in one query. A page is still counted whole
+   * (a line's balance and credit score are sums from the first posting) but from the narrow rows
+   * that came with the resident, and only the page's postings are joined and sent: postings are
+   * append-only and the page is a seq range the narrow read has seen, so the second read finds
+   * exactly those rows. A posting that lands between the reads is not on this page.
    */
-  private async page(resident: StatementResident, residentId: string, from: string | null, to: string | null, limit: number | null, beforeSeq: number | null, db: DataSource): Promise<StatementDto> {
-    const inOneRead = limit === null || (resident.headSeq ?? 0) <= limit;
-    const running: StatementRunningRow[] = inOneRead ? await this.repo.listStatementPostings(residentId, db) : await this.repo.listStatementRunning(residentId, db);
+  private async page(resident: StatementResident & { running?: StatementRunningRow[] }, residentId: string, from: string | null, to: string | null, limit: number | null, beforeSeq: number | null, db: DataSource): Promise<StatementDto> {
+    const inOneRead = !resident.running;
+    const running: StatementRunningRow[] = resident.running ?? (await this.repo.listStatementPostings(residentId, db));
     const run = runningLines(resident.baseScore, running, from, to);
     let end = run.lines.length;
     if (beforeSeq !== null) while (end > 0 && running[run.lines[end - 1].row].seq >= beforeSeq) end--;

@@ -143,6 +143,18 @@ describe('statement lines that explain every movement', () => {
       const [stmt] = await qr.query(`SELECT generic_plans::int AS generic, custom_plans::int AS custom FROM pg_prepared_statements WHERE statement LIKE '%FROM postings p%WHERE p.account_id = $1%'`);
       expect(stmt).toBeDefined();
       expect(stmt.generic).toBeGreaterThan(0);
+      // A page's first read: the resident and every posting's narrow row in one prepared query,
+      // the same rows as the narrow read on its own.
+      const narrow = await repo.listStatementRunning(r(), qr.manager);
+      expect(narrow.length).toBeGreaterThan(4);
+      for (let i = 0; i < 6; i++) {
+        const found = await repo.findStatementResidentRunning(r(), qr.manager);
+        expect(found?.running).toEqual(narrow);
+        expect(found).toMatchObject(await repo.findStatementResident(r(), qr.manager));
+      }
+      const [combined] = await qr.query(`SELECT generic_plans::int AS generic FROM pg_prepared_statements WHERE statement LIKE '%json_agg(json_build_array(p.seq%'`);
+      expect(combined.generic).toBeGreaterThan(0);
+      expect(await repo.findStatementResidentRunning('00000000-0000-4000-8000-000000000000', qr.manager)).toBeNull();
     } finally {
       await qr.release();
     }
