@@ -92,6 +92,33 @@ const REDEEM_IN_ONE_STATEMENT = prepared(
 const REDEEM_IN_BATCH = prepared(REDEEM_IN_ONE_STATEMENT.text.replace(/\bFOR UPDATE\),\s+c AS/, 'FOR UPDATE SKIP LOCKED),\n   c AS'));
 if (REDEEM_IN_BATCH.text === REDEEM_IN_ONE_STATEMENT.text) throw new Error('REDEEM_IN_BATCH: the account lock was not found');
 
+/**
+ * REDEEM_IN_BATCH as a batch runs it: each redemption checks its stock against what the batch
+ * has taken so far (the extra last parameter, a JSON object goods id → quantity) and leaves the
+ * goods rows alone; the batch takes its stock in one UPDATE of its own before it commits
+ * (TAKE_BATCH_STOCK). The batch's transaction holds those rows locked (LOCK_GOODS_IN_ORDER), and a
+ * subtransaction (each redemption's) that updated a row its transaction had locked, or that an
+ * earlier one had locked and updated, got a MultiXact for the row version's xmax: one per goods
+ * line sold. The MultiXact SLRU growing from them slowed every later sale (README "MultiXacts in
+ * the batch"); an UPDATE by the transaction that holds the lock makes none.
+ */
+const BATCH_TAKEN = `$${ONE_STATEMENT_ORDER.length + 1}::jsonb`;
+const REDEEM_IN_BATCH_TAKING = prepared(
+  ((text: string) => {
+    const check = 'g.stock >= t.q';
+    const update = /\n\s*g AS \(\n\s*UPDATE goods SET stock = goods\.stock - t\.q FROM t WHERE goods\.id = t\.goods_id AND \(SELECT go FROM go\)\n\s*RETURNING goods\.id\),/;
+    if (!text.includes(check) || !update.test(text)) throw new Error('REDEEM_IN_BATCH_TAKING: the stock check or the stock update was not found');
+    return text.replace(check, `g.stock - coalesce((${BATCH_TAKEN} ->> g.id::text)::int, 0) >= t.q`).replace(update, '');
+  })(REDEEM_IN_BATCH.text),
+);
+/** The batch's stock, taken at once by the transaction that holds the goods rows locked. */
+const TAKE_BATCH_STOCK = prepared(`UPDATE goods SET stock = goods.stock - x.q FROM (SELECT key::uuid AS id, value::int AS q FROM jsonb_each_text($1::jsonb)) AS x WHERE goods.id = x.id`);
+
+/** Adds a redemption's quantities to a batch's running take (REDEEM_IN_BATCH_TAKING's last parameter). */
+function addTaken(taken: Record<string, number>, r: OneStatementRedemption): void {
+  for (const l of r.lines) taken[l.goodsId] = (taken[l.goodsId] ?? 0) + l.quantity;
+}
+
 /** A batch's goods rows, in id order (the one lock order of every goods writer). */
 const LOCK_GOODS_IN_ORDER = prepared(`SELECT id FROM goods WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`);
 
@@ -108,15 +135,20 @@ const LOCK_GOODS_IN_ORDER = prepared(`SELECT id FROM goods WHERE id = ANY($1::uu
  * side each call their own (RedemptionStatementRepository.onModuleInit creates it if it is not there).
  */
 export function batchFunctionSql(): { name: string; ddl: string } {
-  const body = REDEEM_IN_BATCH.text.replace(/\$(\d+)::([a-z]+)(\[\])?/g, (_, n: string, type: string, array?: string) =>
-    array
-      ? `(SELECT array_agg(x::${type} ORDER BY o) FROM jsonb_array_elements_text(_it->${Number(n) - 1}) WITH ORDINALITY AS e(x, o))`
-      : `(_it->>${Number(n) - 1})::${type}`,
+  const body = REDEEM_IN_BATCH_TAKING.text.replace(/\$(\d+)::([a-z]+)(\[\])?/g, (_, n: string, type: string, array?: string) =>
+    Number(n) === ONE_STATEMENT_ORDER.length + 1
+      ? '_taken'
+      : array
+        ? `(SELECT array_agg(x::${type} ORDER BY o) FROM jsonb_array_elements_text(_it->${Number(n) - 1}) WITH ORDINALITY AS e(x, o))`
+        : `(_it->>${Number(n) - 1})::${type}`,
   );
+  const goodsAt = ONE_STATEMENT_ORDER.indexOf('goodsIds');
+  const quantitiesAt = ONE_STATEMENT_ORDER.indexOf('quantities');
   if (/\$\d/.test(body)) throw new Error('batchFunctionSql: a parameter was left in the statement');
   const ddl = (name: string) => `CREATE OR REPLACE FUNCTION ${name}(_items jsonb, _goods uuid[], _lock_timeout_ms int) RETURNS jsonb LANGUAGE plpgsql AS $fn$
 DECLARE
   _it jsonb;
+  _taken jsonb := '{}'::jsonb;
   _r record;
   _out jsonb := '[]'::jsonb;
   _code text;
@@ -128,12 +160,18 @@ BEGIN
     BEGIN
       ${body}
       INTO _r;
+      IF _r.head AND _r.stock THEN
+        SELECT _taken || coalesce(jsonb_object_agg(g.id, coalesce((_taken ->> g.id)::int, 0) + q.n::int), '{}'::jsonb) INTO _taken
+          FROM jsonb_array_elements_text(_it->${goodsAt}) WITH ORDINALITY AS g(id, o)
+          JOIN jsonb_array_elements_text(_it->${quantitiesAt}) WITH ORDINALITY AS q(n, o) ON q.o = g.o;
+      END IF;
       _out := _out || jsonb_build_array(jsonb_build_object('head', _r.head, 'stock', _r.stock, 'postingId', _r."postingId", 'createdAt', _r."createdAt"));
     EXCEPTION WHEN OTHERS THEN
       GET STACKED DIAGNOSTICS _code = RETURNED_SQLSTATE, _message = MESSAGE_TEXT;
       _out := _out || jsonb_build_array(jsonb_build_object('code', _code, 'message', _message));
     END;
   END LOOP;
+  ${TAKE_BATCH_STOCK.text.replace('$1::jsonb', '_taken')};
   RETURN _out;
 END $fn$`;
   // Named by a hash of the whole definition: any change to it, not only to the statement, is a new function.
@@ -244,15 +282,20 @@ export class RedemptionStatementRepository implements OnModuleInit {
         await queryRows(qr.manager, LOCK_GOODS_IN_ORDER, [goodsIds]);
         await qr.query(`SET LOCAL lock_timeout = ${Math.floor(lockTimeoutMs)}`);
         const out: Array<OneStatementResult | { error: unknown }> = [];
+        const taken: Record<string, number> = {};
         for (const [i, r] of rs.entries()) {
           await qr.query(i === 0 ? 'SAVEPOINT redemption' : 'RELEASE SAVEPOINT redemption; SAVEPOINT redemption');
           try {
-            out.push((await queryOne<OneStatementResult>(qr.manager, REDEEM_IN_BATCH, oneStatementValues(r))) ?? NOTHING_WRITTEN);
+            const res = (await queryOne<OneStatementResult>(qr.manager, REDEEM_IN_BATCH_TAKING, [...oneStatementValues(r), JSON.stringify(taken)])) ?? NOTHING_WRITTEN;
+            if (res.head && res.stock) addTaken(taken, r);
+            out.push(res);
           } catch (error) {
             await qr.query('ROLLBACK TO SAVEPOINT redemption');
             out.push({ error });
           }
         }
+        if (rs.length) await qr.query('RELEASE SAVEPOINT redemption');
+        await queryRows(qr.manager, TAKE_BATCH_STOCK, [JSON.stringify(taken)]);
         await qr.query('COMMIT');
         return out;
       } catch (err) {

@@ -56,7 +56,7 @@ describe('redemptions in batches (group commit)', () => {
     (await stack.db.query(`SELECT idempotency_key AS k, created_at::text AS x FROM redemptions WHERE idempotency_key = ANY($1) ORDER BY idempotency_key`, [keys])) as Array<{ k: string; x: string }>;
   beforeAll(async () => {
     stack = await startStack();
-    f = await seedTown(stack.db, 22);
+    f = await seedTown(stack.db, 28);
     t = await bearers(stack.http, f);
     const made = (await request(stack.http).post(`/api/v1/shops/${f.shopA}/terminals`).set('authorization', t.town_admin).send({ name: '收银台 1' }).expect(201)).body as { id: string; apiKey: string };
     key = made.apiKey;
@@ -144,6 +144,47 @@ describe('redemptions in batches (group commit)', () => {
       await locks.end(twin, 'ROLLBACK');
       expect(await written(b)).toEqual({ balance: 100, sum: 100, postings: 0, receipts: 0, notices: 0, audits: 0 });
       expect((await written(a)).receipts).toBe(2);
+    });
+
+    it(`${form}: sales of one batch that share goods leave no MultiXact in the goods rows (the batch takes their stock itself, after them)`, async () => {
+      useForm(form);
+      const buyers = form === 'function' ? f.residentsA.slice(22, 25) : f.residentsA.slice(25, 28);
+      for (const r of buyers) await fund(r, 100);
+      const [g1, g2] = [await goods(`面条 ${form}`, 10, 10), await goods(`香皂 ${form}`, 5, 10)];
+      const ledger = stack.api.get(LedgerService);
+      const item = async (residentId: string): Promise<OneStatementRedemption> => {
+        const id = randomUUID();
+        const head = (await repo.findBasket(await cardOf(residentId), f.shopA, [g1, g2]))?.head;
+        if (!head) throw new Error('no account head read');
+        const next = ledger.prepareOne(head, { accountId: residentId, kind: 'redemption', points: -15, sourceRef: `redemption:${id}`, counterparty: `shop:${f.shopA}`, period: '2026-01', requireCovered: true });
+        return {
+          id, townId: f.townId, shopId: f.shopA, villageId: f.villageA, residentId, terminalId, clerkId: null,
+          receiptNo: `B-${++n}`, idempotencyKey: `batch-multi-${n}`, requestHash: 'h',
+          lines: [{ goodsId: g1, name: '面条', unit: '件', quantity: 1, pricePoints: 10, points: 10 }, { goodsId: g2, name: '香皂', unit: '件', quantity: 1, pricePoints: 5, points: 5 }],
+          totalPoints: 15, balanceAfter: next.balance, postingId: '', expectedSeq: head.seq, read: head, posting: next.row, creditScore: next.creditScore, grade: next.grade, shopName: '超市', actor: 'test',
+          audit: { townId: f.townId, actorType: 'system', actorId: null, actorRole: null, action: 'redemption.create', targetType: null, targetId: null, requestId: null, summary: { residentId } },
+        };
+      };
+      const results = await statement.redeemBatch(await Promise.all(buyers.map((r) => item(r))), 100);
+      expect(results).toEqual(buyers.map(() => expect.objectContaining({ head: true, stock: true })));
+      expect([await stockOf(g1), await stockOf(g2)]).toEqual([7, 7]);
+      for (const r of buyers) expect(await written(r)).toEqual({ balance: 85, sum: 85, postings: 1, receipts: 1, notices: 1, audits: 1 });
+      // Every version of these two rows on disk: none has a MultiXact for its xmax
+      // (HEAP_XMAX_IS_MULTI, 0x1000). A row the batch's transaction had locked and a
+      // subtransaction (a sale) then updated would: one per line sold, before the batch took the
+      // stock itself.
+      await stack.db.query(`CREATE EXTENSION IF NOT EXISTS pageinspect`);
+      const [{ versions, multi }] = await stack.db.query(
+        `SELECT count(*)::int AS versions, count(*) FILTER (WHERE (h.t_infomask & 4096) <> 0)::int AS multi
+           FROM generate_series(0, pg_relation_size('goods') / current_setting('block_size')::int - 1) AS p,
+                LATERAL heap_page_items(get_raw_page('goods', p::int)) AS h
+          WHERE h.t_data IS NOT NULL
+            AND (tuple_data_split('goods'::regclass, h.t_data, h.t_infomask, h.t_infomask2, h.t_bits))[(SELECT attnum FROM pg_attribute WHERE attrelid = 'goods'::regclass AND attname = 'id')]
+                = ANY (SELECT uuid_send(x) FROM unnest($1::uuid[]) AS x)`,
+        [[g1, g2]],
+      );
+      expect(versions).toBeGreaterThanOrEqual(2);
+      expect(multi).toBe(0);
     });
   }
   afterAll(() => useForm('function'));
