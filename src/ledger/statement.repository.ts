@@ -18,8 +18,6 @@ export interface StatementResident {
   balance: number | null;
   creditScore: number | null;
   grade: string | null;
-  /** The account's last seq (how many postings it has); null without an account. */
-  headSeq: number | null;
 }
 
 export interface StatementPostingRow {
@@ -60,7 +58,7 @@ export interface StatementPostingRow {
   shopName: string | null;
 }
 
-/** What a line's running balance and credit score need: every posting of the account has one (StatementRepository.listStatementRunning). */
+/** What a line's running balance and credit score need: every posting of the account has one (StatementRepository.findStatementResidentRunning). */
 export type StatementRunningRow = Pick<StatementPostingRow, 'seq' | 'points' | 'kind' | 'period' | 'postedDate'>;
 
 /** A catalogue item version's rule, to put in words (explainRule). */
@@ -130,24 +128,18 @@ const STATEMENT_POSTINGS = prepared(STATEMENT_POSTINGS_SQL);
 const STATEMENT_POSTINGS_BETWEEN = prepared(STATEMENT_POSTINGS_SQL.replace('WHERE p.account_id = $1\n', 'WHERE p.account_id = $1 AND p.seq BETWEEN $2 AND $3\n'));
 if (STATEMENT_POSTINGS_BETWEEN.text === STATEMENT_POSTINGS.text) throw new Error('STATEMENT_POSTINGS_BETWEEN: the account filter was not found');
 
-/**
- * Every posting of the account, only what its running balance and credit score need: a page of
- * the statement still has to count every line before it, but not to join or send them.
- */
-const STATEMENT_RUNNING = prepared(`SELECT p.seq, p.points, p.kind, p.period, ${sqlShanghaiDate('p.posted_at')} AS "postedDate"
-     FROM postings p WHERE p.account_id = $1 ORDER BY p.seq`);
-
 const STATEMENT_RESIDENT_COLUMNS = `r.id AS "residentId", r.name, r.town_id AS "townId", r.village_id AS "villageId", v.name AS "villageName",
-              t.base_score AS "baseScore", t.grade_thresholds AS "gradeThresholds", a.balance, a.credit_score AS "creditScore", a.grade, a.seq AS "headSeq"`;
+              t.base_score AS "baseScore", t.grade_thresholds AS "gradeThresholds", a.balance, a.credit_score AS "creditScore", a.grade`;
 const STATEMENT_RESIDENT_FROM = `FROM residents r JOIN towns t ON t.id = r.town_id JOIN villages v ON v.id = r.village_id
          LEFT JOIN accounts a ON a.resident_id = r.id
         WHERE r.id = $1`;
 
 /**
- * The resident with what every line's running balance and credit score need (STATEMENT_RUNNING's
- * columns), in one round trip: a page of the statement asked for this and the account's narrow
- * read one after the other. The lines come as one JSON array of [seq, points, kind, period,
- * postedDate] arrays (pg parses it with JSON.parse, not field by field per row).
+ * The resident with what every line's running balance and credit score need (seq, points, kind,
+ * period and Shanghai date of every posting of the account), in one round trip: a page of the
+ * statement still has to count every line before it, but not to join or send them. The lines
+ * come as one JSON array of [seq, points, kind, period, postedDate] arrays (pg parses it with
+ * JSON.parse, not field by field per row).
  */
 const STATEMENT_RESIDENT_RUNNING = prepared(`SELECT ${STATEMENT_RESIDENT_COLUMNS},
               (SELECT json_agg(json_build_array(p.seq, p.points, p.kind, p.period, ${sqlShanghaiDate('p.posted_at')}) ORDER BY p.seq)
@@ -165,7 +157,7 @@ export class StatementRepository {
     return queryOne<StatementResident>(db, `SELECT ${STATEMENT_RESIDENT_COLUMNS} ${STATEMENT_RESIDENT_FROM}`, [residentId]);
   }
 
-  /** The resident (as findStatementResident) and listStatementRunning's rows of its account, in one query. */
+  /** The resident (as findStatementResident) and the narrow row of every posting of its account, in seq order, in one query. */
   async findStatementResidentRunning(residentId: string, db: Queryable = this.db): Promise<(StatementResident & { running: StatementRunningRow[] }) | null> {
     const found = await queryOne<StatementResident & { running: RunningTuple[] | null }>(db, STATEMENT_RESIDENT_RUNNING, [residentId]);
     if (!found) return null;
@@ -185,11 +177,6 @@ export class StatementRepository {
   /** The postings of the account with seq in from..to (both included), as listStatementPostings gives them. */
   async listStatementPostingsBetween(residentId: string, fromSeq: number, toSeq: number, db: Queryable = this.db): Promise<StatementPostingRow[]> {
     return queryRows<StatementPostingRow>(db, STATEMENT_POSTINGS_BETWEEN, [residentId, fromSeq, toSeq]);
-  }
-
-  /** Seq, points, kind, period and Shanghai date of every posting of the account, in seq order. */
-  async listStatementRunning(residentId: string, db: Queryable = this.db): Promise<StatementRunningRow[]> {
-    return queryRows<StatementRunningRow>(db, STATEMENT_RUNNING, [residentId]);
   }
 
   /** The scoring rules of these catalogue item versions (the ones a statement has not seen yet). */
