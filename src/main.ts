@@ -1,10 +1,10 @@
 import 'reflect-metadata';
 import './error-codes';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import { isClusterPrimary, superviseApiProcesses } from './api-cluster';
-import { configureHttpApp, initHttpApp } from './bootstrap';
+import { configureHttpApp, createHttpAdapter, initHttpApp } from './bootstrap';
 import { armShutdownDeadline } from './common/shutdown-deadline';
 import { AppConfig } from './config/app-config';
 import { EnvValidationError, validateEnv } from './config/env.schema';
@@ -20,9 +20,9 @@ async function main(): Promise<void> {
     return;
   }
   const { AppModule } = await import('./app.module.js');
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, { bufferLogs: true, bodyParser: false });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule, createHttpAdapter(), { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(Logger));
-  configureHttpApp(app);
+  await configureHttpApp(app);
   await initHttpApp(app);
   const config = app.get(AppConfig);
   armShutdownDeadline(config.get('SHUTDOWN_TIMEOUT_MS'), (m) => app.get(Logger).error(m));

@@ -1,6 +1,6 @@
 import { applyDecorators, createParamDecorator, SetMetadata, type ExecutionContext } from '@nestjs/common';
 import { ApiBearerAuth, ApiExtension, ApiSecurity } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { FastifyRequest as Request } from 'fastify';
 import { ApiErrors } from '@app/common/errors/api-errors';
 import { PUBLIC_EXTENSION } from '@app/openapi/document';
 import type { Role } from './auth.entities';

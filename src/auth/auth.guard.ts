@@ -1,6 +1,6 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
+import type { FastifyRequest as Request } from 'fastify';
 import { AppError } from '@app/common/errors/app-error';
 import { AUTH_METADATA, PASSWORD_CHANGE_METADATA, type AuthRequirement } from './auth.decorators';
 import { AuthService } from './auth.service';

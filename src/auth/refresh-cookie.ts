@@ -1,4 +1,5 @@
-import type { CookieOptions, Request, Response } from 'express';
+import { stringifySetCookie, type SetCookie } from 'cookie';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /**
  * Console sessions (docs/ARCHITECTURE.md "Console sessions"): the refresh token of a console
@@ -12,22 +13,31 @@ export const CONSOLE_HEADER = 'x-xinyi-console';
 /** The auth routes under API_PREFIX (src/bootstrap.ts): the cookie is sent nowhere else. */
 export const REFRESH_COOKIE_PATH = '/api/v1/auth';
 
-function options(req: Request): CookieOptions {
+function options(req: FastifyRequest): Omit<SetCookie, 'name' | 'value'> {
   // Secure whenever the request came over https (directly or through the trusted proxy); a
   // plain-http development server would otherwise never get the cookie back.
-  return { httpOnly: true, sameSite: 'strict', secure: req.secure, path: REFRESH_COOKIE_PATH };
+  return { httpOnly: true, sameSite: 'strict', secure: req.protocol === 'https', path: REFRESH_COOKIE_PATH };
 }
 
-export function setRefreshCookie(req: Request, res: Response, token: string, maxAgeSeconds: number): void {
-  res.cookie(REFRESH_COOKIE, token, { ...options(req), maxAge: maxAgeSeconds * 1000 });
+/**
+ * A Set-Cookie header as Express's `res.cookie` wrote it: the value URI-encoded, `Max-Age` and
+ * `Expires` both for a lasting cookie; a cleared one expires at the epoch.
+ */
+export function setCookie(res: FastifyReply, name: string, value: string, opts: Omit<SetCookie, 'name' | 'value'>): void {
+  const lasting = opts.maxAge === undefined ? {} : { expires: new Date(Date.now() + opts.maxAge * 1000) };
+  res.header('set-cookie', stringifySetCookie({ name, value, ...lasting, ...opts }));
 }
 
-export function clearRefreshCookie(req: Request, res: Response): void {
-  res.clearCookie(REFRESH_COOKIE, options(req));
+export function setRefreshCookie(req: FastifyRequest, res: FastifyReply, token: string, maxAgeSeconds: number): void {
+  setCookie(res, REFRESH_COOKIE, token, { ...options(req), maxAge: maxAgeSeconds });
+}
+
+export function clearRefreshCookie(req: FastifyRequest, res: FastifyReply): void {
+  setCookie(res, REFRESH_COOKIE, '', { ...options(req), expires: new Date(0) });
 }
 
 /** The refresh cookie's value, if the request has one (no cookie-parser: one cookie is read). */
-export function readRefreshCookie(req: Request): string | undefined {
+export function readRefreshCookie(req: FastifyRequest): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const eq = part.indexOf('=');
     if (eq > 0 && part.slice(0, eq).trim() === REFRESH_COOKIE) {
@@ -41,7 +51,7 @@ export function readRefreshCookie(req: Request): string | undefined {
   return undefined;
 }
 
-export function hasConsoleHeader(req: Request): boolean {
+export function hasConsoleHeader(req: FastifyRequest): boolean {
   const v = req.headers[CONSOLE_HEADER];
   return typeof v === 'string' && v.length > 0;
 }

@@ -1,6 +1,6 @@
 import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Ctx, Public, Roles } from '@app/auth/auth.decorators';
 import type { RequestContext } from '@app/auth/principal';
 import { ApiErrors } from '@app/common/errors/api-errors';
@@ -25,7 +25,7 @@ export class PublicBoardController {
   @ApiFileResponse('可打印的公示栏（A4 HTML）', HTML_MEDIA_TYPE)
   @ApiErrors('BOARD.NOT_FOUND', 'BOARD.VILLAGE_CODE_AMBIGUOUS')
   @ApiOperation({ summary: '公示栏打印页（A4，无需登录；仅显示脱敏姓名）；村可用 ID 或村编号，如 /public/boards/DC/2026-11.html' })
-  async html(@Param() p: BoardPathParams, @Query() q: TownCodeQuery, @Req() req: Request, @Res() res: Response): Promise<void> {
+  async html(@Param() p: BoardPathParams, @Query() q: TownCodeQuery, @Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
     await sendRendered(req, res, await this.boards.boardHtmlBody(p.villageId, p.period, q.town, publicBase(req, this.config.get('PUBLIC_BASE_URL'))), 'text/html; charset=utf-8');
   }
 
@@ -34,7 +34,7 @@ export class PublicBoardController {
   @ApiOkResponse({ type: PublicBoardDto })
   @ApiErrors('BOARD.NOT_FOUND', 'BOARD.VILLAGE_CODE_AMBIGUOUS')
   @ApiOperation({ summary: '公示栏（JSON，无需登录）：逐人逐条积分、异议状态、合计、红黑榜、入账核验码；村可用 ID 或村编号，如 /public/boards/DC/2026-11' })
-  async board(@Param() p: BoardPathParams, @Query() q: TownCodeQuery, @Req() req: Request, @Res() res: Response): Promise<void> {
+  async board(@Param() p: BoardPathParams, @Query() q: TownCodeQuery, @Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
     await sendRendered(req, res, await this.boards.boardJsonBody(p.villageId, p.period, q.town, publicBase(req, this.config.get('PUBLIC_BASE_URL'))), 'application/json; charset=utf-8');
   }
 
@@ -43,7 +43,7 @@ export class PublicBoardController {
   @ApiOkResponse({ type: [VillageBoardDto] })
   @ApiErrors('ORG.VILLAGE_NOT_FOUND', 'BOARD.VILLAGE_CODE_AMBIGUOUS')
   @ApiOperation({ summary: '本村历期公示栏（无需登录）；村可用 ID 或村编号' })
-  async villageBoards(@Param() p: VillagePathParams, @Query() q: TownCodeQuery, @Res({ passthrough: true }) res: Response): Promise<VillageBoardDto[]> {
+  async villageBoards(@Param() p: VillagePathParams, @Query() q: TownCodeQuery, @Res({ passthrough: true }) res: FastifyReply): Promise<VillageBoardDto[]> {
     const boards = await this.boards.villageBoards(p.villageId, q.town);
     cacheable(res);
     return boards;
@@ -53,7 +53,7 @@ export class PublicBoardController {
   @Public()
   @ApiOkResponse({ type: [PublicTownDto] })
   @ApiOperation({ summary: '公开的村列表（无需登录）：镇、各村及其已公示的公示栏地址（按村编号）' })
-  async villages(@Query() q: TownCodeQuery, @Res({ passthrough: true }) res: Response): Promise<PublicTownDto[]> {
+  async villages(@Query() q: TownCodeQuery, @Res({ passthrough: true }) res: FastifyReply): Promise<PublicTownDto[]> {
     const towns = await this.boards.publicVillages(q.town);
     cacheable(res);
     return towns;

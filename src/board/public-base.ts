@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 
 const HOST = /^([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$/;
 
@@ -8,8 +8,8 @@ const HOST = /^([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$/
  * asked used, behind a proxy only with TRUST_PROXY set. A Host header that is not a plain host
  * name or address falls back to http://localhost rather than being printed.
  */
-export function publicBase(req: Request, configured: string | undefined): string {
+export function publicBase(req: FastifyRequest, configured: string | undefined): string {
   if (configured) return configured;
-  const host = req.get('host') ?? '';
+  const host = req.headers.host ?? '';
   return HOST.test(host) ? `${req.protocol}://${host}` : 'http://localhost';
 }

@@ -1,7 +1,7 @@
 import { ArgumentsHost, Body, Catch, Controller, type ExceptionFilter, Get, HttpCode, Logger, Param, Post, Query, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public, PublicCtx } from '@app/auth/auth.decorators';
 import type { PublicContext } from '@app/auth/principal';
 import { AppError } from '@app/common/errors/app-error';
@@ -12,7 +12,7 @@ import { ObjectionFormBody, ObjectionPageQuery, PublicPageParams } from './board
 import { BoardService } from './board.service';
 import { checkObjectionForm, renderObjectionFiled, renderObjectionForm, renderPublicError, type FieldErrors, type ObjectionFormValues } from './objection-page';
 import { publicBase } from './public-base';
-import { sendRendered } from './rendered-body';
+import { pathOf, sendRendered } from './rendered-body';
 
 const HTML = 'text/html; charset=utf-8';
 
@@ -31,14 +31,14 @@ export class PublicPageFilter implements ExceptionFilter {
   private readonly shapes = new GlobalExceptionFilter();
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const req = host.switchToHttp().getRequest<Request & { id?: string }>();
-    const res = host.switchToHttp().getResponse<Response>();
-    const body = this.shapes.toBody(exception, String(req.id ?? ''));
+    const req = host.switchToHttp().getRequest<FastifyRequest>();
+    const res = host.switchToHttp().getResponse<FastifyReply>();
+    const body = this.shapes.toBody(exception, req.id);
     if (body.statusCode >= 500) this.logger.error({ err: exception, code: body.code, requestId: body.requestId }, 'public page failed');
-    if (res.headersSent) return;
-    if (exception instanceof AppError && exception.headers) res.set(exception.headers);
+    if (res.sent) return;
+    if (exception instanceof AppError && exception.headers) res.headers(exception.headers);
     const message = PLAIN[body.code] ?? (body.statusCode >= 500 ? '系统暂时出了问题，请稍后再试。' : body.message.split(' / ')[0]);
-    res.status(body.statusCode).type(HTML).send(renderPublicError(body.statusCode, message));
+    void res.code(body.statusCode).type(HTML).send(renderPublicError(body.statusCode, message));
   }
 }
 
@@ -58,24 +58,23 @@ export class PublicPagesController {
     private readonly config: AppConfig,
   ) {}
 
-  private base(req: Request): string {
+  private base(req: FastifyRequest): string {
     return publicBase(req, this.config.get('PUBLIC_BASE_URL'));
   }
 
   @Get(':town/:village/:period')
   @Public()
-  async board(@Param() p: PublicPageParams, @Req() req: Request, @Res() res: Response): Promise<void> {
+  async board(@Param() p: PublicPageParams, @Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
     const villageId = await this.boards.villageByCodes(p.town, p.village);
     await sendRendered(req, res, await this.boards.boardHtmlBody(villageId, p.period, undefined, this.base(req)), HTML);
   }
 
   @Get(':town/:village/:period/objection')
   @Public()
-  async form(@Param() p: PublicPageParams, @Query() q: ObjectionPageQuery, @Req() req: Request, @Res() res: Response): Promise<void> {
+  async form(@Param() p: PublicPageParams, @Query() q: ObjectionPageQuery, @Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
     const villageId = await this.boards.villageByCodes(p.town, p.village);
     const b = await this.boards.board(villageId, p.period, this.base(req));
-    res.setHeader('cache-control', 'no-store');
-    res.status(200).type(HTML).send(renderObjectionForm(b, req.path, { recordNo: q.record ?? '', reason: '', name: '', contact: '' }));
+    await res.header('cache-control', 'no-store').code(200).type(HTML).send(renderObjectionForm(b, pathOf(req), { recordNo: q.record ?? '', reason: '', name: '', contact: '' }));
   }
 
   /**
@@ -88,17 +87,17 @@ export class PublicPagesController {
   @Public()
   @UseGuards(ThrottlerGuard)
   @SkipThrottle({ login: true })
-  async submit(@PublicCtx() pub: PublicContext, @Param() p: PublicPageParams, @Body() body: ObjectionFormBody, @Req() req: Request, @Res() res: Response): Promise<void> {
+  async submit(@PublicCtx() pub: PublicContext, @Param() p: PublicPageParams, @Body() body: ObjectionFormBody, @Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
     const villageId = await this.boards.villageByCodes(p.town, p.village);
     const b = await this.boards.board(villageId, p.period, this.base(req));
     const values: ObjectionFormValues = { recordNo: body.recordNo ?? '', reason: body.reason ?? '', name: body.name ?? '', contact: body.contact ?? '' };
-    res.setHeader('cache-control', 'no-store');
-    const again = (errors: FieldErrors, formError?: string) => res.status(422).type(HTML).send(renderObjectionForm(b, req.path, values, errors, formError));
+    res.header('cache-control', 'no-store');
+    const again = (errors: FieldErrors, formError?: string) => res.code(422).type(HTML).send(renderObjectionForm(b, pathOf(req), values, errors, formError));
     const errors = checkObjectionForm(values);
     if (Object.keys(errors).length) return void again(errors);
     try {
       const filed = await this.objections.fileObjection(pub, villageId, p.period, { recordNo: values.recordNo, reason: values.reason.trim(), name: values.name.trim(), contact: values.contact.trim() });
-      res.status(201).type(HTML).send(renderObjectionFiled(b, filed, values.contact.trim() !== ''));
+      await res.code(201).type(HTML).send(renderObjectionFiled(b, filed, values.contact.trim() !== ''));
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
       const message = err.message.split(' / ')[0];

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import type { Request, Response } from 'express';
+import accepts from 'accepts';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { gzipOfPieces, inflatePiece, type DeflatedPiece } from './gzip-pieces';
 
 const gzipAsync = promisify(gzip);
@@ -18,7 +19,7 @@ function tag(bytes: Buffer): string {
 
 /**
  * A rendered public page kept as bytes, the way it is sent: the UTF-8 body and its ETag computed
- * once (Express would otherwise convert and hash a ~1 MB board on every request), the gzip form
+ * once (the framework would otherwise convert a ~1 MB board on every request; Express also hashed it), the gzip form
  * made on first demand (a board compresses ~10×; residents read it on phones).
  */
 export class RenderedBody implements PageBody {
@@ -85,30 +86,47 @@ export class PiecedBody implements PageBody {
  * that costs a 304 without a body, and an objection or an answer shows at once (a max-age would
  * show the old board for that long).
  */
-export function cacheable(res: Response): void {
-  res.setHeader('cache-control', 'public, no-cache');
+export function cacheable(res: FastifyReply): void {
+  res.header('cache-control', 'public, no-cache');
 }
 
 /** gzip only when the client says it takes it (no Accept-Encoding header: plain, like `compression`). */
-function wantsGzip(req: Request): boolean {
-  return req.headers['accept-encoding'] !== undefined && req.acceptsEncodings('gzip', 'identity') === 'gzip';
+function wantsGzip(req: FastifyRequest): boolean {
+  return req.headers['accept-encoding'] !== undefined && accepts(req.raw).encodings('gzip', 'identity') === 'gzip';
 }
 
 /**
  * Sends a rendered page with the public cache headers: a matching If-None-Match is answered 304
  * without a body; gzip when accepted. Each encoding has its own ETag (they are different bytes).
  */
-export async function sendRendered(req: Request, res: Response, page: PageBody, contentType: string): Promise<void> {
+export async function sendRendered(req: FastifyRequest, res: FastifyReply, page: PageBody, contentType: string): Promise<void> {
   const gz = wantsGzip(req);
+  const etag = page.etag(gz);
   cacheable(res);
-  res.setHeader('content-type', contentType);
-  res.setHeader('vary', 'Accept-Encoding');
-  res.setHeader('etag', page.etag(gz));
-  if (req.fresh) {
-    res.status(304).end();
+  res.header('content-type', contentType).header('vary', 'Accept-Encoding').header('etag', etag);
+  if (matchesEtag(req.headers['if-none-match'], etag)) {
+    await res.code(304).send();
     return;
   }
   const body = await page.bytes(gz);
-  if (gz) res.setHeader('content-encoding', 'gzip');
-  res.status(200).send(body);
+  if (gz) res.header('content-encoding', 'gzip');
+  await res.code(200).send(body);
+}
+
+/**
+ * Whether an If-None-Match header names `etag` (weak comparison, as `fresh` does for a GET: a
+ * `W/` prefix does not matter; `*` matches any).
+ */
+export function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  if (ifNoneMatch.trim() === '*') return true;
+  const bare = (t: string) => t.trim().replace(/^W\//, '');
+  const want = bare(etag);
+  return ifNoneMatch.split(',').some((t) => bare(t) === want);
+}
+
+/** The request's path, without its query string (what Express called `req.path`). */
+export function pathOf(req: FastifyRequest): string {
+  const q = req.url.indexOf('?');
+  return q < 0 ? req.url : req.url.slice(0, q);
 }

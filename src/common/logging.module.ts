@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { LoggerModule, PinoLogger } from 'nestjs-pino';
 import { levels, type Logger } from 'pino';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppConfig } from '@app/config/app-config';
 import { logStream } from './log-destination';
 
@@ -19,7 +18,7 @@ export type LoggedActor = { kind: 'staff'; id: string; role: string } | { kind: 
  * Who made the request, for its log line: the staff user and role, or the terminal and its
  * shop; nothing for public requests. Set by the auth guard on the request.
  */
-export function actorOf(req: IncomingMessage & { principal?: LoggedActor }): Record<string, unknown> {
+export function actorOf(req: { principal?: LoggedActor }): Record<string, unknown> {
   const p = req.principal;
   if (!p) return {};
   return p.kind === 'staff' ? { user: { id: p.id, role: p.role } } : { terminal: { id: p.id, shopId: p.shopId } };
@@ -35,7 +34,14 @@ export function requestLineLevel(logLevel: string): 'info' | 'silent' {
   return value <= levels.values.info ? 'info' : 'silent';
 }
 
-export type LoggedRequest = IncomingMessage & { id?: string; originalUrl?: string; principal?: LoggedActor };
+/** What the request line reads of a request: Fastify's request, with the auth guard's principal. */
+export interface LoggedRequest {
+  id: string;
+  method: string;
+  url: string;
+  ip: string;
+  principal?: LoggedActor;
+}
 
 /** The request line's own fields are written as they are: no serializer (pino-http's std ones would rebuild them). */
 const AS_IS = { serializers: { req: (v: unknown) => v, res: (v: unknown) => v } };
@@ -48,45 +54,41 @@ const AS_IS = { serializers: { req: (v: unknown) => v, res: (v: unknown) => v } 
  * every request whether a line was written or not: three child loggers with the request
  * serialized into their bindings, and nestjs-pino's AsyncLocalStorage context around the rest of
  * the request. That was ≈ 0.2 ms of the api's CPU per request, 15 % of a redemption (README "The
- * request line without pino-http"). Null when request lines are off: no middleware at all.
+ * request line without pino-http"). A Fastify `onResponse` hook; null when request lines are
+ * off: no hook at all.
  *
  * A log line written while handling a request names it by `requestId` itself (the error filters,
  * refused logins): there is no request context to take it from.
  */
-export function requestLineMiddleware(
+export function requestLineHook(
   logLevel: string,
   service: string,
   // The app's one pino logger (nestjs-pino builds it with the options of LoggingModule).
   root: () => Logger = () => PinoLogger.root,
-): ((req: LoggedRequest, res: ServerResponse, next: () => void) => void) | null {
+): ((req: LoggedRequest, reply: { statusCode: number; elapsedTime: number }, done: () => void) => void) | null {
   if (requestLineLevel(logLevel) === 'silent') return null;
   let log: Logger | undefined;
-  return (req, res, next) => {
-    if (!UNLOGGED.has(req.url ?? '')) {
-      const start = Date.now();
-      // Read now: once the socket is closed it no longer knows its peer.
-      const remoteAddress = req.socket.remoteAddress;
-      res.once('close', () => {
-        log ??= root().child({}, AS_IS);
-        const line = {
-          req: { id: req.id, method: req.method, url: req.originalUrl ?? req.url, remoteAddress },
-          res: { statusCode: res.statusCode },
-          responseTime: Date.now() - start,
-          service,
-          ...actorOf(req),
-        };
-        if (res.statusCode >= 500) log.info({ ...line, err: new Error(`failed with status code ${res.statusCode}`) }, 'request errored');
-        else log.info(line, 'request completed');
-      });
+  return (req, reply, done) => {
+    if (!UNLOGGED.has(req.url)) {
+      log ??= root().child({}, AS_IS);
+      const line = {
+        req: { id: req.id, method: req.method, url: req.url, remoteAddress: req.ip },
+        res: { statusCode: reply.statusCode },
+        responseTime: Math.round(reply.elapsedTime),
+        service,
+        ...actorOf(req),
+      };
+      if (reply.statusCode >= 500) log.info({ ...line, err: new Error(`failed with status code ${reply.statusCode}`) }, 'request errored');
+      else log.info(line, 'request completed');
     }
-    next();
+    done();
   };
 }
 
 /**
  * pino logs (JSON; pretty in development). nestjs-pino gives Nest's Logger to pino; its
  * per-request middleware is not mounted (`forRoutes: []`): request lines come from
- * requestLineMiddleware, which bootstrap.ts mounts.
+ * requestLineHook, which bootstrap.ts adds.
  */
 @Module({
   imports: [

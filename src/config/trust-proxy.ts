@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 const PRESETS = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
 /**
- * TRUST_PROXY as Express's `trust proxy` takes it. Which hops may set X-Forwarded-For decides
+ * TRUST_PROXY as Fastify's `trustProxy` takes it (and Express's `trust proxy` did). Which hops may set X-Forwarded-For decides
  * which client address the login and objection rate limits (and the audit log) see: trusting too
  * much lets any client pick its own address; trusting too little makes every client the proxy.
  *   false            no proxy: the socket's peer is the client

@@ -1,5 +1,6 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { NextFunction, Request, Response } from 'express';
+import fastifyStatic from '@fastify/static';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
@@ -17,29 +18,46 @@ export function consoleDistDir(): string | null {
 }
 
 /**
- * The staff console (web/, a Vue app built to static files) at /console/, same origin as the
- * api. Hashed files under assets/ never change under their name: cached for a year, immutable.
- * index.html names the current hashes, so it is revalidated on every load (no-cache), and it
- * answers every other path under /console/ (the app's own routes, history mode).
+ * A built single-page app at `path` (the console at /console/, the resident's page at /r/), in a
+ * Fastify scope of its own. Hashed files under assets/ never change under their name: cached for
+ * a year, immutable; a missing one is a 404 (the api's JSON one), not the app: a stale index.html
+ * asking for an old chunk must fail visibly rather than load HTML as a script. index.html names
+ * the current hashes, so it is revalidated on every load (no-cache), and it answers every other
+ * GET under the path (the app's own routes, history mode); `path` without its slash is
+ * redirected to it. Not built: a 503 saying which command builds it.
  */
-export function mountConsole(app: NestExpressApplication, dir = consoleDistDir()): void {
-  if (!dir) {
-    app.use(CONSOLE_PATH, (_req: Request, res: Response) => {
-      res.status(503).type('text/plain; charset=utf-8').send('工作台尚未构建：请先运行 npm --prefix web run build');
-    });
-    return;
-  }
-  app.useStaticAssets(join(dir, 'assets'), { prefix: `${CONSOLE_PATH}/assets/`, immutable: true, maxAge: '365d', index: false });
-  app.useStaticAssets(dir, { prefix: `${CONSOLE_PATH}/`, index: false, setHeaders: (res) => res.setHeader('cache-control', 'no-cache') });
-  app.use(CONSOLE_PATH, (req: Request, res: Response, next: NextFunction) => {
-    // A missing hashed file is a 404 (the api's JSON one), not the app: a stale index.html
-    // asking for an old chunk must fail visibly rather than load HTML as a script.
-    if (req.method !== 'GET' && req.method !== 'HEAD') return next();
-    if (req.path.startsWith('/assets/')) return next();
-    if (req.originalUrl === CONSOLE_PATH) return res.redirect(301, `${CONSOLE_PATH}/`);
-    res.setHeader('cache-control', 'no-cache');
-    // Relative to `root`: send refuses a path with a dot segment (.local/bench-build/web/dist
-    // under the bench) unless that segment is in the root.
-    res.sendFile('index.html', { root: dir });
-  });
+export async function mountSinglePageApp(app: NestFastifyApplication, path: string, dir: string | null, notBuilt: string): Promise<void> {
+  await app.register(
+    (async (scope: FastifyInstance) => {
+      if (!dir) {
+        const unavailable = (_req: FastifyRequest, reply: FastifyReply) => reply.code(503).type('text/plain; charset=utf-8').send(notBuilt);
+        scope.all('/', unavailable);
+        scope.all('/*', unavailable);
+        return;
+      }
+      await scope.register(fastifyStatic, { root: join(dir, 'assets'), prefix: '/assets/', immutable: true, maxAge: '365d', index: false, decorateReply: false });
+      // The other files of the build (icons, the manifest), each a route of its own; index.html among them.
+      await scope.register(fastifyStatic, {
+        root: dir,
+        prefix: '/',
+        wildcard: false,
+        globIgnore: ['assets/**'],
+        index: false,
+        cacheControl: false,
+        setHeaders: (reply) => reply.header('cache-control', 'no-cache'),
+      });
+      const page = (req: FastifyRequest, reply: FastifyReply) => {
+        if (req.url === path || req.url.startsWith(`${path}?`)) return reply.redirect(`${path}/${req.url.slice(path.length)}`, 301);
+        return reply.header('cache-control', 'no-cache').sendFile('index.html', { cacheControl: false });
+      };
+      scope.get('/', page);
+      scope.get('/*', page);
+    }) as never,
+    { prefix: path },
+  );
+}
+
+/** The staff console (web/, a Vue app built to static files) at /console/, same origin as the api. */
+export function mountConsole(app: NestFastifyApplication, dir = consoleDistDir()): Promise<void> {
+  return mountSinglePageApp(app, CONSOLE_PATH, dir, '工作台尚未构建：请先运行 npm --prefix web run build');
 }

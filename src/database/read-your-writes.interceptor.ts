@@ -1,5 +1,5 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest as Request } from 'fastify';
 import { from, mergeMap, type Observable } from 'rxjs';
 import type { Principal } from '@app/auth/principal';
 import { ReadReplica } from './read-replica';

@@ -1,8 +1,8 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res, StreamableFile, UploadedFile, UseInterceptors } from '@nestjs/common';
-import { FileInterceptor } from '@nestjs/platform-express';
+import { FileInterceptor } from '@nestjs/platform-fastify/multipart';
 import { ApiBody, ApiConsumes, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 
-import type { Response } from 'express';
+import type { FastifyReply as Response } from 'fastify';
 import { Ctx, Roles } from '@app/auth/auth.decorators';
 import { ApiErrors } from '@app/common/errors/api-errors';
 import { ApiFileResponse, CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE } from '@app/common/http/api-file-response';
@@ -36,7 +36,7 @@ export class EntriesController {
     @Res({ passthrough: true }) res: Response,
   ): Promise<EntryDto> {
     const { entry, replayed } = await this.entries.create(ctx, p.villageId, { ...dto, idempotencyKey: idempotencyKeyOf(key, dto.idempotencyKey, { required: false }) });
-    if (replayed) res.status(200).setHeader('idempotent-replayed', 'true');
+    if (replayed) res.code(200).header('idempotent-replayed', 'true');
     return entry;
   }
 
@@ -67,10 +67,10 @@ export class EntriesController {
   async template(@Ctx() ctx: RequestContext, @Query() q: TemplateQuery, @Res() res: Response): Promise<void> {
     const format = q.format ?? 'xlsx';
     const body = await this.uploads.template(ctx, format, q.villageId);
-    res
-      .status(200)
+    await res
+      .code(200)
       .type(format === 'csv' ? 'text/csv; charset=utf-8' : XLSX_MEDIA_TYPE)
-      .setHeader('content-disposition', `attachment; filename="entries-template.${format}"`)
+      .header('content-disposition', `attachment; filename="entries-template.${format}"`)
       .send(body);
   }
 
@@ -125,7 +125,7 @@ export class EntriesController {
   })
   async errorReport(@Ctx() ctx: RequestContext, @Param() p: VillageIdParam, @UploadedFile() file: UploadedTable | undefined, @Res({ passthrough: true }) res: Response): Promise<StreamableFile> {
     const report = await this.uploads.errorReport(ctx, p.villageId, file);
-    res.setHeader('x-upload-errors', String(report.errors)).setHeader('x-upload-warnings', String(report.warnings));
+    res.header('x-upload-errors', String(report.errors)).header('x-upload-warnings', String(report.warnings));
     return new StreamableFile(report.workbook, {
       type: XLSX_MEDIA_TYPE,
       disposition: 'attachment; filename="entries-error-report.xlsx"',

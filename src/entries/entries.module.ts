@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { MulterModule } from '@nestjs/platform-express';
+import { MultipartModule } from '@nestjs/platform-fastify/multipart';
 import { AppConfig } from '@app/config/app-config';
 import { CycleGateModule } from '@app/review/cycle-gate.module';
 import { EntriesUploadService } from './entries-upload.service';
@@ -15,7 +15,7 @@ import { EntryStatesService } from './entry-states.service';
     // The review cycle's gate: entries make and share-lock their month's cycle through it (review owns review_cycles).
     CycleGateModule,
     // In memory: uploads are bounded by UPLOAD_MAX_BYTES (413 beyond) and parsed whole anyway.
-    MulterModule.registerAsync({
+    MultipartModule.registerAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({ limits: { fileSize: config.get('UPLOAD_MAX_BYTES'), files: 1, fields: 10 } }),
     }),

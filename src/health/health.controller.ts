@@ -1,7 +1,7 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService, TypeOrmHealthIndicator, type HealthCheckResult } from '@nestjs/terminus';
-import type { Response } from 'express';
+import type { FastifyReply as Response } from 'fastify';
 import { Public } from '@app/auth/auth.decorators';
 import { HealthDto, HealthIndicatorDto, LiveDto } from './health.dto';
 import { RedisHealthIndicator } from './redis-health';
@@ -48,10 +48,10 @@ export class HealthController {
   private async dependencies(res: Response): Promise<void> {
     const checks = [() => this.db.pingCheck('database', { timeout: 1000 }), () => this.redis.isHealthy('redis')];
     try {
-      res.status(200).json(await this.health.check(checks));
+      await res.code(200).send(await this.health.check(checks));
     } catch (err) {
       const body = (err as { getResponse?: () => HealthCheckResult }).getResponse?.();
-      res.status(503).json(body ?? { status: 'error' });
+      await res.code(503).send(body ?? { status: 'error' });
     }
   }
 }

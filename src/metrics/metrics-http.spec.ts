@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { MetricsCollector } from './metrics-collector';
 import { metricsHandler, metricsTokenMatches } from './metrics-http';
 
@@ -17,8 +17,8 @@ describe('metrics access', () => {
     const collector = { refresh: async () => void (collected = true) } as unknown as MetricsCollector;
     let status = 0;
     let body: { code?: string } = {};
-    const res = { status: (s: number) => ((status = s), res), json: (b: typeof body) => ((body = b), res) } as unknown as Response;
-    await metricsHandler(undefined, collector)({ headers: { authorization: 'Bearer anything-at-all-1234' } } as unknown as Request, res);
+    const res = { code: (s: number) => ((status = s), res), send: async (b: typeof body) => ((body = b), res) } as unknown as FastifyReply;
+    await metricsHandler(undefined, collector)({ id: 'r1', headers: { authorization: 'Bearer anything-at-all-1234' } } as unknown as FastifyRequest, res);
     expect([status, body.code, collected]).toEqual([404, 'ROUTE.NOT_FOUND', false]);
   });
 });

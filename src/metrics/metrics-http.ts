@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { NextFunction, Request, Response } from 'express';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '@app/common/errors/app-error';
 import { GlobalExceptionFilter } from '@app/common/errors/global-exception.filter';
 import { Gauge, Registry } from 'prom-client';
@@ -7,17 +7,26 @@ import type { MetricsCollector } from './metrics-collector';
 import { httpRequestDuration, registry, renderMetrics } from './metrics';
 import { collectFromAllProcesses, mergeProcessReports } from './cluster-metrics';
 
+/** When each request started: a WeakMap, so the request object keeps its shape. */
+const started = new WeakMap<FastifyRequest, ReturnType<typeof httpRequestDuration.startTimer>>();
+
 /**
- * Times every request, labelled by the route template Express matched (never the raw URL, so
+ * Times every request, labelled by the route template Fastify matched (never the raw URL, so
  * ids do not explode the series), or `(unmatched)`.
  */
-export function httpMetricsMiddleware(req: Request, res: Response, next: NextFunction): void {
-  const end = httpRequestDuration.startTimer();
-  res.once('finish', () => {
-    const route = req.route?.path ? `${req.baseUrl ?? ''}${String(req.route.path)}` : '(unmatched)';
-    end({ method: req.method, route, status: String(res.statusCode) });
+export function httpMetricsHooks(fastify: FastifyInstance): void {
+  fastify.addHook('onRequest', (req: FastifyRequest, _reply: FastifyReply, done: () => void) => {
+    started.set(req, httpRequestDuration.startTimer());
+    done();
   });
-  next();
+  fastify.addHook('onResponse', (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    const end = started.get(req);
+    if (end) {
+      const route = req.is404 ? undefined : req.routeOptions.url;
+      end({ method: req.method, route: route ?? '(unmatched)', status: String(reply.statusCode) });
+    }
+    done();
+  });
 }
 
 /** True when `header` is `Bearer <token>`; compared in constant time. */
@@ -35,16 +44,15 @@ export function metricsTokenMatches(header: string | undefined, token: string): 
  */
 export function metricsHandler(token: string | undefined, collector: MetricsCollector, processSlot: string | null = null) {
   const filter = new GlobalExceptionFilter();
-  return async (req: Request, res: Response): Promise<void> => {
-    const refuse = (err: AppError) => {
-      const body = filter.toBody(err, String((req as Request & { id?: string }).id ?? ''));
-      res.status(body.statusCode).json(body);
+  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const refuse = async (err: AppError) => {
+      const body = filter.toBody(err, req.id);
+      await reply.code(body.statusCode).send(body);
     };
     if (!token) return refuse(new AppError('ROUTE.NOT_FOUND'));
     if (!metricsTokenMatches(req.headers.authorization, token)) return refuse(new AppError('AUTH.UNAUTHENTICATED'));
     await collector.refresh();
-    res.setHeader('content-type', registry.contentType);
-    res.end(processSlot === null ? await renderMetrics() : await clusterMetrics(processSlot));
+    await reply.type(registry.contentType).send(processSlot === null ? await renderMetrics() : await clusterMetrics(processSlot));
   };
 }
 

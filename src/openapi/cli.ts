@@ -3,7 +3,7 @@ import '@app/error-codes';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { buildOpenApiDocument, findProblems } from './document';
 
 /**
@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   const [command, dir] = process.argv.slice(2);
   const { AppModule } = await import('../app.module.js');
   const { applyGlobalPrefix } = await import('../bootstrap.js');
-  const app = await NestFactory.create<NestExpressApplication>(AppModule, { preview: true, logger: false, abortOnError: false });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter(), { preview: true, logger: false, abortOnError: false });
   applyGlobalPrefix(app);
   const doc = buildOpenApiDocument(app);
   const problems = findProblems(doc);

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppModule } from '@app/app.module';
@@ -10,13 +10,13 @@ import { buildOpenApiDocument, findProblems } from './document';
 type Op = { security?: unknown[]; responses: Record<string, { description: string; content?: Record<string, { schema: { allOf?: Array<{ properties?: { code?: { enum?: string[] } } }>; type?: string; format?: string } }> }> };
 
 describe('the OpenAPI document (preview mode: no PostgreSQL, no Redis)', () => {
-  let app: NestExpressApplication;
+  let app: NestFastifyApplication;
   let doc: OpenAPIObject;
   const op = (path: string, method: string) => (doc.paths[`/api/v1${path}`] as Record<string, Op>)[method];
   const codes = (o: Op, status: string) => o.responses[status]?.content?.['application/json']?.schema.allOf?.[1]?.properties?.code?.enum;
 
   beforeAll(async () => {
-    app = await NestFactory.create<NestExpressApplication>(AppModule, { preview: true, logger: false, abortOnError: false });
+    app = await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter(), { preview: true, logger: false, abortOnError: false });
     applyGlobalPrefix(app);
     doc = buildOpenApiDocument(app);
   });

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { MulterModule } from '@nestjs/platform-express';
+import { MultipartModule } from '@nestjs/platform-fastify/multipart';
 import { AppConfig } from '@app/config/app-config';
 import { LedgerModule } from '@app/ledger/ledger.module';
 import { IdHasher } from './id-hasher';
@@ -14,7 +14,7 @@ import { RosterService } from './roster.service';
     // A new grade table regrades the town's accounts through the ledger.
     LedgerModule,
     // Uploads stay in memory (no temp files to clean up); the size cap makes that safe.
-    MulterModule.registerAsync({
+    MultipartModule.registerAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({ limits: { fileSize: config.get('UPLOAD_MAX_BYTES'), files: 1, fields: 10 } }),
     }),

@@ -1,8 +1,9 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { ExpressAdapter } from '@bull-board/express';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { NextFunction, Request, Response } from 'express';
+import { FastifyAdapter } from '@bull-board/fastify';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { setCookie } from '@app/auth/refresh-cookie';
 import { AuthService } from '@app/auth/auth.service';
 import { GlobalExceptionFilter } from '@app/common/errors/global-exception.filter';
 import { AppError } from '@app/common/errors/app-error';
@@ -18,11 +19,11 @@ export const DASHBOARD_COOKIE = 'xinyi_queues_token';
  * history, proxy logs and Referer headers. The token is still checked on every dashboard request
  * (signature, expiry and the live staff session), so signing out or being deactivated ends it.
  */
-export function setDashboardCookie(req: Request, res: Response, accessToken: string, maxAgeMs: number): void {
-  res.cookie(DASHBOARD_COOKIE, accessToken, { httpOnly: true, sameSite: 'strict', secure: req.secure, path: DASHBOARD_PATH, maxAge: maxAgeMs });
+export function setDashboardCookie(req: FastifyRequest, res: FastifyReply, accessToken: string, maxAgeMs: number): void {
+  setCookie(res, DASHBOARD_COOKIE, accessToken, { httpOnly: true, sameSite: 'strict', secure: req.protocol === 'https', path: DASHBOARD_PATH, maxAge: Math.floor(maxAgeMs / 1000) });
 }
 
-function dashboardCookie(req: Request): string | undefined {
+function dashboardCookie(req: FastifyRequest): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const eq = part.indexOf('=');
     if (eq > 0 && part.slice(0, eq).trim() === DASHBOARD_COOKIE) return part.slice(eq + 1).trim() || undefined;
@@ -37,14 +38,14 @@ function dashboardCookie(req: Request): string | undefined {
  * actions on a read-only queue (405), and the guard lets only GET and HEAD through at all, so a
  * cross-site request could not act with the cookie even if SameSite failed.
  */
-export function mountQueueDashboard(app: NestExpressApplication): void {
+export async function mountQueueDashboard(app: NestFastifyApplication): Promise<void> {
   const auth = app.get(AuthService);
   const filter = new GlobalExceptionFilter();
-  const adapter = new ExpressAdapter();
+  const adapter = new FastifyAdapter();
   adapter.setBasePath(DASHBOARD_PATH);
   createBullBoard({ queues: app.get(JobQueue).allQueues().map((q) => new BullMQAdapter(q, { readOnlyMode: true })), serverAdapter: adapter });
 
-  const guard = async (req: Request & { id?: string }, res: Response, next: NextFunction) => {
+  const guard = async (req: FastifyRequest, res: FastifyReply): Promise<FastifyReply | undefined> => {
     try {
       const header = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
       const token = header ?? dashboardCookie(req);
@@ -52,14 +53,21 @@ export function mountQueueDashboard(app: NestExpressApplication): void {
       const principal = await auth.verifyAccessToken(token);
       if (principal.role !== 'town_admin') throw new AppError('AUTH.FORBIDDEN');
       if (req.method !== 'GET' && req.method !== 'HEAD') {
-        res.setHeader('Allow', 'GET, HEAD');
+        res.header('Allow', 'GET, HEAD');
         throw new AppError('QUEUE.DASHBOARD_READ_ONLY');
       }
-      next();
+      return undefined;
     } catch (err) {
-      const body = filter.toBody(err, String(req.id ?? ''));
-      res.status(body.statusCode).json(body);
+      const body = filter.toBody(err, req.id);
+      return res.code(body.statusCode).send(body);
     }
   };
-  app.use(DASHBOARD_PATH, guard, adapter.getRouter());
+  // Its own scope: the guard runs before every route of the dashboard, and only there.
+  await app.register(
+    (async (scope: FastifyInstance) => {
+      scope.addHook('onRequest', guard);
+      await scope.register(adapter.registerPlugin() as never);
+    }) as never,
+    { prefix: DASHBOARD_PATH },
+  );
 }

@@ -1,6 +1,6 @@
 import { applyDecorators, createParamDecorator, Injectable, SetMetadata, UseGuards, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { ApiSecurity } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { FastifyRequest as Request } from 'fastify';
 import { AUTH_METADATA, type AuthRequirement } from '@app/auth/auth.decorators';
 import { ApiErrors } from '@app/common/errors/api-errors';
 import type { TokenHolder } from './resident.repository';

@@ -1,8 +1,7 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { NextFunction, Request, Response } from 'express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { consoleDistDir } from '@app/console/serve-console';
+import { consoleDistDir, mountSinglePageApp } from '@app/console/serve-console';
 
 export const RESIDENT_PAGE_PATH = '/r';
 
@@ -19,19 +18,6 @@ export function residentPageDir(): string | null {
  * no access log, proxy log or Referer; the page sends it to /api/v1/resident/* in a header.
  * Hashed assets are immutable for a year; index.html is revalidated on every load.
  */
-export function mountResidentPage(app: NestExpressApplication, dir = residentPageDir()): void {
-  if (!dir) {
-    app.use(RESIDENT_PAGE_PATH, (_req: Request, res: Response) => {
-      res.status(503).type('text/plain; charset=utf-8').send('村民手机页尚未构建：请先运行 npm --prefix web run build');
-    });
-    return;
-  }
-  app.useStaticAssets(join(dir, 'assets'), { prefix: `${RESIDENT_PAGE_PATH}/assets/`, immutable: true, maxAge: '365d', index: false });
-  app.use(RESIDENT_PAGE_PATH, (req: Request, res: Response, next: NextFunction) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return next();
-    if (req.path.startsWith('/assets/')) return next();
-    if (req.originalUrl === RESIDENT_PAGE_PATH) return res.redirect(301, `${RESIDENT_PAGE_PATH}/`);
-    res.setHeader('cache-control', 'no-cache');
-    res.sendFile('index.html', { root: dir });
-  });
+export function mountResidentPage(app: NestFastifyApplication, dir = residentPageDir()): Promise<void> {
+  return mountSinglePageApp(app, RESIDENT_PAGE_PATH, dir, '村民手机页尚未构建：请先运行 npm --prefix web run build');
 }

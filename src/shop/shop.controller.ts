@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply as Response } from 'fastify';
 import { Ctx, Roles } from '@app/auth/auth.decorators';
 import type { RequestContext } from '@app/auth/principal';
 import { ApiErrors } from '@app/common/errors/api-errors';
@@ -164,14 +164,14 @@ export class ShopController {
 
   private async sendReport(res: Response, report: Awaited<ReturnType<GoodsService['reconciliation']>>, format: 'json' | 'csv' | 'xlsx' = 'json'): Promise<void> {
     if (format === 'json') {
-      res.status(200).json(report);
+      await res.code(200).send(report);
       return;
     }
     const body = await this.goods.reconciliationFile(report, format);
-    res
-      .status(200)
+    await res
+      .code(200)
       .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
-      .setHeader('content-disposition', `attachment; filename="reconciliation-${report.from}-${report.to}.${format}"`)
+      .header('content-disposition', `attachment; filename="reconciliation-${report.from}-${report.to}.${format}"`)
       .send(body);
   }
 }

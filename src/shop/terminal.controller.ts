@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { FastifyReply as Response } from 'fastify';
 import { Ctx, TerminalAuth } from '@app/auth/auth.decorators';
 import type { RequestContext, TerminalPrincipal } from '@app/auth/principal';
 import { ApiErrors } from '@app/common/errors/api-errors';
@@ -59,7 +59,7 @@ export class TerminalController {
   async redeem(@Ctx() ctx: RequestContext, @Body() dto: RedeemDto, @Headers('idempotency-key') key: string | undefined, @Res({ passthrough: true }) res: Response): Promise<ReceiptDto> {
     const idempotencyKey = idempotencyKeyOf(key, dto.idempotencyKey, { required: true }) as string;
     const { receipt, replayed } = await this.redemptions.redeem(ctx, { ...dto, idempotencyKey });
-    if (replayed) res.status(200).setHeader('idempotent-replayed', 'true');
+    if (replayed) res.code(200).header('idempotent-replayed', 'true');
     return receipt;
   }
 

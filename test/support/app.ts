@@ -1,5 +1,5 @@
 import type { INestApplicationContext } from '@nestjs/common';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { randomBytes } from 'node:crypto';
 import { DataSource } from 'typeorm';
@@ -14,11 +14,11 @@ export interface TestEnv {
 
 export interface TestStack {
   env: TestEnv;
-  api: NestExpressApplication;
+  api: NestFastifyApplication;
   /** The worker process's module, run in this process (same code path as src/worker.ts). */
   worker?: INestApplicationContext;
   db: DataSource;
-  http: ReturnType<NestExpressApplication['getHttpServer']>;
+  http: ReturnType<NestFastifyApplication['getHttpServer']>;
   close(): Promise<void>;
 }
 
@@ -53,10 +53,10 @@ export async function startStack(opts: { worker?: boolean; env?: Record<string, 
     ...opts.env,
   });
   const { AppModule } = await import('@app/app.module.js');
-  const { configureHttpApp, initHttpApp } = await import('@app/bootstrap.js');
+  const { configureHttpApp, createHttpAdapter, initHttpApp } = await import('@app/bootstrap.js');
   const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-  const api = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false });
-  configureHttpApp(api);
+  const api = moduleRef.createNestApplication<NestFastifyApplication>(createHttpAdapter(), { bodyParser: false, logger: false });
+  await configureHttpApp(api);
   await initHttpApp(api);
 
   let worker: INestApplicationContext | undefined;

@@ -44,9 +44,13 @@ describe('GlobalExceptionFilter.toBody', () => {
     expect(filter.toBody(new AppError('ENTRY.NOT_FOUND', undefined, { id: 1 }), 'r1')).toEqual({ statusCode: 404, code: 'ENTRY.NOT_FOUND', message: expect.any(String), details: { id: 1 }, requestId: 'r1' });
   });
 
-  it('maps body-parser errors wrapped by Nest', () => {
-    const tooLarge = new BadRequestException('x', { cause: Object.assign(new Error('too large'), { type: 'entity.too.large' }) });
-    expect(filter.toBody(tooLarge, 'r').code).toBe('REQUEST.TOO_LARGE');
+  it('maps the body parsers\' and the uploads\' errors, wrapped by Nest or not', () => {
+    const wrap = (props: Record<string, unknown>) => new BadRequestException('x', { cause: Object.assign(new Error('refused'), props) });
+    expect(filter.toBody(wrap({ code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 }), 'r').code).toBe('REQUEST.TOO_LARGE');
+    expect(filter.toBody(wrap({ code: 'LIMIT_FILE_SIZE' }), 'r').code).toBe('REQUEST.TOO_LARGE');
+    expect(filter.toBody(wrap({ code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', statusCode: 415 }), 'r')).toMatchObject({ statusCode: 415, code: 'REQUEST.UNSUPPORTED_MEDIA_TYPE' });
+    expect(filter.toBody(Object.assign(new Error('bad'), { type: 'entity.parse.failed' }), 'r')).toMatchObject({ statusCode: 400, code: 'REQUEST.MALFORMED_JSON' });
+    expect(filter.toBody(Object.assign(new Error('deep'), { type: 'entity.too.deep' }), 'r').code).toBe('REQUEST.TOO_DEEP');
   });
 
   it('answers unknown errors 500 without leaking their message', () => {
@@ -71,7 +75,7 @@ describe('GlobalExceptionFilter.catch', () => {
     const error = vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     try {
       const sent: unknown[] = [];
-      const res = { headersSent: false, set: () => res, status: () => res, json: (b: unknown) => sent.push(b) };
+      const res = { sent: false, headers: () => res, code: () => res, send: (b: unknown) => sent.push(b) };
       const host = { switchToHttp: () => ({ getRequest: () => ({ id: 'rid-500' }), getResponse: () => res }) } as unknown as ArgumentsHost;
       new GlobalExceptionFilter().catch(new Error('boom'), host);
       expect(sent).toEqual([expect.objectContaining({ statusCode: 500, requestId: 'rid-500' })]);

@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, type ErrorBody } from './app-error';
 import { errorEntry, type ErrorCode } from './error-codes';
 
@@ -38,6 +38,18 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   return /Connection terminated|connection timeout|timeout exceeded when trying to connect|the database system is (starting up|shutting down|in recovery mode)|Client has encountered a connection error|Client was closed and is not queryable|terminating connection/i.test(msg);
 }
 
+/** What a body parser's or the router's refusal is, by its `type` or `code`. */
+const PARSER_ERRORS: Record<string, ErrorCode> = {
+  'entity.too.deep': 'REQUEST.TOO_DEEP',
+  'entity.parse.failed': 'REQUEST.MALFORMED_JSON',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'REQUEST.TOO_LARGE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'REQUEST.TOO_LARGE',
+  FST_REQ_FILE_TOO_LARGE: 'REQUEST.TOO_LARGE',
+  LIMIT_FILE_SIZE: 'REQUEST.TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'REQUEST.UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_TYPE: 'REQUEST.UNSUPPORTED_MEDIA_TYPE',
+};
+
 /** One error shape for every failure; never a stack trace to the client. */
 @Catch()
 export class GlobalExceptionFilter implements ExceptionFilter {
@@ -45,29 +57,28 @@ export class GlobalExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
-    const req = ctx.getRequest<Request & { id?: string }>();
-    const res = ctx.getResponse<Response>();
+    const req = ctx.getRequest<FastifyRequest>();
+    const res = ctx.getResponse<FastifyReply>();
     const body = this.toBody(exception, String(req.id ?? ''));
     if (body.statusCode >= 500) {
       this.logger.error({ err: exception, code: body.code, requestId: body.requestId }, 'request failed');
     }
-    if (res.headersSent) return;
-    if (exception instanceof AppError && exception.headers) res.set(exception.headers);
-    res.status(body.statusCode).json(body);
+    if (res.sent) return;
+    if (exception instanceof AppError && exception.headers) res.headers(exception.headers);
+    void res.code(body.statusCode).send(body);
   }
 
   toBody(exception: unknown, requestId: string): ErrorBody {
     if (exception instanceof AppError) {
       return this.shape(exception.status, exception.code, exception.message, exception.details, requestId);
     }
-    // body-parser and multer errors carry a `type` / `code`; Nest wraps some of them in an
+    // The body parsers' errors (src/common/http/json-body.ts: a `type`), Fastify's (a `code`)
+    // and the upload interceptors' (multer's `code`s); Nest wraps some of them in an
     // HttpException whose `cause` is the original error.
     const cause = exception instanceof HttpException && exception.cause ? exception.cause : exception;
     const bp = cause as { type?: string; status?: number; code?: string };
-    if (bp?.type === 'entity.too.large' || bp?.code === 'LIMIT_FILE_SIZE') return this.fromCode('REQUEST.TOO_LARGE', requestId);
-    if (bp?.type === 'entity.too.deep') return this.fromCode('REQUEST.TOO_DEEP', requestId);
-    if (bp?.type === 'entity.parse.failed') return this.fromCode('REQUEST.MALFORMED_JSON', requestId);
-    if (bp?.type === 'encoding.unsupported' || bp?.type === 'charset.unsupported') return this.fromCode('REQUEST.UNSUPPORTED_MEDIA_TYPE', requestId);
+    const fromParser = PARSER_ERRORS[bp?.type ?? bp?.code ?? ''];
+    if (fromParser) return this.fromCode(fromParser, requestId);
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const code = this.codeForStatus(status);

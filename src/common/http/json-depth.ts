@@ -11,8 +11,8 @@ const BACKSLASH = 0x5c; // \
 /**
  * True when the raw JSON text nests deeper than `max`. A single pass over the bytes, no parse
  * and no recursion, so it is safe on hostile input: a 200 KB body of 100,000 `[` overflowed the
- * stack in class-transformer and the validation pipe (a 500 before login). Runs as body-parser's
- * `verify` hook, i.e. before JSON.parse and before any transformation sees the value. Brackets
+ * stack in class-transformer and the validation pipe (a 500 before login). Runs in the JSON body
+ * parser (./json-body.ts) before JSON.parse and before any transformation sees the value. Brackets
  * inside strings do not count; malformed text is left for JSON.parse to refuse.
  */
 export function jsonNestsDeeperThan(raw: Buffer | string, max = MAX_JSON_DEPTH): boolean {
@@ -35,7 +35,7 @@ export function jsonNestsDeeperThan(raw: Buffer | string, max = MAX_JSON_DEPTH):
   return false;
 }
 
-/** The error body-parser passes on when the hook refuses a body; the global filter maps `type`. */
+/** The JSON parser's refusal of a body that nests too deep (./json-body.ts); the global filter maps `type`. */
 export class JsonTooDeepError extends Error {
   readonly type = 'entity.too.deep';
   readonly status = 400;
@@ -44,9 +44,4 @@ export class JsonTooDeepError extends Error {
   constructor(readonly maxDepth: number) {
     super(`JSON nests deeper than ${maxDepth}`);
   }
-}
-
-/** body-parser `verify` hook: throws before the body is parsed when it nests too deep. */
-export function refuseDeepJson(_req: unknown, _res: unknown, buf: Buffer): void {
-  if (jsonNestsDeeperThan(buf)) throw new JsonTooDeepError(MAX_JSON_DEPTH);
 }
