@@ -9,7 +9,7 @@ import { AppConfig } from '@app/config/app-config';
 import { BoardPathParams, BoardsOverviewDto, PeriodQuery, PublicBoardDto, PublicTownDto, TownCodeQuery, VillageBoardDto, VillagePathParams } from './board.dto';
 import { BoardService } from './board.service';
 import { publicBase } from './public-base';
-import { cacheable, sendRendered } from './rendered-body';
+import { sendCacheableJson, sendRendered } from './rendered-body';
 
 @ApiTags('board 公示栏')
 @Controller('public')
@@ -43,20 +43,18 @@ export class PublicBoardController {
   @ApiOkResponse({ type: [VillageBoardDto] })
   @ApiErrors('ORG.VILLAGE_NOT_FOUND', 'BOARD.VILLAGE_CODE_AMBIGUOUS')
   @ApiOperation({ summary: '本村历期公示栏（无需登录）；村可用 ID 或村编号' })
-  async villageBoards(@Param() p: VillagePathParams, @Query() q: TownCodeQuery, @Res({ passthrough: true }) res: FastifyReply): Promise<VillageBoardDto[]> {
-    const boards = await this.boards.villageBoards(p.villageId, q.town);
-    cacheable(res);
-    return boards;
+  async villageBoards(@Param() p: VillagePathParams, @Query() q: TownCodeQuery, @Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
+    const boards: VillageBoardDto[] = await this.boards.villageBoards(p.villageId, q.town);
+    await sendCacheableJson(req, res, boards);
   }
 
   @Get('villages')
   @Public()
   @ApiOkResponse({ type: [PublicTownDto] })
   @ApiOperation({ summary: '公开的村列表（无需登录）：镇、各村及其已公示的公示栏地址（按村编号）' })
-  async villages(@Query() q: TownCodeQuery, @Res({ passthrough: true }) res: FastifyReply): Promise<PublicTownDto[]> {
-    const towns = await this.boards.publicVillages(q.town);
-    cacheable(res);
-    return towns;
+  async villages(@Query() q: TownCodeQuery, @Req() req: FastifyRequest, @Res() res: FastifyReply): Promise<void> {
+    const towns: PublicTownDto[] = await this.boards.publicVillages(q.town);
+    await sendCacheableJson(req, res, towns);
   }
 }
 

@@ -86,7 +86,7 @@ export class PiecedBody implements PageBody {
  * that costs a 304 without a body, and an objection or an answer shows at once (a max-age would
  * show the old board for that long).
  */
-export function cacheable(res: FastifyReply): void {
+function cacheable(res: FastifyReply): void {
   res.header('cache-control', 'public, no-cache');
 }
 
@@ -110,6 +110,22 @@ export async function sendRendered(req: FastifyRequest, res: FastifyReply, page:
   }
   const body = await page.bytes(gz);
   if (gz) res.header('content-encoding', 'gzip');
+  await res.code(200).send(body);
+}
+
+/**
+ * A small public JSON answer (the village lists) with the public cache headers and an ETag of
+ * its bytes: a browser that has it gets a 304 without a body.
+ */
+export async function sendCacheableJson(req: FastifyRequest, res: FastifyReply, value: unknown): Promise<void> {
+  const body = Buffer.from(JSON.stringify(value), 'utf8');
+  const etag = `W/"${tag(body)}"`;
+  cacheable(res);
+  res.header('content-type', 'application/json; charset=utf-8').header('etag', etag);
+  if (matchesEtag(req.headers['if-none-match'], etag)) {
+    await res.code(304).send();
+    return;
+  }
   await res.code(200).send(body);
 }
 

@@ -42,6 +42,7 @@ export function isDatabaseUnavailable(err: unknown): boolean {
 const PARSER_ERRORS: Record<string, ErrorCode> = {
   'entity.too.deep': 'REQUEST.TOO_DEEP',
   'entity.parse.failed': 'REQUEST.MALFORMED_JSON',
+  'charset.unsupported': 'REQUEST.UNSUPPORTED_MEDIA_TYPE',
   FST_ERR_CTP_BODY_TOO_LARGE: 'REQUEST.TOO_LARGE',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'REQUEST.TOO_LARGE',
   FST_REQ_FILE_TOO_LARGE: 'REQUEST.TOO_LARGE',

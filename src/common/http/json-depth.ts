@@ -39,6 +39,7 @@ export function jsonNestsDeeperThan(raw: Buffer | string, max = MAX_JSON_DEPTH):
 export class JsonTooDeepError extends Error {
   readonly type = 'entity.too.deep';
   readonly status = 400;
+  readonly statusCode = 400;
   readonly expose = true;
 
   constructor(readonly maxDepth: number) {
