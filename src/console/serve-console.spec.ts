@@ -28,6 +28,8 @@ describe('mountConsole', () => {
     writeFileSync(join(dir, 'index.html'), '<!doctype html><script type="module" src="/console/assets/app.js"></script>');
     writeFileSync(join(dir, 'assets', 'app.js'), 'console.log(1)');
     writeFileSync(join(dir, 'favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
+    writeFileSync(join(dir, 'assets', '.env'), 'SECRET=1');
+    writeFileSync(join(dir, '.htpasswd'), 'x:y');
     app = await NestFactory.create<NestFastifyApplication>(NoRoutes, new FastifyAdapter({ routerOptions: { ignoreTrailingSlash: true } }), { logger: false });
     await mountConsole(app, dir);
     await app.listen(0, '127.0.0.1');
@@ -61,6 +63,13 @@ describe('mountConsole', () => {
     const missing = await fetch(`${base}/console/assets/old-123.js`);
     expect(missing.status).toBe(404);
     expect(missing.headers.get('content-type')).toMatch(/^application\/json/);
+  });
+
+  it('never sends a dot file', async () => {
+    const env = await fetch(`${base}/console/assets/.env`);
+    expect(env.status).toBe(404);
+    const top = await fetch(`${base}/console/.htpasswd`);
+    expect(await top.text()).not.toContain('x:y');
   });
 
   it('without a build, every path under /console says how to build it (503)', async () => {

@@ -24,7 +24,8 @@ export function consoleDistDir(): string | null {
  * asking for an old chunk must fail visibly rather than load HTML as a script. index.html names
  * the current hashes, so it is revalidated on every load (no-cache), and it answers every other
  * GET under the path (the app's own routes, history mode); `path` without its slash is
- * redirected to it. Not built: a 503 saying which command builds it.
+ * redirected to it. Dot files are never sent (as Express's static). Not built: a 503 saying
+ * which command builds it.
  */
 export async function mountSinglePageApp(app: NestFastifyApplication, path: string, dir: string | null, notBuilt: string): Promise<void> {
   await app.register(
@@ -35,7 +36,7 @@ export async function mountSinglePageApp(app: NestFastifyApplication, path: stri
         scope.all('/*', unavailable);
         return;
       }
-      await scope.register(fastifyStatic, { root: join(dir, 'assets'), prefix: '/assets/', immutable: true, maxAge: '365d', index: false, decorateReply: false });
+      await scope.register(fastifyStatic, { root: join(dir, 'assets'), prefix: '/assets/', immutable: true, maxAge: '365d', index: false, dotfiles: 'ignore', decorateReply: false });
       // The other files of the build (icons, the manifest), each a route of its own; index.html among them.
       await scope.register(fastifyStatic, {
         root: dir,
@@ -43,6 +44,7 @@ export async function mountSinglePageApp(app: NestFastifyApplication, path: stri
         wildcard: false,
         globIgnore: ['assets/**'],
         index: false,
+        dotfiles: 'ignore',
         cacheControl: false,
         setHeaders: (reply) => reply.header('cache-control', 'no-cache'),
       });
