@@ -60,6 +60,10 @@ export function createHttpAdapter(raw: Record<string, unknown> = process.env): F
 export async function configureHttpApp(app: NestFastifyApplication): Promise<void> {
   const config = app.get(AppConfig);
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+  // What the guards put on a request (the staff user or terminal, the resident of a phone-page
+  // token), declared up front as Fastify asks: every request object then has the same shape.
+  fastify.decorateRequest('principal', null);
+  fastify.decorateRequest('resident', null);
   fastify.addHook('onRequest', (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
     reply.header('x-request-id', req.id);
     done();
