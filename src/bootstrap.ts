@@ -3,9 +3,9 @@ import type { INestApplication } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
 import formBody from '@fastify/formbody';
-import helmet from '@fastify/helmet';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { installJsonParser } from '@app/common/http/json-body';
+import { addSecurityHeaders } from '@app/common/http/security-headers';
 import { requestIdOf } from '@app/common/http/request-id';
 import { requestLineHook } from '@app/common/logging.module';
 import { AppConfig } from '@app/config/app-config';
@@ -81,11 +81,7 @@ export async function configureHttpApp(app: NestFastifyApplication): Promise<voi
   // The depth check runs on the raw bytes, before JSON.parse and before any pipe sees the value.
   installJsonParser(fastify);
   await app.register(formBody as never, { bodyLimit: bodyLimitBytes(config.get('BODY_LIMIT')) });
-  await app.register(helmet as never, {
-    contentSecurityPolicy: {
-      directives: { 'style-src': ["'self'", "'unsafe-inline'"], 'img-src': ["'self'", 'data:'] },
-    },
-  });
+  addSecurityHeaders(fastify);
   await mountConsole(app);
   await mountResidentPage(app);
   setupOpenApi(app);
