@@ -13,12 +13,13 @@ export const INSERT_COLUMNS = `INSERT INTO notices (town_id, village_id, residen
 /**
  * A redemption's notice as SQL for a statement that writes the whole redemption at once (the
  * shop's one-statement path): each value is a SQL expression (a `$n` parameter), and `when` a
- * condition the row is written under.
+ * condition the row is written under; `from`, a FROM item the values come from (a batch's sales,
+ * one notice each).
  */
-export function redemptionNoticeInsert(v: { residentId: string; redemptionId: string; shopName: string; points: string; balance: string; receiptNo: string }, when = 'true'): string {
+export function redemptionNoticeInsert(v: { residentId: string; redemptionId: string; shopName: string; points: string; balance: string; receiptNo: string }, when = 'true', from = ''): string {
   return `${INSERT_COLUMNS}
    SELECT r.town_id, r.village_id, r.id, 'redemption', 'redemption:' || ${v.redemptionId}::text,
           jsonb_build_object('shopName', ${v.shopName}::text, 'points', ${v.points}::int, 'balance', ${v.balance}::int, 'receiptNo', ${v.receiptNo}::text), ${SMS_STATE}, ${SKIP_REASON}
-     FROM residents r WHERE r.id = ${v.residentId} AND ${when}
+     FROM ${from ? `${from}, ` : ''}residents r WHERE r.id = ${v.residentId} AND ${when}
    ON CONFLICT (source_key, town_id) DO NOTHING`;
 }

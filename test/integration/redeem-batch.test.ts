@@ -56,7 +56,7 @@ describe('redemptions in batches (group commit)', () => {
     (await stack.db.query(`SELECT idempotency_key AS k, created_at::text AS x FROM redemptions WHERE idempotency_key = ANY($1) ORDER BY idempotency_key`, [keys])) as Array<{ k: string; x: string }>;
   beforeAll(async () => {
     stack = await startStack();
-    f = await seedTown(stack.db, 28);
+    f = await seedTown(stack.db, 32);
     t = await bearers(stack.http, f);
     const made = (await request(stack.http).post(`/api/v1/shops/${f.shopA}/terminals`).set('authorization', t.town_admin).send({ name: '收银台 1' }).expect(201)).body as { id: string; apiKey: string };
     key = made.apiKey;
@@ -188,6 +188,64 @@ describe('redemptions in batches (group commit)', () => {
     });
   }
   afterAll(() => useForm('function'));
+
+  it('function: a batch whose every sale can go is one statement (each table written once for all); one that cannot goes sale by sale, with the same answers', async () => {
+    useForm('function');
+    const [a, b, c, d] = f.residentsA.slice(28, 32);
+    for (const r of [a, b, c, d]) await fund(r, 100);
+    const [g1, g2] = [await goods('米 at once', 10, 10), await goods('面 at once', 7, 10)];
+    const ledger = stack.api.get(LedgerService);
+    const item = async (residentId: string, lines: Array<[string, number, number]>, stale = false): Promise<OneStatementRedemption> => {
+      const id = randomUUID();
+      const head = (await repo.findBasket(await cardOf(residentId), f.shopA, lines.map(([g]) => g)))?.head;
+      if (!head) throw new Error('no account head read');
+      const total = lines.reduce((sum, [, q, price]) => sum + q * price, 0);
+      const next = ledger.prepareOne(head, { accountId: residentId, kind: 'redemption', points: -total, sourceRef: `redemption:${id}`, counterparty: `shop:${f.shopA}`, period: '2026-01', requireCovered: true });
+      return {
+        id, townId: f.townId, shopId: f.shopA, villageId: f.villageA, residentId, terminalId, clerkId: null,
+        receiptNo: `O-${++n}`, idempotencyKey: `once-${n}`, requestHash: 'h', lines: lines.map(([goodsId, quantity, pricePoints]) => ({ goodsId, name: '货', unit: '件', quantity, pricePoints, points: quantity * pricePoints })),
+        totalPoints: total, balanceAfter: next.balance, postingId: '', expectedSeq: stale ? head.seq - 1 : head.seq, read: head, posting: next.row, creditScore: next.creditScore, grade: next.grade, shopName: '超市', actor: 'test',
+        audit: { townId: f.townId, actorType: 'system', actorId: null, actorRole: null, action: 'redemption.create', targetType: null, targetId: null, requestId: null, summary: { residentId } },
+      };
+    };
+    // The xids that wrote a batch's postings: one for the statement of all; one per sale's subtransaction.
+    const writers = async (ids: string[]) =>
+      (await stack.db.query(`SELECT count(DISTINCT p.xmin::text)::int AS n FROM postings p JOIN redemptions r ON r.posting_id = p.id WHERE r.id = ANY($1::uuid[])`, [ids]))[0].n as number;
+
+    const all = [await item(a, [[g1, 2, 10], [g2, 1, 7]]), await item(b, [[g1, 3, 10]]), await item(c, [[g2, 4, 7]])];
+    const out = await statement.redeemBatch(all, 100);
+    expect(out.map((o) => ('error' in o ? 'error' : [o.head, o.stock, typeof o.postingId, o.createdAt instanceof Date]))).toEqual([
+      [true, true, 'string', true],
+      [true, true, 'string', true],
+      [true, true, 'string', true],
+    ]);
+    expect(await writers(all.map((r) => r.id))).toBe(1);
+    const receipts = (await stack.db.query(`SELECT id, posting_id AS "postingId" FROM redemptions WHERE id = ANY($1::uuid[])`, [all.map((r) => r.id)])) as Array<{ id: string; postingId: string }>;
+    expect(out.map((o) => (o as { postingId: string }).postingId).sort()).toEqual(receipts.map((r) => r.postingId).sort());
+    expect(await written(a)).toEqual({ balance: 73, sum: 73, postings: 1, receipts: 1, notices: 1, audits: 1 });
+    expect(await written(b)).toEqual({ balance: 70, sum: 70, postings: 1, receipts: 1, notices: 1, audits: 1 });
+    expect(await written(c)).toEqual({ balance: 72, sum: 72, postings: 1, receipts: 1, notices: 1, audits: 1 });
+    expect([await stockOf(g1), await stockOf(g2)]).toEqual([5, 5]);
+    const moves = await stack.db.query(`SELECT goods_id AS g, quantity AS q FROM stock_movements WHERE redemption_id = ANY($1::uuid[]) ORDER BY quantity`, [all.map((r) => r.id)]);
+    expect(moves).toHaveLength(4);
+
+    // A stale head (d) and more of g1 than is left once the sales before it took theirs (b again): sale by sale.
+    const mixed = [await item(d, [[g1, 1, 10]]), await item(a, [[g2, 1, 7]], true), await item(b, [[g1, 5, 10]]), await item(c, [[g2, 1, 7]])];
+    const again = await statement.redeemBatch(mixed, 100);
+    expect(again.map((o) => ('error' in o ? 'error' : [o.head, o.stock]))).toEqual([
+      [true, true],
+      [false, false],
+      [true, false],
+      [true, true],
+    ]);
+    expect(await writers([mixed[0].id, mixed[3].id])).toBe(2);
+    expect([await stockOf(g1), await stockOf(g2)]).toEqual([4, 4]);
+    expect(await written(a)).toEqual({ balance: 73, sum: 73, postings: 1, receipts: 1, notices: 1, audits: 1 });
+    expect(await written(b)).toEqual({ balance: 70, sum: 70, postings: 1, receipts: 1, notices: 1, audits: 1 });
+    expect(await written(c)).toEqual({ balance: 65, sum: 65, postings: 2, receipts: 2, notices: 2, audits: 2 });
+    expect(await written(d)).toEqual({ balance: 90, sum: 90, postings: 1, receipts: 1, notices: 1, audits: 1 });
+    expect((await stack.api.get(LedgerVerifier).verifyTown(f.townId)).ok).toBe(true);
+  });
 
   it('over HTTP: a batch with a same-key twin and a same-key different basket answers each on its own, one commit for the rest', async () => {
     const rs = f.residentsA.slice(5, 9);
