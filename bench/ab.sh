@@ -35,7 +35,13 @@ for spec in "$@"; do
     src="$ROOT/.local/ab/$sha"
     if [ ! -d "$src" ]; then
       git worktree add --detach -f "$src" "$sha" >/dev/null
-      ln -sfn "$ROOT/node_modules" "$src/node_modules"
+      # The working tree's packages when the ref has the same lock file; else its own (an
+      # Express-era commit needs Express, which the working tree no longer has).
+      if cmp -s "$src/package-lock.json" "$ROOT/package-lock.json"; then
+        ln -sfn "$ROOT/node_modules" "$src/node_modules"
+      else
+        (cd "$src" && npm ci --no-audit --no-fund >/dev/null)
+      fi
     fi
     [ -f "$src/.local/bench-build/src/main.js" ] || build "$src"
     args+=("$sha=$src/.local/bench-build$flags")
