@@ -24,7 +24,7 @@ import { mountQueueDashboard } from '@app/queue/queue-dashboard';
 export const API_PREFIX = 'api/v1';
 
 /** BODY_LIMIT (`256kb`, `1mb`: validated at boot) in bytes. */
-export function bodyLimitBytes(limit: string): number {
+function bodyLimitBytes(limit: string): number {
   const m = /^(\d+)(kb|mb)$/.exec(limit);
   if (!m) throw new Error(`BODY_LIMIT ${limit}: like 256kb or 1mb`);
   return Number(m[1]) * (m[2] === 'mb' ? 1024 * 1024 : 1024);
@@ -80,7 +80,8 @@ export async function configureHttpApp(app: NestFastifyApplication): Promise<voi
   await mountQueueDashboard(app);
   // The depth check runs on the raw bytes, before JSON.parse and before any pipe sees the value.
   installJsonParser(fastify);
-  await app.register(formBody as never, { bodyLimit: bodyLimitBytes(config.get('BODY_LIMIT')) });
+  // Form posts (the objection page without JavaScript), within the instance's bodyLimit as JSON is.
+  await app.register(formBody as never);
   addSecurityHeaders(fastify);
   await mountConsole(app);
   await mountResidentPage(app);

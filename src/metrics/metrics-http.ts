@@ -7,24 +7,15 @@ import type { MetricsCollector } from './metrics-collector';
 import { httpRequestDuration, registry, renderMetrics } from './metrics';
 import { collectFromAllProcesses, mergeProcessReports } from './cluster-metrics';
 
-/** When each request started: a WeakMap, so the request object keeps its shape. */
-const started = new WeakMap<FastifyRequest, ReturnType<typeof httpRequestDuration.startTimer>>();
-
 /**
- * Times every request, labelled by the route template Fastify matched (never the raw URL, so
- * ids do not explode the series), or `(unmatched)`.
+ * Times every request (Fastify's own `elapsedTime`, from the request's arrival), labelled by the
+ * route template Fastify matched (never the raw URL, so ids do not explode the series), or
+ * `(unmatched)`.
  */
 export function httpMetricsHooks(fastify: FastifyInstance): void {
-  fastify.addHook('onRequest', (req: FastifyRequest, _reply: FastifyReply, done: () => void) => {
-    started.set(req, httpRequestDuration.startTimer());
-    done();
-  });
   fastify.addHook('onResponse', (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
-    const end = started.get(req);
-    if (end) {
-      const route = req.is404 ? undefined : req.routeOptions.url;
-      end({ method: req.method, route: route ?? '(unmatched)', status: String(reply.statusCode) });
-    }
+    const route = req.is404 ? undefined : req.routeOptions.url;
+    httpRequestDuration.observe({ method: req.method, route: route ?? '(unmatched)', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
     done();
   });
 }

@@ -48,6 +48,7 @@ describe('GlobalExceptionFilter.toBody', () => {
     const wrap = (props: Record<string, unknown>) => new BadRequestException('x', { cause: Object.assign(new Error('refused'), props) });
     expect(filter.toBody(wrap({ code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 }), 'r').code).toBe('REQUEST.TOO_LARGE');
     expect(filter.toBody(wrap({ code: 'LIMIT_FILE_SIZE' }), 'r').code).toBe('REQUEST.TOO_LARGE');
+    expect(filter.toBody(wrap({ code: 'FST_ERR_CTP_INVALID_CONTENT_LENGTH', statusCode: 400 }), 'r')).toMatchObject({ statusCode: 400, code: 'VALIDATION.FAILED', message: expect.stringMatching(/^请求参数不合法/) });
     expect(filter.toBody(wrap({ code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', statusCode: 415 }), 'r')).toMatchObject({ statusCode: 415, code: 'REQUEST.UNSUPPORTED_MEDIA_TYPE' });
     expect(filter.toBody(Object.assign(new Error('bad'), { type: 'entity.parse.failed' }), 'r')).toMatchObject({ statusCode: 400, code: 'REQUEST.MALFORMED_JSON' });
     expect(filter.toBody(Object.assign(new Error('deep'), { type: 'entity.too.deep' }), 'r').code).toBe('REQUEST.TOO_DEEP');
