@@ -119,30 +119,32 @@ function addTaken(taken: Record<string, number>, r: OneStatementRedemption): voi
   for (const l of r.lines) taken[l.goodsId] = (taken[l.goodsId] ?? 0) + l.quantity;
 }
 
+/** Value `k` of a redemption's JSON array of values (oneStatementValues) at `source`, as SQL of `type`. */
+function valueAt(source: string, k: number, type: string): string {
+  return type.endsWith('[]')
+    ? `ARRAY(SELECT x::${type.slice(0, -2)} FROM jsonb_array_elements_text(${source}->${k}) WITH ORDINALITY AS e(x, n) ORDER BY n)`
+    : `(${source}->>${k})::${type}`;
+}
+
 /**
  * The whole batch as ONE set-based statement (inside the batch function, `_items` its sales):
  * the same checks and rows as REDEEM_IN_BATCH_TAKING for every sale, but each table written once
  * for all of them. Per sale, a statement's executor start-up (its dozen CTEs) and the postings
  * trigger were ≈ 40 % of the batch function's PostgreSQL time in a perf profile (README "The batch
  * as one statement"). All or nothing: `go` is true only if every sale's account head is still the
- * one read (and not held by another transaction) and every line has its price, shelf and stock
- * (sales in order, each goods' quantities summed); otherwise, or on any error (two sales of one
- * account: the second posting's seq; a twin's idempotency key), nothing is kept and the batch
+ * one read (and not held by another transaction), no two sales share an account, and every line
+ * has its price, shelf and stock (sales in order, each goods' quantities summed); otherwise, or on
+ * any error (a twin's idempotency key: a unique violation, or the lock timeout while it is in
+ * flight, waited once here and once more sale by sale), nothing is kept and the batch
  * goes sale by sale as before, each with its own answer. The goods rows are the batch's, locked
  * before (LOCK_GOODS_IN_ORDER), so the stock read here is the stock.
  */
-const SALE_COLUMNS = ONE_STATEMENT_ORDER.map((name, k) => {
-  const type = ONE_STATEMENT_PARAMS[name];
-  const value = type.endsWith('[]')
-    ? `ARRAY(SELECT x::${type.slice(0, -2)} FROM jsonb_array_elements_text(i.v->${k}) WITH ORDINALITY AS e(x, n) ORDER BY n)`
-    : `(i.v->>${k})::${type}`;
-  return `${value} AS "${name}"`;
-}).join(',\n          ');
+const SALE_COLUMNS = ONE_STATEMENT_ORDER.map((name, k) => `${valueAt('i.v', k, ONE_STATEMENT_PARAMS[name])} AS "${name}"`).join(',\n          ');
 const sale = (text: string) => text.replace(/\{(\w+)\}/g, (_, n: string) => {
   if (!(n in ONE_STATEMENT_PARAMS)) throw new Error(`unknown parameter {${n}}`);
   return `s."${n}"`;
 });
-export const REDEEM_BATCH_AT_ONCE = sale(`WITH s AS (
+const REDEEM_BATCH_AT_ONCE = sale(`WITH s AS (
    SELECT i.o, ${SALE_COLUMNS}
      FROM jsonb_array_elements(_items) WITH ORDINALITY AS i(v, o)),
    l AS (
@@ -156,7 +158,7 @@ export const REDEEM_BATCH_AT_ONCE = sale(`WITH s AS (
    c AS (
      SELECT l.o FROM l JOIN goods g ON g.id = l.goods_id
       WHERE g.shop_id = l.shop_id AND g.active AND g.price_points = l.price AND g.stock >= l.upto),
-   go AS (SELECT (SELECT count(*) FROM a) = (SELECT count(*) FROM s) AND (SELECT count(DISTINCT resident_id) FROM a) = (SELECT count(*) FROM s) AND (SELECT count(*) FROM c) = (SELECT count(*) FROM l) AS go),
+   go AS (SELECT (SELECT count(DISTINCT resident_id) FROM a) = (SELECT count(*) FROM s) AND (SELECT count(*) FROM c) = (SELECT count(*) FROM l) AS go),
    acc AS (
      UPDATE accounts SET balance = {balance}, credit_score = {creditScore}, grade = {grade}, seq = {seq}, head_hash = {headHash}, updated_at = now()
        FROM s WHERE accounts.resident_id = {accountId} AND (SELECT go FROM go)
@@ -198,12 +200,8 @@ const LOCK_GOODS_IN_ORDER = prepared(`SELECT id FROM goods WHERE id = ANY($1::uu
  * side each call their own (RedemptionStatementRepository.onModuleInit creates it if it is not there).
  */
 export function batchFunctionSql(): { name: string; ddl: string } {
-  const body = REDEEM_IN_BATCH_TAKING.text.replace(/\$(\d+)::([a-z]+)(\[\])?/g, (_, n: string, type: string, array?: string) =>
-    Number(n) === ONE_STATEMENT_ORDER.length + 1
-      ? '_taken'
-      : array
-        ? `(SELECT array_agg(x::${type} ORDER BY o) FROM jsonb_array_elements_text(_it->${Number(n) - 1}) WITH ORDINALITY AS e(x, o))`
-        : `(_it->>${Number(n) - 1})::${type}`,
+  const body = REDEEM_IN_BATCH_TAKING.text.replace(/\$(\d+)::([a-z]+(?:\[\])?)/g, (_, n: string, type: string) =>
+    Number(n) === ONE_STATEMENT_ORDER.length + 1 ? '_taken' : valueAt('_it', Number(n) - 1, type),
   );
   const goodsAt = ONE_STATEMENT_ORDER.indexOf('goodsIds');
   const quantitiesAt = ONE_STATEMENT_ORDER.indexOf('quantities');
