@@ -4,11 +4,10 @@ import { RedemptionBatcher } from './redemption-batcher';
 import type { OneStatementRedemption, OneStatementResult, RedemptionStatementRepository } from './redemption-statement.repository';
 
 /** A repository whose statements and batches finish only when the test says so. */
-function fakeRepo(batchesShareGoods = false) {
+function fakeRepo() {
   const calls: Array<{ kind: 'one' | 'batch'; ids: string[]; finish: (fail?: unknown) => void }> = [];
   const ok = (r: OneStatementRedemption): OneStatementResult => ({ head: true, stock: true, postingId: r.id, createdAt: null });
   const repo = {
-    batchesShareGoods,
     redeemInOneStatement: (r: OneStatementRedemption) =>
       new Promise<OneStatementResult>((resolve, reject) => calls.push({ kind: 'one', ids: [r.id], finish: (fail) => (fail ? reject(fail) : resolve(ok(r))) })),
     redeemBatch: (rs: OneStatementRedemption[]) =>
@@ -100,29 +99,7 @@ describe('RedemptionBatcher', () => {
     expect((await Promise.all(queued)).map((r) => r.postingId)).toEqual(['q1', 'q2']);
   });
 
-  it('with the batch function, batches in flight share goods: the next batch is simply the next in arrival order', async () => {
-    const { repo, calls } = fakeRepo(true);
-    const b = new RedemptionBatcher(repo, config({ REDEEM_BATCH_IN_FLIGHT: 2, REDEEM_BATCH_MAX: 2, REDEEM_BATCH_LOCK_TIMEOUT_MS: 100 }));
-    const answers = ['oil-1', 'oil-2', 'oil-3', 'oil-4', 'oil-5'].map((id) => b.redeem(item(id, ['oil'])));
-    await tick();
-    expect(calls.map((c) => [c.kind, c.ids])).toEqual([
-      ['one', ['oil-1']],
-      ['one', ['oil-2']],
-    ]);
-    calls[0].finish();
-    await tick();
-    calls[1].finish();
-    await tick();
-    expect(calls.slice(2).map((c) => [c.kind, c.ids])).toEqual([
-      ['batch', ['oil-3', 'oil-4']],
-      ['one', ['oil-5']],
-    ]);
-    calls[2].finish();
-    calls[3].finish();
-    expect((await Promise.all(answers)).map((a) => a.postingId)).toEqual(['oil-1', 'oil-2', 'oil-3', 'oil-4', 'oil-5']);
-  });
-
-  it('savepoint form: batches in flight share no goods: a sale of goods a batch holds waits for the next one, others go beside it', async () => {
+  it('batches in flight share no goods: a sale of goods a batch holds waits for the next one, others go beside it', async () => {
     const { repo, calls } = fakeRepo();
     const b = new RedemptionBatcher(repo, config({ REDEEM_BATCH_IN_FLIGHT: 2, REDEEM_BATCH_MAX: 10, REDEEM_BATCH_LOCK_TIMEOUT_MS: 100 }));
     const oil = item('oil-1', ['oil']);

@@ -22,13 +22,11 @@ interface Pending {
  * rolls back whole); the till's retry with the same idempotency key gets the first receipt or
  * sells once.
  *
- * Batches of the batch function share goods freely: it locks a batch's goods rows only to take
- * its stock at the end, so two batches of one good overlap and meet only there (README "Batches of
- * one good side by side"). Where batches take the client-side savepoint form, a batch keeps every
- * goods row it took stock from locked from its start to its commit, and a second batch with one of
- * those goods would only wait on the first (README "Open performance findings" 3): there batches
- * in flight at once have no goods in common, a redemption whose goods a batch in flight holds
- * waits for the next batch, and others (another shop's, say) still go beside it.
+ * Batches in flight at once have no goods in common. A batch keeps every goods row it took stock
+ * from locked until its commit, so a second batch with one of those goods only waited on the
+ * first: its statements skipped the locked rows, left the batch and ran again alone (README
+ * "Open performance findings" 3). Now a redemption whose goods a batch in flight holds waits for
+ * the next batch; others (another shop's, say) still go beside it.
  */
 @Injectable()
 export class RedemptionBatcher {
@@ -88,12 +86,9 @@ export class RedemptionBatcher {
     }
   }
 
-  /**
-   * The next batch: in arrival order, up to REDEEM_BATCH_MAX; where batches hold their goods from
-   * start to commit, only of those whose goods no batch in flight holds.
-   */
+  /** The next batch: in arrival order, up to REDEEM_BATCH_MAX of those whose goods no batch in flight holds. */
   private take(): Pending[] {
-    if (this.heldGoods.size === 0 || this.repo.batchesShareGoods) return this.queue.splice(0, this.max);
+    if (this.heldGoods.size === 0) return this.queue.splice(0, this.max);
     const batch: Pending[] = [];
     const rest: Pending[] = [];
     for (const p of this.queue) {

@@ -136,11 +136,8 @@ function valueAt(source: string, k: number, type: string): string {
  * has its price, shelf and stock (sales in order, each goods' quantities summed); otherwise, or on
  * any error (a twin's idempotency key: a unique violation, or the lock timeout while it is in
  * flight, waited once here and once more sale by sale), nothing is kept and the batch
- * goes sale by sale as before, each with its own answer. The goods rows are read here without a
- * lock: a batch of the same goods may be in flight beside this one, and they meet only when each
- * locks the goods rows to take its stock (TAKE_WANTED_STOCK, which checks them again under the
- * lock), not for their whole batches. `want` is what that check needs: per goods, the quantity and
- * the lowest and highest price the sales were priced at.
+ * goes sale by sale as before, each with its own answer. The goods rows are the batch's, locked
+ * before (LOCK_GOODS_IN_ORDER), so the stock read here is the stock.
  */
 const SALE_COLUMNS = ONE_STATEMENT_ORDER.map((name, k) => `${valueAt('i.v', k, ONE_STATEMENT_PARAMS[name])} AS "${name}"`).join(',\n          ');
 const sale = (text: string) => text.replace(/\{(\w+)\}/g, (_, n: string) => {
@@ -185,28 +182,13 @@ const REDEEM_BATCH_AT_ONCE = sale(`WITH s AS (
      SELECT {auditTownId}, {auditActorType}, {auditActorId}, {auditActorRole}, {auditAction}, {auditTargetType}, {auditTargetId}, {auditRequestId}, {auditSummary} FROM s WHERE (SELECT go FROM go) ORDER BY s.o)
    SELECT (SELECT go FROM go) AS go,
           (SELECT jsonb_agg(jsonb_build_object('head', true, 'stock', true, 'postingId', rd.posting_id::text, 'createdAt', rd.created_at) ORDER BY s.o) FROM s JOIN rd ON rd.id = {id}) AS out,
-          (SELECT coalesce(jsonb_object_agg(t.goods_id, jsonb_build_array(t.q, t.lo, t.hi)), '{}'::jsonb)
-             FROM (SELECT l.goods_id, sum(l.q)::int AS q, min(l.price) AS lo, max(l.price) AS hi FROM l GROUP BY l.goods_id) AS t) AS want`);
-
-/**
- * The at-once batch's stock, taken by the subtransaction that wrote its sales, after it has
- * locked the goods rows (in id order): only where each row, as it is now, still has every line's
- * price, is on sale and has the batch's whole quantity. REDEEM_BATCH_AT_ONCE read them without a
- * lock, so this is the check that counts; a row that no longer passes it is not updated, the
- * count falls short, and the batch goes sale by sale. The row is locked and updated by the same
- * (sub)transaction, so its xmax is that one xid: no MultiXact ("MultiXacts in the batch").
- */
-const TAKE_WANTED_STOCK = `UPDATE goods SET stock = goods.stock - x.q
-     FROM (SELECT key::uuid AS id, (value->>0)::int AS q, (value->>1)::int AS lo, (value->>2)::int AS hi FROM jsonb_each(_all.want)) AS x
-    WHERE goods.id = x.id AND goods.active AND goods.stock >= x.q AND goods.price_points = x.lo AND goods.price_points = x.hi`;
+          (SELECT coalesce(jsonb_object_agg(t.goods_id, t.q), '{}'::jsonb) FROM (SELECT l.goods_id, sum(l.q)::int AS q FROM l GROUP BY l.goods_id) AS t) AS taken`);
 
 /** A batch's goods rows, in id order (the one lock order of every goods writer). */
 const LOCK_GOODS_IN_ORDER = prepared(`SELECT id FROM goods WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`);
 
 /**
- * The whole batch as ONE server-side call. First every sale at once (REDEEM_BATCH_AT_ONCE), the
- * goods rows locked in id order only to take the stock at the end (TAKE_WANTED_STOCK); if that
- * does not all hold, REDEEM_IN_BATCH run for each redemption inside a
+ * The whole batch as ONE server-side call: REDEEM_IN_BATCH run for each redemption inside a
  * PL/pgSQL loop, each in a BEGIN … EXCEPTION block (a subtransaction, as the savepoints of the
  * client-side form), after the goods rows are locked in id order and the lock timeout set for the
  * transaction. One round trip instead of two per redemption plus four: the batch no longer waits
@@ -230,36 +212,29 @@ DECLARE
   _taken jsonb := '{}'::jsonb;
   _r record;
   _all record;
+  _at_once boolean := false;
   _out jsonb := '[]'::jsonb;
   _code text;
   _message text;
-  _took int;
-  _default_lock_timeout text := current_setting('lock_timeout');
 BEGIN
+  ${LOCK_GOODS_IN_ORDER.text.replace(/^SELECT /, 'PERFORM ').replace('$1::uuid[]', '_goods')};
   PERFORM set_config('lock_timeout', _lock_timeout_ms::text, true);
-  -- Every sale at once, the goods rows locked only at the end, to take the stock; if one sale
-  -- cannot go, a row no longer holds the batch's lines, or anything fails, nothing of it is kept.
+  -- Every sale at once; if one of them cannot go (or anything fails), nothing of it is kept.
   BEGIN
     ${REDEEM_BATCH_AT_ONCE}
     INTO _all;
     IF NOT _all.go THEN
       RAISE EXCEPTION USING ERRCODE = 'XB001', MESSAGE = 'xinyi: the batch goes sale by sale';
     END IF;
-    ${LOCK_GOODS_IN_ORDER.text.replace(/^SELECT /, 'PERFORM ').replace('$1::uuid[]', '_goods')};
-    ${TAKE_WANTED_STOCK};
-    GET DIAGNOSTICS _took = ROW_COUNT;
-    IF _took <> cardinality(_goods) THEN
-      RAISE EXCEPTION USING ERRCODE = 'XB002', MESSAGE = 'xinyi: the goods moved on; the batch goes sale by sale';
-    END IF;
-    RETURN _all.out;
+    _at_once := true;
   EXCEPTION WHEN OTHERS THEN
-    NULL;
+    _at_once := false;
   END;
-  -- Sale by sale: the goods rows locked first, at the batch's own level and without the batch's
-  -- lock timeout (as any goods writer waits for them), then each sale in a subtransaction.
-  PERFORM set_config('lock_timeout', _default_lock_timeout, true);
-  ${LOCK_GOODS_IN_ORDER.text.replace(/^SELECT /, 'PERFORM ').replace('$1::uuid[]', '_goods')};
-  PERFORM set_config('lock_timeout', _lock_timeout_ms::text, true);
+  -- The stock at the batch's own level, not in the block's subtransaction: no MultiXact on the goods rows.
+  IF _at_once THEN
+    ${TAKE_BATCH_STOCK.text.replace('$1::jsonb', '_all.taken')};
+    RETURN _all.out;
+  END IF;
   FOR _it IN SELECT value FROM jsonb_array_elements(_items) WITH ORDINALITY AS i(value, o) ORDER BY o LOOP
     BEGIN
       ${body}
@@ -327,15 +302,6 @@ export class RedemptionStatementRepository implements OnModuleInit {
   private batchFunction = false;
 
   constructor(@InjectDataSource() private readonly db: DataSource) {}
-
-  /**
-   * Whether two batches of the same goods may be in flight at once: yes with the batch function,
-   * which locks the goods rows only to take the stock at its end; not with the savepoint form,
-   * which holds them from the batch's start (RedemptionBatcher).
-   */
-  get batchesShareGoods(): boolean {
-    return this.batchFunction;
-  }
 
   /**
    * Creates this version's batch function unless it is there already, under a transaction
