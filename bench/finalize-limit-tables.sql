@@ -2,7 +2,7 @@
 -- the bench's empty scratch copy (LIKE postings INCLUDING ALL: the indexes, no rows, no trigger),
 -- then public.postings itself (its indexes at their size, its statement trigger), with and
 -- without that trigger. Both inserts into public.postings are rolled back; VACUUM takes the dead
--- rows away. By hand, on a bench database (README "Month-end finalize: the limit's table").
+-- rows away. By hand, on a bench database (docs/PERFORMANCE.md "Month-end finalize: the limit's table").
 --   psql "$DATABASE_URL" -f bench/finalize-limit-tables.sql
 \timing on
 CREATE SCHEMA IF NOT EXISTS bench_limit;

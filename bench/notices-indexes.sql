@@ -1,4 +1,4 @@
--- psql "$DATABASE_URL" -f bench/notices-indexes.sql against a migrated scratch database (issue 19, README "Account heads").
+-- psql "$DATABASE_URL" -f bench/notices-indexes.sql against a migrated scratch database (issue 19, docs/PERFORMANCE.md "Account heads").
 -- Cost of each notices index on the finalize INSERT: same rows into copies of notices that differ by one index.
 \timing off
 SET client_min_messages = warning;

@@ -5,7 +5,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * rows over 8 slots by `pg_backend_pid() % 8`. Two pooled backends whose pids are equal mod 8
  * write the same row, and the second waits for the first's commit. With two redemption batches
  * in flight that is a batch waiting on another's commit until REDEEM_BATCH_LOCK_TIMEOUT_MS
- * cancels its sales (README, "batches in flight that share no goods").
+ * cancels its sales (docs/PERFORMANCE.md, "batches in flight that share no goods").
  *
  * Now each backend takes a slot of its own the first time it counts something, and keeps it
  * until it disconnects: the lowest n in 0..999 whose session advisory lock (class SLOT_CLASS, n)

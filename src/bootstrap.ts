@@ -31,7 +31,7 @@ function bodyLimitBytes(limit: string): number {
 }
 
 /**
- * The HTTP adapter: Fastify (README "Express or Fastify": Express's own pipeline cost ≈ 0.15 ms
+ * The HTTP adapter: Fastify (docs/PERFORMANCE.md "Express or Fastify": Express's own pipeline cost ≈ 0.15 ms
  * of CPU per request more). What Express did by default that the api relies on is asked for
  * here: routes match with or without a trailing slash; long path parameters reach validation
  * (a 400 naming the field, not the router's 414); the request id is ours (requestIdOf:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/adapters/run.sh: what Nest's HTTP adapter costs per request on this machine, Express
 # (the api's) against Fastify, on a bare app (app.cjs) with no code of ours: the measurement
-# behind README "Express or Fastify: the adapter's own cost". Installs the two adapters, at the
+# behind docs/PERFORMANCE.md "Express or Fastify: the adapter's own cost". Installs the two adapters, at the
 # app's Nest version, into .local/adapters (not the app's dependencies), then runs compare.cjs.
 #
 #   ADAPTER_ROUNDS (3), ADAPTER_SECONDS (8)

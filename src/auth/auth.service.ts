@@ -33,7 +33,7 @@ export function passwordNeedsRehash(hash: string): boolean {
  * argon2 takes its memory cost (19 MiB now, 64 MiB for hashes made before) for each hash or
  * check, outside the heap (the api's heap cap does not bound it), for the fraction of a second it
  * runs: four logins at once were 256 MB on top of the api's resident memory with the old
- * parameters, one was the api's peak in the upload benchmark (README, "Upload memory"). One at a
+ * parameters, one was the api's peak in the upload benchmark (docs/PERFORMANCE.md, "Upload memory"). One at a
  * time per process, in arrival order, as uploads are (UPLOAD_GATE).
  */
 export const PASSWORD_GATE = new Gate(1);

@@ -53,7 +53,7 @@ const AS_IS = { serializers: { req: (v: unknown) => v, res: (v: unknown) => v } 
  * most of it the CSP); 'request errored' with an `err` for a 5xx. Without what pino-http did on
  * every request whether a line was written or not: three child loggers with the request
  * serialized into their bindings, and nestjs-pino's AsyncLocalStorage context around the rest of
- * the request. That was ≈ 0.2 ms of the api's CPU per request, 15 % of a redemption (README "The
+ * the request. That was ≈ 0.2 ms of the api's CPU per request, 15 % of a redemption (docs/PERFORMANCE.md "The
  * request line without pino-http"). A Fastify `onResponse` hook; null when request lines are
  * off: no hook at all.
  *

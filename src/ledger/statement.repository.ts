@@ -72,9 +72,9 @@ export interface RuleSource {
 /**
  * Every posting of an account in seq order (StatementRepository.listStatementPostings), prepared:
  * planned once per connection, then a cached generic plan; planning these thirteen relations took
- * longer than running them (issue 19, README "Reads at 10 M postings"). The posting time comes as
+ * longer than running them (issue 19, docs/PERFORMANCE.md "Reads at 10 M postings"). The posting time comes as
  * the text the answer carries, with its Shanghai date beside it: parsing a Date per line and
- * formatting it three times was ≈ 8 % of the api's CPU on a 194-line statement (README "The
+ * formatting it three times was ≈ 8 % of the api's CPU on a 194-line statement (docs/PERFORMANCE.md "The
  * statement's dates from SQL").
  */
 const STATEMENT_POSTINGS_SQL = `SELECT p.id::text AS id, p.seq,

@@ -82,7 +82,7 @@ export class NoticesRepository {
    * inserted in one statement whatever their number (a finalize posts thousands), in the order
    * given (their ids order the resident's page). The rows come as ONE `json` parameter, checked
    * on the way in and split by json_to_recordset: four array parameters, one a jsonb[] of a
-   * thousand documents, cost PostgreSQL more to take apart (issue 19, README "rows per posting").
+   * thousand documents, cost PostgreSQL more to take apart (issue 19, docs/PERFORMANCE.md "rows per posting").
    */
   async insertMany(m: EntityManager, rows: Array<{ residentId: string; kind: NoticeKind; sourceKey: string; data: Record<string, unknown> }>): Promise<number> {
     if (!rows.length) return 0;

@@ -99,7 +99,7 @@ if (REDEEM_IN_BATCH.text === REDEEM_IN_ONE_STATEMENT.text) throw new Error('REDE
  * (TAKE_BATCH_STOCK). The batch's transaction holds those rows locked (LOCK_GOODS_IN_ORDER), and a
  * subtransaction (each redemption's) that updated a row its transaction had locked, or that an
  * earlier one had locked and updated, got a MultiXact for the row version's xmax: one per goods
- * line sold. The MultiXact SLRU growing from them slowed every later sale (README "MultiXacts in
+ * line sold. The MultiXact SLRU growing from them slowed every later sale (docs/PERFORMANCE.md "MultiXacts in
  * the batch"); an UPDATE by the transaction that holds the lock makes none.
  */
 const BATCH_TAKEN = `$${ONE_STATEMENT_ORDER.length + 1}::jsonb`;
@@ -130,7 +130,7 @@ function valueAt(source: string, k: number, type: string): string {
  * The whole batch as ONE set-based statement (inside the batch function, `_items` its sales):
  * the same checks and rows as REDEEM_IN_BATCH_TAKING for every sale, but each table written once
  * for all of them. Per sale, a statement's executor start-up (its dozen CTEs) and the postings
- * trigger were ≈ 40 % of the batch function's PostgreSQL time in a perf profile (README "The batch
+ * trigger were ≈ 40 % of the batch function's PostgreSQL time in a perf profile (docs/PERFORMANCE.md "The batch
  * as one statement"). All or nothing: `go` is true only if every sale's account head is still the
  * one read (and not held by another transaction), no two sales share an account, and every line
  * has its price, shelf and stock (sales in order, each goods' quantities summed); otherwise, or on

@@ -70,7 +70,7 @@ describe('GlobalExceptionFilter.toBody', () => {
 });
 
 describe('GlobalExceptionFilter.catch', () => {
-  // No request context carries the id into log lines (README "The request line without
+  // No request context carries the id into log lines (docs/PERFORMANCE.md "The request line without
   // pino-http"): the line about a failed request names it itself.
   it('logs a 5xx with the request id the client was given', () => {
     const error = vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
